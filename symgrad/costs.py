@@ -1,0 +1,42 @@
+"""Costs C(a_L, y); their derivative ∂C/∂a_L is derived by SymPy."""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+
+import sympy
+
+from symgrad.errors import SymgradError
+from symgrad.notation import y
+from symgrad.tidy import tidy_signs
+
+_a = sympy.Symbol("a", real=True)
+
+COSTS: dict[str, sympy.Expr] = {
+    "quadratic": (_a - y) ** 2 / 2,
+    "cross-entropy": -(y * sympy.log(_a) + (1 - y) * sympy.log(1 - _a)),
+}
+
+
+def check_cost(name: str) -> str:
+    if name not in COSTS:
+        close = difflib.get_close_matches(name, list(COSTS), n=1, cutoff=0.4)
+        hint = f" Did you mean {close[0]}?" if close else ""
+        raise SymgradError(f"Unknown cost '{name}'; known ones are {', '.join(COSTS)}.{hint}")
+    return name
+
+
+def cost_at(name: str, output: sympy.Expr) -> sympy.Expr:
+    """C(a_L = output, y)."""
+    return COSTS[check_cost(name)].xreplace({_a: output})
+
+
+@cache
+def _cost_derivative(name: str) -> sympy.Expr:
+    return tidy_signs(sympy.factor(sympy.together(sympy.diff(COSTS[name], _a))))
+
+
+def cost_derivative_at(name: str, output: sympy.Expr) -> sympy.Expr:
+    """∂C/∂a_L at a_L = output, in its simplest factored form."""
+    return _cost_derivative(check_cost(name)).xreplace({_a: output})

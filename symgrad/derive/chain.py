@@ -1,0 +1,359 @@
+"""Backpropagation through a scalar chain, straight from the chain rule.
+
+Nothing here calls ``sympy.diff`` on the composed network (that swells and
+hits Python's recursion limit near depth 23); each layer's closed form is a
+slice of two precomputed lists, the weights w_1..w_L and the derivatives
+σ'(z_1)..σ'(z_L), so a layer costs O(L) and the front layer of a
+10,000-layer chain is built in milliseconds.
+
+Everything is derived abstractly first, in σ' and ∂C/∂a_L; ``concrete``
+substitutes the chosen activation and cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import sympy
+
+from symgrad.costs import cost_at, cost_derivative_at
+from symgrad.errors import SymgradError
+from symgrad.networks import ScalarChain
+from symgrad.notation import (
+    Factors,
+    L,
+    Terms,
+    dC_daL,
+    delta,
+    dsigma,
+    grad_a,
+    grad_b,
+    grad_w,
+    grad_w_total,
+    k,
+    l,
+    layer_symbol,
+    output_of,
+    sigma,
+    tied_symbol,
+    x,
+)
+from symgrad.tidy import tidy_signs
+
+# Writing out every layer's closed form is quadratic in depth; beyond this
+# depth only the front and last layers are written out unless asked for.
+ALL_LAYERS_UP_TO = 200
+
+
+@dataclass(frozen=True)
+class Equation:
+    """lhs = rhs (abstract: σ', ∂C/∂a_L) = concrete (activation and cost substituted)."""
+
+    lhs: sympy.Expr
+    rhs: sympy.Expr
+    concrete: sympy.Expr | None = None
+    index_range: tuple[sympy.Expr, sympy.Expr, sympy.Expr] | None = None  # (l, first, last)
+
+
+@dataclass(frozen=True)
+class LayerGradient:
+    """δ_l, ∂C/∂w_l and ∂C/∂b_l of one layer, grouped as the closed form reads."""
+
+    layer: int
+    delta: Factors  # (∂C/∂a_L)(w_{l+1}..w_L)(σ'(z_l)..σ'(z_L)), or the residual grouping
+    layer_input: sympy.Expr  # a_{l-1}
+
+    @property
+    def grad_w(self) -> Factors:
+        return Factors([self.layer_input], *self.delta.groups)
+
+    @property
+    def grad_b(self) -> Factors:
+        return self.delta
+
+
+@dataclass(frozen=True)
+class ChainDerivation:
+    """Everything ``symgrad derive`` shows for a scalar chain."""
+
+    chain: ScalarChain
+    activation: tuple[Equation, ...]  # σ(z) = ..., σ'(z) = ... (= ... through the output)
+    forward: tuple[Equation, ...]
+    recursion: tuple[Equation, ...]
+    closed_form: tuple[Equation, ...]  # in product notation, for a general layer l
+    layers: tuple[LayerGradient, ...]  # written out factor by factor (concrete depth only)
+    input_gradient: Factors | None  # ∂C/∂a_0 written out (concrete depth only)
+    tied_totals: tuple[Equation, ...] = ()
+
+    @property
+    def depth(self) -> sympy.Expr:
+        return sympy.Integer(self.chain.depth) if self.chain.depth else L
+
+    def layer(self, number: int) -> LayerGradient:
+        for gradient in self.layers:
+            if gradient.layer == number:
+                return gradient
+        raise SymgradError(f"Layer {number} was not written out; ask for it with layers=.")
+
+    def concrete(self, expr: sympy.Expr) -> sympy.Expr:
+        """``expr`` with σ, σ' and ∂C/∂a_L replaced by the chain's activation and cost."""
+        if isinstance(expr, Factors):
+            return Factors(*[[self.concrete(f) for f in group] for group in expr.groups])
+        if isinstance(expr, Terms):
+            return Terms(*[self.concrete(term) for term in expr.args])
+        return (
+            expr.replace(sigma, self._sigma)
+            .replace(dsigma, self._dsigma)
+            .xreplace({dC_daL: self._output_gradient})
+        )
+
+    def simplified(self, product: Factors) -> Factors | None:
+        """The concrete product with ∂C/∂a_L σ'(z_L) cancelled, where that is shorter.
+
+        Only σ'(z_L) shares a_L with the output gradient, so only it can cancel
+        (cross-entropy with a sigmoid output: (a_L - y)/(a_L(1 - a_L)) · a_L(1 - a_L)).
+        """
+        output = self._output_gradient
+        last = self._dsigma(layer_symbol("z", self.depth))
+        groups = [list(group) for group in self.concrete(product).groups]
+        holder = next((g for g in groups if last in g and output not in g), None)
+        if holder is None:
+            return None
+        merged = tidy_signs(sympy.factor(sympy.cancel(output * last)))
+        if sympy.count_ops(merged) >= sympy.count_ops(output) + sympy.count_ops(last) + 1:
+            return None
+        for group in groups:
+            if output in group:
+                group[group.index(output)] = merged
+        holder.remove(last)
+        return Factors(*groups)
+
+    # The three replacements, kept as methods so ``replace`` can call them.
+    def _sigma(self, z):
+        return self.chain.activation.at(z)
+
+    def _dsigma(self, z):
+        activation = self.chain.activation
+        if not self.chain.residual:  # in a residual chain a_k is not σ(z_k)
+            through_output = activation.derivative_from_output(output_of(z))
+            if through_output is not None:
+                return through_output
+        return activation.derivative_at(z)
+
+    @property
+    def _output_gradient(self) -> sympy.Expr:
+        return cost_derivative_at(self.chain.cost, layer_symbol("a", self.depth))
+
+    def _repr_latex_(self) -> str:
+        from symgrad.render.latex import render_latex
+
+        return render_latex(self, fragment=True, for_notebook=True)
+
+    def latex(self, fragment: bool = True) -> str:
+        from symgrad.render.latex import render_latex
+
+        return render_latex(self, fragment=fragment)
+
+
+def derive_chain(chain: ScalarChain, layers: Sequence[int] | None = None) -> ChainDerivation:
+    """Derive forward pass, δ recursion and closed forms for ``chain``.
+
+    ``layers`` picks the layers written out factor by factor (1-based); by
+    default all of them up to depth 200, else the front and last layer.
+    """
+    depth = sympy.Integer(chain.depth) if chain.depth else L
+    derivation = ChainDerivation(
+        chain=chain,
+        activation=_activation_equations(chain),
+        forward=_forward(chain, depth),
+        recursion=_recursion(chain, depth),
+        closed_form=_closed_form(chain, depth),
+        layers=(),
+        input_gradient=None,
+        tied_totals=_tied_totals(chain, depth, ()),
+    )
+    if chain.depth is None:
+        return _with_concrete(derivation)
+    selected = _select_layers(chain.depth, layers)
+    weights, derivatives = _factor_lists(chain)
+    gradients = tuple(_layer_gradient(chain, n, weights, derivatives) for n in selected)
+    input_gradient = _input_gradient(chain, weights, derivatives)
+    return _with_concrete(
+        replace(
+            derivation,
+            layers=gradients,
+            input_gradient=input_gradient,
+            tied_totals=_tied_totals(chain, depth, gradients),
+        )
+    )
+
+
+def _with_concrete(derivation: ChainDerivation) -> ChainDerivation:
+    """Fill in the ``concrete`` side of every equation."""
+
+    def fill(equations):
+        return tuple(
+            Equation(e.lhs, e.rhs, _simplest(derivation.concrete(e.rhs)), e.index_range)
+            for e in equations
+        )
+
+    return replace(
+        derivation,
+        recursion=fill(derivation.recursion),
+        closed_form=fill(derivation.closed_form),
+        tied_totals=fill(derivation.tied_totals),
+    )
+
+
+def _simplest(expr: sympy.Expr) -> sympy.Expr:
+    """Cancel what cancels (cross-entropy with a sigmoid output: δ_L = a_L - y)."""
+    if isinstance(expr, Terms) or expr.has(sympy.Product, sympy.Sum, delta, grad_a):
+        return expr
+    cancelled = tidy_signs(sympy.factor(sympy.cancel(expr.doit())))
+    return cancelled if sympy.count_ops(cancelled) < _written_size(expr) else expr
+
+
+def _written_size(expr: sympy.Expr) -> int:
+    """Operations as written: a Factors product counts every factor it shows."""
+    if isinstance(expr, Factors):
+        factors = [f for group in expr.groups for f in group]
+        return sum(sympy.count_ops(f) for f in factors) + len(factors) - 1
+    return sympy.count_ops(expr)
+
+
+def _select_layers(depth: int, layers: Sequence[int] | None) -> tuple[int, ...]:
+    if layers is None:
+        return tuple(range(1, depth + 1)) if depth <= ALL_LAYERS_UP_TO else (1, depth)
+    for n in layers:
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= depth:
+            raise SymgradError(f"Layer {n!r} is not a layer of a depth-{depth} chain (1 to {depth}).")
+    return tuple(sorted(set(layers)))
+
+
+def _weight(chain: ScalarChain, index) -> sympy.Expr:
+    return tied_symbol("w") if chain.tied else layer_symbol("w", index)
+
+
+def _bias(chain: ScalarChain, index) -> sympy.Expr:
+    return tied_symbol("b") if chain.tied else layer_symbol("b", index)
+
+
+def _layer_gain(chain: ScalarChain, index) -> sympy.Expr:
+    """∂a_k/∂a_{k-1}: w_k σ'(z_k), or 1 + w_k σ'(z_k) in a residual chain."""
+    gain = _weight(chain, index) * dsigma(layer_symbol("z", index))
+    return 1 + gain if chain.residual else gain
+
+
+def _activation_equations(chain: ScalarChain) -> tuple[Equation, ...]:
+    z = sympy.Symbol("z", real=True)
+    activation = chain.activation
+    through_output = activation.derivative_from_output(sympy.Symbol("a", real=True))
+    return (
+        Equation(lhs=sigma(z), rhs=activation.at(z)),
+        Equation(lhs=dsigma(z), rhs=activation.derivative_at(z), concrete=through_output),
+    )
+
+
+def _forward(chain: ScalarChain, depth) -> tuple[Equation, ...]:
+    z, a_prev = layer_symbol("z", l), layer_symbol("a", l - 1)
+    a_next = Terms(a_prev, sigma(z)) if chain.residual else sigma(z)
+    every_layer = (l, sympy.Integer(1), depth)
+    return (
+        Equation(layer_symbol("a", 0), x),
+        Equation(z, Terms(Factors([_weight(chain, l), a_prev]), _bias(chain, l)),
+                 index_range=every_layer),
+        Equation(layer_symbol("a", l), a_next, index_range=every_layer),
+        Equation(sympy.Symbol("C"), cost_at(chain.cost, layer_symbol("a", depth))),
+    )
+
+
+def _recursion(chain: ScalarChain, depth) -> tuple[Equation, ...]:
+    z_last = layer_symbol("z", depth)
+    if chain.residual:
+        # δ_l alone has no clean recursion here (it would divide by σ'); ∂C/∂a_l has.
+        return (
+            Equation(grad_a(depth), dC_daL),
+            Equation(grad_a(l - 1), Factors([grad_a(l), _layer_gain(chain, l)]),
+                     index_range=(l, depth, 1)),
+            Equation(delta(l), Factors([grad_a(l), dsigma(layer_symbol("z", l))]),
+                     index_range=(l, depth, 1)),
+            Equation(grad_w(l), Factors([layer_symbol("a", l - 1), delta(l)])),
+            Equation(grad_b(l), delta(l)),
+        )
+    step = Equation(
+        delta(l),
+        Factors([delta(l + 1), _weight(chain, l + 1), dsigma(layer_symbol("z", l))]),
+        index_range=(l, depth - 1, 1),
+    )
+    return (
+        Equation(delta(depth), Factors([dC_daL, dsigma(z_last)])),
+        *((step,) if depth != 1 else ()),  # a one-layer chain has no recursion step
+        Equation(grad_w(l), Factors([layer_symbol("a", l - 1), delta(l)])),
+        Equation(grad_b(l), delta(l)),
+        Equation(grad_a(0), Factors([_weight(chain, 1), delta(1)])),
+    )
+
+
+def _closed_form(chain: ScalarChain, depth) -> tuple[Equation, ...]:
+    """δ_l, ∂C/∂w_l, ∂C/∂a_0 in product notation, index ranges exact."""
+    local = dsigma(layer_symbol("z", l))
+    if chain.residual:
+        gains = sympy.Product(_layer_gain(chain, k), (k, l + 1, depth))
+        delta_l = Factors([dC_daL], [local], [gains])
+        input_gradient = Factors([dC_daL], [sympy.Product(_layer_gain(chain, k), (k, 1, depth))])
+    else:
+        derivatives = sympy.Product(dsigma(layer_symbol("z", k)), (k, l, depth))
+        if chain.tied:
+            weights, all_weights = tied_symbol("w") ** (depth - l), tied_symbol("w") ** depth
+        else:
+            weights = sympy.Product(layer_symbol("w", k), (k, l + 1, depth))
+            all_weights = sympy.Product(layer_symbol("w", k), (k, 1, depth))
+        delta_l = Factors([dC_daL], [weights], [derivatives])
+        input_gradient = Factors(
+            [dC_daL], [all_weights], [sympy.Product(dsigma(layer_symbol("z", k)), (k, 1, depth))]
+        )
+    return (
+        Equation(delta(l), delta_l),
+        Equation(grad_w(l), Factors([layer_symbol("a", l - 1)], *delta_l.groups)),
+        Equation(grad_a(0), input_gradient),
+    )
+
+
+def _factor_lists(chain: ScalarChain) -> tuple[list, list]:
+    """w_1..w_L and σ'(z_1)..σ'(z_L) (plain) or 1 + w_kσ'(z_k) (residual); built once."""
+    indices = range(1, chain.depth + 1)
+    derivatives = [dsigma(layer_symbol("z", n)) for n in indices]
+    if chain.residual:
+        return [_layer_gain(chain, n) for n in indices], derivatives
+    return [_weight(chain, n) for n in indices], derivatives
+
+
+def _layer_gradient(chain, n: int, weights: list, derivatives: list) -> LayerGradient:
+    if chain.residual:  # weights holds the gains 1 + w_k σ'(z_k)
+        grouping = Factors([dC_daL], [derivatives[n - 1]], weights[n:])
+    elif chain.tied:
+        grouping = Factors([dC_daL], [tied_symbol("w") ** (chain.depth - n)], derivatives[n - 1:])
+    else:
+        grouping = Factors([dC_daL], weights[n:], derivatives[n - 1:])
+    return LayerGradient(layer=n, delta=grouping, layer_input=layer_symbol("a", n - 1))
+
+
+def _input_gradient(chain, weights: list, derivatives: list) -> Factors:
+    if chain.residual:
+        return Factors([dC_daL], weights)
+    if chain.tied:
+        return Factors([dC_daL], [tied_symbol("w") ** chain.depth], derivatives)
+    return Factors([dC_daL], weights, derivatives)
+
+
+def _tied_totals(chain: ScalarChain, depth, gradients) -> tuple[Equation, ...]:
+    """∂C/∂w = Σ_l a_{l-1} δ_l for a tied chain (backprop through time)."""
+    if not chain.tied:
+        return ()
+    total = sympy.Sum(layer_symbol("a", l - 1) * delta(l), (l, 1, depth))
+    equations = [Equation(grad_w_total(), total)]
+    if chain.depth is not None and len(gradients) == chain.depth:
+        written_out = Terms(*[g.grad_w for g in gradients])
+        equations.append(Equation(grad_w_total(), written_out))
+    return tuple(equations)

@@ -1,0 +1,115 @@
+"""The notation of DESIGN.md as SymPy objects.
+
+Layer quantities are plain symbols named ``w1, b1, z1, a1, ...`` at a concrete
+layer index and ``Indexed`` objects ``w[k]`` at a symbolic one, so one
+function serves both the concrete-depth and the general-depth derivation.
+The abstract symbols σ(z), σ'(z), ∂C/∂a_L, δ_l and the gradients are small
+SymPy classes; how they print is up to the printers in ``symgrad.render``.
+"""
+
+from __future__ import annotations
+
+import sympy
+
+x = sympy.Symbol("x", real=True)
+y = sympy.Symbol("y", real=True)
+dC_daL = sympy.Symbol("dC_daL", real=True)  # ∂C/∂a_L, kept abstract until a cost is chosen
+L = sympy.Symbol("L", integer=True, positive=True)
+l = sympy.Symbol("l", integer=True, positive=True)  # noqa: E741 - the notation's own name
+k = sympy.Symbol("k", integer=True, positive=True)
+
+_BASES = {name: sympy.IndexedBase(name, real=True) for name in ("w", "b", "z", "a")}
+
+
+def layer_symbol(name: str, index: int | sympy.Expr) -> sympy.Expr:
+    """``w1`` for a concrete layer, ``w[k]`` for a symbolic one."""
+    if isinstance(index, int) or (isinstance(index, sympy.Integer)):
+        return sympy.Symbol(f"{name}{int(index)}", real=True)
+    return _BASES[name][index]
+
+
+def tied_symbol(name: str) -> sympy.Symbol:
+    """The shared weight ``w`` or bias ``b`` of a tied chain."""
+    return sympy.Symbol(name, real=True)
+
+
+def output_of(preactivation: sympy.Expr) -> sympy.Expr:
+    """a_k for z_k (``z3`` -> ``a3``, ``z[k]`` -> ``a[k]``)."""
+    if isinstance(preactivation, sympy.Indexed):
+        return _BASES["a"][preactivation.indices[0]]
+    return sympy.Symbol("a" + preactivation.name[1:], real=True)
+
+
+class sigma(sympy.Function):  # noqa: N801 - printed σ, named as in claims: sigma(z1)
+    """The activation σ(z), abstract."""
+
+
+class dsigma(sympy.Function):  # noqa: N801 - printed σ', named as in claims: dsigma(z1)
+    """The activation's derivative σ'(z), abstract."""
+
+
+class _LayerQuantity(sympy.Function):
+    """δ_l, ∂C/∂w_l, ...: never evaluated, only printed on the left of an equation."""
+
+    @classmethod
+    def eval(cls, index):
+        return None
+
+
+class delta(_LayerQuantity):  # noqa: N801
+    """The error δ_l = ∂C/∂z_l."""
+
+
+class grad_w(_LayerQuantity):  # noqa: N801
+    """∂C/∂w_l."""
+
+
+class grad_b(_LayerQuantity):  # noqa: N801
+    """∂C/∂b_l."""
+
+
+class grad_a(_LayerQuantity):  # noqa: N801
+    """∂C/∂a_l; at l = 0 the input gradient."""
+
+
+class grad_w_total(sympy.Symbol):
+    """∂C/∂w of a tied chain: the sum over layers (backprop through time)."""
+
+    def __new__(cls):
+        return super().__new__(cls, "grad_w_total")
+
+
+class Terms(sympy.Expr):
+    """A sum kept in the order written: z_l = w_l a_{l-1} + b_l, not b_l + a_{l-1} w_l."""
+
+    is_commutative = True
+
+    def __new__(cls, *terms):
+        return sympy.Basic.__new__(cls, *terms)
+
+    def doit(self, **hints) -> sympy.Expr:
+        return sympy.Add(*[t.doit() if isinstance(t, (Factors, Terms)) else t for t in self.args])
+
+
+class Factors(sympy.Expr):
+    """A product kept in groups and in layer order, for printing.
+
+    SymPy's ``Mul`` sorts and merges its factors; the closed form must show
+    (output gradient) (w_{l+1} ... w_L) (σ'(z_l) ... σ'(z_L)) as written.
+    Each argument is a ``Tuple`` of factors (a group); ``doit`` multiplies out.
+    """
+
+    is_commutative = True
+
+    def __new__(cls, *groups):
+        return sympy.Basic.__new__(cls, *[sympy.Tuple(*g) for g in groups if len(g)])
+
+    @property
+    def groups(self) -> tuple[sympy.Tuple, ...]:
+        return self.args
+
+    def doit(self, **hints) -> sympy.Expr:
+        return sympy.Mul(*[factor for group in self.groups for factor in group])
+
+    def xreplace(self, rule, hack2=False):
+        return Factors(*[[f.xreplace(rule) for f in group] for group in self.groups])

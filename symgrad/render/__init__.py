@@ -1,0 +1,60 @@
+"""Rendering: results in, text out. Renderers compute nothing."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from symgrad.errors import SymgradError
+from symgrad.render.json import render_json
+from symgrad.render.latex import render_latex
+from symgrad.render.markdown import render_markdown
+from symgrad.render.text import render_text
+
+FORMATS = ("text", "latex", "markdown", "json")
+
+
+def render(result, fmt: str, fragment: bool = False) -> str:
+    """``result`` in one of ``FORMATS``."""
+    if fmt == "text":
+        return render_text(result)
+    if fmt == "latex":
+        return render_latex(result, fragment=fragment)
+    if fmt == "markdown":
+        return render_markdown(result, fragment=fragment)
+    if fmt == "json":
+        return render_json(result)
+    raise SymgradError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
+
+
+def write_atomically(path: str | os.PathLike, content: str) -> None:
+    """Write ``content`` to ``path`` through a temporary file and a rename.
+
+    Either the whole file appears or nothing does; an existing file is replaced
+    only once the new content is complete.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise SymgradError(f"Cannot write to '{path}': it is a folder.")
+    if not folder.is_dir():
+        raise SymgradError(f"Cannot write to '{path}': the folder '{folder}' does not exist.")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as error:
+        raise SymgradError(f"Cannot write to '{path}': {error.strerror.lower()}.") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(content)
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; an ordinary file is wanted
+        os.replace(temporary, target)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise SymgradError(f"Cannot write to '{path}': {error.strerror.lower()}.") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+__all__ = ["FORMATS", "render", "write_atomically"]

@@ -1,0 +1,196 @@
+"""The layout shared by the text, LaTeX and Markdown renderers.
+
+A result becomes a ``Document``: titled sections of words and equation rows.
+Laying out computes nothing; each format then prints the same document.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import singledispatch
+
+import sympy
+
+from symgrad.activations import ActivationTable
+from symgrad.derive.chain import ChainDerivation, Equation
+from symgrad.notation import delta, dsigma, grad_b, grad_w, sigma
+
+
+@dataclass(frozen=True)
+class Row:
+    """lhs = sides[0] = sides[1] ..., optionally for an index range."""
+
+    lhs: sympy.Expr
+    sides: tuple[sympy.Expr, ...]
+    index_range: tuple | None = None
+
+
+@dataclass
+class Section:
+    title: str
+    words: str = ""
+    rows: list[Row] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    title: str
+    sections: list[Section]
+    output_layer: sympy.Expr  # how a_L prints: L, or the concrete depth
+
+
+def _row(equation: Equation) -> Row:
+    sides = [equation.rhs]
+    if equation.concrete is not None and equation.concrete != equation.rhs:
+        sides.append(equation.concrete)
+    return Row(equation.lhs, tuple(sides), equation.index_range)
+
+
+@singledispatch
+def document(result) -> Document:
+    raise TypeError(f"No document layout for {type(result).__name__}.")
+
+
+@document.register
+def _(derivation: ChainDerivation) -> Document:
+    chain = derivation.chain
+    activation = chain.activation
+    depth_words = f"depth {chain.depth}" if chain.depth else "general depth L"
+    title = f"Backpropagation through a {chain.kind} {activation.name} chain, {depth_words}"
+    sections = [
+        Section(
+            "Network",
+            f"A scalar {chain.kind} chain of {depth_words}: one unit per layer, activation "
+            f"{activation.name} ({activation.title}), {chain.cost} cost."
+            + (" Every layer shares one weight w and one bias b."
+               if chain.tied else "")
+            + (" Each layer adds its output to its input (a residual connection)."
+               if chain.residual else ""),
+            [_row(e) for e in derivation.forward],
+        ),
+        Section("Activation", _extremum_words(activation), [_row(e) for e in derivation.activation]),
+        Section(
+            "Backward pass",
+            "The error recursion, from the output layer down."
+            + (" In a residual chain the gradient with respect to the activations, not δ, "
+               "obeys a clean recursion: each layer multiplies it by 1 + w σ'(z)."
+               if chain.residual else ""),
+            [_row(e) for e in derivation.recursion],
+        ),
+        Section(
+            "Closed form",
+            _closed_form_words(chain),
+            [_row(e) for e in derivation.closed_form],
+        ),
+    ]
+    if derivation.layers:
+        sections.append(_layers_section(derivation))
+    if derivation.input_gradient is not None:
+        front = derivation.layers[0]
+        sections.append(
+            Section(
+                "Front layer in full",
+                "Every factor written out, the activation's derivative through its output "
+                "where it has such a form.",
+                [
+                    Row(grad_w(front.layer), _forms(derivation, front.grad_w)[1:]),
+                    Row(derivation.closed_form[-1].lhs,
+                        _forms(derivation, derivation.input_gradient)),
+                ],
+            )
+        )
+    if derivation.tied_totals:
+        sections.append(
+            Section(
+                "Shared weight: the total gradient",
+                "With tied weights every layer contributes to ∂C/∂w (backpropagation through time).",
+                [_row(e) for e in derivation.tied_totals],
+            )
+        )
+    return Document(title, sections, derivation.depth)
+
+
+def _forms(derivation: ChainDerivation, product) -> tuple:
+    """Abstract, concrete, and (where something cancels) simplified."""
+    simplified = derivation.simplified(product)
+    return (product, derivation.concrete(product)) + ((simplified,) if simplified is not None else ())
+
+
+def _layers_section(derivation: ChainDerivation) -> Section:
+    rows = []
+    for gradient in derivation.layers:
+        n = gradient.layer
+        rows.append(Row(delta(n), _forms(derivation, gradient.delta)))
+        rows.append(Row(grad_w(n), (gradient.layer_input * delta(n),)))
+        rows.append(Row(grad_b(n), (delta(n),)))
+    count = len(derivation.layers)
+    words = (
+        "Each layer's error as (output gradient) × (weights) × (activation derivatives)."
+        if count == derivation.chain.depth
+        else f"{count} of the {derivation.chain.depth} layers written out (the rest follow "
+        "the closed form; writing all would grow as the square of the depth)."
+    )
+    return Section("Layer by layer", words, rows)
+
+
+def _closed_form_words(chain) -> str:
+    if chain.residual:
+        return ("Each layer between l and the output contributes a factor 1 + w_k σ'(z_k), "
+                "not w_k σ'(z_k): the identity path keeps the gradient from vanishing.")
+    if chain.tied:
+        return ("The product of the L - l weights after layer l collapses to a power of the "
+                "shared weight w; the product of derivatives runs from layer l to layer L.")
+    return ("The product of weights runs from layer l + 1 to L, the product of derivatives "
+            "from layer l to L: one weight fewer than derivatives.")
+
+
+def _extremum_words(activation) -> str:
+    parts = []
+    for word, extremum in (("sup", activation.derivative_sup), ("inf", activation.derivative_inf)):
+        value = sympy.sstr(extremum.value)
+        approx = "" if extremum.value.is_Rational else f" ≈ {sympy.N(extremum.value, 6)}"
+        how = "numerical" if not extremum.exact else "exact"
+        where = _where_words(extremum)
+        parts.append(f"{word} σ' = {value}{approx} ({how}; {where})")
+    return "Over the real line: " + "; ".join(parts) + "."
+
+
+def _where_words(extremum) -> str:
+    where = extremum.where
+    if extremum.attained:
+        if isinstance(where, sympy.Interval):
+            return f"attained for every z in {_interval_words(where)}"
+        return f"attained at z = {', '.join(_number_words(p) for p in where)}"
+    return f"not attained, approached as z → {', '.join(_number_words(p) for p in where)}"
+
+
+def _number_words(value) -> str:
+    return {sympy.oo: "∞", -sympy.oo: "-∞"}.get(value, sympy.sstr(value))
+
+
+def _interval_words(interval: sympy.Interval) -> str:
+    left = "(" if interval.left_open or interval.inf == -sympy.oo else "["
+    right = ")" if interval.right_open or interval.sup == sympy.oo else "]"
+    return f"{left}{_number_words(interval.inf)}, {_number_words(interval.sup)}{right}"
+
+
+@document.register
+def _(table: ActivationTable) -> Document:
+    z = sympy.Symbol("z", real=True)
+    a = sympy.Symbol("a", real=True)
+    sections = []
+    for activation in table.activations:
+        derivative_sides = [activation.derivative_at(z)]
+        through_output = activation.derivative_from_output(a)
+        if through_output is not None:
+            derivative_sides.append(through_output)
+        sections.append(
+            Section(
+                f"{activation.name}: {activation.title}",
+                _extremum_words(activation)
+                + (" The derivative is also written through the output a = σ(z)."
+                   if through_output is not None else ""),
+                [Row(sigma(z), (activation.at(z),)), Row(dsigma(z), tuple(derivative_sides))],
+            )
+        )
+    return Document("The activation library", sections, sympy.Symbol("L"))

@@ -1,0 +1,103 @@
+"""JSON as in the contract of DESIGN.md: one object, expressions as SymPy-parsable strings."""
+
+from __future__ import annotations
+
+import json
+from functools import singledispatch
+
+from symgrad.activations import ActivationTable, Extremum
+from symgrad.derive.chain import ChainDerivation, Equation
+from symgrad.render.printing import plain
+
+
+@singledispatch
+def json_object(result) -> dict:
+    raise TypeError(f"No JSON form for {type(result).__name__}.")
+
+
+def render_json(result) -> str:
+    return json.dumps(json_object(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def _equation(equation: Equation) -> dict:
+    entry = {"lhs": plain(equation.lhs), "rhs": plain(equation.rhs)}
+    if equation.concrete is not None:
+        entry["concrete"] = plain(equation.concrete)
+    if equation.index_range is not None:
+        index, first, last = equation.index_range
+        entry["range"] = {"index": plain(index), "from": plain(first), "to": plain(last)}
+    return entry
+
+
+@json_object.register
+def _(derivation: ChainDerivation) -> dict:
+    chain = derivation.chain
+    activation = chain.activation
+    concrete = derivation.concrete
+    layers = [
+        {
+            "layer": gradient.layer,
+            "delta": plain(concrete(gradient.delta)),
+            "grad_w": plain(concrete(gradient.grad_w)),
+            "grad_b": plain(concrete(gradient.grad_b)),
+            "delta_abstract": plain(gradient.delta),
+        }
+        for gradient in derivation.layers
+    ]
+    result = {
+        "command": "derive",
+        "depth": chain.depth if chain.depth else "L",
+        "activation": activation.name,
+        "cost": chain.cost,
+        "residual": chain.residual,
+        "tied": chain.tied,
+        "activation_formula": plain(activation.expr),
+        "activation_derivative": plain(activation.derivative),
+        "activation_derivative_through_output": (
+            plain(activation.derivative_through_output)
+            if activation.derivative_through_output is not None else None
+        ),
+        "forward": [_equation(e) for e in derivation.forward],
+        "recursion": [_equation(e) for e in derivation.recursion],
+        "closed_form": [_equation(e) for e in derivation.closed_form],
+        "layers": layers,
+    }
+    if derivation.input_gradient is not None:
+        result["input_gradient"] = plain(concrete(derivation.input_gradient))
+        result["input_gradient_abstract"] = plain(derivation.input_gradient)
+    if derivation.tied_totals:
+        result["tied_totals"] = [_equation(e) for e in derivation.tied_totals]
+    return result
+
+
+def _extremum(extremum: Extremum) -> dict:
+    return {
+        "value": plain(extremum.value),
+        "numeric": str(extremum.numeric),
+        "attained": extremum.attained,
+        "where": plain(extremum.where),
+        "exact": extremum.exact,
+    }
+
+
+@json_object.register
+def _(table: ActivationTable) -> dict:
+    entries = []
+    for activation in table.activations:
+        through_output = activation.derivative_through_output
+        entries.append(
+            {
+                "name": activation.name,
+                "title": activation.title,
+                "formula": plain(activation.expr),
+                "derivative": plain(activation.derivative),
+                "derivative_through_output": (
+                    plain(through_output) if through_output is not None else None
+                ),
+                "sup_derivative": plain(activation.derivative_sup.value),
+                "inf_derivative": plain(activation.derivative_inf.value),
+                "sup": _extremum(activation.derivative_sup),
+                "inf": _extremum(activation.derivative_inf),
+            }
+        )
+    return {"command": "acts", "activations": entries}

@@ -1,0 +1,120 @@
+"""LaTeX: ``align*`` blocks that compile with amsmath, or a whole document."""
+
+from __future__ import annotations
+
+import re
+
+import sympy
+
+from symgrad.notation import Factors, Terms
+from symgrad.render.document import Document, Row, document
+from symgrad.render.printing import LatexPrinter, factor_chunks
+
+LINE_WIDTH = 62  # visible characters per line of a long product, before a break
+
+PREAMBLE = r"""\documentclass[11pt]{article}
+\usepackage[margin=2cm]{geometry}
+\usepackage{amsmath,amssymb}
+\allowdisplaybreaks
+\begin{document}
+"""
+
+
+def render_latex(result, fragment: bool = False, for_notebook: bool = False) -> str:
+    """The result as LaTeX: a standalone document, or (``fragment``) its body only."""
+    doc = document(result)
+    body = latex_body(doc, for_notebook=for_notebook)
+    if fragment:
+        return body
+    title = rf"\section*{{{escape(doc.title)}}}" + "\n"
+    return PREAMBLE + title + body + r"\end{document}" + "\n"
+
+
+def latex_body(doc: Document, for_notebook: bool = False, environment: str = "align*") -> str:
+    printer = LatexPrinter(doc.output_layer)
+    parts = []
+    for section in doc.sections:
+        if not for_notebook:
+            parts.append(rf"\subsection*{{{escape(section.title)}}}")
+        if section.words and not for_notebook:
+            parts.append(escape(section.words))
+        if section.rows:
+            parts.append(equation_block(printer, section.rows, environment))
+    return "\n".join(parts) + "\n"
+
+
+def equation_block(printer: LatexPrinter, rows: list[Row], environment: str) -> str:
+    lines = []
+    for row in rows:
+        lhs = printer.doprint(row.lhs)
+        for number, side in enumerate(row.sides):
+            packed = pack(side_chunks(printer, side))
+            start = lhs if number == 0 else ""
+            lines.append(f"{start} &= {packed[0]}")
+            lines += [rf"&\quad {line}" for line in packed[1:]]
+        if row.index_range is not None:
+            lines[-1] += rf" \qquad ({index_range(printer, row.index_range)})"
+        if not row.sides:
+            lines.append(lhs)
+    return rf"\begin{{{environment}}}" + "\n" + " \\\\\n".join(lines) + "\n" + \
+        rf"\end{{{environment}}}"
+
+
+def index_range(printer, index_range: tuple) -> str:
+    index, first, last = index_range
+    return rf"{printer.doprint(index)} = {printer.doprint(first)}, \dots, {printer.doprint(last)}"
+
+
+def side_chunks(printer, side: sympy.Expr) -> list[str]:
+    """Pieces of one right-hand side between which a line may break."""
+    if isinstance(side, Factors):
+        return factor_chunks(printer, side)
+    if isinstance(side, Terms):
+        chunks = []
+        for number, term in enumerate(side.args):
+            term_chunks = side_chunks(printer, term)
+            if number:
+                term_chunks[0] = "+ " + term_chunks[0]
+            chunks += term_chunks
+        return chunks
+    if isinstance(side, sympy.Add) and len(side.args) > 2:
+        terms = [printer.doprint(term) for term in side.args]
+        return [terms[0]] + [t if t.startswith("-") else "+ " + t for t in terms[1:]]
+    return [printer.doprint(side)]
+
+
+def _visible_width(latex: str) -> int:
+    text = re.sub(r"\\(left|right|bigl|bigr|frac|quad|,)", "", latex)
+    text = re.sub(r"\\[a-zA-Z]+", "x", text)
+    return len(re.sub(r"[{}_^ ]", "", text))
+
+
+def pack(chunks: list[str], width_limit: int = LINE_WIDTH, measure=_visible_width,
+         joiner: str = r"\,") -> list[str]:
+    """Chunks joined into lines no wider than ``width_limit`` (a chunk is never split)."""
+    lines, current, width = [], [], 0
+    for chunk in chunks:
+        chunk_width = measure(chunk) + 1
+        if current and width + chunk_width > width_limit:
+            lines.append(joiner.join(current))
+            current, width = [], 0
+        current.append(chunk)
+        width += chunk_width
+    lines.append(joiner.join(current))
+    return lines
+
+
+_SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "{": r"\{", "}": r"\}",
+            "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+_UNICODE = {"σ": r"$\sigma$", "δ": r"$\delta$", "∂": r"$\partial$", "∞": r"$\infty$",
+            "→": r"$\to$", "≈": r"$\approx$", "×": r"$\times$", "α": r"$\alpha$",
+            "∏": r"$\prod$", "Σ": r"$\Sigma$", "≤": r"$\le$", "≥": r"$\ge$", "…": r"\dots{}",
+            "–": "--", "—": "---", "·": r"$\cdot$"}
+
+
+def escape(words: str) -> str:
+    """Plain words (with a little Unicode math) as LaTeX text."""
+    out = []
+    for char in words:
+        out.append(_SPECIAL.get(char) or _UNICODE.get(char) or char)
+    return "".join(out)

@@ -1,0 +1,20 @@
+"""Markdown: headings, words, and ``$$`` blocks of aligned LaTeX."""
+
+from __future__ import annotations
+
+from symgrad.render.document import document
+from symgrad.render.latex import equation_block
+from symgrad.render.printing import LatexPrinter
+
+
+def render_markdown(result, fragment: bool = False) -> str:
+    doc = document(result)
+    printer = LatexPrinter(doc.output_layer)
+    parts = [] if fragment else [f"# {doc.title}"]
+    for section in doc.sections:
+        parts.append(f"## {section.title}")
+        if section.words:
+            parts.append(section.words)
+        if section.rows:
+            parts.append("$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$")
+    return "\n\n".join(parts) + "\n"

@@ -1,0 +1,237 @@
+"""How symgrad's objects print: one method per type, as SymPy's printers do.
+
+``LatexPrinter`` writes the notation of DESIGN.md; ``TextPrinter`` writes the
+same in Unicode for a terminal; ``PlainPrinter`` writes the SymPy-parsable
+plain-text names used in JSON (``w1``, ``a0``, ``dsigma(z1)``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import sympy
+from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
+from sympy.printing.str import StrPrinter
+
+from symgrad.notation import Factors
+
+# -- LaTeX -------------------------------------------------------------------------
+
+
+class LatexPrinter(_SympyLatexPrinter):
+    """LaTeX in the notation of DESIGN.md; ``output_layer`` names a_L (L or the depth)."""
+
+    def __init__(self, output_layer: sympy.Expr = L):
+        super().__init__({"mul_symbol": None})
+        self.output_layer = output_layer
+
+    def _subscript(self, name: str, index) -> str:
+        return f"{name}_{{{self._print(index)}}}"
+
+    def _print_sigma(self, expr):
+        return rf"\sigma\left({self._print(expr.args[0])}\right)"
+
+    def _print_dsigma(self, expr):
+        return rf"\sigma'\left({self._print(expr.args[0])}\right)"
+
+    def _print_delta(self, expr):
+        return self._subscript(r"\delta", expr.args[0])
+
+    def _partial(self, variable: str) -> str:
+        return rf"\frac{{\partial C}}{{\partial {variable}}}"
+
+    def _print_grad_w(self, expr):
+        return self._partial(self._subscript("w", expr.args[0]))
+
+    def _print_grad_b(self, expr):
+        return self._partial(self._subscript("b", expr.args[0]))
+
+    def _print_grad_a(self, expr):
+        return self._partial(self._subscript("a", expr.args[0]))
+
+    def _print_grad_w_total(self, expr):
+        return self._partial("w")
+
+    def _print_Symbol(self, expr, style="plain"):
+        if expr.name == "dC_daL":
+            return self._partial(self._subscript("a", self.output_layer))
+        return super()._print_Symbol(expr, style)
+
+    def _print_Factors(self, expr):
+        return r"\,".join(factor_chunks(self, expr))
+
+    def _print_Piecewise(self, expr):
+        condition = step_condition(expr)
+        if condition is not None:  # 1 where the condition holds, else 0
+            return rf"\mathbb{{1}}\left[{self._print(condition)}\right]"
+        return super()._print_Piecewise(expr)
+
+    def _print_Terms(self, expr):
+        return " + ".join(self._print(term) for term in expr.args)
+
+
+def step_condition(expr: sympy.Piecewise):
+    """For a 0/1 step (relu's derivative) the condition under which it is 1, else None."""
+    if len(expr.args) != 2 or expr.args[1][1] is not sympy.true:
+        return None
+    (first, condition), (second, _) = expr.args
+    if (first, second) == (0, 1):
+        return sympy.Not(condition)
+    if (first, second) == (1, 0):
+        return condition
+    return None
+
+
+def factor_chunks(printer, expr: Factors) -> list[str]:
+    """Each factor of ``expr`` printed alone, in order, with group brackets attached.
+
+    Equation renderers break long products between chunks. In text, groups
+    are set apart by a middle dot: (a3 - y) · (w2 w3) · (...).
+    """
+    is_latex = isinstance(printer, LatexPrinter)
+    opening, closing = (r"\bigl(", r"\bigr)") if is_latex else ("(", ")")
+    chunks = []
+    for number, group in enumerate(expr.groups):
+        printed = [_factor(printer, f) for f in group]
+        if len(printed) > 1 and len(expr.groups) > 1:
+            printed[0] = opening + printed[0]
+            printed[-1] = printed[-1] + closing
+        if number and not is_latex:
+            printed[0] = "· " + printed[0]
+        chunks += printed
+    return chunks
+
+
+def _factor(printer, factor: sympy.Expr) -> str:
+    text = printer._print(factor)
+    needs_parentheses = isinstance(factor, sympy.Add) or (
+        isinstance(factor, sympy.Mul) and factor.could_extract_minus_sign()
+    )
+    if needs_parentheses:
+        return rf"\left({text}\right)" if isinstance(printer, LatexPrinter) else f"({text})"
+    return text
+
+
+def latex(expr, output_layer=L) -> str:
+    return LatexPrinter(output_layer).doprint(expr)
+
+
+# -- Unicode text --------------------------------------------------------------------
+
+_SUPERSCRIPTS = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
+
+
+class TextPrinter(StrPrinter):
+    """Readable Unicode: σ'(z1), δ_(l+1), ∏[k=l+1..L] w_k, ∂C/∂a_10."""
+
+    printmethod = "_symgrad_text"  # so that Indexed's own str method does not win
+
+    def __init__(self, output_layer: sympy.Expr = L):
+        super().__init__()
+        self.output_layer = output_layer
+
+    def _index(self, index) -> str:
+        text = self._print(index).replace(" ", "")
+        return text if re.fullmatch(r"\w+", text) else f"({text})"
+
+    def _print_Indexed(self, expr):
+        return f"{expr.base}_{self._index(expr.indices[0])}"
+
+    def _print_sigma(self, expr):
+        return f"σ({self._print(expr.args[0])})"
+
+    def _print_dsigma(self, expr):
+        return f"σ'({self._print(expr.args[0])})"
+
+    def _print_delta(self, expr):
+        return f"δ_{self._index(expr.args[0])}"
+
+    def _print_grad_w(self, expr):
+        return f"∂C/∂w_{self._index(expr.args[0])}"
+
+    def _print_grad_b(self, expr):
+        return f"∂C/∂b_{self._index(expr.args[0])}"
+
+    def _print_grad_a(self, expr):
+        return f"∂C/∂a_{self._index(expr.args[0])}"
+
+    def _print_grad_w_total(self, expr):
+        return "∂C/∂w"
+
+    def _print_Symbol(self, expr):
+        if expr.name == "dC_daL":
+            return f"∂C/∂a_{self._index(self.output_layer)}"
+        return super()._print_Symbol(expr)
+
+    def _print_Mul(self, expr):
+        return super()._print_Mul(expr).replace("*", "·")
+
+    def _print_Pow(self, expr, rational=False):
+        exponent = expr.exp
+        if exponent.is_Integer and exponent > 0:
+            return self.parenthesize(expr.base, 60) + str(exponent).translate(_SUPERSCRIPTS)
+        return super()._print_Pow(expr, rational).replace("**", "^")
+
+    def _print_Product(self, expr):
+        term, (index, first, last) = expr.function, expr.limits[0]
+        return f"∏[{index}={self._bound(first)}..{self._bound(last)}] {self._factor(term)}"
+
+    def _print_Sum(self, expr):
+        term, (index, first, last) = expr.function, expr.limits[0]
+        return f"Σ[{index}={self._bound(first)}..{self._bound(last)}] {self._factor(term)}"
+
+    def _bound(self, value):
+        return self._print(value).replace(" ", "")
+
+    def _factor(self, term):
+        return _factor(self, term)
+
+    def _print_Factors(self, expr):
+        return " ".join(factor_chunks(self, expr))
+
+    def _print_Terms(self, expr):
+        return " + ".join(self._print(term) for term in expr.args)
+
+    def _print_Piecewise(self, expr):
+        condition = step_condition(expr)
+        if condition is not None:
+            return f"[{self._print(condition)}]"
+        pieces = [f"{self._print(v)} if {self._print(c)}" for v, c in expr.args[:-1]]
+        return "(" + "; ".join(pieces + [f"{self._print(expr.args[-1][0])} otherwise"]) + ")"
+
+
+def text(expr, output_layer=L) -> str:
+    return TextPrinter(output_layer).doprint(expr)
+
+
+# -- plain, SymPy-parsable ------------------------------------------------------------
+
+
+class PlainPrinter(StrPrinter):
+    """SymPy's own str form; layer quantities as delta1, grad_w1; Factors multiplied out."""
+
+    def _layer_name(self, name, expr):
+        index = expr.args[0]
+        return f"{name}{index}" if index.is_Integer else f"{name}({self._print(index)})"
+
+    def _print_delta(self, expr):
+        return self._layer_name("delta", expr)
+
+    def _print_grad_w(self, expr):
+        return self._layer_name("grad_w", expr)
+
+    def _print_grad_b(self, expr):
+        return self._layer_name("grad_b", expr)
+
+    def _print_grad_a(self, expr):
+        return self._layer_name("grad_a", expr)
+
+    def _print_Factors(self, expr):
+        return self._print(expr.doit())
+
+    def _print_Terms(self, expr):
+        return self._print(expr.doit())
+
+
+def plain(expr) -> str:
+    return PlainPrinter().doprint(expr)
