@@ -13,7 +13,7 @@ import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 from sympy.printing.str import StrPrinter
 
-from symgrad.notation import Factors
+from symgrad.notation import Factors, L
 
 # -- LaTeX -------------------------------------------------------------------------
 
