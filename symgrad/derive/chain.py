@@ -194,7 +194,7 @@ def _with_concrete(derivation: ChainDerivation) -> ChainDerivation:
 
     def fill(equations):
         return tuple(
-            Equation(e.lhs, e.rhs, _simplest(derivation.concrete(e.rhs)), e.index_range)
+            Equation(e.lhs, e.rhs, _simplest(e.rhs, derivation.concrete(e.rhs)), e.index_range)
             for e in equations
         )
 
@@ -206,20 +206,33 @@ def _with_concrete(derivation: ChainDerivation) -> ChainDerivation:
     )
 
 
-def _simplest(expr: sympy.Expr) -> sympy.Expr:
-    """Cancel what cancels (cross-entropy with a sigmoid output: δ_L = a_L - y)."""
-    if isinstance(expr, Terms) or expr.has(sympy.Product, sympy.Sum, delta, grad_a):
-        return expr
-    cancelled = tidy_signs(sympy.factor(sympy.cancel(expr.doit())))
-    return cancelled if sympy.count_ops(cancelled) < _written_size(expr) else expr
+def _simplest(abstract: sympy.Expr, concrete: sympy.Expr) -> sympy.Expr:
+    """Cancel what cancels: only the output gradient can cancel against σ'(z_L)
+    (cross-entropy with a sigmoid output: δ_L = a_L - y)."""
+    if not abstract.has(dC_daL) or isinstance(concrete, Terms) or concrete.has(
+        sympy.Product, sympy.Sum, delta, grad_a
+    ):
+        return concrete
+    cancelled = tidy_signs(sympy.factor(sympy.cancel(concrete.doit())))
+    # Something must actually cancel: fewer factors, and no longer to write.
+    # (Rewriting exp(-z)/(1 + exp(-z))² as exp(z)/(exp(z) + 1)² is no simplification.)
+    shorter = sympy.count_ops(cancelled) < _written_size(concrete)
+    return cancelled if shorter and _factor_count(cancelled) < _factor_count(concrete) else concrete
+
+
+def _flat_factors(expr: sympy.Expr) -> list[sympy.Expr]:
+    factors = [f for group in expr.groups for f in group] if isinstance(expr, Factors) else [expr]
+    return [m for f in factors for m in sympy.Mul.make_args(f)]
 
 
 def _written_size(expr: sympy.Expr) -> int:
     """Operations as written: a Factors product counts every factor it shows."""
-    if isinstance(expr, Factors):
-        factors = [f for group in expr.groups for f in group]
-        return sum(sympy.count_ops(f) for f in factors) + len(factors) - 1
-    return sympy.count_ops(expr)
+    factors = _flat_factors(expr)
+    return sum(sympy.count_ops(f) for f in factors) + len(factors) - 1
+
+
+def _factor_count(expr: sympy.Expr) -> int:
+    return len(_flat_factors(expr))
 
 
 def _select_layers(depth: int, layers: Sequence[int] | None) -> tuple[int, ...]:
@@ -272,8 +285,9 @@ def _recursion(chain: ScalarChain, depth) -> tuple[Equation, ...]:
     z_last = layer_symbol("z", depth)
     if chain.residual:
         # δ_l alone has no clean recursion here (it would divide by σ'); ∂C/∂a_l has.
+        output_gradient = cost_derivative_at(chain.cost, layer_symbol("a", depth))
         return (
-            Equation(grad_a(depth), dC_daL),
+            Equation(grad_a(depth), output_gradient),
             Equation(grad_a(l - 1), Factors([grad_a(l), _layer_gain(chain, l)]),
                      index_range=(l, depth, 1)),
             Equation(delta(l), Factors([grad_a(l), dsigma(layer_symbol("z", l))]),

@@ -15,10 +15,30 @@ from sympy.printing.str import StrPrinter
 
 from symgrad.notation import Factors, L
 
+
+class ReadableSums:
+    """Sums read as written by hand: a_L - y, not -y + a_L; 1 + w σ'(z), the residual factor.
+
+    A constant moves to the front only in a sum of products, so indices still read l + 1.
+    """
+
+    def _as_ordered_terms(self, expr, order=None):
+        terms = list(super()._as_ordered_terms(expr, order))
+        leads = len(terms) > 1 and terms[-1].is_Number and terms[-1] > 0
+        if leads and not any(term.is_Atom or term.is_Indexed for term in terms[:-1]):
+            terms = [terms[-1], *terms[:-1]]
+        if terms and terms[0].could_extract_minus_sign():
+            positive = next((t for t in terms if not t.could_extract_minus_sign()), None)
+            if positive is not None:
+                terms.remove(positive)
+                terms.insert(0, positive)
+        return terms
+
+
 # -- LaTeX -------------------------------------------------------------------------
 
 
-class LatexPrinter(_SympyLatexPrinter):
+class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     """LaTeX in the notation of DESIGN.md; ``output_layer`` names a_L (L or the depth)."""
 
     def __init__(self, output_layer: sympy.Expr = L):
@@ -121,7 +141,7 @@ def latex(expr, output_layer=L) -> str:
 _SUPERSCRIPTS = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 
 
-class TextPrinter(StrPrinter):
+class TextPrinter(ReadableSums, StrPrinter):
     """Readable Unicode: σ'(z1), δ_(l+1), ∏[k=l+1..L] w_k, ∂C/∂a_10."""
 
     printmethod = "_symgrad_text"  # so that Indexed's own str method does not win

@@ -66,7 +66,7 @@ def _(table: ActivationTable, width: int = TEXT_WIDTH) -> Table:
         grid.add_column(heading)
     for activation in table.activations:
         through_output = activation.derivative_from_output(a)
-        grid.add_row(
+        cells = (
             activation.name,
             printer.doprint(activation.at(z)),
             printer.doprint(activation.derivative_at(z)),
@@ -74,6 +74,7 @@ def _(table: ActivationTable, width: int = TEXT_WIDTH) -> Table:
             _extremum_cell(printer, activation.derivative_sup),
             _extremum_cell(printer, activation.derivative_inf),
         )
+        grid.add_row(*map(Text, cells))  # Text, not markup: "[z > 0]" is a formula here
     return grid
 
 

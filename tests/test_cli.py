@@ -1,0 +1,142 @@
+"""The real command line, through a subprocess: output, files, and errors."""
+
+import json
+import subprocess
+import sys
+
+import mpmath
+import pytest
+import sympy
+
+import symgrad
+from tests.oracle import (
+    COST_EXPRESSIONS,
+    close,
+    mp_forward_with,
+    random_point,
+    substitute_forward,
+    sympy_diff_gradient,
+)
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "symgrad.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=120)
+
+
+def test_main_command_prints_the_derivation():
+    result = run("derive", "--depth", "10", "--act", "sigmoid")
+    assert result.returncode == 0, result.stderr
+    assert "δ_l = δ_(l+1) w_(l+1) σ'(z_l)" in result.stdout
+    assert "a1·(1 - a1)" in result.stdout
+
+
+def test_json_contract_and_values_against_sympy_diff():
+    result = run("derive", "--depth", "4", "--act", "tanh", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["depth"] == 4 and data["activation"] == "tanh"
+    assert [layer["layer"] for layer in data["layers"]] == [1, 2, 3, 4]
+    activation = symgrad.get_activation("tanh")
+    point = random_point(4, seed=11)
+    weights, biases, x, y = point
+    zs, outputs = mp_forward_with(activation, weights, biases, x)
+    for layer in data["layers"]:
+        for key, kind in (("grad_w", "w"), ("grad_b", "b")):
+            expr = sympy.sympify(layer[key])  # our own output, a trusted string
+            got = substitute_forward(expr, zs, outputs, weights, biases, x, y)
+            expected = sympy_diff_gradient(activation, COST_EXPRESSIONS["quadratic"], point,
+                                           (kind, layer["layer"]))
+            assert close(got, expected)
+    got = substitute_forward(sympy.sympify(data["input_gradient"]), zs, outputs, weights,
+                             biases, x, y)
+    expected = sympy_diff_gradient(activation, COST_EXPRESSIONS["quadratic"], point, ("x", 0))
+    assert close(got, expected)
+
+
+def test_relu_depth_100_json_has_every_layer():
+    data = json.loads(run("derive", "--depth", "100", "--act", "relu", "--format", "json").stdout)
+    assert len(data["layers"]) == 100
+    front = sympy.sympify(data["layers"][0]["delta"])
+    weights = {s.name for s in front.free_symbols if s.name.startswith("w")}
+    assert weights == {f"w{k}" for k in range(2, 101)}  # w_1 is not in δ_1
+
+
+def test_acts_json():
+    data = json.loads(run("acts", "--format", "json").stdout)
+    by_name = {entry["name"]: entry for entry in data["activations"]}
+    assert sympy.sympify(by_name["sigmoid"]["sup_derivative"]) == sympy.Rational(1, 4)
+    assert by_name["softplus"]["sup"]["attained"] is False
+    for entry in data["activations"]:
+        assert {"name", "formula", "derivative", "sup_derivative", "inf_derivative"} <= set(entry)
+
+
+def test_acts_text_shows_every_derivative():
+    result = run("acts")
+    assert result.returncode == 0, result.stderr
+    relu_row = next(line for line in result.stdout.splitlines() if line.startswith("│ relu "))
+    assert "[z > 0]" in relu_row  # a formula, not swallowed as rich markup
+
+
+def test_output_file_by_suffix(tmp_path):
+    target = tmp_path / "chain.tex"
+    result = run("derive", "--depth", "3", "--act", "tanh", "-o", str(target))
+    assert result.returncode == 0 and result.stdout == ""
+    assert target.read_text().startswith(r"\documentclass")
+
+
+def test_markdown_has_math_blocks(tmp_path):
+    result = run("derive", "--depth", "3", "--act", "relu", "--format", "markdown")
+    assert result.stdout.startswith("# ") and "$$\n\\begin{aligned}" in result.stdout
+
+
+BAD_INPUT = [
+    (["derive", "--depth", "0"], "at least 1"),
+    (["derive", "--depth", "-3"], "at least 1"),
+    (["derive", "--depth", "2.5"], "whole number"),
+    (["derive", "--depth", "ten"], "whole number"),
+    (["derive", "--depth", "1000001"], "largest supported"),
+    (["derive", "--depth", "3", "--act", "sigmod"], "Did you mean sigmoid"),
+    (["derive", "--depth", "3", "--act", "__import__('os')"], "Unknown activation"),
+    (["derive", "--depth", "3", "--cost", "hinge"], "Unknown cost"),
+    (["derive", "--depth", "3", "--format", "pdf"], "Unknown format"),
+    (["derive", "--depth", "3", "--layers", "4"], "not a layer"),
+    (["derive", "--depth", "500", "--layers", "all"], "square of the depth"),
+    (["derive", "--depth", "3", "--general"], "not both"),
+    (["derive"], "--depth"),
+    (["derive", "--depth", "3", "--bogus"], "Unknown option"),
+    (["derive", "--depth", "3", "-o", "/nonexistent-folder/x.tex"], "does not exist"),
+    (["frobnicate"], "No such command"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
+def test_bad_input_is_one_sentence_and_exit_2(args, message):
+    result = run(*args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_unwritable_output_leaves_no_file(tmp_path):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    result = run("derive", "--depth", "3", "-o", str(folder))
+    assert result.returncode == 2 and "folder" in result.stderr
+    assert list(folder.iterdir()) == []
+
+
+def test_failed_command_does_not_clobber_existing_file(tmp_path):
+    target = tmp_path / "keep.tex"
+    target.write_text("precious")
+    result = run("derive", "--depth", "0", "-o", str(target))
+    assert result.returncode == 2
+    assert target.read_text() == "precious"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.tex"]
+
+
+def test_mpmath_is_untouched_by_a_derivation():
+    before = mpmath.mp.dps
+    symgrad.derive(5, "silu")
+    assert mpmath.mp.dps == before

@@ -1,0 +1,70 @@
+"""Every LaTeX output of the test matrix compiles with a real pdflatex."""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+import symgrad
+from symgrad.render.latex import PREAMBLE
+
+CASES = [
+    dict(depth=3, act="sigmoid"),
+    dict(depth=10, act="sigmoid"),
+    dict(depth=5, act="relu", tied=True),
+    dict(depth=4, act="tanh", residual=True),
+    dict(depth=3, act="sigmoid", cost="cross-entropy"),
+    dict(depth=2, act="gelu", cost="cross-entropy", residual=True),
+    dict(depth=6, act="leaky_relu:0.1", tied=True, residual=True),
+    dict(depth=1, act="softplus"),
+    dict(depth=4, act="elu:0.5"),
+    dict(depth=3, act="silu", tied=True),
+    dict(depth=250, act="sigmoid"),
+    dict(depth=None, act="tanh"),
+    dict(depth=None, act="relu", residual=True),
+    dict(depth=None, act="sigmoid", tied=True, cost="cross-entropy"),
+]
+
+
+def pdflatex():
+    path = shutil.which("pdflatex")
+    if path is None and os.environ.get("SYMGRAD_SKIP_LATEX") != "1":
+        pytest.fail("pdflatex is missing: install texlive-latex-base and "
+                    "texlive-latex-recommended (or set SYMGRAD_SKIP_LATEX=1 to skip knowingly)")
+    if path is None:
+        pytest.skip("SYMGRAD_SKIP_LATEX=1")
+    return path
+
+
+def compile_latex(tmp_path, name, source):
+    (tmp_path / f"{name}.tex").write_text(source)
+    result = subprocess.run(
+        [pdflatex(), "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert (tmp_path / f"{name}.pdf").exists()
+    return result.stdout
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()))
+def test_standalone_document_compiles(tmp_path, case):
+    case = dict(case)
+    derivation = symgrad.derive(case.pop("depth"), case.pop("act"), **case)
+    log = compile_latex(tmp_path, "doc", symgrad.render(derivation, "latex"))
+    assert "Undefined control sequence" not in log
+
+
+def test_fragments_and_the_activation_table_compile(tmp_path):
+    parts = [symgrad.render(symgrad.activation_table(), "latex", fragment=True)]
+    for case in CASES[:6]:
+        case = dict(case)
+        parts.append(symgrad.render(symgrad.derive(case.pop("depth"), case.pop("act"), **case),
+                                    "latex", fragment=True))
+    compile_latex(tmp_path, "fragments", PREAMBLE + "\n".join(parts) + "\\end{document}\n")
+
+
+def test_notebook_display_is_latex():
+    shown = symgrad.derive(3, "sigmoid")._repr_latex_()
+    assert shown.startswith("\\begin{align*}") and "\\subsection" not in shown
