@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from symgrad.activations import activation_table, get_activation
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, derive_chain
 from symgrad.errors import SymgradError
-from symgrad.networks import MAX_DEPTH, ScalarChain
+from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, ScalarChain
+from symgrad.numbers import parse_exact
+from symgrad.numeric.backprop import ChainPoint, expand
+from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, check_dps, evaluate_chain
 from symgrad.render import FORMATS, render, write_atomically
 from symgrad.render.text import renderable
 
+PROGRESS_FROM_DEPTH = 50_000
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
 
 
@@ -54,7 +60,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
+@click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_DERIVE_DEPTH}.")
 @click.option("--general", is_flag=True, help="Symbolic depth L, in product notation.")
 @click.option("--act", "act", default="sigmoid", show_default=True,
               help="Activation: a library name, e.g. sigmoid or leaky_relu:0.1 (see 'symgrad acts').")
@@ -96,6 +102,74 @@ def _layer_list(text: str | None, depth: int | None) -> list[int] | None:
             )
         return list(range(1, depth + 1))
     return [_whole_number(part, "layer number") for part in text.split(",")]
+
+
+def _numbers(text: str | None, what: str, depth: int, tied: bool = False):
+    """One value for every layer, or a comma list of exactly ``depth`` values."""
+    if text is None:
+        return None
+    values = tuple(parse_exact(part.strip(), what) for part in text.split(","))
+    if tied and len(values) != 1:
+        raise SymgradError(f"A tied chain shares one {what}; give one value, not {len(values)}.")
+    if len(values) not in (1, depth):
+        raise SymgradError(
+            f"Give one {what} for every layer or a list of exactly {depth}, not {len(values)}."
+        )
+    return expand(values, depth)
+
+
+@main.command(name="eval")
+@click.option("--depth", required=True, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
+@click.option("--act", "act", default="sigmoid", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
+@click.option("--tied", is_flag=True, help="Tied weights and biases (an unrolled RNN).")
+@click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
+@click.option("--w", "w", default="1", show_default=True, metavar="V|V1,..,VL",
+              help="Weights: one value for every layer or a comma list.")
+@click.option("--b", "b", default=None, metavar="V|V1,..,VL", help="Biases (default 0).")
+@click.option("--x", "x", default=None, help="The input a_0.")
+@click.option("--y", "y", default=None, help="The target (default 0).")
+@click.option("--z", "z", default=None, metavar="V|V1,..,VL",
+              help="Gain mode: fix the preactivations z_l (no x, y or b).")
+@click.option("--upstream", default=None, help="Gain mode: ∂C/∂a_L (default 1).")
+@click.option("--dps", default=str(DEFAULT_DPS), show_default=True,
+              help=f"Significant digits, 1 to {MAX_DPS}.")
+@_output_options
+def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, fmt, output):
+    """Exact forward and backward values per layer, at any precision, beside float64/float32."""
+    depth = _whole_number(depth, "depth")
+    chain = ScalarChain(depth, get_activation(act), residual, tied, cost)
+    weights = _numbers(w, "weight", depth, tied)
+    if z is not None:
+        for given, name in ((x, "--x"), (y, "--y"), (b, "--b")):
+            if given is not None:
+                raise SymgradError(f"--z fixes the preactivations, so {name} has no meaning with it.")
+        point = ChainPoint(weights, weights, z=_numbers(z, "preactivation", depth),
+                           upstream=parse_exact(upstream or "1", "upstream gradient"))
+    else:
+        if upstream is not None:
+            raise SymgradError("--upstream belongs to gain mode (--z); with --x it follows from the cost.")
+        if x is None:
+            raise SymgradError("Give the input with --x (or fix the preactivations with --z).")
+        point = ChainPoint(weights, _numbers(b or "0", "bias", depth, tied),
+                           x=parse_exact(x, "input"), y=parse_exact(y or "0", "target"))
+    digits = _whole_number(dps, "precision")
+    check_dps(digits)
+    with _progress(depth) as advance:
+        result = evaluate_chain(chain, point, digits, advance)
+    _emit(result, fmt, output)
+
+
+@contextmanager
+def _progress(depth: int):
+    """A rich progress bar on stderr for long passes (two passes: forward and backward)."""
+    if depth < PROGRESS_FROM_DEPTH:
+        yield None
+        return
+    columns = (TextColumn("layers"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("layers", total=2 * depth)
+        yield lambda done: bar.advance(task, done)
 
 
 @main.command()

@@ -8,7 +8,10 @@ from symgrad.activations import Activation, get_activation
 from symgrad.costs import check_cost
 from symgrad.errors import SymgradError
 
-MAX_DEPTH = 100_000
+# Numbers are cheap where expressions are not: a chain may be evaluated this deep,
+# derived only as deep as MAX_DERIVE_DEPTH.
+MAX_DEPTH = 10_000_000
+MAX_DERIVE_DEPTH = 100_000
 
 
 def check_depth(depth: object, maximum: int = MAX_DEPTH) -> int:

@@ -19,7 +19,7 @@ import sympy
 
 from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.errors import SymgradError
-from symgrad.networks import ScalarChain
+from symgrad.networks import MAX_DERIVE_DEPTH, ScalarChain, check_depth
 from symgrad.notation import (
     Factors,
     L,
@@ -162,6 +162,8 @@ def derive_chain(chain: ScalarChain, layers: Sequence[int] | None = None) -> Cha
     ``layers`` picks the layers written out factor by factor (1-based); by
     default all of them up to depth 200, else the front and last layer.
     """
+    if chain.depth is not None:
+        check_depth(chain.depth, MAX_DERIVE_DEPTH)
     depth = sympy.Integer(chain.depth) if chain.depth else L
     derivation = ChainDerivation(
         chain=chain,

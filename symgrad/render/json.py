@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from functools import singledispatch
 
+import mpmath
+
 from symgrad.activations import ActivationTable, Extremum
 from symgrad.derive.chain import ChainDerivation, Equation
+from symgrad.numeric.evaluate import ChainEvaluation, log10_abs
 from symgrad.render.printing import plain
 
 
@@ -101,3 +104,55 @@ def _(table: ActivationTable) -> dict:
             }
         )
     return {"command": "acts", "activations": entries}
+
+
+def decimal(value, dps: int) -> str | None:
+    """A number as a decimal string with ``dps`` significant digits (floats would overflow)."""
+    if value is None:
+        return None
+    return mpmath.nstr(value, dps, min_fixed=-4, max_fixed=dps)
+
+
+def _magnitude(entry: dict, key: str, value, dps: int) -> None:
+    entry[key] = decimal(value, dps)
+    magnitude = log10_abs(value) if value is not None else None
+    entry[f"log10_abs_{key}"] = decimal(magnitude, 15) if magnitude is not None else (
+        None if value is None else "-inf")
+
+
+@json_object.register
+def _(evaluation: ChainEvaluation) -> dict:
+    chain, point, exact, dps = evaluation.chain, evaluation.point, evaluation.exact, evaluation.dps
+    layers = []
+    for k in range(evaluation.depth):
+        entry = {"layer": k + 1, "z": decimal(exact.z[k], dps)}
+        if exact.a:
+            entry["a"] = decimal(exact.a[k + 1], dps)
+        _magnitude(entry, "act_prime", exact.act_prime[k], dps)
+        _magnitude(entry, "gain", exact.gain[k], dps)
+        _magnitude(entry, "delta", exact.delta[k], dps)
+        _magnitude(entry, "grad_w", evaluation.grad_w[k] if evaluation.grad_w else None, dps)
+        _magnitude(entry, "grad_b", exact.delta[k], dps)
+        layers.append(entry)
+    data = {
+        "command": "eval",
+        "depth": evaluation.depth,
+        "activation": chain.activation.name,
+        "cost": None if point.gain_mode else chain.cost,
+        "residual": chain.residual,
+        "tied": chain.tied,
+        "dps": dps,
+        "mode": "gain" if point.gain_mode else "forward",
+        "layers": layers,
+    }
+    _magnitude(data, "input_gradient", exact.input_gradient, dps)
+    _magnitude(data, "output_gradient", exact.output_gradient, dps)
+    data["cost_value"] = decimal(exact.cost, dps)
+    if evaluation.grad_w_total is not None:
+        _magnitude(data, "grad_w_total", evaluation.grad_w_total, dps)
+    data["floats"] = {
+        breakdown.format: {"first_failure_layer": breakdown.layer, "failure": breakdown.what,
+                           "input_gradient": repr(breakdown.input_gradient)}
+        for breakdown in evaluation.floats
+    }
+    return data

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from functools import singledispatch
 
+import mpmath
 import sympy
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -12,6 +13,8 @@ from rich.table import Table
 from rich.text import Text
 
 from symgrad.activations import ActivationTable
+from symgrad.numeric.evaluate import ChainEvaluation, log10_abs
+from symgrad.render.chart import terminal_chart
 from symgrad.render.document import document
 from symgrad.render.latex import pack, side_chunks
 from symgrad.render.printing import TextPrinter
@@ -84,3 +87,67 @@ def _extremum_cell(printer, extremum) -> str:
         value += f" ≈ {sympy.N(extremum.value, 6)}"
     return value + ("" if extremum.attained else " (not attained)") + (
         "" if extremum.exact else " (numerical)")
+
+
+def shown_layers(depth: int, edge: int = 5, middle: int = 10) -> list[int]:
+    """Every layer of a short chain; of a deep one the first and last few and some between."""
+    if depth <= 2 * edge + middle:
+        return list(range(1, depth + 1))
+    step = (depth - 2 * edge) / (middle + 1)
+    between = {edge + round(step * i) for i in range(1, middle + 1)}
+    return sorted({*range(1, edge + 1), *between, *range(depth - edge + 1, depth + 1)})
+
+
+def _short(value) -> str:
+    return "—" if value is None else mpmath.nstr(value, 8)
+
+
+def _log10_cell(value) -> str:
+    magnitude = log10_abs(value) if value is not None else None
+    return "-inf" if value is not None and magnitude is None else _short(magnitude)
+
+
+@renderable.register
+def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
+    chain, exact, point = evaluation.chain, evaluation.exact, evaluation.point
+    mode = "gain mode, preactivations fixed" if point.gain_mode else f"{chain.cost} cost"
+    title = (f"Exact backward pass: {chain.kind} {chain.activation.name} chain, depth "
+             f"{evaluation.depth}, {evaluation.dps} digits ({mode})")
+    grid = Table(title="Layer by layer (δ_l = ∂C/∂b_l)", show_edge=False)
+    headings = ["l", "z_l", "a_l", "σ'(z_l)", "gain", "δ_l", "log10|δ_l|", "∂C/∂w_l"]
+    for heading in headings:
+        grid.add_column(heading, justify="right")
+    for layer in shown_layers(evaluation.depth):
+        k = layer - 1
+        grid.add_row(
+            str(layer), _short(exact.z[k]), _short(exact.a[layer] if exact.a else None),
+            _short(exact.act_prime[k]), _short(exact.gain[k]), _short(exact.delta[k]),
+            _log10_cell(exact.delta[k]),
+            _short(evaluation.grad_w[k] if evaluation.grad_w else None),
+        )
+    summary = Text()
+    summary.append("∂C/∂a_0 = ", style="bold")
+    summary.append(mpmath.nstr(exact.input_gradient, evaluation.dps))
+    summary.append(f"\nlog10|∂C/∂a_0| = {_log10_cell(exact.input_gradient)}")
+    summary.append(f"\n∂C/∂a_L = {mpmath.nstr(exact.output_gradient, evaluation.dps)}")
+    if evaluation.grad_w_total is not None:
+        summary.append(f"\n∂C/∂w (tied, Σ_l a_(l-1) δ_l) = "
+                       f"{mpmath.nstr(evaluation.grad_w_total, evaluation.dps)}")
+    floats = Text("\nThe same pass in floats:", style="bold")
+    for breakdown in evaluation.floats:
+        verdict = ("holds at every layer" if breakdown.layer is None else
+                   f"δ is {breakdown.what} from layer {breakdown.layer} down")
+        floats.append(f"\n  {breakdown.format}: {verdict}; ∂C/∂a_0 = {breakdown.input_gradient!r}",
+                      style="")
+    depth = evaluation.depth
+    layers = sorted({1 + round(i * (depth - 1) / 299) for i in range(300)}) if depth > 300 else \
+        range(1, depth + 1)  # a chart has no more columns than this anyway
+    chart = terminal_chart(list(layers), [_float_log10(exact.delta[n - 1]) for n in layers],
+                           width=min(60, max(10, width - 14)), y_label="log10|δ_l| against l")
+    return Group(Panel(Text(title, style="bold"), expand=False), summary, Text(""), grid,
+                 Text("\n" + chart), floats)
+
+
+def _float_log10(value) -> float | None:
+    magnitude = log10_abs(value)
+    return None if magnitude is None else float(magnitude)

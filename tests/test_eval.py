@@ -1,0 +1,143 @@
+"""symgrad eval: textbook products exactly, deep chains against mpmath.diff, floats' limits."""
+
+import json
+import subprocess
+import sys
+
+import mpmath
+import numpy
+import pytest
+import sympy
+
+import symgrad
+from symgrad.numeric.backprop import ChainPoint
+from symgrad.numeric.evaluate import evaluate_chain
+from tests.oracle import mpmath_diff_gradient, random_point
+
+R = sympy.Rational
+
+
+@pytest.fixture(autouse=True)
+def precise_expectations():
+    """The expected values in these tests are computed at 80 digits."""
+    with mpmath.workdps(80):
+        yield
+
+
+def gain_mode(act, depth, w, z, dps=50, residual=False):
+    chain = symgrad.ScalarChain(depth, symgrad.get_activation(act), residual=residual)
+    point = ChainPoint((R(w),) * depth, (R(w),) * depth, z=(R(z),) * depth)
+    return evaluate_chain(chain, point, dps)
+
+
+def agree(got, expected, digits):
+    with mpmath.workdps(digits + 20):
+        return abs(got - expected) <= abs(expected) * mpmath.mpf(10) ** -digits
+
+
+@pytest.mark.parametrize("depth", [10, 100, 1000])
+def test_relu_w10_is_ten_to_the_depth(depth):
+    result = gain_mode("relu", depth, 10, 1)
+    assert agree(result.exact.input_gradient, mpmath.mpf(10) ** depth, 50)
+    assert agree(result.exact.delta[0], mpmath.mpf(10) ** (depth - 1), 50)  # w_2..w_L only
+
+
+@pytest.mark.parametrize("depth", [10, 100, 1000])
+def test_sigmoid_at_zero_is_a_quarter_to_the_depth(depth):
+    result = gain_mode("sigmoid", depth, 1, 0)
+    assert agree(result.exact.input_gradient, mpmath.mpf(4) ** -depth, 50)
+
+
+@pytest.mark.parametrize("act, slope", [("relu", 1), ("linear", 1), ("leaky_relu:0.1", 1)])
+def test_small_weights_vanish_even_with_unit_derivative(act, slope):
+    result = gain_mode(act, 400, R(1, 2), 3)
+    assert agree(result.exact.input_gradient, (mpmath.mpf(slope) / 2) ** 400, 50)
+
+
+def test_residual_factor_is_one_plus_w_sigma_prime():
+    result = gain_mode("tanh", 50, R(1, 2), 0, residual=True)  # 1 + (1/2)(1) = 3/2 per layer
+    assert agree(result.exact.input_gradient, mpmath.mpf(1.5) ** 50, 50)
+
+
+@pytest.mark.parametrize("depth", [30, 300])
+@pytest.mark.parametrize("kind", ["plain", "residual", "tied"])
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "softplus", "gelu"])
+def test_deep_eval_equals_mpmath_diff(act, kind, depth):
+    residual, tied = kind == "residual", kind == "tied"
+    weights, biases, x, y = random_point(depth, seed=depth + 7, tied=tied)
+    if residual:  # weights of order 1/L keep a residual chain's activations of order 1;
+        scale = 2 ** depth.bit_length()  # a power of two keeps them exact decimals
+        weights = [w / scale for w in weights]
+    chain = symgrad.ScalarChain(depth, symgrad.get_activation(act), residual=residual, tied=tied)
+
+    def exact(value):
+        return R(mpmath.nstr(value, 30))  # the oracle's decimals, read exactly
+
+    point = ChainPoint(tuple(map(exact, weights)), tuple(map(exact, biases)), x=exact(x), y=exact(y))
+    result = evaluate_chain(chain, point, dps=60)
+    dps = 60 + 2 * depth  # the forward pass loses digits at depth; mpmath.diff gets them back
+    for n in (1, depth // 2, depth):
+        expected = mpmath_diff_gradient(act, "quadratic", (weights, biases, x, y), ("b", n),
+                                        residual, dps=dps)
+        assert agree(result.exact.delta[n - 1], expected, 45), (n, result.exact.delta[n - 1], expected)
+        expected_w = mpmath_diff_gradient(act, "quadratic", (weights, biases, x, y), ("w", n),
+                                          residual, dps=dps)
+        assert agree(result.grad_w[n - 1], expected_w, 45)
+    expected_x = mpmath_diff_gradient(act, "quadratic", (weights, biases, x, y), ("x", 0),
+                                      residual, dps=dps)
+    assert agree(result.exact.input_gradient, expected_x, 45)
+    if tied:
+        expected_total = mpmath_diff_gradient(act, "quadratic", (weights, biases, x, y),
+                                              ("w", "all"), residual, dps=dps)
+        assert agree(result.grad_w_total, expected_total, 45)
+
+
+@pytest.mark.parametrize("name", ["float64", "float32"])
+def test_float_breakdown_where_ten_to_the_power_overflows(name):
+    depth = 500
+    result = gain_mode("relu", depth, 10, 1)
+    breakdown = next(b for b in result.floats if b.format == name)
+    # ∂C/∂a_k = 10^(L-k) overflows once L - k exceeds log10 of the format's largest number.
+    largest_power = int(numpy.floor(numpy.log10(numpy.finfo(name).max)))
+    assert breakdown.layer == depth - largest_power - 1 and breakdown.what == "inf"
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_json_numbers_are_decimal_strings():
+    result = run("--depth", "1000", "--act", "relu", "--w", "10", "--z", "1", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert mpmath.mpf(data["input_gradient"]) == mpmath.mpf(10) ** 1000
+    assert data["log10_abs_input_gradient"] == "1000.0"
+    assert len(data["layers"]) == 1000 and data["layers"][0]["grad_w"] is None
+
+
+def test_cli_reads_numbers_exactly():
+    # 0.1 read through a float would be 0.1000000000000000055511151231257827...
+    result = run("--depth", "1", "--act", "linear", "--w", "0.1", "--x", "1", "--y", "0",
+                 "--dps", "40", "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["layers"][0]["a"] == "0.1"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--depth", "3", "--w", "1,2", "--x", "1"], "list of exactly 3, not 2"),
+    (["--depth", "3", "--x", "nan"], "'nan' is not a number"),
+    (["--depth", "3", "--x", "inf"], "'inf' is not a number"),
+    (["--depth", "3", "--x", "1", "--w", "1e-"], "'1e-' is not a number"),
+    (["--depth", "3", "--x", "1", "--dps", "0"], "between 1 and"),
+    (["--depth", "3", "--x", "1", "--dps", "100000"], "between 1 and"),
+    (["--depth", "3", "--z", "1", "--x", "1"], "--x has no meaning"),
+    (["--depth", "3"], "Give the input with --x"),
+    (["--depth", "0", "--x", "1"], "at least 1"),
+    (["--depth", "3", "--x", "1", "--tied", "--w", "1,2,3"], "shares one weight"),
+])
+def test_bad_input_is_one_sentence(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr
