@@ -1,6 +1,7 @@
 """symgrad eval: textbook products exactly, deep chains against mpmath.diff, floats' limits."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -141,3 +142,12 @@ def test_bad_input_is_one_sentence(args, message):
     assert result.returncode == 2 and result.stdout == ""
     assert message in result.stderr and result.stderr.count("\n") == 1
     assert "Traceback" not in result.stderr
+
+
+def test_cli_text_has_table_chart_and_float_comparison():
+    result = run("--depth", "400", "--act", "relu", "--w", "10", "--z", "1")
+    assert result.returncode == 0, result.stderr
+    assert "log10|δ_l| against l" in result.stdout and "•" in result.stdout
+    largest_power = int(numpy.floor(numpy.log10(numpy.finfo("float32").max)))
+    assert f"float32: δ is inf from layer {400 - largest_power - 1} down" in result.stdout
+    assert re.search(r"^\s*400 │", result.stdout, re.MULTILINE)  # the output layer is shown
