@@ -20,6 +20,7 @@ from symgrad.render.latex import pack, side_chunks
 from symgrad.render.printing import TextPrinter
 
 TEXT_WIDTH = 100
+NARROW_TABLE_WIDTH = 110  # below this the eval table drops its z and a columns
 
 
 @singledispatch
@@ -99,7 +100,7 @@ def shown_layers(depth: int, edge: int = 5, middle: int = 10) -> list[int]:
 
 
 def _short(value) -> str:
-    return "—" if value is None else mpmath.nstr(value, 8)
+    return "—" if value is None else mpmath.nstr(value, 6)
 
 
 def _log10_cell(value) -> str:
@@ -111,20 +112,27 @@ def _log10_cell(value) -> str:
 def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
     chain, exact, point = evaluation.chain, evaluation.exact, evaluation.point
     mode = "gain mode, preactivations fixed" if point.gain_mode else f"{chain.cost} cost"
-    title = (f"Exact backward pass: {chain.kind} {chain.activation.name} chain, depth "
+    heading = (f"Exact backward pass: {chain.kind} {chain.activation.name} chain, depth "
              f"{evaluation.depth}, {evaluation.dps} digits ({mode})")
-    grid = Table(title="Layer by layer (δ_l = ∂C/∂b_l)", show_edge=False)
-    headings = ["l", "z_l", "a_l", "σ'(z_l)", "gain", "δ_l", "log10|δ_l|", "∂C/∂w_l"]
-    for heading in headings:
-        grid.add_column(heading, justify="right")
+    columns = {
+        "l": lambda n: str(n),
+        "z_l": lambda n: _short(exact.z[n - 1]),
+        "a_l": lambda n: _short(exact.a[n] if exact.a else None),
+        "σ'(z_l)": lambda n: _short(exact.act_prime[n - 1]),
+        "gain": lambda n: _short(exact.gain[n - 1]),
+        "δ_l": lambda n: _short(exact.delta[n - 1]),
+        "log10|δ_l|": lambda n: _log10_cell(exact.delta[n - 1]),
+        "∂C/∂w_l": lambda n: _short(evaluation.grad_w[n - 1] if evaluation.grad_w else None),
+    }
+    title = "Layer by layer (δ_l = ∂C/∂b_l)"
+    if width < NARROW_TABLE_WIDTH:  # the forward values give way first; JSON has them all
+        columns.pop("z_l"), columns.pop("a_l")
+        title += "; z_l and a_l in a wider terminal or JSON"
+    grid = Table(title=title, show_edge=False)
+    for column in columns:
+        grid.add_column(column, justify="right", no_wrap=True)
     for layer in shown_layers(evaluation.depth):
-        k = layer - 1
-        grid.add_row(
-            str(layer), _short(exact.z[k]), _short(exact.a[layer] if exact.a else None),
-            _short(exact.act_prime[k]), _short(exact.gain[k]), _short(exact.delta[k]),
-            _log10_cell(exact.delta[k]),
-            _short(evaluation.grad_w[k] if evaluation.grad_w else None),
-        )
+        grid.add_row(*(cell(layer) for cell in columns.values()))
     summary = Text()
     summary.append("∂C/∂a_0 = ", style="bold")
     summary.append(mpmath.nstr(exact.input_gradient, evaluation.dps))
@@ -144,7 +152,7 @@ def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
         range(1, depth + 1)  # a chart has no more columns than this anyway
     chart = terminal_chart(list(layers), [_float_log10(exact.delta[n - 1]) for n in layers],
                            width=min(60, max(10, width - 14)), y_label="log10|δ_l| against l")
-    return Group(Panel(Text(title, style="bold"), expand=False), summary, Text(""), grid,
+    return Group(Panel(Text(heading, style="bold"), expand=False), summary, Text(""), grid,
                  Text("\n" + chart), floats)
 
 
