@@ -136,6 +136,7 @@ def test_cli_reads_numbers_exactly():
     (["--depth", "3"], "Give the input with --x"),
     (["--depth", "0", "--x", "1"], "at least 1"),
     (["--depth", "3", "--x", "1", "--tied", "--w", "1,2,3"], "shares one weight"),
+    (["--depth", "3", "--x", "1", "--format", "latex"], "no LaTeX or Markdown form yet"),
 ])
 def test_bad_input_is_one_sentence(args, message):
     result = run(*args)

@@ -13,6 +13,7 @@ import sympy
 
 from symgrad.activations import ActivationTable
 from symgrad.derive.chain import ChainDerivation, Equation
+from symgrad.errors import SymgradError
 from symgrad.notation import delta, dsigma, grad_b, grad_w, sigma
 
 
@@ -48,7 +49,7 @@ def _row(equation: Equation) -> Row:
 
 @singledispatch
 def document(result) -> Document:
-    raise TypeError(f"No document layout for {type(result).__name__}.")
+    raise SymgradError("This result has no LaTeX or Markdown form yet; use --format text or json.")
 
 
 @document.register
