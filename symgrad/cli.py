@@ -144,7 +144,7 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, fmt
         for given, name in ((x, "--x"), (y, "--y"), (b, "--b")):
             if given is not None:
                 raise SymgradError(f"--z fixes the preactivations, so {name} has no meaning with it.")
-        point = ChainPoint(weights, weights, z=_numbers(z, "preactivation", depth),
+        point = ChainPoint(weights, z=_numbers(z, "preactivation", depth),
                            upstream=parse_exact(upstream or "1", "upstream gradient"))
     else:
         if upstream is not None:

@@ -27,7 +27,7 @@ def precise_expectations():
 
 def gain_mode(act, depth, w, z, dps=50, residual=False):
     chain = symgrad.ScalarChain(depth, symgrad.get_activation(act), residual=residual)
-    point = ChainPoint((R(w),) * depth, (R(w),) * depth, z=(R(z),) * depth)
+    point = ChainPoint((R(w),) * depth, z=(R(z),) * depth)
     return evaluate_chain(chain, point, dps)
 
 

@@ -21,6 +21,7 @@ import sympy
 from symgrad.activations import VARIABLE
 from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.networks import ScalarChain
+from symgrad.notation import y
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class ChainPoint:
     """Where to evaluate: exact rationals. Either x (and y) or the preactivations z."""
 
     weights: tuple[sympy.Rational, ...]  # one per layer
-    biases: tuple[sympy.Rational, ...]
+    biases: tuple[sympy.Rational, ...] = ()  # one per layer; not used in gain mode
     x: sympy.Rational | None = None
     y: sympy.Rational | None = None
     z: tuple[sympy.Rational, ...] | None = None  # gain mode
@@ -70,7 +71,7 @@ def arithmetic(chain: ScalarChain, module: str, number: Callable,
     ``cast`` converts each function's result back to the number type (numpy's
     ``select`` for a Piecewise answers in float64 even for float32 input).
     """
-    a, y = sympy.symbols("a y", real=True)
+    a = sympy.Symbol("a", real=True)
     activation = chain.activation
 
     def compiled(arguments, expr):
@@ -84,8 +85,8 @@ def arithmetic(chain: ScalarChain, module: str, number: Callable,
     return Arithmetic(
         number=number,
         sigma_and_derivative=compiled(VARIABLE, (activation.expr, activation.derivative)),
-        dcost=compiled((a, y), cost_derivative_at(chain.cost, a).subs("y", y)),
-        cost=compiled((a, y), cost_at(chain.cost, a).subs("y", y)),
+        dcost=compiled((a, y), cost_derivative_at(chain.cost, a)),
+        cost=compiled((a, y), cost_at(chain.cost, a)),
     )
 
 
