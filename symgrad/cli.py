@@ -19,7 +19,7 @@ from symgrad.numbers import parse_exact
 from symgrad.numeric.backprop import ChainPoint, expand
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, check_dps, evaluate_chain
 from symgrad.render import FORMATS, render, write_atomically
-from symgrad.render.text import renderable
+from symgrad.render.text import renderable, text_layers
 
 PROGRESS_FROM_DEPTH = 50_000
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
@@ -39,11 +39,17 @@ def _output_options(command):
                         help="Output format; default text, or from FILE's suffix.")(command)
 
 
-def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -> None:
+def _format(fmt: str | None, output: str | None) -> str:
+    """--format, else the output file's suffix, else text."""
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "text") if output else "text"
     if fmt not in FORMATS:
         raise SymgradError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
+    return fmt
+
+
+def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -> None:
+    fmt = _format(fmt, output)
     if output:
         write_atomically(output, render(result, fmt, fragment=fragment))
     elif fmt == "text":
@@ -134,8 +140,9 @@ def _numbers(text: str | None, what: str, depth: int, tied: bool = False):
 @click.option("--upstream", default=None, help="Gain mode: ∂C/∂a_L (default 1).")
 @click.option("--dps", default=str(DEFAULT_DPS), show_default=True,
               help=f"Significant digits, 1 to {MAX_DPS}.")
+@click.option("--interval", is_flag=True, help="Certified enclosures [lo, hi] of every value.")
 @_output_options
-def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, fmt, output):
+def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, interval, fmt, output):
     """Exact forward and backward values per layer, at any precision, beside float64/float32."""
     depth = _whole_number(depth, "depth")
     chain = ScalarChain(depth, get_activation(act), residual, tied, cost)
@@ -155,8 +162,10 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, fmt
                            x=parse_exact(x, "input"), y=parse_exact(y or "0", "target"))
     digits = _whole_number(dps, "precision")
     check_dps(digits)
+    fmt = _format(fmt, output)
+    keep = None if fmt == "json" else text_layers(depth)  # JSON lists every layer
     with _progress(depth) as advance:
-        result = evaluate_chain(chain, point, digits, advance)
+        result = evaluate_chain(chain, point, digits, interval=interval, keep=keep, progress=advance)
     _emit(result, fmt, output)
 
 

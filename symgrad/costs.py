@@ -40,3 +40,18 @@ def _cost_derivative(name: str) -> sympy.Expr:
 def cost_derivative_at(name: str, output: sympy.Expr) -> sympy.Expr:
     """∂C/∂a_L at a_L = output, in its simplest factored form."""
     return _cost_derivative(check_cost(name)).xreplace({_a: output})
+
+
+# Where a cost is defined: an open interval of a_L (costs not listed: everywhere).
+_OPEN_DOMAINS = {"cross-entropy": (0, 1)}
+
+
+def check_output(name: str, output) -> None:
+    """Refuse an output a_L (a number of any kind) outside the cost's domain."""
+    if name in _OPEN_DOMAINS:
+        low, high = _OPEN_DOMAINS[name]
+        if not low < output < high:
+            raise SymgradError(
+                f"The {name} cost needs {low} < a_L < {high}, but this chain's output is "
+                f"a_L = {output}; choose another input, activation or cost (or raise --dps)."
+            )

@@ -1,27 +1,30 @@
-"""One forward and backward pass through a scalar chain, in any number type.
+"""One forward and backward pass through a scalar chain, in any number kind.
 
-The same few lines serve mpmath at any precision (the exact values) and numpy
-float64/float32 (to show where floats give up). The backward step is one rule
-for plain and residual chains:
+The same few lines serve MPFR at any precision (the exact values), MPFR
+intervals (certified enclosures), mpmath, and numpy float64/float32 (to show
+where floats give up). The backward step is one rule for plain and residual
+chains:
 
     δ_k = ∂C/∂a_k · σ'(z_k),    ∂C/∂a_{k-1} = [∂C/∂a_k if residual] + w_k δ_k.
 
 Gain mode fixes the preactivations z_k directly (no x, y or b): δ_l is then the
 textbook product ∂C/∂a_L · w_{l+1}…w_L · σ'(z_l)…σ'(z_L) itself.
+
+Memory: σ'(z_k) is kept for every layer (the backward pass needs it); z, a and
+δ only for the layers asked for, so a pass of 10^6 layers stays small.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import sympy
 
-from symgrad.activations import VARIABLE
-from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.networks import ScalarChain
-from symgrad.notation import y
+from symgrad.numeric.kinds import Arithmetic
+
+PROGRESS_STEP = 1000  # layers between two progress reports
 
 
 @dataclass(frozen=True)
@@ -42,103 +45,93 @@ class ChainPoint:
 
 @dataclass
 class Pass:
-    """Per-layer values (index k-1 holds layer k) and the input gradient."""
+    """One pass's numbers. Lists are indexed by layer k - 1 (a by k: a[0] is the input);
+    entries of layers that were not kept are None."""
 
+    weights: list
     z: list
-    a: list  # a_0..a_L, empty in gain mode
-    act_prime: list
-    gain: list
+    a: list  # a_0..a_L; empty in gain mode
+    act_prime: list  # every layer
     delta: list
-    input_gradient: object
-    output_gradient: object
+    input_gradient: object  # ∂C/∂a_0
+    output_gradient: object  # ∂C/∂a_L
     cost: object | None
-
-
-@dataclass(frozen=True)
-class Arithmetic:
-    """A number type: how to make a number, σ, σ', ∂C/∂a_L and C in it."""
-
-    number: Callable
-    sigma_and_derivative: Callable  # z -> (σ(z), σ'(z)), shared subexpressions computed once
-    dcost: Callable  # (a_L, y) -> ∂C/∂a_L
-    cost: Callable  # (a_L, y) -> C
-
-
-def arithmetic(chain: ScalarChain, module: str, number: Callable,
-               cast: Callable | None = None) -> Arithmetic:
-    """σ, σ', the cost and its derivative compiled for ``module`` ("mpmath", "numpy").
-
-    ``cast`` converts each function's result back to the number type (numpy's
-    ``select`` for a Piecewise answers in float64 even for float32 input).
-    """
-    a = sympy.Symbol("a", real=True)
-    activation = chain.activation
-
-    def compiled(arguments, expr):
-        function = sympy.lambdify(arguments, expr, module, cse=True)
-        if cast is None:
-            return function
-        if isinstance(expr, tuple):
-            return lambda *args: tuple(map(cast, function(*args)))
-        return lambda *args: cast(function(*args))
-
-    return Arithmetic(
-        number=number,
-        sigma_and_derivative=compiled(VARIABLE, (activation.expr, activation.derivative)),
-        dcost=compiled((a, y), cost_derivative_at(chain.cost, a)),
-        cost=compiled((a, y), cost_at(chain.cost, a)),
-    )
+    weight_gradient_sum: object | None  # Σ_l a_{l-1} δ_l (tied chains, forward mode)
+    first_failure: tuple[int, object] | None  # floats: (layer, δ) where δ is first inf, 0 or nan
 
 
 def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
+             keep: Collection[int] | None = None,
              progress: Callable[[int], None] | None = None) -> Pass:
-    """Forward, then backward; ``progress(n)`` is told each time n more layers are done."""
-    n = functools.cache(math.number)  # a weight shared by 10^5 layers is converted once
-    weights = [n(w) for w in point.weights]
-    depth = len(weights)
+    """Forward, then backward. ``keep``: the layers (1-based) whose z, a and δ are kept
+    (None: all). ``progress(n)`` is told each time n more layers are done."""
+    number = _converter(math.number)
+    depth = len(point.weights)
+    kept = range(depth) if keep is None else {n - 1 for n in keep}  # 0-based
+    weights = [number(w) for w in point.weights]
     if point.gain_mode:
-        zs, outputs = [n(z) for z in point.z], []
-        act_prime = [math.sigma_and_derivative(z)[1] for z in zs]
-        output_gradient, cost = n(point.upstream), None
+        z = [number(value) for value in point.z]
+        act_prime = [math.sigma_and_derivative(value)[1] for value in z]
+        outputs, output_gradient, cost = [], number(point.upstream), None
     else:
-        zs, outputs, act_prime = _forward(chain, point, math, weights, progress)
-        y = n(point.y)
-        output_gradient, cost = math.dcost(outputs[-1], y), math.cost(outputs[-1], y)
-    delta, gain = [None] * depth, [None] * depth
+        z, outputs, act_prime = _forward(chain, point, math, weights, number, kept, progress)
+        cost, output_gradient = math.cost_and_derivative(outputs[-1], number(point.y))
+    delta = [None] * depth
+    tied_sum = 0 * output_gradient if chain.tied and outputs else None
+    first_failure, watch = None, math.finite_nonzero
     upstream = output_gradient  # ∂C/∂a_k, from k = L down
     for k in range(depth - 1, -1, -1):
-        delta[k] = upstream * act_prime[k]
-        gain[k] = weights[k] * act_prime[k] + (1 if chain.residual else 0)
-        upstream = upstream * gain[k]  # = [∂C/∂a_k] + w_k δ_k
-        if progress and k % 1000 == 0:
-            progress(min(1000, depth - k))
-    return Pass(zs, outputs, act_prime, gain, delta, upstream, output_gradient, cost)
+        derivative = act_prime[k]
+        error = upstream * derivative
+        if k in kept:
+            delta[k] = error
+        if tied_sum is not None:
+            tied_sum = tied_sum + outputs[k] * error
+        if watch and first_failure is None and not watch(error):
+            first_failure = (k + 1, error)
+        gain = weights[k] * derivative
+        upstream = upstream * (gain + 1 if chain.residual else gain)
+        if progress and k % PROGRESS_STEP == 0:
+            progress(min(PROGRESS_STEP, depth - k))
+    return Pass(weights, z, outputs, act_prime, delta, upstream, output_gradient, cost,
+                tied_sum, first_failure)
 
 
-def _forward(chain, point, math, weights, progress) -> tuple[list, list, list]:
-    n = functools.cache(math.number)
-    biases = [n(b) for b in point.biases]
-    a, zs, outputs, act_prime = n(point.x), [], [n(point.x)], []
-    for k, (w, b) in enumerate(zip(weights, biases), start=1):
-        z = w * a + b
-        activated, derivative = math.sigma_and_derivative(z)
-        a = a + activated if chain.residual else activated
-        zs.append(z)
-        outputs.append(a)
-        act_prime.append(derivative)
-        if progress and k % 1000 == 0:
-            progress(1000)
-    return zs, outputs, act_prime
+def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list, list, list]:
+    depth = len(weights)
+    # a_k is kept as the input of a kept layer k + 1 (∂C/∂w = a_{l-1} δ_l) and as the
+    # output of a kept layer k; a tied chain needs every a_k (Σ_l a_{l-1} δ_l).
+    keep_all = chain.tied or isinstance(kept, range)
+    needed_outputs = set() if keep_all else kept | {k + 1 for k in kept}
+    biases = [number(b) for b in point.biases]
+    a = number(point.x)
+    z, outputs, act_prime = [None] * depth, [a] + [None] * depth, [None] * depth
+    sigma_and_derivative, residual = math.sigma_and_derivative, chain.residual
+    for k in range(depth):
+        preactivation = weights[k] * a + biases[k]
+        activated, act_prime[k] = sigma_and_derivative(preactivation)
+        a = a + activated if residual else activated
+        if k in kept:
+            z[k] = preactivation
+        if keep_all or k + 1 in needed_outputs or k + 1 == depth:
+            outputs[k + 1] = a
+        if progress and (k + 1) % PROGRESS_STEP == 0:
+            progress(PROGRESS_STEP)
+    return z, outputs, act_prime
 
 
-def weight_gradients(result: Pass) -> list:
-    """∂C/∂w_l = a_{l-1} δ_l (needs the forward pass: not in gain mode)."""
-    return [a * d for a, d in zip(result.a, result.delta)]
+def _converter(number: Callable) -> Callable:
+    """``number``, converting each distinct input object once: a weight shared by
+    10^5 layers is one object, and hashing SymPy numbers is slow."""
+    converted: dict[int, object] = {}
 
+    def convert(value):
+        key = id(value)
+        if key not in converted:
+            converted[key] = number(value)
+        return converted[key]
 
-def tied_total(result: Pass) -> object:
-    """∂C/∂w of a tied chain: Σ_l a_{l-1} δ_l, backpropagation through time."""
-    return sum(weight_gradients(result), start=0 * result.output_gradient)
+    return convert
 
 
 def expand(values: Sequence[sympy.Rational], depth: int) -> tuple[sympy.Rational, ...]:

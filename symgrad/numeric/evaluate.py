@@ -1,20 +1,32 @@
-"""``symgrad eval``: the exact pass at any precision, beside float64 and float32."""
+"""``symgrad eval``: the exact pass at any precision, beside float64 and float32.
+
+The exact pass runs in MPFR with guard digits (mpmath if the numbers leave
+MPFR's exponent range), or in certified MPFR intervals with ``interval=True``.
+The result keeps the layers asked for and answers everything a renderer shows:
+each layer's values and their log10 magnitudes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
-import mpmath
-import numpy
-
+from symgrad.costs import check_output
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
-from symgrad.numeric.backprop import ChainPoint, Pass, arithmetic, run_pass, tied_total, weight_gradients
+from symgrad.numeric.backprop import ChainPoint, Pass, run_pass
+from symgrad.numeric.kinds import (
+    FLOAT_TYPES,
+    Arithmetic,
+    float_arithmetic,
+    interval_arithmetic,
+    mpfr_arithmetic,
+    mpmath_arithmetic,
+)
+from symgrad.numeric.real import log10_abs
 
 DEFAULT_DPS = 50
 MAX_DPS = 10_000
-FLOAT_FORMATS = {"float64": numpy.float64, "float32": numpy.float32}
 
 
 def check_dps(dps: int) -> int:
@@ -23,6 +35,11 @@ def check_dps(dps: int) -> int:
     if not 1 <= dps <= MAX_DPS:
         raise SymgradError(f"The precision must be between 1 and {MAX_DPS} digits, not {dps}.")
     return dps
+
+
+def guard_digits(depth: int) -> int:
+    """Extra working digits, so the reported digits survive the pass's roundings."""
+    return 10 + len(str(depth))
 
 
 @dataclass(frozen=True)
@@ -36,55 +53,117 @@ class FloatBreakdown:
 
 
 @dataclass(frozen=True)
+class LayerValues:
+    """One layer's numbers (gain = w σ'(z), plus 1 in a residual chain; ∂C/∂b = δ)."""
+
+    layer: int
+    z: object
+    a: object | None  # None in gain mode
+    act_prime: object
+    gain: object
+    delta: object
+    grad_w: object | None  # a_{l-1} δ_l; None in gain mode
+
+    @property
+    def grad_b(self):
+        return self.delta
+
+    def log10_abs(self, name: str):
+        return log10_abs(getattr(self, name))
+
+
+@dataclass(frozen=True)
 class ChainEvaluation:
-    """Every layer's exact values (mpf at ``dps`` digits) and the float comparison."""
+    """The exact pass (kept layers only) and the float comparison."""
 
     chain: ScalarChain
     point: ChainPoint
     dps: int
     exact: Pass
-    grad_w: list | None  # None in gain mode
-    grad_w_total: mpmath.mpf | None  # tied chains
+    arithmetic: Arithmetic  # the kind the exact pass ran in: "mpfr", "mpmath" or "interval"
+    kept: tuple[int, ...]  # the layers whose values are kept, 1-based
     floats: tuple[FloatBreakdown, ...]
 
     @property
     def depth(self) -> int:
-        return len(self.exact.delta)
+        return len(self.point.weights)
+
+    @property
+    def interval(self) -> bool:
+        return self.arithmetic.name == "interval"
+
+    def layer(self, n: int) -> LayerValues:
+        if not 1 <= n <= self.depth or self.exact.delta[n - 1] is None:
+            raise SymgradError(f"Layer {n}'s values were not kept by this evaluation.")
+        exact, k = self.exact, n - 1
+        with self.arithmetic.scope():
+            gain = exact.weights[k] * exact.act_prime[k]
+            if self.chain.residual:
+                gain = gain + 1
+            forward = not self.point.gain_mode
+            return LayerValues(
+                layer=n,
+                z=exact.z[k],
+                a=exact.a[n] if forward else None,
+                act_prime=exact.act_prime[k],
+                gain=gain,
+                delta=exact.delta[k],
+                grad_w=exact.a[k] * exact.delta[k] if forward else None,
+            )
+
+    def layers(self) -> Iterator[LayerValues]:
+        return (self.layer(n) for n in self.kept)
+
+    @property
+    def input_gradient(self):
+        return self.exact.input_gradient
+
+    @property
+    def output_gradient(self):
+        return self.exact.output_gradient
+
+    @property
+    def cost(self):
+        return self.exact.cost
+
+    @property
+    def grad_w_total(self):
+        """∂C/∂w of a tied chain: Σ_l a_{l-1} δ_l (backpropagation through time)."""
+        return self.exact.weight_gradient_sum
 
 
-def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS,
+def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS, *,
+                   interval: bool = False, keep: Collection[int] | None = None,
                    progress: Callable[[int], None] | None = None) -> ChainEvaluation:
-    """The forward and backward pass at ``dps`` digits; numbers stay mpf at that precision."""
+    """The forward and backward pass at ``dps`` digits; ``keep``: the layers to keep
+    (None: all)."""
     check_dps(dps)
-    # A few guard digits, so the reported digits are right after the pass's roundings.
-    guard = 10 + len(str(chain.depth))
-    with mpmath.workdps(dps + guard):
-        math = arithmetic(chain, "mpmath", _mpf_of_rational, cast=mpmath.mpf)
-        exact = run_pass(chain, point, math, progress)
-        grad_w = None if point.gain_mode else weight_gradients(exact)
-        total = tied_total(exact) if chain.tied and grad_w is not None else None
-    floats = tuple(_float_breakdown(chain, point, name) for name in FLOAT_FORMATS)
-    return ChainEvaluation(chain, point, dps, exact, grad_w, total, floats)
-
-
-def _mpf_of_rational(value) -> mpmath.mpf:
-    return mpmath.mpf(int(value.p)) / int(value.q)
+    working = dps + guard_digits(chain.depth)
+    kinds = [interval_arithmetic] if interval else [mpfr_arithmetic, mpmath_arithmetic]
+    for make in kinds:
+        math = make(chain, working)
+        with math.scope():
+            exact = run_pass(chain, point, math, keep, progress)
+        if not math.out_of_range():
+            break
+        if interval:
+            raise SymgradError(
+                "This chain's numbers leave MPFR's exponent range (beyond about 10^±323,000,000), "
+                "where certified enclosures are not available; drop --interval."
+            )
+    if not point.gain_mode:
+        check_output(chain.cost, exact.a[-1])
+    floats = tuple(_float_breakdown(chain, point, name) for name in FLOAT_TYPES)
+    kept = tuple(range(1, chain.depth + 1)) if keep is None else tuple(sorted(keep))
+    return ChainEvaluation(chain, point, dps, exact, math, kept, floats)
 
 
 def _float_breakdown(chain: ScalarChain, point: ChainPoint, name: str) -> FloatBreakdown:
-    kind = FLOAT_FORMATS[name]
-    math = arithmetic(chain, "numpy", lambda value: kind(value.p) / kind(value.q), cast=kind)
-    with numpy.errstate(all="ignore"):
-        result = run_pass(chain, point, math)
-    layer = what = None
-    for k in range(len(result.delta), 0, -1):
-        value = result.delta[k - 1]
-        if not numpy.isfinite(value) or value == 0:
-            layer, what = k, "nan" if numpy.isnan(value) else "inf" if numpy.isinf(value) else "0"
-            break
+    math = float_arithmetic(chain, name)
+    with math.scope():
+        result = run_pass(chain, point, math, keep=())
+    layer, what = None, None
+    if result.first_failure is not None:
+        layer, value = result.first_failure
+        what = "nan" if value != value else "0" if value == 0 else "inf"
     return FloatBreakdown(name, layer, what, float(result.input_gradient))
-
-
-def log10_abs(value: mpmath.mpf) -> mpmath.mpf | None:
-    """log10|value|, None for 0."""
-    return None if value == 0 else mpmath.log10(abs(value))

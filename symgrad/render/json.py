@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from functools import singledispatch
 
-import mpmath
-
 from symgrad.activations import ActivationTable, Extremum
 from symgrad.derive.chain import ChainDerivation, Equation
-from symgrad.numeric.evaluate import ChainEvaluation, log10_abs
+from symgrad.numeric.evaluate import ChainEvaluation
+from symgrad.numeric.interval import Interval
+from symgrad.numeric.real import bounds, decimal, log10_abs
 from symgrad.render.printing import plain
+
+LOG10_DIGITS = 15  # digits of every log10_abs_* magnitude
 
 
 @singledispatch
@@ -106,33 +108,29 @@ def _(table: ActivationTable) -> dict:
     return {"command": "acts", "activations": entries}
 
 
-def decimal(value, dps: int) -> str | None:
-    """A number as a decimal string with ``dps`` significant digits (floats would overflow)."""
-    if value is None:
-        return None
-    return mpmath.nstr(value, dps, min_fixed=-4, max_fixed=dps)
+def _number(value, dps: int):
+    """A decimal string; an enclosure as {"lo": ..., "hi": ...} with its ends rounded outwards."""
+    if isinstance(value, Interval):
+        low, high = bounds(value, dps)
+        return {"lo": low, "hi": high}
+    return decimal(value, dps)
 
 
 def _magnitude(entry: dict, key: str, value, dps: int) -> None:
-    entry[key] = decimal(value, dps)
-    magnitude = log10_abs(value) if value is not None else None
-    entry[f"log10_abs_{key}"] = decimal(magnitude, 15) if magnitude is not None else (
-        None if value is None else "-inf")
+    entry[key] = _number(value, dps)
+    entry[f"log10_abs_{key}"] = _number(log10_abs(value), LOG10_DIGITS)
 
 
 @json_object.register
 def _(evaluation: ChainEvaluation) -> dict:
-    chain, point, exact, dps = evaluation.chain, evaluation.point, evaluation.exact, evaluation.dps
+    chain, point, dps = evaluation.chain, evaluation.point, evaluation.dps
     layers = []
-    for k in range(evaluation.depth):
-        entry = {"layer": k + 1, "z": decimal(exact.z[k], dps)}
-        if exact.a:
-            entry["a"] = decimal(exact.a[k + 1], dps)
-        _magnitude(entry, "act_prime", exact.act_prime[k], dps)
-        _magnitude(entry, "gain", exact.gain[k], dps)
-        _magnitude(entry, "delta", exact.delta[k], dps)
-        _magnitude(entry, "grad_w", evaluation.grad_w[k] if evaluation.grad_w else None, dps)
-        _magnitude(entry, "grad_b", exact.delta[k], dps)
+    for values in evaluation.layers():
+        entry = {"layer": values.layer, "z": _number(values.z, dps)}
+        if values.a is not None:
+            entry["a"] = _number(values.a, dps)
+        for name in ("act_prime", "gain", "delta", "grad_w", "grad_b"):
+            _magnitude(entry, name, getattr(values, name), dps)
         layers.append(entry)
     data = {
         "command": "eval",
@@ -143,11 +141,12 @@ def _(evaluation: ChainEvaluation) -> dict:
         "tied": chain.tied,
         "dps": dps,
         "mode": "gain" if point.gain_mode else "forward",
+        "interval": evaluation.interval,
         "layers": layers,
     }
-    _magnitude(data, "input_gradient", exact.input_gradient, dps)
-    _magnitude(data, "output_gradient", exact.output_gradient, dps)
-    data["cost_value"] = decimal(exact.cost, dps)
+    _magnitude(data, "input_gradient", evaluation.input_gradient, dps)
+    _magnitude(data, "output_gradient", evaluation.output_gradient, dps)
+    data["cost_value"] = _number(evaluation.cost, dps)
     if evaluation.grad_w_total is not None:
         _magnitude(data, "grad_w_total", evaluation.grad_w_total, dps)
     data["floats"] = {

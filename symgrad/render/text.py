@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import io
+import math
 from functools import singledispatch
 
-import mpmath
 import sympy
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -13,7 +13,9 @@ from rich.table import Table
 from rich.text import Text
 
 from symgrad.activations import ActivationTable
-from symgrad.numeric.evaluate import ChainEvaluation, log10_abs
+from symgrad.numeric.evaluate import ChainEvaluation
+from symgrad.numeric.interval import Interval
+from symgrad.numeric.real import decimal, log10_abs, to_float
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import document
 from symgrad.render.latex import pack, side_chunks
@@ -21,6 +23,7 @@ from symgrad.render.printing import TextPrinter
 
 TEXT_WIDTH = 100
 NARROW_TABLE_WIDTH = 110  # below this the eval table drops its z and a columns
+CHART_POINTS = 300  # a terminal chart has no more columns than this anyway
 
 
 @singledispatch
@@ -99,63 +102,81 @@ def shown_layers(depth: int, edge: int = 5, middle: int = 10) -> list[int]:
     return sorted({*range(1, edge + 1), *between, *range(depth - edge + 1, depth + 1)})
 
 
-def _short(value) -> str:
-    return "—" if value is None else mpmath.nstr(value, 6)
+def charted_layers(depth: int, points: int = CHART_POINTS) -> list[int]:
+    """The layers a chart samples: all of a short chain, ``points`` evenly spread otherwise."""
+    if depth <= points:
+        return list(range(1, depth + 1))
+    return sorted({1 + round(i * (depth - 1) / (points - 1)) for i in range(points)})
 
 
-def _log10_cell(value) -> str:
-    magnitude = log10_abs(value) if value is not None else None
-    return "-inf" if value is not None and magnitude is None else _short(magnitude)
+def text_layers(depth: int) -> set[int]:
+    """The layers text output shows: the table's and the chart's."""
+    return set(shown_layers(depth)) | set(charted_layers(depth))
+
+
+def _short(value, digits: int = 6) -> str:
+    """Six digits; an enclosure whose ends round alike shows those digits (every value
+    in it rounds so), one whose ends differ shows both ends."""
+    if isinstance(value, Interval):
+        low, high = decimal(value.lo, digits), decimal(value.hi, digits)
+        return low if low == high else f"[{decimal(value.lo, 3, 'down')}, {decimal(value.hi, 3, 'up')}]"
+    return "—" if value is None else decimal(value, digits)
 
 
 @renderable.register
 def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
-    chain, exact, point = evaluation.chain, evaluation.exact, evaluation.point
+    chain, point = evaluation.chain, evaluation.point
     mode = "gain mode, preactivations fixed" if point.gain_mode else f"{chain.cost} cost"
-    heading = (f"Exact backward pass: {chain.kind} {chain.activation.name} chain, depth "
-             f"{evaluation.depth}, {evaluation.dps} digits ({mode})")
+    kind = "Certified enclosures" if evaluation.interval else "Exact backward pass"
+    heading = (f"{kind}: {chain.kind} {chain.activation.name} chain, depth "
+               f"{evaluation.depth}, {evaluation.dps} digits ({mode})")
     columns = {
-        "l": lambda n: str(n),
-        "z_l": lambda n: _short(exact.z[n - 1]),
-        "a_l": lambda n: _short(exact.a[n] if exact.a else None),
-        "σ'(z_l)": lambda n: _short(exact.act_prime[n - 1]),
-        "gain": lambda n: _short(exact.gain[n - 1]),
-        "δ_l": lambda n: _short(exact.delta[n - 1]),
-        "log10|δ_l|": lambda n: _log10_cell(exact.delta[n - 1]),
-        "∂C/∂w_l": lambda n: _short(evaluation.grad_w[n - 1] if evaluation.grad_w else None),
+        "l": lambda v: str(v.layer),
+        "z_l": lambda v: _short(v.z),
+        "a_l": lambda v: _short(v.a),
+        "σ'(z_l)": lambda v: _short(v.act_prime),
+        "gain": lambda v: _short(v.gain),
+        "δ_l": lambda v: _short(v.delta),
+        "log10|δ_l|": lambda v: _short(v.log10_abs("delta")),
+        "∂C/∂w_l": lambda v: _short(v.grad_w),
     }
     title = "Layer by layer (δ_l = ∂C/∂b_l)"
     if width < NARROW_TABLE_WIDTH:  # the forward values give way first; JSON has them all
         columns.pop("z_l"), columns.pop("a_l")
         title += "; z_l and a_l in a wider terminal or JSON"
+    if evaluation.interval:
+        title += "\nenclosures: every value in each shows these digits"
     grid = Table(title=title, show_edge=False)
     for column in columns:
         grid.add_column(column, justify="right", no_wrap=True)
     for layer in shown_layers(evaluation.depth):
-        grid.add_row(*(cell(layer) for cell in columns.values()))
+        values = evaluation.layer(layer)
+        grid.add_row(*(cell(values) for cell in columns.values()))
+    digits = evaluation.dps
     summary = Text()
     summary.append("∂C/∂a_0 = ", style="bold")
-    summary.append(mpmath.nstr(exact.input_gradient, evaluation.dps))
-    summary.append(f"\nlog10|∂C/∂a_0| = {_log10_cell(exact.input_gradient)}")
-    summary.append(f"\n∂C/∂a_L = {mpmath.nstr(exact.output_gradient, evaluation.dps)}")
+    summary.append(decimal(evaluation.input_gradient, digits))
+    summary.append(f"\nlog10|∂C/∂a_0| = {decimal(log10_abs(evaluation.input_gradient), 8)}")
+    summary.append(f"\n∂C/∂a_L = {decimal(evaluation.output_gradient, digits)}")
+    if evaluation.interval:
+        summary.append("\nrelative width of the ∂C/∂a_0 enclosure: "
+                       f"{decimal(evaluation.input_gradient.relative_width(), 3)}")
     if evaluation.grad_w_total is not None:
-        summary.append(f"\n∂C/∂w (tied, Σ_l a_(l-1) δ_l) = "
-                       f"{mpmath.nstr(evaluation.grad_w_total, evaluation.dps)}")
+        summary.append(f"\n∂C/∂w (tied, Σ_l a_(l-1) δ_l) = {decimal(evaluation.grad_w_total, digits)}")
     floats = Text("\nThe same pass in floats:", style="bold")
     for breakdown in evaluation.floats:
         verdict = ("holds at every layer" if breakdown.layer is None else
                    f"δ is {breakdown.what} from layer {breakdown.layer} down")
         floats.append(f"\n  {breakdown.format}: {verdict}; ∂C/∂a_0 = {breakdown.input_gradient!r}",
                       style="")
-    depth = evaluation.depth
-    layers = sorted({1 + round(i * (depth - 1) / 299) for i in range(300)}) if depth > 300 else \
-        range(1, depth + 1)  # a chart has no more columns than this anyway
-    chart = terminal_chart(list(layers), [_float_log10(exact.delta[n - 1]) for n in layers],
+    layers = charted_layers(evaluation.depth)
+    magnitudes = [log10_abs(evaluation.layer(n).delta) for n in layers]
+    chart = terminal_chart(layers, [_finite_float(m) for m in magnitudes],
                            width=min(60, max(10, width - 14)), y_label="log10|δ_l| against l")
     return Group(Panel(Text(heading, style="bold"), expand=False), summary, Text(""), grid,
                  Text("\n" + chart), floats)
 
 
-def _float_log10(value) -> float | None:
-    magnitude = log10_abs(value)
-    return None if magnitude is None else float(magnitude)
+def _finite_float(magnitude) -> float | None:
+    value = to_float(magnitude)
+    return value if math.isfinite(value) else None

@@ -1,0 +1,194 @@
+"""Certified enclosures: interval arithmetic on MPFR with directed rounding.
+
+Every operation rounds its lower end down and its upper end up (MPFR rounds
+each elementary function correctly in the direction asked), so an interval
+computed from exact inputs always contains the exact value. The activations
+used here (exp, log, log1p, sqrt, tanh, erf) are increasing, so their
+enclosure is [f↓(lo), f↑(hi)].
+
+A branch of a piecewise activation is chosen only when the comparison is
+certain; an enclosure that straddles the kink is refused, not guessed.
+"""
+
+from __future__ import annotations
+
+import gmpy2
+
+from symgrad.errors import SymgradError
+
+
+class Rounding:
+    """The two MPFR contexts an interval needs: one rounding down, one up."""
+
+    def __init__(self, bits: int):
+        limits = {"emax": gmpy2.get_emax_max(), "emin": gmpy2.get_emin_min()}
+        self.down = gmpy2.context(precision=bits, round=gmpy2.RoundDown, **limits)
+        self.up = gmpy2.context(precision=bits, round=gmpy2.RoundUp, **limits)
+
+    def rational(self, numerator: int, denominator: int = 1) -> Interval:
+        """The tightest enclosure of numerator/denominator."""
+        return Interval(self.down.div(numerator, denominator), self.up.div(numerator, denominator),
+                        self)
+
+    def pi(self) -> Interval:
+        return Interval(self.down.const_pi(), self.up.const_pi(), self)
+
+    def out_of_range(self) -> bool:
+        """True once any operation overflowed or underflowed MPFR's exponent range."""
+        return any(c.overflow or c.underflow or c.invalid for c in (self.down, self.up))
+
+
+class Interval:
+    """[lo, hi] with MPFR ends; arithmetic with ints and other intervals."""
+
+    __slots__ = ("lo", "hi", "rounding")
+
+    def __init__(self, lo, hi, rounding: Rounding):
+        self.lo, self.hi, self.rounding = lo, hi, rounding
+
+    def __repr__(self) -> str:
+        return f"Interval({self.lo}, {self.hi})"
+
+    def _coerce(self, other) -> Interval:
+        if isinstance(other, Interval):
+            return other
+        if isinstance(other, int):
+            return self.rounding.rational(other)
+        return NotImplemented
+
+    def contains_zero(self) -> bool:
+        return self.lo <= 0 <= self.hi
+
+    @property
+    def mid(self):
+        return (self.lo + self.hi) / 2
+
+    def relative_width(self):
+        """(hi - lo) / min |x| over the interval, rounded up: inf when it contains 0."""
+        if self.contains_zero():
+            return gmpy2.mpfr("inf") if self.hi > self.lo else gmpy2.mpfr(0)
+        up = self.rounding.up
+        return up.div(up.sub(self.hi, self.lo), min(abs(self.lo), abs(self.hi)))
+
+    # --- arithmetic ------------------------------------------------------------------
+
+    def __add__(self, other) -> Interval:
+        other = self._coerce(other)
+        r = self.rounding
+        return Interval(r.down.add(self.lo, other.lo), r.up.add(self.hi, other.hi), r)
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Interval:
+        return Interval(-self.hi, -self.lo, self.rounding)
+
+    def __sub__(self, other) -> Interval:
+        return self + (-self._coerce(other))
+
+    def __rsub__(self, other) -> Interval:
+        return self._coerce(other) + (-self)
+
+    def __mul__(self, other) -> Interval:
+        other = self._coerce(other)
+        r = self.rounding
+        pairs = [(a, b) for a in (self.lo, self.hi) for b in (other.lo, other.hi)]
+        return Interval(min(r.down.mul(a, b) for a, b in pairs),
+                        max(r.up.mul(a, b) for a, b in pairs), r)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other) -> Interval:
+        other = self._coerce(other)
+        if other.contains_zero():
+            raise SymgradError(
+                "A certified enclosure would divide by an interval containing 0; "
+                "drop --interval or raise --dps."
+            )
+        r = self.rounding
+        pairs = [(a, b) for a in (self.lo, self.hi) for b in (other.lo, other.hi)]
+        return Interval(min(r.down.div(a, b) for a, b in pairs),
+                        max(r.up.div(a, b) for a, b in pairs), r)
+
+    def __rtruediv__(self, other) -> Interval:
+        return self._coerce(other) / self
+
+    def __pow__(self, exponent: int) -> Interval:
+        if not isinstance(exponent, int):
+            return NotImplemented
+        if exponent < 0:
+            return 1 / self**-exponent
+        r = self.rounding
+        if exponent % 2 or self.lo >= 0:  # increasing on this interval
+            return Interval(r.down.pow(self.lo, exponent), r.up.pow(self.hi, exponent), r)
+        if self.hi <= 0:  # decreasing
+            return Interval(r.down.pow(self.hi, exponent), r.up.pow(self.lo, exponent), r)
+        largest = max(-self.lo, self.hi)
+        return Interval(gmpy2.mpfr(0), r.up.pow(largest, exponent), r)
+
+    def __abs__(self) -> Interval:
+        if self.lo >= 0:
+            return self
+        if self.hi <= 0:
+            return -self
+        return Interval(gmpy2.mpfr(0), max(-self.lo, self.hi), self.rounding)
+
+    # --- comparisons: certain answers only -----------------------------------------
+
+    def _compare(self, other, certainly_true, certainly_false) -> bool:
+        other = self._coerce(other)
+        if certainly_true(self, other):
+            return True
+        if certainly_false(self, other):
+            return False
+        raise SymgradError(
+            "An enclosure straddles a kink of the activation, so which branch applies cannot "
+            "be certified at this precision; raise --dps or drop --interval."
+        )
+
+    def __le__(self, other) -> bool:
+        return self._compare(other, lambda s, o: s.hi <= o.lo, lambda s, o: s.lo > o.hi)
+
+    def __lt__(self, other) -> bool:
+        return self._compare(other, lambda s, o: s.hi < o.lo, lambda s, o: s.lo >= o.hi)
+
+    def __ge__(self, other) -> bool:
+        return self._compare(other, lambda s, o: s.lo >= o.hi, lambda s, o: s.hi < o.lo)
+
+    def __gt__(self, other) -> bool:
+        return self._compare(other, lambda s, o: s.lo > o.hi, lambda s, o: s.hi <= o.lo)
+
+
+def _increasing(name: str, above: int | None = None):
+    """An increasing function; ``above``: its domain is (above, ∞)."""
+
+    def function(value: Interval) -> Interval:
+        if above is not None and value.lo <= above:
+            raise SymgradError(f"A certified enclosure would take {name} of a value that may be "
+                               "outside its domain; drop --interval or raise --dps.")
+        r = value.rounding
+        return Interval(getattr(r.down, name)(value.lo), getattr(r.up, name)(value.hi), r)
+
+    return function
+
+
+def namespace(rounding: Rounding) -> dict:
+    """What the lambdified activation and cost code calls, for intervals."""
+
+    def constant(value):
+        return value if isinstance(value, Interval) else rounding.rational(int(value))
+
+    def wrap(function):
+        return lambda value: function(constant(value))
+
+    return {
+        "mpf": constant,
+        "exp": wrap(_increasing("exp")),
+        "tanh": wrap(_increasing("tanh")),
+        "erf": wrap(_increasing("erf")),
+        "log": wrap(_increasing("log", above=0)),
+        "log1p": wrap(_increasing("log1p", above=-1)),
+        "sqrt": wrap(_increasing("sqrt")),
+        "pi": rounding.pi(),
+        "Abs": abs,
+        "fabs": abs,
+    }

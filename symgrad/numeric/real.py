@@ -1,0 +1,77 @@
+"""What is asked of a computed number, whatever its kind (MPFR, mpmath, interval):
+its decimal text to a number of digits, and the log10 of its magnitude."""
+
+from __future__ import annotations
+
+import gmpy2
+import mpmath
+
+from symgrad.numeric.interval import Interval
+
+_LOG_BITS = 96  # log10|x| to ~28 digits: enough for exponents of 10^9 and 15 digits after
+_ROUNDING = {"nearest": "", "down": "D", "up": "U"}
+
+
+def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
+    """``value`` with ``digits`` significant digits: fixed notation for exponents from
+    -4 to digits - 1, scientific beyond; trailing zeros dropped. An interval as [lo, hi],
+    its ends rounded outwards. None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, Interval):
+        low, high = bounds(value, digits)
+        return f"[{low}, {high}]"
+    if isinstance(value, mpmath.mpf):
+        scientific = mpmath.libmp.to_str(value._mpf_, digits, min_fixed=1, max_fixed=0)
+    else:
+        scientific = format(value, f".{digits - 1}{_ROUNDING[rounding]}e")
+    return _styled(scientific, digits)
+
+
+def bounds(value: Interval, digits: int) -> tuple[str, str]:
+    """The interval's ends as decimals, lo rounded down and hi up: the printed interval
+    still contains the true value."""
+    return decimal(value.lo, digits, "down"), decimal(value.hi, digits, "up")
+
+
+def _styled(scientific: str, digits: int) -> str:
+    if "e" not in scientific:  # inf, nan, or mpmath's exact zero "0.0"
+        return {"inf": "inf", "-inf": "-inf", "+inf": "inf"}.get(scientific, scientific)
+    mantissa, exponent = scientific.split("e")
+    exponent = int(exponent)
+    sign = "-" if mantissa.startswith("-") else ""
+    figures = mantissa.lstrip("+-").replace(".", "")
+    if set(figures) == {"0"}:
+        return "0.0"
+    if -4 <= exponent < digits:
+        if exponent >= 0:
+            whole, fraction = figures[: exponent + 1].ljust(exponent + 1, "0"), figures[exponent + 1:]
+        else:
+            whole, fraction = "0", "0" * (-exponent - 1) + figures
+        return f"{sign}{whole}.{fraction.rstrip('0') or '0'}"
+    fraction = figures[1:].rstrip("0")
+    return f"{sign}{figures[0]}{'.' + fraction if fraction else ''}e{exponent:+d}"
+
+
+def log10_abs(value):
+    """log10|value| in the value's own kind: -inf for 0, None for None. For an interval,
+    an interval that contains log10 of every |x| in it."""
+    if value is None:
+        return None
+    if isinstance(value, Interval):
+        magnitude = abs(value)
+        r = value.rounding
+        low = gmpy2.mpfr("-inf") if magnitude.lo == 0 else r.down.log10(magnitude.lo)
+        return Interval(low, r.up.log10(magnitude.hi), r)
+    if isinstance(value, mpmath.mpf):
+        with mpmath.workprec(_LOG_BITS):
+            return mpmath.log10(abs(value)) if value else mpmath.mpf("-inf")
+    with gmpy2.context(gmpy2.get_context(), precision=_LOG_BITS):
+        return gmpy2.log10(abs(value))  # MPFR: log10(0) = -inf
+
+
+def to_float(value) -> float:
+    """A number as a Python float, for a chart's axis (magnitudes only)."""
+    if isinstance(value, Interval):
+        value = value.mid
+    return float(value)
