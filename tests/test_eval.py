@@ -145,6 +145,7 @@ def test_cli_reads_numbers_exactly():
     (["--depth", "0", "--x", "1"], "at least 1"),
     (["--depth", "3", "--x", "1", "--tied", "--w", "1,2,3"], "shares one weight"),
     (["--depth", "3", "--x", "1", "--format", "latex"], "no LaTeX or Markdown form yet"),
+    (["--depth", "2", "--act", "relu", "--x", "-1", "--cost", "cross-entropy"], "needs 0 < a_L < 1"),
 ])
 def test_bad_input_is_one_sentence(args, message):
     result = run(*args)
@@ -160,3 +161,32 @@ def test_cli_text_has_table_chart_and_float_comparison():
     largest_power = int(numpy.floor(numpy.log10(numpy.finfo("float32").max)))
     assert f"float32: δ is inf from layer {400 - largest_power - 1} down" in result.stdout
     assert re.search(r"^\s*400 │", result.stdout, re.MULTILINE)  # the output layer is shown
+
+
+def test_numbers_beyond_mpfr_exponent_range_are_still_exact():
+    # sigmoid'(10^9) = e^(-10^9)/(1 + e^(-10^9))^2 ≈ 10^(-434,294,482): beyond MPFR's
+    # exponents (|log2| < 2^30), so the pass reruns in mpmath rather than answer 0.
+    chain = symgrad.ScalarChain(1, symgrad.get_activation("sigmoid"))
+    result = evaluate_chain(chain, ChainPoint((R(1),), z=(R(10**9),)), 30)
+    assert result.arithmetic.name == "mpmath"
+    z = mpmath.mpf(10**9)
+    expected = mpmath.exp(-z) / (1 + mpmath.exp(-z)) ** 2
+    assert agree(result.input_gradient, expected, 30)
+
+
+def test_a_huge_product_beyond_mpfr_range_is_exact():
+    depth = 5000
+    result = gain_mode("relu", depth, R(10) ** 100_000, 1, dps=20)  # 10^(5·10^8)
+    assert agree(result.input_gradient, mpmath.mpf(10) ** (100_000 * depth), 20)
+
+
+def test_kept_layers_only():
+    chain = symgrad.ScalarChain(1000, symgrad.get_activation("tanh"))
+    point = ChainPoint((R(3, 2),) * 1000, (R(0),) * 1000, x=R(1, 3), y=R(0))
+    some = evaluate_chain(chain, point, 30, keep={1, 500, 1000})
+    every = evaluate_chain(chain, point, 30)
+    assert some.kept == (1, 500, 1000)
+    for n in some.kept:
+        assert some.layer(n) == every.layer(n)
+    with pytest.raises(symgrad.SymgradError, match="not kept"):
+        some.layer(2)

@@ -67,8 +67,8 @@ class Interval:
         """(hi - lo) / min |x| over the interval, rounded up: inf when it contains 0."""
         if self.contains_zero():
             return gmpy2.mpfr("inf") if self.hi > self.lo else gmpy2.mpfr(0)
-        up = self.rounding.up
-        return up.div(up.sub(self.hi, self.lo), min(abs(self.lo), abs(self.hi)))
+        up, magnitude = self.rounding.up, abs(self)
+        return up.div(up.sub(magnitude.hi, magnitude.lo), magnitude.lo)
 
     # --- arithmetic ------------------------------------------------------------------
 
@@ -80,7 +80,9 @@ class Interval:
     __radd__ = __add__
 
     def __neg__(self) -> Interval:
-        return Interval(-self.hi, -self.lo, self.rounding)
+        # Through the contexts: a bare ``-x`` rounds to gmpy2's current precision.
+        r = self.rounding
+        return Interval(r.down.minus(self.hi), r.up.minus(self.lo), r)
 
     def __sub__(self, other) -> Interval:
         return self + (-self._coerce(other))
@@ -122,7 +124,7 @@ class Interval:
             return Interval(r.down.pow(self.lo, exponent), r.up.pow(self.hi, exponent), r)
         if self.hi <= 0:  # decreasing
             return Interval(r.down.pow(self.hi, exponent), r.up.pow(self.lo, exponent), r)
-        largest = max(-self.lo, self.hi)
+        largest = max((-self).hi, self.hi)
         return Interval(gmpy2.mpfr(0), r.up.pow(largest, exponent), r)
 
     def __abs__(self) -> Interval:
@@ -130,7 +132,7 @@ class Interval:
             return self
         if self.hi <= 0:
             return -self
-        return Interval(gmpy2.mpfr(0), max(-self.lo, self.hi), self.rounding)
+        return Interval(gmpy2.mpfr(0), max((-self).hi, self.hi), self.rounding)
 
     # --- comparisons: certain answers only -----------------------------------------
 

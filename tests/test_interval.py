@@ -1,0 +1,144 @@
+"""Certified enclosures: each contains a value computed independently at twice the
+precision or more, and is narrow; the interval arithmetic itself against exact rationals."""
+
+from fractions import Fraction
+
+import mpmath
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import symgrad
+from symgrad.errors import SymgradError
+from symgrad.numeric.backprop import ChainPoint
+from symgrad.numeric.evaluate import evaluate_chain
+from symgrad.numeric.interval import Interval, Rounding, namespace
+from tests.oracle import MPMATH_ACTIVATIONS, mpmath_diff_gradient
+
+R = sympy.Rational
+DPS = 30
+
+
+def as_mpf(value) -> mpmath.mpf:
+    mantissa, exponent = value.as_mantissa_exp()
+    return mpmath.mpf((int(mantissa), int(exponent)))
+
+
+def encloses(enclosure: Interval, expected: mpmath.mpf) -> bool:
+    with mpmath.workdps(4 * DPS):
+        return as_mpf(enclosure.lo) <= expected <= as_mpf(enclosure.hi)
+
+
+def narrow(enclosure: Interval, dps: int = DPS) -> bool:
+    with mpmath.workdps(4 * DPS):
+        low, high = as_mpf(enclosure.lo), as_mpf(enclosure.hi)
+        return high - low < mpmath.mpf(10) ** -(dps - 10) * min(abs(low), abs(high))
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "gelu", "softplus"])
+def test_forward_enclosures_contain_mpmath_diff(act):
+    depth = 200
+    weights = [R(3, 2) if k % 2 else R(1, 2) for k in range(depth)]  # the issue's 1.5,0.5,...
+    biases = [R(1, 10)] * depth
+    chain = symgrad.ScalarChain(depth, symgrad.get_activation(act))
+    point = ChainPoint(tuple(weights), tuple(biases), x=R(1, 2), y=R(0))
+    result = evaluate_chain(chain, point, DPS, interval=True)
+    dps = 2 * DPS + 2 * depth  # twice the digits asked for, and what depth costs mpmath.diff
+    with mpmath.workdps(dps):
+        oracle_point = ([mpmath.mpf(w.p) / w.q for w in weights], [mpmath.mpf(1) / 10] * depth,
+                        mpmath.mpf(1) / 2, mpmath.mpf(0))
+    for target, enclosure in ((("x", 0), result.input_gradient),
+                              (("b", 1), result.layer(1).delta),
+                              (("w", 1), result.layer(1).grad_w),
+                              (("b", depth), result.layer(depth).delta)):
+        expected = mpmath_diff_gradient(act, "quadratic", oracle_point, target, dps=dps)
+        assert encloses(enclosure, expected), (target, enclosure, expected)
+        assert narrow(enclosure), (target, enclosure)
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "elu", "gelu"])
+def test_gain_mode_enclosure_contains_the_product(act):
+    depth = 300
+    zs = [R(k % 7 - 3, 4) + R(1, 1000) for k in range(depth)]  # away from elu's kink at 0
+    chain = symgrad.ScalarChain(depth, symgrad.get_activation(act))
+    result = evaluate_chain(chain, ChainPoint((R(5, 2),) * depth, z=tuple(zs)), DPS,
+                            interval=True)
+    sigma = MPMATH_ACTIVATIONS[act]
+    with mpmath.workdps(2 * DPS + 10):
+        product = mpmath.mpf(1)
+        for z in zs:
+            product *= mpmath.mpf(5) / 2 * mpmath.diff(sigma, mpmath.mpf(z.p) / z.q)
+    assert encloses(result.input_gradient, product)
+    assert narrow(result.input_gradient)
+
+
+def test_enclosure_straddling_a_kink_is_refused():
+    rounding = Rounding(64)
+    tiny = rounding.rational(1, 10**30)
+    straddling = Interval(-tiny.hi, tiny.hi, rounding)  # relu's branch at 0 is unknown here
+    with pytest.raises(SymgradError, match="straddles a kink"):
+        straddling <= 0  # noqa: B015
+
+
+def test_certain_comparisons_answer():
+    rounding = Rounding(64)
+    third = rounding.rational(1, 3)
+    assert (third <= 0) is False and (-third <= 0) is True and (third > 0) is True
+
+
+def test_leaving_mpfr_range_is_refused_with_interval():
+    depth = 5000
+    chain = symgrad.ScalarChain(depth, symgrad.get_activation("relu"))
+    point = ChainPoint((R(10) ** 100_000,) * depth, z=(R(1),) * depth)  # 10^(5·10^8)
+    with pytest.raises(SymgradError, match="exponent range"):
+        evaluate_chain(chain, point, 20, interval=True, keep=[1])
+
+
+# --- the interval arithmetic itself, against exact rationals -----------------------
+
+rationals = st.fractions(min_value=-1000, max_value=1000, max_denominator=10**6)
+PRECISIONS = [24, 300]  # below and above gmpy2's default 53 bits: each rounding matters
+
+
+def enclosure(rounding: Rounding, value: Fraction) -> Interval:
+    return rounding.rational(value.numerator, value.denominator)
+
+
+def contains(interval: Interval, exact: Fraction) -> bool:
+    low, high = (Fraction(*end.as_integer_ratio()) for end in (interval.lo, interval.hi))
+    return low <= exact <= high
+
+
+@pytest.mark.parametrize("bits", PRECISIONS)
+@settings(max_examples=200, deadline=None)
+@given(p=rationals, q=rationals)
+def test_arithmetic_encloses_the_exact_rational(bits, p, q):
+    r = Rounding(bits)
+    a, b = enclosure(r, p), enclosure(r, q)
+    assert contains(a, p) and contains(b, q)
+    assert contains(a + b, p + q)
+    assert contains(a - b, p - q)
+    assert contains(a * b, p * q)
+    assert contains(a ** 2, p ** 2) and contains(a ** 3, p ** 3)
+    assert contains(1 - a, 1 - p) and contains(3 * a, 3 * p) and contains(-a, -p)
+    assert contains(abs(a), abs(p))
+    if q != 0 and not b.contains_zero():
+        assert contains(a / b, p / q) and contains(1 / b, 1 / q)
+
+
+@pytest.mark.parametrize("bits", PRECISIONS)
+@settings(max_examples=100, deadline=None)
+@given(p=st.fractions(min_value=-30, max_value=30, max_denominator=1000))
+def test_functions_enclose_mpmath_at_high_precision(bits, p):
+    r = Rounding(bits)
+    functions = namespace(r)
+    x = enclosure(r, p)
+    with mpmath.workdps(200):
+        exact = mpmath.mpf(p.numerator) / p.denominator
+        for name, reference in (("exp", mpmath.exp), ("tanh", mpmath.tanh), ("erf", mpmath.erf)):
+            value = functions[name](x)
+            assert as_mpf(value.lo) <= reference(exact) <= as_mpf(value.hi), name
+        if p > 0:
+            value = functions["log"](x)
+            assert as_mpf(value.lo) <= mpmath.log(exact) <= as_mpf(value.hi)
