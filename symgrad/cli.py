@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from symgrad.activations import activation_table, get_activation
+from symgrad.analysis.bounds import gain_bounds
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, derive_chain
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, ScalarChain
@@ -110,8 +111,10 @@ def _layer_list(text: str | None, depth: int | None) -> list[int] | None:
     return [_whole_number(part, "layer number") for part in text.split(",")]
 
 
-def _numbers(text: str | None, what: str, depth: int, tied: bool = False):
-    """One value for every layer, or a comma list of exactly ``depth`` values."""
+def _numbers(text: str | None, what: str, depth: int, tied: bool = False,
+             compact: bool = False):
+    """One value for every layer, or a comma list of exactly ``depth`` values; expanded
+    to one per layer unless ``compact``."""
     if text is None:
         return None
     values = tuple(parse_exact(part.strip(), what) for part in text.split(","))
@@ -121,7 +124,11 @@ def _numbers(text: str | None, what: str, depth: int, tied: bool = False):
         raise SymgradError(
             f"Give one {what} for every layer or a list of exactly {depth}, not {len(values)}."
         )
-    return expand(values, depth)
+    return values if compact else expand(values, depth)
+
+
+def _precision(dps: str) -> int:
+    return check_dps(_whole_number(dps, "precision"))
 
 
 @main.command(name="eval")
@@ -160,13 +167,29 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
             raise SymgradError("Give the input with --x (or fix the preactivations with --z).")
         point = ChainPoint(weights, _numbers(b or "0", "bias", depth, tied),
                            x=parse_exact(x, "input"), y=parse_exact(y or "0", "target"))
-    digits = _whole_number(dps, "precision")
-    check_dps(digits)
+    digits = _precision(dps)
     fmt = _format(fmt, output)
     keep = None if fmt == "json" else text_layers(depth)  # JSON lists every layer
     with _progress(depth) as advance:
         result = evaluate_chain(chain, point, digits, interval=interval, keep=keep, progress=advance)
     _emit(result, fmt, output)
+
+
+@main.command()
+@click.option("--depth", required=True, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
+@click.option("--act", "act", default="sigmoid", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--residual", is_flag=True, help="Residual chain: factor 1 + w σ'(z) per layer.")
+@click.option("--w", "w", default="1", show_default=True, metavar="V|V1,..,VL",
+              help="Weights: one value for every layer or a comma list.")
+@click.option("--dps", default=str(DEFAULT_DPS), show_default=True,
+              help=f"Significant digits, 1 to {MAX_DPS}.")
+@_output_options
+def bounds(depth, act, residual, w, dps, fmt, output):
+    """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L|, the regime, and where floats give up."""
+    depth = _whole_number(depth, "depth")
+    chain = ScalarChain(depth, get_activation(act), residual=residual)
+    weights = _numbers(w, "weight", depth, compact=True)
+    _emit(gain_bounds(chain, weights, _precision(dps)), fmt, output)
 
 
 @contextmanager

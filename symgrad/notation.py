@@ -79,6 +79,17 @@ class grad_w_total(sympy.Symbol):
         return super().__new__(cls, "grad_w_total")
 
 
+class sup_abs_dsigma(sympy.Symbol):  # noqa: N801
+    """sup_z |σ'(z)|: the largest factor one unit weight can contribute."""
+
+    def __new__(cls):
+        return super().__new__(cls, "sup_abs_dsigma", positive=True)
+
+
+class log10(sympy.Function):  # noqa: N801
+    """log10, kept as written (SymPy's log(x, 10) prints as log(x)/log(10))."""
+
+
 class Terms(sympy.Expr):
     """A sum kept in the order written: z_l = w_l a_{l-1} + b_l, not b_l + a_{l-1} w_l."""
 

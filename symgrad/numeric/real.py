@@ -19,7 +19,7 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     if value is None:
         return None
     if isinstance(value, Interval):
-        low, high = bounds(value, digits)
+        low, high = interval_ends(value, digits)
         return f"[{low}, {high}]"
     if isinstance(value, mpmath.mpf):
         scientific = mpmath.libmp.to_str(value._mpf_, digits, min_fixed=1, max_fixed=0)
@@ -28,7 +28,7 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     return _styled(scientific, digits)
 
 
-def bounds(value: Interval, digits: int) -> tuple[str, str]:
+def interval_ends(value: Interval, digits: int) -> tuple[str, str]:
     """The interval's ends as decimals, lo rounded down and hi up: the printed interval
     still contains the true value."""
     return decimal(value.lo, digits, "down"), decimal(value.hi, digits, "up")

@@ -19,11 +19,24 @@ from symgrad.notation import delta, dsigma, grad_b, grad_w, sigma
 
 @dataclass(frozen=True)
 class Row:
-    """lhs = sides[0] = sides[1] ..., optionally for an index range."""
+    """lhs = sides[0] = sides[1] ..., optionally for an index range. ``relations`` puts
+    another sign before a side (≤, ≥, ≈); missing ones are =."""
 
     lhs: sympy.Expr
     sides: tuple[sympy.Expr, ...]
     index_range: tuple | None = None
+    relations: tuple[str, ...] = ()
+
+    def relation(self, number: int) -> str:
+        return self.relations[number] if number < len(self.relations) else "="
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table of text cells; numbers are decimal strings (the printers typeset them)."""
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
 
 
 @dataclass
@@ -31,6 +44,7 @@ class Section:
     title: str
     words: str = ""
     rows: list[Row] = field(default_factory=list)
+    grid: Grid | None = None
 
 
 @dataclass

@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from functools import singledispatch
 
+import mpmath
+import sympy
+
 from symgrad.activations import ActivationTable, Extremum
+from symgrad.analysis.bounds import GainBounds
 from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
-from symgrad.numeric.real import bounds, decimal, log10_abs
+from symgrad.numeric.real import decimal, interval_ends, log10_abs
 from symgrad.render.printing import plain
 
 LOG10_DIGITS = 15  # digits of every log10_abs_* magnitude
@@ -111,7 +115,7 @@ def _(table: ActivationTable) -> dict:
 def _number(value, dps: int):
     """A decimal string; an enclosure as {"lo": ..., "hi": ...} with its ends rounded outwards."""
     if isinstance(value, Interval):
-        low, high = bounds(value, dps)
+        low, high = interval_ends(value, dps)
         return {"lo": low, "hi": high}
     return decimal(value, dps)
 
@@ -153,5 +157,49 @@ def _(evaluation: ChainEvaluation) -> dict:
         breakdown.format: {"first_failure_layer": breakdown.layer, "failure": breakdown.what,
                            "input_gradient": repr(breakdown.input_gradient)}
         for breakdown in evaluation.floats
+    }
+    return data
+
+
+def _expression(value: sympy.Expr, dps: int) -> dict:
+    """An exact value as SymPy text beside its decimal."""
+    return {"exact": plain(value), "decimal": decimal(mpmath.mpf(sympy.N(value, dps + 5)), dps)}
+
+
+@json_object.register
+def _(bounds: GainBounds) -> dict:
+    chain, dps = bounds.chain, bounds.dps
+    derivative = bounds.derivative
+    data = {
+        "command": "bounds",
+        "depth": chain.depth,
+        "activation": chain.activation.name,
+        "residual": chain.residual,
+        "dps": dps,
+        "derivative_exact": derivative.exact,
+        "inf_derivative": _expression(derivative.low, dps),
+        "sup_derivative": _expression(derivative.high, dps),
+        "sup_abs_derivative": _expression(derivative.abs_sup, dps),
+        "layer_factors": [
+            {"weight": str(f.weight), "lower": _expression(f.lower, dps),
+             "upper": _expression(f.upper, dps)}
+            for f in bounds.factors
+        ],
+    }
+    if not bounds.uniform:
+        data["weights"] = [str(w) for w in bounds.weights]
+    _magnitude(data, "upper_bound", bounds.upper, dps)
+    _magnitude(data, "lower_bound", bounds.lower, dps)
+    data["rate"] = decimal(bounds.rate, dps)
+    data["regime"] = bounds.regime
+    data["verdict"] = bounds.verdict
+    data["float_limits"] = {
+        limit.format.name: {
+            "largest": str(limit.format.largest),
+            "smallest_subnormal": str(limit.format.smallest_subnormal),
+            "overflow_depth": limit.overflow_depth,
+            "underflow_depth": limit.underflow_depth,
+        }
+        for limit in bounds.float_limits
     }
     return data

@@ -7,7 +7,7 @@ import re
 import sympy
 
 from symgrad.notation import Factors, Terms
-from symgrad.render.document import Document, Row, document
+from symgrad.render.document import Document, Grid, Row, document
 from symgrad.render.printing import LatexPrinter, factor_chunks
 
 LINE_WIDTH = 62  # visible characters per line of a long product, before a break
@@ -15,6 +15,7 @@ LINE_WIDTH = 62  # visible characters per line of a long product, before a break
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
 \usepackage{amsmath,amssymb}
+\usepackage{booktabs}
 \allowdisplaybreaks
 \begin{document}
 """
@@ -40,7 +41,32 @@ def latex_body(doc: Document, for_notebook: bool = False, environment: str = "al
             parts.append(escape(section.words))
         if section.rows:
             parts.append(equation_block(printer, section.rows, environment))
+        if section.grid is not None:
+            parts.append(grid_table(section.grid))
     return "\n".join(parts) + "\n"
+
+
+def grid_table(grid: Grid) -> str:
+    """A booktabs table; cells that are decimal numbers are typeset as numbers."""
+    columns = "l" + "r" * (len(grid.headers) - 1)
+    lines = [rf"\begin{{tabular}}{{{columns}}}", r"\toprule",
+             " & ".join(escape(h) for h in grid.headers) + r" \\", r"\midrule"]
+    lines += [" & ".join(number_latex(cell) for cell in row) + r" \\" for row in grid.rows]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join([r"\begin{center}", *lines, r"\end{center}"])
+
+
+_DECIMAL = re.compile(r"(-?)(\d+(?:\.\d+)?)(?:e([+-]\d+))?")
+
+
+def number_latex(cell: str) -> str:
+    """A decimal string as math (1.5e+39 → $1.5 \times 10^{39}$); other text escaped."""
+    match = _DECIMAL.fullmatch(cell)
+    if match is None:
+        return {"inf": r"$\infty$", "-inf": r"$-\infty$"}.get(cell, escape(cell))
+    sign, digits, exponent = match.groups()
+    power = rf" \times 10^{{{int(exponent)}}}" if exponent else ""
+    return f"${sign}{digits}{power}$"
 
 
 def equation_block(printer: LatexPrinter, rows: list[Row], environment: str) -> str:
@@ -50,7 +76,8 @@ def equation_block(printer: LatexPrinter, rows: list[Row], environment: str) -> 
         for number, side in enumerate(row.sides):
             packed = pack(side_chunks(printer, side))
             start = lhs if number == 0 else ""
-            lines.append(f"{start} &= {packed[0]}")
+            relation = _RELATIONS[row.relation(number)]
+            lines.append(f"{start} &{relation} {packed[0]}")
             lines += [rf"&\quad {line}" for line in packed[1:]]
         if row.index_range is not None:
             lines[-1] += rf" \qquad ({index_range(printer, row.index_range)})"
@@ -58,6 +85,9 @@ def equation_block(printer: LatexPrinter, rows: list[Row], environment: str) -> 
             lines.append(lhs)
     return rf"\begin{{{environment}}}" + "\n" + " \\\\\n".join(lines) + "\n" + \
         rf"\end{{{environment}}}"
+
+
+_RELATIONS = {"=": "=", "≤": r"\le", "≥": r"\ge", "≈": r"\approx", "<": "<", ">": ">"}
 
 
 def index_range(printer, index_range: tuple) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from symgrad.render.document import document
+from symgrad.render.document import Grid, document
 from symgrad.render.latex import equation_block
 from symgrad.render.printing import LatexPrinter
 
@@ -17,4 +17,14 @@ def render_markdown(result, fragment: bool = False) -> str:
             parts.append(section.words)
         if section.rows:
             parts.append("$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$")
+        if section.grid is not None:
+            parts.append(grid_table(section.grid))
     return "\n\n".join(parts) + "\n"
+
+
+def grid_table(grid: Grid) -> str:
+    """A pipe table; the first column left-aligned, numbers right-aligned."""
+    rule = ["---"] + ["---:"] * (len(grid.headers) - 1)
+    lines = [grid.headers, rule, *grid.rows]
+    return "\n".join("| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |"
+                     for line in lines)

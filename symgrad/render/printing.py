@@ -72,6 +72,12 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_grad_w_total(self, expr):
         return self._partial("w")
 
+    def _print_sup_abs_dsigma(self, expr):
+        return r"\sup_z \left|\sigma'(z)\right|"
+
+    def _print_log10(self, expr):
+        return rf"\log_{{10}} {self.parenthesize(expr.args[0], 1000)}"
+
     def _print_Symbol(self, expr, style="plain"):
         if expr.name == "dC_daL":
             return self._partial(self._subscript("a", self.output_layer))
@@ -177,6 +183,15 @@ class TextPrinter(ReadableSums, StrPrinter):
 
     def _print_grad_w_total(self, expr):
         return "∂C/∂w"
+
+    def _print_sup_abs_dsigma(self, expr):
+        return "sup|σ'|"
+
+    def _print_Abs(self, expr):
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_log10(self, expr):
+        return f"log10({self._print(expr.args[0])})"
 
     def _print_Symbol(self, expr):
         if expr.name == "dC_daL":

@@ -17,7 +17,7 @@ from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.real import decimal, log10_abs, to_float
 from symgrad.render.chart import terminal_chart
-from symgrad.render.document import document
+from symgrad.render.document import Grid, document
 from symgrad.render.latex import pack, side_chunks
 from symgrad.render.printing import TextPrinter
 
@@ -38,7 +38,18 @@ def renderable(result, width: int = TEXT_WIDTH) -> Group:
             parts.append(Text(section.words, style="dim"))
         for row in section.rows:
             parts.append(_row_text(printer, row, width))
+        if section.grid is not None:
+            parts.append(_grid_table(section.grid))
     return Group(*parts)
+
+
+def _grid_table(grid: Grid) -> Table:
+    table = Table(show_edge=False)
+    for number, heading in enumerate(grid.headers):
+        table.add_column(heading, justify="left" if number == 0 else "right", no_wrap=True)
+    for row in grid.rows:
+        table.add_row(*map(Text, row))
+    return table
 
 
 def _row_text(printer: TextPrinter, row, width: int) -> Text:
@@ -50,7 +61,7 @@ def _row_text(printer: TextPrinter, row, width: int) -> Text:
         if number:
             line.append("\n  " + " " * len(lhs))
         packed = pack(side_chunks(printer, side), width - len(indent), len, " ")
-        line.append(" = " + ("\n" + indent).join(packed))
+        line.append(f" {row.relation(number)} " + ("\n" + indent).join(packed))
     if row.index_range is not None:
         index, first, last = (printer.doprint(v) for v in row.index_range)
         line.append(f"    ({index} = {first}, …, {last})", style="dim")

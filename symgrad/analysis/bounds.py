@@ -1,0 +1,174 @@
+"""``symgrad bounds``: how much a chain can shrink or grow the gradient, for every input.
+
+Layer k multiplies ∂C/∂a by f_k = c + w_k σ'(z_k), with c = 0 (plain) or 1
+(residual). Over all inputs σ'(z) ranges over [inf σ', sup σ'], so |f_k| lies
+between
+
+    lower_k = 0 if c + w_k·[inf σ', sup σ'] contains 0, else the smaller |end|,
+    upper_k = the larger |end|    (plain: |w_k| sup|σ'|).
+
+Hence ∏ lower_k ≤ |∂C/∂a_0| / |∂C/∂a_L| ≤ ∏ upper_k for every input. Below 1
+the gradient vanishes whatever the input; a lower product above 1 means it
+explodes whatever the input; between, it can do either (the bound says "can").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import mpmath
+import sympy
+
+from symgrad.activations import VARIABLE, Activation, Extremum
+from symgrad.analysis.float_formats import FloatLimit, float_limits
+from symgrad.networks import ScalarChain
+
+GUARD_DIGITS = 15
+
+
+@dataclass(frozen=True)
+class DerivativeRange:
+    """inf σ' and sup σ' over the real line: exact where SymPy found them, else refined
+    numerically to the working precision."""
+
+    low: sympy.Expr
+    high: sympy.Expr
+    exact: bool
+
+    @property
+    def abs_sup(self) -> sympy.Expr:
+        return _larger(abs(self.low), abs(self.high))
+
+
+def derivative_range(activation: Activation, dps: int) -> DerivativeRange:
+    low = _refined(activation, activation.derivative_inf, dps)
+    high = _refined(activation, activation.derivative_sup, dps)
+    exact = activation.derivative_inf.exact and activation.derivative_sup.exact
+    return DerivativeRange(low, high, exact)
+
+
+def _refined(activation: Activation, extremum: Extremum, dps: int) -> sympy.Expr:
+    """An extremum found by a numerical search, polished to ``dps`` digits by Newton's
+    method on σ'' from where the search found it."""
+    if extremum.exact:
+        return extremum.value
+    where = next(iter(extremum.where))
+    slope = sympy.lambdify(VARIABLE, sympy.diff(activation.derivative, VARIABLE), "mpmath")
+    derivative = sympy.lambdify(VARIABLE, activation.derivative, "mpmath")
+    with mpmath.workdps(dps + GUARD_DIGITS):
+        root = mpmath.findroot(slope, mpmath.mpf(sympy.Float(where, dps)))
+        return sympy.Float(derivative(root), dps + GUARD_DIGITS)
+
+
+def _larger(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
+    return a if sympy.N(a, 30) >= sympy.N(b, 30) else b
+
+
+@dataclass(frozen=True)
+class LayerFactor:
+    """The range of |c + w σ'(z)| over every z, for one weight w."""
+
+    weight: sympy.Rational
+    lower: sympy.Expr
+    upper: sympy.Expr
+
+
+def layer_factor(weight: sympy.Rational, derivative: DerivativeRange,
+                 residual: bool) -> LayerFactor:
+    offset = 1 if residual else 0
+    ends = [offset + weight * derivative.low, offset + weight * derivative.high]
+    if derivative.exact:
+        ends = [sympy.simplify(end) for end in ends]
+    small, large = sorted((abs(end) for end in ends), key=lambda e: sympy.N(e, 30))
+    straddles = sympy.N(ends[0] * ends[1], 30) <= 0  # c + w σ' can be 0
+    return LayerFactor(weight, sympy.S.Zero if straddles else small, large)
+
+
+@dataclass(frozen=True)
+class GainBounds:
+    """The bounds on |∂C/∂a_0| / |∂C/∂a_L| over every input, and what they mean."""
+
+    chain: ScalarChain
+    weights: tuple[sympy.Rational, ...]  # one value (every layer) or one per layer
+    dps: int
+    derivative: DerivativeRange
+    factors: tuple[LayerFactor, ...]  # one per distinct weight, in the order first met
+    upper: mpmath.mpf  # ∏ upper_k
+    lower: mpmath.mpf  # ∏ lower_k
+    float_limits: tuple[FloatLimit, ...]  # where ∏ upper_k, from layer L down, leaves each format
+
+    @property
+    def depth(self) -> int:
+        return self.chain.depth
+
+    @property
+    def uniform(self) -> bool:
+        return len(self.weights) == 1
+
+    def factor(self, weight: sympy.Rational) -> LayerFactor:
+        return next(f for f in self.factors if f.weight == weight)
+
+    @property
+    def log10_upper(self) -> mpmath.mpf:
+        return _log10(self.upper)
+
+    @property
+    def log10_lower(self) -> mpmath.mpf:
+        return _log10(self.lower)
+
+    @property
+    def rate(self) -> mpmath.mpf:
+        """r with ∏ upper_k = r^L: the geometric mean of the per-layer bounds."""
+        with mpmath.workdps(self.dps + GUARD_DIGITS):
+            return mpmath.root(self.upper, self.depth) if self.upper else mpmath.mpf(0)
+
+    @property
+    def regime(self) -> str:
+        """vanishing, exploding, bounded (can shrink, never grows) or mixed (can explode)."""
+        if self.upper < 1:
+            return "vanishing"
+        if self.lower > 1:
+            return "exploding"
+        if self.upper == 1:
+            return "bounded"
+        return "mixed"
+
+    @property
+    def verdict(self) -> str:
+        ratio = "|∂C/∂a_0| / |∂C/∂a_L|"
+        r = mpmath.nstr(self.rate, 6)
+        return {
+            "vanishing": f"vanishes for every input, at least as fast as r^L with r = {r}",
+            "exploding": f"explodes for every input: {ratio} ≥ {mpmath.nstr(self.lower, 6)}",
+            "bounded": f"never grows ({ratio} ≤ 1); it stays at 1 only where every layer's "
+                       "factor is at its largest",
+            "mixed": "can explode (the bound exceeds 1 for some inputs)"
+                     + ("; it can also vanish" if self.lower < 1 else
+                        f", and never shrinks: {ratio} ≥ {mpmath.nstr(self.lower, 6)} for every input"),
+        }[self.regime]
+
+
+def _log10(value: mpmath.mpf) -> mpmath.mpf:
+    return mpmath.log10(value) if value else mpmath.mpf("-inf")
+
+
+def gain_bounds(chain: ScalarChain, weights: Sequence[sympy.Rational], dps: int) -> GainBounds:
+    """Bounds for ``weights``: one value for every layer, or exactly one per layer."""
+    derivative = derivative_range(chain.activation, dps)
+    distinct = list(dict.fromkeys(weights))
+    factors = tuple(layer_factor(w, derivative, chain.residual) for w in distinct)
+    with mpmath.workdps(dps + GUARD_DIGITS + len(str(chain.depth))):
+        upper_of = {f.weight: mpmath.mpf(sympy.N(f.upper, mpmath.mp.dps)) for f in factors}
+        lower_of = {f.weight: mpmath.mpf(sympy.N(f.lower, mpmath.mp.dps)) for f in factors}
+        if len(weights) == 1:
+            (w,) = weights
+            upper = upper_of[w] ** chain.depth
+            lower = lower_of[w] ** chain.depth
+            limits = float_limits(lambda _: upper_of[w], None)
+        else:
+            upper, lower = mpmath.fprod(upper_of[w] for w in weights), \
+                mpmath.fprod(lower_of[w] for w in weights)
+            from_output = list(reversed(weights))  # the gradient meets layer L first
+            limits = float_limits(lambda k: upper_of[from_output[k - 1]], len(weights))
+    return GainBounds(chain, tuple(weights), dps, derivative, factors, upper, lower, limits)

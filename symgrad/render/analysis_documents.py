@@ -1,0 +1,128 @@
+"""Document layouts (text, LaTeX, Markdown) for the numeric results: bounds, regions."""
+
+from __future__ import annotations
+
+import mpmath
+import sympy
+
+from symgrad.analysis.bounds import GainBounds
+from symgrad.notation import dsigma, grad_a, log10, sup_abs_dsigma
+from symgrad.numeric.real import decimal
+from symgrad.render.document import Document, Grid, Row, Section, document
+
+SHOWN_DIGITS = 8  # digits of an "≈" value
+MAX_WEIGHT_ROWS = 20  # distinct weights listed one by one; beyond, JSON has every layer
+
+z = sympy.Symbol("z", real=True)
+
+
+def approx(value: mpmath.mpf, digits: int = SHOWN_DIGITS) -> sympy.Expr:
+    """A computed number as a SymPy Float (exponents are unbounded there too)."""
+    if mpmath.isinf(value):
+        return sympy.oo if value > 0 else -sympy.oo
+    return sympy.Float(value, digits)
+
+
+def _exact_and_approx(value: sympy.Expr, digits: int = SHOWN_DIGITS) -> tuple:
+    if value.is_Rational or isinstance(value, sympy.Float):
+        return (value,)
+    return value, sympy.N(value, digits)
+
+
+def _layer_factor(weight: sympy.Expr, residual: bool) -> sympy.Expr:
+    """|w σ'(z)| or |1 + w σ'(z)| with the weight's value, as written (not 10·|σ'(z)|)."""
+    product = sympy.Mul(weight, dsigma(z), evaluate=False)
+    return sympy.Abs(sympy.Add(1, product, evaluate=False) if residual else product,
+                     evaluate=False)
+
+
+def _weights_words(bounds: GainBounds) -> str:
+    if bounds.uniform:
+        return f"w = {bounds.weights[0]}"
+    return f"{len(set(bounds.weights))} distinct weights over {bounds.depth} layers"
+
+
+@document.register
+def _(bounds: GainBounds) -> Document:
+    chain, derivative = bounds.chain, bounds.derivative
+    title = (f"Gradient bounds: {chain.kind} {chain.activation.name} chain, depth {chain.depth}, "
+             f"{_weights_words(bounds)}")
+    how = "exact" if derivative.exact else f"numerical, refined to {bounds.dps} digits"
+    low, high = (sympy.sstr(v if v.is_Rational else sympy.N(v, 6)) for v in
+                 (derivative.low, derivative.high))
+    sections = [Section(
+        "The activation's derivative",
+        f"Over every input, σ'(z) lies between inf σ' = {low} and sup σ' = {high} ({how}).",
+        [Row(sup_abs_dsigma(), _exact_and_approx(derivative.abs_sup), relations=("=", "≈"))],
+    )]
+    offset = "1 + " if chain.residual else ""
+    one_layer = Section(
+        "One layer",
+        f"Layer k multiplies the gradient ∂C/∂a_k by {offset}w_k σ'(z_k). Over every input its "
+        "magnitude lies between the two bounds below"
+        + (" (each distinct weight)." if not bounds.uniform else "."),
+    )
+    if bounds.uniform:
+        factor = bounds.factors[0]
+        lhs = _layer_factor(factor.weight, chain.residual)
+        one_layer.rows = [
+            Row(lhs, _exact_and_approx(factor.upper), relations=("≤", "≈")),
+            Row(lhs, _exact_and_approx(factor.lower), relations=("≥", "≈")),
+        ]
+    else:
+        counts = {w: bounds.weights.count(w) for w in dict.fromkeys(bounds.weights)}
+        rows = tuple((str(f.weight), str(counts[f.weight]), decimal(_mp(f.lower), 8),
+                      decimal(_mp(f.upper), 8)) for f in bounds.factors[:MAX_WEIGHT_ROWS])
+        one_layer.grid = Grid(("weight", "layers", "lower bound", "upper bound"), rows)
+        if len(bounds.factors) > MAX_WEIGHT_ROWS:
+            one_layer.words += f" The first {MAX_WEIGHT_ROWS} are listed; JSON has them all."
+    sections.append(one_layer)
+    ratio = sympy.Abs(grad_a(0)) / sympy.Abs(grad_a(chain.depth))
+    upper_sides = _product_sides(bounds, bounds.factors[0].upper, bounds.upper)
+    lower_sides = _product_sides(bounds, bounds.factors[0].lower, bounds.lower)
+    sections.append(Section(
+        "The whole chain",
+        "The product of the per-layer bounds, for every input.",
+        [
+            Row(ratio, upper_sides, relations=("≤", "≈")),
+            Row(log10(ratio), (approx(bounds.log10_upper),), relations=("≤",)),
+            Row(ratio, lower_sides, relations=("≥", "≈")),
+        ],
+    ))
+    sections.append(Section("Verdict", f"The gradient {bounds.verdict}."))
+    sections.append(_float_section(bounds))
+    return Document(title, sections, sympy.Integer(chain.depth))
+
+
+def _product_sides(bounds: GainBounds, factor: sympy.Expr, product: mpmath.mpf) -> tuple:
+    """factor^L ≈ its value; a product of 0s or 1s is just the number."""
+    if bounds.uniform and factor not in (sympy.S.Zero, sympy.S.One):
+        return sympy.Pow(factor, bounds.depth, evaluate=False), approx(product)
+    if bounds.uniform:
+        return (factor,)
+    return (approx(product),)
+
+
+def _mp(value: sympy.Expr) -> mpmath.mpf:
+    return mpmath.mpf(sympy.N(value, 20))
+
+
+def _float_section(bounds: GainBounds) -> Section:
+    rows = []
+    for limit in bounds.float_limits:
+        fmt = limit.format
+        rows.append((fmt.name, decimal(_mp(fmt.largest), 6), decimal(_mp(fmt.smallest_subnormal), 6),
+                     _depth_cell(limit.overflow_depth), _depth_cell(limit.underflow_depth)))
+    words = ("After how many layers, counted from the output, the product of the per-layer upper "
+             "bounds exceeds each format's largest finite number (the gradient can overflow) or "
+             "falls below its smallest subnormal (the gradient underflows to 0 for every input).")
+    if bounds.uniform:
+        words += " Depths beyond this chain's say how deep a chain of such layers could go."
+    return Section("Float formats", words,
+                   grid=Grid(("format", "largest", "min subnormal", "overflow depth",
+                              "underflow depth"), tuple(rows)))
+
+
+def _depth_cell(depth: int | None) -> str:
+    return "never" if depth is None else str(depth)
+
