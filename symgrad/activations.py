@@ -173,7 +173,7 @@ class _Candidate:
 
 
 def _extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
-    candidates = [c for piece, region in _pieces(derivative) for c in _candidates(piece, region)]
+    candidates = [c for piece, region in pieces(derivative) for c in _candidates(piece, region)]
     sign = 1 if largest else -1
     key = [sign * sympy.N(c.value, _DIGITS) for c in candidates]
     best = max(key)
@@ -190,7 +190,8 @@ def _extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
     )
 
 
-def _pieces(expr: sympy.Expr) -> list[tuple[sympy.Expr, sympy.Interval]]:
+def pieces(expr: sympy.Expr) -> list[tuple[sympy.Expr, sympy.Interval]]:
+    """A (piecewise) expression in x as (formula, interval of x) pairs."""
     if not isinstance(expr, sympy.Piecewise):
         return [(expr, sympy.Interval(-sympy.oo, sympy.oo))]
     remaining: sympy.Set = sympy.S.Reals
