@@ -13,6 +13,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from symgrad.activations import activation_table, get_activation
 from symgrad.analysis.bounds import gain_bounds
+from symgrad.analysis.region import MAX_REGION_DPS, REGION_DPS, gain_region, widest_region
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, derive_chain
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, ScalarChain
@@ -190,6 +191,31 @@ def bounds(depth, act, residual, w, dps, fmt, output):
     chain = ScalarChain(depth, get_activation(act), residual=residual)
     weights = _numbers(w, "weight", depth, compact=True)
     _emit(gain_bounds(chain, weights, _precision(dps)), fmt, output)
+
+
+@main.command()
+@click.option("--act", "act", default="sigmoid", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--w", "w", default=None, metavar="V", help="The weight w.")
+@click.option("--b", "b", default="0", show_default=True, metavar="V", help="The bias b.")
+@click.option("--maximize", is_flag=True, help="Find the |w| whose region is widest in input space.")
+@click.option("--dps", default=str(REGION_DPS), show_default=True,
+              help=f"Digits of the interval ends, 1 to {MAX_REGION_DPS}.")
+@_output_options
+def region(act, w, b, maximize, dps, fmt, output):
+    """Where |w σ'(z)| ≥ 1: the preactivations (and inputs) where a layer does not shrink the gradient."""
+    digits = _whole_number(dps, "precision")
+    if not 1 <= digits <= MAX_REGION_DPS:
+        raise SymgradError(f"The precision must be between 1 and {MAX_REGION_DPS} digits, not {digits}.")
+    activation = get_activation(act)
+    if maximize:
+        if w is not None:
+            raise SymgradError("--maximize finds the weight itself; leave out --w.")
+        _emit(widest_region(activation, digits), fmt, output)
+        return
+    if w is None:
+        raise SymgradError("Give the weight with --w (or ask for the best one with --maximize).")
+    weight, bias = parse_exact(w, "weight"), parse_exact(b, "bias")
+    _emit(gain_region(activation, weight, bias, digits), fmt, output)
 
 
 @contextmanager

@@ -24,6 +24,8 @@ import sympy
 from symgrad.activations import VARIABLE, Activation, pieces
 from symgrad.errors import SymgradError
 
+REGION_DPS = 30  # default digits of the interval ends
+MAX_REGION_DPS = 1000  # the widest-region search works at twice this
 SEARCH_RANGE = 40
 SEARCH_STEP = mpmath.mpf(1) / 20
 GUARD_DIGITS = 10
@@ -158,7 +160,7 @@ def _spans(region: sympy.Set) -> tuple[Span, ...]:
         if isinstance(part, sympy.FiniteSet):
             spans += [Span(point, point, False, False) for point in part]
         else:
-            spans.append(Span(part.inf, part.sup, part.left_open, part.right_open))
+            spans.append(Span(part.inf, part.sup, bool(part.left_open), bool(part.right_open)))
     return tuple(sorted(spans, key=lambda s: sympy.N(s.low, 30)))
 
 

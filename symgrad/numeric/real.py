@@ -1,10 +1,11 @@
-"""What is asked of a computed number, whatever its kind (MPFR, mpmath, interval):
+"""What is asked of a computed number, whatever its kind (MPFR, mpmath, interval, SymPy):
 its decimal text to a number of digits, and the log10 of its magnitude."""
 
 from __future__ import annotations
 
 import gmpy2
 import mpmath
+import sympy
 
 from symgrad.numeric.interval import Interval
 
@@ -18,6 +19,11 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     its ends rounded outwards. None stays None."""
     if value is None:
         return None
+    if isinstance(value, sympy.Basic):  # an exact or SymPy value: evaluated to the digits
+        if value in (sympy.oo, -sympy.oo):
+            return "inf" if value > 0 else "-inf"
+        with mpmath.workdps(digits + 10):
+            value = mpmath.mpf(sympy.N(value, digits + 10))
     if isinstance(value, Interval):
         low, high = interval_ends(value, digits)
         return f"[{low}, {high}]"

@@ -1,4 +1,4 @@
-"""Document layouts (text, LaTeX, Markdown) for the numeric results: bounds, regions."""
+"""Document layouts (text, LaTeX, Markdown) for the analysis results: bounds, regions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import mpmath
 import sympy
 
 from symgrad.analysis.bounds import GainBounds
+from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.notation import dsigma, grad_a, log10, sup_abs_dsigma
 from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Grid, Row, Section, document
@@ -71,8 +72,8 @@ def _(bounds: GainBounds) -> Document:
         ]
     else:
         counts = {w: bounds.weights.count(w) for w in dict.fromkeys(bounds.weights)}
-        rows = tuple((str(f.weight), str(counts[f.weight]), decimal(_mp(f.lower), 8),
-                      decimal(_mp(f.upper), 8)) for f in bounds.factors[:MAX_WEIGHT_ROWS])
+        rows = tuple((str(f.weight), str(counts[f.weight]), decimal(f.lower, 8),
+                      decimal(f.upper, 8)) for f in bounds.factors[:MAX_WEIGHT_ROWS])
         one_layer.grid = Grid(("weight", "layers", "lower bound", "upper bound"), rows)
         if len(bounds.factors) > MAX_WEIGHT_ROWS:
             one_layer.words += f" The first {MAX_WEIGHT_ROWS} are listed; JSON has them all."
@@ -103,15 +104,11 @@ def _product_sides(bounds: GainBounds, factor: sympy.Expr, product: mpmath.mpf) 
     return (approx(product),)
 
 
-def _mp(value: sympy.Expr) -> mpmath.mpf:
-    return mpmath.mpf(sympy.N(value, 20))
-
-
 def _float_section(bounds: GainBounds) -> Section:
     rows = []
     for limit in bounds.float_limits:
         fmt = limit.format
-        rows.append((fmt.name, decimal(_mp(fmt.largest), 6), decimal(_mp(fmt.smallest_subnormal), 6),
+        rows.append((fmt.name, decimal(fmt.largest, 6), decimal(fmt.smallest_subnormal, 6),
                      _depth_cell(limit.overflow_depth), _depth_cell(limit.underflow_depth)))
     words = ("After how many layers, counted from the output, the product of the per-layer upper "
              "bounds exceeds each format's largest finite number (the gradient can overflow) or "
@@ -126,3 +123,74 @@ def _float_section(bounds: GainBounds) -> Section:
 def _depth_cell(depth: int | None) -> str:
     return "never" if depth is None else str(depth)
 
+
+
+def _end(value: sympy.Expr, digits: int) -> str:
+    return {"inf": "∞", "-inf": "-∞"}.get(decimal(value, digits), decimal(value, digits))
+
+
+def span_text(span: Span, digits: int) -> str:
+    """[lo, hi], (lo, ∞), or a single point."""
+    if span.low == span.high:
+        return f"{{{_end(span.low, digits)}}}"
+    left = "(" if span.left_open or span.low == -sympy.oo else "["
+    right = ")" if span.right_open or span.high == sympy.oo else "]"
+    return f"{left}{_end(span.low, digits)}, {_end(span.high, digits)}{right}"
+
+
+def _region_grid(region: GainRegion) -> Grid:
+    digits = region.dps
+    rows = tuple((span_text(z_span, digits), span_text(a_span, digits))
+                 for z_span, a_span in zip(region.intervals, _matching_inputs(region)))
+    return Grid(("preactivation z", f"input a = (z - b)/w, b = {region.bias}"), rows)
+
+
+def _matching_inputs(region: GainRegion) -> tuple[Span, ...]:
+    """The input span of each preactivation span, in the same order."""
+    inputs = region.inputs
+    return inputs if region.weight > 0 else tuple(reversed(inputs))
+
+
+def _status_words(region: GainRegion) -> str:
+    w, digits = region.weight, region.dps
+    width, input_width = _end(region.width, digits), _end(region.input_width, digits)
+    return {
+        "empty": f"Empty: |w| sup|σ'| < 1, so a layer with w = {w} shrinks the gradient for "
+                 "every input.",
+        "points": "Only isolated points: |w σ'(z)| reaches 1 exactly at its peak, a set of width 0.",
+        "unbounded": "Unbounded: |w σ'(z)| ≥ 1 along a whole half-line, so the layer never shrinks "
+                     "the gradient there.",
+        "bounded": f"Total width {width} in z; in input space, divided by |w|, {input_width}.",
+    }[region.status]
+
+
+@document.register
+def _(region: GainRegion) -> Document:
+    name = region.activation.name
+    title = f"Gain region: {name}, w = {region.weight}, b = {region.bias}"
+    words = (f"A layer multiplies the gradient by w σ'(z), z = w a + b. Its magnitude is at "
+             f"least 1 exactly on the set below (ends to {region.dps} digits); everywhere else "
+             "the layer shrinks the gradient. " + _status_words(region))
+    section = Section("Where the layer does not shrink the gradient", words)
+    if region.intervals:
+        section.grid = _region_grid(region)
+    return Document(title, [section], sympy.Symbol("L"))
+
+
+@document.register
+def _(widest: WidestRegion) -> Document:
+    name = widest.activation.name
+    title = f"The widest gain region of {name}"
+    if widest.weight is None:
+        sign = "≥" if widest.unbounded_at else ">"
+        words = (f"For |w| {sign} {decimal(widest.unbounded_from, widest.dps)} the region is "
+                 "unbounded (|σ'| stays at or above 1/|w| along a tail), so its width in input "
+                 "space has no largest value.")
+        return Document(title, [Section("Result", words)], sympy.Symbol("L"))
+    words = (f"|w| = {decimal(widest.weight, widest.dps)} makes the set of inputs with "
+             f"|w σ'(w a + b)| ≥ 1 widest: width {decimal(widest.input_width, widest.dps)} "
+             "(any b: it only shifts the set). Found by a scan over |w| and golden-section "
+             "search at twice the digits.")
+    section = Section("Result", words)
+    section.grid = _region_grid(widest.region)
+    return Document(title, [section], sympy.Symbol("L"))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from functools import singledispatch
 
-import mpmath
 import sympy
 
 from symgrad.activations import ActivationTable, Extremum
 from symgrad.analysis.bounds import GainBounds
+from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
@@ -163,7 +163,7 @@ def _(evaluation: ChainEvaluation) -> dict:
 
 def _expression(value: sympy.Expr, dps: int) -> dict:
     """An exact value as SymPy text beside its decimal."""
-    return {"exact": plain(value), "decimal": decimal(mpmath.mpf(sympy.N(value, dps + 5)), dps)}
+    return {"exact": plain(value), "decimal": decimal(value, dps)}
 
 
 @json_object.register
@@ -203,3 +203,43 @@ def _(bounds: GainBounds) -> dict:
         for limit in bounds.float_limits
     }
     return data
+
+
+def _span(span: Span, dps: int) -> dict:
+    return {"from": decimal(span.low, dps), "to": decimal(span.high, dps),
+            "from_open": span.left_open, "to_open": span.right_open}
+
+
+def _region(region: GainRegion) -> dict:
+    dps = region.dps
+    return {
+        "weight": decimal(region.weight, dps),
+        "bias": str(region.bias),
+        "status": region.status,
+        "preactivation_intervals": [_span(s, dps) for s in region.intervals],
+        "input_intervals": [_span(s, dps) for s in region.inputs],
+        "width": decimal(region.width, dps),
+        "input_width": decimal(region.input_width, dps),
+    }
+
+
+@json_object.register
+def _(region: GainRegion) -> dict:
+    return {"command": "region", "mode": "region", "activation": region.activation.name,
+            "dps": region.dps, **_region(region)}
+
+
+@json_object.register
+def _(widest: WidestRegion) -> dict:
+    dps = widest.dps
+    return {
+        "command": "region",
+        "mode": "maximize",
+        "activation": widest.activation.name,
+        "dps": dps,
+        "weight": decimal(widest.weight, dps),
+        "input_width": "inf" if widest.weight is None else decimal(widest.input_width, dps),
+        "unbounded_from": decimal(widest.unbounded_from, dps),
+        "unbounded_at": widest.unbounded_at if widest.weight is None else None,
+        "region": _region(widest.region) if widest.region is not None else None,
+    }

@@ -46,7 +46,7 @@ def renderable(result, width: int = TEXT_WIDTH) -> Group:
 def _grid_table(grid: Grid) -> Table:
     table = Table(show_edge=False)
     for number, heading in enumerate(grid.headers):
-        table.add_column(heading, justify="left" if number == 0 else "right", no_wrap=True)
+        table.add_column(heading, justify="left" if number == 0 else "right", overflow="fold")
     for row in grid.rows:
         table.add_row(*map(Text, row))
     return table
