@@ -5,18 +5,26 @@
 >>> result.layer(1).delta          # grouped: (∂C/∂a_L)(w_2 w_3)(σ'(z_1) σ'(z_2) σ'(z_3))
 >>> result.concrete(result.layer(1).grad_w).doit()   # a SymPy expression
 >>> print(result.latex())
+>>> symgrad.evaluate(100, "relu", w=10, z=1).input_gradient     # 10^100, exactly
+>>> symgrad.bounds(100, "sigmoid", w=10).verdict                # 'can explode ...'
+>>> symgrad.region("sigmoid", maximize=True).input_width        # 0.4477...
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from symgrad.activations import NAMES as ACTIVATIONS
 from symgrad.activations import Activation, activation_table, get_activation
+from symgrad.analysis.bounds import GainBounds, gain_bounds
+from symgrad.analysis.region import REGION_DPS, GainRegion, WidestRegion, gain_region, widest_region
 from symgrad.costs import COSTS
 from symgrad.derive.chain import ChainDerivation, Equation, LayerGradient, derive_chain
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
+from symgrad.numbers import exact, per_layer
+from symgrad.numeric.backprop import ChainPoint
+from symgrad.numeric.evaluate import DEFAULT_DPS, ChainEvaluation, check_dps, evaluate_chain
 from symgrad.render import render
 
 
@@ -30,9 +38,75 @@ def derive(
     layers: Sequence[int] | None = None,
 ) -> ChainDerivation:
     """Derive the backprop expressions of a scalar chain; ``depth=None`` means symbolic L."""
-    activation = get_activation(act) if isinstance(act, str) else act
-    chain = ScalarChain(depth, activation, residual=residual, tied=tied, cost=cost)
+    chain = ScalarChain(depth, _activation(act), residual=residual, tied=tied, cost=cost)
     return derive_chain(chain, layers)
+
+
+def evaluate(
+    depth: int,
+    act: str | Activation = "sigmoid",
+    *,
+    w=1,
+    b=0,
+    x=None,
+    y=0,
+    z=None,
+    upstream=1,
+    residual: bool = False,
+    tied: bool = False,
+    cost: str = "quadratic",
+    dps: int = DEFAULT_DPS,
+    interval: bool = False,
+    keep: Collection[int] | None = None,
+) -> ChainEvaluation:
+    """The exact forward and backward pass of a scalar chain at ``dps`` digits.
+
+    ``w``, ``b``, ``z``: one value for every layer or a list of ``depth`` values. Numbers
+    are read exactly (text such as "1e-400" or "1/3", ints, Fractions; a float by its repr).
+    Give ``x`` (and ``y``), or fix the preactivations with ``z`` (gain mode, ∂C/∂a_L =
+    ``upstream``). ``interval``: certified enclosures. ``keep``: the layers whose values
+    are kept (default all). Values are MPFR numbers (``gmpy2.mpfr``), mpmath numbers when
+    they leave MPFR's exponent range, or ``Interval`` enclosures.
+    """
+    chain = ScalarChain(depth, _activation(act), residual=residual, tied=tied, cost=cost)
+    weights = per_layer(w, depth, "weight", shared=tied)
+    if z is not None:
+        if x is not None:
+            raise SymgradError("z fixes the preactivations, so x has no meaning with it.")
+        point = ChainPoint(weights, z=per_layer(z, depth, "preactivation"),
+                           upstream=exact(upstream, "upstream gradient"))
+    else:
+        if x is None:
+            raise SymgradError("Give the input x (or fix the preactivations with z).")
+        point = ChainPoint(weights, per_layer(b, depth, "bias", shared=tied),
+                           x=exact(x, "input"), y=exact(y, "target"))
+    return evaluate_chain(chain, point, dps, interval=interval, keep=keep)
+
+
+def bounds(depth: int, act: str | Activation = "sigmoid", *, w=1, residual: bool = False,
+           dps: int = DEFAULT_DPS) -> GainBounds:
+    """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L| over every input, the regime, and the
+    depth at which each float format overflows or underflows."""
+    chain = ScalarChain(depth, _activation(act), residual=residual)
+    return gain_bounds(chain, per_layer(w, depth, "weight", expand=False), check_dps(dps))
+
+
+def region(act: str | Activation = "sigmoid", w=None, b=0, *, maximize: bool = False,
+           dps: int = REGION_DPS) -> GainRegion | WidestRegion:
+    """Where |w σ'(z)| ≥ 1 (and the matching inputs a = (z - b)/w); with ``maximize``, the
+    |w| whose region is widest in input space."""
+    activation = _activation(act)
+    if maximize:
+        if w is not None:
+            raise SymgradError("maximize finds the weight itself; leave out w.")
+        return widest_region(activation, dps)
+    if w is None:
+        raise SymgradError("Give the weight w (or ask for the best one with maximize=True).")
+    return gain_region(activation, exact(w, "weight"), exact(b, "bias"), dps)
+
+
+def _activation(act: str | Activation) -> Activation:
+    return get_activation(act) if isinstance(act, str) else act
 
 
 __all__ = [
@@ -40,13 +114,22 @@ __all__ = [
     "COSTS",
     "Activation",
     "ChainDerivation",
+    "ChainEvaluation",
+    "ChainPoint",
     "Equation",
+    "GainBounds",
+    "GainRegion",
     "LayerGradient",
     "ScalarChain",
     "SymgradError",
+    "WidestRegion",
     "activation_table",
+    "bounds",
     "derive",
     "derive_chain",
+    "evaluate",
+    "evaluate_chain",
     "get_activation",
+    "region",
     "render",
 ]

@@ -17,11 +17,12 @@ from symgrad.analysis.region import MAX_REGION_DPS, REGION_DPS, gain_region, wid
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, derive_chain
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, ScalarChain
-from symgrad.numbers import parse_exact
-from symgrad.numeric.backprop import ChainPoint, expand
+from symgrad.numbers import parse_exact, per_layer
+from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, check_dps, evaluate_chain
 from symgrad.render import FORMATS, render, write_atomically
-from symgrad.render.text import renderable, text_layers
+from symgrad.render.document import displayed_layers
+from symgrad.render.text import renderable
 
 PROGRESS_FROM_DEPTH = 50_000
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
@@ -112,22 +113,6 @@ def _layer_list(text: str | None, depth: int | None) -> list[int] | None:
     return [_whole_number(part, "layer number") for part in text.split(",")]
 
 
-def _numbers(text: str | None, what: str, depth: int, tied: bool = False,
-             compact: bool = False):
-    """One value for every layer, or a comma list of exactly ``depth`` values; expanded
-    to one per layer unless ``compact``."""
-    if text is None:
-        return None
-    values = tuple(parse_exact(part.strip(), what) for part in text.split(","))
-    if tied and len(values) != 1:
-        raise SymgradError(f"A tied chain shares one {what}; give one value, not {len(values)}.")
-    if len(values) not in (1, depth):
-        raise SymgradError(
-            f"Give one {what} for every layer or a list of exactly {depth}, not {len(values)}."
-        )
-    return values if compact else expand(values, depth)
-
-
 def _precision(dps: str) -> int:
     return check_dps(_whole_number(dps, "precision"))
 
@@ -154,23 +139,23 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
     """Exact forward and backward values per layer, at any precision, beside float64/float32."""
     depth = _whole_number(depth, "depth")
     chain = ScalarChain(depth, get_activation(act), residual, tied, cost)
-    weights = _numbers(w, "weight", depth, tied)
+    weights = per_layer(w, depth, "weight", shared=tied)
     if z is not None:
         for given, name in ((x, "--x"), (y, "--y"), (b, "--b")):
             if given is not None:
                 raise SymgradError(f"--z fixes the preactivations, so {name} has no meaning with it.")
-        point = ChainPoint(weights, z=_numbers(z, "preactivation", depth),
+        point = ChainPoint(weights, z=per_layer(z, depth, "preactivation"),
                            upstream=parse_exact(upstream or "1", "upstream gradient"))
     else:
         if upstream is not None:
             raise SymgradError("--upstream belongs to gain mode (--z); with --x it follows from the cost.")
         if x is None:
             raise SymgradError("Give the input with --x (or fix the preactivations with --z).")
-        point = ChainPoint(weights, _numbers(b or "0", "bias", depth, tied),
+        point = ChainPoint(weights, per_layer(b or "0", depth, "bias", shared=tied),
                            x=parse_exact(x, "input"), y=parse_exact(y or "0", "target"))
     digits = _precision(dps)
     fmt = _format(fmt, output)
-    keep = None if fmt == "json" else text_layers(depth)  # JSON lists every layer
+    keep = None if fmt == "json" else displayed_layers(depth)  # JSON lists every layer
     with _progress(depth) as advance:
         result = evaluate_chain(chain, point, digits, interval=interval, keep=keep, progress=advance)
     _emit(result, fmt, output)
@@ -189,7 +174,7 @@ def bounds(depth, act, residual, w, dps, fmt, output):
     """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L|, the regime, and where floats give up."""
     depth = _whole_number(depth, "depth")
     chain = ScalarChain(depth, get_activation(act), residual=residual)
-    weights = _numbers(w, "weight", depth, compact=True)
+    weights = per_layer(w, depth, "weight", expand=False)
     _emit(gain_bounds(chain, weights, _precision(dps)), fmt, output)
 
 

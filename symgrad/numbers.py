@@ -43,3 +43,36 @@ def parse_exact(text: str, what: str = "number") -> sympy.Rational:
             raise SymgradError(f"The {what} '{shown}' divides by zero.")
         value /= denominator
     return sympy.Rational(value.numerator, value.denominator)
+
+
+def exact(value, what: str = "number") -> sympy.Rational:
+    """A number given in Python, exactly: text as by ``parse_exact``; int, Fraction and
+    SymPy rationals as they are; a float by its shortest repr (0.1 is 1/10, as typed)."""
+    if isinstance(value, bool):
+        raise SymgradError(f"The {what} must be a number, not {value!r}.")
+    if isinstance(value, str):
+        return parse_exact(value, what)
+    if isinstance(value, float):
+        return parse_exact(repr(value), what)
+    if isinstance(value, (int, Fraction, sympy.Rational)):
+        return sympy.Rational(value)
+    raise SymgradError(f"The {what} must be a number or its text, not {type(value).__name__}.")
+
+
+def per_layer(values, depth: int, what: str, shared: bool = False,
+              expand: bool = True) -> tuple[sympy.Rational, ...]:
+    """One value for every layer, or exactly ``depth`` values (a list, or comma-separated
+    text); ``shared``: only one value makes sense (a tied chain). Expanded to one value
+    per layer unless ``expand`` is False."""
+    if isinstance(values, str):
+        values = values.split(",")
+    elif not isinstance(values, (list, tuple)):
+        values = [values]
+    numbers = tuple(exact(v.strip() if isinstance(v, str) else v, what) for v in values)
+    if shared and len(numbers) != 1:
+        raise SymgradError(f"A tied chain shares one {what}; give one value, not {len(numbers)}.")
+    if len(numbers) not in (1, depth):
+        raise SymgradError(
+            f"Give one {what} for every layer or a list of exactly {depth}, not {len(numbers)}."
+        )
+    return numbers * depth if expand and len(numbers) == 1 else numbers

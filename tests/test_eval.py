@@ -144,7 +144,6 @@ def test_cli_reads_numbers_exactly():
     (["--depth", "3"], "Give the input with --x"),
     (["--depth", "0", "--x", "1"], "at least 1"),
     (["--depth", "3", "--x", "1", "--tied", "--w", "1,2,3"], "shares one weight"),
-    (["--depth", "3", "--x", "1", "--format", "latex"], "no LaTeX or Markdown form yet"),
     (["--depth", "2", "--act", "relu", "--x", "-1", "--cost", "cross-entropy"], "needs 0 < a_L < 1"),
 ])
 def test_bad_input_is_one_sentence(args, message):
@@ -190,3 +189,21 @@ def test_kept_layers_only():
         assert some.layer(n) == every.layer(n)
     with pytest.raises(symgrad.SymgradError, match="not kept"):
         some.layer(2)
+
+
+def test_python_api_reads_numbers_exactly_and_checks_lengths():
+    result = symgrad.evaluate(100, "relu", w=10, z=1)
+    assert agree(result.input_gradient, mpmath.mpf(10) ** 100, 50)
+    linear = symgrad.evaluate(1, "linear", w=0.1, x="1", dps=40)  # a float by its repr: 1/10
+    assert agree(linear.layer(1).a, mpmath.mpf(1) / 10, 40)
+    with pytest.raises(symgrad.SymgradError, match="list of exactly 3, not 2"):
+        symgrad.evaluate(3, w=[1, 2], x=1)
+    with pytest.raises(symgrad.SymgradError, match="x has no meaning"):
+        symgrad.evaluate(3, z=1, x=1)
+
+
+@pytest.mark.parametrize("fmt, marker", [("latex", "\\begin{tabular}"), ("markdown", "| l |")])
+def test_cli_documents_have_the_table(fmt, marker):
+    result = run("--depth", "50", "--act", "tanh", "--w", "3/2", "--x", "1/2", "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    assert marker in result.stdout and "20 of the 50 layers" in result.stdout

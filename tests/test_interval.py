@@ -87,12 +87,16 @@ def test_certain_comparisons_answer():
     assert (third <= 0) is False and (-third <= 0) is True and (third > 0) is True
 
 
-def test_leaving_mpfr_range_is_refused_with_interval():
+def test_beyond_mpfr_range_an_enclosure_stays_true():
+    # 10^(5·10^8) is beyond MPFR's exponents: rounding up gives inf, rounding down the
+    # largest MPFR number, so the enclosure is wide but still holds the value.
     depth = 5000
     chain = symgrad.ScalarChain(depth, symgrad.get_activation("relu"))
-    point = ChainPoint((R(10) ** 100_000,) * depth, z=(R(1),) * depth)  # 10^(5·10^8)
-    with pytest.raises(SymgradError, match="exponent range"):
-        evaluate_chain(chain, point, 20, interval=True, keep=[1])
+    point = ChainPoint((R(10) ** 100_000,) * depth, z=(R(1),) * depth)
+    enclosure = evaluate_chain(chain, point, 20, interval=True, keep=[1]).input_gradient
+    with mpmath.workdps(30):
+        assert as_mpf(enclosure.lo) <= mpmath.mpf(10) ** (5 * 10**8)
+    assert enclosure.hi == float("inf")
 
 
 # --- the interval arithmetic itself, against exact rationals -----------------------

@@ -68,3 +68,25 @@ def test_fragments_and_the_activation_table_compile(tmp_path):
 def test_notebook_display_is_latex():
     shown = symgrad.derive(3, "sigmoid")._repr_latex_()
     assert shown.startswith("\\begin{align*}") and "\\subsection" not in shown
+
+
+NUMERIC_RESULTS = {
+    "eval": lambda: symgrad.evaluate(100, "sigmoid", w=10, b=-5, x="0.5"),
+    "eval-gain-residual": lambda: symgrad.evaluate(30, "tanh", w="1/2", z=[0, 1, -1] * 10,
+                                                   residual=True),
+    "eval-interval-tied": lambda: symgrad.evaluate(40, "gelu", w="3/2", x=1, tied=True,
+                                                   interval=True, dps=20),
+    "bounds": lambda: symgrad.bounds(100, "sigmoid", w=10),
+    "bounds-list-residual": lambda: symgrad.bounds(3, "gelu", w=[1, -2, "1/3"], residual=True),
+    "region": lambda: symgrad.region("sigmoid", 8, b=1),
+    "region-unbounded": lambda: symgrad.region("relu", -2),
+    "region-empty": lambda: symgrad.region("sigmoid", 3),
+    "region-widest": lambda: symgrad.region("tanh", maximize=True),
+    "region-widest-unbounded": lambda: symgrad.region("gelu", maximize=True),
+}
+
+
+@pytest.mark.parametrize("name", NUMERIC_RESULTS)
+def test_numeric_documents_compile(tmp_path, name):
+    log = compile_latex(tmp_path, "doc", symgrad.render(NUMERIC_RESULTS[name](), "latex"))
+    assert "Undefined control sequence" not in log

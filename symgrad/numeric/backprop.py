@@ -16,7 +16,7 @@ Memory: σ'(z_k) is kept for every layer (the backward pass needs it); z, a and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import sympy
@@ -132,8 +132,3 @@ def _converter(number: Callable) -> Callable:
         return converted[key]
 
     return convert
-
-
-def expand(values: Sequence[sympy.Rational], depth: int) -> tuple[sympy.Rational, ...]:
-    """One value for every layer, or exactly ``depth`` values."""
-    return tuple(values) * depth if len(values) == 1 else tuple(values)

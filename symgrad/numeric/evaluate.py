@@ -148,8 +148,8 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
             break
         if interval:
             raise SymgradError(
-                "This chain's numbers leave MPFR's exponent range (beyond about 10^±323,000,000), "
-                "where certified enclosures are not available; drop --interval."
+                "An enclosure became undefined (its ends reached infinity on both sides), so "
+                "nothing can be certified for this chain; drop --interval."
             )
     if not point.gain_mode:
         check_output(chain.cost, exact.a[-1])

@@ -33,9 +33,11 @@ class Rounding:
     def pi(self) -> Interval:
         return Interval(self.down.const_pi(), self.up.const_pi(), self)
 
-    def out_of_range(self) -> bool:
-        """True once any operation overflowed or underflowed MPFR's exponent range."""
-        return any(c.overflow or c.underflow or c.invalid for c in (self.down, self.up))
+    def undefined(self) -> bool:
+        """True once an operation had no defined result (inf - inf, 0 · inf). Overflow and
+        underflow need no flag: rounding down gives 0 or the largest number, rounding up
+        the least positive number or inf, so every enclosure stays true, if wide."""
+        return any(c.invalid for c in (self.down, self.up))
 
 
 class Interval:

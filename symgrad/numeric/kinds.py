@@ -41,7 +41,7 @@ class Arithmetic:
     sigma_and_derivative: Callable  # z -> (σ(z), σ'(z)), shared subexpressions computed once
     cost_and_derivative: Callable  # (a_L, y) -> (C, ∂C/∂a_L)
     scope: Callable[[], contextlib.AbstractContextManager]  # precision, rounding, float errors
-    out_of_range: Callable[[], bool] = lambda: False  # left the exponent range during the pass
+    out_of_range: Callable[[], bool] = lambda: False  # the pass's numbers cannot be trusted
     finite_nonzero: Callable | None = None  # floats: is this number neither inf, 0 nor nan?
 
 
@@ -100,7 +100,7 @@ def interval_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
         sigma_and_derivative=sigma,
         cost_and_derivative=cost,
         scope=contextlib.nullcontext,
-        out_of_range=rounding.out_of_range,
+        out_of_range=rounding.undefined,
     )
 
 

@@ -10,12 +10,13 @@ import sympy
 from symgrad.numeric.interval import Interval
 
 _LOG_BITS = 96  # log10|x| to ~28 digits: enough for exponents of 10^9 and 15 digits after
+FIXED_UP_TO = 16  # from 10^16 on, numbers are written with an exponent
 _ROUNDING = {"nearest": "", "down": "D", "up": "U"}
 
 
 def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     """``value`` with ``digits`` significant digits: fixed notation for exponents from
-    -4 to digits - 1, scientific beyond; trailing zeros dropped. An interval as [lo, hi],
+    -4 to 15 (as Python prints floats), scientific beyond; trailing zeros dropped. An interval as [lo, hi],
     its ends rounded outwards. None stays None."""
     if value is None:
         return None
@@ -49,7 +50,7 @@ def _styled(scientific: str, digits: int) -> str:
     figures = mantissa.lstrip("+-").replace(".", "")
     if set(figures) == {"0"}:
         return "0.0"
-    if -4 <= exponent < digits:
+    if -4 <= exponent < min(digits, FIXED_UP_TO):
         if exponent >= 0:
             whole, fraction = figures[: exponent + 1].ljust(exponent + 1, "0"), figures[exponent + 1:]
         else:

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from symgrad.errors import SymgradError
-from symgrad.render import analysis_documents  # noqa: F401 - registers the layouts
+from symgrad.render import numeric_documents  # noqa: F401 - registers the layouts
 from symgrad.render.json import render_json
 from symgrad.render.latex import render_latex
 from symgrad.render.markdown import render_markdown

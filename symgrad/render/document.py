@@ -16,6 +16,8 @@ from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.errors import SymgradError
 from symgrad.notation import delta, dsigma, grad_b, grad_w, sigma
 
+CHART_POINTS = 300  # a terminal chart has no more columns than this anyway
+
 
 @dataclass(frozen=True)
 class Row:
@@ -59,6 +61,27 @@ def _row(equation: Equation) -> Row:
     if equation.concrete is not None and equation.concrete != equation.rhs:
         sides.append(equation.concrete)
     return Row(equation.lhs, tuple(sides), equation.index_range)
+
+
+def shown_layers(depth: int, edge: int = 5, middle: int = 10) -> list[int]:
+    """Every layer of a short chain; of a deep one the first and last few and some between."""
+    if depth <= 2 * edge + middle:
+        return list(range(1, depth + 1))
+    step = (depth - 2 * edge) / (middle + 1)
+    between = {edge + round(step * i) for i in range(1, middle + 1)}
+    return sorted({*range(1, edge + 1), *between, *range(depth - edge + 1, depth + 1)})
+
+
+def charted_layers(depth: int, points: int = CHART_POINTS) -> list[int]:
+    """The layers a chart samples: all of a short chain, ``points`` evenly spread otherwise."""
+    if depth <= points:
+        return list(range(1, depth + 1))
+    return sorted({1 + round(i * (depth - 1) / (points - 1)) for i in range(points)})
+
+
+def displayed_layers(depth: int) -> set[int]:
+    """The layers text, LaTeX and Markdown show: the table's and the chart's."""
+    return set(shown_layers(depth)) | set(charted_layers(depth))
 
 
 @singledispatch

@@ -51,7 +51,8 @@ def grid_table(grid: Grid) -> str:
     columns = "l" + "r" * (len(grid.headers) - 1)
     lines = [rf"\begin{{tabular}}{{{columns}}}", r"\toprule",
              " & ".join(escape(h) for h in grid.headers) + r" \\", r"\midrule"]
-    lines += [" & ".join(number_latex(cell) for cell in row) + r" \\" for row in grid.rows]
+    # "{}" first: a row starting with "[" would be read as the optional argument of \\
+    lines += ["{}" + " & ".join(number_latex(cell) for cell in row) + r" \\" for row in grid.rows]
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join([r"\begin{center}", *lines, r"\end{center}"])
 
@@ -87,7 +88,8 @@ def equation_block(printer: LatexPrinter, rows: list[Row], environment: str) -> 
         rf"\end{{{environment}}}"
 
 
-_RELATIONS = {"=": "=", "≤": r"\le", "≥": r"\ge", "≈": r"\approx", "<": "<", ">": ">"}
+_RELATIONS = {"=": "=", "≤": r"\le", "≥": r"\ge", "≈": r"\approx", "<": "<", ">": ">",
+              "∈": r"\in"}
 
 
 def index_range(printer, index_range: tuple) -> str:
@@ -139,7 +141,8 @@ _SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "{": r"\
 _UNICODE = {"σ": r"$\sigma$", "δ": r"$\delta$", "∂": r"$\partial$", "∞": r"$\infty$",
             "→": r"$\to$", "≈": r"$\approx$", "×": r"$\times$", "α": r"$\alpha$",
             "∏": r"$\prod$", "Σ": r"$\Sigma$", "≤": r"$\le$", "≥": r"$\ge$", "…": r"\dots{}",
-            "–": "--", "—": "---", "·": r"$\cdot$"}
+            "–": "--", "—": "---", "·": r"$\cdot$", "⋯": r"$\cdots$", "∈": r"$\in$",
+            "±": r"$\pm$", "⁻": r"${}^{-}$", "½": r"$\frac12$"}
 
 
 def escape(words: str) -> str:

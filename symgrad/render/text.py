@@ -17,13 +17,12 @@ from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.real import decimal, log10_abs, to_float
 from symgrad.render.chart import terminal_chart
-from symgrad.render.document import Grid, document
+from symgrad.render.document import Grid, charted_layers, document, shown_layers
 from symgrad.render.latex import pack, side_chunks
 from symgrad.render.printing import TextPrinter
 
 TEXT_WIDTH = 100
 NARROW_TABLE_WIDTH = 110  # below this the eval table drops its z and a columns
-CHART_POINTS = 300  # a terminal chart has no more columns than this anyway
 
 
 @singledispatch
@@ -102,27 +101,6 @@ def _extremum_cell(printer, extremum) -> str:
         value += f" ≈ {sympy.N(extremum.value, 6)}"
     return value + ("" if extremum.attained else " (not attained)") + (
         "" if extremum.exact else " (numerical)")
-
-
-def shown_layers(depth: int, edge: int = 5, middle: int = 10) -> list[int]:
-    """Every layer of a short chain; of a deep one the first and last few and some between."""
-    if depth <= 2 * edge + middle:
-        return list(range(1, depth + 1))
-    step = (depth - 2 * edge) / (middle + 1)
-    between = {edge + round(step * i) for i in range(1, middle + 1)}
-    return sorted({*range(1, edge + 1), *between, *range(depth - edge + 1, depth + 1)})
-
-
-def charted_layers(depth: int, points: int = CHART_POINTS) -> list[int]:
-    """The layers a chart samples: all of a short chain, ``points`` evenly spread otherwise."""
-    if depth <= points:
-        return list(range(1, depth + 1))
-    return sorted({1 + round(i * (depth - 1) / (points - 1)) for i in range(points)})
-
-
-def text_layers(depth: int) -> set[int]:
-    """The layers text output shows: the table's and the chart's."""
-    return set(shown_layers(depth)) | set(charted_layers(depth))
 
 
 def _short(value, digits: int = 6) -> str:

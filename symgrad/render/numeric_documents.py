@@ -1,4 +1,5 @@
-"""Document layouts (text, LaTeX, Markdown) for the analysis results: bounds, regions."""
+"""Document layouts (LaTeX, Markdown; text for bounds and regions) of the numeric results:
+an evaluation, bounds, gain regions."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import sympy
 
 from symgrad.analysis.bounds import GainBounds
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
-from symgrad.notation import dsigma, grad_a, log10, sup_abs_dsigma
-from symgrad.numeric.real import decimal
-from symgrad.render.document import Document, Grid, Row, Section, document
+from symgrad.notation import dsigma, grad_a, grad_w_total, log10, sup_abs_dsigma
+from symgrad.numeric.evaluate import ChainEvaluation
+from symgrad.numeric.interval import Interval
+from symgrad.numeric.real import decimal, interval_ends, log10_abs
+from symgrad.render.document import Document, Grid, Row, Section, document, shown_layers
 
 SHOWN_DIGITS = 8  # digits of an "≈" value
 MAX_WEIGHT_ROWS = 20  # distinct weights listed one by one; beyond, JSON has every layer
@@ -194,3 +197,69 @@ def _(widest: WidestRegion) -> Document:
     section = Section("Result", words)
     section.grid = _region_grid(widest.region)
     return Document(title, [section], sympy.Symbol("L"))
+
+
+def _value(value, digits: int) -> tuple[sympy.Expr, str]:
+    """A computed number as a SymPy Float with the digits shown, and the relation to it;
+    an enclosure as an interval (ends rounded outwards) that the value lies in."""
+    if isinstance(value, Interval):
+        low, high = interval_ends(value, digits)
+        return sympy.Interval(sympy.Float(low, digits), sympy.Float(high, digits)), "∈"
+    text = decimal(value, digits)
+    if text in ("inf", "-inf", "nan"):
+        return {"inf": sympy.oo, "-inf": -sympy.oo, "nan": sympy.nan}[text], "="
+    return sympy.Float(text, digits), "="
+
+
+def _value_row(lhs: sympy.Expr, value, digits: int) -> Row:
+    side, relation = _value(value, digits)
+    return Row(lhs, (side,), relations=(relation,))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, Interval):
+        low, high = decimal(value.lo, 6), decimal(value.hi, 6)
+        return low if low == high else f"[{decimal(value.lo, 3, 'down')}, {decimal(value.hi, 3, 'up')}]"
+    return decimal(value, 6)
+
+
+@document.register
+def _(evaluation: ChainEvaluation) -> Document:
+    chain, point, digits = evaluation.chain, evaluation.point, evaluation.dps
+    kind = "Certified enclosures" if evaluation.interval else "Exact backward pass"
+    mode = "gain mode" if point.gain_mode else f"{chain.cost} cost"
+    title = (f"{kind}: {chain.kind} {chain.activation.name} chain, depth {evaluation.depth}, "
+             f"{digits} digits ({mode})")
+    setting = ("The preactivations z_l are fixed and ∂C/∂a_L is given, so δ_l is the product "
+               "∂C/∂a_L · w_(l+1)⋯w_L · σ'(z_l)⋯σ'(z_L) itself." if point.gain_mode else
+               f"Input x = {point.x}, target y = {point.y}; every number read exactly.")
+    if evaluation.interval:
+        setting += (" Every value is a certified enclosure: interval arithmetic with outward "
+                    "rounding, so the exact value lies inside.")
+    rows = [_value_row(grad_a(0), evaluation.input_gradient, digits),
+            _value_row(log10(sympy.Abs(grad_a(0))), log10_abs(evaluation.input_gradient), 12),
+            _value_row(grad_a(evaluation.depth), evaluation.output_gradient, digits)]
+    if evaluation.grad_w_total is not None:
+        rows.append(_value_row(grad_w_total(), evaluation.grad_w_total, digits))
+    layers = [evaluation.layer(n) for n in shown_layers(evaluation.depth)]
+    table = Grid(
+        ("l", "σ'(z_l)", "gain", "δ_l", "log10|δ_l|", "∂C/∂w_l"),
+        tuple((str(v.layer), _cell(v.act_prime), _cell(v.gain), _cell(v.delta),
+               _cell(v.log10_abs("delta")), _cell(v.grad_w)) for v in layers),
+    )
+    shown = "every layer" if len(layers) == evaluation.depth else \
+        f"{len(layers)} of the {evaluation.depth} layers (JSON has them all)"
+    floats = "; ".join(
+        f"{b.format}: " + ("holds at every layer" if b.layer is None else
+                           f"δ is {b.what} from layer {b.layer} down")
+        + f", ∂C/∂a_0 = {b.input_gradient!r}" for b in evaluation.floats)
+    sections = [
+        Section("Setting", setting),
+        Section("Gradients", "The input gradient, its size, and the output gradient.", rows),
+        Section("Layer by layer", "δ_l = ∂C/∂b_l, gain = w_l σ'(z_l)"
+                + (" + 1 (residual)" if chain.residual else "") + f"; {shown}.", grid=table),
+        Section("The same pass in floats", floats + "."),
+    ]
+    return Document(title, sections, sympy.Integer(evaluation.depth))
