@@ -1,20 +1,21 @@
-"""symgrad eval: exact backward pass against the naive SymPy way, and mpmath's backends.
+"""symgrad eval: exact backward pass against the naive SymPy way, and the number kinds.
 
     python benchmarks/bench_eval.py
 
 1. Depth 1,000, 50 digits: ``symgrad`` (evaluate_chain, every layer) against what a
    user would write by hand: the derived expression of δ_1 alone,
    ``expr.subs(values).evalf(50)`` (a lower bound on doing every layer so).
-2. Depth 100,000 at 50 digits: the time of one evaluation.
-3. The same with mpmath's pure-Python backend (MPMATH_NOGMPY=1) in a child process,
-   to decide on evidence whether gmpy2 is worth a dependency.
-4. Depth 1,000,000: time and peak memory of the CLI (with its progress bar).
+2. Depth 100,000 at 50 digits: the whole evaluation (exact pass and both float passes,
+   the target is under 3 s), and the exact pass alone in each number kind: MPFR through
+   gmpy2 (what symgrad uses), mpmath on its gmpy2 backend, mpmath in pure Python
+   (MPMATH_NOGMPY=1, in a child process), and certified MPFR intervals.
+3. Depth 1,000,000: time and peak memory of the CLI (text output, with its progress bar;
+   the target is under 1 GiB), and of JSON output at depth 100,000 (every layer).
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -23,8 +24,9 @@ import mpmath
 import sympy
 
 import symgrad
-from symgrad.numeric.backprop import ChainPoint
-from symgrad.numeric.evaluate import evaluate_chain
+from symgrad.numeric import kinds
+from symgrad.numeric.backprop import ChainPoint, run_pass
+from symgrad.numeric.evaluate import evaluate_chain, guard_digits
 
 R = sympy.Rational
 
@@ -76,23 +78,52 @@ def child(code: str, env: dict | None = None) -> str:
                           env={**os.environ, **(env or {})}, check=True).stdout.strip()
 
 
+def exact_pass(depth: int, kind: str, dps: int = 50) -> float:
+    """The exact pass alone (no float comparison), in one number kind; best of two."""
+    chain, point = sigmoid_point(depth)
+    make = getattr(kinds, f"{kind}_arithmetic")
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        math = make(chain, dps + guard_digits(depth))
+        with math.scope():
+            run_pass(chain, point, math, keep=())
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def cli(*args: str) -> tuple[float, float]:
+    """Seconds and peak MiB of one CLI run (its own process, so its own peak)."""
+    code = ("import resource, subprocess, sys, time; start = time.perf_counter(); "
+            "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL); "
+            "print(time.perf_counter() - start, "
+            "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")
+    seconds, peak = subprocess.run([sys.executable, "-c", code, "symgrad", "eval", *args],
+                                   capture_output=True, text=True, check=True).stdout.split()
+    return float(seconds), float(peak)
+
+
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     depth = 1000
     naive_time, our_time = naive(depth), ours(depth)
     print(f"depth {depth:,}, 50 digits: naive subs/evalf of δ_1 alone {naive_time:.2f} s, "
           f"symgrad's whole pass {our_time:.3f} s: at least {naive_time / our_time:.0f}x faster")
-    timing = ("import sys; sys.path.insert(0, 'benchmarks'); import bench_eval, mpmath; "
-              "print(mpmath.libmp.BACKEND, min(bench_eval.ours(100_000) for _ in range(2)))")
-    for env in ({}, {"MPMATH_NOGMPY": "1"}):
-        backend, seconds = child(timing, env).split()
-        print(f"depth 100,000, 50 digits, mpmath backend {backend}: {float(seconds):.2f} s")
-    start = time.perf_counter()
-    subprocess.run(["symgrad", "eval", "--depth", "1000000", "--act", "sigmoid", "--w", "1.5",
-                    "--b", "-0.2", "--x", "0.5", "--dps", "50"], check=True,
-                   stdout=subprocess.DEVNULL)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"depth 1,000,000, 50 digits (CLI): {time.perf_counter() - start:.1f} s, "
+    depth = 100_000
+    whole = min(ours(depth) for _ in range(3))
+    print(f"depth {depth:,}, 50 digits, whole evaluation (exact + float64 + float32): {whole:.2f} s")
+    for kind in ("mpfr", "mpmath", "interval"):
+        print(f"  exact pass alone, {kind}: {exact_pass(depth, kind):.2f} s")
+    pure = child("import sys; sys.path.insert(0, 'benchmarks'); import bench_eval, mpmath; "
+                 "print(mpmath.libmp.BACKEND, bench_eval.exact_pass(100_000, 'mpmath'))",
+                 {"MPMATH_NOGMPY": "1"}).split()
+    print(f"  exact pass alone, mpmath on its {pure[0]} backend: {float(pure[1]):.2f} s")
+    seconds, peak = cli("--depth", "1000000", "--act", "sigmoid", "--w", "1.5", "--b", "-0.2",
+                        "--x", "0.5", "--dps", "50")
+    print(f"depth 1,000,000, 50 digits (CLI, text): {seconds:.1f} s, peak memory {peak:.0f} MiB")
+    seconds, peak = cli("--depth", "100000", "--act", "sigmoid", "--w", "1.5", "--b", "-0.2",
+                        "--x", "0.5", "--dps", "50", "--format", "json")
+    print(f"depth 100,000, 50 digits (CLI, JSON of every layer): {seconds:.1f} s, "
           f"peak memory {peak:.0f} MiB")
 
 
