@@ -25,6 +25,7 @@ from symgrad.networks import ScalarChain
 from symgrad.numbers import exact, per_layer
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, ChainEvaluation, check_dps, evaluate_chain
+from symgrad.numeric.real import decimal
 from symgrad.render import render
 
 
@@ -125,6 +126,7 @@ __all__ = [
     "WidestRegion",
     "activation_table",
     "bounds",
+    "decimal",
     "derive",
     "derive_chain",
     "evaluate",
