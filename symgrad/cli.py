@@ -20,7 +20,7 @@ from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, ScalarChain
 from symgrad.numbers import parse_exact, per_layer
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, check_dps, evaluate_chain
-from symgrad.render import FORMATS, render, write_atomically
+from symgrad.render import FORMATS, render_chunks, write_atomically
 from symgrad.render.document import displayed_layers
 from symgrad.render.text import renderable
 
@@ -54,12 +54,13 @@ def _format(fmt: str | None, output: str | None) -> str:
 def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -> None:
     fmt = _format(fmt, output)
     if output:
-        write_atomically(output, render(result, fmt, fragment=fragment))
+        write_atomically(output, render_chunks(result, fmt, fragment=fragment))
     elif fmt == "text":
         console = Console(soft_wrap=False)
         console.print(renderable(result, console.width - 2))
     else:
-        click.echo(render(result, fmt, fragment=fragment), nl=False)
+        for chunk in render_chunks(result, fmt, fragment=fragment):
+            click.echo(chunk, nl=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

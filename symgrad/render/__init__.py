@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from symgrad.errors import SymgradError
 from symgrad.render import numeric_documents  # noqa: F401 - registers the layouts
-from symgrad.render.json import render_json
+from symgrad.render.json import json_chunks, render_json
 from symgrad.render.latex import render_latex
 from symgrad.render.markdown import render_markdown
 from symgrad.render.text import render_text
 
 FORMATS = ("text", "latex", "markdown", "json")
+
+
+def render_chunks(result, fmt: str, fragment: bool = False) -> Iterator[str]:
+    """``result`` in one of ``FORMATS``, in pieces (JSON of a deep evaluation streams)."""
+    if fmt == "json":
+        yield from json_chunks(result)
+    else:
+        yield render(result, fmt, fragment)
 
 
 def render(result, fmt: str, fragment: bool = False) -> str:
@@ -29,8 +38,9 @@ def render(result, fmt: str, fragment: bool = False) -> str:
     raise SymgradError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
 
 
-def write_atomically(path: str | os.PathLike, content: str) -> None:
-    """Write ``content`` to ``path`` through a temporary file and a rename.
+def write_atomically(path: str | os.PathLike, content: str | Iterable[str]) -> None:
+    """Write ``content`` (text, or its pieces) to ``path`` through a temporary file and a
+    rename.
 
     Either the whole file appears or nothing does; an existing file is replaced
     only once the new content is complete.
@@ -47,7 +57,7 @@ def write_atomically(path: str | os.PathLike, content: str) -> None:
         raise SymgradError(f"Cannot write to '{path}': {error.strerror.lower()}.") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(content)
+            stream.writelines([content] if isinstance(content, str) else content)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; an ordinary file is wanted
         os.replace(temporary, target)
     except OSError as error:
@@ -58,4 +68,4 @@ def write_atomically(path: str | os.PathLike, content: str) -> None:
         raise
 
 
-__all__ = ["FORMATS", "render", "write_atomically"]
+__all__ = ["FORMATS", "render", "render_chunks", "write_atomically"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from functools import singledispatch
 
 import sympy
@@ -11,7 +12,7 @@ from symgrad.activations import ActivationTable, Extremum
 from symgrad.analysis.bounds import GainBounds
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.derive.chain import ChainDerivation, Equation
-from symgrad.numeric.evaluate import ChainEvaluation
+from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.real import decimal, interval_ends, log10_abs
 from symgrad.render.printing import plain
@@ -25,7 +26,31 @@ def json_object(result) -> dict:
 
 
 def render_json(result) -> str:
-    return json.dumps(json_object(result), indent=2, ensure_ascii=False) + "\n"
+    return "".join(json_chunks(result))
+
+
+def json_chunks(result) -> Iterator[str]:
+    """The JSON text in pieces. A value that is an iterator (the layers of a deep
+    evaluation) is written item by item, so it never sits in memory whole."""
+    data = json_object(result)
+    last = len(data) - 1
+    yield "{\n"
+    for number, (key, value) in enumerate(data.items()):
+        yield f"  {json.dumps(key)}: "
+        if isinstance(value, Iterator):
+            opened = False
+            for item in value:
+                yield (",\n    " if opened else "[\n    ") + _dumps(item, "    ")
+                opened = True
+            yield "\n  ]" if opened else "[]"
+        else:
+            yield _dumps(value, "  ")
+        yield ",\n" if number < last else "\n"
+    yield "}\n"
+
+
+def _dumps(value, indent: str) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
 
 
 def _equation(equation: Equation) -> dict:
@@ -125,17 +150,19 @@ def _magnitude(entry: dict, key: str, value, dps: int) -> None:
     entry[f"log10_abs_{key}"] = _number(log10_abs(value), LOG10_DIGITS)
 
 
+def _layer(values: LayerValues, dps: int) -> dict:
+    entry = {"layer": values.layer, "z": _number(values.z, dps)}
+    if values.a is not None:
+        entry["a"] = _number(values.a, dps)
+    for name in ("act_prime", "gain", "delta", "grad_w"):
+        _magnitude(entry, name, getattr(values, name), dps)
+    entry["grad_b"], entry["log10_abs_grad_b"] = entry["delta"], entry["log10_abs_delta"]
+    return entry
+
+
 @json_object.register
 def _(evaluation: ChainEvaluation) -> dict:
     chain, point, dps = evaluation.chain, evaluation.point, evaluation.dps
-    layers = []
-    for values in evaluation.layers():
-        entry = {"layer": values.layer, "z": _number(values.z, dps)}
-        if values.a is not None:
-            entry["a"] = _number(values.a, dps)
-        for name in ("act_prime", "gain", "delta", "grad_w", "grad_b"):
-            _magnitude(entry, name, getattr(values, name), dps)
-        layers.append(entry)
     data = {
         "command": "eval",
         "depth": evaluation.depth,
@@ -146,7 +173,7 @@ def _(evaluation: ChainEvaluation) -> dict:
         "dps": dps,
         "mode": "gain" if point.gain_mode else "forward",
         "interval": evaluation.interval,
-        "layers": layers,
+        "layers": (_layer(values, dps) for values in evaluation.layers()),
     }
     _magnitude(data, "input_gradient", evaluation.input_gradient, dps)
     _magnitude(data, "output_gradient", evaluation.output_gradient, dps)
