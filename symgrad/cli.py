@@ -15,8 +15,9 @@ from symgrad.activations import activation_table, get_activation
 from symgrad.analysis.bounds import gain_bounds
 from symgrad.analysis.region import MAX_REGION_DPS, REGION_DPS, gain_region, widest_region
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, derive_chain
+from symgrad.derive.matrix import derive_matrix
 from symgrad.errors import SymgradError
-from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, ScalarChain
+from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, ScalarChain
 from symgrad.numbers import parse_exact, per_layer
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, check_dps, evaluate_chain
@@ -81,10 +82,21 @@ def main() -> None:
 @click.option("--layers", default=None, metavar="LIST",
               help=f"Layers written out in full, e.g. 1,2,5 or 'all' (default: all up to depth "
                    f"{ALL_LAYERS_UP_TO}, else the first and last).")
+@click.option("--widths", default=None, metavar="N0,N1,..,NL",
+              help="A matrix net with these layer widths (instead of --depth), e.g. 2,3,2.")
 @click.option("--fragment", is_flag=True, help="LaTeX/Markdown without the preamble or title.")
 @_output_options
-def derive(depth, general, act, residual, tied, cost, layers, fragment, fmt, output):
+def derive(depth, general, act, residual, tied, cost, layers, widths, fragment, fmt, output):
     """Forward pass, δ recursion and closed forms of every layer's gradient."""
+    if widths is not None:
+        given = [name for name, value in (("--depth", depth), ("--general", general),
+                                          ("--residual", residual), ("--tied", tied),
+                                          ("--layers", layers)) if value]
+        if given:
+            raise SymgradError(f"--widths describes a matrix net; {given[0]} belongs to a scalar chain.")
+        net = MatrixNet(_widths(widths), get_activation(act), cost)
+        _emit(derive_matrix(net), fmt, output, fragment)
+        return
     if general and depth is not None:
         raise SymgradError("Give either --depth or --general, not both.")
     if not general and depth is None:
@@ -99,6 +111,10 @@ def derive(depth, general, act, residual, tied, cost, layers, fragment, fmt, out
         cost=cost,
     )
     _emit(derive_chain(chain, _layer_list(layers, chain.depth)), fmt, output, fragment)
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    return tuple(_whole_number(part, "width") for part in text.split(","))
 
 
 def _layer_list(text: str | None, depth: int | None) -> list[int] | None:

@@ -50,3 +50,44 @@ class ScalarChain:
         return " ".join(
             word for word, on in (("tied", self.tied), ("residual", self.residual)) if on
         ) or "plain"
+
+
+MAX_WIDTH = 1_000  # units in a layer, for evaluation
+MAX_MATRIX_DEPTH = 1_000
+
+
+@dataclass(frozen=True)
+class MatrixNet:
+    """Layers of n_0, n_1, ..., n_L units: z^l = W^l a^{l-1} + b^l, a^l = σ(z^l).
+
+    W^l is n_l × n_{l-1}; its entry w^l_{jk} joins unit k of layer l-1 to unit j of
+    layer l (indices 1-based). The cost sums over the output units.
+    """
+
+    widths: tuple[int, ...]
+    activation: Activation
+    cost: str = "quadratic"
+
+    def __post_init__(self):
+        widths = self.widths
+        if len(widths) < 2:
+            raise SymgradError("A net needs at least two widths (input and output), "
+                               f"not {len(widths)}.")
+        for width in widths:
+            if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+                raise SymgradError(f"Every width must be a whole number of at least 1, not {width!r}.")
+            if width > MAX_WIDTH:
+                raise SymgradError(f"The width {width} is above the largest supported, {MAX_WIDTH}.")
+        check_depth(len(widths) - 1, MAX_MATRIX_DEPTH)
+        check_cost(self.cost)
+        object.__setattr__(self, "widths", tuple(widths))
+        if isinstance(self.activation, str):
+            object.__setattr__(self, "activation", get_activation(self.activation))
+
+    @property
+    def depth(self) -> int:
+        return len(self.widths) - 1
+
+    def shape(self, layer: int) -> tuple[int, int]:
+        """(rows, columns) of W^layer."""
+        return self.widths[layer], self.widths[layer - 1]

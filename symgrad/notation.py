@@ -9,6 +9,8 @@ SymPy classes; how they print is up to the printers in ``symgrad.render``.
 
 from __future__ import annotations
 
+import re
+
 import sympy
 
 x = sympy.Symbol("x", real=True)
@@ -124,3 +126,101 @@ class Factors(sympy.Expr):
 
     def xreplace(self, rule, hack2=False):
         return Factors(*[[f.xreplace(rule) for f in group] for group in self.groups])
+
+
+# --- matrix nets ----------------------------------------------------------------------
+# Entries are plain symbols named as in DESIGN.md: w_l_j_k, b_l_j, z_l_j, a_l_j, y_j
+# (1-based); the printers show them as w^l_{jk}. The matrix-form factors below are
+# never multiplied by SymPy (matrix products do not commute); ``MatrixChain`` keeps
+# them in order for printing.
+
+MATRIX_ENTRY = re.compile(r"^(w|b|z|a)_(\d+)_(\d+)(?:_(\d+))?$")
+
+
+def entry(name: str, layer: int, row: int, column: int | None = None) -> sympy.Symbol:
+    """``w_2_1_3`` (w^2_{13}), ``b_2_1``, ``z_2_1``, ``a_2_1``; ``a_0_k`` are the inputs."""
+    suffix = f"_{column}" if column is not None else ""
+    return sympy.Symbol(f"{name}_{layer}_{row}{suffix}", real=True)
+
+
+def target(unit: int) -> sympy.Symbol:
+    """y_j, the target of output unit j."""
+    return sympy.Symbol(f"y_{unit}", real=True)
+
+
+class delta_unit(_LayerQuantity):  # noqa: N801
+    """δ^l_j, the error of unit j of layer l."""
+
+    @classmethod
+    def eval(cls, layer, unit):
+        return None
+
+
+class grad_w_entry(_LayerQuantity):  # noqa: N801
+    """∂C/∂w^l_{jk}."""
+
+    @classmethod
+    def eval(cls, layer, row, column):
+        return None
+
+
+class grad_b_entry(_LayerQuantity):  # noqa: N801
+    """∂C/∂b^l_j."""
+
+    @classmethod
+    def eval(cls, layer, unit):
+        return None
+
+
+class grad_a_entry(_LayerQuantity):  # noqa: N801
+    """∂C/∂a^l_j (at the output layer: the cost's derivative)."""
+
+    @classmethod
+    def eval(cls, layer, unit):
+        return None
+
+
+class WeightMatrix(_LayerQuantity):
+    """W^l."""
+
+
+class DerivativeMatrix(_LayerQuantity):
+    """D_l = diag(σ'(z^l))."""
+
+
+class DeltaVector(_LayerQuantity):
+    """δ^l, the error vector of layer l."""
+
+
+class ActivationVector(_LayerQuantity):
+    """a^l."""
+
+
+class GradWeightMatrix(_LayerQuantity):
+    """∂C/∂W^l."""
+
+
+class Transposed(_LayerQuantity):
+    """M^T of a matrix-form factor."""
+
+
+class CostGradient(_LayerQuantity):
+    """∇_{a^L} C, the cost's gradient with respect to the output vector a^L."""
+
+
+class InputOutputJacobian(_LayerQuantity):
+    """∂a^L/∂a^0, for the output layer L."""
+
+
+class MatrixEllipsis(sympy.Symbol):
+    """⋯ between the factors of a matrix product of general length."""
+
+    def __new__(cls):
+        return super().__new__(cls, "matrix_ellipsis")
+
+
+class MatrixChain(sympy.Expr):
+    """A matrix product kept in order: D_1 (W^2)^T D_2 ⋯ ∇C."""
+
+    def __new__(cls, *factors):
+        return sympy.Basic.__new__(cls, *factors)

@@ -13,6 +13,7 @@ import sympy
 
 from symgrad.activations import ActivationTable
 from symgrad.derive.chain import ChainDerivation, Equation
+from symgrad.derive.matrix import MatrixDerivation
 from symgrad.errors import SymgradError
 from symgrad.notation import delta, dsigma, grad_b, grad_w, sigma
 
@@ -210,6 +211,44 @@ def _interval_words(interval: sympy.Interval) -> str:
     left = "(" if interval.left_open or interval.inf == -sympy.oo else "["
     right = ")" if interval.right_open or interval.sup == sympy.oo else "]"
     return f"{left}{_number_words(interval.inf)}, {_number_words(interval.sup)}{right}"
+
+
+@document.register
+def _(derivation: MatrixDerivation) -> Document:
+    net = derivation.net
+    widths = ",".join(map(str, net.widths))
+    activation = net.activation
+    sections = [
+        Section(
+            "Network",
+            f"Widths {widths}: layer l has n_l units, W^l is n_l × n_(l-1), and w^l_jk joins "
+            f"unit k of layer l - 1 to unit j of layer l. Activation {activation.name} "
+            f"({activation.title}), {net.cost} cost summed over the output units.",
+            [_row(e) for e in derivation.forward],
+        ),
+        Section("Output error", "Each output unit's error: the cost's derivative times σ'.",
+                [_row(e) for e in derivation.output_errors]),
+        Section("Backward pass",
+                "Each unit's error gathers the errors of the units it feeds, through the "
+                "weights leaving it (column j of W^(l+1)), times its own σ'.",
+                [_row(e) for e in derivation.recursion]),
+        Section("Gradients", "∂C/∂w^l_jk = a^(l-1)_k δ^l_j and ∂C/∂b^l_j = δ^l_j, for every entry.",
+                [_row(e) for e in derivation.gradients]),
+        Section("Matrix form",
+                "With D_k = diag(σ'(z^k)) the errors are one matrix product; the same "
+                "factors, in the other order and untransposed, make the input-output Jacobian.",
+                [_row(e) for e in derivation.matrix_form]),
+        Section("Any widths and depth", "The matrix form for a net of depth L.",
+                [_row(e) for e in derivation.general_form]),
+    ]
+    if derivation.paths:
+        sections.append(Section(
+            "The front layer as a sum over paths",
+            "The scalar chain's single product of weights and σ' becomes one such product "
+            "for every path from the unit to the output.",
+            [_row(e) for e in derivation.paths]))
+    title = f"Backpropagation through a {widths} {activation.name} net"
+    return Document(title, sections, derivation.depth)
 
 
 @document.register

@@ -12,6 +12,7 @@ from symgrad.activations import ActivationTable, Extremum
 from symgrad.analysis.bounds import GainBounds
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.derive.chain import ChainDerivation, Equation
+from symgrad.derive.matrix import MatrixDerivation
 from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.real import decimal, interval_ends, log10_abs
@@ -102,6 +103,41 @@ def _(derivation: ChainDerivation) -> dict:
     if derivation.tied_totals:
         result["tied_totals"] = [_equation(e) for e in derivation.tied_totals]
     return result
+
+
+@json_object.register
+def _(derivation: MatrixDerivation) -> dict:
+    net = derivation.net
+    widths, depth = net.widths, net.depth
+    concrete_delta = {e.lhs.args: plain(derivation.concrete(e.rhs))
+                      for e in derivation.output_errors + derivation.recursion}
+    layers = [
+        {
+            "layer": layer,
+            "delta": [concrete_delta[layer, j] for j in range(1, widths[layer] + 1)],
+            "grad_w": [[f"a_{layer - 1}_{k}*delta_{layer}_{j}" for k in range(1, widths[layer - 1] + 1)]
+                       for j in range(1, widths[layer] + 1)],
+            "grad_b": [f"delta_{layer}_{j}" for j in range(1, widths[layer] + 1)],
+        }
+        for layer in range(1, depth + 1)
+    ]
+    return {
+        "command": "derive",
+        "widths": list(widths),
+        "depth": depth,
+        "activation": net.activation.name,
+        "cost": net.cost,
+        "activation_formula": plain(net.activation.expr),
+        "activation_derivative": plain(net.activation.derivative),
+        "forward": [_equation(e) for e in derivation.forward],
+        "output_errors": [_equation(e) for e in derivation.output_errors],
+        "recursion": [_equation(e) for e in derivation.recursion],
+        "gradients": [_equation(e) for e in derivation.gradients],
+        "matrix_form": [_equation(e) for e in derivation.matrix_form],
+        "general_form": [_equation(e) for e in derivation.general_form],
+        "paths": [_equation(e) for e in derivation.paths],
+        "layers": layers,
+    }
 
 
 def _extremum(extremum: Extremum) -> dict:

@@ -13,7 +13,7 @@ import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
 from sympy.printing.str import StrPrinter
 
-from symgrad.notation import Factors, L
+from symgrad.notation import MATRIX_ENTRY, Factors, L, Terms
 
 
 class ReadableSums:
@@ -81,7 +81,62 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_Symbol(self, expr, style="plain"):
         if expr.name == "dC_daL":
             return self._partial(self._subscript("a", self.output_layer))
+        match = MATRIX_ENTRY.match(expr.name)
+        if match:
+            name, layer, *indices = match.groups()
+            return self._unit(name, layer, *indices)
+        if re.fullmatch(r"y_\d+", expr.name):
+            return f"y_{{{expr.name[2:]}}}"
         return super()._print_Symbol(expr, style)
+
+    def _unit(self, name: str, layer, *indices) -> str:
+        """w^{l}_{jk}: the layer up, the units down (with a comma once one has two digits)."""
+        indices = [str(i) for i in indices if i is not None]
+        joiner = "," if any(len(i) > 1 for i in indices) else ""
+        layer = layer if isinstance(layer, str) else self._print(layer)
+        return f"{name}^{{{layer}}}_{{{joiner.join(indices)}}}"
+
+    def _print_delta_unit(self, expr):
+        return self._unit(r"\delta", *expr.args)
+
+    def _print_grad_w_entry(self, expr):
+        return self._partial(self._unit("w", *expr.args))
+
+    def _print_grad_b_entry(self, expr):
+        return self._partial(self._unit("b", *expr.args))
+
+    def _print_grad_a_entry(self, expr):
+        return self._partial(self._unit("a", *expr.args))
+
+    def _print_WeightMatrix(self, expr):
+        return f"W^{{{self._print(expr.args[0])}}}"
+
+    def _print_DerivativeMatrix(self, expr):
+        return self._subscript("D", expr.args[0])
+
+    def _print_DeltaVector(self, expr):
+        return rf"\delta^{{{self._print(expr.args[0])}}}"
+
+    def _print_ActivationVector(self, expr):
+        return f"a^{{{self._print(expr.args[0])}}}"
+
+    def _print_GradWeightMatrix(self, expr):
+        return self._partial(f"W^{{{self._print(expr.args[0])}}}")
+
+    def _print_Transposed(self, expr):
+        return rf"\left({self._print(expr.args[0])}\right)^{{\top}}"
+
+    def _print_CostGradient(self, expr):
+        return rf"\nabla_{{a^{{{self._print(expr.args[0])}}}}} C"
+
+    def _print_InputOutputJacobian(self, expr):
+        return rf"\frac{{\partial a^{{{self._print(expr.args[0])}}}}}{{\partial a^{{0}}}}"
+
+    def _print_MatrixEllipsis(self, expr):
+        return r"\cdots"
+
+    def _print_MatrixChain(self, expr):
+        return r"\,".join(self._print(factor) for factor in expr.args)
 
     def _print_Factors(self, expr):
         return r"\,".join(factor_chunks(self, expr))
@@ -130,7 +185,7 @@ def factor_chunks(printer, expr: Factors) -> list[str]:
 
 def _factor(printer, factor: sympy.Expr) -> str:
     text = printer._print(factor)
-    needs_parentheses = isinstance(factor, sympy.Add) or (
+    needs_parentheses = isinstance(factor, (sympy.Add, Terms)) or (
         isinstance(factor, sympy.Mul) and factor.could_extract_minus_sign()
     )
     if needs_parentheses:
@@ -145,6 +200,11 @@ def latex(expr, output_layer=L) -> str:
 # -- Unicode text --------------------------------------------------------------------
 
 _SUPERSCRIPTS = str.maketrans("0123456789-+", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _subscript(digits: str) -> str:
+    return digits.translate(_SUBSCRIPTS)
 
 
 class TextPrinter(ReadableSums, StrPrinter):
@@ -196,7 +256,67 @@ class TextPrinter(ReadableSums, StrPrinter):
     def _print_Symbol(self, expr):
         if expr.name == "dC_daL":
             return f"∂C/∂a_{self._index(self.output_layer)}"
+        match = MATRIX_ENTRY.match(expr.name)
+        if match:
+            name, layer, *indices = match.groups()
+            return self._unit(name, layer, *indices)
+        if re.fullmatch(r"y_\d+", expr.name):
+            return "y" + _subscript(expr.name[2:])
         return super()._print_Symbol(expr)
+
+    def _unit(self, name: str, layer, *indices) -> str:
+        """w²₁₃: the layer up, the units down (with a comma once one has two digits)."""
+        indices = [str(i) for i in indices if i is not None]
+        joiner = "," if any(len(i) > 1 for i in indices) else ""
+        return name + self._superscript(layer) + joiner.join(_subscript(i) for i in indices)
+
+    def _superscript(self, value) -> str:
+        text = (value if isinstance(value, str) else self._print(value)).replace(" ", "")
+        if text.isdigit():
+            return text.translate(_SUPERSCRIPTS)
+        return f"^{text}" if text.isalnum() else f"^({text})"
+
+    def _print_delta_unit(self, expr):
+        return self._unit("δ", *expr.args)
+
+    def _print_grad_w_entry(self, expr):
+        return "∂C/∂" + self._unit("w", *expr.args)
+
+    def _print_grad_b_entry(self, expr):
+        return "∂C/∂" + self._unit("b", *expr.args)
+
+    def _print_grad_a_entry(self, expr):
+        return "∂C/∂" + self._unit("a", *expr.args)
+
+    def _print_WeightMatrix(self, expr):
+        return "W" + self._superscript(expr.args[0])
+
+    def _print_DerivativeMatrix(self, expr):
+        return f"D_{self._index(expr.args[0])}"
+
+    def _print_DeltaVector(self, expr):
+        return "δ" + self._superscript(expr.args[0])
+
+    def _print_ActivationVector(self, expr):
+        return "a" + self._superscript(expr.args[0])
+
+    def _print_GradWeightMatrix(self, expr):
+        return "∂C/∂W" + self._superscript(expr.args[0])
+
+    def _print_Transposed(self, expr):
+        return f"({self._print(expr.args[0])})ᵀ"
+
+    def _print_CostGradient(self, expr):
+        return f"∇_(a{self._superscript(expr.args[0])})C"
+
+    def _print_InputOutputJacobian(self, expr):
+        return f"∂a{self._superscript(expr.args[0])}/∂a⁰"
+
+    def _print_MatrixEllipsis(self, expr):
+        return "⋯"
+
+    def _print_MatrixChain(self, expr):
+        return " ".join(self._print(factor) for factor in expr.args)
 
     def _print_Mul(self, expr):
         return super()._print_Mul(expr).replace("*", "·")
@@ -266,6 +386,51 @@ class PlainPrinter(StrPrinter):
 
     def _print_Terms(self, expr):
         return self._print(expr.doit())
+
+    def _joined(self, name: str, expr) -> str:
+        return "_".join([name, *(self._print(a) for a in expr.args)])
+
+    def _print_delta_unit(self, expr):
+        return self._joined("delta", expr)
+
+    def _print_grad_w_entry(self, expr):
+        return self._joined("grad_w", expr)
+
+    def _print_grad_b_entry(self, expr):
+        return self._joined("grad_b", expr)
+
+    def _print_grad_a_entry(self, expr):
+        return self._joined("grad_a", expr)
+
+    def _print_WeightMatrix(self, expr):
+        return self._joined("W", expr)
+
+    def _print_DerivativeMatrix(self, expr):
+        return self._joined("D", expr)
+
+    def _print_DeltaVector(self, expr):
+        return self._joined("delta", expr)
+
+    def _print_ActivationVector(self, expr):
+        return self._joined("a", expr)
+
+    def _print_GradWeightMatrix(self, expr):
+        return self._joined("grad_W", expr)
+
+    def _print_CostGradient(self, expr):
+        return self._joined("grad_a_C", expr)
+
+    def _print_InputOutputJacobian(self, expr):
+        return self._joined("jacobian", expr)
+
+    def _print_Transposed(self, expr):
+        return f"transpose({self._print(expr.args[0])})"
+
+    def _print_MatrixEllipsis(self, expr):
+        return "..."
+
+    def _print_MatrixChain(self, expr):
+        return "*".join(self._print(factor) for factor in expr.args)
 
 
 def plain(expr) -> str:
