@@ -25,9 +25,10 @@ def random_net_point(widths, seed, cost="quadratic", scale=1.2):
         return str(round(rng.uniform(low, high), 6))
 
     depth = len(widths) - 1
-    weights = [None] + [[[draw(-scale, scale) for _ in range(widths[l - 1])]
-                         for _ in range(widths[l])] for l in range(1, depth + 1)]
-    biases = [None] + [[draw(-0.5, 0.5) for _ in range(widths[l])] for l in range(1, depth + 1)]
+    weights = [None] + [[[draw(-scale, scale) for _ in range(widths[layer - 1])]
+                         for _ in range(widths[layer])] for layer in range(1, depth + 1)]
+    biases = [None] + [[draw(-0.5, 0.5) for _ in range(widths[layer])]
+                       for layer in range(1, depth + 1)]
     x = [draw(-1, 1) for _ in range(widths[0])]
     y = [draw(0.1, 0.9) if cost == "cross-entropy" else draw(-1, 1) for _ in range(widths[-1])]
     return weights, biases, x, y

@@ -64,7 +64,7 @@ def test_cross_entropy_output_error_cancels(widths, act):
 def test_widths_all_one_is_the_scalar_chain(depth, act, cost):
     derivation = derive_matrix(MatrixNet((1,) * (depth + 1), symgrad.get_activation(act), cost))
     chain = symgrad.derive(depth, act, cost=cost)
-    renames = {sympy.Symbol(f"y_1", real=True): sympy.Symbol("y", real=True)}
+    renames = {sympy.Symbol("y_1", real=True): sympy.Symbol("y", real=True)}
     for layer in range(0, depth + 1):
         renames[sympy.Symbol(f"a_{layer}_1", real=True)] = sympy.Symbol(f"a{layer}", real=True)
         renames[sympy.Symbol(f"z_{layer}_1", real=True)] = sympy.Symbol(f"z{layer}", real=True)
