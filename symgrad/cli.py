@@ -21,6 +21,8 @@ from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, ScalarChain
 from symgrad.numbers import parse_exact, per_layer
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, check_dps, evaluate_chain
+from symgrad.numeric.matrix_net import evaluate_net
+from symgrad.numeric.net_parameters import INITS, draw_parameters, read_parameters
 from symgrad.render import FORMATS, render_chunks, write_atomically
 from symgrad.render.document import displayed_layers
 from symgrad.render.text import renderable
@@ -29,10 +31,12 @@ PROGRESS_FROM_DEPTH = 50_000
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
 
 
-def _whole_number(text: str, what: str) -> int:
+def _whole_number(text: str, what: str, minimum: int | None = None) -> int:
     cleaned = text.strip()
     if not cleaned.lstrip("+-").isdigit() or len(cleaned) > 12:
         raise SymgradError(f"The {what} must be a whole number, not '{text}'.")
+    if minimum is not None and int(cleaned) < minimum:
+        raise SymgradError(f"The {what} must be at least {minimum}, not {cleaned}.")
     return int(cleaned)
 
 
@@ -135,7 +139,7 @@ def _precision(dps: str) -> int:
 
 
 @main.command(name="eval")
-@click.option("--depth", required=True, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
+@click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
 @click.option("--act", "act", default="sigmoid", show_default=True, help="Activation (see 'symgrad acts').")
 @click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
 @click.option("--tied", is_flag=True, help="Tied weights and biases (an unrolled RNN).")
@@ -151,9 +155,28 @@ def _precision(dps: str) -> int:
 @click.option("--dps", default=str(DEFAULT_DPS), show_default=True,
               help=f"Significant digits, 1 to {MAX_DPS}.")
 @click.option("--interval", is_flag=True, help="Certified enclosures [lo, hi] of every value.")
+@click.option("--widths", default=None, metavar="N0,N1,..,NL", help="A matrix net (instead of --depth).")
+@click.option("--init", default=None, help=f"Matrix net: draw the weights: {', '.join(INITS)}.")
+@click.option("--seed", default=None, help="Matrix net: the seed of the draw (default 0).")
+@click.option("--scale", default=None, help="Matrix net: multiply every drawn weight (default 1).")
+@click.option("--weights", "weights_file", default=None, metavar="FILE",
+              help="Matrix net: weights and biases from a JSON file.")
 @_output_options
-def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, interval, fmt, output):
+def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, interval,
+             widths, init, seed, scale, weights_file, fmt, output):
     """Exact forward and backward values per layer, at any precision, beside float64/float32."""
+    if widths is not None:
+        _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file, fmt, output,
+                      scalar_only={"--depth": depth, "--residual": residual, "--tied": tied,
+                                   "--z": z, "--upstream": upstream, "--interval": interval,
+                                   "--b": b, "--w": w if w != "1" else None})
+        return
+    for given, name in ((init, "--init"), (seed, "--seed"), (scale, "--scale"),
+                        (weights_file, "--weights")):
+        if given is not None:
+            raise SymgradError(f"{name} belongs to a matrix net; give --widths.")
+    if depth is None:
+        raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
     depth = _whole_number(depth, "depth")
     chain = ScalarChain(depth, get_activation(act), residual, tied, cost)
     weights = per_layer(w, depth, "weight", shared=tied)
@@ -218,6 +241,30 @@ def region(act, w, b, maximize, dps, fmt, output):
         raise SymgradError("Give the weight with --w (or ask for the best one with --maximize).")
     weight, bias = parse_exact(w, "weight"), parse_exact(b, "bias")
     _emit(gain_region(activation, weight, bias, digits), fmt, output)
+
+
+def _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file, fmt, output,
+                  scalar_only: dict) -> None:
+    for name, value in scalar_only.items():
+        if value:
+            raise SymgradError(f"{name} belongs to a scalar chain; a matrix net (--widths) "
+                               "takes --init or --weights.")
+    net = MatrixNet(_widths(widths), get_activation(act), cost)
+    digits = _precision(dps)
+    if weights_file is not None:
+        if init is not None or seed is not None or scale is not None:
+            raise SymgradError("Give the weights either from a file (--weights) or drawn (--init), "
+                               "not both.")
+        parameters = read_parameters(net, weights_file)
+    else:
+        if init is None:
+            raise SymgradError("A matrix net needs weights: --init normal|xavier|he|orthogonal, "
+                               "or --weights FILE.")
+        parameters = draw_parameters(net, init, _whole_number(seed or "0", "seed", minimum=0),
+                                     parse_exact(scale or "1", "scale"), digits)
+    inputs = per_layer(x or "1", net.widths[0], "input", unit="input unit")
+    targets = per_layer(y or "0", net.widths[-1], "target", unit="output unit")
+    _emit(evaluate_net(net, parameters, inputs, targets, digits), fmt, output)
 
 
 @contextmanager

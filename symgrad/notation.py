@@ -192,6 +192,14 @@ class DeltaVector(_LayerQuantity):
     """δ^l, the error vector of layer l."""
 
 
+class grad_a_vector(_LayerQuantity):  # noqa: N801
+    """∂C/∂a^l, the gradient with respect to a layer's activations (l = 0: the input)."""
+
+
+class Norm(_LayerQuantity):
+    """‖v‖, the Euclidean norm of a vector quantity."""
+
+
 class ActivationVector(_LayerQuantity):
     """a^l."""
 

@@ -60,10 +60,10 @@ def exact(value, what: str = "number") -> sympy.Rational:
 
 
 def per_layer(values, depth: int, what: str, shared: bool = False,
-              expand: bool = True) -> tuple[sympy.Rational, ...]:
-    """One value for every layer, or exactly ``depth`` values (a list, or comma-separated
-    text); ``shared``: only one value makes sense (a tied chain). Expanded to one value
-    per layer unless ``expand`` is False."""
+              expand: bool = True, unit: str = "layer") -> tuple[sympy.Rational, ...]:
+    """One value for every layer (or ``unit``), or exactly ``depth`` values (a list, or
+    comma-separated text); ``shared``: only one value makes sense (a tied chain).
+    Expanded to one value each unless ``expand`` is False."""
     if isinstance(values, str):
         values = values.split(",")
     elif not isinstance(values, (list, tuple)):
@@ -73,6 +73,6 @@ def per_layer(values, depth: int, what: str, shared: bool = False,
         raise SymgradError(f"A tied chain shares one {what}; give one value, not {len(numbers)}.")
     if len(numbers) not in (1, depth):
         raise SymgradError(
-            f"Give one {what} for every layer or a list of exactly {depth}, not {len(numbers)}."
+            f"Give one {what} for every {unit} or a list of exactly {depth}, not {len(numbers)}."
         )
     return numbers * depth if expand and len(numbers) == 1 else numbers

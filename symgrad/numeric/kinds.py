@@ -49,7 +49,8 @@ def digits_to_bits(dps: int) -> int:
     return int(dps * 3.3219280948873623) + 1
 
 
-def _compiled(chain: ScalarChain, modules, cast: Callable | None = None) -> tuple[Callable, Callable]:
+def _compiled(chain, modules, cast: Callable | None = None) -> tuple[Callable, Callable]:
+    """σ and σ', and C and ∂C/∂a, of a chain or net (anything with an activation and a cost)."""
     a = sympy.Symbol("a", real=True)
     activation = chain.activation
     pairs = (
@@ -81,9 +82,19 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
             entered.append(active)
             yield
 
+    def number(value):
+        """A SymPy rational, an mpmath or an MPFR number, rounded once to this precision."""
+        if isinstance(value, mpmath.mpf):
+            sign, mantissa, exponent, _ = value._mpf_
+            return context.mul_2exp(context.plus(gmpy2.mpz(-mantissa if sign else mantissa)),
+                                    exponent)
+        if isinstance(value, gmpy2.mpfr):
+            return context.plus(value)
+        return context.div(int(value.p), int(value.q))
+
     return Arithmetic(
         "mpfr",
-        number=lambda value: context.div(int(value.p), int(value.q)),
+        number=number,
         sigma_and_derivative=sigma,
         cost_and_derivative=cost,
         scope=scope,
@@ -107,9 +118,14 @@ def interval_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
 def mpmath_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     with mpmath.workdps(dps):
         sigma, cost = _compiled(chain, "mpmath", cast=mpmath.mpf)
+    def number(value):
+        if isinstance(value, (mpmath.mpf, gmpy2.mpfr)):
+            return mpmath.mpf(value) if isinstance(value, mpmath.mpf) else _mpf_of_mpfr(value)
+        return mpmath.mpf(int(value.p)) / int(value.q)
+
     return Arithmetic(
         "mpmath",
-        number=lambda value: mpmath.mpf(int(value.p)) / int(value.q),
+        number=number,
         sigma_and_derivative=sigma,
         cost_and_derivative=cost,
         scope=lambda: mpmath.workdps(dps),
@@ -122,6 +138,11 @@ def _nearest_float(value: sympy.Rational) -> float:
         return int(value.p) / int(value.q)  # Python rounds this division correctly
     except OverflowError:
         return float("inf") if value > 0 else float("-inf")
+
+
+def _mpf_of_mpfr(value: gmpy2.mpfr) -> mpmath.mpf:
+    mantissa, exponent = value.as_mantissa_exp()
+    return mpmath.mpf((int(mantissa), int(exponent)))
 
 
 def float_arithmetic(chain: ScalarChain, name: str) -> Arithmetic:

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from functools import singledispatch
 
+import mpmath
 import sympy
 
 from symgrad.activations import ActivationTable, Extremum
@@ -15,6 +16,7 @@ from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
 from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
 from symgrad.numeric.interval import Interval
+from symgrad.numeric.matrix_net import NetEvaluation, NetLayer
 from symgrad.numeric.real import decimal, interval_ends, log10_abs
 from symgrad.render.printing import plain
 
@@ -306,3 +308,56 @@ def _(widest: WidestRegion) -> dict:
         "unbounded_at": widest.unbounded_at if widest.weight is None else None,
         "region": _region(widest.region) if widest.region is not None else None,
     }
+
+
+def _numbers(values, dps: int) -> list:
+    return [decimal(v, dps) for v in values]
+
+
+def _net_layer(layer: NetLayer, dps: int) -> dict:
+    entry = {
+        "layer": layer.layer,
+        "z": _numbers(layer.z, dps),
+        "a": _numbers(layer.a, dps),
+        "act_prime": _numbers(layer.act_prime, dps),
+        "delta": _numbers(layer.delta, dps),
+        "log10_abs_delta": [decimal(log10_abs(v), LOG10_DIGITS) for v in layer.delta],
+    }
+    _magnitude(entry, "delta_norm", layer.delta_norm, dps)
+    entry["grad_w"] = [_numbers(row, dps) for row in layer.grad_w]  # [j][k], 1-based in names
+    entry["grad_b"] = entry["delta"]
+    return entry
+
+
+@json_object.register
+def _(evaluation: NetEvaluation) -> dict:
+    net, dps, spectrum = evaluation.net, evaluation.dps, evaluation.spectrum
+    data = {
+        "command": "eval",
+        "widths": list(net.widths),
+        "depth": net.depth,
+        "activation": net.activation.name,
+        "cost": net.cost,
+        "dps": dps,
+        "mode": "net",
+        "parameters": evaluation.parameters.source,
+        "x": [str(v) for v in evaluation.x],
+        "y": [str(v) for v in evaluation.y],
+        "layers": (_net_layer(layer, dps) for layer in evaluation.layers),
+        "input_gradient": _numbers(evaluation.input_gradient, dps),
+    }
+    _magnitude(data, "input_gradient_norm", evaluation.input_gradient_norm, dps)
+    data["cost_value"] = decimal(evaluation.cost, dps)
+    condition = spectrum.condition_number
+    data["jacobian"] = {
+        "singular_values": [decimal(v, dps) for v in spectrum.values],
+        "resolved": list(spectrum.resolved),
+        "unresolved_below": decimal(spectrum.floor, 6),
+        "spectral_norm": decimal(spectrum.spectral_norm, dps),
+        "condition_number": "inf" if mpmath.isinf(condition) else decimal(condition, dps),
+        "weight_norms": [decimal(v, 15) for v in spectrum.weight_norms],
+        "sup_abs_derivative": decimal(spectrum.sup_derivative, 15),
+        "bound": decimal(spectrum.bound, 15),
+        "working_dps": spectrum.working_dps,
+    }
+    return data

@@ -142,7 +142,11 @@ _UNICODE = {"σ": r"$\sigma$", "δ": r"$\delta$", "∂": r"$\partial$", "∞": r
             "→": r"$\to$", "≈": r"$\approx$", "×": r"$\times$", "α": r"$\alpha$",
             "∏": r"$\prod$", "Σ": r"$\Sigma$", "≤": r"$\le$", "≥": r"$\ge$", "…": r"\dots{}",
             "–": "--", "—": "---", "·": r"$\cdot$", "⋯": r"$\cdots$", "∈": r"$\in$",
-            "±": r"$\pm$", "⁻": r"${}^{-}$", "½": r"$\frac12$"}
+            "±": r"$\pm$", "⁻": r"${}^{-}$", "½": r"$\frac12$", "ᵀ": r"${}^{\top}$",
+            "‖": r"$\|$", "∇": r"$\nabla$", "⊙": r"$\odot$", "−": "-", "√": r"$\surd$",
+            "ε": r"$\varepsilon$", "χ": r"$\chi$", "ξ": r"$\xi$"}
+_UNICODE.update({sup: f"${{}}^{{{digit}}}$" for digit, sup in zip("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")})
+_UNICODE.update({sub: f"${{}}_{{{digit}}}$" for digit, sub in zip("0123456789", "₀₁₂₃₄₅₆₇₈₉")})
 
 
 def escape(words: str) -> str:

@@ -8,9 +8,10 @@ import sympy
 
 from symgrad.analysis.bounds import GainBounds
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
-from symgrad.notation import dsigma, grad_a, grad_w_total, log10, sup_abs_dsigma
+from symgrad.notation import Norm, dsigma, grad_a, grad_a_vector, grad_w_total, log10, sup_abs_dsigma
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
+from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.real import decimal, interval_ends, log10_abs
 from symgrad.render.document import Document, Grid, Row, Section, document, shown_layers
 
@@ -204,11 +205,8 @@ def _value(value, digits: int) -> tuple[sympy.Expr, str]:
     an enclosure as an interval (ends rounded outwards) that the value lies in."""
     if isinstance(value, Interval):
         low, high = interval_ends(value, digits)
-        return sympy.Interval(sympy.Float(low, digits), sympy.Float(high, digits)), "∈"
-    text = decimal(value, digits)
-    if text in ("inf", "-inf", "nan"):
-        return {"inf": sympy.oo, "-inf": -sympy.oo, "nan": sympy.nan}[text], "="
-    return sympy.Float(text, digits), "="
+        return sympy.Interval(_float_text(low), _float_text(high)), "∈"  # ends as rounded
+    return _float(value, digits), "="
 
 
 def _value_row(lhs: sympy.Expr, value, digits: int) -> Row:
@@ -263,3 +261,76 @@ def _(evaluation: ChainEvaluation) -> Document:
         Section("The same pass in floats", floats + "."),
     ]
     return Document(title, sections, sympy.Integer(evaluation.depth))
+
+
+@document.register
+def _(evaluation: NetEvaluation) -> Document:
+    net, digits, spectrum = evaluation.net, evaluation.dps, evaluation.spectrum
+    widths = ",".join(map(str, net.widths))
+    title = (f"Exact backward pass: {widths} {net.activation.name} net, {digits} digits "
+             f"({net.cost} cost)")
+    inputs = ", ".join(str(v) for v in evaluation.x)
+    targets = ", ".join(str(v) for v in evaluation.y)
+    setting = (f"Weights: {evaluation.parameters.source}. Input a^0 = ({inputs}), target "
+               f"y = ({targets}); every number read exactly.")
+    narrow = max(net.widths) <= VECTOR_UNITS_SHOWN
+    layers = [evaluation.layers[n - 1] for n in shown_layers(evaluation.depth)]
+    grid = Grid(
+        ("l", "units", "‖δ^l‖", "log10‖δ^l‖", "‖∂C/∂W^l‖_F") + (("δ^l",) if narrow else ()),
+        tuple((str(layer.layer), str(len(layer.delta)), _cell(layer.delta_norm),
+               _cell(log10_abs(layer.delta_norm)), _cell(layer.grad_w_norm))
+              + ((", ".join(_cell(v) for v in layer.delta),) if narrow else ())
+              for layer in layers),
+    )
+    shown = "every layer" if len(layers) == evaluation.depth else \
+        f"{len(layers)} of the {evaluation.depth} layers (JSON has them all)"
+    gradient = evaluation.input_gradient
+    rows = [Row(sympy.Symbol("C"), (_float(evaluation.cost, digits),)),
+            Row(Norm(grad_a_vector(0)), (_float(evaluation.input_gradient_norm, digits),))]
+    if narrow:
+        rows.append(Row(grad_a_vector(0), (sympy.Matrix([[_float(v, digits)] for v in gradient]),)))
+    sections = [
+        Section("Setting", setting),
+        Section("Cost and input gradient", "", rows),
+        Section("Layer by layer", f"δ^l = ∂C/∂b^l, ∂C/∂W^l = δ^l (a^(l-1))ᵀ; {shown}.", grid=grid),
+        _spectrum_section(spectrum, digits, net.depth),
+    ]
+    return Document(title, sections, sympy.Integer(net.depth))
+
+
+def _float(value, digits: int) -> sympy.Expr:
+    """A computed number as a SymPy Float that prints the digits ``decimal`` gives."""
+    return _float_text(decimal(value, digits))
+
+
+def _float_text(text: str) -> sympy.Expr:
+    """A decimal string as a SymPy Float that prints exactly those digits."""
+    if text in ("inf", "-inf", "nan"):
+        return {"inf": sympy.oo, "-inf": -sympy.oo, "nan": sympy.nan}[text]
+    mantissa = text.split("e")[0].lstrip("-").replace(".", "").lstrip("0")
+    return sympy.Float(text, max(len(mantissa), 1))
+
+
+VECTOR_UNITS_SHOWN = 6  # vectors of nets at most this wide are written out in the text
+
+
+def _spectrum_section(spectrum, digits: int, depth: int) -> Section:
+    values = spectrum.values
+    order = list(range(len(values)))
+    shown = order if len(order) <= 10 else order[:5] + order[-5:]
+    grid = Grid(("i", "σ_i"), tuple(
+        (str(i + 1), decimal(values[i], digits) if spectrum.resolved[i]
+         else f"≤ {decimal(spectrum.floor, 3)}") for i in shown))
+    condition = spectrum.condition_number
+    words = (f"The input-output Jacobian ∂a^L/∂a^0 = D_L W^L ⋯ D_1 W^1, multiplied out; its "
+             f"{len(values)} singular values (largest first"
+             + (", the first and last five" if len(shown) < len(values) else "")
+             + f"), each to {digits} digits (worked at {spectrum.working_dps}). Spectral norm "
+             f"‖J‖₂ = {decimal(spectrum.spectral_norm, 12)} against the bound ∏‖W^k‖₂ · "
+             f"(sup|σ'|)^{depth} = {decimal(spectrum.bound, 12)}; condition number "
+             + ("∞ (the smallest singular value is 0 to the working digits)" if mpmath.isinf(condition)
+                else decimal(condition, 12)) + ".")
+    if not all(spectrum.resolved):
+        words += (f" A value shown as ≤ {decimal(spectrum.floor, 3)} cannot be told from 0 at "
+                  "the working digits.")
+    return Section("Jacobian spectrum", words, grid=grid)

@@ -120,6 +120,12 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_ActivationVector(self, expr):
         return f"a^{{{self._print(expr.args[0])}}}"
 
+    def _print_grad_a_vector(self, expr):
+        return self._partial(f"a^{{{self._print(expr.args[0])}}}")
+
+    def _print_Norm(self, expr):
+        return rf"\left\|{self._print(expr.args[0])}\right\|"
+
     def _print_GradWeightMatrix(self, expr):
         return self._partial(f"W^{{{self._print(expr.args[0])}}}")
 
@@ -300,6 +306,12 @@ class TextPrinter(ReadableSums, StrPrinter):
     def _print_ActivationVector(self, expr):
         return "a" + self._superscript(expr.args[0])
 
+    def _print_grad_a_vector(self, expr):
+        return "∂C/∂a" + self._superscript(expr.args[0])
+
+    def _print_Norm(self, expr):
+        return f"‖{self._print(expr.args[0])}‖"
+
     def _print_GradWeightMatrix(self, expr):
         return "∂C/∂W" + self._superscript(expr.args[0])
 
@@ -317,6 +329,13 @@ class TextPrinter(ReadableSums, StrPrinter):
 
     def _print_MatrixChain(self, expr):
         return " ".join(self._print(factor) for factor in expr.args)
+
+    def _print_MatrixBase(self, expr):
+        """A column vector as (v1, v2, ...)ᵀ; a matrix row by row."""
+        if expr.cols == 1:
+            return "(" + ", ".join(self._print(v) for v in expr) + ")ᵀ"
+        return "[" + "; ".join(", ".join(self._print(v) for v in expr.row(i))
+                               for i in range(expr.rows)) + "]"
 
     def _print_Mul(self, expr):
         return super()._print_Mul(expr).replace("*", "·")
@@ -413,6 +432,12 @@ class PlainPrinter(StrPrinter):
 
     def _print_ActivationVector(self, expr):
         return self._joined("a", expr)
+
+    def _print_grad_a_vector(self, expr):
+        return self._joined("grad_a", expr)
+
+    def _print_Norm(self, expr):
+        return f"norm({self._print(expr.args[0])})"
 
     def _print_GradWeightMatrix(self, expr):
         return self._joined("grad_W", expr)

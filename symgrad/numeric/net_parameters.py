@@ -1,0 +1,141 @@
+"""A matrix net's weights and biases: drawn by a named initialisation, or read from JSON.
+
+Initialisations (biases are 0; ``scale`` multiplies every weight; n_in = n_{l-1},
+n_out = n_l):
+
+    normal      w ~ N(0, 1)
+    xavier      w ~ N(0, 2 / (n_in + n_out))      (Glorot & Bengio 2010, normal form)
+    he          w ~ N(0, 2 / n_in)                (He et al. 2015)
+    orthogonal  W = Q from the QR factorisation of a N(0, 1) matrix, the signs of
+                R's diagonal moved into Q (Saxe et al. 2014): orthonormal rows or
+                columns, to the working precision
+
+Draws come from numpy's PCG64 generator seeded with ``seed``, layer by layer, so a
+seed gives the same net on every machine; a float64 draw is then an exact binary
+rational. The JSON file holds ``{"weights": [W^1, ..., W^L], "biases": [b^1, ...,
+b^L]}`` with W^l a list of n_l rows of n_{l-1} numbers (numbers or decimal strings,
+read exactly); ``biases`` may be left out (zeros).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import gmpy2
+import mpmath
+import numpy
+import sympy
+
+from symgrad.errors import SymgradError
+from symgrad.networks import MatrixNet
+from symgrad.numbers import exact
+from symgrad.numeric.kinds import digits_to_bits
+
+INITS = ("normal", "xavier", "he", "orthogonal")
+MAX_FILE_BYTES = 50_000_000
+
+
+@dataclass(frozen=True)
+class NetParameters:
+    """W^l and b^l for l = 1..L (index l - 1): exact rationals, or mpmath/MPFR numbers a
+    few digits beyond the precision asked."""
+
+    weights: tuple[tuple[tuple[object, ...], ...], ...]
+    biases: tuple[tuple[object, ...], ...]
+    source: str  # how they were made, for the output
+
+
+
+def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30) -> NetParameters:
+    if init not in INITS:
+        raise SymgradError(f"Unknown initialisation '{init}'; known ones are {', '.join(INITS)}.")
+    scale = exact(scale, "scale")
+    generator = numpy.random.Generator(numpy.random.PCG64(seed))
+    weights = []
+    for layer in range(1, net.depth + 1):
+        rows, columns = net.shape(layer)
+        draw = generator.standard_normal((rows, columns))
+        if init == "orthogonal":
+            weights.append(_orthogonal(draw, scale, dps))
+            continue
+        variance = {"normal": sympy.Integer(1), "xavier": sympy.Rational(2, rows + columns),
+                    "he": sympy.Rational(2, columns)}[init]
+        factor = scale * sympy.sqrt(variance)
+        with mpmath.workdps(dps + 10):
+            multiplier = mpmath.mpf(sympy.N(factor, dps + 10))
+            weights.append(tuple(tuple(multiplier * mpmath.mpf(float(v)) for v in row) for row in draw))
+    biases = tuple((sympy.Integer(0),) * width for width in net.widths[1:])
+    source = f"{init} initialisation, seed {seed}" + (f", scale {scale}" if scale != 1 else "")
+    return NetParameters(tuple(weights), biases, source)
+
+
+def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, dps: int) -> tuple:
+    """Q of the Gaussian draw by Gram–Schmidt, each column orthogonalised twice (enough at
+    any precision, Kahan–Parlett): R's diagonal comes out positive, as the sign fix asks."""
+    rows, columns = draw.shape
+    tall = draw if rows >= columns else draw.T
+    with gmpy2.context(precision=digits_to_bits(dps + 10)):
+        q = numpy.array([[gmpy2.mpfr(float(v)) for v in row] for row in tall], dtype=object)
+        for j in range(q.shape[1]):
+            column = q[:, j].copy()
+            for _ in range(2):
+                for i in range(j):
+                    column = column - q[:, i].dot(column) * q[:, i]
+            q[:, j] = column / gmpy2.sqrt(column.dot(column))
+        q = q if rows >= columns else q.T
+        factor = gmpy2.mpfr(int(scale.p)) / int(scale.q)
+        return tuple(tuple(factor * v for v in row) for row in q)
+
+
+def read_parameters(net: MatrixNet, path: str) -> NetParameters:
+    source = Path(path)
+    try:
+        if source.stat().st_size > MAX_FILE_BYTES:
+            raise SymgradError(f"The weights file '{path}' is larger than {MAX_FILE_BYTES} bytes.")
+        text = source.read_text(encoding="utf-8")
+    except OSError as error:
+        raise SymgradError(f"Cannot read the weights file '{path}': {error.strerror.lower()}.") from None
+    except UnicodeDecodeError:
+        raise SymgradError(f"The weights file '{path}' is not UTF-8 text.") from None
+    try:
+        data = json.loads(text, parse_float=str, parse_int=str)  # numbers stay exact text
+    except json.JSONDecodeError as error:
+        raise SymgradError(f"The weights file '{path}' is not JSON ({error.msg} at line "
+                           f"{error.lineno}).") from None
+    if not isinstance(data, dict) or "weights" not in data:
+        raise SymgradError(f"The weights file '{path}' needs an object with a 'weights' list.")
+    unknown = set(data) - {"weights", "biases"}
+    if unknown:
+        raise SymgradError(f"The weights file '{path}' has an unknown key '{sorted(unknown)[0]}'.")
+    weights = _layers(data["weights"], net, "weights", matrix=True)
+    biases = (_layers(data["biases"], net, "biases", matrix=False) if "biases" in data
+              else tuple((sympy.Integer(0),) * width for width in net.widths[1:]))
+    return NetParameters(weights, biases, f"file {path}")
+
+
+def _layers(value, net: MatrixNet, key: str, matrix: bool) -> tuple:
+    if not isinstance(value, list) or len(value) != net.depth:
+        raise SymgradError(f"'{key}' must be a list of {net.depth} layers (one per layer of "
+                           f"widths {','.join(map(str, net.widths))}).")
+    layers = []
+    for layer, entries in enumerate(value, start=1):
+        rows, columns = net.shape(layer)
+        name = f"{key}[{layer}]"
+        if not matrix:
+            layers.append(_numbers(entries, rows, name))
+            continue
+        if not isinstance(entries, list) or len(entries) != rows:
+            raise SymgradError(f"{name} must have {rows} rows (W^{layer} is {rows} × {columns}).")
+        layers.append(tuple(_numbers(row, columns, f"{name} row {j}")
+                            for j, row in enumerate(entries, start=1)))
+    return tuple(layers)
+
+
+def _numbers(values, count: int, name: str) -> tuple:
+    if not isinstance(values, list) or len(values) != count:
+        raise SymgradError(f"{name} must be a list of {count} numbers.")
+    if any(not isinstance(v, str) for v in values):
+        raise SymgradError(f"{name} must hold numbers only.")
+    return tuple(exact(v, f"entry of {name}") for v in values)
