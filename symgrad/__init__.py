@@ -20,11 +20,15 @@ from symgrad.analysis.bounds import GainBounds, gain_bounds
 from symgrad.analysis.region import REGION_DPS, GainRegion, WidestRegion, gain_region, widest_region
 from symgrad.costs import COSTS
 from symgrad.derive.chain import ChainDerivation, Equation, LayerGradient, derive_chain
+from symgrad.derive.matrix import MatrixDerivation, derive_matrix
 from symgrad.errors import SymgradError
-from symgrad.networks import ScalarChain
+from symgrad.networks import MatrixNet, ScalarChain
 from symgrad.numbers import exact, per_layer
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, ChainEvaluation, check_dps, evaluate_chain
+from symgrad.numeric.matrix_net import NetEvaluation
+from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
+from symgrad.numeric.net_parameters import NetParameters, draw_parameters, read_parameters
 from symgrad.numeric.real import decimal
 from symgrad.render import render
 
@@ -106,6 +110,43 @@ def region(act: str | Activation = "sigmoid", w=None, b=0, *, maximize: bool = F
     return gain_region(activation, exact(w, "weight"), exact(b, "bias"), dps)
 
 
+def derive_net(widths: Sequence[int], act: str | Activation = "sigmoid", *,
+               cost: str = "quadratic") -> MatrixDerivation:
+    """Backprop of a small matrix net, entry by entry and in matrix form."""
+    return derive_matrix(MatrixNet(tuple(widths), _activation(act), cost))
+
+
+def evaluate_net(
+    widths: Sequence[int],
+    act: str | Activation = "sigmoid",
+    *,
+    init: str | None = None,
+    seed: int = 0,
+    scale=1,
+    weights: str | NetParameters | None = None,
+    x=1,
+    y=0,
+    cost: str = "quadratic",
+    dps: int = 30,
+) -> NetEvaluation:
+    """A matrix net's exact pass and the singular values of its input-output Jacobian.
+
+    Weights are drawn (``init``: normal, xavier, he, orthogonal; ``seed``, ``scale``) or
+    read (``weights``: a JSON file's path, or ``NetParameters``). ``x``, ``y``: one value
+    for every input/output unit, or one per unit.
+    """
+    net = MatrixNet(tuple(widths), _activation(act), cost)
+    if (init is None) == (weights is None):
+        raise SymgradError("Give the weights either drawn (init=...) or read (weights=...).")
+    if weights is None:
+        parameters = draw_parameters(net, init, seed, scale, dps)
+    else:
+        parameters = weights if isinstance(weights, NetParameters) else read_parameters(net, weights)
+    return evaluate_matrix_net(net, parameters,
+                               per_layer(x, net.widths[0], "input", unit="input unit"),
+                               per_layer(y, net.widths[-1], "target", unit="output unit"), dps)
+
+
 def _activation(act: str | Activation) -> Activation:
     return get_activation(act) if isinstance(act, str) else act
 
@@ -120,6 +161,10 @@ __all__ = [
     "Equation",
     "GainBounds",
     "GainRegion",
+    "MatrixDerivation",
+    "MatrixNet",
+    "NetEvaluation",
+    "NetParameters",
     "LayerGradient",
     "ScalarChain",
     "SymgradError",
@@ -129,8 +174,10 @@ __all__ = [
     "decimal",
     "derive",
     "derive_chain",
+    "derive_net",
     "evaluate",
     "evaluate_chain",
+    "evaluate_net",
     "get_activation",
     "region",
     "render",

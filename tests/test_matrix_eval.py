@@ -1,0 +1,203 @@
+"""Matrix nets, evaluated: gradients against mpmath.diff of an independent forward pass,
+the Jacobian's singular values against numpy's SVD and |det J|, the scalar chain as the
+widths-all-1 case, and the initialisations."""
+
+import json
+import subprocess
+import sys
+
+import mpmath
+import numpy
+import pytest
+import sympy
+
+import symgrad
+from symgrad.networks import MatrixNet
+from symgrad.numeric.matrix_net import evaluate_net
+from symgrad.numeric.net_parameters import NetParameters, draw_parameters
+from tests.oracle import MPMATH_ACTIVATIONS
+from tests.oracle_matrix import as_mpf, mp_net_forward, mpmath_diff_net, random_net_point
+
+R = sympy.Rational
+
+
+def as_mp(value) -> mpmath.mpf:
+    if isinstance(value, mpmath.mpf):
+        return value
+    mantissa, exponent = value.as_mantissa_exp()
+    return mpmath.mpf((int(mantissa), int(exponent)))
+
+
+def agree(got, expected, digits):
+    with mpmath.workdps(digits + 20):
+        return abs(as_mp(got) - expected) <= mpmath.mpf(10) ** -digits * max(abs(expected), 1e-300)
+
+
+def write_point(tmp_path, point):
+    weights, biases, _, _ = point
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps({"weights": weights[1:], "biases": biases[1:]}))
+    return str(path)
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "softplus"])
+def test_wide_deep_net_against_mpmath_diff(tmp_path, act):
+    widths = (8,) * 21
+    text_point = random_net_point(widths, seed=11, scale=0.9)
+    result = symgrad.evaluate_net(widths, act, weights=write_point(tmp_path, text_point),
+                                  x=text_point[2], y=text_point[3], dps=50)
+    point = as_mpf(text_point)
+    for target in (("w", 1, 3, 5), ("w", 10, 8, 1), ("w", 20, 2, 2), ("b", 1, 4), ("b", 15, 7),
+                   ("x", 6)):
+        expected = mpmath_diff_net(act, "quadratic", point, target, dps=90)
+        if target[0] == "w":
+            got = result.layers[target[1] - 1].grad_w[target[2] - 1][target[3] - 1]
+        elif target[0] == "b":
+            got = result.layers[target[1] - 1].grad_b[target[2] - 1]
+        else:
+            got = result.input_gradient[target[1] - 1]
+        assert agree(got, expected, 40), (target, got, expected)
+
+
+def independent_jacobian(act, point):
+    """D_L W^L ⋯ D_1 W^1 from the oracle's forward pass, σ' by mpmath.diff."""
+    weights, biases, x, _ = point
+    with mpmath.workdps(60):
+        zs, _ = mp_net_forward(act, weights, biases, x)
+        sigma = MPMATH_ACTIVATIONS[act]
+        jacobian = mpmath.eye(len(x))
+        factors = []
+        for layer in range(1, len(weights)):
+            slopes = [mpmath.diff(sigma, z) for z in zs[layer]]
+            w = mpmath.matrix(weights[layer])
+            factors.append((w, slopes))
+            jacobian = mpmath.diag(slopes) * w * jacobian
+    return jacobian, factors
+
+
+def test_singular_values_against_numpy_svd(tmp_path):
+    widths, act = (4, 5, 4), "tanh"
+    text_point = random_net_point(widths, seed=5)
+    result = symgrad.evaluate_net(widths, act, weights=write_point(tmp_path, text_point),
+                                  x=text_point[2], y=text_point[3], dps=30)
+    jacobian, _ = independent_jacobian(act, as_mpf(text_point))
+    expected = numpy.linalg.svd(numpy.array(jacobian.tolist(), dtype=float), compute_uv=False)
+    got = numpy.array([float(as_mp(v)) for v in result.spectrum.values])
+    assert numpy.allclose(got, expected, rtol=1e-12, atol=0)
+
+
+def test_product_of_singular_values_is_abs_det(tmp_path):
+    widths, act = (4, 4, 4, 4), "sigmoid"
+    text_point = random_net_point(widths, seed=8)
+    result = symgrad.evaluate_net(widths, act, weights=write_point(tmp_path, text_point),
+                                  x=text_point[2], y=text_point[3], dps=40)
+    _, factors = independent_jacobian(act, as_mpf(text_point))
+    with mpmath.workdps(60):
+        det = mpmath.fprod(mpmath.det(w) * mpmath.fprod(slopes) for w, slopes in factors)
+        product = mpmath.fprod(as_mp(v) for v in result.spectrum.values)
+        assert abs(product - abs(det)) < mpmath.mpf(10) ** -38 * abs(det)
+
+
+def test_rank_deficient_jacobian_is_not_given_false_digits():
+    net = MatrixNet((3, 1, 3), symgrad.get_activation("tanh"))  # J has rank 1
+    result = evaluate_net(net, draw_parameters(net, "normal", 3, 1, 30), (R(1),) * 3, (R(0),) * 3, 30)
+    spectrum = result.spectrum
+    assert spectrum.resolved[0] and mpmath.isinf(spectrum.condition_number)
+    for value, resolved in zip(spectrum.values[1:], spectrum.resolved[1:]):
+        assert value == 0 or (not resolved and value <= spectrum.floor)
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu"])
+def test_widths_all_one_is_the_scalar_chain(act):
+    depth = 12
+    weights = [R(k % 5 + 1, 3) * (-1) ** k for k in range(depth)]
+    biases = [R(k % 3 - 1, 4) for k in range(depth)]
+    net = MatrixNet((1,) * (depth + 1), symgrad.get_activation(act))
+    parameters = NetParameters(tuple(((w,),) for w in weights), tuple((b,) for b in biases), "test")
+    matrix = evaluate_net(net, parameters, (R(1, 2),), (R(1, 3),), 40)
+    scalar = symgrad.evaluate(depth, act, w=weights, b=biases, x="1/2", y="1/3", dps=40)
+    with mpmath.workdps(60):
+        for n in range(1, depth + 1):
+            assert agree(matrix.layers[n - 1].delta[0], as_mp(scalar.layer(n).delta), 38)
+        assert agree(matrix.input_gradient[0], as_mp(scalar.input_gradient), 38)
+        gain = mpmath.fprod(as_mp(scalar.layer(n).gain) for n in range(1, depth + 1))
+        (singular,) = matrix.spectrum.values
+        assert singular == 0 and gain == 0 or agree(singular, abs(gain), 38)
+
+
+def test_draws_are_reproducible_and_seeded():
+    net = MatrixNet((3, 4, 2), symgrad.get_activation("tanh"))
+    first = draw_parameters(net, "he", 7, 1, 30)
+    assert first.weights == draw_parameters(net, "he", 7, 1, 30).weights
+    assert first.weights != draw_parameters(net, "he", 8, 1, 30).weights
+
+
+@pytest.mark.parametrize("shape", [(6, 4), (4, 6), (5, 5)])
+def test_orthogonal_init_is_orthogonal_to_the_digits(shape):
+    net = MatrixNet((shape[1], shape[0]), symgrad.get_activation("tanh"))
+    (w,) = draw_parameters(net, "orthogonal", 1, "3/2", 40).weights
+    with mpmath.workdps(60):
+        m = mpmath.matrix([[as_mp(v) for v in row] for row in w]) / mpmath.mpf(1.5)
+        gram = m.T * m if shape[0] >= shape[1] else m * m.T
+        assert mpmath.mnorm(gram - mpmath.eye(gram.rows), 1) < mpmath.mpf(10) ** -40
+
+
+@pytest.mark.parametrize("init, variance", [("he", lambda n_in, n_out: 2 / n_in),
+                                            ("xavier", lambda n_in, n_out: 2 / (n_in + n_out)),
+                                            ("normal", lambda n_in, n_out: 1)])
+def test_init_variance_within_its_sampling_error(init, variance):
+    n_in, n_out = 300, 200
+    net = MatrixNet((n_in, n_out), symgrad.get_activation("relu"))
+    (w,) = draw_parameters(net, init, 0, 1, 20).weights
+    values = numpy.array([float(as_mp(v)) for row in w for v in row])
+    expected = variance(n_in, n_out)
+    # the sample variance of N normal draws has relative standard error sqrt(2/(N - 1))
+    tolerance = 5 * numpy.sqrt(2 / (values.size - 1))
+    assert abs(values.var() / expected - 1) < tolerance
+    assert abs(values.mean()) < 5 * numpy.sqrt(expected / values.size)
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_json_shapes(tmp_path):
+    result = run("--widths", "2,3,2", "--act", "tanh", "--init", "xavier", "--seed", "2",
+                 "--x", "1,-1", "--y", "0,1", "--dps", "20", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    first = data["layers"][0]
+    assert len(first["delta"]) == 3 and len(first["grad_w"]) == 3 and len(first["grad_w"][0]) == 2
+    assert len(data["jacobian"]["singular_values"]) == 2 and data["widths"] == [2, 3, 2]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--widths", "2,3,2"], "needs weights"),
+    (["--widths", "2,3,2", "--init", "he", "--depth", "3"], "--depth belongs to a scalar chain"),
+    (["--widths", "2,3,2", "--init", "glorot"], "Unknown initialisation"),
+    (["--widths", "2,3,2", "--init", "he", "--seed", "-1"], "at least 0"),
+    (["--widths", "2,3,2", "--init", "he", "--x", "1,2,3"], "exactly 2, not 3"),
+    (["--widths", "2,3,2", "--weights", "/nonexistent/net.json"], "Cannot read the weights file"),
+    (["--widths", "2,3,2", "--init", "he", "--weights", "x.json"], "not both"),
+    (["--depth", "3", "--init", "he", "--x", "1"], "belongs to a matrix net"),
+])
+def test_bad_input_is_one_sentence(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and result.stdout == "" and message in result.stderr
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "is not JSON"),
+    ('{"weights": [[[1, 2]], [[1]]]}', "weights[1] must have 3 rows"),
+    ('{"weights": [[[1, 2], [1, 2], [1, "x"]], [[1, 1, 1], [1, 1, 1]]]}', "'x' is not a number"),
+    ('{"weights": [[[1, 2], [1, 2], [1, true]], [[1, 1, 1], [1, 1, 1]]]}', "numbers only"),
+    ('{"weights": [[[1, 2], [1, 2], [1, 2]], [[1, 1, 1], [1, 1, 1]]], "bias": []}', "unknown key"),
+    ('{"weights": [[[1, 2], [1, 2], [1, 2]], [[1, 1, 1], [1, 1, 1]]], "biases": [[0, 0], [0]]}',
+     "biases[1] must be a list of 3 numbers"),
+])
+def test_bad_weights_files(tmp_path, content, message):
+    path = tmp_path / "net.json"
+    path.write_text(content)
+    result = run("--widths", "2,3,2", "--weights", str(path))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
