@@ -83,6 +83,13 @@ NUMERIC_RESULTS = {
     "region-empty": lambda: symgrad.region("sigmoid", 3),
     "region-widest": lambda: symgrad.region("tanh", maximize=True),
     "region-widest-unbounded": lambda: symgrad.region("gelu", maximize=True),
+    "derive-net-232": lambda: symgrad.derive_net([2, 3, 2], "sigmoid"),
+    "derive-net-3333-cross-entropy": lambda: symgrad.derive_net([3, 3, 3, 3], "tanh",
+                                                                cost="cross-entropy"),
+    "derive-net-6x6": lambda: symgrad.derive_net([6] * 7, "relu"),
+    "eval-net": lambda: symgrad.evaluate_net([4, 8, 8, 4], "tanh", init="orthogonal", dps=40),
+    "eval-net-narrow-dead": lambda: symgrad.evaluate_net([3, 3, 3], "relu", init="he", dps=20),
+    "eval-net-deep": lambda: symgrad.evaluate_net([12] * 31, "sigmoid", init="xavier", seed=4),
 }
 
 
