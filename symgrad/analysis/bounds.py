@@ -22,6 +22,7 @@ import sympy
 
 from symgrad.activations import VARIABLE, Activation, Extremum
 from symgrad.analysis.float_formats import FloatLimit, float_limits
+from symgrad.display import MarkdownDisplay
 from symgrad.networks import ScalarChain
 
 GUARD_DIGITS = 15
@@ -86,7 +87,7 @@ def layer_factor(weight: sympy.Rational, derivative: DerivativeRange,
 
 
 @dataclass(frozen=True)
-class GainBounds:
+class GainBounds(MarkdownDisplay):
     """The bounds on |∂C/∂a_0| / |∂C/∂a_L| over every input, and what they mean."""
 
     chain: ScalarChain

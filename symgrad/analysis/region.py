@@ -22,6 +22,7 @@ import mpmath
 import sympy
 
 from symgrad.activations import VARIABLE, Activation, pieces
+from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 
 REGION_DPS = 30  # default digits of the interval ends
@@ -111,7 +112,7 @@ class Span:
 
 
 @dataclass(frozen=True)
-class GainRegion:
+class GainRegion(MarkdownDisplay):
     """{z : |w σ'(z)| ≥ 1} and the matching inputs a = (z - b)/w."""
 
     activation: Activation
@@ -182,7 +183,7 @@ def _preactivations(activation: Activation, magnitude: mpmath.mpf, dps: int) -> 
 
 
 @dataclass(frozen=True)
-class WidestRegion:
+class WidestRegion(MarkdownDisplay):
     """The |w| whose gain region is widest in input space (width = |region| / |w|)."""
 
     activation: Activation

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 from symgrad.costs import check_output
+from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
 from symgrad.numeric.backprop import ChainPoint, Pass, run_pass
@@ -73,7 +74,7 @@ class LayerValues:
 
 
 @dataclass(frozen=True)
-class ChainEvaluation:
+class ChainEvaluation(MarkdownDisplay):
     """The exact pass (kept layers only) and the float comparison."""
 
     chain: ScalarChain

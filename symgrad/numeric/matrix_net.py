@@ -22,6 +22,7 @@ import numpy
 import sympy
 
 from symgrad.costs import check_output
+from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
 from symgrad.numeric.evaluate import check_dps
@@ -99,7 +100,7 @@ class Spectrum:
 
 
 @dataclass(frozen=True)
-class NetEvaluation:
+class NetEvaluation(MarkdownDisplay):
     net: MatrixNet
     parameters: NetParameters
     x: tuple[sympy.Rational, ...]
