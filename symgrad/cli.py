@@ -17,7 +17,8 @@ from symgrad.analysis.region import MAX_REGION_DPS, REGION_DPS, gain_region, wid
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, derive_chain
 from symgrad.derive.matrix import derive_matrix
 from symgrad.errors import SymgradError
-from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, ScalarChain
+from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, ScalarChain, check_depth
+from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, chain_notes, net_notes
 from symgrad.numbers import parse_exact, per_layer
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, check_dps, evaluate_chain
@@ -277,6 +278,56 @@ def _progress(depth: int):
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("layers", total=2 * depth)
         yield lambda done: bar.advance(task, done)
+
+
+@main.command()
+@click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_NOTES_DEPTH}.")
+@click.option("--widths", default=None, metavar="N0,..,NL", help="A matrix net instead of a chain.")
+@click.option("--act", "act", default="sigmoid", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
+@click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
+@click.option("--w", "w", default=None, metavar="V|V1,..,VL",
+              help="Weights: the bounds use them; with --x or --z the notes show values.")
+@click.option("--b", "b", default=None, metavar="V|V1,..,VL", help="Biases (default 0).")
+@click.option("--x", "x", default=None, help="The input a_0 (values and a figure).")
+@click.option("--y", "y", default=None, help="The target (default 0).")
+@click.option("--z", "z", default=None, metavar="V|V1,..,VL", help="Gain mode: fixed preactivations.")
+@click.option("--init", default=None, help="Matrix net: draw weights for the values section.")
+@click.option("--seed", default=None, help="Matrix net: the seed of the draw (default 0).")
+@click.option("--fragment", is_flag=True, help="The body only, for \\input into your own notes.")
+@_output_options
+def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragment, fmt, output):
+    """Lecture notes: the whole vanishing/exploding-gradient argument, with exact numbers."""
+    if fmt is None and output is None:
+        fmt = "markdown"
+    if widths is not None:
+        if depth is not None or residual or z is not None or w is not None or b is not None:
+            raise SymgradError("--widths describes a matrix net; give --init (and --x, --y) for values.")
+        net = MatrixNet(_widths(widths), get_activation(act), cost)
+        evaluation = None
+        if init is not None:
+            parameters = draw_parameters(net, init, _whole_number(seed or "0", "seed", minimum=0), 1,
+                                         NOTES_DPS)
+            evaluation = evaluate_net(net, parameters,
+                                      per_layer(x or "1", net.widths[0], "input", unit="input unit"),
+                                      per_layer(y or "0", net.widths[-1], "target", unit="output unit"),
+                                      NOTES_DPS)
+        _emit(net_notes(net, evaluation), fmt, output, fragment)
+        return
+    if depth is None:
+        raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
+    depth = check_depth(_whole_number(depth, "depth"), MAX_NOTES_DEPTH)
+    chain = ScalarChain(depth, get_activation(act), residual=residual, cost=cost)
+    weights = per_layer(w, depth, "weight", expand=False) if w is not None else None
+    point = None
+    if z is not None or x is not None:
+        values = per_layer(w or "1", depth, "weight")
+        point = (ChainPoint(values, z=per_layer(z, depth, "preactivation")) if z is not None else
+                 ChainPoint(values, per_layer(b or "0", depth, "bias"), x=parse_exact(x, "input"),
+                            y=parse_exact(y or "0", "target")))
+    elif b is not None or y is not None:
+        raise SymgradError("--b and --y need the input --x (or give --z).")
+    _emit(chain_notes(chain, weights, point), fmt, output, fragment)
 
 
 @main.command()

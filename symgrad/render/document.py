@@ -42,12 +42,24 @@ class Grid:
     rows: tuple[tuple[str, ...], ...]
 
 
+@dataclass(frozen=True)
+class Figure:
+    """y against x, drawn by each format its own way (terminal chart, LaTeX picture)."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float | None, ...]
+    x_label: str  # LaTeX math
+    y_label: str  # LaTeX math
+    text_label: str  # the same in plain text
+
+
 @dataclass
 class Section:
     title: str
     words: str = ""
     rows: list[Row] = field(default_factory=list)
     grid: Grid | None = None
+    figure: Figure | None = None
 
 
 @dataclass

@@ -7,6 +7,7 @@ import re
 import sympy
 
 from symgrad.notation import Factors, Terms
+from symgrad.render.chart import latex_chart
 from symgrad.render.document import Document, Grid, Row, document
 from symgrad.render.printing import LatexPrinter, factor_chunks
 
@@ -43,6 +44,9 @@ def latex_body(doc: Document, for_notebook: bool = False, environment: str = "al
             parts.append(equation_block(printer, section.rows, environment))
         if section.grid is not None:
             parts.append(grid_table(section.grid))
+        if section.figure is not None and not for_notebook:
+            figure = section.figure
+            parts.append(latex_chart(figure.xs, figure.ys, figure.x_label, figure.y_label))
     return "\n".join(parts) + "\n"
 
 
@@ -144,7 +148,8 @@ _UNICODE = {"σ": r"$\sigma$", "δ": r"$\delta$", "∂": r"$\partial$", "∞": r
             "–": "--", "—": "---", "·": r"$\cdot$", "⋯": r"$\cdots$", "∈": r"$\in$",
             "±": r"$\pm$", "⁻": r"${}^{-}$", "½": r"$\frac12$", "ᵀ": r"${}^{\top}$",
             "‖": r"$\|$", "∇": r"$\nabla$", "⊙": r"$\odot$", "−": "-", "√": r"$\surd$",
-            "ε": r"$\varepsilon$", "χ": r"$\chi$", "ξ": r"$\xi$"}
+            "ε": r"$\varepsilon$", "χ": r"$\chi$", "ξ": r"$\xi$",
+            "|": r"$|$", "<": r"$<$", ">": r"$>$"}  # OT1 text fonts have no | < >
 _UNICODE.update({sup: f"${{}}^{{{digit}}}$" for digit, sup in zip("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")})
 _UNICODE.update({sub: f"${{}}_{{{digit}}}$" for digit, sub in zip("0123456789", "₀₁₂₃₄₅₆₇₈₉")})
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from symgrad.render.chart import terminal_chart
 from symgrad.render.document import Grid, document
 from symgrad.render.latex import equation_block
 from symgrad.render.printing import LatexPrinter
@@ -19,6 +20,10 @@ def render_markdown(result, fragment: bool = False) -> str:
             parts.append("$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$")
         if section.grid is not None:
             parts.append(grid_table(section.grid))
+        if section.figure is not None:
+            figure = section.figure
+            parts.append("```\n" + terminal_chart(figure.xs, figure.ys, y_label=figure.text_label)
+                         + "\n```")
     return "\n\n".join(parts) + "\n"
 
 

@@ -3,6 +3,8 @@ an evaluation, bounds, gain regions."""
 
 from __future__ import annotations
 
+import math
+
 import mpmath
 import sympy
 
@@ -12,8 +14,17 @@ from symgrad.notation import Norm, dsigma, grad_a, grad_a_vector, grad_w_total, 
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation
-from symgrad.numeric.real import decimal, interval_ends, log10_abs
-from symgrad.render.document import Document, Grid, Row, Section, document, shown_layers
+from symgrad.numeric.real import decimal, interval_ends, log10_abs, to_float
+from symgrad.render.document import (
+    Document,
+    Figure,
+    Grid,
+    Row,
+    Section,
+    charted_layers,
+    document,
+    shown_layers,
+)
 
 SHOWN_DIGITS = 8  # digits of an "≈" value
 MAX_WEIGHT_ROWS = 20  # distinct weights listed one by one; beyond, JSON has every layer
@@ -200,6 +211,14 @@ def _(widest: WidestRegion) -> Document:
     return Document(title, [section], sympy.Symbol("L"))
 
 
+def _delta_figure(evaluation: ChainEvaluation) -> Figure:
+    """log10|δ_l| against l, at the layers a chart samples."""
+    layers = [n for n in charted_layers(evaluation.depth) if n in set(evaluation.kept)]
+    magnitudes = [to_float(log10_abs(evaluation.layer(n).delta)) for n in layers]
+    return Figure(tuple(layers), tuple(m if math.isfinite(m) else None for m in magnitudes),
+                  "l", r"\log_{10}|\delta_l|", "log10|δ_l| against l")
+
+
 def _value(value, digits: int) -> tuple[sympy.Expr, str]:
     """A computed number as a SymPy Float with the digits shown, and the relation to it;
     an enclosure as an interval (ends rounded outwards) that the value lies in."""
@@ -257,7 +276,8 @@ def _(evaluation: ChainEvaluation) -> Document:
         Section("Setting", setting),
         Section("Gradients", "The input gradient, its size, and the output gradient.", rows),
         Section("Layer by layer", "δ_l = ∂C/∂b_l, gain = w_l σ'(z_l)"
-                + (" + 1 (residual)" if chain.residual else "") + f"; {shown}.", grid=table),
+                + (" + 1 (residual)" if chain.residual else "") + f"; {shown}. The figure: "
+                "log10|δ_l| against l.", grid=table, figure=_delta_figure(evaluation)),
         Section("The same pass in floats", floats + "."),
     ]
     return Document(title, sections, sympy.Integer(evaluation.depth))

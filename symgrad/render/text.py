@@ -39,6 +39,10 @@ def renderable(result, width: int = TEXT_WIDTH) -> Group:
             parts.append(_row_text(printer, row, width))
         if section.grid is not None:
             parts.append(_grid_table(section.grid))
+        if section.figure is not None:
+            figure = section.figure
+            parts.append(Text(terminal_chart(figure.xs, figure.ys, width=min(60, width - 14),
+                                             y_label=figure.text_label)))
     return Group(*parts)
 
 

@@ -1,0 +1,99 @@
+"""``symgrad notes``: the whole unstable-gradient argument as one document.
+
+The notes are made of the results the other commands compute — the derivation, the
+bounds at the depth and at ten times it, the textbook regimes' exact numbers, the
+residual chain's derivation and, when values are given, an evaluation — so every
+formula and number in them is regenerated from the code. The layout lives in
+``symgrad.render.notes_document``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+
+from symgrad.analysis.bounds import GainBounds, gain_bounds
+from symgrad.derive.chain import ChainDerivation, derive_chain
+from symgrad.derive.matrix import MatrixDerivation, derive_matrix
+from symgrad.display import MarkdownDisplay
+from symgrad.networks import MatrixNet, ScalarChain
+from symgrad.numeric.backprop import ChainPoint
+from symgrad.numeric.evaluate import ChainEvaluation, evaluate_chain
+from symgrad.numeric.matrix_net import NetEvaluation
+
+NOTES_DPS = 30
+MAX_NOTES_DEPTH = 1_000  # the notes derive the chain at this depth and bound it at ten times
+DEEPER = 10  # the regimes are shown at the depth and at this many times it
+
+
+@dataclass(frozen=True)
+class Regime:
+    """One textbook case: a per-layer factor and its power at two depths."""
+
+    title: str
+    words: str
+    activation: str
+    weight: sympy.Rational
+    factor: sympy.Rational  # |w| · sup|σ'| (the bound's factor per layer)
+    depths: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ChainNotes(MarkdownDisplay):
+    chain: ScalarChain
+    derivation: ChainDerivation
+    bounds: GainBounds  # at the depth, with the weight given (1 if none)
+    deeper_bounds: GainBounds  # the same at DEEPER × the depth
+    regimes: tuple[Regime, ...]
+    relu: ChainDerivation  # the front layer of a ReLU chain: σ' is 0 or 1, the w's remain
+    residual: ChainDerivation | None  # the same chain with residual connections (None if it is one)
+    residual_bounds: GainBounds
+    evaluation: ChainEvaluation | None  # when values were given
+
+
+@dataclass(frozen=True)
+class NetNotes(MarkdownDisplay):
+    net: MatrixNet
+    derivation: MatrixDerivation
+    evaluation: NetEvaluation | None
+
+
+def chain_notes(chain: ScalarChain, weights: tuple[sympy.Rational, ...] | None = None,
+                point: ChainPoint | None = None, dps: int = NOTES_DPS) -> ChainNotes:
+    """Notes for a scalar chain; ``weights`` (one, or one per layer) set the bounds,
+    ``point`` (forward or gain mode) adds the evaluated table and figure."""
+    depth = chain.depth
+    front = [1, depth] if depth > 1 else [1]
+    derivation = derive_chain(chain, front)
+    weights = weights or (sympy.Integer(1),)
+    bounds = gain_bounds(chain, weights, dps)
+    deeper = ScalarChain(depth * DEEPER, chain.activation, chain.residual, chain.tied, chain.cost)
+    deeper_bounds = gain_bounds(deeper, weights if len(weights) == 1 else (weights[0],), dps)
+    relu = derive_chain(ScalarChain(depth, "relu", cost=chain.cost), [1])
+    residual_chain = ScalarChain(depth, chain.activation, True, chain.tied, chain.cost)
+    residual = None if chain.residual else derive_chain(residual_chain, [1])
+    residual_bounds = gain_bounds(residual_chain, (sympy.Rational(1, 2),), dps)
+    evaluation = evaluate_chain(chain, point, dps) if point is not None else None
+    return ChainNotes(chain, derivation, bounds, deeper_bounds, _regimes(depth), relu, residual,
+                      residual_bounds, evaluation)
+
+
+def _regimes(depth: int) -> tuple[Regime, ...]:
+    depths = (depth, DEEPER * depth)
+    quarter, half = sympy.Rational(1, 4), sympy.Rational(1, 2)
+    return (
+        Regime("σ' < 1 with ordinary weights: vanishing",
+               "The sigmoid's derivative is at most 1/4, so with |w| ≤ 1 every layer multiplies "
+               "the gradient by at most 1/4.", "sigmoid", sympy.Integer(1), quarter, depths),
+        Regime("σ' ≥ 1 but |w| < 1: still vanishing",
+               "A ReLU passes the gradient with σ' = 1 where it is active, yet weights of 1/2 "
+               "halve it at every layer.", "relu", half, half, depths),
+        Regime("|w σ'| > 1: exploding",
+               "With w = 10 an active ReLU multiplies the gradient by 10 at every layer.",
+               "relu", sympy.Integer(10), sympy.Integer(10), depths),
+    )
+
+
+def net_notes(net: MatrixNet, evaluation: NetEvaluation | None = None) -> NetNotes:
+    return NetNotes(net, derive_matrix(net), evaluation)

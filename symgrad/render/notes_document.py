@@ -1,0 +1,103 @@
+"""The layout of ``symgrad notes``: sections of the other results' documents, in the
+order the argument runs, joined by the words that carry it."""
+
+from __future__ import annotations
+
+import mpmath
+import sympy
+
+from symgrad.notes import DEEPER, ChainNotes, NetNotes
+from symgrad.render.document import Document, Row, Section, document
+from symgrad.render.numeric_documents import approx
+
+NUMBER_DIGITS = 6
+
+
+def _sections(result) -> dict[str, Section]:
+    return {section.title: section for section in document(result).sections}
+
+
+def _retitled(section: Section, title: str, words: str | None = None) -> Section:
+    return Section(title, section.words if words is None else words, list(section.rows),
+                   section.grid, section.figure)
+
+
+def _power_row(base: sympy.Rational, depth: int) -> Row:
+    with mpmath.workdps(30):
+        value = mpmath.mpf(int(base.p)) / int(base.q)
+        number = approx(value ** depth, NUMBER_DIGITS)
+    return Row(sympy.Pow(base, depth, evaluate=False), (number,), relations=("≈",))
+
+
+@document.register
+def _(notes: ChainNotes) -> Document:
+    chain, depth = notes.chain, notes.chain.depth
+    name = chain.activation.name
+    derivation = _sections(notes.derivation)
+    bounds = _sections(notes.bounds)
+    deeper = _sections(notes.deeper_bounds)
+    sections = [
+        _retitled(derivation["Network"], "Notation and forward pass"),
+        derivation["Activation"],
+        _retitled(derivation["Backward pass"], "The chain rule and the δ recursion",
+                  "The chain rule, applied once per layer from the output down. "
+                  + derivation["Backward pass"].words),
+        _retitled(derivation["Closed form"], "The closed form"),
+        _retitled(derivation["Front layer in full"], f"The front layer at depth {depth}"),
+        _retitled(derivation["Layer by layer"], "Weights and derivatives, apart",
+                  "The front layer's error with the weights grouped apart from the derivatives: "
+                  f"{depth - 1} weights, {depth} derivatives."),
+        _retitled(bounds["The activation's derivative"], "sup|σ'| and the worst-case bound"),
+        bounds["One layer"],
+        _retitled(bounds["The whole chain"], f"The whole chain, depth {depth}"),
+        _retitled(deeper["The whole chain"], f"At ten times the depth, {DEEPER * depth}",
+                  "The same bound for a chain ten times as deep."),
+        Section("Verdict", f"At depth {depth} the gradient {notes.bounds.verdict}; at depth "
+                           f"{DEEPER * depth} it {notes.deeper_bounds.verdict}."),
+    ]
+    for regime in notes.regimes:
+        sections.append(Section(
+            f"Regime: {regime.title}",
+            f"{regime.words} Per layer the factor is {regime.factor}; over {regime.depths[0]} "
+            f"and {regime.depths[1]} layers:",
+            [_power_row(regime.factor, d) for d in regime.depths],
+        ))
+    relu_front = _sections(notes.relu)["Layer by layer"]
+    sections.append(_retitled(
+        relu_front, "Why ReLU alone does not remove the weight product",
+        "ReLU's derivative is 1 where a unit is active and 0 elsewhere, so along an active "
+        "chain the σ' factors are all 1, but the weights stay: the front layer still carries "
+        f"w_2 ⋯ w_{depth}. With every w = 10 that is 10^{depth - 1}; with every w = 1/2 it is "
+        f"2^-{depth - 1}.",
+    ))
+    if notes.residual is not None:
+        residual = _sections(notes.residual)
+        residual_bounds = _sections(notes.residual_bounds)
+        sections.append(_retitled(
+            residual["Backward pass"], "Residual connections",
+            "With a_l = a_(l-1) + σ(z_l) each layer multiplies the gradient by 1 + w σ'(z), "
+            "not w σ'(z): the identity path carries it even where σ' is small.",
+        ))
+        sections.append(_retitled(residual_bounds["One layer"], "The residual factor, w = 1/2",
+                                  f"For {name} with w = 1/2: the gradient "
+                                  f"{notes.residual_bounds.verdict}."))
+    if notes.evaluation is not None:
+        values = _sections(notes.evaluation)
+        sections += [_retitled(values["Gradients"], "Values: the gradients"),
+                     _retitled(values["Layer by layer"], "Values: layer by layer"),
+                     values["The same pass in floats"]]
+    title = f"Vanishing and exploding gradients in a depth-{depth} {name} {chain.kind} chain"
+    return Document(title, sections, sympy.Integer(depth))
+
+
+@document.register
+def _(notes: NetNotes) -> Document:
+    derivation = document(notes.derivation)
+    sections = list(derivation.sections)
+    if notes.evaluation is not None:
+        sections += [_retitled(s, f"Values: {s.title.lower()}")
+                     for s in document(notes.evaluation).sections]
+    title = "Backpropagation through a " + ",".join(map(str, notes.net.widths)) + \
+        f" {notes.net.activation.name} net: lecture notes"
+    return Document(title, sections, sympy.Integer(notes.net.depth))
+
