@@ -22,7 +22,8 @@ from symgrad.costs import COSTS
 from symgrad.derive.chain import ChainDerivation, Equation, LayerGradient, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, derive_matrix
 from symgrad.errors import SymgradError
-from symgrad.networks import MatrixNet, ScalarChain
+from symgrad.networks import MatrixNet, ScalarChain, check_depth
+from symgrad.notes import MAX_NOTES_DEPTH, ChainNotes, chain_notes
 from symgrad.numbers import exact, per_layer
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, ChainEvaluation, check_dps, evaluate_chain
@@ -30,7 +31,7 @@ from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
 from symgrad.numeric.net_parameters import NetParameters, draw_parameters, read_parameters
 from symgrad.numeric.real import decimal
-from symgrad.render import render
+from symgrad.render import render, write_documents
 
 
 def derive(
@@ -147,6 +148,22 @@ def evaluate_net(
                                per_layer(y, net.widths[-1], "target", unit="output unit"), dps)
 
 
+def notes(depth: int, act: str | Activation = "sigmoid", *, w=None, b=0, x=None, y=0, z=None,
+          residual: bool = False, cost: str = "quadratic") -> ChainNotes:
+    """Lecture notes for a scalar chain: the argument with exact numbers; values (a table
+    and a figure) when ``x`` or ``z`` is given."""
+    chain = ScalarChain(check_depth(depth, MAX_NOTES_DEPTH), _activation(act), residual=residual,
+                        cost=cost)
+    weights = per_layer(w, depth, "weight", expand=False) if w is not None else None
+    point = None
+    if z is not None or x is not None:
+        values = per_layer(1 if w is None else w, depth, "weight")
+        point = (ChainPoint(values, z=per_layer(z, depth, "preactivation")) if z is not None else
+                 ChainPoint(values, per_layer(b, depth, "bias"), x=exact(x, "input"),
+                            y=exact(y, "target")))
+    return chain_notes(chain, weights, point)
+
+
 def _activation(act: str | Activation) -> Activation:
     return get_activation(act) if isinstance(act, str) else act
 
@@ -178,7 +195,10 @@ __all__ = [
     "evaluate",
     "evaluate_chain",
     "evaluate_net",
+    "exact",
     "get_activation",
+    "notes",
     "region",
     "render",
+    "write_documents",
 ]

@@ -38,6 +38,26 @@ def render(result, fmt: str, fragment: bool = False) -> str:
     raise SymgradError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
 
 
+def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> list[Path]:
+    """One LaTeX document (``stem.tex``) and one Markdown document (``stem.md``) holding
+    ``results`` one after another, each under its own heading."""
+    from symgrad.render.document import document
+    from symgrad.render.latex import PREAMBLE, escape
+
+    results = list(results)
+    latex = [PREAMBLE, rf"\section*{{{escape(title)}}}" + "\n"]
+    markdown = [f"# {title}\n"]
+    for result in results:
+        heading = document(result).title
+        latex.append(rf"\section*{{{escape(heading)}}}" + "\n" + render_latex(result, fragment=True))
+        markdown.append(f"\n# {heading}\n\n" + render_markdown(result, fragment=True))
+    latex.append("\\end{document}\n")
+    paths = [Path(f"{stem}.tex"), Path(f"{stem}.md")]
+    write_atomically(paths[0], "".join(latex))
+    write_atomically(paths[1], "".join(markdown))
+    return paths
+
+
 def write_atomically(path: str | os.PathLike, content: str | Iterable[str]) -> None:
     """Write ``content`` (text, or its pieces) to ``path`` through a temporary file and a
     rename.
@@ -68,4 +88,4 @@ def write_atomically(path: str | os.PathLike, content: str | Iterable[str]) -> N
         raise
 
 
-__all__ = ["FORMATS", "render", "render_chunks", "write_atomically"]
+__all__ = ["FORMATS", "render", "render_chunks", "write_atomically", "write_documents"]
