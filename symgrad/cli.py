@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 from symgrad.activations import activation_table, get_activation
 from symgrad.analysis.bounds import gain_bounds
@@ -25,10 +26,13 @@ from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, check_dps, evaluate_c
 from symgrad.numeric.matrix_net import evaluate_net
 from symgrad.numeric.net_parameters import INITS, draw_parameters, read_parameters
 from symgrad.render import FORMATS, render_chunks, write_atomically
-from symgrad.render.document import displayed_layers
+from symgrad.render.chart import terminal_chart
+from symgrad.render.document import charted_layers, displayed_layers
+from symgrad.render.plot import FILE_TYPES, PLOT_POINTS, QUANTITIES, curve, figure, figure_bytes
 from symgrad.render.text import renderable
 
 PROGRESS_FROM_DEPTH = 50_000
+PLOT_DPS = 20  # a curve needs a few digits of log10; the pass is exact to these
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
 
 
@@ -328,6 +332,57 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
     elif b is not None or y is not None:
         raise SymgradError("--b and --y need the input --x (or give --z).")
     _emit(chain_notes(chain, weights, point), fmt, output, fragment)
+
+
+@main.command()
+@click.option("--depth", required=True, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
+@click.option("--act", "acts_", multiple=True, metavar="NAME",
+              help="Activation; repeat for several curves (default sigmoid).")
+@click.option("--w", "ws", multiple=True, metavar="V|V1,..,VL",
+              help="Weights; repeat for several curves (a comma list is per layer, as in eval).")
+@click.option("--b", "b", default=None, metavar="V|V1,..,VL", help="Biases (default 0).")
+@click.option("--x", "x", default=None, help="The input a_0 (default 1/2).")
+@click.option("--y", "y", default=None, help="The target (default 0).")
+@click.option("--z", "z", default=None, metavar="V|V1,..,VL", help="Gain mode: fixed preactivations.")
+@click.option("--residual", is_flag=True, help="Residual chains.")
+@click.option("--compare", is_flag=True, help="With --residual: plain and residual chains both.")
+@click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
+@click.option("--quantity", default="delta", show_default=True, help="delta (δ_l) or grad_w (∂C/∂w_l).")
+@click.option("-o", "--output", "output", default=None, metavar="FILE",
+              help="Write the figure (.png, .svg, .pdf); without it, terminal charts.")
+def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output):
+    """log10|δ_l| (or |∂C/∂w_l|) against l for every combination asked for, on one figure."""
+    if quantity not in QUANTITIES:
+        raise SymgradError(f"Unknown quantity '{quantity}'; use delta or grad_w.")
+    if compare and not residual:
+        raise SymgradError("--compare sets residual chains beside plain ones; add --residual.")
+    depth = _whole_number(depth, "depth")
+    suffix = Path(output).suffix.lower() if output else None
+    if suffix is not None and suffix not in FILE_TYPES:
+        raise SymgradError(f"A plot is written as {', '.join(FILE_TYPES)}, not '{suffix or output}'.")
+    keep = set(charted_layers(depth, PLOT_POINTS))
+    curves = []
+    for act in acts_ or ("sigmoid",):
+        for w in ws or ("1",):
+            for kind in ((False, True) if compare else (residual,)):
+                chain = ScalarChain(depth, get_activation(act), residual=kind, cost=cost)
+                weights = per_layer(w, depth, "weight")
+                point = (ChainPoint(weights, z=per_layer(z, depth, "preactivation")) if z is not None
+                         else ChainPoint(weights, per_layer(b or "0", depth, "bias"),
+                                         x=parse_exact(x or "1/2", "input"),
+                                         y=parse_exact(y or "0", "target")))
+                label = f"{'residual ' if kind else ''}{chain.activation.name}, w = {w}"
+                with _progress(depth) as advance:
+                    evaluation = evaluate_chain(chain, point, PLOT_DPS, keep=keep, progress=advance)
+                curves.append(curve(evaluation, quantity, label))
+    title = f"log10 |{QUANTITIES[quantity][0]}| against the layer, depth {depth}"
+    if output is None:
+        console = Console(soft_wrap=False)
+        for c in curves:
+            console.print(Text(c.label, style="bold"))
+            console.print(Text(terminal_chart(c.layers, c.magnitudes, y_label=title)))
+        return
+    write_atomically(output, figure_bytes(figure(curves, quantity, title), suffix))
 
 
 @main.command()

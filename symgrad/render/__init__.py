@@ -58,9 +58,9 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     return paths
 
 
-def write_atomically(path: str | os.PathLike, content: str | Iterable[str]) -> None:
-    """Write ``content`` (text, or its pieces) to ``path`` through a temporary file and a
-    rename.
+def write_atomically(path: str | os.PathLike, content: str | bytes | Iterable[str]) -> None:
+    """Write ``content`` (text, its pieces, or bytes) to ``path`` through a temporary
+    file and a rename.
 
     Either the whole file appears or nothing does; an existing file is replaced
     only once the new content is complete.
@@ -76,8 +76,12 @@ def write_atomically(path: str | os.PathLike, content: str | Iterable[str]) -> N
     except OSError as error:
         raise SymgradError(f"Cannot write to '{path}': {error.strerror.lower()}.") from None
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.writelines([content] if isinstance(content, str) else content)
+        if isinstance(content, bytes):
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(content)
+        else:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.writelines([content] if isinstance(content, str) else content)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; an ordinary file is wanted
         os.replace(temporary, target)
     except OSError as error:

@@ -1,0 +1,102 @@
+"""``symgrad plot``: log10 of a gradient against the layer, several chains on one figure.
+
+The curves come from the exact evaluator, so nothing is clipped at the float range;
+the float32 and float64 limits are drawn as horizontal lines to show where floats
+would give up. Without an output file the same curves print as terminal charts
+(``symgrad.render.chart``). matplotlib is an optional extra (``symgrad[plot]``).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+
+from symgrad.analysis.float_formats import FORMATS
+from symgrad.errors import SymgradError
+from symgrad.numeric.evaluate import ChainEvaluation
+from symgrad.numeric.real import log10_abs, to_float
+
+PLOT_POINTS = 2_000  # layers sampled per curve; a figure has no more pixels than this
+QUANTITIES = {"delta": ("δ_l", r"\delta_l"), "grad_w": ("∂C/∂w_l", r"\partial C/\partial w_l")}
+LIMIT_FORMATS = ("float32", "float64")
+FILE_TYPES = (".png", ".svg", ".pdf")
+
+
+@dataclass(frozen=True)
+class Curve:
+    label: str
+    layers: tuple[int, ...]
+    magnitudes: tuple[float | None, ...]  # log10|quantity|, None where it is 0
+
+
+def curve(evaluation: ChainEvaluation, quantity: str, label: str) -> Curve:
+    if quantity == "grad_w" and evaluation.point.gain_mode:
+        raise SymgradError("∂C/∂w_l needs the forward pass: give --x instead of --z.")
+    layers = tuple(evaluation.kept)
+    magnitudes = []
+    for n in layers:
+        value = to_float(log10_abs(getattr(evaluation.layer(n), quantity)))
+        magnitudes.append(value if math.isfinite(value) else None)
+    return Curve(label, layers, tuple(magnitudes))
+
+
+def float_limit_lines() -> list[tuple[str, float]]:
+    """(label, log10 value) of the largest finite number and smallest subnormal of
+    float32 and float64."""
+    lines = []
+    for fmt in FORMATS:
+        if fmt.name in LIMIT_FORMATS:
+            largest = math.log10(fmt.largest.p) - math.log10(fmt.largest.q)
+            smallest = -math.log10(fmt.smallest_subnormal.q)
+            lines += [(f"{fmt.name} overflow", largest), (f"{fmt.name} underflow", smallest)]
+    return lines
+
+
+def figure(curves: list[Curve], quantity: str, title: str):
+    """A matplotlib Figure (not shown, not saved)."""
+    pyplot = _pyplot()
+    figure_, axes = pyplot.subplots(figsize=(8, 5))
+    data = [m for c in curves for m in c.magnitudes if m is not None]
+    low, high = (min(data), max(data)) if data else (-1.0, 1.0)
+    for c in curves:
+        axes.plot(c.layers, [float("nan") if m is None else m for m in c.magnitudes], label=c.label)
+    bottom, top = min(low, -50.0), max(high, 50.0)  # float32's limits always in view
+    off_scale = []
+    styles = (("dimgrey", "--"), ("dimgrey", ":"), ("black", "--"), ("black", ":"))
+    for (label, value), (colour, style) in zip(float_limit_lines(), styles):
+        axes.axhline(value, color=colour, linestyle=style, linewidth=0.8, label=label)
+        if not bottom <= value <= top:
+            off_scale.append(f"{label} at 10^{value:.0f}")
+    padding = 0.05 * (top - bottom)
+    axes.set_ylim(bottom - padding, top + padding)
+    text_name, math_name = QUANTITIES[quantity]
+    axes.set_xlabel("layer l")
+    axes.set_ylabel(rf"$\log_{{10}} |{math_name}|$")
+    axes.set_title(title)
+    if off_scale:
+        axes.annotate("off this scale: " + ", ".join(off_scale), xy=(0.01, 0.01),
+                      xycoords="axes fraction", fontsize=7, color="grey")
+    axes.legend(fontsize=8, loc="best")
+    axes.grid(True, alpha=0.3)
+    return figure_
+
+
+def figure_bytes(figure_, suffix: str) -> bytes:
+    if suffix not in FILE_TYPES:
+        raise SymgradError(f"A plot is written as {', '.join(FILE_TYPES)}, not '{suffix}'.")
+    buffer = io.BytesIO()
+    figure_.savefig(buffer, format=suffix[1:], bbox_inches="tight")
+    _pyplot().close(figure_)
+    return buffer.getvalue()
+
+
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError:
+        raise SymgradError("Plots need matplotlib: pip install 'symgrad[plot]'.") from None
+    matplotlib.use("Agg")  # files only, never a window
+    import matplotlib.pyplot as pyplot
+
+    return pyplot
