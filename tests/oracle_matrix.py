@@ -53,7 +53,7 @@ def mp_net_forward(act, weights, biases, x):
     return zs, outputs
 
 
-def as_mpf(point):
+def point_as_mpf(point):
     weights, biases, x, y = point
     with mpmath.workdps(80):
         def convert(value):

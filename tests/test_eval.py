@@ -13,6 +13,7 @@ import sympy
 import symgrad
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import evaluate_chain
+from tests.numbers import agree
 from tests.oracle import mpmath_diff_gradient, random_point
 
 R = sympy.Rational
@@ -29,19 +30,6 @@ def gain_mode(act, depth, w, z, dps=50, residual=False):
     chain = symgrad.ScalarChain(depth, symgrad.get_activation(act), residual=residual)
     point = ChainPoint((R(w),) * depth, z=(R(z),) * depth)
     return evaluate_chain(chain, point, dps)
-
-
-def as_mpf(value) -> mpmath.mpf:
-    """An MPFR number as mpmath's, exactly (mantissa and exponent)."""
-    if isinstance(value, mpmath.mpf):
-        return value
-    mantissa, exponent = value.as_mantissa_exp()
-    return mpmath.mpf((int(mantissa), int(exponent)))
-
-
-def agree(got, expected, digits):
-    with mpmath.workdps(digits + 20):
-        return abs(as_mpf(got) - expected) <= abs(expected) * mpmath.mpf(10) ** -digits
 
 
 @pytest.mark.parametrize("depth", [10, 100, 1000])

@@ -14,15 +14,11 @@ from symgrad.errors import SymgradError
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import evaluate_chain
 from symgrad.numeric.interval import Interval, Rounding, namespace
+from tests.numbers import as_mpf
 from tests.oracle import MPMATH_ACTIVATIONS, mpmath_diff_gradient
 
 R = sympy.Rational
 DPS = 30
-
-
-def as_mpf(value) -> mpmath.mpf:
-    mantissa, exponent = value.as_mantissa_exp()
-    return mpmath.mpf((int(mantissa), int(exponent)))
 
 
 def encloses(enclosure: Interval, expected: mpmath.mpf) -> bool:

@@ -12,7 +12,7 @@ import sympy
 import symgrad
 from symgrad.derive.matrix import derive_matrix
 from symgrad.networks import MatrixNet
-from tests.oracle_matrix import as_mpf, evaluate_at, forward_values, random_net_point, sympy_diff_net
+from tests.oracle_matrix import evaluate_at, forward_values, point_as_mpf, random_net_point, sympy_diff_net
 
 CASES = [
     ((2, 3, 2), "sigmoid", "quadratic"),
@@ -31,7 +31,7 @@ CASES = [
 def test_every_entry_against_sympy_diff(widths, act, cost):
     activation = symgrad.get_activation(act)
     derivation = derive_matrix(MatrixNet(widths, activation, cost))
-    point = as_mpf(random_net_point(widths, seed=sum(widths) + len(act), cost=cost))
+    point = point_as_mpf(random_net_point(widths, seed=sum(widths) + len(act), cost=cost))
     values = forward_values(act, point)
     with mpmath.workdps(60):
         for layer in range(1, len(widths)):
@@ -85,7 +85,7 @@ def test_matrix_form_and_jacobian_order():
 def test_front_layer_paths_multiply_out_to_the_error():
     widths = (2, 2, 3)
     derivation = derive_matrix(MatrixNet(widths, symgrad.get_activation("sigmoid")))
-    point = as_mpf(random_net_point(widths, seed=3))
+    point = point_as_mpf(random_net_point(widths, seed=3))
     values = forward_values("sigmoid", point)
     for equation in derivation.paths:
         _, j = equation.lhs.args

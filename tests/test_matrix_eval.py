@@ -15,22 +15,11 @@ import symgrad
 from symgrad.networks import MatrixNet
 from symgrad.numeric.matrix_net import evaluate_net
 from symgrad.numeric.net_parameters import NetParameters, draw_parameters
+from tests.numbers import agree, as_mpf
 from tests.oracle import MPMATH_ACTIVATIONS
-from tests.oracle_matrix import as_mpf, mp_net_forward, mpmath_diff_net, random_net_point
+from tests.oracle_matrix import mp_net_forward, mpmath_diff_net, point_as_mpf, random_net_point
 
 R = sympy.Rational
-
-
-def as_mp(value) -> mpmath.mpf:
-    if isinstance(value, mpmath.mpf):
-        return value
-    mantissa, exponent = value.as_mantissa_exp()
-    return mpmath.mpf((int(mantissa), int(exponent)))
-
-
-def agree(got, expected, digits):
-    with mpmath.workdps(digits + 20):
-        return abs(as_mp(got) - expected) <= mpmath.mpf(10) ** -digits * max(abs(expected), 1e-300)
 
 
 def write_point(tmp_path, point):
@@ -46,7 +35,7 @@ def test_wide_deep_net_against_mpmath_diff(tmp_path, act):
     text_point = random_net_point(widths, seed=11, scale=0.9)
     result = symgrad.evaluate_net(widths, act, weights=write_point(tmp_path, text_point),
                                   x=text_point[2], y=text_point[3], dps=50)
-    point = as_mpf(text_point)
+    point = point_as_mpf(text_point)
     for target in (("w", 1, 3, 5), ("w", 10, 8, 1), ("w", 20, 2, 2), ("b", 1, 4), ("b", 15, 7),
                    ("x", 6)):
         expected = mpmath_diff_net(act, "quadratic", point, target, dps=90)
@@ -80,9 +69,9 @@ def test_singular_values_against_numpy_svd(tmp_path):
     text_point = random_net_point(widths, seed=5)
     result = symgrad.evaluate_net(widths, act, weights=write_point(tmp_path, text_point),
                                   x=text_point[2], y=text_point[3], dps=30)
-    jacobian, _ = independent_jacobian(act, as_mpf(text_point))
+    jacobian, _ = independent_jacobian(act, point_as_mpf(text_point))
     expected = numpy.linalg.svd(numpy.array(jacobian.tolist(), dtype=float), compute_uv=False)
-    got = numpy.array([float(as_mp(v)) for v in result.spectrum.values])
+    got = numpy.array([float(as_mpf(v)) for v in result.spectrum.values])
     assert numpy.allclose(got, expected, rtol=1e-12, atol=0)
 
 
@@ -91,10 +80,10 @@ def test_product_of_singular_values_is_abs_det(tmp_path):
     text_point = random_net_point(widths, seed=8)
     result = symgrad.evaluate_net(widths, act, weights=write_point(tmp_path, text_point),
                                   x=text_point[2], y=text_point[3], dps=40)
-    _, factors = independent_jacobian(act, as_mpf(text_point))
+    _, factors = independent_jacobian(act, point_as_mpf(text_point))
     with mpmath.workdps(60):
         det = mpmath.fprod(mpmath.det(w) * mpmath.fprod(slopes) for w, slopes in factors)
-        product = mpmath.fprod(as_mp(v) for v in result.spectrum.values)
+        product = mpmath.fprod(as_mpf(v) for v in result.spectrum.values)
         assert abs(product - abs(det)) < mpmath.mpf(10) ** -38 * abs(det)
 
 
@@ -118,9 +107,9 @@ def test_widths_all_one_is_the_scalar_chain(act):
     scalar = symgrad.evaluate(depth, act, w=weights, b=biases, x="1/2", y="1/3", dps=40)
     with mpmath.workdps(60):
         for n in range(1, depth + 1):
-            assert agree(matrix.layers[n - 1].delta[0], as_mp(scalar.layer(n).delta), 38)
-        assert agree(matrix.input_gradient[0], as_mp(scalar.input_gradient), 38)
-        gain = mpmath.fprod(as_mp(scalar.layer(n).gain) for n in range(1, depth + 1))
+            assert agree(matrix.layers[n - 1].delta[0], as_mpf(scalar.layer(n).delta), 38)
+        assert agree(matrix.input_gradient[0], as_mpf(scalar.input_gradient), 38)
+        gain = mpmath.fprod(as_mpf(scalar.layer(n).gain) for n in range(1, depth + 1))
         (singular,) = matrix.spectrum.values
         assert singular == 0 and gain == 0 or agree(singular, abs(gain), 38)
 
@@ -137,7 +126,7 @@ def test_orthogonal_init_is_orthogonal_to_the_digits(shape):
     net = MatrixNet((shape[1], shape[0]), symgrad.get_activation("tanh"))
     (w,) = draw_parameters(net, "orthogonal", 1, "3/2", 40).weights
     with mpmath.workdps(60):
-        m = mpmath.matrix([[as_mp(v) for v in row] for row in w]) / mpmath.mpf(1.5)
+        m = mpmath.matrix([[as_mpf(v) for v in row] for row in w]) / mpmath.mpf(1.5)
         gram = m.T * m if shape[0] >= shape[1] else m * m.T
         assert mpmath.mnorm(gram - mpmath.eye(gram.rows), 1) < mpmath.mpf(10) ** -40
 
@@ -149,7 +138,7 @@ def test_init_variance_within_its_sampling_error(init, variance):
     n_in, n_out = 300, 200
     net = MatrixNet((n_in, n_out), symgrad.get_activation("relu"))
     (w,) = draw_parameters(net, init, 0, 1, 20).weights
-    values = numpy.array([float(as_mp(v)) for row in w for v in row])
+    values = numpy.array([float(as_mpf(v)) for row in w for v in row])
     expected = variance(n_in, n_out)
     # the sample variance of N normal draws has relative standard error sqrt(2/(N - 1))
     tolerance = 5 * numpy.sqrt(2 / (values.size - 1))

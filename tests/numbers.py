@@ -1,0 +1,17 @@
+"""Comparing symgrad's numbers (MPFR or mpmath) with an oracle's mpmath values."""
+
+import mpmath
+
+
+def as_mpf(value) -> mpmath.mpf:
+    """An MPFR number as mpmath's, exactly (mantissa and exponent); mpf as it is."""
+    if isinstance(value, mpmath.mpf):
+        return value
+    mantissa, exponent = value.as_mantissa_exp()
+    return mpmath.mpf((int(mantissa), int(exponent)))
+
+
+def agree(got, expected, digits: int) -> bool:
+    """``got`` equals ``expected`` to ``digits`` significant digits (0 must be 0)."""
+    with mpmath.workdps(digits + 20):
+        return abs(as_mpf(got) - expected) <= abs(expected) * mpmath.mpf(10) ** -digits
