@@ -25,7 +25,7 @@ from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet, ScalarChain, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, ChainNotes, chain_notes
 from symgrad.numbers import exact, per_layer
-from symgrad.numeric.backprop import ChainPoint
+from symgrad.numeric.backprop import ChainPoint, chain_point
 from symgrad.numeric.evaluate import DEFAULT_DPS, ChainEvaluation, check_dps, evaluate_chain
 from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
@@ -53,11 +53,11 @@ def evaluate(
     act: str | Activation = "sigmoid",
     *,
     w=1,
-    b=0,
+    b=None,
     x=None,
-    y=0,
+    y=None,
     z=None,
-    upstream=1,
+    upstream=None,
     residual: bool = False,
     tied: bool = False,
     cost: str = "quadratic",
@@ -69,23 +69,14 @@ def evaluate(
 
     ``w``, ``b``, ``z``: one value for every layer or a list of ``depth`` values. Numbers
     are read exactly (text such as "1e-400" or "1/3", ints, Fractions; a float by its repr).
-    Give ``x`` (and ``y``), or fix the preactivations with ``z`` (gain mode, ∂C/∂a_L =
-    ``upstream``). ``interval``: certified enclosures. ``keep``: the layers whose values
-    are kept (default all). Values are MPFR numbers (``gmpy2.mpfr``), mpmath numbers when
-    they leave MPFR's exponent range, or ``Interval`` enclosures.
+    Give ``x`` (``b`` and ``y`` default to 0), or fix the preactivations with ``z`` (gain
+    mode, ∂C/∂a_L = ``upstream``, default 1). ``interval``: certified enclosures.
+    ``keep``: the layers whose values are kept (default all). Values are MPFR numbers
+    (``gmpy2.mpfr``), mpmath numbers when they leave MPFR's exponent range, or
+    ``Interval`` enclosures.
     """
     chain = ScalarChain(depth, _activation(act), residual=residual, tied=tied, cost=cost)
-    weights = per_layer(w, depth, "weight", shared=tied)
-    if z is not None:
-        if x is not None:
-            raise SymgradError("z fixes the preactivations, so x has no meaning with it.")
-        point = ChainPoint(weights, z=per_layer(z, depth, "preactivation"),
-                           upstream=exact(upstream, "upstream gradient"))
-    else:
-        if x is None:
-            raise SymgradError("Give the input x (or fix the preactivations with z).")
-        point = ChainPoint(weights, per_layer(b, depth, "bias", shared=tied),
-                           x=exact(x, "input"), y=exact(y, "target"))
+    point = chain_point(depth, w, b=b, x=x, y=y, z=z, upstream=upstream, tied=tied)
     return evaluate_chain(chain, point, dps, interval=interval, keep=keep)
 
 
@@ -148,19 +139,15 @@ def evaluate_net(
                                per_layer(y, net.widths[-1], "target", unit="output unit"), dps)
 
 
-def notes(depth: int, act: str | Activation = "sigmoid", *, w=None, b=0, x=None, y=0, z=None,
+def notes(depth: int, act: str | Activation = "sigmoid", *, w=None, b=None, x=None, y=None, z=None,
           residual: bool = False, cost: str = "quadratic") -> ChainNotes:
     """Lecture notes for a scalar chain: the argument with exact numbers; values (a table
     and a figure) when ``x`` or ``z`` is given."""
     chain = ScalarChain(check_depth(depth, MAX_NOTES_DEPTH), _activation(act), residual=residual,
                         cost=cost)
     weights = per_layer(w, depth, "weight", expand=False) if w is not None else None
-    point = None
-    if z is not None or x is not None:
-        values = per_layer(1 if w is None else w, depth, "weight")
-        point = (ChainPoint(values, z=per_layer(z, depth, "preactivation")) if z is not None else
-                 ChainPoint(values, per_layer(b, depth, "bias"), x=exact(x, "input"),
-                            y=exact(y, "target")))
+    point = None if x is None and z is None else \
+        chain_point(depth, 1 if w is None else w, b=b, x=x, y=y, z=z)
     return chain_notes(chain, weights, point)
 
 

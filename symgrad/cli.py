@@ -21,7 +21,7 @@ from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, ScalarChain, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, chain_notes, net_notes
 from symgrad.numbers import parse_exact, per_layer
-from symgrad.numeric.backprop import ChainPoint
+from symgrad.numeric.backprop import chain_point
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, check_dps, evaluate_chain
 from symgrad.numeric.matrix_net import evaluate_net
 from symgrad.numeric.net_parameters import INITS, draw_parameters, read_parameters
@@ -184,20 +184,7 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
         raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
     depth = _whole_number(depth, "depth")
     chain = ScalarChain(depth, get_activation(act), residual, tied, cost)
-    weights = per_layer(w, depth, "weight", shared=tied)
-    if z is not None:
-        for given, name in ((x, "--x"), (y, "--y"), (b, "--b")):
-            if given is not None:
-                raise SymgradError(f"--z fixes the preactivations, so {name} has no meaning with it.")
-        point = ChainPoint(weights, z=per_layer(z, depth, "preactivation"),
-                           upstream=parse_exact(upstream or "1", "upstream gradient"))
-    else:
-        if upstream is not None:
-            raise SymgradError("--upstream belongs to gain mode (--z); with --x it follows from the cost.")
-        if x is None:
-            raise SymgradError("Give the input with --x (or fix the preactivations with --z).")
-        point = ChainPoint(weights, per_layer(b or "0", depth, "bias", shared=tied),
-                           x=parse_exact(x, "input"), y=parse_exact(y or "0", "target"))
+    point = chain_point(depth, w, b=b, x=x, y=y, z=z, upstream=upstream, tied=tied, prefix="--")
     digits = _precision(dps)
     fmt = _format(fmt, output)
     keep = None if fmt == "json" else displayed_layers(depth)  # JSON lists every layer
@@ -323,14 +310,10 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
     depth = check_depth(_whole_number(depth, "depth"), MAX_NOTES_DEPTH)
     chain = ScalarChain(depth, get_activation(act), residual=residual, cost=cost)
     weights = per_layer(w, depth, "weight", expand=False) if w is not None else None
-    point = None
-    if z is not None or x is not None:
-        values = per_layer(w or "1", depth, "weight")
-        point = (ChainPoint(values, z=per_layer(z, depth, "preactivation")) if z is not None else
-                 ChainPoint(values, per_layer(b or "0", depth, "bias"), x=parse_exact(x, "input"),
-                            y=parse_exact(y or "0", "target")))
-    elif b is not None or y is not None:
+    if x is None and z is None and (b is not None or y is not None):
         raise SymgradError("--b and --y need the input --x (or give --z).")
+    point = None if x is None and z is None else \
+        chain_point(depth, w or "1", b=b, x=x, y=y, z=z, prefix="--")
     _emit(chain_notes(chain, weights, point), fmt, output, fragment)
 
 
@@ -366,11 +349,7 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
         for w in ws or ("1",):
             for kind in ((False, True) if compare else (residual,)):
                 chain = ScalarChain(depth, get_activation(act), residual=kind, cost=cost)
-                weights = per_layer(w, depth, "weight")
-                point = (ChainPoint(weights, z=per_layer(z, depth, "preactivation")) if z is not None
-                         else ChainPoint(weights, per_layer(b or "0", depth, "bias"),
-                                         x=parse_exact(x or "1/2", "input"),
-                                         y=parse_exact(y or "0", "target")))
+                point = chain_point(depth, w, b=b, x=x, y=y, z=z, default_x="1/2", prefix="--")
                 label = f"{'residual ' if kind else ''}{chain.activation.name}, w = {w}"
                 with _progress(depth) as advance:
                     evaluation = evaluate_chain(chain, point, PLOT_DPS, keep=keep, progress=advance)
