@@ -4,9 +4,12 @@ import mpmath
 
 
 def as_mpf(value) -> mpmath.mpf:
-    """An MPFR number as mpmath's, exactly (mantissa and exponent); mpf as it is."""
+    """An MPFR number as mpmath's, exactly (mantissa and exponent); mpf as it is; an exact
+    rational rounded once, at the current mpmath precision."""
     if isinstance(value, mpmath.mpf):
         return value
+    if hasattr(value, "denominator") and not hasattr(value, "as_mantissa_exp"):  # exact mpq
+        return mpmath.mpf(int(value.numerator)) / int(value.denominator)
     mantissa, exponent = value.as_mantissa_exp()
     return mpmath.mpf((int(mantissa), int(exponent)))
 

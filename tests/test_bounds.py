@@ -168,3 +168,11 @@ def test_bad_input_is_one_sentence(args, message):
     result = run(*args)
     assert result.returncode == 2 and result.stdout == ""
     assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("act", ["linear", "tanh"])
+def test_an_exact_product_of_one_is_not_rounded_into_a_regime(act):
+    result = bounds_of(act, [53, R(1, 53)], depth=2)
+    assert result.regime == "bounded"
+    if act == "linear":  # σ' = 1: the ratio is exactly 1 for every input
+        assert "= 1 for every input" in result.verdict

@@ -195,3 +195,43 @@ def test_cli_documents_have_the_table(fmt, marker):
     result = run("--depth", "50", "--act", "tanh", "--w", "3/2", "--x", "1/2", "--format", fmt)
     assert result.returncode == 0, result.stderr
     assert marker in result.stdout and "20 of the 50 layers" in result.stdout
+
+
+# --- cases a review found (each was a silently wrong number) ---------------------------
+
+def test_a_preactivation_exactly_at_relu_kink_takes_the_exact_branch():
+    # z_1 = 0.1·0.7 - 0.07 = 0 exactly: σ'(z_1) = 0, so nothing reaches the input
+    result = symgrad.evaluate(2, "relu", w=["0.7", "1e40"], b=["-0.07", "0"], x="0.1", dps=20)
+    assert result.arithmetic.name == "rational"
+    assert result.layer(1).z == 0 and result.input_gradient == 0
+
+
+def test_cancellation_costs_digits_that_the_pass_wins_back():
+    # cross-entropy at a_1 = σ(60): (a - y)/(a(1 - a)) cancels 26 digits against σ'
+    result = symgrad.evaluate(1, "sigmoid", x=60, y=0, cost="cross-entropy", dps=50)
+    with mpmath.workdps(300):
+        expected = mpmath_diff_gradient("sigmoid", "cross-entropy",
+                                        ([mpmath.mpf(1)], [mpmath.mpf(0)], mpmath.mpf(60),
+                                         mpmath.mpf(0)), ("x", 0), dps=300)
+    assert agree(result.input_gradient, expected, 50)
+
+
+def test_a_huge_preactivation_keeps_its_digits():
+    result = symgrad.evaluate(1, "sigmoid", w="1e300", x=1, dps=10)
+    with mpmath.workdps(400):
+        z = mpmath.mpf(10) ** 300
+        expected = mpmath.exp(-z) / (1 + mpmath.exp(-z)) ** 2
+        assert agree(result.layer(1).act_prime, expected, 10)
+
+
+def test_an_exact_zero_delta_is_no_float_failure():
+    result = symgrad.evaluate(3, "relu", x="-0.5")  # every unit dead: δ = 0 exactly
+    assert all(b.layer is None for b in result.floats)
+
+
+def test_interval_json_has_enclosures_everywhere():
+    result = run("--depth", "2", "--x", "-0.5", "--act", "relu", "--interval", "--format", "json")
+    data = json.loads(result.stdout)
+    for layer in data["layers"]:
+        for key in ("z", "a", "act_prime", "gain", "delta", "grad_w"):
+            assert set(layer[key]) == {"lo", "hi"}, (key, layer[key])

@@ -149,3 +149,22 @@ def test_bad_input_is_one_sentence(args, message):
     result = run(*args)
     assert result.returncode == 2 and result.stdout == ""
     assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("act, w", [("sigmoid", 10**40), ("tanh", 10**40), ("sigmoid", 10**300),
+                                    ("tanh", R(100000000001, 100000000000)),
+                                    ("sigmoid", 4 + R(4, 10**36))])
+def test_ends_far_out_and_near_the_peak(act, w):
+    # a secant solver stops anywhere when the threshold 1/|w| is tiny, and near the peak
+    # (a double root) an end needs twice the digits
+    result = region(act, w)
+    with mpmath.workdps(100):
+        half = CLOSED_FORMS[act](mp(R(w)))
+        (span,) = result.intervals
+        assert agree(span.low, -half) and agree(span.high, half)
+    assert result.status == "bounded"
+
+
+def test_low_precision_does_not_crash():
+    assert region("softplus", 2).status == "unbounded"
+    assert gain_region(symgrad.get_activation("softplus"), R(2), R(0), 1).status == "unbounded"

@@ -127,13 +127,29 @@ class GainBounds(MarkdownDisplay):
     @property
     def regime(self) -> str:
         """vanishing, exploding, bounded (can shrink, never grows) or mixed (can explode)."""
-        if self.upper < 1:
+        upper, lower = self.upper_against_one, self.lower_against_one
+        if upper < 0:
             return "vanishing"
-        if self.lower > 1:
+        if lower > 0:
             return "exploding"
-        if self.upper == 1:
+        if upper == 0:
             return "bounded"
         return "mixed"
+
+    @property
+    def upper_against_one(self) -> int:
+        """-1, 0 or 1 as ∏ upper_k is below, at or above 1 (exactly, where it can be)."""
+        return _against_one([f.upper for f in self.factors], self._counts, self.upper)
+
+    @property
+    def lower_against_one(self) -> int:
+        return _against_one([f.lower for f in self.factors], self._counts, self.lower)
+
+    @property
+    def _counts(self) -> list[int]:
+        if self.uniform:
+            return [self.depth]
+        return [self.weights.count(f.weight) for f in self.factors]
 
     @property
     def verdict(self) -> str:
@@ -142,12 +158,29 @@ class GainBounds(MarkdownDisplay):
         return {
             "vanishing": f"vanishes for every input, at least as fast as r^L with r = {r}",
             "exploding": f"explodes for every input: {ratio} ≥ {mpmath.nstr(self.lower, 6)}",
-            "bounded": f"never grows ({ratio} ≤ 1); it stays at 1 only where every layer's "
-                       "factor is at its largest",
+            "bounded": (f"neither vanishes nor explodes: {ratio} = 1 for every input"
+                        if self.lower_against_one == 0 else
+                        f"never grows ({ratio} ≤ 1); it stays at 1 only where every layer's "
+                        "factor is at its largest"),
             "mixed": "can explode (the bound exceeds 1 for some inputs)"
                      + ("; it can also vanish" if self.lower < 1 else
                         f", and never shrinks: {ratio} ≥ {mpmath.nstr(self.lower, 6)} for every input"),
         }[self.regime]
+
+
+EXACT_PRODUCT_BITS = 1_000_000  # exact products of rational factors up to about this size
+
+
+def _against_one(factors: list[sympy.Expr], counts: list[int], product: mpmath.mpf) -> int:
+    """The sign of ∏ factor^count - 1: exactly for rational factors (53 · 1/53 is 1, not
+    1 - 10^-68), from the computed product otherwise."""
+    if all(f.is_Rational for f in factors):
+        size = sum(count * (int(f.p).bit_length() + int(f.q).bit_length())
+                   for f, count in zip(factors, counts))
+        if size <= EXACT_PRODUCT_BITS:
+            exact = sympy.Mul(*[f**count for f, count in zip(factors, counts)])
+            return int(bool(exact > 1)) - int(bool(exact < 1))
+    return (product > 1) - (product < 1)
 
 
 def _log10(value: mpmath.mpf) -> mpmath.mpf:

@@ -30,6 +30,7 @@ MAX_REGION_DPS = 1000  # the widest-region search works at twice this
 SEARCH_RANGE = 40
 SEARCH_STEP = mpmath.mpf(1) / 20
 GUARD_DIGITS = 10
+MIN_SEARCH_DIGITS = 30  # the sign-change search for σ''s turning points needs no fewer
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Segment:
 def segments(activation: Activation, dps: int) -> tuple[Segment, ...]:
     """|σ'|-monotone segments of the real line, for ``activation``, to ``dps`` digits."""
     found = []
-    with mpmath.workdps(dps + GUARD_DIGITS):
+    with mpmath.workdps(max(dps, MIN_SEARCH_DIGITS) + GUARD_DIGITS):
         for formula, interval in sorted(pieces(activation.derivative), key=lambda p: p[1].inf):
             function = sympy.lambdify(VARIABLE, formula, "mpmath")
             if not formula.has(VARIABLE):
@@ -87,8 +88,7 @@ def _turning_points(formula: sympy.Expr, interval: sympy.Interval) -> list:
             if previous == 0 and low < z < high:
                 points.append(sympy.Float(z, mpmath.mp.dps))
             elif previous * value < 0:
-                root = mpmath.findroot(function, (z, following), solver="anderson")
-                points.append(sympy.Float(root, mpmath.mp.dps))
+                points.append(sympy.Float(_bisect(function, z, following), mpmath.mp.dps))
             z, previous = following, value
     return sorted({p for p in points if interval.inf < p < interval.sup},
                   key=lambda p: sympy.N(p, 30))
@@ -170,16 +170,25 @@ def gain_region(activation: Activation, weight: sympy.Rational, bias: sympy.Rati
     if weight == 0:
         raise SymgradError("With w = 0 no preactivation lets the gradient through; give w ≠ 0.")
     weight, bias = sympy.Rational(weight), sympy.Rational(bias)
-    with mpmath.workdps(dps + GUARD_DIGITS):
+    with mpmath.workdps(_root_digits(dps)):
         magnitude = abs(mpmath.mpf(int(weight.p)) / int(weight.q))
     return GainRegion(activation, weight, bias, dps, _preactivations(activation, magnitude, dps))
 
 
-def _preactivations(activation: Activation, magnitude: mpmath.mpf, dps: int) -> sympy.Set:
-    """{z : |σ'(z)| ≥ 1/magnitude}, to ``dps`` digits."""
-    with mpmath.workdps(dps + GUARD_DIGITS):
+def _root_digits(dps: int) -> int:
+    """Where |σ'| peaks at the threshold a root is a double root: finding z to d digits
+    takes |σ'(z)| to 2d digits, so ends are solved at twice the digits."""
+    return 2 * (dps + GUARD_DIGITS)
+
+
+def _preactivations(activation: Activation, magnitude: mpmath.mpf, dps: int,
+                    root_digits: int | None = None) -> sympy.Set:
+    """{z : |σ'(z)| ≥ 1/magnitude}, its ends to ``dps`` digits (solved at ``root_digits``,
+    twice the digits unless the caller knows the roots are simple)."""
+    with mpmath.workdps(root_digits or _root_digits(dps)):
         threshold = 1 / magnitude
-        return sympy.Union(*[_part(segment, threshold) for segment in segments(activation, dps)])
+        parts = [_part(segment, threshold, dps + GUARD_DIGITS) for segment in segments(activation, dps)]
+        return sympy.Union(*parts)
 
 
 @dataclass(frozen=True)
@@ -209,7 +218,7 @@ def widest_region(activation: Activation, dps: int = 30) -> WidestRegion:
     fine = 2 * dps + GUARD_DIGITS
 
     def width(magnitude: mpmath.mpf) -> mpmath.mpf:
-        measure = _preactivations(activation, magnitude, fine).measure
+        measure = _preactivations(activation, magnitude, fine, fine + GUARD_DIGITS).measure
         return mpmath.mpf(sympy.N(measure, fine + GUARD_DIGITS)) / magnitude
 
     with mpmath.workdps(fine + GUARD_DIGITS):
@@ -245,7 +254,7 @@ def _golden_maximum(function, low, high, tolerance) -> mpmath.mpf:
     return (a + b) / 2
 
 
-def _part(segment: Segment, threshold: mpmath.mpf) -> sympy.Set:
+def _part(segment: Segment, threshold: mpmath.mpf, digits: int) -> sympy.Set:
     """The part of a segment where |σ'| ≥ threshold (|σ'| is monotone there)."""
     start_in, end_in = segment.start >= threshold, segment.end >= threshold
     interval = segment.interval
@@ -253,12 +262,11 @@ def _part(segment: Segment, threshold: mpmath.mpf) -> sympy.Set:
         return interval
     if not start_in and not end_in:
         return sympy.S.EmptySet
-    touching = mpmath.mpf(10) ** (GUARD_DIGITS // 2 - mpmath.mp.dps) * threshold
-    if start_in and segment.start - threshold <= touching:  # |σ'| peaks at the threshold:
+    if start_in and segment.start == threshold:  # |σ'| peaks exactly at the threshold:
         return _closed_end(interval.inf, interval.left_open)  # a single point
-    if end_in and segment.end - threshold <= touching:
+    if end_in and segment.end == threshold:
         return _closed_end(interval.sup, interval.right_open)
-    root = sympy.Float(_crossing(segment, threshold), mpmath.mp.dps)
+    root = sympy.Float(_crossing(segment, threshold), digits)
     if start_in:
         return sympy.Interval(interval.inf, root, interval.left_open, False)
     return sympy.Interval(root, interval.sup, False, interval.right_open)
@@ -283,10 +291,9 @@ def _crossing(segment: Segment, threshold: mpmath.mpf) -> mpmath.mpf:
     for end in (low, high):
         if gap(end) == 0:
             return end
-    try:
-        root = mpmath.findroot(gap, (low, high), solver="anderson")
-    except ValueError:  # flat near a peak of |σ'|: bisection always gets there
-        root = _bisect(gap, low, high)
+    # Bisection, not a secant method: those stop wherever |gap| is below their tolerance,
+    # which for a tiny threshold (|w| = 10^40) is everywhere.
+    root = _bisect(gap, low, high)
     return mpmath.mpf(0) if abs(root) < mpmath.mpf(10) ** (GUARD_DIGITS - mpmath.mp.dps) else root
 
 

@@ -60,13 +60,20 @@ class Pass:
     cost: object | None
     weight_gradient_sum: object | None  # Σ_l a_{l-1} δ_l (tied chains, forward mode)
     first_failure: tuple[int, object] | None  # floats: (layer, δ) where δ is first inf, 0 or nan
+    zero_from: int = 0  # ∂C/∂a_k = 0 exactly for every k ≤ zero_from (0: for none)
+
+    def delta_is_zero(self, layer: int) -> bool:
+        """Whether δ_layer is exactly 0 (σ' is 0 there, or the gradient reaching it is)."""
+        return layer <= self.zero_from or self.act_prime[layer - 1] == 0
 
 
 def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
              keep: Collection[int] | None = None,
-             progress: Callable[[int], None] | None = None) -> Pass:
+             progress: Callable[[int], None] | None = None,
+             exact_zero: Callable[[int], bool] | None = None) -> Pass:
     """Forward, then backward. ``keep``: the layers (1-based) whose z, a and δ are kept
-    (None: all). ``progress(n)`` is told each time n more layers are done."""
+    (None: all). ``progress(n)`` is told each time n more layers are done. For a float
+    pass, ``exact_zero(layer)`` says where the exact δ is 0, so a 0 there is no failure."""
     number = _converter(math.number)
     depth = len(point.weights)
     kept = range(depth) if keep is None else {n - 1 for n in keep}  # 0-based
@@ -81,22 +88,26 @@ def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
     delta = [None] * depth
     tied_sum = 0 * output_gradient if chain.tied and outputs else None
     first_failure, watch = None, math.finite_nonzero
+    zero_from = 0
     upstream = output_gradient  # ∂C/∂a_k, from k = L down
     for k in range(depth - 1, -1, -1):
+        if not zero_from and upstream == 0:
+            zero_from = k + 1
         derivative = act_prime[k]
         error = upstream * derivative
         if k in kept:
             delta[k] = error
         if tied_sum is not None:
             tied_sum = tied_sum + outputs[k] * error
-        if watch and first_failure is None and not watch(error):
+        if watch and first_failure is None and not watch(error) and \
+                not (error == 0 and exact_zero is not None and exact_zero(k + 1)):
             first_failure = (k + 1, error)
         gain = weights[k] * derivative
         upstream = upstream * (gain + 1 if chain.residual else gain)
         if progress and k % PROGRESS_STEP == 0:
             progress(min(PROGRESS_STEP, depth - k))
     return Pass(weights, z, outputs, act_prime, delta, upstream, output_gradient, cost,
-                tied_sum, first_failure)
+                tied_sum, first_failure, zero_from)
 
 
 def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list, list, list]:

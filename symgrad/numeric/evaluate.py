@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
+import gmpy2
+import mpmath
+
 from symgrad.costs import check_output
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
@@ -23,11 +26,15 @@ from symgrad.numeric.kinds import (
     interval_arithmetic,
     mpfr_arithmetic,
     mpmath_arithmetic,
+    rational_arithmetic,
+    rational_arithmetic_applies,
 )
 from symgrad.numeric.real import log10_abs
 
 DEFAULT_DPS = 50
 MAX_DPS = 10_000
+MAX_WORKING_DPS = 40_000
+GUARD_STEP = 10
 
 
 def check_dps(dps: int) -> int:
@@ -136,33 +143,100 @@ class ChainEvaluation(MarkdownDisplay):
 def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS, *,
                    interval: bool = False, keep: Collection[int] | None = None,
                    progress: Callable[[int], None] | None = None) -> ChainEvaluation:
-    """The forward and backward pass at ``dps`` digits; ``keep``: the layers to keep
-    (None: all)."""
+    """The forward and backward pass to ``dps`` correct digits; ``keep``: the layers to
+    keep (None: all).
+
+    A piecewise-linear chain (relu, leaky_relu, linear) with rational inputs and the
+    quadratic cost has rational values only: it runs in exact rationals, so a
+    preactivation that is exactly at a kink takes the branch it should. Otherwise the pass
+    runs at two working precisions and the digits go up until the values shown agree
+    (cancellation or a huge z can cost many digits); ``interval`` certifies instead.
+    """
     check_dps(dps)
+    if interval:
+        math = interval_arithmetic(chain, dps + guard_digits(chain.depth))
+        exact = run_pass(chain, point, math, keep, progress)
+        if math.out_of_range():
+            raise SymgradError(
+                "An enclosure became undefined (its ends reached infinity on both sides), so "
+                "nothing can be certified for this chain; drop --interval."
+            )
+    elif rational_arithmetic_applies(chain, point):
+        math = rational_arithmetic(chain)
+        exact = run_pass(chain, point, math, keep, progress)
+    else:
+        math, exact = _converged_pass(chain, point, dps, keep, progress)
+    if not point.gain_mode:
+        check_output(chain.cost, exact.a[-1])
+    floats = tuple(_float_breakdown(chain, point, name, exact) for name in FLOAT_TYPES)
+    kept = tuple(range(1, chain.depth + 1)) if keep is None else tuple(sorted(keep))
+    return ChainEvaluation(chain, point, dps, exact, math, kept, floats)
+
+
+def _converged_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass]:
+    """The pass at increasing working digits until two runs agree to dps + 1 digits on
+    everything that is shown (the kept layers' values, the gradients, the cost)."""
     working = dps + guard_digits(chain.depth)
-    kinds = [interval_arithmetic] if interval else [mpfr_arithmetic, mpmath_arithmetic]
-    for make in kinds:
+    previous = None
+    while True:
+        math, exact = _pass_in_range(chain, point, working, keep, progress)
+        if previous is not None and _agree(previous, exact, dps + 1):
+            return math, exact
+        if working >= MAX_WORKING_DPS:
+            raise SymgradError(f"This chain's values did not settle to {dps} digits even at "
+                               f"{working} working digits.")
+        previous, progress = exact, None  # one progress bar is enough
+        working = min(MAX_WORKING_DPS, working + max(GUARD_STEP, working // 2))
+
+
+def _pass_in_range(chain, point, working, keep, progress) -> tuple[Arithmetic, Pass]:
+    """MPFR, or mpmath when the numbers leave MPFR's exponent range."""
+    for make in (mpfr_arithmetic, mpmath_arithmetic):
         math = make(chain, working)
         with math.scope():
             exact = run_pass(chain, point, math, keep, progress)
         if not math.out_of_range():
             break
-        if interval:
-            raise SymgradError(
-                "An enclosure became undefined (its ends reached infinity on both sides), so "
-                "nothing can be certified for this chain; drop --interval."
-            )
-    if not point.gain_mode:
-        check_output(chain.cost, exact.a[-1])
-    floats = tuple(_float_breakdown(chain, point, name) for name in FLOAT_TYPES)
-    kept = tuple(range(1, chain.depth + 1)) if keep is None else tuple(sorted(keep))
-    return ChainEvaluation(chain, point, dps, exact, math, kept, floats)
+    return math, exact
 
 
-def _float_breakdown(chain: ScalarChain, point: ChainPoint, name: str) -> FloatBreakdown:
+def _agree(first: Pass, second: Pass, digits: int) -> bool:
+    def values(result: Pass):
+        yield from (result.input_gradient, result.output_gradient, result.cost,
+                    result.weight_gradient_sum)
+        for listing in (result.z, result.a, result.delta):
+            yield from (v for v in listing if v is not None)
+        yield from (v for v, d in zip(result.act_prime, result.delta) if d is not None)
+
+    with mpmath.workdps(digits + 10), gmpy2.context(precision=int(3.33 * digits) + 40):
+        tolerance = gmpy2.mpfr(10) ** -digits
+        for a, b in zip(values(first), values(second)):
+            if a is None or b is None:
+                continue
+            if type(a) is not type(b):  # one pass in MPFR, one in mpmath
+                a, b = _mpf(a), _mpf(b)
+                if abs(a - b) > abs(b) * mpmath.mpf(10) ** -digits:
+                    return False
+            elif abs(a - b) > abs(b) * (tolerance if isinstance(b, gmpy2.mpfr) else
+                                        mpmath.mpf(10) ** -digits):
+                return False
+    return True
+
+
+def _mpf(value) -> mpmath.mpf:
+    if isinstance(value, mpmath.mpf):
+        return value
+    mantissa, exponent = value.as_mantissa_exp()
+    return mpmath.mpf((int(mantissa), int(exponent)))
+
+
+def _float_breakdown(chain: ScalarChain, point: ChainPoint, name: str,
+                     exact: Pass) -> FloatBreakdown:
+    """The float pass, and the first layer (from L down) where its δ is inf or nan, or 0
+    where the exact δ is not."""
     math = float_arithmetic(chain, name)
     with math.scope():
-        result = run_pass(chain, point, math, keep=())
+        result = run_pass(chain, point, math, keep=(), exact_zero=exact.delta_is_zero)
     layer, what = None, None
     if result.first_failure is not None:
         layer, value = result.first_failure

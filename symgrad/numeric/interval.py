@@ -146,7 +146,8 @@ class Interval:
             return False
         raise SymgradError(
             "An enclosure straddles a kink of the activation, so which branch applies cannot "
-            "be certified at this precision; raise --dps or drop --interval."
+            "be certified: a preactivation at (or within rounding of) the kink; raise --dps, or "
+            "drop --interval (the exact pass decides ties exactly for relu-like activations)."
         )
 
     def __le__(self, other) -> bool:

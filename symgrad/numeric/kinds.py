@@ -2,6 +2,8 @@
 
 - ``mpfr``: MPFR (gmpy2) at a given precision, rounding to nearest. The exact
   values, and fast: about five times mpmath's speed, half its memory per number.
+- ``rational``: exact rationals (gmpy2's mpq), for piecewise-linear chains, whose values
+  are all rational: a preactivation exactly at a kink is exactly 0 there.
 - ``interval``: MPFR intervals with directed rounding, certified enclosures.
 - ``mpmath``: the same precision in mpmath, whose exponents are unbounded; used
   only when a pass leaves MPFR's exponent range (|log2 x| ≥ 2^30, i.e. beyond
@@ -30,6 +32,8 @@ from symgrad.notation import y
 from symgrad.numeric import interval
 
 FLOAT_TYPES = {"float64": numpy.float64, "float32": numpy.float32}
+MAX_RATIONAL_DEPTH = 10_000  # exact rationals grow with depth; deeper chains round (MPFR)
+MAX_RATIONAL_BITS = 4_000_000  # about as long as an exact value may grow (depth × input bits)
 
 
 @dataclass(frozen=True)
@@ -102,9 +106,43 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     )
 
 
+def rational_arithmetic_applies(chain: ScalarChain, point) -> bool:
+    """Whether every value of the pass is rational: a piecewise-linear activation with
+    rational pieces, and the quadratic cost (or gain mode), on a chain not too deep for
+    exact numbers to stay small enough."""
+    if chain.depth > MAX_RATIONAL_DEPTH or not (point.gain_mode or chain.cost == "quadratic"):
+        return False
+    numbers = {*point.weights, *point.biases, *(point.z or ()), point.x, point.y} - {None}
+    widest = max(int(v.p).bit_length() + int(v.q).bit_length() for v in numbers)
+    if widest * chain.depth > MAX_RATIONAL_BITS:  # the numbers would grow too long
+        return False
+    expr = chain.activation.expr
+    pieces = expr.args if isinstance(expr, sympy.Piecewise) else ((expr, True),)
+    for piece, _ in pieces:
+        polynomial = sympy.Poly(piece, VARIABLE) if piece.is_polynomial(VARIABLE) else None
+        if polynomial is None or polynomial.degree() > 1 or \
+                not all(c.is_Rational for c in polynomial.all_coeffs()):
+            return False
+    return True
+
+
+def rational_arithmetic(chain: ScalarChain) -> Arithmetic:
+    """Exact rationals (gmpy2's mpq): for piecewise-linear chains, where nothing rounds."""
+    sigma, cost = _compiled(chain, [{"mpf": gmpy2.mpq}, "mpmath"], cast=gmpy2.mpq)
+    return Arithmetic(
+        "rational",
+        number=lambda value: gmpy2.mpq(int(value.p), int(value.q)),
+        sigma_and_derivative=sigma,
+        cost_and_derivative=cost,
+        scope=contextlib.nullcontext,
+    )
+
+
 def interval_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     rounding = interval.Rounding(digits_to_bits(dps))
-    sigma, cost = _compiled(chain, [interval.namespace(rounding), "mpmath"])
+    functions = interval.namespace(rounding)
+    # a piecewise-linear branch can answer a bare int (relu's 0): every result an interval
+    sigma, cost = _compiled(chain, [functions, "mpmath"], cast=functions["mpf"])
     return Arithmetic(
         "interval",
         number=lambda value: rounding.rational(int(value.p), int(value.q)),

@@ -10,6 +10,7 @@ import sympy
 from symgrad.numeric.interval import Interval
 
 _LOG_BITS = 96  # log10|x| to ~28 digits: enough for exponents of 10^9 and 15 digits after
+_MPQ = type(gmpy2.mpq(0))
 FIXED_UP_TO = 16  # from 10^16 on, numbers are written with an exponent
 _ROUNDING = {"nearest": "", "down": "D", "up": "U"}
 
@@ -25,6 +26,8 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
             return "inf" if value > 0 else "-inf"
         with mpmath.workdps(digits + 10):
             value = mpmath.mpf(sympy.N(value, digits + 10))
+    if isinstance(value, _MPQ):  # exact rational: rounded once, at the digits asked
+        value = gmpy2.mpfr(value, int(digits * 3.33) + 16)
     if isinstance(value, Interval):
         low, high = interval_ends(value, digits)
         return f"[{low}, {high}]"
@@ -65,6 +68,8 @@ def log10_abs(value):
     an interval that contains log10 of every |x| in it."""
     if value is None:
         return None
+    if isinstance(value, _MPQ):
+        value = gmpy2.mpfr(value, _LOG_BITS + 64)
     if isinstance(value, Interval):
         magnitude = abs(value)
         r = value.rounding
@@ -81,4 +86,4 @@ def to_float(value) -> float:
     """A number as a Python float, for a chart's axis (magnitudes only)."""
     if isinstance(value, Interval):
         value = value.mid
-    return float(value)
+    return float(value)  # an mpq too

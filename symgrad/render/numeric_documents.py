@@ -126,8 +126,11 @@ def _float_section(bounds: GainBounds) -> Section:
         rows.append((fmt.name, decimal(fmt.largest, 6), decimal(fmt.smallest_subnormal, 6),
                      _depth_cell(limit.overflow_depth), _depth_cell(limit.underflow_depth)))
     words = ("After how many layers, counted from the output, the product of the per-layer upper "
-             "bounds exceeds each format's largest finite number (the gradient can overflow) or "
-             "falls below its smallest subnormal (the gradient underflows to 0 for every input).")
+             "bounds exceeds each format's largest finite number or falls below its smallest "
+             "subnormal. Both are statements about the ratio |∂C/∂a_0| / |∂C/∂a_L|: with "
+             "|∂C/∂a_L| of order 1, past the overflow depth the gradient can overflow, and past "
+             "the underflow depth it is below the smallest subnormal for every input (0, or "
+             "at best that one subnormal, in the format).")
     if bounds.uniform:
         words += " Depths beyond this chain's say how deep a chain of such layers could go."
     return Section("Float formats", words,
@@ -224,6 +227,8 @@ def _value(value, digits: int) -> tuple[sympy.Expr, str]:
     an enclosure as an interval (ends rounded outwards) that the value lies in."""
     if isinstance(value, Interval):
         low, high = interval_ends(value, digits)
+        if low == high:  # a point, or both ends -inf (log10 of an exact 0)
+            return _float_text(low), "="
         return sympy.Interval(_float_text(low), _float_text(high)), "∈"  # ends as rounded
     return _float(value, digits), "="
 

@@ -153,7 +153,7 @@ def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
     summary.append(f"\n∂C/∂a_L = {decimal(evaluation.output_gradient, digits)}")
     if evaluation.interval:
         summary.append("\nrelative width of the ∂C/∂a_0 enclosure: "
-                       f"{decimal(evaluation.input_gradient.relative_width(), 3)}")
+                       f"{decimal(evaluation.input_gradient.relative_width(), 3, 'up')}")
     if evaluation.grad_w_total is not None:
         summary.append(f"\n∂C/∂w (tied, Σ_l a_(l-1) δ_l) = {decimal(evaluation.grad_w_total, digits)}")
     floats = Text("\nThe same pass in floats:", style="bold")
