@@ -174,19 +174,41 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
 
 
 def _converged_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass]:
-    """The pass at increasing working digits until two runs agree to dps + 1 digits on
-    everything that is shown (the kept layers' values, the gradients, the cost)."""
+    """The pass at increasing working digits until two runs agree to dps + 1 digits on the
+    gradients, the cost, and every shown value at up to CHECKED_LAYERS layers (all of a
+    short chain). Only the latest pass is held whole, so memory stays one pass's."""
     working = dps + guard_digits(chain.depth)
+    checked = _checked_layers(chain.depth, keep)
     previous = None
     while True:
         math, exact = _pass_in_range(chain, point, working, keep, progress)
-        if previous is not None and _agree(previous, exact, dps + 1):
+        current = list(_shown_values(exact, checked))
+        if previous is not None and _agree(previous, current, dps + 1):
             return math, exact
         if working >= MAX_WORKING_DPS:
             raise SymgradError(f"This chain's values did not settle to {dps} digits even at "
                                f"{working} working digits.")
-        previous, progress = exact, None  # one progress bar is enough
+        previous, progress = current, None  # one progress bar is enough
         working = min(MAX_WORKING_DPS, working + max(GUARD_STEP, working // 2))
+
+
+CHECKED_LAYERS = 2_000
+
+
+def _checked_layers(depth: int, keep) -> list[int]:
+    kept = range(1, depth + 1) if keep is None else sorted(keep)
+    if len(kept) <= CHECKED_LAYERS:
+        return list(kept)
+    step = len(kept) / CHECKED_LAYERS
+    return sorted({kept[int(i * step)] for i in range(CHECKED_LAYERS)} | {kept[0], kept[-1]})
+
+
+def _shown_values(result: Pass, layers: list[int]) -> Iterator:
+    yield from (result.input_gradient, result.output_gradient, result.cost,
+                result.weight_gradient_sum)
+    for n in layers:
+        yield from (result.z[n - 1], result.a[n] if result.a else None,
+                    result.act_prime[n - 1], result.delta[n - 1])
 
 
 def _pass_in_range(chain, point, working, keep, progress) -> tuple[Arithmetic, Pass]:
@@ -200,17 +222,10 @@ def _pass_in_range(chain, point, working, keep, progress) -> tuple[Arithmetic, P
     return math, exact
 
 
-def _agree(first: Pass, second: Pass, digits: int) -> bool:
-    def values(result: Pass):
-        yield from (result.input_gradient, result.output_gradient, result.cost,
-                    result.weight_gradient_sum)
-        for listing in (result.z, result.a, result.delta):
-            yield from (v for v in listing if v is not None)
-        yield from (v for v, d in zip(result.act_prime, result.delta) if d is not None)
-
+def _agree(first: list, second: list, digits: int) -> bool:
     with mpmath.workdps(digits + 10), gmpy2.context(precision=int(3.33 * digits) + 40):
         tolerance = gmpy2.mpfr(10) ** -digits
-        for a, b in zip(values(first), values(second)):
+        for a, b in zip(first, second):
             if a is None or b is None:
                 continue
             if type(a) is not type(b):  # one pass in MPFR, one in mpmath
