@@ -189,6 +189,7 @@ def _converged_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass
             raise SymgradError(f"This chain's values did not settle to {dps} digits even at "
                                f"{working} working digits.")
         previous, progress = current, None  # one progress bar is enough
+        del math, exact  # before the next pass, so two never sit in memory at once
         working = min(MAX_WORKING_DPS, working + max(GUARD_STEP, working // 2))
 
 
