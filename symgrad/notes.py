@@ -69,7 +69,7 @@ def chain_notes(chain: ScalarChain, weights: tuple[sympy.Rational, ...] | None =
     weights = weights or (sympy.Integer(1),)
     bounds = gain_bounds(chain, weights, dps)
     deeper = ScalarChain(depth * DEEPER, chain.activation, chain.residual, chain.tied, chain.cost)
-    deeper_bounds = gain_bounds(deeper, weights if len(weights) == 1 else (weights[0],), dps)
+    deeper_bounds = gain_bounds(deeper, weights if len(weights) == 1 else weights * DEEPER, dps)
     relu = derive_chain(ScalarChain(depth, "relu", cost=chain.cost), [1])
     residual_chain = ScalarChain(depth, chain.activation, True, chain.tied, chain.cost)
     residual = None if chain.residual else derive_chain(residual_chain, [1])

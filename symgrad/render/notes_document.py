@@ -29,6 +29,14 @@ def _power_row(base: sympy.Rational, depth: int) -> Row:
     return Row(sympy.Pow(base, depth, evaluate=False), (number,), relations=("≈",))
 
 
+def _front_weights(depth: int) -> str:
+    if depth == 1:
+        return "with one layer there is no weight between the front layer and the output."
+    weights = "w_2" if depth == 2 else f"w_2 ⋯ w_{depth}"
+    return (f"the front layer still carries {weights}. With every w = 10 that is "
+            f"10^{depth - 1}; with every w = 1/2 it is 2^-{depth - 1}.")
+
+
 @document.register
 def _(notes: ChainNotes) -> Document:
     chain, depth = notes.chain, notes.chain.depth
@@ -66,9 +74,7 @@ def _(notes: ChainNotes) -> Document:
     sections.append(_retitled(
         relu_front, "Why ReLU alone does not remove the weight product",
         "ReLU's derivative is 1 where a unit is active and 0 elsewhere, so along an active "
-        "chain the σ' factors are all 1, but the weights stay: the front layer still carries "
-        f"w_2 ⋯ w_{depth}. With every w = 10 that is 10^{depth - 1}; with every w = 1/2 it is "
-        f"2^-{depth - 1}.",
+        "chain the σ' factors are all 1, but the weights stay: " + _front_weights(depth),
     ))
     if notes.residual is not None:
         residual = _sections(notes.residual)
