@@ -29,7 +29,7 @@ from symgrad.numeric.kinds import (
     rational_arithmetic,
     rational_arithmetic_applies,
 )
-from symgrad.numeric.real import log10_abs
+from symgrad.numeric.real import log10_abs, to_mpmath
 
 DEFAULT_DPS = 50
 MAX_DPS = 10_000
@@ -230,20 +230,13 @@ def _agree(first: list, second: list, digits: int) -> bool:
             if a is None or b is None:
                 continue
             if type(a) is not type(b):  # one pass in MPFR, one in mpmath
-                a, b = _mpf(a), _mpf(b)
+                a, b = to_mpmath(a), to_mpmath(b)
                 if abs(a - b) > abs(b) * mpmath.mpf(10) ** -digits:
                     return False
             elif abs(a - b) > abs(b) * (tolerance if isinstance(b, gmpy2.mpfr) else
                                         mpmath.mpf(10) ** -digits):
                 return False
     return True
-
-
-def _mpf(value) -> mpmath.mpf:
-    if isinstance(value, mpmath.mpf):
-        return value
-    mantissa, exponent = value.as_mantissa_exp()
-    return mpmath.mpf((int(mantissa), int(exponent)))
 
 
 def _float_breakdown(chain: ScalarChain, point: ChainPoint, name: str,

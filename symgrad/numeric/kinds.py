@@ -30,6 +30,7 @@ from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.networks import ScalarChain
 from symgrad.notation import y
 from symgrad.numeric import interval
+from symgrad.numeric.real import to_mpmath
 
 FLOAT_TYPES = {"float64": numpy.float64, "float32": numpy.float32}
 MAX_RATIONAL_DEPTH = 10_000  # exact rationals grow with depth; deeper chains round (MPFR)
@@ -158,7 +159,7 @@ def mpmath_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
         sigma, cost = _compiled(chain, "mpmath", cast=mpmath.mpf)
     def number(value):
         if isinstance(value, (mpmath.mpf, gmpy2.mpfr)):
-            return mpmath.mpf(value) if isinstance(value, mpmath.mpf) else _mpf_of_mpfr(value)
+            return to_mpmath(value)
         return mpmath.mpf(int(value.p)) / int(value.q)
 
     return Arithmetic(
@@ -176,11 +177,6 @@ def _nearest_float(value: sympy.Rational) -> float:
         return int(value.p) / int(value.q)  # Python rounds this division correctly
     except OverflowError:
         return float("inf") if value > 0 else float("-inf")
-
-
-def _mpf_of_mpfr(value: gmpy2.mpfr) -> mpmath.mpf:
-    mantissa, exponent = value.as_mantissa_exp()
-    return mpmath.mpf((int(mantissa), int(exponent)))
 
 
 def float_arithmetic(chain: ScalarChain, name: str) -> Arithmetic:

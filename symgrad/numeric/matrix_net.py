@@ -28,6 +28,7 @@ from symgrad.networks import MatrixNet
 from symgrad.numeric.evaluate import check_dps
 from symgrad.numeric.kinds import Arithmetic, mpfr_arithmetic, mpmath_arithmetic
 from symgrad.numeric.net_parameters import NetParameters
+from symgrad.numeric.real import to_mpmath
 
 GUARD_DIGITS = 10
 MAX_WORKING_DPS = 20_000
@@ -213,7 +214,7 @@ def _singular_values(net, parameters, layers, working: int) -> list[mpmath.mpf]:
         if not math.out_of_range():
             break
     with mpmath.workdps(working):
-        matrix = mpmath.matrix([[_to_mpf(v) for v in row] for row in jacobian])
+        matrix = mpmath.matrix([[to_mpmath(v) for v in row] for row in jacobian])
         return sorted((+v for v in mpmath.svd_r(matrix, compute_uv=False)), reverse=True)
 
 
@@ -226,18 +227,10 @@ def _exact(value):
     return value if isinstance(value, (mpmath.mpf, gmpy2.mpfr)) else mpmath.mpf(value)
 
 
-def _to_mpf(value) -> mpmath.mpf:
-    if isinstance(value, gmpy2.mpfr):
-        mantissa, exponent = value.as_mantissa_exp()
-        return mpmath.mpf((int(mantissa), int(exponent)))
-    return mpmath.mpf(value)
-
-
 def _spectral_norm(weight) -> mpmath.mpf:
     """‖W‖₂ by float64 SVD of W / max|w| (so no entry overflows), scaled back exactly."""
     with mpmath.workdps(30):
-        entries = [[_to_mpf(v) if not isinstance(v, sympy.Rational) else
-                    mpmath.mpf(int(v.p)) / int(v.q) for v in row] for row in weight]
+        entries = [[to_mpmath(v) for v in row] for row in weight]
         largest = max(abs(v) for row in entries for v in row)
         if largest == 0:
             return mpmath.mpf(0)

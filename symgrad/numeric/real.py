@@ -38,6 +38,18 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     return _styled(scientific, digits)
 
 
+def table_cell(value, digits: int = 6) -> str:
+    """A number for a table cell: ``digits`` digits; an enclosure whose ends round alike
+    shows those digits (every value in it rounds so), one whose ends differ both ends;
+    "—" for a value that does not apply."""
+    if value is None:
+        return "—"
+    if isinstance(value, Interval):
+        low, high = decimal(value.lo, digits), decimal(value.hi, digits)
+        return low if low == high else f"[{decimal(value.lo, 3, 'down')}, {decimal(value.hi, 3, 'up')}]"
+    return decimal(value, digits)
+
+
 def interval_ends(value: Interval, digits: int) -> tuple[str, str]:
     """The interval's ends as decimals, lo rounded down and hi up: the printed interval
     still contains the true value."""
@@ -80,6 +92,19 @@ def log10_abs(value):
             return mpmath.log10(abs(value)) if value else mpmath.mpf("-inf")
     with gmpy2.context(gmpy2.get_context(), precision=_LOG_BITS):
         return gmpy2.log10(abs(value))  # MPFR: log10(0) = -inf
+
+
+def to_mpmath(value) -> mpmath.mpf:
+    """Any computed number as mpmath's: MPFR exactly (mantissa and exponent), an exact
+    rational or a SymPy number rounded once at the current mpmath precision."""
+    if isinstance(value, mpmath.mpf):
+        return value
+    if isinstance(value, gmpy2.mpfr):
+        mantissa, exponent = value.as_mantissa_exp()
+        return mpmath.mpf((int(mantissa), int(exponent)))
+    if isinstance(value, (_MPQ, sympy.Rational)):
+        return mpmath.mpf(int(value.numerator)) / int(value.denominator)
+    return mpmath.mpf(value)
 
 
 def to_float(value) -> float:

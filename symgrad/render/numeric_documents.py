@@ -14,7 +14,7 @@ from symgrad.notation import Norm, dsigma, grad_a, grad_a_vector, grad_w_total, 
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation
-from symgrad.numeric.real import decimal, interval_ends, log10_abs, to_float
+from symgrad.numeric.real import decimal, interval_ends, log10_abs, table_cell, to_float
 from symgrad.render.document import (
     Document,
     Figure,
@@ -124,7 +124,7 @@ def _float_section(bounds: GainBounds) -> Section:
     for limit in bounds.float_limits:
         fmt = limit.format
         rows.append((fmt.name, decimal(fmt.largest, 6), decimal(fmt.smallest_subnormal, 6),
-                     _depth_cell(limit.overflow_depth), _depth_cell(limit.underflow_depth)))
+                     _depthtable_cell(limit.overflow_depth), _depthtable_cell(limit.underflow_depth)))
     words = ("After how many layers, counted from the output, the product of the per-layer upper "
              "bounds exceeds each format's largest finite number or falls below its smallest "
              "subnormal. Both are statements about the ratio |∂C/∂a_0| / |∂C/∂a_L|: with "
@@ -138,7 +138,7 @@ def _float_section(bounds: GainBounds) -> Section:
                               "underflow depth"), tuple(rows)))
 
 
-def _depth_cell(depth: int | None) -> str:
+def _depthtable_cell(depth: int | None) -> str:
     return "never" if depth is None else str(depth)
 
 
@@ -238,15 +238,6 @@ def _value_row(lhs: sympy.Expr, value, digits: int) -> Row:
     return Row(lhs, (side,), relations=(relation,))
 
 
-def _cell(value) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, Interval):
-        low, high = decimal(value.lo, 6), decimal(value.hi, 6)
-        return low if low == high else f"[{decimal(value.lo, 3, 'down')}, {decimal(value.hi, 3, 'up')}]"
-    return decimal(value, 6)
-
-
 @document.register
 def _(evaluation: ChainEvaluation) -> Document:
     chain, point, digits = evaluation.chain, evaluation.point, evaluation.dps
@@ -268,8 +259,8 @@ def _(evaluation: ChainEvaluation) -> Document:
     layers = [evaluation.layer(n) for n in shown_layers(evaluation.depth)]
     table = Grid(
         ("l", "σ'(z_l)", "gain", "δ_l", "log10|δ_l|", "∂C/∂w_l"),
-        tuple((str(v.layer), _cell(v.act_prime), _cell(v.gain), _cell(v.delta),
-               _cell(v.log10_abs("delta")), _cell(v.grad_w)) for v in layers),
+        tuple((str(v.layer), table_cell(v.act_prime), table_cell(v.gain), table_cell(v.delta),
+               table_cell(v.log10_abs("delta")), table_cell(v.grad_w)) for v in layers),
     )
     shown = "every layer" if len(layers) == evaluation.depth else \
         f"{len(layers)} of the {evaluation.depth} layers (JSON has them all)"
@@ -302,9 +293,9 @@ def _(evaluation: NetEvaluation) -> Document:
     layers = [evaluation.layers[n - 1] for n in shown_layers(evaluation.depth)]
     grid = Grid(
         ("l", "units", "‖δ^l‖", "log10‖δ^l‖", "‖∂C/∂W^l‖_F") + (("δ^l",) if narrow else ()),
-        tuple((str(layer.layer), str(len(layer.delta)), _cell(layer.delta_norm),
-               _cell(log10_abs(layer.delta_norm)), _cell(layer.grad_w_norm))
-              + ((", ".join(_cell(v) for v in layer.delta),) if narrow else ())
+        tuple((str(layer.layer), str(len(layer.delta)), table_cell(layer.delta_norm),
+               table_cell(log10_abs(layer.delta_norm)), table_cell(layer.grad_w_norm))
+              + ((", ".join(table_cell(v) for v in layer.delta),) if narrow else ())
               for layer in layers),
     )
     shown = "every layer" if len(layers) == evaluation.depth else \

@@ -14,8 +14,7 @@ from rich.text import Text
 
 from symgrad.activations import ActivationTable
 from symgrad.numeric.evaluate import ChainEvaluation
-from symgrad.numeric.interval import Interval
-from symgrad.numeric.real import decimal, log10_abs, to_float
+from symgrad.numeric.real import decimal, log10_abs, table_cell, to_float
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import Grid, charted_layers, document, shown_layers
 from symgrad.render.latex import pack, side_chunks
@@ -107,15 +106,6 @@ def _extremum_cell(printer, extremum) -> str:
         "" if extremum.exact else " (numerical)")
 
 
-def _short(value, digits: int = 6) -> str:
-    """Six digits; an enclosure whose ends round alike shows those digits (every value
-    in it rounds so), one whose ends differ shows both ends."""
-    if isinstance(value, Interval):
-        low, high = decimal(value.lo, digits), decimal(value.hi, digits)
-        return low if low == high else f"[{decimal(value.lo, 3, 'down')}, {decimal(value.hi, 3, 'up')}]"
-    return "—" if value is None else decimal(value, digits)
-
-
 @renderable.register
 def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
     chain, point = evaluation.chain, evaluation.point
@@ -125,13 +115,13 @@ def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
                f"{evaluation.depth}, {evaluation.dps} digits ({mode})")
     columns = {
         "l": lambda v: str(v.layer),
-        "z_l": lambda v: _short(v.z),
-        "a_l": lambda v: _short(v.a),
-        "σ'(z_l)": lambda v: _short(v.act_prime),
-        "gain": lambda v: _short(v.gain),
-        "δ_l": lambda v: _short(v.delta),
-        "log10|δ_l|": lambda v: _short(v.log10_abs("delta")),
-        "∂C/∂w_l": lambda v: _short(v.grad_w),
+        "z_l": lambda v: table_cell(v.z),
+        "a_l": lambda v: table_cell(v.a),
+        "σ'(z_l)": lambda v: table_cell(v.act_prime),
+        "gain": lambda v: table_cell(v.gain),
+        "δ_l": lambda v: table_cell(v.delta),
+        "log10|δ_l|": lambda v: table_cell(v.log10_abs("delta")),
+        "∂C/∂w_l": lambda v: table_cell(v.grad_w),
     }
     title = "Layer by layer (δ_l = ∂C/∂b_l)"
     if width < NARROW_TABLE_WIDTH:  # the forward values give way first; JSON has them all
