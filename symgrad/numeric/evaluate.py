@@ -8,6 +8,7 @@ each layer's values and their log10 magnitudes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ from symgrad.numeric.kinds import (
     rational_arithmetic,
     rational_arithmetic_applies,
 )
-from symgrad.numeric.real import log10_abs, to_mpmath
+from symgrad.numeric.real import log10_abs, to_float, to_mpmath
 
 DEFAULT_DPS = 50
 MAX_DPS = 10_000
@@ -121,6 +122,11 @@ class ChainEvaluation(MarkdownDisplay):
 
     def layers(self) -> Iterator[LayerValues]:
         return (self.layer(n) for n in self.kept)
+
+    def magnitudes(self, layers, name: str = "delta") -> tuple[float | None, ...]:
+        """log10|``name``| at each of ``layers`` as floats for a chart; None where it is 0."""
+        values = (to_float(self.layer(n).log10_abs(name)) for n in layers)
+        return tuple(v if math.isfinite(v) else None for v in values)
 
     @property
     def input_gradient(self):

@@ -3,8 +3,6 @@ an evaluation, bounds, gain regions."""
 
 from __future__ import annotations
 
-import math
-
 import mpmath
 import sympy
 
@@ -14,7 +12,7 @@ from symgrad.notation import Norm, dsigma, grad_a, grad_a_vector, grad_w_total, 
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation
-from symgrad.numeric.real import decimal, interval_ends, log10_abs, table_cell, to_float
+from symgrad.numeric.real import decimal, interval_ends, log10_abs, table_cell
 from symgrad.render.document import (
     Document,
     Figure,
@@ -217,8 +215,7 @@ def _(widest: WidestRegion) -> Document:
 def _delta_figure(evaluation: ChainEvaluation) -> Figure:
     """log10|δ_l| against l, at the layers a chart samples."""
     layers = [n for n in charted_layers(evaluation.depth) if n in set(evaluation.kept)]
-    magnitudes = [to_float(log10_abs(evaluation.layer(n).delta)) for n in layers]
-    return Figure(tuple(layers), tuple(m if math.isfinite(m) else None for m in magnitudes),
+    return Figure(tuple(layers), evaluation.magnitudes(layers),
                   "l", r"\log_{10}|\delta_l|", "log10|δ_l| against l")
 
 

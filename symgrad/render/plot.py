@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from symgrad.analysis.float_formats import FORMATS
 from symgrad.errors import SymgradError
 from symgrad.numeric.evaluate import ChainEvaluation
-from symgrad.numeric.real import log10_abs, to_float
 
 PLOT_POINTS = 2_000  # layers sampled per curve; a figure has no more pixels than this
 QUANTITIES = {"delta": ("δ_l", r"\delta_l"), "grad_w": ("∂C/∂w_l", r"\partial C/\partial w_l")}
@@ -34,11 +33,7 @@ def curve(evaluation: ChainEvaluation, quantity: str, label: str) -> Curve:
     if quantity == "grad_w" and evaluation.point.gain_mode:
         raise SymgradError("∂C/∂w_l needs the forward pass: give --x instead of --z.")
     layers = tuple(evaluation.kept)
-    magnitudes = []
-    for n in layers:
-        value = to_float(log10_abs(getattr(evaluation.layer(n), quantity)))
-        magnitudes.append(value if math.isfinite(value) else None)
-    return Curve(label, layers, tuple(magnitudes))
+    return Curve(label, layers, evaluation.magnitudes(layers, quantity))
 
 
 def float_limit_lines() -> list[tuple[str, float]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 from functools import singledispatch
 
 import sympy
@@ -14,7 +13,7 @@ from rich.text import Text
 
 from symgrad.activations import ActivationTable
 from symgrad.numeric.evaluate import ChainEvaluation
-from symgrad.numeric.real import decimal, log10_abs, table_cell, to_float
+from symgrad.numeric.real import decimal, log10_abs, table_cell
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import Grid, charted_layers, document, shown_layers
 from symgrad.render.latex import pack, side_chunks
@@ -153,13 +152,9 @@ def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
         floats.append(f"\n  {breakdown.format}: {verdict}; ∂C/∂a_0 = {breakdown.input_gradient!r}",
                       style="")
     layers = charted_layers(evaluation.depth)
-    magnitudes = [log10_abs(evaluation.layer(n).delta) for n in layers]
-    chart = terminal_chart(layers, [_finite_float(m) for m in magnitudes],
+    chart = terminal_chart(layers, evaluation.magnitudes(layers),
                            width=min(60, max(10, width - 14)), y_label="log10|δ_l| against l")
     return Group(Panel(Text(heading, style="bold"), expand=False), summary, Text(""), grid,
                  Text("\n" + chart), floats)
 
 
-def _finite_float(magnitude) -> float | None:
-    value = to_float(magnitude)
-    return value if math.isfinite(value) else None
