@@ -26,7 +26,8 @@ import sympy
 import symgrad
 from symgrad.numeric import kinds
 from symgrad.numeric.backprop import ChainPoint, run_pass
-from symgrad.numeric.evaluate import evaluate_chain, guard_digits
+from symgrad.numeric.evaluate import evaluate_chain
+from symgrad.numeric.precision import guard_digits
 
 R = sympy.Rational
 

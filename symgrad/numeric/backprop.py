@@ -121,7 +121,10 @@ def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list,
     z, outputs, act_prime = [None] * depth, [a] + [None] * depth, [None] * depth
     sigma_and_derivative, residual = math.sigma_and_derivative, chain.residual
     for k in range(depth):
-        preactivation = weights[k] * a + biases[k]
+        if k == 0 and math.exact_first_layer:
+            preactivation = math.number(point.weights[0] * point.x + point.biases[0])
+        else:
+            preactivation = weights[k] * a + biases[k]
         activated, act_prime[k] = sigma_and_derivative(preactivation)
         a = a + activated if residual else activated
         if k in kept:

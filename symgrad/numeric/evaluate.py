@@ -12,9 +12,6 @@ import math
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
-import gmpy2
-import mpmath
-
 from symgrad.costs import check_output
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
@@ -25,17 +22,15 @@ from symgrad.numeric.kinds import (
     Arithmetic,
     float_arithmetic,
     interval_arithmetic,
-    mpfr_arithmetic,
-    mpmath_arithmetic,
     rational_arithmetic,
     rational_arithmetic_applies,
 )
-from symgrad.numeric.real import log10_abs, to_float, to_mpmath
+from symgrad.numeric.precision import converged, guard_digits, in_range
+from symgrad.numeric.real import log10_abs, to_float
 
 DEFAULT_DPS = 50
 MAX_DPS = 10_000
 MAX_WORKING_DPS = 40_000
-GUARD_STEP = 10
 
 
 def check_dps(dps: int) -> int:
@@ -44,11 +39,6 @@ def check_dps(dps: int) -> int:
     if not 1 <= dps <= MAX_DPS:
         raise SymgradError(f"The precision must be between 1 and {MAX_DPS} digits, not {dps}.")
     return dps
-
-
-def guard_digits(depth: int) -> int:
-    """Extra working digits, so the reported digits survive the pass's roundings."""
-    return 10 + len(str(depth))
 
 
 @dataclass(frozen=True)
@@ -180,23 +170,19 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
 
 
 def _converged_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass]:
-    """The pass at increasing working digits until two runs agree to dps + 1 digits on the
+    """The pass at rising working digits until two runs agree to dps + 1 digits on the
     gradients, the cost, and every shown value at up to CHECKED_LAYERS layers (all of a
-    short chain). Only the latest pass is held whole, so memory stays one pass's."""
-    working = dps + guard_digits(chain.depth)
+    short chain)."""
     checked = _checked_layers(chain.depth, keep)
-    previous = None
-    while True:
-        math, exact = _pass_in_range(chain, point, working, keep, progress)
-        current = list(_shown_values(exact, checked))
-        if previous is not None and _agree(previous, current, dps + 1):
-            return math, exact
-        if working >= MAX_WORKING_DPS:
-            raise SymgradError(f"This chain's values did not settle to {dps} digits even at "
-                               f"{working} working digits.")
-        previous, progress = current, None  # one progress bar is enough
-        del math, exact  # before the next pass, so two never sit in memory at once
-        working = min(MAX_WORKING_DPS, working + max(GUARD_STEP, working // 2))
+    bar = [progress]  # one progress bar is enough: only the first run reports
+
+    def compute(working):
+        math, exact = in_range(chain, working,
+                               lambda math: run_pass(chain, point, math, keep, bar.pop() if bar else None))
+        return (math, exact), _shown_values(exact, checked)
+
+    return converged(compute, dps, dps + guard_digits(chain.depth), MAX_WORKING_DPS,
+                     "This chain's values")
 
 
 CHECKED_LAYERS = 2_000
@@ -216,33 +202,6 @@ def _shown_values(result: Pass, layers: list[int]) -> Iterator:
     for n in layers:
         yield from (result.z[n - 1], result.a[n] if result.a else None,
                     result.act_prime[n - 1], result.delta[n - 1])
-
-
-def _pass_in_range(chain, point, working, keep, progress) -> tuple[Arithmetic, Pass]:
-    """MPFR, or mpmath when the numbers leave MPFR's exponent range."""
-    for make in (mpfr_arithmetic, mpmath_arithmetic):
-        math = make(chain, working)
-        with math.scope():
-            exact = run_pass(chain, point, math, keep, progress)
-        if not math.out_of_range():
-            break
-    return math, exact
-
-
-def _agree(first: list, second: list, digits: int) -> bool:
-    with mpmath.workdps(digits + 10), gmpy2.context(precision=int(3.33 * digits) + 40):
-        tolerance = gmpy2.mpfr(10) ** -digits
-        for a, b in zip(first, second):
-            if a is None or b is None:
-                continue
-            if type(a) is not type(b):  # one pass in MPFR, one in mpmath
-                a, b = to_mpmath(a), to_mpmath(b)
-                if abs(a - b) > abs(b) * mpmath.mpf(10) ** -digits:
-                    return False
-            elif abs(a - b) > abs(b) * (tolerance if isinstance(b, gmpy2.mpfr) else
-                                        mpmath.mpf(10) ** -digits):
-                return False
-    return True
 
 
 def _float_breakdown(chain: ScalarChain, point: ChainPoint, name: str,

@@ -48,6 +48,9 @@ class Arithmetic:
     scope: Callable[[], contextlib.AbstractContextManager]  # precision, rounding, float errors
     out_of_range: Callable[[], bool] = lambda: False  # the pass's numbers cannot be trusted
     finite_nonzero: Callable | None = None  # floats: is this number neither inf, 0 nor nan?
+    # the first layer's preactivation w x + b is formed from the exact inputs and rounded
+    # once (an exact 0 stays 0); floats compute it as a float program would
+    exact_first_layer: bool = True
 
 
 def digits_to_bits(dps: int) -> int:
@@ -190,4 +193,5 @@ def float_arithmetic(chain: ScalarChain, name: str) -> Arithmetic:
         cost_and_derivative=cost,
         scope=lambda: numpy.errstate(all="ignore"),
         finite_nonzero=lambda value: value != 0 and numpy.isfinite(value),
+        exact_first_layer=False,
     )
