@@ -7,6 +7,7 @@
 2. ``eval --widths 32×51`` (depth 50) at 30 digits with the singular values of the
    input-output Jacobian (target: under 20 s), against the naive way in the same run:
    mpmath matrices multiplied out at a fixed 40 digits and mpmath's SVD.
+   Also he init (ill-conditioned) and a relu net (exact rationals).
 3. How eval grows with width (depth 50) and with depth (width 32).
 """
 
@@ -41,11 +42,13 @@ def derive_4444() -> None:
     symgrad.render(symgrad.derive_net((4, 4, 4, 4), "sigmoid"), "latex")
 
 
-def ours(width: int, depth: int, dps: int = 30, init: str = "orthogonal") -> float:
-    net = MatrixNet((width,) * (depth + 1), symgrad.get_activation("tanh"))
+def ours(width: int, depth: int, dps: int = 30, init: str = "orthogonal",
+         act: str = "tanh") -> float:
+    net = MatrixNet((width,) * (depth + 1), symgrad.get_activation(act))
     start = time.perf_counter()
     parameters = draw_parameters(net, init, 0, 1, dps)
-    evaluate_net(net, parameters, (R(1),) * width, (R(0),) * width, dps)
+    result = evaluate_net(net, parameters, (R(1),) * width, (R(0),) * width, dps)
+    ours.working, ours.arithmetic = result.spectrum.working_dps, result.arithmetic
     return time.perf_counter() - start
 
 
@@ -73,7 +76,11 @@ def main() -> None:
     mine, theirs = ours(32, 50), naive(32, 50)
     print(f"eval 32 wide x 50 deep, 30 digits, orthogonal init, with the spectrum: {mine:.1f} s; "
           f"naive mpmath at a fixed 40 digits: {theirs:.1f} s ({theirs / mine:.1f}x)")
-    print(f"  the same with he init (ill-conditioned, more digits needed): {ours(32, 50, init='he'):.1f} s")
+    print(f"  the same with he init (ill-conditioned, more digits needed): {ours(32, 50, init='he'):.1f} s"
+          f" (worked at {ours.working} digits)")
+    print(f"  relu, he init (exact rational pass, the spectrum at rising digits): "
+          f"{ours(32, 50, init='he', act='relu'):.1f} s ({ours.arithmetic}, spectrum at "
+          f"{ours.working} digits)")
     for width in (8, 16, 32, 64):
         print(f"  width {width:3d}, depth 50: {ours(width, 50):.2f} s")
     for depth in (10, 25, 50, 100):

@@ -32,6 +32,7 @@ from symgrad.render.plot import FILE_TYPES, PLOT_POINTS, QUANTITIES, curve, figu
 from symgrad.render.text import renderable
 
 PROGRESS_FROM_DEPTH = 50_000
+PROGRESS_FROM_NET_SIZE = 16 * 16 * 50  # width² × depth: about a second of work
 PLOT_DPS = 20  # a curve needs a few digits of log10; the pass is exact to these
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
 
@@ -254,9 +255,24 @@ def _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file,
                                "or --weights FILE.")
         parameters = draw_parameters(net, init, _whole_number(seed or "0", "seed", minimum=0),
                                      parse_exact(scale or "1", "scale"), digits)
+    _emit(_net_evaluation(net, parameters, x, y, digits), fmt, output)
+
+
+def _net_evaluation(net: MatrixNet, parameters, x, y, digits: int):
+    """The net's pass at ``digits`` (inputs default to 1, targets to 0), with a progress
+    bar for a big net: each run at rising working digits fills it once."""
     inputs = per_layer(x or "1", net.widths[0], "input", unit="input unit")
     targets = per_layer(y or "0", net.widths[-1], "target", unit="output unit")
-    _emit(evaluate_net(net, parameters, inputs, targets, digits), fmt, output)
+    if max(net.widths) ** 2 * net.depth < PROGRESS_FROM_NET_SIZE:
+        return evaluate_net(net, parameters, inputs, targets, digits)
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("layers", total=net.depth)
+
+        def advance(layer: int, working: int) -> None:
+            bar.update(task, completed=layer, description=f"layers at {working} digits")
+
+        return evaluate_net(net, parameters, inputs, targets, digits, progress=advance)
 
 
 @contextmanager
@@ -299,10 +315,7 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
         if init is not None:
             parameters = draw_parameters(net, init, _whole_number(seed or "0", "seed", minimum=0), 1,
                                          NOTES_DPS)
-            evaluation = evaluate_net(net, parameters,
-                                      per_layer(x or "1", net.widths[0], "input", unit="input unit"),
-                                      per_layer(y or "0", net.widths[-1], "target", unit="output unit"),
-                                      NOTES_DPS)
+            evaluation = _net_evaluation(net, parameters, x, y, NOTES_DPS)
         _emit(net_notes(net, evaluation), fmt, output, fragment)
         return
     if depth is None:

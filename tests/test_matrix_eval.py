@@ -114,6 +114,68 @@ def test_widths_all_one_is_the_scalar_chain(act):
         assert singular == 0 and gain == 0 or agree(singular, abs(gain), 38)
 
 
+def test_cancellation_in_a_later_layer_raises_the_digits(tmp_path):
+    """z^2 = 10^25 (tanh(1) - tanh(1 + 10^-25)) loses 25 digits: the pass must raise its
+    working digits until the values shown agree (a fixed guard would print 6 right ones)."""
+    point = ([None, [["1", "0"], ["0", "1"]], [["1e25", "-1e25"]]], [None, ["0", "1e-25"], ["0"]],
+             ["1", "1"], ["1/3"])
+    result = symgrad.evaluate_net((2, 2, 1), "tanh", weights=write_point(tmp_path, point),
+                                  x=point[2], y=point[3], dps=30)
+    with mpmath.workdps(200):
+        weights, biases, x, y = point_as_mpf(point)
+        zs, _ = mp_net_forward("tanh", weights, biases, x)
+        assert agree(result.layers[1].z[0], zs[2][0], 30)
+    for target in (("w", 2, 1, 1), ("b", 1, 2), ("x", 1)):
+        expected = mpmath_diff_net("tanh", "quadratic", point_as_mpf(point), target, dps=200)
+        got = {"w": lambda: result.layers[1].grad_w[0][0], "b": lambda: result.layers[0].grad_b[1],
+               "x": lambda: result.input_gradient[0]}[target[0]]()
+        assert agree(got, expected, 30), (target, got, expected)
+
+
+def test_saturated_tanh_unit_has_its_tiny_derivative(tmp_path):
+    """σ'(z) = 1 - tanh(z)² at z ≈ 75 is 0 in any working precision below 66 digits: the
+    pass evaluates sech²(z) instead, and δ reaches the front layer."""
+    point = ([None, [["1", "1"]], [["100"]]], [None, ["0"], ["-0.7615941559557649"]],
+             ["0.5", "0.5"], ["0"])
+    result = symgrad.evaluate_net((2, 1, 1), "tanh", weights=write_point(tmp_path, point),
+                                  x=point[2], y=point[3], dps=20)
+    for target in (("w", 1, 1, 1), ("x", 2)):
+        expected = mpmath_diff_net("tanh", "quadratic", point_as_mpf(point), target, dps=300)
+        got = result.layers[0].grad_w[0][0] if target[0] == "w" else result.input_gradient[1]
+        assert expected != 0 and agree(got, expected, 20), (target, got, expected)
+
+
+def test_piecewise_linear_net_at_a_kink_is_exact(tmp_path):
+    """z^2 = 3·0.1 - 1.5·0.2 is exactly 0 (relu's flat side): in exact rationals the
+    gradient behind it is exactly 0, where rounding would pick a side at random."""
+    point = ([None, [["1", "0"], ["0", "1"]], [["3", "-1.5"]]], [None, ["0", "0"], ["0"]],
+             ["0.1", "0.2"], ["1"])
+    result = symgrad.evaluate_net((2, 2, 1), "relu", weights=write_point(tmp_path, point),
+                                  x=point[2], y=point[3], dps=30)
+    assert R(3) * R("0.1") - R("1.5") * R("0.2") == 0  # the oracle: exact arithmetic
+    assert result.arithmetic == "rational" and result.layers[1].z[0] == 0
+    assert all(v == 0 for v in result.input_gradient)
+    assert all(v == 0 for layer in result.layers for v in layer.delta)
+
+
+def test_weights_beyond_mpfr_range_do_not_crash():
+    """Weights of 10^300 send σ' below 10^-(10^299): the pass runs in mpmath."""
+    result = run("--widths", "2,3,2", "--init", "normal", "--scale", "1e300", "--x", "1,1",
+                 "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["arithmetic"] == "mpmath"
+    assert all(mpmath.isfinite(mpmath.mpf(v)) for v in data["jacobian"]["singular_values"])
+
+
+def test_one_digit_asked_prints_one_digit():
+    result = run("--widths", "2,3,2", "--act", "tanh", "--init", "normal", "--dps", "1")
+    assert result.returncode == 0, result.stderr
+    line = " ".join(result.stdout.split())
+    norm = line.split("‖J‖₂ = ")[1].split(" ")[0]
+    assert len(norm.replace(".", "").strip("0")) == 1, norm
+
+
 def test_draws_are_reproducible_and_seeded():
     net = MatrixNet((3, 4, 2), symgrad.get_activation("tanh"))
     first = draw_parameters(net, "he", 7, 1, 30)

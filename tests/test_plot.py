@@ -80,6 +80,14 @@ def test_without_output_prints_terminal_charts():
     assert result.returncode == 0 and "•" in result.stdout and "tanh, w = 2" in result.stdout
 
 
+def test_a_curve_of_zeros_says_so():
+    """relu at x = -1: every δ_l is exactly 0, so log10 has no point to draw."""
+    evaluation = symgrad.evaluate(5, "relu", x=-1)
+    assert all(evaluation.layer(n).delta == 0 for n in range(1, 6))
+    result = run("--depth", "5", "--act", "relu", "--x", "-1")
+    assert result.returncode == 0 and "every value is exactly 0" in result.stdout
+
+
 def test_missing_matplotlib_is_one_sentence(tmp_path):
     blocker = tmp_path / "matplotlib.py"
     blocker.write_text("raise ImportError('blocked for the test')\n")

@@ -157,7 +157,7 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
                 "An enclosure became undefined (its ends reached infinity on both sides), so "
                 "nothing can be certified for this chain; drop --interval."
             )
-    elif rational_arithmetic_applies(chain, point):
+    elif rational_arithmetic_applies(chain, _inputs(point), point.gain_mode):
         math = rational_arithmetic(chain)
         exact = run_pass(chain, point, math, keep, progress)
     else:
@@ -167,6 +167,10 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
     floats = tuple(_float_breakdown(chain, point, name, exact) for name in FLOAT_TYPES)
     kept = tuple(range(1, chain.depth + 1)) if keep is None else tuple(sorted(keep))
     return ChainEvaluation(chain, point, dps, exact, math, kept, floats)
+
+
+def _inputs(point: ChainPoint) -> set:
+    return {*point.weights, *point.biases, *(point.z or ()), point.x, point.y} - {None}
 
 
 def _converged_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass]:

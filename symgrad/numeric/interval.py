@@ -2,9 +2,9 @@
 
 Every operation rounds its lower end down and its upper end up (MPFR rounds
 each elementary function correctly in the direction asked), so an interval
-computed from exact inputs always contains the exact value. The activations
-used here (exp, log, log1p, sqrt, tanh, erf) are increasing, so their
-enclosure is [f↓(lo), f↑(hi)].
+computed from exact inputs always contains the exact value. The functions
+used here are increasing (exp, expm1, log, log1p, sqrt, tanh, erf: the enclosure
+is [f↓(lo), f↑(hi)]), decreasing (erfc) or even and decreasing in |x| (sech).
 
 A branch of a piecewise activation is chosen only when the comparison is
 certain; an enclosure that straddles the kink is refused, not guessed.
@@ -192,8 +192,30 @@ def namespace(rounding: Rounding) -> dict:
         "erf": wrap(_increasing("erf")),
         "log": wrap(_increasing("log", above=0)),
         "log1p": wrap(_increasing("log1p", above=-1)),
+        "expm1": wrap(_increasing("expm1")),
+        "erfc": wrap(_decreasing("erfc")),
+        "erfc_of_negative": wrap(lambda value: _decreasing("erfc")(-value)),
+        "sech": wrap(_even_decreasing("sech")),
         "sqrt": wrap(_increasing("sqrt")),
         "pi": rounding.pi(),
         "Abs": abs,
         "fabs": abs,
     }
+
+
+def _decreasing(name: str):
+    def function(value: Interval) -> Interval:
+        r = value.rounding
+        return Interval(getattr(r.down, name)(value.hi), getattr(r.up, name)(value.lo), r)
+
+    return function
+
+
+def _even_decreasing(name: str):
+    """An even function, decreasing in |x| (sech): its enclosure from that of |x|."""
+    decreasing = _decreasing(name)
+
+    def function(value: Interval) -> Interval:
+        return decreasing(abs(value))
+
+    return function

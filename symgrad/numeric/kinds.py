@@ -30,7 +30,8 @@ from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.networks import ScalarChain
 from symgrad.notation import y
 from symgrad.numeric import interval
-from symgrad.numeric.real import to_mpmath
+from symgrad.numeric.real import exact_rational, to_mpmath
+from symgrad.numeric.stable import without_cancellation
 
 FLOAT_TYPES = {"float64": numpy.float64, "float32": numpy.float32}
 MAX_RATIONAL_DEPTH = 10_000  # exact rationals grow with depth; deeper chains round (MPFR)
@@ -57,8 +58,11 @@ def digits_to_bits(dps: int) -> int:
     return int(dps * 3.3219280948873623) + 1
 
 
-def _compiled(chain, modules, cast: Callable | None = None) -> tuple[Callable, Callable]:
-    """σ and σ', and C and ∂C/∂a, of a chain or net (anything with an activation and a cost)."""
+def _compiled(chain, modules, cast: Callable | None = None,
+              stable: bool = True) -> tuple[Callable, Callable]:
+    """σ and σ', and C and ∂C/∂a, of a chain or net (anything with an activation and a
+    cost); ``stable``: in their forms without cancellation (floats take them as written,
+    as a float program would)."""
     a = sympy.Symbol("a", real=True)
     activation = chain.activation
     pairs = (
@@ -67,6 +71,8 @@ def _compiled(chain, modules, cast: Callable | None = None) -> tuple[Callable, C
     )
     functions = []
     for arguments, expressions in pairs:
+        if stable:
+            expressions = tuple(without_cancellation(e) for e in expressions)
         function = sympy.lambdify(arguments, expressions, modules, cse=True)
         if cast is not None:
             function = (lambda f: lambda *args: tuple(map(cast, f(*args))))(function)
@@ -80,6 +86,8 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     with context:
         names = {"mpf": gmpy2.mpfr, "exp": gmpy2.exp, "log": gmpy2.log, "log1p": gmpy2.log1p,
                  "tanh": gmpy2.tanh, "erf": gmpy2.erf, "sqrt": gmpy2.sqrt, "pi": gmpy2.const_pi(),
+                 "expm1": gmpy2.expm1, "erfc": gmpy2.erfc, "sech": gmpy2.sech,
+                 "erfc_of_negative": lambda value: gmpy2.erfc(-value),  # exact: in the scope
                  "fabs": abs}
         sigma, cost = _compiled(chain, [names, "mpmath"])
     entered = []  # `with context` makes a copy current; its flags tell of over/underflow
@@ -98,7 +106,7 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
                                     exponent)
         if isinstance(value, gmpy2.mpfr):
             return context.plus(value)
-        return context.div(int(value.p), int(value.q))
+        return context.div(int(value.numerator), int(value.denominator))
 
     return Arithmetic(
         "mpfr",
@@ -110,14 +118,15 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     )
 
 
-def rational_arithmetic_applies(chain: ScalarChain, point) -> bool:
+def rational_arithmetic_applies(chain, numbers, gain_mode: bool = False) -> bool:
     """Whether every value of the pass is rational: a piecewise-linear activation with
-    rational pieces, and the quadratic cost (or gain mode), on a chain not too deep for
-    exact numbers to stay small enough."""
-    if chain.depth > MAX_RATIONAL_DEPTH or not (point.gain_mode or chain.cost == "quadratic"):
+    rational pieces, and the quadratic cost (or gain mode), on a chain or net not too deep
+    for exact numbers to stay small enough. ``numbers``: the pass's inputs (weights,
+    biases, x, y or z), exact rationals or binary floats (MPFR, mpmath)."""
+    if chain.depth > MAX_RATIONAL_DEPTH or not (gain_mode or chain.cost == "quadratic"):
         return False
-    numbers = {*point.weights, *point.biases, *(point.z or ()), point.x, point.y} - {None}
-    widest = max(int(v.p).bit_length() + int(v.q).bit_length() for v in numbers)
+    exact = (exact_rational(v) for v in numbers)
+    widest = max(v.numerator.bit_length() + v.denominator.bit_length() for v in exact)
     if widest * chain.depth > MAX_RATIONAL_BITS:  # the numbers would grow too long
         return False
     expr = chain.activation.expr
@@ -135,7 +144,7 @@ def rational_arithmetic(chain: ScalarChain) -> Arithmetic:
     sigma, cost = _compiled(chain, [{"mpf": gmpy2.mpq}, "mpmath"], cast=gmpy2.mpq)
     return Arithmetic(
         "rational",
-        number=lambda value: gmpy2.mpq(int(value.p), int(value.q)),
+        number=exact_rational,
         sigma_and_derivative=sigma,
         cost_and_derivative=cost,
         scope=contextlib.nullcontext,
@@ -149,7 +158,7 @@ def interval_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     sigma, cost = _compiled(chain, [functions, "mpmath"], cast=functions["mpf"])
     return Arithmetic(
         "interval",
-        number=lambda value: rounding.rational(int(value.p), int(value.q)),
+        number=lambda value: rounding.rational(int(value.numerator), int(value.denominator)),
         sigma_and_derivative=sigma,
         cost_and_derivative=cost,
         scope=contextlib.nullcontext,
@@ -159,11 +168,12 @@ def interval_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
 
 def mpmath_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     with mpmath.workdps(dps):
-        sigma, cost = _compiled(chain, "mpmath", cast=mpmath.mpf)
+        names = {"erfc_of_negative": lambda value: mpmath.erfc(-value)}
+        sigma, cost = _compiled(chain, [names, "mpmath"], cast=mpmath.mpf)
     def number(value):
         if isinstance(value, (mpmath.mpf, gmpy2.mpfr)):
             return to_mpmath(value)
-        return mpmath.mpf(int(value.p)) / int(value.q)
+        return mpmath.mpf(int(value.numerator)) / int(value.denominator)
 
     return Arithmetic(
         "mpmath",
@@ -185,7 +195,7 @@ def _nearest_float(value: sympy.Rational) -> float:
 def float_arithmetic(chain: ScalarChain, name: str) -> Arithmetic:
     kind = FLOAT_TYPES[name]
     # numpy's select answers a Piecewise in float64 even for float32 input: cast back.
-    sigma, cost = _compiled(chain, "numpy", cast=kind)
+    sigma, cost = _compiled(chain, "numpy", cast=kind, stable=False)
     return Arithmetic(
         name,
         number=lambda value: kind(_nearest_float(value)),

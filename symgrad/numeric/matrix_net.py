@@ -14,6 +14,7 @@ net): such a value is reported as at most that bound, not as a number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import gmpy2
@@ -26,18 +27,24 @@ from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
 from symgrad.numeric.evaluate import check_dps
-from symgrad.numeric.kinds import Arithmetic, mpfr_arithmetic, mpmath_arithmetic
+from symgrad.numeric.kinds import (
+    Arithmetic,
+    digits_to_bits,
+    rational_arithmetic,
+    rational_arithmetic_applies,
+)
 from symgrad.numeric.net_parameters import NetParameters
-from symgrad.numeric.real import to_mpmath
+from symgrad.numeric.precision import AtMost, converged, guard_digits, in_range
+from symgrad.numeric.real import exact_rational, to_mpmath
 
-GUARD_DIGITS = 10
 MAX_WORKING_DPS = 20_000
+FLOOR_GUARD = 10  # a singular value below 10^-(working - dps - FLOOR_GUARD) of the largest is 0
 
 
 @dataclass(frozen=True)
 class NetLayer:
-    """One layer's numbers: vectors and matrices are numpy object arrays of MPFR (or
-    mpmath) numbers."""
+    """One layer's numbers: vectors and matrices are numpy object arrays of MPFR numbers
+    (mpmath beyond MPFR's exponent range, exact rationals for a piecewise-linear net)."""
 
     layer: int
     z: numpy.ndarray
@@ -45,7 +52,7 @@ class NetLayer:
     act_prime: numpy.ndarray
     delta: numpy.ndarray
     grad_w: numpy.ndarray  # δ^l (a^{l-1})^T, n_l × n_{l-1}
-    arithmetic: Arithmetic
+    working_dps: int  # the digits its numbers were computed at (norms are taken at these)
 
     @property
     def grad_b(self) -> numpy.ndarray:
@@ -53,24 +60,22 @@ class NetLayer:
 
     @property
     def delta_norm(self):
-        with self.arithmetic.scope():
-            return _norm(self.delta)
-
-    def arithmetic_norm(self, vector: numpy.ndarray):
-        """The Euclidean norm of a vector of this pass's numbers, at its precision."""
-        with self.arithmetic.scope():
-            return _norm(vector)
+        return norm(self.delta, self.working_dps)
 
     @property
     def grad_w_norm(self):
         """The Frobenius norm of ∂C/∂W^l."""
-        with self.arithmetic.scope():
-            return _norm(self.grad_w.ravel())
+        return norm(self.grad_w.ravel(), self.working_dps)
 
 
-def _norm(vector: numpy.ndarray):
-    """The Euclidean norm, in the vector's own number kind (the caller sets the precision)."""
-    return vector.dot(vector) ** 0.5
+def norm(vector: numpy.ndarray, digits: int):
+    """The Euclidean norm of a vector of one kind of number, rounded at ``digits`` digits."""
+    if isinstance(vector[0], mpmath.mpf):
+        with mpmath.workdps(digits):
+            return mpmath.sqrt(vector.dot(vector))
+    with gmpy2.context(precision=digits_to_bits(digits), emax=gmpy2.get_emax_max(),
+                       emin=gmpy2.get_emin_min()):
+        return gmpy2.sqrt(vector.dot(vector))
 
 
 @dataclass(frozen=True)
@@ -78,11 +83,15 @@ class Spectrum:
     """The singular values of ∂a^L/∂a^0, largest first, with what bounds them."""
 
     values: tuple[mpmath.mpf, ...]
-    resolved: tuple[bool, ...]  # known to dps digits (or exactly 0)
-    floor: mpmath.mpf  # an unresolved value is below this: 0 as far as the digits tell
+    floor: mpmath.mpf  # a value at or below this is 0 as far as the working digits tell
     weight_norms: tuple[mpmath.mpf, ...]  # ‖W^k‖₂ (float64 SVD of the scaled matrix)
     sup_derivative: mpmath.mpf  # sup|σ'|
     working_dps: int
+
+    @property
+    def resolved(self) -> tuple[bool, ...]:
+        """Whether each value is known to the digits asked (or is exactly 0)."""
+        return tuple(v > self.floor or v == 0 for v in self.values)
 
     @property
     def spectral_norm(self) -> mpmath.mpf:
@@ -111,6 +120,7 @@ class NetEvaluation(MarkdownDisplay):
     input_gradient: numpy.ndarray
     cost: object
     spectrum: Spectrum
+    arithmetic: str  # "mpfr", "mpmath" or "rational"
 
     @property
     def depth(self) -> int:
@@ -118,27 +128,61 @@ class NetEvaluation(MarkdownDisplay):
 
     @property
     def input_gradient_norm(self):
-        return self.layers[0].arithmetic_norm(self.input_gradient)
+        return norm(self.input_gradient, self.layers[0].working_dps)
 
 
-def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30) -> NetEvaluation:
-    """The exact pass at ``dps`` digits (MPFR; mpmath if the numbers leave MPFR's exponent
-    range) and the Jacobian's singular values to ``dps`` digits."""
+@dataclass(frozen=True)
+class _Pass:
+    layers: tuple[NetLayer, ...]
+    input_gradient: numpy.ndarray
+    cost: object
+    jacobian: numpy.ndarray  # D_L W^L ⋯ D_1 W^1, in the pass's numbers
+
+
+def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
+                 progress: Callable[[int, int], None] | None = None) -> NetEvaluation:
+    """The pass and the Jacobian's singular values to ``dps`` digits. ``progress(l,
+    working)`` is told when layer l of a run at ``working`` digits is done.
+
+    A piecewise-linear net with the quadratic cost runs in exact rationals (a
+    preactivation exactly at a kink takes the branch it should), and only the spectrum
+    is computed at rising digits. Otherwise pass and spectrum run together in MPFR (or
+    mpmath beyond its exponent range) at rising working digits until two runs agree on
+    every value shown: cancellation and ill-conditioned products cost digits."""
     check_dps(dps)
     if len(x) != net.widths[0]:
         raise SymgradError(f"Give {net.widths[0]} inputs (one per input unit), not {len(x)}.")
     if len(y) != net.widths[-1]:
         raise SymgradError(f"Give {net.widths[-1]} targets (one per output unit), not {len(y)}.")
-    working = dps + GUARD_DIGITS + len(str(net.depth))
-    for make in (mpfr_arithmetic, mpmath_arithmetic):
-        math = make(net, working)
-        with math.scope():
-            layers, input_gradient, cost = _pass(net, parameters, x, y, math)
-        if not math.out_of_range():
-            break
-    spectrum = _spectrum(net, parameters, layers, dps)
-    return NetEvaluation(net, parameters, tuple(x), tuple(y), dps, layers, input_gradient, cost,
-                         spectrum)
+    start = dps + guard_digits(net.depth)
+    numbers = [*(v for w in parameters.weights for row in w for v in row),
+               *(v for b in parameters.biases for v in b), *x, *y]
+    if rational_arithmetic_applies(net, numbers):
+        name, run = "rational", _pass(net, parameters, x, y, rational_arithmetic(net), start,
+                                      progress)
+
+        def compute(working):
+            values = _singular_values(run.jacobian, working)
+            return (working, values), _spectrum_shown(values, working, dps)
+
+        working, values = converged(compute, dps, start, MAX_WORKING_DPS,
+                                    "This net's singular values")
+        working = max(working, start)
+    else:
+        def compute(working):
+            math, run = in_range(net, working,
+                                 lambda math: _pass(net, parameters, x, y, math, working, progress))
+            values = _singular_values(run.jacobian, working)
+            shown = [*_pass_shown(run), *_spectrum_shown(values, working, dps)]
+            return (math.name, run, working, values), shown
+
+        name, run, working, values = converged(compute, dps, start, MAX_WORKING_DPS,
+                                               "This net's values")
+    spectrum = Spectrum(tuple(values), _floor(values, working, dps),
+                        tuple(_spectral_norm(w) for w in parameters.weights),
+                        mpmath.mpf(net.activation.derivative_abs_sup), working)
+    return NetEvaluation(net, parameters, tuple(x), tuple(y), dps, run.layers,
+                         run.input_gradient, run.cost, spectrum, name)
 
 
 def _array(values, number) -> numpy.ndarray:
@@ -151,18 +195,26 @@ def _nested(values) -> bool:
     return len(values) > 0 and isinstance(values[0], (tuple, list))
 
 
-def _pass(net: MatrixNet, parameters: NetParameters, x, y, math: Arithmetic):
+def _pass(net: MatrixNet, parameters: NetParameters, x, y, math: Arithmetic, digits: int,
+          progress) -> _Pass:
+    """Forward (with the Jacobian), then backward, in ``math``'s numbers at ``digits``
+    working digits (exact rationals: the digits norms are rounded at). The first layer's
+    preactivations are formed exactly and rounded once."""
     weights = [_array(w, math.number) for w in parameters.weights]
     biases = [_array(b, math.number) for b in parameters.biases]
     a = _array(x, math.number)
     inputs, zs, slopes = [], [], []
-    for w, b in zip(weights, biases):
+    jacobian = _array(numpy.eye(net.widths[0], dtype=int).tolist(), lambda v: math.number(sympy.Integer(v)))
+    for index, (w, b) in enumerate(zip(weights, biases)):
         inputs.append(a)
-        z = w.dot(a) + b
+        z = _first_preactivations(parameters, x, math) if index == 0 else w.dot(a) + b
         pairs = [math.sigma_and_derivative(value) for value in z]
         a = numpy.array([p[0] for p in pairs], dtype=object)
         zs.append(z)
         slopes.append(numpy.array([p[1] for p in pairs], dtype=object))
+        jacobian = slopes[-1][:, None] * w.dot(jacobian)  # D_l W^l (D_{l-1} W^{l-1} ⋯)
+        if progress:
+            progress(index + 1, digits)
     for value in a:
         check_output(net.cost, value)
     costs = [math.cost_and_derivative(value, target) for value, target in zip(a, _array(y, math.number))]
@@ -173,58 +225,46 @@ def _pass(net: MatrixNet, parameters: NetParameters, x, y, math: Arithmetic):
         delta = upstream * slopes[index]
         output = inputs[index + 1] if index + 1 < net.depth else a
         layers[index] = NetLayer(index + 1, zs[index], output, slopes[index], delta,
-                                 numpy.outer(delta, inputs[index]), math)
+                                 numpy.outer(delta, inputs[index]), digits)
         upstream = weights[index].T.dot(delta)  # ∂C/∂a^{l-1}
-    return tuple(layers), upstream, cost
+    return _Pass(tuple(layers), upstream, cost, jacobian)
 
 
-def _spectrum(net: MatrixNet, parameters: NetParameters, layers, dps: int) -> Spectrum:
-    """Singular values to ``dps`` digits: computed at two working precisions, a value
-    counts as known when both agree to dps + 1 digits; otherwise the digits go up (the
-    product of many matrices loses about log10 of its condition). A value still
-    unsettled once it lies below 10^-(working - dps) of the largest is zero as far as
-    the working digits can tell, and is reported as at most that."""
-    sup = mpmath.mpf(net.activation.derivative_abs_sup)
-    norms = tuple(_spectral_norm(w) for w in parameters.weights)
-    working = dps + GUARD_DIGITS
-    previous = _singular_values(net, parameters, layers, working)
-    while True:
-        finer = working + max(GUARD_DIGITS, working // 2)
-        values = _singular_values(net, parameters, layers, finer)
-        with mpmath.workdps(finer):
-            settled = [abs(v - p) <= abs(v) * mpmath.mpf(10) ** -(dps + 1)
-                       for v, p in zip(values, previous)]
-            floor = values[0] * mpmath.mpf(10) ** -(finer - dps - GUARD_DIGITS)
-        if all(ok or v <= floor for ok, v in zip(settled, values)) or finer >= MAX_WORKING_DPS:
-            resolved = tuple(ok and v > floor or v == 0 for ok, v in zip(settled, values))
-            return Spectrum(tuple(values), resolved, floor, norms, sup, finer)
-        working, previous = finer, values
+def _first_preactivations(parameters: NetParameters, x, math: Arithmetic) -> numpy.ndarray:
+    """W^1 x + b^1 in exact rationals, each entry rounded once (an exact 0 stays 0)."""
+    inputs = [exact_rational(v) for v in x]
+    return numpy.array([math.number(sum((exact_rational(w) * v for w, v in zip(row, inputs)),
+                                        start=exact_rational(b)))
+                        for row, b in zip(parameters.weights[0], parameters.biases[0])], dtype=object)
 
 
-def _singular_values(net, parameters, layers, working: int) -> list[mpmath.mpf]:
-    """σ_i(J), largest first, J = D_L W^L ⋯ D_1 W^1 multiplied out at ``working`` digits
-    (in MPFR, or mpmath where MPFR's exponents would not reach), then mpmath's SVD."""
-    for make in (mpfr_arithmetic, mpmath_arithmetic):
-        math = make(net, working)
-        with math.scope():
-            jacobian = _array(numpy.eye(net.widths[0], dtype=int).tolist(), _integer(math))
-            for w, layer in zip(parameters.weights, layers):
-                slopes = numpy.array([math.number(_exact(s)) for s in layer.act_prime], dtype=object)
-                jacobian = slopes[:, None] * _array(w, math.number).dot(jacobian)  # D_l W^l J
-        if not math.out_of_range():
-            break
+def _pass_shown(run: _Pass):
+    yield run.cost
+    yield from run.input_gradient
+    for layer in run.layers:
+        yield from layer.z
+        yield from layer.act_prime
+        yield from layer.delta
+
+
+def _singular_values(jacobian: numpy.ndarray, working: int) -> list[mpmath.mpf]:
+    """σ_i(J), largest first, by mpmath's SVD at ``working`` digits."""
     with mpmath.workdps(working):
         matrix = mpmath.matrix([[to_mpmath(v) for v in row] for row in jacobian])
         return sorted((+v for v in mpmath.svd_r(matrix, compute_uv=False)), reverse=True)
 
 
-def _integer(math: Arithmetic):
-    return lambda value: math.number(sympy.Integer(value))
+def _floor(values, working: int, dps: int) -> mpmath.mpf:
+    with mpmath.workdps(working):
+        return values[0] * mpmath.mpf(10) ** -(working - dps - FLOOR_GUARD)
 
 
-def _exact(value):
-    """A pass's number as something every kind's ``number`` takes."""
-    return value if isinstance(value, (mpmath.mpf, gmpy2.mpfr)) else mpmath.mpf(value)
+def _spectrum_shown(values, working: int, dps: int) -> list[AtMost]:
+    """Each singular value, settled once two runs agree on it or both put it at or below
+    the floor: a value below 10^-(working - dps - FLOOR_GUARD) of the largest is 0 as far
+    as the working digits can tell (a dead ReLU, a rank-deficient net)."""
+    floor = _floor(values, working, dps)
+    return [AtMost(v, floor) for v in values]
 
 
 def _spectral_norm(weight) -> mpmath.mpf:

@@ -107,6 +107,16 @@ def to_mpmath(value) -> mpmath.mpf:
     return mpmath.mpf(value)
 
 
+def exact_rational(value):
+    """A rational, an integer or a binary float (MPFR, mpmath) exactly as a gmpy2 mpq."""
+    if isinstance(value, mpmath.mpf):
+        sign, mantissa, exponent, _ = value._mpf_  # (mpmath's man_exp drops the sign)
+        return gmpy2.mpq(-mantissa if sign else mantissa) * gmpy2.mpq(2) ** exponent
+    if isinstance(value, gmpy2.mpfr):
+        return gmpy2.mpq(value)
+    return gmpy2.mpq(int(value.numerator), int(value.denominator))
+
+
 def to_float(value) -> float:
     """A number as a Python float, for a chart's axis (magnitudes only)."""
     if isinstance(value, Interval):

@@ -28,6 +28,9 @@ class Frame:
         return self.y_low, (self.y_low + self.y_high) / 2, self.y_high
 
 
+NOTHING_TO_CHART = "Nothing to chart: every value is exactly 0"
+
+
 def frame(xs: Sequence[float], ys: Sequence[float | None]) -> Frame | None:
     points = tuple((x, y) for x, y in zip(xs, ys) if y is not None)
     if not points:
@@ -40,10 +43,10 @@ def frame(xs: Sequence[float], ys: Sequence[float | None]) -> Frame | None:
 
 def terminal_chart(xs: Sequence[float], ys: Sequence[float | None], width: int = 60,
                    height: int = 12, y_label: str = "") -> str:
-    """Points (x, y) as a character grid."""
+    """Points (x, y) as a character grid (y None: the value is 0, log10 = -∞)."""
     box = frame(xs, ys)
     if box is None:
-        return ""
+        return "\n".join(([y_label] if y_label else []) + [NOTHING_TO_CHART + "."])
     grid = [[" "] * width for _ in range(height)]
     for x, y in box.points:
         column, row = box.at(x, y, width - 1, height - 1)
@@ -65,7 +68,7 @@ def latex_chart(xs: Sequence[float], ys: Sequence[float | None], x_label: str, y
     """The points as a LaTeX ``picture`` (unit 1 mm), with axes, ticks and labels (math)."""
     box = frame(xs, ys)
     if box is None:
-        return ""
+        return NOTHING_TO_CHART + r" ($\log_{10} 0 = -\infty$)." + "\n"
     parts = [r"\begin{center}", r"\setlength{\unitlength}{1mm}",
              rf"\begin{{picture}}({width + 20:.0f},{height + 14:.0f})(-16,-9)",
              rf"\put(0,0){{\line(1,0){{{width:.0f}}}}}", rf"\put(0,0){{\line(0,1){{{height:.0f}}}}}"]

@@ -340,6 +340,7 @@ def _(evaluation: NetEvaluation) -> dict:
         "cost": net.cost,
         "dps": dps,
         "mode": "net",
+        "arithmetic": evaluation.arithmetic,
         "parameters": evaluation.parameters.source,
         "x": [str(v) for v in evaluation.x],
         "y": [str(v) for v in evaluation.y],
@@ -355,9 +356,9 @@ def _(evaluation: NetEvaluation) -> dict:
         "unresolved_below": decimal(spectrum.floor, 6),
         "spectral_norm": decimal(spectrum.spectral_norm, dps),
         "condition_number": "inf" if mpmath.isinf(condition) else decimal(condition, dps),
-        "weight_norms": [decimal(v, 15) for v in spectrum.weight_norms],
-        "sup_abs_derivative": decimal(spectrum.sup_derivative, 15),
-        "bound": decimal(spectrum.bound, 15),
+        "weight_norms": [decimal(v, min(dps, 15)) for v in spectrum.weight_norms],
+        "sup_abs_derivative": decimal(spectrum.sup_derivative, min(dps, 15)),
+        "bound": decimal(spectrum.bound, min(dps, 15)),
         "working_dps": spectrum.working_dps,
     }
     return data

@@ -335,14 +335,15 @@ def _spectrum_section(spectrum, digits: int, depth: int) -> Section:
         (str(i + 1), decimal(values[i], digits) if spectrum.resolved[i]
          else f"≤ {decimal(spectrum.floor, 3)}") for i in shown))
     condition = spectrum.condition_number
+    brief = min(digits, 12)  # the bound's ‖W^k‖₂ are float64 SVDs: never more than 12 digits
     words = (f"The input-output Jacobian ∂a^L/∂a^0 = D_L W^L ⋯ D_1 W^1, multiplied out; its "
              f"{len(values)} singular values (largest first"
              + (", the first and last five" if len(shown) < len(values) else "")
              + f"), each to {digits} digits (worked at {spectrum.working_dps}). Spectral norm "
-             f"‖J‖₂ = {decimal(spectrum.spectral_norm, 12)} against the bound ∏‖W^k‖₂ · "
-             f"(sup|σ'|)^{depth} = {decimal(spectrum.bound, 12)}; condition number "
+             f"‖J‖₂ = {decimal(spectrum.spectral_norm, brief)} against the bound ∏‖W^k‖₂ · "
+             f"(sup|σ'|)^{depth} = {decimal(spectrum.bound, brief)}; condition number "
              + ("∞ (the smallest singular value is 0 to the working digits)" if mpmath.isinf(condition)
-                else decimal(condition, 12)) + ".")
+                else decimal(condition, brief)) + ".")
     if not all(spectrum.resolved):
         words += (f" A value shown as ≤ {decimal(spectrum.floor, 3)} cannot be told from 0 at "
                   "the working digits.")

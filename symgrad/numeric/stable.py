@@ -1,0 +1,66 @@
+"""The forms an expression is evaluated in: the same function, without cancellation.
+
+tanh'(z) = 1 - tanh(z)² subtracts two numbers that agree to 0.87 z digits: at z = 100
+and 50 working digits it is exactly 0, in every run, so no rise of the digits shows the
+loss (the true value is 5.5·10^-87). The same happens to softplus = log(1 + e^z) for
+z ≪ 0, to elu's e^z - 1 near 0, and to gelu's 1 + erf(z/√2) for z ≪ 0. Each such sum is
+rewritten with the function made for it:
+
+    k - k tanh(u)²  →  k sech(u)²        k e^u - k  →  k expm1(u)
+    k erf(u) + k    →  k erfc(-u)        k - k erf(u)  →  k erfc(u)
+    log(1 + u)      →  log1p(u)
+
+(SymPy writes erfc(-u) as 2 - erfc(u), which cancels again: ``erfc_of_negative`` keeps
+it as written; each number kind supplies it.)
+
+The rewritten expression is equal to the original for every real input (the tests check
+this by sympy.simplify and at sample points); the notation still prints the original.
+"""
+
+from __future__ import annotations
+
+import sympy
+from sympy.codegen.cfunctions import expm1, log1p
+
+
+class erfc_of_negative(sympy.Function):  # noqa: N801 (printed as the name the kinds supply)
+    """erfc(-u), which SymPy would rewrite as 2 - erfc(u)."""
+
+    nargs = 1
+
+
+def without_cancellation(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with each cancelling sum above replaced by its cancellation-free form."""
+    expr = expr.replace(lambda e: isinstance(e, sympy.log) and _has_one(e.args[0]),
+                        lambda e: log1p(e.args[0] - 1))
+    return expr.replace(lambda e: e.is_Add, _rewritten_sum)
+
+
+def _has_one(expr: sympy.Expr) -> bool:
+    return expr.is_Add and expr.as_coeff_Add()[0] == 1
+
+
+def _rewritten_sum(total: sympy.Add) -> sympy.Expr:
+    constant, rest = total.as_coeff_Add()
+    if constant == 0:
+        return total
+    for term in sympy.Add.make_args(rest):
+        coefficient, factor = term.as_coeff_Mul()
+        replacement = _paired(factor, coefficient, constant)
+        if replacement is not None:
+            return total - constant - term + replacement
+    return total
+
+
+def _paired(factor: sympy.Expr, coefficient, constant) -> sympy.Expr | None:
+    """``coefficient·factor + constant`` in a form without cancellation, if there is one."""
+    if isinstance(factor, sympy.exp) and constant == -coefficient:
+        return coefficient * expm1(factor.args[0])
+    if isinstance(factor, sympy.erf) and constant == coefficient:
+        return coefficient * erfc_of_negative(factor.args[0])
+    if isinstance(factor, sympy.erf) and constant == -coefficient:
+        return constant * sympy.erfc(factor.args[0])
+    if factor.is_Pow and factor.exp == 2 and isinstance(factor.base, sympy.tanh) \
+            and constant == -coefficient:
+        return constant * sympy.sech(factor.base.args[0]) ** 2
+    return None
