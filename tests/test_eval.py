@@ -235,3 +235,12 @@ def test_interval_json_has_enclosures_everywhere():
     for layer in data["layers"]:
         for key in ("z", "a", "act_prime", "gain", "delta", "grad_w"):
             assert set(layer[key]) == {"lo", "hi"}, (key, layer[key])
+
+
+@pytest.mark.parametrize("w,b,x", [("7", "-2.1", "0.3"), ("3", "-2.1", "0.7"), ("1e70", "-1e70", "1")])
+def test_first_preactivation_is_formed_exactly(w, b, x):
+    """w x + b is exactly 0 here (exact rationals say so), though w, x, b rounded first would
+    leave ~10^-30 of noise: tanh's chain then has z_1 = 0 and σ'(z_1) = 1 exactly."""
+    assert sympy.Rational(w) * sympy.Rational(x) + sympy.Rational(b) == 0
+    result = symgrad.evaluate(2, "tanh", w=w, b=b, x=x, y="1/3", dps=30)
+    assert result.layer(1).z == 0 and result.layer(1).act_prime == 1
