@@ -77,22 +77,26 @@ class MeanField:
         """The stable fixed point of the variance map, reached from q = 1: a few plain
         iterations, then the secant method on F(q) - q (the iteration alone converges only
         linearly); q* = 0 where the variance collapses (σ_b² = 0, F'(0) < 1)."""
-        def gap(v):
-            return self.variance_map(v, sigma_w2, sigma_b2) - v
+        def gap(v):  # a secant step may overshoot below 0, where √q is not real
+            return self.variance_map(max(v, 0), sigma_w2, sigma_b2) - v
 
         q = mpmath.mpf(1)
         for _ in range(START_ITERATIONS):
             q = self.variance_map(q, sigma_w2, sigma_b2)
             if q > DIVERGED:
                 return FixedPoint(None, None, "the variance grows without bound: no fixed point")
-        collapsing = sigma_b2 == 0 and gap(mpmath.mpf(0)) == 0 and \
+        tolerance = mpmath.mpf(10) ** (GUARD_DIGITS - mpmath.mp.dps)
+        settled = abs(gap(q)) <= tolerance * max(1, q)
+        collapsing = not settled and sigma_b2 == 0 and abs(gap(mpmath.mpf(0))) <= tolerance and \
             self.chi(mpmath.mpf(0), sigma_w2) < 1 and gap(q) < 0
-        if not collapsing:
+        if not settled and not collapsing:
             try:
                 q = mpmath.findroot(gap, (q, self.variance_map(q, sigma_w2, sigma_b2)),
                                     solver="secant")
-            except (ValueError, ZeroDivisionError):
-                collapsing = sigma_b2 == 0
+            except (ValueError, ZeroDivisionError):  # no root: the map only grows
+                return FixedPoint(None, None, "the variance grows without bound: no fixed point")
+            if q < 0 or abs(gap(q)) > tolerance * max(1, q):
+                return FixedPoint(None, None, "the variance grows without bound: no fixed point")
         if collapsing or q < mpmath.mpf(10) ** (GUARD_DIGITS - mpmath.mp.dps):
             if sigma_b2 != 0:
                 raise SymgradError("The variance map has no positive fixed point here.")
