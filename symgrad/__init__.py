@@ -8,6 +8,9 @@
 >>> symgrad.evaluate(100, "relu", w=10, z=1).input_gradient     # 10^100, exactly
 >>> symgrad.bounds(100, "sigmoid", w=10).verdict                # 'can explode ...'
 >>> symgrad.region("sigmoid", maximize=True).input_width        # 0.4477...
+>>> symgrad.meanfield("tanh", sigma_w2=1.5, sigma_b2=0.05).chi   # χ1 ≈ 0.9386
+>>> symgrad.critical("tanh", sigma_b2=[0, 0.05]).points[1].sigma_w2   # ≈ 1.7610
+>>> symgrad.sample(100, "tanh", sigma_w2=1, samples=10_000).within_tenfold
 """
 
 from __future__ import annotations
@@ -17,7 +20,15 @@ from collections.abc import Collection, Sequence
 from symgrad.activations import NAMES as ACTIVATIONS
 from symgrad.activations import Activation, activation_table, get_activation
 from symgrad.analysis.bounds import GainBounds, gain_bounds
+from symgrad.analysis.meanfield import (
+    MEANFIELD_DPS,
+    CriticalLine,
+    MeanFieldResult,
+    critical_line,
+    mean_field,
+)
 from symgrad.analysis.region import REGION_DPS, GainRegion, WidestRegion, gain_region, widest_region
+from symgrad.analysis.sampling import GradientSample, sample_gradients
 from symgrad.costs import COSTS
 from symgrad.derive.chain import ChainDerivation, Equation, LayerGradient, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, derive_matrix
@@ -151,6 +162,26 @@ def notes(depth: int, act: str | Activation = "sigmoid", *, w=None, b=None, x=No
     return chain_notes(chain, weights, point)
 
 
+def meanfield(act: str | Activation = "tanh", *, sigma_w2=1, sigma_b2=0, depth: int = 1,
+              dps: int = MEANFIELD_DPS) -> MeanFieldResult:
+    """Random weights N(0, σ_w²/n), biases N(0, σ_b²): the fixed point q*, χ1, ξ, the
+    regime and χ1^depth, each to ``dps`` digits (numbers read exactly: "0.05", "1/3")."""
+    return mean_field(_activation(act), sigma_w2, sigma_b2, depth, dps)
+
+
+def critical(act: str | Activation = "tanh", *, sigma_b2=0, dps: int = MEANFIELD_DPS) -> CriticalLine:
+    """The σ_w² with χ1 = 1 (and q* there) for σ_b², or for each of a list of σ_b²."""
+    values = sigma_b2 if isinstance(sigma_b2, (list, tuple)) else [sigma_b2]
+    return critical_line(_activation(act), values, dps)
+
+
+def sample(depth: int, act: str | Activation = "tanh", *, sigma_w2=1, sigma_b2=0, width: int = 1,
+           samples: int = 1000, seed: int = 0) -> GradientSample:
+    """``samples`` random nets (scalar chains for width 1): the spread of
+    log10 |∂C/∂a^0| / |∂C/∂a^L| beside mean field's χ1^depth."""
+    return sample_gradients(_activation(act), depth, sigma_w2, sigma_b2, width, samples, seed)
+
+
 def _activation(act: str | Activation) -> Activation:
     return get_activation(act) if isinstance(act, str) else act
 
@@ -162,11 +193,14 @@ __all__ = [
     "ChainDerivation",
     "ChainEvaluation",
     "ChainPoint",
+    "CriticalLine",
     "Equation",
     "GainBounds",
     "GainRegion",
+    "GradientSample",
     "MatrixDerivation",
     "MatrixNet",
+    "MeanFieldResult",
     "NetEvaluation",
     "NetParameters",
     "LayerGradient",
@@ -175,6 +209,7 @@ __all__ = [
     "WidestRegion",
     "activation_table",
     "bounds",
+    "critical",
     "decimal",
     "derive",
     "derive_chain",
@@ -184,8 +219,10 @@ __all__ = [
     "evaluate_net",
     "exact",
     "get_activation",
+    "meanfield",
     "notes",
     "region",
     "render",
+    "sample",
     "write_documents",
 ]

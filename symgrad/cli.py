@@ -14,7 +14,9 @@ from rich.text import Text
 
 from symgrad.activations import activation_table, get_activation
 from symgrad.analysis.bounds import gain_bounds
+from symgrad.analysis.meanfield import MAX_MEANFIELD_DPS, MEANFIELD_DPS, critical_line, mean_field
 from symgrad.analysis.region import MAX_REGION_DPS, REGION_DPS, gain_region, widest_region
+from symgrad.analysis.sampling import sample_gradients
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, derive_chain
 from symgrad.derive.matrix import derive_matrix
 from symgrad.errors import SymgradError
@@ -28,7 +30,15 @@ from symgrad.numeric.net_parameters import INITS, draw_parameters, read_paramete
 from symgrad.render import FORMATS, render_chunks, write_atomically
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import charted_layers, displayed_layers
-from symgrad.render.plot import FILE_TYPES, PLOT_POINTS, QUANTITIES, curve, figure, figure_bytes
+from symgrad.render.plot import (
+    FILE_TYPES,
+    PLOT_POINTS,
+    QUANTITIES,
+    curve,
+    figure,
+    figure_bytes,
+    histogram_figure,
+)
 from symgrad.render.text import renderable
 
 PROGRESS_FROM_DEPTH = 50_000
@@ -375,6 +385,71 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
             console.print(Text(terminal_chart(c.layers, c.magnitudes, y_label=title)))
         return
     write_atomically(output, figure_bytes(figure(curves, quantity, title), suffix))
+
+
+def _variances(text: str, what: str) -> list:
+    """A comma list of exact numbers (σ_b² for a critical line)."""
+    return [parse_exact(part, what) for part in text.split(",")]
+
+
+@main.command()
+@click.option("--act", "act", default="tanh", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--sigma-w2", "sigma_w2", required=True, metavar="V", help="Weight variance σ_w² (× 1/n).")
+@click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
+@click.option("--depth", default="1", show_default=True, metavar="L", help="Depth for χ1^L.")
+@click.option("--dps", default=str(MEANFIELD_DPS), show_default=True,
+              help=f"Significant digits, 1 to {MAX_MEANFIELD_DPS}.")
+@_output_options
+def meanfield(act, sigma_w2, sigma_b2, depth, dps, fmt, output):
+    """Random weights: the fixed point q*, χ1, the depth scale ξ, the regime and χ1^L."""
+    _emit(mean_field(get_activation(act), parse_exact(sigma_w2, "σ_w²"), parse_exact(sigma_b2, "σ_b²"),
+                     _whole_number(depth, "depth"), _whole_number(dps, "precision")), fmt, output)
+
+
+@main.command()
+@click.option("--act", "act", default="tanh", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V|V1,V2,..",
+              help="Bias variance σ_b², or a comma list for the critical line.")
+@click.option("--dps", default=str(MEANFIELD_DPS), show_default=True,
+              help=f"Significant digits, 1 to {MAX_MEANFIELD_DPS}.")
+@_output_options
+def critical(act, sigma_b2, dps, fmt, output):
+    """The σ_w² with χ1 = 1 (the edge of chaos) for each σ_b², with q* there."""
+    _emit(critical_line(get_activation(act), _variances(sigma_b2, "σ_b²"),
+                        _whole_number(dps, "precision")), fmt, output)
+
+
+@main.command()
+@click.option("--depth", required=True, metavar="L", help="Layers per net.")
+@click.option("--act", "act", default="tanh", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--sigma-w2", "sigma_w2", required=True, metavar="V", help="Weight variance σ_w² (× 1/n).")
+@click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
+@click.option("--width", default="1", show_default=True, help="Units per layer (1: scalar chains).")
+@click.option("--samples", default="1000", show_default=True, help="How many nets to draw.")
+@click.option("--seed", default="0", show_default=True, help="The seed of the draws.")
+@click.option("-o", "--output", "output", default=None, metavar="FILE",
+              help="Write to FILE: .png/.svg/.pdf a histogram (needs symgrad[plot]); "
+                   ".json/.tex/.md/.txt the results.")
+@click.option("--format", "fmt", default=None, metavar="|".join(FORMATS),
+              help="Output format; default text, or from FILE's suffix.")
+def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
+    """Draw random nets: the spread of log10 |∂C/∂a_0|/|∂C/∂a_L|, beside mean field's χ1^L."""
+    suffix = Path(output).suffix.lower() if output else None
+    if suffix in FILE_TYPES and fmt is not None:
+        raise SymgradError(f"A {suffix} file is a histogram; --format applies to text outputs.")
+    activation = get_activation(act)
+    depth, width = _whole_number(depth, "depth"), _whole_number(width, "width")
+    count, seed = _whole_number(samples, "number of samples"), _whole_number(seed, "seed", minimum=0)
+    weights, biases = parse_exact(sigma_w2, "σ_w²"), parse_exact(sigma_b2, "σ_b²")
+    columns = (TextColumn("layers"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("layers", total=2 * depth)
+        result = sample_gradients(activation, depth, weights, biases, width, count, seed,
+                                  progress=lambda done: bar.advance(task, done))
+    if suffix in FILE_TYPES:
+        write_atomically(output, figure_bytes(histogram_figure(result), suffix))
+        return
+    _emit(result, fmt, output)
 
 
 @main.command()

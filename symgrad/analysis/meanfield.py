@@ -1,116 +1,452 @@
 """Random weights, mean-field: the variance map, its fixed point q*, and the gradient gain χ1.
 
 With weights of variance σ_w²/n and biases of variance σ_b², a wide layer's
-preactivation variance follows q ↦ σ_w² E[σ(√q Z)²] + σ_b² (Z ~ N(0, 1)); at its fixed
+preactivation variance follows F(q) = σ_w² E[σ(√q Z)²] + σ_b² (Z ~ N(0, 1)); at its fixed
 point q* the expected squared gradient is multiplied per layer by
 χ1 = σ_w² E[σ'(√q* Z)²] (Poole et al. 2016; Schoenholz et al. 2017). χ1 < 1: the
-gradient vanishes in expectation, with depth scale ξ = -1/ln χ1; χ1 > 1: it explodes;
+gradient vanishes in expectation, by e every ξ = -1/ln χ1 layers; χ1 > 1: it explodes;
 χ1 = 1: the edge of chaos.
 
-Gaussian expectations are mpmath quadratures, split at an activation's kinks; the
-fixed point is found by iterating the map from q = 1 (it converges to the stable fixed
-point) and polished by the secant method.
+Gaussian expectations are mpmath quadratures split at the activation's kinks, of σ and
+σ' in their forms without cancellation. Every number is computed at two working
+precisions, raised until they agree to the digits asked (``numeric.precision``).
+
+Piecewise-linear activations with their kink at 0 (relu, leaky_relu, linear) are exact:
+σ(√q z) = √q σ(z) and E[σ(Z)²] = E[σ'(Z)²] = (s₊² + s₋²)/2 for slopes s₊, s₋, so
+F(q) = χ1 q + σ_b² and χ1 = σ_w² (s₊² + s₋²)/2 whatever q is: rationals throughout.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import mpmath
+import numpy
 import sympy
 
 from symgrad.activations import VARIABLE, Activation, pieces
+from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
+from symgrad.networks import MAX_DEPTH, ScalarChain, check_depth
+from symgrad.numbers import exact
+from symgrad.numeric.kinds import float_arithmetic, mpmath_arithmetic
+from symgrad.numeric.precision import converged
+from symgrad.numeric.real import to_mpmath
 
+MEANFIELD_DPS = 30
 GUARD_DIGITS = 10
-START_ITERATIONS = 30  # plain iterations of the map before the secant method
-DIVERGED = mpmath.mpf(10) ** 30  # a variance past this grows without bound
+MAX_MEANFIELD_DPS = 1000
+START_ITERATIONS = 25  # plain iterations of the map before the secant method
+DIVERGED = mpmath.mpf(10) ** 12  # a variance past this grows without bound
+SCAN_DPS = 20  # the digits of the search for critical points, refined after
+SCAN_POINTS = 33  # q from 10^-4 (or σ_b²) to 10^6 on a log scale
+SCAN_HIGH = mpmath.mpf(10) ** 6
+SMALL_Q = mpmath.mpf(10) ** -6  # where q* = 0 is tested for being attracting
+
+
+def check_meanfield_dps(dps: int) -> int:
+    if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= MAX_MEANFIELD_DPS:
+        raise SymgradError(f"The precision must be between 1 and {MAX_MEANFIELD_DPS} digits, "
+                           f"not {dps}.")
+    return dps
+
+
+def variance(value, what: str) -> sympy.Rational:
+    """σ_w² or σ_b²: an exact number ≥ 0 (σ_w² > 0)."""
+    number = exact(value, what)
+    if number < 0 or (number == 0 and what.startswith("σ_w")):
+        raise SymgradError(f"{what} must be {'positive' if what.startswith('σ_w') else 'at least 0'}"
+                           f", not {number}.")
+    return number
+
+
+class Gaussian:
+    """E[σ(√q Z)²] and E[σ'(√q Z)²] at the current mpmath precision."""
+
+    def __init__(self, activation: Activation):
+        self.activation = activation
+        self._compiled: dict[int, object] = {}
+        ends = {e for _, interval in pieces(activation.expr) for e in (interval.inf, interval.sup)}
+        self.kinks = tuple(sorted(e for e in ends if e.is_finite))
+
+    def _pair(self):
+        dps = mpmath.mp.dps
+        if dps not in self._compiled:
+            self._compiled[dps] = mpmath_arithmetic(ScalarChain(1, self.activation), dps).sigma_and_derivative
+        return self._compiled[dps]
+
+    def expectation(self, q, which: int) -> mpmath.mpf:
+        """E[f(√q Z)] for f = σ² (which = 0) or σ'² (which = 1); at q = 0 the limit q → 0+
+        (the mean of the one-sided values at a kink at 0)."""
+        pair = self._pair()
+
+        def f(v):
+            return pair(v)[which] ** 2
+
+        if q == 0:  # σ² is continuous; σ'² at a kink at 0: the mean of its two sides
+            if which == 0 or 0 not in self.kinks:
+                return f(mpmath.mpf(0))
+            tiny = mpmath.mpf(10) ** -mpmath.mp.dps
+            return (f(-tiny) + f(tiny)) / 2
+        scale = mpmath.sqrt(q)
+        points = [-mpmath.inf, *(mpmath.mpf(sympy.N(k, mpmath.mp.dps)) / scale for k in self.kinks),
+                  mpmath.inf]
+        integral = mpmath.quad(lambda t: f(scale * t) * mpmath.exp(-t * t / 2), points)
+        return integral / mpmath.sqrt(2 * mpmath.pi)
+
+    def second_moment(self, q) -> mpmath.mpf:
+        return self.expectation(q, 0)
+
+    def slope_moment(self, q) -> mpmath.mpf:
+        return self.expectation(q, 1)
+
+
+class FloatGaussian:
+    """The same expectations in float64, for the search phase (the iteration of the map,
+    the scan for critical points): composite Gauss–Legendre over |v| ≤ REACH √q, split
+    at the kinks. Every reported digit comes from ``Gaussian``; these only find the start."""
+
+    PANELS, NODES, REACH = 48, 16, 40.0
+
+    def __init__(self, activation: Activation):
+        self.sigma = float_arithmetic(ScalarChain(1, activation), "float64",
+                                      stable=True).sigma_and_derivative
+        self.kinks = tuple(float(k) for k in Gaussian(activation).kinks)
+        self.nodes, self.weights = numpy.polynomial.legendre.leggauss(self.NODES)
+
+    def _f(self, v, which: int):
+        with numpy.errstate(all="ignore"):
+            return numpy.nan_to_num(numpy.broadcast_to(self.sigma(v)[which], numpy.shape(v)) ** 2)
+
+    def expectation(self, q, which: int) -> float:
+        q = float(q)
+        if q == 0:
+            if which == 0 or 0 not in self.kinks:
+                return float(self._f(numpy.zeros(1), which)[0])
+            return float(numpy.mean(self._f(numpy.array([-1e-300, 1e-300]), which)))
+        # in v = √q t: panels on the Gaussian's scale, finer ones on σ's own (|v| ≤ 30)
+        reach = self.REACH * math.sqrt(q)
+        fine = min(reach, 30.0)
+        edges = numpy.union1d(numpy.linspace(-reach, reach, self.PANELS + 1),
+                              numpy.linspace(-fine, fine, 2 * self.PANELS + 1))
+        edges = numpy.union1d(edges, [k for k in self.kinks if abs(k) < reach])
+        middles, halves = (edges[1:] + edges[:-1]) / 2, (edges[1:] - edges[:-1]) / 2
+        v = middles[:, None] + halves[:, None] * self.nodes[None, :]
+        with numpy.errstate(all="ignore"):  # a diverging map's σ² may reach inf: so be it
+            values = self._f(v, which) * numpy.exp(-v * v / (2 * q))
+            return float(numpy.sum(halves[:, None] * self.weights[None, :] * values)
+                         / math.sqrt(2 * math.pi * q))
+
+    def second_moment(self, q) -> float:
+        return self.expectation(q, 0)
+
+    def slope_moment(self, q) -> float:
+        return self.expectation(q, 1)
 
 
 @dataclass(frozen=True)
 class FixedPoint:
-    """q* (None when the variance grows without bound), and χ1 there."""
+    """q* and χ1 there. ``kind``: "stable" (reached from q = 1), "collapses" (q* = 0),
+    "identity" (F(q) = q: every q is fixed; q is the input's), "diverges" (no fixed point:
+    χ1 is then its limit as q → ∞)."""
 
-    q: mpmath.mpf | None
-    chi: mpmath.mpf | None
-    note: str  # how it was found, or why there is none
+    q: object  # mpmath.mpf or sympy.Rational; None when it diverges
+    chi: object
+    kind: str
 
 
-def gaussian_expectation(function, q: mpmath.mpf, kinks: tuple[mpmath.mpf, ...] = ()) -> mpmath.mpf:
-    """E[function(√q Z)], Z ~ N(0, 1), by quadrature split where ``function`` has kinks."""
-    if q == 0:  # the limit q → 0: the mean of the one-sided values at 0 (a step's 1/2)
-        tiny = mpmath.mpf(10) ** -mpmath.mp.dps
-        return (function(-tiny) + function(tiny)) / 2
-    scale = mpmath.sqrt(q)
-    points = [-mpmath.inf, *sorted(k / scale for k in kinks), mpmath.inf]
+class MeanField:
+    """One activation's variance map and gradient gain."""
 
-    def integrand(t):
-        return function(scale * t) * mpmath.exp(-t * t / 2)
+    def __init__(self, activation: Activation, gaussian=None):
+        self.activation = activation
+        self.gaussian = gaussian or Gaussian(activation)
 
-    return mpmath.quad(integrand, points) / mpmath.sqrt(2 * mpmath.pi)
+    @cached_property
+    def rough(self) -> MeanField:
+        """The same map in float64, for the search phase."""
+        return MeanField(self.activation, FloatGaussian(self.activation))
+
+    @cached_property
+    def homogeneous_gain(self) -> sympy.Rational | None:
+        """(s₊² + s₋²)/2 for a piecewise-linear σ with slopes s± and kink at 0 (σ(0) = 0);
+        None for any other activation."""
+        slopes = []
+        for piece, interval in pieces(self.activation.expr):
+            polynomial = sympy.Poly(piece, VARIABLE) if piece.is_polynomial(VARIABLE) else None
+            if polynomial is None or polynomial.degree() > 1 or polynomial.nth(0) != 0 or \
+                    interval.inf not in (0, -sympy.oo) or interval.sup not in (0, sympy.oo):
+                return None
+            slope = polynomial.nth(1)
+            slopes += [slope] * (2 if interval == sympy.Interval(-sympy.oo, sympy.oo) else 1)
+        return sum(s ** 2 for s in slopes) / 2 if len(slopes) == 2 else None
+
+    def variance_map(self, q, sigma_w2, sigma_b2):
+        return sigma_w2 * self.gaussian.second_moment(q) + sigma_b2
+
+    def chi(self, q, sigma_w2):
+        return sigma_w2 * self.gaussian.slope_moment(q)
+
+    @cached_property
+    def chi_at_infinity(self) -> sympy.Expr:
+        """lim_{q→∞} E[σ'(√q Z)²] = (σ'(∞)² + σ'(-∞)²)/2, exactly (SymPy limits)."""
+        derivative = self.activation.derivative
+        ends = [sympy.limit(piece, VARIABLE, end) for piece, interval in pieces(derivative)
+                for end in (interval.inf, interval.sup) if end.is_infinite]
+        return sum(e ** 2 for e in ends) / 2
+
+    def fixed_point(self, sigma_w2, sigma_b2, dps: int) -> FixedPoint:
+        """The fixed point the variance reaches from q = 1, to ``dps`` digits: the map is
+        iterated at SCAN_DPS digits (it converges to the attracting fixed point, or grows,
+        or decays to 0), then the fixed point refined by the secant method at rising digits."""
+        gain = self.homogeneous_gain
+        if gain is not None:
+            chi = sigma_w2 * gain
+            if chi < 1:
+                return FixedPoint(sympy.Rational(sigma_b2) / (1 - chi), chi, "stable")
+            if chi == 1 and sigma_b2 == 0:
+                return FixedPoint(sympy.Integer(1), chi, "identity")
+            return FixedPoint(None, chi, "diverges")
+        rough = self.rough
+        with mpmath.workdps(SCAN_DPS):
+            w2, b2 = float(sigma_w2), float(sigma_b2)
+            q = 1.0
+            for _ in range(START_ITERATIONS):
+                q, previous = rough.variance_map(q, w2, b2), q
+                if q > DIVERGED:
+                    return FixedPoint(None, sympy.Rational(sigma_w2) * self.chi_at_infinity,
+                                      "diverges")
+                if abs(q - previous) <= q * mpmath.mpf(10) ** -(SCAN_DPS - 5):
+                    break
+            if rough._collapses(w2, b2, q):
+                return self._at_zero(sigma_w2, dps)
+            diverges = FixedPoint(None, sympy.Rational(sigma_w2) * self.chi_at_infinity, "diverges")
+            growing = q > previous and abs(q - previous) > q * mpmath.mpf(10) ** -(SCAN_DPS - 5)
+            if growing:  # a fixed point above, or none: asked first at the scan's digits
+                try:
+                    root = mpmath.findroot(lambda v: rough.variance_map(max(v, 0), w2, b2) - v,
+                                           q, solver="secant", verify=False)
+                except ZeroDivisionError:
+                    return diverges
+                gap = rough.variance_map(max(root, 0), w2, b2) - root
+                if not root >= q or root > DIVERGED or abs(gap) > 1e-9 * root:
+                    return diverges
+                q = root
+        guess = [q]
+
+        def compute(working):
+            with mpmath.workdps(working):
+                w2, b2 = mpmath.mpf(sigma_w2), mpmath.mpf(sigma_b2)
+                q = _refined_root(lambda v: self.variance_map(v, w2, b2) - v, guess[0])
+                guess[0] = q
+                chi = self.chi(q, w2)
+            return FixedPoint(q, chi, "stable"), (q, chi)
+
+        return converged(compute, dps, dps + GUARD_DIGITS, 4 * dps + 200, "The mean-field fixed point")
+
+    def _collapses(self, w2, b2, q) -> bool:
+        """Whether the variance decays to 0: σ_b² = 0, σ(0) = 0, χ1(0) ≤ 1, and F(v) < v
+        from q down to 10^-8 q (no positive fixed point below the iterate)."""
+        if b2 != 0 or self.gaussian.second_moment(0) != 0 or self.chi(0, w2) > 1:
+            return False
+        return all(self.variance_map(v, w2, b2) < v for v in (q * 10.0 ** -k for k in range(9)))
+
+    def _at_zero(self, sigma_w2, dps: int) -> FixedPoint:
+        def compute(working):
+            with mpmath.workdps(working):
+                chi = self.chi(mpmath.mpf(0), mpmath.mpf(sigma_w2))
+            return chi, (chi,)
+
+        chi = converged(compute, dps, dps + GUARD_DIGITS, 4 * dps + 200, "χ1 at q* = 0")
+        return FixedPoint(mpmath.mpf(0), chi, "collapses")
+
+
+def depth_scale(chi) -> mpmath.mpf:
+    """ξ = -1/ln χ1 (infinite at χ1 = 1): gradients shrink or grow by e over ξ layers."""
+    return mpmath.inf if chi == 1 else -1 / mpmath.log(chi) if chi != 0 else mpmath.mpf(0)
+
+
+def regime(chi, dps: int) -> str:
+    """χ1 against 1; "critical" when it equals 1 to the digits computed."""
+    if abs(to_mpmath(chi) - 1) <= mpmath.mpf(10) ** -dps:
+        return "critical"
+    return "vanishing" if chi < 1 else "exploding"
 
 
 @dataclass(frozen=True)
-class MeanField:
-    """The activation's variance map and gradient gain, compiled for mpmath."""
-
+class MeanFieldResult(MarkdownDisplay):
     activation: Activation
+    sigma_w2: sympy.Rational
+    sigma_b2: sympy.Rational
+    depth: int
+    dps: int
+    fixed: FixedPoint
 
     @property
-    def kinks(self) -> tuple[mpmath.mpf, ...]:
-        ends = {interval.inf for _, interval in pieces(self.activation.expr)} | \
-               {interval.sup for _, interval in pieces(self.activation.expr)}
-        return tuple(mpmath.mpf(sympy.N(e, mpmath.mp.dps)) for e in ends if e.is_finite)
+    def chi(self):
+        return self.fixed.chi
 
-    def _compiled(self, expr):
-        return sympy.lambdify(VARIABLE, expr, "mpmath")
+    @property
+    def depth_scale(self) -> mpmath.mpf:
+        with mpmath.workdps(self.dps + GUARD_DIGITS):
+            return depth_scale(self.chi)
 
-    def variance_map(self, q, sigma_w2, sigma_b2) -> mpmath.mpf:
-        sigma = self._compiled(self.activation.expr)
-        return sigma_w2 * gaussian_expectation(lambda v: sigma(v) ** 2, q, self.kinks) + sigma_b2
+    @property
+    def regime(self) -> str:
+        return regime(self.chi, self.dps)
 
-    def chi(self, q, sigma_w2) -> mpmath.mpf:
-        slope = self._compiled(self.activation.derivative)
-        return sigma_w2 * gaussian_expectation(lambda v: slope(v) ** 2, q, self.kinks)
+    @property
+    def gradient_ratio(self):
+        """χ1^L: E|∂C/∂a^0|² / |∂C/∂a^L|² at the depth, in the mean-field approximation."""
+        if isinstance(self.chi, sympy.Basic):
+            return self.chi ** self.depth
+        with mpmath.workdps(self.dps + GUARD_DIGITS):
+            return self.chi ** self.depth
 
-    def fixed_point(self, sigma_w2, sigma_b2) -> FixedPoint:
-        """The stable fixed point of the variance map, reached from q = 1: a few plain
-        iterations, then the secant method on F(q) - q (the iteration alone converges only
-        linearly); q* = 0 where the variance collapses (σ_b² = 0, F'(0) < 1)."""
-        def gap(v):  # a secant step may overshoot below 0, where √q is not real
-            return self.variance_map(max(v, 0), sigma_w2, sigma_b2) - v
-
-        q = mpmath.mpf(1)
-        for _ in range(START_ITERATIONS):
-            q = self.variance_map(q, sigma_w2, sigma_b2)
-            if q > DIVERGED:
-                return FixedPoint(None, None, "the variance grows without bound: no fixed point")
-        tolerance = mpmath.mpf(10) ** (GUARD_DIGITS - mpmath.mp.dps)
-        settled = abs(gap(q)) <= tolerance * max(1, q)
-        collapsing = not settled and sigma_b2 == 0 and abs(gap(mpmath.mpf(0))) <= tolerance and \
-            self.chi(mpmath.mpf(0), sigma_w2) < 1 and gap(q) < 0
-        if not settled and not collapsing:
-            try:
-                q = mpmath.findroot(gap, (q, self.variance_map(q, sigma_w2, sigma_b2)),
-                                    solver="secant")
-            except (ValueError, ZeroDivisionError):  # no root: the map only grows
-                return FixedPoint(None, None, "the variance grows without bound: no fixed point")
-            if q < 0 or abs(gap(q)) > tolerance * max(1, q):
-                return FixedPoint(None, None, "the variance grows without bound: no fixed point")
-        if collapsing or q < mpmath.mpf(10) ** (GUARD_DIGITS - mpmath.mp.dps):
-            if sigma_b2 != 0:
-                raise SymgradError("The variance map has no positive fixed point here.")
-            return FixedPoint(mpmath.mpf(0), self.chi(mpmath.mpf(0), sigma_w2),
-                              "q* = 0: the variance collapses")
-        if q > DIVERGED:
-            return FixedPoint(None, None, "the variance grows without bound: no fixed point")
-        return FixedPoint(q, self.chi(q, sigma_w2), "the stable fixed point, from q = 1")
+    @property
+    def log10_gradient_ratio(self) -> mpmath.mpf:
+        with mpmath.workdps(self.dps + GUARD_DIGITS):
+            chi = to_mpmath(self.chi)
+            return self.depth * mpmath.log10(chi) if chi else -mpmath.inf
 
 
-def depth_scale(chi: mpmath.mpf) -> mpmath.mpf:
-    """ξ = -1/ln χ1 (infinite at χ1 = 1): gradients shrink or grow by e over ξ layers."""
-    return mpmath.inf if chi == 1 else -1 / mpmath.log(chi)
+def mean_field(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
+               dps: int = MEANFIELD_DPS) -> MeanFieldResult:
+    """q*, χ1, ξ, the regime and χ1^L, each to ``dps`` digits."""
+    check_meanfield_dps(dps)
+    depth = check_depth(depth, MAX_DEPTH)
+    w2, b2 = variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
+    point = MeanField(activation).fixed_point(w2, b2, dps)
+    return MeanFieldResult(activation, w2, b2, depth, dps, point)
 
 
-def regime(chi: mpmath.mpf) -> str:
-    return "vanishing" if chi < 1 else "exploding" if chi > 1 else "critical"
+# --- critical points ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """The σ_w² with χ1 = 1 at σ_b², and q* there. ``kind`` as FixedPoint's, or "none"."""
+
+    sigma_b2: sympy.Rational
+    sigma_w2: object  # None where no critical point exists
+    q: object
+    kind: str
+
+
+@dataclass(frozen=True)
+class CriticalLine(MarkdownDisplay):
+    activation: Activation
+    dps: int
+    points: tuple[CriticalPoint, ...]
+
+
+def critical_line(activation: Activation, sigma_b2s, dps: int = MEANFIELD_DPS) -> CriticalLine:
+    """For each σ_b², the σ_w² at which χ1 = 1 at the stable fixed point (the edge of chaos).
+
+    Where q* > 0, the fixed point and χ1 = 1 together say (q − σ_b²) E[σ'²] = E[σ²] with
+    σ_w² = 1/E[σ'²]: one equation in q, solved on a log scan and refined to the digits;
+    a root counts if the fixed point there attracts (F'(q*) < 1). With σ_b² = 0 and
+    σ(0) = 0, q* = 0 (σ_w² = 1/σ'(0)²) counts where the variance decays to it."""
+    check_meanfield_dps(dps)
+    field = MeanField(activation)
+    points = tuple(_critical_point(field, variance(b2, "σ_b²"), dps) for b2 in sigma_b2s)
+    return CriticalLine(activation, dps, points)
+
+
+def _critical_point(field: MeanField, sigma_b2: sympy.Rational, dps: int) -> CriticalPoint:
+    gain = field.homogeneous_gain
+    if gain is not None:
+        if gain == 0:
+            return CriticalPoint(sigma_b2, None, None, "none")
+        return CriticalPoint(sigma_b2, 1 / gain, sympy.Integer(1) if sigma_b2 == 0 else None,
+                             "identity" if sigma_b2 == 0 else "diverges")
+    with mpmath.workdps(SCAN_DPS):
+        start = _scan(field.rough, sigma_b2)
+    if start is None:
+        return CriticalPoint(sigma_b2, None, None, "none")
+    if start == 0:
+        def compute(working):
+            with mpmath.workdps(working):
+                w2 = 1 / field.gaussian.slope_moment(mpmath.mpf(0))
+            return w2, (w2,)
+
+        w2 = converged(compute, dps, dps + GUARD_DIGITS, 4 * dps + 200, "The critical σ_w²")
+        return CriticalPoint(sigma_b2, w2, mpmath.mpf(0), "collapses")
+    guess = [start]
+
+    def compute(working):
+        with mpmath.workdps(working):
+            b2 = mpmath.mpf(sigma_b2)
+            q = _refined_root(lambda v: _criticality(field, v, b2), guess[0])
+            guess[0] = q
+            w2 = 1 / field.gaussian.slope_moment(q)
+        return (w2, q), (w2, q)
+
+    w2, q = converged(compute, dps, dps + GUARD_DIGITS, 4 * dps + 200, "The critical point")
+    return CriticalPoint(sigma_b2, w2, q, "stable")
+
+
+def _criticality(field: MeanField, q, sigma_b2) -> mpmath.mpf:
+    """(q − σ_b²) E[σ'²] − E[σ²]: zero where q is the fixed point at σ_w² = 1/E[σ'²]."""
+    return (q - sigma_b2) * field.gaussian.slope_moment(q) - field.gaussian.second_moment(q)
+
+
+def _scan(field: MeanField, sigma_b2: sympy.Rational):
+    """The smallest q on a log scan where the criticality equation changes sign and the
+    fixed point attracts, refined at the scan's digits; 0 for a collapsing q* = 0; None."""
+    b2 = mpmath.mpf(sigma_b2)
+    low = max(b2, mpmath.mpf(10) ** -4)
+    grid = [low * (SCAN_HIGH / low) ** (mpmath.mpf(i) / (SCAN_POINTS - 1)) for i in range(SCAN_POINTS)]
+    if b2 > 0:
+        grid[0] = b2 * (1 + mpmath.mpf(10) ** -8)
+    g_left = _criticality(field, grid[0], b2)
+    for left, right in zip(grid, grid[1:]):  # upwards, stopping at the first that counts
+        g_right = _criticality(field, right, b2)
+        if g_left == 0 or g_left * g_right < 0:
+            q = _bisection(lambda v: _criticality(field, v, b2), left, right)
+            if _attracts(field, q, 1 / field.gaussian.slope_moment(q), b2):
+                return q
+        g_left = g_right
+    if b2 == 0 and field.gaussian.second_moment(mpmath.mpf(0)) == 0:
+        w2 = 1 / field.gaussian.slope_moment(mpmath.mpf(0))
+        if field.variance_map(SMALL_Q, w2, 0) < SMALL_Q:  # the variance decays to 0
+            return mpmath.mpf(0)
+    return None
+
+
+def _attracts(field: MeanField, q, sigma_w2, sigma_b2) -> bool:
+    """F'(q) < 1, by a central difference."""
+    step = q * mpmath.mpf(10) ** -5
+    slope = (field.variance_map(q + step, sigma_w2, sigma_b2)
+             - field.variance_map(q - step, sigma_w2, sigma_b2)) / (2 * step)
+    return slope < 1
+
+
+def _bisection(function, low, high, steps: int = 60):
+    """A root of ``function`` in [low, high], where its sign changes, to float precision."""
+    f_low = function(low)
+    for _ in range(steps):
+        middle = (low + high) / 2
+        f_middle = function(middle)
+        if f_middle == 0:
+            return middle
+        if (f_middle < 0) == (f_low < 0):
+            low, f_low = middle, f_middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def _refined_root(function, guess):
+    """The root of ``function`` near a float-accurate ``guess`` > 0, to the current
+    precision: bracketed by widening guess·(1 ± width) until the sign changes, then
+    Anderson–Björck (a bracketing method: it never leaves q > 0)."""
+    guess, width = mpmath.mpf(guess), mpmath.mpf(10) ** -9
+    for _ in range(12):
+        low, high = guess * (1 - width), guess * (1 + width)
+        if function(low) * function(high) <= 0:
+            return mpmath.findroot(function, (low, high), solver="anderson")
+        width = min(10 * width, mpmath.mpf("0.5"))
+    raise SymgradError(f"A root near {mpmath.nstr(guess, 8)} could not be bracketed to refine it.")

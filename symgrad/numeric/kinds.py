@@ -17,6 +17,7 @@ once as mpmath-style code, and each kind supplies the functions that code calls.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -192,10 +193,21 @@ def _nearest_float(value: sympy.Rational) -> float:
         return float("inf") if value > 0 else float("-inf")
 
 
-def float_arithmetic(chain: ScalarChain, name: str) -> Arithmetic:
+_ERF = numpy.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math's, element by element
+_ERFC = numpy.frompyfunc(math.erfc, 1, 1)
+_VECTOR_NAMES = {
+    "erf": lambda v: _ERF(v).astype(float), "erfc": lambda v: _ERFC(v).astype(float),
+    "erfc_of_negative": lambda v: _ERFC(-v).astype(float), "expm1": numpy.expm1,
+    "log1p": numpy.log1p, "sech": lambda v: 1 / numpy.cosh(v),
+}
+
+
+def float_arithmetic(chain: ScalarChain, name: str, stable: bool = False) -> Arithmetic:
+    """numpy floats, on numbers or arrays; ``stable``: in the forms without cancellation
+    (the float passes of ``eval`` take them as written, as a float program would)."""
     kind = FLOAT_TYPES[name]
     # numpy's select answers a Piecewise in float64 even for float32 input: cast back.
-    sigma, cost = _compiled(chain, "numpy", cast=kind, stable=False)
+    sigma, cost = _compiled(chain, [_VECTOR_NAMES, "numpy"], cast=kind, stable=stable)
     return Arithmetic(
         name,
         number=lambda value: kind(_nearest_float(value)),

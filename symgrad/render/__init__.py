@@ -8,7 +8,11 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from symgrad.errors import SymgradError
-from symgrad.render import notes_document, numeric_documents  # noqa: F401 - registers layouts
+from symgrad.render import (  # noqa: F401 - registers layouts
+    meanfield_documents,
+    notes_document,
+    numeric_documents,
+)
 from symgrad.render.json import json_chunks, render_json
 from symgrad.render.latex import render_latex
 from symgrad.render.markdown import render_markdown

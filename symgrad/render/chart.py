@@ -31,26 +31,34 @@ class Frame:
 NOTHING_TO_CHART = "Nothing to chart: every value is exactly 0"
 
 
-def frame(xs: Sequence[float], ys: Sequence[float | None]) -> Frame | None:
+def frame(xs: Sequence[float], ys: Sequence[float | None], bars: bool = False) -> Frame | None:
+    """The points and their ranges; ``bars`` (a histogram): the y range starts at 0."""
     points = tuple((x, y) for x, y in zip(xs, ys) if y is not None)
     if not points:
         return None
     y_low, y_high = min(p[1] for p in points), max(p[1] for p in points)
+    if bars:
+        y_low = min(y_low, 0)
     if y_high == y_low:
         y_low, y_high = y_low - 1, y_high + 1
     return Frame(points, min(p[0] for p in points), max(p[0] for p in points), y_low, y_high)
 
 
 def terminal_chart(xs: Sequence[float], ys: Sequence[float | None], width: int = 60,
-                   height: int = 12, y_label: str = "") -> str:
-    """Points (x, y) as a character grid (y None: the value is 0, log10 = -∞)."""
-    box = frame(xs, ys)
+                   height: int = 12, y_label: str = "", bars: bool = False) -> str:
+    """Points (x, y) as a character grid (y None: the value is 0, log10 = -∞); ``bars``:
+    each point a bar up from 0 (a histogram)."""
+    box = frame(xs, ys, bars)
     if box is None:
         return "\n".join(([y_label] if y_label else []) + [NOTHING_TO_CHART + "."])
     grid = [[" "] * width for _ in range(height)]
     for x, y in box.points:
         column, row = box.at(x, y, width - 1, height - 1)
-        grid[height - 1 - round(row)][round(column)] = "•"
+        if bars:
+            for filled in range(round(row) + 1 if y > 0 else 0):
+                grid[height - 1 - filled][round(column)] = "█"
+        else:
+            grid[height - 1 - round(row)][round(column)] = "•"
     low, middle, high = (f"{v:.4g}" for v in box.y_ticks)
     label_width = max(map(len, (low, middle, high)))
     label_rows = {0: high, (height - 1) // 2: middle, height - 1: low}
@@ -64,9 +72,10 @@ def terminal_chart(xs: Sequence[float], ys: Sequence[float | None], width: int =
 
 
 def latex_chart(xs: Sequence[float], ys: Sequence[float | None], x_label: str, y_label: str,
-                width: float = 110, height: float = 55) -> str:
-    """The points as a LaTeX ``picture`` (unit 1 mm), with axes, ticks and labels (math)."""
-    box = frame(xs, ys)
+                width: float = 110, height: float = 55, bars: bool = False) -> str:
+    """The points as a LaTeX ``picture`` (unit 1 mm), with axes, ticks and labels (math);
+    ``bars``: each point a bar up from 0."""
+    box = frame(xs, ys, bars)
     if box is None:
         return NOTHING_TO_CHART + r" ($\log_{10} 0 = -\infty$)." + "\n"
     parts = [r"\begin{center}", r"\setlength{\unitlength}{1mm}",
@@ -81,8 +90,13 @@ def latex_chart(xs: Sequence[float], ys: Sequence[float | None], x_label: str, y
         parts.append(rf"\put({column:.2f},-3){{\makebox(0,0){{\scriptsize ${value:g}$}}}}")
     parts.append(rf"\put({width / 2:.0f},-7){{\makebox(0,0){{\small ${x_label}$}}}}")
     parts.append(rf"\put(-14,{height + 5:.0f}){{\makebox(0,0)[l]{{\small ${y_label}$}}}}")
+    if bars:
+        parts.append(rf"\linethickness{{{0.6 * width / max(len(box.points), 1):.2f}mm}}")
     for x, y in box.points:
         column, row = box.at(x, y, width, height)
-        parts.append(rf"\put({column:.2f},{row:.2f}){{\circle*{{0.8}}}}")
+        if bars:
+            parts.append(rf"\put({column:.2f},0){{\line(0,1){{{row:.2f}}}}}")
+        else:
+            parts.append(rf"\put({column:.2f},{row:.2f}){{\circle*{{0.8}}}}")
     parts += [r"\end{picture}", r"\end{center}"]
     return "\n".join(parts)

@@ -51,6 +51,7 @@ class Figure:
     x_label: str  # LaTeX math
     y_label: str  # LaTeX math
     text_label: str  # the same in plain text
+    bars: bool = False  # a histogram: each point a bar up from 0
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from functools import singledispatch
 
@@ -11,7 +12,9 @@ import sympy
 
 from symgrad.activations import ActivationTable, Extremum
 from symgrad.analysis.bounds import GainBounds
+from symgrad.analysis.meanfield import CriticalLine, CriticalPoint, FixedPoint, MeanFieldResult
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
+from symgrad.analysis.sampling import PREDICTION_DPS, GradientSample
 from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
 from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
@@ -362,3 +365,74 @@ def _(evaluation: NetEvaluation) -> dict:
         "working_dps": spectrum.working_dps,
     }
     return data
+
+
+def _fixed_point(point: FixedPoint, dps: int) -> dict:
+    return {"kind": point.kind, "q": None if point.q is None else decimal(point.q, dps)}
+
+
+@json_object.register
+def _(result: MeanFieldResult) -> dict:
+    dps, scale = result.dps, result.depth_scale
+    return {
+        "command": "meanfield",
+        "activation": result.activation.name,
+        "sigma_w2": str(result.sigma_w2),
+        "sigma_b2": str(result.sigma_b2),
+        "depth": result.depth,
+        "dps": dps,
+        "fixed_point": _fixed_point(result.fixed, dps),
+        "chi1": decimal(result.chi, dps),
+        "regime": result.regime,
+        "depth_scale": "inf" if mpmath.isinf(scale) else decimal(scale, dps),
+        "gradient_ratio": decimal(result.gradient_ratio, dps),
+        "log10_gradient_ratio": _number(result.log10_gradient_ratio, LOG10_DIGITS),
+    }
+
+
+@json_object.register
+def _(line: CriticalLine) -> dict:
+    def point(p: CriticalPoint) -> dict:
+        return {"sigma_b2": str(p.sigma_b2), "kind": p.kind,
+                "sigma_w2": None if p.sigma_w2 is None else decimal(p.sigma_w2, line.dps),
+                "q": None if p.q is None else decimal(p.q, line.dps)}
+
+    return {"command": "critical", "activation": line.activation.name, "dps": line.dps,
+            "points": [point(p) for p in line.points]}
+
+
+def _float(value: float) -> float | str | None:
+    """A float for JSON (which has no inf or nan): -inf as "-inf", nan as null."""
+    if math.isnan(value):
+        return None
+    return value if math.isfinite(value) else ("-inf" if value < 0 else "inf")
+
+
+@json_object.register
+def _(sample: GradientSample) -> dict:
+    counts, edges = sample.histogram
+    prediction = sample.prediction
+    return {
+        "command": "sample",
+        "activation": sample.activation.name,
+        "depth": sample.depth,
+        "width": sample.width,
+        "samples": sample.samples,
+        "seed": sample.seed,
+        "sigma_w2": str(sample.sigma_w2),
+        "sigma_b2": str(sample.sigma_b2),
+        "input_variance": sample.input_variance,
+        "log10_ratio": {"mean": _float(sample.mean), "std": _float(sample.std),
+                        "quantiles": {f"{p:g}": _float(v) for p, v in sample.quantiles}},
+        "within_tenfold": sample.within_tenfold,
+        "zero_fraction": sample.zero_fraction,
+        "log10_mean_square": _float(sample.log10_mean_square),
+        "mean_square_relative_standard_error": _float(sample.mean_square_standard_error),
+        "prediction": {"chi1": decimal(prediction.chi, PREDICTION_DPS),
+                       "regime": prediction.regime,
+                       "fixed_point": _fixed_point(prediction.fixed, PREDICTION_DPS),
+                       "log10_gradient_ratio": _float(float(prediction.log10_gradient_ratio))},
+        "histogram": {"edges": [float(e) for e in edges], "counts": [int(c) for c in counts]},
+        "rescued": sample.rescued,
+        "log10_ratios": [_float(float(v)) for v in sample.log10_ratios],
+    }

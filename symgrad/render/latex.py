@@ -46,7 +46,8 @@ def latex_body(doc: Document, for_notebook: bool = False, environment: str = "al
             parts.append(grid_table(section.grid))
         if section.figure is not None and not for_notebook:
             figure = section.figure
-            parts.append(latex_chart(figure.xs, figure.ys, figure.x_label, figure.y_label))
+            parts.append(latex_chart(figure.xs, figure.ys, figure.x_label, figure.y_label,
+                                     bars=figure.bars))
     return "\n".join(parts) + "\n"
 
 

@@ -22,7 +22,8 @@ def render_markdown(result, fragment: bool = False) -> str:
             parts.append(grid_table(section.grid))
         if section.figure is not None:
             figure = section.figure
-            parts.append("```\n" + terminal_chart(figure.xs, figure.ys, y_label=figure.text_label)
+            parts.append("```\n" + terminal_chart(figure.xs, figure.ys, y_label=figure.text_label,
+                                                   bars=figure.bars)
                          + "\n```")
     return "\n\n".join(parts) + "\n"
 

@@ -77,6 +77,29 @@ def figure(curves: list[Curve], quantity: str, title: str):
     return figure_
 
 
+def histogram_figure(sample):
+    """The sampled log10 ratios as a matplotlib histogram, with the sampled mean and the
+    mean-field log10 √(χ₁^L) (the typical ratio the prediction implies) marked."""
+    pyplot = _pyplot()
+    figure_, axes = pyplot.subplots(figsize=(8, 5))
+    counts, edges = sample.histogram
+    if len(counts):
+        axes.stairs(counts, edges, fill=True, alpha=0.6, label=f"{sample.samples} samples")
+        axes.axvline(sample.mean, color="black", linewidth=1, label="sampled mean of log10 r")
+    prediction = float(sample.prediction.log10_gradient_ratio) / 2
+    if math.isfinite(prediction):
+        axes.axvline(prediction, color="black", linestyle="--", linewidth=1,
+                     label=r"mean field: $\log_{10}\sqrt{\chi_1^L}$")
+    for bound in (-1, 1):
+        axes.axvline(bound, color="grey", linestyle=":", linewidth=0.8)
+    axes.set_xlabel(r"$\log_{10} |\partial C/\partial a^0| \,/\, |\partial C/\partial a^L|$")
+    axes.set_ylabel("samples")
+    axes.set_title(f"{sample.activation.name}, depth {sample.depth}, width {sample.width}, "
+                   f"σ_w² = {sample.sigma_w2}, σ_b² = {sample.sigma_b2}")
+    axes.legend(fontsize=8, loc="best")
+    return figure_
+
+
 def figure_bytes(figure_, suffix: str) -> bytes:
     if suffix not in FILE_TYPES:
         raise SymgradError(f"A plot is written as {', '.join(FILE_TYPES)}, not '{suffix}'.")

@@ -40,7 +40,7 @@ def renderable(result, width: int = TEXT_WIDTH) -> Group:
         if section.figure is not None:
             figure = section.figure
             parts.append(Text(terminal_chart(figure.xs, figure.ys, width=min(60, width - 14),
-                                             y_label=figure.text_label)))
+                                             y_label=figure.text_label, bars=figure.bars)))
     return Group(*parts)
 
 

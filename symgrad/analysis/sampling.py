@@ -1,0 +1,227 @@
+"""Sampled random networks: how |∂C/∂a^0| / |∂C/∂a^L| is spread, beside mean-field's χ1^L.
+
+Each sample is a net of ``depth`` layers of ``width`` units (width 1: a scalar chain)
+with weights N(0, σ_w²/n) and biases N(0, σ_b²), drawn from numpy's PCG64 generator
+seeded with ``seed`` (so a seed gives the same nets everywhere). The input is a layer's
+output at the fixed point, a^0 = σ(h) with h ~ N(0, q*) (q* = 1 where there is no
+positive fixed point), and the gradient arriving at the output is a Gaussian vector:
+its length cancels in the ratio, so only its direction is random.
+
+All samples run together in float64 (numpy, batched), in log space: a scalar chain
+adds log10|w_l σ'(z_l)|, a matrix net renormalises the backward vector every layer, so
+no product over- or underflows. σ' is evaluated without cancellation; where float64
+still gives up on it (σ'(z) below 10^-308, or σ(z) overflowing), that entry is computed
+in MPFR instead, so a ratio is 0 only where it is exactly 0 (a ReLU path that is off).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import gmpy2
+import numpy
+import sympy
+
+from symgrad.activations import VARIABLE, Activation
+from symgrad.analysis.meanfield import MeanFieldResult, mean_field, variance
+from symgrad.display import MarkdownDisplay
+from symgrad.errors import SymgradError
+from symgrad.networks import ScalarChain, check_depth
+from symgrad.numeric.kinds import float_arithmetic, mpfr_arithmetic
+from symgrad.numeric.real import log10_abs, to_float
+
+MAX_SAMPLES = 1_000_000
+MAX_SAMPLE_WIDTH = 1024
+MAX_SAMPLE_DEPTH = 100_000
+MAX_WORK = 10**9  # samples × width² × depth: some seconds of numpy, ≤ 1 GB kept
+QUANTILES = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
+HISTOGRAM_BINS = 30
+PREDICTION_DPS = 15
+RESCUE_DPS = 30
+SMALLEST_NORMAL = numpy.finfo(numpy.float64).tiny
+LN10 = math.log(10)
+
+
+@dataclass(frozen=True)
+class GradientSample(MarkdownDisplay):
+    activation: Activation
+    depth: int
+    width: int
+    samples: int
+    seed: int
+    sigma_w2: sympy.Rational
+    sigma_b2: sympy.Rational
+    input_variance: float  # q of the input's preactivations h
+    log10_ratios: numpy.ndarray  # log10 |∂C/∂a^0| / |∂C/∂a^L| per sample; -inf: exactly 0
+    rescued: int  # entries of σ' computed in MPFR because float64 gave up on them
+    prediction: MeanFieldResult
+
+    @property
+    def finite(self) -> numpy.ndarray:
+        return self.log10_ratios[numpy.isfinite(self.log10_ratios)]
+
+    @property
+    def zero_fraction(self) -> float:
+        """The fraction whose ratio is exactly 0 (a path switched off everywhere)."""
+        return float(numpy.mean(self.log10_ratios == -numpy.inf))
+
+    @property
+    def mean(self) -> float:
+        return float(numpy.mean(self.finite)) if self.finite.size else math.nan
+
+    @property
+    def std(self) -> float:
+        return float(numpy.std(self.finite, ddof=1)) if self.finite.size > 1 else math.nan
+
+    @property
+    def quantiles(self) -> tuple[tuple[float, float], ...]:
+        """(p, log10 ratio) for each p in QUANTILES, over every sample (0s included)."""
+        values = numpy.quantile(self.log10_ratios, QUANTILES, method="inverted_cdf")
+        return tuple(zip(QUANTILES, map(float, values)))
+
+    @property
+    def within_tenfold(self) -> float:
+        """The fraction whose ratio lies in [10^-1, 10^1]: the gradient neither vanished
+        nor exploded, by chance."""
+        return float(numpy.mean(numpy.abs(self.log10_ratios) <= 1))
+
+    @property
+    def histogram(self) -> tuple[numpy.ndarray, numpy.ndarray]:
+        """(counts, bin edges) of the finite log10 ratios."""
+        if not self.finite.size:
+            return numpy.zeros(0, dtype=int), numpy.zeros(0)
+        return numpy.histogram(self.finite, bins=HISTOGRAM_BINS)
+
+    @property
+    def log10_mean_square(self) -> float:
+        """log10 of the sampled mean of ratio², taken in log space (never overflows)."""
+        doubled = 2 * LN10 * self.log10_ratios
+        top = numpy.max(doubled)
+        if top == -numpy.inf:
+            return -math.inf
+        return float((top + math.log(numpy.mean(numpy.exp(doubled - top)))) / LN10)
+
+    @property
+    def mean_square_standard_error(self) -> float:
+        """The standard error of the sampled mean of ratio², relative to that mean."""
+        top = numpy.max(self.log10_ratios)
+        if top == -numpy.inf or self.samples < 2:
+            return math.nan
+        scaled = numpy.exp(2 * LN10 * (self.log10_ratios - top))
+        mean = numpy.mean(scaled)
+        return float(numpy.std(scaled, ddof=1) / (mean * math.sqrt(scaled.size))) if mean else math.nan
+
+
+def sample_gradients(activation: Activation, depth: int, sigma_w2, sigma_b2=0, width: int = 1,
+                     samples: int = 1000, seed: int = 0,
+                     progress: Callable[[int], None] | None = None) -> GradientSample:
+    """Draw ``samples`` random nets and take each one's gradient ratio (see the module).
+    ``progress(n)`` is told each time n more layers of the batch are done (2 per layer:
+    forward and backward)."""
+    depth = check_depth(depth, MAX_SAMPLE_DEPTH)
+    for value, name, top in ((width, "width", MAX_SAMPLE_WIDTH), (samples, "number of samples", MAX_SAMPLES)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
+            raise SymgradError(f"The {name} must be a whole number from 1 to {top}, not {value}.")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise SymgradError(f"The seed must be a whole number ≥ 0, not {seed}.")
+    if samples * width * width * depth > MAX_WORK:
+        raise SymgradError(f"{samples} samples of width {width} and depth {depth} are more than "
+                           f"this machine should draw at once (samples × width² × depth ≤ 10^9).")
+    w2, b2 = variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
+    prediction = mean_field(activation, w2, b2, depth, PREDICTION_DPS)
+    point = prediction.fixed
+    q0 = float(sympy.N(point.q)) if point.q is not None and point.q > 0 else 1.0
+    batch = _Batch(activation, seed, samples, width)
+    ratios = batch.run(depth, float(w2), float(b2), q0, progress)
+    return GradientSample(activation, depth, width, samples, seed, w2, b2, q0, ratios,
+                          batch.rescued, prediction)
+
+
+class _Batch:
+    """Every sample at once: arrays of shape (samples, width). Each layer draws from its
+    own stream (numpy's SeedSequence spawned from the seed), so the backward pass draws
+    W^l again instead of keeping every layer's weights."""
+
+    def __init__(self, activation: Activation, seed: int, samples: int, width: int):
+        chain = ScalarChain(1, activation)
+        self.sigma = float_arithmetic(chain, "float64", stable=True).sigma_and_derivative
+        self.exact = mpfr_arithmetic(chain, RESCUE_DPS)
+        self.seed, self.samples, self.width = seed, samples, width
+        self.rescued = 0
+        self.flat = _flat_pieces(activation)
+
+    def _stream(self, index: int, count: int):
+        """The generator of stream ``index`` (0: the input, l: layer l, count - 1: ∂C/∂a^L)."""
+        return numpy.random.Generator(numpy.random.PCG64(
+            numpy.random.SeedSequence(self.seed).spawn(count)[index]))
+
+    def _weights(self, layer: int, depth: int, w2: float, b2: float):
+        draw = self._stream(layer, depth + 2).standard_normal
+        shape = (self.samples, self.width)
+        return (math.sqrt(w2 / self.width) * draw((self.samples, self.width, self.width)),
+                math.sqrt(b2) * draw(shape))
+
+    def run(self, depth: int, w2: float, b2: float, q0: float, progress) -> numpy.ndarray:
+        shape = (self.samples, self.width)
+        a, _, _ = self._activate(math.sqrt(q0) * self._stream(0, depth + 2).standard_normal(shape))
+        total, slopes = numpy.zeros(self.samples), []
+        for layer in range(1, depth + 1):  # forward
+            w, b = self._weights(layer, depth, w2, b2)
+            a, slope, log_slope = self._activate(numpy.einsum("sjk,sk->sj", w, a) + b)
+            if self.width == 1:  # a chain: Σ_l log10 |w_l| + log10 |σ'(z_l)|
+                with numpy.errstate(divide="ignore"):
+                    total += numpy.log10(numpy.abs(w[:, 0, 0])) + log_slope[:, 0]
+            else:
+                slopes.append(slope)
+            if progress:
+                progress(1)
+        if self.width == 1:
+            if progress:
+                progress(depth)
+            return total
+        gradient = self._stream(depth + 1, depth + 2).standard_normal(shape)  # ∂C/∂a^L
+        gradient /= numpy.linalg.norm(gradient, axis=1, keepdims=True)
+        for layer in range(depth, 0, -1):
+            w, _ = self._weights(layer, depth, w2, b2)
+            gradient = numpy.einsum("sjk,sj->sk", w, slopes.pop() * gradient)  # (W^l)ᵀ (σ' ⊙ g)
+            norm = numpy.linalg.norm(gradient, axis=1)
+            with numpy.errstate(divide="ignore", invalid="ignore"):
+                total += numpy.log10(norm)
+                gradient /= numpy.where(norm > 0, norm, 1)[:, None]
+            if progress:
+                progress(1)
+        return total
+
+    def _activate(self, z: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:
+        """σ(z), σ'(z) and log10|σ'(z)| in float64; entries float64 cannot hold are
+        computed in MPFR (σ there as the float it rounds to)."""
+        with numpy.errstate(all="ignore"):
+            a, slope = (numpy.broadcast_to(v, z.shape).astype(float) for v in self.sigma(z))
+            log_slope = numpy.log10(numpy.abs(slope))
+        lost = ~numpy.isfinite(a) | ~numpy.isfinite(log_slope) | (numpy.abs(slope) < SMALLEST_NORMAL)
+        if self.flat is not None:  # σ' is exactly 0 there: nothing is lost
+            lost &= ~numpy.broadcast_to(self.flat(z), z.shape).astype(bool)
+        for index in zip(*numpy.nonzero(lost)):
+            with self.exact.scope():
+                exact_a, exact_slope = self.exact.sigma_and_derivative(gmpy2.mpfr(float(z[index])))
+            a[index] = float(exact_a)
+            slope[index] = float(exact_slope)
+            log_slope[index] = to_float(log10_abs(exact_slope))
+            self.rescued += 1
+        if not numpy.all(numpy.isfinite(a)):
+            raise SymgradError("An activation overflowed float64 itself (|σ(z)| > 10^308); "
+                               "sample fewer layers or smaller weights.")
+        return a, slope, log_slope
+
+
+def _flat_pieces(activation: Activation) -> Callable | None:
+    """z ↦ whether z lies where σ' is identically 0 (relu's left half), vectorised; None
+    for an activation without such a piece."""
+    derivative = activation.derivative
+    if not isinstance(derivative, sympy.Piecewise) or all(p != 0 for p, _ in derivative.args):
+        return None
+    indicator = sympy.Piecewise(*((1 if piece == 0 else 0, condition)
+                                  for piece, condition in derivative.args))
+    return sympy.lambdify(VARIABLE, indicator, "numpy")
