@@ -90,6 +90,12 @@ NUMERIC_RESULTS = {
     "eval-net": lambda: symgrad.evaluate_net([4, 8, 8, 4], "tanh", init="orthogonal", dps=40),
     "eval-net-narrow-dead": lambda: symgrad.evaluate_net([3, 3, 3], "relu", init="he", dps=20),
     "eval-net-deep": lambda: symgrad.evaluate_net([12] * 31, "sigmoid", init="xavier", seed=4),
+    "meanfield": lambda: symgrad.meanfield("tanh", sigma_w2="1.5", sigma_b2="0.05", depth=100),
+    "meanfield-relu-diverges": lambda: symgrad.meanfield("relu", sigma_w2=2, sigma_b2="0.1"),
+    "critical-line": lambda: symgrad.critical("tanh", sigma_b2=[0, "0.05"], dps=15),
+    "critical-none": lambda: symgrad.critical("softplus", sigma_b2="0.05"),
+    "sample-chains": lambda: symgrad.sample(50, "tanh", sigma_w2=1, samples=500),
+    "sample-net-zeros": lambda: symgrad.sample(4, "relu", sigma_w2=2, samples=200),
 }
 
 

@@ -1,18 +1,31 @@
-"""Mean-field quantities (issue 6, first part): q* and χ1 against an independent numpy
-quadrature and the known constants."""
+"""Mean field (issue 6): q* and χ1 against independent quadratures, the known constants,
+the critical line, and the command line.
+
+Oracles: a numpy composite Gauss–Legendre quadrature written here (12 digits), and
+mpmath.quad of the activations written again in tests/oracle.py, differentiated by
+mpmath.diff (25+ digits). Gauss–Hermite was tried first: with 200 nodes it is off by
+7e-12 for tanh at q ≈ 1.5 (sech's poles near the real axis)."""
+
+import json
+import subprocess
+import sys
 
 import mpmath
 import numpy
 import pytest
+import sympy
 
 import symgrad
-from symgrad.analysis.meanfield import MeanField, depth_scale, regime
+from symgrad.analysis.meanfield import MeanField, critical_line, depth_scale, mean_field, regime
+from tests.numbers import as_mpf
+from tests.oracle import MPMATH_ACTIVATIONS
+
+R = sympy.Rational
 
 
 def gauss_expectation(function, q, panels=96, nodes=30):
-    """E[f(√q Z)] written independently in numpy: composite Gauss–Legendre on [-12, 12]
-    (the Gaussian weight beyond is below 1e-31). Gauss–Hermite was tried first: with 200
-    nodes it is off by 7e-12 for tanh at q ≈ 1.5 (sech's poles near the real axis)."""
+    """E[f(√q Z)] in numpy: composite Gauss–Legendre on t ∈ [-12, 12] (the Gaussian
+    weight beyond is below 1e-31)."""
     points, weights = numpy.polynomial.legendre.leggauss(nodes)
     edges = numpy.linspace(-12, 12, panels + 1)
     total = 0.0
@@ -30,46 +43,151 @@ NUMPY = {
 }
 
 
+def numpy_fixed_point(act, w2, b2):
+    sigma, slope = NUMPY[act]
+    q = 1.0
+    for _ in range(3000):  # plain iteration in float64
+        q = w2 * gauss_expectation(lambda v: sigma(v) ** 2, q) + b2
+    return q, w2 * gauss_expectation(lambda v: slope(v) ** 2, q)
+
+
 @pytest.mark.parametrize("act", ["tanh", "sigmoid"])
 @pytest.mark.parametrize("sigma_w2, sigma_b2", [("1.5", "0.05"), ("0.8", "0.3"), ("3", "0.1")])
-def test_fixed_point_and_chi_against_gauss_hermite(act, sigma_w2, sigma_b2):
-    with mpmath.workdps(30):
-        point = MeanField(symgrad.get_activation(act)).fixed_point(mpmath.mpf(sigma_w2),
-                                                                   mpmath.mpf(sigma_b2))
-    sigma, slope = NUMPY[act]
-    w2, b2 = float(sigma_w2), float(sigma_b2)
-    q = 1.0
-    for _ in range(2000):  # the independent fixed point, by plain iteration in float64
-        q = w2 * gauss_expectation(lambda v: sigma(v) ** 2, q) + b2
-    chi = w2 * gauss_expectation(lambda v: slope(v) ** 2, q)
-    assert float(point.q) == pytest.approx(q, rel=1e-12)
-    assert float(point.chi) == pytest.approx(chi, rel=1e-12)
+def test_fixed_point_and_chi_against_numpy_quadrature(act, sigma_w2, sigma_b2):
+    result = mean_field(symgrad.get_activation(act), sigma_w2, sigma_b2, dps=20)
+    q, chi = numpy_fixed_point(act, float(sigma_w2), float(sigma_b2))
+    assert result.fixed.kind == "stable"
+    assert float(result.fixed.q) == pytest.approx(q, rel=1e-12)
+    assert float(result.chi) == pytest.approx(chi, rel=1e-12)
 
 
-def test_relu_chi_is_half_sigma_w2_and_critical_at_two():
-    field = MeanField(symgrad.get_activation("relu"))
-    with mpmath.workdps(30):
-        for b2 in ("0", "0.1", "1"):
-            point = field.fixed_point(mpmath.mpf("1.5"), mpmath.mpf(b2))
-            assert abs(point.chi - mpmath.mpf("0.75")) < mpmath.mpf(10) ** -25
-        assert field.fixed_point(mpmath.mpf(2), mpmath.mpf("0.1")).q is None  # diverges
+def oracle_moments(act, q, dps):
+    """E[σ(√q Z)²], E[σ'(√q Z)²] by mpmath.quad of the oracle's activation (σ' by mpmath.diff)."""
+    sigma = MPMATH_ACTIVATIONS[act]
+    with mpmath.workdps(dps):
+        root = mpmath.sqrt(q)
+
+        def moment(f):
+            return mpmath.quad(lambda t: f(root * t) * mpmath.npdf(t), [-mpmath.inf, 0, mpmath.inf])
+
+        return (moment(lambda v: sigma(v) ** 2),
+                moment(lambda v: mpmath.diff(sigma, v) ** 2))
 
 
-def test_tanh_at_zero_bias_collapses_to_zero_below_critical():
-    with mpmath.workdps(30):
-        point = MeanField(symgrad.get_activation("tanh")).fixed_point(mpmath.mpf("0.9"), 0)
-        assert point.q == 0 and abs(point.chi - mpmath.mpf("0.9")) < mpmath.mpf(10) ** -25
+@pytest.mark.parametrize("act, sigma_w2, sigma_b2", [("tanh", "1.5", "0.05"), ("softplus", "1", "0.1"),
+                                                     ("elu", "1.5", "0")])
+def test_thirty_digits_against_mpmath_quadrature(act, sigma_w2, sigma_b2):
+    """q* is a fixed point of the oracle's map, and χ1 its gain, to 28 digits."""
+    result = mean_field(symgrad.get_activation(act), sigma_w2, sigma_b2, dps=30)
+    q = as_mpf(result.fixed.q)
+    with mpmath.workdps(60):
+        second, slope = oracle_moments(act, q, 60)
+        image = mpmath.mpf(R(sigma_w2)) * second + mpmath.mpf(R(sigma_b2))
+        assert abs(image - q) < mpmath.mpf(10) ** -28 * q
+        assert abs(mpmath.mpf(R(sigma_w2)) * slope - as_mpf(result.chi)) < mpmath.mpf(10) ** -28
 
 
-def test_linear_chi_is_sigma_w2():
-    with mpmath.workdps(30):
-        point = MeanField(symgrad.get_activation("linear")).fixed_point(mpmath.mpf("0.5"),
-                                                                        mpmath.mpf("0.2"))
-        assert abs(point.chi - mpmath.mpf("0.5")) < mpmath.mpf(10) ** -25
-        assert abs(point.q - mpmath.mpf("0.4")) < mpmath.mpf(10) ** -25  # 0.2 / (1 - 0.5)
+@pytest.mark.parametrize("b2", ["0", "0.1", "1"])
+def test_relu_is_exact(b2):
+    """χ1 = σ_w²/2 whatever q is; q* = σ_b² / (1 - σ_w²/2); critical at σ_w² = 2."""
+    relu = symgrad.get_activation("relu")
+    result = mean_field(relu, "3/2", b2, depth=1000)
+    assert result.chi == R(3, 4) and result.fixed.q == R(b2) / (1 - R(3, 4))
+    assert result.gradient_ratio == R(3, 4) ** 1000  # χ1^1000 is just a number
+    (point,) = critical_line(relu, [b2]).points
+    assert point.sigma_w2 == 2
+    assert point.kind == ("identity" if R(b2) == 0 else "diverges")
+    he = mean_field(relu, 2, b2)
+    assert he.chi == 1 and he.regime == "critical" and he.depth_scale == mpmath.inf
+
+
+def test_leaky_relu_and_linear_are_exact():
+    leaky = mean_field(symgrad.get_activation("leaky_relu:0.1"), 2, "0.2")
+    assert leaky.chi == 2 * (1 + R(1, 100)) / 2 and leaky.regime == "exploding"
+    linear = mean_field(symgrad.get_activation("linear"), "1/2", "1/5")
+    assert linear.chi == R(1, 2) and linear.fixed.q == R(2, 5)  # 0.2 / (1 - 0.5)
+
+
+def test_tanh_at_zero_bias():
+    """σ_b² = 0: the variance collapses to q* = 0 for σ_w² ≤ 1, where χ1 = σ_w² (tanh'(0) = 1);
+    the critical point is σ_w² = 1 with q* = 0."""
+    tanh = symgrad.get_activation("tanh")
+    for w2 in ("0.9", "1"):
+        result = mean_field(tanh, w2, 0)
+        assert result.fixed.kind == "collapses" and result.fixed.q == 0
+        with mpmath.workdps(40):
+            expected = mpmath.mpf(9) / 10 if w2 == "0.9" else mpmath.mpf(1)
+            assert abs(as_mpf(result.chi) - expected) < mpmath.mpf(10) ** -29
+    (point,) = critical_line(tanh, [0]).points
+    assert point.q == 0 and abs(as_mpf(point.sigma_w2) - 1) < mpmath.mpf(10) ** -29
+    above = mean_field(tanh, "1.2", 0)  # a positive fixed point appears
+    assert above.fixed.kind == "stable" and above.fixed.q > 0 and above.regime == "exploding"
+
+
+@pytest.mark.parametrize("b2", ["0.05", "0.3"])
+def test_critical_tanh_against_numpy(b2):
+    """At the σ_w² found, the independently iterated fixed point has χ1 = 1 (12 digits)."""
+    (point,) = critical_line(symgrad.get_activation("tanh"), [b2], dps=25).points
+    q, chi = numpy_fixed_point("tanh", float(point.sigma_w2), float(b2))
+    assert chi == pytest.approx(1, abs=1e-11)
+    assert float(point.q) == pytest.approx(q, rel=1e-10)
+
+
+def test_no_critical_point_is_said():
+    (point,) = critical_line(symgrad.get_activation("softplus"), ["0.05"]).points
+    assert point.kind == "none" and point.sigma_w2 is None
+
+
+def test_diverging_variance_reports_the_limit_gain():
+    result = mean_field(symgrad.get_activation("softplus"), 3, "0.1")
+    assert result.fixed.kind == "diverges" and result.fixed.q is None
+    assert result.chi == R(3, 2)  # σ_w² (σ'(∞)² + σ'(-∞)²)/2 = 3 (1 + 0)/2
+
+
+@pytest.mark.parametrize("act", symgrad.ACTIVATIONS)
+def test_every_activation_has_a_mean_field(act):
+    result = mean_field(symgrad.get_activation(act), "1.2", "0.1", depth=50, dps=15)
+    assert result.chi > 0 and result.regime in ("vanishing", "exploding", "critical")
 
 
 def test_depth_scale_and_regime():
-    assert depth_scale(mpmath.mpf(1)) == mpmath.inf and regime(mpmath.mpf(1)) == "critical"
+    assert depth_scale(mpmath.mpf(1)) == mpmath.inf and regime(mpmath.mpf(1), 30) == "critical"
     assert depth_scale(mpmath.exp(-1)) == pytest.approx(1)
-    assert regime(mpmath.mpf("0.9")) == "vanishing" and regime(mpmath.mpf("1.1")) == "exploding"
+    assert regime(mpmath.mpf("0.9"), 30) == "vanishing" and regime(mpmath.mpf("1.1"), 30) == "exploding"
+
+
+def test_fixed_point_field_api():
+    point = MeanField(symgrad.get_activation("tanh")).fixed_point(R(3, 2), R(1, 20), 20)
+    assert point.kind == "stable" and 0.41 < float(point.q) < 0.42
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "symgrad.cli", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_cli_meanfield_and_critical_json():
+    result = run("meanfield", "--act", "tanh", "--sigma-w2", "1.5", "--sigma-b2", "0.05", "--depth",
+                 "100", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["regime"] == "vanishing" and data["fixed_point"]["kind"] == "stable"
+    assert mpmath.mpf(data["gradient_ratio"]) == pytest.approx(mpmath.mpf(data["chi1"]) ** 100)
+    line = run("critical", "--act", "relu", "--sigma-b2", "0,0.1", "--format", "json")
+    assert line.returncode == 0, line.stderr
+    points = json.loads(line.stdout)["points"]
+    assert [p["sigma_w2"] for p in points] == ["2.0", "2.0"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["meanfield", "--sigma-w2", "-1"], "σ_w² must be positive"),
+    (["meanfield", "--sigma-w2", "1", "--sigma-b2", "x"], "is not a number"),
+    (["meanfield", "--sigma-w2", "1", "--act", "swish"], "Unknown activation"),
+    (["meanfield", "--sigma-w2", "1", "--dps", "0"], "between 1 and"),
+    (["meanfield", "--sigma-w2", "1", "--depth", "0"], "depth"),
+    (["critical", "--sigma-b2", "0.1,-2"], "σ_b² must be at least 0"),
+])
+def test_bad_input_is_one_sentence(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and result.stdout == "", result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr, result.stderr

@@ -149,7 +149,7 @@ _UNICODE = {"σ": r"$\sigma$", "δ": r"$\delta$", "∂": r"$\partial$", "∞": r
             "–": "--", "—": "---", "·": r"$\cdot$", "⋯": r"$\cdots$", "∈": r"$\in$",
             "±": r"$\pm$", "⁻": r"${}^{-}$", "½": r"$\frac12$", "ᵀ": r"${}^{\top}$",
             "‖": r"$\|$", "∇": r"$\nabla$", "⊙": r"$\odot$", "−": "-", "√": r"$\surd$",
-            "ε": r"$\varepsilon$", "χ": r"$\chi$", "ξ": r"$\xi$",
+            "ε": r"$\varepsilon$", "χ": r"$\chi$", "ξ": r"$\xi$", "↦": r"$\mapsto$", "ᴸ": r"${}^{L}$",
             "|": r"$|$", "<": r"$<$", ">": r"$>$"}  # OT1 text fonts have no | < >
 _UNICODE.update({sup: f"${{}}^{{{digit}}}$" for digit, sup in zip("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")})
 _UNICODE.update({sub: f"${{}}_{{{digit}}}$" for digit, sub in zip("0123456789", "₀₁₂₃₄₅₆₇₈₉")})
