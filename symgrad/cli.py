@@ -14,9 +14,15 @@ from rich.text import Text
 
 from symgrad.activations import activation_table, get_activation
 from symgrad.analysis.bounds import gain_bounds
-from symgrad.analysis.meanfield import MAX_MEANFIELD_DPS, MEANFIELD_DPS, critical_line, mean_field
+from symgrad.analysis.meanfield import (
+    MAX_MEANFIELD_DPS,
+    MEANFIELD_DPS,
+    critical_line,
+    mean_field,
+    variance,
+)
 from symgrad.analysis.region import MAX_REGION_DPS, REGION_DPS, gain_region, widest_region
-from symgrad.analysis.sampling import sample_gradients
+from symgrad.analysis.sampling import check_sample_size, sample_gradients
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, derive_chain
 from symgrad.derive.matrix import derive_matrix
 from symgrad.errors import SymgradError
@@ -440,10 +446,11 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
     activation = get_activation(act)
     depth, width = _whole_number(depth, "depth"), _whole_number(width, "width")
     count, seed = _whole_number(samples, "number of samples"), _whole_number(seed, "seed", minimum=0)
-    weights, biases = parse_exact(sigma_w2, "σ_w²"), parse_exact(sigma_b2, "σ_b²")
+    weights, biases = variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
+    check_sample_size(depth, width, count, seed)  # before the progress bar takes the terminal
     columns = (TextColumn("layers"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("layers", total=2 * depth)
+        task = bar.add_task("layers", total=2 * depth * count)
         result = sample_gradients(activation, depth, weights, biases, width, count, seed,
                                   progress=lambda done: bar.advance(task, done))
     if suffix in FILE_TYPES:

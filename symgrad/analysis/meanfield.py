@@ -4,7 +4,7 @@ With weights of variance σ_w²/n and biases of variance σ_b², a wide layer's
 preactivation variance follows F(q) = σ_w² E[σ(√q Z)²] + σ_b² (Z ~ N(0, 1)); at its fixed
 point q* the expected squared gradient is multiplied per layer by
 χ1 = σ_w² E[σ'(√q* Z)²] (Poole et al. 2016; Schoenholz et al. 2017). χ1 < 1: the
-gradient vanishes in expectation, by e every ξ = -1/ln χ1 layers; χ1 > 1: it explodes;
+gradient vanishes in expectation, by e every ξ = 1/|ln χ1| layers; χ1 > 1: it explodes;
 χ1 = 1: the edge of chaos.
 
 Gaussian expectations are mpmath quadratures split at the activation's kinks, of σ and
@@ -264,8 +264,8 @@ class MeanField:
 
 
 def depth_scale(chi) -> mpmath.mpf:
-    """ξ = -1/ln χ1 (infinite at χ1 = 1): gradients shrink or grow by e over ξ layers."""
-    return mpmath.inf if chi == 1 else -1 / mpmath.log(chi) if chi != 0 else mpmath.mpf(0)
+    """ξ = 1/|ln χ1| (infinite at χ1 = 1): gradients shrink or grow by e over ξ layers."""
+    return mpmath.inf if chi == 1 else 1 / abs(mpmath.log(chi)) if chi != 0 else mpmath.mpf(0)
 
 
 def regime(chi, dps: int) -> str:

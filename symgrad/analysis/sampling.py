@@ -35,7 +35,8 @@ from symgrad.numeric.real import log10_abs, to_float
 MAX_SAMPLES = 1_000_000
 MAX_SAMPLE_WIDTH = 1024
 MAX_SAMPLE_DEPTH = 100_000
-MAX_WORK = 10**9  # samples × width² × depth: some seconds of numpy, ≤ 1 GB kept
+MAX_WORK = 10**9  # samples × width² × depth: some seconds of numpy
+KEEP_BYTES = 2**27  # the weights a chunk of samples keeps for its backward pass
 QUANTILES = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 HISTOGRAM_BINS = 30
 PREDICTION_DPS = 15
@@ -114,13 +115,8 @@ class GradientSample(MarkdownDisplay):
         return float(numpy.std(scaled, ddof=1) / (mean * math.sqrt(scaled.size))) if mean else math.nan
 
 
-def sample_gradients(activation: Activation, depth: int, sigma_w2, sigma_b2=0, width: int = 1,
-                     samples: int = 1000, seed: int = 0,
-                     progress: Callable[[int], None] | None = None) -> GradientSample:
-    """Draw ``samples`` random nets and take each one's gradient ratio (see the module).
-    ``progress(n)`` is told each time n more layers of the batch are done (2 per layer:
-    forward and backward)."""
-    depth = check_depth(depth, MAX_SAMPLE_DEPTH)
+def check_sample_size(depth: int, width: int, samples: int, seed: int) -> None:
+    check_depth(depth, MAX_SAMPLE_DEPTH)
     for value, name, top in ((width, "width", MAX_SAMPLE_WIDTH), (samples, "number of samples", MAX_SAMPLES)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
             raise SymgradError(f"The {name} must be a whole number from 1 to {top}, not {value}.")
@@ -129,6 +125,15 @@ def sample_gradients(activation: Activation, depth: int, sigma_w2, sigma_b2=0, w
     if samples * width * width * depth > MAX_WORK:
         raise SymgradError(f"{samples} samples of width {width} and depth {depth} are more than "
                            f"this machine should draw at once (samples × width² × depth ≤ 10^9).")
+
+
+def sample_gradients(activation: Activation, depth: int, sigma_w2, sigma_b2=0, width: int = 1,
+                     samples: int = 1000, seed: int = 0,
+                     progress: Callable[[int], None] | None = None) -> GradientSample:
+    """Draw ``samples`` random nets and take each one's gradient ratio (see the module).
+    ``progress(n)`` is told each time n more sample-layers are done (2 × depth × samples
+    in all: forward and backward)."""
+    check_sample_size(depth, width, samples, seed)
     w2, b2 = variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
     prediction = mean_field(activation, w2, b2, depth, PREDICTION_DPS)
     point = prediction.fixed
@@ -140,9 +145,9 @@ def sample_gradients(activation: Activation, depth: int, sigma_w2, sigma_b2=0, w
 
 
 class _Batch:
-    """Every sample at once: arrays of shape (samples, width). Each layer draws from its
-    own stream (numpy's SeedSequence spawned from the seed), so the backward pass draws
-    W^l again instead of keeping every layer's weights."""
+    """Samples in chunks, each chunk's nets at once: arrays of shape (chunk, width). A
+    chunk keeps its weights for the backward pass (at most KEEP_BYTES of them) and draws
+    from its own stream (numpy's SeedSequence spawned from the seed)."""
 
     def __init__(self, activation: Activation, seed: int, samples: int, width: int):
         chain = ScalarChain(1, activation)
@@ -152,46 +157,47 @@ class _Batch:
         self.rescued = 0
         self.flat = _flat_pieces(activation)
 
-    def _stream(self, index: int, count: int):
-        """The generator of stream ``index`` (0: the input, l: layer l, count - 1: ∂C/∂a^L)."""
-        return numpy.random.Generator(numpy.random.PCG64(
-            numpy.random.SeedSequence(self.seed).spawn(count)[index]))
-
-    def _weights(self, layer: int, depth: int, w2: float, b2: float):
-        draw = self._stream(layer, depth + 2).standard_normal
-        shape = (self.samples, self.width)
-        return (math.sqrt(w2 / self.width) * draw((self.samples, self.width, self.width)),
-                math.sqrt(b2) * draw(shape))
-
     def run(self, depth: int, w2: float, b2: float, q0: float, progress) -> numpy.ndarray:
-        shape = (self.samples, self.width)
-        a, _, _ = self._activate(math.sqrt(q0) * self._stream(0, depth + 2).standard_normal(shape))
-        total, slopes = numpy.zeros(self.samples), []
-        for layer in range(1, depth + 1):  # forward
-            w, b = self._weights(layer, depth, w2, b2)
-            a, slope, log_slope = self._activate(numpy.einsum("sjk,sk->sj", w, a) + b)
+        kept = 8 * depth * self.width * (self.width + 1) if self.width > 1 else 0
+        size = self.samples if not kept else max(1, min(self.samples, KEEP_BYTES // kept))
+        starts = range(0, self.samples, size)
+        streams = numpy.random.SeedSequence(self.seed).spawn(len(starts))
+        return numpy.concatenate([
+            self._chunk(numpy.random.Generator(numpy.random.PCG64(stream)),
+                        min(size, self.samples - start), depth, w2, b2, q0, progress)
+            for start, stream in zip(starts, streams)])
+
+    def _chunk(self, generator, count: int, depth: int, w2: float, b2: float, q0: float,
+               progress) -> numpy.ndarray:
+        draw, shape = generator.standard_normal, (count, self.width)
+        a, _, _ = self._activate(math.sqrt(q0) * draw(shape))
+        total, kept = numpy.zeros(count), []
+        for _ in range(depth):  # forward
+            w = math.sqrt(w2 / self.width) * draw((count, self.width, self.width))
+            a, slope, log_slope = self._activate(numpy.einsum("sjk,sk->sj", w, a)
+                                                 + math.sqrt(b2) * draw(shape))
             if self.width == 1:  # a chain: Σ_l log10 |w_l| + log10 |σ'(z_l)|
                 with numpy.errstate(divide="ignore"):
                     total += numpy.log10(numpy.abs(w[:, 0, 0])) + log_slope[:, 0]
             else:
-                slopes.append(slope)
+                kept.append((w, slope))
             if progress:
-                progress(1)
+                progress(count)
         if self.width == 1:
             if progress:
-                progress(depth)
+                progress(depth * count)
             return total
-        gradient = self._stream(depth + 1, depth + 2).standard_normal(shape)  # ∂C/∂a^L
+        gradient = draw(shape)  # ∂C/∂a^L: a random direction
         gradient /= numpy.linalg.norm(gradient, axis=1, keepdims=True)
-        for layer in range(depth, 0, -1):
-            w, _ = self._weights(layer, depth, w2, b2)
-            gradient = numpy.einsum("sjk,sj->sk", w, slopes.pop() * gradient)  # (W^l)ᵀ (σ' ⊙ g)
+        while kept:
+            w, slope = kept.pop()
+            gradient = numpy.einsum("sjk,sj->sk", w, slope * gradient)  # (W^l)ᵀ (σ' ⊙ g)
             norm = numpy.linalg.norm(gradient, axis=1)
             with numpy.errstate(divide="ignore", invalid="ignore"):
                 total += numpy.log10(norm)
                 gradient /= numpy.where(norm > 0, norm, 1)[:, None]
             if progress:
-                progress(1)
+                progress(count)
         return total
 
     def _activate(self, z: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray, numpy.ndarray]:

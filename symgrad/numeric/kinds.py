@@ -193,12 +193,17 @@ def _nearest_float(value: sympy.Rational) -> float:
         return float("inf") if value > 0 else float("-inf")
 
 
-_ERF = numpy.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math's, element by element
-_ERFC = numpy.frompyfunc(math.erfc, 1, 1)
+def _elementwise(function: Callable) -> Callable:
+    """A math-module function on numbers or arrays (numpy has no erf): a float64 scalar
+    for a scalar, an array for an array."""
+    ufunc = numpy.frompyfunc(function, 1, 1)
+    return lambda value: numpy.asarray(ufunc(value), dtype=float)[()]
+
+
+_ERFC = _elementwise(math.erfc)
 _VECTOR_NAMES = {
-    "erf": lambda v: _ERF(v).astype(float), "erfc": lambda v: _ERFC(v).astype(float),
-    "erfc_of_negative": lambda v: _ERFC(-v).astype(float), "expm1": numpy.expm1,
-    "log1p": numpy.log1p, "sech": lambda v: 1 / numpy.cosh(v),
+    "erf": _elementwise(math.erf), "erfc": _ERFC, "erfc_of_negative": lambda v: _ERFC(-v),
+    "expm1": numpy.expm1, "log1p": numpy.log1p, "sech": lambda v: 1 / numpy.cosh(v),
 }
 
 

@@ -19,7 +19,7 @@ VARIANCE_MAP = ("Weights of variance σ_w²/n and biases of variance σ_b²: a w
                 "q ↦ σ_w² E[σ(√q Z)²] + σ_b² (Z ~ N(0, 1)).")
 GAIN = ("Per layer the expected squared gradient is multiplied by χ₁ = σ_w² E[σ'(√q* Z)²] at "
         "the fixed point q*: below 1 it vanishes, above 1 it explodes, at 1 it is critical "
-        "(the edge of chaos). ξ = −1/ln χ₁ is the depth over which it changes by a factor e.")
+        "(the edge of chaos). ξ = 1/|ln χ₁| is the depth over which it changes by a factor e.")
 
 
 def fixed_point_words(point: FixedPoint, dps: int) -> str:
@@ -44,7 +44,7 @@ def _(result: MeanFieldResult) -> Document:
         ("q*", "—" if result.fixed.q is None else decimal(result.fixed.q, digits)),
         ("χ₁", decimal(result.chi, digits)),
         ("regime", result.regime),
-        ("ξ = −1/ln χ₁", "inf" if mpmath.isinf(scale) else decimal(scale, digits)),
+        ("ξ = 1/|ln χ₁|", "inf" if mpmath.isinf(scale) else decimal(scale, digits)),
         (f"χ₁^{result.depth}", decimal(result.gradient_ratio, digits)),
         (f"log10 χ₁^{result.depth}", _log10_text(result.log10_gradient_ratio, digits)),
     ))
