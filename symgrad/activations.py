@@ -204,6 +204,19 @@ def pieces(expr: sympy.Expr) -> list[tuple[sympy.Expr, sympy.Interval]]:
     return pieces
 
 
+def linear_pieces(expr: sympy.Expr) -> list[tuple[sympy.Rational, sympy.Rational, sympy.Interval]] | None:
+    """(slope, intercept, interval) of each piece of a piecewise-linear expression in x
+    with rational coefficients; None if some piece is not of that form."""
+    found = []
+    for piece, interval in pieces(expr):
+        polynomial = sympy.Poly(piece, VARIABLE) if piece.is_polynomial(VARIABLE) else None
+        if polynomial is None or polynomial.degree() > 1 or \
+                not all(c.is_Rational for c in polynomial.all_coeffs()):
+            return None
+        found.append((polynomial.nth(1), polynomial.nth(0), interval))
+    return found
+
+
 def _candidates(piece: sympy.Expr, region: sympy.Interval) -> list[_Candidate]:
     if not piece.has(VARIABLE):
         return [_Candidate(piece, True, region, True)]

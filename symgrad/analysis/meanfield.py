@@ -26,11 +26,12 @@ import mpmath
 import numpy
 import sympy
 
-from symgrad.activations import VARIABLE, Activation, pieces
+from symgrad.activations import VARIABLE, Activation, linear_pieces, pieces
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DEPTH, ScalarChain, check_depth
 from symgrad.numbers import exact
+from symgrad.numeric.evaluate import check_dps
 from symgrad.numeric.kinds import float_arithmetic, mpmath_arithmetic
 from symgrad.numeric.precision import converged
 from symgrad.numeric.real import to_mpmath
@@ -46,11 +47,15 @@ SCAN_HIGH = mpmath.mpf(10) ** 6
 SMALL_Q = mpmath.mpf(10) ** -6  # where q* = 0 is tested for being attracting
 
 
-def check_meanfield_dps(dps: int) -> int:
-    if isinstance(dps, bool) or not isinstance(dps, int) or not 1 <= dps <= MAX_MEANFIELD_DPS:
-        raise SymgradError(f"The precision must be between 1 and {MAX_MEANFIELD_DPS} digits, "
-                           f"not {dps}.")
-    return dps
+def kinks(activation: Activation) -> tuple[sympy.Expr, ...]:
+    """Where the activation's pieces meet (relu: 0), in order."""
+    ends = {e for _, interval in pieces(activation.expr) for e in (interval.inf, interval.sup)}
+    return tuple(sorted(e for e in ends if e.is_finite))
+
+
+def _to_digits(compute, dps: int, what: str):
+    """``compute(working)`` at rising working digits until two runs agree to ``dps``."""
+    return converged(compute, dps, dps + GUARD_DIGITS, 4 * dps + 200, what)
 
 
 def variance(value, what: str) -> sympy.Rational:
@@ -68,8 +73,7 @@ class Gaussian:
     def __init__(self, activation: Activation):
         self.activation = activation
         self._compiled: dict[int, object] = {}
-        ends = {e for _, interval in pieces(activation.expr) for e in (interval.inf, interval.sup)}
-        self.kinks = tuple(sorted(e for e in ends if e.is_finite))
+        self.kinks = kinks(activation)
 
     def _pair(self):
         dps = mpmath.mp.dps
@@ -113,7 +117,7 @@ class FloatGaussian:
     def __init__(self, activation: Activation):
         self.sigma = float_arithmetic(ScalarChain(1, activation), "float64",
                                       stable=True).sigma_and_derivative
-        self.kinks = tuple(float(k) for k in Gaussian(activation).kinks)
+        self.kinks = tuple(float(k) for k in kinks(activation))
         self.nodes, self.weights = numpy.polynomial.legendre.leggauss(self.NODES)
 
     def _f(self, v, which: int):
@@ -173,14 +177,13 @@ class MeanField:
     def homogeneous_gain(self) -> sympy.Rational | None:
         """(s₊² + s₋²)/2 for a piecewise-linear σ with slopes s± and kink at 0 (σ(0) = 0);
         None for any other activation."""
-        slopes = []
-        for piece, interval in pieces(self.activation.expr):
-            polynomial = sympy.Poly(piece, VARIABLE) if piece.is_polynomial(VARIABLE) else None
-            if polynomial is None or polynomial.degree() > 1 or polynomial.nth(0) != 0 or \
-                    interval.inf not in (0, -sympy.oo) or interval.sup not in (0, sympy.oo):
-                return None
-            slope = polynomial.nth(1)
-            slopes += [slope] * (2 if interval == sympy.Interval(-sympy.oo, sympy.oo) else 1)
+        linear = linear_pieces(self.activation.expr)
+        if linear is None or any(intercept != 0 or interval.inf not in (0, -sympy.oo)
+                                 or interval.sup not in (0, sympy.oo)
+                                 for _, intercept, interval in linear):
+            return None
+        slopes = [slope for slope, _, interval in linear
+                  for _ in range(2 if interval == sympy.Interval(-sympy.oo, sympy.oo) else 1)]
         return sum(s ** 2 for s in slopes) / 2 if len(slopes) == 2 else None
 
     def variance_map(self, q, sigma_w2, sigma_b2):
@@ -244,7 +247,7 @@ class MeanField:
                 chi = self.chi(q, w2)
             return FixedPoint(q, chi, "stable"), (q, chi)
 
-        return converged(compute, dps, dps + GUARD_DIGITS, 4 * dps + 200, "The mean-field fixed point")
+        return _to_digits(compute, dps, "The mean-field fixed point")
 
     def _collapses(self, w2, b2, q) -> bool:
         """Whether the variance decays to 0: σ_b² = 0, σ(0) = 0, χ1(0) ≤ 1, and F(v) < v
@@ -259,7 +262,7 @@ class MeanField:
                 chi = self.chi(mpmath.mpf(0), mpmath.mpf(sigma_w2))
             return chi, (chi,)
 
-        chi = converged(compute, dps, dps + GUARD_DIGITS, 4 * dps + 200, "χ1 at q* = 0")
+        chi = _to_digits(compute, dps, "χ1 at q* = 0")
         return FixedPoint(mpmath.mpf(0), chi, "collapses")
 
 
@@ -315,7 +318,7 @@ class MeanFieldResult(MarkdownDisplay):
 def mean_field(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
                dps: int = MEANFIELD_DPS) -> MeanFieldResult:
     """q*, χ1, ξ, the regime and χ1^L, each to ``dps`` digits."""
-    check_meanfield_dps(dps)
+    check_dps(dps, MAX_MEANFIELD_DPS)
     depth = check_depth(depth, MAX_DEPTH)
     w2, b2 = variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
     point = MeanField(activation).fixed_point(w2, b2, dps)
@@ -349,7 +352,7 @@ def critical_line(activation: Activation, sigma_b2s, dps: int = MEANFIELD_DPS) -
     σ_w² = 1/E[σ'²]: one equation in q, solved on a log scan and refined to the digits;
     a root counts if the fixed point there attracts (F'(q*) < 1). With σ_b² = 0 and
     σ(0) = 0, q* = 0 (σ_w² = 1/σ'(0)²) counts where the variance decays to it."""
-    check_meanfield_dps(dps)
+    check_dps(dps, MAX_MEANFIELD_DPS)
     field = MeanField(activation)
     points = tuple(_critical_point(field, variance(b2, "σ_b²"), dps) for b2 in sigma_b2s)
     return CriticalLine(activation, dps, points)
@@ -372,7 +375,7 @@ def _critical_point(field: MeanField, sigma_b2: sympy.Rational, dps: int) -> Cri
                 w2 = 1 / field.gaussian.slope_moment(mpmath.mpf(0))
             return w2, (w2,)
 
-        w2 = converged(compute, dps, dps + GUARD_DIGITS, 4 * dps + 200, "The critical σ_w²")
+        w2 = _to_digits(compute, dps, "The critical σ_w²")
         return CriticalPoint(sigma_b2, w2, mpmath.mpf(0), "collapses")
     guess = [start]
 
@@ -384,7 +387,7 @@ def _critical_point(field: MeanField, sigma_b2: sympy.Rational, dps: int) -> Cri
             w2 = 1 / field.gaussian.slope_moment(q)
         return (w2, q), (w2, q)
 
-    w2, q = converged(compute, dps, dps + GUARD_DIGITS, 4 * dps + 200, "The critical point")
+    w2, q = _to_digits(compute, dps, "The critical point")
     return CriticalPoint(sigma_b2, w2, q, "stable")
 
 

@@ -33,11 +33,11 @@ MAX_DPS = 10_000
 MAX_WORKING_DPS = 40_000
 
 
-def check_dps(dps: int) -> int:
+def check_dps(dps: int, maximum: int = MAX_DPS) -> int:
     if isinstance(dps, bool) or not isinstance(dps, int):
         raise SymgradError(f"The precision must be a whole number of digits, not {dps!r}.")
-    if not 1 <= dps <= MAX_DPS:
-        raise SymgradError(f"The precision must be between 1 and {MAX_DPS} digits, not {dps}.")
+    if not 1 <= dps <= maximum:
+        raise SymgradError(f"The precision must be between 1 and {maximum} digits, not {dps}.")
     return dps
 
 

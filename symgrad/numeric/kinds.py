@@ -26,7 +26,7 @@ import mpmath
 import numpy
 import sympy
 
-from symgrad.activations import VARIABLE
+from symgrad.activations import VARIABLE, linear_pieces
 from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.networks import ScalarChain
 from symgrad.notation import y
@@ -130,14 +130,7 @@ def rational_arithmetic_applies(chain, numbers, gain_mode: bool = False) -> bool
     widest = max(v.numerator.bit_length() + v.denominator.bit_length() for v in exact)
     if widest * chain.depth > MAX_RATIONAL_BITS:  # the numbers would grow too long
         return False
-    expr = chain.activation.expr
-    pieces = expr.args if isinstance(expr, sympy.Piecewise) else ((expr, True),)
-    for piece, _ in pieces:
-        polynomial = sympy.Poly(piece, VARIABLE) if piece.is_polynomial(VARIABLE) else None
-        if polynomial is None or polynomial.degree() > 1 or \
-                not all(c.is_Rational for c in polynomial.all_coeffs()):
-            return False
-    return True
+    return linear_pieces(chain.activation.expr) is not None
 
 
 def rational_arithmetic(chain: ScalarChain) -> Arithmetic:
