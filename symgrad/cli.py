@@ -205,8 +205,9 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
     digits = _precision(dps)
     fmt = _format(fmt, output)
     keep = None if fmt == "json" else displayed_layers(depth)  # JSON lists every layer
-    with _progress(depth) as advance:
-        result = evaluate_chain(chain, point, digits, interval=interval, keep=keep, progress=advance)
+    with _progress(2 * depth, depth >= PROGRESS_FROM_DEPTH) as report:  # forward and backward
+        result = evaluate_chain(chain, point, digits, interval=interval, keep=keep,
+                                progress=_advance(report))
     _emit(result, fmt, output)
 
 
@@ -279,28 +280,31 @@ def _net_evaluation(net: MatrixNet, parameters, x, y, digits: int):
     bar for a big net: each run at rising working digits fills it once."""
     inputs = per_layer(x or "1", net.widths[0], "input", unit="input unit")
     targets = per_layer(y or "0", net.widths[-1], "target", unit="output unit")
-    if max(net.widths) ** 2 * net.depth < PROGRESS_FROM_NET_SIZE:
-        return evaluate_net(net, parameters, inputs, targets, digits)
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("layers", total=net.depth)
+    with _progress(net.depth, max(net.widths) ** 2 * net.depth >= PROGRESS_FROM_NET_SIZE) as report:
+        def layer_done(layer: int, working: int) -> None:
+            report(completed=layer, description=f"layers at {working} digits")
 
-        def advance(layer: int, working: int) -> None:
-            bar.update(task, completed=layer, description=f"layers at {working} digits")
-
-        return evaluate_net(net, parameters, inputs, targets, digits, progress=advance)
+        return evaluate_net(net, parameters, inputs, targets, digits,
+                            progress=layer_done if report else None)
 
 
 @contextmanager
-def _progress(depth: int):
-    """A rich progress bar on stderr for long passes (two passes: forward and backward)."""
-    if depth < PROGRESS_FROM_DEPTH:
+def _progress(total: int, shown: bool = True):
+    """A rich progress bar on stderr, yielding ``report(**change)`` (rich's update: advance=,
+    completed=, description=); None when not ``shown``."""
+    if not shown:
         yield None
         return
-    columns = (TextColumn("layers"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+               TimeRemainingColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("layers", total=2 * depth)
-        yield lambda done: bar.advance(task, done)
+        task = bar.add_task("layers", total=total)
+        yield lambda **change: bar.update(task, **change)
+
+
+def _advance(report):
+    """The evaluators' ``progress(n)``: n more done."""
+    return None if report is None else lambda done: report(advance=done)
 
 
 @main.command()
@@ -380,8 +384,9 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
                 chain = ScalarChain(depth, get_activation(act), residual=kind, cost=cost)
                 point = chain_point(depth, w, b=b, x=x, y=y, z=z, default_x="1/2", prefix="--")
                 label = f"{'residual ' if kind else ''}{chain.activation.name}, w = {w}"
-                with _progress(depth) as advance:
-                    evaluation = evaluate_chain(chain, point, PLOT_DPS, keep=keep, progress=advance)
+                with _progress(2 * depth, depth >= PROGRESS_FROM_DEPTH) as report:
+                    evaluation = evaluate_chain(chain, point, PLOT_DPS, keep=keep,
+                                                progress=_advance(report))
                 curves.append(curve(evaluation, quantity, label))
     title = f"log10 |{QUANTITIES[quantity][0]}| against the layer, depth {depth}"
     if output is None:
@@ -448,11 +453,9 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
     count, seed = _whole_number(samples, "number of samples"), _whole_number(seed, "seed", minimum=0)
     weights, biases = variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
     check_sample_size(depth, width, count, seed)  # before the progress bar takes the terminal
-    columns = (TextColumn("layers"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("layers", total=2 * depth * count)
+    with _progress(2 * depth * count) as report:  # sample-layers, forward and backward
         result = sample_gradients(activation, depth, weights, biases, width, count, seed,
-                                  progress=lambda done: bar.advance(task, done))
+                                  progress=_advance(report))
     if suffix in FILE_TYPES:
         write_atomically(output, figure_bytes(histogram_figure(result), suffix))
         return
