@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import gmpy2
 import numpy
@@ -59,7 +60,7 @@ class GradientSample(MarkdownDisplay):
     rescued: int  # entries of σ' computed in MPFR because float64 gave up on them
     prediction: MeanFieldResult
 
-    @property
+    @cached_property
     def finite(self) -> numpy.ndarray:
         return self.log10_ratios[numpy.isfinite(self.log10_ratios)]
 
@@ -88,31 +89,37 @@ class GradientSample(MarkdownDisplay):
         nor exploded, by chance."""
         return float(numpy.mean(numpy.abs(self.log10_ratios) <= 1))
 
-    @property
+    @cached_property
     def histogram(self) -> tuple[numpy.ndarray, numpy.ndarray]:
         """(counts, bin edges) of the finite log10 ratios."""
         if not self.finite.size:
             return numpy.zeros(0, dtype=int), numpy.zeros(0)
         return numpy.histogram(self.finite, bins=HISTOGRAM_BINS)
 
+    @cached_property
+    def _scaled_squares(self) -> tuple[numpy.ndarray, float] | None:
+        """(r² / max r², log10 max r²): the squares scaled so none overflows; None if
+        every ratio is 0."""
+        top = float(numpy.max(self.log10_ratios))
+        if top == -math.inf:
+            return None
+        return numpy.exp(2 * LN10 * (self.log10_ratios - top)), 2 * top
+
     @property
     def log10_mean_square(self) -> float:
         """log10 of the sampled mean of ratio², taken in log space (never overflows)."""
-        doubled = 2 * LN10 * self.log10_ratios
-        top = numpy.max(doubled)
-        if top == -numpy.inf:
+        if self._scaled_squares is None:
             return -math.inf
-        return float((top + math.log(numpy.mean(numpy.exp(doubled - top)))) / LN10)
+        scaled, offset = self._scaled_squares
+        return offset + math.log10(numpy.mean(scaled))
 
     @property
     def mean_square_standard_error(self) -> float:
         """The standard error of the sampled mean of ratio², relative to that mean."""
-        top = numpy.max(self.log10_ratios)
-        if top == -numpy.inf or self.samples < 2:
+        if self._scaled_squares is None or self.samples < 2:
             return math.nan
-        scaled = numpy.exp(2 * LN10 * (self.log10_ratios - top))
-        mean = numpy.mean(scaled)
-        return float(numpy.std(scaled, ddof=1) / (mean * math.sqrt(scaled.size))) if mean else math.nan
+        scaled, _ = self._scaled_squares
+        return float(numpy.std(scaled, ddof=1) / (numpy.mean(scaled) * math.sqrt(scaled.size)))
 
 
 def check_sample_size(depth: int, width: int, samples: int, seed: int) -> None:
