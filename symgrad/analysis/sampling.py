@@ -114,6 +114,11 @@ class GradientSample(MarkdownDisplay):
         return offset + math.log10(numpy.mean(scaled))
 
     @property
+    def log10_mean_square_error(self) -> float:
+        """That standard error in log10 units (a relative error ε is ε/ln 10 of log10)."""
+        return self.mean_square_standard_error / LN10
+
+    @property
     def mean_square_standard_error(self) -> float:
         """The standard error of the sampled mean of ratio², relative to that mean."""
         if self._scaled_squares is None or self.samples < 2:

@@ -1,11 +1,15 @@
 """Digits that can be trusted: run a computation at two working precisions and raise
 them until every value it shows agrees.
 
-Fixed guard digits cannot cover cancellation (1 - tanh(z)² at z = 100, a_L ≈ y in the
-cost) or a product of ill-conditioned matrices, so both evaluators (the scalar chain
-and the matrix net) compute at a working precision, again at a higher one, and go up
-until the two runs agree to dps + 1 digits. Each run is in MPFR, or in mpmath when its
-numbers leave MPFR's exponent range.
+Fixed guard digits cannot cover cancellation (cross-entropy at a = σ(60), a 25-digit
+difference of preactivations) or a product of ill-conditioned matrices, so both evaluators
+(the scalar chain and the matrix net) and the mean-field solver compute at a working
+precision, again at a higher one, and go up until the two runs agree to dps + 1 digits.
+Each run is in MPFR, or in mpmath when its numbers leave MPFR's exponent range.
+
+Not covered: a value both runs round to exactly 0 (a difference smaller than either
+run's precision) agrees with itself; cancellations of that kind in σ, σ' and the cost
+are removed at the source (``numeric.stable``), others are open.
 """
 
 from __future__ import annotations

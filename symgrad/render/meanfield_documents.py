@@ -102,10 +102,10 @@ def _(sample: GradientSample) -> Document:
     stats += [("fraction in [10⁻¹, 10¹]", _short(sample.within_tenfold)),
               ("fraction exactly 0", _short(sample.zero_fraction))]
     prediction = sample.prediction
-    error = sample.mean_square_standard_error
+    error = sample.log10_mean_square_error
     compare = Grid(("", "log10"), (
         ("sampled mean of r²", _short(sample.log10_mean_square)
-         + ("" if math.isnan(error) else f" (± {_short(error / math.log(10))})")),
+         + ("" if math.isnan(error) else f" (± {_short(error)})")),
         (f"mean field χ₁^{sample.depth}", _log10_text(prediction.log10_gradient_ratio, SAMPLE_DIGITS)),
     ))
     counts, edges = sample.histogram
