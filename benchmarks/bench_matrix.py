@@ -9,6 +9,11 @@
    mpmath matrices multiplied out at a fixed 40 digits and mpmath's SVD.
    Also he init (ill-conditioned) and a relu net (exact rationals).
 3. How eval grows with width (depth 50) and with depth (width 32).
+4. A relu net of width 64 and depth 100 at 15 digits (exact rationals; its Jacobian has
+   exact zeros among its singular values, settled by rank bounds).
+5. Giving up: a weight of 10^25000 needs about 25,000 more digits than the limit allows;
+   time to the refusal, and mpmath's exp of a whole number above 600 bits (the route
+   symgrad avoids) against symgrad's route, on one number.
 """
 
 from __future__ import annotations
@@ -21,9 +26,11 @@ import sympy
 from sympy.core.cache import clear_cache
 
 import symgrad
+from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
+from symgrad.numeric.kinds import _mpmath_exp
 from symgrad.numeric.matrix_net import evaluate_net
-from symgrad.numeric.net_parameters import draw_parameters
+from symgrad.numeric.net_parameters import NetParameters, draw_parameters
 
 R = sympy.Rational
 
@@ -85,6 +92,31 @@ def main() -> None:
         print(f"  width {width:3d}, depth 50: {ours(width, 50):.2f} s")
     for depth in (10, 25, 50, 100):
         print(f"  width 32, depth {depth:3d}: {ours(32, depth):.2f} s")
+    print(f"relu, he init, width 64, depth 100, 15 digits: "
+          f"{ours(64, 100, dps=15, init='he', act='relu'):.1f} s ({ours.arithmetic})")
+    print(f"refusing a weight of 10^25000 (sigmoid, 20 digits): {refusal():.2f} s")
+    with mpmath.workdps(400):
+        value = -3 * mpmath.mpf(10) ** 4000
+        mine, theirs = timed(lambda: _mpmath_exp(value)), timed(lambda: mpmath.exp(value))
+    print(f"exp(-3·10^4000) at 400 digits: symgrad's route {mine * 1000:.1f} ms, "
+          f"mpmath.exp {theirs * 1000:.0f} ms ({theirs / mine:.0f}x)")
+
+
+def timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def refusal() -> float:
+    net = MatrixNet((1, 1, 1), symgrad.get_activation("sigmoid"))
+    parameters = NetParameters((((R(1),),), ((R(10) ** 25000,),)), ((R(0),), (R(0),)), "bench")
+    start = time.perf_counter()
+    try:
+        evaluate_net(net, parameters, (R(1),), (R(0),), 20)
+    except SymgradError:
+        return time.perf_counter() - start
+    raise AssertionError("a weight of 10^25000 settled to 20 digits")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ can, by an mpmath root search otherwise).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -297,9 +298,17 @@ _LIBRARY: dict[str, tuple[str, Callable[[sympy.Rational], sympy.Expr], str | Non
 NAMES = tuple(_LIBRARY)
 
 
+_NAMED = re.compile(r"[A-Za-z_]\w*(:.*)?", re.DOTALL)  # a name, perhaps with a parameter
+
+
 @cache
 def get_activation(spec: str) -> Activation:
-    """The activation named by ``spec``: a library name, optionally ``name:parameter``."""
+    """The activation named by ``spec``: a library name, optionally ``name:parameter``,
+    or a formula in x (``x/(1+exp(-x))``), read by ``symgrad.expressions``."""
+    if not isinstance(spec, str):
+        raise SymgradError(f"An activation is a name or a formula in x, not {spec!r}.")
+    if not _NAMED.fullmatch(spec.strip()) or spec.strip() == "x":
+        return custom_activation(spec)
     name, _, parameter_text = spec.strip().partition(":")
     if name not in _LIBRARY:
         close = difflib.get_close_matches(name, NAMES, n=3, cutoff=0.5)
@@ -315,6 +324,21 @@ def get_activation(spec: str) -> Activation:
     parameter = parse_exact(parameter_text or default, what=f"parameter of {name}")
     canonical = f"{name}:{parameter}"
     return Activation(canonical, build(parameter), title)
+
+
+def custom_activation(text: str) -> Activation:
+    """A user's formula in x as an activation, through the same machinery as the
+    library's: abs, max, min and Heaviside become pieces (relu's form), so derivative,
+    kinks, sup/inf and exact arithmetic treat it as they treat relu."""
+    from symgrad.expressions import FUNCTIONS, parse  # the reader needs the notation only
+
+    allowed = frozenset(FUNCTIONS) - {"sigma", "dsigma"}
+    expr = parse(text, {"x": VARIABLE}, allowed, what="activation")
+    if expr.has(sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside):
+        expr = sympy.piecewise_fold(expr.rewrite(sympy.Piecewise))
+    if not expr.has(VARIABLE):
+        raise SymgradError(f"The activation {text.strip()!r} does not depend on x.")
+    return Activation(text.strip(), expr, "custom")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from symgrad.analysis.meanfield import (
 )
 from symgrad.analysis.region import MAX_REGION_DPS, REGION_DPS, gain_region, widest_region
 from symgrad.analysis.sampling import check_sample_size, sample_gradients
+from symgrad.costs import check_cost
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, derive_chain
 from symgrad.derive.matrix import derive_matrix
 from symgrad.errors import SymgradError
@@ -46,10 +47,13 @@ from symgrad.render.plot import (
     histogram_figure,
 )
 from symgrad.render.text import renderable
+from symgrad.verify import MAX_VERIFY_DEPTH, verify
 
 PROGRESS_FROM_DEPTH = 50_000
 PROGRESS_FROM_NET_SIZE = 16 * 16 * 50  # width² × depth: about a second of work
 PLOT_DPS = 20  # a curve needs a few digits of log10; the pass is exact to these
+ACT_HELP = ("Activation: a library name, e.g. sigmoid or leaky_relu:0.1 (see 'symgrad acts'), "
+            "or a formula in x, e.g. \"x/(1+exp(-x))\".")
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
 
 
@@ -100,7 +104,7 @@ def main() -> None:
 @click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_DERIVE_DEPTH}.")
 @click.option("--general", is_flag=True, help="Symbolic depth L, in product notation.")
 @click.option("--act", "act", default="sigmoid", show_default=True,
-              help="Activation: a library name, e.g. sigmoid or leaky_relu:0.1 (see 'symgrad acts').")
+              help=ACT_HELP)
 @click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
 @click.option("--tied", is_flag=True, help="Tied weights and biases (an unrolled RNN).")
 @click.option("--cost", default="quadratic", show_default=True,
@@ -162,7 +166,7 @@ def _precision(dps: str) -> int:
 
 @main.command(name="eval")
 @click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
-@click.option("--act", "act", default="sigmoid", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
 @click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
 @click.option("--tied", is_flag=True, help="Tied weights and biases (an unrolled RNN).")
 @click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
@@ -213,7 +217,7 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
 
 @main.command()
 @click.option("--depth", required=True, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
-@click.option("--act", "act", default="sigmoid", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
 @click.option("--residual", is_flag=True, help="Residual chain: factor 1 + w σ'(z) per layer.")
 @click.option("--w", "w", default="1", show_default=True, metavar="V|V1,..,VL",
               help="Weights: one value for every layer or a comma list.")
@@ -229,7 +233,7 @@ def bounds(depth, act, residual, w, dps, fmt, output):
 
 
 @main.command()
-@click.option("--act", "act", default="sigmoid", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
 @click.option("--w", "w", default=None, metavar="V", help="The weight w.")
 @click.option("--b", "b", default="0", show_default=True, metavar="V", help="The bias b.")
 @click.option("--maximize", is_flag=True, help="Find the |w| whose region is widest in input space.")
@@ -310,7 +314,7 @@ def _advance(report):
 @main.command()
 @click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_NOTES_DEPTH}.")
 @click.option("--widths", default=None, metavar="N0,..,NL", help="A matrix net instead of a chain.")
-@click.option("--act", "act", default="sigmoid", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
 @click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
 @click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
 @click.option("--w", "w", default=None, metavar="V|V1,..,VL",
@@ -404,7 +408,7 @@ def _variances(text: str, what: str) -> list:
 
 
 @main.command()
-@click.option("--act", "act", default="tanh", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP)
 @click.option("--sigma-w2", "sigma_w2", required=True, metavar="V", help="Weight variance σ_w² (× 1/n).")
 @click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
 @click.option("--depth", default="1", show_default=True, metavar="L", help="Depth for χ1^L.")
@@ -418,7 +422,7 @@ def meanfield(act, sigma_w2, sigma_b2, depth, dps, fmt, output):
 
 
 @main.command()
-@click.option("--act", "act", default="tanh", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP)
 @click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V|V1,V2,..",
               help="Bias variance σ_b², or a comma list for the critical line.")
 @click.option("--dps", default=str(MEANFIELD_DPS), show_default=True,
@@ -432,7 +436,7 @@ def critical(act, sigma_b2, dps, fmt, output):
 
 @main.command()
 @click.option("--depth", required=True, metavar="L", help="Layers per net.")
-@click.option("--act", "act", default="tanh", show_default=True, help="Activation (see 'symgrad acts').")
+@click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP)
 @click.option("--sigma-w2", "sigma_w2", required=True, metavar="V", help="Weight variance σ_w² (× 1/n).")
 @click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
 @click.option("--width", default="1", show_default=True, help="Units per layer (1: scalar chains).")
@@ -467,6 +471,35 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
 def acts(fmt, output):
     """The activation table: formula, derivative, sup and inf of the derivative."""
     _emit(activation_table(), fmt, output)
+
+
+@main.command(name="verify")
+@click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_VERIFY_DEPTH}.")
+@click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
+@click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
+@click.option("--tied", is_flag=True, help="Tied weights and biases (names w and b).")
+@click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
+@click.option("--target", default=None, metavar="NAME",
+              help="What the claim is: delta<l>, grad_w<l>, grad_b<l> or input_gradient.")
+@click.option("--claim", default=None, metavar="FORMULA",
+              help="The formula, in x, y, a0.., z1.., w1.., b1.., dC_daL, sigma(z), dsigma(z).")
+@click.option("--seed", default="0", show_default=True, help="Seed of the random check points.")
+@_output_options
+def verify_claim(depth, act, residual, tied, cost, target, claim, seed, fmt, output):
+    """Check a hand-derived gradient: exit 0 if correct, 1 (and how it is wrong) if not."""
+    if depth is None:
+        raise SymgradError("Give the chain's depth with --depth.")
+    if target is None:
+        raise SymgradError("Give what the claim is with --target: delta<l>, grad_w<l>, "
+                           "grad_b<l> or input_gradient.")
+    if claim is None:
+        raise SymgradError("Give the formula to check with --claim.")
+    chain = ScalarChain(check_depth(_whole_number(depth, "depth"), MAX_VERIFY_DEPTH),
+                        get_activation(act), residual=residual, tied=tied, cost=check_cost(cost))
+    verdict = verify(chain, target.strip(), claim, _whole_number(seed, "seed", 0))
+    _emit(verdict, fmt, output)
+    if not verdict.correct:
+        sys.exit(1)
 
 
 def run() -> None:

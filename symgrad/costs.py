@@ -52,6 +52,25 @@ def check_output(name: str, output) -> None:
         low, high = _OPEN_DOMAINS[name]
         if not low < output < high:
             raise SymgradError(
-                f"The {name} cost needs {low} < a_L < {high}, but this chain's output is "
-                f"a_L = {output}; choose another input, activation or cost (or raise --dps)."
+                f"The {name} cost needs {low} < a_L < {high}, but the output is "
+                f"a_L = {output}; choose another input, activation or cost."
             )
+
+
+def check_run_output(name: str, output, enclosure) -> None:
+    """Refuse a run's output only if it is certainly outside the cost's domain: a run can
+    round an output inside it onto its edge (σ(100) is 1 at 31 digits; more digits show
+    1 - 3.7·10^-44), so an output on or past the edge is refused only when
+    ``enclosure()``, a certified enclosure of it at the run's digits (an interval, or
+    None), lies wholly outside."""
+    if name not in _OPEN_DOMAINS:
+        return
+    low, high = _OPEN_DOMAINS[name]
+    if low < output < high:
+        return
+    try:
+        bounds = enclosure()
+    except SymgradError:  # the enclosure could not be formed (it straddled a kink)
+        return
+    if bounds is not None and (bounds.hi <= low or bounds.lo >= high):
+        check_output(name, output)

@@ -97,7 +97,7 @@ BAD_INPUT = [
     (["derive", "--depth", "ten"], "whole number"),
     (["derive", "--depth", "1000001"], "largest supported"),
     (["derive", "--depth", "3", "--act", "sigmod"], "Did you mean sigmoid"),
-    (["derive", "--depth", "3", "--act", "__import__('os')"], "Unknown activation"),
+    (["derive", "--depth", "3", "--act", "__import__('os')"], "unknown function '__import__' at column 1"),
     (["derive", "--depth", "3", "--cost", "hinge"], "Unknown cost"),
     (["derive", "--depth", "3", "--format", "pdf"], "Unknown format"),
     (["derive", "--depth", "3", "--layers", "4"], "not a layer"),

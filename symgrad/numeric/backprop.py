@@ -110,6 +110,13 @@ def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
                 tied_sum, first_failure, zero_from)
 
 
+def forward_output(chain: ScalarChain, point: ChainPoint, math: Arithmetic):
+    """a_L alone: the forward pass, keeping nothing else."""
+    number = _converter(math.number)
+    weights = [number(w) for w in point.weights]
+    return _forward(chain, point, math, weights, number, set(), None)[1][-1]
+
+
 def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list, list, list]:
     depth = len(weights)
     # a_k is kept as the input of a kept layer k + 1 (∂C/∂w = a_{l-1} δ_l) and as the

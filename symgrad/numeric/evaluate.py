@@ -12,11 +12,12 @@ import math
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
-from symgrad.costs import check_output
+from symgrad.costs import check_output, check_run_output
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
-from symgrad.numeric.backprop import ChainPoint, Pass, run_pass
+from symgrad.numeric.backprop import ChainPoint, Pass, forward_output, run_pass
+from symgrad.numeric.interval import Interval
 from symgrad.numeric.kinds import (
     FLOAT_TYPES,
     Arithmetic,
@@ -114,8 +115,9 @@ class ChainEvaluation(MarkdownDisplay):
         return (self.layer(n) for n in self.kept)
 
     def magnitudes(self, layers, name: str = "delta") -> tuple[float | None, ...]:
-        """log10|``name``| at each of ``layers`` as floats for a chart; None where it is 0."""
-        values = (to_float(self.layer(n).log10_abs(name)) for n in layers)
+        """log10|``name``| at each of ``layers`` as floats for a chart; None where it is
+        exactly 0. An enclosure that reaches 0 is charted at its upper end."""
+        values = (_chart_point(self.layer(n).log10_abs(name)) for n in layers)
         return tuple(v if math.isfinite(v) else None for v in values)
 
     @property
@@ -134,6 +136,12 @@ class ChainEvaluation(MarkdownDisplay):
     def grad_w_total(self):
         """∂C/∂w of a tied chain: Σ_l a_{l-1} δ_l (backpropagation through time)."""
         return self.exact.weight_gradient_sum
+
+
+def _chart_point(log10_value) -> float:
+    if isinstance(log10_value, Interval) and log10_value.lo == -math.inf:
+        return to_float(log10_value.hi)
+    return to_float(log10_value)
 
 
 def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS, *,
@@ -176,17 +184,30 @@ def _inputs(point: ChainPoint) -> set:
 def _converged_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass]:
     """The pass at rising working digits until two runs agree to dps + 1 digits on the
     gradients, the cost, and every shown value at up to CHECKED_LAYERS layers (all of a
-    short chain)."""
+    short chain), and an interval pass proves each of them that is exactly 0."""
     checked = _checked_layers(chain.depth, keep)
     bar = [progress]  # one progress bar is enough: only the first run reports
 
     def compute(working):
         math, exact = in_range(chain, working,
                                lambda math: run_pass(chain, point, math, keep, bar.pop() if bar else None))
+        if not point.gain_mode:
+            check_run_output(chain.cost, exact.a[-1], lambda: _enclosed_output(chain, point, working))
         return (math, exact), _shown_values(exact, checked)
 
+    def certify(working):
+        math = interval_arithmetic(chain, working)
+        enclosure = run_pass(chain, point, math, keep)
+        return None if math.out_of_range() else _shown_values(enclosure, checked)
+
     return converged(compute, dps, dps + guard_digits(chain.depth), MAX_WORKING_DPS,
-                     "This chain's values")
+                     "This chain's values", certify)
+
+
+def _enclosed_output(chain: ScalarChain, point: ChainPoint, working: int):
+    math = interval_arithmetic(chain, working)
+    output = forward_output(chain, point, math)
+    return None if math.out_of_range() else output
 
 
 CHECKED_LAYERS = 2_000

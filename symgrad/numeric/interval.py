@@ -3,8 +3,9 @@
 Every operation rounds its lower end down and its upper end up (MPFR rounds
 each elementary function correctly in the direction asked), so an interval
 computed from exact inputs always contains the exact value. The functions
-used here are increasing (exp, expm1, log, log1p, sqrt, tanh, erf: the enclosure
-is [f↓(lo), f↑(hi)]), decreasing (erfc) or even and decreasing in |x| (sech).
+used here are increasing (exp, expm1, log, log1p, sqrt, tanh, erf, sinh, atan: the
+enclosure is [f↓(lo), f↑(hi)]), decreasing (erfc), or even and decreasing (sech) or
+increasing (cosh) in |x|.
 
 A branch of a piecewise activation is chosen only when the comparison is
 certain; an enclosure that straddles the kink is refused, not guessed.
@@ -197,6 +198,9 @@ def namespace(rounding: Rounding) -> dict:
         "erfc_of_negative": wrap(lambda value: _decreasing("erfc")(-value)),
         "sech": wrap(_even_decreasing("sech")),
         "sqrt": wrap(_increasing("sqrt")),
+        "sinh": wrap(_increasing("sinh")),
+        "atan": wrap(_increasing("atan")),
+        "cosh": wrap(_even_increasing("cosh")),
         "pi": rounding.pi(),
         "Abs": abs,
         "fabs": abs,
@@ -207,6 +211,16 @@ def _decreasing(name: str):
     def function(value: Interval) -> Interval:
         r = value.rounding
         return Interval(getattr(r.down, name)(value.hi), getattr(r.up, name)(value.lo), r)
+
+    return function
+
+
+def _even_increasing(name: str):
+    """An even function, increasing in |x| (cosh): its enclosure from that of |x|."""
+    increasing = _increasing(name)
+
+    def function(value: Interval) -> Interval:
+        return increasing(abs(value))
 
     return function
 

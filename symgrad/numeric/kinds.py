@@ -74,7 +74,10 @@ def _compiled(chain, modules, cast: Callable | None = None,
     for arguments, expressions in pairs:
         if stable:
             expressions = tuple(without_cancellation(e) for e in expressions)
-        function = sympy.lambdify(arguments, expressions, modules, cse=True)
+        # common subexpressions are hoisted out of a Piecewise's branches and would be
+        # computed for every input (1/(1 - x) at x = 1): only for expressions without one
+        shared = not any(e.has(sympy.Piecewise) for e in expressions)
+        function = sympy.lambdify(arguments, expressions, modules, cse=shared)
         if cast is not None:
             function = (lambda f: lambda *args: tuple(map(cast, f(*args))))(function)
         functions.append(function)
@@ -88,6 +91,7 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
         names = {"mpf": gmpy2.mpfr, "exp": gmpy2.exp, "log": gmpy2.log, "log1p": gmpy2.log1p,
                  "tanh": gmpy2.tanh, "erf": gmpy2.erf, "sqrt": gmpy2.sqrt, "pi": gmpy2.const_pi(),
                  "expm1": gmpy2.expm1, "erfc": gmpy2.erfc, "sech": gmpy2.sech,
+                 "sinh": gmpy2.sinh, "cosh": gmpy2.cosh, "atan": gmpy2.atan,
                  "erfc_of_negative": lambda value: gmpy2.erfc(-value),  # exact: in the scope
                  "fabs": abs}
         sigma, cost = _compiled(chain, [names, "mpmath"])
@@ -152,7 +156,7 @@ def interval_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     sigma, cost = _compiled(chain, [functions, "mpmath"], cast=functions["mpf"])
     return Arithmetic(
         "interval",
-        number=lambda value: rounding.rational(int(value.numerator), int(value.denominator)),
+        number=lambda value: rounding.rational(*_fraction(value)),
         sigma_and_derivative=sigma,
         cost_and_derivative=cost,
         scope=contextlib.nullcontext,
@@ -160,9 +164,28 @@ def interval_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     )
 
 
+def _fraction(value) -> tuple[int, int]:
+    """A rational or a binary float (MPFR, mpmath) exactly as (numerator, denominator)."""
+    value = exact_rational(value)
+    return int(value.numerator), int(value.denominator)
+
+
+_HALF = mpmath.mpf(0.5)
+
+
+def _mpmath_exp(value):
+    """mpmath's exp, but not its route for a whole number above 600 bits of precision: it
+    raises e to that power at about 1.45·log2|x| extra bits (a minute for |x| = 10^25000).
+    exp(x + 1/2) · exp(-1/2), with x + 1/2 formed exactly, takes the fast route."""
+    value = mpmath.mpf(value)
+    if value._mpf_[2] >= 0 and mpmath.mp.prec > 600 and value:  # a whole number
+        return mpmath.exp(mpmath.fadd(value, _HALF, exact=True)) * mpmath.exp(-_HALF)
+    return mpmath.exp(value)
+
+
 def mpmath_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     with mpmath.workdps(dps):
-        names = {"erfc_of_negative": lambda value: mpmath.erfc(-value)}
+        names = {"erfc_of_negative": lambda value: mpmath.erfc(-value), "exp": _mpmath_exp}
         sigma, cost = _compiled(chain, [names, "mpmath"], cast=mpmath.mpf)
     def number(value):
         if isinstance(value, (mpmath.mpf, gmpy2.mpfr)):

@@ -8,8 +8,10 @@ values found by mpmath's SVD.
 Precision: a product of L matrices loses digits (about log10 of how badly it is
 conditioned), so the singular values are computed at two working precisions and
 the digits raised until every value agrees to dps digits, or is so small beside the
-largest that the working digits cannot tell it from 0 (a dead ReLU, a rank-deficient
-net): such a value is reported as at most that bound, not as a number.
+largest that the working digits cannot tell it from 0: such a value is reported as at
+most that bound, not as a number, unless it is proved 0: the net has a layer narrower
+than its input and output (rank at most that width), or its Jacobian is exact (a
+piecewise-linear net in rationals) and its exact rank says so.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import gmpy2
 import mpmath
 import numpy
 import sympy
+from sympy import QQ
+from sympy.polys.matrices import DomainMatrix
 
-from symgrad.costs import check_output
+from symgrad.costs import check_output, check_run_output
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
@@ -30,11 +34,12 @@ from symgrad.numeric.evaluate import check_dps
 from symgrad.numeric.kinds import (
     Arithmetic,
     digits_to_bits,
+    interval_arithmetic,
     rational_arithmetic,
     rational_arithmetic_applies,
 )
 from symgrad.numeric.net_parameters import NetParameters
-from symgrad.numeric.precision import AtMost, converged, guard_digits, in_range
+from symgrad.numeric.precision import GUARD_STEP, AtMost, converged, guard_digits, in_range
 from symgrad.numeric.real import exact_rational, to_mpmath
 
 MAX_WORKING_DPS = 20_000
@@ -87,11 +92,14 @@ class Spectrum:
     weight_norms: tuple[mpmath.mpf, ...]  # ‖W^k‖₂ (float64 SVD of the scaled matrix)
     sup_derivative: mpmath.mpf  # sup|σ'|
     working_dps: int
+    exact_zeros: int = 0  # the last this many values are proved 0 (and are 0)
 
     @property
     def resolved(self) -> tuple[bool, ...]:
-        """Whether each value is known to the digits asked (or is exactly 0)."""
-        return tuple(v > self.floor or v == 0 for v in self.values)
+        """Whether each value is known to the digits asked, or proved 0."""
+        count = len(self.values)
+        return tuple(v > self.floor or i >= count - self.exact_zeros
+                     for i, v in enumerate(self.values))
 
     @property
     def spectral_norm(self) -> mpmath.mpf:
@@ -159,30 +167,166 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
                *(v for b in parameters.biases for v in b), *x, *y]
     if rational_arithmetic_applies(net, numbers):
         name, run = "rational", _pass(net, parameters, x, y, rational_arithmetic(net), start,
-                                      progress)
+                                      jacobian=False)
+        for value in run.layers[-1].a:
+            check_output(net.cost, value)
 
-        def compute(working):
-            values = _singular_values(run.jacobian, working)
+        def compute(working):  # the exact σ' and weights, multiplied at the working digits
+            _, jacobian = in_range(net, working, lambda math: _jacobian(
+                parameters, run.layers, math, working, progress))
+            values = _singular_values(jacobian, working)
             return (working, values), _spectrum_shown(values, working, dps)
 
-        working, values = converged(compute, dps, start, MAX_WORKING_DPS,
-                                    "This net's singular values")
-        working = max(working, start)
+        state = converged(compute, dps, start, MAX_WORKING_DPS, "This net's singular values")
+        working, values = _resolving_small(compute, state, dps, "This net's singular values")
+        rank = None
+        if values[-1] <= _floor(values, working, dps):
+            rank = _exact_rank(net, parameters, run.layers, values, _floor(values, working, dps))
+        if rank == len(values):  # every value is positive: enough digits resolve them all
+            exact = _jacobian(parameters, run.layers, rational_arithmetic(net), working)
+            resolving = _digits_resolving(exact, values[0], dps)
+            if resolving <= MAX_WORKING_DPS:
+                working, values = converged(compute, dps, max(resolving, working),
+                                            MAX_WORKING_DPS, "This net's singular values")
     else:
+        rank = None
+
         def compute(working):
             math, run = in_range(net, working,
                                  lambda math: _pass(net, parameters, x, y, math, working, progress))
+            _checked_outputs(net, parameters, x, run.layers[-1].a, working)
             values = _singular_values(run.jacobian, working)
             shown = [*_pass_shown(run), *_spectrum_shown(values, working, dps)]
             return (math.name, run, working, values), shown
 
-        name, run, working, values = converged(compute, dps, start, MAX_WORKING_DPS,
-                                               "This net's values")
-    spectrum = Spectrum(tuple(values), _floor(values, working, dps),
+        def certify(working):
+            """Enclosures of the pass's values (not of the singular values)."""
+            math = interval_arithmetic(net, working)
+            enclosure = _pass(net, parameters, x, y, math, working, jacobian=False)
+            if math.out_of_range():
+                return None
+            return [*_pass_shown(enclosure), *[None] * min(net.widths[0], net.widths[-1])]
+
+        state = converged(compute, dps, start, MAX_WORKING_DPS, "This net's values", certify)
+        name, run, working, values = _resolving_small(compute, state, dps, "This net's values",
+                                                      certify)
+    floor = _floor(values, working, dps)
+    count = len(values)
+    zeros = count - min(count, *net.widths)  # the rank is at most the narrowest width
+    if rank is not None:
+        zeros = max(zeros, count - rank)  # the exact rank: values beyond it are 0
+    values = [*values[:count - zeros], *[mpmath.mpf(0)] * zeros]
+    spectrum = Spectrum(tuple(values), floor,
                         tuple(_spectral_norm(w) for w in parameters.weights),
-                        mpmath.mpf(net.activation.derivative_abs_sup), working)
+                        mpmath.mpf(net.activation.derivative_abs_sup), working, zeros)
     return NetEvaluation(net, parameters, tuple(x), tuple(y), dps, run.layers,
                          run.input_gradient, run.cost, spectrum, name)
+
+
+def _resolving_small(compute, state: tuple, dps: int, what: str, certify=None) -> tuple:
+    """A settled ``state`` (ending in working digits and singular values), or a later one
+    that resolves more of its values. Values below the floor are either rounding noise
+    about an exact 0, which falls as the digits rise, or true values too small for the
+    working digits, which hold their size: while a run at twice the digits shows some
+    that held (within a factor 10), the digits go up until they clear the floor, or the
+    limit is reached (the values stay bounds)."""
+    while True:
+        working, values = state[-2:]
+        floor = _floor(values, working, dps)
+        if working >= MAX_WORKING_DPS or all(v > floor for v in values):
+            return state
+        finer, _ = compute(min(MAX_WORKING_DPS, 2 * working))
+        held = [new for old, new in zip(values, finer[-1])
+                if 0 < old <= floor and 0 < new and 10 * new >= old]
+        if not held:
+            return state
+        with mpmath.workdps(30):
+            gap = int(mpmath.ceil(mpmath.log10(values[0] / min(held))))
+        start = max(finer[-2] + GUARD_STEP, dps + FLOOR_GUARD + GUARD_STEP + gap + working - dps)
+        if start > MAX_WORKING_DPS:
+            return state
+        try:
+            state = converged(compute, dps, start, MAX_WORKING_DPS, what, certify)
+        except SymgradError:
+            return state
+
+
+def _exact_rank(net: MatrixNet, parameters: NetParameters, layers, values, floor) -> int:
+    """The rank of an exact Jacobian. It is at least the number of singular values above
+    the floor and at least its rank modulo a prime (a minor nonzero modulo p is nonzero),
+    and at most the fewest units with σ' ≠ 0 in a layer (the rank of D_l); exact
+    elimination, slow for long rationals, only when these bounds differ."""
+    upper = min(min(sum(1 for v in layer.act_prime if v != 0) for layer in layers),
+                net.widths[0], net.widths[-1])
+    lower = sum(1 for v in values if v > floor)
+    if lower < upper:
+        lower = max(lower, _rank_modulo(_jacobian_modulo(parameters, layers, RANK_PRIME),
+                                        RANK_PRIME))
+    if lower < upper:
+        return _exact(_jacobian(parameters, layers, rational_arithmetic(net), 0)).rank()
+    return upper
+
+
+RANK_PRIME = 67_108_859  # below 2^26: a sum of MAX_WIDTH (1000) residue products fits int64
+
+
+def _jacobian_modulo(parameters: NetParameters, layers, prime: int) -> list[list[int]] | None:
+    """D_L W^L ⋯ D_1 W^1 modulo ``prime`` (None when a denominator is a multiple of it)."""
+    def residues(values):
+        exact = [exact_rational(v) for v in values]
+        if any(int(v.denominator) % prime == 0 for v in exact):
+            raise ZeroDivisionError
+        return numpy.array([int(v.numerator) * pow(int(v.denominator), -1, prime) % prime
+                            for v in exact], dtype=numpy.int64)
+    try:
+        product = numpy.eye(len(parameters.weights[0][0]), dtype=numpy.int64)
+        for w, layer in zip(parameters.weights, layers):
+            matrix = numpy.array([residues(row) for row in w])
+            product = residues(layer.act_prime)[:, None] * (matrix.dot(product) % prime) % prime
+    except ZeroDivisionError:
+        return None
+    return product.tolist()
+
+
+def _rank_modulo(rows: list[list[int]] | None, prime: int) -> int:
+    """The rank of a matrix of residues modulo ``prime`` by Gaussian elimination (0 for
+    None)."""
+    if rows is None:
+        return 0
+    rank = 0
+    for column in range(len(rows[0])):
+        pivot = next((r for r in range(rank, len(rows)) if rows[r][column]), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        inverse = pow(rows[rank][column], -1, prime)
+        for r in range(rank + 1, len(rows)):
+            if factor := rows[r][column] * inverse % prime:
+                rows[r] = [(v - factor * p) % prime for v, p in zip(rows[r], rows[rank])]
+        rank += 1
+    return rank
+
+
+def _exact(matrix: numpy.ndarray) -> DomainMatrix:
+    rows = [[QQ(int(v.numerator), int(v.denominator)) for v in row] for row in matrix]
+    return DomainMatrix(rows, matrix.shape, QQ)
+
+
+def _digits_resolving(jacobian: numpy.ndarray, largest, dps: int) -> int:
+    """Working digits that put the floor below the smallest singular value of an exact
+    Jacobian of full rank: σ_min ≥ sqrt(det G) / σ_max^(k-1), G the k × k Gram matrix
+    (J J^T or J^T J, k the smaller side), whose determinant is the product of σ_i²."""
+    exact = _exact(jacobian)
+    gram = exact * exact.transpose() if exact.shape[0] <= exact.shape[1] else \
+        exact.transpose() * exact
+    determinant = gram.det()
+    k = gram.shape[0]
+    with mpmath.workdps(30):
+        log_smallest = (mpmath.log10(int(determinant.numerator)) -
+                        mpmath.log10(int(determinant.denominator))) / 2 - \
+            (k - 1) * mpmath.log10(largest * (1 + mpmath.mpf(10) ** -dps))
+        gap = mpmath.log10(largest) - log_smallest  # log10(σ_max / σ_min) at most
+    return dps + FLOOR_GUARD + GUARD_STEP + int(mpmath.ceil(gap))
 
 
 def _array(values, number) -> numpy.ndarray:
@@ -196,27 +340,12 @@ def _nested(values) -> bool:
 
 
 def _pass(net: MatrixNet, parameters: NetParameters, x, y, math: Arithmetic, digits: int,
-          progress) -> _Pass:
-    """Forward (with the Jacobian), then backward, in ``math``'s numbers at ``digits``
-    working digits (exact rationals: the digits norms are rounded at). The first layer's
-    preactivations are formed exactly and rounded once."""
-    weights = [_array(w, math.number) for w in parameters.weights]
-    biases = [_array(b, math.number) for b in parameters.biases]
-    a = _array(x, math.number)
-    inputs, zs, slopes = [], [], []
-    jacobian = _array(numpy.eye(net.widths[0], dtype=int).tolist(), lambda v: math.number(sympy.Integer(v)))
-    for index, (w, b) in enumerate(zip(weights, biases)):
-        inputs.append(a)
-        z = _first_preactivations(parameters, x, math) if index == 0 else w.dot(a) + b
-        pairs = [math.sigma_and_derivative(value) for value in z]
-        a = numpy.array([p[0] for p in pairs], dtype=object)
-        zs.append(z)
-        slopes.append(numpy.array([p[1] for p in pairs], dtype=object))
-        jacobian = slopes[-1][:, None] * w.dot(jacobian)  # D_l W^l (D_{l-1} W^{l-1} ⋯)
-        if progress:
-            progress(index + 1, digits)
-    for value in a:
-        check_output(net.cost, value)
+          progress=None, jacobian: bool = True) -> _Pass:
+    """Forward (with the Jacobian if asked), then backward, in ``math``'s numbers at
+    ``digits`` working digits (exact rationals: the digits norms are rounded at)."""
+    weights, inputs, zs, slopes, product = _forward(net, parameters, x, math, digits, progress,
+                                                    jacobian)
+    a = inputs.pop()
     costs = [math.cost_and_derivative(value, target) for value, target in zip(a, _array(y, math.number))]
     cost = sum((c[0] for c in costs[1:]), start=costs[0][0])
     upstream = numpy.array([c[1] for c in costs], dtype=object)  # ∇_{a^L} C
@@ -227,7 +356,62 @@ def _pass(net: MatrixNet, parameters: NetParameters, x, y, math: Arithmetic, dig
         layers[index] = NetLayer(index + 1, zs[index], output, slopes[index], delta,
                                  numpy.outer(delta, inputs[index]), digits)
         upstream = weights[index].T.dot(delta)  # ∂C/∂a^{l-1}
-    return _Pass(tuple(layers), upstream, cost, jacobian)
+    return _Pass(tuple(layers), upstream, cost, product)
+
+
+def _forward(net: MatrixNet, parameters: NetParameters, x, math: Arithmetic, digits: int,
+             progress=None, jacobian: bool = False):
+    """(weights, a^0..a^L, z^1..z^L, σ'(z^1)..σ'(z^L), the Jacobian or None) in ``math``'s
+    numbers. The first layer's preactivations are formed exactly and rounded once."""
+    weights = [_array(w, math.number) for w in parameters.weights]
+    biases = [_array(b, math.number) for b in parameters.biases]
+    a = _array(x, math.number)
+    outputs, zs, slopes = [a], [], []
+    product = _identity(net.widths[0], math) if jacobian else None
+    for index, (w, b) in enumerate(zip(weights, biases)):
+        z = _first_preactivations(parameters, x, math) if index == 0 else w.dot(a) + b
+        pairs = [math.sigma_and_derivative(value) for value in z]
+        a = numpy.array([p[0] for p in pairs], dtype=object)
+        outputs.append(a)
+        zs.append(z)
+        slopes.append(numpy.array([p[1] for p in pairs], dtype=object))
+        if jacobian:
+            product = slopes[-1][:, None] * w.dot(product)  # D_l W^l (D_{l-1} W^{l-1} ⋯)
+        if progress:
+            progress(index + 1, digits)
+    return weights, outputs, zs, slopes, product
+
+
+def _checked_outputs(net: MatrixNet, parameters: NetParameters, x, outputs, working: int):
+    """Refuse outputs certainly outside the cost's domain (not those a run rounded onto
+    its edge: see ``check_run_output``)."""
+    enclosures = []
+
+    def enclosure(unit):
+        if not enclosures:
+            math = interval_arithmetic(net, working)
+            enclosures.append(None if math.out_of_range() else
+                              _forward(net, parameters, x, math, working)[1][-1])
+        return None if enclosures[0] is None else enclosures[0][unit]
+
+    for unit, value in enumerate(outputs):
+        check_run_output(net.cost, value, lambda unit=unit: enclosure(unit))
+
+
+def _identity(size: int, math: Arithmetic) -> numpy.ndarray:
+    return _array(numpy.eye(size, dtype=int).tolist(), lambda v: math.number(sympy.Integer(v)))
+
+
+def _jacobian(parameters: NetParameters, layers, math: Arithmetic, digits: int,
+              progress=None) -> numpy.ndarray:
+    """D_L W^L ⋯ D_1 W^1 multiplied out in ``math``'s numbers, from a pass's σ'."""
+    product = _identity(len(parameters.weights[0][0]), math)
+    for index, (w, layer) in enumerate(zip(parameters.weights, layers)):
+        slopes = numpy.array([math.number(v) for v in layer.act_prime], dtype=object)
+        product = slopes[:, None] * _array(w, math.number).dot(product)
+        if progress:
+            progress(index + 1, digits)
+    return product
 
 
 def _first_preactivations(parameters: NetParameters, x, math: Arithmetic) -> numpy.ndarray:

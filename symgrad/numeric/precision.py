@@ -1,5 +1,5 @@
 """Digits that can be trusted: run a computation at two working precisions and raise
-them until every value it shows agrees.
+them until every value it shows agrees, and prove every 0 it shows.
 
 Fixed guard digits cannot cover cancellation (cross-entropy at a = σ(60), a 25-digit
 difference of preactivations) or a product of ill-conditioned matrices, so both evaluators
@@ -7,9 +7,16 @@ difference of preactivations) or a product of ill-conditioned matrices, so both 
 precision, again at a higher one, and go up until the two runs agree to dps + 1 digits.
 Each run is in MPFR, or in mpmath when its numbers leave MPFR's exponent range.
 
-Not covered: a value both runs round to exactly 0 (a difference smaller than either
-run's precision) agrees with itself; cancellations of that kind in σ, σ' and the cost
-are removed at the source (``numeric.stable``), others are open.
+How far to go up is read from the runs themselves: two runs that agree to d digits, the
+lower at w, lose about w - d digits, so the next run is at dps + 1 + (w - d) plus guard
+digits; when the estimate is beyond the limit the evaluation stops at once, saying how
+many digits it would need, instead of climbing run by run to the limit.
+
+Two runs that agree can still both be wrong in one way: a value that rounds to exactly
+0 at every precision tried (tanh(100) rounds to 1, so 1·tanh(100) - 1 is 0 until the
+working digits pass 87). A 0 is therefore settled only when a certified enclosure
+(``numeric.interval``, at the same digits) is exactly [0, 0]; otherwise the digits go up.
+NaN and ±inf never settle.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import gmpy2
 import mpmath
 
 from symgrad.errors import SymgradError
+from symgrad.numeric.interval import Interval
 from symgrad.numeric.kinds import Arithmetic, mpfr_arithmetic, mpmath_arithmetic
 from symgrad.numeric.real import to_mpmath
 
@@ -54,27 +62,61 @@ def in_range(spec, working: int, run: Callable[[Arithmetic], object]) -> tuple[A
 
 
 def converged(compute: Callable[[int], tuple[object, Iterable]], dps: int, working: int,
-              limit: int, what: str):
+              limit: int, what: str,
+              certify: Callable[[int], Iterable | None] | None = None):
     """``compute(working)`` gives (result, the values it shows); the result of the first
-    run whose values agree with the run before to dps + 1 digits. Only the latest result
-    is held, so memory stays one run's."""
-    previous = None
+    run whose values agree with the run before to dps + 1 digits and whose exact zeros are
+    proved. ``certify(working)`` gives enclosures of the same values in the same order
+    (None where a value has none, or instead of the list when no enclosure can be had);
+    without it a 0 on which two runs agree is taken as it is. Only the latest result is
+    held, so memory stays one run's."""
+    previous = previous_working = None
     while True:
         result, shown = compute(working)
         current = list(shown)
-        if previous is not None and agree(previous, current, dps + 1):
-            return result
-        if working >= limit:
-            raise SymgradError(f"{what} did not settle to {dps} digits even at {working} "
-                               "working digits.")
-        previous = current
+        least, rise = working + 1, working + GUARD_STEP  # digits at least needed; next run's
+        if previous is not None:
+            digits = agreement(previous, current)
+            if digits < dps + 1:
+                least, rise = _digits_needed(digits, previous_working, working, dps)
+            elif certify is None or _zeros_proved(current, certify, working):
+                return result
+            else:  # a 0 no enclosure proves: more digits may show what it hides
+                rise = 2 * working
+        if working >= limit or least > limit:
+            raise SymgradError(_unsettled(what, dps, working, least, limit))
+        previous, previous_working = current, working
         del result  # before the next run, so two never sit in memory at once
-        working = min(limit, working + max(GUARD_STEP, working // 2))
+        working = min(limit, max(rise, working + GUARD_STEP))
 
 
-def agree(first: list, second: list, digits: int) -> bool:
-    """Whether each pair of values agrees to ``digits`` digits (None: not shown, skipped)."""
-    with mpmath.workdps(digits + 10), gmpy2.context(precision=int(3.33 * digits) + 40):
+def _digits_needed(digits: float, previous_working: int, working: int,
+                   dps: int) -> tuple[int, int]:
+    """(the working digits at least needed, the next run's) when the run at
+    ``previous_working`` agreed with the run at ``working`` to ``digits`` digits: it lost
+    the rest, so a run right to dps + 1 digits needs that loss on top. With no digit in
+    common the loss is at least the lower run's digits, and the digits double."""
+    if digits <= 0:
+        least = dps + 1 + previous_working
+        return least, max(2 * working, least + GUARD_STEP)
+    least = dps + 1 + int(previous_working - digits + 1)
+    return least, least + GUARD_STEP
+
+
+def _unsettled(what: str, dps: int, working: int, least: int, limit: int) -> str:
+    if least > limit:
+        return (f"{what} did not settle to {dps} digits: the runs so far show they need at "
+                f"least about {least} working digits, beyond the limit of {limit}.")
+    return f"{what} did not settle to {dps} digits even at {working} working digits."
+
+
+def agreement(first: list, second: list) -> float:
+    """To how many significant digits each pair of values agrees, at worst: inf when all
+    are equal; -inf when a pair differs from 0 or holds NaN or ±inf, which never settle.
+    None (not shown) is skipped; a pair of ``AtMost`` both at or below their floors agrees."""
+    worst = 0  # the largest |a - b| / |b|
+    with mpmath.workprec(64), gmpy2.context(precision=64, emax=gmpy2.get_emax_max(),
+                                            emin=gmpy2.get_emin_min()):
         for a, b in zip(first, second, strict=True):
             if isinstance(a, AtMost):
                 if a.value <= a.floor and b.value <= b.floor:
@@ -84,8 +126,32 @@ def agree(first: list, second: list, digits: int) -> bool:
                 continue
             if type(a) is not type(b) or not isinstance(b, gmpy2.mpfr):  # mpmath in either
                 a, b = to_mpmath(a), to_mpmath(b)
-                if abs(a - b) > abs(b) * mpmath.mpf(10) ** -digits:
-                    return False
-            elif abs(a - b) > abs(b) * gmpy2.mpfr(10) ** -digits:
-                return False
-    return True
+            if not (_finite(a) and _finite(b)):
+                return float("-inf")
+            if a == b:
+                continue
+            if b == 0:
+                return float("-inf")
+            worst = max(worst, to_mpmath(abs(a - b) / abs(b)))
+        return float("inf") if worst == 0 else float(-mpmath.log10(worst))
+
+
+def _finite(value) -> bool:
+    return bool(mpmath.isfinite(value)) if isinstance(value, mpmath.mpf) else gmpy2.is_finite(value)
+
+
+def _zeros_proved(values: list, certify: Callable, working: int) -> bool:
+    """Whether every value that is exactly 0 has an enclosure that is exactly [0, 0]."""
+    zeros = [i for i, v in enumerate(values) if v is not None and not isinstance(v, AtMost)
+             and v == 0]
+    if not zeros:
+        return True
+    try:
+        enclosures = certify(working)
+    except SymgradError:  # an enclosure straddled a kink, or left a function's domain
+        return False
+    if enclosures is None:
+        return False
+    enclosures = list(enclosures)
+    return all(isinstance(e, Interval) and e.lo == 0 and e.hi == 0
+               for e in (enclosures[i] for i in zeros))

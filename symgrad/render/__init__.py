@@ -12,6 +12,7 @@ from symgrad.render import (  # noqa: F401 - registers layouts
     meanfield_documents,
     notes_document,
     numeric_documents,
+    verdict_document,
 )
 from symgrad.render.json import json_chunks, render_json
 from symgrad.render.latex import render_latex

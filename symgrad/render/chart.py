@@ -29,6 +29,7 @@ class Frame:
 
 
 NOTHING_TO_CHART = "Nothing to chart: every value is exactly 0"
+ENCLOSURES_CHARTED = " (enclosure: midpoint; upper end if it reaches 0)"
 
 
 def frame(xs: Sequence[float], ys: Sequence[float | None], bars: bool = False) -> Frame | None:

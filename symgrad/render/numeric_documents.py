@@ -13,6 +13,7 @@ from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.real import decimal, interval_ends, log10_abs, table_cell
+from symgrad.render.chart import ENCLOSURES_CHARTED
 from symgrad.render.document import (
     Document,
     Figure,
@@ -216,7 +217,8 @@ def _delta_figure(evaluation: ChainEvaluation) -> Figure:
     """log10|δ_l| against l, at the layers a chart samples."""
     layers = [n for n in charted_layers(evaluation.depth) if n in set(evaluation.kept)]
     return Figure(tuple(layers), evaluation.magnitudes(layers),
-                  "l", r"\log_{10}|\delta_l|", "log10|δ_l| against l")
+                  "l", r"\log_{10}|\delta_l|",
+                  "log10|δ_l| against l" + (ENCLOSURES_CHARTED if evaluation.interval else ""))
 
 
 def _value(value, digits: int) -> tuple[sympy.Expr, str]:

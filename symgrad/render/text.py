@@ -14,7 +14,7 @@ from rich.text import Text
 from symgrad.activations import ActivationTable
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.real import decimal, log10_abs, table_cell
-from symgrad.render.chart import terminal_chart
+from symgrad.render.chart import ENCLOSURES_CHARTED, terminal_chart
 from symgrad.render.document import Grid, charted_layers, document, shown_layers
 from symgrad.render.latex import pack, side_chunks
 from symgrad.render.printing import TextPrinter
@@ -153,7 +153,9 @@ def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
                       style="")
     layers = charted_layers(evaluation.depth)
     chart = terminal_chart(layers, evaluation.magnitudes(layers),
-                           width=min(60, max(10, width - 14)), y_label="log10|δ_l| against l")
+                           width=min(60, max(10, width - 14)),
+                           y_label="log10|δ_l| against l"
+                           + (ENCLOSURES_CHARTED if evaluation.interval else ""))
     return Group(Panel(Text(heading, style="bold"), expand=False), summary, Text(""), grid,
                  Text("\n" + chart), floats)
 

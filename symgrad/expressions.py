@@ -1,0 +1,186 @@
+"""Formulas typed by a user, read safely: a custom activation (``x/(1+exp(-x))``) or a
+hand-derived gradient to check (``w2*w3*dsigma(z1)*dC_daL``).
+
+``sympify`` and ``parse_expr`` call Python's ``eval`` on the text, so one hostile string
+runs arbitrary code. Here the text is only parsed (``ast.parse``, which builds a tree and
+runs nothing), every node is checked against a whitelist, and the tree is built into
+SymPy by hand: numbers exactly (0.1 is 1/10), names from a given table, functions from
+a fixed table. Length, nesting depth and the size of numeric powers are limited, so no
+input takes long or much memory, and an error names the offending token and its column.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+
+import sympy
+
+from symgrad.errors import SymgradError
+from symgrad.notation import dsigma, sigma
+
+MAX_LENGTH = 2_000  # characters
+MAX_NESTING = 50  # parentheses (and calls) inside each other
+MAX_EXPONENT = 1_000  # |n| in a power with a numeric exponent
+MAX_NUMBER_DIGITS = 400  # digits in one number
+
+FUNCTIONS: Mapping[str, tuple[int, object]] = {  # name: (arguments, SymPy builder)
+    "exp": (1, sympy.exp),
+    "log": (1, sympy.log),
+    "sqrt": (1, sympy.sqrt),
+    "tanh": (1, sympy.tanh),
+    "sinh": (1, sympy.sinh),
+    "cosh": (1, sympy.cosh),
+    "atan": (1, sympy.atan),
+    "erf": (1, sympy.erf),
+    "erfc": (1, sympy.erfc),
+    "abs": (1, sympy.Abs),
+    "max": (2, sympy.Max),
+    "min": (2, sympy.Min),
+    "Heaviside": (1, lambda value: sympy.Heaviside(value, sympy.S.Half)),
+    "sigma": (1, sigma),
+    "dsigma": (1, dsigma),
+}
+CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
+ONLY_FORMULAS = "only numbers, names, + - * / **, parentheses and functions are read"
+
+_OPERATORS = {ast.Add: sympy.Add, ast.Sub: lambda a, b: a - b, ast.Mult: sympy.Mul,
+              ast.Div: lambda a, b: a / b, ast.Pow: None}
+_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+            ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%", ast.BitXor: "^",
+            ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<", ast.RShift: ">>"}
+
+
+def parse(text: str, names: Mapping[str, sympy.Expr], functions: frozenset[str] | None = None,
+          what: str = "expression") -> sympy.Expr:
+    """``text`` as a SymPy expression in the given ``names`` (name -> SymPy object);
+    ``functions``: the function names allowed (None: all of ``FUNCTIONS``). Raises
+    SymgradError naming the offending token and its column."""
+    if not isinstance(text, str):
+        raise SymgradError(f"The {what} must be text, not {type(text).__name__}.")
+    if len(text) > MAX_LENGTH:
+        raise SymgradError(f"The {what} is {len(text)} characters long; at most {MAX_LENGTH} "
+                           "are read.")
+    if not text.strip():
+        raise SymgradError(f"The {what} is empty.")
+    _check_nesting(text, what)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        column = error.offset or 1
+        raise SymgradError(f"The {what} {text.strip()!r} is not a formula: "
+                           f"{_reason(error)} at column {column}.") from None
+    except (ValueError, MemoryError, RecursionError):
+        raise SymgradError(f"The {what} cannot be read (it holds a null character or is "
+                           "too deeply nested).") from None
+    allowed = FUNCTIONS.keys() if functions is None else functions
+    builder = _Builder(text.strip(), names, allowed, what)
+    return builder.build(tree.body)
+
+
+def _check_nesting(text: str, what: str) -> None:
+    depth = 0
+    for column, character in enumerate(text, start=1):
+        if character == "(":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise SymgradError(f"The {what} nests parentheses more than {MAX_NESTING} deep "
+                                   f"at column {column}.")
+        elif character == ")":
+            depth -= 1
+
+
+def _reason(error: SyntaxError) -> str:
+    message = (error.msg or "invalid syntax").rstrip(".")
+    return message[0].lower() + message[1:]
+
+
+class _Builder:
+    """The checked tree, built into SymPy node by node."""
+
+    def __init__(self, text: str, names, functions, what: str):
+        self.text, self.names, self.functions, self.what = text, names, functions, what
+
+    def refuse(self, node: ast.AST, kind: str, hint: str = ""):
+        """Raise: the {what} has {kind} '{token}' at column {n}[; {hint}]."""
+        token = ast.get_source_segment(self.text, node) or type(node).__name__
+        if len(token) > 40:
+            token = token[:37] + "..."
+        column = getattr(node, "col_offset", 0) + 1
+        raise SymgradError(f"The {self.what} has {kind} {token!r} at column {column}"
+                           f"{'; ' + hint if hint else ''}.")
+
+    def build(self, node: ast.AST) -> sympy.Expr:
+        if isinstance(node, ast.Constant):
+            return self.number(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+            value = self.build(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.BinOp):
+            return self.operation(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        if isinstance(node, ast.Attribute):
+            self.refuse(node, "an attribute access", ONLY_FORMULAS)
+        self.refuse(node, "something that is not part of a formula", ONLY_FORMULAS)
+
+    def number(self, node: ast.Constant) -> sympy.Expr:
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            self.refuse(node, "a value that is not a number", ONLY_FORMULAS)
+        written = ast.get_source_segment(self.text, node)
+        if written is None or len(written) > MAX_NUMBER_DIGITS:
+            self.refuse(node, "a number too long", f"at most {MAX_NUMBER_DIGITS} characters")
+        if "j" in written.lower():
+            self.refuse(node, "an imaginary number", "values are real")
+        try:
+            return sympy.Rational(written.replace("_", ""))  # exactly as written: 0.1 is 1/10
+        except (TypeError, ValueError):
+            self.refuse(node, "a number that cannot be read")
+
+    def name(self, node: ast.Name) -> sympy.Expr:
+        if node.id in self.names:
+            return self.names[node.id]
+        if node.id in CONSTANTS:
+            return CONSTANTS[node.id]
+        if node.id in self.functions:
+            self.refuse(node, "a function without its argument")
+        known = ", ".join(sorted(self.names)) or "none"
+        self.refuse(node, "an unknown name",
+                    f"names are {known}; functions {', '.join(sorted(self.functions))}")
+
+    def operation(self, node: ast.BinOp) -> sympy.Expr:
+        kind = type(node.op)
+        if kind not in _OPERATORS:
+            self.refuse(node, f"the operator {_SYMBOLS.get(kind, '?')} in", ONLY_FORMULAS)
+        left, right = self.build(node.left), self.build(node.right)
+        if kind is ast.Pow:
+            return self.power(node, left, right)
+        if kind is ast.Div and right == 0:
+            self.refuse(node, "a division by 0")
+        return _OPERATORS[kind](left, right)
+
+    def power(self, node: ast.BinOp, base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
+        if exponent.is_number and (not exponent.is_real or abs(exponent) > MAX_EXPONENT):
+            self.refuse(node, "a power", f"a numeric exponent is at most {MAX_EXPONENT} in size")
+        if base.is_number and exponent.is_number and base.is_Rational and \
+                max(len(str(base.p)), len(str(base.q))) * abs(exponent) > 10 * MAX_NUMBER_DIGITS:
+            self.refuse(node, "a power too large to write out")
+        if base == 0 and exponent.is_number and exponent.is_negative:
+            self.refuse(node, "a division by 0")
+        return sympy.Pow(base, exponent)
+
+    def call(self, node: ast.Call) -> sympy.Expr:
+        if not isinstance(node.func, ast.Name):
+            self.refuse(node.func, "a call of something that is not a function name", ONLY_FORMULAS)
+        name = node.func.id
+        if name not in self.functions:
+            self.refuse(node.func, "an unknown function",
+                        f"functions are {', '.join(sorted(self.functions))}")
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            self.refuse(node, "a call with keyword or starred arguments")
+        count, function = FUNCTIONS[name]
+        if len(node.args) != count:
+            self.refuse(node, f"{name} with {len(node.args)} arguments", f"it takes {count}")
+        return function(*(self.build(a) for a in node.args))

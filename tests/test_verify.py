@@ -1,0 +1,122 @@
+"""symgrad verify: the textbook formulas are accepted, planted slips are rejected with the
+right factor, and the w1-slip is recognised as the input gradient. The expected values
+are the published closed form (δ_l = ∂C/∂a_L · w_{l+1}…w_L · σ'(z_l)…σ'(z_L)) and, for
+the numbers, sympy.diff of the composed network."""
+
+import json
+import subprocess
+import sys
+
+import mpmath
+import pytest
+import sympy
+
+import symgrad
+from symgrad.networks import ScalarChain
+from symgrad.verify import verify
+from tests.oracle import quadratic, sympy_diff_gradient
+
+
+def product(name, first, last):
+    return "*".join(f"{name}{n}" if name == "w" else f"dsigma(z{n})" for n in range(first, last + 1))
+
+
+def textbook_delta(layer, depth):
+    """δ_l as published: ∂C/∂a_L (w_{l+1}…w_L)(σ'(z_l)…σ'(z_L))."""
+    weights = product("w", layer + 1, depth)
+    return "*".join(p for p in ("dC_daL", weights, product("d", layer, depth)) if p)
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "symgrad.cli", "verify", *args],
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "x/(1+abs(x))"])
+@pytest.mark.parametrize("depth", [1, 3, 5])
+def test_textbook_formulas_are_accepted(act, depth):
+    chain = ScalarChain(depth, symgrad.get_activation(act))
+    for layer in range(1, depth + 1):
+        delta = textbook_delta(layer, depth)
+        assert verify(chain, f"delta{layer}", delta).correct
+        assert verify(chain, f"grad_b{layer}", delta).correct
+        assert verify(chain, f"grad_w{layer}", f"a{layer - 1}*{delta}").correct
+    everything = "*".join(("dC_daL", product("w", 1, depth), product("d", 1, depth)))
+    assert verify(chain, "input_gradient", everything).correct
+
+
+def test_concrete_forms_are_accepted():
+    """σ'(z) = σ(z)(1 - σ(z)) = a(1 - a) for the sigmoid, ∂C/∂a_L = a_L - y (quadratic)."""
+    chain = ScalarChain(2, symgrad.get_activation("sigmoid"))
+    assert verify(chain, "delta2", "(a2 - y)*a2*(1 - a2)").correct
+    assert verify(chain, "delta1", "(a2-y)*w2*sigma(z2)*(1-sigma(z2))*a1*(1-a1)").correct
+
+
+def test_the_w1_slip_is_the_input_gradient():
+    claim = "w1*w2*w3*w4*dsigma(z1)*dsigma(z2)*dsigma(z3)*dsigma(z4)*dC_daL"
+    verdict = verify(ScalarChain(4, symgrad.get_activation("sigmoid")), "grad_b1", claim)
+    assert not verdict.correct
+    assert verdict.ratio == sympy.Symbol("w1", real=True)
+    assert verdict.equals == ("input_gradient",)
+    example = verdict.counterexample
+    with mpmath.workdps(40):
+        assert abs(example.ratio - example.point["w1"]) < mpmath.mpf(10) ** -28
+
+
+@pytest.mark.parametrize("target, claim, ratio", [
+    ("delta2", "dC_daL*w3*w4*dsigma(z3)*dsigma(z4)", "1/dsigma(z2)"),  # σ'(z_l) missing
+    ("delta2", "dC_daL*w2*w3*w4*dsigma(z2)*dsigma(z3)*dsigma(z4)", "w2"),  # off by one
+    ("delta1", "dC_daL*w2*w3*dsigma(z1)*dsigma(z2)*dsigma(z3)*dsigma(z4)", "1/w4"),  # short
+    ("delta4", "-(a4 - y)*dsigma(z4)", "-1"),  # the cost's derivative with the wrong sign
+    ("grad_w3", "a3*dC_daL*w4*dsigma(z3)*dsigma(z4)", "a3/a2"),  # a_l for a_{l-1}
+])
+def test_planted_slips_are_rejected_with_the_right_factor(target, claim, ratio):
+    names = {n: sympy.Symbol(n, real=True) for n in ("w2", "w4", "a2", "a3", "z2")}
+    expected = sympy.sympify(ratio, locals={**names, "dsigma": symgrad.notation.dsigma})
+    verdict = verify(ScalarChain(4, symgrad.get_activation("tanh")), target, claim)
+    assert not verdict.correct and verdict.counterexample is not None
+    assert sympy.simplify(verdict.ratio - expected) == 0, verdict.ratio
+
+
+def test_the_true_values_match_sympy_diff_of_the_composed_network():
+    """The counterexample's 'true' value is ∂C/∂b_1 by sympy.diff of the whole network."""
+    chain = ScalarChain(3, symgrad.get_activation("tanh"))
+    verdict = verify(chain, "grad_b1", "dC_daL*w1*w2*w3*dsigma(z1)*dsigma(z2)*dsigma(z3)")
+    point = verdict.counterexample.point
+    weights = [point[f"w{n}"] for n in (1, 2, 3)]
+    biases = [point[f"b{n}"] for n in (1, 2, 3)]
+    expected = sympy_diff_gradient(chain.activation, quadratic,
+                                   (weights, biases, point["x"], point["y"]), ("b", 1))
+    with mpmath.workdps(40):
+        assert abs(expected - verdict.counterexample.true) < \
+            mpmath.mpf(10) ** -28 * abs(expected)
+
+
+def test_cli_exit_codes_and_json():
+    correct = run("--depth", "3", "--act", "sigmoid", "--target", "delta3",
+                  "--claim", "dC_daL*dsigma(z3)")
+    assert correct.returncode == 0, correct.stderr
+    wrong = run("--depth", "4", "--act", "sigmoid", "--target", "grad_b1", "--claim",
+                "w1*w2*w3*w4*dsigma(z1)*dsigma(z2)*dsigma(z3)*dsigma(z4)*dC_daL",
+                "--format", "json")
+    assert wrong.returncode == 1, wrong.stderr
+    data = json.loads(wrong.stdout)
+    assert data["correct"] is False and data["ratio"] == "w1"
+    assert data["equals"] == ["input_gradient"]
+    assert float(data["counterexample"]["ratio"]) == pytest.approx(
+        float(data["counterexample"]["point"]["w1"]), rel=1e-12)
+    text = run("--depth", "4", "--act", "sigmoid", "--target", "grad_b1", "--claim",
+               "w1*w2*w3*w4*dsigma(z1)*dsigma(z2)*dsigma(z3)*dsigma(z4)*dC_daL")
+    assert text.returncode == 1 and "w1" in text.stdout and "∂C/∂a_0" in text.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--depth", "3", "--target", "delta9", "--claim", "w1"], "Unknown target 'delta9'"),
+    (["--depth", "3", "--target", "delta1", "--claim", "w1*q"], "unknown name 'q'"),
+    (["--depth", "3", "--target", "delta1", "--claim", "__import__('os')"], "column 1"),
+    (["--depth", "3", "--target", "delta1"], "--claim"),
+])
+def test_cli_bad_input(args, message):
+    result = run(*args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert message in result.stderr and result.stderr.count("\n") == 1
