@@ -43,6 +43,8 @@ from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
 from symgrad.numeric.net_parameters import NetParameters, draw_parameters, read_parameters
 from symgrad.numeric.real import decimal
 from symgrad.render import render, write_documents
+from symgrad.verify import MAX_VERIFY_DEPTH, Verdict
+from symgrad.verify import verify as check_claim
 
 
 def derive(
@@ -182,6 +184,23 @@ def sample(depth: int, act: str | Activation = "tanh", *, sigma_w2=1, sigma_b2=0
     return sample_gradients(_activation(act), depth, sigma_w2, sigma_b2, width, samples, seed)
 
 
+def verify(claim: str, target: str, *, depth: int | None = None,
+           widths: Sequence[int] | None = None, act: str | Activation = "sigmoid",
+           residual: bool = False, tied: bool = False, cost: str = "quadratic",
+           seed: int = 0) -> Verdict:
+    """Whether a hand-derived ``claim`` (text, read safely) is the chain's (``depth``) or a
+    small net's (``widths``) ``target``: ``verdict.correct``, and if not the ratio
+    claim/true, what the claim equals instead, a counterexample and the correct formula."""
+    if (depth is None) == (widths is None):
+        raise SymgradError("Give either depth= (a scalar chain) or widths= (a matrix net).")
+    if widths is not None:
+        spec = MatrixNet(tuple(widths), _activation(act), cost)
+    else:
+        spec = ScalarChain(check_depth(depth, MAX_VERIFY_DEPTH), _activation(act),
+                           residual=residual, tied=tied, cost=cost)
+    return check_claim(spec, target, claim, seed)
+
+
 def _activation(act: str | Activation) -> Activation:
     return get_activation(act) if isinstance(act, str) else act
 
@@ -206,6 +225,7 @@ __all__ = [
     "LayerGradient",
     "ScalarChain",
     "SymgradError",
+    "Verdict",
     "WidestRegion",
     "activation_table",
     "bounds",
@@ -224,5 +244,6 @@ __all__ = [
     "region",
     "render",
     "sample",
+    "verify",
     "write_documents",
 ]

@@ -177,6 +177,9 @@ def _extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
     candidates = [c for piece, region in pieces(derivative) for c in _candidates(piece, region)]
     sign = 1 if largest else -1
     key = [sign * sympy.N(c.value, _DIGITS) for c in candidates]
+    if not all(k.is_finite and k.is_real for k in key):
+        raise SymgradError("The activation's derivative is unbounded (or undefined) over the "
+                           "real line.")
     best = max(key)
     tolerance = sympy.Float(10) ** (5 - _DIGITS) * max(1, abs(best))
     winners = [c for c, k in zip(candidates, key) if best - k <= tolerance]
@@ -338,7 +341,35 @@ def custom_activation(text: str) -> Activation:
         expr = sympy.piecewise_fold(expr.rewrite(sympy.Piecewise))
     if not expr.has(VARIABLE):
         raise SymgradError(f"The activation {text.strip()!r} does not depend on x.")
-    return Activation(text.strip(), expr, "custom")
+    _check_defined(expr, text.strip())
+    activation = Activation(text.strip(), expr, "custom")
+    try:
+        activation.derivative_sup, activation.derivative_inf  # noqa: B018 - computed once, cached
+    except (SymgradError, TypeError, ValueError, ZeroDivisionError, NotImplementedError):
+        raise SymgradError(f"The activation {text.strip()!r} has no bounded derivative over the "
+                           "real line (symgrad's bounds, regions and mean field need sup|σ'| "
+                           "finite).") from None
+    return activation
+
+
+_DOMAIN_CHECKS = [*range(-40, 41), -1000, 1000, -1e6, 1e6, 0.5, -0.5, 1e-9, -1e-9]
+
+
+def _check_defined(expr: sympy.Expr, text: str) -> None:
+    """Refuse a formula that is not a finite real number somewhere on the real line
+    (log(x), sqrt(x), x**x at negative x), checked at a spread of points."""
+    function = sympy.lambdify(VARIABLE, expr, "mpmath")
+    with mpmath.workdps(_DIGITS):
+        for point in _DOMAIN_CHECKS:
+            try:
+                value = function(mpmath.mpf(point))
+                defined = not isinstance(value, mpmath.mpc) and mpmath.isfinite(mpmath.mpf(value))
+            except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+                defined = False
+            if not defined:
+                raise SymgradError(f"The activation {text!r} is not a finite real number at "
+                                   f"x = {point:g}; an activation must be defined on the whole "
+                                   "real line.")
 
 
 @dataclass(frozen=True)

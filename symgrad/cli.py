@@ -483,20 +483,32 @@ def acts(fmt, output):
               help="What the claim is: delta<l>, grad_w<l>, grad_b<l> or input_gradient.")
 @click.option("--claim", default=None, metavar="FORMULA",
               help="The formula, in x, y, a0.., z1.., w1.., b1.., dC_daL, sigma(z), dsigma(z).")
+@click.option("--widths", default=None, metavar="N0,N1,..,NL",
+              help="A small matrix net (widths and depth up to 6) instead of --depth; targets "
+                   "delta<l>_<j>, grad_w<l>_<j>_<k>, grad_b<l>_<j>, input_gradient_<k>.")
 @click.option("--seed", default="0", show_default=True, help="Seed of the random check points.")
 @_output_options
-def verify_claim(depth, act, residual, tied, cost, target, claim, seed, fmt, output):
+def verify_claim(depth, act, residual, tied, cost, target, claim, widths, seed, fmt, output):
     """Check a hand-derived gradient: exit 0 if correct, 1 (and how it is wrong) if not."""
-    if depth is None:
-        raise SymgradError("Give the chain's depth with --depth.")
+    if widths is not None:
+        given = [name for name, value in (("--depth", depth), ("--residual", residual),
+                                          ("--tied", tied)) if value]
+        if given:
+            raise SymgradError(f"--widths describes a matrix net; {given[0]} belongs to a scalar "
+                               "chain.")
+    elif depth is None:
+        raise SymgradError("Give the chain's depth with --depth (or a net's --widths).")
     if target is None:
         raise SymgradError("Give what the claim is with --target: delta<l>, grad_w<l>, "
                            "grad_b<l> or input_gradient.")
     if claim is None:
         raise SymgradError("Give the formula to check with --claim.")
-    chain = ScalarChain(check_depth(_whole_number(depth, "depth"), MAX_VERIFY_DEPTH),
-                        get_activation(act), residual=residual, tied=tied, cost=check_cost(cost))
-    verdict = verify(chain, target.strip(), claim, _whole_number(seed, "seed", 0))
+    if widths is not None:
+        spec = MatrixNet(_widths(widths), get_activation(act), check_cost(cost))
+    else:
+        spec = ScalarChain(check_depth(_whole_number(depth, "depth"), MAX_VERIFY_DEPTH),
+                           get_activation(act), residual=residual, tied=tied, cost=check_cost(cost))
+    verdict = verify(spec, target.strip(), claim, _whole_number(seed, "seed", 0))
     _emit(verdict, fmt, output)
     if not verdict.correct:
         sys.exit(1)

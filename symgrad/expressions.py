@@ -67,9 +67,13 @@ def parse(text: str, names: Mapping[str, sympy.Expr], functions: frozenset[str] 
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
-        column = error.offset or 1
-        raise SymgradError(f"The {what} {text.strip()!r} is not a formula: "
-                           f"{_reason(error)} at column {column}.") from None
+        stripped = text.strip()
+        if not error.offset or error.offset > len(stripped):  # Python's way to say: at the end
+            reason, column = "it ends too early", len(stripped) + 1
+        else:
+            reason, column = _reason(error), error.offset
+        raise SymgradError(f"The {what} {stripped!r} is not a formula: {reason} at column "
+                           f"{column}.") from None
     except (ValueError, MemoryError, RecursionError):
         raise SymgradError(f"The {what} cannot be read (it holds a null character or is "
                            "too deeply nested).") from None

@@ -15,33 +15,43 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import mpmath
 import sympy
 
 from symgrad.costs import cost_derivative_at
-from symgrad.derive.chain import ChainDerivation, derive_chain
+from symgrad.derive.chain import derive_chain
+from symgrad.derive.matrix import derive_matrix
 from symgrad.errors import SymgradError
 from symgrad.expressions import FUNCTIONS, parse
-from symgrad.networks import ScalarChain
+from symgrad.networks import MatrixNet, ScalarChain
 from symgrad.notation import (
     dC_daL,
     delta,
+    delta_unit,
+    entry,
     grad_a,
+    grad_a_entry,
     grad_b,
+    grad_b_entry,
     grad_w,
+    grad_w_entry,
     layer_symbol,
     tied_symbol,
     x,
     y,
+)
+from symgrad.notation import (
+    target as output_target,
 )
 
 MAX_VERIFY_DEPTH = 50
 POINTS = 6  # random points a claim must match at
 CHECK_DIGITS = 30
 SIMPLE = 16  # a ratio or difference with at most this many operations is shown
-_TARGET = re.compile(r"(delta|grad_w|grad_b)(\d+)|input_gradient")
+_TARGET = re.compile(r"(delta|grad_w|grad_b)(\d+)(?:_(\d+))?(?:_(\d+))?|input_gradient(?:_(\d+))?")
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,7 @@ class Counterexample:
 
 @dataclass(frozen=True)
 class Verdict:
-    chain: ScalarChain
+    chain: ScalarChain | MatrixNet
     target: str
     claim: sympy.Expr
     true: sympy.Expr  # the derivation's formula, in σ', the weights and ∂C/∂a_L
@@ -69,24 +79,44 @@ class Verdict:
     counterexample: Counterexample | None
 
 
-_LABELS = {"delta": ("δ_{}", delta), "grad_w": ("∂C/∂w_{}", grad_w),
-           "grad_b": ("∂C/∂b_{}", grad_b)}
+_LABELS = {"delta": "δ", "grad_w": "∂C/∂w", "grad_b": "∂C/∂b"}
+_SYMBOLS = {"delta": (delta, delta_unit), "grad_w": (grad_w, grad_w_entry),
+            "grad_b": (grad_b, grad_b_entry)}
 
 
 def target_label(target: str) -> str:
-    """How a target reads: delta3 -> δ_3, input_gradient -> ∂C/∂a_0."""
-    match = _TARGET.fullmatch(target)
-    return "∂C/∂a_0" if match[1] is None else _LABELS[match[1]][0].format(match[2])
+    """How a target reads: delta3 -> δ_3, delta2_1 -> δ^2_1, grad_w2_1_3 -> ∂C/∂w^2_13,
+    input_gradient -> ∂C/∂a_0, input_gradient_2 -> ∂C/∂a^0_2."""
+    kind, layer, *units, unit = _TARGET.fullmatch(target).groups()
+    if kind is None:
+        return "∂C/∂a_0" if unit is None else f"∂C/∂a^0_{unit}"
+    units = [u for u in units if u]
+    return f"{_LABELS[kind]}_{layer}" if not units else f"{_LABELS[kind]}^{layer}_{''.join(units)}"
 
 
 def target_symbol(target: str) -> sympy.Expr:
     """The target as the notation's symbol, for the left of an equation."""
-    match = _TARGET.fullmatch(target)
-    return grad_a(0) if match[1] is None else _LABELS[match[1]][1](int(match[2]))
+    kind, layer, *units, unit = _TARGET.fullmatch(target).groups()
+    if kind is None:
+        return grad_a(0) if unit is None else grad_a_entry(0, int(unit))
+    indices = [int(layer), *(int(u) for u in units if u)]
+    scalar, entry_function = _SYMBOLS[kind]
+    return scalar(indices[0]) if len(indices) == 1 else entry_function(*indices)
 
 
-def quantities(derivation: ChainDerivation) -> dict[str, sympy.Expr]:
-    """Every quantity a claim may target, by its target name."""
+@dataclass(frozen=True)
+class _Subject:
+    """What a claim is checked against: the quantities it may target, the names it may
+    use, and how to write σ, σ' and the cost's derivative in."""
+
+    quantities: dict[str, sympy.Expr]
+    names: dict[str, sympy.Expr]
+    concrete: Callable[[sympy.Expr], sympy.Expr]
+    targets_hint: str
+
+
+def _chain_subject(chain: ScalarChain) -> _Subject:
+    derivation = derive_chain(chain, layers=range(1, chain.depth + 1))
     found = {}
     for gradient in derivation.layers:
         n = gradient.layer
@@ -94,55 +124,82 @@ def quantities(derivation: ChainDerivation) -> dict[str, sympy.Expr]:
         found[f"grad_w{n}"] = gradient.grad_w.doit()
         found[f"grad_b{n}"] = gradient.grad_b.doit()
     found["input_gradient"] = derivation.input_gradient.doit()
-    return found
-
-
-def claim_names(chain: ScalarChain) -> dict[str, sympy.Expr]:
     names = {"x": x, "y": y, "dC_daL": dC_daL, "a0": layer_symbol("a", 0)}
     for n in range(1, chain.depth + 1):
         for kind in ("z", "a") + (() if chain.tied else ("w", "b")):
             names[f"{kind}{n}"] = layer_symbol(kind, n)
     if chain.tied:
         names.update(w=tied_symbol("w"), b=tied_symbol("b"))
-    return names
+    hint = (f"delta<l>, grad_w<l> or grad_b<l> with l from 1 to {chain.depth}, "
+            "or input_gradient")
+    return _Subject(found, names, derivation.concrete, hint)
 
 
-def verify(chain: ScalarChain, target: str, claim_text: str, seed: int = 0) -> Verdict:
-    if not 1 <= chain.depth <= MAX_VERIFY_DEPTH:
-        raise SymgradError(f"verify takes depths 1 to {MAX_VERIFY_DEPTH}, not {chain.depth}.")
-    derivation = derive_chain(chain, layers=range(1, chain.depth + 1))
-    known = quantities(derivation)
-    if target not in known:
-        raise SymgradError(f"Unknown target '{target}'; use delta<l>, grad_w<l> or grad_b<l> "
-                           f"with l from 1 to {chain.depth}, or input_gradient.")
-    claim = parse(claim_text, claim_names(chain), frozenset(FUNCTIONS), what="claim")
-    true = known[target]
-    points = _points(chain, seed)
-    values = {name: [_value(expr, point, chain) for point in points] for name, expr in known.items()}
-    claimed = [_value(claim, point, chain) for point in points]
+def _net_subject(net: MatrixNet) -> _Subject:
+    derivation = derive_matrix(net)
+    widths, found = net.widths, {}
+    for layer in range(1, net.depth + 1):
+        for j in range(1, widths[layer] + 1):
+            found[f"delta{layer}_{j}"] = derivation.delta_value(layer, j)
+            found[f"grad_b{layer}_{j}"] = derivation.grad_b_value(layer, j)
+            for k in range(1, widths[layer - 1] + 1):
+                found[f"grad_w{layer}_{j}_{k}"] = derivation.grad_w_value(layer, j, k)
+    for k in range(1, widths[0] + 1):
+        found[f"input_gradient_{k}"] = sum(entry("w", 1, j, k) * derivation.delta_value(1, j)
+                                           for j in range(1, widths[1] + 1))
+    names = {f"y_{j}": output_target(j) for j in range(1, widths[-1] + 1)}
+    for layer in range(net.depth + 1):
+        for j in range(1, widths[layer] + 1):
+            names[f"a_{layer}_{j}"] = entry("a", layer, j)
+            if layer:
+                names[f"z_{layer}_{j}"] = entry("z", layer, j)
+                names[f"b_{layer}_{j}"] = entry("b", layer, j)
+                for k in range(1, widths[layer - 1] + 1):
+                    names[f"w_{layer}_{j}_{k}"] = entry("w", layer, j, k)
+    hint = ("delta<l>_<j>, grad_w<l>_<j>_<k>, grad_b<l>_<j> or input_gradient_<k> for "
+            f"widths {','.join(map(str, widths))}")
+    return _Subject(found, names, derivation.concrete, hint)
+
+
+def verify(spec: ScalarChain | MatrixNet, target: str, claim_text: str, seed: int = 0) -> Verdict:
+    """Whether ``claim_text`` is the chain's (or small net's) ``target``, and if not, how."""
+    if isinstance(spec, ScalarChain) and not 1 <= spec.depth <= MAX_VERIFY_DEPTH:
+        raise SymgradError(f"verify takes depths 1 to {MAX_VERIFY_DEPTH}, not {spec.depth}.")
+    subject = _chain_subject(spec) if isinstance(spec, ScalarChain) else _net_subject(spec)
+    if target not in subject.quantities:
+        raise SymgradError(f"Unknown target '{target}'; use {subject.targets_hint}.")
+    claim = parse(claim_text, subject.names, frozenset(FUNCTIONS), what="claim")
+    true = subject.quantities[target]
+    points = _points(spec, seed)
+    values = {name: [_value(expr, point, spec) for point in points]
+              for name, expr in subject.quantities.items()}
+    claimed = [_value(claim, point, spec) for point in points]
     correct = all(_same(c, t) for c, t in zip(claimed, values[target]))
     equals = tuple(name for name, v in values.items() if name != target and
                    all(_same(c, t) for c, t in zip(claimed, v)))
+    concrete = subject.concrete(true)
     if correct:
-        return Verdict(chain, target, claim, true, derivation.concrete(true), True, None, None,
-                       equals, None)
-    ratio, difference = _explained(claim, true, derivation)
+        return Verdict(spec, target, claim, true, concrete, True, None, None, equals, None)
+    ratio, difference = _explained(claim, true, subject.concrete)
     index = next(i for i, (c, t) in enumerate(zip(claimed, values[target])) if not _same(c, t))
     example = Counterexample(points[index].inputs, claimed[index], values[target][index])
-    return Verdict(chain, target, claim, true, derivation.concrete(true), False, ratio,
-                   difference, equals, example)
+    return Verdict(spec, target, claim, true, concrete, False, ratio, difference, equals, example)
 
 
-def _explained(claim, true, derivation: ChainDerivation):
+def _explained(claim, true, concrete):
     """(claim/true, None) if the ratio is short, abstract or with the activation and cost
     written in; else (None, claim - true) if that is short; else (None, None)."""
-    ratios = [sympy.factor(sympy.cancel(sympy.together(form(claim) / form(true))))
-              for form in (lambda e: e, derivation.concrete)]
-    ratio = min(ratios, key=sympy.count_ops)
+    forms = (lambda e: e, concrete)
+    ratio = _shortest(form(claim) / form(true) for form in forms)
     if sympy.count_ops(ratio) <= SIMPLE:
         return ratio, None
-    difference = sympy.factor(sympy.cancel(sympy.together(claim - true)))
+    difference = _shortest(form(claim) - form(true) for form in forms)
     return None, difference if sympy.count_ops(difference) <= SIMPLE else None
+
+
+def _shortest(expressions) -> sympy.Expr:
+    return min((sympy.factor(sympy.cancel(sympy.together(e))) for e in expressions),
+               key=sympy.count_ops)
 
 
 @dataclass(frozen=True)
@@ -151,44 +208,76 @@ class _Point:
     values: dict[sympy.Symbol, mpmath.mpf]  # every name's value there
 
 
-def _points(chain: ScalarChain, seed: int) -> list[_Point]:
+def _points(spec, seed: int) -> list[_Point]:
     """Random points with the forward pass run, at 40 digits (cross-entropy: 0 < a_L < 1)."""
     rng = random.Random(seed)
-    sigma_of = sympy.lambdify(x, chain.activation.expr, "mpmath")
+    draw_point = _chain_point if isinstance(spec, ScalarChain) else _net_point
     found = []
     with mpmath.workdps(CHECK_DIGITS + 10):
         while len(found) < POINTS:
-            draw = {"x": rng.uniform(-1, 1), "y": rng.uniform(0.1, 0.9)}
-            count = 1 if chain.tied else chain.depth
-            for n in range(1, count + 1):
-                key = "" if chain.tied else str(n)
-                draw["w" + key] = rng.choice((-1, 1)) * rng.uniform(0.5, 1.5)
-                draw["b" + key] = rng.uniform(-0.5, 0.5)
-            inputs = {k: mpmath.mpf(repr(v)) for k, v in draw.items()}
-            values = {x: inputs["x"], layer_symbol("a", 0): inputs["x"], y: inputs["y"]}
-            a = inputs["x"]
-            for n in range(1, chain.depth + 1):
-                key = "" if chain.tied else str(n)
-                w, b = inputs["w" + key], inputs["b" + key]
-                z = w * a + b
-                a = a + sigma_of(z) if chain.residual else sigma_of(z)
-                values.update({layer_symbol("z", n): z, layer_symbol("a", n): a})
-                if not chain.tied:
-                    values.update({layer_symbol("w", n): w, layer_symbol("b", n): b})
-            if chain.tied:
-                values.update({tied_symbol("w"): inputs["w"], tied_symbol("b"): inputs["b"]})
-            output = layer_symbol("a", chain.depth)
-            if chain.cost == "cross-entropy" and not 0 < values[output] < 1:
-                continue
-            gradient = cost_derivative_at(chain.cost, output)
-            values[dC_daL] = sympy.lambdify([output, y], gradient, "mpmath")(values[output], values[y])
-            found.append(_Point(inputs, values))
+            point = draw_point(spec, rng, sympy.lambdify(x, spec.activation.expr, "mpmath"))
+            if point is not None:
+                found.append(point)
     return found
 
 
-def _value(expr: sympy.Expr, point: _Point, chain: ScalarChain) -> mpmath.mpf:
-    """``expr`` at the point: names by value, σ and σ' by the chain's activation."""
-    activation = chain.activation
+def _weight(rng) -> mpmath.mpf:
+    return mpmath.mpf(repr(rng.choice((-1, 1)) * rng.uniform(0.5, 1.5)))
+
+
+def _uniform(rng, low, high) -> mpmath.mpf:
+    return mpmath.mpf(repr(rng.uniform(low, high)))
+
+
+def _chain_point(chain: ScalarChain, rng, sigma_of) -> _Point | None:
+    inputs = {"x": _uniform(rng, -1, 1), "y": _uniform(rng, 0.1, 0.9)}
+    for n in range(1, (1 if chain.tied else chain.depth) + 1):
+        key = "" if chain.tied else str(n)
+        inputs["w" + key], inputs["b" + key] = _weight(rng), _uniform(rng, -0.5, 0.5)
+    values = {x: inputs["x"], layer_symbol("a", 0): inputs["x"], y: inputs["y"]}
+    if chain.tied:
+        values.update({tied_symbol("w"): inputs["w"], tied_symbol("b"): inputs["b"]})
+    a = inputs["x"]
+    for n in range(1, chain.depth + 1):
+        key = "" if chain.tied else str(n)
+        w, b = inputs["w" + key], inputs["b" + key]
+        z = w * a + b
+        a = a + sigma_of(z) if chain.residual else sigma_of(z)
+        values.update({layer_symbol("z", n): z, layer_symbol("a", n): a})
+        if not chain.tied:
+            values.update({layer_symbol("w", n): w, layer_symbol("b", n): b})
+    output = layer_symbol("a", chain.depth)
+    if chain.cost == "cross-entropy" and not 0 < values[output] < 1:
+        return None
+    gradient = cost_derivative_at(chain.cost, output)
+    values[dC_daL] = sympy.lambdify([output, y], gradient, "mpmath")(values[output], values[y])
+    return _Point(inputs, values)
+
+
+def _net_point(net: MatrixNet, rng, sigma_of) -> _Point | None:
+    widths, inputs, values = net.widths, {}, {}
+    for k in range(1, widths[0] + 1):
+        inputs[f"a_0_{k}"] = values[entry("a", 0, k)] = _uniform(rng, -1, 1)
+    for j in range(1, widths[-1] + 1):
+        inputs[f"y_{j}"] = values[output_target(j)] = _uniform(rng, 0.1, 0.9)
+    for layer in range(1, net.depth + 1):
+        for j in range(1, widths[layer] + 1):
+            total = inputs[f"b_{layer}_{j}"] = _uniform(rng, -0.5, 0.5)
+            values[entry("b", layer, j)] = total
+            for k in range(1, widths[layer - 1] + 1):
+                w = inputs[f"w_{layer}_{j}_{k}"] = values[entry("w", layer, j, k)] = _weight(rng)
+                total += w * values[entry("a", layer - 1, k)]
+            values[entry("z", layer, j)] = total
+            values[entry("a", layer, j)] = sigma_of(total)
+    if net.cost == "cross-entropy" and not all(
+            0 < values[entry("a", net.depth, j)] < 1 for j in range(1, widths[-1] + 1)):
+        return None
+    return _Point(inputs, values)
+
+
+def _value(expr: sympy.Expr, point: _Point, spec) -> mpmath.mpf:
+    """``expr`` at the point: names by value, σ and σ' by the activation."""
+    activation = spec.activation
     functions = {"sigma": sympy.lambdify(x, activation.expr, "mpmath"),
                  "dsigma": sympy.lambdify(x, activation.derivative, "mpmath")}
     names = sorted(expr.free_symbols, key=str)
@@ -208,4 +297,3 @@ def _same(first, second) -> bool:
         if not (mpmath.isfinite(first) and mpmath.isfinite(second)):
             return False
         return abs(first - second) <= mpmath.mpf(10) ** -CHECK_DIGITS * max(abs(second), abs(first))
-

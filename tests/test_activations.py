@@ -122,3 +122,19 @@ def test_unknown_activation_suggests_close_names():
 def test_bad_parameters(spec):
     with pytest.raises(SymgradError):
         symgrad.get_activation(spec)
+
+
+@pytest.mark.parametrize("formula, library", [("x/(1+exp(-x))", "silu"), ("1/(1+exp(-x))", "sigmoid"),
+                                              ("max(x, 0)", "relu"), ("log(1+exp(x))", "softplus")])
+def test_a_formula_behaves_as_the_library_activation_it_writes(formula, library):
+    """A typed formula goes through the same machinery: same derivative, same sup/inf of
+    σ', same exact pass (the library's expression is the oracle)."""
+    custom, known = symgrad.get_activation(formula), symgrad.get_activation(library)
+    for z in (-3, -0.5, 0.25, 2):
+        point = sympy.Float(z, 40)
+        assert sympy.N(custom.derivative_at(point) - known.derivative_at(point), 30) == 0
+    assert abs(custom.derivative_sup.numeric - known.derivative_sup.numeric) < 1e-25
+    assert abs(custom.derivative_inf.numeric - known.derivative_inf.numeric) < 1e-25
+    ours = symgrad.evaluate(6, formula, w="1.5", b="-0.2", x="0.5", y="0.1", dps=40)
+    theirs = symgrad.evaluate(6, library, w="1.5", b="-0.2", x="0.5", y="0.1", dps=40)
+    assert abs(ours.input_gradient - theirs.input_gradient) <= abs(theirs.input_gradient) * 1e-38

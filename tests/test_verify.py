@@ -120,3 +120,41 @@ def test_cli_bad_input(args, message):
     result = run(*args)
     assert result.returncode == 2 and result.stdout == ""
     assert message in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_matrix_net_entries():
+    """widths 2,3,2: ∂C/∂w^2_{13} = a^1_3 δ^2_1; writing a^1_2 instead is ∂C/∂w^2_{12}."""
+    right = symgrad.verify("a_1_3*(a_2_1 - y_1)*dsigma(z_2_1)", "grad_w2_1_3", widths=(2, 3, 2),
+                           act="tanh")
+    assert right.correct
+    wrong = symgrad.verify("a_1_2*(a_2_1 - y_1)*dsigma(z_2_1)", "grad_w2_1_3", widths=(2, 3, 2),
+                           act="tanh")
+    a12, a13 = (sympy.Symbol(n, real=True) for n in ("a_1_2", "a_1_3"))
+    assert not wrong.correct and wrong.ratio == a12 / a13
+    assert wrong.equals == ("grad_w2_1_2",)
+    missing_path = symgrad.verify("w_2_1_1*(a_2_1 - y_1)*dsigma(z_2_1)*dsigma(z_1_1)", "delta1_1",
+                                  widths=(2, 3, 2), act="sigmoid")
+    assert not missing_path.correct and missing_path.difference is not None
+    full = ("(w_2_1_1*(a_2_1 - y_1)*dsigma(z_2_1) + w_2_2_1*(a_2_2 - y_2)*dsigma(z_2_2))"
+            "*dsigma(z_1_1)")
+    assert symgrad.verify(full, "delta1_1", widths=(2, 3, 2), act="sigmoid").correct
+    inputs = "w_1_1_2*" + full.replace("z_1_1", "z_1_1") + " + w_1_2_2*(w_2_1_2*(a_2_1 - y_1)*" \
+        "dsigma(z_2_1) + w_2_2_2*(a_2_2 - y_2)*dsigma(z_2_2))*dsigma(z_1_2) + w_1_3_2*(w_2_1_3*" \
+        "(a_2_1 - y_1)*dsigma(z_2_1) + w_2_2_3*(a_2_2 - y_2)*dsigma(z_2_2))*dsigma(z_1_3)"
+    assert symgrad.verify(inputs, "input_gradient_2", widths=(2, 3, 2), act="sigmoid").correct
+
+
+def test_net_counterexample_against_mpmath_diff():
+    """The 'true' value of a net's counterexample is ∂C/∂w by mpmath.diff of a separate
+    forward pass."""
+    from tests.oracle_matrix import mpmath_diff_net
+
+    verdict = symgrad.verify("a_0_1*(a_1_1 - y_1)", "grad_w1_1_2", widths=(2, 1), act="tanh")
+    point = verdict.counterexample.point
+    weights = [None, [[point["w_1_1_1"], point["w_1_1_2"]]]]
+    biases = [None, [point["b_1_1"]]]
+    inputs, targets = [point["a_0_1"], point["a_0_2"]], [point["y_1"]]
+    expected = mpmath_diff_net("tanh", "quadratic", (weights, biases, inputs, targets),
+                               ("w", 1, 1, 2), dps=40)
+    with mpmath.workdps(40):
+        assert abs(expected - verdict.counterexample.true) < mpmath.mpf(10) ** -28 * abs(expected)

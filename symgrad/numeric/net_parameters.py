@@ -52,6 +52,9 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
     if init not in INITS:
         raise SymgradError(f"Unknown initialisation '{init}'; known ones are {', '.join(INITS)}.")
     scale = exact(scale, "scale")
+    if scale <= 0:
+        raise SymgradError(f"The scale multiplies every drawn weight and must be positive, "
+                           f"not {scale}.")
     generator = numpy.random.Generator(numpy.random.PCG64(seed))
     weights = []
     for layer in range(1, net.depth + 1):

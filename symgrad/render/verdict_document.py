@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sympy
 
+from symgrad.networks import MatrixNet
 from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Grid, Row, Section, document
 from symgrad.render.json import json_object
@@ -17,8 +18,7 @@ SHOWN_DIGITS = 12  # digits of a counterexample's numbers (they are right to CHE
 def _(verdict: Verdict) -> Document:
     chain = verdict.chain
     label = target_label(verdict.target)
-    title = (f"Checking a claim for {label}: {chain.kind} {chain.activation.name} chain, "
-             f"depth {chain.depth}")
+    title = f"Checking a claim for {label}: {_described(chain)}"
     lhs = target_symbol(verdict.target)
     claim = Section("The claim", "As read (no code is run on it).", [Row(lhs, (verdict.claim,))])
     if verdict.correct:
@@ -47,6 +47,12 @@ def _(verdict: Verdict) -> Document:
     return Document(title, sections, sympy.Integer(chain.depth))
 
 
+def _described(spec) -> str:
+    if isinstance(spec, MatrixNet):
+        return f"{spec.activation.name} net, widths {','.join(map(str, spec.widths))}"
+    return f"{spec.kind} {spec.activation.name} chain, depth {spec.depth}"
+
+
 def _truth(verdict: Verdict, lhs) -> Section:
     return Section("The correct formula", "From the chain rule (symgrad derive).",
                    [Row(lhs, (verdict.true, verdict.true_concrete))])
@@ -62,10 +68,11 @@ def _(verdict: Verdict) -> dict:
     return {
         "command": "verify",
         "depth": chain.depth,
+        "widths": list(chain.widths) if isinstance(chain, MatrixNet) else None,
         "activation": chain.activation.name,
         "cost": chain.cost,
-        "residual": chain.residual,
-        "tied": chain.tied,
+        "residual": getattr(chain, "residual", False),
+        "tied": getattr(chain, "tied", False),
         "target": verdict.target,
         "claim": plain(verdict.claim),
         "correct": verdict.correct,
