@@ -157,8 +157,9 @@ def _agrees_through_output(expr, derivative, candidate) -> bool:
         point = sympy.Rational(text)
         direct = sympy.N(derivative.subs(VARIABLE, point), _DIGITS)
         via_output = sympy.N(candidate.subs(OUTPUT, expr.subs(VARIABLE, point)), _DIGITS)
-        if not direct.is_number or abs(direct - via_output) > sympy.Float(10) ** (5 - _DIGITS):
-            return False
+        gap = abs(direct - via_output)
+        if not (direct.is_number and gap.is_number) or gap > sympy.Float(10) ** (5 - _DIGITS):
+            return False  # (a piece's condition written through the output may not reduce)
     return True
 
 
@@ -243,9 +244,9 @@ def _candidates(piece: sympy.Expr, region: sympy.Interval) -> list[_Candidate]:
         ]
     else:
         found += [
-            _Candidate(sympy.Float(piece.subs(VARIABLE, p).evalf(_DIGITS), _DIGITS), True,
-                       sympy.FiniteSet(sympy.Float(p, 12)), False)
-            for p in _numerical_roots(slope, region)
+            _Candidate(sympy.Float(piece.subs(VARIABLE, sympy.Float(p, _DIGITS)).evalf(_DIGITS),
+                                   _DIGITS), True, sympy.FiniteSet(sympy.Float(p, 12)), False)
+            for p in _numerical_roots(slope, region)  # (Float(p, digits): not the global precision)
         ]
     return found
 
@@ -337,19 +338,36 @@ def custom_activation(text: str) -> Activation:
 
     allowed = frozenset(FUNCTIONS) - {"sigma", "dsigma"}
     expr = parse(text, {"x": VARIABLE}, allowed, what="activation")
+    try:
+        return _custom(text.strip(), expr)
+    except (OverflowError, ValueError, TypeError, ZeroDivisionError, RecursionError):
+        raise SymgradError(f"The activation {text.strip()!r} cannot be evaluated (a value in it "
+                           "is too large for SymPy to handle).") from None
+
+
+def _custom(text: str, expr: sympy.Expr) -> Activation:
     if expr.has(sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside):
-        expr = sympy.piecewise_fold(expr.rewrite(sympy.Piecewise))
+        expr = _plain_conditions(sympy.piecewise_fold(expr.rewrite(sympy.Piecewise)))
     if not expr.has(VARIABLE):
-        raise SymgradError(f"The activation {text.strip()!r} does not depend on x.")
-    _check_defined(expr, text.strip())
-    activation = Activation(text.strip(), expr, "custom")
+        raise SymgradError(f"The activation {text!r} does not depend on x.")
+    _check_defined(expr, text)
+    activation = Activation(text, expr, "custom")
     try:
         activation.derivative_sup, activation.derivative_inf  # noqa: B018 - computed once, cached
     except (SymgradError, TypeError, ValueError, ZeroDivisionError, NotImplementedError):
-        raise SymgradError(f"The activation {text.strip()!r} has no bounded derivative over the "
+        raise SymgradError(f"The activation {text!r} has no bounded derivative over the "
                            "real line (symgrad's bounds, regions and mean field need sup|σ'| "
                            "finite).") from None
     return activation
+
+
+def _plain_conditions(expr: sympy.Expr) -> sympy.Expr:
+    """Each piece's condition as the set of x it holds on (x >= x/10 becomes x >= 0)."""
+    if not isinstance(expr, sympy.Piecewise):
+        return expr
+    return sympy.Piecewise(*[(piece, condition if condition is sympy.true else
+                              condition.as_set().as_relational(VARIABLE))
+                             for piece, condition in expr.args])
 
 
 _DOMAIN_CHECKS = [*range(-40, 41), -1000, 1000, -1e6, 1e6, 0.5, -0.5, 1e-9, -1e-9]

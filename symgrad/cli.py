@@ -467,10 +467,13 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
 
 
 @main.command()
+@click.option("--act", "acts_", multiple=True, metavar="NAME|FORMULA",
+              help="Show these activations (repeat; library names or formulas in x) instead "
+                   "of the whole library.")
 @_output_options
-def acts(fmt, output):
+def acts(acts_, fmt, output):
     """The activation table: formula, derivative, sup and inf of the derivative."""
-    _emit(activation_table(), fmt, output)
+    _emit(activation_table(acts_) if acts_ else activation_table(), fmt, output)
 
 
 @main.command(name="verify")

@@ -12,6 +12,7 @@ input takes long or much memory, and an error names the offending token and its 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping
 
 import sympy
@@ -138,6 +139,9 @@ class _Builder:
             self.refuse(node, "a number too long", f"at most {MAX_NUMBER_DIGITS} characters")
         if "j" in written.lower():
             self.refuse(node, "an imaginary number", "values are real")
+        exponent = re.search(r"[eE]([+-]?[\d_]+)", written)
+        if exponent and abs(int(exponent.group(1).replace("_", ""))) > MAX_EXPONENT:
+            self.refuse(node, "a number", f"its exponent is at most {MAX_EXPONENT} in size")
         try:
             return sympy.Rational(written.replace("_", ""))  # exactly as written: 0.1 is 1/10
         except (TypeError, ValueError):

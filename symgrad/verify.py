@@ -13,6 +13,7 @@ not ∂C/∂b_1), a counterexample point, and the correct formula.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Callable
@@ -48,7 +49,7 @@ from symgrad.notation import (
 )
 
 MAX_VERIFY_DEPTH = 50
-POINTS = 6  # random points a claim must match at
+POINTS = 16  # random points a claim must match at: half anywhere, half with every unit active
 CHECK_DIGITS = 30
 SIMPLE = 16  # a ratio or difference with at most this many operations is shown
 _TARGET = re.compile(r"(delta|grad_w|grad_b)(\d+)(?:_(\d+))?(?:_(\d+))?|input_gradient(?:_(\d+))?")
@@ -76,7 +77,8 @@ class Verdict:
     ratio: sympy.Expr | None  # claim/true when it simplifies to something short
     difference: sympy.Expr | None  # claim - true, when no short ratio exists but this is short
     equals: tuple[str, ...]  # the other quantities of the chain the claim equals
-    counterexample: Counterexample | None
+    counterexample: Counterexample | None  # None when the digits cannot show the error
+    proved: bool = False  # certain: a counterexample, or claim - true simplifies to 0 or a number
 
 
 _LABELS = {"delta": "δ", "grad_w": "∂C/∂w", "grad_b": "∂C/∂b"}
@@ -171,35 +173,67 @@ def verify(spec: ScalarChain | MatrixNet, target: str, claim_text: str, seed: in
     claim = parse(claim_text, subject.names, frozenset(FUNCTIONS), what="claim")
     true = subject.quantities[target]
     points = _points(spec, seed)
-    values = {name: [_value(expr, point, spec) for point in points]
-              for name, expr in subject.quantities.items()}
-    claimed = [_value(claim, point, spec) for point in points]
+    values = {name: _values(expr, points, spec) for name, expr in subject.quantities.items()}
+    claimed = _values(claim, points, spec)
     correct = all(_same(c, t) for c, t in zip(claimed, values[target]))
     equals = tuple(name for name, v in values.items() if name != target and
                    all(_same(c, t) for c, t in zip(claimed, v)))
     concrete = subject.concrete(true)
     if correct:
-        return Verdict(spec, target, claim, true, concrete, True, None, None, equals, None)
+        difference = _simplest(form(claim) - form(true) for form in (lambda e: e, subject.concrete))
+        if not (difference.is_number and difference != 0):
+            return Verdict(spec, target, claim, true, concrete, True, None, None, equals, None,
+                           proved=difference == 0)  # (a nonzero number: off by too little to see)
+        return Verdict(spec, target, claim, true, concrete, False, None, difference, (), None,
+                       proved=True)
     ratio, difference = _explained(claim, true, subject.concrete)
     index = next(i for i, (c, t) in enumerate(zip(claimed, values[target])) if not _same(c, t))
     example = Counterexample(points[index].inputs, claimed[index], values[target][index])
-    return Verdict(spec, target, claim, true, concrete, False, ratio, difference, equals, example)
+    return Verdict(spec, target, claim, true, concrete, False, ratio, difference, equals, example,
+                   proved=True)
 
 
 def _explained(claim, true, concrete):
     """(claim/true, None) if the ratio is short, abstract or with the activation and cost
     written in; else (None, claim - true) if that is short; else (None, None)."""
     forms = (lambda e: e, concrete)
-    ratio = _shortest(form(claim) / form(true) for form in forms)
+    ratio = _simplest(form(claim) / form(true) for form in forms)
     if sympy.count_ops(ratio) <= SIMPLE:
         return ratio, None
-    difference = _shortest(form(claim) - form(true) for form in forms)
-    return None, difference if sympy.count_ops(difference) <= SIMPLE else None
+    difference = _simplest(form(claim) - form(true) for form in forms)
+    if sympy.count_ops(difference) <= SIMPLE:
+        return None, difference
+    return None, None
 
 
-def _shortest(expressions) -> sympy.Expr:
-    return min((sympy.factor(sympy.cancel(sympy.together(e))) for e in expressions),
-               key=sympy.count_ops)
+MAX_EXPANDED_TERMS = 1_000  # a form that would expand to more terms is not cancelled
+
+
+def _simplest(expressions) -> sympy.Expr:
+    """The shortest of the expressions after cancelling (and factoring what is short).
+    Products (the usual gradient) cancel their common factors by themselves; cancelling
+    expands, so a form that would expand to many terms (a deep chain's product of
+    1 - a_l²: 2^L) is left as SymPy has it."""
+    found = []
+    for expr in expressions:
+        if _expanded_terms(expr) > MAX_EXPANDED_TERMS:
+            found.append(expr)
+            continue
+        cancelled = sympy.cancel(sympy.together(expr))
+        found.append(sympy.factor(cancelled) if sympy.count_ops(cancelled) <= 4 * SIMPLE
+                     else cancelled)
+    return min(found, key=sympy.count_ops)
+
+
+def _expanded_terms(expr: sympy.Expr) -> int:
+    """How many terms ``expr`` has once multiplied out (an upper bound)."""
+    if expr.is_Add:
+        return sum(_expanded_terms(term) for term in expr.args)
+    if expr.is_Mul:
+        return math.prod(_expanded_terms(factor) for factor in expr.args)
+    if expr.is_Pow and expr.exp.is_Integer:
+        return _expanded_terms(expr.base) ** min(abs(int(expr.exp)), 64)
+    return 1
 
 
 @dataclass(frozen=True)
@@ -209,31 +243,47 @@ class _Point:
 
 
 def _points(spec, seed: int) -> list[_Point]:
-    """Random points with the forward pass run, at 40 digits (cross-entropy: 0 < a_L < 1)."""
+    """Random points with the forward pass run, at 40 digits (cross-entropy: 0 < a_L < 1).
+    Half are drawn anywhere (weights of either sign); half with x, the weights and biases
+    positive, where every unit of a relu-like net is active: drawn anywhere, a deep relu
+    chain has a dead unit at nearly every point, its gradient is 0 there, and a wrong
+    claim would match it."""
     rng = random.Random(seed)
     draw_point = _chain_point if isinstance(spec, ScalarChain) else _net_point
+    sigma_of = sympy.lambdify(x, spec.activation.expr, "mpmath")
     found = []
     with mpmath.workdps(CHECK_DIGITS + 10):
         while len(found) < POINTS:
-            point = draw_point(spec, rng, sympy.lambdify(x, spec.activation.expr, "mpmath"))
+            point = draw_point(spec, _Draw(rng, active=len(found) >= POINTS // 2), sigma_of)
             if point is not None:
                 found.append(point)
     return found
 
 
-def _weight(rng) -> mpmath.mpf:
-    return mpmath.mpf(repr(rng.choice((-1, 1)) * rng.uniform(0.5, 1.5)))
+@dataclass(frozen=True)
+class _Draw:
+    rng: random.Random
+    active: bool  # positive inputs, weights and biases
+
+    def weight(self) -> mpmath.mpf:
+        sign = 1 if self.active else self.rng.choice((-1, 1))
+        return mpmath.mpf(repr(sign * self.rng.uniform(0.5, 1.5)))
+
+    def bias(self) -> mpmath.mpf:
+        return self.uniform(0, 0.5) if self.active else self.uniform(-0.5, 0.5)
+
+    def input(self) -> mpmath.mpf:
+        return self.uniform(0.1, 1) if self.active else self.uniform(-1, 1)
+
+    def uniform(self, low, high) -> mpmath.mpf:
+        return mpmath.mpf(repr(self.rng.uniform(low, high)))
 
 
-def _uniform(rng, low, high) -> mpmath.mpf:
-    return mpmath.mpf(repr(rng.uniform(low, high)))
-
-
-def _chain_point(chain: ScalarChain, rng, sigma_of) -> _Point | None:
-    inputs = {"x": _uniform(rng, -1, 1), "y": _uniform(rng, 0.1, 0.9)}
+def _chain_point(chain: ScalarChain, draw: _Draw, sigma_of) -> _Point | None:
+    inputs = {"x": draw.input(), "y": draw.uniform(0.1, 0.9)}
     for n in range(1, (1 if chain.tied else chain.depth) + 1):
         key = "" if chain.tied else str(n)
-        inputs["w" + key], inputs["b" + key] = _weight(rng), _uniform(rng, -0.5, 0.5)
+        inputs["w" + key], inputs["b" + key] = draw.weight(), draw.bias()
     values = {x: inputs["x"], layer_symbol("a", 0): inputs["x"], y: inputs["y"]}
     if chain.tied:
         values.update({tied_symbol("w"): inputs["w"], tied_symbol("b"): inputs["b"]})
@@ -254,18 +304,18 @@ def _chain_point(chain: ScalarChain, rng, sigma_of) -> _Point | None:
     return _Point(inputs, values)
 
 
-def _net_point(net: MatrixNet, rng, sigma_of) -> _Point | None:
+def _net_point(net: MatrixNet, draw: _Draw, sigma_of) -> _Point | None:
     widths, inputs, values = net.widths, {}, {}
     for k in range(1, widths[0] + 1):
-        inputs[f"a_0_{k}"] = values[entry("a", 0, k)] = _uniform(rng, -1, 1)
+        inputs[f"a_0_{k}"] = values[entry("a", 0, k)] = draw.input()
     for j in range(1, widths[-1] + 1):
-        inputs[f"y_{j}"] = values[output_target(j)] = _uniform(rng, 0.1, 0.9)
+        inputs[f"y_{j}"] = values[output_target(j)] = draw.uniform(0.1, 0.9)
     for layer in range(1, net.depth + 1):
         for j in range(1, widths[layer] + 1):
-            total = inputs[f"b_{layer}_{j}"] = _uniform(rng, -0.5, 0.5)
+            total = inputs[f"b_{layer}_{j}"] = draw.bias()
             values[entry("b", layer, j)] = total
             for k in range(1, widths[layer - 1] + 1):
-                w = inputs[f"w_{layer}_{j}_{k}"] = values[entry("w", layer, j, k)] = _weight(rng)
+                w = inputs[f"w_{layer}_{j}_{k}"] = values[entry("w", layer, j, k)] = draw.weight()
                 total += w * values[entry("a", layer - 1, k)]
             values[entry("z", layer, j)] = total
             values[entry("a", layer, j)] = sigma_of(total)
@@ -275,21 +325,24 @@ def _net_point(net: MatrixNet, rng, sigma_of) -> _Point | None:
     return _Point(inputs, values)
 
 
-def _value(expr: sympy.Expr, point: _Point, spec) -> mpmath.mpf:
-    """``expr`` at the point: names by value, σ and σ' by the activation."""
+def _values(expr: sympy.Expr, points: list[_Point], spec) -> list[mpmath.mpf]:
+    """``expr`` at each point: names by value, σ and σ' by the activation (compiled once)."""
     activation = spec.activation
     functions = {"sigma": sympy.lambdify(x, activation.expr, "mpmath"),
                  "dsigma": sympy.lambdify(x, activation.derivative, "mpmath")}
     names = sorted(expr.free_symbols, key=str)
-    unknown = [s for s in names if s not in point.values]
+    unknown = [s for s in names if s not in points[0].values]
     if unknown:  # a name the chain has no value for (not possible for parsed claims)
         raise SymgradError(f"The claim uses {unknown[0]}, which this chain has no value for.")
     with mpmath.workdps(CHECK_DIGITS + 10):
         function = sympy.lambdify(names, expr, [functions, "mpmath"])
-        try:
-            return mpmath.mpf(function(*(point.values[s] for s in names)))
-        except (ZeroDivisionError, ValueError, TypeError):
-            return mpmath.mpf("nan")
+        found = []
+        for point in points:
+            try:
+                found.append(mpmath.mpf(function(*(point.values[s] for s in names))))
+            except (ZeroDivisionError, ValueError, TypeError):
+                found.append(mpmath.mpf("nan"))
+        return found
 
 
 def _same(first, second) -> bool:

@@ -7,6 +7,7 @@ import sympy
 import symgrad
 from symgrad.activations import OUTPUT, VARIABLE
 from symgrad.errors import SymgradError
+from tests.numbers import as_mpf
 from tests.oracle import MPMATH_ACTIVATIONS
 
 POINTS = ["-2.7", "-0.9", "-0.05", "0.3", "1.1", "3.4"]
@@ -138,3 +139,34 @@ def test_a_formula_behaves_as_the_library_activation_it_writes(formula, library)
     ours = symgrad.evaluate(6, formula, w="1.5", b="-0.2", x="0.5", y="0.1", dps=40)
     theirs = symgrad.evaluate(6, library, w="1.5", b="-0.2", x="0.5", y="0.1", dps=40)
     assert abs(ours.input_gradient - theirs.input_gradient) <= abs(theirs.input_gradient) * 1e-38
+
+
+@pytest.mark.parametrize("formula", ["E*tanh(x)/3", "x/sqrt(1 + x**2)", "max(x, x/10)"])
+def test_typed_formulas_evaluate_exactly_and_certified(formula):
+    """Against mpmath.diff of a forward pass written here (σ from the formula by hand)."""
+    sigma = {"E*tanh(x)/3": lambda z: mpmath.e * mpmath.tanh(z) / 3,
+             "x/sqrt(1 + x**2)": lambda z: z / mpmath.sqrt(1 + z**2),
+             "max(x, x/10)": lambda z: max(z, z / 10)}[formula]
+
+    def cost(x):
+        a = x
+        for w, b in ((mpmath.mpf(3) / 2, -mpmath.mpf(1) / 4),) * 3:
+            a = sigma(w * a + b)
+        return (a - mpmath.mpf(1) / 10) ** 2 / 2
+
+    with mpmath.workdps(60):
+        expected = mpmath.diff(cost, mpmath.mpf(1) / 3)
+    exact = symgrad.evaluate(3, formula, w="3/2", b="-1/4", x="1/3", y="1/10", dps=40)
+    certified = symgrad.evaluate(3, formula, w="3/2", b="-1/4", x="1/3", y="1/10", dps=40,
+                                 interval=True)
+    with mpmath.workdps(60):
+        assert abs(as_mpf(exact.input_gradient) - expected) <= abs(expected) * 1e-38
+        enclosure = certified.input_gradient
+        assert mpmath.mpf(enclosure.lo) <= expected <= mpmath.mpf(enclosure.hi)
+    assert symgrad.derive(2, formula).layer(1)  # derives (max: a piecewise condition)
+
+
+@pytest.mark.parametrize("formula", ["log(x)", "1/x", "exp(x)", "x + exp(-exp(exp(1000)))"])
+def test_formulas_that_are_not_activations_are_refused(formula):
+    with pytest.raises(SymgradError, match="activation"):
+        symgrad.get_activation(formula)

@@ -140,3 +140,12 @@ def test_mpmath_is_untouched_by_a_derivation():
     before = mpmath.mp.dps
     symgrad.derive(5, "silu")
     assert mpmath.mp.dps == before
+
+
+def test_acts_shows_a_typed_formula_as_the_library_activation_it_writes():
+    result = run("acts", "--act", "x/(1+exp(-x))", "--act", "silu", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    custom, library = json.loads(result.stdout)["activations"]
+    assert custom["name"] == "x/(1+exp(-x))" and library["name"] == "silu"
+    assert custom["sup_derivative"][:12] == library["sup_derivative"][:12]
+    assert custom["inf_derivative"][:12] == library["inf_derivative"][:12]

@@ -132,3 +132,9 @@ def test_valid_formulas_round_trip_through_sympy(text):
     if len(printed) <= MAX_LENGTH and printed.count("(") <= 50:
         assert sympy.simplify(parse(printed, NAMES) - expr) == 0
     assert sympy.latex(expr)
+
+
+@pytest.mark.parametrize("text", ["1e999999999*x", "x+1e-999999999", "1e400000*x"])
+def test_numbers_with_huge_exponents_are_refused(text):
+    with pytest.raises(SymgradError, match="exponent is at most"):
+        parse(text, NAMES, what="activation")

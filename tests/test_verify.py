@@ -158,3 +158,17 @@ def test_net_counterexample_against_mpmath_diff():
                                ("w", 1, 1, 2), dps=40)
     with mpmath.workdps(40):
         assert abs(expected - verdict.counterexample.true) < mpmath.mpf(10) ** -28 * abs(expected)
+
+
+@pytest.mark.parametrize("claim", ["0", "2*w1*w2*w3*w4*w5*dsigma(z1)*dsigma(z2)*dsigma(z3)*dsigma(z4)"
+                                   "*dsigma(z5)*dC_daL"])
+def test_a_deep_relu_chain_is_checked_where_its_units_are_active(claim):
+    """Drawn anywhere, a depth-5 relu chain has a dead unit at nearly every point and its
+    gradient is 0 there: the check must also use points where every unit is active."""
+    verdict = symgrad.verify(claim, "input_gradient", depth=5, act="relu")
+    assert not verdict.correct
+
+
+def test_a_constant_too_small_for_the_digits_is_still_caught():
+    verdict = symgrad.verify("dsigma(z1)*dC_daL + 10**-40", "grad_b1", depth=1)
+    assert not verdict.correct and verdict.difference == sympy.Rational(1, 10**40)

@@ -117,7 +117,16 @@ class Interval:
     def __rtruediv__(self, other) -> Interval:
         return self._coerce(other) / self
 
-    def __pow__(self, exponent: int) -> Interval:
+    def __pow__(self, exponent) -> Interval:
+        if isinstance(exponent, Interval):  # a constant exponent, as the compiled code gives it
+            if exponent.lo != exponent.hi or not (2 * exponent.lo).is_integer():
+                raise SymgradError("A certified enclosure takes only whole and half-whole "
+                                   "powers; drop --interval.")
+            twice = int(2 * exponent.lo)
+            if twice % 2:
+                return _increasing("sqrt", above=None)(self) ** twice if self.lo >= 0 else \
+                    _refuse_root()
+            exponent = twice // 2
         if not isinstance(exponent, int):
             return NotImplemented
         if exponent < 0:
@@ -164,6 +173,11 @@ class Interval:
         return self._compare(other, lambda s, o: s.lo > o.hi, lambda s, o: s.hi <= o.lo)
 
 
+def _refuse_root():
+    raise SymgradError("A certified enclosure would take the square root of a value that may be "
+                       "negative; drop --interval or raise --dps.")
+
+
 def _increasing(name: str, above: int | None = None):
     """An increasing function; ``above``: its domain is (above, ∞)."""
 
@@ -202,6 +216,7 @@ def namespace(rounding: Rounding) -> dict:
         "atan": wrap(_increasing("atan")),
         "cosh": wrap(_even_increasing("cosh")),
         "pi": rounding.pi(),
+        "e": Interval(rounding.down.exp(1), rounding.up.exp(1), rounding),
         "Abs": abs,
         "fabs": abs,
     }

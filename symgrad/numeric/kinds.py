@@ -90,6 +90,7 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     with context:
         names = {"mpf": gmpy2.mpfr, "exp": gmpy2.exp, "log": gmpy2.log, "log1p": gmpy2.log1p,
                  "tanh": gmpy2.tanh, "erf": gmpy2.erf, "sqrt": gmpy2.sqrt, "pi": gmpy2.const_pi(),
+                 "e": gmpy2.exp(1),
                  "expm1": gmpy2.expm1, "erfc": gmpy2.erfc, "sech": gmpy2.sech,
                  "sinh": gmpy2.sinh, "cosh": gmpy2.cosh, "atan": gmpy2.atan,
                  "erfc_of_negative": lambda value: gmpy2.erfc(-value),  # exact: in the scope

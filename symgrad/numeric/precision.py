@@ -148,8 +148,8 @@ def _zeros_proved(values: list, certify: Callable, working: int) -> bool:
         return True
     try:
         enclosures = certify(working)
-    except SymgradError:  # an enclosure straddled a kink, or left a function's domain
-        return False
+    except (SymgradError, ArithmeticError, TypeError, ValueError):
+        return False  # the enclosure straddled a kink, left a function's domain, or could not be formed
     if enclosures is None:
         return False
     enclosures = list(enclosures)

@@ -23,9 +23,13 @@ def _(verdict: Verdict) -> Document:
     claim = Section("The claim", "As read (no code is run on it).", [Row(lhs, (verdict.claim,))])
     if verdict.correct:
         also = f" It also equals {_labels(verdict.equals)}." if verdict.equals else ""
-        answer = Section("Verdict", f"Correct: equal to {label} at {POINTS} random points of "
-                                    f"the chain (weights, biases, x and y drawn, the forward pass "
-                                    f"run), to {CHECK_DIGITS} digits each.{also}")
+        numbers = (f"equal to {label} at {POINTS} random points (weights, biases and inputs "
+                   f"drawn, the forward pass run), to {CHECK_DIGITS} digits each")
+        words = (f"Correct: claim − true simplifies to 0, and the two are {numbers}." if
+                 verdict.proved else
+                 f"Correct as far as numbers show: {numbers}; SymPy did not reduce claim − true "
+                 "to 0, and two different formulas agree at random points only by accident.")
+        answer = Section("Verdict", words + also)
         return Document(title, [claim, answer, _truth(verdict, lhs)], sympy.Integer(chain.depth))
     words = ["Incorrect."]
     if verdict.ratio is not None:
@@ -35,6 +39,10 @@ def _(verdict: Verdict) -> Document:
     if verdict.equals:
         words.append(f"The claim is {_labels(verdict.equals)} instead.")
     example = verdict.counterexample
+    if example is None:
+        words.append(f"The difference is too small for the {CHECK_DIGITS} digits compared.")
+        return Document(title, [claim, Section("Verdict", " ".join(words)), _truth(verdict, lhs)],
+                        sympy.Integer(chain.depth))
     rows = [(name, decimal(value, SHOWN_DIGITS)) for name, value in example.point.items()]
     rows += [("claim", decimal(example.claimed, SHOWN_DIGITS)),
              ("true", decimal(example.true, SHOWN_DIGITS))]
@@ -76,6 +84,7 @@ def _(verdict: Verdict) -> dict:
         "target": verdict.target,
         "claim": plain(verdict.claim),
         "correct": verdict.correct,
+        "proved": verdict.proved,
         "true": plain(verdict.true),
         "ratio": None if verdict.ratio is None else plain(verdict.ratio),
         "difference": None if verdict.difference is None else plain(verdict.difference),
