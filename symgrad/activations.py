@@ -340,6 +340,8 @@ def custom_activation(text: str) -> Activation:
     expr = parse(text, {"x": VARIABLE}, allowed, what="activation")
     try:
         return _custom(text.strip(), expr)
+    except SymgradError:  # (a ValueError too)
+        raise
     except (OverflowError, ValueError, TypeError, ZeroDivisionError, RecursionError):
         raise SymgradError(f"The activation {text.strip()!r} cannot be evaluated (a value in it "
                            "is too large for SymPy to handle).") from None

@@ -73,6 +73,23 @@ def _output_options(command):
                         help="Output format; default text, or from FILE's suffix.")(command)
 
 
+def _chain_options(maximum_depth: int, tied_help: str):
+    """--depth, --act, --residual, --tied and --cost of a scalar chain."""
+    def decorate(command):
+        for option in reversed((
+            click.option("--depth", default=None, metavar="L",
+                         help=f"Number of layers, 1 to {maximum_depth}."),
+            click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP),
+            click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l)."),
+            click.option("--tied", is_flag=True, help=tied_help),
+            click.option("--cost", default="quadratic", show_default=True,
+                         help="quadratic or cross-entropy."),
+        )):
+            command = option(command)
+        return command
+    return decorate
+
+
 def _format(fmt: str | None, output: str | None) -> str:
     """--format, else the output file's suffix, else text."""
     if fmt is None:
@@ -165,11 +182,7 @@ def _precision(dps: str) -> int:
 
 
 @main.command(name="eval")
-@click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
-@click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
-@click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
-@click.option("--tied", is_flag=True, help="Tied weights and biases (an unrolled RNN).")
-@click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
+@_chain_options(MAX_DEPTH, "Tied weights and biases (an unrolled RNN).")
 @click.option("--w", "w", default="1", show_default=True, metavar="V|V1,..,VL",
               help="Weights: one value for every layer or a comma list.")
 @click.option("--b", "b", default=None, metavar="V|V1,..,VL", help="Biases (default 0).")
@@ -477,11 +490,7 @@ def acts(acts_, fmt, output):
 
 
 @main.command(name="verify")
-@click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_VERIFY_DEPTH}.")
-@click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
-@click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
-@click.option("--tied", is_flag=True, help="Tied weights and biases (names w and b).")
-@click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
+@_chain_options(MAX_VERIFY_DEPTH, "Tied weights and biases (names w and b).")
 @click.option("--target", default=None, metavar="NAME",
               help="What the claim is: delta<l>, grad_w<l>, grad_b<l> or input_gradient.")
 @click.option("--claim", default=None, metavar="FORMULA",
