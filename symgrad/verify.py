@@ -331,9 +331,6 @@ def _values(expr: sympy.Expr, points: list[_Point], spec) -> list[mpmath.mpf]:
     functions = {"sigma": sympy.lambdify(x, activation.expr, "mpmath"),
                  "dsigma": sympy.lambdify(x, activation.derivative, "mpmath")}
     names = sorted(expr.free_symbols, key=str)
-    unknown = [s for s in names if s not in points[0].values]
-    if unknown:  # a name the chain has no value for (not possible for parsed claims)
-        raise SymgradError(f"The claim uses {unknown[0]}, which this chain has no value for.")
     with mpmath.workdps(CHECK_DIGITS + 10):
         function = sympy.lambdify(names, expr, [functions, "mpmath"])
         found = []

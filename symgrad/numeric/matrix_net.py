@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 import gmpy2
 import mpmath
@@ -384,18 +385,16 @@ def _forward(net: MatrixNet, parameters: NetParameters, x, math: Arithmetic, dig
 
 def _checked_outputs(net: MatrixNet, parameters: NetParameters, x, outputs, working: int):
     """Refuse outputs certainly outside the cost's domain (not those a run rounded onto
-    its edge: see ``check_run_output``)."""
-    enclosures = []
-
-    def enclosure(unit):
-        if not enclosures:
-            math = interval_arithmetic(net, working)
-            enclosures.append(None if math.out_of_range() else
-                              _forward(net, parameters, x, math, working)[1][-1])
-        return None if enclosures[0] is None else enclosures[0][unit]
+    its edge: see ``check_run_output``); the enclosing pass runs only if one is asked for."""
+    @cache
+    def enclosed():
+        math = interval_arithmetic(net, working)
+        ends = _forward(net, parameters, x, math, working)[1][-1]
+        return None if math.out_of_range() else ends
 
     for unit, value in enumerate(outputs):
-        check_run_output(net.cost, value, lambda unit=unit: enclosure(unit))
+        check_run_output(net.cost, value, lambda unit=unit: None if enclosed() is None
+                         else enclosed()[unit])
 
 
 def _identity(size: int, math: Arithmetic) -> numpy.ndarray:
