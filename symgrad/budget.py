@@ -1,0 +1,69 @@
+"""Time budgets for symbolic steps that may not finish (SymPy's limit, solve, simplify).
+
+SymPy has no cancellation of its own, so a budget is a real-time alarm (``SIGALRM``)
+that raises ``OverBudget`` inside the step; the caller catches it and falls back to
+a numerical route or refuses with one sentence. Budgets nest: an inner budget never
+outlives the outer one, and the outer alarm is restored when the inner step ends.
+Off the main thread (where signals cannot be delivered) a step runs unbudgeted.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+# Seconds a single symbolic step (one limit, one solve, one simplification) may take.
+SYMBOLIC_STEP_SECONDS = 5.0
+
+
+class OverBudget(Exception):
+    """A budgeted step ran out of time (never shown to a user as it is)."""
+
+
+_deadlines: list[float] = []  # the active budgets' ends, innermost last
+
+
+def _on_alarm(signum, frame):
+    raise OverBudget
+
+
+@contextmanager
+def time_budget(seconds: float = SYMBOLIC_STEP_SECONDS) -> Iterator[None]:
+    """Run the body for at most ``seconds`` (or until an enclosing budget ends), else
+    raise ``OverBudget`` from inside it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    now = time.monotonic()
+    deadline = now + seconds
+    if _deadlines:
+        deadline = min(deadline, _deadlines[-1])
+    if deadline <= now:
+        raise OverBudget
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    _deadlines.append(deadline)
+    signal.setitimer(signal.ITIMER_REAL, deadline - now)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        _deadlines.pop()
+        signal.signal(signal.SIGALRM, previous)
+        if _deadlines:  # the outer budget keeps running, from where it is now
+            left = _deadlines[-1] - time.monotonic()
+            if left <= 0:
+                raise OverBudget
+            signal.setitimer(signal.ITIMER_REAL, left)
+
+
+def within_budget(step, *args, fallback=None, seconds: float = SYMBOLIC_STEP_SECONDS, **kwargs):
+    """``step(*args, **kwargs)``, or ``fallback()`` (None if not given) when it runs out of
+    time."""
+    try:
+        with time_budget(seconds):
+            return step(*args, **kwargs)
+    except OverBudget:
+        return None if fallback is None else fallback()
