@@ -19,7 +19,7 @@ from contextlib import contextmanager
 SYMBOLIC_STEP_SECONDS = 5.0
 
 
-class OverBudget(Exception):
+class OverBudget(Exception):  # noqa: N818 - a condition, like StopIteration
     """A budgeted step ran out of time (never shown to a user as it is)."""
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,29 +14,24 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from symgrad.activations import activation_table, get_activation
-from symgrad.analysis.bounds import gain_bounds
+from symgrad import api
+from symgrad.activations import get_activation
 from symgrad.analysis.meanfield import (
     MAX_MEANFIELD_DPS,
     MEANFIELD_DPS,
-    critical_line,
-    mean_field,
     variance,
 )
-from symgrad.analysis.region import MAX_REGION_DPS, REGION_DPS, gain_region, widest_region
-from symgrad.analysis.sampling import check_sample_size, sample_gradients
-from symgrad.costs import check_cost
-from symgrad.derive.chain import ALL_LAYERS_UP_TO, derive_chain
-from symgrad.derive.matrix import derive_matrix
+from symgrad.analysis.region import MAX_REGION_DPS, REGION_DPS
+from symgrad.analysis.sampling import check_sample_size
+from symgrad.derive.chain import ALL_LAYERS_UP_TO
 from symgrad.errors import SymgradError
-from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, ScalarChain, check_depth
-from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, chain_notes, net_notes
-from symgrad.numbers import parse_exact, per_layer
+from symgrad.files import write_atomically
+from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
+from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
 from symgrad.numeric.backprop import chain_point
-from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, check_dps, evaluate_chain
-from symgrad.numeric.matrix_net import evaluate_net
-from symgrad.numeric.net_parameters import INITS, draw_parameters, read_parameters
-from symgrad.render import FORMATS, render_chunks, write_atomically
+from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
+from symgrad.numeric.net_parameters import INITS
+from symgrad.render import FORMATS, render_chunks
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import charted_layers, displayed_layers
 from symgrad.render.plot import (
@@ -47,7 +44,7 @@ from symgrad.render.plot import (
     histogram_figure,
 )
 from symgrad.render.text import renderable
-from symgrad.verify import MAX_VERIFY_DEPTH, verify
+from symgrad.verify import MAX_VERIFY_DEPTH
 
 PROGRESS_FROM_DEPTH = 50_000
 PROGRESS_FROM_NET_SIZE = 16 * 16 * 50  # width² × depth: about a second of work
@@ -91,12 +88,19 @@ def _chain_options(maximum_depth: int, tied_help: str):
 
 
 def _format(fmt: str | None, output: str | None) -> str:
-    """--format, else the output file's suffix, else text."""
-    if fmt is None:
-        fmt = _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "text") if output else "text"
-    if fmt not in FORMATS:
+    """--format, else the output file's suffix, else text. A file's suffix must be one
+    symgrad writes (or none), and agree with --format when both are given."""
+    if fmt is not None and fmt not in FORMATS:
         raise SymgradError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
-    return fmt
+    suffix = Path(output).suffix.lower() if output else ""
+    if suffix and suffix not in _SUFFIX_FORMATS:
+        known = ", ".join(_SUFFIX_FORMATS)
+        raise SymgradError(f"Cannot write a '{suffix}' file; name the output {known} "
+                           "(or give it no suffix, for text).")
+    from_suffix = _SUFFIX_FORMATS.get(suffix)
+    if fmt is not None and from_suffix is not None and fmt != from_suffix:
+        raise SymgradError(f"The file's suffix {suffix} means {from_suffix}, but --format says {fmt}.")
+    return fmt or from_suffix or "text"
 
 
 def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -> None:
@@ -107,6 +111,8 @@ def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -
         console = Console(soft_wrap=False)
         console.print(renderable(result, console.width - 2))
     else:
+        if fmt == "json" and hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="symgrad-json")  # σ as \\u03c3 where σ cannot be shown
         for chunk in render_chunks(result, fmt, fragment=fragment):
             click.echo(chunk, nl=False)
 
@@ -141,8 +147,7 @@ def derive(depth, general, act, residual, tied, cost, layers, widths, fragment, 
                                           ("--layers", layers)) if value]
         if given:
             raise SymgradError(f"--widths describes a matrix net; {given[0]} belongs to a scalar chain.")
-        net = MatrixNet(_widths(widths), get_activation(act), cost)
-        _emit(derive_matrix(net), fmt, output, fragment)
+        _emit(api.derive_net(_widths(widths), act, cost=cost), fmt, output, fragment)
         return
     if general and depth is not None:
         raise SymgradError("Give either --depth or --general, not both.")
@@ -150,14 +155,10 @@ def derive(depth, general, act, residual, tied, cost, layers, widths, fragment, 
         raise SymgradError("Give the number of layers with --depth L, or --general for symbolic L.")
     if general and layers is not None:
         raise SymgradError("--layers needs a concrete --depth.")
-    chain = ScalarChain(
-        depth=None if general else _whole_number(depth, "depth"),
-        activation=get_activation(act),
-        residual=residual,
-        tied=tied,
-        cost=cost,
-    )
-    _emit(derive_chain(chain, _layer_list(layers, chain.depth)), fmt, output, fragment)
+    depth = None if general else _whole_number(depth, "depth")
+    result = api.derive(depth, act, residual=residual, tied=tied, cost=cost,
+                        layers=_layer_list(layers, depth))
+    _emit(result, fmt, output, fragment)
 
 
 def _widths(text: str) -> tuple[int, ...]:
@@ -175,10 +176,6 @@ def _layer_list(text: str | None, depth: int | None) -> list[int] | None:
             )
         return list(range(1, depth + 1))
     return [_whole_number(part, "layer number") for part in text.split(",")]
-
-
-def _precision(dps: str) -> int:
-    return check_dps(_whole_number(dps, "precision"))
 
 
 @main.command(name="eval")
@@ -216,15 +213,15 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
             raise SymgradError(f"{name} belongs to a matrix net; give --widths.")
     if depth is None:
         raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
-    depth = _whole_number(depth, "depth")
-    chain = ScalarChain(depth, get_activation(act), residual, tied, cost)
-    point = chain_point(depth, w, b=b, x=x, y=y, z=z, upstream=upstream, tied=tied, prefix="--")
-    digits = _precision(dps)
+    depth = check_depth(_whole_number(depth, "depth"))
+    chain_point(depth, w, b=b, x=x, y=y, z=z, upstream=upstream, tied=tied, prefix="--")  # --names
+    digits = _whole_number(dps, "precision")
     fmt = _format(fmt, output)
     keep = None if fmt == "json" else displayed_layers(depth)  # JSON lists every layer
     with _progress(2 * depth, depth >= PROGRESS_FROM_DEPTH) as report:  # forward and backward
-        result = evaluate_chain(chain, point, digits, interval=interval, keep=keep,
-                                progress=_advance(report))
+        result = api.evaluate(depth, act, w=w, b=b, x=x, y=y, z=z, upstream=upstream,
+                              residual=residual, tied=tied, cost=cost, dps=digits,
+                              interval=interval, keep=keep, progress=_advance(report))
     _emit(result, fmt, output)
 
 
@@ -239,10 +236,8 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
 @_output_options
 def bounds(depth, act, residual, w, dps, fmt, output):
     """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L|, the regime, and where floats give up."""
-    depth = _whole_number(depth, "depth")
-    chain = ScalarChain(depth, get_activation(act), residual=residual)
-    weights = per_layer(w, depth, "weight", expand=False)
-    _emit(gain_bounds(chain, weights, _precision(dps)), fmt, output)
+    _emit(api.bounds(_whole_number(depth, "depth"), act, w=w, residual=residual,
+                     dps=_whole_number(dps, "precision")), fmt, output)
 
 
 @main.command()
@@ -256,18 +251,11 @@ def bounds(depth, act, residual, w, dps, fmt, output):
 def region(act, w, b, maximize, dps, fmt, output):
     """Where |w σ'(z)| ≥ 1: the preactivations (and inputs) where a layer does not shrink the gradient."""
     digits = _whole_number(dps, "precision")
-    if not 1 <= digits <= MAX_REGION_DPS:
-        raise SymgradError(f"The precision must be between 1 and {MAX_REGION_DPS} digits, not {digits}.")
-    activation = get_activation(act)
-    if maximize:
-        if w is not None:
-            raise SymgradError("--maximize finds the weight itself; leave out --w.")
-        _emit(widest_region(activation, digits), fmt, output)
-        return
-    if w is None:
+    if maximize and w is not None:
+        raise SymgradError("--maximize finds the weight itself; leave out --w.")
+    if not maximize and w is None:
         raise SymgradError("Give the weight with --w (or ask for the best one with --maximize).")
-    weight, bias = parse_exact(w, "weight"), parse_exact(b, "bias")
-    _emit(gain_region(activation, weight, bias, digits), fmt, output)
+    _emit(api.region(act, w, b, maximize=maximize, dps=digits), fmt, output)
 
 
 def _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file, fmt, output,
@@ -276,33 +264,27 @@ def _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file,
         if value:
             raise SymgradError(f"{name} belongs to a scalar chain; a matrix net (--widths) "
                                "takes --init or --weights.")
-    net = MatrixNet(_widths(widths), get_activation(act), cost)
-    digits = _precision(dps)
-    if weights_file is not None:
-        if init is not None or seed is not None or scale is not None:
-            raise SymgradError("Give the weights either from a file (--weights) or drawn (--init), "
-                               "not both.")
-        parameters = read_parameters(net, weights_file)
-    else:
-        if init is None:
-            raise SymgradError("A matrix net needs weights: --init normal|xavier|he|orthogonal, "
-                               "or --weights FILE.")
-        parameters = draw_parameters(net, init, _whole_number(seed or "0", "seed", minimum=0),
-                                     parse_exact(scale or "1", "scale"), digits)
-    _emit(_net_evaluation(net, parameters, x, y, digits), fmt, output)
+    digits = _whole_number(dps, "precision")
+    if weights_file is not None and (init is not None or seed is not None or scale is not None):
+        raise SymgradError("Give the weights either from a file (--weights) or drawn (--init), not both.")
+    if weights_file is None and init is None:
+        raise SymgradError("A matrix net needs weights: --init normal|xavier|he|orthogonal, "
+                           "or --weights FILE.")
+    seed = None if init is None else _whole_number(seed or "0", "seed", minimum=0)
+    _emit(_net_evaluation(_widths(widths), act, cost, x, y, digits, init=init, seed=seed,
+                          scale=scale or "1", weights=weights_file), fmt, output)
 
 
-def _net_evaluation(net: MatrixNet, parameters, x, y, digits: int):
+def _net_evaluation(widths, act, cost, x, y, digits: int, **weights):
     """The net's pass at ``digits`` (inputs default to 1, targets to 0), with a progress
-    bar for a big net: each run at rising working digits fills it once."""
-    inputs = per_layer(x or "1", net.widths[0], "input", unit="input unit")
-    targets = per_layer(y or "0", net.widths[-1], "target", unit="output unit")
+    bar for nets big enough to take a while."""
+    net = MatrixNet(widths, act, cost)  # checked before the bar takes the terminal
     with _progress(net.depth, max(net.widths) ** 2 * net.depth >= PROGRESS_FROM_NET_SIZE) as report:
         def layer_done(layer: int, working: int) -> None:
             report(completed=layer, description=f"layers at {working} digits")
 
-        return evaluate_net(net, parameters, inputs, targets, digits,
-                            progress=layer_done if report else None)
+        return api.evaluate_net(net.widths, net.activation, x=x or "1", y=y or "0", cost=cost,
+                                dps=digits, progress=layer_done if report else None, **weights)
 
 
 @contextmanager
@@ -347,24 +329,22 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
     if widths is not None:
         if depth is not None or residual or z is not None or w is not None or b is not None:
             raise SymgradError("--widths describes a matrix net; give --init (and --x, --y) for values.")
-        net = MatrixNet(_widths(widths), get_activation(act), cost)
         evaluation = None
         if init is not None:
-            parameters = draw_parameters(net, init, _whole_number(seed or "0", "seed", minimum=0), 1,
-                                         NOTES_DPS)
-            evaluation = _net_evaluation(net, parameters, x, y, NOTES_DPS)
-        _emit(net_notes(net, evaluation), fmt, output, fragment)
+            evaluation = _net_evaluation(_widths(widths), act, cost, x, y, NOTES_DPS, init=init,
+                                         seed=_whole_number(seed or "0", "seed", minimum=0))
+        _emit(api.notes(widths=_widths(widths), act=act, cost=cost) if evaluation is None
+              else net_notes(evaluation.net, evaluation), fmt, output, fragment)
         return
     if depth is None:
         raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
     depth = check_depth(_whole_number(depth, "depth"), MAX_NOTES_DEPTH)
-    chain = ScalarChain(depth, get_activation(act), residual=residual, cost=cost)
-    weights = per_layer(w, depth, "weight", expand=False) if w is not None else None
     if x is None and z is None and (b is not None or y is not None):
         raise SymgradError("--b and --y need the input --x (or give --z).")
-    point = None if x is None and z is None else \
-        chain_point(depth, w or "1", b=b, x=x, y=y, z=z, prefix="--")
-    _emit(chain_notes(chain, weights, point), fmt, output, fragment)
+    if x is not None or z is not None:
+        chain_point(depth, w or "1", b=b, x=x, y=y, z=z, prefix="--")  # errors with --names
+    _emit(api.notes(depth, act, w=w, b=b, x=x, y=y, z=z, residual=residual, cost=cost),
+          fmt, output, fragment)
 
 
 @main.command()
@@ -398,12 +378,13 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
     for act in acts_ or ("sigmoid",):
         for w in ws or ("1",):
             for kind in ((False, True) if compare else (residual,)):
-                chain = ScalarChain(depth, get_activation(act), residual=kind, cost=cost)
-                point = chain_point(depth, w, b=b, x=x, y=y, z=z, default_x="1/2", prefix="--")
-                label = f"{'residual ' if kind else ''}{chain.activation.name}, w = {w}"
+                activation = get_activation(act)
+                chain_point(depth, w, b=b, x=x, y=y, z=z, prefix="--", default_x="1/2")  # --names
+                label = f"{'residual ' if kind else ''}{activation.name}, w = {w}"
                 with _progress(2 * depth, depth >= PROGRESS_FROM_DEPTH) as report:
-                    evaluation = evaluate_chain(chain, point, PLOT_DPS, keep=keep,
-                                                progress=_advance(report))
+                    evaluation = api.evaluate(depth, activation, w=w, b=b, x="1/2" if x is None and
+                                              z is None else x, y=y, z=z, residual=kind, cost=cost,
+                                              dps=PLOT_DPS, keep=keep, progress=_advance(report))
                 curves.append(curve(evaluation, quantity, label))
     title = f"log10 |{QUANTITIES[quantity][0]}| against the layer, depth {depth}"
     if output is None:
@@ -413,11 +394,6 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
             console.print(Text(terminal_chart(c.layers, c.magnitudes, y_label=title)))
         return
     write_atomically(output, figure_bytes(figure(curves, quantity, title), suffix))
-
-
-def _variances(text: str, what: str) -> list:
-    """A comma list of exact numbers (σ_b² for a critical line)."""
-    return [parse_exact(part, what) for part in text.split(",")]
 
 
 @main.command()
@@ -430,8 +406,8 @@ def _variances(text: str, what: str) -> list:
 @_output_options
 def meanfield(act, sigma_w2, sigma_b2, depth, dps, fmt, output):
     """Random weights: the fixed point q*, χ1, the depth scale ξ, the regime and χ1^L."""
-    _emit(mean_field(get_activation(act), parse_exact(sigma_w2, "σ_w²"), parse_exact(sigma_b2, "σ_b²"),
-                     _whole_number(depth, "depth"), _whole_number(dps, "precision")), fmt, output)
+    _emit(api.meanfield(act, sigma_w2=sigma_w2, sigma_b2=sigma_b2, depth=_whole_number(depth, "depth"),
+                        dps=_whole_number(dps, "precision")), fmt, output)
 
 
 @main.command()
@@ -443,8 +419,8 @@ def meanfield(act, sigma_w2, sigma_b2, depth, dps, fmt, output):
 @_output_options
 def critical(act, sigma_b2, dps, fmt, output):
     """The σ_w² with χ1 = 1 (the edge of chaos) for each σ_b², with q* there."""
-    _emit(critical_line(get_activation(act), _variances(sigma_b2, "σ_b²"),
-                        _whole_number(dps, "precision")), fmt, output)
+    _emit(api.critical(act, sigma_b2=sigma_b2.split(","), dps=_whole_number(dps, "precision")),
+          fmt, output)
 
 
 @main.command()
@@ -468,11 +444,11 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
     activation = get_activation(act)
     depth, width = _whole_number(depth, "depth"), _whole_number(width, "width")
     count, seed = _whole_number(samples, "number of samples"), _whole_number(seed, "seed", minimum=0)
-    weights, biases = variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
+    variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
     check_sample_size(depth, width, count, seed)  # before the progress bar takes the terminal
     with _progress(2 * depth * count) as report:  # sample-layers, forward and backward
-        result = sample_gradients(activation, depth, weights, biases, width, count, seed,
-                                  progress=_advance(report))
+        result = api.sample(depth, activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2, width=width,
+                            samples=count, seed=seed, progress=_advance(report))
     if suffix in FILE_TYPES:
         write_atomically(output, figure_bytes(histogram_figure(result), suffix))
         return
@@ -486,7 +462,7 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
 @_output_options
 def acts(acts_, fmt, output):
     """The activation table: formula, derivative, sup and inf of the derivative."""
-    _emit(activation_table(acts_) if acts_ else activation_table(), fmt, output)
+    _emit(api.acts(*acts_), fmt, output)
 
 
 @main.command(name="verify")
@@ -515,12 +491,10 @@ def verify_claim(depth, act, residual, tied, cost, target, claim, widths, seed, 
                            "grad_b<l> or input_gradient.")
     if claim is None:
         raise SymgradError("Give the formula to check with --claim.")
-    if widths is not None:
-        spec = MatrixNet(_widths(widths), get_activation(act), check_cost(cost))
-    else:
-        spec = ScalarChain(check_depth(_whole_number(depth, "depth"), MAX_VERIFY_DEPTH),
-                           get_activation(act), residual=residual, tied=tied, cost=check_cost(cost))
-    verdict = verify(spec, target.strip(), claim, _whole_number(seed, "seed", 0))
+    verdict = api.verify(claim, target, depth=None if depth is None else _whole_number(depth, "depth"),
+                         widths=None if widths is None else _widths(widths), act=act,
+                         residual=residual, tied=tied, cost=cost,
+                         seed=_whole_number(seed, "seed", 0))
     _emit(verdict, fmt, output)
     if not verdict.correct:
         sys.exit(1)
@@ -528,8 +502,10 @@ def verify_claim(depth, act, residual, tied, cost, target, claim, widths, seed, 
 
 def run() -> None:
     """Entry point: errors become one sentence on stderr and exit code 2."""
+    _tolerant_streams()
     try:
         main(standalone_mode=False)
+        sys.stdout.flush()
     except SymgradError as error:
         _fail(str(error))
     except click.exceptions.NoSuchOption as error:
@@ -537,19 +513,92 @@ def run() -> None:
         _fail(f"Unknown option {error.option_name}.{hint}")
     except click.UsageError as error:
         _fail(error.format_message().rstrip(".") + ".")
-    except click.exceptions.Abort:
-        _fail("Aborted.", code=130)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _fail("Interrupted.", code=130)
     except click.exceptions.Exit as exit_:
         sys.exit(exit_.exit_code)
     except RecursionError:
         _fail("The expression is nested too deeply to handle.")
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
+    except MemoryError:
+        _fail("The command ran out of memory; ask for a smaller case.")
+    except BrokenPipeError:  # the reader went away (`symgrad ... | head`): end quietly, as SIGPIPE would
+        _silence(sys.stdout)
+        sys.exit(128 + 13)
+    except OSError as error:  # stdout itself failed (a full disk, /dev/full)
+        _silence(sys.stdout)
+        _fail(f"Cannot write the output: {(error.strerror or str(error)).lower()}.")
+    except Exception as error:  # a bug: still one sentence, never a traceback
+        if os.environ.get("SYMGRAD_DEBUG") == "1":
+            raise
+        _fail(f"An internal error stopped the command ({type(error).__name__}); this is a bug in "
+              "symgrad, please report it with the command (SYMGRAD_DEBUG=1 shows the traceback).")
+
+
+_ASCII = str.maketrans({
+    "σ": "sigma", "δ": "delta", "∂": "d", "∏": "prod", "∑": "sum", "Σ": "Sum", "·": "*", "×": "x",
+    "≈": "~", "≤": "<=", "≥": ">=", "≠": "!=", "−": "-", "→": "->", "←": "<-", "∞": "inf",
+    "χ": "chi", "ξ": "xi", "μ": "mu", "⊙": "(.)", "′": "'", "…": "...", "⋯": "...", "±": "+/-",
+    "√": "sqrt", "∈": "in", "ᵀ": "^T", "²": "^2", "³": "^3", "¹": "^1", "⁰": "^0", "⁻": "^-",
+    **{chr(0x2080 + d): str(d) for d in range(10)}, "│": "|", "─": "-", "━": "=", "┃": "|",
+})
+
+
+def _to_ascii(error: UnicodeEncodeError):
+    """A codec error handler for terminals that cannot show symgrad's notation: σ as sigma
+    and so on, anything else as \\uXXXX."""
+    text = error.object[error.start:error.end].translate(_ASCII)
+    return "".join(c if ord(c) < 128 else f"\\u{ord(c):04x}" for c in text), error.end
+
+
+def _to_json_escape(error: UnicodeEncodeError):
+    """For JSON on such a stream: \\uXXXX (UTF-16 pairs past the BMP), which JSON reads back
+    as the same character."""
+    escaped = []
+    for character in error.object[error.start:error.end]:
+        units = character.encode("utf-16-be")
+        escaped += [f"\\u{int.from_bytes(units[i:i + 2], 'big'):04x}" for i in range(0, len(units), 2)]
+    return "".join(escaped), error.end
+
+
+codecs.register_error("symgrad-ascii", _to_ascii)
+codecs.register_error("symgrad-json", _to_json_escape)
+
+
+def _tolerant_streams() -> None:
+    """stdout and stderr never raise UnicodeEncodeError, whatever their encoding."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="symgrad-ascii")
+
+
+def _silence(stream) -> None:
+    """Point a failed stream at /dev/null, so the interpreter's last flush cannot fail too."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+MAX_MESSAGE_LENGTH = 600
+
+
+def _printable(message: str) -> str:
+    """The message with control characters (terminal escapes, newlines) shown as escapes
+    and any echoed text cut to a readable length."""
+    message = _CONTROL.sub(lambda match: repr(match.group())[1:-1], message.replace("\n", " "))
+    if len(message) > MAX_MESSAGE_LENGTH:
+        half = MAX_MESSAGE_LENGTH // 2
+        message = message[:half] + " … " + message[-half:]
+    return message
 
 
 def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"symgrad: {message}", err=True)
+    try:
+        click.echo(f"symgrad: {_printable(message)}", err=True)
+        sys.stderr.flush()
+    except OSError:  # stderr is full or closed: the exit code still tells
+        _silence(sys.stderr)
     sys.exit(code)
 
 

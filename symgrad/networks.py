@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 from symgrad.activations import Activation, get_activation
+from symgrad.arguments import flag, text
 from symgrad.costs import check_cost
 from symgrad.errors import SymgradError
 
@@ -15,8 +17,9 @@ MAX_DERIVE_DEPTH = 100_000
 
 
 def check_depth(depth: object, maximum: int = MAX_DEPTH) -> int:
-    if isinstance(depth, bool) or not isinstance(depth, int):
-        raise SymgradError(f"The depth must be a whole number, not {depth!r}.")
+    if isinstance(depth, bool) or not isinstance(depth, numbers.Integral):
+        raise SymgradError(f"The depth must be a whole number, not {depth!r:.40}.")
+    depth = int(depth)
     if depth < 1:
         raise SymgradError(f"The depth must be at least 1, not {depth}.")
     if depth > maximum:
@@ -40,16 +43,27 @@ class ScalarChain:
 
     def __post_init__(self):
         if self.depth is not None:
-            check_depth(self.depth)
-        check_cost(self.cost)
-        if isinstance(self.activation, str):
-            object.__setattr__(self, "activation", get_activation(self.activation))
+            object.__setattr__(self, "depth", check_depth(self.depth))
+        object.__setattr__(self, "activation", activation_of(self.activation))
+        object.__setattr__(self, "residual", flag(self.residual, "residual"))
+        object.__setattr__(self, "tied", flag(self.tied, "tied"))
+        check_cost(text(self.cost, "cost"))
 
     @property
     def kind(self) -> str:
         return " ".join(
             word for word, on in (("tied", self.tied), ("residual", self.residual)) if on
         ) or "plain"
+
+
+def activation_of(act) -> Activation:
+    """An activation from its name or formula (text), or as it is."""
+    if isinstance(act, Activation):
+        return act
+    if isinstance(act, str):
+        return get_activation(act)
+    raise SymgradError(f"act must be an activation's name such as 'sigmoid', a formula in x, or an "
+                       f"Activation, not {act!r:.40}.")
 
 
 MAX_WIDTH = 1_000  # units in a layer, for evaluation
@@ -69,20 +83,21 @@ class MatrixNet:
     cost: str = "quadratic"
 
     def __post_init__(self):
-        widths = self.widths
+        if isinstance(self.widths, (str, bytes)) or not hasattr(self.widths, "__len__"):
+            raise SymgradError(f"widths must be a list of whole numbers, not {self.widths!r:.40}.")
+        widths = tuple(self.widths.tolist() if hasattr(self.widths, "tolist") else self.widths)
         if len(widths) < 2:
             raise SymgradError("A net needs at least two widths (input and output), "
                                f"not {len(widths)}.")
         for width in widths:
-            if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
                 raise SymgradError(f"Every width must be a whole number of at least 1, not {width!r}.")
             if width > MAX_WIDTH:
                 raise SymgradError(f"The width {width} is above the largest supported, {MAX_WIDTH}.")
         check_depth(len(widths) - 1, MAX_MATRIX_DEPTH)
-        check_cost(self.cost)
-        object.__setattr__(self, "widths", tuple(widths))
-        if isinstance(self.activation, str):
-            object.__setattr__(self, "activation", get_activation(self.activation))
+        check_cost(text(self.cost, "cost"))
+        object.__setattr__(self, "widths", tuple(int(width) for width in widths))
+        object.__setattr__(self, "activation", activation_of(self.activation))
 
     @property
     def depth(self) -> int:

@@ -4,7 +4,10 @@ Every number a user types is read exactly (``0.1`` is 1/10, ``1e-400`` is
 10^-400), never through a float and never through ``eval``.
 """
 
+import math
+import numbers
 import re
+from decimal import Decimal
 from fractions import Fraction
 
 import sympy
@@ -46,16 +49,23 @@ def parse_exact(text: str, what: str = "number") -> sympy.Rational:
 
 
 def exact(value, what: str = "number") -> sympy.Rational:
-    """A number given in Python, exactly: text as by ``parse_exact``; int, Fraction and
-    SymPy rationals as they are; a float by its shortest repr (0.1 is 1/10, as typed)."""
-    if isinstance(value, bool):
+    """A number given in Python, exactly: text as by ``parse_exact``; int, Fraction, Decimal
+    and SymPy rationals as they are; a float by its shortest repr (0.1 is 1/10, as typed),
+    NumPy's scalars likewise (a float32 by its own shortest repr)."""
+    if isinstance(value, bool) or (type(value).__module__ == "numpy" and "bool" in type(value).__name__):
         raise SymgradError(f"The {what} must be a number, not {value!r}.")
     if isinstance(value, str):
         return parse_exact(value, what)
-    if isinstance(value, float):
-        return parse_exact(repr(value), what)
     if isinstance(value, (int, Fraction, sympy.Rational)):
         return sympy.Rational(value)
+    if isinstance(value, numbers.Integral):  # NumPy's integers
+        return sympy.Integer(int(value))
+    if isinstance(value, (float, Decimal)) or (isinstance(value, numbers.Real)
+                                               and type(value).__module__ == "numpy"):
+        shortest = float.__repr__(value) if type(value) is float else str(value)
+        if not math.isfinite(float(value)):
+            raise SymgradError(f"The {what} must be a finite number, not {shortest}.")
+        return parse_exact(shortest, what)
     raise SymgradError(f"The {what} must be a number or its text, not {type(value).__name__}.")
 
 
@@ -66,6 +76,8 @@ def per_layer(values, depth: int, what: str, shared: bool = False,
     Expanded to one value each unless ``expand`` is False."""
     if isinstance(values, str):
         values = values.split(",")
+    elif hasattr(values, "tolist") and getattr(values, "ndim", 0) == 1:  # a NumPy array
+        values = list(values)
     elif not isinstance(values, (list, tuple)):
         values = [values]
     numbers = tuple(exact(v.strip() if isinstance(v, str) else v, what) for v in values)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from symgrad.errors import SymgradError
+from symgrad.files import write_all, write_atomically
 from symgrad.render import (  # noqa: F401 - registers layouts
     meanfield_documents,
     notes_document,
@@ -58,43 +58,8 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
         markdown.append(f"\n# {heading}\n\n" + render_markdown(result, fragment=True))
     latex.append("\\end{document}\n")
     paths = [Path(f"{stem}.tex"), Path(f"{stem}.md")]
-    write_atomically(paths[0], "".join(latex))
-    write_atomically(paths[1], "".join(markdown))
+    write_all({paths[0]: "".join(latex), paths[1]: "".join(markdown)})  # both or neither
     return paths
-
-
-def write_atomically(path: str | os.PathLike, content: str | bytes | Iterable[str]) -> None:
-    """Write ``content`` (text, its pieces, or bytes) to ``path`` through a temporary
-    file and a rename.
-
-    Either the whole file appears or nothing does; an existing file is replaced
-    only once the new content is complete.
-    """
-    target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if target.is_dir():
-        raise SymgradError(f"Cannot write to '{path}': it is a folder.")
-    if not folder.is_dir():
-        raise SymgradError(f"Cannot write to '{path}': the folder '{folder}' does not exist.")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as error:
-        raise SymgradError(f"Cannot write to '{path}': {error.strerror.lower()}.") from None
-    try:
-        if isinstance(content, bytes):
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(content)
-        else:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                stream.writelines([content] if isinstance(content, str) else content)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; an ordinary file is wanted
-        os.replace(temporary, target)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise SymgradError(f"Cannot write to '{path}': {error.strerror.lower()}.") from None
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 __all__ = ["FORMATS", "render", "render_chunks", "write_atomically", "write_documents"]

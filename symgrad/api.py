@@ -1,0 +1,247 @@
+"""The Python API: one function per command, the one front door for both callers.
+
+Every argument is checked here (``symgrad.arguments``, the specs' own checks and
+``symgrad.numbers`` for exact values); the command line only turns text into values and
+calls these functions, so the two can never disagree on what they accept. ``progress``
+callbacks let the command line draw its bars; the API's callers may pass their own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Collection, Sequence
+
+from symgrad import arguments
+from symgrad.activations import Activation, ActivationTable, activation_table
+from symgrad.analysis.bounds import GainBounds, gain_bounds
+from symgrad.analysis.meanfield import (
+    MAX_MEANFIELD_DPS,
+    MEANFIELD_DPS,
+    CriticalLine,
+    MeanFieldResult,
+    critical_line,
+    mean_field,
+)
+from symgrad.analysis.region import (
+    MAX_REGION_DPS,
+    REGION_DPS,
+    GainRegion,
+    WidestRegion,
+    gain_region,
+    widest_region,
+)
+from symgrad.analysis.sampling import GradientSample, check_sample_size, sample_gradients
+from symgrad.derive.chain import ChainDerivation, derive_chain
+from symgrad.derive.matrix import MatrixDerivation, derive_matrix
+from symgrad.errors import SymgradError
+from symgrad.networks import MAX_DEPTH, MatrixNet, ScalarChain, check_depth
+from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, ChainNotes, NetNotes, chain_notes, net_notes
+from symgrad.numbers import exact, per_layer
+from symgrad.numeric.backprop import chain_point
+from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, ChainEvaluation, evaluate_chain
+from symgrad.numeric.matrix_net import NetEvaluation
+from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
+from symgrad.numeric.net_parameters import INITS, NetParameters, draw_parameters, read_parameters
+from symgrad.verify import MAX_VERIFY_DEPTH, Verdict
+from symgrad.verify import verify as check_claim
+
+Act = str | Activation
+NET_DPS = 30
+
+
+def derive(depth: int | None = None, act: Act = "sigmoid", *, residual: bool = False,
+           tied: bool = False, cost: str = "quadratic",
+           layers: Sequence[int] | None = None) -> ChainDerivation:
+    """Derive the backprop expressions of a scalar chain; ``depth=None`` means symbolic L.
+    ``layers``: the layers written out factor by factor (default: all up to depth 200,
+    else the first and last)."""
+    chain = ScalarChain(None if depth is None else check_depth(depth), act, residual=residual,
+                        tied=tied, cost=cost)
+    if layers is not None:
+        if chain.depth is None:
+            raise SymgradError("layers needs a concrete depth.")
+        layers = list(arguments.wholes(layers, "layers"))
+    return derive_chain(chain, layers)
+
+
+def derive_net(widths: Sequence[int], act: Act = "sigmoid", *,
+               cost: str = "quadratic") -> MatrixDerivation:
+    """Backprop of a small matrix net, entry by entry and in matrix form."""
+    return derive_matrix(MatrixNet(widths, act, cost))
+
+
+def evaluate(depth: int, act: Act = "sigmoid", *, w=1, b=None, x=None, y=None, z=None,
+             upstream=None, residual: bool = False, tied: bool = False, cost: str = "quadratic",
+             dps: int = DEFAULT_DPS, interval: bool = False, keep: Collection[int] | None = None,
+             progress: Callable[[int], None] | None = None) -> ChainEvaluation:
+    """The exact forward and backward pass of a scalar chain at ``dps`` digits.
+
+    ``w``, ``b``, ``z``: one value for every layer or a list of ``depth`` values. Numbers
+    are read exactly (text such as "1e-400" or "1/3", ints, Fractions, Decimals; a float
+    by its repr). Give ``x`` (``b`` and ``y`` default to 0), or fix the preactivations with
+    ``z`` (gain mode, ∂C/∂a_L = ``upstream``, default 1). ``interval``: certified
+    enclosures. ``keep``: the layers whose values are kept (default all). ``progress(n)``
+    is told as n more of the 2 × depth layer steps are done. Values are MPFR numbers
+    (``gmpy2.mpfr``), mpmath numbers when they leave MPFR's exponent range, or
+    ``Interval`` enclosures.
+    """
+    chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, tied=tied, cost=cost)
+    point = chain_point(chain.depth, w, b=b, x=x, y=y, z=z, upstream=upstream, tied=chain.tied)
+    digits = arguments.digits(dps, MAX_DPS)
+    if keep is not None:
+        keep = set(arguments.wholes(sorted(keep) if isinstance(keep, (set, frozenset)) else keep,
+                                    "keep", 1, chain.depth))
+    return evaluate_chain(chain, point, digits, interval=arguments.flag(interval, "interval"),
+                          keep=keep, progress=progress)
+
+
+def evaluate_net(widths: Sequence[int], act: Act = "sigmoid", *, init: str | None = None,
+                 seed: int = 0, scale=1, weights: str | os.PathLike | NetParameters | None = None,
+                 x=1, y=0, cost: str = "quadratic", dps: int = NET_DPS,
+                 progress: Callable[[int, int], None] | None = None) -> NetEvaluation:
+    """A matrix net's exact pass and the singular values of its input-output Jacobian.
+
+    Weights are drawn (``init``: normal, xavier, he, orthogonal; ``seed``, ``scale``) or
+    read (``weights``: a JSON file's path, or ``NetParameters``). ``x``, ``y``: one value
+    for every input/output unit, or one per unit. ``progress(l, working)`` is told when
+    layer l of a run at ``working`` digits is done.
+    """
+    net = MatrixNet(widths, act, cost)
+    digits = arguments.digits(dps, MAX_DPS)
+    parameters = _net_parameters(net, init, seed, scale, weights, digits)
+    return evaluate_matrix_net(net, parameters,
+                               per_layer(x, net.widths[0], "input", unit="input unit"),
+                               per_layer(y, net.widths[-1], "target", unit="output unit"), digits,
+                               progress=progress)
+
+
+def _net_parameters(net: MatrixNet, init, seed, scale, weights, digits: int) -> NetParameters:
+    if (init is None) == (weights is None):
+        raise SymgradError("Give the weights either drawn (init: "
+                           f"{'|'.join(INITS)}) or read (weights: a JSON file), not both or neither.")
+    if weights is None:
+        init = arguments.text(init, "init")
+        return draw_parameters(net, init, arguments.whole(seed, "The seed", 0), exact(scale, "scale"),
+                               digits)
+    if isinstance(weights, NetParameters):
+        return weights
+    return read_parameters(net, arguments.file_path(weights, "weights"))
+
+
+def bounds(depth: int, act: Act = "sigmoid", *, w=1, residual: bool = False,
+           dps: int = DEFAULT_DPS) -> GainBounds:
+    """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L| over every input, the regime, and the
+    depth at which each float format overflows or underflows."""
+    chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual)
+    return gain_bounds(chain, per_layer(w, chain.depth, "weight", expand=False),
+                       arguments.digits(dps, MAX_DPS))
+
+
+def region(act: Act = "sigmoid", w=None, b=0, *, maximize: bool = False,
+           dps: int = REGION_DPS) -> GainRegion | WidestRegion:
+    """Where |w σ'(z)| ≥ 1 (and the matching inputs a = (z - b)/w); with ``maximize``, the
+    |w| whose region is widest in input space."""
+    activation = ScalarChain(1, act).activation
+    digits = arguments.digits(dps, MAX_REGION_DPS)
+    if arguments.flag(maximize, "maximize"):
+        if w is not None:
+            raise SymgradError("maximize finds the weight itself; leave out w.")
+        return widest_region(activation, digits)
+    if w is None:
+        raise SymgradError("Give the weight w (or ask for the best one with maximize=True).")
+    return gain_region(activation, exact(w, "weight"), exact(b, "bias"), digits)
+
+
+def notes(depth: int | None = None, act: Act = "sigmoid", *, widths: Sequence[int] | None = None,
+          w=None, b=None, x=None, y=None, z=None, residual: bool = False, cost: str = "quadratic",
+          init: str | None = None, seed: int = 0) -> ChainNotes | NetNotes:
+    """Lecture notes for a scalar chain (``depth``) or a small matrix net (``widths``, values
+    when ``init`` draws weights): the argument with exact numbers; for a chain, values (a
+    table and a figure) when ``x`` or ``z`` is given."""
+    if (depth is None) == (widths is None):
+        raise SymgradError("Give either depth (a scalar chain) or widths (a matrix net).")
+    if widths is not None:
+        if residual or z is not None or w is not None or b is not None:
+            raise SymgradError("widths describes a matrix net; give init (and x, y) for values.")
+        net = MatrixNet(widths, act, cost)
+        evaluation = None
+        if init is not None:
+            evaluation = evaluate_net(net.widths, net.activation, init=init, seed=seed, x=1 if x is None
+                                      else x, y=0 if y is None else y, cost=cost, dps=NOTES_DPS)
+        elif x is not None or y is not None:
+            raise SymgradError("x and y give a net's values with init; add init.")
+        return net_notes(net, evaluation)
+    chain = ScalarChain(check_depth(depth, MAX_NOTES_DEPTH), act, residual=residual, cost=cost)
+    if init is not None:
+        raise SymgradError("init draws a matrix net's weights; give widths.")
+    if x is None and z is None and (b is not None or y is not None):
+        raise SymgradError("b and y need the input x (or give z).")
+    weights = per_layer(w, chain.depth, "weight", expand=False) if w is not None else None
+    point = None if x is None and z is None else \
+        chain_point(chain.depth, 1 if w is None else w, b=b, x=x, y=y, z=z)
+    return chain_notes(chain, weights, point)
+
+
+def meanfield(act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, depth: int = 1,
+              dps: int = MEANFIELD_DPS) -> MeanFieldResult:
+    """Random weights N(0, σ_w²/n), biases N(0, σ_b²): the fixed point q*, χ1, ξ, the
+    regime and χ1^depth, each to ``dps`` digits (numbers read exactly: "0.05", "1/3")."""
+    activation = ScalarChain(1, act).activation
+    return mean_field(activation, sigma_w2, sigma_b2, check_depth(depth, MAX_DEPTH),
+                      arguments.digits(dps, MAX_MEANFIELD_DPS))
+
+
+def critical(act: Act = "tanh", *, sigma_b2=0, dps: int = MEANFIELD_DPS) -> CriticalLine:
+    """The σ_w² with χ1 = 1 (and q* there) for σ_b², or for each of a list of σ_b²."""
+    activation = ScalarChain(1, act).activation
+    values = list(sigma_b2) if isinstance(sigma_b2, (list, tuple)) else [sigma_b2]
+    if not values:
+        raise SymgradError("Give at least one σ_b².")
+    return critical_line(activation, values, arguments.digits(dps, MAX_MEANFIELD_DPS))
+
+
+def sample(depth: int, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, width: int = 1,
+           samples: int = 1000, seed: int = 0,
+           progress: Callable[[int], None] | None = None) -> GradientSample:
+    """``samples`` random nets (scalar chains for width 1): the spread of
+    log10 |∂C/∂a^0| / |∂C/∂a^L| beside mean field's χ1^depth. ``progress(n)``: n more of
+    the 2 × depth × samples sample-layers done."""
+    activation = ScalarChain(1, act).activation
+    depth = check_depth(depth, MAX_DEPTH)
+    width = arguments.whole(width, "The width")
+    count = arguments.whole(samples, "The number of samples")
+    seed = arguments.whole(seed, "The seed", 0)
+    check_sample_size(depth, width, count, seed)
+    return sample_gradients(activation, depth, sigma_w2, sigma_b2, width, count, seed, progress=progress)
+
+
+def verify(claim: str, target: str, *, depth: int | None = None,
+           widths: Sequence[int] | None = None, act: Act = "sigmoid",
+           residual: bool = False, tied: bool = False, cost: str = "quadratic",
+           seed: int = 0) -> Verdict:
+    """Whether a hand-derived ``claim`` (text, read safely) is the chain's (``depth``) or a
+    small net's (``widths``) ``target``: ``verdict.correct``, and if not the ratio
+    claim/true, what the claim equals instead, a counterexample and the correct formula."""
+    if (depth is None) == (widths is None):
+        raise SymgradError("Give either depth (a scalar chain) or widths (a matrix net).")
+    if widths is not None:
+        if arguments.flag(residual, "residual") or arguments.flag(tied, "tied"):
+            raise SymgradError("widths describes a matrix net; residual and tied belong to a chain.")
+        spec = MatrixNet(widths, act, cost)
+    else:
+        spec = ScalarChain(check_depth(depth, MAX_VERIFY_DEPTH), act, residual=residual, tied=tied,
+                           cost=cost)
+    return check_claim(spec, arguments.text(target, "target").strip(), arguments.text(claim, "claim"),
+                       arguments.whole(seed, "The seed", 0))
+
+
+def acts(*specs: str) -> ActivationTable:
+    """The activation table (formula, derivative, sup/inf of the derivative) of the library,
+    or of the named activations and formulas."""
+    if not specs:
+        return activation_table()
+    return activation_table(tuple(arguments.text(spec, "Each activation") for spec in specs))
+
+
+__all__ = ["acts", "bounds", "critical", "derive", "derive_net", "evaluate", "evaluate_net",
+           "meanfield", "notes", "region", "sample", "verify", "NET_DPS"]
