@@ -52,18 +52,24 @@ def time_budget(seconds: float = SYMBOLIC_STEP_SECONDS) -> Iterator[None]:
         signal.setitimer(signal.ITIMER_REAL, 0)
         _deadlines.pop()
         signal.signal(signal.SIGALRM, previous)
-        if _deadlines:  # the outer budget keeps running, from where it is now
-            left = _deadlines[-1] - time.monotonic()
-            if left <= 0:
-                raise OverBudget
-            signal.setitimer(signal.ITIMER_REAL, left)
+        if _deadlines:  # the outer budget keeps running, from where it is now; if it is
+            # over already, its alarm rings at once, outside the inner step's own handler
+            signal.setitimer(signal.ITIMER_REAL, max(_deadlines[-1] - time.monotonic(), 1e-4))
 
 
 def within_budget(step, *args, fallback=None, seconds: float = SYMBOLIC_STEP_SECONDS, **kwargs):
     """``step(*args, **kwargs)``, or ``fallback()`` (None if not given) when it runs out of
-    time."""
+    time. When an enclosing budget is what ran out, ``OverBudget`` propagates to it instead:
+    a fallback must not run on after the whole task's time is up."""
     try:
         with time_budget(seconds):
             return step(*args, **kwargs)
     except OverBudget:
+        if outer_budget_spent():
+            raise
         return None if fallback is None else fallback()
+
+
+def outer_budget_spent() -> bool:
+    """Whether the innermost active budget has run out (False with none active)."""
+    return bool(_deadlines) and time.monotonic() >= _deadlines[-1]

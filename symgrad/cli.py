@@ -25,7 +25,7 @@ from symgrad.analysis.region import MAX_REGION_DPS, REGION_DPS
 from symgrad.analysis.sampling import check_sample_size
 from symgrad.derive.chain import ALL_LAYERS_UP_TO
 from symgrad.errors import SymgradError
-from symgrad.files import write_atomically
+from symgrad.files import check_target, write_atomically
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
 from symgrad.numeric.backprop import chain_point
@@ -63,8 +63,28 @@ def _whole_number(text: str, what: str, minimum: int | None = None) -> int:
     return int(cleaned)
 
 
+def _checked_output(suffixes):
+    """A click callback: the -o FILE a command can write (a known suffix, a folder that
+    exists), checked before any work is done."""
+    def check(context, parameter, value):
+        if value is None:
+            return None
+        suffix = Path(value).suffix.lower()
+        if suffix and suffix not in suffixes or not suffix and "" not in suffixes:
+            raise SymgradError(f"Cannot write a '{suffix or value}' file; name the output "
+                               f"{', '.join(s for s in suffixes if s)}"
+                               f"{' (or give it no suffix, for text)' if '' in suffixes else ''}.")
+        check_target(value)
+        return value
+    return check
+
+
+TEXT_OUTPUTS = ("", *_SUFFIX_FORMATS)
+
+
 def _output_options(command):
     command = click.option("-o", "--output", "output", default=None, metavar="FILE",
+                           callback=_checked_output(TEXT_OUTPUTS),
                            help="Write to FILE (atomically) instead of stdout.")(command)
     return click.option("--format", "fmt", default=None, metavar="|".join(FORMATS),
                         help="Output format; default text, or from FILE's suffix.")(command)
@@ -93,10 +113,6 @@ def _format(fmt: str | None, output: str | None) -> str:
     if fmt is not None and fmt not in FORMATS:
         raise SymgradError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
     suffix = Path(output).suffix.lower() if output else ""
-    if suffix and suffix not in _SUFFIX_FORMATS:
-        known = ", ".join(_SUFFIX_FORMATS)
-        raise SymgradError(f"Cannot write a '{suffix}' file; name the output {known} "
-                           "(or give it no suffix, for text).")
     from_suffix = _SUFFIX_FORMATS.get(suffix)
     if fmt is not None and from_suffix is not None and fmt != from_suffix:
         raise SymgradError(f"The file's suffix {suffix} means {from_suffix}, but --format says {fmt}.")
@@ -105,7 +121,7 @@ def _format(fmt: str | None, output: str | None) -> str:
 
 def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -> None:
     fmt = _format(fmt, output)
-    if output:
+    if output is not None:
         write_atomically(output, render_chunks(result, fmt, fragment=fragment))
     elif fmt == "text":
         console = Console(soft_wrap=False)
@@ -362,6 +378,7 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
 @click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
 @click.option("--quantity", default="delta", show_default=True, help="delta (δ_l) or grad_w (∂C/∂w_l).")
 @click.option("-o", "--output", "output", default=None, metavar="FILE",
+              callback=_checked_output(FILE_TYPES),
               help="Write the figure (.png, .svg, .pdf); without it, terminal charts.")
 def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output):
     """log10|δ_l| (or |∂C/∂w_l|) against l for every combination asked for, on one figure."""
@@ -370,9 +387,7 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
     if compare and not residual:
         raise SymgradError("--compare sets residual chains beside plain ones; add --residual.")
     depth = _whole_number(depth, "depth")
-    suffix = Path(output).suffix.lower() if output else None
-    if suffix is not None and suffix not in FILE_TYPES:
-        raise SymgradError(f"A plot is written as {', '.join(FILE_TYPES)}, not '{suffix or output}'.")
+    suffix = Path(output).suffix.lower() if output is not None else None
     keep = set(charted_layers(depth, PLOT_POINTS))
     curves = []
     for act in acts_ or ("sigmoid",):
@@ -432,13 +447,14 @@ def critical(act, sigma_b2, dps, fmt, output):
 @click.option("--samples", default="1000", show_default=True, help="How many nets to draw.")
 @click.option("--seed", default="0", show_default=True, help="The seed of the draws.")
 @click.option("-o", "--output", "output", default=None, metavar="FILE",
+              callback=_checked_output(TEXT_OUTPUTS + FILE_TYPES),
               help="Write to FILE: .png/.svg/.pdf a histogram (needs symgrad[plot]); "
                    ".json/.tex/.md/.txt the results.")
 @click.option("--format", "fmt", default=None, metavar="|".join(FORMATS),
               help="Output format; default text, or from FILE's suffix.")
 def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
     """Draw random nets: the spread of log10 |∂C/∂a_0|/|∂C/∂a_L|, beside mean field's χ1^L."""
-    suffix = Path(output).suffix.lower() if output else None
+    suffix = Path(output).suffix.lower() if output is not None else None
     if suffix in FILE_TYPES and fmt is not None:
         raise SymgradError(f"A {suffix} file is a histogram; --format applies to text outputs.")
     activation = get_activation(act)
@@ -500,11 +516,12 @@ def verify_claim(depth, act, residual, tied, cost, target, claim, widths, seed, 
         sys.exit(1)
 
 
-def run() -> None:
-    """Entry point: errors become one sentence on stderr and exit code 2."""
+def run(argv: list[str] | None = None) -> None:
+    """Entry point (``argv``: the arguments, default the command line's): errors become
+    one sentence on stderr and exit code 2."""
     _tolerant_streams()
     try:
-        main(standalone_mode=False)
+        main(args=argv, prog_name="symgrad", standalone_mode=False)
         sys.stdout.flush()
     except SymgradError as error:
         _fail(str(error))

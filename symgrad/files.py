@@ -56,6 +56,12 @@ def write_all(contents: Mapping[str | os.PathLike, Content]) -> None:
                 Path(temporary).unlink(missing_ok=True)
 
 
+def check_target(path: str | os.PathLike) -> None:
+    """Refuse, before any work is done, a path that could not be written (a folder, a
+    missing folder, a block device...)."""
+    _target(path)
+
+
 def _target(path: str | os.PathLike) -> Path:
     """The file that ``path`` names, its symbolic links followed, or a one-sentence error."""
     shown = str(path)
@@ -188,3 +194,48 @@ def _removing_on_signal(staged: list) -> Iterator[None]:
     if received:
         os.kill(os.getpid(), received[0])  # now with the previous handler: the usual ending
         raise SystemExit(128 + received[0])
+
+
+READ_SECONDS = 10.0  # a pipe or device that sends nothing for this long is given up on
+
+
+def read_text(path: str | os.PathLike, limit: int, what: str) -> str:
+    """The UTF-8 text of ``path``, read to at most ``limit`` bytes whatever the file is (a
+    device or pipe reports no size); a pipe that no program writes to, or that stays
+    silent for ``READ_SECONDS``, is refused rather than waited on for ever."""
+    import select
+
+    shown = str(path)
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        raise SymgradError(f"Cannot read {what} '{shown}': {(error.strerror or str(error)).lower()}.") \
+            from None
+    chunks, size = [], 0
+    try:
+        if stat.S_ISDIR(os.fstat(descriptor).st_mode):
+            raise SymgradError(f"Cannot read {what} '{shown}': it is a folder.")
+        while True:
+            ready, _, _ = select.select([descriptor], [], [], READ_SECONDS)
+            if not ready:
+                raise SymgradError(f"Cannot read {what} '{shown}': nothing arrived in "
+                                   f"{READ_SECONDS:g} seconds.")
+            try:
+                chunk = os.read(descriptor, min(1 << 20, limit + 1 - size))
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise SymgradError(f"{what[0].upper()}{what[1:]} '{shown}' is larger than {limit:,} bytes.")
+    except OSError as error:
+        raise SymgradError(f"Cannot read {what} '{shown}': {(error.strerror or str(error)).lower()}.") \
+            from None
+    finally:
+        os.close(descriptor)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise SymgradError(f"{what[0].upper()}{what[1:]} '{shown}' is not UTF-8 text.") from None
