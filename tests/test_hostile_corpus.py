@@ -213,11 +213,15 @@ def test_a_long_file_name_is_written(folder):
 
 
 def test_a_pipe_with_a_reader_gets_the_output(folder):
-    reader = subprocess.Popen(["cat", str(folder / "fifo.txt")], stdout=subprocess.PIPE)
-    outcome = attempt(("derive", "--depth", "2", "--format", "json", "-o", "fifo.txt"), folder)
+    os.mkfifo(folder / "pipe.json")
+    reader = subprocess.Popen(["cat", str(folder / "pipe.json")], stdout=subprocess.PIPE)
+    outcome = attempt(("derive", "--depth", "2", "-o", "pipe.json"), folder)
+    if outcome.code != 0:
+        reader.kill()
     received = reader.communicate(timeout=60)[0]
     assert outcome.code == 0, outcome.stderr
     assert received.startswith(b"{") and b'"depth": 2' in received
+    assert (folder / "pipe.json").is_fifo()
 
 
 @pytest.mark.slow
@@ -225,10 +229,10 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(folder):
     """A long write (a deep JSON evaluation) stopped by SIGTERM: the old file stays, no
     .tmp is left, and the exit is the signal's."""
     (folder / "out.json").write_text("old\n")
-    process = subprocess.Popen([sys.executable, "-m", "symgrad.cli", "eval", "--depth", "2000000",
+    process = subprocess.Popen([sys.executable, "-m", "symgrad.cli", "eval", "--depth", "500000",
                                 "--x", "1", "--dps", "15", "-o", "out.json"], cwd=folder,
                                stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180
     while not list(folder.glob(".symgrad-*")) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert list(folder.glob(".symgrad-*")), "the write never started"
@@ -260,12 +264,10 @@ def test_any_output_encoding(folder, encoding):
     text = attempt(("derive", "--depth", "3"), folder, env={"PYTHONIOENCODING": encoding})
     assert text.code == 0 and not text.problems(), text.stderr
     assert "sigma" in text.stdout  # σ spelled out where it cannot be shown
-    data = attempt(("derive", "--depth", "2", "--format", "json"), folder,
-                   env={"PYTHONIOENCODING": encoding})
+    data = attempt(("acts", "--format", "json"), folder, env={"PYTHONIOENCODING": encoding})
     assert data.code == 0, data.stderr
-    utf8 = attempt(("derive", "--depth", "2", "--format", "json"), folder,
-                   env={"PYTHONIOENCODING": "utf-8"})
-    assert "σ" in utf8.stdout  # so the comparison below sees the escapes read back
+    utf8 = attempt(("acts", "--format", "json"), folder, env={"PYTHONIOENCODING": "utf-8"})
+    assert any(ord(c) > 127 for c in utf8.stdout)  # so the comparison below reads escapes back
     assert json.loads(data.stdout) == json.loads(utf8.stdout)
 
 
