@@ -24,6 +24,7 @@ from symgrad.analysis.meanfield import (
 )
 from symgrad.analysis.region import (
     MAX_REGION_DPS,
+    MAX_WIDEST_DPS,
     REGION_DPS,
     GainRegion,
     WidestRegion,
@@ -50,18 +51,18 @@ NET_DPS = 30
 
 
 def derive(depth: int | None = None, act: Act = "sigmoid", *, residual: bool = False,
-           tied: bool = False, cost: str = "quadratic",
-           layers: Sequence[int] | None = None) -> ChainDerivation:
+           tied: bool = False, cost: str = "quadratic", layers: Sequence[int] | None = None,
+           progress: Callable[[int], None] | None = None) -> ChainDerivation:
     """Derive the backprop expressions of a scalar chain; ``depth=None`` means symbolic L.
     ``layers``: the layers written out factor by factor (default: all up to depth 200,
-    else the first and last)."""
+    else the first and last). ``progress(n)``: n more of the depth's layers done."""
     chain = ScalarChain(None if depth is None else check_depth(depth), act, residual=residual,
                         tied=tied, cost=cost)
     if layers is not None:
         if chain.depth is None:
             raise SymgradError("layers needs a concrete depth.")
         layers = list(arguments.wholes(layers, "layers"))
-    return derive_chain(chain, layers)
+    return derive_chain(chain, layers, progress)
 
 
 def derive_net(widths: Sequence[int], act: Act = "sigmoid", *,
@@ -142,8 +143,9 @@ def region(act: Act = "sigmoid", w=None, b=0, *, maximize: bool = False,
     """Where |w σ'(z)| ≥ 1 (and the matching inputs a = (z - b)/w); with ``maximize``, the
     |w| whose region is widest in input space."""
     activation = ScalarChain(1, act).activation
-    digits = arguments.digits(dps, MAX_REGION_DPS)
-    if arguments.flag(maximize, "maximize"):
+    maximize = arguments.flag(maximize, "maximize")
+    digits = arguments.digits(dps, MAX_WIDEST_DPS if maximize else MAX_REGION_DPS)
+    if maximize:
         if w is not None:
             raise SymgradError("maximize finds the weight itself; leave out w.")
         return widest_region(activation, digits)

@@ -29,14 +29,19 @@ def flag(value, name: str) -> bool:
     raise SymgradError(f"{name} must be True or False, not {_shown(value)}.")
 
 
+def _integer(value, name: str, noun: str) -> int:
+    """An int or NumPy integer (not a bool, not a float, not text)."""
+    if not isinstance(value, (bool, float)):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise SymgradError(f"{name} must be {noun}, not {_shown(value)}.")
+
+
 def whole(value, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
     """A whole number (int or NumPy integer, not a bool or float) within the bounds."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise SymgradError(f"{name} must be a whole number, not {_shown(value)}.")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise SymgradError(f"{name} must be a whole number, not {_shown(value)}.") from None
+    number = _integer(value, name, "a whole number")
     if minimum is not None and number < minimum:
         raise SymgradError(f"{name} must be at least {minimum}, not {number}.")
     if maximum is not None and number > maximum:
@@ -46,12 +51,7 @@ def whole(value, name: str, minimum: int | None = None, maximum: int | None = No
 
 def digits(value, maximum: int, name: str = "The precision") -> int:
     """Significant digits, 1 to ``maximum``."""
-    if isinstance(value, bool) or isinstance(value, float):
-        raise SymgradError(f"{name} must be a whole number of digits, not {_shown(value)}.")
-    try:
-        number = operator.index(value)
-    except TypeError:
-        raise SymgradError(f"{name} must be a whole number of digits, not {_shown(value)}.") from None
+    number = _integer(value, name, "a whole number of digits")
     if not 1 <= number <= maximum:
         raise SymgradError(f"{name} must be between 1 and {maximum} digits, not {number}.")
     return number

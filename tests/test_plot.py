@@ -99,7 +99,7 @@ def test_missing_matplotlib_is_one_sentence(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--depth", "10", "-o", "x.jpg"], "not '.jpg'"),
+    (["--depth", "10", "-o", "x.jpg"], "Cannot write a '.jpg' file"),
     (["--depth", "10", "--quantity", "norm"], "Unknown quantity"),
     (["--depth", "10", "--compare"], "add --residual"),
     (["--depth", "10", "--z", "1", "--quantity", "grad_w"], "needs the forward pass"),

@@ -14,6 +14,12 @@ precisions, raised until they agree to the digits asked (``numeric.precision``).
 Piecewise-linear activations with their kink at 0 (relu, leaky_relu, linear) are exact:
 σ(√q z) = √q σ(z) and E[σ(Z)²] = E[σ'(Z)²] = (s₊² + s₋²)/2 for slopes s₊, s₋, so
 F(q) = χ1 q + σ_b² and χ1 = σ_w² (s₊² + s₋²)/2 whatever q is: rationals throughout.
+
+For q ≥ Q_ASYMPTOTIC (1e8) the quadrature gives way to an expansion in 1/q about σ's
+straight-line asymptotes (``Asymptotes``: tanh, sigmoid, erf, gelu, silu, softplus, elu),
+so q* may be as large as the variances (1e5000: the search then runs in mpmath). An
+activation without such asymptotes, or whose remainder decays slowly, is refused above
+q* = 1e12.
 """
 
 from __future__ import annotations
@@ -38,9 +44,13 @@ from symgrad.numeric.real import to_mpmath
 
 MEANFIELD_DPS = 30
 GUARD_DIGITS = 10
-MAX_MEANFIELD_DPS = 1000
+MAX_MEANFIELD_DPS = 100  # dps 200 takes minutes (tanh 159 s, gelu > 300 s)
 START_ITERATIONS = 25  # plain iterations of the map before the secant method
-DIVERGED = mpmath.mpf(10) ** 12  # a variance past this grows without bound
+DIVERGED = mpmath.mpf(10) ** 12  # past this the float search hands over to ``_large``
+Q_ASYMPTOTIC = mpmath.mpf(10) ** 8  # from here on, the expansion in 1/q (``Asymptotes``)
+FLOAT_HIGH = sympy.Integer(10) ** 300  # σ_w², σ_b² above this: the search runs in mpmath
+DECAY_POINT, DECAY_DIGITS = 400, 100  # the remainder must be below 10^-100 at |u| = 400
+MAX_TERMS = 400
 SCAN_DPS = 20  # the digits of the search for critical points, refined after
 SCAN_POINTS = 33  # q from 10^-4 (or σ_b²) to 10^6 on a log scale
 SCAN_HIGH = mpmath.mpf(10) ** 6
@@ -67,13 +77,142 @@ def variance(value, what: str) -> sympy.Rational:
     return number
 
 
+def _asymptote_lines(activation: Activation):
+    """((a₋, c₋), (a₊, c₊)): σ(u) ≈ c± + a± u as u → ±∞ (SymPy limits), or None."""
+    expr, derivative = activation.expr, activation.derivative
+    lines = []
+    for end in (-sympy.oo, sympy.oo):
+        def at_end(function, end=end):
+            return next(piece for piece, interval in pieces(function)
+                        if end in (interval.inf, interval.sup))
+        try:
+            slope = sympy.limit(at_end(derivative), VARIABLE, end)
+            intercept = sympy.limit(at_end(expr) - slope * VARIABLE, VARIABLE, end)
+        except Exception:  # noqa: BLE001 - SymPy's limits fail many ways: no asymptote
+            return None
+        if not all(v.is_real and v.is_finite for v in (slope, intercept)):
+            return None
+        lines.append((slope, intercept))
+    return tuple(lines)
+
+
+class Asymptotes:
+    """E[σ(√q Z)²] and E[σ'(√q Z)²] for large q, from σ's straight-line asymptotes
+    g±(u) = c± + a± u (u → ±∞), when σ² − g±² and σ'² − a±² decay fast.
+
+    E[f(√q Z)] = exact part + (2πq)^{-1/2} ∫ r(u) e^{-u²/(2q)} du for r = f − (g±² or a±²)
+    on each side; the exact part is Gaussian moments of g±, and expanding the exponential
+    gives (2πq)^{-1/2} Σ_k (-1)^k m_k / (k! (2q)^k) with m_k = ∫ u^{2k} r(u) du, an
+    asymptotic series whose error is exponentially small in q for an exponentially
+    decaying r. The m_k are computed once per precision by mpmath.quad and cached."""
+
+    def __init__(self, gaussian: Gaussian, lines):
+        self.gaussian = gaussian
+        self.lines = lines
+        self._moments: dict[tuple[int, int], list] = {}
+        self._values: dict[int, dict] = {}  # (σ, σ') at the quadrature's nodes, per digits
+
+    @classmethod
+    def of(cls, gaussian: Gaussian) -> Asymptotes | None:
+        lines = _asymptote_lines(gaussian.activation)
+        if lines is None:
+            return None
+        field = cls(gaussian, lines)
+        with mpmath.workdps(2 * DECAY_DIGITS):
+            limit = mpmath.mpf(10) ** -DECAY_DIGITS
+            if any(abs(field._remainder(which)(side * mpmath.mpf(DECAY_POINT))) > limit
+                   for which in (0, 1) for side in (-1, 1)):
+                return None
+        return field
+
+    def _remainder(self, which: int):
+        """u ↦ σ(u)² − g±(u)² (which = 0) or σ'(u)² − a±² (which = 1), at the current digits."""
+        compiled = self.gaussian._pair()
+        values = self._values.setdefault(mpmath.mp.dps, {})
+
+        def pair(u):  # every m_k's quadrature meets the same nodes: σ is evaluated once
+            if u not in values:
+                values[u] = compiled(u)
+            return values[u]
+
+        with mpmath.workdps(mpmath.mp.dps):
+            (a_low, c_low), (a_high, c_high) = [
+                (mpmath.mpf(sympy.N(a, mpmath.mp.dps)), mpmath.mpf(sympy.N(c, mpmath.mp.dps)))
+                for a, c in self.lines]
+
+        def remainder(u):
+            a, c = (a_high, c_high) if u > 0 else (a_low, c_low)
+            line = c + a * u if which == 0 else a
+            return pair(u)[which] ** 2 - line ** 2
+
+        return remainder
+
+    def exact_part(self, q, which: int):
+        (a_low, c_low), (a_high, c_high) = [(mpmath.mpf(sympy.N(a, mpmath.mp.dps)),
+                                             mpmath.mpf(sympy.N(c, mpmath.mp.dps)))
+                                            for a, c in self.lines]
+        if which == 1:
+            return (a_low ** 2 + a_high ** 2) / 2
+        return ((c_low ** 2 + c_high ** 2) / 2 + (a_low ** 2 + a_high ** 2) * q / 2
+                + 2 * mpmath.sqrt(q) * (a_high * c_high - a_low * c_low) / mpmath.sqrt(2 * mpmath.pi))
+
+    def moment(self, which: int, k: int):
+        """m_k = ∫ u^{2k} r(u) du to the current digits (cancellation in r: extra digits)."""
+        dps = 50 * math.ceil((mpmath.mp.dps + 20) / 50)  # neighbouring precisions share them
+        known = self._moments.setdefault((which, dps), [])
+        while len(known) <= k:
+            j = len(known)
+            # term k needs m_k only to about dps − k log10(2q) digits, while the cancellation
+            # in r costs about k digits at the peak u ≈ 2k/λ of u^{2k} r(u): 20 extra suffice.
+            # The same split points for every k (the peaks lie below 64), so the same nodes.
+            with mpmath.workdps(dps):
+                remainder = self._remainder(which)
+                inside = {mpmath.mpf(sympy.N(p, mpmath.mp.dps)) for p in self.gaussian.kinks}
+                reach = [mpmath.mpf(v) for v in (4, 16, 64)]
+                points = sorted({*reach, *(-v for v in reach), mpmath.mpf(0), *inside})
+                value = mpmath.quad(lambda u, j=j, r=remainder: u ** (2 * j) * r(u),
+                                    [-mpmath.inf, *points, mpmath.inf])
+            known.append(+value)
+        return known[k]
+
+    def terms(self, q, which: int, count: int) -> list:
+        """The first ``count`` terms of the series (for the tests)."""
+        scale = 1 / mpmath.sqrt(2 * mpmath.pi * q)
+        return [(-1) ** k * self.moment(which, k) / (mpmath.factorial(k) * (2 * q) ** k) * scale
+                for k in range(count)]
+
+    def expectation(self, q, which: int) -> mpmath.mpf:
+        q = mpmath.mpf(q)
+        total = self.exact_part(q, which)
+        tolerance = mpmath.mpf(10) ** -(mpmath.mp.dps + 3)
+        scale = 1 / mpmath.sqrt(2 * mpmath.pi * q)
+        factor, smallest = scale, mpmath.inf
+        for k in range(MAX_TERMS):
+            term = (-1) ** k * self.moment(which, k) * factor
+            total += term
+            if abs(term) <= tolerance * abs(total):
+                return total
+            if abs(term) > 10 ** 6 * smallest:
+                break
+            smallest = min(smallest, abs(term)) if term else smallest
+            factor /= (k + 1) * 2 * q
+        raise SymgradError(f"The large-q expansion of the mean field does not reach "
+                           f"{mpmath.mp.dps} digits at q = {mpmath.nstr(q, 5)}; give a smaller "
+                           "σ_w² or σ_b².")
+
+
 class Gaussian:
-    """E[σ(√q Z)²] and E[σ'(√q Z)²] at the current mpmath precision."""
+    """E[σ(√q Z)²] and E[σ'(√q Z)²] at the current mpmath precision: quadrature below
+    Q_ASYMPTOTIC, the expansion in 1/q (``Asymptotes``) above, where σ fits it."""
 
     def __init__(self, activation: Activation):
         self.activation = activation
         self._compiled: dict[int, object] = {}
         self.kinks = kinks(activation)
+
+    @cached_property
+    def asymptotes(self) -> Asymptotes | None:
+        return Asymptotes.of(self)
 
     def _pair(self):
         dps = mpmath.mp.dps
@@ -84,6 +223,11 @@ class Gaussian:
     def expectation(self, q, which: int) -> mpmath.mpf:
         """E[f(√q Z)] for f = σ² (which = 0) or σ'² (which = 1); at q = 0 the limit q → 0+
         (the mean of the one-sided values at a kink at 0)."""
+        if q >= Q_ASYMPTOTIC and self.asymptotes is not None:
+            return self.asymptotes.expectation(q, which)
+        return self.quadrature(q, which)
+
+    def quadrature(self, q, which: int) -> mpmath.mpf:
         pair = self._pair()
 
         def f(v):
@@ -212,6 +356,15 @@ class MeanField:
             if chi == 1 and sigma_b2 == 0:
                 return FixedPoint(sympy.Integer(1), chi, "identity")
             return FixedPoint(None, chi, "diverges")
+        _check_float_range(sigma_w2, "σ_w²")
+        _check_float_range(sigma_b2, "σ_b²")
+        if max(sigma_w2, sigma_b2) > FLOAT_HIGH:  # beyond float64: q = F(1) is past DIVERGED
+            with mpmath.workdps(SCAN_DPS):
+                start = self.variance_map(mpmath.mpf(1), mpmath.mpf(sigma_w2), mpmath.mpf(sigma_b2))
+            if start > DIVERGED:
+                return self._large(sigma_w2, sigma_b2, start, dps)
+            raise SymgradError("σ_w² and σ_b² must be at most 1e300 for this activation's "
+                               "mean field.")
         rough = self.rough
         with mpmath.workdps(SCAN_DPS):
             w2, b2 = float(sigma_w2), float(sigma_b2)
@@ -219,24 +372,25 @@ class MeanField:
             for _ in range(START_ITERATIONS):
                 q, previous = rough.variance_map(q, w2, b2), q
                 if q > DIVERGED:
-                    return FixedPoint(None, sympy.Rational(sigma_w2) * self.chi_at_infinity,
-                                      "diverges")
+                    return self._large(sigma_w2, sigma_b2, q, dps)
                 if abs(q - previous) <= q * mpmath.mpf(10) ** -(SCAN_DPS - 5):
                     break
             if rough._collapses(w2, b2, q):
                 return self._at_zero(sigma_w2, dps)
-            diverges = FixedPoint(None, sympy.Rational(sigma_w2) * self.chi_at_infinity, "diverges")
             growing = q > previous and abs(q - previous) > q * mpmath.mpf(10) ** -(SCAN_DPS - 5)
             if growing:  # a fixed point above, or none: asked first at the scan's digits
                 try:
                     root = mpmath.findroot(lambda v: rough.variance_map(max(v, 0), w2, b2) - v,
                                            q, solver="secant", verify=False)
                 except ZeroDivisionError:
-                    return diverges
+                    return self._large(sigma_w2, sigma_b2, q, dps)
                 gap = rough.variance_map(max(root, 0), w2, b2) - root
                 if not root >= q or root > DIVERGED or abs(gap) > 1e-9 * root:
-                    return diverges
+                    return self._large(sigma_w2, sigma_b2, q, dps)
                 q = root
+        return self._refine(sigma_w2, sigma_b2, q, dps)
+
+    def _refine(self, sigma_w2, sigma_b2, q, dps: int) -> FixedPoint:
         guess = [q]
 
         def compute(working):
@@ -248,6 +402,48 @@ class MeanField:
             return FixedPoint(q, chi, "stable"), (q, chi)
 
         return _to_digits(compute, dps, "The mean-field fixed point")
+
+    def _large(self, sigma_w2, sigma_b2, start, dps: int) -> FixedPoint:
+        """The variance has grown past ``start`` (> DIVERGED, or its search left float64).
+        It grows without bound where F(q)/q tends to σ_w² A ≥ 1 (A = χ1's limit at ∞);
+        below 1 (every bounded σ: A = 0) a fixed point lies above: the first q where
+        F(q) − q turns negative, bracketed on a log scale (in mpmath, any size), with F
+        from the expansion in 1/q, then refined to the digits."""
+        chi = sympy.Rational(sigma_w2) * self.chi_at_infinity
+        if chi.is_comparable and chi >= 1:
+            return FixedPoint(None, chi, "diverges")
+        if not chi.is_comparable or getattr(self.gaussian, "asymptotes", None) is None:
+            raise SymgradError("The fixed point q* lies above 1e12, beyond "
+                               "the range where symgrad's mean-field quadrature is trusted; give "
+                               "a smaller σ_w² or σ_b².")
+        with mpmath.workdps(SCAN_DPS):
+            w2, b2 = mpmath.mpf(sigma_w2), mpmath.mpf(sigma_b2)
+
+            def rises(v):
+                return self.variance_map(v, w2, b2) > v
+
+            low = max(mpmath.mpf(start), Q_ASYMPTOTIC)
+            high, step = low, mpmath.mpf(10)
+            if rises(low):
+                for _ in range(64):
+                    low, high = high, high * step
+                    if not rises(high):
+                        break
+                    step = step ** 2
+                else:
+                    return FixedPoint(None, chi, "diverges")
+            else:  # F(start) ≤ start: the fixed point is at or below start (≥ Q_ASYMPTOTIC)
+                for _ in range(64):
+                    high, low = low, low / step
+                    if rises(low):
+                        break
+                    if low < Q_ASYMPTOTIC:
+                        raise SymgradError("The mean-field fixed point could not be bracketed.")
+            while high / low - 1 > mpmath.mpf(10) ** -15:  # bisection of log q
+                middle = mpmath.sqrt(low * high)
+                low, high = (middle, high) if rises(middle) else (low, middle)
+            guess = mpmath.sqrt(low * high)
+        return self._refine(sigma_w2, sigma_b2, guess, dps)
 
     def _collapses(self, w2, b2, q) -> bool:
         """Whether the variance decays to 0: σ_b² = 0, σ(0) = 0, χ1(0) ≤ 1, and F(v) < v
@@ -264,6 +460,18 @@ class MeanField:
 
         chi = _to_digits(compute, dps, "χ1 at q* = 0")
         return FixedPoint(mpmath.mpf(0), chi, "collapses")
+
+
+FLOAT_LOW = sympy.Rational(1, 10 ** 300)
+
+
+def _check_float_range(value, what: str) -> None:
+    """The search for q* runs in float64 below 10^300 (above, ``_large`` in mpmath): σ_w²,
+    σ_b² (when not 0) must be at least 10^-300."""
+    if value != 0 and value < FLOAT_LOW:
+        raise SymgradError(f"{what} must be {'' if what.startswith('σ_w') else '0 or '}at least "
+                           "1e-300 for a smooth activation's mean field (its search runs in "
+                           "float64).")
 
 
 def depth_scale(chi) -> mpmath.mpf:
@@ -365,6 +573,10 @@ def _critical_point(field: MeanField, sigma_b2: sympy.Rational, dps: int) -> Cri
             return CriticalPoint(sigma_b2, None, None, "none")
         return CriticalPoint(sigma_b2, 1 / gain, sympy.Integer(1) if sigma_b2 == 0 else None,
                              "identity" if sigma_b2 == 0 else "diverges")
+    if sigma_b2 >= SCAN_HIGH:
+        raise SymgradError("σ_b² must be below 1e6 for the critical line of a smooth "
+                           "activation: its search covers q* up to that.")
+    _check_float_range(sigma_b2, "σ_b²")
     with mpmath.workdps(SCAN_DPS):
         start = _scan(field.rough, sigma_b2)
     if start is None:

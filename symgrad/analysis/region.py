@@ -26,7 +26,8 @@ from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 
 REGION_DPS = 30  # default digits of the interval ends
-MAX_REGION_DPS = 1000  # the widest-region search works at twice this
+MAX_REGION_DPS = 1000  # gain_region's digits
+MAX_WIDEST_DPS = 100  # widest_region works at twice the digits, ~100 evaluations: minutes past 100
 SEARCH_RANGE = 40
 SEARCH_STEP = mpmath.mpf(1) / 20
 GUARD_DIGITS = 10
@@ -207,6 +208,9 @@ class WidestRegion(MarkdownDisplay):
 def widest_region(activation: Activation, dps: int = 30) -> WidestRegion:
     """Maximise the input-space width over |w|: a scan on a log grid, then golden-section
     search at twice the digits (near a maximum the width changes only quadratically)."""
+    if isinstance(dps, int) and not isinstance(dps, bool) and dps > MAX_WIDEST_DPS:
+        raise SymgradError(f"The widest region (--maximize) takes at most {MAX_WIDEST_DPS} "
+                           f"digits, not {dps}.")
     parts = segments(activation, dps)
     tails = [s.start for s in parts if s.interval.inf == -sympy.oo] + \
             [s.end for s in parts if s.interval.sup == sympy.oo]

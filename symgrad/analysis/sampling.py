@@ -37,7 +37,7 @@ MAX_SAMPLES = 1_000_000
 MAX_SAMPLE_WIDTH = 1024
 MAX_SAMPLE_DEPTH = 100_000
 MAX_WORK = 10**9  # samples × width² × depth: some seconds of numpy
-KEEP_BYTES = 2**27  # the weights a chunk of samples keeps for its backward pass
+KEEP_BYTES = 2**27  # what a chunk of samples keeps for its backward pass (σ', weights)
 QUANTILES = (0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.99)
 HISTOGRAM_BINS = 30
 PREDICTION_DPS = 15
@@ -158,8 +158,11 @@ def sample_gradients(activation: Activation, depth: int, sigma_w2, sigma_b2=0, w
 
 class _Batch:
     """Samples in chunks, each chunk's nets at once: arrays of shape (chunk, width). A
-    chunk keeps its weights for the backward pass (at most KEEP_BYTES of them) and draws
-    from its own stream (numpy's SeedSequence spawned from the seed)."""
+    chunk draws from its own stream (numpy's SeedSequence spawned from the seed), and a
+    net's weights layer by layer from streams spawned from that one: the backward pass
+    keeps σ' of every layer but the weights only while they fit in KEEP_BYTES, and
+    otherwise draws each layer's again from its stream, the same numbers (depth 1000 ×
+    width 1000 would keep 8 GB). Either way a seed gives the same ratios."""
 
     def __init__(self, activation: Activation, seed: int, samples: int, width: int):
         chain = ScalarChain(1, activation)
@@ -170,29 +173,42 @@ class _Batch:
         self.flat = _flat_pieces(activation)
 
     def run(self, depth: int, w2: float, b2: float, q0: float, progress) -> numpy.ndarray:
-        kept = 8 * depth * self.width * (self.width + 1) if self.width > 1 else 0
+        kept = 8 * depth * self.width if self.width > 1 else 0  # σ' of every layer, a sample
         size = self.samples if not kept else max(1, min(self.samples, KEEP_BYTES // kept))
         starts = range(0, self.samples, size)
         streams = numpy.random.SeedSequence(self.seed).spawn(len(starts))
         return numpy.concatenate([
-            self._chunk(numpy.random.Generator(numpy.random.PCG64(stream)),
-                        min(size, self.samples - start), depth, w2, b2, q0, progress)
+            self._chunk(stream, min(size, self.samples - start), depth, w2, b2, q0, progress)
             for start, stream in zip(starts, streams)])
 
-    def _chunk(self, generator, count: int, depth: int, w2: float, b2: float, q0: float,
+    def _chunk(self, stream, count: int, depth: int, w2: float, b2: float, q0: float,
                progress) -> numpy.ndarray:
+        generator = numpy.random.Generator(numpy.random.PCG64(stream))
         draw, shape = generator.standard_normal, (count, self.width)
         a, _, _ = self._activate(math.sqrt(q0) * draw(shape))
-        total, kept = numpy.zeros(count), []
-        for _ in range(depth):  # forward
-            w = math.sqrt(w2 / self.width) * draw((count, self.width, self.width))
+        total, slopes, cached = numpy.zeros(count), [], []
+        if self.width == 1:
+            weights = lambda layer: math.sqrt(w2) * draw((count, 1, 1))  # noqa: E731
+        else:  # one stream per layer: its weights can be drawn again for the backward pass
+            layer_streams = stream.spawn(depth)
+            cache = 8 * count * depth * self.width * self.width <= KEEP_BYTES
+
+            def weights(layer):
+                layer_draw = numpy.random.Generator(numpy.random.PCG64(layer_streams[layer]))
+                return math.sqrt(w2 / self.width) * layer_draw.standard_normal(
+                    (count, self.width, self.width))
+        for layer in range(depth):  # forward
+            w = weights(layer)
             a, slope, log_slope = self._activate(numpy.einsum("sjk,sk->sj", w, a)
                                                  + math.sqrt(b2) * draw(shape))
             if self.width == 1:  # a chain: Σ_l log10 |w_l| + log10 |σ'(z_l)|
                 with numpy.errstate(divide="ignore"):
                     total += numpy.log10(numpy.abs(w[:, 0, 0])) + log_slope[:, 0]
             else:
-                kept.append((w, slope))
+                slopes.append(slope)
+                if cache:
+                    cached.append(w)
+            del w
             if progress:
                 progress(count)
         if self.width == 1:
@@ -201,9 +217,11 @@ class _Batch:
             return total
         gradient = draw(shape)  # ∂C/∂a^L: a random direction
         gradient /= numpy.linalg.norm(gradient, axis=1, keepdims=True)
-        while kept:
-            w, slope = kept.pop()
+        for layer in range(depth - 1, -1, -1):
+            w = cached.pop() if cached else weights(layer)
+            slope = slopes.pop()
             gradient = numpy.einsum("sjk,sj->sk", w, slope * gradient)  # (W^l)ᵀ (σ' ⊙ g)
+            del w
             norm = numpy.linalg.norm(gradient, axis=1)
             with numpy.errstate(divide="ignore", invalid="ignore"):
                 total += numpy.log10(norm)

@@ -12,8 +12,8 @@ substitutes the chosen activation and cost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import sympy
 
@@ -44,6 +44,11 @@ from symgrad.tidy import tidy_signs
 # Writing out every layer's closed form is quadratic in depth; beyond this
 # depth only the front and last layers are written out unless asked for.
 ALL_LAYERS_UP_TO = 200
+# Factors written out over all the layers asked for (layer n of a depth-L chain has about
+# 2(L - n) + 2): ten front layers at the largest depth. Beyond, memory and output grow
+# past what can be read (2,000 layers at depth 100,000 would be 4·10^8 factors).
+MAX_WRITTEN_FACTORS = 2_000_000
+PROGRESS_STEP = 1_000  # factors substituted between two progress reports
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,9 @@ class ChainDerivation:
     layers: tuple[LayerGradient, ...]  # written out factor by factor (concrete depth only)
     input_gradient: Factors | None  # ∂C/∂a_0 written out (concrete depth only)
     tied_totals: tuple[Equation, ...] = ()
+    # σ(z_k), σ'(z_k), ∂C/∂a_L -> their concrete forms, worked out once and shared by the
+    # copies ``replace`` makes (each distinct factor is substituted once, not per layer)
+    substitutions: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def depth(self) -> sympy.Expr:
@@ -97,16 +105,29 @@ class ChainDerivation:
         raise SymgradError(f"Layer {number} was not written out; ask for it with layers=.")
 
     def concrete(self, expr: sympy.Expr) -> sympy.Expr:
-        """``expr`` with σ, σ' and ∂C/∂a_L replaced by the chain's activation and cost."""
+        """``expr`` with σ, σ' and ∂C/∂a_L replaced by the chain's activation and cost.
+
+        Each distinct σ(z_k), σ'(z_k) is worked out once per derivation and kept, so the
+        factors of a deep chain (met again in every layer written out) cost one ``xreplace``
+        each."""
         if isinstance(expr, Factors):
-            return Factors(*[[self.concrete(f) for f in group] for group in expr.groups])
+            return Factors(*[[self._substituted(f) for f in group] for group in expr.groups])
         if isinstance(expr, Terms):
             return Terms(*[self.concrete(term) for term in expr.args])
-        return (
-            expr.replace(sigma, self._sigma)
-            .replace(dsigma, self._dsigma)
-            .xreplace({dC_daL: self._output_gradient})
-        )
+        return self._substituted(expr)
+
+    def _substituted(self, expr: sympy.Expr) -> sympy.Expr:
+        if isinstance(expr, (Factors, Terms)):
+            return self.concrete(expr)
+        rule = self.substitutions
+        if dC_daL not in rule:
+            rule[dC_daL] = self._output_gradient
+        for applied in expr.atoms(sigma, dsigma):
+            if applied not in rule:
+                (argument,) = applied.args
+                rule[applied] = (self._sigma if isinstance(applied, sigma) else self._dsigma)(
+                    argument.xreplace(rule))
+        return expr.xreplace(rule)
 
     def simplified(self, product: Factors) -> Factors | None:
         """The concrete product with ∂C/∂a_L σ'(z_L) cancelled, where that is shorter.
@@ -115,7 +136,7 @@ class ChainDerivation:
         (cross-entropy with a sigmoid output: (a_L - y)/(a_L(1 - a_L)) · a_L(1 - a_L)).
         """
         output = self._output_gradient
-        last = self._dsigma(layer_symbol("z", self.depth))
+        last = self.concrete(dsigma(layer_symbol("z", self.depth)))
         groups = [list(group) for group in self.concrete(product).groups]
         holder = next((g for g in groups if last in g and output not in g), None)
         if holder is None:
@@ -129,7 +150,7 @@ class ChainDerivation:
         holder.remove(last)
         return Factors(*groups)
 
-    # The three replacements, kept as methods so ``replace`` can call them.
+    # The three replacements.
     def _sigma(self, z):
         return self.chain.activation.at(z)
 
@@ -156,11 +177,20 @@ class ChainDerivation:
         return render_latex(self, fragment=fragment)
 
 
-def derive_chain(chain: ScalarChain, layers: Sequence[int] | None = None) -> ChainDerivation:
+def derive_work(chain: ScalarChain) -> int:
+    """How many units of work ``derive_chain`` reports through ``progress``: one per
+    layer, whose σ'(z_k) gets its concrete form."""
+    return chain.depth or 0
+
+
+def derive_chain(chain: ScalarChain, layers: Sequence[int] | None = None,
+                 progress: Callable[[int], None] | None = None) -> ChainDerivation:
     """Derive forward pass, δ recursion and closed forms for ``chain``.
 
     ``layers`` picks the layers written out factor by factor (1-based); by
     default all of them up to depth 200, else the front and last layer.
+    ``progress(n)``: n more of ``derive_work(chain)`` done (the concrete factors,
+    worked out here once so that rendering only looks them up).
     """
     if chain.depth is not None:
         check_depth(chain.depth, MAX_DERIVE_DEPTH)
@@ -178,7 +208,9 @@ def derive_chain(chain: ScalarChain, layers: Sequence[int] | None = None) -> Cha
     if chain.depth is None:
         return _with_concrete(derivation)
     selected = _select_layers(chain.depth, layers)
+    _check_written_size(chain.depth, selected)
     weights, derivatives = _factor_lists(chain)
+    _substitute_all(derivation, derivatives, progress)
     gradients = tuple(_layer_gradient(chain, n, weights, derivatives) for n in selected)
     input_gradient = _input_gradient(chain, weights, derivatives)
     return _with_concrete(
@@ -189,6 +221,26 @@ def derive_chain(chain: ScalarChain, layers: Sequence[int] | None = None) -> Cha
             tied_totals=_tied_totals(chain, depth, gradients),
         )
     )
+
+
+def _check_written_size(depth: int, selected: tuple[int, ...]) -> None:
+    written = sum(2 * (depth - n) + 2 for n in selected)
+    if written > MAX_WRITTEN_FACTORS:
+        raise SymgradError(
+            f"Writing out {len(selected)} layers of a depth-{depth} chain means {written:,} "
+            f"factors, more than the {MAX_WRITTEN_FACTORS:,} that can be, so pick fewer layers "
+            "(the closed form holds for every layer)."
+        )
+
+
+def _substitute_all(derivation: ChainDerivation, derivatives: list, progress) -> None:
+    """Every σ'(z_k) in its concrete form, once, reporting as it goes."""
+    done = 0
+    for number, factor in enumerate(derivatives, start=1):
+        derivation.concrete(factor)
+        if progress is not None and (number % PROGRESS_STEP == 0 or number == len(derivatives)):
+            progress(number - done)
+            done = number
 
 
 def _with_concrete(derivation: ChainDerivation) -> ChainDerivation:

@@ -61,6 +61,9 @@ class Pass:
     weight_gradient_sum: object | None  # Σ_l a_{l-1} δ_l (tied chains, forward mode)
     first_failure: tuple[int, object] | None  # floats: (layer, δ) where δ is first inf, 0 or nan
     zero_from: int = 0  # ∂C/∂a_k = 0 exactly for every k ≤ zero_from (0: for none)
+    # floats: the first quantity, in the order the pass computes them, that is inf or nan:
+    # (its name as printed, e.g. "w_3 δ_3", the layer whose δ it feeds, its value); None
+    first_non_finite: tuple[str, int, object] | None = None
 
     def delta_is_zero(self, layer: int) -> bool:
         """Whether δ_layer is exactly 0 (σ' is 0 there, or the gradient reaching it is)."""
@@ -82,12 +85,21 @@ def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
         z = [number(value) for value in point.z]
         act_prime = [math.sigma_and_derivative(value)[1] for value in z]
         outputs, output_gradient, cost = [], number(point.upstream), None
+        non_finite = next(((f"z_{k + 1}", k + 1, v) for k, v in enumerate(z) if not _finite(v)),
+                          None) if math.finite_nonzero else None
     else:
-        z, outputs, act_prime = _forward(chain, point, math, weights, number, kept, progress)
-        cost, output_gradient = math.cost_and_derivative(outputs[-1], number(point.y))
+        z, outputs, act_prime, non_finite = _forward(chain, point, math, weights, number, kept,
+                                                     progress)
+        if math.cost_of_preactivation is not None and not chain.residual:  # a_L = σ(z_L)
+            cost, output_gradient = math.cost_of_preactivation(z[-1], number(point.y))
+        else:
+            cost, output_gradient = math.cost_and_derivative(outputs[-1], number(point.y))
     delta = [None] * depth
     tied_sum = 0 * output_gradient if chain.tied and outputs else None
     first_failure, watch = None, math.finite_nonzero
+    # floats: which quantity first left the format (a forward one was noted by _forward)
+    if watch and non_finite is None and not _finite(output_gradient):
+        non_finite = (f"∂C/∂a_{depth}", depth, output_gradient)
     zero_from = 0
     upstream = output_gradient  # ∂C/∂a_k, from k = L down
     for k in range(depth - 1, -1, -1):
@@ -102,12 +114,33 @@ def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
         if watch and first_failure is None and not watch(error) and \
                 not (error == 0 and exact_zero is not None and exact_zero(k + 1)):
             first_failure = (k + 1, error)
-        gain = weights[k] * derivative
-        upstream = upstream * (gain + 1 if chain.residual else gain)
+        # ∂C/∂a_{k-1} = [∂C/∂a_k if residual] + w_k δ_k, as backpropagation writes it
+        carried = weights[k] * error
+        if watch and non_finite is None:
+            non_finite = _first_non_finite(k + 1, derivative, error, weights[k], carried)
+        upstream = upstream + carried if chain.residual else carried
         if progress and k % PROGRESS_STEP == 0:
             progress(min(PROGRESS_STEP, depth - k))
     return Pass(weights, z, outputs, act_prime, delta, upstream, output_gradient, cost,
-                tied_sum, first_failure, zero_from)
+                tied_sum, first_failure, zero_from, non_finite)
+
+
+def _finite(value) -> bool:
+    """Whether a float is neither inf nor nan (inf - inf and nan - nan are nan)."""
+    return value - value == 0
+
+
+def _first_non_finite(layer: int, derivative, error, weight, carried):
+    """In the order layer ``layer``'s backward step computes them: σ'(z_l), δ_l, w_l and
+    w_l δ_l (which feeds δ_(l-1)): the first that is inf or nan, as (name, the layer
+    whose δ it reaches first, value), else None."""
+    for name, value, reaches in ((f"σ'(z_{layer})", derivative, layer),
+                                 (f"δ_{layer}", error, layer),
+                                 (f"w_{layer}", weight, layer),
+                                 (f"w_{layer} δ_{layer}", carried, layer - 1)):
+        if not _finite(value):
+            return name, reaches, value
+    return None
 
 
 def forward_output(chain: ScalarChain, point: ChainPoint, math: Arithmetic):
@@ -117,7 +150,7 @@ def forward_output(chain: ScalarChain, point: ChainPoint, math: Arithmetic):
     return _forward(chain, point, math, weights, number, set(), None)[1][-1]
 
 
-def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list, list, list]:
+def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list, list, list, tuple]:
     depth = len(weights)
     # a_k is kept as the input of a kept layer k + 1 (∂C/∂w = a_{l-1} δ_l) and as the
     # output of a kept layer k; a tied chain needs every a_k (Σ_l a_{l-1} δ_l).
@@ -127,6 +160,8 @@ def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list,
     a = number(point.x)
     z, outputs, act_prime = [None] * depth, [a] + [None] * depth, [None] * depth
     sigma_and_derivative, residual = math.sigma_and_derivative, chain.residual
+    watch = math.finite_nonzero is not None  # floats: note the first z_k or a_k out of range
+    non_finite = None
     for k in range(depth):
         if k == 0 and math.exact_first_layer:
             preactivation = math.number(point.weights[0] * point.x + point.biases[0])
@@ -134,13 +169,19 @@ def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list,
             preactivation = weights[k] * a + biases[k]
         activated, act_prime[k] = sigma_and_derivative(preactivation)
         a = a + activated if residual else activated
-        if k in kept:
+        if watch and non_finite is None:
+            for name, value in ((f"w_{k + 1}", weights[k]), (f"z_{k + 1}", preactivation),
+                                (f"a_{k + 1}", a)):
+                if not _finite(value):
+                    non_finite = (name, k + 1, value)
+                    break
+        if k in kept or k == depth - 1:  # z_L: the cost can be taken through it
             z[k] = preactivation
         if keep_all or k + 1 in needed_outputs or k + 1 == depth:
             outputs[k + 1] = a
         if progress and (k + 1) % PROGRESS_STEP == 0:
             progress(PROGRESS_STEP)
-    return z, outputs, act_prime
+    return z, outputs, act_prime, non_finite
 
 
 def _converter(number: Callable) -> Callable:

@@ -50,6 +50,24 @@ class FloatBreakdown:
     layer: int | None  # the first layer (from L down) whose δ is inf, 0 or nan
     what: str | None  # "inf", "0" or "nan"
     input_gradient: float
+    # the first quantity of the float pass that overflowed or became nan, in the order the
+    # pass computes them: δ_l may fit the format while w_(l+1) δ_(l+1), which it is made
+    # from, does not ("w_3 δ_3"); its layer (the δ it reaches first) and "inf" or "nan"
+    cause: tuple[str, int, str] | None = None
+
+    @property
+    def words(self) -> str:
+        """What happened, for a reader: "δ is inf from layer 2 down (w_3 δ_3 overflows
+        float32 at layer 2)"."""
+        if self.layer is None:
+            return "holds at every layer"
+        text = f"δ is {self.what} from layer {self.layer} down"
+        if self.cause is not None:
+            name, layer, kind = self.cause
+            happened = f"overflows {self.format}" if kind == "inf" else f"is nan in {self.format}"
+            where = f" at layer {layer}" if " " in name else ""  # w_3 δ_3 reaches δ_2 first
+            text += f" ({name} {happened}{where})"
+        return text
 
 
 @dataclass(frozen=True)
@@ -170,8 +188,8 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
         exact = run_pass(chain, point, math, keep, progress)
     else:
         math, exact = _converged_pass(chain, point, dps, keep, progress)
-    if not point.gain_mode:
-        check_output(chain.cost, exact.a[-1])
+    if not point.gain_mode and math.name in ("rational", "interval"):  # exact or certified;
+        check_output(chain.cost, exact.a[-1])  # a run's a_L = 1 may be 1 - 10^-(10^299)
     floats = tuple(_float_breakdown(chain, point, name, exact) for name in FLOAT_TYPES)
     kept = tuple(range(1, chain.depth + 1)) if keep is None else tuple(sorted(keep))
     return ChainEvaluation(chain, point, dps, exact, math, kept, floats)
@@ -236,8 +254,11 @@ def _float_breakdown(chain: ScalarChain, point: ChainPoint, name: str,
     math = float_arithmetic(chain, name)
     with math.scope():
         result = run_pass(chain, point, math, keep=(), exact_zero=exact.delta_is_zero)
-    layer, what = None, None
+    layer, what, cause = None, None, None
     if result.first_failure is not None:
         layer, value = result.first_failure
         what = "nan" if value != value else "0" if value == 0 else "inf"
-    return FloatBreakdown(name, layer, what, float(result.input_gradient))
+    if result.first_non_finite is not None and layer is not None:
+        quantity, reaches, value = result.first_non_finite
+        cause = (quantity, reaches, "nan" if value != value else "inf")
+    return FloatBreakdown(name, layer, what, float(result.input_gradient), cause)

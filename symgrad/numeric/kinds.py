@@ -17,6 +17,7 @@ once as mpmath-style code, and each kind supplies the functions that code calls.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,10 +54,42 @@ class Arithmetic:
     # the first layer's preactivation w x + b is formed from the exact inputs and rounded
     # once (an exact 0 stays 0); floats compute it as a float program would
     exact_first_layer: bool = True
+    # (z_L, y) -> (C, ∂C/∂a_L) for a cost whose form through a_L divides 0 by 0 where a_L
+    # rounds onto its domain's edge (cross-entropy at a_L = σ(10^300)); None: use the a_L form
+    cost_of_preactivation: Callable | None = None
 
 
 def digits_to_bits(dps: int) -> int:
     return int(dps * 3.3219280948873623) + 1
+
+
+@functools.cache
+def _cross_entropy_of_preactivation(activation_expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """Cross-entropy C = -(y log a + (1 - y) log(1 - a)) and ∂C/∂a = -y/a + (1 - y)/(1 - a)
+    at a = σ(x), with 1 - σ(x) brought over one denominator (sigmoid: 1/(e^x + 1)) and the
+    logarithms expanded, then without cancellation: sigmoid's C is y log1p(e^-x) +
+    (1 - y) log1p(e^x). Nothing is divided by a rounded 1 - a, so a_L = 1 to every working
+    precision (x = 10^300) still gives ∂C/∂a_L = -1 at y = 1, as it is (δ_L = a_L - y)."""
+    a = activation_expr
+    complement = sympy.together(1 - a)
+    log_a = sympy.expand_log(sympy.log(a), force=True)
+    log_complement = sympy.expand_log(sympy.log(complement), force=True)
+    cost = -(y * log_a + (1 - y) * log_complement)
+    derivative = -y / a + (1 - y) / complement
+    return without_cancellation(cost), without_cancellation(derivative)
+
+
+def _preactivation_cost(chain, modules, cast: Callable | None = None) -> Callable | None:
+    """(z_L, y) -> (C, ∂C/∂a_L) for cross-entropy on a smooth activation (see above), else
+    None."""
+    activation = chain.activation
+    if chain.cost != "cross-entropy" or activation.expr.has(sympy.Piecewise):
+        return None
+    expressions = _cross_entropy_of_preactivation(activation.expr)
+    function = sympy.lambdify((VARIABLE, y), expressions, modules)
+    if cast is not None:
+        function = (lambda f: lambda *args: tuple(map(cast, f(*args))))(function)
+    return function
 
 
 def _compiled(chain, modules, cast: Callable | None = None,
@@ -96,6 +129,7 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
                  "erfc_of_negative": lambda value: gmpy2.erfc(-value),  # exact: in the scope
                  "fabs": abs}
         sigma, cost = _compiled(chain, [names, "mpmath"])
+        preactivation_cost = _preactivation_cost(chain, [names, "mpmath"])
     entered = []  # `with context` makes a copy current; its flags tell of over/underflow
 
     @contextlib.contextmanager
@@ -121,6 +155,7 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
         cost_and_derivative=cost,
         scope=scope,
         out_of_range=lambda: any(c.overflow or c.underflow for c in entered),
+        cost_of_preactivation=preactivation_cost,
     )
 
 
@@ -184,10 +219,53 @@ def _mpmath_exp(value):
     return mpmath.exp(value)
 
 
+def _mpmath_erfc(value):
+    """erfc(x); for x² above 4 × the working bits by its asymptotic series
+    e^-x² / (x √π) · Σ (-1)^n (2n - 1)!! / (2x²)^n, summed until a term is below the working
+    precision (an alternating series: the first term left out bounds the error; at
+    x² > 4 prec the terms fall that low within prec/2 of them). mpmath's own erfc takes
+    1.3 s at x = 7·10^999 and 14 s at 7·10^3000, and MPFR's underflows there."""
+    x = mpmath.mpf(value)
+    prec = mpmath.mp.prec
+    if not mpmath.isfinite(x) or abs(x) < 1 or x * x <= 4 * prec:
+        return mpmath.erfc(x)
+    if x < 0:
+        return 2 - _mpmath_erfc(-x)
+    with mpmath.workprec(prec + 20):
+        square = mpmath.fmul(x, x, exact=True)  # rounded, e^-x² would lose log2(x²) bits
+        floor = mpmath.ldexp(1, -prec - 20)
+        term = total = mpmath.mpf(1)
+        n = 1
+        while True:
+            term = -term * (2 * n - 1) / (2 * square)
+            if abs(term) < floor:
+                break
+            total += term
+            n += 1
+        exponent = mpmath.fneg(square, exact=True)
+        if exponent._mpf_[2] >= 0 and mpmath.mp.prec > 600:  # whole: see _mpmath_exp
+            exponential = mpmath.exp(mpmath.fadd(exponent, _HALF, exact=True)) * mpmath.exp(-_HALF)
+        else:
+            exponential = mpmath.exp(exponent)  # mpmath.exp takes its argument unrounded
+        result = exponential / (x * mpmath.sqrt(mpmath.pi)) * total
+    return +result
+
+
+def _mpmath_erf(value):
+    """erf(x) = 1 - erfc(x), through the asymptotic erfc where x is huge."""
+    x = mpmath.mpf(value)
+    if mpmath.isfinite(x) and abs(x) >= 1 and x * x > 4 * mpmath.mp.prec:
+        return 1 - _mpmath_erfc(x) if x > 0 else _mpmath_erfc(-x) - 1
+    return mpmath.erf(x)
+
+
 def mpmath_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     with mpmath.workdps(dps):
-        names = {"erfc_of_negative": lambda value: mpmath.erfc(-value), "exp": _mpmath_exp}
+        names = {"erfc_of_negative": lambda value: _mpmath_erfc(-value), "exp": _mpmath_exp,
+                 "erfc": _mpmath_erfc, "erf": _mpmath_erf}
         sigma, cost = _compiled(chain, [names, "mpmath"], cast=mpmath.mpf)
+        preactivation_cost = _preactivation_cost(chain, [names, "mpmath"], cast=mpmath.mpf)
+
     def number(value):
         if isinstance(value, (mpmath.mpf, gmpy2.mpfr)):
             return to_mpmath(value)
@@ -197,9 +275,23 @@ def mpmath_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
         "mpmath",
         number=number,
         sigma_and_derivative=sigma,
-        cost_and_derivative=cost,
+        cost_and_derivative=_no_division_by_zero(cost),
         scope=lambda: mpmath.workdps(dps),
+        cost_of_preactivation=preactivation_cost and _no_division_by_zero(preactivation_cost),
     )
+
+
+def _no_division_by_zero(function: Callable) -> Callable:
+    """mpmath raises ZeroDivisionError where MPFR answers inf or nan (cross-entropy's
+    1/(1 - a) at a rounded to 1): nan here too, which no two runs agree on, so the digits
+    rise or the output check refuses, never a traceback."""
+    def guarded(*args):
+        try:
+            return function(*args)
+        except ZeroDivisionError:
+            return mpmath.mpf("nan"), mpmath.mpf("nan")
+
+    return guarded
 
 
 def _nearest_float(value: sympy.Rational) -> float:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import gmpy2
 import mpmath
@@ -29,9 +28,11 @@ import numpy
 import sympy
 
 from symgrad.errors import SymgradError
+from symgrad.files import read_text
 from symgrad.networks import MatrixNet
 from symgrad.numbers import exact
 from symgrad.numeric.kinds import digits_to_bits
+from symgrad.numeric.real import exact_words
 
 INITS = ("normal", "xavier", "he", "orthogonal")
 MAX_FILE_BYTES = 50_000_000
@@ -70,7 +71,8 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
             multiplier = mpmath.mpf(sympy.N(factor, dps + 10))
             weights.append(tuple(tuple(multiplier * mpmath.mpf(float(v)) for v in row) for row in draw))
     biases = tuple((sympy.Integer(0),) * width for width in net.widths[1:])
-    source = f"{init} initialisation, seed {seed}" + (f", scale {scale}" if scale != 1 else "")
+    source = f"{init} initialisation, seed {seed}" + (f", scale {exact_words(scale)}"
+                                                      if scale != 1 else "")
     return NetParameters(tuple(weights), biases, source)
 
 
@@ -93,15 +95,7 @@ def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, dps: int) -> tuple:
 
 
 def read_parameters(net: MatrixNet, path: str) -> NetParameters:
-    source = Path(path)
-    try:
-        if source.stat().st_size > MAX_FILE_BYTES:
-            raise SymgradError(f"The weights file '{path}' is larger than {MAX_FILE_BYTES} bytes.")
-        text = source.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SymgradError(f"Cannot read the weights file '{path}': {error.strerror.lower()}.") from None
-    except UnicodeDecodeError:
-        raise SymgradError(f"The weights file '{path}' is not UTF-8 text.") from None
+    text = read_text(path, MAX_FILE_BYTES, "the weights file")  # devices and pipes too
     try:
         data = json.loads(text, parse_float=str, parse_int=str)  # numbers stay exact text
     except json.JSONDecodeError as error:

@@ -7,12 +7,18 @@ import gmpy2
 import mpmath
 import sympy
 
+from symgrad.errors import SymgradError
 from symgrad.numeric.interval import Interval
 
 _LOG_BITS = 96  # log10|x| to ~28 digits: enough for exponents of 10^9 and 15 digits after
 _MPQ = type(gmpy2.mpq(0))
 FIXED_UP_TO = 16  # from 10^16 on, numbers are written with an exponent
 _ROUNDING = {"nearest": "", "down": "D", "up": "U"}
+MAX_DECIMAL_DIGITS = 1_000_000  # digits a decimal may be asked for (text of a few MB)
+# Python refuses str(int) beyond 4,300 digits (sys.get_int_max_str_digits), and a parser
+# reading the number back (SymPy, int()) refuses it too; gmpy2's mpz has no such limit.
+SAFE_DIGITS = 4_000  # an integer literal printed is at most this long
+SHOWN_FIGURES = 30  # leading figures of a huge integer with no power-of-ten structure, in text
 
 
 def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
@@ -21,6 +27,7 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     its ends rounded outwards. None stays None."""
     if value is None:
         return None
+    check_digits(digits)
     if isinstance(value, sympy.Basic):  # an exact or SymPy value: evaluated to the digits
         if value in (sympy.oo, -sympy.oo):
             return "inf" if value > 0 else "-inf"
@@ -31,11 +38,70 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     if isinstance(value, Interval):
         low, high = interval_ends(value, digits)
         return f"[{low}, {high}]"
-    if isinstance(value, mpmath.mpf):
+    if isinstance(value, mpmath.mpf) and _huge_exponent(value):
+        scientific = _scientific_by_logarithm(value, digits, rounding)
+    elif isinstance(value, mpmath.mpf):
         scientific = mpmath.libmp.to_str(value._mpf_, digits, min_fixed=1, max_fixed=0)
     else:
         scientific = format(value, f".{digits - 1}{_ROUNDING[rounding]}e")
     return _styled(scientific, digits)
+
+
+HUGE_EXPONENT_BITS = 40  # mpmath's own decimal of 2^e costs a power 10^|E|: seconds beyond
+_GUARD_FIGURES = 12
+
+
+def _huge_exponent(value: mpmath.mpf) -> bool:
+    """Whether the binary exponent of an mpmath number has more than HUGE_EXPONENT_BITS bits
+    (its decimal exponent is beyond about 10^12: e^-(10^5000), not anything MPFR holds)."""
+    return bool(value) and mpmath.isfinite(value) and \
+        abs(value._mpf_[2]).bit_length() > HUGE_EXPONENT_BITS
+
+
+def _scientific_by_logarithm(value: mpmath.mpf, digits: int, rounding: str) -> str:
+    """``value`` as d.ddd…e±E through log10|value| = log10 m + e log10 2, at enough bits for
+    E (however many digits it has) and the digits with guard figures: milliseconds where
+    mpmath's to_str raises 10 to a power of 5,000 digits (seconds to minutes). The
+    figures are the rounded guard figures (nearest); ``down``/``up`` round the value
+    outwards with one guard unit of slack, so an enclosure's ends still enclose."""
+    sign, mantissa, exponent, _ = value._mpf_
+    bits = int((digits + _GUARD_FIGURES) * 3.33) + abs(exponent).bit_length() + 64
+    with mpmath.workprec(bits):
+        logarithm = mpmath.log10(mpmath.mpf(mantissa)) + mpmath.mpf(exponent) * mpmath.log10(2)
+        tens = int(mpmath.floor(logarithm))
+        scaled = mpmath.power(10, logarithm - tens + digits - 1 + _GUARD_FIGURES)
+        whole = int(mpmath.floor(scaled))
+    unit = 10 ** _GUARD_FIGURES
+    toward_zero = (rounding == "down") != bool(sign)  # down on a positive, up on a negative
+    if rounding == "nearest":
+        figures = (whole + unit // 2) // unit
+    elif toward_zero:
+        figures = (whole - 1) // unit
+    else:
+        figures = -((-(whole + 2)) // unit)
+    if figures >= 10 ** digits:  # rounded up to the next power of ten
+        figures, tens = figures // 10, tens + 1
+    text = str(figures)  # at most ``digits`` figures: within Python's limit
+    exponent_text = gmpy2.mpz(tens).digits()
+    exponent_text = exponent_text if exponent_text.startswith("-") else "+" + exponent_text
+    return f"{'-' if sign else ''}{text[0]}.{text[1:] or '0'}e{exponent_text}"
+
+
+def huge_decimal(text: str) -> bool:
+    """Whether a decimal's exponent has more than 15 digits: its mantissa then says
+    nothing a reader can use, and a display shows 10^(log10|x|) instead."""
+    return "e" in text and len(text.rsplit("e", 1)[1].lstrip("+-")) > 15
+
+
+def check_digits(digits, what: str = "digits") -> int:
+    """A count of significant digits, from 1 to MAX_DECIMAL_DIGITS, or a one-sentence error
+    (a billion digits would take hours and gigabytes)."""
+    if isinstance(digits, bool) or not isinstance(digits, int):
+        raise SymgradError(f"The number of {what} must be a whole number, not {digits!r}.")
+    if not 1 <= digits <= MAX_DECIMAL_DIGITS:
+        raise SymgradError(f"The number of {what} must be between 1 and {MAX_DECIMAL_DIGITS:,}, "
+                           f"not {digits}.")
+    return digits
 
 
 def table_cell(value, digits: int = 6) -> str:
@@ -47,7 +113,10 @@ def table_cell(value, digits: int = 6) -> str:
     if isinstance(value, Interval):
         low, high = decimal(value.lo, digits), decimal(value.hi, digits)
         return low if low == high else f"[{decimal(value.lo, 3, 'down')}, {decimal(value.hi, 3, 'up')}]"
-    return decimal(value, digits)
+    text = decimal(value, digits)
+    if huge_decimal(text):  # e^-(10^5000): its exponent to the digits, not 5,000 figures
+        return f"{'-' if text.startswith('-') else ''}10^({decimal(log10_abs(value), digits)})"
+    return text
 
 
 def interval_ends(value: Interval, digits: int) -> tuple[str, str]:
@@ -60,7 +129,7 @@ def _styled(scientific: str, digits: int) -> str:
     if "e" not in scientific:  # inf, nan, or mpmath's exact zero "0.0"
         return {"inf": "inf", "-inf": "-inf", "+inf": "inf"}.get(scientific, scientific)
     mantissa, exponent = scientific.split("e")
-    exponent = int(exponent)
+    exponent = gmpy2.mpz(exponent)  # its digits can pass Python's 4,300 (x = e^-(10^5000))
     sign = "-" if mantissa.startswith("-") else ""
     figures = mantissa.lstrip("+-").replace(".", "")
     if set(figures) == {"0"}:
@@ -72,7 +141,7 @@ def _styled(scientific: str, digits: int) -> str:
             whole, fraction = "0", "0" * (-exponent - 1) + figures
         return f"{sign}{whole}.{fraction.rstrip('0') or '0'}"
     fraction = figures[1:].rstrip("0")
-    return f"{sign}{figures[0]}{'.' + fraction if fraction else ''}e{exponent:+d}"
+    return f"{sign}{figures[0]}{'.' + fraction if fraction else ''}e{'+' if exponent >= 0 else ''}{exponent}"
 
 
 def log10_abs(value):
@@ -122,3 +191,76 @@ def to_float(value) -> float:
     if isinstance(value, Interval):
         value = value.mid
     return float(value)  # an mpq too
+
+
+# -- exact numbers, however long --------------------------------------------------------
+
+
+def integer_parts(value) -> tuple[int, gmpy2.mpz, int]:
+    """(sign, m, k) with value = sign · m · 10^k and m not divisible by 10 (0: (0, 0, 0))."""
+    n = gmpy2.mpz(int(value))  # int → mpz is binary: no decimal conversion, no limit
+    if n == 0:
+        return 0, gmpy2.mpz(0), 0
+    mantissa, tens = gmpy2.remove(abs(n), 10)
+    return (1 if n > 0 else -1), mantissa, int(tens)
+
+
+def exact_integer(value, style: str = "plain") -> tuple[str, bool]:
+    """An integer of any length as (text, compound): its digits while they are at most
+    SAFE_DIGITS long (as str() prints them); beyond, m·10^k (10^5000 as a power); an m
+    itself longer than SAFE_DIGITS exactly as a sum of SAFE_DIGITS-digit pieces times
+    powers of ten in ``plain`` style (SymPy reads it back exactly), and in ``text`` and
+    ``latex`` its first SHOWN_FIGURES figures with an ellipsis for the rest
+    (2.5000…·10^4999). ``compound``: the text is not a bare literal, so a printer puts it
+    in parentheses inside a larger expression (a power's base, a denominator)."""
+    n = gmpy2.mpz(int(value))
+    if gmpy2.num_digits(abs(n)) <= SAFE_DIGITS:  # num_digits may say one more: still safe
+        return n.digits(), False
+    sign, mantissa, tens = integer_parts(n)
+    minus = "-" if sign < 0 else ""
+    figures = mantissa.digits()
+    power = {"plain": f"10**{tens}", "text": f"10^{tens}", "latex": f"10^{{{tens}}}"}[style]
+    times = {"plain": "*", "text": "·", "latex": r" \cdot "}[style]
+    if len(figures) <= SAFE_DIGITS:
+        body = power if figures == "1" else f"{figures}{times}{power}" if tens else figures
+        return minus + body, True
+    if style != "plain":  # an exact value too long to read: its leading figures, marked cut
+        ellipsis = r"\ldots" if style == "latex" else "…"
+        tens += len(figures) - 1
+        power = {"text": f"10^{tens}", "latex": f"10^{{{tens}}}"}[style]
+        return f"{minus}{figures[0]}.{figures[1:SHOWN_FIGURES]}{ellipsis}{times}{power}", True
+    terms = []
+    for end in range(len(figures), 0, -SAFE_DIGITS):
+        piece = figures[max(0, end - SAFE_DIGITS):end].lstrip("0")
+        shift = len(figures) - end + tens + len(piece) - len(piece.rstrip("0"))
+        piece = piece.rstrip("0")
+        if piece:
+            terms.append(f"{piece}*10**{shift}" if shift else piece)
+    return f"{minus}({' + '.join(reversed(terms))})", True
+
+
+def exact_text(value, style: str = "plain") -> str:
+    """An exact rational (SymPy, Fraction, gmpy2, int) as text in ``style`` (``plain``:
+    SymPy-parsable, ``text``: Unicode, ``latex``), however long its digits: see
+    ``exact_integer``. Numbers of ordinary length print as str() prints them."""
+    numerator, denominator = int(value.numerator) if hasattr(value, "numerator") else \
+        int(value), int(getattr(value, "denominator", 1))
+    top, top_compound = exact_integer(numerator, style)
+    if denominator == 1:
+        return top
+    bottom, bottom_compound = exact_integer(denominator, style)
+    if style == "latex":
+        sign, top = ("- ", top[1:]) if top.startswith("-") else ("", top)
+        return rf"{sign}\frac{{{top}}}{{{bottom}}}"
+    if bottom_compound and not bottom.startswith("(") and any(t in bottom for t in "*·"):
+        bottom = f"({bottom})"  # 1/(25*10**4998); 1/10**5000 needs none
+    return f"{top}/{bottom}"
+
+
+def exact_words(value) -> str:
+    """A number for prose and table cells: an exact rational by ``exact_text`` in text style
+    (10^5000, not a ValueError), a Python int likewise, anything else as SymPy's str."""
+    if isinstance(value, (int, _MPQ, gmpy2.mpz)) and not isinstance(value, bool) or \
+            isinstance(value, sympy.Rational):
+        return exact_text(value, "text")
+    return sympy.sstr(value)

@@ -40,8 +40,9 @@ def frame(xs: Sequence[float], ys: Sequence[float | None], bars: bool = False) -
     y_low, y_high = min(p[1] for p in points), max(p[1] for p in points)
     if bars:
         y_low = min(y_low, 0)
-    if y_high == y_low:
-        y_low, y_high = y_low - 1, y_high + 1
+    if y_high == y_low:  # one level: a band around it (relative, so -4.3e299 ± 1 is no band)
+        spread = max(1.0, abs(y_low) * 1e-3)
+        y_low, y_high = y_low - spread, y_high + spread
     return Frame(points, min(p[0] for p in points), max(p[0] for p in points), y_low, y_high)
 
 

@@ -16,6 +16,7 @@ from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
 from symgrad.errors import SymgradError
 from symgrad.notation import delta, dsigma, grad_b, grad_w, sigma
+from symgrad.numeric.real import exact_words
 
 CHART_POINTS = 300  # a terminal chart has no more columns than this anyway
 
@@ -199,7 +200,7 @@ def _closed_form_words(chain) -> str:
 def _extremum_words(activation) -> str:
     parts = []
     for word, extremum in (("sup", activation.derivative_sup), ("inf", activation.derivative_inf)):
-        value = sympy.sstr(extremum.value)
+        value = exact_words(extremum.value)
         approx = "" if extremum.value.is_Rational else f" ≈ {sympy.N(extremum.value, 6)}"
         how = "numerical" if not extremum.exact else "exact"
         where = _where_words(extremum)
@@ -217,7 +218,7 @@ def _where_words(extremum) -> str:
 
 
 def _number_words(value) -> str:
-    return {sympy.oo: "∞", -sympy.oo: "-∞"}.get(value, sympy.sstr(value))
+    return {sympy.oo: "∞", -sympy.oo: "-∞"}.get(value) or exact_words(value)
 
 
 def _interval_words(interval: sympy.Interval) -> str:

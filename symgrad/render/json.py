@@ -20,7 +20,7 @@ from symgrad.derive.matrix import MatrixDerivation
 from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation, NetLayer
-from symgrad.numeric.real import decimal, interval_ends, log10_abs
+from symgrad.numeric.real import decimal, exact_text, interval_ends, log10_abs
 from symgrad.render.printing import plain
 
 LOG10_DIGITS = 15  # digits of every log10_abs_* magnitude
@@ -55,6 +55,14 @@ def json_chunks(result) -> Iterator[str]:
     yield "}\n"
 
 
+def _exact(value) -> str:
+    """An exact number as SymPy-parsable text however long (10**5000, not a ValueError);
+    anything else as str()."""
+    if isinstance(value, (int, sympy.Rational)) and not isinstance(value, bool):
+        return exact_text(value, "plain")
+    return str(value)
+
+
 def _dumps(value, indent: str) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
 
@@ -74,16 +82,16 @@ def _(derivation: ChainDerivation) -> dict:
     chain = derivation.chain
     activation = chain.activation
     concrete = derivation.concrete
-    layers = [
-        {
+    layers = []
+    for gradient in derivation.layers:
+        delta_text = plain(concrete(gradient.delta))  # ∂C/∂b_l is δ_l: printed once
+        layers.append({
             "layer": gradient.layer,
-            "delta": plain(concrete(gradient.delta)),
+            "delta": delta_text,
             "grad_w": plain(concrete(gradient.grad_w)),
-            "grad_b": plain(concrete(gradient.grad_b)),
+            "grad_b": delta_text,
             "delta_abstract": plain(gradient.delta),
-        }
-        for gradient in derivation.layers
-    ]
+        })
     result = {
         "command": "derive",
         "depth": chain.depth if chain.depth else "L",
@@ -223,6 +231,9 @@ def _(evaluation: ChainEvaluation) -> dict:
         _magnitude(data, "grad_w_total", evaluation.grad_w_total, dps)
     data["floats"] = {
         breakdown.format: {"first_failure_layer": breakdown.layer, "failure": breakdown.what,
+                           "cause": None if breakdown.cause is None else
+                           dict(zip(("quantity", "layer", "kind"), breakdown.cause)),
+                           "message": breakdown.words,
                            "input_gradient": repr(breakdown.input_gradient)}
         for breakdown in evaluation.floats
     }
@@ -249,13 +260,13 @@ def _(bounds: GainBounds) -> dict:
         "sup_derivative": _expression(derivative.high, dps),
         "sup_abs_derivative": _expression(derivative.abs_sup, dps),
         "layer_factors": [
-            {"weight": str(f.weight), "lower": _expression(f.lower, dps),
+            {"weight": _exact(f.weight), "lower": _expression(f.lower, dps),
              "upper": _expression(f.upper, dps)}
             for f in bounds.factors
         ],
     }
     if not bounds.uniform:
-        data["weights"] = [str(w) for w in bounds.weights]
+        data["weights"] = [_exact(w) for w in bounds.weights]
     _magnitude(data, "upper_bound", bounds.upper, dps)
     _magnitude(data, "lower_bound", bounds.lower, dps)
     data["rate"] = decimal(bounds.rate, dps)
@@ -282,7 +293,7 @@ def _region(region: GainRegion) -> dict:
     dps = region.dps
     return {
         "weight": decimal(region.weight, dps),
-        "bias": str(region.bias),
+        "bias": _exact(region.bias),
         "status": region.status,
         "preactivation_intervals": [_span(s, dps) for s in region.intervals],
         "input_intervals": [_span(s, dps) for s in region.inputs],
@@ -345,8 +356,8 @@ def _(evaluation: NetEvaluation) -> dict:
         "mode": "net",
         "arithmetic": evaluation.arithmetic,
         "parameters": evaluation.parameters.source,
-        "x": [str(v) for v in evaluation.x],
-        "y": [str(v) for v in evaluation.y],
+        "x": [_exact(v) for v in evaluation.x],
+        "y": [_exact(v) for v in evaluation.y],
         "layers": (_net_layer(layer, dps) for layer in evaluation.layers),
         "input_gradient": _numbers(evaluation.input_gradient, dps),
     }
@@ -377,8 +388,8 @@ def _(result: MeanFieldResult) -> dict:
     return {
         "command": "meanfield",
         "activation": result.activation.name,
-        "sigma_w2": str(result.sigma_w2),
-        "sigma_b2": str(result.sigma_b2),
+        "sigma_w2": _exact(result.sigma_w2),
+        "sigma_b2": _exact(result.sigma_b2),
         "depth": result.depth,
         "dps": dps,
         "fixed_point": _fixed_point(result.fixed, dps),
@@ -393,7 +404,7 @@ def _(result: MeanFieldResult) -> dict:
 @json_object.register
 def _(line: CriticalLine) -> dict:
     def point(p: CriticalPoint) -> dict:
-        return {"sigma_b2": str(p.sigma_b2), "kind": p.kind,
+        return {"sigma_b2": _exact(p.sigma_b2), "kind": p.kind,
                 "sigma_w2": None if p.sigma_w2 is None else decimal(p.sigma_w2, line.dps),
                 "q": None if p.q is None else decimal(p.q, line.dps)}
 
@@ -419,8 +430,8 @@ def _(sample: GradientSample) -> dict:
         "width": sample.width,
         "samples": sample.samples,
         "seed": sample.seed,
-        "sigma_w2": str(sample.sigma_w2),
-        "sigma_b2": str(sample.sigma_b2),
+        "sigma_w2": _exact(sample.sigma_w2),
+        "sigma_b2": _exact(sample.sigma_b2),
         "input_variance": sample.input_variance,
         "log10_ratio": {"mean": _float(sample.mean), "std": _float(sample.std),
                         "quantiles": {f"{p:g}": _float(v) for p, v in sample.quantiles}},

@@ -65,13 +65,22 @@ def grid_table(grid: Grid) -> str:
 _DECIMAL = re.compile(r"(-?)(\d+(?:\.\d+)?)(?:e([+-]\d+))?")
 
 
+_POWER_OF_TEN = re.compile(r"(-?)10\^\((.*)\)")  # a table cell's 10^(log10|x|) (e^-(10^5000))
+
+
 def number_latex(cell: str) -> str:
     """A decimal string as math (1.5e+39 → $1.5 \times 10^{39}$); other text escaped."""
+    power_of_ten = _POWER_OF_TEN.fullmatch(cell)
+    if power_of_ten is not None and _DECIMAL.fullmatch(power_of_ten.group(2)):
+        sign, exponent = power_of_ten.groups()
+        return f"${sign}10^{{{number_latex(exponent).strip('$')}}}$"
     match = _DECIMAL.fullmatch(cell)
     if match is None:
         return {"inf": r"$\infty$", "-inf": r"$-\infty$"}.get(cell, escape(cell))
     sign, digits, exponent = match.groups()
-    power = rf" \times 10^{{{int(exponent)}}}" if exponent else ""
+    if exponent:  # as int() would print it, without int()'s limit of 4,300 digits
+        exponent = exponent[0].replace("+", "") + (exponent[1:].lstrip("0") or "0")
+    power = rf" \times 10^{{{exponent}}}" if exponent else ""
     return f"${sign}{digits}{power}$"
 
 

@@ -9,7 +9,7 @@ import sympy
 
 from symgrad.analysis.meanfield import CriticalLine, CriticalPoint, FixedPoint, MeanFieldResult
 from symgrad.analysis.sampling import GradientSample
-from symgrad.numeric.real import decimal
+from symgrad.numeric.real import decimal, exact_text
 from symgrad.render.document import Document, Figure, Grid, Section, document
 
 SAMPLE_DIGITS = 4  # digits of a sampled statistic (its noise is far larger than this)
@@ -37,8 +37,8 @@ def fixed_point_words(point: FixedPoint, dps: int) -> str:
 @document.register
 def _(result: MeanFieldResult) -> Document:
     digits = result.dps
-    title = (f"Mean field: {result.activation.name}, σ_w² = {result.sigma_w2}, "
-             f"σ_b² = {result.sigma_b2}, depth {result.depth}")
+    title = (f"Mean field: {result.activation.name}, σ_w² = {exact_text(result.sigma_w2, 'text')}, "
+             f"σ_b² = {exact_text(result.sigma_b2, 'text')}, depth {result.depth}")
     scale = result.depth_scale
     grid = Grid(("quantity", "value"), (
         ("q*", "—" if result.fixed.q is None else decimal(result.fixed.q, digits)),
@@ -74,7 +74,7 @@ def critical_words(point: CriticalPoint) -> str:
 @document.register
 def _(line: CriticalLine) -> Document:
     digits = line.dps
-    rows = tuple((str(p.sigma_b2), "—" if p.sigma_w2 is None else decimal(p.sigma_w2, digits),
+    rows = tuple((exact_text(p.sigma_b2, "text"), "—" if p.sigma_w2 is None else decimal(p.sigma_w2, digits),
                   "—" if p.q is None else decimal(p.q, digits), critical_words(p))
                  for p in line.points)
     words = ("The edge of chaos: for each σ_b², the σ_w² at which χ₁ = σ_w² E[σ'(√q* Z)²] = 1 "
@@ -91,7 +91,8 @@ def _(line: CriticalLine) -> Document:
 def _(sample: GradientSample) -> Document:
     shape = "scalar chains" if sample.width == 1 else f"matrix nets of width {sample.width}"
     title = (f"Sampled gradients: {sample.samples} {sample.activation.name} {shape}, depth "
-             f"{sample.depth}, σ_w² = {sample.sigma_w2}, σ_b² = {sample.sigma_b2}")
+             f"{sample.depth}, σ_w² = {exact_text(sample.sigma_w2, 'text')}, "
+             f"σ_b² = {exact_text(sample.sigma_b2, 'text')}")
     setting = (f"Seed {sample.seed}. Weights N(0, σ_w²/n), biases N(0, σ_b²); the input is a "
                f"layer's output at the fixed point (σ(h), h ~ N(0, {_short(sample.input_variance)})); "
                "the gradient reaching the output has a random direction. Each sample's ratio "

@@ -3,14 +3,20 @@ order the argument runs, joined by the words that carry it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import mpmath
 import sympy
 
-from symgrad.notes import DEEPER, ChainNotes, NetNotes
+from symgrad.notes import DEEPER, ChainNotes, NetNotes, Regime
+from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Row, Section, document
+from symgrad.render.json import json_object
 from symgrad.render.numeric_documents import approx
+from symgrad.render.printing import plain
 
 NUMBER_DIGITS = 6
+POWER_DIGITS = 15  # digits of a regime's power in JSON
 
 
 def _sections(result) -> dict[str, Section]:
@@ -107,3 +113,68 @@ def _(notes: NetNotes) -> Document:
         f" {notes.net.activation.name} net: lecture notes"
     return Document(title, sections, sympy.Integer(notes.net.depth))
 
+
+
+# -- JSON: the results the notes are made of, each in its own command's JSON form -------------
+
+
+def _nested(result) -> dict:
+    """``json_object(result)`` with streamed values (an evaluation's layers) as lists."""
+    return {key: list(value) if isinstance(value, Iterator) else value
+            for key, value in json_object(result).items()}
+
+
+def _outline(notes) -> dict:
+    layout = document(notes)
+    return {"title": layout.title,
+            "sections": [{"title": s.title, "words": s.words} for s in layout.sections]}
+
+
+def _regime(regime: Regime) -> dict:
+    powers = []
+    for depth in regime.depths:
+        with mpmath.workdps(30):
+            value = (mpmath.mpf(int(regime.factor.p)) / int(regime.factor.q)) ** depth
+        powers.append({"depth": depth, "exact": plain(sympy.Pow(regime.factor, depth)),
+                       "decimal": decimal(value, POWER_DIGITS)})
+    return {"title": regime.title, "words": regime.words, "activation": regime.activation,
+            "weight": plain(regime.weight), "factor": plain(regime.factor),
+            "depths": list(regime.depths), "powers": powers}
+
+
+@json_object.register
+def _(notes: ChainNotes) -> dict:
+    chain = notes.chain
+    return {
+        "command": "notes",
+        "kind": "chain",
+        "depth": chain.depth,
+        "activation": chain.activation.name,
+        "cost": chain.cost,
+        "residual": chain.residual,
+        **_outline(notes),
+        "derivation": _nested(notes.derivation),
+        "bounds": _nested(notes.bounds),
+        "deeper_bounds": _nested(notes.deeper_bounds),
+        "regimes": [_regime(r) for r in notes.regimes],
+        "relu": _nested(notes.relu),
+        "residual_derivation": None if notes.residual is None else _nested(notes.residual),
+        "residual_bounds": _nested(notes.residual_bounds),
+        "evaluation": None if notes.evaluation is None else _nested(notes.evaluation),
+    }
+
+
+@json_object.register
+def _(notes: NetNotes) -> dict:
+    net = notes.net
+    return {
+        "command": "notes",
+        "kind": "net",
+        "widths": list(net.widths),
+        "depth": net.depth,
+        "activation": net.activation.name,
+        "cost": net.cost,
+        **_outline(notes),
+        "derivation": _nested(notes.derivation),
+        "evaluation": None if notes.evaluation is None else _nested(notes.evaluation),
+    }

@@ -3,6 +3,7 @@ an evaluation, bounds, gain regions."""
 
 from __future__ import annotations
 
+import gmpy2
 import mpmath
 import sympy
 
@@ -12,7 +13,14 @@ from symgrad.notation import Norm, dsigma, grad_a, grad_a_vector, grad_w_total, 
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation
-from symgrad.numeric.real import decimal, interval_ends, log10_abs, table_cell
+from symgrad.numeric.real import (
+    decimal,
+    exact_words,
+    huge_decimal,
+    interval_ends,
+    log10_abs,
+    table_cell,
+)
 from symgrad.render.chart import ENCLOSURES_CHARTED
 from symgrad.render.document import (
     Document,
@@ -53,7 +61,7 @@ def _layer_factor(weight: sympy.Expr, residual: bool) -> sympy.Expr:
 
 def _weights_words(bounds: GainBounds) -> str:
     if bounds.uniform:
-        return f"w = {bounds.weights[0]}"
+        return f"w = {exact_words(bounds.weights[0])}"
     return f"{len(set(bounds.weights))} distinct weights over {bounds.depth} layers"
 
 
@@ -63,7 +71,7 @@ def _(bounds: GainBounds) -> Document:
     title = (f"Gradient bounds: {chain.kind} {chain.activation.name} chain, depth {chain.depth}, "
              f"{_weights_words(bounds)}")
     how = "exact" if derivative.exact else f"numerical, refined to {bounds.dps} digits"
-    low, high = (sympy.sstr(v if v.is_Rational else sympy.N(v, 6)) for v in
+    low, high = (exact_words(v if v.is_Rational else sympy.N(v, 6)) for v in
                  (derivative.low, derivative.high))
     sections = [Section(
         "The activation's derivative",
@@ -86,7 +94,7 @@ def _(bounds: GainBounds) -> Document:
         ]
     else:
         counts = {w: bounds.weights.count(w) for w in dict.fromkeys(bounds.weights)}
-        rows = tuple((str(f.weight), str(counts[f.weight]), decimal(f.lower, 8),
+        rows = tuple((exact_words(f.weight), str(counts[f.weight]), decimal(f.lower, 8),
                       decimal(f.upper, 8)) for f in bounds.factors[:MAX_WEIGHT_ROWS])
         one_layer.grid = Grid(("weight", "layers", "lower bound", "upper bound"), rows)
         if len(bounds.factors) > MAX_WEIGHT_ROWS:
@@ -159,7 +167,7 @@ def _region_grid(region: GainRegion) -> Grid:
     digits = region.dps
     rows = tuple((span_text(z_span, digits), span_text(a_span, digits))
                  for z_span, a_span in zip(region.intervals, _matching_inputs(region)))
-    return Grid(("preactivation z", f"input a = (z - b)/w, b = {region.bias}"), rows)
+    return Grid(("preactivation z", f"input a = (z - b)/w, b = {exact_words(region.bias)}"), rows)
 
 
 def _matching_inputs(region: GainRegion) -> tuple[Span, ...]:
@@ -172,7 +180,7 @@ def _status_words(region: GainRegion) -> str:
     w, digits = region.weight, region.dps
     width, input_width = _end(region.width, digits), _end(region.input_width, digits)
     return {
-        "empty": f"Empty: |w| sup|σ'| < 1, so a layer with w = {w} shrinks the gradient for "
+        "empty": f"Empty: |w| sup|σ'| < 1, so a layer with w = {exact_words(w)} shrinks the gradient for "
                  "every input.",
         "points": "Only isolated points: |w σ'(z)| reaches 1 exactly at its peak, a set of width 0.",
         "unbounded": "Unbounded: |w σ'(z)| ≥ 1 along a whole half-line, so the layer never shrinks "
@@ -184,7 +192,7 @@ def _status_words(region: GainRegion) -> str:
 @document.register
 def _(region: GainRegion) -> Document:
     name = region.activation.name
-    title = f"Gain region: {name}, w = {region.weight}, b = {region.bias}"
+    title = f"Gain region: {name}, w = {exact_words(region.weight)}, b = {exact_words(region.bias)}"
     words = (f"A layer multiplies the gradient by w σ'(z), z = w a + b. Its magnitude is at "
              f"least 1 exactly on the set below (ends to {region.dps} digits); everywhere else "
              "the layer shrinks the gradient. " + _status_words(region))
@@ -246,7 +254,8 @@ def _(evaluation: ChainEvaluation) -> Document:
              f"{digits} digits ({mode})")
     setting = ("The preactivations z_l are fixed and ∂C/∂a_L is given, so δ_l is the product "
                "∂C/∂a_L · w_(l+1)⋯w_L · σ'(z_l)⋯σ'(z_L) itself." if point.gain_mode else
-               f"Input x = {point.x}, target y = {point.y}; every number read exactly.")
+               f"Input x = {exact_words(point.x)}, target y = {exact_words(point.y)}; every number "
+               "read exactly.")
     if evaluation.interval:
         setting += (" Every value is a certified enclosure: interval arithmetic with outward "
                     "rounding, so the exact value lies inside.")
@@ -264,8 +273,7 @@ def _(evaluation: ChainEvaluation) -> Document:
     shown = "every layer" if len(layers) == evaluation.depth else \
         f"{len(layers)} of the {evaluation.depth} layers (JSON has them all)"
     floats = "; ".join(
-        f"{b.format}: " + ("holds at every layer" if b.layer is None else
-                           f"δ is {b.what} from layer {b.layer} down")
+        f"{b.format}: " + b.words
         + f", ∂C/∂a_0 = {b.input_gradient!r}" for b in evaluation.floats)
     sections = [
         Section("Setting", setting),
@@ -284,8 +292,8 @@ def _(evaluation: NetEvaluation) -> Document:
     widths = ",".join(map(str, net.widths))
     title = (f"Exact backward pass: {widths} {net.activation.name} net, {digits} digits "
              f"({net.cost} cost)")
-    inputs = ", ".join(str(v) for v in evaluation.x)
-    targets = ", ".join(str(v) for v in evaluation.y)
+    inputs = ", ".join(exact_words(v) for v in evaluation.x)
+    targets = ", ".join(exact_words(v) for v in evaluation.y)
     setting = (f"Weights: {evaluation.parameters.source}. Input a^0 = ({inputs}), target "
                f"y = ({targets}); every number read exactly.")
     narrow = max(net.widths) <= VECTOR_UNITS_SHOWN
@@ -322,6 +330,13 @@ def _float_text(text: str) -> sympy.Expr:
     """A decimal string as a SymPy Float that prints exactly those digits."""
     if text in ("inf", "-inf", "nan"):
         return {"inf": sympy.oo, "-inf": -sympy.oo, "nan": sympy.nan}[text]
+    if huge_decimal(text):  # e^-(10^5000): 10^(log10|x|), its exponent to the digits shown
+        mantissa, exponent = text.split("e")
+        figures = len(mantissa.lstrip("-").replace(".", "").lstrip("0"))
+        with mpmath.workprec(int(figures * 3.33) + len(exponent) * 4 + 64):
+            magnitude = mpmath.mpf(int(gmpy2.mpz(exponent))) + mpmath.log10(abs(mpmath.mpf(mantissa)))
+        power = sympy.Pow(10, sympy.Float(magnitude, max(figures, 1)), evaluate=False)
+        return -power if mantissa.startswith("-") else power
     mantissa = text.split("e")[0].lstrip("-").replace(".", "").lstrip("0")
     return sympy.Float(text, max(len(mantissa), 1))
 
@@ -334,7 +349,7 @@ def _spectrum_section(spectrum, digits: int, depth: int) -> Section:
     order = list(range(len(values)))
     shown = order if len(order) <= 10 else order[:5] + order[-5:]
     grid = Grid(("i", "σ_i"), tuple(
-        (str(i + 1), decimal(values[i], digits) if spectrum.resolved[i]
+        (str(i + 1), table_cell(values[i], digits) if spectrum.resolved[i]
          else f"≤ {decimal(spectrum.floor, 3)}") for i in shown))
     condition = spectrum.condition_number
     brief = min(digits, 12)  # the bound's ‖W^k‖₂ are float64 SVDs: never more than 12 digits
@@ -342,10 +357,10 @@ def _spectrum_section(spectrum, digits: int, depth: int) -> Section:
              f"{len(values)} singular values (largest first"
              + (", the first and last five" if len(shown) < len(values) else "")
              + f"), each to {digits} digits (worked at {spectrum.working_dps}). Spectral norm "
-             f"‖J‖₂ = {decimal(spectrum.spectral_norm, brief)} against the bound ∏‖W^k‖₂ · "
-             f"(sup|σ'|)^{depth} = {decimal(spectrum.bound, brief)}; condition number "
+             f"‖J‖₂ = {table_cell(spectrum.spectral_norm, brief)} against the bound ∏‖W^k‖₂ · "
+             f"(sup|σ'|)^{depth} = {table_cell(spectrum.bound, brief)}; condition number "
              + ("∞ (the smallest singular value is 0 to the working digits)" if mpmath.isinf(condition)
-                else decimal(condition, brief)) + ".")
+                else table_cell(condition, brief)) + ".")
     if not all(spectrum.resolved):
         words += (f" A value shown as ≤ {decimal(spectrum.floor, 3)} cannot be told from 0 at "
                   "the working digits.")

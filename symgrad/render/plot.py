@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from symgrad.analysis.float_formats import FORMATS
 from symgrad.errors import SymgradError
 from symgrad.numeric.evaluate import ChainEvaluation
+from symgrad.numeric.real import exact_text
 
 PLOT_POINTS = 2_000  # layers sampled per curve; a figure has no more pixels than this
 QUANTITIES = {"delta": ("δ_l", r"\delta_l"), "grad_w": ("∂C/∂w_l", r"\partial C/\partial w_l")}
@@ -95,7 +96,8 @@ def histogram_figure(sample):
     axes.set_xlabel(r"$\log_{10} |\partial C/\partial a^0| \,/\, |\partial C/\partial a^L|$")
     axes.set_ylabel("samples")
     axes.set_title(f"{sample.activation.name}, depth {sample.depth}, width {sample.width}, "
-                   f"σ_w² = {sample.sigma_w2}, σ_b² = {sample.sigma_b2}")
+                   f"σ_w² = {exact_text(sample.sigma_w2, 'text')}, "
+                   f"σ_b² = {exact_text(sample.sigma_b2, 'text')}")
     axes.legend(fontsize=8, loc="best")
     return figure_
 

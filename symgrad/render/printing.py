@@ -9,11 +9,30 @@ from __future__ import annotations
 
 import re
 
+import mpmath
 import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
+from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-from symgrad.notation import MATRIX_ENTRY, Factors, L, Terms
+from symgrad.notation import MATRIX_ENTRY, Factors, L, MatrixChain, Terms
+from symgrad.numeric.real import SAFE_DIGITS, exact_text
+
+_SAFE_BITS = int(SAFE_DIGITS * 3.32)  # an integer this short has at most SAFE_DIGITS digits
+
+
+def _exact_number(printer, expr, style: str, default):
+    """A rational of any length (10^5000, 10^-400000): ``default()`` (SymPy's own form)
+    while its digits are of ordinary length, else ``exact_text`` in ``style``, put in
+    parentheses inside a larger expression when it is not a bare literal (10^5000 as a
+    power's base). Python's str(int) would refuse it beyond 4,300 digits."""
+    numerator, denominator = int(expr.numerator), int(expr.denominator)
+    if max(abs(numerator).bit_length(), denominator.bit_length()) <= _SAFE_BITS:
+        return default()
+    text = exact_text(expr, style)
+    if printer._print_level > 1 and not text.startswith("(") and not text.startswith("-("):
+        return rf"\left({text}\right)" if style == "latex" else f"({text})"
+    return text
 
 
 class ReadableSums:
@@ -44,6 +63,12 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def __init__(self, output_layer: sympy.Expr = L):
         super().__init__({"mul_symbol": None})
         self.output_layer = output_layer
+
+    def _print_Rational(self, expr):  # Integer too: every exact number, however long
+        return _exact_number(self, expr, "latex", lambda: super(LatexPrinter, self)._print_Rational(expr))
+
+    def _print_int(self, expr):
+        return _exact_number(self, sympy.Integer(expr), "latex", lambda: str(expr))
 
     def _subscript(self, name: str, index) -> str:
         return f"{name}_{{{self._print(index)}}}"
@@ -222,6 +247,15 @@ class TextPrinter(ReadableSums, StrPrinter):
         super().__init__()
         self.output_layer = output_layer
 
+    def _print_Integer(self, expr):
+        return _exact_number(self, expr, "text", lambda: super(TextPrinter, self)._print_Integer(expr))
+
+    def _print_Rational(self, expr):
+        return _exact_number(self, expr, "text", lambda: super(TextPrinter, self)._print_Rational(expr))
+
+    def _print_int(self, expr):
+        return _exact_number(self, sympy.Integer(expr), "text", lambda: str(expr))
+
     def _index(self, index) -> str:
         text = self._print(index).replace(" ", "")
         return text if re.fullmatch(r"\w+", text) else f"({text})"
@@ -381,8 +415,55 @@ def text(expr, output_layer=L) -> str:
 # -- plain, SymPy-parsable ------------------------------------------------------------
 
 
+PLAIN_MUL_UP_TO = 200  # factors; a longer product prints in the order written
+MAX_CACHED_FACTORS = 500_000  # printed factors of long products kept for the next one
+_FACTOR_TEXTS: dict = {}
+
+
+def _plain_defaults() -> dict:
+    if not _PLAIN_DEFAULTS:
+        _PLAIN_DEFAULTS.update(PlainPrinter()._settings)
+    return _PLAIN_DEFAULTS
+
+
+_PLAIN_DEFAULTS: dict = {}
+
+
+def _multiplied_out(expr):
+    """``expr`` with every Factors a Mul and every Terms an Add, however deeply nested, so
+    the printer's parentheses follow the value (a Terms inside a product is a sum)."""
+    if isinstance(expr, Factors):
+        return sympy.Mul(*[_multiplied_out(f) for group in expr.groups for f in group])
+    if isinstance(expr, Terms):
+        return sympy.Add(*[_multiplied_out(t) for t in expr.args])
+    if not isinstance(expr, sympy.Basic) or not expr.args or isinstance(expr, MatrixChain):
+        return expr
+    args = [_multiplied_out(a) for a in expr.args]
+    if all(new is old for new, old in zip(args, expr.args)):
+        return expr
+    return expr.func(*args)
+
+
 class PlainPrinter(StrPrinter):
-    """SymPy's own str form; layer quantities as delta1, grad_w1; Factors multiplied out."""
+    """SymPy's own str form; layer quantities as delta1, grad_w1; Factors multiplied out.
+
+    Every string parses back (``sympy.parse_expr``, the names mapped to symbols and
+    functions) to the value printed: nested Factors and Terms are multiplied out first.
+    """
+
+    def doprint(self, expr):
+        if not isinstance(expr, (Factors, Terms)):
+            expr = _multiplied_out(expr)
+        return super().doprint(expr)
+
+    def _print_Integer(self, expr):  # however long: 10**5000, read back exactly by SymPy
+        return _exact_number(self, expr, "plain", lambda: super(PlainPrinter, self)._print_Integer(expr))
+
+    def _print_Rational(self, expr):
+        return _exact_number(self, expr, "plain", lambda: super(PlainPrinter, self)._print_Rational(expr))
+
+    def _print_int(self, expr):
+        return _exact_number(self, sympy.Integer(expr), "plain", lambda: str(expr))
 
     def _layer_name(self, name, expr):
         index = expr.args[0]
@@ -401,13 +482,42 @@ class PlainPrinter(StrPrinter):
         return self._layer_name("grad_a", expr)
 
     def _print_Factors(self, expr):
-        return self._print(expr.doit())
+        """SymPy's product; a long one (a deep chain's front layer has 20,000 factors, whose
+        Mul takes seconds to sort) in the order written, joined by *, in linear time."""
+        factors = [_multiplied_out(f) for group in expr.groups for f in group]
+        if len(factors) <= PLAIN_MUL_UP_TO:
+            return self._print(sympy.Mul(*factors))
+        return "*".join(self._long_product_factor(f) for f in factors)
+
+    def _long_product_factor(self, factor) -> str:
+        """One factor of a long product; the same factors recur in every layer written
+        out and in the input gradient, so each is printed once (default settings only)."""
+        cache = _FACTOR_TEXTS if self._settings == _plain_defaults() else {}
+        text = cache.get(factor)
+        if text is None:
+            if len(cache) >= MAX_CACHED_FACTORS:
+                cache.clear()
+            text = cache[factor] = self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
+        return text
 
     def _print_Terms(self, expr):
-        return self._print(expr.doit())
+        return self._print(_multiplied_out(expr))
+
+    def _print_Float(self, expr):  # enough digits to read back the same binary value
+        if expr._prec < 5:
+            return super()._print_Float(expr)
+        text = mpmath.libmp.to_str(expr._mpf_, mpmath.libmp.repr_dps(expr._prec), strip_zeros=True)
+        return ("0" + text if text.startswith(".") else text).removeprefix("+").replace("-.", "-0.")
+
+    def _print_FiniteSet(self, expr):  # {1, 2} would read back as a Python set
+        return f"FiniteSet({', '.join(self._print(a) for a in expr.args)})"
 
     def _joined(self, name: str, expr) -> str:
-        return "_".join([name, *(self._print(a) for a in expr.args)])
+        """W_2, delta_2_1 at numbers; W(l + 1), D(L) at a symbolic index (W_l + 1 would
+        read back as a sum)."""
+        if all(a.is_Integer for a in expr.args):
+            return "_".join([name, *(self._print(a) for a in expr.args)])
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
 
     def _print_delta_unit(self, expr):
         return self._joined("delta", expr)
@@ -452,7 +562,7 @@ class PlainPrinter(StrPrinter):
         return f"transpose({self._print(expr.args[0])})"
 
     def _print_MatrixEllipsis(self, expr):
-        return "..."
+        return expr.name  # matrix_ellipsis: "..." is no SymPy expression
 
     def _print_MatrixChain(self, expr):
         return "*".join(self._print(factor) for factor in expr.args)

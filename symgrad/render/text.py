@@ -147,8 +147,7 @@ def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
         summary.append(f"\n∂C/∂w (tied, Σ_l a_(l-1) δ_l) = {decimal(evaluation.grad_w_total, digits)}")
     floats = Text("\nThe same pass in floats:", style="bold")
     for breakdown in evaluation.floats:
-        verdict = ("holds at every layer" if breakdown.layer is None else
-                   f"δ is {breakdown.what} from layer {breakdown.layer} down")
+        verdict = breakdown.words
         floats.append(f"\n  {breakdown.format}: {verdict}; ∂C/∂a_0 = {breakdown.input_gradient!r}",
                       style="")
     layers = charted_layers(evaluation.depth)

@@ -9,7 +9,7 @@ from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Grid, Row, Section, document
 from symgrad.render.json import json_object
 from symgrad.render.printing import plain
-from symgrad.verify import CHECK_DIGITS, POINTS, Verdict, target_label, target_symbol
+from symgrad.verify import CHECK_DIGITS, Verdict, target_label, target_symbol
 
 SHOWN_DIGITS = 12  # digits of a counterexample's numbers (they are right to CHECK_DIGITS)
 
@@ -23,10 +23,11 @@ def _(verdict: Verdict) -> Document:
     claim = Section("The claim", "As read (no code is run on it).", [Row(lhs, (verdict.claim,))])
     if verdict.correct:
         also = f" It also equals {_labels(verdict.equals)}." if verdict.equals else ""
-        numbers = (f"equal to {label} at {POINTS} random points (weights, biases and inputs "
-                   f"drawn, the forward pass run), to {CHECK_DIGITS} digits each")
+        numbers = f"equal to {label} {_how_far(verdict)}"
         words = (f"Correct: claim − true simplifies to 0, and the two are {numbers}." if
-                 verdict.proved else
+                 verdict.symbolic == "zero" else
+                 f"Correct: the two are {numbers}, so exactly equal there." if
+                 verdict.arithmetic == "rational" else
                  f"Correct as far as numbers show: {numbers}; SymPy did not reduce claim − true "
                  "to 0, and two different formulas agree at random points only by accident.")
         answer = Section("Verdict", words + also)
@@ -39,20 +40,38 @@ def _(verdict: Verdict) -> Document:
     if verdict.equals:
         words.append(f"The claim is {_labels(verdict.equals)} instead.")
     example = verdict.counterexample
+    if verdict.symbolic == "nonzero":
+        words.append("SymPy shows claim − true is not identically 0.")
     if example is None:
-        words.append(f"The difference is too small for the {CHECK_DIGITS} digits compared.")
+        reached = verdict.working_digits or CHECK_DIGITS
+        words.append(f"The difference is too small for the {reached} working digits the "
+                     "numbers reached, so no point shows it.")
         return Document(title, [claim, Section("Verdict", " ".join(words)), _truth(verdict, lhs)],
                         sympy.Integer(chain.depth))
     rows = [(name, decimal(value, SHOWN_DIGITS)) for name, value in example.point.items()]
-    rows += [("claim", decimal(example.claimed, SHOWN_DIGITS)),
+    rows += [("claim", "undefined" if example.claimed is None else
+              decimal(example.claimed, SHOWN_DIGITS)),
              ("true", decimal(example.true, SHOWN_DIGITS))]
     if example.ratio is not None:
         rows.append(("claim / true", decimal(example.ratio, SHOWN_DIGITS)))
-    counter = Section("A counterexample", f"A random point of the chain, the values computed "
-                                          f"at {CHECK_DIGITS + 10} digits.")
+    if example.claimed is not None:
+        rows.append(("claim − true", decimal(example.difference, SHOWN_DIGITS)))
+    where = ("exactly, in rational arithmetic" if verdict.arithmetic == "rational" else
+             f"at {verdict.working_digits} digits")
+    counter = Section("A counterexample", f"A point of the chain, the values computed {where}; "
+                                          f"checked: {_how_far(verdict)}.")
     counter.grid = Grid(("at", "value"), tuple(rows))
     sections = [claim, Section("Verdict", " ".join(words)), counter, _truth(verdict, lhs)]
     return Document(title, sections, sympy.Integer(chain.depth))
+
+
+def _how_far(verdict: Verdict) -> str:
+    """How far the numbers checked: points, and digits or exact rationals."""
+    points = f"at {verdict.points_checked} points (inputs, weights and preactivations drawn)"
+    if verdict.arithmetic == "rational":
+        return f"{points}, in exact rational arithmetic"
+    return (f"{points}, to {verdict.digits} digits each (working precision up to "
+            f"{verdict.working_digits} digits)")
 
 
 def _described(spec) -> str:
@@ -73,6 +92,8 @@ def _labels(names) -> str:
 @json_object.register
 def _(verdict: Verdict) -> dict:
     chain, example = verdict.chain, verdict.counterexample
+    # enough digits to show the difference the numbers resolved (1 + 10^-40 is not "1.0")
+    digits = CHECK_DIGITS if verdict.digits is None else max(CHECK_DIGITS, verdict.digits)
     return {
         "command": "verify",
         "depth": chain.depth,
@@ -89,12 +110,17 @@ def _(verdict: Verdict) -> dict:
         "ratio": None if verdict.ratio is None else plain(verdict.ratio),
         "difference": None if verdict.difference is None else plain(verdict.difference),
         "equals": list(verdict.equals),
-        "points_checked": POINTS,
-        "digits": CHECK_DIGITS,
+        "symbolic": verdict.symbolic,
+        "points_checked": verdict.points_checked,
+        "digits": verdict.digits,
+        "working_digits": verdict.working_digits,
+        "arithmetic": verdict.arithmetic,
         "counterexample": None if example is None else {
-            "point": {name: decimal(value, CHECK_DIGITS) for name, value in example.point.items()},
-            "claim": decimal(example.claimed, CHECK_DIGITS),
-            "true": decimal(example.true, CHECK_DIGITS),
-            "ratio": None if example.ratio is None else decimal(example.ratio, CHECK_DIGITS),
+            "point": {name: decimal(value, digits) for name, value in example.point.items()},
+            "claim": None if example.claimed is None else decimal(example.claimed, digits),
+            "true": decimal(example.true, digits),
+            "ratio": None if example.ratio is None else decimal(example.ratio, digits),
+            "claim_minus_true": None if example.claimed is None else decimal(example.difference,
+                                                                             CHECK_DIGITS),
         },
     }
