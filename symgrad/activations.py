@@ -19,6 +19,7 @@ from functools import cache, cached_property
 import mpmath
 import sympy
 
+from symgrad.budget import OverBudget, time_budget, within_budget
 from symgrad.errors import SymgradError
 from symgrad.numbers import parse_exact
 from symgrad.tidy import tidy_signs
@@ -30,6 +31,16 @@ _CHECK_POINTS = ("-3.7", "-1.3", "-0.4", "0.3", "0.9", "2.2", "4.1")
 _SEARCH_RANGE = 40  # numerical search for critical points covers [-40, 40]
 _SEARCH_STEP = sympy.Rational(1, 20)
 _DIGITS = 30
+
+# Symbolic work on a typed formula is budgeted: all of it, and each step (one limit, one
+# solve, one simplification); a step past its budget falls back to the numbers, and past
+# the whole budget the formula is refused with a sentence saying what was too hard.
+ANALYSIS_SECONDS = 20.0
+STEP_SECONDS = 3.0
+MAX_PIECE_FUNCTIONS = 8  # abs, max, min and Heaviside in one formula (their pieces multiply)
+MAX_MAGNITUDE = 10**300  # no constant in a formula, and no parameter, beyond this in size
+MAX_NUMBER_BITS = 3322  # numerator or denominator of a number in a formula: 1000 digits
+_GUARD_BITS = 100_000  # exp, sinh, cosh, erfc of an argument beyond 2^this are not evaluated
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,9 @@ class Activation:
 
     @cached_property
     def derivative_through_output(self) -> sympy.Expr | None:
-        return _through_output(self.expr, self.derivative)
+        # (solve and simplify may not finish on a typed formula: then there is no such form)
+        return within_budget(_through_output, self.expr, self.derivative,
+                             seconds=STEP_SECONDS)
 
     @cached_property
     def derivative_sup(self) -> Extremum:
@@ -155,11 +168,74 @@ def _simplest(expr: sympy.Expr) -> sympy.Expr:
 def _agrees_through_output(expr, derivative, candidate) -> bool:
     for text in _CHECK_POINTS:
         point = sympy.Rational(text)
-        direct = sympy.N(derivative.subs(VARIABLE, point), _DIGITS)
-        via_output = sympy.N(candidate.subs(OUTPUT, expr.subs(VARIABLE, point)), _DIGITS)
-        gap = abs(direct - via_output)
-        if not (direct.is_number and gap.is_number) or gap > sympy.Float(10) ** (5 - _DIGITS):
+        try:
+            direct = _number(derivative.subs(VARIABLE, point))
+            via_output = _number(candidate.subs(OUTPUT, expr.subs(VARIABLE, point)))
+        except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, NameError):
             return False  # (a piece's condition written through the output may not reduce)
+        if abs(direct - via_output) > mpmath.mpf(10) ** (5 - _DIGITS) * max(1, abs(direct)):
+            return False
+    return True
+
+
+# --- numbers that cannot abort the process -------------------------------------------
+
+
+class _TooLargeError(OverflowError):
+    """An argument so large that mpmath would shift an integer by that many bits, and GMP
+    would abort the whole process ("gmp: overflow in mpz type"): exp(-exp(10^12))."""
+
+
+def _guarded(function, tail=None):
+    """``function`` of an argument at most 2^_GUARD_BITS in size; beyond, ``tail`` of it
+    (the value it rounds to at any working precision) or _TooLargeError."""
+    def guarded(value):
+        try:
+            large = mpmath.mag(value) > _GUARD_BITS
+        except (TypeError, ValueError):
+            large = False
+        if large:
+            if tail is None or isinstance(value, mpmath.mpc):
+                raise _TooLargeError
+            return tail(mpmath.mpf(value))
+        return function(value)
+    return guarded
+
+
+_SAFE_MPMATH = {
+    "exp": _guarded(mpmath.exp), "sinh": _guarded(mpmath.sinh), "cosh": _guarded(mpmath.cosh),
+    "erfc": _guarded(mpmath.erfc, lambda v: mpmath.mpf(0 if v > 0 else 2)),
+    "tanh": _guarded(mpmath.tanh, mpmath.sign), "erf": _guarded(mpmath.erf, mpmath.sign),
+    "sech": _guarded(mpmath.sech, lambda v: mpmath.mpf(0)),
+}
+
+
+def mpmath_function(expr: sympy.Expr, *variables: sympy.Symbol) -> Callable:
+    """``expr`` as an mpmath function of ``variables`` that refuses (_TooLargeError, an
+    OverflowError) arguments mpmath would turn into an integer of astronomical size."""
+    return sympy.lambdify(variables, expr, [_SAFE_MPMATH, "mpmath"], cse=True)
+
+
+def _number(expr: sympy.Expr, dps: int = _DIGITS) -> mpmath.mpf:
+    """A constant expression as a finite real mpf; ValueError if it is not one (complex,
+    infinite, undefined), _TooLargeError if it is too large to evaluate."""
+    with mpmath.workdps(dps):
+        value = mpmath_function(expr)()
+        if isinstance(value, mpmath.mpc):
+            if value.imag != 0:
+                raise ValueError("not real")
+            value = value.real
+        value = mpmath.mpf(value)
+        if not mpmath.isfinite(value):
+            raise ValueError("not finite")
+        return value
+
+
+def _finite_number(expr: sympy.Expr) -> bool:
+    try:
+        _number(expr, 15)
+    except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, NameError):
+        return False
     return True
 
 
@@ -177,12 +253,13 @@ class _Candidate:
 def _extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
     candidates = [c for piece, region in pieces(derivative) for c in _candidates(piece, region)]
     sign = 1 if largest else -1
-    key = [sign * sympy.N(c.value, _DIGITS) for c in candidates]
-    if not all(k.is_finite and k.is_real for k in key):
+    try:
+        key = [sign * _number(c.value) for c in candidates]
+    except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, NameError):
         raise SymgradError("The activation's derivative is unbounded (or undefined) over the "
-                           "real line.")
+                           "real line.") from None
     best = max(key)
-    tolerance = sympy.Float(10) ** (5 - _DIGITS) * max(1, abs(best))
+    tolerance = mpmath.mpf(10) ** (5 - _DIGITS) * max(1, abs(best))
     winners = [c for c, k in zip(candidates, key) if best - k <= tolerance]
     attained = [c for c in winners if c.attained]
     chosen = attained or winners
@@ -222,38 +299,101 @@ def linear_pieces(expr: sympy.Expr) -> list[tuple[sympy.Rational, sympy.Rational
     return found
 
 
-def _candidates(piece: sympy.Expr, region: sympy.Interval) -> list[_Candidate]:
+@cache  # (sup and inf share them: one limit, one solve, one search per piece)
+def _candidates(piece: sympy.Expr, region: sympy.Interval) -> tuple[_Candidate, ...]:
     if not piece.has(VARIABLE):
-        return [_Candidate(piece, True, region, True)]
+        return (_Candidate(piece, True, region, True),)
     found = []
     for endpoint, direction in ((region.inf, "+"), (region.sup, "-")):
         if endpoint.is_finite and endpoint in region:
             found.append(_Candidate(piece.subs(VARIABLE, endpoint), True, {endpoint}, True))
         else:
-            limit = sympy.limit(piece, VARIABLE, endpoint, direction)
-            found.append(_Candidate(limit, False, sympy.FiniteSet(endpoint), True))
+            limit = _limit(piece, endpoint, direction)
+            exact = limit is not None
+            if not exact:  # past its budget: the value near the end, marked numerical
+                limit = _numerical_limit(piece, endpoint, direction)
+            found.append(_Candidate(limit, False, sympy.FiniteSet(endpoint), exact))
     slope = sympy.diff(piece, VARIABLE)
-    try:
-        critical = sympy.solveset(slope, VARIABLE, region)
-    except NotImplementedError:
-        critical = None
-    if isinstance(critical, sympy.FiniteSet):
-        found += [
-            _Candidate(sympy.simplify(piece.subs(VARIABLE, p)), True, sympy.FiniteSet(p), True)
-            for p in critical
-        ]
+    critical = within_budget(_solved, slope, region, seconds=STEP_SECONDS)
+    if isinstance(critical, sympy.FiniteSet) and all(p.is_real for p in critical):
+        found += [_Candidate(_simplified(piece.subs(VARIABLE, p)), True, sympy.FiniteSet(p), True)
+                  for p in critical]
     else:
-        found += [
-            _Candidate(sympy.Float(piece.subs(VARIABLE, sympy.Float(p, _DIGITS)).evalf(_DIGITS),
-                                   _DIGITS), True, sympy.FiniteSet(sympy.Float(p, 12)), False)
-            for p in _numerical_roots(slope, region)  # (Float(p, digits): not the global precision)
-        ]
-    return found
+        evaluate = mpmath_function(piece, VARIABLE)
+        for p in _numerical_roots(slope, region):
+            try:
+                with mpmath.workdps(_DIGITS):
+                    value = sympy.Float(evaluate(mpmath.mpf(p)), _DIGITS)
+            except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
+                continue  # (Float(p, digits): not the global precision)
+            found.append(_Candidate(value, True, sympy.FiniteSet(sympy.Float(p, 12)), False))
+    return tuple(found)
+
+
+def _solved(slope: sympy.Expr, region: sympy.Interval) -> sympy.Set | None:
+    try:
+        return sympy.solveset(slope, VARIABLE, region)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+
+
+def _simplified(expr: sympy.Expr) -> sympy.Expr:
+    return within_budget(sympy.simplify, expr, fallback=lambda: expr, seconds=STEP_SECONDS)
+
+
+@cache
+def _limit(piece: sympy.Expr, end: sympy.Expr, direction: str) -> sympy.Expr | None:
+    """SymPy's limit of the piece at an end, within its budget; None if it has none there."""
+    def step():
+        try:
+            found = sympy.limit(piece, VARIABLE, end, direction)
+        except (NotImplementedError, ValueError, TypeError, ArithmeticError, RecursionError):
+            return None
+        return found if found.is_number and not found.has(sympy.Limit) else None
+    return within_budget(step, seconds=STEP_SECONDS)
+
+
+def limit_at(expr: sympy.Expr, end: sympy.Expr, direction: str = "+") -> tuple[sympy.Expr, bool]:
+    """The limit of ``expr`` (in x) at ``end``, for other modules' symbolic steps: SymPy's
+    within its time budget (then True), else the value ever closer to the end (False)."""
+    found = _limit(expr, end, direction)
+    return (found, True) if found is not None else (_numerical_limit(expr, end, direction), False)
+
+
+def solved_within_budget(expr: sympy.Expr, region: sympy.Set) -> sympy.Set | None:
+    """solveset(expr = 0) over the region, or None when SymPy cannot or runs out of time."""
+    return within_budget(_solved, expr, region, seconds=STEP_SECONDS)
+
+
+def _numerical_limit(piece: sympy.Expr, end: sympy.Expr, direction: str) -> sympy.Expr:
+    """The piece's value ever closer to the end (x = ±10^k, or end ± 10^-k), the last one
+    that can be evaluated; oo if none can."""
+    evaluate = mpmath_function(piece, VARIABLE)
+    value = sympy.oo
+    with mpmath.workdps(_DIGITS):
+        for k in range(2, 16, 2):
+            step = mpmath.mpf(10) ** k
+            if end.is_finite:
+                near = _number(end) + (1 if direction == "+" else -1) / step
+            else:
+                near = step if end > 0 else -step
+            try:
+                found = evaluate(near)
+                if isinstance(found, mpmath.mpc) or not mpmath.isfinite(found):
+                    break
+            except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
+                break
+            value = found
+    if value is sympy.oo:
+        return value
+    if abs(value) < mpmath.mpf(10) ** -_DIGITS:  # (sech(10^14)²: 0 at the working digits)
+        return sympy.S.Zero
+    return sympy.Float(value, _DIGITS)
 
 
 def _numerical_roots(function: sympy.Expr, region: sympy.Interval) -> list[mpmath.mpf]:
     """Sign changes of ``function`` on a grid over the region, refined by bisection."""
-    evaluate = sympy.lambdify(VARIABLE, function, "mpmath")
+    evaluate = mpmath_function(function, VARIABLE)
     low = max(region.inf, -_SEARCH_RANGE)
     high = min(region.sup, _SEARCH_RANGE)
     roots = []
@@ -263,12 +403,23 @@ def _numerical_roots(function: sympy.Expr, region: sympy.Interval) -> list[mpmat
         while point <= high:
             points.append(mpmath.mpf(point.p) / point.q)
             point += _SEARCH_STEP
-        values = [evaluate(p) for p in points]
+        values = []
+        for p in points:
+            try:
+                value = evaluate(p)
+                values.append(None if isinstance(value, mpmath.mpc) else mpmath.mpf(value))
+            except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
+                values.append(None)  # (too large to evaluate there: no sign to compare)
         for left, right, f_left, f_right in zip(points, points[1:], values, values[1:]):
+            if f_left is None or f_right is None:
+                continue
             if f_left == 0:
                 roots.append(left)
             elif f_left * f_right < 0:
-                roots.append(mpmath.findroot(evaluate, (left, right), solver="anderson"))
+                try:
+                    roots.append(mpmath.findroot(evaluate, (left, right), solver="anderson"))
+                except (ValueError, ZeroDivisionError, ArithmeticError):
+                    roots.append((left + right) / 2)  # (the bracket is 1/20 wide)
     return roots
 
 
@@ -326,6 +477,10 @@ def get_activation(spec: str) -> Activation:
     if default is None:
         return Activation(name, build(None), title)
     parameter = parse_exact(parameter_text or default, what=f"parameter of {name}")
+    if max(abs(parameter.p), parameter.q) > MAX_MAGNITUDE:  # (and never str() of a huge int)
+        raise SymgradError(f"The parameter of {name} '{parameter_text.strip()}' is out of range: "
+                           "its size and the digits it is written with must stay within "
+                           "10^-300 to 10^300.")
     canonical = f"{name}:{parameter}"
     return Activation(canonical, build(parameter), title)
 
@@ -339,7 +494,12 @@ def custom_activation(text: str) -> Activation:
     allowed = frozenset(FUNCTIONS) - {"sigma", "dsigma"}
     expr = parse(text, {"x": VARIABLE}, allowed, what="activation")
     try:
-        return _custom(text.strip(), expr)
+        with time_budget(ANALYSIS_SECONDS):
+            return _custom(text.strip(), expr)
+    except OverBudget:
+        raise SymgradError(f"The activation {text.strip()!r} is too hard for SymPy to analyse "
+                           f"within {ANALYSIS_SECONDS:g} seconds (to prove it finite on the real "
+                           "line and find the sup and inf of its derivative).") from None
     except SymgradError:  # (a ValueError too)
         raise
     except (OverflowError, ValueError, TypeError, ZeroDivisionError, RecursionError):
@@ -348,19 +508,79 @@ def custom_activation(text: str) -> Activation:
 
 
 def _custom(text: str, expr: sympy.Expr) -> Activation:
+    _check_magnitudes(expr, text)
     if expr.has(sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside):
-        expr = _plain_conditions(sympy.piecewise_fold(expr.rewrite(sympy.Piecewise)))
+        count = len(expr.atoms(sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside))
+        if count > MAX_PIECE_FUNCTIONS:
+            raise SymgradError(f"The activation {text!r} has {count} abs, max, min or Heaviside "
+                               f"terms; at most {MAX_PIECE_FUNCTIONS} are read, as their pieces "
+                               "multiply.")
+        expr = within_budget(lambda: _plain_conditions(
+            sympy.piecewise_fold(expr.rewrite(sympy.Piecewise))), seconds=STEP_SECONDS,
+            fallback=lambda: _too_hard(text, "to combine its abs, max, min and Heaviside pieces"))
     if not expr.has(VARIABLE):
         raise SymgradError(f"The activation {text!r} does not depend on x.")
-    _check_defined(expr, text)
+    _check_defined(expr, text)  # a quick look at sample points first, for a plain witness
+    proof = _finite_everywhere(expr)
+    if proof.proved is False:
+        raise SymgradError(f"The activation {text!r} is not a finite real number at "
+                           f"x = {proof.witness}; an activation must be defined on the whole "
+                           "real line.")
+    if proof.proved is None:
+        raise SymgradError(f"symgrad cannot prove that the activation {text!r} is a finite "
+                           f"real number on the whole real line (SymPy cannot decide {proof.doubt} "
+                           "within its budget), and an activation must be.")
     activation = Activation(text, expr, "custom")
+    unbounded = (f"The activation {text!r} has no bounded derivative over the real line "
+                 "(symgrad's bounds, regions and mean field need sup|σ'| finite).")
+    proof = _bounded_everywhere(activation.derivative)
+    if proof.proved is False:
+        raise SymgradError(unbounded if proof.witness is None else unbounded[:-2] +
+                           f"; σ' is not finite at x = {proof.witness}).")
+    if proof.proved is None:
+        raise SymgradError(f"symgrad cannot prove that the derivative of the activation "
+                           f"{text!r} is bounded over the real line (SymPy cannot decide "
+                           f"{proof.doubt} within its budget), and symgrad's bounds, regions and "
+                           "mean field need sup|σ'| finite.")
     try:
         activation.derivative_sup, activation.derivative_inf  # noqa: B018 - computed once, cached
     except (SymgradError, TypeError, ValueError, ZeroDivisionError, NotImplementedError):
-        raise SymgradError(f"The activation {text!r} has no bounded derivative over the "
-                           "real line (symgrad's bounds, regions and mean field need sup|σ'| "
-                           "finite).") from None
+        raise SymgradError(unbounded) from None
     return activation
+
+
+def _too_hard(text: str, what: str):
+    raise SymgradError(f"The activation {text!r} is too hard for SymPy {what} within "
+                       f"{STEP_SECONDS:g} seconds.")
+
+
+def _check_magnitudes(expr: sympy.Expr, text: str) -> None:
+    """Refuse a number written with more than 1000 digits, and a constant (a part without
+    x) beyond 10^300 in size: exp(1e308), 9**1000. Parts are sized from the inside out,
+    so no evaluation ever meets an argument beyond that (exp of it is still safe)."""
+    for number in expr.atoms(sympy.Rational):
+        if max(int(abs(number.p)).bit_length(), int(number.q).bit_length()) > MAX_NUMBER_BITS:
+            raise SymgradError(f"The activation {text!r} has a number written with more than "
+                               "1000 digits (numerator or denominator).")
+    huge = SymgradError(f"The activation {text!r} holds a constant beyond 10^300 in size; "
+                        "symgrad reads formulas whose constants stay within that.")
+    seen = set()
+    for part in sympy.postorder_traversal(expr):
+        if part in seen or not isinstance(part, sympy.Expr) or part.has(VARIABLE):
+            continue
+        seen.add(part)
+        if part.is_Rational:
+            if abs(part.p) > MAX_MAGNITUDE * part.q:
+                raise huge
+            continue
+        try:
+            value = _number(part, 15)
+        except _TooLargeError:
+            raise huge from None
+        except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, NameError):
+            continue  # not a finite real: the checks below say so with a point
+        if abs(value) > MAX_MAGNITUDE:
+            raise huge
 
 
 def _plain_conditions(expr: sympy.Expr) -> sympy.Expr:
@@ -378,18 +598,201 @@ _DOMAIN_CHECKS = [*range(-40, 41), -1000, 1000, -1e6, 1e6, 0.5, -0.5, 1e-9, -1e-
 def _check_defined(expr: sympy.Expr, text: str) -> None:
     """Refuse a formula that is not a finite real number somewhere on the real line
     (log(x), sqrt(x), x**x at negative x), checked at a spread of points."""
-    function = sympy.lambdify(VARIABLE, expr, "mpmath")
+    function = mpmath_function(expr, VARIABLE)
     with mpmath.workdps(_DIGITS):
         for point in _DOMAIN_CHECKS:
             try:
                 value = function(mpmath.mpf(point))
                 defined = not isinstance(value, mpmath.mpc) and mpmath.isfinite(mpmath.mpf(value))
+            except _TooLargeError:
+                continue  # too large to evaluate here: the proof below decides
             except (ValueError, TypeError, ZeroDivisionError, OverflowError):
                 defined = False
             if not defined:
                 raise SymgradError(f"The activation {text!r} is not a finite real number at "
                                    f"x = {point:g}; an activation must be defined on the whole "
                                    "real line.")
+
+
+# --- proofs: finite on the whole real line, a bounded derivative ---------------------
+#
+# Not sampled: proved, piece by piece, from the formula's structure. A sum, product, exp,
+# tanh, erf, ... of finite parts is finite; a power with a negative exponent needs its
+# base nonzero, a fractional power its base >= 0 (> 0 if negative), log its argument > 0,
+# each shown by SymPy's assumptions or by solveset finding where it fails (the empty set,
+# or a point that is then the witness). SymPy's continuous_domain is not used: it cannot
+# read erf or erfc, and it calls x**(1/3) continuous on the reals, where SymPy's own
+# value is complex. Each SymPy step is budgeted; what it cannot decide is "unproved".
+
+
+@dataclass(frozen=True)
+class _Proof:
+    proved: bool | None  # None: not decided
+    witness: sympy.Expr | None = None  # where it fails, when proved is False
+    doubt: str = ""  # what could not be decided, when proved is None
+
+
+_PROVED = _Proof(True)
+_FINITE_FUNCTIONS = (sympy.exp, sympy.sinh, sympy.cosh, sympy.tanh, sympy.atan, sympy.erf,
+                     sympy.erfc, sympy.sech)  # finite real for every finite real argument
+_BOUNDED_FUNCTIONS = (sympy.tanh, sympy.atan, sympy.erf, sympy.erfc, sympy.sech)
+
+
+def _first_failure(proofs) -> _Proof:
+    undecided = None
+    for proof in proofs:
+        if proof.proved is False:
+            return proof
+        if proof.proved is None and undecided is None:
+            undecided = proof
+    return undecided or _PROVED
+
+
+def _regions(expr: sympy.Expr) -> list[tuple[sympy.Expr, sympy.Set]]:
+    """(formula, set of x) for each piece, single points included (unlike ``pieces``)."""
+    if not isinstance(expr, sympy.Piecewise):
+        return [(expr, sympy.S.Reals)]
+    remaining: sympy.Set = sympy.S.Reals
+    found = []
+    for piece, condition in expr.args:
+        region = remaining if condition is sympy.true else condition.as_set() & remaining
+        remaining = remaining - region
+        found += [(piece, part) for part in (region.args if isinstance(region, sympy.Union)
+                                             else (region,)) if part is not sympy.S.EmptySet]
+    return found
+
+
+def _finite_everywhere(expr: sympy.Expr, closed: bool = False) -> _Proof:
+    """Whether every piece is a finite real on its set (``closed``: on its closure, so that
+    it is also bounded on any bounded part of it)."""
+    proofs = []
+    for piece, region in _regions(expr):
+        if isinstance(region, sympy.FiniteSet):
+            proofs += [_finite_on(piece.subs(VARIABLE, point), region) for point in region]
+        elif isinstance(region, sympy.Interval):
+            proofs.append(_finite_on(piece, region.closure if closed else region))
+        else:
+            proofs.append(_Proof(None, doubt=f"the set {region}"))
+    return _first_failure(proofs)
+
+
+def _bounded_everywhere(derivative: sympy.Expr) -> _Proof:
+    """A finite derivative on each piece's closure is bounded on its bounded parts; at ±∞
+    it is bounded if its form says so (tanh, erf, exp of something <= 0, ...) or its
+    limit there is finite."""
+    finite = _finite_everywhere(derivative, closed=True)
+    if finite.proved is not True:
+        return finite
+    for piece, region in _regions(derivative):
+        if not isinstance(region, sympy.Interval) or not piece.has(VARIABLE):
+            continue
+        ends = [(end, direction) for end, direction in ((region.inf, "+"), (region.sup, "-"))
+                if end.is_infinite]
+        if not ends or within_budget(_bounded, piece, seconds=STEP_SECONDS):
+            continue
+        for end, direction in ends:
+            limit = _limit(piece, end, direction)
+            if limit is None:
+                return _Proof(None, doubt=f"the limit of {piece} as x → {end}")
+            if not _finite_number(limit):
+                return _Proof(False)
+    return _PROVED
+
+
+def _finite_on(expr: sympy.Expr, region: sympy.Set) -> _Proof:
+    if not expr.has(VARIABLE):
+        return _PROVED if _finite_number(expr) else _Proof(False, _a_point(region))
+    if expr == VARIABLE:
+        return _PROVED
+    if expr.is_Add or expr.is_Mul:
+        return _first_failure(_finite_on(arg, region) for arg in expr.args)
+    if isinstance(expr, _FINITE_FUNCTIONS):
+        return _finite_on(expr.args[0], region)
+    if isinstance(expr, sympy.log):
+        return _first_failure([_finite_on(expr.args[0], region),
+                               _holds(expr.args[0], ">", region)])
+    if expr.is_Pow:
+        base, exponent = expr.args
+        finite = _finite_on(base, region)
+        if exponent.has(VARIABLE):  # base**exponent = exp(exponent log(base))
+            return _first_failure([finite, _finite_on(exponent, region),
+                                   _holds(base, ">", region)])
+        if not (exponent.is_number and exponent.is_real):
+            return _Proof(None, doubt=f"where {expr} is defined")
+        if exponent.is_Integer:
+            return finite if exponent >= 0 else _first_failure([finite,
+                                                                _holds(base, "!=", region)])
+        return _first_failure([finite, _holds(base, ">=" if exponent > 0 else ">", region)])
+    return _Proof(None, doubt=f"where {expr} is defined")
+
+
+_RELATIONS = {">": ("is_positive", lambda u: u <= 0, "positive"),
+              ">=": ("is_nonnegative", lambda u: u < 0, "at least 0"),
+              "!=": ("is_nonzero", lambda u: sympy.Eq(u, 0), "nonzero")}
+
+
+def _holds(u: sympy.Expr, relation: str, region: sympy.Set) -> _Proof:
+    """Whether ``u relation 0`` for every x of the region."""
+    assumption, failure, words = _RELATIONS[relation]
+    if within_budget(lambda: getattr(u, assumption), seconds=STEP_SECONDS):
+        return _PROVED  # (for every real x, so on the region too)
+    def solve():
+        try:
+            return sympy.solveset(failure(u), VARIABLE, region)
+        except (NotImplementedError, ValueError, TypeError):
+            return None
+    fails = within_budget(solve, seconds=STEP_SECONDS)
+    if fails is sympy.S.EmptySet:
+        return _PROVED
+    point = None if fails is None else _a_point(fails)
+    if point is not None:
+        return _Proof(False, point)
+    return _Proof(None, doubt=f"where {u} is {words}")
+
+
+def _a_point(found: sympy.Set) -> sympy.Expr | None:
+    """A real point of a set SymPy found, or None if it cannot name one."""
+    if isinstance(found, sympy.FiniteSet):
+        real = [p for p in found if p.is_real and _finite_number(p)]
+        return min(real, key=_number) if real else None
+    if isinstance(found, sympy.Union):
+        return next((p for p in map(_a_point, found.args) if p is not None), None)
+    if not isinstance(found, sympy.Interval):
+        return None
+    low, high = found.inf, found.sup
+    if low.is_finite and low in found:
+        return low
+    if high.is_finite and high in found:
+        return high
+    if low.is_finite and high.is_finite:
+        return (low + high) / 2
+    if low.is_finite:
+        return low + 1
+    return high - 1 if high.is_finite else sympy.S.Zero
+
+
+def _bounded(expr: sympy.Expr) -> bool:
+    """Whether the form alone bounds ``expr`` wherever it is defined: tanh, erf, atan of
+    anything; exp of something bounded or <= 0; 1/(c + u)^n with c > 0, u >= 0; sums,
+    products and positive powers of those."""
+    if not expr.has(VARIABLE) or isinstance(expr, _BOUNDED_FUNCTIONS):
+        return True
+    if isinstance(expr, sympy.exp):
+        return expr.args[0].is_nonpositive is True or _bounded(expr.args[0])
+    if isinstance(expr, (sympy.sinh, sympy.cosh)):
+        return _bounded(expr.args[0])
+    if expr.is_Add or expr.is_Mul:
+        return all(_bounded(arg) for arg in expr.args)
+    if expr.is_Pow and not expr.exp.has(VARIABLE):
+        base, exponent = expr.args
+        if exponent.is_positive:
+            return _bounded(base)
+        if exponent.is_negative:
+            if isinstance(base, sympy.cosh):
+                return True  # (cosh >= 1)
+            constant, rest = base.as_coeff_Add()
+            return bool(constant > 0) and rest.is_nonnegative is True
+    return False
 
 
 @dataclass(frozen=True)

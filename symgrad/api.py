@@ -8,6 +8,7 @@ callbacks let the command line draw its bars; the API's callers may pass their o
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Collection, Sequence
 
@@ -32,6 +33,7 @@ from symgrad.analysis.region import (
     widest_region,
 )
 from symgrad.analysis.sampling import GradientSample, check_sample_size, sample_gradients
+from symgrad.budget import OverBudget, time_budget
 from symgrad.derive.chain import ChainDerivation, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, derive_matrix
 from symgrad.errors import SymgradError
@@ -48,6 +50,24 @@ from symgrad.verify import verify as check_claim
 
 Act = str | Activation
 NET_DPS = 30
+# The analyses whose time the caller cannot size (bounds, regions, mean field, the
+# activation table) finish or refuse within this; work sized by the caller (a depth, a
+# number of samples) shows a progress bar instead.
+COMMAND_SECONDS = 120.0
+
+
+def _bounded(analysis):
+    """``analysis`` under COMMAND_SECONDS: past it, one sentence instead of a wait."""
+    @functools.wraps(analysis)
+    def bounded(*args, **kwargs):
+        try:
+            with time_budget(COMMAND_SECONDS):
+                return analysis(*args, **kwargs)
+        except OverBudget:
+            raise SymgradError(f"{analysis.__name__} did not finish within {COMMAND_SECONDS:g} "
+                               "seconds (its symbolic and numerical steps are too hard here); try "
+                               "fewer digits or a simpler formula.") from None
+    return bounded
 
 
 def derive(depth: int | None = None, act: Act = "sigmoid", *, residual: bool = False,
@@ -129,6 +149,7 @@ def _net_parameters(net: MatrixNet, init, seed, scale, weights, digits: int) -> 
     return read_parameters(net, arguments.file_path(weights, "weights"))
 
 
+@_bounded
 def bounds(depth: int, act: Act = "sigmoid", *, w=1, residual: bool = False,
            dps: int = DEFAULT_DPS) -> GainBounds:
     """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L| over every input, the regime, and the
@@ -138,6 +159,7 @@ def bounds(depth: int, act: Act = "sigmoid", *, w=1, residual: bool = False,
                        arguments.digits(dps, MAX_DPS))
 
 
+@_bounded
 def region(act: Act = "sigmoid", w=None, b=0, *, maximize: bool = False,
            dps: int = REGION_DPS) -> GainRegion | WidestRegion:
     """Where |w σ'(z)| ≥ 1 (and the matching inputs a = (z - b)/w); with ``maximize``, the
@@ -184,6 +206,7 @@ def notes(depth: int | None = None, act: Act = "sigmoid", *, widths: Sequence[in
     return chain_notes(chain, weights, point)
 
 
+@_bounded
 def meanfield(act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, depth: int = 1,
               dps: int = MEANFIELD_DPS) -> MeanFieldResult:
     """Random weights N(0, σ_w²/n), biases N(0, σ_b²): the fixed point q*, χ1, ξ, the
@@ -193,6 +216,7 @@ def meanfield(act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, depth: int = 1,
                       arguments.digits(dps, MAX_MEANFIELD_DPS))
 
 
+@_bounded
 def critical(act: Act = "tanh", *, sigma_b2=0, dps: int = MEANFIELD_DPS) -> CriticalLine:
     """The σ_w² with χ1 = 1 (and q* there) for σ_b², or for each of a list of σ_b²."""
     activation = ScalarChain(1, act).activation
@@ -237,6 +261,7 @@ def verify(claim: str, target: str, *, depth: int | None = None,
                        arguments.whole(seed, "The seed", 0))
 
 
+@_bounded
 def acts(*specs: str) -> ActivationTable:
     """The activation table (formula, derivative, sup/inf of the derivative) of the library,
     or of the named activations and formulas."""

@@ -19,8 +19,9 @@ from contextlib import contextmanager
 SYMBOLIC_STEP_SECONDS = 5.0
 
 
-class OverBudget(Exception):  # noqa: N818 - a condition, like StopIteration
-    """A budgeted step ran out of time (never shown to a user as it is)."""
+class OverBudget(BaseException):  # noqa: N818 - a condition, like StopIteration
+    """A budgeted step ran out of time (never shown to a user as it is). A BaseException,
+    so that SymPy's own ``except Exception`` clauses cannot swallow the alarm."""
 
 
 _deadlines: list[float] = []  # the active budgets' ends, innermost last

@@ -23,6 +23,8 @@ from symgrad.analysis.meanfield import (
 )
 from symgrad.analysis.region import MAX_REGION_DPS, MAX_WIDEST_DPS, REGION_DPS
 from symgrad.analysis.sampling import check_sample_size
+from symgrad.api import COMMAND_SECONDS
+from symgrad.budget import OverBudget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO
 from symgrad.errors import SymgradError
 from symgrad.files import check_target, write_atomically
@@ -546,6 +548,9 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(exit_.exit_code)
     except RecursionError:
         _fail("The expression is nested too deeply to handle.")
+    except OverBudget:
+        _fail(f"The command did not finish within {COMMAND_SECONDS:g} seconds (its symbolic and "
+              "numerical steps are too hard here); try fewer digits or a simpler formula.")
     except MemoryError:
         _fail("The command ran out of memory; ask for a smaller case.")
     except BrokenPipeError:  # the reader went away (`symgrad ... | head`): end quietly, as SIGPIPE would

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from collections.abc import Mapping
 
 import sympy
@@ -64,6 +65,7 @@ def parse(text: str, names: Mapping[str, sympy.Expr], functions: frozenset[str] 
                            "are read.")
     if not text.strip():
         raise SymgradError(f"The {what} is empty.")
+    _check_characters(text.strip(), what)
     _check_nesting(text, what)
     try:
         tree = ast.parse(text.strip(), mode="eval")
@@ -81,6 +83,24 @@ def parse(text: str, names: Mapping[str, sympy.Expr], functions: frozenset[str] 
     allowed = FUNCTIONS.keys() if functions is None else functions
     builder = _Builder(text.strip(), names, allowed, what)
     return builder.build(tree.body)
+
+
+_LINE_BREAKS = {"\n", "\r", "\v", "\f", "\x85", "\u2028", "\u2029"}
+
+
+def _check_characters(text: str, what: str) -> None:
+    """Refuse control characters inside the formula (a line break would also reach a
+    LaTeX file, where a blank line ends the math): it is written on one line."""
+    for column, character in enumerate(text, start=1):
+        if unicodedata.category(character) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"):
+            kind = ("a line break" if character in _LINE_BREAKS else
+                    "a tab" if character == "\t" else
+                    f"the control character U+{ord(character):04X}")
+            raise SymgradError(f"The {what} has {kind} at column {column}; write the formula "
+                               "on one line, without control characters.")
+        if character == "#":  # Python would skip the rest as a comment, and it would be shown
+            raise SymgradError(f"The {what} has a comment ('#') at column {column}; a formula "
+                               "is one expression, nothing after it.")
 
 
 def _check_nesting(text: str, what: str) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import mpmath
 import sympy
 
-from symgrad.activations import VARIABLE, Activation, Extremum
+from symgrad.activations import VARIABLE, Activation, Extremum, mpmath_function
 from symgrad.analysis.float_formats import FloatLimit, float_limits
 from symgrad.display import MarkdownDisplay
 from symgrad.networks import ScalarChain
@@ -51,15 +51,29 @@ def derivative_range(activation: Activation, dps: int) -> DerivativeRange:
 
 def _refined(activation: Activation, extremum: Extremum, dps: int) -> sympy.Expr:
     """An extremum found by a numerical search, polished to ``dps`` digits by Newton's
-    method on σ'' from where the search found it."""
+    method on σ'' from where the search found it. One approached at ±∞ (or that Newton
+    cannot polish) keeps the search's value: there is no root of σ'' to polish it at."""
     if extremum.exact:
         return extremum.value
-    where = next(iter(extremum.where))
-    slope = sympy.lambdify(VARIABLE, sympy.diff(activation.derivative, VARIABLE), "mpmath")
-    derivative = sympy.lambdify(VARIABLE, activation.derivative, "mpmath")
+    where = next((p for p in extremum.where if p.is_finite), None)
+    if not extremum.attained or where is None:
+        return extremum.value
+    slope = mpmath_function(sympy.diff(activation.derivative, VARIABLE), VARIABLE)
+    derivative = mpmath_function(activation.derivative, VARIABLE)
     with mpmath.workdps(dps + GUARD_DIGITS):
-        root = mpmath.findroot(slope, mpmath.mpf(sympy.Float(where, dps)))
-        return sympy.Float(derivative(root), dps + GUARD_DIGITS)
+        start = mpmath.mpf(sympy.Float(where, dps))
+        width = mpmath.mpf(10) ** -9 * max(1, abs(start))
+        for guess, solver in ((start, "newton"), ((start - width, start + width), "anderson")):
+            try:
+                root = mpmath.findroot(slope, guess, solver=solver, verify=False)
+                value = derivative(root)
+            except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
+                continue
+            if not isinstance(value, mpmath.mpc) and mpmath.isfinite(value) and \
+                    abs(root - start) <= 2 * width and \
+                    abs(slope(root)) <= mpmath.mpf(10) ** (-dps) * max(1, abs(value)):
+                return sympy.Float(value, dps + GUARD_DIGITS)
+        return extremum.value  # (neither polished it: keep what the search found)
 
 
 def _larger(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:

@@ -32,7 +32,7 @@ import mpmath
 import numpy
 import sympy
 
-from symgrad.activations import VARIABLE, Activation, linear_pieces, pieces
+from symgrad.activations import VARIABLE, Activation, limit_at, linear_pieces, pieces
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DEPTH, ScalarChain, check_depth
@@ -85,10 +85,11 @@ def _asymptote_lines(activation: Activation):
         def at_end(function, end=end):
             return next(piece for piece, interval in pieces(function)
                         if end in (interval.inf, interval.sup))
-        try:
-            slope = sympy.limit(at_end(derivative), VARIABLE, end)
-            intercept = sympy.limit(at_end(expr) - slope * VARIABLE, VARIABLE, end)
-        except Exception:  # noqa: BLE001 - SymPy's limits fail many ways: no asymptote
+        slope, proved = limit_at(at_end(derivative), end, "-" if end > 0 else "+")
+        if not proved:  # SymPy found no limit within its budget: no asymptote to lean on
+            return None
+        intercept, proved = limit_at(at_end(expr) - slope * VARIABLE, end, "-" if end > 0 else "+")
+        if not proved:
             return None
         if not all(v.is_real and v.is_finite for v in (slope, intercept)):
             return None
@@ -340,7 +341,8 @@ class MeanField:
     def chi_at_infinity(self) -> sympy.Expr:
         """lim_{q→∞} E[σ'(√q Z)²] = (σ'(∞)² + σ'(-∞)²)/2, exactly (SymPy limits)."""
         derivative = self.activation.derivative
-        ends = [sympy.limit(piece, VARIABLE, end) for piece, interval in pieces(derivative)
+        ends = [limit_at(piece, end, "-" if end > 0 else "+")[0]
+                for piece, interval in pieces(derivative)
                 for end in (interval.inf, interval.sup) if end.is_infinite]
         return sum(e ** 2 for e in ends) / 2
 

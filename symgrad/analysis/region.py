@@ -21,7 +21,7 @@ from functools import cache
 import mpmath
 import sympy
 
-from symgrad.activations import VARIABLE, Activation, pieces
+from symgrad.activations import VARIABLE, Activation, limit_at, mpmath_function, pieces, solved_within_budget
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 
@@ -51,7 +51,7 @@ def segments(activation: Activation, dps: int) -> tuple[Segment, ...]:
     found = []
     with mpmath.workdps(max(dps, MIN_SEARCH_DIGITS) + GUARD_DIGITS):
         for formula, interval in sorted(pieces(activation.derivative), key=lambda p: p[1].inf):
-            function = sympy.lambdify(VARIABLE, formula, "mpmath")
+            function = mpmath_function(formula, VARIABLE)
             if not formula.has(VARIABLE):
                 value = abs(mpmath.mpf(sympy.N(formula, mpmath.mp.dps)))
                 found.append(Segment(interval, function, value, value, True))
@@ -71,14 +71,11 @@ def _turning_points(formula: sympy.Expr, interval: sympy.Interval) -> list:
     SymPy solves for them, else as Floats from a sign-change search."""
     points = []
     for target in (sympy.diff(formula, VARIABLE), formula):
-        try:
-            exact = sympy.solveset(target, VARIABLE, interval)
-        except NotImplementedError:
-            exact = None
+        exact = solved_within_budget(target, interval)
         if isinstance(exact, sympy.FiniteSet):
             points += [p for p in exact if interval.inf < p < interval.sup]
             continue
-        function = sympy.lambdify(VARIABLE, target, "mpmath")
+        function = mpmath_function(target, VARIABLE)
         low = max(interval.inf, -SEARCH_RANGE)
         high = min(interval.sup, SEARCH_RANGE)
         z = mpmath.mpf(sympy.N(low, 20))
@@ -98,7 +95,7 @@ def _turning_points(formula: sympy.Expr, interval: sympy.Interval) -> list:
 def _edge(formula, function, point, direction: str) -> mpmath.mpf:
     if point.is_finite:
         return abs(function(mpmath.mpf(sympy.N(point, mpmath.mp.dps))))
-    limit = sympy.limit(formula, VARIABLE, point, direction)
+    limit, _ = limit_at(formula, point, direction)
     return abs(mpmath.mpf(sympy.N(limit, mpmath.mp.dps)))
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 
 import sympy
 
+from symgrad.budget import within_budget
 from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DERIVE_DEPTH, ScalarChain, check_depth
@@ -141,7 +142,7 @@ class ChainDerivation:
         holder = next((g for g in groups if last in g and output not in g), None)
         if holder is None:
             return None
-        merged = tidy_signs(sympy.factor(sympy.cancel(output * last)))
+        merged = tidy_signs(within_budget(_factored, output * last, fallback=lambda: output * last))
         if sympy.count_ops(merged) >= sympy.count_ops(output) + sympy.count_ops(last) + 1:
             return None
         for group in groups:
@@ -267,7 +268,8 @@ def _simplest(abstract: sympy.Expr, concrete: sympy.Expr) -> sympy.Expr:
         sympy.Product, sympy.Sum, delta, grad_a
     ):
         return concrete
-    cancelled = tidy_signs(sympy.factor(sympy.cancel(concrete.doit())))
+    done = concrete.doit()
+    cancelled = tidy_signs(within_budget(_factored, done, fallback=lambda: done))
     # Something must actually cancel: fewer factors, and no longer to write.
     # (Rewriting exp(-z)/(1 + exp(-z))² as exp(z)/(exp(z) + 1)² is no simplification.)
     shorter = sympy.count_ops(cancelled) < _written_size(concrete)
@@ -425,3 +427,9 @@ def _tied_totals(chain: ScalarChain, depth, gradients) -> tuple[Equation, ...]:
         written_out = Terms(*[g.grad_w for g in gradients])
         equations.append(Equation(grad_w_total(), written_out))
     return tuple(equations)
+
+
+def _factored(expr: sympy.Expr) -> sympy.Expr:
+    """SymPy's factor of the cancelled form (a budgeted step: it may not finish on a
+    custom activation's derivative)."""
+    return sympy.factor(sympy.cancel(expr))

@@ -16,7 +16,7 @@ from symgrad.render import (  # noqa: F401 - registers layouts
 )
 from symgrad.render.json import json_chunks, render_json
 from symgrad.render.latex import render_latex
-from symgrad.render.markdown import render_markdown
+from symgrad.render.markdown import prose, render_markdown
 from symgrad.render.text import render_text
 
 FORMATS = ("text", "latex", "markdown", "json")
@@ -51,11 +51,11 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
 
     results = list(results)
     latex = [PREAMBLE, rf"\section*{{{escape(title)}}}" + "\n"]
-    markdown = [f"# {title}\n"]
+    markdown = [f"# {prose(title)}\n"]
     for result in results:
         heading = document(result).title
         latex.append(rf"\section*{{{escape(heading)}}}" + "\n" + render_latex(result, fragment=True))
-        markdown.append(f"\n# {heading}\n\n" + render_markdown(result, fragment=True))
+        markdown.append(f"\n# {prose(heading)}\n\n" + render_markdown(result, fragment=True))
     latex.append("\\end{document}\n")
     paths = [Path(f"{stem}.tex"), Path(f"{stem}.md")]
     write_all({paths[0]: "".join(latex), paths[1]: "".join(markdown)})  # both or neither

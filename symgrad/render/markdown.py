@@ -8,14 +8,28 @@ from symgrad.render.latex import equation_block
 from symgrad.render.printing import LatexPrinter
 
 
+def prose(words: str) -> str:
+    """Words as Markdown prose: characters a Markdown renderer would take as HTML or as
+    the start of a heading, list or code span are escaped, so text that came from the
+    user (a formula, a file name) is shown as typed and never interpreted."""
+    escaped = _inline(words)
+    return "\n".join("\\" + line if line[:1] in "#+-=|" and line else line
+                     for line in escaped.split("\n"))
+
+
+def _inline(words: str) -> str:
+    """Characters that would open HTML or a code span anywhere in a line."""
+    return words.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "\\`")
+
+
 def render_markdown(result, fragment: bool = False) -> str:
     doc = document(result)
     printer = LatexPrinter(doc.output_layer)
-    parts = [] if fragment else [f"# {doc.title}"]
+    parts = [] if fragment else [f"# {prose(doc.title)}"]
     for section in doc.sections:
-        parts.append(f"## {section.title}")
+        parts.append(f"## {prose(section.title)}")
         if section.words:
-            parts.append(section.words)
+            parts.append(prose(section.words))
         if section.rows:
             parts.append("$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$")
         if section.grid is not None:
@@ -31,6 +45,7 @@ def render_markdown(result, fragment: bool = False) -> str:
 def grid_table(grid: Grid) -> str:
     """A pipe table; the first column left-aligned, numbers right-aligned."""
     rule = ["---"] + ["---:"] * (len(grid.headers) - 1)
-    lines = [grid.headers, rule, *grid.rows]
+    lines = [[_inline(cell) for cell in line] for line in (grid.headers, *grid.rows)]
+    lines.insert(1, rule)
     return "\n".join("| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |"
                      for line in lines)
