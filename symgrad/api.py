@@ -53,7 +53,7 @@ NET_DPS = 30
 # The analyses whose time the caller cannot size (bounds, regions, mean field, the
 # activation table) finish or refuse within this; work sized by the caller (a depth, a
 # number of samples) shows a progress bar instead.
-COMMAND_SECONDS = 120.0
+COMMAND_SECONDS = 60.0
 
 
 def _bounded(analysis):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of address space (NumPy and SymPy map ~1 GiB just by loading)
-TIME_LIMIT = 60.0  # seconds
+TIME_LIMIT = 100.0  # seconds: the analyses refuse at 60 (symgrad.api.COMMAND_SECONDS)
 
 
 @dataclass

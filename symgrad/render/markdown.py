@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import Grid, document
 from symgrad.render.latex import equation_block
@@ -17,9 +19,14 @@ def prose(words: str) -> str:
                      for line in escaped.split("\n"))
 
 
+_OPENS_HTML = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")
+
+
 def _inline(words: str) -> str:
-    """Characters that would open HTML or a code span anywhere in a line."""
-    return words.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("`", "\\`")
+    """What would open HTML (a tag, a comment, an entity) or a code span anywhere in a
+    line, escaped; "σ' < 1" stays as it is, since CommonMark reads no tag there."""
+    return _OPENS_HTML.sub(lambda m: "&lt;" if m.group() == "<" else "&amp;", words).replace(
+        "`", "\\`")
 
 
 def render_markdown(result, fragment: bool = False) -> str:
