@@ -124,6 +124,8 @@ def _format(fmt: str | None, output: str | None) -> str:
 
 def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -> None:
     fmt = _format(fmt, output)
+    if output is None and "stdout" in _CLOSED:
+        raise SymgradError("Cannot write the output: standard output is closed (give -o FILE).")
     if output is not None:
         write_atomically(output, render_chunks(result, fmt, fragment=fragment))
     elif fmt == "text":
@@ -133,7 +135,7 @@ def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -
         if fmt == "json" and hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(errors="symgrad-json")  # σ as \\u03c3 where σ cannot be shown
         for chunk in render_chunks(result, fmt, fragment=fragment):
-            click.echo(chunk, nl=False)
+            sys.stdout.write(chunk)  # not click.echo, which re-encodes an ASCII stream as UTF-8
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -596,8 +598,16 @@ codecs.register_error("symgrad-ascii", _to_ascii)
 codecs.register_error("symgrad-json", _to_json_escape)
 
 
+_CLOSED: set[str] = set()  # the standard streams the caller closed
+
+
 def _tolerant_streams() -> None:
-    """stdout and stderr never raise UnicodeEncodeError, whatever their encoding."""
+    """stdout and stderr never raise UnicodeEncodeError, whatever their encoding; a
+    closed one (``>&-``) is pointed at /dev/null, and the exit code still tells."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            _CLOSED.add(name)
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="symgrad-ascii")

@@ -71,6 +71,11 @@ def _target(path: str | os.PathLike) -> Path:
         raise SymgradError("The output file name contains a NUL character.")
     if shown.endswith(("/", os.sep)):
         raise SymgradError(f"Cannot write to '{shown}': a name ending in '/' is a folder, not a file.")
+    try:
+        if stat.S_ISCHR(os.stat(shown).st_mode) or stat.S_ISFIFO(os.stat(shown).st_mode):
+            return Path(shown)  # /dev/stdout, /dev/fd/1: their link targets cannot be opened by name
+    except OSError:
+        pass
     target = Path(os.path.realpath(shown))
     if target.is_dir():
         raise SymgradError(f"Cannot write to '{shown}': it is a folder.")

@@ -182,15 +182,7 @@ def test_hard_activations_finish_or_refuse_in_bounded_time(formula, command):
     assert result.seconds < LIMIT_SECONDS, (command, formula, result.seconds)
 
 
-@pytest.mark.slow
-def test_critical_of_erf_exp_finishes_or_refuses_in_bounded_time():
-    """The mean field's integrals of erf(exp(x)) are slow: the command's own budget
-    (symgrad.api.COMMAND_SECONDS) ends it with one sentence."""
-    from symgrad.api import COMMAND_SECONDS
-
-    result = run(*COMMANDS["critical"], "--act", "erf(exp(x))", timeout=COMMAND_SECONDS + 60)
-    assert result.seconds < COMMAND_SECONDS + 30, result.seconds
-    assert result.returncode in (0, 2) and "Traceback" not in result.stderr
+# critical --act "erf(exp(x))" (refused at symgrad.api.COMMAND_SECONDS) is in the hostile corpus.
 
 
 def test_many_piece_functions_are_refused_at_once():

@@ -53,6 +53,9 @@ CORPUS: list[tuple[str, tuple[str, ...]]] = [
     ("numbers", ("eval", "--depth", "3", "--x", "1/" + "3" * 900)),
     ("numbers", ("notes", "--depth", "3", "--w", BIG, "-o", "n.tex")),
     ("numbers", ("sample", "--depth", "3", "--sigma-w2", BIG, "--samples", "5")),
+    ("numbers", ("meanfield", "--sigma-w2", "-1e-99999")),
+    ("numbers", ("meanfield", "--sigma-w2", "1.5", "--sigma-b2", "-1e100000")),
+    ("numbers", ("critical", "--sigma-b2", "-1e-99999")),
     # the eval crashes
     ("eval", ("eval", "--depth", "1", "--act", "sigmoid", "--x", "1", "--w", "1e300", "--cost",
               "cross-entropy", "--y", "1")),
@@ -271,6 +274,32 @@ def test_any_output_encoding(folder, encoding):
     assert json.loads(data.stdout) == json.loads(utf8.stdout)
 
 
+def test_dev_stdout_on_a_pipe_is_written(folder):
+    outcome = attempt(("derive", "--depth", "2", "--format", "json", "-o", "/dev/stdout"), folder)
+    assert outcome.code == 0, outcome.stderr
+    assert outcome.stdout.startswith("{") and '"depth": 2' in outcome.stdout
+
+
+@pytest.mark.parametrize("closed", [1, 2])
+def test_a_closed_standard_stream_is_not_a_crash(folder, closed):
+    done = subprocess.run([sys.executable, "-m", "symgrad.cli", "derive", "--depth", "3"],
+                          cwd=folder, capture_output=True, timeout=60,
+                          preexec_fn=lambda: os.close(closed))
+    if closed == 1:  # nowhere to answer: refused (the sentence goes to stderr)
+        assert done.returncode == 2
+        assert done.stderr.decode().startswith("symgrad: Cannot write the output")
+    else:  # stderr closed: the answer still reaches stdout
+        assert done.returncode == 0 and b"sigmoid" in done.stdout
+    assert b"Traceback" not in done.stderr and b"internal error" not in done.stderr
+
+
+def test_a_refusal_with_stderr_closed_still_exits_2(folder):
+    done = subprocess.run([sys.executable, "-m", "symgrad.cli", "derive", "--depth", "3", "--act",
+                           "bogus"], cwd=folder, capture_output=True, timeout=60,
+                          preexec_fn=lambda: os.close(2))
+    assert done.returncode == 2
+
+
 def test_a_full_stdout_is_one_sentence_and_code_2(folder):
     with open("/dev/full", "wb") as full:
         outcome = attempt(("derive", "--depth", "3"), folder, stdout=full)
@@ -312,6 +341,12 @@ def _api_cases():
         (lambda: symgrad.verify(3, "delta1", depth=2), "claim"),
         (lambda: symgrad.decimal(1, 10**9), "digits"),
         (lambda: symgrad.acts(None), "activation"),
+        (lambda: symgrad.decimal("x", 5), "number"),
+        (lambda: symgrad.decimal(1 + 2j, 5), "number"),
+        (lambda: symgrad.write_documents(None, "T", []), "stem"),
+        (lambda: symgrad.write_documents("stem", "T", 5), "results"),
+        (lambda: symgrad.evaluate(3, x=1).layer("a"), "layer"),
+        (lambda: symgrad.derive(3).concrete(5), "expression"),
     ]
 
 

@@ -40,7 +40,7 @@ from symgrad.numbers import exact
 from symgrad.numeric.evaluate import check_dps
 from symgrad.numeric.kinds import float_arithmetic, mpmath_arithmetic
 from symgrad.numeric.precision import converged
-from symgrad.numeric.real import to_mpmath
+from symgrad.numeric.real import exact_text, to_mpmath
 
 MEANFIELD_DPS = 30
 GUARD_DIGITS = 10
@@ -73,7 +73,7 @@ def variance(value, what: str) -> sympy.Rational:
     number = exact(value, what)
     if number < 0 or (number == 0 and what.startswith("σ_w")):
         raise SymgradError(f"{what} must be {'positive' if what.startswith('σ_w') else 'at least 0'}"
-                           f", not {number}.")
+                           f", not {exact_text(number, 'text')}.")
     return number
 
 

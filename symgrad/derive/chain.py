@@ -111,6 +111,9 @@ class ChainDerivation:
         Each distinct σ(z_k), σ'(z_k) is worked out once per derivation and kept, so the
         factors of a deep chain (met again in every layer written out) cost one ``xreplace``
         each."""
+        if not isinstance(expr, sympy.Basic):
+            raise SymgradError(f"concrete takes a SymPy expression of the derivation, not "
+                               f"{type(expr).__name__}.")
         if isinstance(expr, Factors):
             return Factors(*[[self._substituted(f) for f in group] for group in expr.groups])
         if isinstance(expr, Terms):

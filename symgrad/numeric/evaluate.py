@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
+from symgrad.arguments import whole
 from symgrad.costs import check_output, check_run_output
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
@@ -111,6 +112,7 @@ class ChainEvaluation(MarkdownDisplay):
         return self.arithmetic.name == "interval"
 
     def layer(self, n: int) -> LayerValues:
+        n = whole(n, "The layer", 1, self.depth)
         if not 1 <= n <= self.depth or self.exact.delta[n - 1] is None:
             raise SymgradError(f"Layer {n}'s values were not kept by this evaluation.")
         exact, k = self.exact, n - 1

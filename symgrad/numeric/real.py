@@ -28,6 +28,8 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     if value is None:
         return None
     check_digits(digits)
+    if isinstance(value, (bool, str, bytes, complex)) or isinstance(value, (list, tuple, dict, set)):
+        raise SymgradError(f"decimal takes a number (or an enclosure), not {type(value).__name__}.")
     if isinstance(value, sympy.Basic):  # an exact or SymPy value: evaluated to the digits
         if value in (sympy.oo, -sympy.oo):
             return "inf" if value > 0 else "-inf"

@@ -49,6 +49,12 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     from symgrad.render.document import document
     from symgrad.render.latex import PREAMBLE, escape
 
+    if not isinstance(stem, (str, os.PathLike)):
+        raise SymgradError(f"The stem must be a file path, not {type(stem).__name__}.")
+    if not isinstance(title, str):
+        raise SymgradError(f"The title must be text, not {type(title).__name__}.")
+    if isinstance(results, (str, bytes)) or not isinstance(results, Iterable):
+        raise SymgradError(f"results must be a list of symgrad results, not {type(results).__name__}.")
     results = list(results)
     latex = [PREAMBLE, rf"\section*{{{escape(title)}}}" + "\n"]
     markdown = [f"# {prose(title)}\n"]
