@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import time
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -23,8 +24,8 @@ from symgrad.budget import OverBudget, time_budget
 from symgrad.cli import run
 from tests.hostile import snapshot
 
-RUN_SECONDS = 45  # one fuzzed run; the slowest legitimate small case takes a few seconds
-EXAMPLES = 15  # per command: a fixed budget, so CI stays bounded
+RUN_SECONDS = 90  # one fuzzed run; the analyses refuse at 60 s (symgrad.api.COMMAND_SECONDS)
+EXAMPLES = 40  # per command: a fixed budget, so CI stays bounded
 
 digits = st.integers(1, 100_000).map(lambda n: "9" * n)
 exponents = st.integers(-100_500, 100_500).map(lambda e: f"1e{e}")
@@ -109,6 +110,7 @@ def outcome(argv: list[str]) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of ``symgrad *argv`` in this process."""
     out, err = io.StringIO(), io.StringIO()
     code = 0
+    started = time.monotonic()
     with redirect_stdout(out), redirect_stderr(err):
         try:
             with time_budget(RUN_SECONDS):
@@ -117,6 +119,8 @@ def outcome(argv: list[str]) -> tuple[int, str, str]:
             code = exit_.code if isinstance(exit_.code, int) else 1
         except OverBudget:
             code = -1
+    if time.monotonic() - started >= RUN_SECONDS:  # the CLI turns a spent budget into a refusal
+        code = -1
     return code, out.getvalue(), err.getvalue()
 
 
