@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import signal
 import stat
 import tempfile
@@ -72,7 +73,7 @@ def _target(path: str | os.PathLike) -> Path:
     if shown.endswith(("/", os.sep)):
         raise SymgradError(f"Cannot write to '{shown}': a name ending in '/' is a folder, not a file.")
     try:
-        if stat.S_ISCHR(os.stat(shown).st_mode) or stat.S_ISFIFO(os.stat(shown).st_mode):
+        if _special_mode(os.stat(shown).st_mode):
             return Path(shown)  # /dev/stdout, /dev/fd/1: their link targets cannot be opened by name
     except OSError:
         pass
@@ -96,12 +97,16 @@ def _target(path: str | os.PathLike) -> Path:
     return target
 
 
+def _special_mode(mode: int) -> bool:
+    """A character device or a pipe: written in place, never renamed over."""
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
+
+
 def _is_special(target: Path) -> bool:
     try:
-        mode = target.stat().st_mode
+        return _special_mode(target.stat().st_mode)
     except OSError:
         return False
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def _stage(shown: str, target: Path, content: Content) -> str:
@@ -208,8 +213,6 @@ def read_text(path: str | os.PathLike, limit: int, what: str) -> str:
     """The UTF-8 text of ``path``, read to at most ``limit`` bytes whatever the file is (a
     device or pipe reports no size); a pipe that no program writes to, or that stays
     silent for ``READ_SECONDS``, is refused rather than waited on for ever."""
-    import select
-
     shown = str(path)
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)

@@ -14,11 +14,13 @@ def prose(words: str) -> str:
     """Words as Markdown prose: characters a Markdown renderer would take as HTML or as
     the start of a heading, list or code span are escaped, so text that came from the
     user (a formula, a file name) is shown as typed and never interpreted."""
-    escaped = _inline(words)
-    return "\n".join("\\" + line if line[:1] in "#+-=|" and line else line
-                     for line in escaped.split("\n"))
+    return "\n".join(_ORDERED.sub(r"\1\\\2", line, count=1) if _ORDERED.match(line) else
+                     "\\" + line if _OPENS_BLOCK.match(line) else line
+                     for line in _inline(words).split("\n"))
 
 
+_OPENS_BLOCK = re.compile(r"#{1,6}(\s|$)|[-+*>](\s|$)|=+\s*$")  # a heading, list item, quote
+_ORDERED = re.compile(r"^(\d+)([.)])(?=\s|$)")  # "1. " would start a numbered list: 1\. instead
 _OPENS_HTML = re.compile(r"<(?=[A-Za-z/!?])|&(?=#?\w+;)")
 
 
