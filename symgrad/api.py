@@ -40,7 +40,7 @@ from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DEPTH, MatrixNet, ScalarChain, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, ChainNotes, NetNotes, chain_notes, net_notes
 from symgrad.numbers import exact, per_layer
-from symgrad.numeric.backprop import chain_point
+from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, ChainEvaluation, evaluate_chain
 from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
@@ -54,6 +54,9 @@ NET_DPS = 30
 # activation table) finish or refuse within this; work sized by the caller (a depth, a
 # number of samples) shows a progress bar instead.
 COMMAND_SECONDS = 60.0
+
+
+_o = arguments.option  # an argument's name as the caller spells it: "z", or "--z"
 
 
 def _bounded(analysis):
@@ -80,7 +83,7 @@ def derive(depth: int | None = None, act: Act = "sigmoid", *, residual: bool = F
                         tied=tied, cost=cost)
     if layers is not None:
         if chain.depth is None:
-            raise SymgradError("layers needs a concrete depth.")
+            raise SymgradError(f"{_o('layers')} needs a concrete {_o('depth')}.")
         layers = list(arguments.wholes(layers, "layers"))
     return derive_chain(chain, layers, progress)
 
@@ -107,7 +110,7 @@ def evaluate(depth: int, act: Act = "sigmoid", *, w=1, b=None, x=None, y=None, z
     ``Interval`` enclosures.
     """
     chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, tied=tied, cost=cost)
-    point = chain_point(chain.depth, w, b=b, x=x, y=y, z=z, upstream=upstream, tied=chain.tied)
+    point = _chain_point(chain.depth, w, b=b, x=x, y=y, z=z, upstream=upstream, tied=chain.tied)
     digits = arguments.digits(dps, MAX_DPS)
     if keep is not None:
         keep = set(arguments.wholes(sorted(keep) if isinstance(keep, (set, frozenset)) else keep,
@@ -149,6 +152,28 @@ def _net_parameters(net: MatrixNet, init, seed, scale, weights, digits: int) -> 
     return read_parameters(net, arguments.file_path(weights, "weights"))
 
 
+def _chain_point(depth: int, w=1, *, b=None, x=None, y=None, z=None, upstream=None,
+                 tied: bool = False) -> ChainPoint:
+    """A point from user values (text, or Python numbers: see ``symgrad.numbers``): the
+    weights and either x (with b and y) or the preactivations z (with ∂C/∂a_L)."""
+    weights = per_layer(w, depth, "weight", shared=tied)
+    if z is not None:
+        for given, name in ((x, "x"), (y, "y"), (b, "b")):
+            if given is not None:
+                raise SymgradError(f"{_o('z')} fixes the preactivations, so {_o(name)} has "
+                                   "no meaning with it.")
+        return ChainPoint(weights, z=per_layer(z, depth, "preactivation"),
+                          upstream=exact(1 if upstream is None else upstream, "upstream gradient"))
+    if upstream is not None:
+        raise SymgradError(f"{_o('upstream')} belongs to gain mode ({_o('z')}); with "
+                           f"{_o('x')} it follows from the cost.")
+    if x is None:
+        raise SymgradError(f"Give the input with {_o('x')} (or fix the preactivations with "
+                           f"{_o('z')}).")
+    return ChainPoint(weights, per_layer(0 if b is None else b, depth, "bias", shared=tied),
+                      x=exact(x, "input"), y=exact(0 if y is None else y, "target"))
+
+
 @_bounded
 def bounds(depth: int, act: Act = "sigmoid", *, w=1, residual: bool = False,
            dps: int = DEFAULT_DPS) -> GainBounds:
@@ -169,10 +194,10 @@ def region(act: Act = "sigmoid", w=None, b=0, *, maximize: bool = False,
     digits = arguments.digits(dps, MAX_WIDEST_DPS if maximize else MAX_REGION_DPS)
     if maximize:
         if w is not None:
-            raise SymgradError("maximize finds the weight itself; leave out w.")
+            raise SymgradError(f"{_o('maximize')} finds the weight itself; leave out {_o('w')}.")
         return widest_region(activation, digits)
     if w is None:
-        raise SymgradError("Give the weight w (or ask for the best one with maximize=True).")
+        raise SymgradError(f"Give the weight with {_o('w')} (or ask for the best one with {_o('maximize')}).")
     return gain_region(activation, exact(w, "weight"), exact(b, "bias"), digits)
 
 
@@ -183,26 +208,27 @@ def notes(depth: int | None = None, act: Act = "sigmoid", *, widths: Sequence[in
     when ``init`` draws weights): the argument with exact numbers; for a chain, values (a
     table and a figure) when ``x`` or ``z`` is given."""
     if (depth is None) == (widths is None):
-        raise SymgradError("Give either depth (a scalar chain) or widths (a matrix net).")
+        raise SymgradError(f"Give either {_o('depth')} (a scalar chain) or {_o('widths')} (a matrix net).")
     if widths is not None:
         if residual or z is not None or w is not None or b is not None:
-            raise SymgradError("widths describes a matrix net; give init (and x, y) for values.")
+            raise SymgradError(f"{_o('widths')} describes a matrix net; give {_o('init')} (and {_o('x')}, "
+                               f"{_o('y')}) for values.")
         net = MatrixNet(widths, act, cost)
         evaluation = None
         if init is not None:
             evaluation = evaluate_net(net.widths, net.activation, init=init, seed=seed, x=1 if x is None
                                       else x, y=0 if y is None else y, cost=cost, dps=NOTES_DPS)
         elif x is not None or y is not None:
-            raise SymgradError("x and y give a net's values with init; add init.")
+            raise SymgradError(f"{_o('x')} and {_o('y')} give a net's values with {_o('init')}; add it.")
         return net_notes(net, evaluation)
     chain = ScalarChain(check_depth(depth, MAX_NOTES_DEPTH), act, residual=residual, cost=cost)
     if init is not None:
-        raise SymgradError("init draws a matrix net's weights; give widths.")
+        raise SymgradError(f"{_o('init')} draws a matrix net's weights; give {_o('widths')}.")
     if x is None and z is None and (b is not None or y is not None):
-        raise SymgradError("b and y need the input x (or give z).")
+        raise SymgradError(f"{_o('b')} and {_o('y')} need the input {_o('x')} (or give {_o('z')}).")
     weights = per_layer(w, chain.depth, "weight", expand=False) if w is not None else None
     point = None if x is None and z is None else \
-        chain_point(chain.depth, 1 if w is None else w, b=b, x=x, y=y, z=z)
+        _chain_point(chain.depth, 1 if w is None else w, b=b, x=x, y=y, z=z)
     return chain_notes(chain, weights, point)
 
 
@@ -249,10 +275,11 @@ def verify(claim: str, target: str, *, depth: int | None = None,
     small net's (``widths``) ``target``: ``verdict.correct``, and if not the ratio
     claim/true, what the claim equals instead, a counterexample and the correct formula."""
     if (depth is None) == (widths is None):
-        raise SymgradError("Give either depth (a scalar chain) or widths (a matrix net).")
+        raise SymgradError(f"Give either {_o('depth')} (a scalar chain) or {_o('widths')} (a matrix net).")
     if widths is not None:
         if arguments.flag(residual, "residual") or arguments.flag(tied, "tied"):
-            raise SymgradError("widths describes a matrix net; residual and tied belong to a chain.")
+            raise SymgradError(f"{_o('widths')} describes a matrix net; {_o('residual')} and {_o('tied')} "
+                               "belong to a chain.")
         spec = MatrixNet(widths, act, cost)
     else:
         spec = ScalarChain(check_depth(depth, MAX_VERIFY_DEPTH), act, residual=residual, tied=tied,

@@ -8,11 +8,31 @@ ordinary numbers and flags; a text "no" is not a flag.
 
 from __future__ import annotations
 
+import contextvars
 import operator
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from symgrad.errors import SymgradError
+
+_OPTION_PREFIX = contextvars.ContextVar("symgrad_option_prefix", default="")
+
+
+def option(name: str) -> str:
+    """An argument's name as the caller spells it: ``z`` for the Python API, ``--z`` while
+    the command line calls it (inside ``spelled_as_options``)."""
+    return _OPTION_PREFIX.get() + name
+
+
+@contextmanager
+def spelled_as_options() -> Iterator[None]:
+    """Within: errors name arguments as command-line options (``--z``)."""
+    token = _OPTION_PREFIX.set("--")
+    try:
+        yield
+    finally:
+        _OPTION_PREFIX.reset(token)
 
 
 def _shown(value) -> str:

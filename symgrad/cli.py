@@ -14,15 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from symgrad import api
+from symgrad import api, arguments
 from symgrad.activations import get_activation
-from symgrad.analysis.meanfield import (
-    MAX_MEANFIELD_DPS,
-    MEANFIELD_DPS,
-    variance,
-)
+from symgrad.analysis.meanfield import MAX_MEANFIELD_DPS, MEANFIELD_DPS
 from symgrad.analysis.region import MAX_REGION_DPS, MAX_WIDEST_DPS, REGION_DPS
-from symgrad.analysis.sampling import check_sample_size
 from symgrad.api import COMMAND_SECONDS
 from symgrad.budget import OverBudget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO
@@ -30,7 +25,6 @@ from symgrad.errors import SymgradError
 from symgrad.files import check_target, write_atomically
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
-from symgrad.numeric.backprop import chain_point
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
 from symgrad.numeric.net_parameters import INITS
 from symgrad.render import FORMATS, render_chunks
@@ -237,7 +231,6 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
     if depth is None:
         raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
     depth = check_depth(_whole_number(depth, "depth"))
-    chain_point(depth, w, b=b, x=x, y=y, z=z, upstream=upstream, tied=tied, prefix="--")  # --names
     digits = _whole_number(dps, "precision")
     fmt = _format(fmt, output)
     keep = None if fmt == "json" else displayed_layers(depth)  # JSON lists every layer
@@ -273,12 +266,7 @@ def bounds(depth, act, residual, w, dps, fmt, output):
 @_output_options
 def region(act, w, b, maximize, dps, fmt, output):
     """Where |w σ'(z)| ≥ 1: the preactivations (and inputs) where a layer does not shrink the gradient."""
-    digits = _whole_number(dps, "precision")
-    if maximize and w is not None:
-        raise SymgradError("--maximize finds the weight itself; leave out --w.")
-    if not maximize and w is None:
-        raise SymgradError("Give the weight with --w (or ask for the best one with --maximize).")
-    _emit(api.region(act, w, b, maximize=maximize, dps=digits), fmt, output)
+    _emit(api.region(act, w, b, maximize=maximize, dps=_whole_number(dps, "precision")), fmt, output)
 
 
 def _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file, fmt, output,
@@ -301,7 +289,7 @@ def _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file,
 def _net_evaluation(widths, act, cost, x, y, digits: int, **weights):
     """The net's pass at ``digits`` (inputs default to 1, targets to 0), with a progress
     bar for nets big enough to take a while."""
-    net = MatrixNet(widths, act, cost)  # checked before the bar takes the terminal
+    net = MatrixNet(widths, act, cost)  # sizes the bar
     with _progress(net.depth, max(net.widths) ** 2 * net.depth >= PROGRESS_FROM_NET_SIZE) as report:
         def layer_done(layer: int, working: int) -> None:
             report(completed=layer, description=f"layers at {working} digits")
@@ -314,15 +302,29 @@ def _net_evaluation(widths, act, cost, x, y, digits: int, **weights):
 def _progress(total: int, shown: bool = True):
     """A rich progress bar on stderr, yielding ``report(**change)`` (rich's update: advance=,
     completed=, description=); None when not ``shown`` or when stderr is not a terminal
-    (a log or a pipe gets no bar, and no stray blank line before an error)."""
+    (a log or a pipe gets no bar, and no stray blank line before an error). The bar opens
+    at the first report, so the API's checks, which come before any work, print their
+    sentence on a terminal the bar has not taken."""
     if not shown or not sys.stderr.isatty():
         yield None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-               TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("layers", total=total)
-        yield lambda **change: bar.update(task, **change)
+    opened: list = []
+
+    def report(**change) -> None:
+        if not opened:
+            columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                       TimeRemainingColumn())
+            bar = Progress(*columns, console=Console(stderr=True), transient=True)
+            bar.start()
+            opened.append((bar, bar.add_task("layers", total=total)))
+        bar, task = opened[0]
+        bar.update(task, **change)
+
+    try:
+        yield report
+    finally:
+        if opened:
+            opened[0][0].stop()
 
 
 def _long_pass(depth: int, digits: int) -> bool:
@@ -369,10 +371,6 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
     if depth is None:
         raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
     depth = check_depth(_whole_number(depth, "depth"), MAX_NOTES_DEPTH)
-    if x is None and z is None and (b is not None or y is not None):
-        raise SymgradError("--b and --y need the input --x (or give --z).")
-    if x is not None or z is not None:
-        chain_point(depth, w or "1", b=b, x=x, y=y, z=z, prefix="--")  # errors with --names
     _emit(api.notes(depth, act, w=w, b=b, x=x, y=y, z=z, residual=residual, cost=cost),
           fmt, output, fragment)
 
@@ -408,7 +406,6 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
         for w in ws or ("1",):
             for kind in ((False, True) if compare else (residual,)):
                 activation = get_activation(act)
-                chain_point(depth, w, b=b, x=x, y=y, z=z, prefix="--", default_x="1/2")  # --names
                 label = f"{'residual ' if kind else ''}{activation.name}, w = {w}"
                 with _progress(2 * depth, _long_pass(depth, PLOT_DPS)) as report:
                     evaluation = api.evaluate(depth, activation, w=w, b=b, x="1/2" if x is None and
@@ -474,8 +471,6 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
     activation = get_activation(act)
     depth, width = _whole_number(depth, "depth"), _whole_number(width, "width")
     count, seed = _whole_number(samples, "number of samples"), _whole_number(seed, "seed", minimum=0)
-    variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
-    check_sample_size(depth, width, count, seed)  # before the progress bar takes the terminal
     with _progress(2 * depth * count) as report:  # sample-layers, forward and backward
         result = api.sample(depth, activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2, width=width,
                             samples=count, seed=seed, progress=_advance(report))
@@ -535,7 +530,8 @@ def run(argv: list[str] | None = None) -> None:
     one sentence on stderr and exit code 2."""
     _tolerant_streams()
     try:
-        main(args=argv, prog_name="symgrad", standalone_mode=False)
+        with arguments.spelled_as_options():  # errors name --options
+            main(args=argv, prog_name="symgrad", standalone_mode=False)
         sys.stdout.flush()
     except SymgradError as error:
         _fail(str(error))

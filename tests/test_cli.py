@@ -149,3 +149,21 @@ def test_acts_shows_a_typed_formula_as_the_library_activation_it_writes():
     assert custom["name"] == "x/(1+exp(-x))" and library["name"] == "silu"
     assert custom["sup_derivative"][:12] == library["sup_derivative"][:12]
     assert custom["inf_derivative"][:12] == library["inf_derivative"][:12]
+
+
+@pytest.mark.parametrize(("call", "api_words", "cli_args", "cli_words"), [
+    (lambda: symgrad.api.evaluate(3, z=1, x=2), "z fixes the preactivations, so x has",
+     ["eval", "--depth", "3", "--z", "1", "--x", "2"], "--z fixes the preactivations, so --x has"),
+    (lambda: symgrad.api.region("sigmoid"), "Give the weight with w",
+     ["region"], "Give the weight with --w"),
+    (lambda: symgrad.api.notes(3, b=1), "b and y need the input x",
+     ["notes", "--depth", "3", "--b", "1"], "--b and --y need the input --x"),
+])
+def test_one_check_names_the_argument_as_each_caller_spells_it(call, api_words, cli_args,
+                                                               cli_words):
+    """The API and the command line share one check; only the spelling of the names differs."""
+    with pytest.raises(symgrad.SymgradError) as refused:
+        call()
+    assert api_words in str(refused.value) and "--" not in str(refused.value)
+    result = run(*cli_args)
+    assert result.returncode == 2 and cli_words in result.stderr

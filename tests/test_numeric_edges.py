@@ -195,6 +195,23 @@ def test_cross_entropy_far_from_its_target_is_finite_and_exact():
         assert abs(mpmath.mpf(data["layers"][1]["delta"]) - 1) < mpmath.mpf(10) ** -45  # a - 0
 
 
+@pytest.mark.parametrize("act, x, w", [("gelu", "1e5", "1"), ("gelu", "-1e5", "1e3"),
+                                        ("silu", "-3", "1"), ("gelu", "2", "1")])
+def test_cross_entropy_outside_its_domain_is_refused_in_one_sentence(act, x, w):
+    """gelu and silu leave (0, 1); the z-form of cross-entropy takes log of a negative
+    a_L, which must be a refusal naming the output, not a TypeError."""
+    code, out, err = cli("eval", "--depth", "3", "--act", act, "--cost", "cross-entropy",
+                         "--x", x, "--w", w, "--y", "0")
+    assert code == 2 and out == ""
+    assert "needs 0 < a_L < 1" in err and err.count("\n") == 1, err
+    mpmath.mp.dps = 30
+    a = mpmath.mpf(x)  # an independent forward pass: gelu(z) = z Φ(z), swish(z) = z σ(z)
+    for _ in range(3):
+        z = mpmath.mpf(w) * a
+        a = z * (mpmath.ncdf(z) if act == "gelu" else 1 / (1 + mpmath.exp(-z)))  # silu
+    assert not 0 < a < 1
+
+
 @pytest.mark.parametrize("z", ["-1e1000", "-1e5000"])
 def test_gelu_far_on_the_left_does_not_hang(z):
     start = time.monotonic()

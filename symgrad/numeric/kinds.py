@@ -88,8 +88,17 @@ def _preactivation_cost(chain, modules, cast: Callable | None = None) -> Callabl
     expressions = _cross_entropy_of_preactivation(activation.expr)
     function = sympy.lambdify((VARIABLE, y), expressions, modules)
     if cast is not None:
-        function = (lambda f: lambda *args: tuple(map(cast, f(*args))))(function)
+        function = (lambda f: lambda *args: tuple(map(_real_or_nan(cast), f(*args))))(function)
     return function
+
+
+def _real_or_nan(cast: Callable) -> Callable:
+    """``cast``, with a complex value (log of an output a_L < 0: gelu and silu dip below
+    0) turned into nan, so the output check refuses the point instead of a TypeError."""
+    def real(value):
+        return cast("nan") if isinstance(value, mpmath.mpc) else cast(value)
+
+    return real
 
 
 def _compiled(chain, modules, cast: Callable | None = None,
