@@ -18,8 +18,12 @@ and a verdict is only given when one of them has finished:
   are either told apart (a counterexample) or agree to CHECK_DIGITS digits plus what the
   claim's own smallest relative part needs (its smallest term beside the others, a
   cancellation, a long literal, a function near its flat part): a claim off by a
-  relative 10^-1000 needs 1000 more digits and gets them. Where a claim has kinks (abs,
-  max, min, Heaviside), points on both sides of each kink are checked too.
+  relative 10^-1000 needs 1000 more digits and gets them. Where claim or truth has kinks
+  (abs, max, min, Heaviside, a piece's condition), the line of each coordinate they
+  depend on is cut at every kink of both (located exactly where SymPy can: 10^-30 is not
+  0), and points strictly inside every piece, and beyond the outermost kinks, are
+  checked too, every one of them like a random point; past MAX_KINK_PIECES pieces the
+  claim is refused, not passed.
 
 When neither route finishes (the digits needed exceed MAX_WORKING_DIGITS, the values are
 too large to evaluate, the time runs out) the claim is refused with one sentence, never
@@ -40,7 +44,7 @@ import mpmath
 import sympy
 
 from symgrad.activations import VARIABLE
-from symgrad.budget import OverBudget, time_budget, within_budget
+from symgrad.budget import OverBudget, outer_budget_spent, time_budget, within_budget
 from symgrad.costs import cost_derivative_at
 from symgrad.derive.chain import derive_chain
 from symgrad.derive.matrix import derive_matrix
@@ -76,7 +80,9 @@ FIRST_DIGITS = CHECK_DIGITS + 10  # the first working precision
 MAX_WORKING_DIGITS = 3_000  # beyond this a claim the numbers cannot settle is refused
 MAX_ARGUMENT_BITS = 12_000  # exp, tanh, ... of a number beyond 2^this is not evaluated
 MAX_EXACT_BITS = 200_000  # an exact rational larger than this moves the check to mpmath
-MAX_KINK_POINTS = 8  # extra points on both sides of the claim's kinks
+MAX_KINK_PIECES = 200  # pieces of coordinate lines cut by kinks that get points (else refused)
+MAX_KINK_DEGREE = 12  # a kink's polynomial equation of higher degree is not solved
+KINK_SECONDS = 3.0  # locating the kinks of claim and truth
 TOTAL_SECONDS = 25.0  # one verify, everything included
 SYMBOLIC_SECONDS = 8.0  # all of SymPy's steps together
 SYMBOLIC_STEP_SECONDS = 3.0  # one SymPy step
@@ -257,8 +263,8 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
     except OverBudget:
         pass  # what was found so far stands
     points = _points(spec, true, seed)
-    kinks = [] if found.status == "zero" else _kink_points(spec, forms, claim, points[0])
-    numbers = _numbers(spec, claim, true, points, kinks,
+    kinks = _Kinks() if found.status == "zero" else _kink_points(forms, claim, true, points)
+    numbers = _numbers(spec, claim, true, points, kinks.points,
                        rounds=1 if found.status == "zero" else None,
                        reachable_only=found.status == "nonzero")
     concrete = subject.concrete(true)
@@ -281,6 +287,12 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
         ratio, difference = _explained(found)
         return Verdict(spec, target, claim, true, concrete, False, ratio, difference, (), None,
                        proved=True, **checked)
+    if found.status != "zero" and numbers.agreed and kinks.too_many:
+        raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
+                           f"{numbers.points_checked} points, but its kinks and the truth's cut "
+                           f"the lines through them into more than {MAX_KINK_PIECES} pieces, "
+                           "more than the points cover, and SymPy did not reduce claim − true "
+                           "to 0.")
     if found.status == "zero" or numbers.agreed:
         return Verdict(spec, target, claim, true, concrete, True, None, None,
                        _equals(subject, target, numbers), None,
@@ -346,6 +358,48 @@ class _Forms:
         written = expr.xreplace(self.free_names)
         return written.replace(sigma, self.activation.at).replace(dsigma,
                                                                    self.activation.derivative_at)
+
+    def on_lines(self, expr):
+        """``expr`` as its kinks are located in: σ and σ' written in, the names left as
+        they are (``line_names`` defines them). Each distinct node is visited once."""
+        activation, memo = self.activation, {}
+
+        def written(node):
+            try:
+                return memo[node]
+            except KeyError:
+                pass
+            if node.func is sigma or node.func is dsigma:
+                inner = written(node.args[0])
+                found = activation.at(inner) if node.func is sigma else \
+                    activation.derivative_at(inner)
+            elif not node.args:
+                found = node
+            else:
+                args = [written(argument) for argument in node.args]
+                found = node if all(a is b for a, b in zip(args, node.args)) else node.func(*args)
+            memo[node] = found
+            return found
+
+        return written(expr)
+
+    @property
+    def line_names(self) -> dict[sympy.Symbol, sympy.Expr]:
+        """Every name that is not a coordinate of the points, defined through the
+        coordinates (the free names), or for a tied chain through the names of the layer
+        below and x, y, w and b (z_n = w a_{n−1} + b, a_n = σ(z_n)). Kept apart rather
+        than written in, where SymPy would fold the pieces nested in pieces at length."""
+        spec = self.spec
+        if self.free_names is not None:
+            return self.free_names
+        found, previous = {layer_symbol("a", 0): x}, layer_symbol("a", 0)
+        for n in range(1, spec.depth + 1):
+            z, a = layer_symbol("z", n), layer_symbol("a", n)
+            found[z] = tied_symbol("w") * previous + tied_symbol("b")
+            found[a] = previous + self.activation.at(z) if spec.residual else self.activation.at(z)
+            previous = a
+        found[dC_daL] = cost_derivative_at(spec.cost, previous)
+        return found
 
 
 def _free_names(spec) -> dict[sympy.Symbol, sympy.Expr] | None:
@@ -559,7 +613,6 @@ def _shortest(expressions) -> sympy.Expr | None:
 @dataclass(frozen=True)
 class _Point:
     free: dict[str, Fraction]  # the drawn coordinates, exactly
-    extra: bool = False  # beside a kink of the claim: only a difference counts
 
 
 @dataclass(frozen=True)
@@ -632,63 +685,404 @@ def _points(spec, true, seed: int) -> list[_Point]:
     return found
 
 
-def _kink_points(spec, forms: _Forms, claim, base: _Point) -> list[_Point]:
-    """Points on both sides of each kink of the claim (where an abs, max, min, Heaviside or
-    piece changes) that is linear in one free coordinate: a claim that differs only beyond
-    a kink (max(1, w1/10**40)) would agree at every random point."""
-    if forms.free_names is None:
-        return []
-    free_claim = _step(forms.free, claim)
-    if free_claim is None:
-        return []
-    kinks = []
-    for node in sympy.preorder_traversal(free_claim):
-        if isinstance(node, (sympy.Max, sympy.Min)):
-            kinks.append(node.args[0] - node.args[1])
-        elif isinstance(node, (sympy.Abs, sympy.Heaviside, sympy.sign)):
-            kinks.append(node.args[0])
-        elif isinstance(node, sympy.Piecewise):
-            kinks.extend(condition.lhs - condition.rhs for _, condition in node.args
-                         if isinstance(condition, sympy.core.relational.Relational))
-        if len(kinks) > 4 * MAX_KINK_POINTS:
+@dataclass
+class _Kinks:
+    """The points on every piece of the lines the kinks of claim and truth cut."""
+
+    points: list[_Point] = field(default_factory=list)
+    pieces: int = 0  # open intervals (and the two ends) of coordinate lines given points
+    too_many: bool = False  # more pieces than MAX_KINK_PIECES: not all of them covered
+    unsolved: int = 0  # kinks SymPy could not locate (their pieces are not covered)
+
+
+class _UnsolvedError(Exception):
+    """A kink whose location SymPy does not find (within its budget)."""
+
+
+class _TooManyKinksError(Exception):
+    """More kinks on one line than MAX_KINK_PIECES."""
+
+
+_KINKED = (sympy.Abs, sympy.Heaviside, sympy.sign, sympy.Max, sympy.Min, sympy.Piecewise)
+
+
+def _kink_points(forms: _Forms, claim, true, points: list[_Point]) -> _Kinks:
+    """Points on every piece of the lines where claim and truth are smooth: for each free
+    coordinate a kink depends on (through an abs, max, min, Heaviside, sign or a piece's
+    condition, of the claim or of the truth), the other coordinates held at a random
+    point, every kink's place on that line is solved for (exactly where SymPy can), and
+    points are put strictly inside every interval between consecutive kinks and beyond
+    the outermost on both sides, far past the largest too. A claim that differs only
+    between two kinks 10^-30 apart, or only past |z| = 50, is seen there. Held first at
+    a point with every unit active (where a relu net's pieces all count), then at one
+    drawn anywhere (a tied chain, with its four coordinates: at every random point);
+    at most MAX_KINK_PIECES pieces, all of the first point's lines or a refusal."""
+    found = _Kinks()
+    names = forms.line_names
+    written = [expr for expr in (_step(forms.on_lines, claim), _step(forms.on_lines, true))
+               if expr is not None]
+    kinks = _kink_arguments(written + [names[name] for name in _names_used(written, names)])
+    if not kinks:
+        return found
+    active, anywhere = points[POINTS // 2:], points[:POINTS // 2]
+    bases = [active[0], anywhere[0]]
+    if forms.free_names is None:  # a tied chain: four coordinates, through every point
+        bases = [point for pair in zip(active, anywhere) for point in pair]
+    try:
+        with time_budget(KINK_SECONDS):
+            for first, base in zip([True] + [False] * len(bases), bases):
+                try:
+                    for name, places in _coordinate_kinks(kinks, base, names, found):
+                        pieces = len(places) + 1
+                        if found.pieces + pieces > MAX_KINK_PIECES:
+                            raise _TooManyKinksError
+                        found.pieces += pieces
+                        found.points.extend(_Point({**base.free, name: value})
+                                            for value in _line_points(places))
+                except _TooManyKinksError:
+                    found.too_many = first  # (beyond the first point: as many as fit)
+                    return found
+    except OverBudget:
+        if outer_budget_spent():
+            raise
+        found.unsolved += 1  # the rest were not located in time
+    return found
+
+
+def _kink_arguments(expressions) -> list[sympy.Expr]:
+    """What is 0 at each kink inside the expressions: the argument of an abs, Heaviside
+    or sign, the difference of two arguments of a max or min, lhs − rhs of each
+    comparison in a piece's condition (at most 4 MAX_KINK_PIECES of them)."""
+    found = {}
+    for node in _nodes(expressions):
+        if len(found) > 4 * MAX_KINK_PIECES:
             break
+        if isinstance(node, (sympy.Abs, sympy.Heaviside, sympy.sign)):
+            found[node.args[0]] = None
+        elif isinstance(node, (sympy.Max, sympy.Min)):
+            for i, first in enumerate(node.args):
+                for second in node.args[i + 1:]:
+                    found[first - second] = None
+        elif isinstance(node, sympy.core.relational.Relational):  # in a piece's condition
+            found[node.lhs - node.rhs] = None
+    return [kink for kink in found if not kink.is_number]
+
+
+def _nodes(expressions):
+    """Every distinct node of the expressions, each once."""
+    seen, stack = set(), list(expressions)
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        yield node
+        stack.extend(argument for argument in node.args if isinstance(argument, sympy.Basic))
+
+
+class _Line:
+    """One coordinate's line through a point: the other coordinates held at the point's
+    values, and the names defined through others (a_k = σ(z_k), b_k; a tied chain's z_n
+    and a_n) written with those values when asked for."""
+
+    def __init__(self, symbol: sympy.Symbol, values: dict, names: dict):
+        self.symbol = symbol
+        self.others = {s: v for s, v in values.items() if s != symbol}
+        self.defined, self.fixed = names, {}
+        self.moving = frozenset({symbol, *names})  # what may vary along the line
+        self.dependence, self.roots = {}, {}
+
+    def name(self, symbol: sympy.Symbol) -> sympy.Expr:
+        """A defined name's definition, the other coordinates written in."""
+        try:
+            return self.fixed[symbol]
+        except KeyError:
+            found = self.fixed[symbol] = self.defined[symbol].xreplace(self.others)
+            return found
+
+    def depends(self, expr) -> bool:
+        """Whether ``expr`` varies along the line (directly or through a defined name)."""
+        try:
+            return self.dependence[expr]
+        except KeyError:
+            pass
+        found = any(s == self.symbol or (s in self.defined and self.depends(self.name(s)))
+                    for s in expr.free_symbols)
+        self.dependence[expr] = found
+        return found
+
+    def definitions(self, expr) -> list[sympy.Expr]:
+        """The definitions of the names ``expr`` uses, and of the names those use, ..."""
+        return [self.name(symbol) for symbol in _names_used([expr], self.defined)]
+
+
+def _names_used(expressions, names: dict) -> list[sympy.Symbol]:
+    """The defined names the expressions use, and the names their definitions use, ..."""
+    found, stack = {}, [s for expr in expressions for s in expr.free_symbols if s in names]
+    while stack:
+        symbol = stack.pop()
+        if symbol not in found:
+            found[symbol] = None
+            stack.extend(s for s in names[symbol].free_symbols if s in names)
+    return list(found)
+
+
+def _coordinate_kinks(kinks, base: _Point, names: dict, found: _Kinks):
+    """(coordinate, the sorted places of every kink on its line through ``base``) for each
+    coordinate some kink depends on; a kink not located is counted in ``found``."""
+    symbols = {}
+    for expr in [*kinks, *(names[name] for name in _names_used(kinks, names))]:
+        for symbol in expr.free_symbols:
+            if symbol.name in base.free and symbol not in names:
+                symbols[symbol.name] = symbol
+    values = {symbol: sympy.Rational(base.free[name].numerator, base.free[name].denominator)
+              for name, symbol in symbols.items()}
+    for name in sorted(symbols):
+        line = _Line(symbols[name], values, names)
+        places = set()
+        for kink in kinks:
+            fixed = kink.xreplace(line.others)
+            if not line.depends(fixed):
+                continue
+            if not fixed.free_symbols <= line.moving:
+                found.unsolved += 1
+                continue
+            try:
+                places.update(_roots(fixed, line))
+            except (OverBudget, _TooManyKinksError):
+                raise
+            except Exception:  # _UnsolvedError, or SymPy failed: this kink is not located
+                found.unsolved += 1
+            if len(places) >= MAX_KINK_PIECES:
+                raise _TooManyKinksError
+        if places:
+            yield name, sorted(places)
+
+
+def _roots(expr, line: _Line) -> list[Fraction]:
+    """The real zeros of ``expr`` along the line that lie strictly inside the pieces its
+    own kinks (and its names' kinks) cut the line into: on each piece ``expr`` is one
+    smooth branch, solved by _smooth_roots. The kinks themselves are listed apart."""
+    if expr in line.roots:
+        if line.roots[expr] is None:  # (a name defined through itself: never, but safe)
+            raise _UnsolvedError
+        return line.roots[expr]
+    line.roots[expr] = None
+    inner = [kink for kink in _kink_arguments([expr, *line.definitions(expr)])
+             if kink != expr and line.depends(kink)]
+    edges = set()
+    for kink in inner:
+        edges.update(_roots(kink, line))
+    if len(edges) >= MAX_KINK_PIECES:
+        raise _TooManyKinksError
+    edges = sorted(edges)
     found = []
-    for kink in dict.fromkeys(kinks):
-        for place in _step(_kink_places, kink, base) or ():
-            found.append(place)
-        if len(found) >= MAX_KINK_POINTS:
+    for low, high in zip([None, *edges], [*edges, None]):
+        branch = _branch(expr, line, _inside(low, high))
+        found.extend(root for root in _smooth_roots(branch, line.symbol)
+                     if (low is None or root > low) and (high is None or root < high))
+        if len(found) >= MAX_KINK_PIECES:
+            raise _TooManyKinksError
+    line.roots[expr] = found
+    return found
+
+
+def _inside(low: Fraction | None, high: Fraction | None) -> Fraction:
+    """A point strictly inside (low, high) (None: unbounded)."""
+    if low is None and high is None:
+        return Fraction(0)
+    if low is None:
+        return high - max(Fraction(1), abs(high))
+    if high is None:
+        return low + max(Fraction(1), abs(low))
+    return (low + high) / 2
+
+
+def _branch(expr, line: _Line, at: Fraction, memo: dict | None = None):
+    """``expr`` with each abs, max, min, Heaviside, sign and piece replaced by the branch
+    it takes at ``at``, and each defined name by its definition's (on a piece of the line
+    without kinks: the branch taken on all of it), a smooth function of the coordinate."""
+    memo = {} if memo is None else memo
+    if expr in memo:
+        return memo[expr]
+    found = memo[expr] = _branch_of(expr, line, at, memo)
+    return found
+
+
+def _branch_of(expr, line: _Line, at: Fraction, memo: dict):
+    if expr in line.defined:
+        return _branch(line.name(expr), line, at, memo)
+    if not expr.args or not expr.free_symbols & line.moving:
+        return expr
+    if isinstance(expr, sympy.Piecewise):
+        for piece, condition in expr.args:
+            if _holds(condition, line, at, memo):
+                return _branch(piece, line, at, memo)
+        raise _UnsolvedError
+    args = [_branch(argument, line, at, memo) for argument in expr.args]
+    function, symbol = expr.func, line.symbol
+    if function is sympy.Abs:
+        return args[0] if _sign_at(args[0], symbol, at) >= 0 else -args[0]
+    if function is sympy.sign:
+        return sympy.Integer(_sign_at(args[0], symbol, at))
+    if function is sympy.Heaviside:
+        side = _sign_at(args[0], symbol, at)
+        if side == 0:
+            return args[1] if len(args) > 1 else sympy.S.Half
+        return sympy.S.One if side > 0 else sympy.S.Zero
+    if function in (sympy.Max, sympy.Min):
+        best = args[0]
+        for other in args[1:]:
+            side = _sign_at(other - best, symbol, at)
+            if (side > 0) if function is sympy.Max else (side < 0):
+                best = other
+        return best
+    return function(*args)
+
+
+def _holds(condition, line: _Line, at: Fraction, memo: dict) -> bool:
+    """Whether a piece's condition holds at ``at``."""
+    if condition is sympy.true or condition is sympy.false:
+        return bool(condition)
+    if isinstance(condition, sympy.And):
+        return all(_holds(c, line, at, memo) for c in condition.args)
+    if isinstance(condition, sympy.Or):
+        return any(_holds(c, line, at, memo) for c in condition.args)
+    if isinstance(condition, sympy.Not):
+        return not _holds(condition.args[0], line, at, memo)
+    compare = _COMPARE.get(type(condition))
+    if compare is None:
+        raise _UnsolvedError
+    side = _sign_at(_branch(condition.lhs - condition.rhs, line, at, memo), line.symbol, at)
+    return bool(compare(side, 0))
+
+
+def _sign_at(expr, symbol, at: Fraction) -> int:
+    """The sign of a smooth ``expr`` at ``at``: exactly for rationals, else by SymPy."""
+    value = expr.xreplace({symbol: sympy.Rational(at.numerator, at.denominator)})
+    if value.free_symbols:
+        raise _UnsolvedError
+    if value.is_Rational:
+        return (value.p > 0) - (value.p < 0)
+    if value.is_zero:
+        return 0
+    if value.is_extended_positive:
+        return 1
+    if value.is_extended_negative:
+        return -1
+    number = sympy.N(value, 60)
+    if number.is_real and number != 0 and abs(number) > 10 ** -50 * (1 + abs(number)):
+        return 1 if number > 0 else -1
+    raise _UnsolvedError
+
+
+def _smooth_roots(expr, symbol) -> list[Fraction]:
+    """The real zeros of a smooth ``expr`` in one variable: exactly (rationals) for a
+    polynomial numerator with rational coefficients, else SymPy's solveset, rounded to
+    60 digits where irrational; _UnsolvedError when SymPy does not find them (or they are not
+    finitely many)."""
+    if symbol not in expr.free_symbols:
+        return []
+    if expr.free_symbols != {symbol} or any(isinstance(node, _KINKED) for node in _nodes([expr])) or \
+            _expanded_terms(expr) > MAX_EXPANDED_TERMS:
+        raise _UnsolvedError
+    numerator = _step(lambda e: sympy.fraction(sympy.together(e))[0], expr)
+    if numerator is None:
+        raise _UnsolvedError
+    roots = None
+    if numerator.is_polynomial(symbol):
+        polynomial = _step(sympy.Poly, numerator, symbol)
+        if polynomial is None or polynomial.degree() > MAX_KINK_DEGREE:
+            raise _UnsolvedError
+        if polynomial.degree() <= 0:
+            return []
+        coefficients = polynomial.all_coeffs()
+        if polynomial.degree() == 1:
+            roots = [-coefficients[1] / coefficients[0]]
+        elif all(c.is_Rational for c in coefficients):
+            roots = _step(polynomial.real_roots)
+    if roots is None:
+        solved = _step(sympy.solveset, numerator, symbol, sympy.S.Reals)
+        if not isinstance(solved, sympy.FiniteSet):
+            raise _UnsolvedError
+        roots = list(solved.args)
+    if len(roots) > MAX_KINK_PIECES:
+        raise _UnsolvedError
+    return sorted({_exact(root) for root in roots if root.is_real is not False})
+
+
+def _exact(number) -> Fraction:
+    """A real number as a Fraction: exactly if rational, else to 60 digits (a root of a
+    polynomial: to 200 bits, bisected in Fractions from its isolating interval)."""
+    if number.is_Rational:
+        return Fraction(int(number.p), int(number.q))
+    if isinstance(number, sympy.CRootOf) and number.is_real:
+        interval = number._get_interval()
+        coefficients = [_fraction(c) for c in number.poly.all_coeffs()]
+        return _bisected(coefficients, _fraction(interval.a), _fraction(interval.b))
+    value = sympy.N(number, 60)
+    if not (value.is_real and value.is_finite):
+        raise _UnsolvedError
+    return Fraction(str(value))
+
+
+def _fraction(rational) -> Fraction:
+    """A SymPy or gmpy rational as a Fraction."""
+    return Fraction(int(rational.numerator), int(rational.denominator))
+
+
+def _bisected(coefficients: list[Fraction], low: Fraction, high: Fraction) -> Fraction:
+    """The root of the polynomial (coefficients highest first) in [low, high], where it
+    changes sign, to 200 bits relative (exactly if a bisection point hits it)."""
+    def sign(t):
+        total = Fraction(0)
+        for coefficient in coefficients:
+            total = total * t + coefficient
+        return (total > 0) - (total < 0)
+
+    below = sign(low)
+    if below == 0 or sign(high) == 0:
+        return low if below == 0 else high
+    for _ in range(20_000):
+        middle = (low + high) / 2
+        side = sign(middle)
+        if side == 0:
+            return middle
+        low, high = (middle, high) if side == below else (low, middle)
+        if (low > 0 or high < 0) and high - low <= min(abs(low), abs(high)) / 2**200:
             break
-    return found[:MAX_KINK_POINTS]
+    return (low + high) / 2
 
 
-def _kink_places(kink: sympy.Expr, base: _Point) -> list[_Point]:
-    """Two points beside where ``kink`` is 0, moving one free coordinate it is linear in."""
-    names = {symbol.name: symbol for symbol in kink.free_symbols}
-    for name in sorted(names):
-        if name not in base.free:
-            continue
-        symbol = names[name]
-        others = {names[n]: sympy.Rational(base.free[n].numerator, base.free[n].denominator)
-                  for n in names if n != name and n in base.free}
-        if len(others) + 1 != len(names):
-            return []
-        fixed = kink.xreplace(others)
-        if _expanded_terms(fixed) > MAX_EXPANDED_TERMS:
-            return []
-        polynomial = sympy.Poly(sympy.expand(fixed), symbol) if fixed.is_polynomial(symbol) \
-            else None
-        if polynomial is None or polynomial.degree() != 1:
-            continue
-        slope, offset = polynomial.all_coeffs()
-        if not (slope.is_number and offset.is_number) or slope == 0:
-            continue
-        at = sympy.N(-offset / slope, 40)
-        if not at.is_finite:
-            continue
-        at = Fraction(str(at))
-        step = max(abs(at), Fraction(1)) / 8
-        return [_Point({**base.free, name: at + sign * step}, extra=True) for sign in (1, -1)]
-    return []
+def _line_points(places: list[Fraction]) -> list[Fraction]:
+    """Points strictly inside every interval the sorted, distinct ``places`` cut the line
+    into: two inside each gap (the midpoint, and a power of 2 near the geometric mean of
+    a gap spanning orders of magnitude, 0 in a gap around it, else 3/8 of the way), and
+    beyond each end one step of its size and then past twice the largest place."""
+    low, high = places[0], places[-1]
+    largest = max(abs(low), abs(high))
+    found = [-(2 * largest + 1), low - max(Fraction(1), abs(low))]
+    for left, right in zip(places, places[1:]):
+        found.append((left + right) / 2)
+        if left < 0 < right:
+            found.append(Fraction(0))
+        else:
+            inside = left + (right - left) * 3 / 8
+            if left != 0 and right != 0 and max(abs(right / left), abs(left / right)) >= 4:
+                small, big = sorted((abs(left), abs(right)))
+                power = Fraction(2) ** ((_log2(small) + _log2(big)) // 2)
+                power = power if right > 0 else -power
+                if left < power < right:
+                    inside = power
+            found.append(inside)
+    found += [high + max(Fraction(1), abs(high)), 2 * largest + 1]
+    ordered = sorted(set(found))
+    return [value for value in ordered if value not in places]
+
+
+def _log2(value: Fraction) -> int:
+    """About log2 of a positive Fraction (an integer)."""
+    return value.numerator.bit_length() - value.denominator.bit_length()
 
 
 # ---------------------------------------------------------------------------------------
@@ -845,8 +1239,7 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: list[_Point],
                 if not result.samples:
                     result.samples = low[:len(points)]
                 result.working_digits = more
-                needed = CHECK_DIGITS + math.ceil(max(s.needed for s, point in zip(low, everything)
-                                                      if not point.extra))
+                needed = CHECK_DIGITS + math.ceil(max(s.needed for s in low))
                 result.needed = needed
                 states = [_compare(a, b, digits, more, needed) for a, b in zip(low, high)]
                 for (state, _), sample in zip(states, high):
@@ -855,9 +1248,8 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: list[_Point],
                         result.digits = digits
                         return result
                 result.too_large = any(s.claim is _TooLargeError for s in high)
-                random_states = [s for s, point in zip(states, everything) if not point.extra]
-                result.agreed_digits = min(d for _, d in random_states)
-                if all(state == "agrees" for state, _ in random_states):
+                result.agreed_digits = min(d for _, d in states)
+                if all(state == "agrees" for state, _ in states):
                     result.agreed, result.digits = True, needed
                     return result
                 done += 1
@@ -909,6 +1301,8 @@ def _compare(low: _Sample, high: _Sample, digits: int, more: int, needed: int):
                  + scale * mpmath.mpf(10) ** (3 - digits))
         difference = abs(high.claim - high.true)
         if difference > 2 * error:
+            if low.walker.wiped and high.walker.wiped:  # a sum inside lost every digit at
+                return "open", 0  # both precisions alike (1 − σ(10^30) is 0 at any reached)
             return "differs", 0
         agreed = int(-mpmath.log10((difference + error) / scale))
         if difference + error <= scale * mpmath.mpf(10) ** -needed:
@@ -1010,6 +1404,7 @@ class _Walker:
     def __init__(self, arithmetic: _Arithmetic, values: dict, activation, track: bool = False):
         self.arithmetic, self.values, self.activation = arithmetic, values, activation
         self.track, self.needed, self.memo = track, 0.0, {}
+        self.wiped = False  # a sum of nonzero terms came out exactly 0 (mpmath only)
 
     def value(self, expr):
         try:
@@ -1059,6 +1454,7 @@ class _Walker:
                             self.activation, self.track)
             found = inner.value(formula)
             self._note(inner.needed)
+            self.wiped = self.wiped or inner.wiped
             return found
         if function is sympy.Abs:
             return abs(self.value(expr.args[0]))
@@ -1089,6 +1485,8 @@ class _Walker:
             total = total + value
         if self._exact():
             return _checked(total)
+        if total == 0 and sum(1 for value in values if value != 0) >= 2:
+            self.wiped = True
         if self.track:
             magnitudes = [mpmath.mag(v) for v in values if v != 0]
             if len(magnitudes) >= 2:

@@ -10,7 +10,9 @@ import resource
 import subprocess
 import sys
 import time
+from fractions import Fraction
 
+import mpmath
 import pytest
 import sympy
 
@@ -266,3 +268,331 @@ def test_correct_claims_with_an_exact_tiny_constant_still_pass():
                         "--claim", "dC_daL*w**2*dsigma(z1)*dsigma(z2)*dsigma(z3)")
     check_clean(tied, seconds)
     assert tied.returncode == 0, tied.stdout + tied.stderr
+
+
+# -- 5. kinks close together, or far out on the line ------------------------------------
+# A claim whose kinks (Heaviside, abs, max, min) sit beside the truth's, 10^-30 apart, or
+# only past |z| = 50, differs from the truth on a whole interval, but one that random
+# points of ordinary size never reach. Each wrong claim comes with a point where it
+# differs, computed here in plain Fractions from the chain's definition (not symgrad's):
+# quadratic cost, so ∂C/∂a_L = a_L − y; relu(z) = max(z, 0) with relu'(z) = [z > 0];
+# leaky_relu slope 1/100 for z <= 0; the claim's Heaviside(u) is 1/2 at u = 0. These run
+# in-process through symgrad.api.verify (the Verdict), the issue's examples through the CLI.
+
+F = Fraction
+TINY = F(1, 10**30)
+HALF = F(1, 2)
+
+
+def heaviside(u):
+    return F(1) if u > 0 else F(0) if u < 0 else HALF
+
+
+def relu(z):
+    return max(z, F(0))
+
+
+def relu_slope(z):
+    return F(1) if z > 0 else F(0)
+
+
+def leaky(z):
+    return z if z > 0 else z / 100
+
+
+def leaky_slope(z):
+    return F(1) if z > 0 else F(1, 100)
+
+
+def far(z):
+    """The custom activation x + max(0, |x| − 50): slope 1 on [−50, 50], 2 past 50, 0
+    below −50."""
+    return z + max(F(0), abs(z) - 50)
+
+
+def far_slope(z):
+    return F(2) if z > 50 else F(0) if z < -50 else F(1)
+
+
+def relu_last(z, y):
+    """δ_L of a relu chain (it depends on z_L and y only)."""
+    return (relu(z) - y) * relu_slope(z)
+
+
+# (act, depth, target, claim, claim at (z_L, y), truth at (z_L, y), a z_L where they differ)
+WRONG_AT_THE_LAST_LAYER = [
+    ("relu", 4, "delta4", "Heaviside(z4-1e-30)*(a4-y)",
+     lambda z, y: heaviside(z - TINY) * (relu(z) - y), relu_last, TINY / 10),
+    ("relu", 4, "delta4", "Heaviside(z4+1e-30)*(a4-y)",
+     lambda z, y: heaviside(z + TINY) * (relu(z) - y), relu_last, -TINY / 10),
+    ("relu", 4, "delta4", "(a4-y)*Heaviside(z4)*(1+Heaviside(z4-1e-30)-Heaviside(z4-2e-30))",
+     lambda z, y: (relu(z) - y) * heaviside(z) * (1 + heaviside(z - TINY) - heaviside(z - 2 * TINY)),
+     relu_last, 3 * TINY / 2),
+    ("relu", 4, "delta4", "(a4-y)*Heaviside(z4)*(1+Heaviside(z4-1)-Heaviside(z4-1-1e-40))",
+     lambda z, y: (relu(z) - y) * heaviside(z) * (1 + heaviside(z - 1) - heaviside(z - 1 - TINY / 10**10)),
+     relu_last, 1 + TINY / 10**11),
+    ("relu", 4, "delta4", "(a4-y)*Heaviside(z4) + max(0, abs(z4)-50)",
+     lambda z, y: (relu(z) - y) * heaviside(z) + max(F(0), abs(z) - 50), relu_last, F(-60)),
+    ("relu", 4, "delta4", "(a4-y)*Heaviside(z4) + Heaviside(z4**2-1e60)*Heaviside(-z4)",
+     lambda z, y: (relu(z) - y) * heaviside(z) + heaviside(z**2 - 10**60) * heaviside(-z),
+     relu_last, F(-2 * 10**30)),
+    ("relu", 4, "delta4", "(a4-y)*Heaviside(z4)*(1+Heaviside(abs(z4)-1e30))",
+     lambda z, y: (relu(z) - y) * heaviside(z) * (1 + heaviside(abs(z) - 10**30)),
+     relu_last, F(2 * 10**30)),
+    ("leaky_relu", 3, "delta3", "(a3-y)*(1/100 + 99/100*Heaviside(z3-1e-30))",
+     lambda z, y: (leaky(z) - y) * (F(1, 100) + F(99, 100) * heaviside(z - TINY)),
+     lambda z, y: (leaky(z) - y) * leaky_slope(z), TINY / 10),
+    ("leaky_relu", 3, "delta3", "(a3-y)*(1/100 + 99/100*Heaviside(z3+1e-30))",
+     lambda z, y: (leaky(z) - y) * (F(1, 100) + F(99, 100) * heaviside(z + TINY)),
+     lambda z, y: (leaky(z) - y) * leaky_slope(z), -TINY / 10),
+    ("relu", 4, "delta4", "(a4-y)*Heaviside(z4)*(1 + Heaviside(z4-1e-30) - Heaviside(z4-1e-30+1e-60)"
+                          " - Heaviside(1e-60+1e-30-z4) + Heaviside(1e-30-z4))",  # 0 on (a − ε, a)
+     lambda z, y: (relu(z) - y) * heaviside(z) * (1 + heaviside(z - TINY) - heaviside(z - TINY + TINY**2)
+                                                  - heaviside(TINY**2 + TINY - z) + heaviside(TINY - z)),
+     relu_last, TINY - TINY**2 / 2),
+    ("x + max(0, abs(x) - 50)", 2, "delta2", "a2-y",  # the truth's kinks far out, not the claim's
+     lambda z, y: far(z) - y, lambda z, y: (far(z) - y) * far_slope(z), F(60)),
+    ("x + max(0, abs(x) - 50)", 2, "delta2", "(a2-y)*(1+Heaviside(z2-50))",
+     lambda z, y: (far(z) - y) * (1 + heaviside(z - 50)),
+     lambda z, y: (far(z) - y) * far_slope(z), F(-60)),
+]
+
+
+@pytest.mark.parametrize("act, depth, target, claim, claimed, truth, witness",
+                         WRONG_AT_THE_LAST_LAYER, ids=[case[3] for case in WRONG_AT_THE_LAST_LAYER])
+def test_a_claim_wrong_only_between_close_or_far_kinks_is_incorrect(act, depth, target, claim,
+                                                                     claimed, truth, witness):
+    for y in (F(1, 10), HALF, F(9, 10)):  # wrong whatever the target (drawn in (0.1, 0.9))
+        assert claimed(witness, y) != truth(witness, y), "the case itself is not wrong"
+    verdict = symgrad.api.verify(claim, target, depth=depth, act=act)
+    assert verdict.correct is False
+    example = verdict.counterexample
+    assert example is not None and verdict.proved
+    assert example.claimed is None or example.claimed != example.true
+
+
+def test_the_issue_examples_are_incorrect_through_the_cli():
+    """Heaviside(z4 − 10^-30) is 0 on (0, 10^-30] where relu' is 1, and a claim with an
+    extra max(0, |z2| − 50) differs by 10 at z2 = 60 (sigmoid chain, in mpmath)."""
+    assert heaviside(TINY / 10 - TINY) * (relu(TINY / 10) - HALF) == 0
+    assert relu_last(TINY / 10, HALF) == TINY / 10 - HALF
+    assert max(F(0), abs(F(60)) - 50) == 10
+    for args in (["--depth", "4", "--act", "relu", "--target", "delta4",
+                  "--claim", "Heaviside(z4-1e-30)*(a4-y)"],
+                 ["--depth", "2", "--act", "sigmoid", "--target", "delta2",
+                  "--claim", "(a2-y)*a2*(1-a2) + max(0,abs(z2)-50)"],
+                 ["--depth", "2", "--act", "x + max(0, abs(x) - 50)", "--target", "delta2",
+                  "--claim", "a2-y"]):
+        result, seconds = run(*args, "--format", "json")
+        check_clean(result, seconds)
+        assert result.returncode == 1, result.stdout
+        data = json.loads(result.stdout)
+        assert data["correct"] is False and data["counterexample"] is not None
+
+
+def test_the_counterexample_lies_between_the_two_kinks():
+    """δ_4 = (a4 − y)[z4 > 0]; the claim is 0 on (0, 10^-30]: the counterexample's z4,
+    rebuilt from its x, w and b in Fractions, is there, where claim = 0 and true = z4 − y."""
+    verdict = symgrad.api.verify("Heaviside(z4-1e-30)*(a4-y)", "delta4", depth=4, act="relu")
+    example = verdict.counterexample
+    assert verdict.correct is False and example is not None
+
+    def exact(name):
+        return F(mpmath.nstr(example.point[name], example.digits + 10))
+
+    a = exact("x")
+    for n in range(1, 5):
+        z = exact(f"w{n}") * a + exact(f"b{n}")
+        a = relu(z)
+    assert -TINY / 10**8 < z < TINY * (1 + F(1, 10**8)), float(z)
+    assert example.claimed == 0
+    with mpmath.workdps(example.digits):
+        assert abs(example.true - (example.point["y"] * -1)) < mpmath.mpf(10) ** -25
+
+
+@pytest.mark.parametrize("act, depth, target, claim, witness, difference", [
+    # claim − true is the claim's extra term alone; σ is not needed to see it is nonzero
+    ("sigmoid", 2, "delta2", "(a2-y)*a2*(1-a2) + max(0,abs(z2)-50)", F(60),
+     lambda z: max(F(0), abs(z) - 50)),
+    ("tanh", 2, "delta2", "(a2-y)*(1-a2**2) + max(0,abs(z2)-50)", F(-60),
+     lambda z: max(F(0), abs(z) - 50)),
+    ("sigmoid", 2, "delta2", "(a2-y)*a2*(1-a2) + Heaviside(z2-1e-30)*Heaviside(2e-30-z2)",
+     3 * TINY / 2, lambda z: heaviside(z - TINY) * heaviside(2 * TINY - z)),
+    ("tanh", 3, "delta1", "dC_daL*w2*w3*dsigma(z1)*dsigma(z2)*dsigma(z3) + Heaviside(-1e30-w2)",
+     F(-2 * 10**30), lambda w: heaviside(-10**30 - w)),
+])
+def test_a_smooth_chain_with_a_term_only_between_kinks_is_incorrect(act, depth, target, claim,
+                                                                      witness, difference):
+    assert difference(witness) != 0
+    verdict = symgrad.api.verify(claim, target, depth=depth, act=act)
+    assert verdict.correct is False and verdict.counterexample is not None
+
+
+def test_deeper_layers_see_a_kink_beside_the_truth_too():
+    """δ_1 of a depth-4 relu chain at z = (10^-31, 1, 1, 1), w = 1, y = 1/2: the truth is
+    (1 − 1/2)·1 = 1/2, the claim with Heaviside(z1 − 10^-30) is 0."""
+    z, w, y = [TINY / 10, F(1), F(1), F(1)], [F(1)] * 4, HALF
+    truth = (relu(z[3]) - y) * w[1] * w[2] * w[3]
+    for value in z:
+        truth *= relu_slope(value)
+    claim_value = truth * heaviside(z[0] - TINY)
+    assert truth == HALF and claim_value == 0
+    claim = ("w2*w3*w4*(a4-y)*Heaviside(z1-1e-30)*Heaviside(z2)*Heaviside(z3)*Heaviside(z4)")
+    verdict = symgrad.api.verify(claim, "delta1", depth=4, act="relu")
+    assert verdict.correct is False and verdict.counterexample is not None
+
+
+def test_the_truths_convention_at_a_kink():
+    """relu'(0) = 0 and leaky_relu'(0) = 1/100 in the derivation; the claim's Heaviside(0)
+    is 1/2. Claims below differ from the truth only at such single points (z = 0), never
+    on an interval, and are correct."""
+    from symgrad.activations import VARIABLE
+    assert symgrad.get_activation("relu").derivative.subs(VARIABLE, 0) == 0
+    assert symgrad.get_activation("leaky_relu").derivative.subs(VARIABLE, 0) == F(1, 100)
+    assert relu_slope(F(0)) == 0 and heaviside(F(0)) == HALF
+
+
+EPSILON = TINY * TINY  # 10^-60: two kinks this close beside 10^-30
+# z_L on every piece the claims' and truths' kinks cut the line into, and at the kinks
+SAMPLES = sorted({sign * value for sign in (1, -1) for value in (
+    F(0), TINY / 10, TINY, TINY + EPSILON / 2, TINY + EPSILON, TINY - EPSILON / 2, 2 * TINY,
+    F(1, 3), F(1), F(7, 2), F(50), F(60), F(10**30), F(2 * 10**30))})
+
+
+def close_pair(z):
+    """1 + H(z − a) − H(z − a − ε) + H(a − z) − H(a + ε − z), a = 10^-30, ε = 10^-60: 1
+    except at the kinks a and a + ε themselves."""
+    return (1 + heaviside(z - TINY) - heaviside(z - TINY - EPSILON) + heaviside(TINY - z)
+            - heaviside(TINY + EPSILON - z))
+
+
+# (act, depth, target, claim, claim at (z_L, y) or None, truth at (z_L, y) or None)
+CORRECT_WITH_OTHER_KINKS = [
+    ("relu", 4, "delta4", "Heaviside(z4)*(a4-y)",
+     lambda z, y: heaviside(z) * (relu(z) - y), relu_last),
+    ("relu", 4, "delta4", "(max(0,z4)-y)*Heaviside(z4)",
+     lambda z, y: (max(F(0), z) - y) * heaviside(z), relu_last),
+    ("relu", 4, "delta4", "Heaviside(z4)*(a4-y) + max(0,abs(z4)-50) - max(0,z4-50) - max(0,-z4-50)",
+     lambda z, y: heaviside(z) * (relu(z) - y) + max(F(0), abs(z) - 50) - max(F(0), z - 50)
+     - max(F(0), -z - 50), relu_last),
+    ("relu", 4, "delta4", "Heaviside(z4)*(a4-y) + max(0, z4-1e-30) - max(z4, 1e-30) + 1e-30",
+     lambda z, y: heaviside(z) * (relu(z) - y) + max(F(0), z - TINY) - max(z, TINY) + TINY,
+     relu_last),
+    ("relu", 4, "delta4", "(a4-y)*min(1, Heaviside(z4)*(1+max(0, z4-1e30)))",
+     lambda z, y: (relu(z) - y) * min(F(1), heaviside(z) * (1 + max(F(0), z - 10**30))),
+     relu_last),
+    ("relu", 4, "delta4", "(a4-y)*Heaviside(z4)*Heaviside(z4+1e30)",
+     lambda z, y: (relu(z) - y) * heaviside(z) * heaviside(z + 10**30), relu_last),
+    ("relu", 4, "delta4", "(a4-y)*Heaviside(z4)*(1+Heaviside(-1e30-z4))",
+     lambda z, y: (relu(z) - y) * heaviside(z) * (1 + heaviside(-10**30 - z)), relu_last),
+    ("relu", 4, "delta4", "(a4-y)*Heaviside(z4)*(1 + Heaviside(z4-1e-30) - Heaviside(z4-1e-30-1e-60)"
+                          " + Heaviside(1e-30-z4) - Heaviside(1e-30+1e-60-z4))",
+     lambda z, y: (relu(z) - y) * heaviside(z) * close_pair(z), relu_last),
+    ("relu", 4, "delta4", "(a4-y)*(1+abs(z4)/z4)/2",  # undefined at z4 = 0 only
+     lambda z, y: (relu(z) - y) * (1 + abs(z) / z) / 2, relu_last),
+    ("leaky_relu", 3, "delta3", "(a3-y)*(1/100 + 99/100*Heaviside(z3))",
+     lambda z, y: (leaky(z) - y) * (F(1, 100) + F(99, 100) * heaviside(z)),
+     lambda z, y: (leaky(z) - y) * leaky_slope(z)),
+    ("x + max(0, abs(x) - 50)", 2, "delta2", "(a2-y)*(1+Heaviside(z2-50)-Heaviside(-50-z2))",
+     lambda z, y: (far(z) - y) * (1 + heaviside(z - 50) - heaviside(-50 - z)),
+     lambda z, y: (far(z) - y) * far_slope(z)),
+    # the truths below are σ', checked against symgrad elsewhere; the extra terms are 0
+    ("relu", 4, "delta1", "w2*w3*w4*(a4-y)*Heaviside(z1)*Heaviside(z2)*Heaviside(z3)*Heaviside(z4)",
+     None, None),
+    ("sigmoid", 2, "delta2", "(a2-y)*a2*(1-a2)*(1 + max(0,abs(z2)-50) - max(0,z2-50) - max(0,-z2-50))",
+     lambda z, y: max(F(0), abs(z) - 50) - max(F(0), z - 50) - max(F(0), -z - 50),
+     lambda z, y: F(0)),
+    ("sigmoid", 2, "delta2", "(a2-y)*exp(-abs(z2))/(1+exp(-abs(z2)))**2", None, None),
+    ("tanh", 2, "delta2", "(a2-y)*(1-a2**2)*close_pair", lambda z, y: close_pair(z) - 1,
+     lambda z, y: F(0)),
+]
+
+
+@pytest.mark.parametrize("act, depth, target, claim, claimed, truth", CORRECT_WITH_OTHER_KINKS,
+                         ids=[case[3] for case in CORRECT_WITH_OTHER_KINKS])
+def test_a_correct_claim_with_other_kinks_is_still_correct(act, depth, target, claim, claimed,
+                                                           truth):
+    """The claim equals the truth at a point of every piece of the line (in Fractions:
+    they may differ at a kink itself, a single point, never on an interval)."""
+    kinks = {TINY, TINY + EPSILON, F(0), F(50), F(-50), F(10**30), F(-10**30)}
+    if claimed is not None:
+        for z in SAMPLES:
+            for y in (F(1, 10), HALF, F(9, 10)):
+                if z in kinks:
+                    continue
+                assert claimed(z, y) == truth(z, y), (z, y)
+    claim = claim.replace("close_pair", "(1 + Heaviside(z2-1e-30) - Heaviside(z2-1e-30-1e-60)"
+                                        " + Heaviside(1e-30-z2) - Heaviside(1e-30+1e-60-z2))")
+    verdict = symgrad.api.verify(claim, target, depth=depth, act=act)
+    assert verdict.correct, verdict
+
+
+def test_a_tied_chain_sees_a_kink_beside_the_truth():
+    """Tied relu chain, depth 2: z1 = w x + b, z2 = w a1 + b, δ_1 = (a2 − y) w [z1 > 0][z2 > 0].
+    At x = 1, w = −1/2, b = 1/2 + 10^-31: z1 = 10^-31, z2 = 1/2 + 10^-31/2 > 0, so the
+    truth is (z2 − y)(−1/2) ≠ 0 while Heaviside(z1 − 10^-30) makes the claim 0."""
+    x, w, b, y = F(1), F(-1, 2), HALF + TINY / 10, F(1, 4)
+    z1 = w * x + b
+    z2 = w * relu(z1) + b
+    truth = (relu(z2) - y) * w * relu_slope(z1) * relu_slope(z2)
+    claimed = (relu(z2) - y) * w * heaviside(z1 - TINY) * heaviside(z2)
+    assert z1 == TINY / 10 and truth != 0 and claimed == 0
+    wrong = symgrad.api.verify("dC_daL*w*Heaviside(z1-1e-30)*Heaviside(z2)", "delta1", depth=2,
+                               act="relu", tied=True)
+    assert wrong.correct is False and wrong.counterexample is not None
+    right = symgrad.api.verify("dC_daL*w*Heaviside(z1)*Heaviside(z2)", "delta1", depth=2,
+                               act="relu", tied=True)
+    assert right.correct
+
+
+def test_a_small_net_sees_a_kink_beside_the_truth():
+    """δ^2_1 of a relu net is (a_2_1 − y_1)[z_2_1 > 0], as δ_L of a chain (relu_last)."""
+    assert heaviside(TINY / 10 - TINY) * (relu(TINY / 10) - HALF) != relu_last(TINY / 10, HALF)
+    wrong = symgrad.api.verify("(a_2_1-y_1)*Heaviside(z_2_1-1e-30)", "delta2_1", widths=(2, 2, 2),
+                               act="relu")
+    assert wrong.correct is False and wrong.counterexample is not None
+    assert symgrad.api.verify("(a_2_1-y_1)*Heaviside(z_2_1)", "delta2_1", widths=(2, 2, 2),
+                              act="relu").correct
+
+
+def test_more_pieces_than_the_points_cover_is_refused():
+    """abs nested 9 deep, abs(...abs(abs(z4 − 256) − 128)... − 1), is 0 at the 256 odd
+    numbers from 1 to 511: more pieces than MAX_KINK_PIECES. The claim is wrong on slivers
+    around each (by 10^-300 where the nested abs is below 10^-40), and is refused, not
+    passed."""
+    from symgrad.verify import MAX_KINK_PIECES
+
+    def nested(z):
+        for k in reversed(range(9)):
+            z = abs(z - 2**k)
+        return z
+
+    zeros = [F(n) for n in range(1, 512, 2)]
+    assert len(zeros) > MAX_KINK_PIECES and all(nested(z) == 0 for z in zeros)
+    extra = 10**-300 * heaviside(F(1, 10**40) - nested(F(1)))
+    assert extra != 0  # at z4 = 1 the claim is off by 10^-300
+    inner = "z4"
+    for k in reversed(range(9)):
+        inner = f"abs({inner}-{2**k})"
+    claim = f"(a4-y)*Heaviside(z4) + 1e-300*Heaviside(1e-40-{inner})"
+    with pytest.raises(symgrad.SymgradError, match="pieces"):
+        symgrad.api.verify(claim, "delta4", depth=4, act="relu")
+
+
+@pytest.mark.parametrize("act, claim", [
+    ("tanh", "(a2-y)*4/(exp(z2)+exp(-z2))**2*(1 + max(0, z2-1e30) + min(0, z2-1e30) - z2 + 1e30)"),
+    ("sigmoid", "(a2-y)*a2*(1-a2)*(1 + max(0, z2-1e30) + min(0, z2-1e30) - z2 + 1e30)"),
+])
+def test_a_correct_claim_is_not_called_wrong_where_every_digit_cancels(act, claim):
+    """max(0, u) + min(0, u) = u, so the factor is 1 and the claim is right; past z2 = 10^30
+    1 − tanh²(z2) and 1 − σ(z2) are 0 at any precision reached, while the other form is
+    not: a difference made by rounding, never a counterexample."""
+    for z in (F(-3), F(0), F(10**30), F(3 * 10**30)):
+        u = z - 10**30
+        assert 1 + max(F(0), u) + min(F(0), u) - z + 10**30 == 1
+    try:
+        verdict = symgrad.api.verify(claim, "delta2", depth=2, act=act)
+    except symgrad.SymgradError as error:
+        assert "cannot be decided" in str(error)
+    else:
+        assert verdict.correct, verdict.counterexample
