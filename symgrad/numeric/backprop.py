@@ -21,9 +21,7 @@ from dataclasses import dataclass
 
 import sympy
 
-from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
-from symgrad.numbers import exact, per_layer
 from symgrad.numeric.kinds import Arithmetic
 
 PROGRESS_STEP = 1000  # layers between two progress reports
@@ -196,27 +194,3 @@ def _converter(number: Callable) -> Callable:
         return converted[key]
 
     return convert
-
-
-def chain_point(depth: int, w=1, *, b=None, x=None, y=None, z=None, upstream=None,
-                tied: bool = False, default_x=None, prefix: str = "") -> ChainPoint:
-    """A point from user values (text, or Python numbers: see ``symgrad.numbers``): the
-    weights and either x (with b and y) or the preactivations z (with ∂C/∂a_L). Errors
-    name the options as ``prefix`` spells them ("--" on the command line)."""
-    weights = per_layer(w, depth, "weight", shared=tied)
-    if z is not None:
-        for given, name in ((x, "x"), (y, "y"), (b, "b")):
-            if given is not None:
-                raise SymgradError(f"{prefix}z fixes the preactivations, so {prefix}{name} has "
-                                   "no meaning with it.")
-        return ChainPoint(weights, z=per_layer(z, depth, "preactivation"),
-                          upstream=exact(1 if upstream is None else upstream, "upstream gradient"))
-    if upstream is not None:
-        raise SymgradError(f"{prefix}upstream belongs to gain mode ({prefix}z); with {prefix}x it "
-                           "follows from the cost.")
-    if x is None and default_x is None:
-        raise SymgradError(f"Give the input with {prefix}x (or fix the preactivations with "
-                           f"{prefix}z).")
-    return ChainPoint(weights, per_layer(0 if b is None else b, depth, "bias", shared=tied),
-                      x=exact(default_x if x is None else x, "input"),
-                      y=exact(0 if y is None else y, "target"))
