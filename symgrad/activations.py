@@ -18,6 +18,7 @@ from functools import cache, cached_property
 
 import mpmath
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 from symgrad.budget import OverBudget, time_budget, within_budget
 from symgrad.errors import SymgradError
@@ -83,10 +84,14 @@ class Activation:
     @cached_property
     def derivative(self) -> sympy.Expr:
         if isinstance(self.expr, sympy.Piecewise):
-            # Differentiate piece by piece so the conditions stay as written.
-            return sympy.Piecewise(
-                *[(sympy.diff(f, VARIABLE), c) for f, c in self.expr.args]
-            )
+            # Differentiate piece by piece so the conditions stay as written; a piece that
+            # holds at single points only gets σ's own derivative there where σ has one
+            # (min(0, x) + max(0, x) is x, with σ'(0) = 1, not the slope of its piece 0).
+            found = []
+            for (f, c), points in zip(self.expr.args, _point_pieces(self.expr)):
+                found += [(value, sympy.Eq(VARIABLE, p)) for p, value in points.items()]
+                found.append((sympy.diff(f, VARIABLE), c))
+            return sympy.Piecewise(*found)
         return sympy.diff(self.expr, VARIABLE)
 
     @cached_property
@@ -109,23 +114,208 @@ class Activation:
         return max(abs(self.derivative_sup.numeric), abs(self.derivative_inf.numeric))
 
 
+# --- the derivative at the single points a piece holds on ------------------------
+
+
+def _point_pieces(expr: sympy.Piecewise) -> list[dict[sympy.Expr, sympy.Expr]]:
+    """For each piece, σ'(p) at each point p where the piece is picked alone (its set of x
+    is finitely many points) and σ is differentiable: the slope its neighbours agree on."""
+    found, taken = [], sympy.S.EmptySet
+    regions = _regions(expr)
+    for _, condition in expr.args:
+        points = {}
+        try:
+            condition_set = _x_set(condition)
+            region = condition_set - taken
+            taken = taken | condition_set
+        except (NotImplementedError, ValueError, TypeError):
+            region = None
+        if isinstance(region, sympy.FiniteSet) and len(region) <= 10:
+            for p in region:
+                value = _derivative_at(expr, regions, p)
+                if value is not None:
+                    points[p] = value
+        found.append(points)
+    return found
+
+
+def _derivative_at(expr: sympy.Expr, regions, p: sympy.Expr) -> sympy.Expr | None:
+    """σ'(p), where σ is continuous at p and its pieces on either side have the same
+    one-sided slope limit there (then σ is differentiable at p, by the mean value
+    theorem); None otherwise (a jump or a kink: the piece's own slope is the convention)."""
+    left = [f for f, part in regions if isinstance(part, sympy.Interval) and part.sup == p
+            and part.inf < p]
+    right = [f for f, part in regions if isinstance(part, sympy.Interval) and part.inf == p
+             and part.sup > p]
+    if len(left) != 1 or len(right) != 1:
+        return None
+    value = expr.subs(VARIABLE, p)
+    slopes = []
+    for piece, side in ((left[0], "-"), (right[0], "+")):
+        if _limit(piece, p, side) is None or not _same(_limit(piece, p, side), value):
+            return None
+        slope = _limit(sympy.diff(piece, VARIABLE), p, side)
+        if slope is None or not _finite_number(slope):
+            return None
+        slopes.append(slope)
+    return slopes[0] if _same(*slopes) else None
+
+
+def _same(a: sympy.Expr, b: sympy.Expr) -> bool:
+    """Whether two numbers are proved equal (SymPy simplifies their difference to 0)."""
+    difference = a - b
+    if difference == 0:
+        return True
+    if not _finite_number(difference) or abs(_number(difference)) > mpmath.mpf(10) ** -20:
+        return False
+    return within_budget(lambda: sympy.simplify(difference) == 0, seconds=STEP_SECONDS) is True
+
+
 # --- derivative through the output -------------------------------------------------
 
 
 def _through_output(expr: sympy.Expr, derivative: sympy.Expr) -> sympy.Expr | None:
-    if isinstance(expr, sympy.Piecewise):
-        pieces = []
-        for (piece, condition), (piece_derivative, _) in zip(expr.args, derivative.args):
-            form = _piece_through_output(piece, piece_derivative)
-            if form is None:
-                return None
-            pieces.append((form, _condition_on_output(condition, expr)))
-        candidate = sympy.Piecewise(*pieces)
-    else:
-        candidate = _piece_through_output(expr, derivative)
+    try:
+        if isinstance(expr, sympy.Piecewise):
+            candidate = _piecewise_through_output(expr, derivative)
+        else:
+            candidate = _piece_through_output(expr, derivative)
+    except (NotImplementedError, ValueError, TypeError, ArithmeticError, RecursionError):
+        return None  # (SymPy cannot write a condition or a set through the output)
     if candidate is None or not _agrees_through_output(expr, derivative, candidate):
         return None
     return candidate
+
+
+def _piecewise_through_output(expr: sympy.Piecewise, derivative: sympy.Expr
+                              ) -> sympy.Expr | None:
+    """Each piece's derivative through the output, each condition on x written as one on
+    a = σ(x): only where that is proved to pick the same piece for every x, that is where
+    the outputs of each piece's own set of x (its image) lie in the set of a that picks it.
+    None when a piece, a condition or that proof is out of reach (no form through the
+    output: the derivation keeps σ'(z))."""
+    pieces, taken = [], sympy.S.EmptySet  # (form, set of x), and the x already claimed
+    picked = sympy.S.EmptySet  # the a already claimed by earlier conditions
+    images, directions = [], set()
+    for piece, condition in expr.args:
+        if not isinstance(condition, sympy.Basic) or condition.free_symbols - {VARIABLE}:
+            return None
+        condition_set = sympy.S.Reals if condition is sympy.true else \
+            _x_set(condition)
+        region = condition_set - taken
+        taken = taken | condition_set
+        if region is sympy.S.EmptySet:
+            continue  # (never picked: no piece to write)
+        slope = sympy.diff(piece, VARIABLE)
+        values = {derivative.subs(VARIABLE, p) for p in region} \
+            if isinstance(region, sympy.FiniteSet) else ()
+        # (picked at single points only: the derivative's value there is its form)
+        form = values.pop() if len(values) == 1 else _piece_through_output(piece, slope)
+        if form is None:
+            return None
+        parts = region.args if isinstance(region, sympy.Union) else (region,)
+        for part in parts:
+            image, direction = _image(piece, slope, part)
+            if image is None:
+                return None
+            directions.add(direction)
+            images.append((len(pieces), image))
+        pieces.append((form, condition_set))
+    directions.discard(0)
+    if len(directions) > 1:
+        return None  # (not monotone: a condition on x is no condition on a)
+    increasing = directions != {-1}
+    written, picks = [], []  # (form, set of a), and the a each piece is picked for
+    for form, condition_set in pieces:
+        output_set = _output_set(expr, condition_set, increasing)
+        if output_set is None:
+            return None
+        written.append((form, output_set))
+        picks.append(output_set - picked)
+        picked = picked | output_set
+    if not all(image.is_subset(picks[index]) is True for index, image in images):
+        return None
+    return sympy.Piecewise(*[(form, sympy.true if output_set is sympy.S.Reals else
+                              output_set.as_relational(OUTPUT))
+                             for form, output_set in written])
+
+
+def _image(piece: sympy.Expr, slope: sympy.Expr, part: sympy.Set
+           ) -> tuple[sympy.Set | None, int]:
+    """The values of the piece on a set of x (an interval or points), and whether it
+    rises (1), falls (-1) or stays (0) there; (None, 0) if that is not proved."""
+    if isinstance(part, sympy.FiniteSet):
+        values = [piece.subs(VARIABLE, p) for p in part]
+        return (sympy.FiniteSet(*values), 0) if all(map(_finite_number, values)) else (None, 0)
+    if not isinstance(part, sympy.Interval):
+        return None, 0
+    direction = _monotone(slope, part)
+    if direction is None:
+        return None, 0
+    if direction == 0:
+        point = _a_point(part)
+        value = None if point is None else piece.subs(VARIABLE, point)
+        return (sympy.FiniteSet(value), 0) if value is not None and _finite_number(value) \
+            else (None, 0)
+    ends = []
+    for end, side in ((part.inf, "+"), (part.sup, "-")):
+        inside = part.contains(end) is sympy.true
+        value = piece.subs(VARIABLE, end) if inside else _limit(piece, end, side)
+        if value is None or not (value.is_infinite or _finite_number(value)):
+            return None, 0
+        ends.append((value, not inside))
+    (low, low_open), (high, high_open) = ends if direction > 0 else ends[::-1]
+    return sympy.Interval(low, high, low_open, high_open), direction
+
+
+def _monotone(slope: sympy.Expr, part: sympy.Interval) -> int | None:
+    """1 if the piece with this derivative strictly rises on the interval, -1 if it
+    strictly falls, 0 if it is constant, None if none of these is proved: the derivative
+    keeps one sign there (assumptions or solveset) and vanishes at finitely many points."""
+    if not slope.has(VARIABLE):
+        if slope.is_zero:
+            return 0
+        return 1 if slope.is_positive else -1 if slope.is_negative else None
+    for sign in (1, -1):
+        if _holds(sign * slope, ">=", part).proved is True:
+            zeros = within_budget(_solved, slope, part, seconds=STEP_SECONDS)
+            if isinstance(zeros, sympy.FiniteSet) or zeros is sympy.S.EmptySet:
+                return sign
+            return None
+    return None
+
+
+def _output_set(expr: sympy.Expr, condition_set: sympy.Set, increasing: bool
+                ) -> sympy.Set | None:
+    """A set of x written as the set of a = σ(x) it becomes under a monotone σ: each end
+    c as σ(c), an infinite end kept infinite (every output is on that side)."""
+    if condition_set is sympy.S.Reals:
+        return condition_set
+    parts = condition_set.args if isinstance(condition_set, sympy.Union) else (condition_set,)
+    found = []
+    for part in parts:
+        if isinstance(part, sympy.FiniteSet):
+            values = [expr.subs(VARIABLE, p) for p in part]
+            if not all(map(_finite_number, values)):
+                return None
+            found.append(sympy.FiniteSet(*values))
+            continue
+        if not isinstance(part, sympy.Interval):
+            return None
+        ends = []
+        for end, infinite in ((part.inf, -sympy.oo), (part.sup, sympy.oo)):
+            if end.is_infinite:
+                ends.append(infinite if increasing else -infinite)
+                continue
+            value = expr.subs(VARIABLE, end)
+            if not _finite_number(value):
+                return None
+            ends.append(value)
+        low, high = ends if increasing else ends[::-1]
+        low_open, high_open = (part.left_open, part.right_open) if increasing else \
+            (part.right_open, part.left_open)
+        found.append(sympy.Interval(low, high, low_open, high_open))
+    return sympy.Union(*found)
 
 
 def _piece_through_output(piece: sympy.Expr, derivative: sympy.Expr) -> sympy.Expr | None:
@@ -150,13 +340,6 @@ def _piece_through_output(piece: sympy.Expr, derivative: sympy.Expr) -> sympy.Ex
             if not form.has(VARIABLE) and sympy.count_ops(form) <= sympy.count_ops(derivative):
                 return form
     return None
-
-
-def _condition_on_output(condition: sympy.Basic, expr: sympy.Expr) -> sympy.Basic:
-    """x <= c becomes a <= σ(c); the numerical check below rejects it if that is wrong."""
-    if condition is sympy.true:
-        return condition
-    return condition.func(OUTPUT, expr.subs(VARIABLE, condition.rhs))
 
 
 def _simplest(expr: sympy.Expr) -> sympy.Expr:
@@ -219,6 +402,9 @@ def mpmath_function(expr: sympy.Expr, *variables: sympy.Symbol) -> Callable:
 def _number(expr: sympy.Expr, dps: int = _DIGITS) -> mpmath.mpf:
     """A constant expression as a finite real mpf; ValueError if it is not one (complex,
     infinite, undefined), _TooLargeError if it is too large to evaluate."""
+    roots = expr.atoms(sympy.CRootOf)  # (a root of a polynomial: mpmath has no name for it)
+    if roots:
+        expr = expr.xreplace({root: root.evalf(dps + 10) for root in roots})
     with mpmath.workdps(dps):
         value = mpmath_function(expr)()
         if isinstance(value, mpmath.mpc):
@@ -252,6 +438,9 @@ class _Candidate:
 
 def _extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
     candidates = [c for piece, region in pieces(derivative) for c in _candidates(piece, region)]
+    candidates += [_Candidate(piece.subs(VARIABLE, p), True, sympy.FiniteSet(p), True)
+                   for piece, region in _regions(derivative)
+                   if isinstance(region, sympy.FiniteSet) for p in region]  # (single points)
     sign = 1 if largest else -1
     try:
         key = [sign * _number(c.value) for c in candidates]
@@ -261,6 +450,14 @@ def _extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
     best = max(key)
     tolerance = mpmath.mpf(10) ** (5 - _DIGITS) * max(1, abs(best))
     winners = [c for c, k in zip(candidates, key) if best - k <= tolerance]
+    exact = [c for c in winners if c.exact]
+    if len(exact) > 1:  # (1 and 2 - tanh(50)^2 agree to 42 digits: the larger one wins)
+        top = exact[0]
+        for c in exact[1:]:
+            if sign * _exact_sign(c.value - top.value) > 0:
+                top = c
+        winners = [c for c in exact if _exact_sign(c.value - top.value) == 0] + \
+            [c for c in winners if not c.exact]
     attained = [c for c in winners if c.attained]
     chosen = attained or winners
     value = next((c.value for c in chosen if c.exact), chosen[0].value)
@@ -272,6 +469,20 @@ def _extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
     )
 
 
+def _exact_sign(difference: sympy.Expr) -> int:
+    """The sign of the difference of two exact values, told apart beyond the working
+    digits by SymPy's adaptive evaluation; 0 where it cannot tell (equal, or too close)."""
+    def step():
+        try:
+            value = sympy.N(difference, 15, maxn=4000, strict=True)
+        except (PrecisionExhausted, ValueError, TypeError, ArithmeticError):
+            return 0
+        if not (value.is_number and value.is_real and value.is_finite):
+            return 0
+        return 0 if value == 0 else 1 if value > 0 else -1
+    return within_budget(step, fallback=lambda: 0, seconds=1)
+
+
 def pieces(expr: sympy.Expr) -> list[tuple[sympy.Expr, sympy.Interval]]:
     """A (piecewise) expression in x as (formula, interval of x) pairs."""
     if not isinstance(expr, sympy.Piecewise):
@@ -279,7 +490,7 @@ def pieces(expr: sympy.Expr) -> list[tuple[sympy.Expr, sympy.Interval]]:
     remaining: sympy.Set = sympy.S.Reals
     pieces = []
     for piece, condition in expr.args:
-        region = remaining if condition is sympy.true else condition.as_set() & remaining
+        region = remaining if condition is sympy.true else _x_set(condition) & remaining
         remaining = remaining - region
         intervals = region.args if isinstance(region, sympy.Union) else (region,)
         pieces += [(piece, interval) for interval in intervals if interval.measure != 0]
@@ -315,9 +526,14 @@ def _candidates(piece: sympy.Expr, region: sympy.Interval) -> tuple[_Candidate, 
             found.append(_Candidate(limit, False, sympy.FiniteSet(endpoint), exact))
     slope = sympy.diff(piece, VARIABLE)
     critical = within_budget(_solved, slope, region, seconds=STEP_SECONDS)
+    exact = None
     if isinstance(critical, sympy.FiniteSet) and all(p.is_real for p in critical):
-        found += [_Candidate(_simplified(piece.subs(VARIABLE, p)), True, sympy.FiniteSet(p), True)
-                  for p in critical]
+        exact = [_Candidate(_simplified(piece.subs(VARIABLE, p)), True, sympy.FiniteSet(p), True)
+                 for p in critical]
+        if not all(_finite_number(c.value) for c in exact):
+            exact = None  # (a value SymPy wrote but cannot evaluate: the numbers decide)
+    if exact is not None:
+        found += exact
     else:
         evaluate = mpmath_function(piece, VARIABLE)
         for p in _numerical_roots(slope, region):
@@ -342,15 +558,25 @@ def _simplified(expr: sympy.Expr) -> sympy.Expr:
 
 
 @cache
-def _limit(piece: sympy.Expr, end: sympy.Expr, direction: str) -> sympy.Expr | None:
-    """SymPy's limit of the piece at an end, within its budget; None if it has none there."""
+def _raw_limit(piece: sympy.Expr, end: sympy.Expr, direction: str) -> sympy.Expr | None:
+    """SymPy's limit of the piece at an end as it gives it (a number, accumulation bounds,
+    an unevaluated form), within its budget; None if SymPy fails or runs out of time."""
     def step():
         try:
             found = sympy.limit(piece, VARIABLE, end, direction)
-        except (NotImplementedError, ValueError, TypeError, ArithmeticError, RecursionError):
+        except (NotImplementedError, ValueError, TypeError, ArithmeticError, RecursionError,
+                AttributeError):  # (AttributeError: SymPy's own, on some Piecewise limits)
             return None
-        return found if found.is_number and not found.has(sympy.Limit) else None
+        return None if found.has(sympy.Limit) else found
     return within_budget(step, seconds=STEP_SECONDS)
+
+
+def _limit(piece: sympy.Expr, end: sympy.Expr, direction: str) -> sympy.Expr | None:
+    """SymPy's limit of the piece at an end, within its budget; None if it has none there
+    (no number: an oscillation's accumulation bounds, an unevaluated form)."""
+    found = _raw_limit(piece, end, direction)
+    return found if found is not None and found.is_number and \
+        not isinstance(found, sympy.AccumBounds) else None
 
 
 def limit_at(expr: sympy.Expr, end: sympy.Expr, direction: str = "+") -> tuple[sympy.Expr, bool]:
@@ -453,7 +679,8 @@ _LIBRARY: dict[str, tuple[str, Callable[[sympy.Rational], sympy.Expr], str | Non
 NAMES = tuple(_LIBRARY)
 
 
-_NAMED = re.compile(r"[A-Za-z_]\w*(:.*)?", re.DOTALL)  # a name, perhaps with a parameter
+_NAMED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(:.*)?", re.DOTALL)  # a name, perhaps with a
+# parameter (ASCII: x² and tanhｘ are formulas, for the reader to read or refuse)
 
 
 @cache
@@ -515,11 +742,13 @@ def _custom(text: str, expr: sympy.Expr) -> Activation:
             raise SymgradError(f"The activation {text!r} has {count} abs, max, min or Heaviside "
                                f"terms; at most {MAX_PIECE_FUNCTIONS} are read, as their pieces "
                                "multiply.")
-        expr = within_budget(lambda: _plain_conditions(
+        folded = within_budget(_fold_pieces, expr, seconds=2 * STEP_SECONDS)
+        expr = folded if folded is not None else within_budget(lambda: _plain_conditions(
             sympy.piecewise_fold(expr.rewrite(sympy.Piecewise))), seconds=STEP_SECONDS,
             fallback=lambda: _too_hard(text, "to combine its abs, max, min and Heaviside pieces"))
     if not expr.has(VARIABLE):
         raise SymgradError(f"The activation {text!r} does not depend on x.")
+    _check_exact_pieces(expr, text)
     _check_defined(expr, text)  # a quick look at sample points first, for a plain witness
     proof = _finite_everywhere(expr)
     if proof.proved is False:
@@ -545,8 +774,27 @@ def _custom(text: str, expr: sympy.Expr) -> Activation:
     try:
         activation.derivative_sup, activation.derivative_inf  # noqa: B018 - computed once, cached
     except (SymgradError, TypeError, ValueError, ZeroDivisionError, NotImplementedError):
-        raise SymgradError(unbounded) from None
+        # (bounded, as proved above: what failed is evaluating a candidate for the sup)
+        raise SymgradError(f"symgrad cannot evaluate the sup and inf of the derivative of the "
+                           f"activation {text!r} (SymPy's values for them are not numbers it "
+                           "can evaluate).") from None
     return activation
+
+
+def _check_exact_pieces(expr: sympy.Expr, text: str) -> None:
+    """Refuse pieces whose ends SymPy cannot name: max(tanh(x), x/2) switches where
+    tanh(x) = x/2, a point with no closed form."""
+    if not isinstance(expr, sympy.Piecewise):
+        return
+    for _, condition in expr.args:
+        try:
+            plain = condition is sympy.true or _plain_set(_x_set(condition))
+        except (NotImplementedError, ValueError, TypeError):
+            plain = False
+        if not plain:
+            raise SymgradError(f"symgrad cannot find exactly where the pieces of the activation "
+                               f"{text!r} meet (SymPy cannot solve {condition} over the real "
+                               "line), and the pieces of an activation need exact ends.")
 
 
 def _too_hard(text: str, what: str):
@@ -588,8 +836,150 @@ def _plain_conditions(expr: sympy.Expr) -> sympy.Expr:
     if not isinstance(expr, sympy.Piecewise):
         return expr
     return sympy.Piecewise(*[(piece, condition if condition is sympy.true else
-                              condition.as_set().as_relational(VARIABLE))
+                              _x_set(condition).as_relational(VARIABLE))
                              for piece, condition in expr.args])
+
+
+_BOUNDS = {sympy.StrictLessThan: (True, True), sympy.LessThan: (True, False),
+           sympy.StrictGreaterThan: (False, True), sympy.GreaterThan: (False, False)}
+
+
+def _x_set(condition: sympy.Basic) -> sympy.Set:
+    """The set of real x a condition holds on: And, Or, Not and ITE of relations between x
+    and a number (either side) read directly, anything else by SymPy's as_set."""
+    if condition is sympy.true or condition is sympy.false:
+        return sympy.S.Reals if condition is sympy.true else sympy.S.EmptySet
+    if isinstance(condition, (sympy.And, sympy.Or)):
+        parts = [_x_set(c) for c in condition.args]
+        return sympy.Intersection(*parts) if isinstance(condition, sympy.And) else \
+            sympy.Union(*parts)
+    if isinstance(condition, sympy.Not):
+        return sympy.S.Reals - _x_set(condition.args[0])
+    if isinstance(condition, sympy.ITE):
+        test, then, otherwise = map(_x_set, condition.args)
+        return (test & then) | ((sympy.S.Reals - test) & otherwise)
+    if isinstance(condition, sympy.core.relational.Relational):
+        relation, number = type(condition), condition.rhs
+        if condition.rhs == VARIABLE and not condition.lhs.has(VARIABLE):
+            relation, number = type(condition.reversed), condition.lhs
+        elif condition.lhs != VARIABLE:
+            number = None
+        if number is not None and number.is_number and number.is_extended_real:
+            if relation is sympy.Eq:
+                return sympy.FiniteSet(number) & sympy.S.Reals
+            if relation is sympy.Ne:
+                return sympy.S.Reals - sympy.FiniteSet(number)
+            below, strict = _BOUNDS[relation]
+            return sympy.Interval(-sympy.oo, number, True, strict) if below else \
+                sympy.Interval(number, sympy.oo, strict, True)
+    return condition.as_set() & sympy.S.Reals
+
+
+_MAX_CELLS = 200  # pieces of a formula's abs, max, min and Heaviside, at most
+
+
+def _fold_pieces(expr: sympy.Expr) -> sympy.Expr | None:
+    """abs, max, min and Heaviside as pieces, inside out: each part of the formula as
+    (formula, set of x) cells that partition the real line, a cell split where the
+    argument of an abs (the difference of max's, min's arguments, Heaviside's argument)
+    changes sign, that sign found by solveset. One Piecewise, its conditions plain sets
+    of x; None where a sign cannot be found (a crossing of tanh(x) and x/2) or the cells
+    become too many: then SymPy's own rewrite is tried."""
+    cells = _cells(expr)
+    if cells is None:
+        return None
+    merged: dict[sympy.Expr, sympy.Set] = {}
+    for formula, region in cells:
+        merged[formula] = merged.get(formula, sympy.S.EmptySet) | region
+    if len(merged) == 1:
+        return next(iter(merged))
+    ordered = list(merged.items())
+    return sympy.Piecewise(*[(formula, region.as_relational(VARIABLE)) for formula, region
+                             in ordered[:-1]], (ordered[-1][0], True))
+
+
+_PIECE_FUNCTIONS = (sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside)
+
+
+def _cells(expr: sympy.Expr) -> list[tuple[sympy.Expr, sympy.Set]] | None:
+    if not expr.has(*_PIECE_FUNCTIONS):
+        return [(expr, sympy.S.Reals)]
+    if isinstance(expr, (sympy.Max, sympy.Min)) and len(expr.args) > 2:
+        head, *rest = expr.args
+        return _cells(expr.func(head, expr.func(*rest), evaluate=False))
+    arguments = [_cells(arg) for arg in expr.args]
+    if any(a is None for a in arguments):
+        return None
+    combined: list[tuple[tuple[sympy.Expr, ...], sympy.Set]] = [((), sympy.S.Reals)]
+    for cells in arguments:
+        combined = [(formulas + (f,), region & part) for formulas, region in combined
+                    for f, part in cells]
+        combined = [(formulas, region) for formulas, region in combined
+                    if region is not sympy.S.EmptySet]
+        if len(combined) > _MAX_CELLS:
+            return None
+    found = []
+    for formulas, region in combined:
+        if isinstance(expr, sympy.Abs):
+            split = _signs(formulas[0], region)
+            pieces = None if split is None else \
+                [(formulas[0], split[0] | split[1]), (-formulas[0], split[2])]
+        elif isinstance(expr, (sympy.Max, sympy.Min)):
+            first, second = formulas
+            split = _signs(first - second, region)
+            larger, smaller = (first, second) if isinstance(expr, sympy.Max) else (second, first)
+            pieces = None if split is None else [(first, split[1]), (larger, split[0]),
+                                                 (smaller, split[2])]
+        elif isinstance(expr, sympy.Heaviside):
+            split = _signs(formulas[0], region)
+            at_zero = expr.args[1] if len(expr.args) > 1 else sympy.S.Half
+            pieces = None if split is None else [(sympy.S.One, split[0]), (at_zero, split[1]),
+                                                 (sympy.S.Zero, split[2])]
+        else:
+            pieces = [(expr.func(*formulas), region)]
+        if pieces is None:
+            return None
+        found += [(f, part) for f, part in pieces if part is not sympy.S.EmptySet]
+        if len(found) > _MAX_CELLS:
+            return None
+    return found
+
+
+def _signs(u: sympy.Expr, region: sympy.Set) -> tuple[sympy.Set, sympy.Set, sympy.Set] | None:
+    """Where on the region u > 0, u = 0 and u < 0; None if solveset cannot say."""
+    if not u.has(VARIABLE):
+        if not _finite_number(u):
+            return None
+        sign = _number(u)
+        empty = sympy.S.EmptySet
+        return (region, empty, empty) if sign > 0 else (empty, region, empty) if sign == 0 \
+            else (empty, empty, region)
+    def solve(relation):
+        try:
+            found = sympy.solveset(relation, VARIABLE, region)
+        except (NotImplementedError, ValueError, TypeError):
+            return None
+        return found if _plain_set(found) else None
+    positive = within_budget(solve, u > 0, seconds=STEP_SECONDS)
+    zero = None if positive is None else within_budget(solve, sympy.Eq(u, 0), seconds=STEP_SECONDS)
+    if zero is None:
+        return None
+    return positive, zero, region - positive - zero
+
+
+def _plain_set(found: sympy.Set) -> bool:
+    """A union of intervals and finitely many points, with real number ends."""
+    parts = found.args if isinstance(found, sympy.Union) else (found,)
+    for part in parts:
+        if part is sympy.S.EmptySet:
+            continue
+        if isinstance(part, sympy.FiniteSet):
+            if not all(p.is_number and p.is_real for p in part):
+                return False
+        elif not (isinstance(part, sympy.Interval) and part.inf.is_number and
+                  part.sup.is_number):
+            return False
+    return True
 
 
 _DOMAIN_CHECKS = [*range(-40, 41), -1000, 1000, -1e6, 1e6, 0.5, -0.5, 1e-9, -1e-9]
@@ -634,8 +1024,10 @@ class _Proof:
 
 _PROVED = _Proof(True)
 _FINITE_FUNCTIONS = (sympy.exp, sympy.sinh, sympy.cosh, sympy.tanh, sympy.atan, sympy.erf,
-                     sympy.erfc, sympy.sech)  # finite real for every finite real argument
-_BOUNDED_FUNCTIONS = (sympy.tanh, sympy.atan, sympy.erf, sympy.erfc, sympy.sech)
+                     sympy.erfc, sympy.sech, sympy.sin, sympy.cos)
+# (finite real for every finite real argument; bounded whatever the argument:)
+_BOUNDED_FUNCTIONS = (sympy.tanh, sympy.atan, sympy.erf, sympy.erfc, sympy.sech, sympy.sin,
+                      sympy.cos)
 
 
 def _first_failure(proofs) -> _Proof:
@@ -655,7 +1047,7 @@ def _regions(expr: sympy.Expr) -> list[tuple[sympy.Expr, sympy.Set]]:
     remaining: sympy.Set = sympy.S.Reals
     found = []
     for piece, condition in expr.args:
-        region = remaining if condition is sympy.true else condition.as_set() & remaining
+        region = remaining if condition is sympy.true else _x_set(condition) & remaining
         remaining = remaining - region
         found += [(piece, part) for part in (region.args if isinstance(region, sympy.Union)
                                              else (region,)) if part is not sympy.S.EmptySet]
@@ -663,17 +1055,40 @@ def _regions(expr: sympy.Expr) -> list[tuple[sympy.Expr, sympy.Set]]:
 
 
 def _finite_everywhere(expr: sympy.Expr, closed: bool = False) -> _Proof:
-    """Whether every piece is a finite real on its set (``closed``: on its closure, so that
-    it is also bounded on any bounded part of it)."""
+    """Whether every piece is a finite real on its set (``closed``: and it stays bounded
+    towards each finite end its set leaves out, so that it is bounded on any bounded part
+    of its set: finite at that end, or a finite one-sided limit there, as 3(-x)^(3/2)/(2x),
+    SymPy's slope of (-x)^(3/2), has at 0)."""
     proofs = []
     for piece, region in _regions(expr):
         if isinstance(region, sympy.FiniteSet):
             proofs += [_finite_on(piece.subs(VARIABLE, point), region) for point in region]
         elif isinstance(region, sympy.Interval):
-            proofs.append(_finite_on(piece, region.closure if closed else region))
+            proofs.append(_finite_on(piece, region))
+            if closed and piece.has(VARIABLE):
+                proofs += [_bounded_towards(piece, end, side) for end, side in
+                           ((region.inf, "+"), (region.sup, "-"))
+                           if end.is_finite and region.contains(end) is not sympy.true]
         else:
             proofs.append(_Proof(None, doubt=f"the set {region}"))
     return _first_failure(proofs)
+
+
+def _bounded_towards(piece: sympy.Expr, end: sympy.Expr, side: str) -> _Proof:
+    """Whether a piece, finite on an interval that leaves out its finite end ``end``, stays
+    bounded towards it: finite at the end itself (then continuous there), or a finite
+    one-sided limit there; an infinite limit shows it unbounded, with the end as witness."""
+    at_end = _finite_on(piece, sympy.FiniteSet(end))
+    if at_end.proved is True:
+        return at_end
+    limit = _raw_limit(piece, end, side)
+    if limit is None or limit.has(sympy.AccumBounds):
+        return _Proof(None, doubt=f"the limit of {piece} as x → {end}")
+    if limit.is_number and limit.is_infinite:
+        return _Proof(False, end)
+    if limit.is_number and _finite_number(limit):
+        return _PROVED
+    return _Proof(None, doubt=f"the limit of {piece} as x → {end}")
 
 
 def _bounded_everywhere(derivative: sympy.Expr) -> _Proof:
@@ -690,13 +1105,48 @@ def _bounded_everywhere(derivative: sympy.Expr) -> _Proof:
                 if end.is_infinite]
         if not ends or within_budget(_bounded, piece, seconds=STEP_SECONDS):
             continue
+        rational = within_budget(_rational_bounded, piece, seconds=STEP_SECONDS)
+        if rational is not None:
+            if rational:
+                continue
+            return _Proof(False)  # (|σ'| grows like a power of x at both ends)
         for end, direction in ends:
-            limit = _limit(piece, end, direction)
-            if limit is None:
-                return _Proof(None, doubt=f"the limit of {piece} as x → {end}")
-            if not _finite_number(limit):
-                return _Proof(False)
+            tail = _tail_bounded(piece, end, direction)
+            if tail.proved is not True:
+                return tail
     return _PROVED
+
+
+def _rational_bounded(piece: sympy.Expr) -> bool | None:
+    """For a rational function of x (finite on the real line, proved before): bounded at
+    ±∞ exactly when, cancelled, its numerator's degree is at most its denominator's.
+    None for any other function."""
+    if not piece.is_rational_function(VARIABLE):
+        return None
+    numerator, denominator = sympy.fraction(sympy.cancel(sympy.together(piece)))
+    try:
+        return sympy.degree(numerator, VARIABLE) <= sympy.degree(denominator, VARIABLE)
+    except (sympy.PolynomialError, ValueError, TypeError):
+        return None
+
+
+def _tail_bounded(piece: sympy.Expr, end: sympy.Expr, direction: str) -> _Proof:
+    """Whether the piece is bounded as x → end (±∞), from SymPy's limit there: a finite
+    limit, or finite accumulation bounds (an oscillation: cos(x), x cos(x)/(1 + x)), prove
+    it bounded; an infinite limit proves it unbounded; anything else is undecided."""
+    limit = _raw_limit(piece, end, direction)
+    if limit is None:
+        return _Proof(None, doubt=f"the limit of {piece} as x → {end}")
+    if isinstance(limit, sympy.AccumBounds):
+        ends = (limit.min, limit.max)
+        if all(e.is_number and e.is_finite and _finite_number(e) for e in ends):
+            return _PROVED
+        return _Proof(None, doubt=f"whether {piece} stays bounded as x → {end}")
+    if limit.is_number and limit.is_infinite:  # oo, -oo, zoo
+        return _Proof(False)
+    if limit.is_number and _finite_number(limit):
+        return _PROVED
+    return _Proof(None, doubt=f"the limit of {piece} as x → {end}")
 
 
 def _finite_on(expr: sympy.Expr, region: sympy.Set) -> _Proof:

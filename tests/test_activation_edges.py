@@ -17,6 +17,7 @@ import pytest
 import sympy
 
 from symgrad.budget import OverBudget, time_budget, within_budget
+from symgrad.errors import SymgradError
 from symgrad.expressions import parse
 
 X = sympy.Symbol("x", real=True)
@@ -244,3 +245,250 @@ def test_control_characters_in_a_formula_are_refused(formula, kind, tmp_path):
 def test_surrounding_whitespace_is_still_read():
     result = run("derive", "--depth", "2", "--act", " x/(1+abs(x))\n")
     assert result.returncode == 0
+
+
+# --- bounded derivatives are proved, not refused (issue 15) ---------------------------
+#
+# Each sup|σ'| below is computed here without symgrad: σ' written by hand, its critical
+# points found by mpmath.findroot on σ'' (mpmath.diff of the hand-written σ') from the
+# starts given, or a closed form derived by hand. The tool's printed value must match.
+
+
+def _critical_sup(dsigma, starts, tails=()) -> mpmath.mpf:
+    """max |σ'| over the critical points findroot reaches from ``starts`` (σ'' = 0) and
+    the limits ``tails`` of σ' at ±∞."""
+    with mpmath.workdps(40):
+        values = [abs(mpmath.mpf(t)) for t in tails]
+        for start in starts:
+            root = mpmath.findroot(lambda t: mpmath.diff(dsigma, t), mpmath.mpf(start))
+            assert abs(mpmath.diff(dsigma, root)) < mpmath.mpf(10) ** -30
+            values.append(abs(dsigma(root)))
+        return max(values)
+
+
+def _u_cubic():  # x³/(1+x⁴): σ'' = 0 where x⁸ - 12x⁴ + 3 = 0; the peak at x⁴ = 6 - √33
+    u = 6 - mpmath.sqrt(33)
+    return mpmath.sqrt(u) * (3 - u) / (1 + u) ** 2
+
+
+BOUNDED = {  # formula: sup|σ'|, independently
+    "x**3/(1+x**4)": lambda: _critical_sup(
+        lambda x: x**2 * (3 - x**4) / (1 + x**4) ** 2, [0.5, -0.5, 1.5, -1.5], [0]),
+    "x**2/(1+x**4)": lambda: _critical_sup(
+        lambda x: 2 * x * (1 - x**4) / (1 + x**4) ** 2, [0.5, -0.5, 1.3, -1.3], [0]),
+    "x/(1+x**2)**2": lambda: _critical_sup(
+        lambda x: (1 - 3 * x**2) / (1 + x**2) ** 3, [0.01, 1, -1], [0]),
+    "(x**4+2)/(x**4+1)": lambda: _critical_sup(
+        lambda x: -4 * x**3 / (x**4 + 1) ** 2, [0.9, -0.9], [0]),
+    "x*exp(-x**2)": lambda: mpmath.mpf(1),  # (1 - 2x²) e^(-x²): 1 at 0, 2e^(-3/2) at x² = 3/2
+    "atan(x**3)": lambda: mpmath.cbrt(4),  # 3x²/(1 + x⁶): the peak at x⁶ = 1/2, 2^(2/3)
+    "x**3/(1+x**2)": lambda: mpmath.mpf(9) / 8,  # (x⁴ + 3x²)/(1 + x²)²: at x² = 3; → 1 at ±∞
+    # |σ'| is even: σ' on x > 0; SymPy's slope of (-x)^(3/2), 3(-x)^(3/2)/(2x), is 0/0 at 0
+    "abs(x)**(3/2)/(1+x**2)": lambda: _critical_sup(
+        lambda x: 3 * mpmath.sqrt(x) / 2 / (1 + x**2) - 2 * x**2.5 / (1 + x**2) ** 2,
+        [0.3, 2], [0]),
+    "abs(x)**(5/2)/(1+abs(x)**2)": lambda: _critical_sup(
+        lambda x: 5 * x**1.5 / 2 / (1 + x**2) - 2 * x**3.5 / (1 + x**2) ** 2, [0.5], [0]),
+}
+
+
+def test_the_closed_form_agrees_with_the_root_search():
+    with mpmath.workdps(40):
+        assert abs(_u_cubic() - BOUNDED["x**3/(1+x**4)"]()) < mpmath.mpf(10) ** -30
+
+
+@pytest.mark.parametrize("formula", BOUNDED)
+def test_a_bounded_derivative_is_accepted_with_its_sup(formula):
+    reported = _sup_abs(formula)
+    with mpmath.workdps(40):
+        expected = BOUNDED[formula]()
+        assert abs(reported - expected) <= mpmath.mpf(10) ** -20 * expected, \
+            (mpmath.nstr(reported, 25), mpmath.nstr(expected, 25))
+
+
+UNBOUNDED = {  # formula: σ' by hand, unbounded along x = 10^k
+    "x**2": lambda x: 2 * x,
+    "exp(x)": mpmath.exp,
+    "x*abs(x)": lambda x: 2 * abs(x),
+    "(x**4+1)/(x**2+1)": lambda x: (2 * x**5 + 4 * x**3 - 2 * x) / (x**2 + 1) ** 2,
+    "max(0,x)**2": lambda x: 2 * max(0, x),
+    "sqrt(1+x**4)": lambda x: 2 * x**3 / mpmath.sqrt(1 + x**4),
+}
+
+
+@pytest.mark.parametrize("formula", UNBOUNDED)
+def test_an_unbounded_derivative_is_still_refused(formula):
+    with mpmath.workdps(30):
+        growth = [abs(UNBOUNDED[formula](mpmath.mpf(10) ** k)) for k in (2, 4, 8)]
+    assert growth[0] > 10 and growth[1] > 10**3 and growth[2] > 10**7  # the oracle
+    message = refusal("bounds", "--depth", "5", "--w", "1", "--act", formula)
+    assert "no bounded derivative" in message or "cannot prove that the derivative" in message
+
+
+# sin and cos are not in the formula reader's vocabulary: the proofs are checked on the
+# SymPy expression, through the same steps a typed formula takes after it is read.
+
+def _from_sympy(text, expr):
+    from symgrad.activations import ANALYSIS_SECONDS, _custom
+    with time_budget(ANALYSIS_SECONDS):
+        return _custom(text, expr)
+
+
+@pytest.mark.parametrize("text, expr, expected", [
+    ("sin(x)", sympy.sin(X), 1),  # cos
+    ("x/2 + sin(x)/4", X / 2 + sympy.sin(X) / 4, sympy.Rational(3, 4)),  # 1/2 + cos(x)/4
+    ("sin(x)*cos(x)", sympy.sin(X) * sympy.cos(X), 1),  # cos(2x)
+    ("sin(x)/(1+x**2)", sympy.sin(X) / (1 + X**2), 1),  # at 0: cos 0 = 1, |σ'| < 1 elsewhere
+])
+def test_an_oscillating_bounded_derivative_is_accepted(text, expr, expected):
+    activation = _from_sympy(text, expr)
+    with mpmath.workdps(30):
+        assert abs(activation.derivative_abs_sup - expected) < mpmath.mpf(10) ** -20
+
+
+@pytest.mark.parametrize("text, expr, dsigma", [
+    ("sin(x**2)", sympy.sin(X**2), lambda k: 2 * mpmath.sqrt(2 * mpmath.pi * k)),
+    ("x*sin(x)", X * sympy.sin(X), lambda k: 2 * mpmath.pi * k),
+    ("sin(exp(x))", sympy.sin(sympy.exp(X)), lambda k: 2 * mpmath.pi * k),
+])
+def test_an_oscillating_unbounded_derivative_is_refused(text, expr, dsigma):
+    """σ' at x_k = √(2πk), 2πk, log(2πk): 2√(2πk), 2πk, 2πk, past any bound."""
+    derivative = sympy.lambdify(X, sympy.diff(expr, X), "mpmath")
+    points = {"sin(x**2)": lambda k: mpmath.sqrt(2 * mpmath.pi * k),
+              "x*sin(x)": lambda k: 2 * mpmath.pi * k,
+              "sin(exp(x))": lambda k: mpmath.log(2 * mpmath.pi * k)}[text]
+    with mpmath.workdps(30):
+        for k in (10, 1000):
+            assert abs(derivative(points(k)) - dsigma(k)) < mpmath.mpf(10) ** -15  # the oracle
+    with pytest.raises(SymgradError) as refused:
+        _from_sympy(text, expr)
+    assert "no bounded derivative" in str(refused.value) or \
+        "cannot prove that the derivative" in str(refused.value)
+
+
+# --- conditions with And, Or, abs: derived and evaluated, not crashed (issue 15) -------
+
+PIECEWISE = {  # formula: σ in mpmath, its kinks
+    "tanh(x)+max(0,abs(x)-50)": (lambda x: mpmath.tanh(x) + max(0, abs(x) - 50), (-50, 50)),
+    "x*Heaviside(abs(x)-1)": (lambda x: x * _step(abs(x) - 1), (-1, 1)),
+    "Heaviside(x)*Heaviside(1-x)*x": (lambda x: _step(x) * _step(1 - x) * x, (0, 1)),
+    "max(0, min(x, 6))": (lambda x: max(0, min(x, 6)), (0, 6)),
+    "min(abs(x), 1)": (lambda x: min(abs(x), 1), (-1, 0, 1)),
+    "abs(abs(abs(x)-1)-1)": (lambda x: abs(abs(abs(x) - 1) - 1), (-2, -1, 0, 1, 2)),
+    "tanh(x)*Heaviside(abs(x)-1)+x*Heaviside(1-abs(x))":
+        (lambda x: mpmath.tanh(x) * _step(abs(x) - 1) + x * _step(1 - abs(x)), (-1, 1)),
+}
+
+
+def _step(v):
+    return mpmath.mpf(1) if v > 0 else mpmath.mpf(0) if v < 0 else mpmath.mpf(1) / 2
+
+
+@pytest.mark.parametrize("formula", PIECEWISE)
+def test_an_activation_with_and_or_conditions_derives(formula):
+    result = run("derive", "--depth", "2", "--act", formula, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.seconds < LIMIT_SECONDS
+
+
+POINTS = [  # weights, biases, input: preactivations on every piece, the far kinks included
+    (["0.7", "-1.3"], ["0.1", "0.2"], "0.5"),
+    (["30", "-2.5"], ["-0.2", "0.3"], "1.7"),
+    (["-40", "3"], ["0.25", "-0.5"], "1.9"),
+]
+
+
+@pytest.mark.parametrize("formula", PIECEWISE)
+@pytest.mark.parametrize("point", range(len(POINTS)))
+def test_an_activation_with_and_or_conditions_evaluates(formula, point, monkeypatch):
+    from tests import oracle
+    sigma, kinks = PIECEWISE[formula]
+    monkeypatch.setitem(oracle.MPMATH_ACTIVATIONS, formula, sigma)
+    weight_text, bias_text, x = POINTS[point]
+    result = run("eval", "--depth", "2", "--act", formula, "--w", ",".join(weight_text),
+                 "--b", ",".join(bias_text), "--x", x, "--y", "0.1", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    with mpmath.workdps(60):
+        weights, biases = [mpmath.mpf(w) for w in weight_text], [mpmath.mpf(b) for b in bias_text]
+        zs, _ = oracle.mp_forward(formula, weights, biases, mpmath.mpf(x))
+        assert all(abs(z - k) > mpmath.mpf(10) ** -6 for z in zs for k in kinks)
+        for k, z in enumerate(zs):
+            expected = mpmath.diff(sigma, z)
+            assert abs(mpmath.mpf(data["layers"][k]["act_prime"]) - expected) < \
+                mpmath.mpf(10) ** -30 * max(1, abs(expected))
+        for target, reported in [(("x", 0), data["input_gradient"]),
+                                 (("w", 1), data["layers"][0]["grad_w"]),
+                                 (("b", 2), data["layers"][1]["grad_b"])]:
+            expected = oracle.mpmath_diff_gradient(formula, "quadratic",
+                                                   (weights, biases, mpmath.mpf(x),
+                                                    mpmath.mpf("0.1")), target)
+            assert abs(mpmath.mpf(reported) - expected) <= \
+                mpmath.mpf(10) ** -30 * max(1, abs(expected)), (target, reported, expected)
+
+
+@pytest.mark.parametrize("formula", PIECEWISE)
+def test_the_form_through_the_output_is_right_at_every_point(formula):
+    """Where a form through the output a = σ(x) is given, it is σ'(x) at every x: at
+    the kinks (where σ' takes its piece's one-sided value), beside them and far out."""
+    from symgrad.activations import OUTPUT, get_activation
+    activation = get_activation(formula)
+    form = activation.derivative_through_output
+    sigma, kinks = PIECEWISE[formula]
+    points = [sympy.Rational(k) + d for k in kinks
+              for d in (0, sympy.Rational(1, 10**6), -sympy.Rational(1, 10**6))]
+    points += [sympy.Rational(n, 7) for n in range(-420, 421, 11)]
+    for p in points:
+        z_form = activation.derivative.subs(X, p)
+        if form is not None:
+            assert abs(sympy.N(form.subs(OUTPUT, activation.expr.subs(X, p)) - z_form, 40)) \
+                < 1e-30, (p, form)
+        if all(abs(p - k) > sympy.Rational(1, 10**7) for k in kinks):
+            with mpmath.workdps(40):
+                assert abs(mpmath.diff(sigma, mpmath.mpf(p.p) / p.q) - sympy.N(z_form, 40)) \
+                    < mpmath.mpf(10) ** -25
+
+
+def test_forms_through_the_output_are_kept_where_they_exist():
+    from symgrad.activations import OUTPUT, get_activation
+    a = OUTPUT
+    expected = {
+        "max(0, min(x, 6))": sympy.Piecewise((0, (a >= 6) | (a <= 0)), (1, True)),
+        "min(max(x,-1),1)": sympy.Piecewise((0, (a >= 1) | (a <= -1)), (1, True)),
+        "tanh(max(x,x/3))": sympy.Piecewise((1 - a**2, a >= 0), ((1 - a**2) / 3, True)),
+    }
+    for formula, form in expected.items():
+        found = get_activation(formula).derivative_through_output
+        assert found is not None, formula
+        for value in [sympy.Rational(n, 4) for n in range(-40, 41)]:
+            assert sympy.simplify((found - form).subs(a, value)) == 0, (formula, value)
+
+
+def test_a_piece_at_a_single_point_takes_the_true_derivative_there():
+    """min(0, x) + max(0, x) is x: σ'(0) = 1, not the slope 0 of its piece at x = 0."""
+    result = run("eval", "--depth", "1", "--act", "min(0, x) + max(0, x)", "--w", "1",
+                 "--b", "0", "--x", "0", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert mpmath.mpf(json.loads(result.stdout)["layers"][0]["act_prime"]) == 1
+
+
+def test_a_sup_beyond_the_working_digits_is_found():
+    """tanh(x) + max(0, |x| - 50): σ' = 2 - tanh(x)² just past 50, above 1 by sech(50)²
+    (10^-43): sup σ' = 1 + sech(50)², approached at 50, not 1."""
+    result = run("bounds", "--depth", "2", "--w", "1", "--act", "tanh(x)+max(0,abs(x)-50)",
+                 "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    with mpmath.workdps(80):
+        expected = 1 + mpmath.sech(50) ** 2
+        reported = mpmath.mpf(data["sup_derivative"]["decimal"])
+        assert abs(reported - expected) < mpmath.mpf(10) ** -48
+        assert mpmath.mpf(data["inf_derivative"]["decimal"]) == -1
+
+
+@pytest.mark.parametrize("formula, words", [
+    ("max(tanh(x), x/2)", "cannot find exactly where the pieces"),  # tanh(x) = x/2: no closed form
+    ("x²", "invalid character '²'"),  # a formula, not a library name
+])
+def test_what_cannot_be_read_exactly_is_refused_with_its_reason(formula, words):
+    assert words in refusal("derive", "--depth", "2", "--act", formula)
