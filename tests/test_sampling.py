@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 
+import mpmath
 import numpy
 import pytest
 import sympy
@@ -65,6 +66,47 @@ def test_where_float64_gives_up_the_ratio_is_still_right():
     result = sample_gradients(symgrad.get_activation("tanh"), 3, 10**6, 0, 1, 2000, seed=5)
     assert result.rescued > 0 and numpy.all(numpy.isfinite(result.log10_ratios))
     assert result.log10_ratios.min() < -308  # far below what float64 could hold
+
+
+@pytest.mark.parametrize("w2, width", [(10**6, 4), (10**20, 3), (10**4, 5)])
+def test_a_wide_net_whose_slopes_leave_float64_has_the_ratio_mpmath_finds(w2, width):
+    """Width > 1, σ' below 10^-308 (σ_w² = 10^6: |z| ~ 10^3) or below MPFR's range too
+    (σ_w² = 10^20: tanh'(10^10) = 10^(-8.7·10^9)): each sample's ratio against a separate
+    mpmath pass over the same random numbers (drawn here as the sampler documents its
+    streams: one generator a chunk for the input, biases and ∂C/∂a^L, one stream a layer
+    for the weights), σ' = sech² at 40 digits. Before, these were 'exactly 0'."""
+    depth, samples, seed = 2, 3, 11
+    result = sample_gradients(symgrad.get_activation("tanh"), depth, w2, 0, width, samples,
+                              seed=seed)
+    (stream,) = numpy.random.SeedSequence(seed).spawn(1)
+    generator = numpy.random.Generator(numpy.random.PCG64(stream))
+    q0 = float(sympy.N(result.prediction.fixed.q))
+    h = math.sqrt(q0) * generator.standard_normal((samples, width))
+    layers = [numpy.random.Generator(numpy.random.PCG64(s)) for s in stream.spawn(depth)]
+    weights, zs = [], []
+    with mpmath.workdps(40):
+        a = [[mpmath.tanh(mpmath.mpf(v)) for v in row] for row in h]
+        for layer in range(depth):
+            w = math.sqrt(w2 / width) * layers[layer].standard_normal((samples, width, width))
+            generator.standard_normal((samples, width))  # the biases, σ_b² = 0
+            z = [[mpmath.fsum(mpmath.mpf(w[s, j, k]) * a[s][k] for k in range(width))
+                  for j in range(width)] for s in range(samples)]
+            weights.append(w)
+            zs.append(z)
+            a = [[mpmath.tanh(v) for v in row] for row in z]
+        g = generator.standard_normal((samples, width))
+        for s in range(samples):
+            gradient = [mpmath.mpf(v) for v in g[s]]
+            start = mpmath.sqrt(mpmath.fsum(v * v for v in gradient))
+            for layer in range(depth - 1, -1, -1):
+                scaled = [mpmath.sech(zs[layer][s][j]) ** 2 * gradient[j] for j in range(width)]
+                gradient = [mpmath.fsum(mpmath.mpf(weights[layer][s, j, k]) * scaled[j]
+                                        for j in range(width)) for k in range(width)]
+            norm = mpmath.sqrt(mpmath.fsum(v * v for v in gradient))
+            expected = mpmath.log10(norm / start)
+            assert abs(result.log10_ratios[s] - expected) <= 1e-9 * max(1, abs(expected)), \
+                (s, result.log10_ratios[s], mpmath.nstr(expected, 15))
+    assert result.zero_fraction == 0  # tanh' is never 0
 
 
 def test_statistics_are_consistent():

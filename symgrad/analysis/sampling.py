@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import gmpy2
+import mpmath
 import numpy
 import sympy
 
@@ -30,7 +31,7 @@ from symgrad.analysis.meanfield import MeanFieldResult, mean_field, variance
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain, check_depth
-from symgrad.numeric.kinds import float_arithmetic, mpfr_arithmetic
+from symgrad.numeric.kinds import float_arithmetic, mpfr_arithmetic, mpmath_arithmetic
 from symgrad.numeric.real import log10_abs, to_float
 
 MAX_SAMPLES = 1_000_000
@@ -168,6 +169,7 @@ class _Batch:
         chain = ScalarChain(1, activation)
         self.sigma = float_arithmetic(chain, "float64", stable=True).sigma_and_derivative
         self.exact = mpfr_arithmetic(chain, RESCUE_DPS)
+        self.unbounded = mpmath_arithmetic(chain, RESCUE_DPS)
         self.seed, self.samples, self.width = seed, samples, width
         self.rescued = 0
         self.flat = _flat_pieces(activation)
@@ -205,7 +207,7 @@ class _Batch:
                 with numpy.errstate(divide="ignore"):
                     total += numpy.log10(numpy.abs(w[:, 0, 0])) + log_slope[:, 0]
             else:
-                slopes.append(slope)
+                slopes.append(_scaled(slope, log_slope))
                 if cache:
                     cached.append(w)
             del w
@@ -219,12 +221,12 @@ class _Batch:
         gradient /= numpy.linalg.norm(gradient, axis=1, keepdims=True)
         for layer in range(depth - 1, -1, -1):
             w = cached.pop() if cached else weights(layer)
-            slope = slopes.pop()
+            slope, scale = slopes.pop()  # σ' = slope · 10^scale, a scale per sample
             gradient = numpy.einsum("sjk,sj->sk", w, slope * gradient)  # (W^l)ᵀ (σ' ⊙ g)
             del w
-            norm = numpy.linalg.norm(gradient, axis=1)
+            norm = _norms(gradient)
             with numpy.errstate(divide="ignore", invalid="ignore"):
-                total += numpy.log10(norm)
+                total += numpy.log10(norm) + scale
                 gradient /= numpy.where(norm > 0, norm, 1)[:, None]
             if progress:
                 progress(count)
@@ -240,8 +242,7 @@ class _Batch:
         if self.flat is not None:  # σ' is exactly 0 there: nothing is lost
             lost &= ~numpy.broadcast_to(self.flat(z), z.shape).astype(bool)
         for index in zip(*numpy.nonzero(lost)):
-            with self.exact.scope():
-                exact_a, exact_slope = self.exact.sigma_and_derivative(gmpy2.mpfr(float(z[index])))
+            exact_a, exact_slope = self._exactly(float(z[index]))
             a[index] = float(exact_a)
             slope[index] = float(exact_slope)
             log_slope[index] = to_float(log10_abs(exact_slope))
@@ -250,6 +251,45 @@ class _Batch:
             raise SymgradError("An activation overflowed float64 itself (|σ(z)| > 10^308); "
                                "sample fewer layers or smaller weights.")
         return a, slope, log_slope
+
+    def _exactly(self, z: float) -> tuple:
+        """σ(z) and σ'(z) in MPFR, or in mpmath (exponents without bound) where MPFR's
+        range is passed: tanh'(1.5·10^10) is 10^(-1.3·10^10), below MPFR's 2^(-2^30) here."""
+        with self.exact.scope():
+            values = self.exact.sigma_and_derivative(gmpy2.mpfr(z))
+            context = gmpy2.get_context()
+            if not (context.underflow or context.overflow):
+                return values
+        with self.unbounded.scope():
+            return self.unbounded.sigma_and_derivative(mpmath.mpf(z))
+
+
+SCALED_BELOW = -100  # log10 of a sample's largest |σ'| in a layer below which it is scaled
+
+
+def _scaled(slope: numpy.ndarray, log_slope: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """A layer's σ' (samples × width) as slope · 10^scale, one scale a sample: 0 where the
+    sample's largest |σ'| is at least 10^SCALED_BELOW, else that largest log10|σ'|, with
+    the slopes rebuilt from their logs (σ' below 10^-308, which float64 holds as 0, kept),
+    so that the backward vector stays far inside float64's range."""
+    with numpy.errstate(invalid="ignore"):
+        top = numpy.max(log_slope, axis=1)
+    scale = numpy.where(numpy.isfinite(top) & (top < SCALED_BELOW), top, 0.0)
+    rows = scale != 0
+    if numpy.any(rows):
+        slope = slope.copy()
+        with numpy.errstate(under="ignore"):
+            slope[rows] = numpy.copysign(10.0 ** (log_slope[rows] - scale[rows, None]),
+                                         slope[rows])
+    return slope, scale
+
+
+def _norms(vectors: numpy.ndarray) -> numpy.ndarray:
+    """Each row's Euclidean norm, its largest entry taken out first: numpy's norm squares
+    the entries, so a row of entries near 10^-200 would have norm 0."""
+    top = numpy.max(numpy.abs(vectors), axis=1)
+    safe = numpy.where(top > 0, top, 1.0)
+    return top * numpy.linalg.norm(vectors / safe[:, None], axis=1)
 
 
 def _flat_pieces(activation: Activation) -> Callable | None:
