@@ -1,15 +1,25 @@
-"""Front-layer gradient of a sigmoid chain: symgrad against naive SymPy, in one run.
+"""Front-layer gradient of a sigmoid chain: symgrad against naive SymPy, in one run; and
+the whole ``symgrad derive`` command, derivation and LaTeX, against naive printing.
 
-    python benchmarks/bench_derive.py            # prints a table (Markdown with --markdown)
+    python benchmarks/bench_derive.py            # prints the tables (Markdown with --markdown)
+    python benchmarks/bench_derive.py --cli      # the whole-command table only
 
 Naive SymPy: compose the network, ``sympy.diff`` w.r.t. w_1, ``sympy.latex``.
 symgrad: ``derive`` (front layer only) and the LaTeX of ∂C/∂w_1, every factor written out.
+
+Whole command: the wall time of ``symgrad derive --depth L --act sigmoid -o FILE.tex`` in a
+fresh interpreter (start-up, derivation, document, file). Naive printing: the same command
+with every factor of every product printed by SymPy's printer (no factor's text kept, no
+shape of factor printed once), as the command printed before issue 17.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import sympy
 from sympy.core.cache import clear_cache
@@ -50,6 +60,40 @@ def best_of(function, depth, repeats):
     return min(runs)
 
 
+_NAIVE_PRINTING = ("from symgrad.render import printing; "
+                   "printing.FactorTexts.text = lambda self, factor, print_one, level=0: "
+                   "print_one(factor); ")
+
+
+def whole_command(depth: int, fmt: str = "tex", naive: bool = False) -> tuple[float, int]:
+    """Wall time of the whole CLI call at ``depth`` (writing FILE.fmt), and the file's size."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / f"derivation.{fmt}"
+        arguments = ["derive", "--depth", str(depth), "--act", "sigmoid", "-o", str(target)]
+        code = (f"import sys; {_NAIVE_PRINTING if naive else ''}from symgrad.cli import run; "
+                f"sys.argv = ['symgrad', *{arguments!r}]; run()")
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        return time.perf_counter() - start, target.stat().st_size
+
+
+def cli_table() -> None:
+    lines = ["| depth | format | symgrad derive (wall) | naive printing (wall) | speed-up | file |",
+             "|---|---|---|---|---|---|"]
+    for depth, fmt, naive in ((1_000, "tex", True), (10_000, "tex", True), (10_000, "txt", True),
+                              (10_000, "json", False), (10_000, "md", False),
+                              (100_000, "tex", False)):
+        ours, size = whole_command(depth, fmt)
+        if naive:
+            theirs, _ = whole_command(depth, fmt, naive=True)
+            naive_cells = [f"{theirs:.2f} s", f"{theirs / ours:.1f}×"]
+        else:
+            naive_cells = ["not run", "-"]
+        lines.append("| " + " | ".join([f"{depth:,}", fmt, f"{ours:.2f} s", *naive_cells,
+                                          f"{size / 1e6:.1f} MB"]) + " |")
+    print("\n".join(lines))
+
+
 def main(markdown: bool = False) -> None:
     rows = []
     for depth in (5, 10, 15, 20, 22, 23, 25, 30, 100, 1000, 10_000):
@@ -81,4 +125,7 @@ def main(markdown: bool = False) -> None:
 
 
 if __name__ == "__main__":
-    main(markdown="--markdown" in sys.argv)
+    if "--cli" not in sys.argv:
+        main(markdown="--markdown" in sys.argv)
+        print()
+    cli_table()

@@ -39,11 +39,15 @@ from symgrad.render.plot import (
     figure_bytes,
     histogram_figure,
 )
+from symgrad.render.printing import planned_print_work, print_work, reporting
 from symgrad.render.text import renderable
 from symgrad.verify import MAX_VERIFY_DEPTH
 
 PROGRESS_FROM_DEPTH = 10_000  # layers at the default digits: a few seconds of work
 PROGRESS_FROM_DERIVE_DEPTH = 5_000  # about a second of derivation
+# The derive bar's unit: one layer derived (its σ'(z) made concrete, about 110 µs), or
+# this many factors printed, which take about as long (3 to 10 µs each).
+PRINTED_FACTORS_PER_LAYER = 20
 PROGRESS_FROM_NET_SIZE = 16 * 16 * 50  # width² × depth: about a second of work
 PLOT_DPS = 20  # a curve needs a few digits of log10; the pass is exact to these
 ACT_HELP = ("Activation: a library name, e.g. sigmoid or leaky_relu:0.1 (see 'symgrad acts'), "
@@ -172,10 +176,53 @@ def derive(depth, general, act, residual, tied, cost, layers, widths, fragment, 
         raise SymgradError("--layers needs a concrete --depth.")
     depth = None if general else _whole_number(depth, "depth")
     layers = _layer_list(layers, depth)
-    with _progress(depth or 0, bool(depth) and depth >= PROGRESS_FROM_DERIVE_DEPTH) as report:
+    shown = bool(depth) and depth >= PROGRESS_FROM_DERIVE_DEPTH
+    work = depth or 0
+    if shown:  # and the printing's share, planned (made exact once the derivation is done)
+        guess = fmt or (_SUFFIX_FORMATS.get(Path(output).suffix.lower()) if output else None)
+        work += planned_print_work(depth, layers, residual, tied, guess) / PRINTED_FACTORS_PER_LAYER
+    with _progress(work, shown) as report:
         result = api.derive(depth, act, residual=residual, tied=tied, cost=cost, layers=layers,
                             progress=_advance(report))
-    _emit(result, fmt, output, fragment)
+        write = _written_under(report, result, fmt, output, fragment, per_unit=PRINTED_FACTORS_PER_LAYER,
+                               total=lambda fmt: result.chain.depth + print_work(result, fmt)
+                               / PRINTED_FACTORS_PER_LAYER, held=True, description="printing")
+    write()
+
+
+def _written_under(report, result, fmt, output, fragment=False, *, total, per_unit=1,
+                   held=False, description="writing"):
+    """Render ``result`` under its progress bar (none: ``report`` is None), whose total
+    becomes ``total(fmt)``, the work done and the rendering's, and which counts each unit
+    of rendering (what ``reporting`` tells: factors printed, layers written) as 1/per_unit;
+    return what writes the rest out once the bar is gone. A file, or a standard output
+    that is no terminal, is written under the bar; a terminal's standard output, which
+    the bar takes over, after it: rendered under the bar first if ``held`` (an output
+    of bounded size), else rendered after it too."""
+    if report is None:
+        return lambda: _emit(result, fmt, output, fragment)
+    fmt = _format(fmt, output)
+    report(total=total(fmt), description=description)
+    streamed = output is not None or "stdout" in _CLOSED or not sys.stdout.isatty()
+    if not streamed and not held:
+        return lambda: _emit(result, fmt, output, fragment)
+    with reporting(lambda done: report(advance=done / per_unit)):
+        if streamed:
+            _emit(result, fmt, output, fragment)
+            return lambda: None
+        if fmt == "text":
+            console = Console(soft_wrap=False)
+            shown = renderable(result, console.width - 2)
+            return lambda: console.print(shown)
+        chunks = list(render_chunks(result, fmt, fragment=fragment))
+
+    def write() -> None:  # as _emit writes them
+        if fmt == "json" and hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(errors="symgrad-json")
+        for chunk in chunks:
+            sys.stdout.write(chunk)
+
+    return write
 
 
 def _widths(text: str) -> tuple[int, ...]:
@@ -234,11 +281,16 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
     digits = _whole_number(dps, "precision")
     fmt = _format(fmt, output)
     keep = None if fmt == "json" else displayed_layers(depth)  # JSON lists every layer
-    with _progress(2 * depth, _long_pass(depth, digits)) as report:  # forward and backward
+    run = 2 * depth  # a run of the pass: forward and backward; two, or one certified
+    runs = 1 if interval else 2
+    with _progress(runs * run + (depth if fmt == "json" else 0), _long_pass(depth, digits)) as report:
         result = api.evaluate(depth, act, w=w, b=b, x=x, y=y, z=z, upstream=upstream,
                               residual=residual, tied=tied, cost=cost, dps=digits,
-                              interval=interval, keep=keep, progress=_advance(report))
-    _emit(result, fmt, output)
+                              interval=interval, keep=keep,
+                              progress=_advance(report, run, runs))
+        write = _written_under(report, result, fmt, output, total=lambda fmt: report.done
+                               + (depth if fmt == "json" else 0))
+    write()
 
 
 @main.command()
@@ -298,33 +350,45 @@ def _net_evaluation(widths, act, cost, x, y, digits: int, **weights):
                                 dps=digits, progress=layer_done if report else None, **weights)
 
 
-@contextmanager
-def _progress(total: int, shown: bool = True):
-    """A rich progress bar on stderr, yielding ``report(**change)`` (rich's update: advance=,
-    completed=, description=); None when not ``shown`` or when stderr is not a terminal
-    (a log or a pipe gets no bar, and no stray blank line before an error). The bar opens
-    at the first report, so the API's checks, which come before any work, print their
-    sentence on a terminal the bar has not taken."""
-    if not shown or not sys.stderr.isatty():
-        yield None
-        return
-    opened: list = []
+class _Bar:
+    """A rich progress bar on stderr, told ``bar(**change)`` (rich's update: advance=,
+    total=, description=), keeping what is done and the total. It opens at its first
+    report, so the API's checks, which come before any work, print their sentence on a
+    terminal the bar has not taken."""
 
-    def report(**change) -> None:
-        if not opened:
+    def __init__(self, total: float):
+        self.total, self.done = total, 0
+        self._opened: tuple | None = None
+
+    def __call__(self, **change) -> None:
+        self.done = change.get("completed", self.done + change.get("advance", 0))
+        self.total = change.get("total", self.total)
+        if self._opened is None:
             columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                        TimeRemainingColumn())
             bar = Progress(*columns, console=Console(stderr=True), transient=True)
             bar.start()
-            opened.append((bar, bar.add_task("layers", total=total)))
-        bar, task = opened[0]
+            self._opened = (bar, bar.add_task("layers", total=self.total))
+        bar, task = self._opened
         bar.update(task, **change)
 
+    def close(self) -> None:
+        if self._opened is not None:
+            self._opened[0].stop()
+
+
+@contextmanager
+def _progress(total: float, shown: bool = True):
+    """A ``_Bar`` of ``total``; None when not ``shown`` or when stderr is not a terminal
+    (a log or a pipe gets no bar, and no stray blank line before an error)."""
+    if not shown or not sys.stderr.isatty():
+        yield None
+        return
+    bar = _Bar(total)
     try:
-        yield report
+        yield bar
     finally:
-        if opened:
-            opened[0][0].stop()
+        bar.close()
 
 
 def _long_pass(depth: int, digits: int) -> bool:
@@ -333,9 +397,24 @@ def _long_pass(depth: int, digits: int) -> bool:
     return depth * max(1.0, digits / DEFAULT_DPS) ** 1.08 >= PROGRESS_FROM_DEPTH
 
 
-def _advance(report):
-    """The evaluators' ``progress(n)``: n more done."""
-    return None if report is None else lambda done: report(advance=done)
+def _advance(report, run: int | None = None, runs: int = 1):
+    """The evaluators' ``progress(n)``: n more done. With ``run``, the work is runs of
+    that many steps, ``runs`` of them planned: past those, the bar's total grows by a run
+    each time another is begun."""
+    if report is None:
+        return None
+    if run is None:
+        return lambda done: report(advance=done)
+    counted = [0, runs * run]  # the runs' steps done, and planned
+
+    def advance(done: int) -> None:
+        counted[0] += done
+        if counted[0] > counted[1]:  # another run begun
+            counted[1] += run
+            report(total=report.total + run)
+        report(advance=done)
+
+    return advance
 
 
 @main.command()
@@ -407,10 +486,11 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
             for kind in ((False, True) if compare else (residual,)):
                 activation = get_activation(act)
                 label = f"{'residual ' if kind else ''}{activation.name}, w = {w}"
-                with _progress(2 * depth, _long_pass(depth, PLOT_DPS)) as report:
+                with _progress(4 * depth, _long_pass(depth, PLOT_DPS)) as report:  # two runs
                     evaluation = api.evaluate(depth, activation, w=w, b=b, x="1/2" if x is None and
                                               z is None else x, y=y, z=z, residual=kind, cost=cost,
-                                              dps=PLOT_DPS, keep=keep, progress=_advance(report))
+                                              dps=PLOT_DPS, keep=keep,
+                                              progress=_advance(report, 2 * depth, 2))
                 curves.append(curve(evaluation, quantity, label))
     title = f"log10 |{QUANTITIES[quantity][0]}| against the layer, depth {depth}"
     if output is None:

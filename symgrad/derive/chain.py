@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import sympy
 
@@ -70,7 +71,7 @@ class LayerGradient:
     delta: Factors  # (∂C/∂a_L)(w_{l+1}..w_L)(σ'(z_l)..σ'(z_L)), or the residual grouping
     layer_input: sympy.Expr  # a_{l-1}
 
-    @property
+    @cached_property  # a deep chain's is 20,000 factors long: built once, not per renderer
     def grad_w(self) -> Factors:
         return Factors([self.layer_input], *self.delta.groups)
 
@@ -94,6 +95,10 @@ class ChainDerivation:
     # σ(z_k), σ'(z_k), ∂C/∂a_L -> their concrete forms, worked out once and shared by the
     # copies ``replace`` makes (each distinct factor is substituted once, not per layer)
     substitutions: dict = field(default_factory=dict, compare=False, repr=False)
+    # product -> its concrete form, and its simplified form (or None): worked out once for
+    # every renderer (and for ``print_work``), not once per layout of the document
+    _concrete_products: dict = field(default_factory=dict, compare=False, repr=False)
+    _simplified: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def depth(self) -> sympy.Expr:
@@ -115,7 +120,11 @@ class ChainDerivation:
             raise SymgradError(f"concrete takes a SymPy expression of the derivation, not "
                                f"{type(expr).__name__}.")
         if isinstance(expr, Factors):
-            return Factors(*[[self._substituted(f) for f in group] for group in expr.groups])
+            known = self._concrete_products.get(expr)
+            if known is None:
+                known = self._concrete_products[expr] = Factors(
+                    *[[self._substituted(f) for f in group] for group in expr.groups])
+            return known
         if isinstance(expr, Terms):
             return Terms(*[self.concrete(term) for term in expr.args])
         return self._substituted(expr)
@@ -126,6 +135,11 @@ class ChainDerivation:
         rule = self.substitutions
         if dC_daL not in rule:
             rule[dC_daL] = self._output_gradient
+        known = rule.get(expr)  # σ'(z_k) itself, met in every product: no walk of it
+        if known is not None:
+            return known
+        if type(expr) is sympy.Symbol:  # w_k, a_{l-1}: nothing to replace
+            return expr
         for applied in expr.atoms(sigma, dsigma):
             if applied not in rule:
                 (argument,) = applied.args
@@ -138,7 +152,13 @@ class ChainDerivation:
 
         Only σ'(z_L) shares a_L with the output gradient, so only it can cancel
         (cross-entropy with a sigmoid output: (a_L - y)/(a_L(1 - a_L)) · a_L(1 - a_L)).
+        Worked out once per product: each renderer asks again.
         """
+        if product not in self._simplified:
+            self._simplified[product] = self._simplify(product)
+        return self._simplified[product]
+
+    def _simplify(self, product: Factors) -> Factors | None:
         output = self._output_gradient
         last = self.concrete(dsigma(layer_symbol("z", self.depth)))
         groups = [list(group) for group in self.concrete(product).groups]
@@ -185,6 +205,28 @@ def derive_work(chain: ScalarChain) -> int:
     """How many units of work ``derive_chain`` reports through ``progress``: one per
     layer, whose σ'(z_k) gets its concrete form."""
     return chain.depth or 0
+
+
+def written_sizes(depth: int, layers: Sequence[int] | None = None, residual: bool = False,
+                  tied: bool = False) -> tuple[tuple[int, ...], int]:
+    """Before deriving: how many factors each written-out layer's δ has (in layer order)
+    and ∂C/∂a_0 has, as ``derive_chain`` writes them. Layers it would refuse are left
+    for it to refuse (none are counted)."""
+    try:
+        selected = _select_layers(depth, layers)
+    except SymgradError:
+        selected = ()
+
+    def size(n: int) -> int:
+        after = depth - n  # the layers between n and the output
+        if residual:  # ∂C/∂a_L, σ'(z_n), the gains of layers n+1..L
+            return 2 + after
+        if tied:  # ∂C/∂a_L, w^(L-n), σ'(z_n)..σ'(z_L)
+            return 3 + after
+        return 2 + 2 * after  # ∂C/∂a_L, w_{n+1}..w_L, σ'(z_n)..σ'(z_L)
+
+    inputs = 1 + depth if residual else 2 + depth if tied else 1 + 2 * depth
+    return tuple(size(n) for n in selected), inputs
 
 
 def derive_chain(chain: ScalarChain, layers: Sequence[int] | None = None,

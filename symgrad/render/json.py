@@ -21,7 +21,7 @@ from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation, NetLayer
 from symgrad.numeric.real import decimal, exact_text, interval_ends, log10_abs
-from symgrad.render.printing import plain
+from symgrad.render.printing import count_rendered, plain
 
 LOG10_DIGITS = 15  # digits of every log10_abs_* magnitude
 
@@ -47,6 +47,7 @@ def json_chunks(result) -> Iterator[str]:
             opened = False
             for item in value:
                 yield (",\n    " if opened else "[\n    ") + _dumps(item, "    ")
+                count_rendered(1)
                 opened = True
             yield "\n  ]" if opened else "[]"
         else:
@@ -75,6 +76,21 @@ def _equation(equation: Equation) -> dict:
         index, first, last = equation.index_range
         entry["range"] = {"index": plain(index), "from": plain(first), "to": plain(last)}
     return entry
+
+
+def printed_expressions(derivation: ChainDerivation) -> list:
+    """The expressions the JSON of ``derivation`` prints that hold products (what
+    ``print_work`` counts): its equations, each written-out layer's δ (concrete and
+    abstract) and ∂C/∂w, and ∂C/∂a_0."""
+    concrete = derivation.concrete
+    expressions = [side for group in (derivation.forward, derivation.recursion,
+                                      derivation.closed_form, derivation.tied_totals)
+                   for e in group for side in (e.lhs, e.rhs, e.concrete) if side is not None]
+    for gradient in derivation.layers:
+        expressions += [concrete(gradient.delta), concrete(gradient.grad_w), gradient.delta]
+    if derivation.input_gradient is not None:
+        expressions += [concrete(derivation.input_gradient), derivation.input_gradient]
+    return expressions
 
 
 @json_object.register

@@ -86,10 +86,11 @@ def number_latex(cell: str) -> str:
 
 def equation_block(printer: LatexPrinter, rows: list[Row], environment: str) -> str:
     lines = []
+    measure = _widths(printer)
     for row in rows:
         lhs = printer.doprint(row.lhs)
         for number, side in enumerate(row.sides):
-            packed = pack(side_chunks(printer, side))
+            packed = pack(side_chunks(printer, side), measure=measure)
             start = lhs if number == 0 else ""
             relation = _RELATIONS[row.relation(number)]
             lines.append(f"{start} &{relation} {packed[0]}")
@@ -129,10 +130,29 @@ def side_chunks(printer, side: sympy.Expr) -> list[str]:
     return [printer.doprint(side)]
 
 
+def _widths(printer: LatexPrinter):
+    """``_visible_width``, each distinct text worked out once for all of the printer's
+    equation blocks (a deep chain's factors recur in every product of the document)."""
+    widths = printer.__dict__.setdefault("_symgrad_widths", {})
+
+    def measure(text: str) -> int:
+        width = widths.get(text)
+        if width is None:
+            width = widths[text] = _visible_width(text)
+        return width
+
+    return measure
+
+
+_SPACING = re.compile(r"\\(left|right|bigl|bigr|frac|quad|,)")
+_COMMAND = re.compile(r"\\[a-zA-Z]+")
+_INVISIBLE = re.compile(r"[{}_^ ]")
+
+
 def _visible_width(latex: str) -> int:
-    text = re.sub(r"\\(left|right|bigl|bigr|frac|quad|,)", "", latex)
-    text = re.sub(r"\\[a-zA-Z]+", "x", text)
-    return len(re.sub(r"[{}_^ ]", "", text))
+    text = _SPACING.sub("", latex)
+    text = _COMMAND.sub("x", text)
+    return len(_INVISIBLE.sub("", text))
 
 
 def pack(chunks: list[str], width_limit: int = LINE_WIDTH, measure=_visible_width,

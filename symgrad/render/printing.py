@@ -7,14 +7,20 @@ plain-text names used in JSON (``w1``, ``a0``, ``dsigma(z1)``).
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import mpmath
 import sympy
 from sympy.printing.latex import LatexPrinter as _SympyLatexPrinter
+from sympy.printing.latex import greek_letters_set
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
+from symgrad.derive.chain import written_sizes
 from symgrad.notation import MATRIX_ENTRY, Factors, L, MatrixChain, Terms
 from symgrad.numeric.real import SAFE_DIGITS, exact_text
 
@@ -112,6 +118,8 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
             return self._unit(name, layer, *indices)
         if re.fullmatch(r"y_\d+", expr.name):
             return f"y_{{{expr.name[2:]}}}"
+        if re.fullmatch(r"[a-z]{3,}", expr.name) and expr.name not in greek_letters_set:
+            return rf"\text{{{expr.name}}}"  # a word (claim, true), upright: not c·l·a·i·m
         return super()._print_Symbol(expr, style)
 
     def _unit(self, name: str, layer, *indices) -> str:
@@ -198,13 +206,18 @@ def factor_chunks(printer, expr: Factors) -> list[str]:
     """Each factor of ``expr`` printed alone, in order, with group brackets attached.
 
     Equation renderers break long products between chunks. In text, groups
-    are set apart by a middle dot: (a3 - y) · (w2 w3) · (...).
+    are set apart by a middle dot: (a3 - y) · (w2 w3) · (...). Each factor is printed
+    through the printer's ``FactorTexts`` (the 20,000 factors of a deep chain's product
+    are a few shapes' texts with the layer filled in), and counted to ``reporting``.
     """
     is_latex = isinstance(printer, LatexPrinter)
     opening, closing = (r"\bigl(", r"\bigr)") if is_latex else ("(", ")")
+    texts, level = factor_texts(printer), printer._print_level
+    print_one = functools.partial(_factor_uncached, printer)
     chunks = []
     for number, group in enumerate(expr.groups):
-        printed = [_factor(printer, f) for f in group]
+        printed = [texts.text(f, print_one, level) for f in group]
+        count_rendered(len(printed))
         if len(printed) > 1 and len(expr.groups) > 1:
             printed[0] = opening + printed[0]
             printed[-1] = printed[-1] + closing
@@ -215,6 +228,12 @@ def factor_chunks(printer, expr: Factors) -> list[str]:
 
 
 def _factor(printer, factor: sympy.Expr) -> str:
+    """One factor, parenthesized where a product needs it: remembered per printer."""
+    return factor_texts(printer).text(factor, functools.partial(_factor_uncached, printer),
+                                      printer._print_level)
+
+
+def _factor_uncached(printer, factor: sympy.Expr) -> str:
     text = printer._print(factor)
     needs_parentheses = isinstance(factor, (sympy.Add, Terms)) or (
         isinstance(factor, sympy.Mul) and factor.could_extract_minus_sign()
@@ -222,6 +241,187 @@ def _factor(printer, factor: sympy.Expr) -> str:
     if needs_parentheses:
         return rf"\left({text}\right)" if isinstance(printer, LatexPrinter) else f"({text})"
     return text
+
+
+def factor_texts(printer) -> FactorTexts:
+    """The printer's own ``FactorTexts`` (what a factor prints as depends on the printer's
+    settings and on a_L's name, so no two printers share one)."""
+    texts = printer.__dict__.get("_symgrad_factor_texts")
+    if texts is None:
+        texts = printer._symgrad_factor_texts = FactorTexts()
+    return texts
+
+
+# -- the factors of long products -----------------------------------------------------
+# A deep chain's products hold tens of thousands of factors: w_k, σ'(z_k), its concrete
+# form a_k(1 - a_k), ..., met again in every product written out (each layer's δ in
+# three forms, ∂C/∂w_1, ∂C/∂a_0). SymPy's printer takes 10-150 µs on each. Factors that
+# differ only by their layer index k print the same but for k, so each such shape is
+# printed once, at a stand-in index, and k is filled in; every distinct factor's text is
+# kept as well.
+
+_LAYER_SYMBOL = re.compile(r"([wbza])(\d+)")  # w12, a3: a layer quantity at a concrete layer
+# Two layer indices far beyond any chain's depth, whose digits no other number in a
+# factor is likely to contain; a shape whose texts at the two do not agree with the
+# factor's own text is never filled in.
+_STAND_INS = ("7301928465", "8412039576")
+MAX_CACHED_FACTORS = 500_000  # distinct factors' texts kept (shapes are always kept)
+PRINT_PROGRESS_STEP = 1_000  # factors printed between two reports to ``reporting``
+
+
+def _shape(expr, indices: set):
+    """``expr`` as a hashable tree with every layer symbol's index taken out (collected
+    in ``indices``): w3 a3 and w7 a7 have one shape, w3 a4 has its own."""
+    if type(expr) is sympy.Symbol:
+        match = _LAYER_SYMBOL.fullmatch(expr.name)
+        if match is None:
+            return expr
+        indices.add(match.group(2))
+        assumptions = getattr(expr, "_assumptions0", None)  # (SymPy's own, hashable)
+        if assumptions is None:
+            assumptions = tuple(sorted(expr.assumptions0.items()))
+        return (_LAYER_SYMBOL, match.group(1), assumptions)
+    if not isinstance(expr, sympy.Basic):
+        return (type(expr), expr)
+    args = expr.args
+    if not args:  # Float(2.0) and 2 hash alike; the type and the precision keep them apart
+        return (type(expr), expr, getattr(expr, "_prec", None))
+    return (type(expr), *[_shape(a, indices) for a in args])
+
+
+def _at_index(expr, index: str):
+    """``expr`` with every layer symbol moved to layer ``index`` (same assumptions)."""
+    rule = {}
+    for symbol in expr.free_symbols:
+        if type(symbol) is sympy.Symbol:
+            match = _LAYER_SYMBOL.fullmatch(symbol.name)
+            if match is not None:
+                rule[symbol] = sympy.Symbol(match.group(1) + index, **symbol.assumptions0)
+    return expr.xreplace(rule)
+
+
+class FactorTexts:
+    """The texts of one printer's factors: ``text(factor, print_one, level)`` is
+    ``print_one(factor)``, each distinct factor printed once and each shape (``_shape``)
+    of factor with one layer index printed once.
+
+    A shape's text is taken at two stand-in indices and checked against the first
+    factor of that shape printed directly: only if both, with the index filled in,
+    give that text exactly is the shape filled in for the others; otherwise each of its
+    factors is printed itself. ``level`` is the printer's nesting level, on which a long
+    number's parentheses depend, so it is part of what is remembered.
+    """
+
+    def __init__(self):
+        self.texts: dict = {}
+        self.shapes: dict = {}
+
+    def text(self, factor, print_one, level: int = 0) -> str:
+        key = (level, factor)
+        text = self.texts.get(key)
+        if text is None:
+            if len(self.texts) >= MAX_CACHED_FACTORS:
+                self.texts.clear()
+            text = self.texts[key] = self._printed(factor, print_one, level)
+        return text
+
+    def _printed(self, factor, print_one, level: int) -> str:
+        indices: set = set()
+        shape = (level, _shape(factor, indices))
+        if len(indices) != 1:
+            return print_one(factor)
+        (index,) = indices
+        template = self.shapes.get(shape, False)
+        if template is None:  # a shape that does not print the same at every index
+            return print_one(factor)
+        if template is not False:
+            return template.replace(_STAND_INS[0], index)
+        text = print_one(factor)
+        first, second = (print_one(_at_index(factor, mark)) for mark in _STAND_INS)
+        agrees = (first.replace(_STAND_INS[0], index) == text == second.replace(_STAND_INS[1], index)
+                  and _STAND_INS[1] not in first and _STAND_INS[0] not in second)
+        self.shapes[shape] = first if agrees else None
+        return text
+
+
+_PRINTED: ContextVar = ContextVar("symgrad_printed_factors", default=None)
+
+
+@contextmanager
+def reporting(progress: Callable[[int], None] | None):
+    """Within it, the factors of products printed (by every printer here), and the layers
+    of a streamed JSON list written, are reported:
+    ``progress(n)``, n more printed, every PRINT_PROGRESS_STEP or so and at the end.
+    ``print_work`` counts them in advance."""
+    if progress is None:
+        yield
+        return
+    tally = [0]
+
+    def count(n: int) -> None:
+        tally[0] += n
+        if tally[0] >= PRINT_PROGRESS_STEP:
+            progress(tally[0])
+            tally[0] = 0
+
+    token = _PRINTED.set(count)
+    try:
+        yield
+    finally:
+        _PRINTED.reset(token)
+        if tally[0]:
+            progress(tally[0])
+
+
+def count_rendered(n: int) -> None:
+    """Tell ``reporting`` that n more units of rendering are done (factors printed, or the
+    layers of a streamed evaluation written)."""
+    count = _PRINTED.get()
+    if count is not None and n:
+        count(n)
+
+
+def print_work(result, fmt: str) -> int:
+    """How many factors of products the renderer of ``fmt`` prints for ``result``: what
+    ``reporting`` counts, read off the layout it prints (the document's rows, or the
+    strings of the JSON)."""
+    if fmt == "json":
+        from symgrad.render.json import printed_expressions
+
+        return sum(_plain_size(expr) for expr in printed_expressions(result))
+    from symgrad.render.document import document
+
+    return sum(_printed_size(side) for section in document(result).sections
+               for row in section.rows for side in row.sides)
+
+
+def planned_print_work(depth: int, layers, residual: bool, tied: bool, fmt: str) -> int:
+    """``print_work`` of a chain's derivation before it is derived, from the sizes of the
+    products it writes out: every form a product may print in counted (the cancelled one
+    too, which only some activations and costs have), the equations' few factors not."""
+    sizes, inputs = written_sizes(depth, layers, residual, tied)
+    if not sizes:
+        return 0
+    if fmt == "json":  # each layer's δ concrete and abstract, ∂C/∂w concrete; ∂C/∂a_0 twice
+        return sum(3 * size + 1 for size in sizes) + 2 * inputs
+    # δ in three forms; the front layer's ∂C/∂w in two; ∂C/∂a_0 in three; a tied chain's
+    # total over every layer, abstract and concrete
+    totals = 2 * sum(size + 1 for size in sizes) if tied and len(sizes) == depth else 0
+    return 3 * sum(sizes) + 2 * (sizes[0] + 1) + 3 * inputs + totals
+
+
+def _printed_size(side) -> int:
+    """Factors ``side_chunks`` prints of one side of an equation."""
+    if isinstance(side, Factors):
+        return sum(len(group) for group in side.groups)
+    if not isinstance(side, sympy.Basic):
+        return 0
+    return sum(_printed_size(arg) for arg in side.args)
+
+
+def _plain_size(expr) -> int:
+    """Factors ``plain`` prints one by one (it multiplies out any product but the whole)."""
+    return sum(len(group) for group in expr.groups) if isinstance(expr, Factors) else 0
 
 
 def latex(expr, output_layer=L) -> str:
@@ -416,8 +616,7 @@ def text(expr, output_layer=L) -> str:
 
 
 PLAIN_MUL_UP_TO = 200  # factors; a longer product prints in the order written
-MAX_CACHED_FACTORS = 500_000  # printed factors of long products kept for the next one
-_FACTOR_TEXTS: dict = {}
+_PLAIN_FACTORS: list = []  # the FactorTexts of long products, default settings (one, kept)
 
 
 def _plain_defaults() -> dict:
@@ -484,21 +683,26 @@ class PlainPrinter(StrPrinter):
     def _print_Factors(self, expr):
         """SymPy's product; a long one (a deep chain's front layer has 20,000 factors, whose
         Mul takes seconds to sort) in the order written, joined by *, in linear time."""
-        factors = [_multiplied_out(f) for group in expr.groups for f in group]
+        factors = [f for group in expr.groups for f in group]
+        count_rendered(len(factors))
         if len(factors) <= PLAIN_MUL_UP_TO:
-            return self._print(sympy.Mul(*factors))
-        return "*".join(self._long_product_factor(f) for f in factors)
+            return self._print(sympy.Mul(*[_multiplied_out(f) for f in factors]))
+        texts, level = self._long_product_texts(), self._print_level
+        return "*".join([texts.text(f, self._long_product_factor, level) for f in factors])
+
+    def _long_product_texts(self) -> FactorTexts:
+        """The factors of long products recur in every layer written out and in the input
+        gradient (and in the next derivation), so each is printed once (default settings
+        share one record across printers; other settings keep their own)."""
+        if self._settings != _plain_defaults():
+            return factor_texts(self)
+        if not _PLAIN_FACTORS:
+            _PLAIN_FACTORS.append(FactorTexts())
+        return _PLAIN_FACTORS[0]
 
     def _long_product_factor(self, factor) -> str:
-        """One factor of a long product; the same factors recur in every layer written
-        out and in the input gradient, so each is printed once (default settings only)."""
-        cache = _FACTOR_TEXTS if self._settings == _plain_defaults() else {}
-        text = cache.get(factor)
-        if text is None:
-            if len(cache) >= MAX_CACHED_FACTORS:
-                cache.clear()
-            text = cache[factor] = self.parenthesize(factor, PRECEDENCE["Mul"], strict=True)
-        return text
+        """One factor of a long product, multiplied out and parenthesized as a factor."""
+        return self.parenthesize(_multiplied_out(factor), PRECEDENCE["Mul"], strict=True)
 
     def _print_Terms(self, expr):
         return self._print(_multiplied_out(expr))

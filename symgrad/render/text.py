@@ -6,6 +6,7 @@ import io
 from functools import singledispatch
 
 import sympy
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -66,6 +67,11 @@ def _row_text(printer: TextPrinter, row, width: int) -> Text:
     if row.index_range is not None:
         index, first, last = (printer.doprint(v) for v in row.index_range)
         line.append(f"    ({index} = {first}, …, {last})", style="dim")
+    # Lines that fit need no word wrap, which would change nothing here and takes
+    # seconds over the 10,000 lines of a deep chain's products (``width`` is never wider
+    # than the console the row is printed on).
+    if all(cell_len(part) <= width for part in line.plain.split("\n")):
+        line.no_wrap = True
     return line
 
 
