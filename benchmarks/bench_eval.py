@@ -1,6 +1,7 @@
 """symgrad eval: exact backward pass against the naive SymPy way, and the number kinds.
 
-    python benchmarks/bench_eval.py
+    python benchmarks/bench_eval.py           # sections 1-4
+    python benchmarks/bench_eval.py --deep    # and section 4 at 10^7 layers too
 
 1. Depth 1,000, 50 digits: ``symgrad`` (evaluate_chain, every layer) against what a
    user would write by hand: the derived expression of δ_1 alone,
@@ -11,6 +12,18 @@
    (MPMATH_NOGMPY=1, in a child process), and certified MPFR intervals.
 3. Depth 1,000,000: time and peak memory of the CLI (text output, with its progress bar;
    the target is under 1 GiB), and of JSON output of every layer at the same depth.
+4. Deep JSON (issue 17, checkpointed passes): the whole CLI call, every layer as JSON,
+   wall time and peak RSS at 10^5, 3·10^5 and 10^6 layers, and their growth per 10^6
+   layers between the last two (the target is under 500 MiB at 10^7; text at 10^5 must
+   stay about 2.7 s, printed first). 10^7 layers take about half an hour of CPU, so only
+   with --deep. Measured once by hand, on 2 shared cores:
+
+       /usr/bin/time -v symgrad eval --depth 10000000 --act sigmoid --w 1.5 --b=-0.2 \
+           --x 0.5 --y 0 --dps 50 --format json -o /tmp/e.json
+
+   gave peak RSS 248 MiB (254,384 kB), 1,581 s user time, 57 min wall (the cores were
+   shared, load 6-10), a 7.9 GB file. Before checkpointing, 10^6 layers took 783 MiB
+   (and memory grew linearly: about 7.6 GiB at 10^7); with it 173 MiB.
 """
 
 from __future__ import annotations
@@ -126,6 +139,31 @@ def main() -> None:
                         "--x", "0.5", "--dps", "50", "--format", "json")
     print(f"depth 1,000,000, 50 digits (CLI, JSON of every layer, streamed): {seconds:.1f} s, "
           f"peak memory {peak:.0f} MiB")
+    deep_json(deep="--deep" in sys.argv[1:])
+
+
+DEEP_ARGUMENTS = ("--act", "sigmoid", "--w", "1.5", "--b=-0.2", "--x", "0.5", "--y", "0",
+                  "--dps", "50")
+
+
+def deep_json(deep: bool = False) -> None:
+    """Section 4: the whole CLI call at growing depths, JSON of every layer (to /dev/null)."""
+    seconds, peak = min(cli("--depth", "100000", *DEEP_ARGUMENTS) for _ in range(3))
+    print(f"depth 100,000, 50 digits (CLI, text, best of 3): {seconds:.2f} s, peak {peak:.0f} MiB")
+    depths = [100_000, 300_000, 1_000_000] + ([10_000_000] if deep else [])
+    runs = {}
+    for depth in depths:
+        runs[depth] = cli("--depth", str(depth), *DEEP_ARGUMENTS, "--format", "json")
+        print(f"depth {depth:,}, 50 digits (CLI, JSON of every layer): {runs[depth][0]:.1f} s, "
+              f"peak {runs[depth][1]:.0f} MiB")
+    low, high = depths[-2], depths[-1]  # both checkpointed (past about 230,000 layers)
+    millions = (high - low) / 1e6
+    print(f"  growth per 10^6 layers from {low:,} to {high:,}: "
+          f"{(runs[high][0] - runs[low][0]) / millions:.0f} s, "
+          f"{(runs[high][1] - runs[low][1]) / millions:.0f} MiB (memory is not linear: the "
+          "point's weight and bias tuples take 16 bytes a layer, and each pass keeps its "
+          "layers until they would pass CHECKPOINT_BYTES, so a float pass checkpoints only "
+          "past about 1.9·10^6 layers)")
 
 
 if __name__ == "__main__":

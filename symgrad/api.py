@@ -105,7 +105,9 @@ def evaluate(depth: int, act: Act = "sigmoid", *, w=1, b=None, x=None, y=None, z
     by its repr). Give ``x`` (``b`` and ``y`` default to 0), or fix the preactivations with
     ``z`` (gain mode, ∂C/∂a_L = ``upstream``, default 1). ``interval``: certified
     enclosures. ``keep``: the layers whose values are kept (default all). ``progress(n)``
-    is told as n more of the 2 × depth layer steps are done. Values are MPFR numbers
+    is told as n more layer steps are done: a run of the pass is 2 × depth of them; with
+    ``interval`` there is one run, otherwise the runs at rising working digits go on until
+    two agree (an exact rational run, for a piecewise-linear chain, is told as two). Values are MPFR numbers
     (``gmpy2.mpfr``), mpmath numbers when they leave MPFR's exponent range, or
     ``Interval`` enclosures.
     """

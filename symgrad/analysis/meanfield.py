@@ -33,11 +33,11 @@ import numpy
 import sympy
 
 from symgrad.activations import VARIABLE, Activation, limit_at, linear_pieces, pieces
+from symgrad.arguments import digits
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DEPTH, ScalarChain, check_depth
 from symgrad.numbers import exact
-from symgrad.numeric.evaluate import check_dps
 from symgrad.numeric.kinds import float_arithmetic, mpmath_arithmetic
 from symgrad.numeric.precision import converged
 from symgrad.numeric.real import exact_text, to_mpmath
@@ -528,7 +528,7 @@ class MeanFieldResult(MarkdownDisplay):
 def mean_field(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
                dps: int = MEANFIELD_DPS) -> MeanFieldResult:
     """q*, χ1, ξ, the regime and χ1^L, each to ``dps`` digits."""
-    check_dps(dps, MAX_MEANFIELD_DPS)
+    digits(dps, MAX_MEANFIELD_DPS)
     depth = check_depth(depth, MAX_DEPTH)
     w2, b2 = variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
     point = MeanField(activation).fixed_point(w2, b2, dps)
@@ -562,7 +562,7 @@ def critical_line(activation: Activation, sigma_b2s, dps: int = MEANFIELD_DPS) -
     σ_w² = 1/E[σ'²]: one equation in q, solved on a log scan and refined to the digits;
     a root counts if the fixed point there attracts (F'(q*) < 1). With σ_b² = 0 and
     σ(0) = 0, q* = 0 (σ_w² = 1/σ'(0)²) counts where the variance decays to it."""
-    check_dps(dps, MAX_MEANFIELD_DPS)
+    digits(dps, MAX_MEANFIELD_DPS)
     field = MeanField(activation)
     points = tuple(_critical_point(field, variance(b2, "σ_b²"), dps) for b2 in sigma_b2s)
     return CriticalLine(activation, dps, points)

@@ -3,16 +3,18 @@
 The exact pass runs in MPFR with guard digits (mpmath if the numbers leave
 MPFR's exponent range), or in certified MPFR intervals with ``interval=True``.
 The result keeps the layers asked for and answers everything a renderer shows:
-each layer's values and their log10 magnitudes.
+each layer's values and their log10 magnitudes. A deep pass is checkpointed (see
+``backprop``): the layers are recomputed as they are read, a segment at a time, so the
+JSON of 10^7 layers streams in bounded memory.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 
-from symgrad.arguments import whole
+from symgrad.arguments import digits, whole
 from symgrad.costs import check_output, check_run_output
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
@@ -33,14 +35,7 @@ from symgrad.numeric.real import log10_abs, to_float
 DEFAULT_DPS = 50
 MAX_DPS = 10_000
 MAX_WORKING_DPS = 40_000
-
-
-def check_dps(dps: int, maximum: int = MAX_DPS) -> int:
-    if isinstance(dps, bool) or not isinstance(dps, int):
-        raise SymgradError(f"The precision must be a whole number of digits, not {dps!r}.")
-    if not 1 <= dps <= maximum:
-        raise SymgradError(f"The precision must be between 1 and {maximum} digits, not {dps}.")
-    return dps
+LAYER_BATCH = 1000  # layers made at a time by ChainEvaluation.layers()
 
 
 @dataclass(frozen=True)
@@ -100,7 +95,7 @@ class ChainEvaluation(MarkdownDisplay):
     dps: int
     exact: Pass
     arithmetic: Arithmetic  # the kind the exact pass ran in: "mpfr", "mpmath" or "interval"
-    kept: tuple[int, ...]  # the layers whose values are kept, 1-based
+    kept: Sequence[int]  # the layers whose values are kept, 1-based, in order (a tuple or range)
     floats: tuple[FloatBreakdown, ...]
 
     @property
@@ -113,26 +108,36 @@ class ChainEvaluation(MarkdownDisplay):
 
     def layer(self, n: int) -> LayerValues:
         n = whole(n, "The layer", 1, self.depth)
+        with self.arithmetic.scope():
+            return self._layer(n)
+
+    def _layer(self, n: int) -> LayerValues:
+        """Layer n's values; in the arithmetic's scope."""
         if not 1 <= n <= self.depth or self.exact.delta[n - 1] is None:
             raise SymgradError(f"Layer {n}'s values were not kept by this evaluation.")
         exact, k = self.exact, n - 1
-        with self.arithmetic.scope():
-            gain = exact.weights[k] * exact.act_prime[k]
-            if self.chain.residual:
-                gain = gain + 1
-            forward = not self.point.gain_mode
-            return LayerValues(
-                layer=n,
-                z=exact.z[k],
-                a=exact.a[n] if forward else None,
-                act_prime=exact.act_prime[k],
-                gain=gain,
-                delta=exact.delta[k],
-                grad_w=exact.a[k] * exact.delta[k] if forward else None,
-            )
+        gain = exact.weights[k] * exact.act_prime[k]
+        if self.chain.residual:
+            gain = gain + 1
+        forward = not self.point.gain_mode
+        return LayerValues(
+            layer=n,
+            z=exact.z[k],
+            a=exact.a[n] if forward else None,
+            act_prime=exact.act_prime[k],
+            gain=gain,
+            delta=exact.delta[k],
+            grad_w=exact.a[k] * exact.delta[k] if forward else None,
+        )
 
     def layers(self) -> Iterator[LayerValues]:
-        return (self.layer(n) for n in self.kept)
+        """Every kept layer's values, in order. They are made LAYER_BATCH at a time in one
+        entry of the arithmetic's scope (each entry of an MPFR scope is remembered, for its
+        flags: one per layer would hold 10^7 of them) and handed out outside it."""
+        for start in range(0, len(self.kept), LAYER_BATCH):
+            with self.arithmetic.scope():
+                batch = [self._layer(n) for n in self.kept[start:start + LAYER_BATCH]]
+            yield from batch
 
     def magnitudes(self, layers, name: str = "delta") -> tuple[float | None, ...]:
         """log10|``name``| at each of ``layers`` as floats for a chart; None where it is
@@ -176,7 +181,7 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
     runs at two working precisions and the digits go up until the values shown agree
     (cancellation or a huge z can cost many digits); ``interval`` certifies instead.
     """
-    check_dps(dps)
+    digits(dps, MAX_DPS)
     if interval:
         math = interval_arithmetic(chain, dps + guard_digits(chain.depth))
         exact = run_pass(chain, point, math, keep, progress)
@@ -186,19 +191,28 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
                 "nothing can be certified for this chain; drop --interval."
             )
     elif rational_arithmetic_applies(chain, _inputs(point), point.gain_mode):
-        math = rational_arithmetic(chain)
-        exact = run_pass(chain, point, math, keep, progress)
+        math = rational_arithmetic(chain)  # one exact run, told as the two runs it replaces
+        exact = run_pass(chain, point, math, keep, progress and (lambda n: progress(2 * n)))
     else:
         math, exact = _converged_pass(chain, point, dps, keep, progress)
     if not point.gain_mode and math.name in ("rational", "interval"):  # exact or certified;
         check_output(chain.cost, exact.a[-1])  # a run's a_L = 1 may be 1 - 10^-(10^299)
     floats = tuple(_float_breakdown(chain, point, name, exact) for name in FLOAT_TYPES)
-    kept = tuple(range(1, chain.depth + 1)) if keep is None else tuple(sorted(keep))
+    # every layer: a range, not 10^7 ints in a tuple
+    kept = range(1, chain.depth + 1) if keep is None else tuple(sorted(keep))
     return ChainEvaluation(chain, point, dps, exact, math, kept, floats)
 
 
-def _inputs(point: ChainPoint) -> set:
-    return {*point.weights, *point.biases, *(point.z or ()), point.x, point.y} - {None}
+def _inputs(point: ChainPoint) -> Iterator:
+    """The distinct inputs of the pass, met as they are asked for (told apart by identity:
+    a value shared by every layer is one object, and hashing 10^7 SymPy numbers takes
+    seconds)."""
+    seen = set()
+    for group in (point.weights, point.biases, point.z or (), (point.x, point.y)):
+        for value in group:
+            if value is not None and id(value) not in seen:
+                seen.add(id(value))
+                yield value
 
 
 def _converged_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass]:
@@ -206,18 +220,17 @@ def _converged_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass
     gradients, the cost, and every shown value at up to CHECKED_LAYERS layers (all of a
     short chain), and an interval pass proves each of them that is exactly 0."""
     checked = _checked_layers(chain.depth, keep)
-    bar = [progress]  # one progress bar is enough: only the first run reports
 
-    def compute(working):
-        math, exact = in_range(chain, working,
-                               lambda math: run_pass(chain, point, math, keep, bar.pop() if bar else None))
+    def compute(working):  # every run reports its 2 × depth layer steps
+        math, exact = in_range(chain, working, lambda math: run_pass(
+            chain, point, math, keep, progress, retain=checked))
         if not point.gain_mode:
             check_run_output(chain.cost, exact.a[-1], lambda: _enclosed_output(chain, point, working))
         return (math, exact), _shown_values(exact, checked)
 
     def certify(working):
         math = interval_arithmetic(chain, working)
-        enclosure = run_pass(chain, point, math, keep)
+        enclosure = run_pass(chain, point, math, keep, retain=checked)
         return None if math.out_of_range() else _shown_values(enclosure, checked)
 
     return converged(compute, dps, dps + guard_digits(chain.depth), MAX_WORKING_DPS,

@@ -27,11 +27,12 @@ import sympy
 from sympy import QQ
 from sympy.polys.matrices import DomainMatrix
 
+from symgrad.arguments import digits
 from symgrad.costs import check_output, check_run_output
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
-from symgrad.numeric.evaluate import check_dps
+from symgrad.numeric.evaluate import MAX_DPS
 from symgrad.numeric.kinds import (
     Arithmetic,
     digits_to_bits,
@@ -158,7 +159,7 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
     is computed at rising digits. Otherwise pass and spectrum run together in MPFR (or
     mpmath beyond its exponent range) at rising working digits until two runs agree on
     every value shown: cancellation and ill-conditioned products cost digits."""
-    check_dps(dps)
+    digits(dps, MAX_DPS)
     if len(x) != net.widths[0]:
         raise SymgradError(f"Give {net.widths[0]} inputs (one per input unit), not {len(x)}.")
     if len(y) != net.widths[-1]:
