@@ -172,3 +172,22 @@ def test_a_deep_relu_chain_is_checked_where_its_units_are_active(claim):
 def test_a_constant_too_small_for_the_digits_is_still_caught():
     verdict = symgrad.verify("dsigma(z1)*dC_daL + 10**-40", "grad_b1", depth=1)
     assert not verdict.correct and verdict.difference == sympy.Rational(1, 10**40)
+
+
+def test_the_ratio_is_typeset_not_printed_as_code():
+    """δ_1 of a depth-2 chain is ∂C/∂a_2 · w_2 σ'(z_1) σ'(z_2) (by hand), so the claim
+    ∂C/∂a_2 · w_2 σ'(w_2) is that times σ'(w_2)/(σ'(z_1) σ'(z_2)): the verdict writes it as
+    the formulas are written in each format, not as SymPy input (dsigma(w2), *)."""
+    claim = "w2*dsigma(w2)*dC_daL"
+    text = subprocess.run([sys.executable, "-m", "symgrad.cli", "verify", "--depth", "2",
+                           "--target", "delta1", "--claim", claim], capture_output=True,
+                          text=True, timeout=120)
+    assert text.returncode == 1, text.stderr
+    (line,) = [row for row in text.stdout.splitlines() if "claim/true" in row]
+    assert line.strip() == "claim/true = σ'(w2)/(σ'(z1)·σ'(z2))"
+    assert "dsigma" not in text.stdout and "*" not in text.stdout
+    latex = subprocess.run([sys.executable, "-m", "symgrad.cli", "verify", "--depth", "2",
+                            "--target", "delta1", "--claim", claim, "--format", "latex"],
+                           capture_output=True, text=True, timeout=120)
+    assert (r"\frac{\text{claim}}{\text{true}} &= \frac{\sigma'\left(w_{2}\right)}"
+            r"{\sigma'\left(z_{1}\right) \sigma'\left(z_{2}\right)}") in latex.stdout

@@ -12,6 +12,7 @@ from symgrad.render.printing import plain
 from symgrad.verify import CHECK_DIGITS, Verdict, target_label, target_symbol
 
 SHOWN_DIGITS = 12  # digits of a counterexample's numbers (they are right to CHECK_DIGITS)
+CLAIM, TRUE = sympy.Symbol("claim"), sympy.Symbol("true")  # the two sides, by name
 
 
 @document.register
@@ -33,10 +34,13 @@ def _(verdict: Verdict) -> Document:
         answer = Section("Verdict", words + also)
         return Document(title, [claim, answer, _truth(verdict, lhs)], sympy.Integer(chain.depth))
     words = ["Incorrect."]
+    verdict_rows = []  # the ratio or the difference, typeset as the formulas are
     if verdict.ratio is not None:
-        words.append(f"claim / true = {plain(verdict.ratio)}.")
+        words.append("The claim divided by the true value is written below.")
+        verdict_rows.append(Row(CLAIM / TRUE, (verdict.ratio,)))
     elif verdict.difference is not None:
-        words.append(f"claim − true = {plain(verdict.difference)}.")
+        words.append("The claim minus the true value is written below.")
+        verdict_rows.append(Row(CLAIM - TRUE, (verdict.difference,)))
     if verdict.equals:
         words.append(f"The claim is {_labels(verdict.equals)} instead.")
     example = verdict.counterexample
@@ -46,8 +50,8 @@ def _(verdict: Verdict) -> Document:
         reached = verdict.working_digits or CHECK_DIGITS
         words.append(f"The difference is too small for the {reached} working digits the "
                      "numbers reached, so no point shows it.")
-        return Document(title, [claim, Section("Verdict", " ".join(words)), _truth(verdict, lhs)],
-                        sympy.Integer(chain.depth))
+        return Document(title, [claim, Section("Verdict", " ".join(words), verdict_rows),
+                                _truth(verdict, lhs)], sympy.Integer(chain.depth))
     rows = [(name, decimal(value, SHOWN_DIGITS)) for name, value in example.point.items()]
     rows += [("claim", "undefined" if example.claimed is None else
               decimal(example.claimed, SHOWN_DIGITS)),
@@ -61,7 +65,8 @@ def _(verdict: Verdict) -> Document:
     counter = Section("A counterexample", f"A point of the chain, the values computed {where}; "
                                           f"checked: {_how_far(verdict)}.")
     counter.grid = Grid(("at", "value"), tuple(rows))
-    sections = [claim, Section("Verdict", " ".join(words)), counter, _truth(verdict, lhs)]
+    sections = [claim, Section("Verdict", " ".join(words), verdict_rows), counter,
+                _truth(verdict, lhs)]
     return Document(title, sections, sympy.Integer(chain.depth))
 
 
