@@ -88,6 +88,20 @@ class sup_abs_dsigma(sympy.Symbol):  # noqa: N801
         return super().__new__(cls, "sup_abs_dsigma", positive=True)
 
 
+class sup_dsigma(sympy.Symbol):  # noqa: N801
+    """sup_z σ'(z)."""
+
+    def __new__(cls):
+        return super().__new__(cls, "sup_dsigma", real=True)
+
+
+class inf_dsigma(sympy.Symbol):  # noqa: N801
+    """inf_z σ'(z)."""
+
+    def __new__(cls):
+        return super().__new__(cls, "inf_dsigma", real=True)
+
+
 class log10(sympy.Function):  # noqa: N801
     """log10, kept as written (SymPy's log(x, 10) prints as log(x)/log(10))."""
 
@@ -153,6 +167,14 @@ class delta_unit(_LayerQuantity):  # noqa: N801
 
     @classmethod
     def eval(cls, layer, unit):
+        return None
+
+
+class weight_entry(_LayerQuantity):  # noqa: N801
+    """w^l_jk at symbolic indices: the weight from unit k of layer l - 1 to unit j of l."""
+
+    @classmethod
+    def eval(cls, layer, row, column):
         return None
 
 

@@ -47,7 +47,8 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     """One LaTeX document (``stem.tex``) and one Markdown document (``stem.md``) holding
     ``results`` one after another, each under its own heading."""
     from symgrad.render.document import document
-    from symgrad.render.latex import PREAMBLE, escape
+    from symgrad.render.latex import PREAMBLE, escape, latex_words
+    from symgrad.render.printing import LatexPrinter
 
     if not isinstance(stem, (str, os.PathLike)):
         raise SymgradError(f"The stem must be a file path, not {type(stem).__name__}.")
@@ -59,9 +60,12 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     latex = [PREAMBLE, rf"\section*{{{escape(title)}}}" + "\n"]
     markdown = [f"# {prose(title)}\n"]
     for result in results:
-        heading = document(result).title
-        latex.append(rf"\section*{{{escape(heading)}}}" + "\n" + render_latex(result, fragment=True))
-        markdown.append(f"\n# {prose(heading)}\n\n" + render_markdown(result, fragment=True))
+        layout = document(result)
+        printer = LatexPrinter(layout.output_layer)
+        latex.append(rf"\section*{{{latex_words(printer, layout.title)}}}" + "\n"
+                     + render_latex(result, fragment=True))
+        markdown.append(f"\n# {prose(layout.title, printer)}\n\n"
+                        + render_markdown(result, fragment=True))
     latex.append("\\end{document}\n")
     paths = [Path(f"{stem}.tex"), Path(f"{stem}.md")]
     write_all({paths[0]: "".join(latex), paths[1]: "".join(markdown)})  # both or neither

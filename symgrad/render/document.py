@@ -15,10 +15,30 @@ from symgrad.activations import ActivationTable
 from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
 from symgrad.errors import SymgradError
-from symgrad.notation import delta, dsigma, grad_b, grad_w, sigma
-from symgrad.numeric.real import exact_words
+from symgrad.notation import (
+    DerivativeMatrix,
+    Factors,
+    L,
+    WeightMatrix,
+    delta,
+    dsigma,
+    grad_b,
+    grad_w,
+    grad_w_total,
+    inf_dsigma,
+    k,
+    l,
+    layer_symbol,
+    sigma,
+    sup_dsigma,
+    tied_symbol,
+    weight_entry,
+)
+from symgrad.render.prose import Prose, Words, joined, say
 
 CHART_POINTS = 300  # a terminal chart has no more columns than this anyway
+_UNITS = sympy.IndexedBase("n")  # n_l, the units of layer l
+_J = sympy.Symbol("j", integer=True, positive=True)
 
 
 @dataclass(frozen=True)
@@ -57,8 +77,8 @@ class Figure:
 
 @dataclass
 class Section:
-    title: str
-    words: str = ""
+    title: Words
+    words: Words = ""
     rows: list[Row] = field(default_factory=list)
     grid: Grid | None = None
     figure: Figure | None = None
@@ -66,7 +86,7 @@ class Section:
 
 @dataclass
 class Document:
-    title: str
+    title: Words
     sections: list[Section]
     output_layer: sympy.Expr  # how a_L prints: L, or the concrete depth
 
@@ -108,14 +128,17 @@ def document(result) -> Document:
 def _(derivation: ChainDerivation) -> Document:
     chain = derivation.chain
     activation = chain.activation
-    depth_words = f"depth {chain.depth}" if chain.depth else "general depth L"
-    title = f"Backpropagation through a {chain.kind} {activation.name} chain, {depth_words}"
+    depth_words = f"depth {chain.depth}" if chain.depth else say("general depth {L}", L=L)
+    title = say(f"Backpropagation through a {chain.kind} {activation.name} chain, {{depth}}",
+                depth=depth_words)
+    z = sympy.Symbol("z", real=True)
+    w, b = tied_symbol("w"), tied_symbol("b")
     sections = [
         Section(
             "Network",
-            f"A scalar {chain.kind} chain of {depth_words}: one unit per layer, activation "
-            f"{activation.name} ({activation.title}), {chain.cost} cost."
-            + (" Every layer shares one weight w and one bias b."
+            say(f"A scalar {chain.kind} chain of {{depth}}: one unit per layer, activation "
+                f"{activation.name} ({activation.title}), {chain.cost} cost.", depth=depth_words)
+            + (say(" Every layer shares one weight {w} and one bias {b}.", w=w, b=b)
                if chain.tied else "")
             + (" Each layer adds its output to its input (a residual connection)."
                if chain.residual else ""),
@@ -124,9 +147,10 @@ def _(derivation: ChainDerivation) -> Document:
         Section("Activation", _extremum_words(activation), [_row(e) for e in derivation.activation]),
         Section(
             "Backward pass",
-            "The error recursion, from the output layer down."
-            + (" In a residual chain the gradient with respect to the activations, not δ, "
-               "obeys a clean recursion: each layer multiplies it by 1 + w σ'(z)."
+            say("The error recursion, from the output layer down.")
+            + (say(" In a residual chain the gradient with respect to the activations, not "
+                   "{delta}, obeys a clean recursion: each layer multiplies it by {gain}.",
+                   delta=sympy.Symbol("delta"), gain=1 + Factors([w, dsigma(z)]))
                if chain.residual else ""),
             [_row(e) for e in derivation.recursion],
         ),
@@ -156,7 +180,8 @@ def _(derivation: ChainDerivation) -> Document:
         sections.append(
             Section(
                 "Shared weight: the total gradient",
-                "With tied weights every layer contributes to ∂C/∂w (backpropagation through time).",
+                say("With tied weights every layer contributes to {total} (backpropagation "
+                    "through time).", total=grad_w_total()),
                 [_row(e) for e in derivation.tied_totals],
             )
         )
@@ -186,45 +211,44 @@ def _layers_section(derivation: ChainDerivation) -> Section:
     return Section("Layer by layer", words, rows)
 
 
-def _closed_form_words(chain) -> str:
+def _closed_form_words(chain) -> Prose:
+    w_k, z_k = layer_symbol("w", k), layer_symbol("z", k)
     if chain.residual:
-        return ("Each layer between l and the output contributes a factor 1 + w_k σ'(z_k), "
-                "not w_k σ'(z_k): the identity path keeps the gradient from vanishing.")
+        return say("Each layer between {l} and the output contributes a factor {residual}, "
+                   "not {plain}: the identity path keeps the gradient from vanishing.", l=l,
+                   residual=1 + Factors([w_k, dsigma(z_k)]), plain=Factors([w_k, dsigma(z_k)]))
     if chain.tied:
-        return ("The product of the L - l weights after layer l collapses to a power of the "
-                "shared weight w; the product of derivatives runs from layer l to layer L.")
-    return ("The product of weights runs from layer l + 1 to L, the product of derivatives "
-            "from layer l to L: one weight fewer than derivatives.")
+        return say("The product of the {count} weights after layer {l} collapses to a power of "
+                   "the shared weight {w}; the product of derivatives runs from layer {l} to "
+                   "layer {L}.", count=L - l, l=l, w=tied_symbol("w"), L=L)
+    return say("The product of weights runs from layer {next} to {L}, the product of "
+               "derivatives from layer {l} to {L}: one weight fewer than derivatives.",
+               next=l + 1, L=L, l=l)
 
 
-def _extremum_words(activation) -> str:
+def _extremum_words(activation) -> Prose:
+    z = sympy.Symbol("z", real=True)
     parts = []
-    for word, extremum in (("sup", activation.derivative_sup), ("inf", activation.derivative_inf)):
-        value = exact_words(extremum.value)
-        approx = "" if extremum.value.is_Rational else f" ≈ {sympy.N(extremum.value, 6)}"
+    for symbol, extremum in ((sup_dsigma(), activation.derivative_sup),
+                             (inf_dsigma(), activation.derivative_inf)):
+        value = extremum.value
+        approx = "" if value.is_Rational else say(", about {value}", value=sympy.N(value, 6))
         how = "numerical" if not extremum.exact else "exact"
-        where = _where_words(extremum)
-        parts.append(f"{word} σ' = {value}{approx} ({how}; {where})")
-    return "Over the real line: " + "; ".join(parts) + "."
+        parts.append(say("{extremum}{approx} ({how}; {where})",
+                         extremum=sympy.Eq(symbol, value, evaluate=False), approx=approx,
+                         how=how, where=_where_words(extremum, z)))
+    return say("Over the real line: {parts}.", parts=joined(parts, "; "))
 
 
-def _where_words(extremum) -> str:
+def _where_words(extremum, z: sympy.Symbol) -> Prose:
     where = extremum.where
     if extremum.attained:
         if isinstance(where, sympy.Interval):
-            return f"attained for every z in {_interval_words(where)}"
-        return f"attained at z = {', '.join(_number_words(p) for p in where)}"
-    return f"not attained, approached as z → {', '.join(_number_words(p) for p in where)}"
-
-
-def _number_words(value) -> str:
-    return {sympy.oo: "∞", -sympy.oo: "-∞"}.get(value) or exact_words(value)
-
-
-def _interval_words(interval: sympy.Interval) -> str:
-    left = "(" if interval.left_open or interval.inf == -sympy.oo else "["
-    right = ")" if interval.right_open or interval.sup == sympy.oo else "]"
-    return f"{left}{_number_words(interval.inf)}, {_number_words(interval.sup)}{right}"
+            return say("attained for every {z} in {interval}", z=z, interval=where)
+        return say("attained at {points}", points=joined(
+            [say("{point}", point=sympy.Eq(z, p, evaluate=False)) for p in where], ", "))
+    return say("not attained, approached as {z} tends to {points}", z=z,
+               points=joined([say("{point}", point=p) for p in where], ", "))
 
 
 @document.register
@@ -235,22 +259,30 @@ def _(derivation: MatrixDerivation) -> Document:
     sections = [
         Section(
             "Network",
-            f"Widths {widths}: layer l has n_l units, W^l is n_l × n_(l-1), and w^l_jk joins "
-            f"unit k of layer l - 1 to unit j of layer l. Activation {activation.name} "
-            f"({activation.title}), {net.cost} cost summed over the output units.",
+            say(f"Widths {widths}: layer {{l}} has {{units}} units, {{matrix}} has {{units}} "
+                f"rows and {{inputs}} columns, and {{entry}} joins unit {{k}} of layer "
+                f"{{before}} to unit {{j}} of layer {{l}}. Activation {activation.name} "
+                f"({activation.title}), {net.cost} cost summed over the output units.",
+                l=l, units=_UNITS[l], matrix=WeightMatrix(l), inputs=_UNITS[l - 1],
+                entry=weight_entry(l, _J, k), k=k, before=l - 1, j=_J),
             [_row(e) for e in derivation.forward],
         ),
-        Section("Output error", "Each output unit's error: the cost's derivative times σ'.",
+        Section("Output error", say("Each output unit's error: the cost's derivative times "
+                                    "{dsigma}.", dsigma=dsigma(sympy.Symbol("z", real=True))),
                 [_row(e) for e in derivation.output_errors]),
         Section("Backward pass",
-                "Each unit's error gathers the errors of the units it feeds, through the "
-                "weights leaving it (column j of W^(l+1)), times its own σ'.",
+                say("Each unit's error gathers the errors of the units it feeds, through the "
+                    "weights leaving it (column {j} of {matrix}), times its own {dsigma}.",
+                    j=_J, matrix=WeightMatrix(l + 1),
+                    dsigma=dsigma(sympy.Symbol("z", real=True))),
                 [_row(e) for e in derivation.recursion]),
-        Section("Gradients", "∂C/∂w^l_jk = a^(l-1)_k δ^l_j and ∂C/∂b^l_j = δ^l_j, for every entry.",
+        Section("Gradients", "For every entry of every layer, as written below.",
                 [_row(e) for e in derivation.gradients]),
         Section("Matrix form",
-                "With D_k = diag(σ'(z^k)) the errors are one matrix product; the same "
-                "factors, in the other order and untransposed, make the input-output Jacobian.",
+                say("With {diagonal} the errors are one matrix product; the same factors, in "
+                    "the other order and untransposed, make the input-output Jacobian.",
+                    diagonal=sympy.Eq(DerivativeMatrix(k), sympy.Function("diag")(
+                        dsigma(sympy.Symbol("z^k", real=True))), evaluate=False)),
                 [_row(e) for e in derivation.matrix_form]),
         Section("Any widths and depth", "The matrix form for a net of depth L.",
                 [_row(e) for e in derivation.general_form]),
@@ -258,8 +290,9 @@ def _(derivation: MatrixDerivation) -> Document:
     if derivation.paths:
         sections.append(Section(
             "The front layer as a sum over paths",
-            "The scalar chain's single product of weights and σ' becomes one such product "
-            "for every path from the unit to the output.",
+            say("The scalar chain's single product of weights and {dsigma} becomes one such "
+                "product for every path from the unit to the output.",
+                dsigma=dsigma(sympy.Symbol("z", real=True))),
             [_row(e) for e in derivation.paths]))
     title = f"Backpropagation through a {widths} {activation.name} net"
     return Document(title, sections, derivation.depth)
@@ -279,7 +312,8 @@ def _(table: ActivationTable) -> Document:
             Section(
                 f"{activation.name}: {activation.title}",
                 _extremum_words(activation)
-                + (" The derivative is also written through the output a = σ(z)."
+                + (say(" The derivative is also written through the output {output}.",
+                       output=sympy.Eq(a, sigma(z), evaluate=False))
                    if through_output is not None else ""),
                 [Row(sigma(z), (activation.at(z),)), Row(dsigma(z), tuple(derivative_sides))],
             )

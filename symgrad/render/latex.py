@@ -9,7 +9,8 @@ import sympy
 from symgrad.notation import Factors, Terms
 from symgrad.render.chart import latex_chart
 from symgrad.render.document import Document, Grid, Row, document
-from symgrad.render.printing import LatexPrinter, factor_chunks
+from symgrad.render.printing import LatexPrinter, factor_chunks, uncounted
+from symgrad.render.prose import Words
 
 LINE_WIDTH = 62  # visible characters per line of a long product, before a break
 
@@ -28,8 +29,27 @@ def render_latex(result, fragment: bool = False, for_notebook: bool = False) -> 
     body = latex_body(doc, for_notebook=for_notebook)
     if fragment:
         return body
-    title = rf"\section*{{{escape(doc.title)}}}" + "\n"
+    printer = LatexPrinter(doc.output_layer)
+    title = rf"\section*{{{latex_words(printer, doc.title)}}}" + "\n"
     return PREAMBLE + title + body + r"\end{document}" + "\n"
+
+
+def latex_words(printer: LatexPrinter, words: Words) -> str:
+    """Words as LaTeX: text escaped, each formula of a ``Prose`` in $…$ by the printer."""
+    if isinstance(words, str):
+        return escape(words)
+    with uncounted():
+        return words.printed(escape, lambda expr: f"${printer.doprint(expr)}$", typewriter)
+
+
+_CODE = re.compile(r"[\w ()+\-*/.,:=<>!]*")  # text \detokenize takes as it is
+
+
+def typewriter(text: str) -> str:
+    """Text as typed in a typewriter face: its underscores as underscores, not \\_."""
+    if _CODE.fullmatch(text):
+        return rf"\texttt{{\detokenize{{{text}}}}}"
+    return rf"\texttt{{{escape(text)}}}"
 
 
 def latex_body(doc: Document, for_notebook: bool = False, environment: str = "align*") -> str:
@@ -37,9 +57,9 @@ def latex_body(doc: Document, for_notebook: bool = False, environment: str = "al
     parts = []
     for section in doc.sections:
         if not for_notebook:
-            parts.append(rf"\subsection*{{{escape(section.title)}}}")
+            parts.append(rf"\subsection*{{{latex_words(printer, section.title)}}}")
         if section.words and not for_notebook:
-            parts.append(escape(section.words))
+            parts.append(latex_words(printer, section.words))
         if section.rows:
             parts.append(equation_block(printer, section.rows, environment))
         if section.grid is not None:

@@ -7,16 +7,25 @@ import re
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import Grid, document
 from symgrad.render.latex import equation_block
-from symgrad.render.printing import LatexPrinter
+from symgrad.render.printing import LatexPrinter, uncounted
+from symgrad.render.prose import Words
 
 
-def prose(words: str) -> str:
+def prose(words: Words, printer: LatexPrinter | None = None) -> str:
     """Words as Markdown prose: characters a Markdown renderer would take as HTML or as
     the start of a heading, list or code span are escaped, so text that came from the
-    user (a formula, a file name) is shown as typed and never interpreted."""
+    user (a formula, a file name) is shown as typed and never interpreted; each formula
+    of a ``Prose`` is $…$ LaTeX by ``printer``."""
+    if isinstance(words, str):
+        text = _inline(words)
+    else:
+        printer = printer or LatexPrinter()
+        with uncounted():
+            text = words.printed(_inline, lambda expr: f"${printer.doprint(expr)}$",
+                                 lambda code: f"``{code}``" if "`" not in code else _inline(code))
     return "\n".join(_ORDERED.sub(r"\1\\\2", line, count=1) if _ORDERED.match(line) else
                      "\\" + line if _OPENS_BLOCK.match(line) else line
-                     for line in _inline(words).split("\n"))
+                     for line in text.split("\n"))
 
 
 _OPENS_BLOCK = re.compile(r"#{1,6}(\s|$)|[-+*>](\s|$)|=+\s*$")  # a heading, list item, quote
@@ -34,11 +43,11 @@ def _inline(words: str) -> str:
 def render_markdown(result, fragment: bool = False) -> str:
     doc = document(result)
     printer = LatexPrinter(doc.output_layer)
-    parts = [] if fragment else [f"# {prose(doc.title)}"]
+    parts = [] if fragment else [f"# {prose(doc.title, printer)}"]
     for section in doc.sections:
-        parts.append(f"## {prose(section.title)}")
+        parts.append(f"## {prose(section.title, printer)}")
         if section.words:
-            parts.append(prose(section.words))
+            parts.append(prose(section.words, printer))
         if section.rows:
             parts.append("$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$")
         if section.grid is not None:

@@ -13,7 +13,8 @@ from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Row, Section, document
 from symgrad.render.json import json_object
 from symgrad.render.numeric_documents import approx
-from symgrad.render.printing import plain
+from symgrad.render.printing import TextPrinter, plain
+from symgrad.render.text import text_words
 
 NUMBER_DIGITS = 6
 POWER_DIGITS = 15  # digits of a regime's power in JSON
@@ -126,8 +127,10 @@ def _nested(result) -> dict:
 
 def _outline(notes) -> dict:
     layout = document(notes)
-    return {"title": layout.title,
-            "sections": [{"title": s.title, "words": s.words} for s in layout.sections]}
+    printer = TextPrinter(layout.output_layer)  # JSON carries the words as the terminal shows them
+    return {"title": text_words(printer, layout.title),
+            "sections": [{"title": text_words(printer, s.title),
+                          "words": text_words(printer, s.words)} for s in layout.sections]}
 
 
 def _regime(regime: Regime) -> dict:

@@ -106,6 +106,12 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_sup_abs_dsigma(self, expr):
         return r"\sup_z \left|\sigma'(z)\right|"
 
+    def _print_sup_dsigma(self, expr):
+        return r"\sup_z \sigma'(z)"
+
+    def _print_inf_dsigma(self, expr):
+        return r"\inf_z \sigma'(z)"
+
     def _print_log10(self, expr):
         return rf"\log_{{10}} {self.parenthesize(expr.args[0], 1000)}"
 
@@ -131,6 +137,9 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
 
     def _print_delta_unit(self, expr):
         return self._unit(r"\delta", *expr.args)
+
+    def _print_weight_entry(self, expr):
+        return self._unit("w", *expr.args)
 
     def _print_grad_w_entry(self, expr):
         return self._partial(self._unit("w", *expr.args))
@@ -373,6 +382,17 @@ def reporting(progress: Callable[[int], None] | None):
             progress(tally[0])
 
 
+@contextmanager
+def uncounted():
+    """Within it nothing is reported to ``reporting``: the formulas of sentences, which
+    ``print_work`` does not plan for, are printed outside the count."""
+    token = _PRINTED.set(None)
+    try:
+        yield
+    finally:
+        _PRINTED.reset(token)
+
+
 def count_rendered(n: int) -> None:
     """Tell ``reporting`` that n more units of rendering are done (factors printed, or the
     layers of a streamed evaluation written)."""
@@ -469,6 +489,29 @@ class TextPrinter(ReadableSums, StrPrinter):
     def _print_dsigma(self, expr):
         return f"σ'({self._print(expr.args[0])})"
 
+    # -- what sentences hold: sets, relations, infinities ------------------------------
+
+    def _print_Infinity(self, expr):
+        return "∞"
+
+    def _print_NegativeInfinity(self, expr):
+        return "−∞"
+
+    def _print_Interval(self, expr):
+        left = "(" if expr.left_open or expr.start.is_infinite else "["
+        right = ")" if expr.right_open or expr.end.is_infinite else "]"
+        return f"{left}{self._print(expr.start)}, {self._print(expr.end)}{right}"
+
+    def _print_Relational(self, expr):
+        sign = {"==": "=", "!=": "≠", "<=": "≤", ">=": "≥", "<": "<", ">": ">"}[expr.rel_op]
+        return f"{self._print(expr.lhs)} {sign} {self._print(expr.rhs)}"
+
+    def _print_sup_dsigma(self, expr):
+        return "sup σ'"
+
+    def _print_inf_dsigma(self, expr):
+        return "inf σ'"
+
     def _print_delta(self, expr):
         return f"δ_{self._index(expr.args[0])}"
 
@@ -518,6 +561,9 @@ class TextPrinter(ReadableSums, StrPrinter):
 
     def _print_delta_unit(self, expr):
         return self._unit("δ", *expr.args)
+
+    def _print_weight_entry(self, expr):
+        return self._unit("w", *expr.args)
 
     def _print_grad_w_entry(self, expr):
         return "∂C/∂" + self._unit("w", *expr.args)
@@ -725,6 +771,9 @@ class PlainPrinter(StrPrinter):
 
     def _print_delta_unit(self, expr):
         return self._joined("delta", expr)
+
+    def _print_weight_entry(self, expr):
+        return self._joined("w", expr)
 
     def _print_grad_w_entry(self, expr):
         return self._joined("grad_w", expr)

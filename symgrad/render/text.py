@@ -18,7 +18,8 @@ from symgrad.numeric.real import decimal, log10_abs, table_cell
 from symgrad.render.chart import ENCLOSURES_CHARTED, terminal_chart
 from symgrad.render.document import Grid, charted_layers, document, shown_layers
 from symgrad.render.latex import pack, side_chunks
-from symgrad.render.printing import TextPrinter
+from symgrad.render.printing import TextPrinter, uncounted
+from symgrad.render.prose import Words
 
 TEXT_WIDTH = 100
 NARROW_TABLE_WIDTH = 110  # below this the eval table drops its z and a columns
@@ -29,11 +30,11 @@ def renderable(result, width: int = TEXT_WIDTH) -> Group:
     """The result as a rich renderable; long products break to fit ``width``."""
     doc = document(result)
     printer = TextPrinter(doc.output_layer)
-    parts = [Panel(Text(doc.title, style="bold"), expand=False)]
+    parts = [Panel(Text(text_words(printer, doc.title), style="bold"), expand=False)]
     for section in doc.sections:
-        parts.append(Text(f"\n{section.title}", style="bold cyan"))
+        parts.append(Text(f"\n{text_words(printer, section.title)}", style="bold cyan"))
         if section.words:
-            parts.append(Text(section.words, style="dim"))
+            parts.append(Text(text_words(printer, section.words), style="dim"))
         for row in section.rows:
             parts.append(_row_text(printer, row, width))
         if section.grid is not None:
@@ -43,6 +44,14 @@ def renderable(result, width: int = TEXT_WIDTH) -> Group:
             parts.append(Text(terminal_chart(figure.xs, figure.ys, width=min(60, width - 14),
                                              y_label=figure.text_label, bars=figure.bars)))
     return Group(*parts)
+
+
+def text_words(printer: TextPrinter, words: Words) -> str:
+    """Words as terminal text: each formula of a ``Prose`` in the printer's Unicode."""
+    if isinstance(words, str):
+        return words
+    with uncounted():
+        return words.printed(str, printer.doprint)
 
 
 def _grid_table(grid: Grid) -> Table:

@@ -9,7 +9,8 @@ from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Grid, Row, Section, document
 from symgrad.render.json import json_object
 from symgrad.render.printing import plain
-from symgrad.verify import CHECK_DIGITS, Verdict, target_label, target_symbol
+from symgrad.render.prose import Code, Prose, joined, say
+from symgrad.verify import CHECK_DIGITS, Verdict, target_symbol
 
 SHOWN_DIGITS = 12  # digits of a counterexample's numbers (they are right to CHECK_DIGITS)
 CLAIM, TRUE = sympy.Symbol("claim"), sympy.Symbol("true")  # the two sides, by name
@@ -18,19 +19,22 @@ CLAIM, TRUE = sympy.Symbol("claim"), sympy.Symbol("true")  # the two sides, by n
 @document.register
 def _(verdict: Verdict) -> Document:
     chain = verdict.chain
-    label = target_label(verdict.target)
-    title = f"Checking a claim for {label}: {_described(chain)}"
     lhs = target_symbol(verdict.target)
+    label = say("{target}", target=lhs)
+    title = say("Checking a claim for {target}: {spec}", target=lhs, spec=_described(chain))
     claim = Section("The claim", "As read (no code is run on it).", [Row(lhs, (verdict.claim,))])
     if verdict.correct:
-        also = f" It also equals {_labels(verdict.equals)}." if verdict.equals else ""
-        numbers = f"equal to {label} {_how_far(verdict)}"
-        words = (f"Correct: claim − true simplifies to 0, and the two are {numbers}." if
-                 verdict.symbolic == "zero" else
-                 f"Correct: the two are {numbers}, so exactly equal there." if
-                 verdict.arithmetic == "rational" else
-                 f"Correct as far as numbers show: {numbers}; SymPy did not reduce claim − true "
-                 "to 0, and two different formulas agree at random points only by accident.")
+        also = say(" It also equals {others}.", others=_labels(verdict.equals)) \
+            if verdict.equals else ""
+        numbers = say("equal to {label} {far}", label=label, far=_how_far(verdict))
+        difference = CLAIM - TRUE
+        words = (say("Correct: {difference} simplifies to 0, and the two are {numbers}.",
+                     difference=difference, numbers=numbers) if verdict.symbolic == "zero" else
+                 say("Correct: the two are {numbers}, so exactly equal there.", numbers=numbers)
+                 if verdict.arithmetic == "rational" else
+                 say("Correct as far as numbers show: {numbers}; SymPy did not reduce "
+                     "{difference} to 0, and two different formulas agree at random points "
+                     "only by accident.", numbers=numbers, difference=difference))
         answer = Section("Verdict", words + also)
         return Document(title, [claim, answer, _truth(verdict, lhs)], sympy.Integer(chain.depth))
     words = ["Incorrect."]
@@ -42,15 +46,16 @@ def _(verdict: Verdict) -> Document:
         words.append("The claim minus the true value is written below.")
         verdict_rows.append(Row(CLAIM - TRUE, (verdict.difference,)))
     if verdict.equals:
-        words.append(f"The claim is {_labels(verdict.equals)} instead.")
+        words.append(say("The claim is {others} instead.", others=_labels(verdict.equals)))
     example = verdict.counterexample
     if verdict.symbolic == "nonzero":
-        words.append("SymPy shows claim − true is not identically 0.")
+        words.append(say("SymPy shows {difference} is not identically 0.",
+                         difference=CLAIM - TRUE))
     if example is None:
         reached = verdict.working_digits or CHECK_DIGITS
         words.append(f"The difference is too small for the {reached} working digits the "
                      "numbers reached, so no point shows it.")
-        return Document(title, [claim, Section("Verdict", " ".join(words), verdict_rows),
+        return Document(title, [claim, Section("Verdict", joined(words), verdict_rows),
                                 _truth(verdict, lhs)], sympy.Integer(chain.depth))
     rows = [(name, decimal(value, SHOWN_DIGITS)) for name, value in example.point.items()]
     rows += [("claim", "undefined" if example.claimed is None else
@@ -65,7 +70,7 @@ def _(verdict: Verdict) -> Document:
     counter = Section("A counterexample", f"A point of the chain, the values computed {where}; "
                                           f"checked: {_how_far(verdict)}.")
     counter.grid = Grid(("at", "value"), tuple(rows))
-    sections = [claim, Section("Verdict", " ".join(words), verdict_rows), counter,
+    sections = [claim, Section("Verdict", joined(words), verdict_rows), counter,
                 _truth(verdict, lhs)]
     return Document(title, sections, sympy.Integer(chain.depth))
 
@@ -90,8 +95,10 @@ def _truth(verdict: Verdict, lhs) -> Section:
                    [Row(lhs, (verdict.true, verdict.true_concrete))])
 
 
-def _labels(names) -> str:
-    return " and ".join(f"{target_label(n)} ({n})" for n in names)
+def _labels(names) -> Prose:
+    """The targets a claim equals, each as math with its name as typed: δ_1 (delta1)."""
+    return joined([say("{target} ({name})", target=target_symbol(name), name=Code(name))
+                   for name in names], " and ")
 
 
 @json_object.register
