@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
 
+import gmpy2
 import mpmath
 import sympy
 from sympy.core.evalf import PrecisionExhausted
@@ -31,6 +32,8 @@ OUTPUT = sympy.Symbol("a", real=True)
 _CHECK_POINTS = ("-3.7", "-1.3", "-0.4", "0.3", "0.9", "2.2", "4.1")
 _SEARCH_RANGE = 40  # numerical search for critical points covers [-40, 40]
 _SEARCH_STEP = sympy.Rational(1, 20)
+_SEARCH_RATIO = mpmath.mpf("1.02")  # beyond ±_SEARCH_RANGE, the search's points this far apart
+_SEARCH_FAR = mpmath.mpf(10) ** 12  # ... out to this distance
 _DIGITS = 30
 
 # Symbolic work on a typed formula is budgeted: all of it, and each step (one limit, one
@@ -391,6 +394,8 @@ _SAFE_MPMATH = {
     "tanh": _guarded(mpmath.tanh, mpmath.sign), "erf": _guarded(mpmath.erf, mpmath.sign),
     "sech": _guarded(mpmath.sech, lambda v: mpmath.mpf(0)),
 }
+# erfc(-u) as written by symgrad.numeric.stable's forms without cancellation
+_SAFE_MPMATH["erfc_of_negative"] = lambda value: _SAFE_MPMATH["erfc"](-value)
 
 
 def mpmath_function(expr: sympy.Expr, *variables: sympy.Symbol) -> Callable:
@@ -437,7 +442,9 @@ class _Candidate:
 
 
 def _extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
-    candidates = [c for piece, region in pieces(derivative) for c in _candidates(piece, region)]
+    found = [_candidates(piece, region) for piece, region in pieces(derivative)]
+    candidates = [c for piece_candidates, _ in found for c in piece_candidates]
+    complete = all(every for _, every in found)  # every critical point found exactly
     candidates += [_Candidate(piece.subs(VARIABLE, p), True, sympy.FiniteSet(p), True)
                    for piece, region in _regions(derivative)
                    if isinstance(region, sympy.FiniteSet) for p in region]  # (single points)
@@ -451,13 +458,15 @@ def _extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
     tolerance = mpmath.mpf(10) ** (5 - _DIGITS) * max(1, abs(best))
     winners = [c for c, k in zip(candidates, key) if best - k <= tolerance]
     exact = [c for c in winners if c.exact]
-    if len(exact) > 1:  # (1 and 2 - tanh(50)^2 agree to 42 digits: the larger one wins)
+    if exact:  # (1 and 2 - tanh(50)^2 agree to 42 digits: the larger one wins)
         top = exact[0]
         for c in exact[1:]:
             if sign * _exact_sign(c.value - top.value) > 0:
                 top = c
+        # a point the search found counts only if it is beyond the best exact candidate
+        # (σ' = 10^(-10^13) at a far point is not below the limit 0 at infinity)
         winners = [c for c in exact if _exact_sign(c.value - top.value) == 0] + \
-            [c for c in winners if not c.exact]
+            [c for c in winners if not c.exact and sign * _exact_sign(c.value - top.value) > 0]
     attained = [c for c in winners if c.attained]
     chosen = attained or winners
     value = next((c.value for c in chosen if c.exact), chosen[0].value)
@@ -465,7 +474,7 @@ def _extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
         value=value,
         attained=bool(attained),
         where=sympy.Union(*[c.where for c in chosen]),
-        exact=all(c.exact for c in chosen),
+        exact=complete and all(c.exact for c in chosen),
     )
 
 
@@ -511,9 +520,12 @@ def linear_pieces(expr: sympy.Expr) -> list[tuple[sympy.Rational, sympy.Rational
 
 
 @cache  # (sup and inf share them: one limit, one solve, one search per piece)
-def _candidates(piece: sympy.Expr, region: sympy.Interval) -> tuple[_Candidate, ...]:
+def _candidates(piece: sympy.Expr, region: sympy.Interval) -> tuple[tuple[_Candidate, ...], bool]:
+    """The candidates for the extrema of the piece on its interval (its ends or limits
+    there, its critical points), and whether the critical points are all of them (found
+    exactly): a numerical search may miss some, and then no extremum is exact."""
     if not piece.has(VARIABLE):
-        return (_Candidate(piece, True, region, True),)
+        return (_Candidate(piece, True, region, True),), True
     found = []
     for endpoint, direction in ((region.inf, "+"), (region.sup, "-")):
         if endpoint.is_finite and endpoint in region:
@@ -527,23 +539,26 @@ def _candidates(piece: sympy.Expr, region: sympy.Interval) -> tuple[_Candidate, 
     slope = sympy.diff(piece, VARIABLE)
     critical = within_budget(_solved, slope, region, seconds=STEP_SECONDS)
     exact = None
-    if isinstance(critical, sympy.FiniteSet) and all(p.is_real for p in critical):
+    if critical is sympy.S.EmptySet or \
+            isinstance(critical, sympy.FiniteSet) and all(p.is_real for p in critical):
         exact = [_Candidate(_simplified(piece.subs(VARIABLE, p)), True, sympy.FiniteSet(p), True)
                  for p in critical]
         if not all(_finite_number(c.value) for c in exact):
             exact = None  # (a value SymPy wrote but cannot evaluate: the numbers decide)
     if exact is not None:
         found += exact
+        return tuple(found), True
     else:
         evaluate = mpmath_function(piece, VARIABLE)
-        for p in _numerical_roots(slope, region):
+        bounded = [_refined(slope, p) for p in _bounded_search(piece, region)]
+        for p, digits in [(p, _DIGITS) for p in _numerical_roots(slope, region)] + bounded:
             try:
-                with mpmath.workdps(_DIGITS):
-                    value = sympy.Float(evaluate(mpmath.mpf(p)), _DIGITS)
-            except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
-                continue  # (Float(p, digits): not the global precision)
+                with mpmath.workdps(_DIGITS + 15):  # (the digits shown, all of them right)
+                    value = sympy.Float(evaluate(mpmath.mpf(p)), digits)
+            except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, KeyError):
+                continue  # (Float(p, digits): not the global precision; KeyError: mpmath's inf · 0)
             found.append(_Candidate(value, True, sympy.FiniteSet(sympy.Float(p, 12)), False))
-    return tuple(found)
+    return tuple(found), False
 
 
 def _solved(slope: sympy.Expr, region: sympy.Interval) -> sympy.Set | None:
@@ -617,25 +632,129 @@ def _numerical_limit(piece: sympy.Expr, end: sympy.Expr, direction: str) -> symp
     return sympy.Float(value, _DIGITS)
 
 
+def _refined(slope: sympy.Expr, point: mpmath.mpf) -> tuple[mpmath.mpf, int]:
+    """A point the branch and bound found (right to about 9 digits), as the nearby zero of
+    the slope to the working digits (secant steps), if there is one that near; and the
+    digits the value there is right to (_BOUND_DIGITS where the point stays as found)."""
+    try:
+        with mpmath.workdps(_DIGITS + 15):
+            function, start = mpmath_function(slope, VARIABLE), mpmath.mpf(point)
+            # (no check of |slope| against an absolute tolerance: at x ~ 10^-150 the slope
+            # is of size 10^450; the step's size and the slope's fall are checked instead)
+            scale = max(abs(start), mpmath.mpf(10) ** -290)
+            # (the secant's second point at the point's own scale, not mpmath's start + 1/4)
+            root = mpmath.findroot(function, (start, start + scale * mpmath.mpf(10) ** -8),
+                                   verify=False)
+            if isinstance(root, mpmath.mpf) and abs(root - start) <= mpmath.mpf(10) ** -6 * scale \
+                    and abs(function(root)) <= abs(function(start)):
+                return root, _DIGITS
+    except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, KeyError):
+        pass
+    return mpmath.mpf(point), _BOUND_DIGITS
+
+
+def _bounded_search(piece: sympy.Expr, region: sympy.Interval) -> list[mpmath.mpf]:
+    """Where the piece is largest and where it is smallest on the region's part within
+    ±_BOUND_RANGE, by interval branch and bound: the part is split, each half enclosed
+    (MPFR intervals with outward rounding), and a half is kept only while its enclosure
+    could still beat the best value found at a point, so a narrow peak between the
+    grid's points (erf(1000(x - c))/1000 has one 0.002 wide) is found. [] where the
+    piece has no interval form; past _BOUND_STEPS enclosures, the best points so far.
+    (Not a proof of the extremum: what lies beyond ±_BOUND_RANGE is sampled, and the
+    result is marked numerical.)"""
+    from symgrad.numeric.interval import Interval, Rounding, namespace
+
+    low = max(region.inf, -_BOUND_RANGE)
+    high = min(region.sup, _BOUND_RANGE)
+    if not low < high:
+        return []
+    rounding = Rounding(64)
+    try:
+        function = sympy.lambdify(VARIABLE, piece, [namespace(rounding), "mpmath"])
+    except (TypeError, ValueError, NameError, SyntaxError):
+        return []
+    low, high = gmpy2.mpfr(float(low)), gmpy2.mpfr(float(high))
+
+    def enclosure(a, b):
+        value = function(Interval(a, b, rounding))
+        if not isinstance(value, Interval) or rounding.undefined():
+            raise ArithmeticError
+        return value
+
+    found = []
+    try:
+        for sign in (1, -1):
+            best_at = (low + high) / 2
+            best = sign * enclosure(best_at, best_at).lo if sign > 0 else \
+                -enclosure(best_at, best_at).hi
+            boxes, steps = [(low, high)], 0
+            while boxes and steps < _BOUND_STEPS:  # (past them: the best point so far)
+                a, b = boxes.pop()
+                middle = (a + b) / 2
+                for half in ((a, middle), (middle, b)):
+                    steps += 1
+                    value = enclosure(*half)
+                    top = value.hi if sign > 0 else -value.lo
+                    if top <= best + _BOUND_TOLERANCE * max(1, abs(best)):
+                        continue  # (this half cannot beat the best point by more than that)
+                    point = (half[0] + half[1]) / 2
+                    at_point = enclosure(point, point)
+                    value_there = at_point.lo if sign > 0 else -at_point.hi
+                    if value_there > best:
+                        best, best_at = value_there, point
+                    if half[1] - half[0] > _BOUND_WIDTH * max(_BOUND_FINEST, abs(point)):
+                        boxes.append(half)
+            found.append(mpmath.mpf(best_at))
+    except (ArithmeticError, ValueError, TypeError, ZeroDivisionError, KeyError, SymgradError):
+        return []
+    return found
+
+
+_BOUND_RANGE = 10_000  # the branch and bound covers [-_BOUND_RANGE, _BOUND_RANGE] ...
+_BOUND_STEPS = 20_000  # ... within this many enclosures ...
+# (MPFR numbers: gmpy2 compares 0 with an mpmath number wrongly, mpfr(0) <= mpf(1e-9) is False)
+_BOUND_TOLERANCE = gmpy2.mpfr("1e-9")  # ... to this relative gain over the best point
+_BOUND_WIDTH = gmpy2.mpfr("1e-9")  # a box this narrow (relative) is split no further
+_BOUND_DIGITS = 8  # the digits of an extremum at a point the search could not refine
+_BOUND_FINEST = gmpy2.mpfr("1e-290")  # (near 0: tanh(x)/(x² + 1e-300) has features 1e-150 wide)
+
+
+def _search_points(region: sympy.Interval) -> list[mpmath.mpf]:
+    """Where the numerical search looks, in order: a grid of step _SEARCH_STEP over
+    [-_SEARCH_RANGE, _SEARCH_RANGE], and beyond it out to ±_SEARCH_FAR points spaced by
+    _SEARCH_RATIO (x tanh(x/1000) peaks at 1199.5), within the region."""
+    low, high = region.inf, region.sup
+    near = []
+    point = sympy.Rational(max(low, -_SEARCH_RANGE))
+    while point <= min(high, _SEARCH_RANGE):
+        near.append(mpmath.mpf(point.p) / point.q)
+        point += _SEARCH_STEP
+    far = []
+    distance = mpmath.mpf(_SEARCH_RANGE) * _SEARCH_RATIO
+    while distance <= _SEARCH_FAR:
+        far.append(distance)
+        distance *= _SEARCH_RATIO
+    inside = [p for p in [-d for d in reversed(far)] + near + far
+              if (low < p or low == p) and (p < high or p == high)]
+    return sorted(set(inside))
+
+
 def _numerical_roots(function: sympy.Expr, region: sympy.Interval) -> list[mpmath.mpf]:
-    """Sign changes of ``function`` on a grid over the region, refined by bisection."""
+    """Sign changes of ``function`` on the search points within the region, refined by
+    bisection."""
     evaluate = mpmath_function(function, VARIABLE)
-    low = max(region.inf, -_SEARCH_RANGE)
-    high = min(region.sup, _SEARCH_RANGE)
     roots = []
     with mpmath.workdps(_DIGITS):
-        points = []
-        point = sympy.Rational(low)
-        while point <= high:
-            points.append(mpmath.mpf(point.p) / point.q)
-            point += _SEARCH_STEP
+        points = _search_points(region)
         values = []
         for p in points:
             try:
                 value = evaluate(p)
                 values.append(None if isinstance(value, mpmath.mpc) else mpmath.mpf(value))
-            except (ValueError, TypeError, ZeroDivisionError, ArithmeticError):
-                values.append(None)  # (too large to evaluate there: no sign to compare)
+            except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, KeyError):
+                # (too large to evaluate there: no sign to compare; KeyError: mpmath's own,
+                # multiplying an infinity by 0)
+                values.append(None)
         for left, right, f_left, f_right in zip(points, points[1:], values, values[1:]):
             if f_left is None or f_right is None:
                 continue
@@ -645,7 +764,7 @@ def _numerical_roots(function: sympy.Expr, region: sympy.Interval) -> list[mpmat
                 try:
                     roots.append(mpmath.findroot(evaluate, (left, right), solver="anderson"))
                 except (ValueError, ZeroDivisionError, ArithmeticError):
-                    roots.append((left + right) / 2)  # (the bracket is 1/20 wide)
+                    roots.append((left + right) / 2)  # (within the bracket)
     return roots
 
 
@@ -736,6 +855,7 @@ def custom_activation(text: str) -> Activation:
 
 def _custom(text: str, expr: sympy.Expr) -> Activation:
     _check_magnitudes(expr, text)
+    written = expr  # as typed: max(x, 0)/x is 0/0 at 0, which its pieces 0 and 1 forget
     if expr.has(sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside):
         count = len(expr.atoms(sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside))
         if count > MAX_PIECE_FUNCTIONS:
@@ -749,6 +869,8 @@ def _custom(text: str, expr: sympy.Expr) -> Activation:
     if not expr.has(VARIABLE):
         raise SymgradError(f"The activation {text!r} does not depend on x.")
     _check_exact_pieces(expr, text)
+    if written is not expr:
+        _check_defined_at_kinks(written, expr, text)
     _check_defined(expr, text)  # a quick look at sample points first, for a plain witness
     proof = _finite_everywhere(expr)
     if proof.proved is False:
@@ -983,6 +1105,24 @@ def _plain_set(found: sympy.Set) -> bool:
 
 
 _DOMAIN_CHECKS = [*range(-40, 41), -1000, 1000, -1e6, 1e6, 0.5, -0.5, 1e-9, -1e-9]
+
+
+def _check_defined_at_kinks(written: sympy.Expr, folded: sympy.Expr, text: str) -> None:
+    """Refuse a formula that is undefined where its pieces meet, as typed: the pieces of
+    max(x, 0)/x are 0 and 1, but at x = 0 the formula is 0/0 (exactly, by SymPy)."""
+    if not isinstance(folded, sympy.Piecewise):
+        return
+    ends = {end for _, region in _regions(folded)
+            for end in ((region.inf, region.sup) if isinstance(region, sympy.Interval)
+                        else tuple(region) if isinstance(region, sympy.FiniteSet) else ())
+            if end.is_finite}
+    for point in sorted(ends, key=lambda p: float(p)):
+        value = within_budget(lambda p=point: written.subs(VARIABLE, p), seconds=STEP_SECONDS)
+        if value is not None and (value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
+                                  or value.is_finite is False):
+            raise SymgradError(f"The activation {text!r} is not a finite real number at "
+                               f"x = {point}; an activation must be defined on the whole "
+                               "real line.")
 
 
 def _check_defined(expr: sympy.Expr, text: str) -> None:

@@ -8,6 +8,7 @@ alone (the formula written again here, σ' by mpmath.diff, a dense grid, the pea
 by findroot on σ'' and the tails sampled far out)."""
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -492,3 +493,108 @@ def test_a_sup_beyond_the_working_digits_is_found():
 ])
 def test_what_cannot_be_read_exactly_is_refused_with_its_reason(formula, words):
     assert words in refusal("derive", "--depth", "2", "--act", formula)
+
+
+# --- extrema far out, narrow, or on unions; formulas undefined at a kink (review) -------
+#
+# The oracle: σ' written by hand, its critical point found by mpmath.findroot on σ''
+# (mpmath.diff of the hand-written σ') from a start near it, at 50 digits.
+
+
+def _peak(dsigma, start):
+    """σ' at the zero of σ'' from ``start`` (a point, or a bracket for a narrow peak)."""
+    with mpmath.workdps(50):
+        if isinstance(start, tuple):
+            root = mpmath.findroot(lambda t: mpmath.diff(dsigma, t),
+                                   tuple(map(mpmath.mpf, start)), solver="anderson")
+        else:
+            root = mpmath.findroot(lambda t: mpmath.diff(dsigma, t), mpmath.mpf(start))
+        assert abs(mpmath.diff(dsigma, root)) < mpmath.mpf(10) ** -30 * max(1, abs(root))
+        return dsigma(root)
+
+
+def _c():
+    return mpmath.mpf(10123) / 10000
+
+
+FAR_OR_NARROW = {  # formula: (σ' by hand, a start near its largest value, near its least)
+    "x*tanh(x/100)": (lambda x: mpmath.tanh(x / 100) + x / 100 * mpmath.sech(x / 100) ** 2,
+                      120, -120),
+    "x*tanh(x/1000)": (lambda x: mpmath.tanh(x / 1000) + x / 1000 * mpmath.sech(x / 1000) ** 2,
+                       1200, -1200),
+    "x/(1+exp(-(x-60)))": (lambda x: 1 / (1 + mpmath.exp(-(x - 60)))
+                           + x * mpmath.exp(-(x - 60)) / (1 + mpmath.exp(-(x - 60))) ** 2,
+                           60.1, None),
+    "tanh(x)+erf(1000*(x-1.0123))/1000": (
+        lambda x: mpmath.sech(x) ** 2 + 2 / mpmath.sqrt(mpmath.pi)
+        * mpmath.exp(-10**6 * (x - _c()) ** 2), ("1.01229", "1.01231"), None),
+}
+
+
+@pytest.mark.parametrize("formula", FAR_OR_NARROW)
+def test_an_extremum_far_out_or_narrow_is_found(formula):
+    """A peak of σ' at |z| = 120 or 1200 (beyond the old search's ±40), or 0.002 wide
+    (between the old grid's points): the sup (and inf) the tool prints is the peak's
+    value to 20 digits, and it is marked numerical, not exact."""
+    dsigma, high, low = FAR_OR_NARROW[formula]
+    result = run("acts", "--act", formula, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (entry,) = json.loads(result.stdout)["activations"]
+    with mpmath.workdps(50):
+        for key, start in (("sup", high), ("inf", low)):
+            if start is None:
+                continue
+            expected = _peak(dsigma, start)
+            reported = mpmath.mpf(entry[key]["value"])
+            assert abs(reported - expected) < mpmath.mpf(10) ** -20 * abs(expected), \
+                (key, entry[key]["value"], mpmath.nstr(expected, 25))
+            assert entry[key]["exact"] is False
+
+
+def test_the_bound_of_a_far_peak_is_not_called_vanishing():
+    """|σ'| of x tanh(x/100) reaches 1.1997 (by hand, above), so ten layers of w = 1 can
+    grow the gradient: the verdict is not "never grows"."""
+    result = run("bounds", "--depth", "10", "--w", "1", "--act", "x*tanh(x/100)",
+                 "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    with mpmath.workdps(50):
+        peak = _peak(FAR_OR_NARROW["x*tanh(x/100)"][0], 120)
+        assert abs(mpmath.mpf(data["upper_bound"]) - peak ** 10) < mpmath.mpf(10) ** -30
+    assert data["regime"] == "mixed"
+    assert "never grows" not in data["verdict"]
+
+
+@pytest.mark.parametrize("formula, pieces", [
+    ("min(max(x,-1),1)", 3), ("abs(x-1)-abs(x+1)", 3), ("Heaviside(x**2-2)*x", 3),
+])
+@pytest.mark.parametrize("fmt", ["text", "latex", "markdown"])
+def test_an_extremum_on_a_union_of_intervals_is_written(formula, pieces, fmt):
+    """hardtanh's σ' is 0 on (-∞, -1] and on [1, ∞): attained on two intervals, which
+    the document writes as such (this was a TypeError)."""
+    result = run("derive", "--depth", "2", "--act", formula, "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"attained\s+for\s+every\s.*\sand\s+for\s+every\s", result.stdout, re.S)
+
+
+@pytest.mark.parametrize("formula, point", [
+    ("max(x,0)/x", "0"), ("abs(x)/x", "0"), ("min(x,0)/x", "0"),
+    ("max(x-3/10,0)/(x-3/10)", "3/10"), ("x**2/abs(x)", "0"),
+])
+def test_a_formula_undefined_where_its_pieces_meet_is_refused(formula, point):
+    """max(x, 0)/x is 0/0 at 0 (its pieces, 0 and 1, are not): refused as undefined
+    there, as (exp(x) - 1)/x is."""
+    expr = sympy.sympify(formula.replace("max", "Max").replace("min", "Min"),
+                         locals={"x": X})
+    assert expr.subs(X, sympy.Rational(point)) is sympy.nan  # the oracle: 0/0
+    message = refusal("derive", "--depth", "2", "--act", formula)
+    assert f"not a finite real number at x = {point}" in message, message
+
+
+@pytest.mark.parametrize("formula", ["x*tanh(x/100)", "x*erf(x)", "log(cosh(x))"])
+def test_critical_with_a_flat_start_is_an_answer_not_a_crash(formula):
+    """σ'(0) = 0: E[σ'(√q Z)²] is 0 at q = 0, so no σ_w² makes χ1 = 1 there (this
+    divided by it)."""
+    result = run("critical", "--act", formula, "--format", "json")
+    assert result.returncode in (0, 2), result.stderr
+    assert "internal error" not in result.stderr

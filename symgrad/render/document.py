@@ -241,14 +241,18 @@ def _extremum_words(activation) -> Prose:
 
 
 def _where_words(extremum, z: sympy.Symbol) -> Prose:
+    """Where an extremum is attained (points, intervals, or both: hardtanh's σ' = 1 on
+    (−1, 1)), or where it is approached."""
     where = extremum.where
-    if extremum.attained:
-        if isinstance(where, sympy.Interval):
-            return say("attained for every {z} in {interval}", z=z, interval=where)
-        return say("attained at {points}", points=joined(
-            [say("{point}", point=sympy.Eq(z, p, evaluate=False)) for p in where], ", "))
-    return say("not attained, approached as {z} tends to {points}", z=z,
-               points=joined([say("{point}", point=p) for p in where], ", "))
+    parts = where.args if isinstance(where, sympy.Union) else (where,)
+    points = [p for part in parts if isinstance(part, sympy.FiniteSet) for p in part]
+    intervals = [part for part in parts if isinstance(part, sympy.Interval)]
+    if not extremum.attained:
+        return say("not attained, approached as {z} tends to {points}", z=z,
+                   points=joined([say("{point}", point=p) for p in points], ", "))
+    found = [say("for every {z} in {interval}", z=z, interval=part) for part in intervals]
+    found += [say("at {point}", point=sympy.Eq(z, p, evaluate=False)) for p in points]
+    return say("attained {where}", where=joined(found, " and "))
 
 
 @document.register
