@@ -8,6 +8,7 @@ cannot compute an answer reliably it must refuse in one sentence, never answer w
 Large q (issue 14, second part): q* and χ1 against a separate mpmath.quad of the map (in u = √q z,
 split at the peak, for σ'²; in z for σ²), the leading term's closed form, the switch point."""
 
+import json
 import subprocess
 import sys
 
@@ -236,3 +237,36 @@ def test_cli_edges_answer_or_refuse_in_one_line(args):
 def test_critical_line_refuses_huge_bias_variance():
     with pytest.raises(SymgradError, match="σ_b²"):
         critical_line(symgrad.get_activation("tanh"), ["1e5000"])
+
+
+def _tanh_fixed_point(w2, b2, start):
+    """q* = σ_w² E[tanh(√q Z)²] + σ_b² by mpmath.quad of the Gaussian integral and
+    findroot, at 40 digits: written here, apart from symgrad's mean field."""
+    with mpmath.workdps(40):
+        w2, b2 = mpmath.mpf(w2), mpmath.mpf(b2)
+
+        def second_moment(q):
+            return mpmath.quad(lambda t: mpmath.tanh(mpmath.sqrt(q) * t) ** 2
+                               * mpmath.exp(-t * t / 2), [-mpmath.inf, -5, 0, 5, mpmath.inf]) \
+                / mpmath.sqrt(2 * mpmath.pi)
+
+        return mpmath.findroot(lambda q: w2 * second_moment(q) + b2 - q, mpmath.mpf(start))
+
+
+@pytest.mark.parametrize("w2, b2, start", [
+    ("1.0001", "0", "5e-5"), ("1.001", "0", "5e-4"), ("1.01", "0", "5e-3"),
+    ("1", "1e-10", "7e-6"), ("1", "1e-6", "7e-4"),
+])
+def test_tanh_just_past_the_edge_of_chaos_has_its_small_fixed_point(w2, b2, start):
+    """σ_w² = 1 + 10^-4: the variance map's iteration creeps towards q* ≈ 5·10^-5 by a
+    factor 1 - 10^-4 a step (this was refused: 'a root near 0.0207 could not be
+    bracketed'); q* to 25 digits against the quadrature written here."""
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "meanfield", "--act", "tanh",
+                             "--sigma-w2", w2, "--sigma-b2", b2, "--format", "json"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    with mpmath.workdps(40):
+        reported = mpmath.mpf(json.loads(result.stdout)["fixed_point"]["q"])
+        expected = _tanh_fixed_point(w2, b2, start)
+        assert abs(reported - expected) < mpmath.mpf(10) ** -25 * expected, \
+            (mpmath.nstr(reported, 30), mpmath.nstr(expected, 30))

@@ -168,3 +168,18 @@ def test_ends_far_out_and_near_the_peak(act, w):
 def test_low_precision_does_not_crash():
     assert region("softplus", 2).status == "unbounded"
     assert gain_region(symgrad.get_activation("softplus"), R(2), R(0), 1).status == "unbounded"
+
+
+@pytest.mark.parametrize("weight", ["1e60", "1e80", "1e100", "1e300", "1e5000"])
+def test_tanh_regions_at_huge_weights_end_at_arccosh(weight):
+    """|w| sech(z)² ≥ 1 exactly for |z| ≤ arccosh(√|w|) (by hand), so the width is twice
+    that: 1 - tanh(z)², which cancels to 0 past z ≈ 93.9 at these digits, must not be
+    what is solved (it gave ±93.92 for every |w| ≥ 10^82)."""
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "region", "--act", "tanh",
+                             "--w", weight, "--format", "json"], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    with mpmath.workdps(60):
+        expected = 2 * mpmath.acosh(mpmath.sqrt(mpmath.mpf(weight)))
+        assert abs(mpmath.mpf(data["width"]) - expected) < mpmath.mpf(10) ** -25 * expected

@@ -379,6 +379,9 @@ class MeanField:
                     break
             if rough._collapses(w2, b2, q):
                 return self._at_zero(sigma_w2, dps)
+            settled = abs(q - previous) <= q * mpmath.mpf(10) ** -(SCAN_DPS - 5)
+            if not settled and q < previous:  # still falling, slowly: a small q* below
+                q = _root_below(lambda v: rough.variance_map(v, w2, b2) - v, q)
             growing = q > previous and abs(q - previous) > q * mpmath.mpf(10) ** -(SCAN_DPS - 5)
             if growing:  # a fixed point above, or none: asked first at the scan's digits
                 try:
@@ -623,10 +626,12 @@ def _scan(field: MeanField, sigma_b2: sympy.Rational):
         g_right = _criticality(field, right, b2)
         if g_left == 0 or g_left * g_right < 0:
             q = _bisection(lambda v: _criticality(field, v, b2), left, right)
-            if _attracts(field, q, 1 / field.gaussian.slope_moment(q), b2):
+            slopes = field.gaussian.slope_moment(q)
+            if slopes > 0 and _attracts(field, q, 1 / slopes, b2):
                 return q
         g_left = g_right
-    if b2 == 0 and field.gaussian.second_moment(mpmath.mpf(0)) == 0:
+    if b2 == 0 and field.gaussian.second_moment(mpmath.mpf(0)) == 0 and \
+            field.gaussian.slope_moment(mpmath.mpf(0)) > 0:  # (σ'(0) = 0: no σ_w² makes χ1 = 1)
         w2 = 1 / field.gaussian.slope_moment(mpmath.mpf(0))
         if field.variance_map(SMALL_Q, w2, 0) < SMALL_Q:  # the variance decays to 0
             return mpmath.mpf(0)
@@ -654,6 +659,21 @@ def _bisection(function, low, high, steps: int = 60):
         else:
             high = middle
     return (low + high) / 2
+
+
+def _root_below(gap, start):
+    """Where the iteration of the variance map was still falling at ``start`` (gap < 0
+    there: F(q) < q) after its iterations, as near criticality (σ_w² = 1.0001: q* = 5e-5,
+    approached by a factor 1 - 10^-4 a step): the root of the gap below, bracketed by
+    halving q until the gap is positive, then Anderson–Björck; ``start`` if none is found
+    above 10^-300 (the variance then falls to 0, which the caller's checks decide)."""
+    high = mpmath.mpf(start)
+    low = high / 2
+    while low > mpmath.mpf(10) ** -300:
+        if gap(low) > 0:
+            return mpmath.findroot(gap, (low, high), solver="anderson")
+        high, low = low, low / 2
+    return mpmath.mpf(start)
 
 
 def _refined_root(function, guess):

@@ -24,6 +24,7 @@ import sympy
 from symgrad.activations import VARIABLE, Activation, limit_at, mpmath_function, pieces, solved_within_budget
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
+from symgrad.numeric.stable import without_cancellation
 
 REGION_DPS = 30  # default digits of the interval ends
 MAX_REGION_DPS = 1000  # gain_region's digits
@@ -51,7 +52,9 @@ def segments(activation: Activation, dps: int) -> tuple[Segment, ...]:
     found = []
     with mpmath.workdps(max(dps, MIN_SEARCH_DIGITS) + GUARD_DIGITS):
         for formula, interval in sorted(pieces(activation.derivative), key=lambda p: p[1].inf):
-            function = mpmath_function(formula, VARIABLE)
+            # in its form without cancellation: 1 - tanh(z)² is 0 at every working precision
+            # where sech(z)² is 10^-100 (|w| = 10^100 needs z up to 115.8, not 93.9)
+            function = mpmath_function(without_cancellation(formula), VARIABLE)
             if not formula.has(VARIABLE):
                 value = abs(mpmath.mpf(sympy.N(formula, mpmath.mp.dps)))
                 found.append(Segment(interval, function, value, value, True))
