@@ -248,6 +248,8 @@ def meanfield(act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, depth: int = 1,
 def critical(act: Act = "tanh", *, sigma_b2=0, dps: int = MEANFIELD_DPS) -> CriticalLine:
     """The σ_w² with χ1 = 1 (and q* there) for σ_b², or for each of a list of σ_b²."""
     activation = ScalarChain(1, act).activation
+    if hasattr(sigma_b2, "tolist") and getattr(sigma_b2, "ndim", 0) >= 1:  # a NumPy array
+        sigma_b2 = sigma_b2.tolist()
     values = list(sigma_b2) if isinstance(sigma_b2, (list, tuple)) else [sigma_b2]
     if not values:
         raise SymgradError("Give at least one σ_b².")

@@ -63,6 +63,8 @@ def exact(value, what: str = "number") -> sympy.Rational:
     if isinstance(value, (float, Decimal)) or (isinstance(value, numbers.Real)
                                                and type(value).__module__ == "numpy"):
         shortest = float.__repr__(value) if type(value) is float else str(value)
+        if isinstance(value, Decimal) and not value.is_finite():  # (float() of sNaN raises)
+            raise SymgradError(f"The {what} must be a finite number, not {shortest}.")
         if not math.isfinite(float(value)):
             raise SymgradError(f"The {what} must be a finite number, not {shortest}.")
         return parse_exact(shortest, what)

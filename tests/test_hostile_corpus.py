@@ -152,6 +152,25 @@ CORPUS: list[tuple[str, tuple[str, ...]]] = [
     ("options", ("plot", "--depth", "3", "--quantity", "")),
     ("options", ("acts", "--act", "")),
     ("options", ("notes", "--widths", "2,2", "--init", "nope")),
+    # the second review (issue 14): extrema on unions, far or narrow peaks, 0/0 at a kink,
+    # σ'(0) = 0 in critical, huge tanh regions, criticality, unresolved singular values
+    ("review", ("derive", "--depth", "3", "--act", "min(max(x,-1),1)", "--format", "latex")),
+    ("review", ("acts", "--act", "abs(x-1)-abs(x+1)", "--format", "markdown")),
+    ("review", ("acts", "--act", "tanh(x)+erf(1000*(x-1.0123))/1000")),
+    ("review", ("bounds", "--depth", "10", "--act", "x*tanh(x/100)", "--w", "1")),
+    ("review", ("acts", "--act", "tanh(x)/(x**2+1e-300)")),
+    ("review", ("derive", "--depth", "2", "--act", "max(x,0)/x")),
+    ("review", ("critical", "--act", "x*tanh(x/100)")),
+    ("review", ("critical", "--act", "log(cosh(x))")),
+    ("review", ("region", "--act", "tanh", "--w", "1e5000")),
+    ("review", ("meanfield", "--act", "tanh", "--sigma-w2", "1.0001")),
+    ("review", ("sample", "--depth", "50", "--act", "tanh", "--sigma-w2", "1.001",
+                "--samples", "20")),
+    ("review", ("sample", "--depth", "3", "--width", "4", "--sigma-w2", "1e6", "--samples", "5")),
+    ("review", ("sample", "--depth", "3", "--width", "4", "--sigma-w2", "1e301",
+                "--samples", "5")),
+    ("review", ("eval", "--depth", "3", "--act", "relu", "--w", "1", "--x", "1e309")),
+    ("review", ("bounds", "--depth", "4", "--act", "tanh", "--w", "0", "--format", "json")),
 ]
 
 VERIFY_COMMANDS = {"verify"}
@@ -370,6 +389,18 @@ def test_the_api_takes_numpy_numbers_as_numbers():
                                   b=numpy.array([0.125, 0.5, -1.0]), residual=numpy.bool_(False))
     assert plain.input_gradient == with_numpy.input_gradient
     assert symgrad.derive(numpy.int64(3)).chain.depth == 3
+    as_list = symgrad.critical("tanh", sigma_b2=[0, 0.05])
+    as_array = symgrad.critical("tanh", sigma_b2=numpy.array([0, 0.05]))
+    assert [p.sigma_w2 for p in as_list.points] == [p.sigma_w2 for p in as_array.points]
+
+
+def test_a_signalling_nan_is_refused_as_any_nan():
+    from decimal import Decimal
+
+    import symgrad
+    for value in (Decimal("sNaN"), Decimal("NaN"), Decimal("-Infinity")):
+        with pytest.raises(symgrad.SymgradError, match="must be a finite number"):
+            symgrad.evaluate(3, "tanh", w=value, x=0.5)
 
 
 # --- counts for the closing note ------------------------------------------------------

@@ -165,7 +165,9 @@ def test_weights_beyond_mpfr_range_do_not_crash():
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["arithmetic"] == "mpmath"
-    assert all(mpmath.isfinite(mpmath.mpf(v)) for v in data["jacobian"]["singular_values"])
+    jacobian = data["jacobian"]
+    for value, known in zip(jacobian["singular_values"], jacobian["resolved"]):
+        assert mpmath.isfinite(mpmath.mpf(value)) if known else value is None
 
 
 def test_one_digit_asked_prints_one_digit():
@@ -252,3 +254,31 @@ def test_bad_weights_files(tmp_path, content, message):
     path.write_text(content)
     result = run("--widths", "2,3,2", "--weights", str(path))
     assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_a_singular_value_the_digits_cannot_resolve_is_null_with_its_bound(tmp_path):
+    """W = [[1, 1], [1, 1 + 10^-80]] with tanh: the Jacobian diag(σ'(z)) W is nonsingular,
+    its smaller singular value about 2·10^-81 (mpmath's SVD at 200 digits, here): the JSON
+    gives no number for what the working digits cannot tell from 0 (it said "0.0" and a
+    condition number "inf"), only bounds that hold."""
+    weights = tmp_path / "w.json"
+    weights.write_text(json.dumps({"weights": [[[1, 1], [1, "1." + "0" * 79 + "1"]]]}))
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", "--widths", "2,2",
+                             "--act", "tanh", "--weights", str(weights), "--x", "0.5",
+                             "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    jacobian = json.loads(result.stdout)["jacobian"]
+    with mpmath.workdps(200):
+        w = mpmath.matrix([[1, 1], [1, 1 + mpmath.mpf(10) ** -80]])
+        z = w * mpmath.matrix([mpmath.mpf(1) / 2, mpmath.mpf(1) / 2])
+        j = mpmath.diag([mpmath.sech(z[0]) ** 2, mpmath.sech(z[1]) ** 2]) * w
+        values = sorted(mpmath.svd_r(j, compute_uv=False), reverse=True)
+        assert 0 < values[1] < mpmath.mpf(10) ** -80  # the oracle: tiny, not 0
+        for value, shown, known in zip(values, jacobian["singular_values"],
+                                       jacobian["resolved"]):
+            if known:
+                assert abs(mpmath.mpf(shown) - value) < mpmath.mpf(10) ** -40 * value
+            else:
+                assert shown is None and value <= mpmath.mpf(jacobian["unresolved_below"])
+        assert jacobian["resolved"][-1] is False and jacobian["condition_number"] is None
+        assert mpmath.mpf(jacobian["condition_number_at_least"]) <= values[0] / values[1]

@@ -291,3 +291,46 @@ def test_sample_at_the_documented_limit_in_bounded_memory():
                                "--sigma-w2", "1", "--format", "json", timeout=600,
                                memory_bytes=3 * 2**29))
     assert len(data["log10_ratios"]) == 1
+
+
+# --- review: inputs that do not fit a float format; a zero bound; MPLBACKEND ----------
+
+
+@pytest.mark.parametrize("arguments, fmt, name", [
+    (["--act", "relu", "--w", "1", "--x", "1e39"], "float32", "x"),
+    (["--act", "relu", "--w", "1", "--x", "1e309"], "float64", "x"),
+    (["--act", "linear", "--w", "1", "--x", "1", "--y", "1e39"], "float32", "y"),
+])
+def test_an_input_outside_a_float_format_is_named_as_what_overflowed(arguments, fmt, name):
+    """numpy says the input (or target) itself is inf in the format, before any layer
+    computes anything: the float comparison names it, not z_1 or ∂C/∂a_L."""
+    value = arguments[arguments.index("--" + name) + 1]
+    with numpy.errstate(over="ignore"):
+        assert numpy.isinf(numpy.dtype(fmt).type(float(value)))  # the oracle
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", "--depth", "3",
+                             *arguments], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    (line,) = [row for row in result.stdout.splitlines() if row.strip().startswith(f"{fmt}:")]
+    assert f"({name} overflows {fmt})" in line, line
+
+
+def test_a_zero_bound_underflows_at_the_first_layer():
+    """w = 0: every layer's factor |w σ'(z)| is at most 0, so the product of the bounds is
+    0 from the first layer on, below every format's smallest subnormal."""
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "bounds", "--depth", "4",
+                             "--act", "tanh", "--w", "0", "--format", "json"],
+                            capture_output=True, text=True, timeout=120)
+    data = json.loads(result.stdout)
+    assert mpmath.mpf(data["upper_bound"]) == 0
+    assert all(limit["underflow_depth"] == 1 for limit in data["float_limits"].values())
+
+
+def test_an_unknown_mplbackend_does_not_stop_a_figure(tmp_path):
+    """The figures are files drawn by Agg, whatever MPLBACKEND names."""
+    target = tmp_path / "h.png"
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "sample", "--depth", "5",
+                             "--sigma-w2", "1", "--samples", "50", "-o", str(target)],
+                            capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "MPLBACKEND": "bogus"})
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

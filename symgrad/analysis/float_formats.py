@@ -45,11 +45,12 @@ class FloatLimit:
 
     format: FloatFormat
     overflow_depth: int | None  # first k with product > largest finite number
-    underflow_depth: int | None  # first k with 0 < product < smallest subnormal
+    underflow_depth: int | None  # first k with product < smallest subnormal (0 included)
 
 
 def float_limits(factor: Callable[[int], mpmath.mpf], count: int | None) -> tuple[FloatLimit, ...]:
-    """For the products P_k = factor(1) ⋯ factor(k) (mpf, positive), each format's limits.
+    """For the products P_k = factor(1) ⋯ factor(k) (mpf, at least 0), each format's limits
+    (a product of 0 is below every subnormal: w = 0 stops the gradient at the first layer).
 
     ``count``: how many factors there are; None means the same factor(1) repeats for ever,
     and the depths then follow from logarithms (checked at both neighbours, so a product
@@ -64,14 +65,15 @@ def _crossings(factor, count, fmt: FloatFormat) -> tuple[int | None, int | None]
     if count is None:
         gain = factor(1)
         return (_first_power(gain, largest, above=True) if gain > 1 else None,
-                _first_power(gain, smallest, above=False) if 0 < gain < 1 else None)
+                1 if gain == 0 else _first_power(gain, smallest, above=False) if gain < 1
+                else None)
     overflow = underflow = None
     product = mpmath.mpf(1)
     for k in range(1, count + 1):
         product *= factor(k)
         if overflow is None and product > largest:
             overflow = k
-        if underflow is None and 0 < product < smallest:
+        if underflow is None and product < smallest:
             underflow = k
         if product == 0 or (overflow and underflow):
             break

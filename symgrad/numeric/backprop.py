@@ -130,6 +130,8 @@ def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
     else:
         z, outputs, act_prime, non_finite = _forward(chain, point, math, weights, number, kept,
                                                      progress)
+        non_finite = _non_finite_input(math, "x", 1, number(point.x)) or non_finite or \
+            _non_finite_input(math, "y", depth, number(point.y))
         cost, output_gradient = _cost(chain, math, z[-1], outputs[-1], number(point.y))
     delta = [None] * depth
     tied_sum = 0 * output_gradient if chain.tied and outputs else None
@@ -258,6 +260,14 @@ def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list,
     return z, outputs, act_prime, non_finite
 
 
+def _non_finite_input(math, name: str, layer: int, value):
+    """Floats: the input x or the target y itself outside the format (it comes before
+    anything computed from it)."""
+    if math.finite_nonzero is None or _finite(value):
+        return None
+    return name, layer, value
+
+
 def _non_finite_forward(layer: int, weight, preactivation, output):
     for name, value in ((f"w_{layer}", weight), (f"z_{layer}", preactivation),
                         (f"a_{layer}", output)):
@@ -374,6 +384,8 @@ def _checkpointed_pass(chain, point, math, kept, retain, progress, exact_zero, s
             if report:
                 report(hi - lo)
         values.last_preactivation, values.output = z[-1], a
+        non_finite = _non_finite_input(math, "x", 1, number(point.x)) or non_finite or \
+            _non_finite_input(math, "y", depth, number(point.y))
         cost, output_gradient = _cost(chain, math, z[-1], a, number(point.y))
     tied_sum = 0 * output_gradient if chain.tied and not point.gain_mode else None
     if watch and non_finite is None and not _finite(output_gradient):

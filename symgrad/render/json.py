@@ -379,13 +379,20 @@ def _(evaluation: NetEvaluation) -> dict:
     }
     _magnitude(data, "input_gradient_norm", evaluation.input_gradient_norm, dps)
     data["cost_value"] = decimal(evaluation.cost, dps)
-    condition = spectrum.condition_number
+    condition, resolved = spectrum.condition_number, spectrum.resolved
+    # a value the working digits cannot tell from 0 is no number: null, with its bound;
+    # then the condition number is only bounded below (σ_max / that bound)
+    smallest_known = resolved[-1]
     data["jacobian"] = {
-        "singular_values": [decimal(v, dps) for v in spectrum.values],
-        "resolved": list(spectrum.resolved),
+        "singular_values": [decimal(v, dps) if known else None
+                            for v, known in zip(spectrum.values, resolved)],
+        "resolved": list(resolved),
         "unresolved_below": decimal(spectrum.floor, 6),
         "spectral_norm": decimal(spectrum.spectral_norm, dps),
-        "condition_number": "inf" if mpmath.isinf(condition) else decimal(condition, dps),
+        "condition_number": None if not smallest_known else
+        "inf" if mpmath.isinf(condition) else decimal(condition, dps),
+        "condition_number_at_least": None if smallest_known or not spectrum.floor else
+        decimal(spectrum.values[0] / spectrum.floor, 6),
         "weight_norms": [decimal(v, min(dps, 15)) for v in spectrum.weight_norms],
         "sup_abs_derivative": decimal(spectrum.sup_derivative, min(dps, 15)),
         "bound": decimal(spectrum.bound, min(dps, 15)),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import os
 from dataclasses import dataclass
 
 from symgrad.analysis.float_formats import FORMATS
@@ -112,10 +113,17 @@ def figure_bytes(figure_, suffix: str) -> bytes:
 
 
 def _pyplot():
+    # The figures are files, drawn by Agg whatever MPLBACKEND says, so a backend named
+    # there (even one matplotlib does not know, which fails its import) is set aside while
+    # matplotlib is first imported, and put back.
+    backend = os.environ.pop("MPLBACKEND", None)
     try:
         import matplotlib
     except ImportError:
         raise SymgradError("Plots need matplotlib: pip install 'symgrad[plot]'.") from None
+    finally:
+        if backend is not None:
+            os.environ["MPLBACKEND"] = backend
     matplotlib.use("Agg")  # files only, never a window
     import matplotlib.pyplot as pyplot
 

@@ -495,7 +495,7 @@ class TextPrinter(ReadableSums, StrPrinter):
         return "∞"
 
     def _print_NegativeInfinity(self, expr):
-        return "−∞"
+        return "-∞"
 
     def _print_Interval(self, expr):
         left = "(" if expr.left_open or expr.start.is_infinite else "["
