@@ -32,7 +32,7 @@ OUTPUT = sympy.Symbol("a", real=True)
 _CHECK_POINTS = ("-3.7", "-1.3", "-0.4", "0.3", "0.9", "2.2", "4.1")
 _SEARCH_RANGE = 40  # numerical search for critical points covers [-40, 40]
 _SEARCH_STEP = sympy.Rational(1, 20)
-_SEARCH_RATIO = mpmath.mpf("1.02")  # beyond ±_SEARCH_RANGE, the search's points this far apart
+_SEARCH_RATIO = mpmath.mpf("1.05")  # beyond ±_SEARCH_RANGE, the search's points this far apart
 _SEARCH_FAR = mpmath.mpf(10) ** 12  # ... out to this distance
 _DIGITS = 30
 
@@ -550,7 +550,7 @@ def _candidates(piece: sympy.Expr, region: sympy.Interval) -> tuple[tuple[_Candi
         return tuple(found), True
     else:
         evaluate = mpmath_function(piece, VARIABLE)
-        bounded = [_refined(slope, p) for p in _bounded_search(piece, region)]
+        bounded = [_refined(piece, slope, p, sign) for p, sign in _bounded_search(piece, region)]
         for p, digits in [(p, _DIGITS) for p in _numerical_roots(slope, region)] + bounded:
             try:
                 with mpmath.workdps(_DIGITS + 15):  # (the digits shown, all of them right)
@@ -632,29 +632,31 @@ def _numerical_limit(piece: sympy.Expr, end: sympy.Expr, direction: str) -> symp
     return sympy.Float(value, _DIGITS)
 
 
-def _refined(slope: sympy.Expr, point: mpmath.mpf) -> tuple[mpmath.mpf, int]:
-    """A point the branch and bound found (right to about 9 digits), as the nearby zero of
-    the slope to the working digits (secant steps), if there is one that near; and the
-    digits the value there is right to (_BOUND_DIGITS where the point stays as found)."""
+def _refined(piece: sympy.Expr, slope: sympy.Expr, point, sign: int) -> tuple[mpmath.mpf, int]:
+    """A point where the branch and bound found the piece largest (``sign`` 1) or smallest
+    (-1), its value right to about 6 digits, as the nearby zero of the slope (secant steps)
+    to the working digits, if there is one near where the piece is at least as good;
+    else the point as found, its value to _BOUND_DIGITS."""
     try:
         with mpmath.workdps(_DIGITS + 15):
             function, start = mpmath_function(slope, VARIABLE), mpmath.mpf(point)
-            # (no check of |slope| against an absolute tolerance: at x ~ 10^-150 the slope
-            # is of size 10^450; the step's size and the slope's fall are checked instead)
+            value = mpmath_function(piece, VARIABLE)
             scale = max(abs(start), mpmath.mpf(10) ** -290)
-            # (the secant's second point at the point's own scale, not mpmath's start + 1/4)
+            # (no check of |slope| against an absolute tolerance: at x ~ 10^-150 the slope
+            # is of size 10^450; the step's size and the value there are checked instead;
+            # the secant's second point at the point's own scale, not mpmath's start + 1/4)
             root = mpmath.findroot(function, (start, start + scale * mpmath.mpf(10) ** -8),
                                    verify=False)
-            if isinstance(root, mpmath.mpf) and abs(root - start) <= mpmath.mpf(10) ** -6 * scale \
-                    and abs(function(root)) <= abs(function(start)):
+            if isinstance(root, mpmath.mpf) and abs(root - start) <= mpmath.mpf(10) ** -2 * scale \
+                    and sign * (value(root) - value(start)) >= 0:
                 return root, _DIGITS
     except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, KeyError):
         pass
     return mpmath.mpf(point), _BOUND_DIGITS
 
 
-def _bounded_search(piece: sympy.Expr, region: sympy.Interval) -> list[mpmath.mpf]:
-    """Where the piece is largest and where it is smallest on the region's part within
+def _bounded_search(piece: sympy.Expr, region: sympy.Interval) -> list[tuple[mpmath.mpf, int]]:
+    """Where the piece is largest (with 1) and where it is smallest (with -1) on the region's part within
     ±_BOUND_RANGE, by interval branch and bound: the part is split, each half enclosed
     (MPFR intervals with outward rounding), and a half is kept only while its enclosure
     could still beat the best value found at a point, so a narrow peak between the
@@ -704,7 +706,7 @@ def _bounded_search(piece: sympy.Expr, region: sympy.Interval) -> list[mpmath.mp
                         best, best_at = value_there, point
                     if half[1] - half[0] > _BOUND_WIDTH * max(_BOUND_FINEST, abs(point)):
                         boxes.append(half)
-            found.append(mpmath.mpf(best_at))
+            found.append((mpmath.mpf(best_at), sign))
     except (ArithmeticError, ValueError, TypeError, ZeroDivisionError, KeyError, SymgradError):
         return []
     return found
@@ -713,9 +715,9 @@ def _bounded_search(piece: sympy.Expr, region: sympy.Interval) -> list[mpmath.mp
 _BOUND_RANGE = 10_000  # the branch and bound covers [-_BOUND_RANGE, _BOUND_RANGE] ...
 _BOUND_STEPS = 20_000  # ... within this many enclosures ...
 # (MPFR numbers: gmpy2 compares 0 with an mpmath number wrongly, mpfr(0) <= mpf(1e-9) is False)
-_BOUND_TOLERANCE = gmpy2.mpfr("1e-9")  # ... to this relative gain over the best point
+_BOUND_TOLERANCE = gmpy2.mpfr("1e-6")  # ... to this relative gain over the best point
 _BOUND_WIDTH = gmpy2.mpfr("1e-9")  # a box this narrow (relative) is split no further
-_BOUND_DIGITS = 8  # the digits of an extremum at a point the search could not refine
+_BOUND_DIGITS = 6  # the digits of an extremum at a point the search could not refine
 _BOUND_FINEST = gmpy2.mpfr("1e-290")  # (near 0: tanh(x)/(x² + 1e-300) has features 1e-150 wide)
 
 
