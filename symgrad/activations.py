@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -557,6 +558,8 @@ def _candidates(piece: sympy.Expr, region: sympy.Interval) -> tuple[tuple[_Candi
                     value = sympy.Float(evaluate(mpmath.mpf(p)), digits)
             except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, KeyError):
                 continue  # (Float(p, digits): not the global precision; KeyError: mpmath's inf · 0)
+            if not _finite_number(value):
+                continue  # (nan or an infinity where the formula overflows far out: no candidate)
             found.append(_Candidate(value, True, sympy.FiniteSet(sympy.Float(p, 12)), False))
     return tuple(found), False
 
@@ -690,7 +693,9 @@ def _bounded_search(piece: sympy.Expr, region: sympy.Interval) -> list[tuple[mpm
             best = sign * enclosure(best_at, best_at).lo if sign > 0 else \
                 -enclosure(best_at, best_at).hi
             boxes, steps = [(low, high)], 0
-            while boxes and steps < _BOUND_STEPS:  # (past them: the best point so far)
+            deadline = time.monotonic() + _BOUND_SECONDS
+            # (past the steps or the seconds: the best point so far)
+            while boxes and steps < _BOUND_STEPS and time.monotonic() < deadline:
                 a, b = boxes.pop()
                 middle = (a + b) / 2
                 for half in ((a, middle), (middle, b)):
@@ -714,6 +719,7 @@ def _bounded_search(piece: sympy.Expr, region: sympy.Interval) -> list[tuple[mpm
 
 _BOUND_RANGE = 10_000  # the branch and bound covers [-_BOUND_RANGE, _BOUND_RANGE] ...
 _BOUND_STEPS = 20_000  # ... within this many enclosures ...
+_BOUND_SECONDS = 1.0  # ... and this long, for each of sup and inf (x**200: slow enclosures)
 # (MPFR numbers: gmpy2 compares 0 with an mpmath number wrongly, mpfr(0) <= mpf(1e-9) is False)
 _BOUND_TOLERANCE = gmpy2.mpfr("1e-6")  # ... to this relative gain over the best point
 _BOUND_WIDTH = gmpy2.mpfr("1e-9")  # a box this narrow (relative) is split no further
