@@ -330,7 +330,7 @@ def test_an_unbounded_derivative_is_still_refused(formula):
 # SymPy expression, through the same steps a typed formula takes after it is read.
 
 def _from_sympy(text, expr):
-    from symgrad.activations import ANALYSIS_SECONDS, _custom
+    from symgrad.custom import ANALYSIS_SECONDS, _custom
     with time_budget(ANALYSIS_SECONDS):
         return _custom(text, expr)
 

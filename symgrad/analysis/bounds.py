@@ -20,9 +20,11 @@ from dataclasses import dataclass
 import mpmath
 import sympy
 
-from symgrad.activations import VARIABLE, Activation, Extremum, mpmath_function
+from symgrad.activations import VARIABLE, Activation
 from symgrad.analysis.float_formats import FloatLimit, float_limits
 from symgrad.display import MarkdownDisplay
+from symgrad.extrema import Extremum
+from symgrad.formula import mpmath_function
 from symgrad.networks import ScalarChain
 
 GUARD_DIGITS = 15

@@ -32,10 +32,11 @@ import mpmath
 import numpy
 import sympy
 
-from symgrad.activations import VARIABLE, Activation, limit_at, linear_pieces, pieces
+from symgrad.activations import VARIABLE, Activation
 from symgrad.arguments import digits
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
+from symgrad.formula import limit_at, linear_pieces, pieces
 from symgrad.networks import MAX_DEPTH, ScalarChain, check_depth
 from symgrad.numbers import exact
 from symgrad.numeric.kinds import float_arithmetic, mpmath_arithmetic

@@ -21,9 +21,10 @@ from functools import cache
 import mpmath
 import sympy
 
-from symgrad.activations import VARIABLE, Activation, limit_at, mpmath_function, pieces, solved_within_budget
+from symgrad.activations import Activation
 from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
+from symgrad.formula import VARIABLE, limit_at, mpmath_function, pieces, solved_within_budget
 from symgrad.numeric.stable import without_cancellation
 
 REGION_DPS = 30  # default digits of the interval ends

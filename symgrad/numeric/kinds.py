@@ -27,8 +27,8 @@ import mpmath
 import numpy
 import sympy
 
-from symgrad.activations import VARIABLE, linear_pieces
 from symgrad.costs import cost_at, cost_derivative_at
+from symgrad.formula import VARIABLE, linear_pieces
 from symgrad.networks import ScalarChain
 from symgrad.notation import y
 from symgrad.numeric import interval

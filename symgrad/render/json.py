@@ -10,13 +10,14 @@ from functools import singledispatch
 import mpmath
 import sympy
 
-from symgrad.activations import ActivationTable, Extremum
+from symgrad.activations import ActivationTable
 from symgrad.analysis.bounds import GainBounds
 from symgrad.analysis.meanfield import CriticalLine, CriticalPoint, FixedPoint, MeanFieldResult
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.analysis.sampling import PREDICTION_DPS, GradientSample
 from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
+from symgrad.extrema import Extremum
 from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation, NetLayer
