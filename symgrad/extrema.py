@@ -22,6 +22,7 @@ from symgrad.formula import (
     DIGITS,
     VARIABLE,
     exact_limit,
+    interval_function,
     is_finite_real,
     mpmath_function,
     numerical_limit,
@@ -188,24 +189,12 @@ def _bounded_search(piece: sympy.Expr, region: sympy.Interval) -> list[tuple[mpm
     piece has no interval form; past _BOUND_STEPS enclosures, the best points so far.
     (Not a proof of the extremum: what lies beyond ±_BOUND_RANGE is sampled, and the
     result is marked numerical.)"""
-    from symgrad.numeric.interval import Interval, Rounding, namespace
-
     low = max(region.inf, -_BOUND_RANGE)
     high = min(region.sup, _BOUND_RANGE)
-    if not low < high:
-        return []
-    rounding = Rounding(64)
-    try:
-        function = sympy.lambdify(VARIABLE, piece, [namespace(rounding), "mpmath"])
-    except (TypeError, ValueError, NameError, SyntaxError):
+    enclosure = interval_function(piece)
+    if not low < high or enclosure is None:
         return []
     low, high = gmpy2.mpfr(float(low)), gmpy2.mpfr(float(high))
-
-    def enclosure(a, b):
-        value = function(Interval(a, b, rounding))
-        if not isinstance(value, Interval) or rounding.undefined():
-            raise ArithmeticError
-        return value
 
     found = []
     try:
@@ -233,7 +222,7 @@ def _bounded_search(piece: sympy.Expr, region: sympy.Interval) -> list[tuple[mpm
                     if half[1] - half[0] > _BOUND_WIDTH * max(_BOUND_FINEST, abs(point)):
                         boxes.append(half)
             found.append((mpmath.mpf(best_at), sign))
-    except (ArithmeticError, ValueError, TypeError, ZeroDivisionError, KeyError, SymgradError):
+    except ArithmeticError:
         return []
     return found
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
+import gmpy2
 import mpmath
 import sympy
 
@@ -71,6 +72,34 @@ def mpmath_function(expr: sympy.Expr, *variables: sympy.Symbol) -> Callable:
     """``expr`` as an mpmath function of ``variables`` that refuses (TooLargeError, an
     OverflowError) arguments mpmath would turn into an integer of astronomical size."""
     return sympy.lambdify(variables, expr, [_SAFE_MPMATH, "mpmath"], cse=True)
+
+
+def interval_function(expr: sympy.Expr) -> Callable | None:
+    """``expr`` (in x) as ``enclosure(lo, hi)``: an MPFR interval (64 bits, outward rounding)
+    holding every value of ``expr`` for x in [lo, hi] (ends may be ±inf). The enclosure
+    raises ArithmeticError where it is undefined (∞ - ∞, 0 · ∞) or leaves an operation's
+    domain (log of an interval reaching 0). None where the formula has no interval form."""
+    from symgrad.errors import SymgradError
+    from symgrad.numeric.interval import Interval, Rounding, namespace
+
+    rounding = Rounding(64)
+    try:
+        function = sympy.lambdify(VARIABLE, expr, [namespace(rounding), "mpmath"])
+    except (TypeError, ValueError, NameError, SyntaxError):
+        return None
+
+    def enclosure(lo, hi) -> Interval:
+        for context in (rounding.down, rounding.up):
+            context.clear_flags()
+        try:
+            value = function(Interval(gmpy2.mpfr(lo), gmpy2.mpfr(hi), rounding))
+        except (ValueError, TypeError, ZeroDivisionError, KeyError, SymgradError) as error:
+            raise ArithmeticError("no enclosure") from error
+        if not isinstance(value, Interval) or rounding.undefined():
+            raise ArithmeticError("no enclosure")
+        return value
+
+    return enclosure
 
 
 def real_number(expr: sympy.Expr, dps: int = DIGITS) -> mpmath.mpf:

@@ -13,6 +13,8 @@ what it cannot decide is "unproved".
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import sympy
@@ -22,6 +24,7 @@ from symgrad.formula import (
     STEP_SECONDS,
     VARIABLE,
     a_point,
+    interval_function,
     is_finite_real,
     piece_sets,
     raw_limit,
@@ -187,6 +190,9 @@ def holds(u: sympy.Expr, relation: str, region: sympy.Set) -> _Proof:
     assumption, failure, words = _RELATIONS[relation]
     if within_budget(lambda: getattr(u, assumption), seconds=STEP_SECONDS):
         return _PROVED  # (for every real x, so on the region too)
+    enclosed = _enclosed(u, relation, region)
+    if enclosed is not None:
+        return enclosed
     def solve():
         try:
             return sympy.solveset(failure(u), VARIABLE, region)
@@ -199,6 +205,64 @@ def holds(u: sympy.Expr, relation: str, region: sympy.Set) -> _Proof:
     if point is not None:
         return _Proof(False, point)
     return _Proof(None, doubt=f"where {u} is {words}")
+
+
+_CERTAIN = {">": lambda value: value.lo > 0, ">=": lambda value: value.lo >= 0,
+            "!=": lambda value: value.lo > 0 or value.hi < 0}
+_FAILS = {">": lambda value: value.hi <= 0, ">=": lambda value: value.hi < 0,
+          "!=": lambda value: value.lo == value.hi == 0}
+_ENCLOSURE_BOXES = 2000  # the enclosure proof splits the line into at most this many boxes ...
+_ENCLOSURE_SECONDS = 0.5  # ... within this long
+_SMALLEST_BOX = 1e-6  # ... none narrower than this (a zero of u there: not provable this way)
+
+
+def _enclosed(u: sympy.Expr, relation: str, region: sympy.Set) -> _Proof | None:
+    """Whether MPFR interval enclosures of u show ``u relation 0`` on the region's hull:
+    the hull (infinite ends included) is split into boxes, each box kept only until the
+    enclosure of u over it is certain (log(1 + erfc(x)): 1 + erfc(x) lies in [1, 3] on the
+    whole line; x² + tanh(x) + 1 needs the line cut at -1, 0 and 1). A proof for a
+    superset of the region, so for the region; a box's middle where u certainly fails
+    (and that lies in the region) is a witness; None where neither is reached."""
+    enclosure = interval_function(u)
+    if enclosure is None:
+        return None
+    certain, fails = _CERTAIN[relation], _FAILS[relation]
+    boxes = [(float(region.inf), float(region.sup))]
+    deadline = time.monotonic() + _ENCLOSURE_SECONDS
+    for _ in range(_ENCLOSURE_BOXES):
+        if not boxes:
+            return _PROVED
+        if time.monotonic() > deadline:
+            return None
+        low, high = boxes.pop()
+        try:
+            if certain(enclosure(low, high)):
+                continue
+            middle = _halves(low, high)[0][1]
+            if fails(enclosure(middle, middle)):
+                point = sympy.Rational(middle)
+                if region.contains(point) is sympy.true:
+                    return _Proof(False, point)  # (a dyadic number, as -7/16)
+        except ArithmeticError:
+            pass  # (∞ - ∞ over the box, or outside a domain: split it)
+        if high - low < _SMALLEST_BOX:
+            return None
+        boxes += _halves(low, high)
+    return None
+
+
+def _halves(low: float, high: float) -> list[tuple[float, float]]:
+    """A box of the line cut in two: at 0 if it holds 0 inside, at twice its finite end
+    (at least 1) if it reaches to ±∞, at its middle otherwise."""
+    if low < 0 < high:
+        cut = 0.0
+    elif math.isinf(high):
+        cut = max(2 * low, 1.0) if not math.isinf(low) else 0.0
+    elif math.isinf(low):
+        cut = min(2 * high, -1.0)
+    else:
+        cut = (low + high) / 2
+    return [(low, cut), (cut, high)]
 
 
 def _bounded(expr: sympy.Expr) -> bool:

@@ -76,6 +76,17 @@ def test_a_hole_between_sample_points_is_refused():
     assert inside < 0  # the oracle: the square root's argument is negative at the witness
 
 
+@pytest.mark.parametrize("constant", ["0.2", "0.2195"])
+def test_a_log_of_a_narrowly_negative_argument_is_refused_with_a_point(constant):
+    """x² + tanh(x) has its minimum -0.22053 at x = -0.4209: log(x² + tanh(x) + c) is
+    undefined on an interval of width about 0.1 (c = 0.2) or 0.04 (c = 0.2195)."""
+    message = refusal("acts", "--act", f"log(x**2+tanh(x)+{constant})")
+    point = sympy.Rational(witness(message))
+    with mpmath.workdps(30):
+        p = mpmath.mpf(point.p) / point.q
+        assert p**2 + mpmath.tanh(p) + mpmath.mpf(constant) <= 0  # the oracle, at the point
+
+
 def test_a_derivative_pole_is_refused():
     """|x|^(2/3) is finite everywhere, its derivative is not (at 0)."""
     message = refusal("bounds", "--depth", "3", "--act", "(x**2)**(1/3)", "--w", "1")
@@ -94,6 +105,10 @@ MPMATH_FORMULAS = {
     "tanh(tanh(tanh(tanh(tanh(x)))))":
         lambda x: mpmath.tanh(mpmath.tanh(mpmath.tanh(mpmath.tanh(mpmath.tanh(x))))),
     "erfc(erfc(erfc(x)))": lambda x: mpmath.erfc(mpmath.erfc(mpmath.erfc(x))),
+    # positive arguments SymPy cannot show positive: proved by interval enclosures
+    "log(erfc(x)+1)": lambda x: mpmath.log(mpmath.erfc(x) + 1),
+    "log(1+x**2+tanh(x))": lambda x: mpmath.log(1 + x**2 + mpmath.tanh(x)),
+    "x/(x**2+tanh(x)+1)": lambda x: x / (x**2 + mpmath.tanh(x) + 1),
 }
 SLOW = {"tanh(tanh(tanh(tanh(tanh(x)))))", "erfc(erfc(erfc(x)))", "x/(1+x**200)"}
 

@@ -191,3 +191,22 @@ def test_bad_input_is_one_sentence(args, message):
     result = run(*args)
     assert result.returncode == 2 and result.stdout == "", result.stderr
     assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.parametrize("b2", ["0", "0.01", "0.1"])
+def test_critical_hardtanh_against_its_own_gaussian_integrals(b2):
+    """hardtanh = min(max(x, -1), 1): E[σ'²] = erf(1/√(2q)) and E[σ²] by mpmath.quad split at
+    the kinks, both written here. At σ_b² = 0 the two terms of the criticality equation
+    agree to e^(-1/2q) for small q (a sign there is rounding): the answer is σ_w² = 1 at
+    q* = 0; above it, σ_w² = 1/E[σ'²] and q* is the fixed point, to 25 digits."""
+    (point,) = critical_line(symgrad.get_activation("min(max(x,-1),1)"), [b2], dps=30).points
+    with mpmath.workdps(40):
+        if b2 == "0":
+            assert point.q == 0 and abs(as_mpf(point.sigma_w2) - 1) < mpmath.mpf(10) ** -29
+            return
+        q, w2, bias = as_mpf(point.q), as_mpf(point.sigma_w2), mpmath.mpf(b2)
+        slopes = mpmath.erf(1 / mpmath.sqrt(2 * q))
+        squares = mpmath.quad(lambda h: min(h * h, 1) * mpmath.npdf(h, 0, mpmath.sqrt(q)),
+                              [-mpmath.inf, -1, 1, mpmath.inf])
+        assert abs(w2 * slopes - 1) < mpmath.mpf(10) ** -25
+        assert abs(w2 * squares + bias - q) < mpmath.mpf(10) ** -25 * q

@@ -614,6 +614,22 @@ def _criticality(field: MeanField, q, sigma_b2) -> mpmath.mpf:
     return (q - sigma_b2) * field.gaussian.slope_moment(q) - field.gaussian.second_moment(q)
 
 
+def _criticality_sign(field: MeanField, q, sigma_b2) -> int:
+    """The sign of the criticality equation at q, 0 where it is within the working digits'
+    rounding of its two terms: for hardtanh both terms are q(1 - e^(-1/2q)...) and their
+    difference, about q·e^(-1/2q), is no number at q = 10^-4 (a sign there is noise, and
+    a root found from it cannot be refined)."""
+    drive = (q - sigma_b2) * field.gaussian.slope_moment(q)
+    kept = field.gaussian.second_moment(q)
+    difference = drive - kept
+    if abs(difference) <= mpmath.mpf(10) ** (_NOISE_DIGITS - mpmath.mp.dps) * (abs(drive) + abs(kept)):
+        return 0
+    return 1 if difference > 0 else -1
+
+
+_NOISE_DIGITS = 8  # a difference within 10^(8 - digits) of its terms has no sign
+
+
 def _scan(field: MeanField, sigma_b2: sympy.Rational):
     """The smallest q on a log scan where the criticality equation changes sign and the
     fixed point attracts, refined at the scan's digits; 0 for a collapsing q* = 0; None."""
@@ -622,10 +638,10 @@ def _scan(field: MeanField, sigma_b2: sympy.Rational):
     grid = [low * (SCAN_HIGH / low) ** (mpmath.mpf(i) / (SCAN_POINTS - 1)) for i in range(SCAN_POINTS)]
     if b2 > 0:
         grid[0] = b2 * (1 + mpmath.mpf(10) ** -8)
-    g_left = _criticality(field, grid[0], b2)
+    g_left = _criticality_sign(field, grid[0], b2)
     for left, right in zip(grid, grid[1:]):  # upwards, stopping at the first that counts
-        g_right = _criticality(field, right, b2)
-        if g_left == 0 or g_left * g_right < 0:
+        g_right = _criticality_sign(field, right, b2)
+        if g_left * g_right < 0:
             q = _bisection(lambda v: _criticality(field, v, b2), left, right)
             slopes = field.gaussian.slope_moment(q)
             if slopes > 0 and _attracts(field, q, 1 / slopes, b2):
