@@ -35,6 +35,7 @@ from symgrad.formula import (
     exact_limit,
     is_finite_real,
     piece_sets,
+    pieces,
     proved_equal,
     x_set,
 )
@@ -78,6 +79,38 @@ class Activation:
                 found.append((sympy.diff(f, VARIABLE), c))
             return sympy.Piecewise(*found)
         return sympy.diff(self.expr, VARIABLE)
+
+    @cached_property
+    def jumps(self) -> tuple[sympy.Expr, ...]:
+        """Where σ is discontinuous, in order: its pieces' one-sided limits differ
+        (Heaviside(x) at 0). Backprop takes σ' on each piece, as autograd does; the jump
+        (a Dirac delta in σ') is no part of it."""
+        found = []
+        parts = sorted(pieces(self.expr), key=lambda part: part[1].inf)  # (left to right)
+        for (left, left_part), (right, right_part) in zip(parts, parts[1:]):
+            place = left_part.sup
+            if place != right_part.inf or not place.is_finite:
+                continue
+            ends = [exact_limit(piece, place, side) for piece, side in ((left, "-"), (right, "+"))]
+            if None not in ends and not proved_equal(*ends):
+                found.append(place)
+        return tuple(found)
+
+    @cached_property
+    def corners(self) -> frozenset[sympy.Rational]:
+        """The rational kinks where σ has no derivative: its pieces' slopes on either side
+        tend to different values (relu at 0; not a C¹ join of two pieces), or σ jumps."""
+        found = set()
+        parts = sorted(pieces(self.expr), key=lambda part: part[1].inf)  # (left to right)
+        for (left, left_part), (right, right_part) in zip(parts, parts[1:]):
+            place = left_part.sup
+            if not (place.is_Rational and place == right_part.inf):
+                continue
+            slopes = [exact_limit(sympy.diff(piece, VARIABLE), place, side)
+                      for piece, side in ((left, "-"), (right, "+"))]
+            if None in slopes or not proved_equal(*slopes):
+                found.add(place)
+        return frozenset(found | {place for place in self.jumps if place.is_Rational})
 
     @cached_property
     def derivative_through_output(self) -> sympy.Expr | None:

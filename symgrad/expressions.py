@@ -44,6 +44,7 @@ FUNCTIONS: Mapping[str, tuple[int, object]] = {  # name: (arguments, SymPy build
     "dsigma": (1, dsigma),
 }
 CONSTANTS = {"pi": sympy.pi, "E": sympy.E}
+_DOMAINS = {"log": ">", "sqrt": ">="}  # where a function is defined (on the reals)
 ONLY_FORMULAS = "only numbers, names, + - * / **, parentheses and functions are read"
 
 _OPERATORS = {ast.Add: sympy.Add, ast.Sub: lambda a, b: a - b, ast.Mult: sympy.Mul,
@@ -54,10 +55,15 @@ _SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "*
 
 
 def parse(text: str, names: Mapping[str, sympy.Expr], functions: frozenset[str] | None = None,
-          what: str = "expression") -> sympy.Expr:
+          what: str = "expression", needs: list | None = None) -> sympy.Expr:
     """``text`` as a SymPy expression in the given ``names`` (name -> SymPy object);
     ``functions``: the function names allowed (None: all of ``FUNCTIONS``). Raises
-    SymgradError naming the offending token and its column."""
+    SymgradError naming the offending token and its column.
+
+    ``needs``, if a list is given, receives what the text as written needs to be defined,
+    as (relation, u) pairs meaning u > 0, u >= 0 or u != 0: a denominator, the base of a
+    negative or fractional power, the argument of log and sqrt. SymPy cancels as it builds
+    (sqrt(z - 10)/sqrt(z - 10) is 1), so the expression alone forgets them."""
     if not isinstance(text, str):
         raise SymgradError(f"The {what} must be text, not {type(text).__name__}.")
     if len(text) > MAX_LENGTH:
@@ -82,7 +88,10 @@ def parse(text: str, names: Mapping[str, sympy.Expr], functions: frozenset[str] 
                            "too deeply nested).") from None
     allowed = FUNCTIONS.keys() if functions is None else functions
     builder = _Builder(text.strip(), names, allowed, what)
-    return builder.build(tree.body)
+    built = builder.build(tree.body)
+    if needs is not None:
+        needs.extend(dict.fromkeys(need for need in builder.needs if not need[1].is_number))
+    return built
 
 
 _LINE_BREAKS = {"\n", "\r", "\v", "\f", "\x85", "\u2028", "\u2029"}
@@ -125,6 +134,20 @@ class _Builder:
 
     def __init__(self, text: str, names, functions, what: str):
         self.text, self.names, self.functions, self.what = text, names, functions, what
+        self.needs: list[tuple[str, sympy.Expr]] = []  # what the text needs to be defined
+
+    def need(self, relation: str, u: sympy.Expr) -> None:
+        """Record that the text is defined only where ``u relation 0``; a nonzero power
+        u**p (p > 0) or product is nonzero where its bases are."""
+        if relation == "!=":
+            if u.is_Pow and u.exp.is_positive:
+                return self.need("!=", u.base)
+            if u.is_Mul:
+                for factor in u.args:
+                    self.need("!=", factor)
+                return None
+        self.needs.append((relation, u))
+        return None
 
     def refuse(self, node: ast.AST, kind: str, hint: str = ""):
         """Raise: the {what} has {kind} '{token}' at column {n}[; {hint}]."""
@@ -187,6 +210,8 @@ class _Builder:
             return self.power(node, left, right)
         if kind is ast.Div and right == 0:
             self.refuse(node, "a division by 0")
+        if kind is ast.Div:
+            self.need("!=", right)
         return _OPERATORS[kind](left, right)
 
     def power(self, node: ast.BinOp, base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
@@ -197,6 +222,9 @@ class _Builder:
             self.refuse(node, "a power too large to write out")
         if base == 0 and exponent.is_number and exponent.is_negative:
             self.refuse(node, "a division by 0")
+        if not (exponent.is_Integer and exponent >= 0):  # (x**2 needs nothing; x**-1, x**0.5 do)
+            self.need("!=" if exponent.is_Integer else ">=" if exponent.is_positive else ">",
+                      base)
         return sympy.Pow(base, exponent)
 
     def call(self, node: ast.Call) -> sympy.Expr:
@@ -211,4 +239,7 @@ class _Builder:
         count, function = FUNCTIONS[name]
         if len(node.args) != count:
             self.refuse(node, f"{name} with {len(node.args)} arguments", f"it takes {count}")
-        return function(*(self.build(a) for a in node.args))
+        arguments = [self.build(a) for a in node.args]
+        if name in _DOMAINS:
+            self.need(_DOMAINS[name], arguments[0])
+        return function(*arguments)

@@ -95,10 +95,12 @@ _TARGET = re.compile(r"(delta|grad_w|grad_b)(\d+)(?:_(\d+))?(?:_(\d+))?|input_gr
 
 @dataclass(frozen=True)
 class Counterexample:
-    point: dict[str, mpmath.mpf]  # x, y, w1.., b1..
+    point: dict[str, mpmath.mpf]  # x, y, w1.., b1.., z1..
     claimed: mpmath.mpf | None  # None: the claim is undefined there
     true: mpmath.mpf
     digits: int = FIRST_DIGITS  # the precision the values were computed at
+    # preactivations exactly on a kink of σ there: (z, the kink, the σ' symgrad takes)
+    on_kinks: tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr], ...] = ()
 
     @property
     def ratio(self) -> mpmath.mpf | None:
@@ -134,6 +136,10 @@ class Verdict:
     working_digits: int | None = FIRST_DIGITS  # the highest precision used (None: exact)
     arithmetic: str = "mpmath"  # "rational" (exact) or "mpmath"
     symbolic: str | None = None  # "zero" or "nonzero" when SymPy decided, else None
+    # correct, yet another value than symgrad's where a z is on a kink of σ at which σ has
+    # no derivative (its σ' there is a convention: relu'(0) = 0, Heaviside(0) = 1/2)
+    on_kinks: Counterexample | None = None
+    differing_on_kinks: int = 0  # how many of the points checked are such points
 
 
 _LABELS = {"delta": "δ", "grad_w": "∂C/∂w", "grad_b": "∂C/∂b"}
@@ -253,7 +259,8 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
     subject = _chain_subject(spec) if isinstance(spec, ScalarChain) else _net_subject(spec)
     if target not in subject.quantities:
         raise SymgradError(f"Unknown target '{target}'; use {subject.targets_hint}.")
-    claim = parse(claim_text, subject.names, frozenset(FUNCTIONS), what="claim")
+    needs: list[tuple[str, sympy.Expr]] = []  # where the claim as written is defined
+    claim = parse(claim_text, subject.names, frozenset(FUNCTIONS), what="claim", needs=needs)
     true = subject.quantities[target]
     forms = _Forms(spec, subject)
     found = _Symbolic()
@@ -263,8 +270,9 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
     except OverBudget:
         pass  # what was found so far stands
     points = _points(spec, true, seed)
-    kinks = _Kinks() if found.status == "zero" else _kink_points(forms, claim, true, points)
-    numbers = _numbers(spec, claim, true, points, kinks.points,
+    kinks = _Kinks() if found.status == "zero" and not needs else \
+        _kink_points(forms, claim, true, points, needs)
+    numbers = _numbers(spec, claim, true, points, kinks, needs,
                        rounds=1 if found.status == "zero" else None,
                        reachable_only=found.status == "nonzero")
     concrete = subject.concrete(true)
@@ -275,6 +283,10 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
                    symbolic=found.status)
     label = target_label(target)
     if numbers.differing is not None:
+        if found.status == "zero" and numbers.differing.claimed is None:
+            # (as written the claim is undefined there: SymPy's cancellation forgot it)
+            return Verdict(spec, target, claim, true, concrete, False, None, None, (),
+                           numbers.differing, proved=True, **checked)
         if found.status == "zero":
             raise SymgradError(f"SymPy reduces claim − true to 0 but the numbers tell the claim "
                                f"from {label} apart; no verdict is given.")
@@ -296,7 +308,9 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
     if found.status == "zero" or numbers.agreed:
         return Verdict(spec, target, claim, true, concrete, True, None, None,
                        _equals(subject, target, numbers), None,
-                       proved=found.status == "zero" or numbers.arithmetic == "rational", **checked)
+                       proved=found.status == "zero" or numbers.arithmetic == "rational",
+                       on_kinks=numbers.on_kinks,
+                       differing_on_kinks=numbers.differing_on_kinks, **checked)
     raise SymgradError(_undecided(label, numbers))
 
 
@@ -613,6 +627,9 @@ def _shortest(expressions) -> sympy.Expr | None:
 @dataclass(frozen=True)
 class _Point:
     free: dict[str, Fraction]  # the drawn coordinates, exactly
+    # on a zero of a denominator of the claim as written (SymPy's root, to 60 digits where
+    # irrational): the claim is undefined there, whatever the rounded numbers say
+    undefined_claim: bool = False
 
 
 @dataclass(frozen=True)
@@ -690,6 +707,8 @@ class _Kinks:
     """The points on every piece of the lines the kinks of claim and truth cut."""
 
     points: list[_Point] = field(default_factory=list)
+    at_kinks: list[_Point] = field(default_factory=list)  # on the kinks themselves
+    at_edges: list[_Point] = field(default_factory=list)  # where the claim's needs are 0
     pieces: int = 0  # open intervals (and the two ends) of coordinate lines given points
     too_many: bool = False  # more pieces than MAX_KINK_PIECES: not all of them covered
     unsolved: int = 0  # kinks SymPy could not locate (their pieces are not covered)
@@ -706,7 +725,7 @@ class _TooManyKinksError(Exception):
 _KINKED = (sympy.Abs, sympy.Heaviside, sympy.sign, sympy.Max, sympy.Min, sympy.Piecewise)
 
 
-def _kink_points(forms: _Forms, claim, true, points: list[_Point]) -> _Kinks:
+def _kink_points(forms: _Forms, claim, true, points: list[_Point], needs=()) -> _Kinks:
     """Points on every piece of the lines where claim and truth are smooth: for each free
     coordinate a kink depends on (through an abs, max, min, Heaviside, sign or a piece's
     condition, of the claim or of the truth), the other coordinates held at a random
@@ -722,6 +741,13 @@ def _kink_points(forms: _Forms, claim, true, points: list[_Point]) -> _Kinks:
     written = [expr for expr in (_step(forms.on_lines, claim), _step(forms.on_lines, true))
                if expr is not None]
     kinks = _kink_arguments(written + [names[name] for name in _names_used(written, names)])
+    # where the claim as written stops being defined (sqrt(z1 - 10)/sqrt(z1 - 10) at 10)
+    def on_lines(relations):
+        return [u for u in dict.fromkeys(_step(forms.on_lines, u) for relation, u in needs
+                                         if relation in relations)
+                if u is not None and not u.is_number]
+    edges, zeros = on_lines((">", ">=")), on_lines(("!=",))
+    kinks += [u for u in edges + zeros if u not in kinks]
     if not kinks:
         return found
     active, anywhere = points[POINTS // 2:], points[:POINTS // 2]
@@ -739,6 +765,14 @@ def _kink_points(forms: _Forms, claim, true, points: list[_Point]) -> _Kinks:
                         found.pieces += pieces
                         found.points.extend(_Point({**base.free, name: value})
                                             for value in _line_points(places))
+                        found.at_kinks.extend(_Point({**base.free, name: value})
+                                              for value in places)
+                    for name, places in _coordinate_kinks(edges, base, names, _Kinks()):
+                        found.at_edges.extend(_Point({**base.free, name: value})
+                                              for value in places)
+                    for name, places in _coordinate_kinks(zeros, base, names, _Kinks()):
+                        found.at_edges.extend(_Point({**base.free, name: value}, True)
+                                              for value in places)
                 except _TooManyKinksError:
                     found.too_many = first  # (beyond the first point: as many as fit)
                     return found
@@ -1125,7 +1159,7 @@ def _checked(value: Fraction) -> Fraction:
 
 def _forward(spec, point: _Point, arithmetic: _Arithmetic):
     """Every name's value at the point (the forward pass from the free coordinates), and the
-    point as shown in a counterexample (x, y, the weights and biases)."""
+    point as shown in a counterexample (x, y, the weights, biases and preactivations)."""
     number = arithmetic.rational
     free = {name: number(value) for name, value in point.free.items()}
     activation = spec.activation
@@ -1148,6 +1182,7 @@ def _forward(spec, point: _Point, arithmetic: _Arithmetic):
                     inputs[f"w_{layer}_{j}_{k}"] = w
                     total += w * values[entry("a", layer - 1, k)]
                 inputs[f"b_{layer}_{j}"] = values[entry("b", layer, j)] = z - total
+                inputs[f"z_{layer}_{j}"] = z  # (shown: where a kink or a claim's edge is)
                 values[entry("a", layer, j)] = sigma_of(z)
         outputs = [values[entry("a", spec.depth, j)] for j in range(1, widths[-1] + 1)]
     else:
@@ -1167,6 +1202,7 @@ def _forward(spec, point: _Point, arithmetic: _Arithmetic):
                 inputs[f"w{n}"], inputs[f"b{n}"] = w, b
             output = previous + sigma_of(z) if spec.residual else sigma_of(z)
             values.update({layer_symbol("z", n): z, layer_symbol("a", n): output})
+            inputs[f"z{n}"] = z  # (shown: where a kink or a claim's edge is)
             previous = output
         outputs = [previous]
         gradient = cost_derivative_at(spec.cost, layer_symbol("a", spec.depth))
@@ -1201,23 +1237,32 @@ class _Numbers:
     agreed: bool = False
     agreed_digits: int = 0  # the fewest digits every random point agreed to, when not decided
     differing: Counterexample | None = None
+    on_kinks: Counterexample | None = None  # differing only where σ has no derivative
+    differing_on_kinks: int = 0
     too_large: bool = False
     out_of_time: bool = False
     samples: list = field(default_factory=list)  # the first round's samples (for equals)
 
 
-def _numbers(spec, claim, true, points: list[_Point], kinks: list[_Point],
+def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
              rounds: int | None = None, reachable_only: bool = False) -> _Numbers:
     """Claim against truth at every point: exactly if every value is rational, else at
     rising working precision until decided, MAX_WORKING_DIGITS reached or time is up
     (``rounds``: at most that many precisions; ``reachable_only``: stop as soon as the
-    digits needed are beyond reach, when SymPy has already decided)."""
-    everything = points + kinks
-    result = _Numbers(points_checked=len(everything))
+    digits needed are beyond reach, when SymPy has already decided). The points on the
+    kinks themselves count in exact arithmetic only: there a relu claim with Heaviside(0)
+    = 1/2 is told from σ'(0) = 0; in rounded arithmetic a point at a kink would pick a
+    branch by its rounding. Where the claim's needs are 0 (z1/z1 at z1 = 0) counts in
+    both: rounding can only make such a point defined, never a difference."""
+    everything = points + kinks.points + kinks.at_kinks + \
+        [point for point in kinks.at_edges if point.undefined_claim]
     try:
-        exact = [_sample(spec, claim, true, point, _Arithmetic(None)) for point in everything]
+        exact = [_sample(spec, claim, true, point, _Arithmetic(None), needs)
+                 for point in everything]
     except _InexactError:
         exact = None
+        everything = points + kinks.points + kinks.at_edges
+    result = _Numbers(points_checked=len(everything))
     if exact is not None:
         result.arithmetic, result.digits, result.working_digits = "rational", None, None
         result.samples = exact[:len(points)]
@@ -1225,7 +1270,12 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: list[_Point],
             if sample.true is None:
                 continue
             if sample.claim is None or sample.claim != sample.true:
-                result.differing = _counterexample(sample)
+                example = _counterexample(sample)
+                if example.on_kinks:  # (the claim another value there, or none)
+                    result.on_kinks = result.on_kinks or example  # (a convention there)
+                    result.differing_on_kinks += 1
+                    continue
+                result.differing = example
                 return result
         result.agreed = True
         return result
@@ -1234,8 +1284,10 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: list[_Point],
         with time_budget(NUMERIC_SECONDS):
             while True:
                 more = digits + max(10, digits // 4)
-                low = [_sample(spec, claim, true, point, _Arithmetic(digits)) for point in everything]
-                high = [_sample(spec, claim, true, point, _Arithmetic(more)) for point in everything]
+                low = [_sample(spec, claim, true, point, _Arithmetic(digits), needs)
+                       for point in everything]
+                high = [_sample(spec, claim, true, point, _Arithmetic(more), needs)
+                        for point in everything]
                 if not result.samples:
                     result.samples = low[:len(points)]
                 result.working_digits = more
@@ -1262,7 +1314,9 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: list[_Point],
         return result
 
 
-def _sample(spec, claim, true, point: _Point, arithmetic: _Arithmetic) -> _Sample:
+def _sample(spec, claim, true, point: _Point, arithmetic: _Arithmetic, needs=()) -> _Sample:
+    """Claim and truth at the point; the claim is undefined (None) where what it needs as
+    written fails (a denominator 0, sqrt or log outside their domain)."""
     context = nullcontext() if arithmetic.exact else mpmath.workdps(arithmetic.digits)
     with context:
         try:
@@ -1277,11 +1331,31 @@ def _sample(spec, claim, true, point: _Point, arithmetic: _Arithmetic) -> _Sampl
         except _TooLargeError:
             claimed = _TooLargeError
         walker.track = False
+        if claimed is not None and claimed is not _TooLargeError and \
+                not _defined_as_written(walker, needs):
+            claimed = None
         try:
             truth = walker.value(true)
         except (_UndefinedError, _TooLargeError):
             truth = None
+        if point.undefined_claim:
+            claimed = None
         return _Sample(claimed, truth, inputs, walker.needed, walker)
+
+
+_RELATIONS = {">": lambda v: v > 0, ">=": lambda v: v >= 0, "!=": lambda v: v != 0}
+
+
+def _defined_as_written(walker: _Walker, needs) -> bool:
+    for relation, u in needs:
+        try:
+            if not _RELATIONS[relation](walker.value(u)):
+                return False
+        except _UndefinedError:
+            return False
+        except _TooLargeError:
+            continue  # (too large to evaluate, so not 0)
+    return True
 
 
 def _compare(low: _Sample, high: _Sample, digits: int, more: int, needed: int):
@@ -1327,7 +1401,24 @@ def _counterexample(sample: _Sample) -> Counterexample:
     with mpmath.workdps(digits):
         point = {name: shown(value) for name, value in sample.inputs.items()}
         claimed = None if sample.claim is None else shown(sample.claim)
-        return Counterexample(point, claimed, shown(sample.true), digits)
+        return Counterexample(point, claimed, shown(sample.true), digits, _on_kinks(sample))
+
+
+def _on_kinks(sample: _Sample) -> tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr], ...]:
+    """The preactivations of an exact sample that sit exactly on a kink of σ where σ has
+    no derivative (its one-sided slopes differ; σ' there is a convention: the slope of
+    the piece that holds there), with that kink and symgrad's σ' at it."""
+    walker = sample.walker
+    if walker is None or not walker.arithmetic.exact:
+        return ()
+    activation = walker.activation
+    found = []
+    for symbol, value in walker.values.items():
+        if str(symbol).startswith("z") and isinstance(value, Fraction):
+            place = sympy.Rational(value.numerator, value.denominator)
+            if place in activation.corners:
+                found.append((symbol, place, activation.derivative_at(place)))
+    return tuple(found)
 
 
 def _equals(subject: _Subject, target: str, numbers: _Numbers,

@@ -613,3 +613,32 @@ def test_critical_with_a_flat_start_is_an_answer_not_a_crash(formula):
     result = run("critical", "--act", formula, "--format", "json")
     assert result.returncode in (0, 2), result.stderr
     assert "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize("formula", [*PIECEWISE, "Heaviside(x)", "relu", "elu", "elu:2",
+                                     "leaky_relu"])
+def test_jumps_and_corners_against_one_sided_mpmath_values(formula):
+    """Where σ jumps (its values on either side of a kink differ) and where it has no
+    derivative (the one-sided slopes differ, or it jumps), from mpmath at the kinks: σ
+    at k ± 10^-30 and mpmath.diff from each side."""
+    from symgrad.activations import get_activation
+
+    activation = get_activation(formula)
+    library = {"Heaviside(x)": (_step, (0,)), "relu": (lambda x: max(x, 0), (0,)),
+               "elu": (lambda x: x if x > 0 else mpmath.expm1(x), (0,)),
+               "elu:2": (lambda x: x if x > 0 else 2 * mpmath.expm1(x), (0,)),
+               "leaky_relu": (lambda x: x if x > 0 else x / 100, (0,))}
+    sigma, kinks = PIECEWISE.get(formula) or library[formula]
+    jumps, corners = set(), set()
+    with mpmath.workdps(50):
+        tiny = mpmath.mpf(10) ** -30
+        for k in kinks:
+            if abs(sigma(k + tiny) - sigma(k - tiny)) > mpmath.mpf(10) ** -20:
+                jumps.add(k)
+                corners.add(k)
+            slopes = [mpmath.diff(sigma, mpmath.mpf(k) + side * tiny, direction=side)
+                      for side in (1, -1)]
+            if abs(slopes[0] - slopes[1]) > mpmath.mpf(10) ** -10:
+                corners.add(k)
+    assert {int(p) for p in activation.jumps} == jumps
+    assert {int(p) for p in activation.corners} == corners

@@ -210,3 +210,22 @@ def test_critical_hardtanh_against_its_own_gaussian_integrals(b2):
                               [-mpmath.inf, -1, 1, mpmath.inf])
         assert abs(w2 * slopes - 1) < mpmath.mpf(10) ** -25
         assert abs(w2 * squares + bias - q) < mpmath.mpf(10) ** -25 * q
+
+
+def test_critical_point_of_erf_of_exp_against_gauss_legendre():
+    """erf(e^h): σ' = (2/√π) e^h e^(-e^2h) falls double-exponentially, so the integrals must
+    never evaluate σ far out (exp(-e^(2·10^10)) is no number) and must resolve the peak of
+    σ'² near h = -0.35. At the critical point found, σ_w² E[σ'²] = 1 and σ_w² E[σ²] = q*,
+    with E by Gauss–Legendre on [-60, 60] split at every unit, written here."""
+    (point,) = critical_line(symgrad.get_activation("erf(exp(x))"), [0], dps=20).points
+    assert point.kind == "stable"
+    with mpmath.workdps(40):
+        q, w2 = as_mpf(point.q), as_mpf(point.sigma_w2)
+
+        def expectation(f):
+            return mpmath.quad(lambda h: f(h) ** 2 * mpmath.npdf(h, 0, mpmath.sqrt(q)),
+                               list(range(-60, 61)), method="gauss-legendre")
+        slopes = expectation(lambda h: 2 * mpmath.exp(h - mpmath.exp(2 * h)) / mpmath.sqrt(mpmath.pi))
+        squares = expectation(lambda h: mpmath.erf(mpmath.exp(h)))
+        assert abs(w2 * slopes - 1) < mpmath.mpf(10) ** -18
+        assert abs(w2 * squares - q) < mpmath.mpf(10) ** -18 * q

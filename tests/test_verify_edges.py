@@ -596,3 +596,97 @@ def test_a_correct_claim_is_not_called_wrong_where_every_digit_cancels(act, clai
         assert "cannot be decided" in str(error)
     else:
         assert verdict.correct, verdict.counterexample
+
+
+# --- a claim as written: its kinks and its denominators ---------------------------------
+
+def test_a_relu_claim_with_heaviside_half_at_0_is_correct_off_the_kinks_and_says_so():
+    """Heaviside(0) = 1/2 in SymPy; relu'(0) is 0 in symgrad (as in PyTorch and JAX): the
+    claim equals δ_1 off the kinks and differs on them, where relu has no derivative. The
+    verdict is correct (exit 0) and names the kink: some z there is exactly 0, and the
+    claim's value is the chain rule with 1/2 for that z's slope, computed here."""
+    result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
+                          "w2*Heaviside(z1)*Heaviside(z2)*dC_daL", "--format", "json")
+    check_clean(result, seconds)
+    assert result.returncode == 0, result.stdout[-1500:]
+    data = json.loads(result.stdout)
+    example = data["differs_on_kinks"]
+    assert data["correct"] and example["points"] >= 1
+    point = {name: Fraction(value) for name, value in example["point"].items()}
+    assert example["on_kinks"] and all(point[k["name"]] == 0 for k in example["on_kinks"])
+
+    def heaviside(z):
+        return Fraction(1, 2) if z == 0 else Fraction(int(z > 0))
+    a2 = max(point["z2"], 0)
+    claimed = point["w2"] * heaviside(point["z1"]) * heaviside(point["z2"]) * (a2 - point["y"])
+    assert abs(Fraction(example["claim"]) - claimed) < Fraction(1, 10**20)
+    text, _ = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
+                  "w2*Heaviside(z1)*Heaviside(z2)*dC_daL")
+    assert "Correct wherever σ has a derivative" in " ".join(text.stdout.split())
+
+
+def test_a_claim_off_only_where_the_activation_is_smooth_is_incorrect():
+    """x + max(0, abs(x) - 50) has corners at ±50; a claim that is wrong only at z2 = 0,
+    where this σ is smooth (slope 1), is not a convention: incorrect."""
+    claim = "(a2-y)*(1+Heaviside(z2-50)-Heaviside(-50-z2))*(1+4*Heaviside(z2)*Heaviside(-z2))"
+    result, seconds = run("--depth", "2", "--act", "x + max(0, abs(x) - 50)", "--target",
+                          "delta2", "--claim", claim, "--format", "json")
+    check_clean(result, seconds)
+    assert result.returncode == 1, result.stdout[-1500:]
+    point = json.loads(result.stdout)["counterexample"]["point"]
+    assert Fraction(point["z2"]) == 0
+
+
+def test_heaviside_claim_is_correct_for_a_chain_whose_kinks_are_never_reached():
+    """A control: Heaviside(z) for the sigmoid's σ' is wrong everywhere, not on a kink."""
+    result, seconds = run("--depth", "2", "--act", "sigmoid", "--target", "delta1",
+                          "--claim", "w2*Heaviside(z1)*Heaviside(z2)*dC_daL", "--format", "json")
+    check_clean(result, seconds)
+    assert result.returncode == 1 and not json.loads(result.stdout)["counterexample"]["on_kinks"]
+
+
+CANCELLED = {  # a factor SymPy cancels as it reads, and where the written claim fails
+    "sqrt(z1-10)/sqrt(z1-10)": lambda p: p["z1"] < 10,
+    "z1/z1": lambda p: p["z1"] == 0,
+    "(z2-1/3)/(z2-1/3)": lambda p: abs(p["z2"] - Fraction(1, 3)) < Fraction(1, 10**25),
+    "(z1**2-2)/(z1**2-2)": lambda p: abs(p["z1"] ** 2 - 2) < Fraction(1, 10**11),
+    "(exp(z1)-3)/(exp(z1)-3)": lambda p: abs(float(p["z1"]) - 1.0986122886681098) < 1e-11,
+    "exp(log(z2))/z2": lambda p: p["z2"] <= 0,
+}
+
+
+@pytest.mark.parametrize("act, factor", [(act, factor) for act in ("sigmoid", "relu")
+                                         for factor in CANCELLED
+                                         if (act, factor) != ("relu", "z1/z1")])
+def test_a_claim_undefined_where_sympy_cancels_it_is_incorrect(act, factor):
+    """The counterexample's point is where the claim, as written, is undefined: checked
+    from the point's preactivations (12 digits) by the condition written here."""
+    claim = f"w2*dsigma(z1)*dsigma(z2)*dC_daL*{factor}"
+    result, seconds = run("--depth", "2", "--act", act, "--target", "delta1", "--claim", claim,
+                          "--format", "json")
+    check_clean(result, seconds)
+    assert result.returncode == 1, result.stdout[-1500:]
+    example = json.loads(result.stdout)["counterexample"]
+    assert example["claim"] is None
+    point = {name: Fraction(value) for name, value in example["point"].items()}
+    assert CANCELLED[factor](point), point
+
+
+def test_a_claim_undefined_only_on_a_relu_kink_is_correct_off_the_kinks():
+    """z1/z1 is undefined at z1 = 0 only, where relu has no derivative: correct wherever σ
+    has one, and the verdict says the claim is undefined on the kink."""
+    result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
+                          "w2*dsigma(z1)*dsigma(z2)*dC_daL*z1/z1", "--format", "json")
+    check_clean(result, seconds)
+    assert result.returncode == 0, result.stdout[-1500:]
+    example = json.loads(result.stdout)["differs_on_kinks"]
+    assert example["claim"] is None and Fraction(example["point"]["z1"]) == 0
+
+
+@pytest.mark.parametrize("factor", ["(z1**2+2)/(z1**2+2)", "sqrt(z1**2+1)/sqrt(1+z1**2)",
+                                    "exp(z1)/exp(z1)"])
+def test_a_factor_defined_everywhere_still_cancels(factor):
+    result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
+                          f"w2*dsigma(z1)*dsigma(z2)*dC_daL*{factor}")
+    check_clean(result, seconds)
+    assert result.returncode == 0, result.stdout[-1500:]

@@ -56,6 +56,9 @@ SCAN_DPS = 20  # the digits of the search for critical points, refined after
 SCAN_POINTS = 33  # q from 10^-4 (or σ_b²) to 10^6 on a log scale
 SCAN_HIGH = mpmath.mpf(10) ** 6
 SMALL_Q = mpmath.mpf(10) ** -6  # where q* = 0 is tested for being attracting
+_LONGEST_CUT = 10**4  # the Gaussian integrals' range [-T, T] grows at most to this T
+_FEATURES = [sign * mpmath.mpf(2) ** k for sign in (-1, 1) for k in range(-2, 5)] + [0]
+_MEMO_SIZE = 200_000  # (σ, σ') pairs kept for the quadratures' shared nodes
 
 
 def kinks(activation: Activation) -> tuple[sympy.Expr, ...]:
@@ -210,6 +213,7 @@ class Gaussian:
     def __init__(self, activation: Activation):
         self.activation = activation
         self._compiled: dict[int, object] = {}
+        self._memo: dict = {}  # (bits, h): (σ(h), σ'(h))
         self.kinks = kinks(activation)
 
     @cached_property
@@ -230,10 +234,15 @@ class Gaussian:
         return self.quadrature(q, which)
 
     def quadrature(self, q, which: int) -> mpmath.mpf:
-        pair = self._pair()
+        pair, memo = self._pair(), self._memo
 
-        def f(v):
-            return pair(v)[which] ** 2
+        def f(v):  # (σ and σ' together, once per node: both moments use the same nodes)
+            key = (mpmath.mp.prec, v)
+            if key not in memo:
+                if len(memo) > _MEMO_SIZE:
+                    memo.clear()
+                memo[key] = pair(v)
+            return memo[key][which] ** 2
 
         if q == 0:  # σ² is continuous; σ'² at a kink at 0: the mean of its two sides
             if which == 0 or 0 not in self.kinks:
@@ -241,10 +250,48 @@ class Gaussian:
             tiny = mpmath.mpf(10) ** -mpmath.mp.dps
             return (f(-tiny) + f(tiny)) / 2
         scale = mpmath.sqrt(q)
-        points = [-mpmath.inf, *(mpmath.mpf(sympy.N(k, mpmath.mp.dps)) / scale for k in self.kinks),
-                  mpmath.inf]
-        integral = mpmath.quad(lambda t: f(scale * t) * mpmath.exp(-t * t / 2), points)
-        return integral / mpmath.sqrt(2 * mpmath.pi)
+        kinks_at = [mpmath.mpf(sympy.N(k, mpmath.mp.dps)) for k in self.kinks]
+        # Over h in [-T√q, T√q], not the whole line: σ is never evaluated at |h| where only
+        # the Gaussian's tail weighs (erf(exp(h)) has σ' = e^h e^(-e^2h): at h = 10^10, exp
+        # of -10^(8·10^9) is no number mpmath can form). The tail beyond T is bounded by
+        # |σ(h)| <= |σ(0)| + S|h| and |σ'| <= S (S = sup|σ'|), and T grows until that bound
+        # is below the digits asked of the integral. The range is split at σ's kinks, at
+        # |h| = 4^k from 1/4 on (σ's own scale, and no piece longer than 4 times its start:
+        # tanh² on [16, 2500] at q = 10^8 lost 4 digits) and at |h|/√q from 1/4 to 16 (the
+        # Gaussian's): tanh-sinh misses a feature inside a long interval (erf(e^h)'s σ'²
+        # near h = -0.35 at q = 18 was 10^-3 off), and in the variable h/√q it lost 6
+        # digits of erf(h)² on [4, 8] at q = 10^8, so h it is.
+        cut = mpmath.sqrt(2 * mpmath.log(10) * (mpmath.mp.dps + 10))
+        while True:
+            end = cut * scale
+            steps = [sign * mpmath.mpf(4) ** k for sign in (-1, 1)
+                     for k in range(-1, int(mpmath.log(end, 4)) + 1)]  # (1/4, 1, 4, ... √qT)
+            inside = sorted({p for p in kinks_at + [0] + steps + [scale * h for h in _FEATURES]
+                             if -end < p < end})
+            integral = mpmath.quad(lambda h: f(h) * mpmath.exp(-h * h / (2 * q)),
+                                   [-end, *inside, end]) / mpmath.sqrt(2 * mpmath.pi * q)
+            tail = self._tail(scale, cut, which)
+            if tail <= mpmath.mpf(10) ** -(mpmath.mp.dps + 5) * abs(integral) or \
+                    cut > _LONGEST_CUT:
+                return integral + tail / 2  # (the tail lies in [0, tail]: its middle)
+            cut *= 2
+
+    def _tail(self, scale, cut, which: int) -> mpmath.mpf:
+        """A bound on E[f(√q Z); |Z| > cut] for f = σ² or σ'²: from |σ'| <= S and
+        |σ(h)| <= |σ(0)| + S|h|, with the Gaussian's tail Q and density φ at the cut."""
+        slope = self._slope_bound
+        density = mpmath.exp(-cut * cut / 2) / mpmath.sqrt(2 * mpmath.pi)
+        beyond = mpmath.erfc(cut / mpmath.sqrt(2)) / 2
+        if which == 1:
+            return 2 * slope**2 * beyond
+        at_zero = abs(self._pair()(mpmath.mpf(0))[0])
+        return 2 * (at_zero**2 * beyond + 2 * at_zero * slope * scale * density
+                    + slope**2 * scale**2 * (cut * density + beyond))
+
+    @cached_property
+    def _slope_bound(self) -> mpmath.mpf:
+        """sup|σ'|, rounded up a little (it is known to 30 digits, or 6 where numerical)."""
+        return mpmath.mpf(self.activation.derivative_abs_sup) * (1 + mpmath.mpf(10) ** -5)
 
     def second_moment(self, q) -> mpmath.mpf:
         return self.expectation(q, 0)

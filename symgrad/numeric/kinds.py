@@ -261,8 +261,12 @@ def _mpmath_erfc(value):
 
 
 def _mpmath_erf(value):
-    """erf(x) = 1 - erfc(x), through the asymptotic erfc where x is huge."""
+    """erf(x) = 1 - erfc(x), through the asymptotic erfc where x is huge; ±1 where
+    erfc(x) < e^-x² is below half a unit in the last place of 1 (x² > (prec + 2) ln 2),
+    the value 1 - erfc(x) rounds to anyway (erf(e^1000) is not summed)."""
     x = mpmath.mpf(value)
+    if mpmath.isfinite(x) and abs(x) >= 1 and x * x > (mpmath.mp.prec + 2) * mpmath.ln2:
+        return mpmath.mpf(1) if x > 0 else mpmath.mpf(-1)
     if mpmath.isfinite(x) and abs(x) >= 1 and x * x > 4 * mpmath.mp.prec:
         return 1 - _mpmath_erfc(x) if x > 0 else _mpmath_erfc(-x) - 1
     return mpmath.erf(x)

@@ -237,7 +237,15 @@ def _extremum_words(activation) -> Prose:
         parts.append(say("{extremum}{approx} ({how}; {where})",
                          extremum=sympy.Eq(symbol, value, evaluate=False), approx=approx,
                          how=how, where=_where_words(extremum, z)))
-    return say("Over the real line: {parts}.", parts=joined(parts, "; "))
+    words = say("Over the real line: {parts}.", parts=joined(parts, "; "))
+    if activation.jumps:
+        words += say(" σ jumps at {places} (it is discontinuous there): the derivative is "
+                     "taken on each piece, as autograd takes it; the jump itself, a Dirac delta "
+                     "in the derivative, is no part of backprop, so these bounds hold off the "
+                     "jumps.",
+                     places=joined([say("{p}", p=sympy.Eq(z, p, evaluate=False))
+                                    for p in activation.jumps], ", "))
+    return words
 
 
 def _where_words(extremum, z: sympy.Symbol) -> Prose:

@@ -198,6 +198,7 @@ def _(table: ActivationTable) -> dict:
                 "inf_derivative": plain(activation.derivative_inf.value),
                 "sup": _extremum(activation.derivative_sup),
                 "inf": _extremum(activation.derivative_inf),
+                "jumps": [plain(place) for place in activation.jumps],
             }
         )
     return {"command": "acts", "activations": entries}

@@ -92,7 +92,7 @@ def render_text(result, width: int = TEXT_WIDTH) -> str:
 
 
 @renderable.register
-def _(table: ActivationTable, width: int = TEXT_WIDTH) -> Table:
+def _(table: ActivationTable, width: int = TEXT_WIDTH) -> Table | Group:
     printer = TextPrinter()
     z, a = sympy.Symbol("z", real=True), sympy.Symbol("a", real=True)
     grid = Table(title="The activation library", show_lines=True)
@@ -109,7 +109,14 @@ def _(table: ActivationTable, width: int = TEXT_WIDTH) -> Table:
             _extremum_cell(printer, activation.derivative_inf),
         )
         grid.add_row(*map(Text, cells))  # Text, not markup: "[z > 0]" is a formula here
-    return grid
+    jumping = [activation for activation in table.activations if activation.jumps]
+    if not jumping:
+        return grid
+    notes = [f"{activation.name} jumps at z = {', '.join(map(printer.doprint, activation.jumps))}:"
+             " σ' is taken on each piece, as autograd takes it; the jump (a Dirac delta in σ') "
+             "is no part of backprop, so sup and inf hold off the jumps."
+             for activation in jumping]
+    return Group(grid, *(Text(note, style="dim") for note in notes))
 
 
 def _extremum_cell(printer, extremum) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sympy
 
 from symgrad.networks import MatrixNet
+from symgrad.notation import dsigma
 from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Grid, Row, Section, document
 from symgrad.render.json import json_object
@@ -35,7 +36,7 @@ def _(verdict: Verdict) -> Document:
                  say("Correct as far as numbers show: {numbers}; SymPy did not reduce "
                      "{difference} to 0, and two different formulas agree at random points "
                      "only by accident.", numbers=numbers, difference=difference))
-        answer = Section("Verdict", words + also)
+        answer = Section("Verdict", (_convention(verdict) or words) + also)
         return Document(title, [claim, answer, _truth(verdict, lhs)], sympy.Integer(chain.depth))
     words = ["Incorrect."]
     verdict_rows = []  # the ratio or the difference, typeset as the formulas are
@@ -57,6 +58,10 @@ def _(verdict: Verdict) -> Document:
                      "numbers reached, so no point shows it.")
         return Document(title, [claim, Section("Verdict", joined(words), verdict_rows),
                                 _truth(verdict, lhs)], sympy.Integer(chain.depth))
+    if example.claimed is None:
+        words.append("As written, the claim is undefined at the point below (a denominator "
+                     "is 0 there, or sqrt or log is taken outside where it is defined), "
+                     "where the true value is a number.")
     rows = [(name, decimal(value, SHOWN_DIGITS)) for name, value in example.point.items()]
     rows += [("claim", "undefined" if example.claimed is None else
               decimal(example.claimed, SHOWN_DIGITS)),
@@ -73,6 +78,26 @@ def _(verdict: Verdict) -> Document:
     sections = [claim, Section("Verdict", joined(words), verdict_rows), counter,
                 _truth(verdict, lhs)]
     return Document(title, sections, sympy.Integer(chain.depth))
+
+
+def _convention(verdict: Verdict) -> Prose | None:
+    """A claim correct wherever σ has a derivative, in words: where it takes another value."""
+    example = verdict.on_kinks
+    if example is None:
+        return None
+    z, place, slope = example.on_kinks[0]
+    count = verdict.differing_on_kinks
+    return say("Correct wherever σ has a derivative: the two are equal to {label} {far}, "
+               "except at {count} of them on a kink of {act}, where σ has none. There symgrad "
+               "takes the slope of the piece that holds ({slope} at {at}) and the claim "
+               "another value (claim {claimed}, symgrad {true}). Any value between the two "
+               "one-sided slopes is a subgradient: this is a convention, not an error.",
+               label=target_symbol(verdict.target), far=_how_far(verdict), count=str(count),
+               act=Code(verdict.chain.activation.name), at=sympy.Eq(z, place, evaluate=False),
+               slope=sympy.Eq(dsigma(place), slope, evaluate=False),
+               claimed="undefined" if example.claimed is None else
+               decimal(example.claimed, SHOWN_DIGITS),
+               true=decimal(example.true, SHOWN_DIGITS))
 
 
 def _how_far(verdict: Verdict) -> str:
@@ -127,6 +152,16 @@ def _(verdict: Verdict) -> dict:
         "digits": verdict.digits,
         "working_digits": verdict.working_digits,
         "arithmetic": verdict.arithmetic,
+        "differs_on_kinks": None if verdict.on_kinks is None else {
+            "point": {name: decimal(value, digits) for name, value in
+                      verdict.on_kinks.point.items()},
+            "claim": None if verdict.on_kinks.claimed is None else
+            decimal(verdict.on_kinks.claimed, digits),
+            "true": decimal(verdict.on_kinks.true, digits),
+            "on_kinks": [{"name": str(z), "at": plain(place), "derivative": plain(slope)}
+                         for z, place, slope in verdict.on_kinks.on_kinks],
+            "points": verdict.differing_on_kinks,
+        },
         "counterexample": None if example is None else {
             "point": {name: decimal(value, digits) for name, value in example.point.items()},
             "claim": None if example.claimed is None else decimal(example.claimed, digits),
@@ -134,5 +169,7 @@ def _(verdict: Verdict) -> dict:
             "ratio": None if example.ratio is None else decimal(example.ratio, digits),
             "claim_minus_true": None if example.claimed is None else decimal(example.difference,
                                                                              CHECK_DIGITS),
+            "on_kinks": [{"name": str(z), "at": plain(place), "derivative": plain(slope)}
+                         for z, place, slope in example.on_kinks],
         },
     }
