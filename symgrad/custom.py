@@ -76,9 +76,7 @@ def _custom(text: str, expr: sympy.Expr) -> Activation:
     _check_defined(expr, text)  # a quick look at sample points first, for a plain witness
     proof = finite_everywhere(expr)
     if proof.proved is False:
-        raise SymgradError(f"The activation {text!r} is not a finite real number at "
-                           f"x = {proof.witness}; an activation must be defined on the whole "
-                           "real line.")
+        raise _undefined_at(text, proof.witness)
     if proof.proved is None:
         raise SymgradError(f"symgrad cannot prove that the activation {text!r} is a finite "
                            f"real number on the whole real line (SymPy cannot decide {proof.doubt} "
@@ -119,6 +117,11 @@ def _check_exact_pieces(expr: sympy.Expr, text: str) -> None:
             raise SymgradError(f"symgrad cannot find exactly where the pieces of the activation "
                                f"{text!r} meet (SymPy cannot solve {condition} over the real "
                                "line), and the pieces of an activation need exact ends.")
+
+
+def _undefined_at(text: str, point) -> SymgradError:
+    return SymgradError(f"The activation {text!r} is not a finite real number at x = {point}; "
+                        "an activation must be defined on the whole real line.")
 
 
 def _too_hard(text: str, what: str):
@@ -287,9 +290,7 @@ def _check_defined_at_kinks(written: sympy.Expr, folded: sympy.Expr, text: str) 
         value = within_budget(lambda p=point: written.subs(VARIABLE, p), seconds=STEP_SECONDS)
         if value is not None and (value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo)
                                   or value.is_finite is False):
-            raise SymgradError(f"The activation {text!r} is not a finite real number at "
-                               f"x = {point}; an activation must be defined on the whole "
-                               "real line.")
+            raise _undefined_at(text, point)
 
 
 def _check_defined(expr: sympy.Expr, text: str) -> None:
@@ -306,6 +307,4 @@ def _check_defined(expr: sympy.Expr, text: str) -> None:
             except (ValueError, TypeError, ZeroDivisionError, OverflowError):
                 defined = False
             if not defined:
-                raise SymgradError(f"The activation {text!r} is not a finite real number at "
-                                   f"x = {point:g}; an activation must be defined on the whole "
-                                   "real line.")
+                raise _undefined_at(text, f"{point:g}")

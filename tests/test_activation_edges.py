@@ -642,3 +642,15 @@ def test_jumps_and_corners_against_one_sided_mpmath_values(formula):
                 corners.add(k)
     assert {int(p) for p in activation.jumps} == jumps
     assert {int(p) for p in activation.corners} == corners
+
+
+def test_a_numerical_sup_is_written_in_its_own_digits():
+    """tanh(x)/(x² + 10^-300): σ'(0) = 10^300, found numerically (at 30 digits); JSON writes
+    the value as those digits (1.0e+300), not the binary neighbour's 9.99...951e+299, and
+    it reads back to 10^300 to 29 digits."""
+    result = run("acts", "--act", "tanh(x)/(x**2+1e-300)", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    sup = json.loads(result.stdout)["activations"][0]["sup"]
+    assert sup["value"].startswith("1.0")
+    with mpmath.workdps(40):
+        assert abs(mpmath.mpf(sup["value"]) / mpmath.mpf(10) ** 300 - 1) < mpmath.mpf(10) ** -29

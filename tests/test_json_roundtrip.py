@@ -303,8 +303,8 @@ CHAINS = [
     (4, CUSTOM, True, False, "quadratic"),
     (1, "sigmoid", False, False, "quadratic"),
     (1, "tanh", True, True, "quadratic"),
-    (250, "tanh", False, False, "quadratic"),  # longer than a Mul is printed: as written
-    (230, "sigmoid", True, True, "cross-entropy"),
+    (110, "tanh", False, False, "quadratic"),  # δ_1: 220 factors, past PLAIN_MUL_UP_TO: as written
+    (205, "sigmoid", True, True, "cross-entropy"),  # 206 residual factors: past it too
     (None, "sigmoid", False, False, "quadratic"),
     (None, "relu", True, False, "cross-entropy"),
     (None, "tanh", False, True, "quadratic"),

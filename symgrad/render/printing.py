@@ -753,11 +753,19 @@ class PlainPrinter(StrPrinter):
     def _print_Terms(self, expr):
         return self._print(_multiplied_out(expr))
 
-    def _print_Float(self, expr):  # enough digits to read back the same binary value
+    def _print_Float(self, expr):
+        """The Float's own decimal digits where they read back to the same binary value
+        (1e300 at 30 digits, not its binary neighbour's 9.99...951e299), else enough
+        digits that they do."""
         if expr._prec < 5:
             return super()._print_Float(expr)
-        text = mpmath.libmp.to_str(expr._mpf_, mpmath.libmp.repr_dps(expr._prec), strip_zeros=True)
-        return ("0" + text if text.startswith(".") else text).removeprefix("+").replace("-.", "-0.")
+        for digits in (mpmath.libmp.prec_to_dps(expr._prec), mpmath.libmp.repr_dps(expr._prec)):
+            text = mpmath.libmp.to_str(expr._mpf_, digits, strip_zeros=True)
+            text = ("0" + text if text.startswith(".") else text).removeprefix("+") \
+                .replace("-.", "-0.")
+            if sympy.Float(text, precision=expr._prec) == expr:
+                return text
+        return text
 
     def _print_FiniteSet(self, expr):  # {1, 2} would read back as a Python set
         return f"FiniteSet({', '.join(self._print(a) for a in expr.args)})"
