@@ -45,6 +45,11 @@ RESULTS = {
                                             depth=2),
     "wrong claim": lambda: symgrad.verify("w1*w2*dsigma(z1)*dsigma(z2)*dC_daL", "delta1",
                                           depth=2),
+    "claim off only on relu's kinks": lambda: symgrad.verify(
+        "w2*Heaviside(z1)*Heaviside(z2)*dC_daL", "delta1", depth=2, act="relu"),
+    "claim undefined where SymPy cancels": lambda: symgrad.verify(
+        "w2*dsigma(z1)*dsigma(z2)*dC_daL*sqrt(z1-10)/sqrt(z1-10)", "delta1", depth=2),
+    "an activation that jumps": lambda: symgrad.acts("x*Heaviside(abs(x)-1)"),
 }
 
 

@@ -12,6 +12,7 @@ from symgrad.numeric.interval import Interval
 
 _LOG_BITS = 96  # log10|x| to ~28 digits: enough for exponents of 10^9 and 15 digits after
 _MPQ = type(gmpy2.mpq(0))
+_MPFR = type(gmpy2.mpfr(0))
 FIXED_UP_TO = 16  # from 10^16 on, numbers are written with an exponent
 _ROUNDING = {"nearest": "", "down": "D", "up": "U"}
 MAX_DECIMAL_DIGITS = 1_000_000  # digits a decimal may be asked for (text of a few MB)
@@ -28,6 +29,8 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     if value is None:
         return None
     check_digits(digits)
+    if type(value) is _MPFR:  # (the usual case, a layer's MPFR value: straight to the format)
+        return _styled(format(value, f".{digits - 1}{_ROUNDING[rounding]}e"), digits)
     if isinstance(value, (bool, str, bytes, complex)) or isinstance(value, (list, tuple, dict, set)):
         raise SymgradError(f"decimal takes a number (or an enclosure), not {type(value).__name__}.")
     if isinstance(value, sympy.Basic):  # an exact or SymPy value: evaluated to the digits
@@ -131,10 +134,11 @@ def _styled(scientific: str, digits: int) -> str:
     if "e" not in scientific:  # inf, nan, or mpmath's exact zero "0.0"
         return {"inf": "inf", "-inf": "-inf", "+inf": "inf"}.get(scientific, scientific)
     mantissa, exponent = scientific.split("e")
-    exponent = gmpy2.mpz(exponent)  # its digits can pass Python's 4,300 (x = e^-(10^5000))
-    sign = "-" if mantissa.startswith("-") else ""
+    # (its digits can pass Python's 4,300 (x = e^-(10^5000)); int for the usual few)
+    exponent = int(exponent) if len(exponent) < 19 else gmpy2.mpz(exponent)
+    sign = "-" if mantissa[0] == "-" else ""
     figures = mantissa.lstrip("+-").replace(".", "")
-    if set(figures) == {"0"}:
+    if not figures.strip("0"):
         return "0.0"
     if -4 <= exponent < min(digits, FIXED_UP_TO):
         if exponent >= 0:

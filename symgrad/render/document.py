@@ -239,10 +239,11 @@ def _extremum_words(activation) -> Prose:
                          how=how, where=_where_words(extremum, z)))
     words = say("Over the real line: {parts}.", parts=joined(parts, "; "))
     if activation.jumps:
-        words += say(" σ jumps at {places} (it is discontinuous there): the derivative is "
+        words += say(" {sigma} jumps at {places} (it is discontinuous there): the derivative is "
                      "taken on each piece, as autograd takes it; the jump itself, a Dirac delta "
                      "in the derivative, is no part of backprop, so these bounds hold off the "
                      "jumps.",
+                     sigma=sympy.Symbol("sigma"),
                      places=joined([say("{p}", p=sympy.Eq(z, p, evaluate=False))
                                     for p in activation.jumps], ", "))
     return words

@@ -458,6 +458,11 @@ def _subscript(digits: str) -> str:
     return digits.translate(_SUBSCRIPTS)
 
 
+_GREEK = {name: chr(0x3B1 + offset) for offset, name in enumerate(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho "
+    "final_sigma sigma tau upsilon phi chi psi omega".split()) if name != "final_sigma"}
+
+
 class TextPrinter(ReadableSums, StrPrinter):
     """Readable Unicode: σ'(z1), δ_(l+1), ∏[k=l+1..L] w_k, ∂C/∂a_10."""
 
@@ -545,6 +550,8 @@ class TextPrinter(ReadableSums, StrPrinter):
             return self._unit(name, layer, *indices)
         if re.fullmatch(r"y_\d+", expr.name):
             return "y" + _subscript(expr.name[2:])
+        if expr.name in _GREEK:  # alpha, sigma: α, σ (as LaTeX writes \alpha, \sigma)
+            return _GREEK[expr.name]
         return super()._print_Symbol(expr)
 
     def _unit(self, name: str, layer, *indices) -> str:

@@ -13,6 +13,7 @@ from symgrad.render.printing import plain
 from symgrad.render.prose import Code, Prose, joined, say
 from symgrad.verify import CHECK_DIGITS, Verdict, target_symbol
 
+SIGMA = sympy.Symbol("sigma")  # σ, as math
 SHOWN_DIGITS = 12  # digits of a counterexample's numbers (they are right to CHECK_DIGITS)
 CLAIM, TRUE = sympy.Symbol("claim"), sympy.Symbol("true")  # the two sides, by name
 
@@ -87,12 +88,13 @@ def _convention(verdict: Verdict) -> Prose | None:
         return None
     z, place, slope = example.on_kinks[0]
     count = verdict.differing_on_kinks
-    return say("Correct wherever σ has a derivative: the two are equal to {label} {far}, "
-               "except at {count} of them on a kink of {act}, where σ has none. There symgrad "
+    return say("Correct wherever {sigma} has a derivative: the two are equal to {label} {far}, "
+               "except at {count} of them on a kink of {act}, where {sigma} has none. There symgrad "
                "takes the slope of the piece that holds ({slope} at {at}) and the claim "
                "another value (claim {claimed}, symgrad {true}). Any value between the two "
                "one-sided slopes is a subgradient: this is a convention, not an error.",
                label=target_symbol(verdict.target), far=_how_far(verdict), count=str(count),
+               sigma=SIGMA,
                act=Code(verdict.chain.activation.name), at=sympy.Eq(z, place, evaluate=False),
                slope=sympy.Eq(dsigma(place), slope, evaluate=False),
                claimed="undefined" if example.claimed is None else
