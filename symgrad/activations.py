@@ -83,8 +83,9 @@ class Activation:
     @cached_property
     def jumps(self) -> tuple[sympy.Expr, ...]:
         """Where σ is discontinuous, in order: its pieces' one-sided limits differ
-        (Heaviside(x) at 0). Backprop takes σ' on each piece, as autograd does; the jump
-        (a Dirac delta in σ') is no part of it."""
+        (Heaviside(x) at 0), or its value there is neither (Heaviside(-x²) at 0). Backprop
+        takes σ' on each piece, as autograd does; the jump (a Dirac delta in σ') is no part
+        of it."""
         found = []
         parts = sorted(pieces(self.expr), key=lambda part: part[1].inf)  # (left to right)
         for (left, left_part), (right, right_part) in zip(parts, parts[1:]):
@@ -92,7 +93,10 @@ class Activation:
             if place != right_part.inf or not place.is_finite:
                 continue
             ends = [exact_limit(piece, place, side) for piece, side in ((left, "-"), (right, "+"))]
-            if None not in ends and not proved_equal(*ends):
+            if None in ends:
+                continue
+            value = self.expr.subs(VARIABLE, place)  # (Heaviside(-x²): 1/2 between 0 and 0)
+            if not proved_equal(*ends) or is_finite_real(value) and not proved_equal(value, ends[0]):
                 found.append(place)
         return tuple(found)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mpmath
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 from symgrad.activations import MAX_MAGNITUDE, Activation
 from symgrad.budget import OverBudget, time_budget, within_budget
@@ -117,6 +118,22 @@ def _check_exact_pieces(expr: sympy.Expr, text: str) -> None:
             raise SymgradError(f"symgrad cannot find exactly where the pieces of the activation "
                                f"{text!r} meet (SymPy cannot solve {condition} over the real "
                                "line), and the pieces of an activation need exact ends.")
+
+
+def _defined_by_sympy(expr: sympy.Expr, point) -> bool:
+    """Whether ``expr`` may be a finite real number at a point where the working digits
+    found none (1 + erf(-40) is 0 at 30 digits, erfc(40) = 10^-697 in truth): SymPy's
+    adaptive evaluation, or where that cannot finish, not proved undefined by SymPy. Only
+    a proved failure is a witness; the rest is for the proofs to decide."""
+    def evaluate():
+        exact = expr.subs(VARIABLE, sympy.Rational(point))
+        try:
+            value = sympy.N(exact, 15, maxn=3000, strict=True)
+            return bool(value.is_real and value.is_finite)
+        except (PrecisionExhausted, ValueError, TypeError, ArithmeticError):
+            # (beyond 3000 digits, log(1 + erf(-1000)): undefined only where SymPy says so)
+            return not (exact.is_extended_real is False or exact.is_finite is False)
+    return within_budget(evaluate, fallback=lambda: True, seconds=STEP_SECONDS) is True
 
 
 def _undefined_at(text: str, point) -> SymgradError:
@@ -306,5 +323,5 @@ def _check_defined(expr: sympy.Expr, text: str) -> None:
                 continue  # too large to evaluate here: the proof below decides
             except (ValueError, TypeError, ZeroDivisionError, OverflowError):
                 defined = False
-            if not defined:
+            if not defined and not _defined_by_sympy(expr, point):
                 raise _undefined_at(text, f"{point:g}")

@@ -214,6 +214,7 @@ _FAILS = {">": lambda value: value.hi <= 0, ">=": lambda value: value.hi < 0,
 _ENCLOSURE_BOXES = 2000  # the enclosure proof splits the line into at most this many boxes ...
 _ENCLOSURE_SECONDS = 0.5  # ... within this long
 _SMALLEST_BOX = 1e-6  # ... none narrower than this (a zero of u there: not provable this way)
+_FARTHEST = 1e300  # ... and no cut beyond this (a box out to ∞ whose enclosure stays uncertain)
 
 
 def _enclosed(u: sympy.Expr, relation: str, region: sympy.Set) -> _Proof | None:
@@ -245,9 +246,10 @@ def _enclosed(u: sympy.Expr, relation: str, region: sympy.Set) -> _Proof | None:
                     return _Proof(False, point)  # (a dyadic number, as -7/16)
         except ArithmeticError:
             pass  # (∞ - ∞ over the box, or outside a domain: split it)
-        if high - low < _SMALLEST_BOX:
-            return None
-        boxes += _halves(low, high)
+        halves = _halves(low, high)
+        if high - low < _SMALLEST_BOX or not abs(halves[0][1]) <= _FARTHEST:
+            return None  # (erfc(x) > 0 has no enclosure proof: its limit at ∞ is 0)
+        boxes += halves
     return None
 
 

@@ -272,7 +272,8 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
     points = _points(spec, true, seed)
     kinks = _Kinks() if found.status == "zero" and not needs else \
         _kink_points(forms, claim, true, points, needs)
-    numbers = _numbers(spec, claim, true, points, kinks, needs,
+    slopes = _slopes_in(true, subject, spec.activation)
+    numbers = _numbers(spec, claim, true, points, kinks, needs, slopes,
                        rounds=1 if found.status == "zero" else None,
                        reachable_only=found.status == "nonzero")
     concrete = subject.concrete(true)
@@ -1244,16 +1245,31 @@ class _Numbers:
     samples: list = field(default_factory=list)  # the first round's samples (for equals)
 
 
+def _slopes_in(true, subject: _Subject, activation) -> frozenset:
+    """The preactivations z whose σ'(z) the truth holds (as σ'(z), or written through the
+    output a = σ(z)): only on their kinks is σ' a convention the claim may differ from."""
+    found = {f.args[0] for f in true.atoms(dsigma)}
+    for z, a in subject.outputs.items():
+        through = activation.derivative_from_output(a)
+        if through is not None and through.has(a) and true.has(through):
+            found.add(z)
+    return frozenset(found)
+
+
 def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
-             rounds: int | None = None, reachable_only: bool = False) -> _Numbers:
+             slopes: frozenset = frozenset(), rounds: int | None = None,
+             reachable_only: bool = False) -> _Numbers:
     """Claim against truth at every point: exactly if every value is rational, else at
     rising working precision until decided, MAX_WORKING_DIGITS reached or time is up
     (``rounds``: at most that many precisions; ``reachable_only``: stop as soon as the
     digits needed are beyond reach, when SymPy has already decided). The points on the
     kinks themselves count in exact arithmetic only: there a relu claim with Heaviside(0)
-    = 1/2 is told from σ'(0) = 0; in rounded arithmetic a point at a kink would pick a
-    branch by its rounding. Where the claim's needs are 0 (z1/z1 at z1 = 0) counts in
-    both: rounding can only make such a point defined, never a difference."""
+    = 1/2 is told from σ'(0) = 0. In rounded arithmetic a point on a kink is exactly where
+    the digits cannot be trusted (the kink's argument cancels to 0, a branch may be picked
+    by rounding, and a claim's digit demand there is unbounded), so a claim that differs
+    only at isolated points of a smooth chain is "correct as far as numbers show", never
+    proved. Where the claim's needs are 0 (z1/z1 at z1 = 0) counts in both: rounding can
+    only make such a point defined, never a difference."""
     everything = points + kinks.points + kinks.at_kinks + \
         [point for point in kinks.at_edges if point.undefined_claim]
     try:
@@ -1270,7 +1286,7 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
             if sample.true is None:
                 continue
             if sample.claim is None or sample.claim != sample.true:
-                example = _counterexample(sample)
+                example = _counterexample(sample, slopes)
                 if example.on_kinks:  # (the claim another value there, or none)
                     result.on_kinks = result.on_kinks or example  # (a convention there)
                     result.differing_on_kinks += 1
@@ -1296,7 +1312,7 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
                 states = [_compare(a, b, digits, more, needed) for a, b in zip(low, high)]
                 for (state, _), sample in zip(states, high):
                     if state == "differs":
-                        result.differing = _counterexample(sample)
+                        result.differing = _counterexample(sample, slopes)
                         result.digits = digits
                         return result
                 result.too_large = any(s.claim is _TooLargeError for s in high)
@@ -1384,7 +1400,7 @@ def _compare(low: _Sample, high: _Sample, digits: int, more: int, needed: int):
         return "open", max(0, agreed)
 
 
-def _counterexample(sample: _Sample) -> Counterexample:
+def _counterexample(sample: _Sample, slopes: frozenset = frozenset()) -> Counterexample:
     def shown(value):
         return mpmath.mpf(value.numerator) / value.denominator if isinstance(value, Fraction) \
             else mpmath.mpf(value)
@@ -1401,24 +1417,31 @@ def _counterexample(sample: _Sample) -> Counterexample:
     with mpmath.workdps(digits):
         point = {name: shown(value) for name, value in sample.inputs.items()}
         claimed = None if sample.claim is None else shown(sample.claim)
-        return Counterexample(point, claimed, shown(sample.true), digits, _on_kinks(sample))
+        return Counterexample(point, claimed, shown(sample.true), digits,
+                              _on_kinks(sample, slopes))
 
 
-def _on_kinks(sample: _Sample) -> tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr], ...]:
-    """The preactivations of an exact sample that sit exactly on a kink of σ where σ has
-    no derivative (its one-sided slopes differ; σ' there is a convention: the slope of
-    the piece that holds there), with that kink and symgrad's σ' at it."""
+def _on_kinks(sample: _Sample, slopes: frozenset
+              ) -> tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr], ...]:
+    """The preactivations of a sample whose σ' the truth holds (``slopes``) that sit exactly
+    on a kink of σ where σ has no derivative (its one-sided slopes differ; σ' there is a
+    convention: the slope of the piece that holds there), with that kink and symgrad's σ'
+    at it. (A z drawn exactly: a Fraction, or the mpf of one.)"""
     walker = sample.walker
-    if walker is None or not walker.arithmetic.exact:
+    if walker is None:
         return ()
     activation = walker.activation
     found = []
-    for symbol, value in walker.values.items():
-        if str(symbol).startswith("z") and isinstance(value, Fraction):
+    for symbol in slopes:
+        value = walker.values.get(symbol)
+        if isinstance(value, mpmath.mpf) and mpmath.isfinite(value):
+            mantissa, exponent = value.man_exp
+            value = Fraction(int(mantissa)) * Fraction(2) ** int(exponent)
+        if isinstance(value, Fraction):
             place = sympy.Rational(value.numerator, value.denominator)
             if place in activation.corners:
                 found.append((symbol, place, activation.derivative_at(place)))
-    return tuple(found)
+    return tuple(sorted(found, key=lambda entry: str(entry[0])))
 
 
 def _equals(subject: _Subject, target: str, numbers: _Numbers,

@@ -690,3 +690,14 @@ def test_a_factor_defined_everywhere_still_cancels(factor):
                           f"w2*dsigma(z1)*dsigma(z2)*dC_daL*{factor}")
     check_clean(result, seconds)
     assert result.returncode == 0, result.stdout[-1500:]
+
+
+def test_a_kink_of_a_layer_whose_slope_the_target_lacks_is_no_convention():
+    """δ_2 = ∂C/∂a_3 w_3 σ'(z_3) σ'(z_2) holds no σ'(z_1): a claim off at z_1 = 0 (relu's kink)
+    is simply wrong there, not a convention (exit 1)."""
+    result, seconds = run("--depth", "3", "--act", "relu", "--target", "delta2", "--claim",
+                          "dC_daL*w3*Heaviside(z3)*Heaviside(z2)*(1+Heaviside(-z1**2))")
+    check_clean(result, seconds)
+    assert result.returncode == 1, result.stdout[-1500:]
+
+
