@@ -57,7 +57,7 @@ SCAN_POINTS = 33  # q from 10^-4 (or σ_b²) to 10^6 on a log scale
 SCAN_HIGH = mpmath.mpf(10) ** 6
 SMALL_Q = mpmath.mpf(10) ** -6  # where q* = 0 is tested for being attracting
 _LONGEST_CUT = 10**4  # the Gaussian integrals' range [-T, T] grows at most to this T
-_FEATURES = [sign * mpmath.mpf(2) ** k for sign in (-1, 1) for k in range(-2, 5)] + [0]
+_GAUSSIAN = [sign * mpmath.mpf(k) for sign in (-1, 1) for k in (1, 4)]  # √q·these
 _MEMO_SIZE = 200_000  # (σ, σ') pairs kept for the quadratures' shared nodes
 
 
@@ -265,8 +265,8 @@ class Gaussian:
         while True:
             end = cut * scale
             steps = [sign * mpmath.mpf(4) ** k for sign in (-1, 1)
-                     for k in range(-1, int(mpmath.log(end, 4)) + 1)]  # (1/4, 1, 4, ... √qT)
-            inside = sorted({p for p in kinks_at + [0] + steps + [scale * h for h in _FEATURES]
+                     for k in range(0, int(mpmath.log(end, 4)) + 1)]  # (1, 4, 16, ... √qT)
+            inside = sorted({p for p in kinks_at + [0] + steps + [scale * h for h in _GAUSSIAN]
                              if -end < p < end})
             integral = mpmath.quad(lambda h: f(h) * mpmath.exp(-h * h / (2 * q)),
                                    [-end, *inside, end]) / mpmath.sqrt(2 * mpmath.pi * q)
