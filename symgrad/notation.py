@@ -139,6 +139,13 @@ class gain_chi(sympy.Symbol):  # noqa: N801
         return super().__new__(cls, "chi_1", nonnegative=True)
 
 
+class ellipsis(sympy.Symbol):  # noqa: N801
+    """⋯ between the factors of a product written out (w_2 ⋯ w_L)."""
+
+    def __new__(cls):
+        return super().__new__(cls, "ellipsis", commutative=True)
+
+
 class Expectation(sympy.Function):
     """E[f]: printed with square brackets (E[σ(√q Z)²])."""
 

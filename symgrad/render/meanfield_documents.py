@@ -75,7 +75,7 @@ def fixed_point_words(point: FixedPoint, dps: int) -> Prose:
                    "here; {chi} does not depend on {q}.", q=Q, map=MapsTo(Q, Q),
                    one=sympy.Eq(Q, 1, evaluate=False), chi=CHI)
     return say("No fixed point: the variance grows without bound, so {chi} is its limit as "
-               "{q}, {limit}.", chi=CHI, q=sympy.Symbol("q → ∞"),
+               "{q} tends to {infinity}, {limit}.", chi=CHI, q=Q, infinity=sympy.oo,
                limit=Factors((SW2, (dsigma(sympy.oo) ** 2 + dsigma(-sympy.oo) ** 2) / 2)))
 
 

@@ -12,6 +12,7 @@ from symgrad.notation import (
     Factors,
     Terms,
     dsigma,
+    ellipsis,
     l,
     layer_symbol,
     sigma,
@@ -51,7 +52,7 @@ def _front_weights(depth: int) -> Prose:
     if depth == 1:
         return say("with one layer there is no weight between the front layer and the output.")
     weights = layer_symbol("w", 2) if depth == 2 else \
-        Factors((layer_symbol("w", 2), sympy.Symbol("⋯"), layer_symbol("w", depth)))
+        Factors((layer_symbol("w", 2), ellipsis(), layer_symbol("w", depth)))
     return say("the front layer still carries {weights}. With every {ten} that is {power}; "
                "with every {half} it is {small}.", weights=weights,
                ten=sympy.Eq(W, 10, evaluate=False), half=sympy.Eq(W, sympy.Rational(1, 2),

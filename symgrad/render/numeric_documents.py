@@ -18,6 +18,7 @@ from symgrad.notation import (
     Terms,
     delta,
     dsigma,
+    ellipsis,
     grad_a,
     grad_a_vector,
     grad_b,
@@ -337,8 +338,8 @@ def _(evaluation: ChainEvaluation) -> Document:
     setting = (say("The preactivations {z} are fixed and {output} is given, so {delta} is the "
                    "product {product} itself.", z=layer_symbol("z", l), output=grad_a(L),
                    delta=delta(l), product=Factors(
-                       (grad_a(L),), (l_next, sympy.Symbol("⋯"), layer_symbol("w", L)),
-                       (dsigma(layer_symbol("z", l)), sympy.Symbol("⋯"),
+                       (grad_a(L),), (l_next, ellipsis(), layer_symbol("w", L)),
+                       (dsigma(layer_symbol("z", l)), ellipsis(),
                         dsigma(layer_symbol("z", L)))))
                if point.gain_mode else
                say("Input {x}, target {y}; every number read exactly.",

@@ -117,6 +117,9 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_slope(self, expr):
         return r"\sigma'"
 
+    def _print_ellipsis(self, expr):
+        return r"\cdots"
+
     def _print_weight_variance(self, expr):
         return r"\sigma_w^2"
 
@@ -548,6 +551,9 @@ class TextPrinter(ReadableSums, StrPrinter):
 
     def _print_slope(self, expr):
         return "σ'"
+
+    def _print_ellipsis(self, expr):
+        return "⋯"
 
     def _print_weight_variance(self, expr):
         return "σ_w²"
