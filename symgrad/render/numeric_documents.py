@@ -441,7 +441,7 @@ def float_words(breakdown) -> Prose:
         head += "holds at every layer"
     else:
         head += say(f"{{delta}} is {breakdown.what} from layer {breakdown.layer} down",
-                    delta=sympy.Symbol("δ"))
+                    delta=sympy.Symbol("delta"))
         if breakdown.cause is not None:
             name, layer, kind = breakdown.cause
             happened = f"overflows {breakdown.format}" if kind == "inf" else \
