@@ -6,7 +6,7 @@
 >>> result.concrete(result.layer(1).grad_w).doit()   # a SymPy expression
 >>> print(result.latex())
 >>> symgrad.evaluate(100, "relu", w=10, z=1).input_gradient     # 10^100, exactly
->>> symgrad.bounds(100, "sigmoid", w=10).verdict                # 'can explode ...'
+>>> symgrad.bounds(100, "sigmoid", w=10).regime                 # 'mixed': can explode
 >>> symgrad.region("sigmoid", maximize=True).input_width        # 0.4477...
 >>> symgrad.meanfield("tanh", sigma_w2=1.5, sigma_b2=0.05).chi   # χ1 ≈ 0.9386
 >>> symgrad.critical("tanh", sigma_b2=[0, 0.05]).points[1].sigma_w2   # ≈ 1.7610

@@ -95,11 +95,71 @@ class sup_dsigma(sympy.Symbol):  # noqa: N801
         return super().__new__(cls, "sup_dsigma", real=True)
 
 
+class slope(sympy.Symbol):  # noqa: N801
+    """σ', the derivative itself (as in "such σ' values")."""
+
+    def __new__(cls):
+        return super().__new__(cls, "dsigma_symbol", real=True)
+
+
 class inf_dsigma(sympy.Symbol):  # noqa: N801
     """inf_z σ'(z)."""
 
     def __new__(cls):
         return super().__new__(cls, "inf_dsigma", real=True)
+
+
+# --- random weights: mean field -----------------------------------------------------
+
+class weight_variance(sympy.Symbol):  # noqa: N801
+    """σ_w²: a weight's variance is σ_w²/n for n inputs."""
+
+    def __new__(cls):
+        return super().__new__(cls, "sigma_w2", positive=True)
+
+
+class bias_variance(sympy.Symbol):  # noqa: N801
+    """σ_b²: a bias's variance."""
+
+    def __new__(cls):
+        return super().__new__(cls, "sigma_b2", nonnegative=True)
+
+
+class fixed_variance(sympy.Symbol):  # noqa: N801
+    """q*: the fixed point of the variance map."""
+
+    def __new__(cls):
+        return super().__new__(cls, "q_star", nonnegative=True)
+
+
+class gain_chi(sympy.Symbol):  # noqa: N801
+    """χ₁: the expected squared gradient's factor per layer."""
+
+    def __new__(cls):
+        return super().__new__(cls, "chi_1", nonnegative=True)
+
+
+class ellipsis(sympy.Symbol):  # noqa: N801
+    """⋯ between the factors of a product written out (w_2 ⋯ w_L)."""
+
+    def __new__(cls):
+        return super().__new__(cls, "ellipsis", commutative=True)
+
+
+class Expectation(sympy.Function):
+    """E[f]: printed with square brackets (E[σ(√q Z)²])."""
+
+
+class Normal(sympy.Function):
+    """N(μ, σ²), the Gaussian law."""
+
+
+class MapsTo(sympy.Function):
+    """x ↦ f(x), a map written out."""
+
+
+class Distributed(sympy.Function):
+    """X ~ law: a random variable and its law."""
 
 
 class log10(sympy.Function):  # noqa: N801

@@ -190,7 +190,7 @@ def test_python_api_reads_numbers_exactly_and_checks_lengths():
         symgrad.evaluate(3, z=1, x=1)
 
 
-@pytest.mark.parametrize("fmt, marker", [("latex", "\\begin{tabular}"), ("markdown", "| l |")])
+@pytest.mark.parametrize("fmt, marker", [("latex", "\\begin{tabular}"), ("markdown", "| $l$ |")])
 def test_cli_documents_have_the_table(fmt, marker):
     result = run("--depth", "50", "--act", "tanh", "--w", "3/2", "--x", "1/2", "--format", fmt)
     assert result.returncode == 0, result.stderr

@@ -61,10 +61,12 @@ def test_numbers_in_the_notes_are_the_evaluators():
 
 def test_notes_sections_walk_the_argument():
     text = symgrad.render(symgrad.notes(10, "sigmoid"), "markdown")
-    order = ["Notation and forward pass", "The chain rule and the δ recursion", "The closed form",
-             "The front layer at depth 10", "Weights and derivatives, apart",
-             "sup|σ'| and the worst-case bound", "Regime: σ' < 1", "Regime: σ' ≥ 1 but |w| < 1",
-             "Regime: |w σ'| > 1", "Why ReLU alone does not remove the weight product",
+    order = ["Notation and forward pass", r"The chain rule and the $\delta$ recursion",
+             "The closed form", "The front layer at depth 10", "Weights and derivatives, apart",
+             r"$\sup_z \left|\sigma'(z)\right|$ and the worst-case bound",
+             r"Regime: $\sigma' < 1$", r"Regime: $\sigma' \geq 1$ but $\left|{w}\right| < 1$",
+             r"Regime: $\left|{w\,\sigma'}\right| > 1$",
+             "Why ReLU alone does not remove the weight product",
              "Residual connections"]
     positions = [text.index(f"## {title}") for title in order]
     assert positions == sorted(positions)

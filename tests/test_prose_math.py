@@ -4,7 +4,9 @@ formulas, so no notation sits inside text that a format would have to escape.
 Each document's titles and words are walked run by run: the text runs hold none of the
 notation's characters (σ, δ, ∂, ∏, ∞, subscripts and superscripts written as _ or ^),
 and the LaTeX written from them has no \\_ or \\^{} outside math. Documents converted so
-far: derivations (chains of every kind, nets), the activation library, verify's verdicts."""
+far: derivations (chains of every kind, nets), the activation library, verify's verdicts,
+chain evaluations, bounds, gain regions, mean field, the critical line, samples, lecture
+notes; table headers and worded table cells too."""
 
 import re
 
@@ -30,6 +32,10 @@ def _all_words(doc):
     for section in doc.sections:
         yield section.title
         yield section.words
+        if section.grid is not None:
+            yield from section.grid.headers
+            yield from (cell for row in section.grid.rows for cell in row
+                        if not isinstance(cell, str))
 
 
 RESULTS = {
@@ -50,6 +56,28 @@ RESULTS = {
     "claim undefined where SymPy cancels": lambda: symgrad.verify(
         "w2*dsigma(z1)*dsigma(z2)*dC_daL*sqrt(z1-10)/sqrt(z1-10)", "delta1", depth=2),
     "an activation that jumps": lambda: symgrad.acts("x*Heaviside(abs(x)-1)"),
+    "evaluation": lambda: symgrad.evaluate(5, "sigmoid", w=2, x="0.5"),
+    "evaluation in gain mode": lambda: symgrad.evaluate(5, "sigmoid", w=2, z="1"),
+    "evaluation past float32": lambda: symgrad.evaluate(400, "relu", w=10, z="1"),
+    "residual enclosures": lambda: symgrad.evaluate(5, "tanh", w="0.5", x="0.5", residual=True,
+                                                    interval=True),
+    "bounds": lambda: symgrad.bounds(10, "sigmoid", w=2),
+    "residual bounds": lambda: symgrad.bounds(10, "tanh", w="1/2", residual=True),
+    "bounds, one weight per layer": lambda: symgrad.bounds(3, "tanh", w=["1/2", 2, 3]),
+    "gain region": lambda: symgrad.region("sigmoid", w=8),
+    "empty gain region": lambda: symgrad.region("sigmoid", w=2),
+    "unbounded gain region": lambda: symgrad.region("relu", w=2),
+    "widest gain region": lambda: symgrad.region("sigmoid", maximize=True),
+    "mean field": lambda: symgrad.meanfield("tanh", sigma_w2="1.5", depth=10),
+    "mean field, collapsing": lambda: symgrad.meanfield("tanh", sigma_w2="0.5", depth=10),
+    "mean field, linear": lambda: symgrad.meanfield("linear", sigma_w2="1", depth=10),
+    "mean field, growing": lambda: symgrad.meanfield("relu", sigma_w2="3", sigma_b2="1", depth=5),
+    "critical line": lambda: symgrad.critical("tanh", sigma_b2=["0", "0.05"]),
+    "no critical point": lambda: symgrad.critical("softplus", sigma_b2=["0.05"]),
+    "sampled gradients": lambda: symgrad.sample(10, "tanh", sigma_w2=1, samples=50),
+    "lecture notes": lambda: symgrad.notes(6, "sigmoid"),
+    "lecture notes, residual, with values": lambda: symgrad.notes(4, "tanh", residual=True,
+                                                                  w=2, x="0.5"),
 }
 
 

@@ -145,7 +145,7 @@ def test_cli_text_shows_histogram_and_prediction():
     result = run("--depth", "20", "--sigma-w2", "1.5", "--sigma-b2", "0.05", "--width", "16",
                  "--samples", "100")
     assert result.returncode == 0, result.stderr
-    assert "█" in result.stdout and "mean field χ₁^20" in result.stdout
+    assert "█" in result.stdout and "mean field χ₁²⁰" in result.stdout
 
 
 @pytest.mark.parametrize("args, message", [

@@ -167,22 +167,6 @@ class GainBounds(MarkdownDisplay):
             return [self.depth]
         return [self.weights.count(f.weight) for f in self.factors]
 
-    @property
-    def verdict(self) -> str:
-        ratio = "|∂C/∂a_0| / |∂C/∂a_L|"
-        r = mpmath.nstr(self.rate, 6)
-        return {
-            "vanishing": f"vanishes for every input, at least as fast as r^L with r = {r}",
-            "exploding": f"explodes for every input: {ratio} ≥ {mpmath.nstr(self.lower, 6)}",
-            "bounded": (f"neither vanishes nor explodes: {ratio} = 1 for every input"
-                        if self.lower_against_one == 0 else
-                        f"never grows ({ratio} ≤ 1); it stays at 1 only where every layer's "
-                        "factor is at its largest"),
-            "mixed": "can explode (the bound exceeds 1 for some inputs)"
-                     + ("; it can also vanish" if self.lower < 1 else
-                        f", and never shrinks: {ratio} ≥ {mpmath.nstr(self.lower, 6)} for every input"),
-        }[self.regime]
-
 
 EXACT_PRODUCT_BITS = 1_000_000  # exact products of rational factors up to about this size
 

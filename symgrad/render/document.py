@@ -57,10 +57,11 @@ class Row:
 
 @dataclass(frozen=True)
 class Grid:
-    """A table of text cells; numbers are decimal strings (the printers typeset them)."""
+    """A table of text cells; numbers are decimal strings (the printers typeset them). The
+    headers are words (σ'(z_l) is math there, as in prose)."""
 
-    headers: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
+    headers: tuple[Words, ...]
+    rows: tuple[tuple[Words, ...], ...]  # a str cell may be a number; a Prose is words
 
 
 @dataclass(frozen=True)

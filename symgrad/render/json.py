@@ -22,7 +22,8 @@ from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation, NetLayer
 from symgrad.numeric.real import decimal, exact_text, interval_ends, log10_abs
-from symgrad.render.printing import count_rendered, plain
+from symgrad.render.numeric_documents import bounds_verdict
+from symgrad.render.printing import TextPrinter, count_rendered, plain
 
 LOG10_DIGITS = 15  # digits of every log10_abs_* magnitude
 
@@ -263,6 +264,11 @@ def _expression(value: sympy.Expr, dps: int) -> dict:
     return {"exact": plain(value), "decimal": decimal(value, dps)}
 
 
+def verdict_text(bounds: GainBounds) -> str:
+    """The bounds' verdict as Unicode text (the terminal's words)."""
+    return bounds_verdict(bounds).printed(str, TextPrinter().doprint)
+
+
 @json_object.register
 def _(bounds: GainBounds) -> dict:
     chain, dps = bounds.chain, bounds.dps
@@ -289,7 +295,7 @@ def _(bounds: GainBounds) -> dict:
     _magnitude(data, "lower_bound", bounds.lower, dps)
     data["rate"] = decimal(bounds.rate, dps)
     data["regime"] = bounds.regime
-    data["verdict"] = bounds.verdict
+    data["verdict"] = verdict_text(bounds)
     data["float_limits"] = {
         limit.format.name: {
             "largest": str(limit.format.largest),

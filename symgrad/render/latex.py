@@ -75,9 +75,12 @@ def grid_table(grid: Grid) -> str:
     """A booktabs table; cells that are decimal numbers are typeset as numbers."""
     columns = "l" + "r" * (len(grid.headers) - 1)
     lines = [rf"\begin{{tabular}}{{{columns}}}", r"\toprule",
-             " & ".join(escape(h) for h in grid.headers) + r" \\", r"\midrule"]
+             " & ".join(latex_words(LatexPrinter(), h) for h in grid.headers) + r" \\",
+             r"\midrule"]
     # "{}" first: a row starting with "[" would be read as the optional argument of \\
-    lines += ["{}" + " & ".join(number_latex(cell) for cell in row) + r" \\" for row in grid.rows]
+    lines += ["{}" + " & ".join(number_latex(cell) if isinstance(cell, str) else
+                                latex_words(LatexPrinter(), cell) for cell in row) + r" \\"
+              for row in grid.rows]
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join([r"\begin{center}", *lines, r"\end{center}"])
 

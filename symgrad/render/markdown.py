@@ -63,7 +63,18 @@ def render_markdown(result, fragment: bool = False) -> str:
 def grid_table(grid: Grid) -> str:
     """A pipe table; the first column left-aligned, numbers right-aligned."""
     rule = ["---"] + ["---:"] * (len(grid.headers) - 1)
-    lines = [[_inline(cell) for cell in line] for line in (grid.headers, *grid.rows)]
-    lines.insert(1, rule)
-    return "\n".join("| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |"
-                     for line in lines)
+    printer = LatexPrinter()
+    lines = [[_header(printer, heading) for heading in grid.headers], rule]
+    lines += [[_header(printer, cell) for cell in row] for row in grid.rows]
+    return "\n".join("| " + " | ".join(line) + " |" for line in lines)
+
+
+def _header(printer: LatexPrinter, heading: Words) -> str:
+    """A cell: text with its | escaped for the pipe table, math with | as \\vert (\\|
+    inside math would be KaTeX's double bar)."""
+    if isinstance(heading, str):
+        return _inline(heading).replace("|", "\\|")
+    with uncounted():
+        return heading.printed(lambda text: _inline(text).replace("|", "\\|"),
+                               lambda expr: "$" + printer.doprint(expr).replace("|", r"\vert ")
+                               + "$", lambda text: f"`{text}`")

@@ -9,66 +9,125 @@ import sympy
 
 from symgrad.analysis.meanfield import CriticalLine, CriticalPoint, FixedPoint, MeanFieldResult
 from symgrad.analysis.sampling import GradientSample
+from symgrad.notation import (
+    Distributed,
+    Expectation,
+    Factors,
+    MapsTo,
+    Normal,
+    Terms,
+    bias_variance,
+    dsigma,
+    fixed_variance,
+    gain_chi,
+    grad_a,
+    log10,
+    sigma,
+    slope,
+    weight_variance,
+)
 from symgrad.numeric.real import decimal, exact_text
 from symgrad.render.document import Document, Figure, Grid, Section, document
+from symgrad.render.prose import Prose, say
 
 SAMPLE_DIGITS = 4  # digits of a sampled statistic (its noise is far larger than this)
 
-VARIANCE_MAP = ("Weights of variance σ_w²/n and biases of variance σ_b²: a wide layer's "
-                "preactivations are Gaussian, their variance following the map "
-                "q ↦ σ_w² E[σ(√q Z)²] + σ_b² (Z ~ N(0, 1)).")
-GAIN = ("Per layer the expected squared gradient is multiplied by χ₁ = σ_w² E[σ'(√q* Z)²] at "
-        "the fixed point q*: below 1 it vanishes, above 1 it explodes, at 1 it is critical "
-        "(the edge of chaos). ξ = 1/|ln χ₁| is the depth over which it changes by a factor e.")
+SW2, SB2, QSTAR, CHI = weight_variance(), bias_variance(), fixed_variance(), gain_chi()
+Q, Z, N_UNITS = (sympy.Symbol("q", nonnegative=True), sympy.Symbol("Z"),
+                 sympy.Symbol("n", positive=True))
+XI = sympy.Symbol("xi", positive=True)
 
 
-def fixed_point_words(point: FixedPoint, dps: int) -> str:
+def _at(q) -> sympy.Expr:
+    """√q Z, a preactivation of variance q."""
+    return Factors((sympy.sqrt(q), Z))
+
+
+def _moment(function, q) -> sympy.Expr:
+    """E[f(√q Z)²] for f = σ or σ'."""
+    return Expectation(function(_at(q)) ** 2)
+
+
+VARIANCE_MAP = say("Weights of variance {weights} and biases of variance {biases}: a wide "
+                   "layer's preactivations are Gaussian, their variance following the map {map} "
+                   "({law}).", weights=SW2 / N_UNITS, biases=SB2,
+                   map=MapsTo(Q, Terms(Factors((SW2, _moment(sigma, Q))), SB2)),
+                   law=Distributed(Z, Normal(0, 1)))
+GAIN = say("Per layer the expected squared gradient is multiplied by {chi} at the fixed point "
+           "{q}: below 1 it vanishes, above 1 it explodes, at 1 it is critical (the edge of "
+           "chaos). {xi} is the depth over which it changes by a factor e.",
+           chi=sympy.Eq(CHI, Factors((SW2, _moment(dsigma, QSTAR))), evaluate=False), q=QSTAR,
+           xi=sympy.Eq(XI, 1 / sympy.Abs(sympy.log(CHI)), evaluate=False))
+
+
+def fixed_point_words(point: FixedPoint, dps: int) -> Prose:
     if point.kind == "stable":
-        return f"q* = {decimal(point.q, dps)}: the variance settles there from q = 1."
+        return say("{q}: the variance settles there from {start}.",
+                   q=sympy.Eq(QSTAR, sympy.Float(point.q, dps), evaluate=False),
+                   start=sympy.Eq(Q, 1, evaluate=False))
     if point.kind == "collapses":
-        return "q* = 0: the variance decays to 0 (σ_b² = 0 and σ(0) = 0), so χ₁ is σ_w² σ'(0)²."
+        return say("{q}: the variance decays to 0 ({bias} and {zero}), so {chi} is {gain}.",
+                   q=sympy.Eq(QSTAR, 0, evaluate=False), bias=sympy.Eq(SB2, 0, evaluate=False),
+                   zero=sympy.Eq(sigma(0), 0, evaluate=False), chi=CHI,
+                   gain=Factors((SW2, dsigma(0) ** 2)))
     if point.kind == "identity":
-        return ("Every q is fixed (the map is q ↦ q): the variance keeps the input's, q = 1 "
-                "here; χ₁ does not depend on q.")
-    return ("No fixed point: the variance grows without bound, so χ₁ is its limit as q → ∞, "
-            "σ_w² (σ'(∞)² + σ'(−∞)²)/2.")
+        return say("Every {q} is fixed (the map is {map}): the variance keeps the input's, {one} "
+                   "here; {chi} does not depend on {q}.", q=Q, map=MapsTo(Q, Q),
+                   one=sympy.Eq(Q, 1, evaluate=False), chi=CHI)
+    return say("No fixed point: the variance grows without bound, so {chi} is its limit as "
+               "{q} tends to {infinity}, {limit}.", chi=CHI, q=Q, infinity=sympy.oo,
+               limit=Factors((SW2, (dsigma(sympy.oo) ** 2 + dsigma(-sympy.oo) ** 2) / 2)))
 
 
 @document.register
 def _(result: MeanFieldResult) -> Document:
-    digits = result.dps
-    title = (f"Mean field: {result.activation.name}, σ_w² = {exact_text(result.sigma_w2, 'text')}, "
-             f"σ_b² = {exact_text(result.sigma_b2, 'text')}, depth {result.depth}")
+    digits, depth = result.dps, result.depth
+    title = say(f"Mean field: {result.activation.name}, {{w}}, {{b}}, depth {depth}",
+                w=sympy.Eq(SW2, result.sigma_w2, evaluate=False),
+                b=sympy.Eq(SB2, result.sigma_b2, evaluate=False))
     scale = result.depth_scale
     grid = Grid(("quantity", "value"), (
-        ("q*", "—" if result.fixed.q is None else decimal(result.fixed.q, digits)),
-        ("χ₁", decimal(result.chi, digits)),
+        (say("{q}", q=QSTAR), "—" if result.fixed.q is None else decimal(result.fixed.q, digits)),
+        (say("{chi}", chi=CHI), decimal(result.chi, digits)),
         ("regime", result.regime),
-        ("ξ = 1/|ln χ₁|", "inf" if mpmath.isinf(scale) else decimal(scale, digits)),
-        (f"χ₁^{result.depth}", decimal(result.gradient_ratio, digits)),
-        (f"log10 χ₁^{result.depth}", _log10_text(result.log10_gradient_ratio, digits)),
+        (say("{xi}", xi=sympy.Eq(XI, 1 / sympy.Abs(sympy.log(CHI)), evaluate=False)),
+         "inf" if mpmath.isinf(scale) else decimal(scale, digits)),
+        (say("{power}", power=CHI ** depth), decimal(result.gradient_ratio, digits)),
+        (say("{size}", size=log10(CHI ** depth)),
+         _log10_text(result.log10_gradient_ratio, digits)),
     ))
-    ratio = (f"Over {result.depth} layers the expected squared gradient ratio "
-             f"E|∂C/∂a⁰|² / |∂C/∂aᴸ|² is χ₁^{result.depth}, each number to {digits} digits.")
+    ratio = say(f"Over {depth} layers the expected squared gradient ratio {{ratio}} is {{power}}, "
+                f"each number to {digits} digits.",
+                ratio=Expectation(sympy.Abs(grad_a(0)) ** 2) / sympy.Abs(grad_a(depth)) ** 2,
+                power=CHI ** depth)
     return Document(title, [
         Section("Variance map", VARIANCE_MAP + " " + fixed_point_words(result.fixed, digits)),
         Section("Gradient gain", GAIN + " " + ratio, grid=grid),
-    ], sympy.Integer(result.depth))
+    ], sympy.Integer(depth))
 
 
 def _log10_text(value, digits: int) -> str:
     return "-inf" if mpmath.isinf(value) else decimal(value, min(digits, 15))
 
 
-def critical_words(point: CriticalPoint) -> str:
-    return {
-        "stable": "χ₁ = 1 at the stable fixed point q*",
-        "collapses": "q* = 0: χ₁ = σ_w² σ'(0)² = 1, and the variance decays to 0",
-        "identity": "the map is q ↦ q: every input variance is kept, χ₁ = 1 for all q",
-        "diverges": "χ₁ = 1 for every q, but the variance grows without bound (q ↦ q + σ_b²)",
-        "none": "no critical point: no σ_w² makes χ₁ = 1 at an attracting fixed point "
-                "(q* up to 10⁶ searched)",
-    }[point.kind]
+def critical_words(point: CriticalPoint) -> Prose:
+    """Why a σ_b² has the critical point it has: a table cell."""
+    one = sympy.Eq(CHI, 1, evaluate=False)
+    if point.kind == "stable":
+        return say("{one} at the stable fixed point {q}", one=one, q=QSTAR)
+    if point.kind == "collapses":
+        return say("{q}: {chi}, and the variance decays to 0", q=sympy.Eq(QSTAR, 0, evaluate=False),
+                   chi=sympy.Eq(CHI, sympy.Eq(Factors((SW2, dsigma(0) ** 2)), 1, evaluate=False),
+                                evaluate=False))
+    if point.kind == "identity":
+        return say("the map is {map}: every input variance is kept, {one} for all {q}",
+                   map=MapsTo(Q, Q), one=one, q=Q)
+    if point.kind == "diverges":
+        return say("{one} for every {q}, but the variance grows without bound ({map})", one=one,
+                   q=Q, map=MapsTo(Q, Terms(Q, SB2)))
+    return say("no critical point: no {w} makes {one} at an attracting fixed point ({q} up to "
+               "{most} searched)", w=SW2, one=one, q=QSTAR,
+               most=sympy.Pow(10, 6, evaluate=False))
 
 
 @document.register
@@ -77,54 +136,75 @@ def _(line: CriticalLine) -> Document:
     rows = tuple((exact_text(p.sigma_b2, "text"), "—" if p.sigma_w2 is None else decimal(p.sigma_w2, digits),
                   "—" if p.q is None else decimal(p.q, digits), critical_words(p))
                  for p in line.points)
-    words = ("The edge of chaos: for each σ_b², the σ_w² at which χ₁ = σ_w² E[σ'(√q* Z)²] = 1 "
-             f"at the variance map's fixed point q*, each to {digits} digits. With q* > 0 the two "
-             "conditions together read (q − σ_b²) E[σ'²] = E[σ²], one equation in q; then "
-             "σ_w² = 1/E[σ'(√q Z)²].")
+    words = say(f"The edge of chaos: for each {{bias}}, the {{weights}} at which {{chi}} at the "
+                f"variance map's fixed point {{q}}, each to {digits} digits. With {{positive}} "
+                "the two conditions together read {equation}, one equation in {qq}; then "
+                "{solution}.", bias=SB2, weights=SW2,
+                chi=sympy.Eq(CHI, sympy.Eq(Factors((SW2, _moment(dsigma, QSTAR))), 1,
+                                           evaluate=False), evaluate=False),
+                q=QSTAR, positive=sympy.StrictGreaterThan(QSTAR, 0), qq=Q,
+                equation=sympy.Eq(Factors((Q - SB2, _moment(dsigma, Q))), _moment(sigma, Q),
+                                  evaluate=False),
+                solution=sympy.Eq(SW2, 1 / _moment(dsigma, Q), evaluate=False))
     title = f"Critical initialisation: {line.activation.name}"
-    return Document(title, [Section("Critical line", words,
-                                    grid=Grid(("σ_b²", "σ_w²", "q*", "why"), rows))],
+    headers = tuple(say("{h}", h=h) for h in (SB2, SW2, QSTAR)) + ("why",)
+    return Document(title, [Section("Critical line", words, grid=Grid(headers, rows))],
                     sympy.Symbol("L"))
 
 
 @document.register
 def _(sample: GradientSample) -> Document:
     shape = "scalar chains" if sample.width == 1 else f"matrix nets of width {sample.width}"
-    title = (f"Sampled gradients: {sample.samples} {sample.activation.name} {shape}, depth "
-             f"{sample.depth}, σ_w² = {exact_text(sample.sigma_w2, 'text')}, "
-             f"σ_b² = {exact_text(sample.sigma_b2, 'text')}")
-    setting = (f"Seed {sample.seed}. Weights N(0, σ_w²/n), biases N(0, σ_b²); the input is a "
-               f"layer's output at the fixed point (σ(h), h ~ N(0, {_short(sample.input_variance)})); "
-               "the gradient reaching the output has a random direction. Each sample's ratio "
-               "r = |∂C/∂a⁰| / |∂C/∂aᴸ| is taken in log space in float64, entries float64 "
-               f"cannot hold in MPFR ({sample.rescued} such σ' values).")
-    stats = [("mean of log10 r", _short(sample.mean)), ("standard deviation", _short(sample.std))]
+    title = say(f"Sampled gradients: {sample.samples} {sample.activation.name} {shape}, depth "
+                f"{sample.depth}, {{w}}, {{b}}", w=sympy.Eq(SW2, sample.sigma_w2, evaluate=False),
+                b=sympy.Eq(SB2, sample.sigma_b2, evaluate=False))
+    h = sympy.Symbol("h")
+    ratio = sympy.Eq(R, SAMPLE_RATIO, evaluate=False)
+    setting = say(f"Seed {sample.seed}. Weights {{weights}}, biases {{biases}}; the input is a "
+                  "layer's output at the fixed point ({output}, {law}); the gradient reaching "
+                  "the output has a random direction. Each sample's ratio {ratio} is taken in "
+                  f"log space in float64, entries float64 cannot hold in MPFR ({sample.rescued} "
+                  "such {slope} values).", weights=Normal(0, SW2 / N_UNITS),
+                  biases=Normal(0, SB2), output=sigma(h),
+                  law=Distributed(h, Normal(0, sympy.Float(sample.input_variance, SAMPLE_DIGITS))),
+                  ratio=ratio, slope=slope())
+    stats = [(say("mean of {log}", log=log10(R)), _short(sample.mean)),
+             ("standard deviation", _short(sample.std))]
     stats += [(f"quantile {p:g}", _short(v)) for p, v in sample.quantiles]
-    stats += [("fraction in [10⁻¹, 10¹]", _short(sample.within_tenfold)),
+    stats += [(say("fraction in {range}", range=_TENFOLD), _short(sample.within_tenfold)),
               ("fraction exactly 0", _short(sample.zero_fraction))]
     prediction = sample.prediction
     error = sample.log10_mean_square_error
-    compare = Grid(("", "log10"), (
-        ("sampled mean of r²", _short(sample.log10_mean_square)
+    compare = Grid(("", say("{log}", log=sympy.Symbol("log10"))), (
+        (say("sampled mean of {square}", square=R**2), _short(sample.log10_mean_square)
          + ("" if math.isnan(error) else f" (± {_short(error)})")),
-        (f"mean field χ₁^{sample.depth}", _log10_text(prediction.log10_gradient_ratio, SAMPLE_DIGITS)),
+        (say("mean field {power}", power=CHI ** sample.depth),
+         _log10_text(prediction.log10_gradient_ratio, SAMPLE_DIGITS)),
     ))
     counts, edges = sample.histogram
     centres = tuple(float((a + b) / 2) for a, b in zip(edges, edges[1:]))
     figure = Figure(centres, tuple(float(c) for c in counts), r"\log_{10} r", r"\mathrm{samples}",
                     "samples against log10 r", bars=True) if len(counts) else None
-    chance = ("By chance, some products of w and σ' are not extreme: the fraction in [10⁻¹, 10¹] "
-              "is how many nets kept their gradient within a factor of ten.")
-    mean_field = (f"Mean field predicts E[r²] = χ₁^{sample.depth} with χ₁ = "
-                  f"{decimal(prediction.chi, 8)} ({prediction.regime}); it describes wide nets "
-                  "(for width 1 the layers are far from Gaussian). ± is one standard error of "
-                  "the sampled mean.")
+    chance = say("By chance, some products of {w} and {slope} are not extreme: the fraction in "
+                 "{range} is how many nets kept their gradient within a factor of ten.",
+                 w=sympy.Symbol("w"), slope=slope(), range=_TENFOLD)
+    mean_field = say("Mean field predicts {prediction} with {chi} ({regime}); it describes wide "
+                     "nets (for width 1 the layers are far from Gaussian). ± is one standard "
+                     "error of the sampled mean.",
+                     prediction=sympy.Eq(Expectation(R**2), CHI ** sample.depth, evaluate=False),
+                     chi=sympy.Eq(CHI, sympy.Float(prediction.chi, 8), evaluate=False),
+                     regime=prediction.regime)
     return Document(title, [
         Section("Setting", setting),
-        Section("Distribution of log10 r", chance, grid=Grid(("statistic", "value"), tuple(stats)),
-                figure=figure),
+        Section(say("Distribution of {log}", log=log10(R)), chance,
+                grid=Grid(("statistic", "value"), tuple(stats)), figure=figure),
         Section("Against mean field", mean_field, grid=compare),
     ], sympy.Integer(sample.depth))
+
+
+R = sympy.Symbol("r", positive=True)  # a sample's ratio
+SAMPLE_RATIO = sympy.Abs(grad_a(0)) / sympy.Abs(grad_a(sympy.Symbol("L")))
+_TENFOLD = sympy.Interval(sympy.Rational(1, 10), 10)
 
 
 def _short(value: float) -> str:

@@ -8,12 +8,24 @@ from collections.abc import Iterator
 import mpmath
 import sympy
 
+from symgrad.notation import (
+    Factors,
+    Terms,
+    dsigma,
+    ellipsis,
+    l,
+    layer_symbol,
+    sigma,
+    slope,
+    sup_abs_dsigma,
+)
 from symgrad.notes import DEEPER, ChainNotes, NetNotes, Regime
 from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Row, Section, document
 from symgrad.render.json import json_object
-from symgrad.render.numeric_documents import approx
+from symgrad.render.numeric_documents import W, approx, bounds_verdict
 from symgrad.render.printing import TextPrinter, plain
+from symgrad.render.prose import Prose, say
 from symgrad.render.text import text_words
 
 NUMBER_DIGITS = 6
@@ -36,12 +48,38 @@ def _power_row(base: sympy.Rational, depth: int) -> Row:
     return Row(sympy.Pow(base, depth, evaluate=False), (number,), relations=("≈",))
 
 
-def _front_weights(depth: int) -> str:
+def _front_weights(depth: int) -> Prose:
     if depth == 1:
-        return "with one layer there is no weight between the front layer and the output."
-    weights = "w_2" if depth == 2 else f"w_2 ⋯ w_{depth}"
-    return (f"the front layer still carries {weights}. With every w = 10 that is "
-            f"10^{depth - 1}; with every w = 1/2 it is 2^-{depth - 1}.")
+        return say("with one layer there is no weight between the front layer and the output.")
+    weights = layer_symbol("w", 2) if depth == 2 else \
+        Factors((layer_symbol("w", 2), ellipsis(), layer_symbol("w", depth)))
+    return say("the front layer still carries {weights}. With every {ten} that is {power}; "
+               "with every {half} it is {small}.", weights=weights,
+               ten=sympy.Eq(W, 10, evaluate=False), half=sympy.Eq(W, sympy.Rational(1, 2),
+                                                             evaluate=False),
+               power=sympy.Pow(10, depth - 1, evaluate=False),
+               small=sympy.Pow(2, -(depth - 1), evaluate=False))
+
+
+_SLOPE, _W = slope(), sympy.Symbol("w", real=True)
+_REGIMES = {  # case: (title, words)
+    "vanishing": (
+        say("{slope} with ordinary weights: vanishing", slope=sympy.StrictLessThan(_SLOPE, 1)),
+        say("The sigmoid's derivative is at most {quarter}, so with {w} every layer multiplies "
+            "the gradient by at most {quarter}.", quarter=sympy.Rational(1, 4),
+            w=sympy.LessThan(sympy.Abs(_W), 1))),
+    "still vanishing": (
+        say("{slope} but {w}: still vanishing", slope=sympy.GreaterThan(_SLOPE, 1),
+            w=sympy.StrictLessThan(sympy.Abs(_W), 1)),
+        say("A ReLU passes the gradient with {one} where it is active, yet weights of {half} "
+            "halve it at every layer.", one=sympy.Eq(_SLOPE, 1, evaluate=False),
+            half=sympy.Rational(1, 2))),
+    "exploding": (
+        say("{gain}: exploding", gain=sympy.StrictGreaterThan(
+            sympy.Abs(Factors((_W, _SLOPE)), evaluate=False), 1)),
+        say("With {w} an active ReLU multiplies the gradient by 10 at every layer.",
+            w=sympy.Eq(_W, 10, evaluate=False))),
+}
 
 
 @document.register
@@ -54,7 +92,8 @@ def _(notes: ChainNotes) -> Document:
     sections = [
         _retitled(derivation["Network"], "Notation and forward pass"),
         derivation["Activation"],
-        _retitled(derivation["Backward pass"], "The chain rule and the δ recursion",
+        _retitled(derivation["Backward pass"],
+                  say("The chain rule and the {delta} recursion", delta=sympy.Symbol("delta")),
                   "The chain rule, applied once per layer from the output down. "
                   + derivation["Backward pass"].words),
         _retitled(derivation["Closed form"], "The closed form"),
@@ -62,38 +101,49 @@ def _(notes: ChainNotes) -> Document:
         _retitled(derivation["Layer by layer"], "Weights and derivatives, apart",
                   "The front layer's error with the weights grouped apart from the derivatives: "
                   f"{depth - 1} weights, {depth} derivatives."),
-        _retitled(bounds["The activation's derivative"], "sup|σ'| and the worst-case bound"),
+        _retitled(bounds["The activation's derivative"],
+                  say("{sup} and the worst-case bound", sup=sup_abs_dsigma())),
         bounds["One layer"],
         _retitled(bounds["The whole chain"], f"The whole chain, depth {depth}"),
         _retitled(deeper["The whole chain"], f"At ten times the depth, {DEEPER * depth}",
                   "The same bound for a chain ten times as deep."),
-        Section("Verdict", f"At depth {depth} the gradient {notes.bounds.verdict}; at depth "
-                           f"{DEEPER * depth} it {notes.deeper_bounds.verdict}."),
+        Section("Verdict", say(f"At depth {depth} the gradient {{verdict}}; at depth "
+                               f"{DEEPER * depth} it {{deeper}}.",
+                               verdict=bounds_verdict(notes.bounds),
+                               deeper=bounds_verdict(notes.deeper_bounds))),
     ]
     for regime in notes.regimes:
+        title, words = _REGIMES[regime.case]
         sections.append(Section(
-            f"Regime: {regime.title}",
-            f"{regime.words} Per layer the factor is {regime.factor}; over {regime.depths[0]} "
-            f"and {regime.depths[1]} layers:",
+            "Regime: " + title,
+            words + say(f" Per layer the factor is {{factor}}; over {regime.depths[0]} and "
+                        f"{regime.depths[1]} layers:", factor=regime.factor),
             [_power_row(regime.factor, d) for d in regime.depths],
         ))
     relu_front = _sections(notes.relu)["Layer by layer"]
     sections.append(_retitled(
         relu_front, "Why ReLU alone does not remove the weight product",
-        "ReLU's derivative is 1 where a unit is active and 0 elsewhere, so along an active "
-        "chain the σ' factors are all 1, but the weights stay: " + _front_weights(depth),
+        say("ReLU's derivative is 1 where a unit is active and 0 elsewhere, so along an "
+            "active chain the {slope} factors are all 1, but the weights stay: ", slope=_SLOPE)
+        + _front_weights(depth),
     ))
     if notes.residual is not None:
         residual = _sections(notes.residual)
         residual_bounds = _sections(notes.residual_bounds)
         sections.append(_retitled(
             residual["Backward pass"], "Residual connections",
-            "With a_l = a_(l-1) + σ(z_l) each layer multiplies the gradient by 1 + w σ'(z), "
-            "not w σ'(z): the identity path carries it even where σ' is small.",
+            say("With {forward} each layer multiplies the gradient by {residual}, not {plain}: the "
+                "identity path carries it even where {slope} is small.",
+                forward=sympy.Eq(layer_symbol("a", l), Terms(layer_symbol("a", l - 1),
+                                                             sigma(layer_symbol("z", l))),
+                                 evaluate=False),
+                residual=Terms(1, Factors((_W, dsigma(sympy.Symbol("z"))))),
+                plain=Factors((_W, dsigma(sympy.Symbol("z")))), slope=_SLOPE),
         ))
         sections.append(_retitled(residual_bounds["One layer"], "The residual factor, w = 1/2",
-                                  f"For {name} with w = 1/2: the gradient "
-                                  f"{notes.residual_bounds.verdict}."))
+                                  say(f"For {name} with {{w}}: the gradient {{verdict}}.",
+                                      w=sympy.Eq(W, sympy.Rational(1, 2), evaluate=False),
+                                      verdict=bounds_verdict(notes.residual_bounds))))
     if notes.evaluation is not None:
         values = _sections(notes.evaluation)
         sections += [_retitled(values["Gradients"], "Values: the gradients"),
@@ -140,7 +190,8 @@ def _regime(regime: Regime) -> dict:
             value = (mpmath.mpf(int(regime.factor.p)) / int(regime.factor.q)) ** depth
         powers.append({"depth": depth, "exact": plain(sympy.Pow(regime.factor, depth)),
                        "decimal": decimal(value, POWER_DIGITS)})
-    return {"title": regime.title, "words": regime.words, "activation": regime.activation,
+    title, words = (text_words(TextPrinter(), w) for w in _REGIMES[regime.case])
+    return {"title": title, "words": words, "activation": regime.activation,
             "weight": plain(regime.weight), "factor": plain(regime.factor),
             "depths": list(regime.depths), "powers": powers}
 

@@ -3,13 +3,35 @@ an evaluation, bounds, gain regions."""
 
 from __future__ import annotations
 
+import re
+
 import gmpy2
 import mpmath
 import sympy
 
 from symgrad.analysis.bounds import GainBounds
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
-from symgrad.notation import Norm, dsigma, grad_a, grad_a_vector, grad_w_total, log10, sup_abs_dsigma
+from symgrad.notation import (
+    Factors,
+    L,
+    Norm,
+    Terms,
+    delta,
+    dsigma,
+    ellipsis,
+    grad_a,
+    grad_a_vector,
+    grad_b,
+    grad_w,
+    grad_w_total,
+    inf_dsigma,
+    k,
+    l,
+    layer_symbol,
+    log10,
+    sup_abs_dsigma,
+    sup_dsigma,
+)
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation
@@ -32,11 +54,23 @@ from symgrad.render.document import (
     document,
     shown_layers,
 )
+from symgrad.render.prose import Prose, joined, say
 
 SHOWN_DIGITS = 8  # digits of an "≈" value
 MAX_WEIGHT_ROWS = 20  # distinct weights listed one by one; beyond, JSON has every layer
 
 z = sympy.Symbol("z", real=True)
+W, R = sympy.Symbol("w", real=True), sympy.Symbol("r", positive=True)  # a weight; a rate
+A, B = sympy.Symbol("a", real=True), sympy.Symbol("b", real=True)  # a layer's input; its bias
+X, Y = sympy.Symbol("x", real=True), sympy.Symbol("y", real=True)  # a chain's input; its target
+
+
+def _times(*factors) -> Factors:
+    """A product in the order written (w σ'(z), not σ'(z) w)."""
+    return Factors(factors)
+
+
+_PREACTIVATION = Terms(_times(W, A), B)  # w a + b
 
 
 def approx(value: mpmath.mpf, digits: int = SHOWN_DIGITS) -> sympy.Expr:
@@ -59,30 +93,64 @@ def _layer_factor(weight: sympy.Expr, residual: bool) -> sympy.Expr:
                      evaluate=False)
 
 
-def _weights_words(bounds: GainBounds) -> str:
+def _weights_words(bounds: GainBounds) -> Prose:
     if bounds.uniform:
-        return f"w = {exact_words(bounds.weights[0])}"
-    return f"{len(set(bounds.weights))} distinct weights over {bounds.depth} layers"
+        return say("{w}", w=sympy.Eq(W, bounds.weights[0], evaluate=False))
+    return say(f"{len(set(bounds.weights))} distinct weights over {bounds.depth} layers")
+
+
+def chain_ratio(depth) -> sympy.Expr:
+    """|∂C/∂a_0| / |∂C/∂a_L|: what a chain does to the gradient."""
+    return sympy.Abs(grad_a(0)) / sympy.Abs(grad_a(depth))
+
+
+def bounds_verdict(bounds: GainBounds) -> Prose:
+    """What the bounds say about the gradient, as a sentence's predicate: "vanishes for
+    every input, ...", from the regime and its numbers."""
+    ratio = chain_ratio(bounds.chain.depth)
+    factor = bounds.factors[0].lower
+    lower = (sympy.Pow(factor, bounds.depth) if factor in (0, 1) or bounds.depth * max(
+        int(factor.p).bit_length(), int(factor.q).bit_length()) <= 64 else
+             sympy.Pow(factor, bounds.depth, evaluate=False)) \
+        if bounds.uniform and factor.is_Rational else approx(bounds.lower, 6)  # (exact: 2^10)
+    if bounds.regime == "vanishing":
+        return say("vanishes for every input, at least as fast as {power} with {rate}",
+                   power=R**L, rate=sympy.Eq(R, approx(bounds.rate, 6), evaluate=False))
+    if bounds.regime == "exploding":
+        return say("explodes for every input: {bound}", bound=sympy.GreaterThan(ratio, lower))
+    if bounds.regime == "bounded":
+        if bounds.lower_against_one == 0:
+            return say("neither vanishes nor explodes: {one} for every input",
+                       one=sympy.Eq(ratio, 1, evaluate=False))
+        return say("never grows ({bound}); it stays at 1 only where every layer's factor is "
+                   "at its largest", bound=sympy.LessThan(ratio, 1))
+    words = say("can explode (the bound exceeds 1 for some inputs)")
+    if bounds.lower < 1:
+        return words + "; it can also vanish"
+    return words + say(", and never shrinks: {bound} for every input",
+                       bound=sympy.GreaterThan(ratio, lower))
 
 
 @document.register
 def _(bounds: GainBounds) -> Document:
     chain, derivative = bounds.chain, bounds.derivative
-    title = (f"Gradient bounds: {chain.kind} {chain.activation.name} chain, depth {chain.depth}, "
-             f"{_weights_words(bounds)}")
+    title = say(f"Gradient bounds: {chain.kind} {chain.activation.name} chain, depth "
+                f"{chain.depth}, {{weights}}", weights=_weights_words(bounds))
     how = "exact" if derivative.exact else f"numerical, refined to {bounds.dps} digits"
-    low, high = (exact_words(v if v.is_Rational else sympy.N(v, 6)) for v in
-                 (derivative.low, derivative.high))
+    low, high = (v if v.is_Rational else sympy.N(v, 6) for v in (derivative.low, derivative.high))
     sections = [Section(
         "The activation's derivative",
-        f"Over every input, σ'(z) lies between inf σ' = {low} and sup σ' = {high} ({how}).",
+        say("Over every input, {slope} lies between {low} and {high} ({how}).",
+            slope=dsigma(z), low=sympy.Eq(inf_dsigma(), low, evaluate=False),
+            high=sympy.Eq(sup_dsigma(), high, evaluate=False), how=how),
         [Row(sup_abs_dsigma(), _exact_and_approx(derivative.abs_sup), relations=("=", "≈"))],
     )]
-    offset = "1 + " if chain.residual else ""
+    gain = _times(layer_symbol("w", k), dsigma(layer_symbol("z", k)))
     one_layer = Section(
         "One layer",
-        f"Layer k multiplies the gradient ∂C/∂a_k by {offset}w_k σ'(z_k). Over every input its "
-        "magnitude lies between the two bounds below"
+        say("Layer {k} multiplies the gradient {gradient} by {gain}. Over every input its "
+            "magnitude lies between the two bounds below", k=k, gradient=grad_a(k),
+            gain=sympy.Add(1, gain, evaluate=False) if chain.residual else gain)
         + (" (each distinct weight)." if not bounds.uniform else "."),
     )
     if bounds.uniform:
@@ -100,7 +168,7 @@ def _(bounds: GainBounds) -> Document:
         if len(bounds.factors) > MAX_WEIGHT_ROWS:
             one_layer.words += f" The first {MAX_WEIGHT_ROWS} are listed; JSON has them all."
     sections.append(one_layer)
-    ratio = sympy.Abs(grad_a(0)) / sympy.Abs(grad_a(chain.depth))
+    ratio = chain_ratio(chain.depth)
     upper_sides = _product_sides(bounds, bounds.factors[0].upper, bounds.upper)
     lower_sides = _product_sides(bounds, bounds.factors[0].lower, bounds.lower)
     sections.append(Section(
@@ -112,7 +180,7 @@ def _(bounds: GainBounds) -> Document:
             Row(ratio, lower_sides, relations=("≥", "≈")),
         ],
     ))
-    sections.append(Section("Verdict", f"The gradient {bounds.verdict}."))
+    sections.append(Section("Verdict", say("The gradient {verdict}.", verdict=bounds_verdict(bounds))))
     sections.append(_float_section(bounds))
     return Document(title, sections, sympy.Integer(chain.depth))
 
@@ -132,12 +200,13 @@ def _float_section(bounds: GainBounds) -> Section:
         fmt = limit.format
         rows.append((fmt.name, decimal(fmt.largest, 6), decimal(fmt.smallest_subnormal, 6),
                      _depthtable_cell(limit.overflow_depth), _depthtable_cell(limit.underflow_depth)))
-    words = ("After how many layers, counted from the output, the product of the per-layer upper "
-             "bounds exceeds each format's largest finite number or falls below its smallest "
-             "subnormal. Both are statements about the ratio |∂C/∂a_0| / |∂C/∂a_L|: with "
-             "|∂C/∂a_L| of order 1, past the overflow depth the gradient can overflow, and past "
-             "the underflow depth it is below the smallest subnormal for every input (0, or "
-             "at best that one subnormal, in the format).")
+    words = say("After how many layers, counted from the output, the product of the per-layer "
+                "upper bounds exceeds each format's largest finite number or falls below its "
+                "smallest subnormal. Both are statements about the ratio {ratio}: with {output} "
+                "of order 1, past the overflow depth the gradient can overflow, and past the "
+                "underflow depth it is below the smallest subnormal for every input (0, or at "
+                "best that one subnormal, in the format).",
+                ratio=chain_ratio(L), output=sympy.Abs(grad_a(L)))
     if bounds.uniform:
         words += " Depths beyond this chain's say how deep a chain of such layers could go."
     return Section("Float formats", words,
@@ -167,7 +236,9 @@ def _region_grid(region: GainRegion) -> Grid:
     digits = region.dps
     rows = tuple((span_text(z_span, digits), span_text(a_span, digits))
                  for z_span, a_span in zip(region.intervals, _matching_inputs(region)))
-    return Grid(("preactivation z", f"input a = (z - b)/w, b = {exact_words(region.bias)}"), rows)
+    return Grid((say("preactivation {z}", z=z),
+                 say("input {a}, {b}", a=sympy.Eq(A, (z - B) / W, evaluate=False),
+                     b=sympy.Eq(B, region.bias, evaluate=False))), rows)
 
 
 def _matching_inputs(region: GainRegion) -> tuple[Span, ...]:
@@ -176,26 +247,34 @@ def _matching_inputs(region: GainRegion) -> tuple[Span, ...]:
     return inputs if region.weight > 0 else tuple(reversed(inputs))
 
 
-def _status_words(region: GainRegion) -> str:
+def _status_words(region: GainRegion) -> Prose:
     w, digits = region.weight, region.dps
     width, input_width = _end(region.width, digits), _end(region.input_width, digits)
-    return {
-        "empty": f"Empty: |w| sup|σ'| < 1, so a layer with w = {exact_words(w)} shrinks the gradient for "
-                 "every input.",
-        "points": "Only isolated points: |w σ'(z)| reaches 1 exactly at its peak, a set of width 0.",
-        "unbounded": "Unbounded: |w σ'(z)| ≥ 1 along a whole half-line, so the layer never shrinks "
-                     "the gradient there.",
-        "bounded": f"Total width {width} in z; in input space, divided by |w|, {input_width}.",
-    }[region.status]
+    gain = sympy.Abs(_times(W, dsigma(z)), evaluate=False)
+    if region.status == "empty":
+        return say("Empty: {bound}, so a layer with {w} shrinks the gradient for every input.",
+                   bound=sympy.StrictLessThan(_times(sympy.Abs(W), sup_abs_dsigma()), 1),
+                   w=sympy.Eq(W, w, evaluate=False))
+    if region.status == "points":
+        return say("Only isolated points: {gain} reaches 1 exactly at its peak, a set of width 0.",
+                   gain=gain)
+    if region.status == "unbounded":
+        return say("Unbounded: {bound} along a whole half-line, so the layer never shrinks the "
+                   "gradient there.", bound=sympy.GreaterThan(gain, 1))
+    return say(f"Total width {width} in {{z}}; in input space, divided by {{w}}, {input_width}.",
+               z=z, w=sympy.Abs(W))
 
 
 @document.register
 def _(region: GainRegion) -> Document:
     name = region.activation.name
-    title = f"Gain region: {name}, w = {exact_words(region.weight)}, b = {exact_words(region.bias)}"
-    words = (f"A layer multiplies the gradient by w σ'(z), z = w a + b. Its magnitude is at "
-             f"least 1 exactly on the set below (ends to {region.dps} digits); everywhere else "
-             "the layer shrinks the gradient. " + _status_words(region))
+    title = say(f"Gain region: {name}, {{w}}, {{b}}", w=sympy.Eq(W, region.weight, evaluate=False),
+                b=sympy.Eq(B, region.bias, evaluate=False))
+    words = (say(f"A layer multiplies the gradient by {{gain}}, {{z}}. Its magnitude is at least 1 "
+                 f"exactly on the set below (ends to {region.dps} digits); everywhere else the "
+                 "layer shrinks the gradient. ", gain=_times(W, dsigma(z)),
+                 z=sympy.Eq(z, _PREACTIVATION, evaluate=False))
+             + _status_words(region))
     section = Section("Where the layer does not shrink the gradient", words)
     if region.intervals:
         section.grid = _region_grid(region)
@@ -206,16 +285,19 @@ def _(region: GainRegion) -> Document:
 def _(widest: WidestRegion) -> Document:
     name = widest.activation.name
     title = f"The widest gain region of {name}"
+    gain = sympy.Abs(_times(W, dsigma(_PREACTIVATION)), evaluate=False)
     if widest.weight is None:
-        sign = "≥" if widest.unbounded_at else ">"
-        words = (f"For |w| {sign} {decimal(widest.unbounded_from, widest.dps)} the region is "
-                 "unbounded (|σ'| stays at or above 1/|w| along a tail), so its width in input "
-                 "space has no largest value.")
+        relation = sympy.GreaterThan if widest.unbounded_at else sympy.StrictGreaterThan
+        words = say("For {bound} the region is unbounded ({tail} along a tail), so its width in "
+                    "input space has no largest value.",
+                    bound=relation(sympy.Abs(W), approx(widest.unbounded_from, widest.dps)),
+                    tail=sympy.GreaterThan(sympy.Abs(dsigma(z)), 1 / sympy.Abs(W)))
         return Document(title, [Section("Result", words)], sympy.Symbol("L"))
-    words = (f"|w| = {decimal(widest.weight, widest.dps)} makes the set of inputs with "
-             f"|w σ'(w a + b)| ≥ 1 widest: width {decimal(widest.input_width, widest.dps)} "
-             "(any b: it only shifts the set). Found by a scan over |w| and golden-section "
-             "search at twice the digits.")
+    words = say(f"{{w}} makes the set of inputs with {{bound}} widest: width "
+                f"{decimal(widest.input_width, widest.dps)} (any {{b}}: it only shifts the set). "
+                "Found by a scan over {abs_w} and golden-section search at twice the digits.",
+                w=sympy.Eq(sympy.Abs(W), approx(widest.weight, widest.dps), evaluate=False),
+                bound=sympy.GreaterThan(gain, 1), b=B, abs_w=sympy.Abs(W))
     section = Section("Result", words)
     section.grid = _region_grid(widest.region)
     return Document(title, [section], sympy.Symbol("L"))
@@ -252,10 +334,16 @@ def _(evaluation: ChainEvaluation) -> Document:
     mode = "gain mode" if point.gain_mode else f"{chain.cost} cost"
     title = (f"{kind}: {chain.kind} {chain.activation.name} chain, depth {evaluation.depth}, "
              f"{digits} digits ({mode})")
-    setting = ("The preactivations z_l are fixed and ∂C/∂a_L is given, so δ_l is the product "
-               "∂C/∂a_L · w_(l+1)⋯w_L · σ'(z_l)⋯σ'(z_L) itself." if point.gain_mode else
-               f"Input x = {exact_words(point.x)}, target y = {exact_words(point.y)}; every number "
-               "read exactly.")
+    l_next = layer_symbol("w", l + 1)
+    setting = (say("The preactivations {z} are fixed and {output} is given, so {delta} is the "
+                   "product {product} itself.", z=layer_symbol("z", l), output=grad_a(L),
+                   delta=delta(l), product=Factors(
+                       (grad_a(L),), (l_next, ellipsis(), layer_symbol("w", L)),
+                       (dsigma(layer_symbol("z", l)), ellipsis(),
+                        dsigma(layer_symbol("z", L)))))
+               if point.gain_mode else
+               say("Input {x}, target {y}; every number read exactly.",
+                   x=sympy.Eq(X, point.x, evaluate=False), y=sympy.Eq(Y, point.y, evaluate=False)))
     if evaluation.interval:
         setting += (" Every value is a certified enclosure: interval arithmetic with outward "
                     "rounding, so the exact value lies inside.")
@@ -266,21 +354,27 @@ def _(evaluation: ChainEvaluation) -> Document:
         rows.append(_value_row(grad_w_total(), evaluation.grad_w_total, digits))
     layers = [evaluation.layer(n) for n in shown_layers(evaluation.depth)]
     table = Grid(
-        ("l", "σ'(z_l)", "gain", "δ_l", "log10|δ_l|", "∂C/∂w_l"),
+        (say("{l}", l=l), say("{slope}", slope=dsigma(layer_symbol("z", l))), "gain",
+         say("{delta}", delta=delta(l)), say("{size}", size=log10(sympy.Abs(delta(l)))),
+         say("{gradient}", gradient=grad_w(l))),
         tuple((str(v.layer), table_cell(v.act_prime), table_cell(v.gain), table_cell(v.delta),
                table_cell(v.log10_abs("delta")), table_cell(v.grad_w)) for v in layers),
     )
     shown = "every layer" if len(layers) == evaluation.depth else \
         f"{len(layers)} of the {evaluation.depth} layers (JSON has them all)"
-    floats = "; ".join(
-        f"{b.format}: " + b.words
-        + f", ∂C/∂a_0 = {b.input_gradient!r}" for b in evaluation.floats)
+    floats = joined([float_words(b) for b in evaluation.floats], "; ")
+    gain = _times(layer_symbol("w", l), dsigma(layer_symbol("z", l)))
     sections = [
         Section("Setting", setting),
         Section("Gradients", "The input gradient, its size, and the output gradient.", rows),
-        Section("Layer by layer", "δ_l = ∂C/∂b_l, gain = w_l σ'(z_l)"
-                + (" + 1 (residual)" if chain.residual else "") + f"; {shown}. The figure: "
-                "log10|δ_l| against l.", grid=table, figure=_delta_figure(evaluation)),
+        Section("Layer by layer",
+                say("{delta}, {gain}", delta=sympy.Eq(delta(l), grad_b(l), evaluate=False),
+                    gain=sympy.Eq(sympy.Symbol("gain"),
+                                  Terms(gain, 1) if chain.residual else gain, evaluate=False))
+                + (" (residual)" if chain.residual else "")
+                + say(f"; {shown}. The figure: {{size}} against {{l}}.",
+                      size=log10(sympy.Abs(delta(l))), l=l),
+                grid=table, figure=_delta_figure(evaluation)),
         Section("The same pass in floats", floats + "."),
     ]
     return Document(title, sections, sympy.Integer(evaluation.depth))
@@ -319,6 +413,42 @@ def _(evaluation: NetEvaluation) -> Document:
         _spectrum_section(spectrum, digits, net.depth),
     ]
     return Document(title, sections, sympy.Integer(net.depth))
+
+
+_QUANTITIES = [  # the float pass's names of what overflowed (symgrad.numeric.backprop's)
+    (re.compile(r"σ'\(z_(\d+)\)"), lambda n: dsigma(layer_symbol("z", n))),
+    (re.compile(r"w_(\d+) δ_(\d+)"), lambda n, _: _times(layer_symbol("w", n), delta(n))),
+    (re.compile(r"δ_(\d+)"), lambda n: delta(n)),
+    (re.compile(r"([wza])_(\d+)"), lambda name, n: layer_symbol(name, n)),
+    (re.compile(r"([xy])"), lambda name: sympy.Symbol(name)),
+]
+
+
+def _quantity(name: str) -> sympy.Expr | str:
+    """A quantity the float pass names, as math (w_3 δ_3); the name itself if unknown."""
+    for pattern, build in _QUANTITIES:
+        match = pattern.fullmatch(name)
+        if match:
+            return build(*(int(g) if g.isdigit() else g for g in match.groups()))
+    return name
+
+
+def float_words(breakdown) -> Prose:
+    """What a float format did with the pass: "float32: δ is inf from layer 2 down (w_3 δ_3
+    overflows float32 at layer 2), ∂C/∂a_0 = inf"."""
+    head = say(f"{breakdown.format}: ")
+    if breakdown.layer is None:
+        head += "holds at every layer"
+    else:
+        head += say(f"{{delta}} is {breakdown.what} from layer {breakdown.layer} down",
+                    delta=sympy.Symbol("delta"))
+        if breakdown.cause is not None:
+            name, layer, kind = breakdown.cause
+            happened = f"overflows {breakdown.format}" if kind == "inf" else \
+                f"is nan in {breakdown.format}"
+            where = f" at layer {layer}" if " " in name else ""
+            head += say(f" ({{quantity}} {happened}{where})", quantity=_quantity(name))
+    return head + say(", {gradient} = ", gradient=grad_a(0)) + repr(breakdown.input_gradient)
 
 
 def _float(value, digits: int) -> sympy.Expr:

@@ -79,11 +79,13 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _subscript(self, name: str, index) -> str:
         return f"{name}_{{{self._print(index)}}}"
 
-    def _print_sigma(self, expr):
-        return rf"\sigma\left({self._print(expr.args[0])}\right)"
+    def _print_sigma(self, expr, exp=None):  # (exp: SymPy's power of a function, σ(z)²)
+        text = rf"\sigma\left({self._print(expr.args[0])}\right)"
+        return text if exp is None else rf"{text}^{{{exp}}}"
 
-    def _print_dsigma(self, expr):
-        return rf"\sigma'\left({self._print(expr.args[0])}\right)"
+    def _print_dsigma(self, expr, exp=None):
+        text = rf"\sigma'\left({self._print(expr.args[0])}\right)"
+        return text if exp is None else rf"{text}^{{{exp}}}"
 
     def _print_delta(self, expr):
         return self._subscript(r"\delta", expr.args[0])
@@ -111,6 +113,36 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
 
     def _print_inf_dsigma(self, expr):
         return r"\inf_z \sigma'(z)"
+
+    def _print_slope(self, expr):
+        return r"\sigma'"
+
+    def _print_ellipsis(self, expr):
+        return r"\cdots"
+
+    def _print_weight_variance(self, expr):
+        return r"\sigma_w^2"
+
+    def _print_bias_variance(self, expr):
+        return r"\sigma_b^2"
+
+    def _print_fixed_variance(self, expr):
+        return r"q^{*}"
+
+    def _print_gain_chi(self, expr):
+        return r"\chi_1"
+
+    def _print_Expectation(self, expr):
+        return rf"\mathbb{{E}}\left[{self._print(expr.args[0])}\right]"
+
+    def _print_Normal(self, expr):
+        return rf"\mathcal{{N}}\left({', '.join(self._print(a) for a in expr.args)}\right)"
+
+    def _print_MapsTo(self, expr):
+        return rf"{self._print(expr.args[0])} \mapsto {self._print(expr.args[1])}"
+
+    def _print_Distributed(self, expr):
+        return rf"{self._print(expr.args[0])} \sim {self._print(expr.args[1])}"
 
     def _print_log10(self, expr):
         return rf"\log_{{10}} {self.parenthesize(expr.args[0], 1000)}"
@@ -517,6 +549,36 @@ class TextPrinter(ReadableSums, StrPrinter):
     def _print_inf_dsigma(self, expr):
         return "inf σ'"
 
+    def _print_slope(self, expr):
+        return "σ'"
+
+    def _print_ellipsis(self, expr):
+        return "⋯"
+
+    def _print_weight_variance(self, expr):
+        return "σ_w²"
+
+    def _print_bias_variance(self, expr):
+        return "σ_b²"
+
+    def _print_fixed_variance(self, expr):
+        return "q∗"  # (U+2217: a product's "*" becomes "·" in this printer)
+
+    def _print_gain_chi(self, expr):
+        return "χ₁"
+
+    def _print_Expectation(self, expr):
+        return f"E[{self._print(expr.args[0])}]"
+
+    def _print_Normal(self, expr):
+        return f"N({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_MapsTo(self, expr):
+        return f"{self._print(expr.args[0])} ↦ {self._print(expr.args[1])}"
+
+    def _print_Distributed(self, expr):
+        return f"{self._print(expr.args[0])} ~ {self._print(expr.args[1])}"
+
     def _print_delta(self, expr):
         return f"δ_{self._index(expr.args[0])}"
 
@@ -631,6 +693,8 @@ class TextPrinter(ReadableSums, StrPrinter):
         exponent = expr.exp
         if exponent.is_Integer and exponent > 0:
             return self.parenthesize(expr.base, 60) + str(exponent).translate(_SUPERSCRIPTS)
+        if exponent == sympy.S.Half and expr.base.is_Atom:  # √q
+            return "√" + self._print(expr.base)
         return super()._print_Pow(expr, rational).replace("**", "^")
 
     def _print_Product(self, expr):

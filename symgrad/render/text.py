@@ -55,11 +55,12 @@ def text_words(printer: TextPrinter, words: Words) -> str:
 
 
 def _grid_table(grid: Grid) -> Table:
-    table = Table(show_edge=False)
+    table, printer = Table(show_edge=False), TextPrinter()
     for number, heading in enumerate(grid.headers):
-        table.add_column(heading, justify="left" if number == 0 else "right", overflow="fold")
+        table.add_column(Text(text_words(printer, heading)),
+                         justify="left" if number == 0 else "right", overflow="fold")
     for row in grid.rows:
-        table.add_row(*map(Text, row))
+        table.add_row(*(Text(text_words(printer, cell)) for cell in row))
     return table
 
 
