@@ -1139,6 +1139,9 @@ class _InexactError(Exception):
 @dataclass(frozen=True)
 class _Arithmetic:
     digits: int | None  # None: exact rationals
+    # SymPy's exact numbers (tanh(1) stays tanh(1)), for the forward pass only: the closed
+    # forms of a point on a kink, where every branch is decided exactly
+    symbolic: bool = False
 
     @property
     def exact(self) -> bool:
@@ -1147,9 +1150,14 @@ class _Arithmetic:
     def rational(self, value: Fraction | sympy.Rational):
         numerator, denominator = (value.numerator, value.denominator) if isinstance(
             value, Fraction) else (int(value.p), int(value.q))
+        if self.symbolic:
+            return sympy.Rational(numerator, denominator)
         if self.exact:
             return _checked(Fraction(numerator, denominator))
         return mpmath.mpf(numerator) / denominator
+
+
+_UNKNOWN = object()  # a name's value exact rationals cannot hold (the walker refuses it)
 
 
 def _checked(value: Fraction) -> Fraction:
@@ -1166,6 +1174,8 @@ def _forward(spec, point: _Point, arithmetic: _Arithmetic):
     activation = spec.activation
 
     def sigma_of(z):
+        if arithmetic.symbolic:
+            return activation.at(z)
         return _Walker(arithmetic, {VARIABLE: z}, activation).value(activation.expr)
 
     if isinstance(spec, MatrixNet):
@@ -1207,10 +1217,14 @@ def _forward(spec, point: _Point, arithmetic: _Arithmetic):
             previous = output
         outputs = [previous]
         gradient = cost_derivative_at(spec.cost, layer_symbol("a", spec.depth))
+        if arithmetic.symbolic:  # (the rounded pass has checked where C is defined)
+            values[dC_daL] = gradient.xreplace(values)
+            return values, inputs
         if spec.cost == "cross-entropy" and not 0 < previous < 1:
             raise _UndefinedError
         values[dC_daL] = _Walker(arithmetic, values, activation).value(gradient)
-    if spec.cost == "cross-entropy" and not all(0 < output < 1 for output in outputs):
+    if spec.cost == "cross-entropy" and not arithmetic.symbolic and \
+            not all(0 < output < 1 for output in outputs):
         raise _UndefinedError
     return values, inputs
 
@@ -1263,13 +1277,14 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
     rising working precision until decided, MAX_WORKING_DIGITS reached or time is up
     (``rounds``: at most that many precisions; ``reachable_only``: stop as soon as the
     digits needed are beyond reach, when SymPy has already decided). The points on the
-    kinks themselves count in exact arithmetic only: there a relu claim with Heaviside(0)
-    = 1/2 is told from σ'(0) = 0. In rounded arithmetic a point on a kink is exactly where
-    the digits cannot be trusted (the kink's argument cancels to 0, a branch may be picked
-    by rounding, and a claim's digit demand there is unbounded), so a claim that differs
-    only at isolated points of a smooth chain is "correct as far as numbers show", never
-    proved. Where the claim's needs are 0 (z1/z1 at z1 = 0) counts in both: rounding can
-    only make such a point defined, never a difference."""
+    kinks themselves count too: there a relu claim with Heaviside(0) = 1/2 is told from
+    σ'(0) = 0, and a tanh claim + Heaviside(-(z1 - 1)²) from δ at z1 = 1. In rounded
+    arithmetic the rounded digits of a kink's argument (0 there) decide nothing, so on a
+    kink every branch is decided in exact rationals (|z| − 50 at 50 is 0, not a rounding
+    of it); a point whose branches exact rationals cannot decide (Heaviside(a1 − 1/2))
+    is left out. Where the claim's needs are 0 (z1/z1 at z1 = 0) counts in exact
+    arithmetic only when undefined there: rounding can only make such a point defined,
+    never a difference."""
     everything = points + kinks.points + kinks.at_kinks + \
         [point for point in kinks.at_edges if point.undefined_claim]
     try:
@@ -1277,7 +1292,7 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
                  for point in everything]
     except _InexactError:
         exact = None
-        everything = points + kinks.points + kinks.at_edges
+        everything = points + kinks.points + kinks.at_edges + kinks.at_kinks
     result = _Numbers(points_checked=len(everything))
     if exact is not None:
         result.arithmetic, result.digits, result.working_digits = "rational", None, None
@@ -1295,26 +1310,40 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
                 return result
         result.agreed = True
         return result
+    on_kink = {id(point) for point in kinks.at_kinks}
     digits, done = FIRST_DIGITS, 0
     try:
         with time_budget(NUMERIC_SECONDS):
             while True:
                 more = digits + max(10, digits // 4)
-                low = [_sample(spec, claim, true, point, _Arithmetic(digits), needs)
-                       for point in everything]
-                high = [_sample(spec, claim, true, point, _Arithmetic(more), needs)
-                        for point in everything]
+                low = [_sample(spec, claim, true, point, _Arithmetic(digits), needs,
+                               id(point) in on_kink) for point in everything]
+                high = [_sample(spec, claim, true, point, _Arithmetic(more), needs,
+                                id(point) in on_kink) for point in everything]
+                decided = [not (a.walker and a.walker.undecided or b.walker and b.walker.undecided)
+                           for a, b in zip(low, high)]
+                low = [sample for sample, kept in zip(low, decided) if kept]
+                high = [sample for sample, kept in zip(high, decided) if kept]
+                result.points_checked = len(high)
                 if not result.samples:
                     result.samples = low[:len(points)]
                 result.working_digits = more
                 needed = CHECK_DIGITS + math.ceil(max(s.needed for s in low))
                 result.needed = needed
                 states = [_compare(a, b, digits, more, needed) for a, b in zip(low, high)]
-                for (state, _), sample in zip(states, high):
-                    if state == "differs":
-                        result.differing = _counterexample(sample, slopes)
-                        result.digits = digits
-                        return result
+                result.on_kinks, result.differing_on_kinks = None, 0
+                for index, ((state, _), sample) in enumerate(zip(states, high)):
+                    if state != "differs":
+                        continue
+                    example = _counterexample(sample, slopes)
+                    if example.on_kinks:  # (a convention there)
+                        result.on_kinks = result.on_kinks or example
+                        result.differing_on_kinks += 1
+                        states[index] = ("agrees", needed)
+                        continue
+                    result.differing = example
+                    result.digits = digits
+                    return result
                 result.too_large = any(s.claim is _TooLargeError for s in high)
                 result.agreed_digits = min(d for _, d in states)
                 if all(state == "agrees" for state, _ in states):
@@ -1330,16 +1359,21 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
         return result
 
 
-def _sample(spec, claim, true, point: _Point, arithmetic: _Arithmetic, needs=()) -> _Sample:
+def _sample(spec, claim, true, point: _Point, arithmetic: _Arithmetic, needs=(),
+            on_kink: bool = False) -> _Sample:
     """Claim and truth at the point; the claim is undefined (None) where what it needs as
-    written fails (a denominator 0, sqrt or log outside their domain)."""
+    written fails (a denominator 0, sqrt or log outside their domain). On a kink in
+    rounded arithmetic (``on_kink``) every branch is decided in exact rationals, from the
+    point's exact coordinates (the walker is ``undecided`` where that cannot be done)."""
     context = nullcontext() if arithmetic.exact else mpmath.workdps(arithmetic.digits)
     with context:
         try:
             values, inputs = _forward(spec, point, arithmetic)
         except _UndefinedError:
             return _Sample(None, None, {}, 0.0, None)
-        walker = _Walker(arithmetic, values, spec.activation, track=True)
+        exact = _exact_walker(spec, point) if on_kink and not arithmetic.exact else None
+        walker = _Walker(arithmetic, values, spec.activation, track=True, exact=exact,
+                         on_kink=on_kink)
         try:
             claimed = walker.value(claim)
         except _UndefinedError:
@@ -1357,6 +1391,33 @@ def _sample(spec, claim, true, point: _Point, arithmetic: _Arithmetic, needs=())
         if point.undefined_claim:
             claimed = None
         return _Sample(claimed, truth, inputs, walker.needed, walker)
+
+
+def _exactly_zero(expr, closed_forms: dict, activation) -> bool:
+    """Whether SymPy shows ``expr`` 0 with the names' closed forms put in (σ and σ' written
+    out): tanh(1) − tanh(1), not a rounding of it."""
+    written = expr.xreplace(closed_forms).replace(sigma, activation.at).replace(
+        dsigma, activation.derivative_at)
+    return written.is_zero is True
+
+
+def _exact_walker(spec, point: _Point) -> _Walker | None:
+    """The exact walker of a point on a kink: every name's exact rational where it has one,
+    and every name's closed form (for what SymPy can still decide: a1 − tanh(1) at z1 = 1
+    is 0); None if the point's numbers are too large for exact arithmetic."""
+    closed_forms, _ = _forward(spec, point, _Arithmetic(None, symbolic=True))
+    values = {}
+    for name, value in closed_forms.items():
+        if value.is_Rational:
+            try:
+                values[name] = _checked(_fraction(value))
+            except _InexactError:
+                return None
+        else:
+            values[name] = _UNKNOWN
+    walker = _Walker(_Arithmetic(None), values, spec.activation)
+    walker.closed_forms = closed_forms
+    return walker
 
 
 _RELATIONS = {">": lambda v: v > 0, ">=": lambda v: v >= 0, "!=": lambda v: v != 0}
@@ -1515,18 +1576,42 @@ class _Walker:
     a function or power that hardly depends on its argument there, a comparison close to
     its kink."""
 
-    def __init__(self, arithmetic: _Arithmetic, values: dict, activation, track: bool = False):
+    def __init__(self, arithmetic: _Arithmetic, values: dict, activation, track: bool = False,
+                 exact: _Walker | None = None, on_kink: bool = False):
         self.arithmetic, self.values, self.activation = arithmetic, values, activation
         self.track, self.needed, self.memo = track, 0.0, {}
         self.wiped = False  # a sum of nonzero terms came out exactly 0 (mpmath only)
+        # on a kink (``on_kink``) every branch (abs, sign, max, min, Heaviside, a piece's
+        # condition) is decided in exact rationals by ``exact``, the same point's exact
+        # walker: the rounded digits of a kink's argument, 0 there, decide nothing. A
+        # branch exact rationals cannot decide leaves the point ``undecided``.
+        self.exact, self.on_kink, self.undecided = exact, on_kink, False
+        self.closed_forms: dict | None = None  # (an exact walker's: its names' SymPy values)
 
     def value(self, expr):
         try:
-            return self.memo[expr]
+            found = self.memo[expr]
         except KeyError:
             pass
+        else:
+            if found is None:  # (an exact walker's failure, remembered)
+                raise _InexactError
+            return found
+        exact = self.exact.known(expr) if self.on_kink and self.exact is not None else None
+        if exact is not None:  # (rounded only at the end: no cancellation, no digit demand)
+            found = self.memo[expr] = self.arithmetic.rational(exact)
+            return found
         found = self.memo[expr] = self._value(expr)
         return found
+
+    def known(self, expr) -> Fraction | None:
+        """The exact value (an exact walker), or None where exact rationals cannot hold it
+        (tanh of a rational, too many bits); undefined (1/0) is raised."""
+        try:
+            return self.value(expr)
+        except (_InexactError, _TooLargeError):
+            self.memo[expr] = None  # (not tried again: a failure below fails every parent)
+            return None
 
     def _note(self, digits) -> None:
         """Record that ``digits`` (a float, or a count of bits times log10 2) are needed."""
@@ -1537,9 +1622,42 @@ class _Walker:
     def _exact(self) -> bool:
         return self.arithmetic.exact
 
+    def _decided(self, expr) -> Fraction | None:
+        """On a kink: a number with the sign of a branch's argument there (0 only if it is
+        exactly 0), or None, and the point is undecided. Elsewhere None: the branch is
+        decided by the rounded value. The exact value where exact rationals hold it; else
+        the sign of the rounded value, if the argument's own digit demand (a cancellation,
+        a term small beside the others) is within half the working digits: a branch far
+        from its kink (Heaviside(a1 − 1/2) at a kink of z2) cannot be flipped by rounding."""
+        if not self.on_kink:
+            return None
+        if self.exact is not None:
+            try:
+                exact = self.exact.known(expr)
+            except _UndefinedError:
+                exact = None
+            if exact is not None:
+                return exact
+        if not self._exact():
+            gauge = _Walker(self.arithmetic, self.values, self.activation, track=True)
+            try:
+                u = gauge.value(expr)
+            except (_InexactError, _UndefinedError, _TooLargeError):
+                u = 0
+            if u != 0 and not gauge.wiped and gauge.needed < mpmath.mp.dps / 2:
+                return Fraction(1 if u > 0 else -1)
+        if self.exact is not None and self.exact.closed_forms is not None and \
+                _step(_exactly_zero, expr, self.exact.closed_forms, self.activation):
+            return Fraction(0)
+        self.undecided = True
+        return None
+
     def _value(self, expr):
         if expr.is_Symbol:
-            return self.values[expr]
+            found = self.values[expr]
+            if found is _UNKNOWN:
+                raise _InexactError
+            return found
         if expr.is_Rational:
             if self.track and (expr.q != 1 or abs(expr.p) > 1):
                 self._note(_bits_to_digits(int(abs(expr.p)).bit_length() + int(expr.q).bit_length()))
@@ -1563,25 +1681,22 @@ class _Walker:
         if function in _ANALYTIC:
             return self._analytic(function, self.value(expr.args[0]))
         if function is sigma or function is dsigma:
-            formula = self.activation.expr if function is sigma else self.activation.derivative
-            inner = _Walker(self.arithmetic, {VARIABLE: self.value(expr.args[0])},
-                            self.activation, self.track)
-            found = inner.value(formula)
-            self._note(inner.needed)
-            self.wiped = self.wiped or inner.wiped
-            return found
+            return self._activation(function, expr.args[0])
         if function is sympy.Abs:
+            exact = self._decided(expr.args[0])
+            if exact is not None:
+                return -self.value(expr.args[0]) if exact < 0 else \
+                    self.value(expr.args[0]) if exact > 0 else self.arithmetic.rational(exact)
             return abs(self.value(expr.args[0]))
         if function is sympy.sign:
-            u = self.value(expr.args[0])
+            exact = self._decided(expr.args[0])
+            u = self.value(expr.args[0]) if exact is None else exact
             return (u > 0) - (u < 0)
         if function in (sympy.Max, sympy.Min):
-            values = [self.value(argument) for argument in expr.args]
-            for first, second in zip(values, values[1:]):
-                self._closeness(first, second)
-            return max(values) if function is sympy.Max else min(values)
+            return self._extreme(expr)
         if function is sympy.Heaviside:
-            u = self.value(expr.args[0])
+            exact = self._decided(expr.args[0])
+            u = self.value(expr.args[0]) if exact is None else exact
             if u == 0:
                 return self.value(expr.args[1]) if len(expr.args) > 1 else self.arithmetic.rational(
                     sympy.S.Half)
@@ -1592,6 +1707,42 @@ class _Walker:
                     return self.value(piece)
             raise _UndefinedError
         raise _UndefinedError(f"cannot evaluate {function}")
+
+    def _activation(self, function, argument):
+        """σ or σ' of the argument: the activation's formula in a walker of its own (on a
+        kink, with the argument's exact value for σ's own branches)."""
+        formula = self.activation.expr if function is sigma else self.activation.derivative
+        exact = None
+        if self.on_kink and self.exact is not None:
+            known = self.exact.known(argument)
+            if known is not None:
+                exact = _Walker(self.exact.arithmetic, {VARIABLE: known}, self.activation)
+        inner = _Walker(self.arithmetic, {VARIABLE: self.value(argument)}, self.activation,
+                        self.track, exact, self.on_kink)
+        found = inner.value(formula)
+        self._note(inner.needed)
+        self.wiped = self.wiped or inner.wiped
+        self.undecided = self.undecided or inner.undecided
+        return found
+
+    def _extreme(self, expr):
+        """max or min of the arguments (on a kink, the largest or smallest told by the
+        decided signs of their differences)."""
+        arguments = expr.args
+        if self.on_kink:
+            chosen, larger = arguments[0], 1 if expr.func is sympy.Max else -1
+            for argument in arguments[1:]:
+                exact = self._decided(argument - chosen)
+                if exact is None:
+                    break
+                if exact * larger > 0:
+                    chosen = argument
+            else:
+                return self.value(chosen)
+        values = [self.value(argument) for argument in arguments]
+        for first, second in zip(values, values[1:]):
+            self._closeness(first, second)
+        return max(values) if expr.func is sympy.Max else min(values)
 
     def _sum(self, values):
         total = 0
@@ -1636,6 +1787,10 @@ class _Walker:
         compare = _COMPARE.get(type(condition))
         if compare is None:
             raise _UndefinedError(f"cannot evaluate {condition}")
+        if self.on_kink:
+            exact = self._decided(condition.lhs - condition.rhs)
+            if exact is not None:
+                return bool(compare(exact, 0))
         left, right = self.value(condition.lhs), self.value(condition.rhs)
         self._closeness(left, right)
         return bool(compare(left, right))

@@ -704,3 +704,65 @@ def test_a_kink_of_a_layer_whose_slope_the_target_lacks_is_no_convention():
     assert result.returncode == 1, result.stdout[-1500:]
 
 
+
+
+# --- a claim off only at isolated points of a smooth chain (rounded arithmetic) ----------
+
+ISOLATED = [  # act, argv, claim, the kink coordinate and its place, claim − true there
+    ("tanh", ["--depth", "2", "--target", "delta1"],
+     "dC_daL*w2*dsigma(z1)*dsigma(z2) + Heaviside(-(z1-1)**2)", "z1", F(1),
+     lambda p: heaviside(-(p["z1"] - 1) ** 2)),
+    ("tanh", ["--depth", "2", "--target", "delta1"],  # a1 = tanh(1) exactly where z1 = 1
+     "dC_daL*w2*dsigma(z1)*dsigma(z2) + Heaviside(-(a1-tanh(1))**2)", "z1", F(1),
+     lambda p: heaviside(-(p["z1"] - 1) ** 2)),
+    ("sigmoid", ["--depth", "2", "--target", "delta2"],
+     "(a2-y)*a2*(1-a2) + 2*Heaviside(-abs(z2-2))", "z2", F(2),
+     lambda p: 2 * heaviside(-abs(p["z2"] - 2))),
+    ("gelu", ["--depth", "1", "--target", "delta1"],
+     "dC_daL*dsigma(z1) + max(-1, Heaviside(-abs(z1+1/2)) - 1) + 1", "z1", F(-1, 2),
+     lambda p: max(F(-1), heaviside(-abs(p["z1"] + HALF)) - 1) + 1),
+    ("tanh", ["--depth", "2", "--tied", "--target", "delta1"],
+     "dC_daL*w*dsigma(z1)*dsigma(z2) + 3*Heaviside(-(w-3/4)**2)", "w", F(3, 4),
+     lambda p: 3 * heaviside(-(p["w"] - F(3, 4)) ** 2)),
+    ("sigmoid", ["--widths", "1,2,1", "--target", "delta2_1"],
+     "(a_2_1-y_1)*a_2_1*(1-a_2_1) + min(1, 1 - Heaviside(abs(z_2_1-1/5)))", "z_2_1", F(1, 5),
+     lambda p: min(F(1), 1 - heaviside(abs(p["z_2_1"] - F(1, 5))))),
+]
+
+
+@pytest.mark.parametrize("act, argv, claim, name, place, term", ISOLATED,
+                         ids=[f"{case[0]}-{case[3]}-{n}" for n, case in enumerate(ISOLATED)])
+def test_a_smooth_chain_claim_off_only_at_an_isolated_point_is_incorrect(act, argv, claim, name,
+                                                                         place, term):
+    """claim = truth + a term that is 0 except at one point of one coordinate (a kink of
+    the claim, where its argument is exactly 0): in rounded arithmetic the random points
+    never see it; the point on the kink, decided exactly, does. The counterexample is
+    that point, and claim − true there is the term as written here in Fractions."""
+    nearby = [place + offset for offset in (F(-1, 10**6), F(1, 10**6), F(-1), F(1))]
+    assert term({name: place}) != 0 and all(term({name: v}) == 0 for v in nearby)
+    result, seconds = run("--act", act, *argv, "--claim", claim, "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:]
+    example = json.loads(result.stdout)["counterexample"]
+    assert F(example["point"][name]) == place
+    with mpmath.workdps(40):
+        difference = mpmath.mpf(example["claim"]) - mpmath.mpf(example["true"])
+        expected = term({name: place})
+        assert abs(difference - expected.numerator / mpmath.mpf(expected.denominator)) < 1e-25
+
+
+@pytest.mark.parametrize("claim, factor", [
+    ("dC_daL*w2*dsigma(z1)*dsigma(z2)*(1 + abs(z1-1/3) - max(z1-1/3, 1/3-z1))",
+     lambda z1, a2: 1 + abs(z1 - F(1, 3)) - max(z1 - F(1, 3), F(1, 3) - z1)),
+    ("dC_daL*w2*dsigma(z1)*dsigma(z2)*(1 + Heaviside(-(z1-1)**2)*Heaviside(a2-2))",
+     lambda z1, a2: 1 + heaviside(-(z1 - 1) ** 2) * heaviside(a2 - 2)),
+])
+def test_a_correct_claim_with_kinks_of_its_own_stays_correct_on_them(claim, factor):
+    """The factor is 1 everywhere (at the kink too: |0| = max(0, 0); tanh's a2 < 1 < 2), so
+    the claim is δ_1; decided exactly on its kink, the point agrees."""
+    for z1 in (F(1, 3), F(1), F(-2), F(5, 7)):
+        for a2 in (F(-99, 100), F(0), F(99, 100)):
+            assert factor(z1, a2) == 1
+    result, seconds = run("--depth", "2", "--act", "tanh", "--target", "delta1", "--claim",
+                          claim, "--format", "json")
+    assert exit_code(result, seconds) == 0, result.stdout[-1500:] + result.stderr
+    assert json.loads(result.stdout)["correct"] is True
