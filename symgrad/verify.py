@@ -22,8 +22,11 @@ and a verdict is only given when one of them has finished:
   (abs, max, min, Heaviside, a piece's condition), the line of each coordinate they
   depend on is cut at every kink of both (located exactly where SymPy can: 10^-30 is not
   0), and points strictly inside every piece, and beyond the outermost kinks, are
-  checked too, every one of them like a random point; past MAX_KINK_PIECES pieces the
-  claim is refused, not passed.
+  checked too, every one of them like a random point; so are the kinks themselves, where
+  two coordinates sit on kinks at once, and the zeros of a polynomial kink that never
+  changes sign (its critical points: -(z1 − 1)² − (w2 − 1)² is 0 at one point only). On a
+  kink every branch is decided exactly, never by rounding. Past MAX_KINK_PIECES pieces,
+  or with a kink SymPy cannot locate, the claim is refused, not passed.
 
 When neither route finishes (the digits needed exceed MAX_WORKING_DIGITS, the values are
 too large to evaluate, the time runs out) the claim is refused with one sentence, never
@@ -32,6 +35,7 @@ passed. An unexpected failure inside is reported as a SymgradError, never as a v
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import re
@@ -306,6 +310,13 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
                            f"the lines through them into more than {MAX_KINK_PIECES} pieces, "
                            "more than the points cover, and SymPy did not reduce claim − true "
                            "to 0.")
+    if found.status != "zero" and numbers.agreed and kinks.unsolved:
+        raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
+                           f"{numbers.points_checked} points, but SymPy could not locate "
+                           f"{_count(kinks.unsolved, 'kink')} of the claim or the truth (where an "
+                           "abs, max, min, Heaviside or a piece's condition switches), so the "
+                           "pieces between them are not all checked, and SymPy did not reduce "
+                           "claim − true to 0.")
     if found.status == "zero" or numbers.agreed:
         return Verdict(spec, target, claim, true, concrete, True, None, None,
                        _equals(subject, target, numbers), None,
@@ -313,6 +324,10 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
                        on_kinks=numbers.on_kinks,
                        differing_on_kinks=numbers.differing_on_kinks, **checked)
     raise SymgradError(_undecided(label, numbers))
+
+
+def _count(number: int, thing: str) -> str:
+    return f"{number} {thing}" + ("" if number == 1 else "s")
 
 
 def _undecided(label: str, numbers: _Numbers) -> str:
@@ -759,15 +774,20 @@ def _kink_points(forms: _Forms, claim, true, points: list[_Point], needs=()) -> 
         with time_budget(KINK_SECONDS):
             for first, base in zip([True] + [False] * len(bases), bases):
                 try:
+                    lines = {}
                     for name, places in _coordinate_kinks(kinks, base, names, found):
                         pieces = len(places) + 1
                         if found.pieces + pieces > MAX_KINK_PIECES:
                             raise _TooManyKinksError
                         found.pieces += pieces
+                        lines[name] = places
                         found.points.extend(_Point({**base.free, name: value})
                                             for value in _line_points(places))
                         found.at_kinks.extend(_Point({**base.free, name: value})
                                               for value in places)
+                    if first:
+                        found.at_kinks.extend(_crossings(lines, base))
+                        found.at_kinks.extend(_critical_zeros(kinks, base, names, found))
                     for name, places in _coordinate_kinks(edges, base, names, _Kinks()):
                         found.at_edges.extend(_Point({**base.free, name: value})
                                               for value in places)
@@ -782,6 +802,53 @@ def _kink_points(forms: _Forms, claim, true, points: list[_Point], needs=()) -> 
             raise
         found.unsolved += 1  # the rest were not located in time
     return found
+
+
+MAX_CROSSINGS = 64  # points where two coordinates sit on kinks at once
+
+
+def _crossings(lines: dict[str, list[Fraction]], base: _Point) -> list[_Point]:
+    """Points where two coordinates are on kinks of their lines at once (z1 = 1 and z2 = 1:
+    a claim off by Heaviside(-(z1 - 1)²) Heaviside(-(z2 - 1)²) differs only there), at
+    most MAX_CROSSINGS."""
+    found = []
+    names = sorted(lines)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            for one in lines[first]:
+                for other in lines[second]:
+                    if len(found) >= MAX_CROSSINGS:
+                        return found
+                    found.append(_Point({**base.free, first: one, second: other}))
+    return found
+
+
+def _critical_zeros(kinks, base: _Point, names: dict, found: _Kinks) -> list[_Point]:
+    """The points where a polynomial kink in two or more coordinates is 0 at a critical
+    point (∇u = 0): a kink that does not change sign, -(z1 - 1)² - (w2 - 1)², is 0 only on
+    a set no coordinate line meets, and each of its isolated zeros is such a point. Solved
+    exactly by SymPy; one it cannot solve is counted unsolved."""
+    points = []
+    for kink in kinks:
+        symbols = sorted((s for s in kink.free_symbols if s.name in base.free and s not in names),
+                         key=lambda s: s.name)
+        if len(symbols) < 2 or not kink.free_symbols <= set(symbols) or \
+                not kink.is_polynomial(*symbols) or \
+                any(_degree_bound(kink, s) > MAX_KINK_DEGREE for s in symbols):
+            continue
+        gradient = [sympy.diff(kink, s) for s in symbols]
+        solutions = _step(functools.partial(sympy.solve, gradient, symbols, dict=True))
+        if solutions is None or len(solutions) > MAX_CROSSINGS:
+            found.unsolved += 1
+            continue
+        for solution in solutions:
+            values = {s: solution.get(s, sympy.Rational(base.free[s.name].numerator,
+                                                        base.free[s.name].denominator))
+                      for s in symbols}
+            if not all(v.is_Rational for v in values.values()) or kink.xreplace(values) != 0:
+                continue  # (irrational, or not a zero: the lines see the sign change)
+            points.append(_Point({**base.free, **{s.name: _fraction(v) for s, v in values.items()}}))
+    return points
 
 
 def _kink_arguments(expressions) -> list[sympy.Expr]:
@@ -1018,9 +1085,11 @@ def _smooth_roots(expr, symbol) -> list[Fraction]:
     finitely many)."""
     if symbol not in expr.free_symbols:
         return []
-    if expr.free_symbols != {symbol} or any(isinstance(node, _KINKED) for node in _nodes([expr])) or \
-            _expanded_terms(expr) > MAX_EXPANDED_TERMS:
+    if expr.free_symbols != {symbol} or any(isinstance(node, _KINKED) for node in _nodes([expr])):
         raise _UnsolvedError
+    low_degree = expr.is_polynomial(symbol) and _degree_bound(expr, symbol) <= MAX_KINK_DEGREE
+    if not low_degree and _expanded_terms(expr) > MAX_EXPANDED_TERMS:
+        raise _UnsolvedError  # ((z1 - 1)^12 has 13 terms, not the 2^12 a product could)
     numerator = _step(lambda e: sympy.fraction(sympy.together(e))[0], expr)
     if numerator is None:
         raise _UnsolvedError
@@ -1038,12 +1107,28 @@ def _smooth_roots(expr, symbol) -> list[Fraction]:
             roots = _step(polynomial.real_roots)
     if roots is None:
         solved = _step(sympy.solveset, numerator, symbol, sympy.S.Reals)
+        if solved is sympy.S.EmptySet:  # (tanh(z) - 2: no zero at all)
+            return []
         if not isinstance(solved, sympy.FiniteSet):
             raise _UnsolvedError
         roots = list(solved.args)
     if len(roots) > MAX_KINK_PIECES:
         raise _UnsolvedError
     return sorted({_exact(root) for root in roots if root.is_real is not False})
+
+
+def _degree_bound(expr, symbol) -> int:
+    """An upper bound on the degree in ``symbol`` of a polynomial expression, read off its
+    tree without expanding it."""
+    if expr.is_Atom or symbol not in expr.free_symbols:
+        return int(expr == symbol)
+    if expr.is_Add:
+        return max(_degree_bound(term, symbol) for term in expr.args)
+    if expr.is_Mul:
+        return sum(_degree_bound(factor, symbol) for factor in expr.args)
+    if expr.is_Pow and expr.exp.is_Integer and expr.exp >= 0:
+        return int(expr.exp) * _degree_bound(expr.base, symbol)
+    return MAX_KINK_DEGREE + 1
 
 
 def _exact(number) -> Fraction:

@@ -374,10 +374,10 @@ def test_reading_every_layer_stays_small(monkeypatch):
     assert checkpointed < plain / 5, (checkpointed, plain)
 
 
-CLI_DEPTH = 250_000
-CLI_SHALLOW = 50_000
+CLI_DEPTH = 100_000
+CLI_SHALLOW = 20_000
 HELD_KIB_PER_LAYER = 0.7  # what holding every layer costs (the plain pass: 783 MiB at 10^6)
-CHECKPOINT_AT_10_MIB = "import symgrad.numeric.backprop as b; b.CHECKPOINT_BYTES = 10 * 2**20; "
+CHECKPOINT_AT_2_MIB = "import symgrad.numeric.backprop as b; b.CHECKPOINT_BYTES = 2 * 2**20; "
 
 
 def _cli(arguments: list[str], directory, prelude: str = "") -> tuple[int, str, float]:
@@ -396,7 +396,7 @@ def _cli(arguments: list[str], directory, prelude: str = "") -> tuple[int, str, 
 
 def _streamed_layers(path):
     """(how many layer objects the JSON file holds, the first two, the last, the text after
-    the layers), read line by line: the file is 200 MB, json.load of it a GB."""
+    the layers), read line by line: the file is 80 MB, json.load of it half a GB."""
     count, first, last, current, tail, inside = 0, [], None, None, [], None
     with path.open() as stream:
         for line in stream:
@@ -425,13 +425,14 @@ def _sigmoid(z):
 
 
 @pytest.mark.slow
-def test_cli_json_of_a_quarter_million_layers_in_bounded_memory(tmp_path):
-    """``symgrad eval --format json`` of 250,000 layers, every layer streamed to the file:
-    the child's peak RSS grows from 50,000 layers by less than a fifth of what holding the
-    200,000 more layers would take (0.7 KiB each: 783 MiB for the plain pass at 10^6), and
-    the file holds every layer. Both passes checkpoint (CHECKPOINT_BYTES lowered to 10 MiB
-    in the child: at the real 100 MiB the shallow pass is a plain one, and the depth where
-    both are not takes minutes). The values are checked against mpmath written here: layer
+def test_cli_json_of_a_hundred_thousand_layers_in_bounded_memory(tmp_path):
+    """``symgrad eval --format json`` of 100,000 layers, every layer streamed to the file:
+    the child's peak RSS grows from 20,000 layers by less than a fifth of what holding the
+    80,000 more layers would take (0.7 KiB each: 783 MiB for the plain pass at 10^6; here
+    the plain pass grows by 46 MiB, the checkpointed one by 1), and the file holds every
+    layer. Both passes checkpoint (CHECKPOINT_BYTES lowered to 2 MiB in the child: at the
+    real 100 MiB both would be plain passes, and the depth where they are not takes
+    minutes). The values are checked against mpmath written here: layer
     1 from its own forward step; layer L at the forward map's fixed point a* = σ(w a* + b)
     (reached to every digit long before); δ_1 = σ'(z_1) w δ_2 from the file's δ_2; and
     log10|δ_1| against Σ log10|w σ'(z_l)|, its first 400 terms summed one by one and the
@@ -442,7 +443,7 @@ def test_cli_json_of_a_quarter_million_layers_in_bounded_memory(tmp_path):
         status, errors, peak = _cli(["eval", "--depth", str(depth), "--act", "sigmoid",
                                      "--w", "1.5", "--b=-0.2", "--x", "0.5", "--y", "0",
                                      "--dps", "50", "--format", "json", "-o", str(target)],
-                                    tmp_path, CHECKPOINT_AT_10_MIB)
+                                    tmp_path, CHECKPOINT_AT_2_MIB)
         assert status == 0, errors
         peaks.append(peak)
     held = (CLI_DEPTH - CLI_SHALLOW) * HELD_KIB_PER_LAYER / 1024
