@@ -962,9 +962,10 @@ def _coordinate_kinks(kinks, base: _Point, names: dict, found: _Kinks):
 
 
 def _roots(expr, line: _Line) -> list[Fraction]:
-    """The real zeros of ``expr`` along the line that lie strictly inside the pieces its
-    own kinks (and its names' kinks) cut the line into: on each piece ``expr`` is one
-    smooth branch, solved by _smooth_roots. The kinks themselves are listed apart."""
+    """The real zeros of ``expr`` along the line: those strictly inside the pieces its own
+    kinks (and its names' kinks) cut the line into, where ``expr`` is one smooth branch
+    solved by _smooth_roots, and those on the inner kinks themselves (|z1 − 1| at 1). The
+    inner kinks are listed apart."""
     if expr in line.roots:
         if line.roots[expr] is None:  # (a name defined through itself: never, but safe)
             raise _UnsolvedError
@@ -979,6 +980,12 @@ def _roots(expr, line: _Line) -> list[Fraction]:
         raise _TooManyKinksError
     edges = sorted(edges)
     found = []
+    for edge in edges:  # a zero exactly on an inner kink (|z1 − 1| at 1)
+        try:
+            if _sign_at(_branch(expr, line, edge), line.symbol, edge) == 0:
+                found.append(edge)
+        except _UnsolvedError:
+            pass  # (not decided there: the pieces on each side still are)
     for low, high in zip([None, *edges], [*edges, None]):
         branch = _branch(expr, line, _inside(low, high))
         found.extend(root for root in _smooth_roots(branch, line.symbol)

@@ -655,6 +655,8 @@ CANCELLED = {  # a factor SymPy cancels as it reads, and where the written claim
     "(z1**2-2)/(z1**2-2)": lambda p: abs(p["z1"] ** 2 - 2) < Fraction(1, 10**11),
     "(exp(z1)-3)/(exp(z1)-3)": lambda p: abs(float(p["z1"]) - 1.0986122886681098) < 1e-11,
     "exp(log(z2))/z2": lambda p: p["z2"] <= 0,
+    "abs(z1-1)/abs(z1-1)": lambda p: p["z1"] == 1,  # (0 on a kink of its own)
+    "exp(log(abs(z2+1/2)))/abs(z2+1/2)": lambda p: p["z2"] == -Fraction(1, 2),
 }
 
 
