@@ -278,8 +278,20 @@ class grad_a_vector(_LayerQuantity):  # noqa: N801
     """∂C/∂a^l, the gradient with respect to a layer's activations (l = 0: the input)."""
 
 
-class Norm(_LayerQuantity):
-    """‖v‖, the Euclidean norm of a vector quantity."""
+class Norm(sympy.Function):
+    """‖v‖, the Euclidean norm of a vector quantity; Norm(M, F) the Frobenius norm of a
+    matrix, Norm(M, 2) its spectral norm (the second argument printed as a subscript)."""
+
+    @classmethod
+    def eval(cls, *args):
+        return None
+
+
+FROBENIUS = sympy.Symbol("F")
+
+
+class grad_b_vector(_LayerQuantity):  # noqa: N801
+    """∂C/∂b^l, the gradient with respect to a layer's bias vector."""
 
 
 class ActivationVector(_LayerQuantity):

@@ -12,16 +12,27 @@ import sympy
 from symgrad.analysis.bounds import GainBounds
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.notation import (
+    FROBENIUS,
+    ActivationVector,
+    DeltaVector,
+    DerivativeMatrix,
     Factors,
+    GradWeightMatrix,
+    InputOutputJacobian,
     L,
+    MatrixChain,
+    MatrixEllipsis,
     Norm,
     Terms,
+    Transposed,
+    WeightMatrix,
     delta,
     dsigma,
     ellipsis,
     grad_a,
     grad_a_vector,
     grad_b,
+    grad_b_vector,
     grad_w,
     grad_w_total,
     inf_dsigma,
@@ -386,17 +397,22 @@ def _(evaluation: NetEvaluation) -> Document:
     widths = ",".join(map(str, net.widths))
     title = (f"Exact backward pass: {widths} {net.activation.name} net, {digits} digits "
              f"({net.cost} cost)")
-    inputs = ", ".join(exact_words(v) for v in evaluation.x)
-    targets = ", ".join(exact_words(v) for v in evaluation.y)
-    setting = (f"Weights: {evaluation.parameters.source}. Input a^0 = ({inputs}), target "
-               f"y = ({targets}); every number read exactly.")
+    setting = say(f"Weights: {evaluation.parameters.source}. Input {{x}}, target {{y}}; every "
+                  "number read exactly.",
+                  x=sympy.Eq(ActivationVector(0), sympy.Tuple(*evaluation.x), evaluate=False),
+                  y=sympy.Eq(Y, sympy.Tuple(*evaluation.y), evaluate=False))
     narrow = max(net.widths) <= VECTOR_UNITS_SHOWN
     layers = [evaluation.layers[n - 1] for n in shown_layers(evaluation.depth)]
+    error, weights = DeltaVector(l), GradWeightMatrix(l)
     grid = Grid(
-        ("l", "units", "‖δ^l‖", "log10‖δ^l‖", "‖∂C/∂W^l‖_F") + (("δ^l",) if narrow else ()),
+        (say("{l}", l=l), "units", say("{norm}", norm=Norm(error)),
+         say("{size}", size=log10(Norm(error))), say("{norm}", norm=Norm(weights, FROBENIUS)))
+        + ((say("{error}", error=error),) if narrow else ()),
         tuple((str(layer.layer), str(len(layer.delta)), table_cell(layer.delta_norm),
                table_cell(log10_abs(layer.delta_norm)), table_cell(layer.grad_w_norm))
-              + ((", ".join(table_cell(v) for v in layer.delta),) if narrow else ())
+              + ((say("{vector}", vector=sympy.Tuple(*[_float(v, 6)
+                                                        for v in layer.delta])),)
+                 if narrow else ())
               for layer in layers),
     )
     shown = "every layer" if len(layers) == evaluation.depth else \
@@ -409,7 +425,12 @@ def _(evaluation: NetEvaluation) -> Document:
     sections = [
         Section("Setting", setting),
         Section("Cost and input gradient", "", rows),
-        Section("Layer by layer", f"δ^l = ∂C/∂b^l, ∂C/∂W^l = δ^l (a^(l-1))ᵀ; {shown}.", grid=grid),
+        Section("Layer by layer",
+                say(f"{{bias}}, {{weights}}; {shown}.",
+                    bias=sympy.Eq(error, grad_b_vector(l), evaluate=False),
+                    weights=sympy.Eq(weights, MatrixChain(error, Transposed(ActivationVector(l - 1))),
+                                     evaluate=False)),
+                grid=grid),
         _spectrum_section(spectrum, digits, net.depth),
     ]
     return Document(title, sections, sympy.Integer(net.depth))
@@ -478,20 +499,37 @@ def _spectrum_section(spectrum, digits: int, depth: int) -> Section:
     values = spectrum.values
     order = list(range(len(values)))
     shown = order if len(order) <= 10 else order[:5] + order[-5:]
-    grid = Grid(("i", "σ_i"), tuple(
+    floor = _float(spectrum.floor, 3)
+    grid = Grid((say("{i}", i=_INDEX), say("{value}", value=_SINGULAR)), tuple(
         (str(i + 1), table_cell(values[i], digits) if spectrum.resolved[i]
-         else f"≤ {decimal(spectrum.floor, 3)}") for i in shown))
+         else say("below {floor}", floor=floor)) for i in shown))
     condition = spectrum.condition_number
     brief = min(digits, 12)  # the bound's ‖W^k‖₂ are float64 SVDs: never more than 12 digits
-    words = (f"The input-output Jacobian ∂a^L/∂a^0 = D_L W^L ⋯ D_1 W^1, multiplied out; its "
-             f"{len(values)} singular values (largest first"
-             + (", the first and last five" if len(shown) < len(values) else "")
-             + f"), each to {digits} digits (worked at {spectrum.working_dps}). Spectral norm "
-             f"‖J‖₂ = {table_cell(spectrum.spectral_norm, brief)} against the bound ∏‖W^k‖₂ · "
-             f"(sup|σ'|)^{depth} = {table_cell(spectrum.bound, brief)}; condition number "
-             + ("∞ (the smallest singular value is 0 to the working digits)" if mpmath.isinf(condition)
-                else table_cell(condition, brief)) + ".")
+    jacobian = InputOutputJacobian(sympy.Integer(depth))
+    product = MatrixChain(DerivativeMatrix(depth), WeightMatrix(depth), MatrixEllipsis(),
+                          DerivativeMatrix(1), WeightMatrix(1)) if depth > 2 else \
+        MatrixChain(*[m for n in range(depth, 0, -1) for m in (DerivativeMatrix(n), WeightMatrix(n))])
+    bound = _times(sympy.Product(Norm(WeightMatrix(k), 2), (k, 1, depth)),
+                   sympy.Pow(sup_abs_dsigma(), depth, evaluate=False))
+    words = say("The input-output Jacobian {jacobian}, multiplied out; its "
+                f"{len(values)} singular values (largest first"
+                + (", the first and last five" if len(shown) < len(values) else "")
+                + f"), each to {digits} digits (worked at {spectrum.working_dps}). Spectral norm "
+                "{norm} against the bound {bound}; condition number {condition}.",
+                jacobian=sympy.Eq(jacobian, product, evaluate=False),
+                norm=sympy.Eq(Norm(_JACOBIAN, 2), _float(spectrum.spectral_norm, brief),
+                              evaluate=False),
+                bound=sympy.Eq(bound, _float(spectrum.bound, brief), evaluate=False),
+                condition=say("{kappa} (the smallest singular value is 0 to the working digits)",
+                              kappa=sympy.Eq(_CONDITION, sympy.oo, evaluate=False))
+                if mpmath.isinf(condition) else
+                sympy.Eq(_CONDITION, _float(condition, brief), evaluate=False))
     if not all(spectrum.resolved):
-        words += (f" A value shown as ≤ {decimal(spectrum.floor, 3)} cannot be told from 0 at "
-                  "the working digits.")
+        words += say(" A value shown as below {floor} cannot be told from 0 at the working "
+                     "digits.", floor=floor)
     return Section("Jacobian spectrum", words, grid=grid)
+
+
+_INDEX, _SINGULAR = sympy.Symbol("i"), sympy.Symbol("sigma_i")  # a singular value's
+_JACOBIAN = sympy.Symbol("J")
+_CONDITION = sympy.Symbol("kappa")

@@ -198,7 +198,11 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
         return self._partial(f"a^{{{self._print(expr.args[0])}}}")
 
     def _print_Norm(self, expr):
-        return rf"\left\|{self._print(expr.args[0])}\right\|"
+        which = rf"_{{{self._print(expr.args[1])}}}" if len(expr.args) > 1 else ""
+        return rf"\left\|{self._print(expr.args[0])}\right\|{which}"
+
+    def _print_grad_b_vector(self, expr):
+        return self._partial(f"b^{{{self._print(expr.args[0])}}}")
 
     def _print_GradWeightMatrix(self, expr):
         return self._partial(f"W^{{{self._print(expr.args[0])}}}")
@@ -614,6 +618,9 @@ class TextPrinter(ReadableSums, StrPrinter):
             return "y" + _subscript(expr.name[2:])
         if expr.name in _GREEK:  # alpha, sigma: α, σ (as LaTeX writes \alpha, \sigma)
             return _GREEK[expr.name]
+        head, _, index = expr.name.partition("_")
+        if head in _GREEK and index.isalnum():  # sigma_i: σ_i (LaTeX: \sigma_{i})
+            return _GREEK[head] + (_subscript(index) if index.isdigit() else "_" + index)
         return super()._print_Symbol(expr)
 
     def _unit(self, name: str, layer, *indices) -> str:
@@ -659,7 +666,14 @@ class TextPrinter(ReadableSums, StrPrinter):
         return "∂C/∂a" + self._superscript(expr.args[0])
 
     def _print_Norm(self, expr):
-        return f"‖{self._print(expr.args[0])}‖"
+        which = ""
+        if len(expr.args) > 1:
+            sub = self._print(expr.args[1])
+            which = _subscript(sub) if sub.isdigit() else f"_{sub}"
+        return f"‖{self._print(expr.args[0])}‖{which}"
+
+    def _print_grad_b_vector(self, expr):
+        return "∂C/∂b" + self._superscript(expr.args[0])
 
     def _print_GradWeightMatrix(self, expr):
         return "∂C/∂W" + self._superscript(expr.args[0])
@@ -879,7 +893,10 @@ class PlainPrinter(StrPrinter):
         return self._joined("grad_a", expr)
 
     def _print_Norm(self, expr):
-        return f"norm({self._print(expr.args[0])})"
+        return f"norm({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_grad_b_vector(self, expr):
+        return self._joined("grad_b", expr)
 
     def _print_GradWeightMatrix(self, expr):
         return self._joined("grad_W", expr)
