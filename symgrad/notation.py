@@ -162,6 +162,11 @@ class Distributed(sympy.Function):
     """X ~ law: a random variable and its law."""
 
 
+class magnitude_ratio(sympy.Function):  # noqa: N801
+    """|p| / |q| as one fraction of two magnitudes (|∂C/∂a_0| / |∂C/∂a_L|): derivatives
+    inside it are written with a slash, never a fraction inside a fraction."""
+
+
 class log10(sympy.Function):  # noqa: N801
     """log10, kept as written (SymPy's log(x, 10) prints as log(x)/log(10))."""
 

@@ -9,6 +9,7 @@ import sympy
 from symgrad.notation import Factors, Terms
 from symgrad.render.chart import latex_chart
 from symgrad.render.document import Document, Grid, Row, document
+from symgrad.render.number_style import styled
 from symgrad.render.printing import LatexPrinter, factor_chunks, uncounted
 from symgrad.render.prose import Words
 
@@ -92,19 +93,16 @@ _POWER_OF_TEN = re.compile(r"(-?)10\^\((.*)\)")  # a table cell's 10^(log10|x|) 
 
 
 def number_latex(cell: str) -> str:
-    """A decimal string as math (1.5e+39 → $1.5 \times 10^{39}$); other text escaped."""
+    r"""A decimal string as math in the one number style (1.5e+39 → $1.5 \cdot 10^{39}$);
+    other text escaped."""
     power_of_ten = _POWER_OF_TEN.fullmatch(cell)
     if power_of_ten is not None and _DECIMAL.fullmatch(power_of_ten.group(2)):
         sign, exponent = power_of_ten.groups()
         return f"${sign}10^{{{number_latex(exponent).strip('$')}}}$"
-    match = _DECIMAL.fullmatch(cell)
-    if match is None:
+    number = styled(cell) if _DECIMAL.fullmatch(cell) else None
+    if number is None:
         return {"inf": r"$\infty$", "-inf": r"$-\infty$"}.get(cell, escape(cell))
-    sign, digits, exponent = match.groups()
-    if exponent:  # as int() would print it, without int()'s limit of 4,300 digits
-        exponent = exponent[0].replace("+", "") + (exponent[1:].lstrip("0") or "0")
-    power = rf" \times 10^{{{exponent}}}" if exponent else ""
-    return f"${sign}{digits}{power}$"
+    return f"${number.latex()}$"
 
 
 def equation_block(printer: LatexPrinter, rows: list[Row], environment: str) -> str:

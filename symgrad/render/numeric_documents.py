@@ -40,6 +40,7 @@ from symgrad.notation import (
     l,
     layer_symbol,
     log10,
+    magnitude_ratio,
     sup_abs_dsigma,
     sup_dsigma,
 )
@@ -65,10 +66,11 @@ from symgrad.render.document import (
     document,
     shown_layers,
 )
+from symgrad.render.number_style import approx, exact_sides
 from symgrad.render.prose import Prose, joined, say
 
-SHOWN_DIGITS = 8  # digits of an "≈" value
 MAX_WEIGHT_ROWS = 20  # distinct weights listed one by one; beyond, JSON has every layer
+EXACT_POWER_BITS = 4096  # factor^L is worked out exactly up to this size
 
 z = sympy.Symbol("z", real=True)
 W, R = sympy.Symbol("w", real=True), sympy.Symbol("r", positive=True)  # a weight; a rate
@@ -84,22 +86,22 @@ def _times(*factors) -> Factors:
 _PREACTIVATION = Terms(_times(W, A), B)  # w a + b
 
 
-def approx(value: mpmath.mpf, digits: int = SHOWN_DIGITS) -> sympy.Expr:
-    """A computed number as a SymPy Float (exponents are unbounded there too)."""
-    if mpmath.isinf(value):
-        return sympy.oo if value > 0 else -sympy.oo
-    return sympy.Float(value, digits)
-
-
-def _exact_and_approx(value: sympy.Expr, digits: int = SHOWN_DIGITS) -> tuple:
-    if value.is_Rational or isinstance(value, sympy.Float):
-        return (value,)
-    return value, sympy.N(value, digits)
+def _bound_row(lhs: sympy.Expr, relation: str, exact: sympy.Expr,
+               written: sympy.Expr | None = None) -> Row:
+    """lhs ≤ written = exact ≈ decimal, the exact and decimal sides as ``exact_sides``
+    gives them (none repeated, none a reader does not need)."""
+    sides, relations = exact_sides(exact, written)
+    if written is not None:
+        sides, relations = (written, *sides), (relation, *relations)
+    elif relations:
+        relations = (relation, *relations[1:])
+    return Row(lhs, sides, relations=relations)
 
 
 def _layer_factor(weight: sympy.Expr, residual: bool) -> sympy.Expr:
-    """|w σ'(z)| or |1 + w σ'(z)| with the weight's value, as written (not 10·|σ'(z)|)."""
-    product = sympy.Mul(weight, dsigma(z), evaluate=False)
+    """|w σ'(z)| or |1 + w σ'(z)| with the weight's value, as written (not 10·|σ'(z)|); no
+    coefficient 1."""
+    product = dsigma(z) if weight == 1 else sympy.Mul(weight, dsigma(z), evaluate=False)
     return sympy.Abs(sympy.Add(1, product, evaluate=False) if residual else product,
                      evaluate=False)
 
@@ -111,8 +113,8 @@ def _weights_words(bounds: GainBounds) -> Prose:
 
 
 def chain_ratio(depth) -> sympy.Expr:
-    """|∂C/∂a_0| / |∂C/∂a_L|: what a chain does to the gradient."""
-    return sympy.Abs(grad_a(0)) / sympy.Abs(grad_a(depth))
+    """|∂C/∂a_0| / |∂C/∂a_L|: what a chain does to the gradient (one fraction)."""
+    return magnitude_ratio(grad_a(0), grad_a(depth))
 
 
 def bounds_verdict(bounds: GainBounds) -> Prose:
@@ -123,10 +125,10 @@ def bounds_verdict(bounds: GainBounds) -> Prose:
     lower = (sympy.Pow(factor, bounds.depth) if factor in (0, 1) or bounds.depth * max(
         int(factor.p).bit_length(), int(factor.q).bit_length()) <= 64 else
              sympy.Pow(factor, bounds.depth, evaluate=False)) \
-        if bounds.uniform and factor.is_Rational else approx(bounds.lower, 6)  # (exact: 2^10)
+        if bounds.uniform and factor.is_Rational else approx(bounds.lower)  # (exact: 2^10)
     if bounds.regime == "vanishing":
         return say("vanishes for every input, at least as fast as {power} with {rate}",
-                   power=R**L, rate=sympy.Eq(R, approx(bounds.rate, 6), evaluate=False))
+                   power=R**L, rate=sympy.Eq(R, approx(bounds.rate), evaluate=False))
     if bounds.regime == "exploding":
         return say("explodes for every input: {bound}", bound=sympy.GreaterThan(ratio, lower))
     if bounds.regime == "bounded":
@@ -154,7 +156,7 @@ def _(bounds: GainBounds) -> Document:
         say("Over every input, {slope} lies between {low} and {high} ({how}).",
             slope=dsigma(z), low=sympy.Eq(inf_dsigma(), low, evaluate=False),
             high=sympy.Eq(sup_dsigma(), high, evaluate=False), how=how),
-        [Row(sup_abs_dsigma(), _exact_and_approx(derivative.abs_sup), relations=("=", "≈"))],
+        [_bound_row(sup_abs_dsigma(), "=", derivative.abs_sup)],
     )]
     gain = _times(layer_symbol("w", k), dsigma(layer_symbol("z", k)))
     one_layer = Section(
@@ -167,10 +169,7 @@ def _(bounds: GainBounds) -> Document:
     if bounds.uniform:
         factor = bounds.factors[0]
         lhs = _layer_factor(factor.weight, chain.residual)
-        one_layer.rows = [
-            Row(lhs, _exact_and_approx(factor.upper), relations=("≤", "≈")),
-            Row(lhs, _exact_and_approx(factor.lower), relations=("≥", "≈")),
-        ]
+        one_layer.rows = [_bound_row(lhs, "≤", factor.upper), _bound_row(lhs, "≥", factor.lower)]
     else:
         counts = {w: bounds.weights.count(w) for w in dict.fromkeys(bounds.weights)}
         rows = tuple((exact_words(f.weight), str(counts[f.weight]), decimal(f.lower, 8),
@@ -180,15 +179,13 @@ def _(bounds: GainBounds) -> Document:
             one_layer.words += f" The first {MAX_WEIGHT_ROWS} are listed; JSON has them all."
     sections.append(one_layer)
     ratio = chain_ratio(chain.depth)
-    upper_sides = _product_sides(bounds, bounds.factors[0].upper, bounds.upper)
-    lower_sides = _product_sides(bounds, bounds.factors[0].lower, bounds.lower)
     sections.append(Section(
         "The whole chain",
         "The product of the per-layer bounds, for every input.",
         [
-            Row(ratio, upper_sides, relations=("≤", "≈")),
+            _product_row(bounds, ratio, "≤", bounds.factors[0].upper, bounds.upper),
             Row(log10(ratio), (approx(bounds.log10_upper),), relations=("≤",)),
-            Row(ratio, lower_sides, relations=("≥", "≈")),
+            _product_row(bounds, ratio, "≥", bounds.factors[0].lower, bounds.lower),
         ],
     ))
     sections.append(Section("Verdict", say("The gradient {verdict}.", verdict=bounds_verdict(bounds))))
@@ -196,13 +193,19 @@ def _(bounds: GainBounds) -> Document:
     return Document(title, sections, sympy.Integer(chain.depth))
 
 
-def _product_sides(bounds: GainBounds, factor: sympy.Expr, product: mpmath.mpf) -> tuple:
-    """factor^L ≈ its value; a product of 0s or 1s is just the number."""
-    if bounds.uniform and factor not in (sympy.S.Zero, sympy.S.One):
-        return sympy.Pow(factor, bounds.depth, evaluate=False), approx(product)
-    if bounds.uniform:
-        return (factor,)
-    return (approx(product),)
+def _product_row(bounds: GainBounds, ratio, relation: str, factor: sympy.Expr,
+                 product: mpmath.mpf) -> Row:
+    """ratio ≤ factor^L = its exact value ≈ its decimal (as many of these as say
+    something); a product of 0s or 1s is just the number; distinct weights: the decimal."""
+    if not bounds.uniform:
+        return Row(ratio, (approx(product),), relations=(relation,))
+    if factor in (sympy.S.Zero, sympy.S.One):
+        return Row(ratio, (factor,), relations=(relation,))
+    written = sympy.Pow(factor, bounds.depth, evaluate=False)
+    if factor.is_Rational and bounds.depth * max(int(factor.p).bit_length(),
+                                                 int(factor.q).bit_length()) <= EXACT_POWER_BITS:
+        return _bound_row(ratio, relation, factor ** bounds.depth, written)
+    return Row(ratio, (written, approx(product)), relations=(relation, "≈"))
 
 
 def _float_section(bounds: GainBounds) -> Section:

@@ -23,6 +23,7 @@ from sympy.printing.str import StrPrinter
 from symgrad.derive.chain import written_sizes
 from symgrad.notation import MATRIX_ENTRY, Factors, L, MatrixChain, Terms
 from symgrad.numeric.real import SAFE_DIGITS, exact_text
+from symgrad.render.number_style import float_text, styled
 
 _SAFE_BITS = int(SAFE_DIGITS * 3.32)  # an integer this short has at most SAFE_DIGITS digits
 
@@ -73,6 +74,11 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_Rational(self, expr):  # Integer too: every exact number, however long
         return _exact_number(self, expr, "latex", lambda: super(LatexPrinter, self)._print_Rational(expr))
 
+    def _print_Float(self, expr):
+        r"""In the one number style (number_style): 9.53674 \cdot 10^{-7}, 0.196612."""
+        found = styled(float_text(expr)) if expr.is_finite else None
+        return super()._print_Float(expr) if found is None else found.latex()
+
     def _print_int(self, expr):
         return _exact_number(self, sympy.Integer(expr), "latex", lambda: str(expr))
 
@@ -91,7 +97,18 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
         return self._subscript(r"\delta", expr.args[0])
 
     def _partial(self, variable: str) -> str:
+        if getattr(self, "_slashed", False):
+            return rf"\partial C/\partial {variable}"
         return rf"\frac{{\partial C}}{{\partial {variable}}}"
+
+    def _print_magnitude_ratio(self, expr):
+        """|∂C/∂a_0| / |∂C/∂a_10|: one fraction, the derivatives inside with a slash."""
+        self._slashed, before = True, getattr(self, "_slashed", False)
+        try:
+            top, bottom = (self._print(argument) for argument in expr.args)
+        finally:
+            self._slashed = before
+        return rf"\left|{top}\right| / \left|{bottom}\right|"
 
     def _print_grad_w(self, expr):
         return self._partial(self._subscript("w", expr.args[0]))
@@ -514,6 +531,11 @@ class TextPrinter(ReadableSums, StrPrinter):
     def _print_Rational(self, expr):
         return _exact_number(self, expr, "text", lambda: super(TextPrinter, self)._print_Rational(expr))
 
+    def _print_Float(self, expr):
+        """In the one number style (number_style): 9.53674·10⁻⁷, 0.196612."""
+        found = styled(float_text(expr)) if expr.is_finite else None
+        return super()._print_Float(expr) if found is None else found.text()
+
     def _print_int(self, expr):
         return _exact_number(self, sympy.Integer(expr), "text", lambda: str(expr))
 
@@ -603,6 +625,9 @@ class TextPrinter(ReadableSums, StrPrinter):
 
     def _print_Abs(self, expr):
         return f"|{self._print(expr.args[0])}|"
+
+    def _print_magnitude_ratio(self, expr):
+        return "/".join(f"|{self._print(argument)}|" for argument in expr.args)
 
     def _print_log10(self, expr):
         return f"log10({self._print(expr.args[0])})"
@@ -780,6 +805,10 @@ class PlainPrinter(StrPrinter):
     Every string parses back (``sympy.parse_expr``, the names mapped to symbols and
     functions) to the value printed: nested Factors and Terms are multiplied out first.
     """
+
+    def _print_magnitude_ratio(self, expr):
+        top, bottom = (self._print(argument) for argument in expr.args)
+        return f"Abs({top})/Abs({bottom})"
 
     def doprint(self, expr):
         if not isinstance(expr, (Factors, Terms)):

@@ -1,0 +1,144 @@
+"""One style for every computed number a document shows (issue 15, point 2).
+
+A computed number reaches a document as a decimal string with the evaluator's own digits
+(``symgrad.numeric.real.decimal``) or as a SymPy Float made from one. Every format writes
+it the same way: the digits as computed, trailing zeros dropped, in fixed notation when
+0.01 ≤ |x| < 10^5 and as m·10^k otherwise (9.53674·10^-7, never 9.53674e-7, 0.000976563
+or 65504.0). Exact values stay exact (1/4, 10^10); an "≈" beside an exact value only
+where the exact one is not already short (``exact_sides``).
+
+Kept here rather than in SymPy's printers: their ``min``/``max`` settings choose fixed or
+scientific notation for LaTeX only, pad or round the digits by the Float's binary
+precision (0.00097656250), and the terminal printer has no such setting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import mpmath
+import sympy
+
+SHOWN_DIGITS = 6  # significant digits of an "≈" value and of a table's cells
+FIXED_EXPONENTS = range(-2, 5)  # decimal exponents written without a power of ten
+SHORT_EXACT = 10**6  # an exact rational with numerator and denominator below this is short
+
+_DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
+_SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A decimal in the one style: sign, the digits before and after the point, and the
+    power of ten (None: fixed notation)."""
+
+    sign: str
+    whole: str
+    fraction: str
+    exponent: int | None
+
+    @property
+    def mantissa(self) -> str:
+        return self.sign + self.whole + (f".{self.fraction}" if self.fraction else "")
+
+    def latex(self) -> str:
+        power = "" if self.exponent is None else rf" \cdot 10^{{{self.exponent}}}"
+        return self.mantissa + power
+
+    def text(self) -> str:
+        power = "" if self.exponent is None else "·10" + str(self.exponent).translate(_SUPERSCRIPTS)
+        return self.mantissa + power
+
+
+def styled(text: str) -> Styled | None:
+    """A decimal string (1.2468e-6, 0.000141529, 65504.0, -3.0103000) in the one style;
+    None for anything else (inf, nan, words)."""
+    match = _DECIMAL.fullmatch(text.strip())
+    if match is None or not (match.group(2) or match.group(3)):
+        return None
+    sign, whole, fraction, exponent = match.groups()
+    sign = "-" if sign == "-" else ""
+    digits = (whole or "") + (fraction or "")
+    point = len(whole or "") + (int(exponent) if exponent else 0)  # digits before the point
+    leading = len(digits) - len(digits.lstrip("0"))
+    figures = digits.strip("0")
+    if not figures:
+        return Styled("", "0", "", None)
+    figures = digits[leading:].rstrip("0")
+    power = point - leading - 1  # the decimal exponent of the leading figure
+    if power in FIXED_EXPONENTS:
+        if power >= 0:
+            whole, fraction = figures[:power + 1].ljust(power + 1, "0"), figures[power + 1:]
+        else:
+            whole, fraction = "0", "0" * (-power - 1) + figures
+        return Styled(sign, whole, fraction, None)
+    return Styled(sign, figures[0], figures[1:], power)
+
+
+def float_text(value: sympy.Float) -> str:
+    """A SymPy Float's decimal digits (its precision's), as ``styled`` reads them."""
+    digits = mpmath.libmp.prec_to_dps(value._prec)
+    return mpmath.libmp.to_str(value._mpf_, max(digits, 1), min_fixed=1, max_fixed=0)
+
+
+def is_power_of_ten(value: sympy.Rational) -> bool:
+    """10^k for an integer k (1000, 1/100)."""
+    number = value.q if value.p == 1 else value.p if value.q == 1 else 0
+    text = str(number) if number else ""
+    return bool(text) and text[0] == "1" and set(text[1:]) <= {"0"}
+
+
+def short(value: sympy.Rational) -> bool:
+    """An exact rational a reader takes in at a glance: 1/1024, 512 (not 1/2^200)."""
+    return abs(value.p) < SHORT_EXACT and value.q < SHORT_EXACT
+
+
+def approx(value, digits: int = SHOWN_DIGITS) -> sympy.Expr:
+    """A computed number as a SymPy Float to ``digits`` digits (exponents are unbounded
+    there too); ±∞ as SymPy's."""
+    if mpmath.isinf(value):
+        return sympy.oo if value > 0 else -sympy.oo
+    return sympy.Float(value, digits)
+
+
+def exact_sides(exact: sympy.Expr, written: sympy.Expr | None = None,
+                digits: int = SHOWN_DIGITS) -> tuple[tuple[sympy.Expr, ...], tuple[str, ...]]:
+    """The sides shown after ``written`` (the value as written on the left, (1/2)^10) for
+    its exact value, with their relations: a power of ten as 10^k; a short value exactly
+    and, unless an integer, ≈ its decimal; a long one ≈ its decimal only. (1/2)^10 = 1/1024
+    ≈ 9.76563·10^-4; 10^10 alone; (1/4)^100 ≈ 6.22302·10^-61; √2 = √2 ≈ 1.41421."""
+    if not exact.is_Rational:
+        return (exact, sympy.N(exact, digits)), ("=", "≈")
+    sides: list[sympy.Expr] = []
+    if is_power_of_ten(exact):
+        sides.append(exact if short(exact) else
+                     sympy.Pow(10, _log10_of_power(exact), evaluate=False))
+    elif short(exact):
+        sides.append(exact)
+    sides = [side for side in sides if side != written]
+    relations = ["="] * len(sides)
+    if not is_power_of_ten(exact) and not (short(exact) and _terminates(exact, digits)):
+        with mpmath.workdps(digits + 10):
+            sides.append(approx(mpmath.mpf(int(exact.p)) / int(exact.q), digits))
+        relations.append("≈")
+    return tuple(sides), tuple(relations)
+
+
+def _terminates(value: sympy.Rational, digits: int) -> bool:
+    """Whether the decimal of ``value`` ends within ``digits`` significant figures (512,
+    1/4 = 0.25: nothing for an ≈ to add)."""
+    q = int(value.q)
+    twos = fives = 0
+    while q % 2 == 0:
+        q, twos = q // 2, twos + 1
+    while q % 5 == 0:
+        q, fives = q // 5, fives + 1
+    if q != 1:
+        return False
+    scaled = abs(int(value.p)) * 10 ** max(twos, fives) // int(value.q)
+    return len(str(scaled).rstrip("0")) <= digits
+
+
+def _log10_of_power(value: sympy.Rational) -> int:
+    return len(str(value.p)) - 1 if value.q == 1 else 1 - len(str(value.q))
