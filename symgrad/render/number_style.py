@@ -51,9 +51,9 @@ class Styled:
         return self.mantissa + power
 
 
-def styled(text: str) -> Styled | None:
-    """A decimal string (1.2468e-6, 0.000141529, 65504.0, -3.0103000) in the one style;
-    None for anything else (inf, nan, words)."""
+def styled(text: str, scientific: bool = False) -> Styled | None:
+    """A decimal string (1.2468e-6, 0.000141529, 65504.0, -3.0103000) in the one style
+    (``scientific``: m·10^k whatever its size); None for anything else (inf, nan, words)."""
     match = _DECIMAL.fullmatch(text.strip())
     if match is None or not (match.group(2) or match.group(3)):
         return None
@@ -67,13 +67,24 @@ def styled(text: str) -> Styled | None:
         return Styled("", "0", "", None)
     figures = digits[leading:].rstrip("0")
     power = point - leading - 1  # the decimal exponent of the leading figure
-    if power in FIXED_EXPONENTS:
+    if power in FIXED_EXPONENTS and not scientific:
         if power >= 0:
             whole, fraction = figures[:power + 1].ljust(power + 1, "0"), figures[power + 1:]
         else:
             whole, fraction = "0", "0" * (-power - 1) + figures
         return Styled(sign, whole, fraction, None)
     return Styled(sign, figures[0], figures[1:], power)
+
+
+def column_styled(cells) -> list[Styled | None]:
+    """A table column's cells in the one style, one notation for the whole column: m·10^k
+    for every number once one needs it (2.92771·10^-2 under 1.2468·10^-6), so that the
+    column reads as one scale. Cells that are not decimal strings are None."""
+    numbers = [styled(cell) if isinstance(cell, str) else None for cell in cells]
+    if any(number is not None and number.exponent is not None for number in numbers):
+        numbers = [styled(cell, scientific=True) if number is not None else None
+                   for cell, number in zip(cells, numbers)]
+    return numbers
 
 
 def float_text(value: sympy.Float) -> str:

@@ -472,7 +472,8 @@ def float_words(breakdown) -> Prose:
                 f"is nan in {breakdown.format}"
             where = f" at layer {layer}" if " " in name else ""
             head += say(f" ({{quantity}} {happened}{where})", quantity=_quantity(name))
-    return head + say(", {gradient} = ", gradient=grad_a(0)) + repr(breakdown.input_gradient)
+    return head + say(", {gradient}", gradient=sympy.Eq(
+        grad_a(0), _float_text(repr(float(breakdown.input_gradient))), evaluate=False))
 
 
 def _float(value, digits: int) -> sympy.Expr:
