@@ -162,9 +162,9 @@ class Distributed(sympy.Function):
     """X ~ law: a random variable and its law."""
 
 
-class magnitude_ratio(sympy.Function):  # noqa: N801
-    """|p| / |q| as one fraction of two magnitudes (|∂C/∂a_0| / |∂C/∂a_L|): derivatives
-    inside it are written with a slash, never a fraction inside a fraction."""
+class slashed_ratio(sympy.Function):  # noqa: N801
+    """p / q written with a slash, derivatives inside it too (|∂C/∂a_0| / |∂C/∂a_L|):
+    never a fraction inside a fraction."""
 
 
 class log10(sympy.Function):  # noqa: N801

@@ -99,14 +99,16 @@ def grid_table(grid: Grid) -> str:
                 words = number_latex(cell) if isinstance(cell, str) else latex_words(printer, cell)
                 cells.append(spanning(words, is_numeric))
         # "{}" first: a row starting with "[" would be read as the optional argument of \\
-        lines.append("{}" + " & ".join(cells) + r" \\")
+        lines.append(("{}" if cells[0].startswith("[") else "") + " & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join([r"\begin{center}", *lines, r"\end{center}"])
 
 
 def _split_number(number) -> str:
     """A styled number as two cells: sign and whole digits, then the point, the fraction
-    and the power of ten."""
+    and the power of ten (10^k itself in the first)."""
+    if number.power_of_ten:
+        return f"${number.latex()}$ & "
     rest = (f".{number.fraction}" if number.fraction else "") + (
         "" if number.exponent is None else rf" \cdot 10^{{{number.exponent}}}")
     return f"${number.sign}{number.whole}$ & " + (f"${{}}{rest}$" if rest else "")

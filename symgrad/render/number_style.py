@@ -17,8 +17,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import gmpy2
 import mpmath
 import sympy
+
+from symgrad.numeric.real import huge_decimal
 
 SHOWN_DIGITS = 6  # significant digits of an "≈" value and of a table's cells
 FIXED_EXPONENTS = range(-2, 5)  # decimal exponents written without a power of ten
@@ -42,13 +45,22 @@ class Styled:
     def mantissa(self) -> str:
         return self.sign + self.whole + (f".{self.fraction}" if self.fraction else "")
 
+    @property
+    def power_of_ten(self) -> bool:
+        """±10^k itself (1·10^10 is written 10^10)."""
+        return self.exponent is not None and self.whole == "1" and not self.fraction
+
     def latex(self) -> str:
+        if self.power_of_ten:
+            return rf"{self.sign}10^{{{self.exponent}}}"
         power = "" if self.exponent is None else rf" \cdot 10^{{{self.exponent}}}"
         return self.mantissa + power
 
     def text(self) -> str:
-        power = "" if self.exponent is None else "·10" + str(self.exponent).translate(_SUPERSCRIPTS)
-        return self.mantissa + power
+        power = "" if self.exponent is None else "10" + str(self.exponent).translate(_SUPERSCRIPTS)
+        if self.power_of_ten:
+            return self.sign + power
+        return self.mantissa + ("·" + power if power else "")
 
 
 def styled(text: str, scientific: bool = False) -> Styled | None:
@@ -153,3 +165,18 @@ def _terminates(value: sympy.Rational, digits: int) -> bool:
 
 def _log10_of_power(value: sympy.Rational) -> int:
     return len(str(value.p)) - 1 if value.q == 1 else 1 - len(str(value.q))
+
+
+def decimal_number(text: str) -> sympy.Expr:
+    """A decimal string as a SymPy Float that prints exactly those digits."""
+    if text in ("inf", "-inf", "nan"):
+        return {"inf": sympy.oo, "-inf": -sympy.oo, "nan": sympy.nan}[text]
+    if huge_decimal(text):  # e^-(10^5000): 10^(log10|x|), its exponent to the digits shown
+        mantissa, exponent = text.split("e")
+        figures = len(mantissa.lstrip("-").replace(".", "").lstrip("0"))
+        with mpmath.workprec(int(figures * 3.33) + len(exponent) * 4 + 64):
+            magnitude = mpmath.mpf(int(gmpy2.mpz(exponent))) + mpmath.log10(abs(mpmath.mpf(mantissa)))
+        power = sympy.Pow(10, sympy.Float(magnitude, max(figures, 1)), evaluate=False)
+        return -power if mantissa.startswith("-") else power
+    mantissa = text.split("e")[0].lstrip("-").replace(".", "").lstrip("0")
+    return sympy.Float(text, max(len(mantissa), 1))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 
-import gmpy2
 import mpmath
 import sympy
 
@@ -40,7 +39,7 @@ from symgrad.notation import (
     l,
     layer_symbol,
     log10,
-    magnitude_ratio,
+    slashed_ratio,
     sup_abs_dsigma,
     sup_dsigma,
 )
@@ -50,7 +49,6 @@ from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.real import (
     decimal,
     exact_words,
-    huge_decimal,
     interval_ends,
     log10_abs,
     table_cell,
@@ -66,7 +64,7 @@ from symgrad.render.document import (
     document,
     shown_layers,
 )
-from symgrad.render.number_style import approx, exact_sides
+from symgrad.render.number_style import approx, decimal_number, exact_sides
 from symgrad.render.prose import Prose, joined, say
 
 MAX_WEIGHT_ROWS = 20  # distinct weights listed one by one; beyond, JSON has every layer
@@ -114,7 +112,7 @@ def _weights_words(bounds: GainBounds) -> Prose:
 
 def chain_ratio(depth) -> sympy.Expr:
     """|∂C/∂a_0| / |∂C/∂a_L|: what a chain does to the gradient (one fraction)."""
-    return magnitude_ratio(grad_a(0), grad_a(depth))
+    return slashed_ratio(sympy.Abs(grad_a(0)), sympy.Abs(grad_a(depth)))
 
 
 def bounds_verdict(bounds: GainBounds) -> Prose:
@@ -237,18 +235,20 @@ def _end(value: sympy.Expr, digits: int) -> str:
     return {"inf": "∞", "-inf": "-∞"}.get(decimal(value, digits), decimal(value, digits))
 
 
-def span_text(span: Span, digits: int) -> str:
-    """[lo, hi], (lo, ∞), or a single point."""
+def span_math(span: Span, digits: int) -> sympy.Set:
+    """[lo, hi], (lo, ∞), or a single point, its ends decimals of ``digits`` digits."""
+    def end(value):
+        return value if value in (sympy.oo, -sympy.oo) else decimal_number(decimal(value, digits))
     if span.low == span.high:
-        return f"{{{_end(span.low, digits)}}}"
-    left = "(" if span.left_open or span.low == -sympy.oo else "["
-    right = ")" if span.right_open or span.high == sympy.oo else "]"
-    return f"{left}{_end(span.low, digits)}, {_end(span.high, digits)}{right}"
+        return sympy.FiniteSet(end(span.low))
+    return sympy.Interval(end(span.low), end(span.high), span.left_open or span.low == -sympy.oo,
+                          span.right_open or span.high == sympy.oo)
 
 
 def _region_grid(region: GainRegion) -> Grid:
     digits = region.dps
-    rows = tuple((span_text(z_span, digits), span_text(a_span, digits))
+    rows = tuple((say("{span}", span=span_math(z_span, digits)),
+                  say("{span}", span=span_math(a_span, digits)))
                  for z_span, a_span in zip(region.intervals, _matching_inputs(region)))
     return Grid((say("preactivation {z}", z=z),
                  say("input {a}, {b}", a=sympy.Eq(A, (z - B) / W, evaluate=False),
@@ -331,8 +331,8 @@ def _value(value, digits: int) -> tuple[sympy.Expr, str]:
     if isinstance(value, Interval):
         low, high = interval_ends(value, digits)
         if low == high:  # a point, or both ends -inf (log10 of an exact 0)
-            return _float_text(low), "="
-        return sympy.Interval(_float_text(low), _float_text(high)), "∈"  # ends as rounded
+            return decimal_number(low), "="
+        return sympy.Interval(decimal_number(low), decimal_number(high)), "∈"  # ends as rounded
     return _float(value, digits), "="
 
 
@@ -473,27 +473,12 @@ def float_words(breakdown) -> Prose:
             where = f" at layer {layer}" if " " in name else ""
             head += say(f" ({{quantity}} {happened}{where})", quantity=_quantity(name))
     return head + say(", {gradient}", gradient=sympy.Eq(
-        grad_a(0), _float_text(repr(float(breakdown.input_gradient))), evaluate=False))
+        grad_a(0), decimal_number(repr(float(breakdown.input_gradient))), evaluate=False))
 
 
 def _float(value, digits: int) -> sympy.Expr:
     """A computed number as a SymPy Float that prints the digits ``decimal`` gives."""
-    return _float_text(decimal(value, digits))
-
-
-def _float_text(text: str) -> sympy.Expr:
-    """A decimal string as a SymPy Float that prints exactly those digits."""
-    if text in ("inf", "-inf", "nan"):
-        return {"inf": sympy.oo, "-inf": -sympy.oo, "nan": sympy.nan}[text]
-    if huge_decimal(text):  # e^-(10^5000): 10^(log10|x|), its exponent to the digits shown
-        mantissa, exponent = text.split("e")
-        figures = len(mantissa.lstrip("-").replace(".", "").lstrip("0"))
-        with mpmath.workprec(int(figures * 3.33) + len(exponent) * 4 + 64):
-            magnitude = mpmath.mpf(int(gmpy2.mpz(exponent))) + mpmath.log10(abs(mpmath.mpf(mantissa)))
-        power = sympy.Pow(10, sympy.Float(magnitude, max(figures, 1)), evaluate=False)
-        return -power if mantissa.startswith("-") else power
-    mantissa = text.split("e")[0].lstrip("-").replace(".", "").lstrip("0")
-    return sympy.Float(text, max(len(mantissa), 1))
+    return decimal_number(decimal(value, digits))
 
 
 VECTOR_UNITS_SHOWN = 6  # vectors of nets at most this wide are written out in the text

@@ -101,14 +101,14 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
             return rf"\partial C/\partial {variable}"
         return rf"\frac{{\partial C}}{{\partial {variable}}}"
 
-    def _print_magnitude_ratio(self, expr):
+    def _print_slashed_ratio(self, expr):
         """|∂C/∂a_0| / |∂C/∂a_10|: one fraction, the derivatives inside with a slash."""
         self._slashed, before = True, getattr(self, "_slashed", False)
         try:
             top, bottom = (self._print(argument) for argument in expr.args)
         finally:
             self._slashed = before
-        return rf"\left|{top}\right| / \left|{bottom}\right|"
+        return f"{top} / {bottom}"
 
     def _print_grad_w(self, expr):
         return self._partial(self._subscript("w", expr.args[0]))
@@ -626,8 +626,8 @@ class TextPrinter(ReadableSums, StrPrinter):
     def _print_Abs(self, expr):
         return f"|{self._print(expr.args[0])}|"
 
-    def _print_magnitude_ratio(self, expr):
-        return "/".join(f"|{self._print(argument)}|" for argument in expr.args)
+    def _print_slashed_ratio(self, expr):
+        return "/".join(self._print(argument) for argument in expr.args)
 
     def _print_log10(self, expr):
         return f"log10({self._print(expr.args[0])})"
@@ -806,9 +806,9 @@ class PlainPrinter(StrPrinter):
     functions) to the value printed: nested Factors and Terms are multiplied out first.
     """
 
-    def _print_magnitude_ratio(self, expr):
+    def _print_slashed_ratio(self, expr):
         top, bottom = (self._print(argument) for argument in expr.args)
-        return f"Abs({top})/Abs({bottom})"
+        return f"({top})/({bottom})"
 
     def doprint(self, expr):
         if not isinstance(expr, (Factors, Terms)):
