@@ -21,11 +21,11 @@ import gmpy2
 import mpmath
 import sympy
 
-from symgrad.numeric.real import huge_decimal
+from symgrad.numeric.real import exact_text, huge_decimal
 
 SHOWN_DIGITS = 6  # significant digits of an "≈" value and of a table's cells
 FIXED_EXPONENTS = range(-2, 5)  # decimal exponents written without a power of ten
-SHORT_EXACT = 10**6  # an exact rational with numerator and denominator below this is short
+SHORT_EXACT = 12  # characters of an exact rational's text a reader takes in at a glance
 
 _DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?")
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -72,7 +72,10 @@ def styled(text: str, scientific: bool = False) -> Styled | None:
     sign, whole, fraction, exponent = match.groups()
     sign = "-" if sign == "-" else ""
     digits = (whole or "") + (fraction or "")
-    point = len(whole or "") + (int(exponent) if exponent else 0)  # digits before the point
+    # (an exponent of 5,000 digits is past Python's int(str); gmpy2 has no such limit)
+    power_of_text = 0 if not exponent else int(exponent) if len(exponent) < 19 else \
+        gmpy2.mpz(exponent)
+    point = len(whole or "") + power_of_text  # digits before the point
     leading = len(digits) - len(digits.lstrip("0"))
     figures = digits.strip("0")
     if not figures:
@@ -105,16 +108,27 @@ def float_text(value: sympy.Float) -> str:
     return mpmath.libmp.to_str(value._mpf_, max(digits, 1), min_fixed=1, max_fixed=0)
 
 
+def _ten_exponent(number: int) -> int | None:
+    """k where number = 10^k (k ≥ 0), else None; by its bit length, not its decimal text
+    (10^5000 has more digits than Python prints)."""
+    if number < 1:
+        return None
+    guess = int((number.bit_length() - 1) * 0.30102999566398120)
+    for k in (guess, guess + 1):
+        if 10**k == number:
+            return k
+    return None
+
+
 def is_power_of_ten(value: sympy.Rational) -> bool:
     """10^k for an integer k (1000, 1/100)."""
-    number = value.q if value.p == 1 else value.p if value.q == 1 else 0
-    text = str(number) if number else ""
-    return bool(text) and text[0] == "1" and set(text[1:]) <= {"0"}
+    return _log10_of_power(value) is not None
 
 
 def short(value: sympy.Rational) -> bool:
-    """An exact rational a reader takes in at a glance: 1/1024, 512 (not 1/2^200)."""
-    return abs(value.p) < SHORT_EXACT and value.q < SHORT_EXACT
+    """An exact rational a reader takes in at a glance: 1/1024, 512, 25·10^4998 (not the
+    61 digits of 1/4^100), by the length of its exact text."""
+    return len(exact_text(value, "text")) <= SHORT_EXACT
 
 
 def approx(value, digits: int = SHOWN_DIGITS) -> sympy.Expr:
@@ -151,20 +165,23 @@ def exact_sides(exact: sympy.Expr, written: sympy.Expr | None = None,
 def _terminates(value: sympy.Rational, digits: int) -> bool:
     """Whether the decimal of ``value`` ends within ``digits`` significant figures (512,
     1/4 = 0.25: nothing for an ≈ to add)."""
-    q = int(value.q)
-    twos = fives = 0
-    while q % 2 == 0:
-        q, twos = q // 2, twos + 1
-    while q % 5 == 0:
-        q, fives = q // 5, fives + 1
+    q, twos = gmpy2.remove(gmpy2.mpz(value.q), 2)
+    q, fives = gmpy2.remove(q, 5)
     if q != 1:
         return False
-    scaled = abs(int(value.p)) * 10 ** max(twos, fives) // int(value.q)
-    return len(str(scaled).rstrip("0")) <= digits
+    scaled = abs(gmpy2.mpz(value.p)) * 10 ** max(twos, fives) // gmpy2.mpz(value.q)
+    figures, _ = gmpy2.remove(scaled, 10) if scaled else (scaled, 0)
+    return figures < 10**digits
 
 
-def _log10_of_power(value: sympy.Rational) -> int:
-    return len(str(value.p)) - 1 if value.q == 1 else 1 - len(str(value.q))
+def _log10_of_power(value: sympy.Rational) -> int | None:
+    """k where value = 10^k (k any integer), else None."""
+    if value.q == 1:
+        return _ten_exponent(int(value.p))
+    if value.p == 1:
+        k = _ten_exponent(int(value.q))
+        return None if k is None else -k
+    return None
 
 
 def decimal_number(text: str) -> sympy.Expr:
