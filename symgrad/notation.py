@@ -162,6 +162,11 @@ class Distributed(sympy.Function):
     """X ~ law: a random variable and its law."""
 
 
+class slashed_ratio(sympy.Function):  # noqa: N801
+    """p / q written with a slash, derivatives inside it too (|∂C/∂a_0| / |∂C/∂a_L|):
+    never a fraction inside a fraction."""
+
+
 class log10(sympy.Function):  # noqa: N801
     """log10, kept as written (SymPy's log(x, 10) prints as log(x)/log(10))."""
 
@@ -278,8 +283,20 @@ class grad_a_vector(_LayerQuantity):  # noqa: N801
     """∂C/∂a^l, the gradient with respect to a layer's activations (l = 0: the input)."""
 
 
-class Norm(_LayerQuantity):
-    """‖v‖, the Euclidean norm of a vector quantity."""
+class Norm(sympy.Function):
+    """‖v‖, the Euclidean norm of a vector quantity; Norm(M, F) the Frobenius norm of a
+    matrix, Norm(M, 2) its spectral norm (the second argument printed as a subscript)."""
+
+    @classmethod
+    def eval(cls, *args):
+        return None
+
+
+FROBENIUS = sympy.Symbol("F")
+
+
+class grad_b_vector(_LayerQuantity):  # noqa: N801
+    """∂C/∂b^l, the gradient with respect to a layer's bias vector."""
 
 
 class ActivationVector(_LayerQuantity):

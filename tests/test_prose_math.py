@@ -76,6 +76,9 @@ RESULTS = {
     "no critical point": lambda: symgrad.critical("softplus", sigma_b2=["0.05"]),
     "sampled gradients": lambda: symgrad.sample(10, "tanh", sigma_w2=1, samples=50),
     "lecture notes": lambda: symgrad.notes(6, "sigmoid"),
+    "net evaluation": lambda: symgrad.evaluate_net((2, 3, 2), "tanh", init="xavier", seed=1),
+    "wide net evaluation": lambda: symgrad.evaluate_net((8, 8, 8), "sigmoid", init="he", seed=2),
+    "lecture notes for a net": lambda: symgrad.notes(widths=(2, 2, 1), act="sigmoid"),
     "lecture notes, residual, with values": lambda: symgrad.notes(4, "tanh", residual=True,
                                                                   w=2, x="0.5"),
 }

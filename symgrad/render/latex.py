@@ -9,6 +9,7 @@ import sympy
 from symgrad.notation import Factors, Terms
 from symgrad.render.chart import latex_chart
 from symgrad.render.document import Document, Grid, Row, document
+from symgrad.render.number_style import column_styled, styled
 from symgrad.render.printing import LatexPrinter, factor_chunks, uncounted
 from symgrad.render.prose import Words
 
@@ -72,17 +73,45 @@ def latex_body(doc: Document, for_notebook: bool = False, environment: str = "al
 
 
 def grid_table(grid: Grid) -> str:
-    """A booktabs table; cells that are decimal numbers are typeset as numbers."""
-    columns = "l" + "r" * (len(grid.headers) - 1)
-    lines = [rf"\begin{{tabular}}{{{columns}}}", r"\toprule",
-             " & ".join(latex_words(LatexPrinter(), h) for h in grid.headers) + r" \\",
+    """A booktabs table. A column of numbers is two columns joined without space, the
+    digits before the point right-aligned and the rest left-aligned, so that the points
+    line up; its header and any words in it span both."""
+    columns = list(zip(*grid.rows)) if grid.rows else [()] * len(grid.headers)
+    styled_columns = [column_styled(column) for column in columns]
+    numeric = [any(n is not None for n in column) for column in styled_columns]
+    spec = "".join("r@{}l" if is_numeric else "l" if number == 0 else "r"
+                   for number, is_numeric in enumerate(numeric))
+    printer = LatexPrinter()
+
+    def spanning(text: str, is_numeric: bool, align: str = "r") -> str:
+        return rf"\multicolumn{{2}}{{{align}}}{{{text}}}" if is_numeric else text
+
+    headers = [spanning(latex_words(printer, h), is_numeric, "c")
+               for h, is_numeric in zip(grid.headers, numeric)]
+    lines = [rf"\begin{{tabular}}{{{spec}}}", r"\toprule", " & ".join(headers) + r" \\",
              r"\midrule"]
-    # "{}" first: a row starting with "[" would be read as the optional argument of \\
-    lines += ["{}" + " & ".join(number_latex(cell) if isinstance(cell, str) else
-                                latex_words(LatexPrinter(), cell) for cell in row) + r" \\"
-              for row in grid.rows]
+    for row, numbers in zip(zip(*columns) if columns else (), zip(*styled_columns)):
+        cells = []
+        for cell, number, is_numeric in zip(row, numbers, numeric):
+            if number is not None:
+                cells.append(_split_number(number))
+            else:
+                words = number_latex(cell) if isinstance(cell, str) else latex_words(printer, cell)
+                cells.append(spanning(words, is_numeric))
+        # "{}" first: a row starting with "[" would be read as the optional argument of \\
+        lines.append(("{}" if cells[0].startswith("[") else "") + " & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     return "\n".join([r"\begin{center}", *lines, r"\end{center}"])
+
+
+def _split_number(number) -> str:
+    """A styled number as two cells: sign and whole digits, then the point, the fraction
+    and the power of ten (10^k itself in the first)."""
+    if number.power_of_ten:
+        return f"${number.latex()}$ & "
+    rest = (f".{number.fraction}" if number.fraction else "") + (
+        "" if number.exponent is None else rf" \cdot 10^{{{number.exponent}}}")
+    return f"${number.sign}{number.whole}$ & " + (f"${{}}{rest}$" if rest else "")
 
 
 _DECIMAL = re.compile(r"(-?)(\d+(?:\.\d+)?)(?:e([+-]\d+))?")
@@ -92,19 +121,16 @@ _POWER_OF_TEN = re.compile(r"(-?)10\^\((.*)\)")  # a table cell's 10^(log10|x|) 
 
 
 def number_latex(cell: str) -> str:
-    """A decimal string as math (1.5e+39 → $1.5 \times 10^{39}$); other text escaped."""
+    r"""A decimal string as math in the one number style (1.5e+39 → $1.5 \cdot 10^{39}$);
+    other text escaped."""
     power_of_ten = _POWER_OF_TEN.fullmatch(cell)
     if power_of_ten is not None and _DECIMAL.fullmatch(power_of_ten.group(2)):
         sign, exponent = power_of_ten.groups()
         return f"${sign}10^{{{number_latex(exponent).strip('$')}}}$"
-    match = _DECIMAL.fullmatch(cell)
-    if match is None:
+    number = styled(cell) if _DECIMAL.fullmatch(cell) else None
+    if number is None:
         return {"inf": r"$\infty$", "-inf": r"$-\infty$"}.get(cell, escape(cell))
-    sign, digits, exponent = match.groups()
-    if exponent:  # as int() would print it, without int()'s limit of 4,300 digits
-        exponent = exponent[0].replace("+", "") + (exponent[1:].lstrip("0") or "0")
-    power = rf" \times 10^{{{exponent}}}" if exponent else ""
-    return f"${sign}{digits}{power}$"
+    return f"${number.latex()}$"
 
 
 def equation_block(printer: LatexPrinter, rows: list[Row], environment: str) -> str:

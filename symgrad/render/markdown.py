@@ -7,6 +7,7 @@ import re
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import Grid, document
 from symgrad.render.latex import equation_block
+from symgrad.render.number_style import styled
 from symgrad.render.printing import LatexPrinter, uncounted
 from symgrad.render.prose import Words
 
@@ -65,8 +66,14 @@ def grid_table(grid: Grid) -> str:
     rule = ["---"] + ["---:"] * (len(grid.headers) - 1)
     printer = LatexPrinter()
     lines = [[_header(printer, heading) for heading in grid.headers], rule]
-    lines += [[_header(printer, cell) for cell in row] for row in grid.rows]
+    lines += [[_cell(printer, cell) for cell in row] for row in grid.rows]
     return "\n".join("| " + " | ".join(line) + " |" for line in lines)
+
+
+def _cell(printer: LatexPrinter, cell: Words) -> str:
+    """A cell: a number as math in the one number style, words as ``_header``'s."""
+    number = styled(cell) if isinstance(cell, str) else None
+    return _header(printer, cell) if number is None else f"${number.latex()}$"
 
 
 def _header(printer: LatexPrinter, heading: Words) -> str:

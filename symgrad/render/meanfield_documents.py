@@ -23,6 +23,7 @@ from symgrad.notation import (
     grad_a,
     log10,
     sigma,
+    slashed_ratio,
     slope,
     weight_variance,
 )
@@ -98,7 +99,8 @@ def _(result: MeanFieldResult) -> Document:
     ))
     ratio = say(f"Over {depth} layers the expected squared gradient ratio {{ratio}} is {{power}}, "
                 f"each number to {digits} digits.",
-                ratio=Expectation(sympy.Abs(grad_a(0)) ** 2) / sympy.Abs(grad_a(depth)) ** 2,
+                ratio=slashed_ratio(Expectation(sympy.Abs(grad_a(0)) ** 2),
+                                    sympy.Abs(grad_a(depth)) ** 2),
                 power=CHI ** depth)
     return Document(title, [
         Section("Variance map", VARIANCE_MAP + " " + fixed_point_words(result.fixed, digits)),
@@ -203,7 +205,7 @@ def _(sample: GradientSample) -> Document:
 
 
 R = sympy.Symbol("r", positive=True)  # a sample's ratio
-SAMPLE_RATIO = sympy.Abs(grad_a(0)) / sympy.Abs(grad_a(sympy.Symbol("L")))
+SAMPLE_RATIO = slashed_ratio(sympy.Abs(grad_a(0)), sympy.Abs(grad_a(sympy.Symbol("L"))))
 _TENFOLD = sympy.Interval(sympy.Rational(1, 10), 10)
 
 

@@ -23,12 +23,12 @@ from symgrad.notes import DEEPER, ChainNotes, NetNotes, Regime
 from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Row, Section, document
 from symgrad.render.json import json_object
-from symgrad.render.numeric_documents import W, approx, bounds_verdict
+from symgrad.render.number_style import exact_sides
+from symgrad.render.numeric_documents import W, bounds_verdict
 from symgrad.render.printing import TextPrinter, plain
 from symgrad.render.prose import Prose, say
 from symgrad.render.text import text_words
 
-NUMBER_DIGITS = 6
 POWER_DIGITS = 15  # digits of a regime's power in JSON
 
 
@@ -42,10 +42,10 @@ def _retitled(section: Section, title: str, words: str | None = None) -> Section
 
 
 def _power_row(base: sympy.Rational, depth: int) -> Row:
-    with mpmath.workdps(30):
-        value = mpmath.mpf(int(base.p)) / int(base.q)
-        number = approx(value ** depth, NUMBER_DIGITS)
-    return Row(sympy.Pow(base, depth, evaluate=False), (number,), relations=("≈",))
+    """base^depth = its exact value ≈ its decimal, as many of these as say something."""
+    written = sympy.Pow(base, depth, evaluate=False)
+    sides, relations = exact_sides(base ** depth, written)
+    return Row(written, sides, relations=relations)
 
 
 def _front_weights(depth: int) -> Prose:

@@ -5,23 +5,33 @@ from __future__ import annotations
 
 import re
 
-import gmpy2
 import mpmath
 import sympy
 
 from symgrad.analysis.bounds import GainBounds
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.notation import (
+    FROBENIUS,
+    ActivationVector,
+    DeltaVector,
+    DerivativeMatrix,
     Factors,
+    GradWeightMatrix,
+    InputOutputJacobian,
     L,
+    MatrixChain,
+    MatrixEllipsis,
     Norm,
     Terms,
+    Transposed,
+    WeightMatrix,
     delta,
     dsigma,
     ellipsis,
     grad_a,
     grad_a_vector,
     grad_b,
+    grad_b_vector,
     grad_w,
     grad_w_total,
     inf_dsigma,
@@ -29,6 +39,7 @@ from symgrad.notation import (
     l,
     layer_symbol,
     log10,
+    slashed_ratio,
     sup_abs_dsigma,
     sup_dsigma,
 )
@@ -38,7 +49,6 @@ from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.real import (
     decimal,
     exact_words,
-    huge_decimal,
     interval_ends,
     log10_abs,
     table_cell,
@@ -54,10 +64,11 @@ from symgrad.render.document import (
     document,
     shown_layers,
 )
+from symgrad.render.number_style import approx, decimal_number, exact_sides
 from symgrad.render.prose import Prose, joined, say
 
-SHOWN_DIGITS = 8  # digits of an "≈" value
 MAX_WEIGHT_ROWS = 20  # distinct weights listed one by one; beyond, JSON has every layer
+EXACT_POWER_BITS = 4096  # factor^L is worked out exactly up to this size
 
 z = sympy.Symbol("z", real=True)
 W, R = sympy.Symbol("w", real=True), sympy.Symbol("r", positive=True)  # a weight; a rate
@@ -73,22 +84,22 @@ def _times(*factors) -> Factors:
 _PREACTIVATION = Terms(_times(W, A), B)  # w a + b
 
 
-def approx(value: mpmath.mpf, digits: int = SHOWN_DIGITS) -> sympy.Expr:
-    """A computed number as a SymPy Float (exponents are unbounded there too)."""
-    if mpmath.isinf(value):
-        return sympy.oo if value > 0 else -sympy.oo
-    return sympy.Float(value, digits)
-
-
-def _exact_and_approx(value: sympy.Expr, digits: int = SHOWN_DIGITS) -> tuple:
-    if value.is_Rational or isinstance(value, sympy.Float):
-        return (value,)
-    return value, sympy.N(value, digits)
+def _bound_row(lhs: sympy.Expr, relation: str, exact: sympy.Expr,
+               written: sympy.Expr | None = None) -> Row:
+    """lhs ≤ written = exact ≈ decimal, the exact and decimal sides as ``exact_sides``
+    gives them (none repeated, none a reader does not need)."""
+    sides, relations = exact_sides(exact, written)
+    if written is not None:
+        sides, relations = (written, *sides), (relation, *relations)
+    elif relations:
+        relations = (relation, *relations[1:])
+    return Row(lhs, sides, relations=relations)
 
 
 def _layer_factor(weight: sympy.Expr, residual: bool) -> sympy.Expr:
-    """|w σ'(z)| or |1 + w σ'(z)| with the weight's value, as written (not 10·|σ'(z)|)."""
-    product = sympy.Mul(weight, dsigma(z), evaluate=False)
+    """|w σ'(z)| or |1 + w σ'(z)| with the weight's value, as written (not 10·|σ'(z)|); no
+    coefficient 1."""
+    product = dsigma(z) if weight == 1 else sympy.Mul(weight, dsigma(z), evaluate=False)
     return sympy.Abs(sympy.Add(1, product, evaluate=False) if residual else product,
                      evaluate=False)
 
@@ -100,8 +111,8 @@ def _weights_words(bounds: GainBounds) -> Prose:
 
 
 def chain_ratio(depth) -> sympy.Expr:
-    """|∂C/∂a_0| / |∂C/∂a_L|: what a chain does to the gradient."""
-    return sympy.Abs(grad_a(0)) / sympy.Abs(grad_a(depth))
+    """|∂C/∂a_0| / |∂C/∂a_L|: what a chain does to the gradient (one fraction)."""
+    return slashed_ratio(sympy.Abs(grad_a(0)), sympy.Abs(grad_a(depth)))
 
 
 def bounds_verdict(bounds: GainBounds) -> Prose:
@@ -112,10 +123,10 @@ def bounds_verdict(bounds: GainBounds) -> Prose:
     lower = (sympy.Pow(factor, bounds.depth) if factor in (0, 1) or bounds.depth * max(
         int(factor.p).bit_length(), int(factor.q).bit_length()) <= 64 else
              sympy.Pow(factor, bounds.depth, evaluate=False)) \
-        if bounds.uniform and factor.is_Rational else approx(bounds.lower, 6)  # (exact: 2^10)
+        if bounds.uniform and factor.is_Rational else approx(bounds.lower)  # (exact: 2^10)
     if bounds.regime == "vanishing":
         return say("vanishes for every input, at least as fast as {power} with {rate}",
-                   power=R**L, rate=sympy.Eq(R, approx(bounds.rate, 6), evaluate=False))
+                   power=R**L, rate=sympy.Eq(R, approx(bounds.rate), evaluate=False))
     if bounds.regime == "exploding":
         return say("explodes for every input: {bound}", bound=sympy.GreaterThan(ratio, lower))
     if bounds.regime == "bounded":
@@ -143,7 +154,7 @@ def _(bounds: GainBounds) -> Document:
         say("Over every input, {slope} lies between {low} and {high} ({how}).",
             slope=dsigma(z), low=sympy.Eq(inf_dsigma(), low, evaluate=False),
             high=sympy.Eq(sup_dsigma(), high, evaluate=False), how=how),
-        [Row(sup_abs_dsigma(), _exact_and_approx(derivative.abs_sup), relations=("=", "≈"))],
+        [_bound_row(sup_abs_dsigma(), "=", derivative.abs_sup)],
     )]
     gain = _times(layer_symbol("w", k), dsigma(layer_symbol("z", k)))
     one_layer = Section(
@@ -156,10 +167,7 @@ def _(bounds: GainBounds) -> Document:
     if bounds.uniform:
         factor = bounds.factors[0]
         lhs = _layer_factor(factor.weight, chain.residual)
-        one_layer.rows = [
-            Row(lhs, _exact_and_approx(factor.upper), relations=("≤", "≈")),
-            Row(lhs, _exact_and_approx(factor.lower), relations=("≥", "≈")),
-        ]
+        one_layer.rows = [_bound_row(lhs, "≤", factor.upper), _bound_row(lhs, "≥", factor.lower)]
     else:
         counts = {w: bounds.weights.count(w) for w in dict.fromkeys(bounds.weights)}
         rows = tuple((exact_words(f.weight), str(counts[f.weight]), decimal(f.lower, 8),
@@ -169,15 +177,13 @@ def _(bounds: GainBounds) -> Document:
             one_layer.words += f" The first {MAX_WEIGHT_ROWS} are listed; JSON has them all."
     sections.append(one_layer)
     ratio = chain_ratio(chain.depth)
-    upper_sides = _product_sides(bounds, bounds.factors[0].upper, bounds.upper)
-    lower_sides = _product_sides(bounds, bounds.factors[0].lower, bounds.lower)
     sections.append(Section(
         "The whole chain",
         "The product of the per-layer bounds, for every input.",
         [
-            Row(ratio, upper_sides, relations=("≤", "≈")),
+            _product_row(bounds, ratio, "≤", bounds.factors[0].upper, bounds.upper),
             Row(log10(ratio), (approx(bounds.log10_upper),), relations=("≤",)),
-            Row(ratio, lower_sides, relations=("≥", "≈")),
+            _product_row(bounds, ratio, "≥", bounds.factors[0].lower, bounds.lower),
         ],
     ))
     sections.append(Section("Verdict", say("The gradient {verdict}.", verdict=bounds_verdict(bounds))))
@@ -185,13 +191,19 @@ def _(bounds: GainBounds) -> Document:
     return Document(title, sections, sympy.Integer(chain.depth))
 
 
-def _product_sides(bounds: GainBounds, factor: sympy.Expr, product: mpmath.mpf) -> tuple:
-    """factor^L ≈ its value; a product of 0s or 1s is just the number."""
-    if bounds.uniform and factor not in (sympy.S.Zero, sympy.S.One):
-        return sympy.Pow(factor, bounds.depth, evaluate=False), approx(product)
-    if bounds.uniform:
-        return (factor,)
-    return (approx(product),)
+def _product_row(bounds: GainBounds, ratio, relation: str, factor: sympy.Expr,
+                 product: mpmath.mpf) -> Row:
+    """ratio ≤ factor^L = its exact value ≈ its decimal (as many of these as say
+    something); a product of 0s or 1s is just the number; distinct weights: the decimal."""
+    if not bounds.uniform:
+        return Row(ratio, (approx(product),), relations=(relation,))
+    if factor in (sympy.S.Zero, sympy.S.One):
+        return Row(ratio, (factor,), relations=(relation,))
+    written = sympy.Pow(factor, bounds.depth, evaluate=False)
+    if factor.is_Rational and bounds.depth * max(int(factor.p).bit_length(),
+                                                 int(factor.q).bit_length()) <= EXACT_POWER_BITS:
+        return _bound_row(ratio, relation, factor ** bounds.depth, written)
+    return Row(ratio, (written, approx(product)), relations=(relation, "≈"))
 
 
 def _float_section(bounds: GainBounds) -> Section:
@@ -223,18 +235,20 @@ def _end(value: sympy.Expr, digits: int) -> str:
     return {"inf": "∞", "-inf": "-∞"}.get(decimal(value, digits), decimal(value, digits))
 
 
-def span_text(span: Span, digits: int) -> str:
-    """[lo, hi], (lo, ∞), or a single point."""
+def span_math(span: Span, digits: int) -> sympy.Set:
+    """[lo, hi], (lo, ∞), or a single point, its ends decimals of ``digits`` digits."""
+    def end(value):
+        return value if value in (sympy.oo, -sympy.oo) else decimal_number(decimal(value, digits))
     if span.low == span.high:
-        return f"{{{_end(span.low, digits)}}}"
-    left = "(" if span.left_open or span.low == -sympy.oo else "["
-    right = ")" if span.right_open or span.high == sympy.oo else "]"
-    return f"{left}{_end(span.low, digits)}, {_end(span.high, digits)}{right}"
+        return sympy.FiniteSet(end(span.low))
+    return sympy.Interval(end(span.low), end(span.high), span.left_open or span.low == -sympy.oo,
+                          span.right_open or span.high == sympy.oo)
 
 
 def _region_grid(region: GainRegion) -> Grid:
     digits = region.dps
-    rows = tuple((span_text(z_span, digits), span_text(a_span, digits))
+    rows = tuple((say("{span}", span=span_math(z_span, digits)),
+                  say("{span}", span=span_math(a_span, digits)))
                  for z_span, a_span in zip(region.intervals, _matching_inputs(region)))
     return Grid((say("preactivation {z}", z=z),
                  say("input {a}, {b}", a=sympy.Eq(A, (z - B) / W, evaluate=False),
@@ -317,8 +331,8 @@ def _value(value, digits: int) -> tuple[sympy.Expr, str]:
     if isinstance(value, Interval):
         low, high = interval_ends(value, digits)
         if low == high:  # a point, or both ends -inf (log10 of an exact 0)
-            return _float_text(low), "="
-        return sympy.Interval(_float_text(low), _float_text(high)), "∈"  # ends as rounded
+            return decimal_number(low), "="
+        return sympy.Interval(decimal_number(low), decimal_number(high)), "∈"  # ends as rounded
     return _float(value, digits), "="
 
 
@@ -386,17 +400,22 @@ def _(evaluation: NetEvaluation) -> Document:
     widths = ",".join(map(str, net.widths))
     title = (f"Exact backward pass: {widths} {net.activation.name} net, {digits} digits "
              f"({net.cost} cost)")
-    inputs = ", ".join(exact_words(v) for v in evaluation.x)
-    targets = ", ".join(exact_words(v) for v in evaluation.y)
-    setting = (f"Weights: {evaluation.parameters.source}. Input a^0 = ({inputs}), target "
-               f"y = ({targets}); every number read exactly.")
+    setting = say(f"Weights: {evaluation.parameters.source}. Input {{x}}, target {{y}}; every "
+                  "number read exactly.",
+                  x=sympy.Eq(ActivationVector(0), sympy.Tuple(*evaluation.x), evaluate=False),
+                  y=sympy.Eq(Y, sympy.Tuple(*evaluation.y), evaluate=False))
     narrow = max(net.widths) <= VECTOR_UNITS_SHOWN
     layers = [evaluation.layers[n - 1] for n in shown_layers(evaluation.depth)]
+    error, weights = DeltaVector(l), GradWeightMatrix(l)
     grid = Grid(
-        ("l", "units", "‖δ^l‖", "log10‖δ^l‖", "‖∂C/∂W^l‖_F") + (("δ^l",) if narrow else ()),
+        (say("{l}", l=l), "units", say("{norm}", norm=Norm(error)),
+         say("{size}", size=log10(Norm(error))), say("{norm}", norm=Norm(weights, FROBENIUS)))
+        + ((say("{error}", error=error),) if narrow else ()),
         tuple((str(layer.layer), str(len(layer.delta)), table_cell(layer.delta_norm),
                table_cell(log10_abs(layer.delta_norm)), table_cell(layer.grad_w_norm))
-              + ((", ".join(table_cell(v) for v in layer.delta),) if narrow else ())
+              + ((say("{vector}", vector=sympy.Tuple(*[_float(v, 6)
+                                                        for v in layer.delta])),)
+                 if narrow else ())
               for layer in layers),
     )
     shown = "every layer" if len(layers) == evaluation.depth else \
@@ -409,7 +428,12 @@ def _(evaluation: NetEvaluation) -> Document:
     sections = [
         Section("Setting", setting),
         Section("Cost and input gradient", "", rows),
-        Section("Layer by layer", f"δ^l = ∂C/∂b^l, ∂C/∂W^l = δ^l (a^(l-1))ᵀ; {shown}.", grid=grid),
+        Section("Layer by layer",
+                say(f"{{bias}}, {{weights}}; {shown}.",
+                    bias=sympy.Eq(error, grad_b_vector(l), evaluate=False),
+                    weights=sympy.Eq(weights, MatrixChain(error, Transposed(ActivationVector(l - 1))),
+                                     evaluate=False)),
+                grid=grid),
         _spectrum_section(spectrum, digits, net.depth),
     ]
     return Document(title, sections, sympy.Integer(net.depth))
@@ -448,27 +472,13 @@ def float_words(breakdown) -> Prose:
                 f"is nan in {breakdown.format}"
             where = f" at layer {layer}" if " " in name else ""
             head += say(f" ({{quantity}} {happened}{where})", quantity=_quantity(name))
-    return head + say(", {gradient} = ", gradient=grad_a(0)) + repr(breakdown.input_gradient)
+    return head + say(", {gradient}", gradient=sympy.Eq(
+        grad_a(0), decimal_number(repr(float(breakdown.input_gradient))), evaluate=False))
 
 
 def _float(value, digits: int) -> sympy.Expr:
     """A computed number as a SymPy Float that prints the digits ``decimal`` gives."""
-    return _float_text(decimal(value, digits))
-
-
-def _float_text(text: str) -> sympy.Expr:
-    """A decimal string as a SymPy Float that prints exactly those digits."""
-    if text in ("inf", "-inf", "nan"):
-        return {"inf": sympy.oo, "-inf": -sympy.oo, "nan": sympy.nan}[text]
-    if huge_decimal(text):  # e^-(10^5000): 10^(log10|x|), its exponent to the digits shown
-        mantissa, exponent = text.split("e")
-        figures = len(mantissa.lstrip("-").replace(".", "").lstrip("0"))
-        with mpmath.workprec(int(figures * 3.33) + len(exponent) * 4 + 64):
-            magnitude = mpmath.mpf(int(gmpy2.mpz(exponent))) + mpmath.log10(abs(mpmath.mpf(mantissa)))
-        power = sympy.Pow(10, sympy.Float(magnitude, max(figures, 1)), evaluate=False)
-        return -power if mantissa.startswith("-") else power
-    mantissa = text.split("e")[0].lstrip("-").replace(".", "").lstrip("0")
-    return sympy.Float(text, max(len(mantissa), 1))
+    return decimal_number(decimal(value, digits))
 
 
 VECTOR_UNITS_SHOWN = 6  # vectors of nets at most this wide are written out in the text
@@ -478,20 +488,37 @@ def _spectrum_section(spectrum, digits: int, depth: int) -> Section:
     values = spectrum.values
     order = list(range(len(values)))
     shown = order if len(order) <= 10 else order[:5] + order[-5:]
-    grid = Grid(("i", "σ_i"), tuple(
+    floor = _float(spectrum.floor, 3)
+    grid = Grid((say("{i}", i=_INDEX), say("{value}", value=_SINGULAR)), tuple(
         (str(i + 1), table_cell(values[i], digits) if spectrum.resolved[i]
-         else f"≤ {decimal(spectrum.floor, 3)}") for i in shown))
+         else say("below {floor}", floor=floor)) for i in shown))
     condition = spectrum.condition_number
     brief = min(digits, 12)  # the bound's ‖W^k‖₂ are float64 SVDs: never more than 12 digits
-    words = (f"The input-output Jacobian ∂a^L/∂a^0 = D_L W^L ⋯ D_1 W^1, multiplied out; its "
-             f"{len(values)} singular values (largest first"
-             + (", the first and last five" if len(shown) < len(values) else "")
-             + f"), each to {digits} digits (worked at {spectrum.working_dps}). Spectral norm "
-             f"‖J‖₂ = {table_cell(spectrum.spectral_norm, brief)} against the bound ∏‖W^k‖₂ · "
-             f"(sup|σ'|)^{depth} = {table_cell(spectrum.bound, brief)}; condition number "
-             + ("∞ (the smallest singular value is 0 to the working digits)" if mpmath.isinf(condition)
-                else table_cell(condition, brief)) + ".")
+    jacobian = InputOutputJacobian(sympy.Integer(depth))
+    product = MatrixChain(DerivativeMatrix(depth), WeightMatrix(depth), MatrixEllipsis(),
+                          DerivativeMatrix(1), WeightMatrix(1)) if depth > 2 else \
+        MatrixChain(*[m for n in range(depth, 0, -1) for m in (DerivativeMatrix(n), WeightMatrix(n))])
+    bound = _times(sympy.Product(Norm(WeightMatrix(k), 2), (k, 1, depth)),
+                   sympy.Pow(sup_abs_dsigma(), depth, evaluate=False))
+    words = say("The input-output Jacobian {jacobian}, multiplied out; its "
+                f"{len(values)} singular values (largest first"
+                + (", the first and last five" if len(shown) < len(values) else "")
+                + f"), each to {digits} digits (worked at {spectrum.working_dps}). Spectral norm "
+                "{norm} against the bound {bound}; condition number {condition}.",
+                jacobian=sympy.Eq(jacobian, product, evaluate=False),
+                norm=sympy.Eq(Norm(_JACOBIAN, 2), _float(spectrum.spectral_norm, brief),
+                              evaluate=False),
+                bound=sympy.Eq(bound, _float(spectrum.bound, brief), evaluate=False),
+                condition=say("{kappa} (the smallest singular value is 0 to the working digits)",
+                              kappa=sympy.Eq(_CONDITION, sympy.oo, evaluate=False))
+                if mpmath.isinf(condition) else
+                sympy.Eq(_CONDITION, _float(condition, brief), evaluate=False))
     if not all(spectrum.resolved):
-        words += (f" A value shown as ≤ {decimal(spectrum.floor, 3)} cannot be told from 0 at "
-                  "the working digits.")
+        words += say(" A value shown as below {floor} cannot be told from 0 at the working "
+                     "digits.", floor=floor)
     return Section("Jacobian spectrum", words, grid=grid)
+
+
+_INDEX, _SINGULAR = sympy.Symbol("i"), sympy.Symbol("sigma_i")  # a singular value's
+_JACOBIAN = sympy.Symbol("J")
+_CONDITION = sympy.Symbol("kappa")

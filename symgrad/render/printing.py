@@ -23,6 +23,7 @@ from sympy.printing.str import StrPrinter
 from symgrad.derive.chain import written_sizes
 from symgrad.notation import MATRIX_ENTRY, Factors, L, MatrixChain, Terms
 from symgrad.numeric.real import SAFE_DIGITS, exact_text
+from symgrad.render.number_style import float_text, styled
 
 _SAFE_BITS = int(SAFE_DIGITS * 3.32)  # an integer this short has at most SAFE_DIGITS digits
 
@@ -73,6 +74,11 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_Rational(self, expr):  # Integer too: every exact number, however long
         return _exact_number(self, expr, "latex", lambda: super(LatexPrinter, self)._print_Rational(expr))
 
+    def _print_Float(self, expr):
+        r"""In the one number style (number_style): 9.53674 \cdot 10^{-7}, 0.196612."""
+        found = styled(float_text(expr)) if expr.is_finite else None
+        return super()._print_Float(expr) if found is None else found.latex()
+
     def _print_int(self, expr):
         return _exact_number(self, sympy.Integer(expr), "latex", lambda: str(expr))
 
@@ -91,7 +97,18 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
         return self._subscript(r"\delta", expr.args[0])
 
     def _partial(self, variable: str) -> str:
+        if getattr(self, "_slashed", False):
+            return rf"\partial C/\partial {variable}"
         return rf"\frac{{\partial C}}{{\partial {variable}}}"
+
+    def _print_slashed_ratio(self, expr):
+        """|∂C/∂a_0| / |∂C/∂a_10|: one fraction, the derivatives inside with a slash."""
+        self._slashed, before = True, getattr(self, "_slashed", False)
+        try:
+            top, bottom = (self._print(argument) for argument in expr.args)
+        finally:
+            self._slashed = before
+        return f"{top} / {bottom}"
 
     def _print_grad_w(self, expr):
         return self._partial(self._subscript("w", expr.args[0]))
@@ -198,7 +215,11 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
         return self._partial(f"a^{{{self._print(expr.args[0])}}}")
 
     def _print_Norm(self, expr):
-        return rf"\left\|{self._print(expr.args[0])}\right\|"
+        which = rf"_{{{self._print(expr.args[1])}}}" if len(expr.args) > 1 else ""
+        return rf"\left\|{self._print(expr.args[0])}\right\|{which}"
+
+    def _print_grad_b_vector(self, expr):
+        return self._partial(f"b^{{{self._print(expr.args[0])}}}")
 
     def _print_GradWeightMatrix(self, expr):
         return self._partial(f"W^{{{self._print(expr.args[0])}}}")
@@ -510,6 +531,11 @@ class TextPrinter(ReadableSums, StrPrinter):
     def _print_Rational(self, expr):
         return _exact_number(self, expr, "text", lambda: super(TextPrinter, self)._print_Rational(expr))
 
+    def _print_Float(self, expr):
+        """In the one number style (number_style): 9.53674·10⁻⁷, 0.196612."""
+        found = styled(float_text(expr)) if expr.is_finite else None
+        return super()._print_Float(expr) if found is None else found.text()
+
     def _print_int(self, expr):
         return _exact_number(self, sympy.Integer(expr), "text", lambda: str(expr))
 
@@ -600,6 +626,9 @@ class TextPrinter(ReadableSums, StrPrinter):
     def _print_Abs(self, expr):
         return f"|{self._print(expr.args[0])}|"
 
+    def _print_slashed_ratio(self, expr):
+        return "/".join(self._print(argument) for argument in expr.args)
+
     def _print_log10(self, expr):
         return f"log10({self._print(expr.args[0])})"
 
@@ -614,6 +643,9 @@ class TextPrinter(ReadableSums, StrPrinter):
             return "y" + _subscript(expr.name[2:])
         if expr.name in _GREEK:  # alpha, sigma: α, σ (as LaTeX writes \alpha, \sigma)
             return _GREEK[expr.name]
+        head, _, index = expr.name.partition("_")
+        if head in _GREEK and index.isalnum():  # sigma_i: σ_i (LaTeX: \sigma_{i})
+            return _GREEK[head] + (_subscript(index) if index.isdigit() else "_" + index)
         return super()._print_Symbol(expr)
 
     def _unit(self, name: str, layer, *indices) -> str:
@@ -659,7 +691,14 @@ class TextPrinter(ReadableSums, StrPrinter):
         return "∂C/∂a" + self._superscript(expr.args[0])
 
     def _print_Norm(self, expr):
-        return f"‖{self._print(expr.args[0])}‖"
+        which = ""
+        if len(expr.args) > 1:
+            sub = self._print(expr.args[1])
+            which = _subscript(sub) if sub.isdigit() else f"_{sub}"
+        return f"‖{self._print(expr.args[0])}‖{which}"
+
+    def _print_grad_b_vector(self, expr):
+        return "∂C/∂b" + self._superscript(expr.args[0])
 
     def _print_GradWeightMatrix(self, expr):
         return "∂C/∂W" + self._superscript(expr.args[0])
@@ -766,6 +805,10 @@ class PlainPrinter(StrPrinter):
     Every string parses back (``sympy.parse_expr``, the names mapped to symbols and
     functions) to the value printed: nested Factors and Terms are multiplied out first.
     """
+
+    def _print_slashed_ratio(self, expr):
+        top, bottom = (self._print(argument) for argument in expr.args)
+        return f"({top})/({bottom})"
 
     def doprint(self, expr):
         if not isinstance(expr, (Factors, Terms)):
@@ -879,7 +922,10 @@ class PlainPrinter(StrPrinter):
         return self._joined("grad_a", expr)
 
     def _print_Norm(self, expr):
-        return f"norm({self._print(expr.args[0])})"
+        return f"norm({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_grad_b_vector(self, expr):
+        return self._joined("grad_b", expr)
 
     def _print_GradWeightMatrix(self, expr):
         return self._joined("grad_W", expr)

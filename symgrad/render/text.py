@@ -18,6 +18,7 @@ from symgrad.numeric.real import decimal, log10_abs, table_cell
 from symgrad.render.chart import ENCLOSURES_CHARTED, terminal_chart
 from symgrad.render.document import Grid, charted_layers, document, shown_layers
 from symgrad.render.latex import pack, side_chunks
+from symgrad.render.number_style import column_styled, styled
 from symgrad.render.printing import TextPrinter, uncounted
 from symgrad.render.prose import Words
 
@@ -55,13 +56,42 @@ def text_words(printer: TextPrinter, words: Words) -> str:
 
 
 def _grid_table(grid: Grid) -> Table:
+    """A table; its numbers in the one number style, each column's aligned on the point."""
     table, printer = Table(show_edge=False), TextPrinter()
-    for number, heading in enumerate(grid.headers):
+    columns = list(zip(*grid.rows)) if grid.rows else [()] * len(grid.headers)
+    for number, (heading, column) in enumerate(zip(grid.headers, columns)):
         table.add_column(Text(text_words(printer, heading)),
-                         justify="left" if number == 0 else "right", overflow="fold")
-    for row in grid.rows:
-        table.add_row(*(Text(text_words(printer, cell)) for cell in row))
+                         justify="left" if number == 0 else _justify(column), overflow="fold")
+    cells = [_column_texts(printer, column) for column in columns]
+    for row in zip(*cells):
+        table.add_row(*(Text(cell) for cell in row))
     return table
+
+
+FIGURE_SPACE = "\u2007"  # a space as wide as a digit: pads numbers to line up their points
+
+
+def _number_text(text: str) -> str:
+    """A decimal (the evaluator's digits, or a float's shortest repr) in the one number
+    style; other text (inf, an enclosure) as it is."""
+    number = styled(text)
+    return text if number is None else number.text()
+
+
+def _column_texts(printer: TextPrinter, column) -> list[str]:
+    """A column's cells as text: its numbers styled and padded on the left so that their
+    points line up in a left-aligned column (9.53674·10⁻⁷ over -0.196612); other cells
+    as words."""
+    numbers = column_styled(column)
+    width = max((len(n.sign + n.whole) for n in numbers if n is not None), default=0)
+    return [text_words(printer, cell) if number is None else
+            FIGURE_SPACE * (width - len(number.sign + number.whole)) + number.text()
+            for cell, number in zip(column, numbers)]
+
+
+def _justify(column) -> str:
+    """Left for a column of numbers (padded to line up their points), else right."""
+    return "left" if any(n is not None for n in column_styled(column)) else "right"
 
 
 def _row_text(printer: TextPrinter, row, width: int) -> Text:
@@ -152,27 +182,32 @@ def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
     if evaluation.interval:
         title += "\nenclosures: every value in each shows these digits"
     grid = Table(title=title, show_edge=False)
-    for column in columns:
-        grid.add_column(column, justify="right", no_wrap=True)
-    for layer in shown_layers(evaluation.depth):
-        values = evaluation.layer(layer)
-        grid.add_row(*(cell(values) for cell in columns.values()))
+    values = [evaluation.layer(layer) for layer in shown_layers(evaluation.depth)]
+    printer = TextPrinter()
+    raw = [[cell(v) for v in values] for cell in columns.values()]
+    for column, cells in zip(columns, raw):
+        grid.add_column(column, justify="right" if column == "l" else _justify(cells),
+                        no_wrap=True)
+    cells = [_column_texts(printer, column) for column in raw]
+    for row in zip(*cells):
+        grid.add_row(*row)
     digits = evaluation.dps
     summary = Text()
     summary.append("∂C/∂a_0 = ", style="bold")
-    summary.append(decimal(evaluation.input_gradient, digits))
-    summary.append(f"\nlog10|∂C/∂a_0| = {decimal(log10_abs(evaluation.input_gradient), 8)}")
-    summary.append(f"\n∂C/∂a_L = {decimal(evaluation.output_gradient, digits)}")
+    summary.append(_number_text(decimal(evaluation.input_gradient, digits)))
+    summary.append(f"\nlog10|∂C/∂a_0| = {_number_text(decimal(log10_abs(evaluation.input_gradient), 8))}")
+    summary.append(f"\n∂C/∂a_L = {_number_text(decimal(evaluation.output_gradient, digits))}")
     if evaluation.interval:
         summary.append("\nrelative width of the ∂C/∂a_0 enclosure: "
-                       f"{decimal(evaluation.input_gradient.relative_width(), 3, 'up')}")
+                       f"{_number_text(decimal(evaluation.input_gradient.relative_width(), 3, 'up'))}")
     if evaluation.grad_w_total is not None:
-        summary.append(f"\n∂C/∂w (tied, Σ_l a_(l-1) δ_l) = {decimal(evaluation.grad_w_total, digits)}")
+        summary.append("\n∂C/∂w (tied, Σ_l a_(l-1) δ_l) = "
+                       f"{_number_text(decimal(evaluation.grad_w_total, digits))}")
     floats = Text("\nThe same pass in floats:", style="bold")
     for breakdown in evaluation.floats:
         verdict = breakdown.words
-        floats.append(f"\n  {breakdown.format}: {verdict}; ∂C/∂a_0 = {breakdown.input_gradient!r}",
-                      style="")
+        floats.append(f"\n  {breakdown.format}: {verdict}; ∂C/∂a_0 = "
+                      f"{_number_text(repr(breakdown.input_gradient))}", style="")
     layers = charted_layers(evaluation.depth)
     chart = terminal_chart(layers, evaluation.magnitudes(layers),
                            width=min(60, max(10, width - 14)),

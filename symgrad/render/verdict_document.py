@@ -9,6 +9,7 @@ from symgrad.notation import dsigma
 from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Grid, Row, Section, document
 from symgrad.render.json import json_object
+from symgrad.render.number_style import decimal_number
 from symgrad.render.printing import plain
 from symgrad.render.prose import Code, Prose, joined, say
 from symgrad.verify import CHECK_DIGITS, Verdict, target_symbol
@@ -98,8 +99,8 @@ def _convention(verdict: Verdict) -> Prose | None:
                act=Code(verdict.chain.activation.name), at=sympy.Eq(z, place, evaluate=False),
                slope=sympy.Eq(dsigma(place), slope, evaluate=False),
                claimed="undefined" if example.claimed is None else
-               decimal(example.claimed, SHOWN_DIGITS),
-               true=decimal(example.true, SHOWN_DIGITS))
+               decimal_number(decimal(example.claimed, SHOWN_DIGITS)),
+               true=decimal_number(decimal(example.true, SHOWN_DIGITS)))
 
 
 def _how_far(verdict: Verdict) -> str:
