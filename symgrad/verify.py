@@ -25,7 +25,8 @@ and a verdict is only given when one of them has finished:
   checked too, every one of them like a random point; so are the kinks themselves, where
   two coordinates sit on kinks at once, and the zeros of a polynomial kink that never
   changes sign (its critical points: -(z1 − 1)² − (w2 − 1)² is 0 at one point only). On a
-  kink every branch is decided exactly, never by rounding. Past MAX_KINK_PIECES pieces,
+  kink every branch is decided exactly, never by rounding (at an irrational place, √2 or
+  atanh(1/2), by SymPy's exact root in the point's closed forms). Past MAX_KINK_PIECES pieces,
   or with a kink SymPy cannot locate, the claim is refused, not passed.
 
 When neither route finishes (the digits needed exceed MAX_WORKING_DIGITS, the values are
@@ -1138,19 +1139,32 @@ def _degree_bound(expr, symbol) -> int:
     return MAX_KINK_DEGREE + 1
 
 
+class _Place(Fraction):
+    """An irrational kink's place: a Fraction close to it (what the rounded numbers use),
+    and ``exact``, SymPy's own value (√2, atanh(1/2)), which the point's closed forms use:
+    there a branch whose argument is 0 is decided 0, not by its rounding."""
+
+    def __new__(cls, close: Fraction, exact: sympy.Expr):
+        place = super().__new__(cls, close.numerator, close.denominator)
+        place.exact = exact
+        return place
+
+
 def _exact(number) -> Fraction:
-    """A real number as a Fraction: exactly if rational, else to 60 digits (a root of a
-    polynomial: to 200 bits, bisected in Fractions from its isolating interval)."""
+    """A real number as a Fraction: exactly if rational, else a _Place: to 60 digits (a
+    root of a polynomial: to 200 bits, bisected in Fractions from its isolating interval),
+    with SymPy's exact value kept."""
     if number.is_Rational:
         return Fraction(int(number.p), int(number.q))
     if isinstance(number, sympy.CRootOf) and number.is_real:
         interval = number._get_interval()
         coefficients = [_fraction(c) for c in number.poly.all_coeffs()]
-        return _bisected(coefficients, _fraction(interval.a), _fraction(interval.b))
+        return _Place(_bisected(coefficients, _fraction(interval.a), _fraction(interval.b)),
+                      number)
     value = sympy.N(number, 60)
     if not (value.is_real and value.is_finite):
         raise _UnsolvedError
-    return Fraction(str(value))
+    return _Place(Fraction(str(value)), number)
 
 
 def _fraction(rational) -> Fraction:
@@ -1242,8 +1256,9 @@ class _Arithmetic:
     def rational(self, value: Fraction | sympy.Rational):
         numerator, denominator = (value.numerator, value.denominator) if isinstance(
             value, Fraction) else (int(value.p), int(value.q))
-        if self.symbolic:
-            return sympy.Rational(numerator, denominator)
+        if self.symbolic:  # (an irrational kink's place as SymPy has it exactly)
+            return value.exact if isinstance(value, _Place) else sympy.Rational(numerator,
+                                                                                 denominator)
         if self.exact:
             return _checked(Fraction(numerator, denominator))
         return mpmath.mpf(numerator) / denominator
@@ -1373,13 +1388,17 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
     σ'(0) = 0, and a tanh claim + Heaviside(-(z1 - 1)²) from δ at z1 = 1. In rounded
     arithmetic the rounded digits of a kink's argument (0 there) decide nothing, so on a
     kink every branch is decided in exact rationals (|z| − 50 at 50 is 0, not a rounding
-    of it); a point whose branches exact rationals cannot decide (Heaviside(a1 − 1/2))
-    is left out. Where the claim's needs are 0 (z1/z1 at z1 = 0) counts in exact
-    arithmetic only when undefined there: rounding can only make such a point defined,
-    never a difference."""
+    of it), or at an irrational place by SymPy's exact root; a point whose branches
+    cannot be decided so is left out. A kink at an irrational place moves every point to
+    rounded arithmetic: exact rationals do not hold it. Where the claim's needs are 0
+    (z1/z1 at z1 = 0) counts in exact arithmetic only when undefined there: rounding can
+    only make such a point defined, never a difference."""
     everything = points + kinks.points + kinks.at_kinks + \
         [point for point in kinks.at_edges if point.undefined_claim]
     try:
+        if any(isinstance(value, _Place) for point in kinks.at_kinks
+               for value in point.free.values()):
+            raise _InexactError  # (a kink at √2: exact rationals do not hold that point)
         exact = [_sample(spec, claim, true, point, _Arithmetic(None), needs)
                  for point in everything]
     except _InexactError:
@@ -1817,6 +1836,14 @@ class _Walker:
         self.undecided = self.undecided or inner.undecided
         return found
 
+    def _on_kink_value(self, expr):
+        """An argument's value on a kink: exactly 0 where its sign is decided 0 (z1 − √2 at
+        the place of √2, which the rounded coordinate only comes close to), else as any."""
+        if self.exact is None or self.exact.known(expr) is not None:
+            return self.value(expr)
+        return self.arithmetic.rational(Fraction(0)) if self._decided(expr) == 0 else \
+            self.value(expr)
+
     def _extreme(self, expr):
         """max or min of the arguments (on a kink, the largest or smallest told by the
         decided signs of their differences)."""
@@ -1830,7 +1857,7 @@ class _Walker:
                 if exact * larger > 0:
                     chosen = argument
             else:
-                return self.value(chosen)
+                return self._on_kink_value(chosen)
         values = [self.value(argument) for argument in arguments]
         for first, second in zip(values, values[1:]):
             self._closeness(first, second)

@@ -767,6 +767,53 @@ def test_a_smooth_chain_claim_off_only_at_an_isolated_point_is_incorrect(act, ar
         assert abs(difference - expected.numerator / mpmath.mpf(expected.denominator)) < 1e-25
 
 
+@pytest.mark.parametrize("kink, place", [
+    ("z1**2-2", lambda: -mpmath.sqrt(2)), ("z1-sqrt(2)", lambda: mpmath.sqrt(2)),
+    ("a1-1/2", lambda: mpmath.atanh(mpmath.mpf(1) / 2)), ("exp(z1)-2", lambda: mpmath.log(2)),
+])
+def test_a_claim_off_only_at_an_irrational_kink_is_incorrect(kink, place):
+    """claim = δ_1 + Heaviside(-u²) with u 0 at an irrational z1 (±√2, atanh(1/2), log 2;
+    tanh chain): off by Heaviside(0) = 1/2 there and nowhere else. The point is SymPy's
+    root, to 60 digits, and its branches are decided by the exact root: the counterexample
+    sits at the place mpmath finds here, and claim − true is 1/2."""
+    claim = f"dC_daL*w2*dsigma(z1)*dsigma(z2) + Heaviside(-({kink})**2)"
+    result, seconds = run("--depth", "2", "--act", "tanh", "--target", "delta1", "--claim",
+                          claim, "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    example = json.loads(result.stdout)["counterexample"]
+    with mpmath.workdps(70):
+        assert abs(mpmath.mpf(example["point"]["z1"]) - place()) < mpmath.mpf(10) ** -38  # (shown)
+        difference = mpmath.mpf(example["claim"]) - mpmath.mpf(example["true"])
+        assert abs(difference - mpmath.mpf(1) / 2) < mpmath.mpf(10) ** -25
+
+
+def test_a_relu_claim_off_only_at_an_irrational_kink_is_incorrect():
+    """A relu chain is checked in exact rationals, which do not hold z1 = -√2: the claim
+    off by Heaviside(-(z1² − 2)²) there is found in rounded arithmetic, at SymPy's root."""
+    result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
+                          "w2*Heaviside(z1)*Heaviside(z2)*dC_daL + Heaviside(-(z1**2-2)**2)",
+                          "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    example = json.loads(result.stdout)["counterexample"]
+    with mpmath.workdps(50):
+        assert abs(abs(mpmath.mpf(example["point"]["z1"])) - mpmath.sqrt(2)) < mpmath.mpf(10) ** -38
+
+
+@pytest.mark.parametrize("claim", [
+    "dC_daL*w2*dsigma(z1)*dsigma(z2)*(Heaviside(z1**2-2) + Heaviside(2-z1**2))",
+    "dC_daL*w2*dsigma(z1)*dsigma(z2)*(1 + abs(z1-sqrt(2)) - max(z1-sqrt(2), sqrt(2)-z1))",
+    "dC_daL*w2*dsigma(z1)*dsigma(z2)*(1 + abs(a1-1/2) - max(a1-1/2, 1/2-a1))",
+])
+def test_a_correct_claim_with_an_irrational_kink_stays_correct(claim):
+    """H(u) + H(-u) = 1 (1/2 + 1/2 at u = 0) and |u| = max(u, -u): each factor is 1
+    everywhere, at the irrational kink too, so the claim is δ_1."""
+    for u in (F(-1), F(0), F(2)):
+        assert heaviside(u) + heaviside(-u) == 1 and abs(u) == max(u, -u)
+    result, seconds = run("--depth", "2", "--act", "tanh", "--target", "delta1", "--claim",
+                          claim, "--format", "json")
+    assert exit_code(result, seconds) == 0, result.stdout[-1500:] + result.stderr
+
+
 @pytest.mark.parametrize("argv, claim", [
     (["--depth", "2"], "dC_daL*w2*dsigma(z1)*dsigma(z2) + Heaviside(-(z1-1)**14)"),
     (["--depth", "2"], "dC_daL*w2*dsigma(z1)*dsigma(z2) + Heaviside(-(z1**13-1)**2)"),

@@ -26,7 +26,7 @@ from symgrad.render.json import json_object
 from symgrad.render.number_style import exact_sides
 from symgrad.render.numeric_documents import W, bounds_verdict
 from symgrad.render.printing import TextPrinter, plain
-from symgrad.render.prose import Prose, say
+from symgrad.render.prose import Prose, Words, say
 from symgrad.render.text import text_words
 
 POWER_DIGITS = 15  # digits of a regime's power in JSON
@@ -36,7 +36,7 @@ def _sections(result) -> dict[str, Section]:
     return {section.title: section for section in document(result).sections}
 
 
-def _retitled(section: Section, title: str, words: str | None = None) -> Section:
+def _retitled(section: Section, title: Words, words: Words | None = None) -> Section:
     return Section(title, section.words if words is None else words, list(section.rows),
                    section.grid, section.figure)
 
@@ -140,7 +140,9 @@ def _(notes: ChainNotes) -> Document:
                 residual=Terms(1, Factors((_W, dsigma(sympy.Symbol("z"))))),
                 plain=Factors((_W, dsigma(sympy.Symbol("z")))), slope=_SLOPE),
         ))
-        sections.append(_retitled(residual_bounds["One layer"], "The residual factor, w = 1/2",
+        sections.append(_retitled(residual_bounds["One layer"],
+                                  say("The residual factor, {w}",
+                                      w=sympy.Eq(W, sympy.Rational(1, 2), evaluate=False)),
                                   say(f"For {name} with {{w}}: the gradient {{verdict}}.",
                                       w=sympy.Eq(W, sympy.Rational(1, 2), evaluate=False),
                                       verdict=bounds_verdict(notes.residual_bounds))))

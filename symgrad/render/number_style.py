@@ -148,9 +148,9 @@ def exact_sides(exact: sympy.Expr, written: sympy.Expr | None = None,
     if not exact.is_Rational:
         return (exact, sympy.N(exact, digits)), ("=", "≈")
     sides: list[sympy.Expr] = []
-    if is_power_of_ten(exact):
-        sides.append(exact if short(exact) else
-                     sympy.Pow(10, _log10_of_power(exact), evaluate=False))
+    if is_power_of_ten(exact):  # (as 10^k, never its digits: 10^10, not 10000000000)
+        power = _log10_of_power(exact)
+        sides.append(exact if -3 < power < 4 else sympy.Pow(10, power, evaluate=False))
     elif short(exact):
         sides.append(exact)
     sides = [side for side in sides if side != written]

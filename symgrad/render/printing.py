@@ -245,7 +245,8 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_Piecewise(self, expr):
         condition = step_condition(expr)
         if condition is not None:  # 1 where the condition holds, else 0
-            return rf"\mathbb{{1}}\left[{self._print(condition)}\right]"
+            # (bold 1: amssymb's \mathbb has no digits, and its 1 is the wrong glyph)
+            return rf"\mathbf{{1}}\left[{self._print(condition)}\right]"
         return super()._print_Piecewise(expr)
 
     def _print_Terms(self, expr):
