@@ -37,6 +37,7 @@ passed. An unexpected failure inside is reported as a SymgradError, never as a v
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import random
 import re
@@ -809,18 +810,17 @@ MAX_CROSSINGS = 64  # points where two coordinates sit on kinks at once
 
 
 def _crossings(lines: dict[str, list[Fraction]], base: _Point) -> list[_Point]:
-    """Points where two coordinates are on kinks of their lines at once (z1 = 1 and z2 = 1:
-    a claim off by Heaviside(-(z1 - 1)²) Heaviside(-(z2 - 1)²) differs only there), at
-    most MAX_CROSSINGS."""
+    """Points where two or more coordinates are on kinks of their lines at once (z1 = 1
+    and z2 = 1: a claim off by Heaviside(-(z1 - 1)²) Heaviside(-(z2 - 1)²) differs only
+    there), pairs first, then more at once, at most MAX_CROSSINGS."""
     found = []
     names = sorted(lines)
-    for i, first in enumerate(names):
-        for second in names[i + 1:]:
-            for one in lines[first]:
-                for other in lines[second]:
-                    if len(found) >= MAX_CROSSINGS:
-                        return found
-                    found.append(_Point({**base.free, first: one, second: other}))
+    for size in range(2, len(names) + 1):
+        for chosen in itertools.combinations(names, size):
+            for places in itertools.product(*(lines[name] for name in chosen)):
+                if len(found) >= MAX_CROSSINGS:
+                    return found
+                found.append(_Point({**base.free, **dict(zip(chosen, places))}))
     return found
 
 
@@ -842,13 +842,17 @@ def _critical_zeros(kinks, base: _Point, names: dict, found: _Kinks) -> list[_Po
         if solutions is None or len(solutions) > MAX_CROSSINGS:
             found.unsolved += 1
             continue
-        for solution in solutions:
-            values = {s: solution.get(s, sympy.Rational(base.free[s.name].numerator,
-                                                        base.free[s.name].denominator))
-                      for s in symbols}
-            if not all(v.is_Rational for v in values.values()) or kink.xreplace(values) != 0:
-                continue  # (irrational, or not a zero: the lines see the sign change)
-            points.append(_Point({**base.free, **{s.name: _fraction(v) for s, v in values.items()}}))
+        held = {s: sympy.Rational(base.free[s.name].numerator, base.free[s.name].denominator)
+                for s in symbols}
+        for solution in solutions:  # (a free parameter of a solution set is held at base)
+            values = {s: sympy.sympify(solution.get(s, held[s])).xreplace(held) for s in symbols}
+            if any(v.free_symbols or v.is_real is False for v in values.values()) or \
+                    _step(lambda v=values, u=kink: sympy.simplify(u.xreplace(v)) == 0) is not True:
+                continue  # (not a zero: the lines see the sign change there)
+            try:
+                points.append(_Point({**base.free, **{s.name: _exact(v) for s, v in values.items()}}))
+            except _UnsolvedError:
+                found.unsolved += 1
     return points
 
 
@@ -1389,16 +1393,14 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
     arithmetic the rounded digits of a kink's argument (0 there) decide nothing, so on a
     kink every branch is decided in exact rationals (|z| − 50 at 50 is 0, not a rounding
     of it), or at an irrational place by SymPy's exact root; a point whose branches
-    cannot be decided so is left out. A kink at an irrational place moves every point to
-    rounded arithmetic: exact rationals do not hold it. Where the claim's needs are 0
+    cannot be decided so is left out. (In exact rationals an irrational place is its
+    60-digit Fraction: a claim off only at √2 of a relu chain is not seen.) Where the
+    claim's needs are 0
     (z1/z1 at z1 = 0) counts in exact arithmetic only when undefined there: rounding can
     only make such a point defined, never a difference."""
     everything = points + kinks.points + kinks.at_kinks + \
         [point for point in kinks.at_edges if point.undefined_claim]
     try:
-        if any(isinstance(value, _Place) for point in kinks.at_kinks
-               for value in point.free.values()):
-            raise _InexactError  # (a kink at √2: exact rationals do not hold that point)
         exact = [_sample(spec, claim, true, point, _Arithmetic(None), needs)
                  for point in everything]
     except _InexactError:
