@@ -23,11 +23,16 @@ and a verdict is only given when one of them has finished:
   depend on is cut at every kink of both (located exactly where SymPy can: 10^-30 is not
   0), and points strictly inside every piece, and beyond the outermost kinks, are
   checked too, every one of them like a random point; so are the kinks themselves, where
-  two coordinates sit on kinks at once, and the zeros of a polynomial kink that never
-  changes sign (its critical points: -(z1 − 1)² − (w2 − 1)² is 0 at one point only). On a
-  kink every branch is decided exactly, never by rounding (at an irrational place, √2 or
-  atanh(1/2), by SymPy's exact root in the point's closed forms). Past MAX_KINK_PIECES pieces,
-  or with a kink SymPy cannot locate, the claim is refused, not passed.
+  two coordinates sit on kinks at once, and every critical point of a kink in two or
+  more coordinates (written through the free names), where each bounded piece its sign
+  cuts out has an extremum: −(a1 − 1/2)² − (w2 − 1)² is 0 at one point only, and
+  Heaviside(10^-6 − (z1 − 5)² − (w2 − 3)²) is 1 on a disk no coordinate line through a
+  random point crosses. On a kink every branch is decided exactly, never by rounding (at
+  an irrational place, √2 or atanh(1/2), by SymPy's exact root in the point's closed
+  forms, simplified where it is written two ways: y = σ(z2) − 1/2 against a2 − 1/2); in
+  exact arithmetic a point with an irrational coordinate is taken whole from its closed
+  forms. Past MAX_KINK_PIECES pieces, or with a kink SymPy cannot locate, the claim is
+  refused, not passed.
 
 When neither route finishes (the digits needed exceed MAX_WORKING_DIGITS, the values are
 too large to evaluate, the time runs out) the claim is refused with one sentence, never
@@ -789,7 +794,7 @@ def _kink_points(forms: _Forms, claim, true, points: list[_Point], needs=()) -> 
                                               for value in places)
                     if first:
                         found.at_kinks.extend(_crossings(lines, base))
-                        found.at_kinks.extend(_critical_zeros(kinks, base, names, found))
+                        _critical_points(kinks, base, forms, found)
                     for name, places in _coordinate_kinks(edges, base, names, _Kinks()):
                         found.at_edges.extend(_Point({**base.free, name: value})
                                               for value in places)
@@ -824,20 +829,27 @@ def _crossings(lines: dict[str, list[Fraction]], base: _Point) -> list[_Point]:
     return found
 
 
-def _critical_zeros(kinks, base: _Point, names: dict, found: _Kinks) -> list[_Point]:
-    """The points where a polynomial kink in two or more coordinates is 0 at a critical
-    point (∇u = 0): a kink that does not change sign, -(z1 - 1)² - (w2 - 1)², is 0 only on
-    a set no coordinate line meets, and each of its isolated zeros is such a point. Solved
-    exactly by SymPy; one it cannot solve is counted unsolved."""
-    points = []
+def _critical_points(kinks, base: _Point, forms: _Forms, found: _Kinks) -> None:
+    """The critical points (∇u = 0) of each kink u in two or more coordinates, written
+    through the free names (a1 = σ(z1)), solved by SymPy: every bounded piece u's sign
+    cuts out holds an extremum of u, and lines through random points miss such pieces —
+    the disk where Heaviside(10^-6 − (z1 − 5)² − (w2 − 3)²) is 1, or the one point where
+    −(a1 − 1/2)² − (w2 − 1)², which never changes sign, is 0. They join
+    ``found.at_kinks``, where every branch is decided exactly (u may be 0 there); a kink
+    SymPy cannot solve is counted unsolved. (A kink with kinks inside it is left to the lines; a tied chain's
+    names are not free, so there only kinks in the coordinates themselves are solved.)"""
     for kink in kinks:
-        symbols = sorted((s for s in kink.free_symbols if s.name in base.free and s not in names),
+        written = kink if forms.free_names is None else kink.xreplace(forms.free_names)
+        symbols = sorted((s for s in written.free_symbols if s.name in base.free),
                          key=lambda s: s.name)
-        if len(symbols) < 2 or not kink.free_symbols <= set(symbols) or \
-                not kink.is_polynomial(*symbols) or \
-                any(_degree_bound(kink, s) > MAX_KINK_DEGREE for s in symbols):
+        if len(symbols) < 2 or not written.free_symbols <= set(symbols) or \
+                any(isinstance(node, _KINKED) for node in _nodes([written])):
             continue
-        gradient = [sympy.diff(kink, s) for s in symbols]
+        if written.is_polynomial(*symbols) and \
+                any(_degree_bound(written, s) > MAX_KINK_DEGREE for s in symbols):
+            found.unsolved += 1
+            continue
+        gradient = [sympy.diff(written, s) for s in symbols]
         solutions = _step(functools.partial(sympy.solve, gradient, symbols, dict=True))
         if solutions is None or len(solutions) > MAX_CROSSINGS:
             found.unsolved += 1
@@ -846,14 +858,14 @@ def _critical_zeros(kinks, base: _Point, names: dict, found: _Kinks) -> list[_Po
                 for s in symbols}
         for solution in solutions:  # (a free parameter of a solution set is held at base)
             values = {s: sympy.sympify(solution.get(s, held[s])).xreplace(held) for s in symbols}
-            if any(v.free_symbols or v.is_real is False for v in values.values()) or \
-                    _step(lambda v=values, u=kink: sympy.simplify(u.xreplace(v)) == 0) is not True:
-                continue  # (not a zero: the lines see the sign change there)
+            if any(v.free_symbols or v.is_real is not True for v in values.values()):
+                continue
             try:
-                points.append(_Point({**base.free, **{s.name: _exact(v) for s, v in values.items()}}))
+                point = _Point({**base.free, **{s.name: _exact(v) for s, v in values.items()}})
             except _UnsolvedError:
                 found.unsolved += 1
-    return points
+                continue
+            found.at_kinks.append(point)
 
 
 def _kink_arguments(expressions) -> list[sympy.Expr]:
@@ -1478,6 +1490,8 @@ def _sample(spec, claim, true, point: _Point, arithmetic: _Arithmetic, needs=(),
     written fails (a denominator 0, sqrt or log outside their domain). On a kink in
     rounded arithmetic (``on_kink``) every branch is decided in exact rationals, from the
     point's exact coordinates (the walker is ``undecided`` where that cannot be done)."""
+    if arithmetic.exact and any(isinstance(v, _Place) for v in point.free.values()):
+        return _closed_form_sample(spec, claim, true, point, needs)
     context = nullcontext() if arithmetic.exact else mpmath.workdps(arithmetic.digits)
     with context:
         try:
@@ -1506,12 +1520,76 @@ def _sample(spec, claim, true, point: _Point, arithmetic: _Arithmetic, needs=(),
         return _Sample(claimed, truth, inputs, walker.needed, walker)
 
 
+def _closed_form_sample(spec, claim, true, point: _Point, needs=()) -> _Sample:
+    """Claim and truth at a point with an irrational coordinate (√2, a kink's place), in
+    exact arithmetic: from the point's closed forms, decided by SymPy — a relu claim off
+    only by Heaviside(−(z1² − 2)²) is 1/2 off at z1 = √2, which the place's 60-digit
+    Fraction would miss. What SymPy cannot decide moves the check to rounded arithmetic
+    (_InexactError)."""
+    exact_values, inputs = _forward(spec, point, _Arithmetic(None))
+    closed_forms, _ = _forward(spec, point, _Arithmetic(None, symbolic=True))
+    activation = spec.activation
+
+    def at(expr):
+        return expr.xreplace(closed_forms).replace(sigma, activation.at).replace(
+            dsigma, activation.derivative_at)
+
+    def sign(value) -> int:
+        if not value.is_number or value.has(sympy.zoo, sympy.nan) or value.is_real is False:
+            raise _UndefinedError
+        if value.is_zero or (value.is_zero is None and _step(
+                lambda: sympy.count_ops(value) <= 20 * SIMPLE and sympy.simplify(value) == 0)):
+            return 0
+        number = sympy.N(value, 60)
+        if number.is_real and abs(number) > sympy.Float(10) ** -50:
+            return 1 if number > 0 else -1
+        raise _InexactError
+
+    def fraction(value, digits: int = 80) -> Fraction:
+        return Fraction(str(sympy.N(value, digits)))
+
+    for name, value in list(exact_values.items()):  # (z2 = w a1 + b at a place where it is 0:
+        # on σ's corner exactly, where σ' is a convention, which _on_kinks reads off here)
+        if not isinstance(value, Fraction) or name not in closed_forms:
+            continue
+        for corner in map(_fraction, activation.corners):
+            if value != corner and abs(value - corner) < Fraction(1, 10**40):
+                try:
+                    if sign(closed_forms[name] - corner) == 0:
+                        exact_values[name] = corner
+                except (_InexactError, _UndefinedError):
+                    pass
+    walker = _Walker(_Arithmetic(None), exact_values, activation)
+    truth = at(true)
+    try:
+        sign(truth)
+    except _UndefinedError:
+        return _Sample(None, None, inputs, 0.0, walker)
+    claimed = at(claim)
+    try:
+        sign(claimed)
+        defined = all(_RELATIONS[relation](sign(at(u))) for relation, u in needs)
+    except _UndefinedError:
+        defined = False
+    if not defined or point.undefined_claim:
+        return _Sample(None, fraction(truth), inputs, 0.0, walker)
+    if sign(claimed - truth) == 0:
+        return _Sample(fraction(truth), fraction(truth), inputs, 0.0, walker)
+    claimed, truth = fraction(claimed), fraction(truth)
+    if claimed == truth:
+        raise _InexactError
+    return _Sample(claimed, truth, inputs, 0.0, walker)
+
+
 def _exactly_zero(expr, closed_forms: dict, activation) -> bool:
     """Whether SymPy shows ``expr`` 0 with the names' closed forms put in (σ and σ' written
     out): tanh(1) − tanh(1), not a rounding of it."""
     written = expr.xreplace(closed_forms).replace(sigma, activation.at).replace(
         dsigma, activation.derivative_at)
-    return written.is_zero is True
+    if written.is_zero is not None:
+        return written.is_zero
+    # (a1 + y at y = −σ(z1): the place's closed form and the name's are written apart)
+    return sympy.count_ops(written) <= 20 * SIMPLE and sympy.simplify(written) == 0
 
 
 def _exact_walker(spec, point: _Point) -> _Walker | None:
@@ -1861,8 +1939,8 @@ class _Walker:
             else:
                 return self._on_kink_value(chosen)
         values = [self.value(argument) for argument in arguments]
-        for first, second in zip(values, values[1:]):
-            self._closeness(first, second)
+        # (no digits to tell close arguments apart: max and min are continuous, so the
+        # one picked is within the rounding of the other — max(1, 1) needs no digit)
         return max(values) if expr.func is sympy.Max else min(values)
 
     def _sum(self, values):

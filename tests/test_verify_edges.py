@@ -842,3 +842,106 @@ def test_a_correct_claim_with_kinks_of_its_own_stays_correct_on_them(claim, fact
                           claim, "--format", "json")
     assert exit_code(result, seconds) == 0, result.stdout[-1500:] + result.stderr
     assert json.loads(result.stdout)["correct"] is True
+
+
+# --- kinks that only a whole point of several coordinates meets -------------------------
+
+def _sigmoid(z):
+    return 1 / (1 + mpmath.exp(-z))
+
+
+def _at(example):
+    """The counterexample's coordinates and names (sigmoid chain, depth 2), by mpmath from
+    its shown z1, z2 (a forward pass written here), and claim − true."""
+    with mpmath.workdps(70):
+        point = {key: mpmath.mpf(value) for key, value in example["point"].items()}
+        point["a1"], point["a2"] = _sigmoid(point["z1"]), _sigmoid(point["z2"])
+        point["dC_daL"] = point["a2"] - point["y"]
+        return point, mpmath.mpf(example["claim"]) - mpmath.mpf(example["true"])
+
+
+@pytest.mark.parametrize("term, kink, value", [
+    # never changes sign; 0 only where a1 = 1/2 (z1 = 0) and w2 = 1: one point of the plane
+    ("Heaviside(-(a1-1/2)**2 - (w2-1)**2)", lambda p: (p["a1"] - HALF) ** 2 + (p["w2"] - 1) ** 2,
+     HALF),
+    # 0 only where a2 - y = 1 and w2 = 1: a point on a surface in names, not coordinates
+    ("Heaviside(-(dC_daL-1)**2 - (w2-1)**2)",
+     lambda p: (p["dC_daL"] - 1) ** 2 + (p["w2"] - 1) ** 2, HALF),
+    # 0 where y = σ(z2) − 1/2, a transcendental number at every rational z2
+    ("Heaviside(-(a2-y-1/2)**2)", lambda p: (p["a2"] - p["y"] - HALF) ** 2, HALF),
+    ("Heaviside(-(a1+y)**2)", lambda p: (p["a1"] + p["y"]) ** 2, HALF),
+    ("Heaviside(-(dC_daL-1)**2)", lambda p: (p["dC_daL"] - 1) ** 2, HALF),
+    # 1 on a disk of radius 10^-3 (a set of positive measure) that no coordinate line
+    # through a random point meets: its centre is the kink's critical point
+    ("Heaviside(1/10**6 - (z1-5)**2 - (w2-3)**2)",
+     lambda p: -(mpmath.mpf(10) ** -6 - (p["z1"] - 5) ** 2 - (p["w2"] - 3) ** 2), 1),
+    ("Heaviside(1/10**6 - (a1-1/3)**2 - (w2-3)**2)",
+     lambda p: -(mpmath.mpf(10) ** -6 - (p["a1"] - mpmath.mpf(1) / 3) ** 2 - (p["w2"] - 3) ** 2), 1),
+])
+def test_a_claim_off_only_where_several_coordinates_meet_is_incorrect(term, kink, value):
+    """δ_1 + a Heaviside term that is 0 except on a point, a transcendental place, or a tiny
+    disk no coordinate line through a random point crosses: incorrect (exit 1), with the
+    counterexample where this test's own forward pass (mpmath, 70 digits) puts the kink
+    (the argument is 0 there, or inside the disk), and claim − true the term's value."""
+    result, seconds = run("--depth", "2", "--act", "sigmoid", "--target", "delta1", "--claim",
+                          f"{DELTA1} + {term}", "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    point, difference = _at(json.loads(result.stdout)["counterexample"])
+    with mpmath.workdps(70):
+        if value == HALF:  # on the zero set (shown to 12 digits at least)
+            assert abs(kink(point)) < mpmath.mpf(10) ** -20
+        else:  # inside the disk
+            assert kink(point) < 0
+        assert abs(difference - mpmath.mpf(value.numerator) / value.denominator) < 1e-25
+
+
+@pytest.mark.parametrize("claim, coordinate", [
+    (f"{DELTA1} + Heaviside(-(z1**2-2)**2)", "z1"),
+    (f"{DELTA1} + Heaviside(-(z1-w2)**2 - (w2**2-2)**2)", "w2"),
+])
+def test_a_relu_claim_off_only_at_an_irrational_place_is_incorrect(claim, coordinate):
+    """A relu chain is checked in exact rationals, where √2 is only a 60-digit Fraction and
+    Heaviside(−(z1² − 2)²) there is 0: the point is decided from its closed form (√2
+    itself), so claim − true is 1/2 there and the claim is incorrect (exit 1), not
+    'correct in exact arithmetic'."""
+    result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
+                          claim, "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    example = json.loads(result.stdout)["counterexample"]
+    with mpmath.workdps(70):
+        assert abs(abs(mpmath.mpf(example["point"][coordinate])) - mpmath.sqrt(2)) < 1e-30
+        difference = mpmath.mpf(example["claim"]) - mpmath.mpf(example["true"])
+        assert abs(difference - mpmath.mpf(1) / 2) < 1e-25
+
+
+@pytest.mark.parametrize("act", ["relu", "sigmoid"])
+@pytest.mark.parametrize("factor", [
+    "max(1, Heaviside(a2-y-1))",  # Heaviside ≤ 1: the max is 1 everywhere, ties included
+    "max(1, Heaviside(z2-3))",
+    "min(1, 2 - Heaviside(z1))",
+    "(Heaviside(z1**2-2) + Heaviside(2-z1**2))",  # 1/2 + 1/2 at z1 = ±√2
+])
+def test_a_claim_with_a_factor_that_is_1_everywhere_is_correct(act, factor):
+    """Each factor is 1 at every real point (checked here in Fractions at its ties), so
+    the claim is δ_1: correct (exit 0) — a max of two equal values needs no digits to
+    tell them apart, and an irrational tie of a relu chain is decided by its closed form."""
+    for h in (F(0), HALF, F(1)):
+        assert max(F(1), h) == 1 and min(F(1), 2 - h) == 1
+    assert heaviside(F(0)) + heaviside(F(0)) == 1
+    result, seconds = run("--depth", "2", "--act", act, "--target", "delta1", "--claim",
+                          f"{DELTA1}*{factor}", "--format", "json")
+    assert exit_code(result, seconds) == 0, result.stdout[-1500:] + result.stderr
+    assert json.loads(result.stdout)["correct"] is True
+
+
+def test_a_max_whose_arguments_differ_by_a_tiny_amount_is_still_incorrect():
+    """max(1, 1 + 10^-50 H(z2 − 1)) is 1 + 10^-50 where z2 > 1: the tie rule for max must
+    not swallow a difference the claim's own literal demands digits for."""
+    result, seconds = run("--depth", "2", "--act", "sigmoid", "--target", "delta1", "--claim",
+                          f"{DELTA1}*max(1, 1 + 10**-50*Heaviside(z2-1))", "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    example = json.loads(result.stdout)["counterexample"]
+    with mpmath.workdps(80):
+        ratio = mpmath.mpf(example["claim"]) / mpmath.mpf(example["true"]) - 1
+        assert abs(ratio * mpmath.mpf(10) ** 50 - 1) < 1e-10
+        assert mpmath.mpf(example["point"]["z2"]) > 1
