@@ -27,7 +27,7 @@ from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
 from symgrad.numeric.net_parameters import INITS
-from symgrad.render import FORMATS, render_chunks
+from symgrad.render import FILE_ONLY_FORMATS, FORMATS, render_chunks
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import charted_layers, displayed_layers
 from symgrad.render.plot import (
@@ -52,7 +52,8 @@ PROGRESS_FROM_NET_SIZE = 16 * 16 * 50  # width² × depth: about a second of wor
 PLOT_DPS = 20  # a curve needs a few digits of log10; the pass is exact to these
 ACT_HELP = ("Activation: a library name, e.g. sigmoid or leaky_relu:0.1 (see 'symgrad acts'), "
             "or a formula in x, e.g. \"x/(1+exp(-x))\".")
-_SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text"}
+_SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text",
+                   ".html": "html", ".htm": "html", ".pdf": "pdf"}
 
 
 def _whole_number(text: str, what: str, minimum: int | None = None) -> int:
@@ -117,13 +118,17 @@ def _format(fmt: str | None, output: str | None) -> str:
     from_suffix = _SUFFIX_FORMATS.get(suffix)
     if fmt is not None and from_suffix is not None and fmt != from_suffix:
         raise SymgradError(f"The file's suffix {suffix} means {from_suffix}, but --format says {fmt}.")
-    return fmt or from_suffix or "text"
+    chosen = fmt or from_suffix or "text"
+    if output is None and chosen in FILE_ONLY_FORMATS:
+        raise SymgradError(f"A {chosen.upper()} is written to a file: give -o FILE.{chosen}.")
+    return chosen
 
 
 def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -> None:
     fmt = _format(fmt, output)
     if output is None and "stdout" in _CLOSED:
         raise SymgradError("Cannot write the output: standard output is closed (give -o FILE).")
+
     if output is not None:
         write_atomically(output, render_chunks(result, fmt, fragment=fragment))
     elif fmt == "text":

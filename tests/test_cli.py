@@ -99,7 +99,7 @@ BAD_INPUT = [
     (["derive", "--depth", "3", "--act", "sigmod"], "Did you mean sigmoid"),
     (["derive", "--depth", "3", "--act", "__import__('os')"], "unknown function '__import__' at column 1"),
     (["derive", "--depth", "3", "--cost", "hinge"], "Unknown cost"),
-    (["derive", "--depth", "3", "--format", "pdf"], "Unknown format"),
+    (["derive", "--depth", "3", "--format", "docx"], "Unknown format"),
     (["derive", "--depth", "3", "--layers", "4"], "not a layer"),
     (["derive", "--depth", "500", "--layers", "all"], "square of the depth"),
     (["derive", "--depth", "3", "--general"], "not both"),

@@ -46,9 +46,9 @@ activations = st.one_of(
     st.sampled_from(["x/(x**2-2)", "1/x", "log(x)", "exp(x)", "x**x", "sqrt(x)", "x+exp(1e308)",
                      "9**9**9", "__import__('os')", "x.real", "(" * 60 + "x" + ")" * 60, "x\n",
                      "lambda: 0", "[x]", "x if x else 0", "f(x)", "exp(-exp(x**2))"]))
-paths = st.sampled_from(["/dev/null", "/dev/full", ".", "nofolder/", "x.pdf", "a" * 300 + ".tex",
+paths = st.sampled_from(["/dev/null", "/dev/full", ".", "nofolder/", "x.docx", "x.html", "a" * 300 + ".tex",
                          "", "keep.tex", "out.json", "out.md", "out", "keep.tex/", "\x1b.txt"])
-formats = st.one_of(st.sampled_from(["text", "latex", "markdown", "json"]), garbage)
+formats = st.one_of(st.sampled_from(["text", "latex", "markdown", "html", "json"]), garbage)
 
 
 def option(name: str, values) -> st.SearchStrategy[list[str]]:

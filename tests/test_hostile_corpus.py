@@ -103,8 +103,8 @@ CORPUS: list[tuple[str, tuple[str, ...]]] = [
     ("verify", ("verify", "--depth", "2", "--target", "delta1", "--claim", ESCAPE)),
     ("verify", ("verify", "--depth", "2", "--target", "nothing", "--claim", "w1")),
     # files
-    ("files", ("derive", "--depth", "3", "-o", "notes.pdf")),
-    ("files", ("derive", "--depth", "3", "-o", "x.html")),
+    ("files", ("derive", "--depth", "3", "-o", "notes.docx")),
+    ("files", ("derive", "--depth", "3", "-o", "x.odt")),
     ("files", ("derive", "--depth", "3", "-o", "nofolder/")),
     ("files", ("derive", "--depth", "3", "-o", "keep.tex/")),
     ("files", ("derive", "--depth", "3", "-o", "a" * 251 + ".tex")),

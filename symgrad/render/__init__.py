@@ -14,33 +14,49 @@ from symgrad.render import (  # noqa: F401 - registers layouts
     numeric_documents,
     verdict_document,
 )
+from symgrad.render.html import render_html
 from symgrad.render.json import json_chunks, render_json
 from symgrad.render.latex import render_latex
 from symgrad.render.markdown import prose, render_markdown
+from symgrad.render.pdf import compile_pdf
 from symgrad.render.text import render_text
 
-FORMATS = ("text", "latex", "markdown", "json")
+FORMATS = ("text", "latex", "markdown", "html", "json", "pdf")
+FILE_ONLY_FORMATS = ("pdf",)  # bytes, for a file: never a terminal's text
 
 
-def render_chunks(result, fmt: str, fragment: bool = False) -> Iterator[str]:
-    """``result`` in one of ``FORMATS``, in pieces (JSON of a deep evaluation streams)."""
+def render_chunks(result, fmt: str, fragment: bool = False) -> Iterator[str] | bytes:
+    """``result`` in one of ``FORMATS``, in pieces (JSON of a deep evaluation streams); a
+    PDF as its bytes."""
+    if fmt == "pdf":
+        return render_pdf(result, fragment)
     if fmt == "json":
-        yield from json_chunks(result)
-    else:
-        yield render(result, fmt, fragment)
+        return json_chunks(result)
+    return iter([render(result, fmt, fragment)])
 
 
 def render(result, fmt: str, fragment: bool = False) -> str:
-    """``result`` in one of ``FORMATS``."""
+    """``result`` in one of ``FORMATS`` but PDF (``render_pdf``)."""
     if fmt == "text":
         return render_text(result)
     if fmt == "latex":
         return render_latex(result, fragment=fragment)
     if fmt == "markdown":
         return render_markdown(result, fragment=fragment)
+    if fmt == "html":
+        return render_html(result, fragment=fragment)
     if fmt == "json":
         return render_json(result)
+    if fmt == "pdf":
+        raise SymgradError("A PDF is bytes, not text: write it to a file (render_pdf).")
     raise SymgradError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
+
+
+def render_pdf(result, fragment: bool = False) -> bytes:
+    """``result``'s LaTeX document compiled to PDF (by pdflatex)."""
+    if fragment:
+        raise SymgradError("A PDF is a whole document; --fragment is for LaTeX, Markdown and HTML.")
+    return compile_pdf(render_latex(result))
 
 
 def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> list[Path]:
@@ -72,4 +88,5 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     return paths
 
 
-__all__ = ["FORMATS", "render", "render_chunks", "write_atomically", "write_documents"]
+__all__ = ["FILE_ONLY_FORMATS", "FORMATS", "render", "render_chunks", "render_pdf", "write_atomically",
+           "write_documents"]
