@@ -82,8 +82,8 @@ def rendered(page: Path) -> dict:
     source = page.read_text(encoding="utf-8")
     assert source.count('<script id="MathJax-script"') == 1
     probe = page.with_name(page.stem + ".probe.html")
-    probe.write_text(source.replace('<script id="MathJax-script"', _REPORT + '<script id="MathJax-script"', 1),
-                     encoding="utf-8")
+    loader = '<script id="MathJax-script"'
+    probe.write_text(source.replace(loader, _REPORT + loader, 1), encoding="utf-8")
     done = subprocess.run(
         [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
          "--virtual-time-budget=30000", "--window-size=1200,1600", "--dump-dom", probe.as_uri()],
