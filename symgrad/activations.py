@@ -104,7 +104,14 @@ class Activation:
     def corners(self) -> frozenset[sympy.Rational]:
         """The rational kinks where σ has no derivative: its pieces' slopes on either side
         tend to different values (relu at 0; not a C¹ join of two pieces), or σ jumps."""
-        found = set()
+        return frozenset(self.corner_slopes)
+
+    @cached_property
+    def corner_slopes(self) -> dict[sympy.Rational, tuple[sympy.Expr, sympy.Expr] | None]:
+        """Each of ``corners`` with σ's one-sided slopes there (left, right), between which
+        every value is a subgradient; None where σ jumps (or a slope is not known), which
+        leaves no value between."""
+        found: dict[sympy.Rational, tuple[sympy.Expr, sympy.Expr] | None] = {}
         parts = sorted(pieces(self.expr), key=lambda part: part[1].inf)  # (left to right)
         for (left, left_part), (right, right_part) in zip(parts, parts[1:]):
             place = left_part.sup
@@ -112,9 +119,14 @@ class Activation:
                 continue
             slopes = [exact_limit(sympy.diff(piece, VARIABLE), place, side)
                       for piece, side in ((left, "-"), (right, "+"))]
-            if None in slopes or not proved_equal(*slopes):
-                found.add(place)
-        return frozenset(found | {place for place in self.jumps if place.is_Rational})
+            if None in slopes:
+                found[place] = None
+            elif not proved_equal(*slopes):
+                found[place] = tuple(slopes)
+        for place in self.jumps:
+            if place.is_Rational:
+                found[place] = None
+        return found
 
     @cached_property
     def derivative_through_output(self) -> sympy.Expr | None:

@@ -1361,6 +1361,7 @@ class _Sample:
     inputs: dict
     needed: float  # digits the claim's own structure needs beyond CHECK_DIGITS
     walker: _Walker
+    rounded_to: int | None = None  # exact arithmetic at an irrational point: values to these digits
 
 
 @dataclass
@@ -1382,19 +1383,20 @@ class _Numbers:
     samples: list = field(default_factory=list)  # the first round's samples (for equals)
 
 
-def _slopes_in(true, subject: _Subject, activation) -> frozenset:
-    """The preactivations z whose σ'(z) the truth holds (as σ'(z), or written through the
-    output a = σ(z)): only on their kinks is σ' a convention the claim may differ from."""
-    found = {f.args[0] for f in true.atoms(dsigma)}
+def _slopes_in(true, subject: _Subject, activation) -> dict[sympy.Symbol, tuple[sympy.Expr, ...]]:
+    """The preactivations z whose σ'(z) the truth holds, each with the forms it takes there
+    (σ'(z), or written through the output a = σ(z)): only on their kinks is σ' a
+    convention the claim may differ from."""
+    found = {f.args[0]: [f] for f in true.atoms(dsigma)}
     for z, a in subject.outputs.items():
         through = activation.derivative_from_output(a)
         if through is not None and through.has(a) and true.has(through):
-            found.add(z)
-    return frozenset(found)
+            found.setdefault(z, []).append(through)
+    return {z: tuple(forms) for z, forms in found.items()}
 
 
 def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
-             slopes: frozenset = frozenset(), rounds: int | None = None,
+             slopes: dict | None = None, rounds: int | None = None,
              reachable_only: bool = False) -> _Numbers:
     """Claim against truth at every point: exactly if every value is rational, else at
     rising working precision until decided, MAX_WORKING_DIGITS reached or time is up
@@ -1427,7 +1429,7 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
                 continue
             if sample.claim is None or sample.claim != sample.true:
                 example = _counterexample(sample, slopes)
-                if example.on_kinks:  # (the claim another value there, or none)
+                if _a_subgradient(sample, example, true, slopes):  # (another value there, or none)
                     result.on_kinks = result.on_kinks or example  # (a convention there)
                     result.differing_on_kinks += 1
                     continue
@@ -1461,7 +1463,7 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
                     if state != "differs":
                         continue
                     example = _counterexample(sample, slopes)
-                    if example.on_kinks:  # (a convention there)
+                    if _a_subgradient(sample, example, true, slopes):  # (a convention there)
                         result.on_kinks = result.on_kinks or example
                         result.differing_on_kinks += 1
                         states[index] = ("agrees", needed)
@@ -1578,7 +1580,7 @@ def _closed_form_sample(spec, claim, true, point: _Point, needs=()) -> _Sample:
     claimed, truth = fraction(claimed), fraction(truth)
     if claimed == truth:
         raise _InexactError
-    return _Sample(claimed, truth, inputs, 0.0, walker)
+    return _Sample(claimed, truth, inputs, 0.0, walker, rounded_to=80)
 
 
 def _exactly_zero(expr, closed_forms: dict, activation) -> bool:
@@ -1652,7 +1654,7 @@ def _compare(low: _Sample, high: _Sample, digits: int, more: int, needed: int):
         return "open", max(0, agreed)
 
 
-def _counterexample(sample: _Sample, slopes: frozenset = frozenset()) -> Counterexample:
+def _counterexample(sample: _Sample, slopes: dict | None = None) -> Counterexample:
     def shown(value):
         return mpmath.mpf(value.numerator) / value.denominator if isinstance(value, Fraction) \
             else mpmath.mpf(value)
@@ -1673,7 +1675,41 @@ def _counterexample(sample: _Sample, slopes: frozenset = frozenset()) -> Counter
                               _on_kinks(sample, slopes))
 
 
-def _on_kinks(sample: _Sample, slopes: frozenset
+def _a_subgradient(sample: _Sample, example: Counterexample, true, slopes: dict) -> bool:
+    """Whether a claim that differs from the truth at a point whose preactivations sit on
+    corners of σ (``example.on_kinks``) is the truth with a subgradient there: some value
+    between σ's one-sided slopes in place of each such σ'(z), or no value at all (the claim
+    undefined only there). The truth is affine in each σ'(z), so its values over those
+    choices fill the interval between its values at the slopes' ends: relu's
+    Heaviside(z) = 1/2 at 0 passes, a claim 500 there does not. Where σ jumps no slope
+    lies between, and only the truth's own value passes. In rounded arithmetic the ends
+    are widened by the working precision's last digits only."""
+    if not example.on_kinks:
+        return False
+    walker, activation = sample.walker, sample.walker.activation
+    ends = []
+    for z, place, _ in example.on_kinks:
+        sides = activation.corner_slopes.get(place)
+        if sides is None:
+            return False
+        ends.append([(z, side) for side in sides])
+    if sample.claim is None:
+        return True
+    digits = walker.arithmetic.digits
+    with nullcontext() if digits is None else mpmath.workdps(digits):
+        values = [walker.value(true.xreplace({form: slope for z, slope in choice
+                                              for form in slopes[z]}))
+                  for choice in itertools.product(*ends)]
+        low, high = min(values), max(values)
+        if digits is None:  # (exact, or to ``rounded_to`` digits at an irrational point)
+            slack = 0 if sample.rounded_to is None else \
+                Fraction(1, 10 ** (sample.rounded_to - 20)) * max(1, abs(low), abs(high))
+        else:
+            slack = mpmath.mpf(10) ** (10 - digits) * max(1, abs(low), abs(high))
+        return low - slack <= sample.claim <= high + slack
+
+
+def _on_kinks(sample: _Sample, slopes: dict | None
               ) -> tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr], ...]:
     """The preactivations of a sample whose σ' the truth holds (``slopes``) that sit exactly
     on a kink of σ where σ has no derivative (its one-sided slopes differ; σ' there is a
@@ -1684,7 +1720,7 @@ def _on_kinks(sample: _Sample, slopes: frozenset
         return ()
     activation = walker.activation
     found = []
-    for symbol in slopes:
+    for symbol in slopes or ():
         value = walker.values.get(symbol)
         if isinstance(value, mpmath.mpf) and mpmath.isfinite(value):
             mantissa, exponent = value.man_exp

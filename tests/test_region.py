@@ -183,3 +183,20 @@ def test_tanh_regions_at_huge_weights_end_at_arccosh(weight):
     with mpmath.workdps(60):
         expected = 2 * mpmath.acosh(mpmath.sqrt(mpmath.mpf(weight)))
         assert abs(mpmath.mpf(data["width"]) - expected) < mpmath.mpf(10) ** -25 * expected
+
+
+@pytest.mark.parametrize("b", ["1e40", "-3e75", "1e300"])
+def test_a_huge_bias_keeps_the_input_ends_apart_to_the_digits_asked(b):
+    """With b = 10^40 the input interval is 0.44 wide near −1.25·10^39: its ends, through
+    the CLI's JSON, are each the closed form's (−b ± 2 arccosh(√8/2))/8 to 28 digits after
+    the point, not one point rounded to 30 significant digits."""
+    done = subprocess.run([sys.executable, "-m", "symgrad.cli", "region", "--act", "sigmoid",
+                           "--w", "8", "--b", b, "--format", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    (span,) = json.loads(done.stdout)["input_intervals"]
+    with mpmath.workdps(400):
+        half, bias = CLOSED_FORMS["sigmoid"](mpmath.mpf(8)), mpmath.mpf(b)
+        for shown, expected in ((span["from"], (-half - bias) / 8), (span["to"], (half - bias) / 8)):
+            assert abs(mpmath.mpf(shown) - expected) < mpmath.mpf(10) ** -(DPS - 2)
+        assert mpmath.mpf(span["to"]) - mpmath.mpf(span["from"]) > mpmath.mpf("0.44")

@@ -945,3 +945,78 @@ def test_a_max_whose_arguments_differ_by_a_tiny_amount_is_still_incorrect():
         ratio = mpmath.mpf(example["claim"]) / mpmath.mpf(example["true"]) - 1
         assert abs(ratio * mpmath.mpf(10) ** 50 - 1) < 1e-10
         assert mpmath.mpf(example["point"]["z2"]) > 1
+
+
+# --- at a corner of σ only a subgradient is a convention ---------------------------------
+
+def _relu_truth_range(point, target="delta1"):
+    """δ_1 of a depth-2 relu chain at the point, for every choice of σ'(z_k) in {0, 1} where
+    z_k = 0 (its one-sided slopes), else relu's slope: the least and the largest (a
+    forward pass written here, in Fractions)."""
+    z1, z2, w2, y = (F(point[name]) for name in ("z1", "z2", "w2", "y"))
+    dC = max(z2, 0) - y
+
+    def choices(z):
+        return [F(0), F(1)] if z == 0 else [F(int(z > 0))]
+
+    values = [dC * w2 * s1 * s2 for s1 in choices(z1) for s2 in choices(z2)]
+    return min(values), max(values)
+
+
+@pytest.mark.parametrize("act, claim", [
+    ("relu", f"{DELTA1} + 1000*Heaviside(-z1**2)"),
+    ("relu", "dC_daL*w2*dsigma(z2)*(Heaviside(z1)+5*Heaviside(-z1**2))"),
+    ("relu", "dC_daL*w2*dsigma(z2)*(Heaviside(z1)-3*Heaviside(-z1**2))"),
+    ("relu", f"{DELTA1} + Heaviside(-z2**2)*(1+w2**2)"),
+    ("relu", "dC_daL*w2*Heaviside(z1)*Heaviside(z2)*(1+16*Heaviside(-z1**2)*Heaviside(-z2**2))"),
+    ("relu", f"{DELTA1} + Heaviside(-z1**2)*x"),
+    ("relu", "dC_daL*w2*Heaviside(z2)*(Heaviside(z1) + Heaviside(-z1**2)*(z1+7))"),
+])
+def test_a_relu_claim_outside_every_subgradient_at_a_kink_is_incorrect(act, claim):
+    """At z = 0 relu's σ' may be any subgradient in [0, 1] (Heaviside(0) = 1/2 is one), so
+    δ_1 may be anything between its values at the two slopes — but a claim outside that
+    range there (500 where δ_1 lies in [0, 0.3]) is wrong: exit 1, with the point on the
+    kink and the claimed value outside this test's own range."""
+    result, seconds = run("--depth", "2", "--act", act, "--target", "delta1", "--claim", claim,
+                          "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    example = json.loads(result.stdout)["counterexample"]
+    point = example["point"]
+    assert F(point["z1"]) == 0 or F(point["z2"]) == 0
+    low, high = _relu_truth_range(point)
+    claimed = F(example["claim"])
+    assert not low <= claimed <= high, (low, claimed, high)
+
+
+@pytest.mark.parametrize("act, argv, claim", [
+    ("leaky_relu", ["--depth", "2"], f"{DELTA1} + 10*Heaviside(-z1**2)"),
+    ("elu:2", ["--depth", "2"], f"{DELTA1} + 5*Heaviside(-z1**2)"),  # slopes 1 and 2 at 0
+    ("min(max(x,-1),1)", ["--depth", "2"], f"{DELTA1} + 5*Heaviside(-(z1-1)**2)"),
+    ("x*Heaviside(abs(x)-1)", ["--depth", "2"], f"{DELTA1} + Heaviside(-(z1-1)**2)"),  # a jump
+    ("relu", ["--depth", "2", "--residual"],
+     "dC_daL*(1+w2*dsigma(z2))*dsigma(z1) + 1000*Heaviside(-z1**2)"),
+    ("relu", ["--depth", "2", "--cost", "cross-entropy"], f"{DELTA1} + 1000*Heaviside(-z1**2)"),
+    ("relu", ["--widths", "2,3,2"], "(w_2_1_1*(a_2_1-y_1)*dsigma(z_2_1) + w_2_2_1*(a_2_2-y_2)"
+     "*dsigma(z_2_2))*dsigma(z_1_1) + 10*Heaviside(-z_1_1**2)"),
+])
+def test_a_claim_off_by_more_than_a_subgradient_at_any_corner_is_never_passed(act, argv, claim):
+    """The same for leaky relu, elu with α = 2, hardtanh's corner at 1, a jump (where no
+    value lies between), a residual chain, cross-entropy and a relu net: never exit 0."""
+    target = "delta1_1" if "--widths" in argv else "delta1"
+    result, seconds = run(*argv, "--act", act, "--target", target, "--claim", claim)
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+
+
+@pytest.mark.parametrize("act, argv, claim", [
+    ("relu", ["--depth", "2"], "dC_daL*w2*Heaviside(z1)*Heaviside(z2)"),  # 1/2 at 0
+    ("relu", ["--depth", "2"], "dC_daL*w2*dsigma(z2)*(Heaviside(z1) + Heaviside(-z1**2)/2)"),  # 1
+    ("relu", ["--depth", "2"], "dC_daL*w2*dsigma(z2)*(Heaviside(z1) - Heaviside(-z1**2)/2)"),  # 0
+    ("leaky_relu", ["--depth", "2"], "dC_daL*w2*dsigma(z2)*(1/100 + 99/100*Heaviside(z1))"),
+    ("relu", ["--depth", "2", "--residual"], "dC_daL*(1+w2*Heaviside(z2))*Heaviside(z1)"),
+    ("relu", ["--depth", "3", "--tied"], "dC_daL*w**2*Heaviside(z1)*Heaviside(z2)*Heaviside(z3)"),
+])
+def test_a_subgradient_at_a_corner_is_still_a_convention(act, argv, claim):
+    """Values between the one-sided slopes at a corner (1/2, and both ends 0 and 1, for
+    relu; 1/100 + 99/200 for leaky relu) are subgradients: correct (exit 0)."""
+    result, seconds = run(*argv, "--act", act, "--target", "delta1", "--claim", claim)
+    assert exit_code(result, seconds) == 0, result.stdout[-1500:] + result.stderr

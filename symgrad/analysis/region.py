@@ -129,12 +129,28 @@ class GainRegion(MarkdownDisplay):
 
     @property
     def inputs(self) -> tuple[Span, ...]:
-        """The same set in input space, a = (z - b)/w, left to right."""
+        """The same set in input space, a = (z - b)/w, left to right: exact arithmetic on
+        the ends' values (a 30-digit end minus b = 10^40 keeps its digits)."""
         w, b = self.weight, self.bias
+        spans = [Span(_exactly(s.low), _exactly(s.high), s.left_open, s.right_open)
+                 for s in self.intervals]
         mapped = [Span((s.high - b) / w, (s.low - b) / w, s.right_open, s.left_open) if w < 0
                   else Span((s.low - b) / w, (s.high - b) / w, s.left_open, s.right_open)
-                  for s in self.intervals]
-        return tuple(sorted(mapped, key=lambda s: sympy.N(s.low, 30)))
+                  for s in spans]
+        return tuple(sorted(mapped, key=lambda s: sympy.N(s.low, self.input_digits)))
+
+    @property
+    def input_digits(self) -> int:
+        """Digits that keep the input ends as exact as the preactivation ends (``dps``
+        digits): more by the orders of magnitude the bias moves them (b = 10^40 puts
+        ends 0.44 apart near −1.25·10^39, which 30 digits would show as one point)."""
+        finite = [abs(end) for s in self.intervals for end in (s.low, s.high)
+                  if end.is_finite and end != 0]
+        if not finite or self.bias == 0:
+            return self.dps
+        shifted = abs(self.bias / self.weight) + max(finite) / abs(self.weight)
+        scale = max(finite)
+        return self.dps + max(0, int(sympy.ceiling(sympy.log(shifted / scale, 10).evalf(30))))
 
     @property
     def width(self) -> sympy.Expr:
@@ -153,6 +169,11 @@ class GainRegion(MarkdownDisplay):
         if self.width == sympy.oo:
             return "unbounded"
         return "points" if self.width == 0 else "bounded"
+
+
+def _exactly(end: sympy.Expr) -> sympy.Expr:
+    """A Float end as the exact rational it holds (±oo and exact ends as they are)."""
+    return sympy.Rational(end) if isinstance(end, sympy.Float) else end
 
 
 def _spans(region: sympy.Set) -> tuple[Span, ...]:

@@ -44,6 +44,7 @@ HISTOGRAM_BINS = 30
 PREDICTION_DPS = 15
 RESCUE_DPS = 30
 SMALLEST_NORMAL = numpy.finfo(numpy.float64).tiny
+MAX_VARIANCE = sympy.Integer(10) ** 300  # σ_w², σ_b²: √ of it, times a unit, stays in float64
 LN10 = math.log(10)
 
 
@@ -148,6 +149,11 @@ def sample_gradients(activation: Activation, depth: int, sigma_w2, sigma_b2=0, w
     in all: forward and backward)."""
     check_sample_size(depth, width, samples, seed)
     w2, b2 = variance(sigma_w2, "σ_w²"), variance(sigma_b2, "σ_b²")
+    for name, value in (("σ_w²", w2), ("σ_b²", b2)):
+        if value > MAX_VARIANCE:  # (float(1e320) is inf: every ratio would be nan)
+            raise SymgradError(f"sample draws its nets in float64, where {name} above 10^300 "
+                               "overflows the weights; meanfield gives the exact mean-field "
+                               "values at any variance.")
     prediction = mean_field(activation, w2, b2, depth, PREDICTION_DPS)
     point = prediction.fixed
     q0 = float(sympy.N(point.q)) if point.q is not None and point.q > 0 else 1.0

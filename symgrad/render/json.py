@@ -320,7 +320,7 @@ def _region(region: GainRegion) -> dict:
         "bias": _exact(region.bias),
         "status": region.status,
         "preactivation_intervals": [_span(s, dps) for s in region.intervals],
-        "input_intervals": [_span(s, dps) for s in region.inputs],
+        "input_intervals": [_span(s, region.input_digits) for s in region.inputs],
         "width": decimal(region.width, dps),
         "input_width": decimal(region.input_width, dps),
     }

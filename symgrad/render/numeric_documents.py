@@ -248,7 +248,7 @@ def span_math(span: Span, digits: int) -> sympy.Set:
 def _region_grid(region: GainRegion) -> Grid:
     digits = region.dps
     rows = tuple((say("{span}", span=span_math(z_span, digits)),
-                  say("{span}", span=span_math(a_span, digits)))
+                  say("{span}", span=span_math(a_span, region.input_digits)))
                  for z_span, a_span in zip(region.intervals, _matching_inputs(region)))
     return Grid((say("preactivation {z}", z=z),
                  say("input {a}, {b}", a=sympy.Eq(A, (z - B) / W, evaluate=False),
