@@ -22,12 +22,12 @@ from symgrad.api import COMMAND_SECONDS
 from symgrad.budget import OverBudget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO
 from symgrad.errors import SymgradError
-from symgrad.files import check_target, write_atomically
+from symgrad.files import check_target, write_all, write_atomically
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
 from symgrad.numeric.net_parameters import INITS
-from symgrad.render import FORMATS, render_chunks
+from symgrad.render import FORMATS, output_files, render_chunks
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import charted_layers, displayed_layers
 from symgrad.render.plot import (
@@ -125,7 +125,7 @@ def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -
     if output is None and "stdout" in _CLOSED:
         raise SymgradError("Cannot write the output: standard output is closed (give -o FILE).")
     if output is not None:
-        write_atomically(output, render_chunks(result, fmt, fragment=fragment))
+        write_all(output_files(result, fmt, output, fragment))
     elif fmt == "text":
         console = Console(soft_wrap=False)
         console.print(renderable(result, console.width - 2))

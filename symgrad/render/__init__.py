@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from symgrad.errors import SymgradError
-from symgrad.files import write_all, write_atomically
+from symgrad.files import is_device_or_pipe, write_all, write_atomically
 from symgrad.render import (  # noqa: F401 - registers layouts
     meanfield_documents,
     notes_document,
@@ -16,7 +16,7 @@ from symgrad.render import (  # noqa: F401 - registers layouts
 )
 from symgrad.render.json import json_chunks, render_json
 from symgrad.render.latex import render_latex
-from symgrad.render.markdown import prose, render_markdown
+from symgrad.render.markdown import markdown_files, prose, render_markdown
 from symgrad.render.text import render_text
 
 FORMATS = ("text", "latex", "markdown", "json")
@@ -28,6 +28,15 @@ def render_chunks(result, fmt: str, fragment: bool = False) -> Iterator[str]:
         yield from json_chunks(result)
     else:
         yield render(result, fmt, fragment)
+
+
+def output_files(result, fmt: str, path: str | os.PathLike, fragment: bool = False) -> dict:
+    """The files that writing ``result`` to ``path`` makes: the file itself, and beside a
+    Markdown file the SVG images it shows (none beside a device or a pipe, where the
+    Markdown draws them in text). Written together with ``write_all``."""
+    if fmt == "markdown" and not is_device_or_pipe(path):
+        return markdown_files(result, path, fragment)
+    return {path: render_chunks(result, fmt, fragment=fragment)}
 
 
 def render(result, fmt: str, fragment: bool = False) -> str:
@@ -72,4 +81,5 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     return paths
 
 
-__all__ = ["FORMATS", "render", "render_chunks", "write_atomically", "write_documents"]
+__all__ = ["FORMATS", "output_files", "render", "render_chunks", "write_atomically",
+           "write_documents"]

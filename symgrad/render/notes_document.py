@@ -38,7 +38,7 @@ def _sections(result) -> dict[str, Section]:
 
 def _retitled(section: Section, title: Words, words: Words | None = None) -> Section:
     return Section(title, section.words if words is None else words, list(section.rows),
-                   section.grid, section.figure)
+                   section.grid, section.figure, section.diagram)
 
 
 def _power_row(base: sympy.Rational, depth: int) -> Row:
