@@ -68,13 +68,16 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     results = list(results)
     latex = [PREAMBLE, rf"\section*{{{escape(title)}}}" + "\n"]
     markdown = [f"# {prose(title)}\n"]
+    figures = 0  # numbered through the whole document, as LaTeX numbers them
     for result in results:
         layout = document(result)
         printer = LatexPrinter(layout.output_layer)
         latex.append(rf"\section*{{{latex_words(printer, layout.title)}}}" + "\n"
                      + render_latex(result, fragment=True))
         markdown.append(f"\n# {prose(layout.title, printer)}\n\n"
-                        + render_markdown(result, fragment=True))
+                        + render_markdown(result, fragment=True, figures_before=figures))
+        figures += sum((s.diagram is not None) + (s.figure is not None and not s.figure.empty)
+                       for s in layout.sections)
     latex.append("\\end{document}\n")
     paths = [Path(f"{stem}.tex"), Path(f"{stem}.md")]
     write_all({paths[0]: "".join(latex), paths[1]: "".join(markdown)})  # both or neither

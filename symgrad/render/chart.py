@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from symgrad.analysis.float_formats import FORMATS
 
@@ -34,6 +35,7 @@ class Frame:
 
 
 NOTHING_TO_CHART = "Nothing to chart: every value is exactly 0"
+NOTHING_TO_CHART_MATH = NOTHING_TO_CHART + r" ($\log_{10} 0 = -\infty$)."  # LaTeX, Markdown
 ENCLOSURES_CHARTED = " (enclosure: midpoint; upper end if it reaches 0)"
 
 
@@ -112,6 +114,12 @@ def integer_ticks(low: float, high: float, most: int = 8) -> list[int]:
     return list(range(first, math.floor(high) + 1, step))
 
 
+def _number(value: float) -> str:
+    """A coordinate for pgfplots: every digit of the float, in fixed notation (399, not
+    399.0 or 3.99e+02)."""
+    return format(Decimal(repr(float(value))).normalize(), "f")
+
+
 def _quieter_end(box: Frame, value: float) -> str:
     """The end of a horizontal line at ``value`` ("left" or "right") farther from the
     data, where its label is clear of the curve."""
@@ -129,15 +137,12 @@ MARKS_UP_TO = 40  # points on a line with a mark on each; beyond, every n-th is 
 
 
 def latex_chart(xs: Sequence[float], ys: Sequence[float | None], x_label: str, y_label: str,
-                bars: bool = False, float_limits: bool = False) -> str:
+                bars: bool = False, limits: Sequence[tuple[str, float]] = ()) -> str:
     """The points as a pgfplots axis: a line with marks (``bars``: a histogram, each
-    point a bar up from 0), round ticks, the labels (LaTeX) on the axes, and (``float_limits``)
-    the float32 and float64 limits in view as labelled dashed lines. A value None (log10 of
-    0) breaks the line."""
+    point a bar up from 0), round ticks, the labels (LaTeX) on the axes, and ``limits``
+    ((label, value): the float limits in view) as labelled dashed lines. A value None
+    (log10 of 0) breaks the line; there must be a point to draw."""
     box = frame(xs, ys, bars)
-    if box is None:
-        return NOTHING_TO_CHART + r" ($\log_{10} 0 = -\infty$)." + "\n"
-    limits = limits_in_view(box) if float_limits else []
     options = [r"width=0.9\textwidth", r"height=0.45\textwidth", f"xlabel={{{x_label}}}",
                f"ylabel={{{y_label}}}", "scaled ticks=false", "unbounded coords=jump",
                r"tick label style={font=\small}", "grid=major",
@@ -147,26 +152,29 @@ def latex_chart(xs: Sequence[float], ys: Sequence[float | None], x_label: str, y
         options.append("xtick={" + ",".join(map(str, ticks)) + "}")
     if not bars:
         values = [value for _, value in limits]
-        options += [f"ymin={min([box.y_low, *values])!r}", f"ymax={max([box.y_high, *values])!r}",
+        options += [f"ymin={_number(min([box.y_low, *values]))}",
+                    f"ymax={_number(max([box.y_high, *values]))}",
                     "enlarge y limits=0.08"]
     else:
         width = bar_width(box)
-        options += ["ybar", f"bar width={width!r}", "ymin=0",
-                    "enlarge y limits={upper, value=0.05}", f"enlarge x limits={{abs={width!r}}}"]
+        options += ["ybar", f"bar width={_number(width)}", "ymin=0",
+                    "enlarge y limits={upper, value=0.05}",
+                    f"enlarge x limits={{abs={_number(width)}}}"]
         plot = r"\addplot[fill=gray!45, draw=black!70]"
     if not bars:
         options.append("enlarge x limits=0.03")
         repeat = math.ceil(len(box.points) / MARKS_UP_TO)
         plot = (r"\addplot[thick, color=blue!70!black, mark=*, mark size=1.3pt"
                 + (f", mark repeat={repeat}" if repeat > 1 else "") + "]")
-    coordinates = " ".join(f"({x!r},{'nan' if y is None else repr(float(y))})"
+    coordinates = " ".join(f"({_number(x)},{'nan' if y is None else _number(y)})"
                            for x, y in zip(xs, ys))
     lines = [r"\begin{tikzpicture}", r"\begin{axis}[" + ",\n  ".join(options) + "]",
              f"{plot} coordinates {{{coordinates}}};"]
     for label, value in limits:
         at_left = _quieter_end(box, value) == "left"
         lines.append(rf"\addplot[forget plot, dashed, gray, sharp plot, mark=none] coordinates "
-                     rf"{{({box.x_low!r},{value!r}) ({box.x_high!r},{value!r})}} "
+                     rf"{{({_number(box.x_low)},{_number(value)}) "
+                     rf"({_number(box.x_high)},{_number(value)})}} "
                      rf"node[pos={0 if at_left else 1}, anchor=south {'west' if at_left else 'east'}, "
                      rf"font=\scriptsize, text=black!70] {{{label}}};")
     lines += [r"\end{axis}", r"\end{tikzpicture}"]

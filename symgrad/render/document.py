@@ -34,6 +34,7 @@ from symgrad.notation import (
     tied_symbol,
     weight_entry,
 )
+from symgrad.render.chart import frame, limits_in_view
 from symgrad.render.diagram import Diagram, chain_diagram, net_diagram
 from symgrad.render.prose import Prose, Words, joined, say
 
@@ -78,6 +79,26 @@ class Figure:
     caption: Words = ""
     bars: bool = False  # a histogram: each point a bar up from 0
     float_limits: bool = False  # y is log10 of a magnitude: mark where floats give out
+
+    @property
+    def empty(self) -> bool:
+        """No point to draw (every value 0 on a log scale): a sentence says so instead."""
+        return frame(self.xs, self.ys, self.bars) is None
+
+    @property
+    def limit_lines(self) -> list[tuple[str, float]]:
+        """The float limits a drawing of this figure marks: those in view, if any."""
+        box = frame(self.xs, self.ys, self.bars)
+        return limits_in_view(box) if self.float_limits and box is not None else []
+
+    @property
+    def drawn_caption(self) -> Words:
+        """The caption of a drawing (pgfplots, SVG) that marks the limits in view."""
+        if not self.limit_lines:
+            return self.caption
+        return self.caption + (" The dashed lines, as labelled: where float32 or float64 "
+                               "overflows (past its largest finite number) or underflows to "
+                               "0 (below its smallest subnormal).")
 
 
 @dataclass

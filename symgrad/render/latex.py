@@ -7,7 +7,7 @@ import re
 import sympy
 
 from symgrad.notation import Factors, Terms
-from symgrad.render.chart import latex_chart
+from symgrad.render.chart import NOTHING_TO_CHART_MATH, latex_chart
 from symgrad.render.document import Document, Grid, Row, document
 from symgrad.render.number_style import column_styled, styled
 from symgrad.render.printing import LatexPrinter, factor_chunks, uncounted
@@ -73,12 +73,14 @@ def latex_body(doc: Document, for_notebook: bool = False, environment: str = "al
             parts.append(equation_block(printer, section.rows, environment))
         if section.grid is not None:
             parts.append(grid_table(section.grid))
-        if section.figure is not None and not for_notebook:
+        if section.figure is not None and section.figure.empty and not for_notebook:
+            parts.append(NOTHING_TO_CHART_MATH)
+        elif section.figure is not None and not for_notebook:
             figure = section.figure
             chart = latex_chart(figure.xs, figure.ys, latex_words(printer, figure.x_label),
                                 latex_words(printer, figure.y_label), figure.bars,
-                                figure.float_limits)
-            parts.append(floating(chart, latex_words(printer, figure.caption)))
+                                figure.limit_lines)
+            parts.append(floating(chart, latex_words(printer, figure.drawn_caption)))
     return "\n".join(parts) + "\n"
 
 

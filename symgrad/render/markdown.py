@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from symgrad.render.chart import terminal_chart
+from symgrad.render.chart import NOTHING_TO_CHART_MATH, terminal_chart
 from symgrad.render.document import Grid, document
 from symgrad.render.latex import equation_block
 from symgrad.render.number_style import styled
@@ -76,12 +76,15 @@ def markdown_files(result, path: str | os.PathLike, fragment: bool = False) -> d
     return {path: text, **beside.files}
 
 
-def render_markdown(result, fragment: bool = False, beside: Beside | None = None) -> str:
-    """Markdown; without ``beside`` (standard output) a diagram or figure is drawn in text."""
+def render_markdown(result, fragment: bool = False, beside: Beside | None = None,
+                    figures_before: int = 0) -> str:
+    """Markdown; without ``beside`` (standard output) a diagram or figure is drawn in text.
+    Figures are numbered from ``figures_before`` + 1 (as LaTeX numbers them in a document
+    of several results)."""
     doc = document(result)
     printer = LatexPrinter(doc.output_layer)
     parts = [] if fragment else [f"# {prose(doc.title, printer)}"]
-    figures = 0
+    figures = figures_before
     for section in doc.sections:
         parts.append(f"## {prose(section.title, printer)}")
         if section.words:
@@ -94,10 +97,11 @@ def render_markdown(result, fragment: bool = False, beside: Beside | None = None
             parts.append("$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$")
         if section.grid is not None:
             parts.append(grid_table(section.grid))
-        if section.figure is not None:
+        if section.figure is not None and section.figure.empty:
+            parts.append(NOTHING_TO_CHART_MATH)
+        elif section.figure is not None:
             figures += 1
-            parts += [_figure(section.figure, printer, beside, figures),
-                      _caption(figures, section.figure.caption, printer)]
+            parts += _figure(section.figure, printer, beside, figures)
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
@@ -112,20 +116,24 @@ def _diagram(diagram, doc, beside: Beside | None, number: int) -> str:
     return f"![Figure {number}]({beside.add('diagram', svg_diagram(diagram, printer))})"
 
 
-def _figure(figure, printer: LatexPrinter, beside: Beside | None, number: int) -> str:
+def _figure(figure, printer: LatexPrinter, beside: Beside | None, number: int) -> list[str]:
+    """The figure and its caption: an SVG image by matplotlib beside a file, else a text
+    chart (saying why, in a file)."""
     if beside is not None and matplotlib_installed():
         mathtext = [label.printed(str, lambda expr: f"${printer.doprint(expr)}$")
                     if isinstance(label, Prose) else label
                     for label in (figure.x_label, figure.y_label)]
         image = figure_bytes(document_figure(figure, *mathtext), ".svg")
-        return f"![Figure {number}]({beside.add('figure', image)})"
+        return [f"![Figure {number}]({beside.add('figure', image)})",
+                _caption(number, figure.drawn_caption, printer)]
     chart = "```\n" + terminal_chart(figure.xs, figure.ys, y_label=figure.text_label,
                                       bars=figure.bars) + "\n```"
+    caption = _caption(number, figure.caption, printer)
     if beside is None:
-        return chart
-    return chart + "\n\n" + prose(say(
-        "(A text chart: with matplotlib installed, {install}, this figure is an SVG image "
-        "beside the file.)", install=Code("pip install 'symgrad[plot]'")), printer)
+        return [chart, caption]
+    return [chart, caption + " " + prose(say(
+        "(A text chart: with matplotlib installed, {install}, it is an SVG image beside "
+        "this file.)", install=Code("pip install 'symgrad[plot]'")), printer)]
 
 
 def grid_table(grid: Grid) -> str:

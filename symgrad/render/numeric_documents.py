@@ -53,7 +53,7 @@ from symgrad.numeric.real import (
     log10_abs,
     table_cell,
 )
-from symgrad.render.chart import ENCLOSURES_CHARTED, frame, limits_in_view
+from symgrad.render.chart import ENCLOSURES_CHARTED
 from symgrad.render.document import (
     Document,
     Figure,
@@ -324,11 +324,6 @@ def _delta_figure(evaluation: ChainEvaluation) -> Figure:
     caption = say("{size} against the layer {l}, from the exact pass", size=size, l=l) + (
         "; an enclosure at its midpoint, or its upper end if it reaches 0" if evaluation.interval
         else "") + "."
-    box = frame(layers, magnitudes)
-    if box is not None and limits_in_view(box):
-        caption += (" The dashed lines, as labelled: where float32 or float64 overflows (past "
-                    "its largest finite number) or underflows to 0 (below its smallest "
-                    "subnormal).")
     return Figure(tuple(layers), magnitudes, say("layer {l}", l=l),
                   say("{size}", size=size),
                   "log10|δ_l| against l" + (ENCLOSURES_CHARTED if evaluation.interval else ""),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from symgrad.errors import SymgradError
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.real import exact_text
-from symgrad.render.chart import bar_width, float_limit_lines, frame, limits_in_view
+from symgrad.render.chart import bar_width, float_limit_lines, frame
 from symgrad.render.document import Figure
 
 PLOT_POINTS = 2_000  # layers sampled per curve; a figure has no more pixels than this
@@ -88,7 +88,7 @@ def document_figure(chart: Figure, x_label: str, y_label: str):
         marks = max(1, -(-len(box.points) // 40))
         axes.plot(chart.xs, [float("nan") if y is None else y for y in chart.ys], marker="o",
                   markersize=3.5, markevery=marks, linewidth=1.5, color="#1f3f8f")
-        lines = limits_in_view(box) if chart.float_limits else []
+        lines = chart.limit_lines
         _limit_lines(axes, lines)
         if lines:
             axes.legend(fontsize=8, loc="best")

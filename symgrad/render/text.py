@@ -75,11 +75,27 @@ def text_diagram(diagram: Diagram, printer: TextPrinter) -> str:
         for row in sorted({node.row for node in diagram.nodes}):
             nodes = sorted((node for node in diagram.nodes if node.row == row),
                            key=lambda node: node.column)
-            line = names[nodes[0].key]
-            for before, after in zip(nodes, nodes[1:]):
-                line += _joint(edges, before.key, after.key, printer) + names[after.key]
-            lines.append("  " + line)
+            line, places = "  ", {}
+            for before, node in zip([None, *nodes], nodes):
+                if before is not None:
+                    line += _joint(edges, before.key, node.key, printer)
+                places[node.key] = (len(line), len(line) + len(names[node.key]) - 1)
+                line += names[node.key]
+            arcs = [(places[e.start][1], places[e.end][0]) for e in diagram.edges
+                    if e.role == "skip" and e.start in places]
+            if arcs:  # a residual's identity paths, over the row
+                lines.append(_arcs(arcs, len(line)))
+            lines.append(line)
         return "\n".join(lines)
+
+
+def _arcs(arcs: list[tuple[int, int]], width: int) -> str:
+    """╭───╮ from each start column to each end column."""
+    cells = [" "] * width
+    for start, end in arcs:
+        cells[start], cells[end] = "╭", "╮"
+        cells[start + 1:end] = "─" * (end - start - 1)
+    return "".join(cells).rstrip()
 
 
 def _joint(edges: dict, before: str, after: str, printer: TextPrinter) -> str:
