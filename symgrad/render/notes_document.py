@@ -140,6 +140,7 @@ def _(notes: ChainNotes) -> Document:
                 residual=Terms(1, Factors((_W, dsigma(sympy.Symbol("z"))))),
                 plain=Factors((_W, dsigma(sympy.Symbol("z")))), slope=_SLOPE),
         ))
+        sections[-1].diagram = residual["Network"].diagram  # the identity paths, drawn
         sections.append(_retitled(residual_bounds["One layer"],
                                   say("The residual factor, {w}",
                                       w=sympy.Eq(W, sympy.Rational(1, 2), evaluate=False)),
