@@ -241,3 +241,27 @@ def test_documents_with_diagrams_compile_without_overfull_boxes(tmp_path, name):
     log = compile_latex(tmp_path, "doc", render(COMPILED[name](), "latex"))
     assert not overfull(log), overfull(log)
     assert "Missing character" not in log
+
+
+NARROW = r"""\documentclass{article}
+\usepackage{amsmath,amssymb,float,pgfplots}
+\pgfplotsset{compat=1.18}
+\usetikzlibrary{arrows.meta}
+\begin{document}
+"""
+
+
+@pytest.mark.parametrize("name", ["chain 12 tied", "symbolic residual", "net 6x6"])
+def test_a_fragment_in_narrower_text_keeps_its_diagram_within_the_line(tmp_path, name):
+    """The article class's 12 cm line, not the documents' 17 cm: the columns close up."""
+    body = render(COMPILED[name](), "latex", fragment=True)
+    source = NARROW + body + "\\end{document}\n"
+    log = compile_latex(tmp_path, "narrow", source)
+    lines = source.split("\n")
+    start = next(n for n, line in enumerate(lines, 1) if line.startswith(r"\begin{figure}"))
+    end = next(n for n, line in enumerate(lines, 1) if line.startswith(r"\end{figure}"))
+    for amount, first, _, detected in re.findall(
+            r"Overfull \\hbox \(([\d.]+)pt too wide\) (?:in paragraph at lines (\d+)--(\d+)|"
+            r"detected at line (\d+))", log):
+        at = int(first or detected)
+        assert float(amount) <= 1.0 or not start <= at <= end, (amount, at)

@@ -164,10 +164,10 @@ NOTES = ("notes", "--depth", "10", "--act", "relu", "--w", "10", "--z", "1")
 def test_markdown_file_gets_its_figure_as_an_svg_beside_it(tmp_path):
     result = run(*NOTES, "-o", "notes.md", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "notes-diagram-1.svg", "notes-figure-1.svg", "notes.md"]
+    images = ["notes-diagram-1.svg", "notes-diagram-2.svg", "notes-figure-1.svg"]  # 2: residual
+    assert sorted(p.name for p in tmp_path.iterdir()) == [*images, "notes.md"]
     text = (tmp_path / "notes.md").read_text()
-    for image in ("notes-diagram-1.svg", "notes-figure-1.svg"):
+    for image in images:
         assert f"]({image})" in text
         root = ElementTree.parse(tmp_path / image).getroot()
         assert root.tag == "{http://www.w3.org/2000/svg}svg"
@@ -205,7 +205,8 @@ def test_without_matplotlib_the_figure_is_a_text_chart_and_says_so(tmp_path):
     out.mkdir()
     result = run(*NOTES, "-o", "notes.md", cwd=out, env=env)
     assert result.returncode == 0, result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["notes-diagram-1.svg", "notes.md"]
+    assert sorted(p.name for p in out.iterdir()) == ["notes-diagram-1.svg", "notes-diagram-2.svg",
+                                                     "notes.md"]
     text = (out / "notes.md").read_text()
     assert "•" in text and "with matplotlib installed" in text
 

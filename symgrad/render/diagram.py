@@ -73,11 +73,9 @@ class Diagram:
         """Columns from the first node to the last."""
         return max(node.column for node in self.nodes) - min(node.column for node in self.nodes)
 
-    def places(self, width: float, widest_step: float,
-               row_step: float) -> dict[str, tuple[float, float]]:
-        """Each node's (x, y) from the top left, y down: columns ``widest_step`` apart, or
-        closer so that they fit ``width``; rows ``row_step`` apart."""
-        step = min(widest_step, width / max(self.span, 1))
+    def places(self, step: float, row_step: float) -> dict[str, tuple[float, float]]:
+        """Each node's (x, y) from the top left, y down: columns ``step`` apart, rows
+        ``row_step``."""
         top = min(node.row for node in self.nodes)
         return {node.key: (node.column * step, (node.row - top) * row_step)
                 for node in self.nodes}
@@ -173,8 +171,8 @@ def _chain_caption(derivation: ChainDerivation) -> Prose:
                        "{step}.", step=_equation(derivation, delta(l)))
     layers = drawn_layers(chain.depth)
     if chain.depth is None:
-        left_out = say(" The dots stand for the layers before {l} and after {next}.", l=l,
-                       next=l + 1)
+        left_out = say(" The dots stand for the layers between 1 and {l} and between {next} "
+                       "and {L}.", l=l, next=l + 1, L=L)
     elif GAP in layers:
         first, last = layers[layers.index(GAP) - 1] + 1, layers[layers.index(GAP) + 1] - 1
         left_out = (say(" The dots stand for layer {n}.", n=first) if first == last else

@@ -38,7 +38,7 @@ def svg_diagram(diagram: Diagram, printer: TextPrinter) -> str:
     step = max([NET_COLUMN if layered else COLUMN]
                + [_room(diagram, edge, label, sizes) for edge, label in zip(diagram.edges, edge_labels)
                   if label is not None and not layered])
-    places = diagram.places(step * diagram.span, step, UNIT if layered else ROW)
+    places = diagram.places(step, UNIT if layered else ROW)
     top = MARGIN + (SKIP_RISE if any(e.role == "skip" for e in diagram.edges) else 0)
     left = MARGIN + max(size[0] for size in sizes.values()) / 2
     places = {key: (x + left, y + top) for key, (x, y) in places.items()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from symgrad.render.diagram import Diagram, Edge
 from symgrad.render.printing import LatexPrinter, uncounted
 
-WIDTH_CM = 16  # the widest a diagram is drawn: within an A4 page's 17 cm of text
+END_NODES_CM = 1.3  # the line's width beyond the first and last columns: half of each end node
 COLUMN_CM = 2.1  # columns of a chain at most this far apart
 NET_COLUMN_CM = 3.2  # layers of a net
 ROW_CM = 1.7  # the forward and the backward row of a chain
@@ -25,18 +25,21 @@ STYLES = r"""[>={Stealth[length=5pt]}, font=\small,
 
 
 def tikz_diagram(diagram: Diagram, printer: LatexPrinter) -> str:
-    """The diagram as a ``tikzpicture`` (needs the arrows.meta library)."""
+    """The diagram as a ``tikzpicture`` (needs the arrows.meta library): its columns
+    ``COLUMN_CM`` apart, or closer so that it fits the line (a fragment in narrower text)."""
     layered = diagram.layered
-    places = diagram.places(WIDTH_CM, NET_COLUMN_CM if layered else COLUMN_CM,
-                            UNIT_CM if layered else ROW_CM)
-    lines = [r"\begin{tikzpicture}" + STYLES]
+    widest, row = (NET_COLUMN_CM, UNIT_CM) if layered else (COLUMN_CM, ROW_CM)
+    unit = rf"x={{min({widest}cm,(\linewidth-{END_NODES_CM}cm)/{max(diagram.span, 1):g})}}, " \
+        rf"y={row}cm, "
+    top = min(node.row for node in diagram.nodes)
+    lines = [r"\begin{tikzpicture}[" + unit + STYLES[1:]]
     with uncounted():
         for node in diagram.nodes:
-            x, y = places[node.key]
             label = r"\cdots" if node.label is None else printer.doprint(node.label)
             if node.role == "backward":  # ∂C/∂a_l as a full-size fraction
                 label = r"\displaystyle " + label
-            lines.append(rf"\node[{node.role}] ({node.key}) at ({x:.3f},{-y:.3f}) {{${label}$}};")
+            lines.append(rf"\node[{node.role}] ({node.key}) at ({node.column:g},{top - node.row:g}) "
+                         rf"{{${label}$}};")
         lines += [_edge(diagram, edge) for edge in diagram.edges]
         # the labels after every arrow, so that no arrow is drawn across one
         lines += [_label(diagram, edge, printer) for edge in diagram.edges
