@@ -30,6 +30,7 @@ from symgrad.numeric.net_parameters import INITS
 from symgrad.render import FORMATS, output_files, render_chunks
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import charted_layers, displayed_layers
+from symgrad.render.markdown import IMAGE_KINDS, image_path
 from symgrad.render.plot import (
     FILE_TYPES,
     PLOT_POINTS,
@@ -76,6 +77,9 @@ def _checked_output(suffixes):
                                f"{', '.join(s for s in suffixes if s)}"
                                f"{' (or give it no suffix, for text)' if '' in suffixes else ''}.")
         check_target(value)
+        if suffix == ".md":  # and the first images beside it (any further ones as they are written)
+            for kind in IMAGE_KINDS:
+                check_target(image_path(value, kind, 1))
         return value
     return check
 

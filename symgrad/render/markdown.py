@@ -59,13 +59,19 @@ class Beside:
 
     def add(self, kind: str, content: str | bytes) -> str:
         """Keep an image; its name as the document refers to it (beside it)."""
-        number = sum(1 for path in self.files if path.name.startswith(self._prefix(kind))) + 1
-        name = f"{self._prefix(kind)}{number}.svg"
-        self.files[self.path.with_name(name)] = content
-        return quote(name)
+        number = sum(1 for path in self.files if path.name.startswith(f"{self.path.stem}-{kind}-"))
+        path = image_path(self.path, kind, number + 1)
+        self.files[path] = content
+        return quote(path.name)
 
-    def _prefix(self, kind: str) -> str:
-        return f"{self.path.stem}-{kind}-"
+
+IMAGE_KINDS = ("diagram", "figure")
+
+
+def image_path(document: str | os.PathLike, kind: str, number: int) -> Path:
+    """The ``number``-th image of ``kind`` beside ``document`` (notes.md: notes-figure-1.svg)."""
+    document = Path(document)
+    return document.with_name(f"{document.stem}-{kind}-{number}.svg")
 
 
 def markdown_files(result, path: str | os.PathLike, fragment: bool = False) -> dict:
