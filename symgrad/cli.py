@@ -22,14 +22,15 @@ from symgrad.api import COMMAND_SECONDS
 from symgrad.budget import OverBudget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO
 from symgrad.errors import SymgradError
-from symgrad.files import check_target, write_atomically
+from symgrad.files import check_target, write_all, write_atomically
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
 from symgrad.numeric.net_parameters import INITS
-from symgrad.render import FILE_ONLY_FORMATS, FORMATS, render_chunks
+from symgrad.render import FILE_ONLY_FORMATS, FORMATS, output_files, render_chunks
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import charted_layers, displayed_layers
+from symgrad.render.markdown import IMAGE_KINDS, image_path
 from symgrad.render.plot import (
     FILE_TYPES,
     PLOT_POINTS,
@@ -77,6 +78,9 @@ def _checked_output(suffixes):
                                f"{', '.join(s for s in suffixes if s)}"
                                f"{' (or give it no suffix, for text)' if '' in suffixes else ''}.")
         check_target(value)
+        if suffix == ".md":  # and the first images beside it (any further ones as they are written)
+            for kind in IMAGE_KINDS:
+                check_target(image_path(value, kind, 1))
         return value
     return check
 
@@ -130,7 +134,7 @@ def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -
         raise SymgradError("Cannot write the output: standard output is closed (give -o FILE).")
 
     if output is not None:
-        write_atomically(output, render_chunks(result, fmt, fragment=fragment))
+        write_all(output_files(result, fmt, output, fragment))
     elif fmt == "text":
         console = Console(soft_wrap=False)
         console.print(renderable(result, console.width - 2))

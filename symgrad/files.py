@@ -97,6 +97,15 @@ def _target(path: str | os.PathLike) -> Path:
     return target
 
 
+def is_device_or_pipe(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a character device or a pipe (/dev/stdout, a fifo): written in
+    place, with nothing beside it."""
+    try:
+        return _special_mode(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def _special_mode(mode: int) -> bool:
     """A character device or a pipe: written in place, never renamed over."""
     return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)

@@ -30,8 +30,8 @@ CASES = [
 def pdflatex():
     path = shutil.which("pdflatex")
     if path is None and os.environ.get("SYMGRAD_SKIP_LATEX") != "1":
-        pytest.fail("pdflatex is missing: install texlive-latex-base and "
-                    "texlive-latex-recommended (or set SYMGRAD_SKIP_LATEX=1 to skip knowingly)")
+        pytest.fail("pdflatex is missing: install texlive-latex-base, texlive-latex-recommended "
+                    "and texlive-pictures (or set SYMGRAD_SKIP_LATEX=1 to skip knowingly)")
     if path is None:
         pytest.skip("SYMGRAD_SKIP_LATEX=1")
     return path

@@ -345,7 +345,8 @@ def _select_layers(depth: int, layers: Sequence[int] | None) -> tuple[int, ...]:
     return tuple(sorted(set(layers)))
 
 
-def _weight(chain: ScalarChain, index) -> sympy.Expr:
+def layer_weight(chain: ScalarChain, index) -> sympy.Expr:
+    """w_l, or the shared w of a tied chain."""
     return tied_symbol("w") if chain.tied else layer_symbol("w", index)
 
 
@@ -355,7 +356,7 @@ def _bias(chain: ScalarChain, index) -> sympy.Expr:
 
 def _layer_gain(chain: ScalarChain, index) -> sympy.Expr:
     """∂a_k/∂a_{k-1}: w_k σ'(z_k), or 1 + w_k σ'(z_k) in a residual chain."""
-    gain = _weight(chain, index) * dsigma(layer_symbol("z", index))
+    gain = layer_weight(chain, index) * dsigma(layer_symbol("z", index))
     return 1 + gain if chain.residual else gain
 
 
@@ -375,7 +376,7 @@ def _forward(chain: ScalarChain, depth) -> tuple[Equation, ...]:
     every_layer = (l, sympy.Integer(1), depth)
     return (
         Equation(layer_symbol("a", 0), x),
-        Equation(z, Terms(Factors([_weight(chain, l), a_prev]), _bias(chain, l)),
+        Equation(z, Terms(Factors([layer_weight(chain, l), a_prev]), _bias(chain, l)),
                  index_range=every_layer),
         Equation(layer_symbol("a", l), a_next, index_range=every_layer),
         Equation(sympy.Symbol("C"), cost_at(chain.cost, layer_symbol("a", depth))),
@@ -398,7 +399,7 @@ def _recursion(chain: ScalarChain, depth) -> tuple[Equation, ...]:
         )
     step = Equation(
         delta(l),
-        Factors([delta(l + 1), _weight(chain, l + 1), dsigma(layer_symbol("z", l))]),
+        Factors([delta(l + 1), layer_weight(chain, l + 1), dsigma(layer_symbol("z", l))]),
         index_range=(l, depth - 1, 1),
     )
     return (
@@ -406,7 +407,7 @@ def _recursion(chain: ScalarChain, depth) -> tuple[Equation, ...]:
         *((step,) if depth != 1 else ()),  # a one-layer chain has no recursion step
         Equation(grad_w(l), Factors([layer_symbol("a", l - 1), delta(l)])),
         Equation(grad_b(l), delta(l)),
-        Equation(grad_a(0), Factors([_weight(chain, 1), delta(1)])),
+        Equation(grad_a(0), Factors([layer_weight(chain, 1), delta(1)])),
     )
 
 
@@ -441,7 +442,7 @@ def _factor_lists(chain: ScalarChain) -> tuple[list, list]:
     derivatives = [dsigma(layer_symbol("z", n)) for n in indices]
     if chain.residual:
         return [_layer_gain(chain, n) for n in indices], derivatives
-    return [_weight(chain, n) for n in indices], derivatives
+    return [layer_weight(chain, n) for n in indices], derivatives
 
 
 def _layer_gradient(chain, n: int, weights: list, derivatives: list) -> LayerGradient:

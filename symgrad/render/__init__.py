@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from symgrad.errors import SymgradError
-from symgrad.files import write_all, write_atomically
+from symgrad.files import is_device_or_pipe, write_all, write_atomically
 from symgrad.render import (  # noqa: F401 - registers layouts
     meanfield_documents,
     notes_document,
@@ -17,7 +17,7 @@ from symgrad.render import (  # noqa: F401 - registers layouts
 from symgrad.render.html import render_html
 from symgrad.render.json import json_chunks, render_json
 from symgrad.render.latex import render_latex
-from symgrad.render.markdown import prose, render_markdown
+from symgrad.render.markdown import markdown_files, prose, render_markdown
 from symgrad.render.pdf import compile_pdf
 from symgrad.render.text import render_text
 
@@ -33,6 +33,15 @@ def render_chunks(result, fmt: str, fragment: bool = False) -> Iterator[str] | b
     if fmt == "json":
         return json_chunks(result)
     return iter([render(result, fmt, fragment)])
+
+
+def output_files(result, fmt: str, path: str | os.PathLike, fragment: bool = False) -> dict:
+    """The files that writing ``result`` to ``path`` makes: the file itself, and beside a
+    Markdown file the SVG images it shows (none beside a device or a pipe, where the
+    Markdown draws them in text). Written together with ``write_all``."""
+    if fmt == "markdown" and not is_device_or_pipe(path):
+        return markdown_files(result, path, fragment)
+    return {path: render_chunks(result, fmt, fragment=fragment)}
 
 
 def render(result, fmt: str, fragment: bool = False) -> str:
@@ -75,18 +84,21 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     results = list(results)
     latex = [PREAMBLE, rf"\section*{{{escape(title)}}}" + "\n"]
     markdown = [f"# {prose(title)}\n"]
+    figures = 0  # numbered through the whole document, as LaTeX numbers them
     for result in results:
         layout = document(result)
         printer = LatexPrinter(layout.output_layer)
         latex.append(rf"\section*{{{latex_words(printer, layout.title)}}}" + "\n"
                      + render_latex(result, fragment=True))
         markdown.append(f"\n# {prose(layout.title, printer)}\n\n"
-                        + render_markdown(result, fragment=True))
+                        + render_markdown(result, fragment=True, figures_before=figures))
+        figures += sum((s.diagram is not None) + (s.figure is not None and not s.figure.empty)
+                       for s in layout.sections)
     latex.append("\\end{document}\n")
     paths = [Path(f"{stem}.tex"), Path(f"{stem}.md")]
     write_all({paths[0]: "".join(latex), paths[1]: "".join(markdown)})  # both or neither
     return paths
 
 
-__all__ = ["FILE_ONLY_FORMATS", "FORMATS", "render", "render_chunks", "render_pdf", "write_atomically",
-           "write_documents"]
+__all__ = ["FILE_ONLY_FORMATS", "FORMATS", "output_files", "render", "render_chunks", "render_pdf",
+           "write_atomically", "write_documents"]

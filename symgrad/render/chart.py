@@ -1,11 +1,17 @@
-"""Charts of y against x: on a terminal (one mark per column), and in LaTeX (a
-``picture``, so a document needs no package and no image file). Both scale the same
-points the same way; ``symgrad plot`` draws the same data with matplotlib."""
+"""Charts of y against x: on a terminal (one mark per column), and in LaTeX (a pgfplots
+axis, drawn by TeX itself: no image file). ``symgrad plot`` and the SVG images beside a
+Markdown document draw the same data with matplotlib (``symgrad.render.plot``)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+
+from symgrad.analysis.float_formats import FORMATS
+
+LIMIT_FORMATS = ("float32", "float64")  # the formats whose limits a chart of magnitudes marks
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,7 @@ class Frame:
 
 
 NOTHING_TO_CHART = "Nothing to chart: every value is exactly 0"
+NOTHING_TO_CHART_MATH = NOTHING_TO_CHART + r" ($\log_{10} 0 = -\infty$)."  # LaTeX, Markdown
 ENCLOSURES_CHARTED = " (enclosure: midpoint; upper end if it reaches 0)"
 
 
@@ -73,32 +80,102 @@ def terminal_chart(xs: Sequence[float], ys: Sequence[float | None], width: int =
     return "\n".join(lines)
 
 
+def float_limit_lines() -> list[tuple[str, float]]:
+    """(label, log10 value) of the largest finite number and smallest subnormal of
+    float32 and float64: past them a float overflows to inf or underflows to 0."""
+    lines = []
+    for fmt in FORMATS:
+        if fmt.name in LIMIT_FORMATS:
+            largest = math.log10(fmt.largest.p) - math.log10(fmt.largest.q)
+            smallest = -math.log10(fmt.smallest_subnormal.q)
+            lines += [(f"{fmt.name} overflow", largest), (f"{fmt.name} underflow", smallest)]
+    return lines
+
+
+def limits_in_view(box: Frame) -> list[tuple[str, float]]:
+    """The float limits within the data's y range or near it (at most half its height
+    beyond): the ones worth a line on a chart of log10 magnitudes."""
+    reach = (box.y_high - box.y_low) / 2
+    return [(label, value) for label, value in float_limit_lines()
+            if box.y_low - reach <= value <= box.y_high + reach]
+
+
+def nice_step(span: float, most: int) -> float:
+    """The smallest of 1, 2, 5 times a power of ten that cuts ``span`` into at most
+    ``most`` steps."""
+    power = 10.0 ** math.floor(math.log10(span / most)) if span > 0 else 1.0
+    return next(step * power for step in (1, 2, 5, 10) if span / (step * power) <= most)
+
+
+def integer_ticks(low: float, high: float, most: int = 8) -> list[int]:
+    """Round whole-number ticks from ``low`` to ``high`` (layers: never 2.5)."""
+    step = max(1, round(nice_step(high - low, most)))
+    first = math.ceil(low / step) * step
+    return list(range(first, math.floor(high) + 1, step))
+
+
+def _number(value: float) -> str:
+    """A coordinate for pgfplots: every digit of the float, in fixed notation (399, not
+    399.0 or 3.99e+02)."""
+    return format(Decimal(repr(float(value))).normalize(), "f")
+
+
+def _quieter_end(box: Frame, value: float) -> str:
+    """The end of a horizontal line at ``value`` ("left" or "right") farther from the
+    data, where its label is clear of the curve."""
+    first, last = box.points[0][1], box.points[-1][1]
+    return "left" if abs(first - value) >= abs(last - value) else "right"
+
+
+def bar_width(box: Frame) -> float:
+    """A histogram's bar: as wide as the closest two bins are apart (1 for one bin)."""
+    xs = sorted(x for x, _ in box.points)
+    return min((b - a for a, b in zip(xs, xs[1:])), default=1.0)
+
+
+MARKS_UP_TO = 40  # points on a line with a mark on each; beyond, every n-th is marked
+
+
 def latex_chart(xs: Sequence[float], ys: Sequence[float | None], x_label: str, y_label: str,
-                width: float = 110, height: float = 55, bars: bool = False) -> str:
-    """The points as a LaTeX ``picture`` (unit 1 mm), with axes, ticks and labels (math);
-    ``bars``: each point a bar up from 0."""
+                bars: bool = False, limits: Sequence[tuple[str, float]] = ()) -> str:
+    """The points as a pgfplots axis: a line with marks (``bars``: a histogram, each
+    point a bar up from 0), round ticks, the labels (LaTeX) on the axes, and ``limits``
+    ((label, value): the float limits in view) as labelled dashed lines. A value None
+    (log10 of 0) breaks the line; there must be a point to draw."""
     box = frame(xs, ys, bars)
-    if box is None:
-        return NOTHING_TO_CHART + r" ($\log_{10} 0 = -\infty$)." + "\n"
-    parts = [r"\begin{center}", r"\setlength{\unitlength}{1mm}",
-             rf"\begin{{picture}}({width + 20:.0f},{height + 14:.0f})(-16,-9)",
-             rf"\put(0,0){{\line(1,0){{{width:.0f}}}}}", rf"\put(0,0){{\line(0,1){{{height:.0f}}}}}"]
-    for value in box.y_ticks:
-        _, row = box.at(box.x_low, value, width, height)
-        parts.append(rf"\put(-1,{row:.2f}){{\makebox(0,0)[r]{{\scriptsize ${value:.4g}$}}}}")
-        parts.append(rf"\put(0,{row:.2f}){{\line(1,0){{1.5}}}}")
-    for value in (box.x_low, box.x_high):
-        column, _ = box.at(value, box.y_low, width, height)
-        parts.append(rf"\put({column:.2f},-3){{\makebox(0,0){{\scriptsize ${value:g}$}}}}")
-    parts.append(rf"\put({width / 2:.0f},-7){{\makebox(0,0){{\small ${x_label}$}}}}")
-    parts.append(rf"\put(-14,{height + 5:.0f}){{\makebox(0,0)[l]{{\small ${y_label}$}}}}")
-    if bars:
-        parts.append(rf"\linethickness{{{0.6 * width / max(len(box.points), 1):.2f}mm}}")
-    for x, y in box.points:
-        column, row = box.at(x, y, width, height)
-        if bars:
-            parts.append(rf"\put({column:.2f},0){{\line(0,1){{{row:.2f}}}}}")
-        else:
-            parts.append(rf"\put({column:.2f},{row:.2f}){{\circle*{{0.8}}}}")
-    parts += [r"\end{picture}", r"\end{center}"]
-    return "\n".join(parts)
+    options = [r"width=0.9\textwidth", r"height=0.45\textwidth", f"xlabel={{{x_label}}}",
+               f"ylabel={{{y_label}}}", "scaled ticks=false", "unbounded coords=jump",
+               r"tick label style={font=\small}", "grid=major",
+               r"grid style={gray!25}", r"every axis plot/.append style={line join=round}"]
+    if all(float(x).is_integer() for x in xs):
+        ticks = integer_ticks(box.x_low, box.x_high)
+        options.append("xtick={" + ",".join(map(str, ticks)) + "}")
+    if not bars:
+        values = [value for _, value in limits]
+        options += [f"ymin={_number(min([box.y_low, *values]))}",
+                    f"ymax={_number(max([box.y_high, *values]))}",
+                    "enlarge y limits=0.08"]
+    else:
+        width = bar_width(box)
+        options += ["ybar", f"bar width={_number(width)}", "ymin=0",
+                    "enlarge y limits={upper, value=0.05}",
+                    f"enlarge x limits={{abs={_number(width)}}}"]
+        plot = r"\addplot[fill=gray!45, draw=black!70]"
+    if not bars:
+        options.append("enlarge x limits=0.03")
+        repeat = math.ceil(len(box.points) / MARKS_UP_TO)
+        plot = (r"\addplot[thick, color=blue!70!black, mark=*, mark size=1.3pt"
+                + (f", mark repeat={repeat}" if repeat > 1 else "") + "]")
+    coordinates = " ".join(f"({_number(x)},{'nan' if y is None else _number(y)})"
+                           for x, y in zip(xs, ys))
+    lines = [r"\begin{tikzpicture}", r"\begin{axis}[" + ",\n  ".join(options) + "]",
+             f"{plot} coordinates {{{coordinates}}};"]
+    for label, value in limits:
+        at_left = _quieter_end(box, value) == "left"
+        lines.append(rf"\addplot[forget plot, dashed, gray, sharp plot, mark=none] coordinates "
+                     rf"{{({_number(box.x_low)},{_number(value)}) "
+                     rf"({_number(box.x_high)},{_number(value)})}} "
+                     rf"node[pos={0 if at_left else 1}, anchor=south {'west' if at_left else 'east'}, "
+                     rf"font=\scriptsize, text=black!70] {{{label}}};")
+    lines += [r"\end{axis}", r"\end{tikzpicture}"]
+    return "\n".join(lines)

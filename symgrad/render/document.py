@@ -34,6 +34,8 @@ from symgrad.notation import (
     tied_symbol,
     weight_entry,
 )
+from symgrad.render.chart import frame, limits_in_view
+from symgrad.render.diagram import Diagram, chain_diagram, net_diagram
 from symgrad.render.prose import Prose, Words, joined, say
 
 CHART_POINTS = 300  # a terminal chart has no more columns than this anyway
@@ -66,14 +68,37 @@ class Grid:
 
 @dataclass(frozen=True)
 class Figure:
-    """y against x, drawn by each format its own way (terminal chart, LaTeX picture)."""
+    """y against x, drawn by each format its own way (a terminal chart, a pgfplots axis,
+    an SVG image by matplotlib)."""
 
     xs: tuple[float, ...]
-    ys: tuple[float | None, ...]
-    x_label: str  # LaTeX math
-    y_label: str  # LaTeX math
-    text_label: str  # the same in plain text
+    ys: tuple[float | None, ...]  # None: no point (log10 of 0)
+    x_label: Words  # the axes' labels
+    y_label: Words
+    text_label: str  # the terminal chart's heading
+    caption: Words = ""
     bars: bool = False  # a histogram: each point a bar up from 0
+    float_limits: bool = False  # y is log10 of a magnitude: mark where floats give out
+
+    @property
+    def empty(self) -> bool:
+        """No point to draw (every value 0 on a log scale): a sentence says so instead."""
+        return frame(self.xs, self.ys, self.bars) is None
+
+    @property
+    def limit_lines(self) -> list[tuple[str, float]]:
+        """The float limits a drawing of this figure marks: those in view, if any."""
+        box = frame(self.xs, self.ys, self.bars)
+        return limits_in_view(box) if self.float_limits and box is not None else []
+
+    @property
+    def drawn_caption(self) -> Words:
+        """The caption of a drawing (pgfplots, SVG) that marks the limits in view."""
+        if not self.limit_lines:
+            return self.caption
+        return self.caption + (" The dashed lines, as labelled: where float32 or float64 "
+                               "overflows (past its largest finite number) or underflows to "
+                               "0 (below its smallest subnormal).")
 
 
 @dataclass
@@ -83,6 +108,7 @@ class Section:
     rows: list[Row] = field(default_factory=list)
     grid: Grid | None = None
     figure: Figure | None = None
+    diagram: Diagram | None = None
 
 
 @dataclass
@@ -144,6 +170,7 @@ def _(derivation: ChainDerivation) -> Document:
             + (" Each layer adds its output to its input (a residual connection)."
                if chain.residual else ""),
             [_row(e) for e in derivation.forward],
+            diagram=chain_diagram(derivation),
         ),
         Section("Activation", _extremum_words(activation), [_row(e) for e in derivation.activation]),
         Section(
@@ -280,6 +307,7 @@ def _(derivation: MatrixDerivation) -> Document:
                 l=l, units=_UNITS[l], matrix=WeightMatrix(l), inputs=_UNITS[l - 1],
                 entry=weight_entry(l, _J, k), k=k, before=l - 1, j=_J),
             [_row(e) for e in derivation.forward],
+            diagram=net_diagram(derivation),
         ),
         Section("Output error", say("Each output unit's error: the cost's derivative times "
                                     "{dsigma}.", dsigma=dsigma(sympy.Symbol("z", real=True))),

@@ -16,13 +16,16 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 
-from symgrad.render.chart import terminal_chart
+from symgrad.render.chart import NOTHING_TO_CHART, terminal_chart
 from symgrad.render.document import Figure, Grid, document
 from symgrad.render.latex import equation_block
 from symgrad.render.number_style import styled
-from symgrad.render.printing import LatexPrinter, uncounted
-from symgrad.render.prose import Words
+from symgrad.render.plot import figure_svg
+from symgrad.render.printing import LatexPrinter, TextPrinter, uncounted
+from symgrad.render.prose import Code, Words, say
+from symgrad.render.svg import svg_diagram
 
 MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
 MATHJAX_ENVIRONMENT = "SYMGRAD_MATHJAX"
@@ -36,7 +39,9 @@ table { border-collapse: collapse; margin: 1rem auto; }
 th, td { padding: 0.2rem 0.7rem; } th { border-bottom: 1px solid #444; }
 thead tr { border-top: 2px solid #111; } tbody tr:last-child { border-bottom: 2px solid #111; }
 td.number { text-align: right; } td.words { text-align: left; }
-figure { margin: 1rem auto; text-align: center; } figure svg { max-width: 100%; height: auto; }
+figure { margin: 1.2rem auto; text-align: center; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { font-size: 0.92rem; text-align: left; max-width: 44rem; margin: 0.4rem auto; }
 pre.chart { font-size: 0.8rem; line-height: 1.1; }
 code { font-size: 0.95em; }
 """
@@ -60,18 +65,26 @@ def render_html(result, fragment: bool = False) -> str:
     doc = document(result)
     printer = LatexPrinter(doc.output_layer)
     parts = [] if fragment else [f"<h1>{words_html(printer, doc.title)}</h1>"]
+    figures = 0
     for section in doc.sections:
         parts.append(f"<section>\n<h2>{words_html(printer, section.title)}</h2>")
         if section.words:
             parts.append(f"<p>{words_html(printer, section.words)}</p>")
+        if section.diagram is not None:
+            figures += 1
+            image = svg_diagram(section.diagram, TextPrinter(doc.output_layer))
+            parts.append(_figure(image, figures, section.diagram.caption, printer))
         if section.rows:
             block = equation_block(printer, section.rows, "aligned")
             parts.append(f'<div class="display"><span class="math">\\[{html.escape(block)}\\]'
                          "</span></div>")
         if section.grid is not None:
             parts.append(grid_table(section.grid))
-        if section.figure is not None:
-            parts.append(figure_html(section.figure))
+        if section.figure is not None and section.figure.empty:
+            parts.append(f"<p>{html.escape(NOTHING_TO_CHART)} ({_inline_math(r'\log_{10} 0 = -\infty')}).</p>")
+        elif section.figure is not None:
+            figures += 1
+            parts.append(figure_html(section.figure, figures, printer))
         parts.append("</section>")
     body = "\n".join(parts) + "\n"
     if fragment:
@@ -126,7 +139,29 @@ def grid_table(grid: Grid) -> str:
             + "\n</tbody>\n</table>")
 
 
-def figure_html(figure: Figure) -> str:
-    """A figure: its chart as preformatted text."""
+def figure_html(figure: Figure, number: int, printer: LatexPrinter) -> str:
+    """A figure of values: matplotlib's SVG in the page, or (without matplotlib) its text
+    chart, saying how to get the picture."""
+    image = figure_svg(figure, printer)
+    if image is not None:
+        return _figure(image.decode("utf-8"), number, figure.drawn_caption, printer)
     chart = terminal_chart(figure.xs, figure.ys, y_label=figure.text_label, bars=figure.bars)
-    return f'<figure><pre class="chart">{html.escape(chart)}</pre></figure>'
+    caption = figure.caption + say(" (A text chart: with matplotlib installed, {install}, it is "
+                                   "a picture.)", install=Code("pip install 'symgrad[plot]'"))
+    return _figure(f'<pre class="chart">{html.escape(chart)}</pre>', number, caption, printer,
+                   svg=False)
+
+
+_PROLOGUE = re.compile(r"\A\s*(<\?xml[^>]*>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.S)
+_REFERENCE = re.compile(r'(\bid="|href="#|url\(#)')
+
+
+def _figure(picture: str, number: int, caption: Words, printer: LatexPrinter,
+            svg: bool = True) -> str:
+    """A numbered figure with its caption; an SVG picture set into the page with its ids
+    made the figure's own (two drawings' markers and clip paths must not meet)."""
+    if svg:
+        picture = _REFERENCE.sub(lambda m: f"{m.group(1)}figure{number}-", _PROLOGUE.sub("", picture))
+    label = f"<strong>Figure {number}.</strong>"
+    text = f" {words_html(printer, caption)}" if caption else ""
+    return f'<figure id="figure-{number}">\n{picture}\n<figcaption>{label}{text}</figcaption>\n</figure>'

@@ -7,11 +7,12 @@ import re
 import sympy
 
 from symgrad.notation import Factors, Terms
-from symgrad.render.chart import latex_chart
+from symgrad.render.chart import NOTHING_TO_CHART_MATH, latex_chart
 from symgrad.render.document import Document, Grid, Row, document
 from symgrad.render.number_style import column_styled, styled
 from symgrad.render.printing import LatexPrinter, factor_chunks, uncounted
 from symgrad.render.prose import Words
+from symgrad.render.tikz import tikz_diagram
 
 LINE_WIDTH = 62  # visible characters per line of a long product, before a break
 
@@ -19,6 +20,10 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
 \usepackage{amsmath,amssymb}
 \usepackage{booktabs}
+\usepackage{float}
+\usepackage{pgfplots}
+\pgfplotsset{compat=1.18}
+\usetikzlibrary{arrows.meta}
 \allowdisplaybreaks
 \begin{document}
 """
@@ -61,15 +66,29 @@ def latex_body(doc: Document, for_notebook: bool = False, environment: str = "al
             parts.append(rf"\subsection*{{{latex_words(printer, section.title)}}}")
         if section.words and not for_notebook:
             parts.append(latex_words(printer, section.words))
+        if section.diagram is not None and not for_notebook:
+            parts.append(floating(tikz_diagram(section.diagram, printer),
+                                  latex_words(printer, section.diagram.caption)))
         if section.rows:
             parts.append(equation_block(printer, section.rows, environment))
         if section.grid is not None:
             parts.append(grid_table(section.grid))
-        if section.figure is not None and not for_notebook:
+        if section.figure is not None and section.figure.empty and not for_notebook:
+            parts.append(NOTHING_TO_CHART_MATH)
+        elif section.figure is not None and not for_notebook:
             figure = section.figure
-            parts.append(latex_chart(figure.xs, figure.ys, figure.x_label, figure.y_label,
-                                     bars=figure.bars))
+            chart = latex_chart(figure.xs, figure.ys, latex_words(printer, figure.x_label),
+                                latex_words(printer, figure.y_label), figure.bars,
+                                figure.limit_lines)
+            parts.append(floating(chart, latex_words(printer, figure.drawn_caption)))
     return "\n".join(parts) + "\n"
+
+
+def floating(picture: str, caption: str) -> str:
+    """A picture as a numbered figure, centred, with its caption, where it stands in the
+    text (``H``: a handout reads in order, and no figure is left alone on a page)."""
+    return "\n".join([r"\begin{figure}[H]", r"\centering", picture,
+                      *([rf"\caption{{{caption}}}"] if caption else []), r"\end{figure}"])
 
 
 def grid_table(grid: Grid) -> str:

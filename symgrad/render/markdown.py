@@ -1,15 +1,22 @@
-"""Markdown: headings, words, and ``$$`` blocks of aligned LaTeX."""
+"""Markdown: headings, words, and ``$$`` blocks of aligned LaTeX. Written to a file, a
+document's diagram and figures are SVG images beside it; on standard output, text."""
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
+from urllib.parse import quote
 
-from symgrad.render.chart import terminal_chart
+from symgrad.render.chart import NOTHING_TO_CHART_MATH, terminal_chart
 from symgrad.render.document import Grid, document
 from symgrad.render.latex import equation_block
 from symgrad.render.number_style import styled
-from symgrad.render.printing import LatexPrinter, uncounted
-from symgrad.render.prose import Words
+from symgrad.render.plot import figure_svg
+from symgrad.render.printing import LatexPrinter, TextPrinter, uncounted
+from symgrad.render.prose import Code, Words, say
+from symgrad.render.svg import svg_diagram
+from symgrad.render.text import text_diagram
 
 
 def prose(words: Words, printer: LatexPrinter | None = None) -> str:
@@ -41,24 +48,95 @@ def _inline(words: str) -> str:
         "`", "\\`")
 
 
-def render_markdown(result, fragment: bool = False) -> str:
+class Beside:
+    """The SVG images of a Markdown document written to ``path``, named after it
+    (notes.md: notes-diagram-1.svg, notes-figure-1.svg) and kept until the document and
+    they are written together."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.files: dict[Path, str | bytes] = {}
+
+    def add(self, kind: str, content: str | bytes) -> str:
+        """Keep an image; its name as the document refers to it (beside it)."""
+        number = sum(1 for path in self.files if path.name.startswith(f"{self.path.stem}-{kind}-"))
+        path = image_path(self.path, kind, number + 1)
+        self.files[path] = content
+        return quote(path.name)
+
+
+IMAGE_KINDS = ("diagram", "figure")
+
+
+def image_path(document: str | os.PathLike, kind: str, number: int) -> Path:
+    """The ``number``-th image of ``kind`` beside ``document`` (notes.md: notes-figure-1.svg)."""
+    document = Path(document)
+    return document.with_name(f"{document.stem}-{kind}-{number}.svg")
+
+
+def markdown_files(result, path: str | os.PathLike, fragment: bool = False) -> dict:
+    """The Markdown document for ``path`` and the SVG images beside it that it shows: its
+    diagram, and its figures where matplotlib is installed (else they are text charts)."""
+    beside = Beside(path)
+    text = render_markdown(result, fragment, beside)
+    return {path: text, **beside.files}
+
+
+def render_markdown(result, fragment: bool = False, beside: Beside | None = None,
+                    figures_before: int = 0) -> str:
+    """Markdown; without ``beside`` (standard output) a diagram or figure is drawn in text.
+    Figures are numbered from ``figures_before`` + 1 (as LaTeX numbers them in a document
+    of several results)."""
     doc = document(result)
     printer = LatexPrinter(doc.output_layer)
     parts = [] if fragment else [f"# {prose(doc.title, printer)}"]
+    figures = figures_before
     for section in doc.sections:
         parts.append(f"## {prose(section.title, printer)}")
         if section.words:
             parts.append(prose(section.words, printer))
+        if section.diagram is not None:
+            figures += 1
+            parts += [_diagram(section.diagram, doc, beside, figures),
+                      _caption(figures, section.diagram.caption, printer)]
         if section.rows:
             parts.append("$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$")
         if section.grid is not None:
             parts.append(grid_table(section.grid))
-        if section.figure is not None:
-            figure = section.figure
-            parts.append("```\n" + terminal_chart(figure.xs, figure.ys, y_label=figure.text_label,
-                                                   bars=figure.bars)
-                         + "\n```")
-    return "\n\n".join(parts) + "\n"
+        if section.figure is not None and section.figure.empty:
+            parts.append(NOTHING_TO_CHART_MATH)
+        elif section.figure is not None:
+            figures += 1
+            parts += _figure(section.figure, printer, beside, figures)
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _caption(number: int, caption: Words, printer: LatexPrinter) -> str:
+    return f"**Figure {number}.** {prose(caption, printer)}" if caption else ""
+
+
+def _diagram(diagram, doc, beside: Beside | None, number: int) -> str:
+    printer = TextPrinter(doc.output_layer)
+    if beside is None:
+        return "```\n" + text_diagram(diagram, printer) + "\n```"
+    return f"![Figure {number}]({beside.add('diagram', svg_diagram(diagram, printer))})"
+
+
+def _figure(figure, printer: LatexPrinter, beside: Beside | None, number: int) -> list[str]:
+    """The figure and its caption: an SVG image by matplotlib beside a file, else a text
+    chart (saying why, in a file)."""
+    image = figure_svg(figure, printer) if beside is not None else None
+    if image is not None:
+        return [f"![Figure {number}]({beside.add('figure', image)})",
+                _caption(number, figure.drawn_caption, printer)]
+    chart = "```\n" + terminal_chart(figure.xs, figure.ys, y_label=figure.text_label,
+                                      bars=figure.bars) + "\n```"
+    caption = _caption(number, figure.caption, printer)
+    if beside is None:
+        return [chart, caption]
+    return [chart, caption + " " + prose(say(
+        "(A text chart: with matplotlib installed, {install}, it is an SVG image beside "
+        "this file.)", install=Code("pip install 'symgrad[plot]'")), printer)]
 
 
 def grid_table(grid: Grid) -> str:

@@ -185,8 +185,10 @@ def _(sample: GradientSample) -> Document:
     ))
     counts, edges = sample.histogram
     centres = tuple(float((a + b) / 2) for a, b in zip(edges, edges[1:]))
-    figure = Figure(centres, tuple(float(c) for c in counts), r"\log_{10} r", r"\mathrm{samples}",
-                    "samples against log10 r", bars=True) if len(counts) else None
+    figure = Figure(centres, tuple(float(c) for c in counts), say("{log}", log=log10(R)),
+                    "samples", "samples against log10 r",
+                    say("The {count} samples by their {log}: the count in each bin.",
+                        count=sample.samples, log=log10(R)), bars=True) if len(counts) else None
     chance = say("By chance, some products of {w} and {slope} are not extreme: the fraction in "
                  "{range} is how many nets kept their gradient within a factor of ten.",
                  w=sympy.Symbol("w"), slope=slope(), range=_TENFOLD)

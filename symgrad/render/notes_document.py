@@ -38,7 +38,7 @@ def _sections(result) -> dict[str, Section]:
 
 def _retitled(section: Section, title: Words, words: Words | None = None) -> Section:
     return Section(title, section.words if words is None else words, list(section.rows),
-                   section.grid, section.figure)
+                   section.grid, section.figure, section.diagram)
 
 
 def _power_row(base: sympy.Rational, depth: int) -> Row:
@@ -140,6 +140,7 @@ def _(notes: ChainNotes) -> Document:
                 residual=Terms(1, Factors((_W, dsigma(sympy.Symbol("z"))))),
                 plain=Factors((_W, dsigma(sympy.Symbol("z")))), slope=_SLOPE),
         ))
+        sections[-1].diagram = residual["Network"].diagram  # the identity paths, drawn
         sections.append(_retitled(residual_bounds["One layer"],
                                   say("The residual factor, {w}",
                                       w=sympy.Eq(W, sympy.Rational(1, 2), evaluate=False)),

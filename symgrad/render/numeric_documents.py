@@ -320,9 +320,14 @@ def _(widest: WidestRegion) -> Document:
 def _delta_figure(evaluation: ChainEvaluation) -> Figure:
     """log10|δ_l| against l, at the layers a chart samples."""
     layers = [n for n in charted_layers(evaluation.depth) if n in set(evaluation.kept)]
-    return Figure(tuple(layers), evaluation.magnitudes(layers),
-                  "l", r"\log_{10}|\delta_l|",
-                  "log10|δ_l| against l" + (ENCLOSURES_CHARTED if evaluation.interval else ""))
+    size, magnitudes = log10(sympy.Abs(delta(l))), evaluation.magnitudes(layers)
+    caption = say("{size} against the layer {l}, from the exact pass", size=size, l=l) + (
+        "; an enclosure at its midpoint, or its upper end if it reaches 0" if evaluation.interval
+        else "") + "."
+    return Figure(tuple(layers), magnitudes, say("layer {l}", l=l),
+                  say("{size}", size=size),
+                  "log10|δ_l| against l" + (ENCLOSURES_CHARTED if evaluation.interval else ""),
+                  caption, float_limits=True)
 
 
 def _value(value, digits: int) -> tuple[sympy.Expr, str]:

@@ -13,14 +13,15 @@ import math
 import os
 from dataclasses import dataclass
 
-from symgrad.analysis.float_formats import FORMATS
 from symgrad.errors import SymgradError
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.real import exact_text
+from symgrad.render.chart import bar_width, float_limit_lines, frame
+from symgrad.render.document import Figure
+from symgrad.render.prose import Prose
 
 PLOT_POINTS = 2_000  # layers sampled per curve; a figure has no more pixels than this
 QUANTITIES = {"delta": ("δ_l", r"\delta_l"), "grad_w": ("∂C/∂w_l", r"\partial C/\partial w_l")}
-LIMIT_FORMATS = ("float32", "float64")
 FILE_TYPES = (".png", ".svg", ".pdf")
 
 
@@ -38,18 +39,6 @@ def curve(evaluation: ChainEvaluation, quantity: str, label: str) -> Curve:
     return Curve(label, layers, evaluation.magnitudes(layers, quantity))
 
 
-def float_limit_lines() -> list[tuple[str, float]]:
-    """(label, log10 value) of the largest finite number and smallest subnormal of
-    float32 and float64."""
-    lines = []
-    for fmt in FORMATS:
-        if fmt.name in LIMIT_FORMATS:
-            largest = math.log10(fmt.largest.p) - math.log10(fmt.largest.q)
-            smallest = -math.log10(fmt.smallest_subnormal.q)
-            lines += [(f"{fmt.name} overflow", largest), (f"{fmt.name} underflow", smallest)]
-    return lines
-
-
 def figure(curves: list[Curve], quantity: str, title: str):
     """A matplotlib Figure (not shown, not saved)."""
     pyplot = _pyplot()
@@ -59,12 +48,9 @@ def figure(curves: list[Curve], quantity: str, title: str):
     for c in curves:
         axes.plot(c.layers, [float("nan") if m is None else m for m in c.magnitudes], label=c.label)
     bottom, top = min(low, -50.0), max(high, 50.0)  # float32's limits always in view
-    off_scale = []
-    styles = (("dimgrey", "--"), ("dimgrey", ":"), ("black", "--"), ("black", ":"))
-    for (label, value), (colour, style) in zip(float_limit_lines(), styles):
-        axes.axhline(value, color=colour, linestyle=style, linewidth=0.8, label=label)
-        if not bottom <= value <= top:
-            off_scale.append(f"{label} at 10^{value:.0f}")
+    _limit_lines(axes, float_limit_lines())
+    off_scale = [f"{label} at 10^{value:.0f}" for label, value in float_limit_lines()
+                 if not bottom <= value <= top]
     padding = 0.05 * (top - bottom)
     axes.set_ylim(bottom - padding, top + padding)
     text_name, math_name = QUANTITIES[quantity]
@@ -77,6 +63,52 @@ def figure(curves: list[Curve], quantity: str, title: str):
     axes.legend(fontsize=8, loc="best")
     axes.grid(True, alpha=0.3)
     return figure_
+
+
+_LIMIT_STYLES = {"float32 overflow": ("dimgrey", "--"), "float32 underflow": ("dimgrey", ":"),
+                 "float64 overflow": ("black", "--"), "float64 underflow": ("black", ":")}
+
+
+def _limit_lines(axes, lines: list[tuple[str, float]]) -> None:
+    """The float limits as labelled horizontal lines (in the legend)."""
+    for label, value in lines:
+        colour, style = _LIMIT_STYLES[label]
+        axes.axhline(value, color=colour, linestyle=style, linewidth=0.8, label=label)
+
+
+def document_figure(chart: Figure, x_label: str, y_label: str):
+    """A document's figure as a matplotlib Figure, as pgfplots draws it in LaTeX: a line
+    with marks (or a histogram's bars), the float limits in view, the axes labelled
+    (``x_label``, ``y_label``: mathtext, math between $ signs)."""
+    pyplot = _pyplot()
+    figure_, axes = pyplot.subplots(figsize=(7, 3.6))
+    box = frame(chart.xs, chart.ys, chart.bars)
+    if box is not None and chart.bars:
+        axes.bar(chart.xs, chart.ys, width=bar_width(box), color="0.7", edgecolor="0.3")
+    elif box is not None:
+        marks = max(1, -(-len(box.points) // 40))
+        axes.plot(chart.xs, [float("nan") if y is None else y for y in chart.ys], marker="o",
+                  markersize=3.5, markevery=marks, linewidth=1.5, color="#1f3f8f")
+        lines = chart.limit_lines
+        _limit_lines(axes, lines)
+        if lines:
+            axes.legend(fontsize=8, loc="best")
+        if all(float(x).is_integer() for x in chart.xs):
+            axes.xaxis.get_major_locator().set_params(integer=True)
+    axes.set_xlabel(x_label)
+    axes.set_ylabel(y_label)
+    axes.grid(True, alpha=0.3)
+    return figure_
+
+
+def figure_svg(chart: Figure, printer) -> bytes | None:
+    """A document's figure as SVG bytes drawn by matplotlib (its axis labels in mathtext,
+    formulas by ``printer``, a LaTeX printer), or None where matplotlib is not installed."""
+    if not matplotlib_installed():
+        return None
+    labels = [label.printed(str, lambda expr: f"${printer.doprint(expr)}$")
+              if isinstance(label, Prose) else label for label in (chart.x_label, chart.y_label)]
+    return figure_bytes(document_figure(chart, *labels), ".svg")
 
 
 def histogram_figure(sample):
@@ -104,12 +136,28 @@ def histogram_figure(sample):
 
 
 def figure_bytes(figure_, suffix: str) -> bytes:
+    """The figure as a file of type ``suffix``; the same figure gives the same bytes (an
+    SVG's ids are drawn from a fixed salt, and no file carries a date)."""
     if suffix not in FILE_TYPES:
         raise SymgradError(f"A plot is written as {', '.join(FILE_TYPES)}, not '{suffix}'.")
+    pyplot = _pyplot()
     buffer = io.BytesIO()
-    figure_.savefig(buffer, format=suffix[1:], bbox_inches="tight")
-    _pyplot().close(figure_)
+    with pyplot.rc_context({"svg.hashsalt": "symgrad"}):
+        figure_.savefig(buffer, format=suffix[1:], bbox_inches="tight",
+                        metadata=_NO_DATE.get(suffix))
+    pyplot.close(figure_)
     return buffer.getvalue()
+
+
+_NO_DATE = {".svg": {"Date": None}, ".pdf": {"CreationDate": None}, ".png": None}
+
+
+def matplotlib_installed() -> bool:
+    try:
+        _pyplot()
+    except SymgradError:
+        return False
+    return True
 
 
 def _pyplot():

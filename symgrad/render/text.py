@@ -16,6 +16,7 @@ from symgrad.activations import ActivationTable
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.real import decimal, log10_abs, table_cell
 from symgrad.render.chart import ENCLOSURES_CHARTED, terminal_chart
+from symgrad.render.diagram import Diagram
 from symgrad.render.document import Grid, charted_layers, document, shown_layers
 from symgrad.render.latex import pack, side_chunks
 from symgrad.render.number_style import column_styled, styled
@@ -36,6 +37,9 @@ def renderable(result, width: int = TEXT_WIDTH) -> Group:
         parts.append(Text(f"\n{text_words(printer, section.title)}", style="bold cyan"))
         if section.words:
             parts.append(Text(text_words(printer, section.words), style="dim"))
+        if section.diagram is not None:
+            parts.append(Text(text_diagram(section.diagram, printer)))
+            parts.append(Text(text_words(printer, section.diagram.caption), style="dim"))
         for row in section.rows:
             parts.append(_row_text(printer, row, width))
         if section.grid is not None:
@@ -53,6 +57,57 @@ def text_words(printer: TextPrinter, words: Words) -> str:
         return words
     with uncounted():
         return words.printed(str, printer.doprint)
+
+
+def text_diagram(diagram: Diagram, printer: TextPrinter) -> str:
+    """The diagram as lines of arrows: a chain row by row (a_0 ─w1→ z1 ─σ→ a1 …, the
+    backward row ←), a net layer by layer (its units, ⇉ to the next layer's)."""
+    with uncounted():
+        names = {node.key: "⋯" if node.label is None else printer.doprint(node.label)
+                 for node in diagram.nodes}
+        if diagram.layered:
+            columns = sorted({node.column for node in diagram.nodes})
+            layers = [" ".join(names[node.key] for node in diagram.nodes
+                               if node.column == column) for column in columns]
+            return "  " + " ⇉ ".join(layers[:-1]) + " → " + layers[-1]
+        edges = {(edge.start, edge.end): edge for edge in diagram.edges if edge.role != "skip"}
+        lines = []
+        for row in sorted({node.row for node in diagram.nodes}):
+            nodes = sorted((node for node in diagram.nodes if node.row == row),
+                           key=lambda node: node.column)
+            line, places = "  ", {}
+            for before, node in zip([None, *nodes], nodes):
+                if before is not None:
+                    line += _joint(edges, before.key, node.key, printer)
+                places[node.key] = (len(line), len(line) + len(names[node.key]) - 1)
+                line += names[node.key]
+            arcs = [(places[e.start][1], places[e.end][0]) for e in diagram.edges
+                    if e.role == "skip" and e.start in places]
+            if arcs:  # a residual's identity paths, over the row
+                lines.append(_arcs(arcs, len(line)))
+            lines.append(line)
+        return "\n".join(lines)
+
+
+def _arcs(arcs: list[tuple[int, int]], width: int) -> str:
+    """╭───╮ from each start column to each end column."""
+    cells = [" "] * width
+    for start, end in arcs:
+        cells[start], cells[end] = "╭", "╮"
+        cells[start + 1:end] = "─" * (end - start - 1)
+    return "".join(cells).rstrip()
+
+
+def _joint(edges: dict, before: str, after: str, printer: TextPrinter) -> str:
+    """What joins two neighbours of a row: an arrow either way, labelled if it has one."""
+    forward, backward = edges.get((before, after)), edges.get((after, before))
+    edge = forward or backward
+    if edge is None or "gap" in before + after:
+        return " "
+    if edge.label is None:
+        return " → " if forward else " ← "
+    label = printer.doprint(edge.label)
+    return f" ─{label}→ " if forward else f" ←{label}─ "
 
 
 def _grid_table(grid: Grid) -> Table:
