@@ -30,6 +30,7 @@ from symgrad.render.svg import svg_diagram
 MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
 MATHJAX_ENVIRONMENT = "SYMGRAD_MATHJAX"
 
+_LOG_ZERO = r"\log_{10} 0 = -\infty"
 _STYLE = """
 body { font-family: "Latin Modern Roman", "CMU Serif", Georgia, serif; max-width: 52rem;
        margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #111; }
@@ -81,7 +82,7 @@ def render_html(result, fragment: bool = False) -> str:
         if section.grid is not None:
             parts.append(grid_table(section.grid))
         if section.figure is not None and section.figure.empty:
-            parts.append(f"<p>{html.escape(NOTHING_TO_CHART)} ({_inline_math(r'\log_{10} 0 = -\infty')}).</p>")
+            parts.append(f"<p>{html.escape(NOTHING_TO_CHART)} ({_inline_math(_LOG_ZERO)}).</p>")
         elif section.figure is not None:
             figures += 1
             parts.append(figure_html(section.figure, figures, printer))
