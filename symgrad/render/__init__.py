@@ -14,12 +14,16 @@ from symgrad.render import (  # noqa: F401 - registers layouts
     numeric_documents,
     verdict_document,
 )
+from symgrad.render.document import document
 from symgrad.render.json import json_chunks, render_json
 from symgrad.render.latex import render_latex
 from symgrad.render.markdown import prose, render_markdown
+from symgrad.render.notebook import attach_displays
 from symgrad.render.text import render_text
 
 FORMATS = ("text", "latex", "markdown", "json")
+
+attach_displays(document.registry)  # every result with a layout shows itself in a notebook
 
 
 def render_chunks(result, fmt: str, fragment: bool = False) -> Iterator[str]:
@@ -45,9 +49,9 @@ def render(result, fmt: str, fragment: bool = False) -> str:
 
 def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> list[Path]:
     """One LaTeX document (``stem.tex``) and one Markdown document (``stem.md``) holding
-    ``results`` one after another, each under its own heading."""
-    from symgrad.render.document import document
-    from symgrad.render.latex import PREAMBLE, escape, latex_words
+    ``results`` one after another, each under its own heading (its equation labels made
+    unique across the document: eq:forward, eq:forward-2)."""
+    from symgrad.render.latex import PREAMBLE, EquationLabels, escape, latex_body, latex_words
     from symgrad.render.printing import LatexPrinter
 
     if not isinstance(stem, (str, os.PathLike)):
@@ -59,11 +63,12 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     results = list(results)
     latex = [PREAMBLE, rf"\section*{{{escape(title)}}}" + "\n"]
     markdown = [f"# {prose(title)}\n"]
+    labels = EquationLabels()
     for result in results:
         layout = document(result)
-        printer = LatexPrinter(layout.output_layer)
+        printer = LatexPrinter(layout.output_layer, line_breaks=True)
         latex.append(rf"\section*{{{latex_words(printer, layout.title)}}}" + "\n"
-                     + render_latex(result, fragment=True))
+                     + latex_body(layout, labels))
         markdown.append(f"\n# {prose(layout.title, printer)}\n\n"
                         + render_markdown(result, fragment=True))
     latex.append("\\end{document}\n")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from symgrad.render.chart import terminal_chart
-from symgrad.render.document import Grid, document
+from symgrad.render.document import Document, Figure, Grid, document
 from symgrad.render.latex import equation_block
 from symgrad.render.number_style import styled
 from symgrad.render.printing import LatexPrinter, uncounted
@@ -41,24 +42,35 @@ def _inline(words: str) -> str:
         "`", "\\`")
 
 
-def render_markdown(result, fragment: bool = False) -> str:
-    doc = document(result)
-    printer = LatexPrinter(doc.output_layer)
-    parts = [] if fragment else [f"# {prose(doc.title, printer)}"]
-    for section in doc.sections:
-        parts.append(f"## {prose(section.title, printer)}")
-        if section.words:
-            parts.append(prose(section.words, printer))
-        if section.rows:
-            parts.append("$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$")
-        if section.grid is not None:
-            parts.append(grid_table(section.grid))
-        if section.figure is not None:
-            figure = section.figure
-            parts.append("```\n" + terminal_chart(figure.xs, figure.ys, y_label=figure.text_label,
-                                                   bars=figure.bars)
-                         + "\n```")
+def render_markdown(result, fragment: bool = False, heading_level: int = 1) -> str:
+    """The result as Markdown: its title a heading of ``heading_level`` (none in a
+    fragment), its sections one level below; a figure as a text chart."""
+    parts = []
+    for block in markdown_blocks(document(result), fragment, heading_level):
+        if isinstance(block, Figure):
+            block = "```\n" + terminal_chart(block.xs, block.ys, y_label=block.text_label,
+                                              bars=block.bars) + "\n```"
+        parts.append(block)
     return "\n\n".join(parts) + "\n"
+
+
+def markdown_blocks(doc: Document, fragment: bool = False,
+                    heading_level: int = 1) -> Iterator[str | Figure]:
+    """The document as Markdown blocks (headings, words, $$ math, pipe tables), in order,
+    and its figures as they are, for each medium to draw its own way."""
+    printer = LatexPrinter(doc.output_layer)
+    if not fragment:
+        yield f"{'#' * heading_level} {prose(doc.title, printer)}"
+    for section in doc.sections:
+        yield f"{'#' * (heading_level + 1)} {prose(section.title, printer)}"
+        if section.words:
+            yield prose(section.words, printer)
+        if section.rows:
+            yield "$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$"
+        if section.grid is not None:
+            yield grid_table(section.grid)
+        if section.figure is not None:
+            yield section.figure
 
 
 def grid_table(grid: Grid) -> str:

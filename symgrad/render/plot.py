@@ -8,6 +8,7 @@ would give up. Without an output file the same curves print as terminal charts
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import os
@@ -128,3 +129,35 @@ def _pyplot():
     import matplotlib.pyplot as pyplot
 
     return pyplot
+
+
+def document_figure(figure):
+    """A document's ``Figure`` (log10|δ_l| against l; a histogram) as a matplotlib Figure: a
+    line with markers through its points (a value of 0, log10 = -∞, left out), or bars, on
+    labelled axes with matplotlib's round ticks."""
+    pyplot = _pyplot()
+    figure_, axes = pyplot.subplots(figsize=(6.4, 3.6))
+    points = [(x, y) for x, y in zip(figure.xs, figure.ys) if y is not None]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    if figure.bars:
+        step = min((b - a for a, b in zip(xs, xs[1:])), default=1.0)
+        axes.bar(xs, ys, width=0.9 * step, color="tab:blue")
+    else:
+        axes.plot(xs, ys, marker="o", markersize=3, linewidth=1.2, color="tab:blue")
+    axes.set_xlabel(f"${figure.x_label}$")
+    axes.set_ylabel(f"${figure.y_label}$")
+    axes.grid(True, alpha=0.3)
+    return figure_
+
+
+def figure_images(figure_) -> dict[str, str]:
+    """A matplotlib Figure as the images a notebook shows: SVG (crisp, where the notebook is
+    trusted) and PNG (base64: shown everywhere); the figure is closed."""
+    images = {}
+    for mime, suffix in (("image/svg+xml", "svg"), ("image/png", "png")):
+        buffer = io.BytesIO()
+        figure_.savefig(buffer, format=suffix, bbox_inches="tight")
+        data = buffer.getvalue()
+        images[mime] = data.decode() if suffix == "svg" else base64.b64encode(data).decode()
+    _pyplot().close(figure_)
+    return images
