@@ -17,7 +17,7 @@ from symgrad.render import (  # noqa: F401 - registers layouts
 from symgrad.render.document import document
 from symgrad.render.json import json_chunks, render_json
 from symgrad.render.latex import render_latex
-from symgrad.render.markdown import prose, render_markdown
+from symgrad.render.markdown import markdown_printer, prose, render_markdown
 from symgrad.render.notebook import attach_displays
 from symgrad.render.text import render_text
 
@@ -69,7 +69,7 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
         printer = LatexPrinter(layout.output_layer, line_breaks=True)
         latex.append(rf"\section*{{{latex_words(printer, layout.title)}}}" + "\n"
                      + latex_body(layout, labels))
-        markdown.append(f"\n# {prose(layout.title, printer)}\n\n"
+        markdown.append(f"\n# {prose(layout.title, markdown_printer(layout.output_layer))}\n\n"
                         + render_markdown(result, fragment=True))
     latex.append("\\end{document}\n")
     paths = [Path(f"{stem}.tex"), Path(f"{stem}.md")]

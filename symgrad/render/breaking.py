@@ -79,7 +79,7 @@ def fill(piece: Piece, limit: int, measure: Measure = len) -> list[str]:
     width = 0
     for text, glue in _units(piece, limit):
         inline = glue.inline if glue is not None and current else ""
-        added = measure(inline) + measure(text) + (1 if current else 0)
+        added = measure(inline) + measure(text)
         if current and width + added > limit:
             lines.append("".join(current))
             text = (glue.line_start if glue is not None else "") + text
@@ -116,8 +116,8 @@ class _Builder:
         self.printer, self.measure = printer, measure
         self.latex = isinstance(printer, LatexPrinter)
         # between the factors of a product and between its groups
-        self.times = Glue(r"\,", "") if self.latex else Glue(" ", "")
-        self.between_groups = Glue(r"\,", "") if self.latex else Glue(" · ", "· ")
+        self.times = Glue(printer.thin_space, "") if self.latex else Glue(" ", "")
+        self.between_groups = Glue(printer.thin_space, "") if self.latex else Glue(" · ", "· ")
         self.plus, self.minus = Glue(" + ", "+ "), Glue(" - ", "- ")
 
     def leaf(self, text: str) -> Piece:
@@ -127,7 +127,7 @@ class _Builder:
              closing: str = "") -> Piece:
         if len(parts) == 1 and not (opening or closing):
             return parts[0]
-        width = sum(p.width for p in parts) + sum(self.measure(g.inline) + 1 for g in glue) \
+        width = sum(p.width for p in parts) + sum(self.measure(g.inline) for g in glue) \
             + self.measure(opening + closing)
         return Piece(width, parts=tuple(parts), glue=tuple(glue), opening=opening, closing=closing)
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from symgrad.notation import L
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import Document, Figure, Grid, document
 from symgrad.render.latex import equation_block
 from symgrad.render.number_style import styled
 from symgrad.render.printing import LatexPrinter, uncounted
 from symgrad.render.prose import Words
+
+
+def markdown_printer(output_layer=L) -> LatexPrinter:
+    """The LaTeX printer of Markdown's math: a plain space between factors (see
+    ``LatexPrinter``), no line-break hints."""
+    return LatexPrinter(output_layer, thin_space=" ")
 
 
 def prose(words: Words, printer: LatexPrinter | None = None) -> str:
@@ -21,7 +28,7 @@ def prose(words: Words, printer: LatexPrinter | None = None) -> str:
     if isinstance(words, str):
         text = _inline(words)
     else:
-        printer = printer or LatexPrinter()
+        printer = printer or markdown_printer()
         with uncounted():
             text = words.printed(_inline, lambda expr: f"${printer.doprint(expr)}$",
                                  lambda code: f"``{code}``" if "`" not in code else _inline(code))
@@ -58,7 +65,7 @@ def markdown_blocks(doc: Document, fragment: bool = False,
                     heading_level: int = 1) -> Iterator[str | Figure]:
     """The document as Markdown blocks (headings, words, $$ math, pipe tables), in order,
     and its figures as they are, for each medium to draw its own way."""
-    printer = LatexPrinter(doc.output_layer)
+    printer = markdown_printer(doc.output_layer)
     if not fragment:
         yield f"{'#' * heading_level} {prose(doc.title, printer)}"
     for section in doc.sections:
@@ -76,7 +83,7 @@ def markdown_blocks(doc: Document, fragment: bool = False,
 def grid_table(grid: Grid) -> str:
     """A pipe table; the first column left-aligned, numbers right-aligned."""
     rule = ["---"] + ["---:"] * (len(grid.headers) - 1)
-    printer = LatexPrinter()
+    printer = markdown_printer()
     lines = [[_header(printer, heading) for heading in grid.headers], rule]
     lines += [[_cell(printer, cell) for cell in row] for row in grid.rows]
     return "\n".join("| " + " | ".join(line) + " |" for line in lines)
@@ -95,5 +102,11 @@ def _header(printer: LatexPrinter, heading: Words) -> str:
         return _inline(heading).replace("|", "\\|")
     with uncounted():
         return heading.printed(lambda text: _inline(text).replace("|", "\\|"),
-                               lambda expr: "$" + printer.doprint(expr).replace("|", r"\vert ")
-                               + "$", lambda text: f"`{text}`")
+                               lambda expr: "$" + _without_bars(printer.doprint(expr)) + "$",
+                               lambda text: f"`{text}`")
+
+
+def _without_bars(latex: str) -> str:
+    """Math for a pipe table's cell: its bars as \\Vert and \\vert, which a table does not split
+    on (‖x‖ is \\| in LaTeX: a \\Vert, not a \\ and a bar)."""
+    return latex.replace(r"\|", r"\Vert ").replace("|", r"\vert ")

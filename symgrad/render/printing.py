@@ -70,12 +70,16 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
 
     ``line_breaks`` (LaTeX documents, whose prose and table cells are paragraphs): an
     interval or a tuple of plain numbers may break after each comma, as a line of text
-    does; Markdown's math (MathJax, KaTeX) gets no such hint."""
+    does; Markdown's math (MathJax, KaTeX) gets no such hint. ``thin_space`` goes between
+    the factors of a product: ``\\,``, or a plain space in Markdown (KaTeX expands each
+    ``\\,`` as a macro and gives up on a deep chain's product after a thousand)."""
 
-    def __init__(self, output_layer: sympy.Expr = L, line_breaks: bool = False):
+    def __init__(self, output_layer: sympy.Expr = L, line_breaks: bool = False,
+                 thin_space: str = r"\,"):
         super().__init__({"mul_symbol": None})
         self.output_layer = output_layer
         self.line_breaks = line_breaks
+        self.thin_space = thin_space
 
     def _print_Interval(self, interval):
         if not self.line_breaks or interval.start == interval.end:
@@ -256,10 +260,10 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
         return r"\cdots"
 
     def _print_MatrixChain(self, expr):
-        return r"\,".join(self._print(factor) for factor in expr.args)
+        return self.thin_space.join(self._print(factor) for factor in expr.args)
 
     def _print_Factors(self, expr):
-        return r"\,".join(factor_chunks(self, expr))
+        return self.thin_space.join(factor_chunks(self, expr))
 
     def _print_Piecewise(self, expr):
         condition = step_condition(expr)
