@@ -257,3 +257,11 @@ def test_a_wide_table_is_wrapped_or_split_keeping_decimal_points_aligned():
     assert len(tables) == 2  # σ_w² and q* apart from the reasons
     assert all(header.startswith(r"\multicolumn{2}{c}{$\sigma_b^2$}") for _, header in tables)
     assert "r@{}l" in tables[0][0]
+
+
+@pytest.mark.parametrize("script", ["unstable_gradients", "plain_vs_residual", "matrix_net_232",
+                                    "sigmoid_gain_region", "edge_of_chaos"])
+def test_committed_derivations_fit_the_page(tmp_path, script):
+    from tests.test_notes import DERIVATIONS
+    source = (DERIVATIONS / f"{script}.tex").read_text()
+    assert layout_problems(tmp_path, script, source) == []

@@ -20,9 +20,8 @@ import pytest
 
 import symgrad
 from symgrad.render.document import document
-from symgrad.render.markdown import prose
+from symgrad.render.markdown import markdown_printer, prose
 from symgrad.render.notebook import notebook_outputs
-from symgrad.render.printing import LatexPrinter
 from tests.test_layout import DOCUMENTS
 
 SOURCE = Path(__file__).resolve().parent.parent / "symgrad"
@@ -43,7 +42,7 @@ def test_markdown_display_has_every_heading_and_sentence_from_level_three(name):
     result = made(name)
     shown = result._repr_markdown_()
     doc = document(result)
-    printer = LatexPrinter(doc.output_layer, thin_space=" ")
+    printer = markdown_printer(doc.output_layer)
     assert shown.startswith(f"### {prose(doc.title, printer)}\n")
     headings = re.findall(r"^(#+) ", shown, re.M)
     assert set(headings) == {"###", "####"} and headings.count("###") == 1
@@ -66,7 +65,7 @@ KATEX_SAFE = {
     r"\in", r"\sim", r"\mapsto", r"\to", r"\infty", r"\partial", r"\nabla", r"\top", r"\vert",
     r"\Vert", r"\times", r"\pm", r"\pi", r"\alpha", r"\beta", r"\gamma", r"\delta", r"\epsilon",
     r"\varepsilon", r"\kappa", r"\lambda", r"\mu", r"\sigma", r"\tau", r"\phi", r"\chi", r"\xi",
-    r"\emptyset", r"\cup", r"\lfloor", r"\rfloor", r"\lceil", r"\rceil",
+    r"\emptyset", r"\cup", r"\lfloor", r"\rfloor", r"\lceil", r"\rceil", r"\mkern",
 }
 SAFE_ENVIRONMENTS = {"aligned", "matrix", "cases"}
 

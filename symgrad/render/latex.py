@@ -22,6 +22,7 @@ PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage{amsmath,amssymb}
 \usepackage{booktabs,tabularx}
 \allowdisplaybreaks
+\tolerance=1000
 \setlength{\emergencystretch}{3em}
 \begin{document}
 """

@@ -28,10 +28,12 @@ _OPERATOR_WORDS = {r"\sup", r"\inf", r"\log", r"\exp", r"\tanh", r"\sinh", r"\co
 _WITH_SPACE = set("+-=<>")  # binary operators and relations: medium or thick space around
 _SKIPPED_ARGUMENT = {r"\label", r"\ref", r"\eqref"}
 SCRIPT = 0.7  # a sub- or superscript's size
+_MKERN = re.compile(r"\\mkern3mu ?")  # Markdown's thin space
 
 
 def visible_width(latex: str) -> float:
     """The estimated width of ``latex`` (text with $…$ math, or math alone), in characters."""
+    latex = _MKERN.sub(r"\\,", latex)
     pieces = re.split(r"(?<!\\)\$", latex)
     if len(pieces) == 1:  # math alone, as a display's line
         return _Measure(math=True).sequence(_TOKEN.findall(latex), 0)[0]

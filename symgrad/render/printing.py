@@ -71,8 +71,9 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     ``line_breaks`` (LaTeX documents, whose prose and table cells are paragraphs): an
     interval or a tuple of plain numbers may break after each comma, as a line of text
     does; Markdown's math (MathJax, KaTeX) gets no such hint. ``thin_space`` goes between
-    the factors of a product: ``\\,``, or a plain space in Markdown (KaTeX expands each
-    ``\\,`` as a macro and gives up on a deep chain's product after a thousand)."""
+    the factors of a product: ``\\,``, or in Markdown the same 3 mu as ``\\mkern3mu`` (KaTeX
+    expands each ``\\,`` as a macro and gives up on a deep chain's product after a
+    thousand)."""
 
     def __init__(self, output_layer: sympy.Expr = L, line_breaks: bool = False,
                  thin_space: str = r"\,"):
