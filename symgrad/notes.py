@@ -16,7 +16,6 @@ import sympy
 from symgrad.analysis.bounds import GainBounds, gain_bounds
 from symgrad.derive.chain import ChainDerivation, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, derive_matrix
-from symgrad.display import MarkdownDisplay
 from symgrad.networks import MatrixNet, ScalarChain
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import ChainEvaluation, evaluate_chain
@@ -40,7 +39,7 @@ class Regime:
 
 
 @dataclass(frozen=True)
-class ChainNotes(MarkdownDisplay):
+class ChainNotes:
     chain: ScalarChain
     derivation: ChainDerivation
     bounds: GainBounds  # at the depth, with the weight given (1 if none)
@@ -53,7 +52,7 @@ class ChainNotes(MarkdownDisplay):
 
 
 @dataclass(frozen=True)
-class NetNotes(MarkdownDisplay):
+class NetNotes:
     net: MatrixNet
     derivation: MatrixDerivation
     evaluation: NetEvaluation | None

@@ -65,11 +65,6 @@ def test_fragments_and_the_activation_table_compile(tmp_path):
     compile_latex(tmp_path, "fragments", PREAMBLE + "\n".join(parts) + "\\end{document}\n")
 
 
-def test_notebook_display_is_latex():
-    shown = symgrad.derive(3, "sigmoid")._repr_latex_()
-    assert shown.startswith("\\begin{align*}") and "\\subsection" not in shown
-
-
 NUMERIC_RESULTS = {
     "eval": lambda: symgrad.evaluate(100, "sigmoid", w=10, b=-5, x="0.5"),
     "eval-gain-residual": lambda: symgrad.evaluate(30, "tanh", w="1/2", z=[0, 1, -1] * 10,

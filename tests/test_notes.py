@@ -72,7 +72,7 @@ def test_notes_sections_walk_the_argument():
              "The closed form", "The front layer at depth 10", "Weights and derivatives, apart",
              r"$\sup_z \left|\sigma'(z)\right|$ and the worst-case bound",
              r"Regime: $\sigma' < 1$", r"Regime: $\sigma' \geq 1$ but $\left|{w}\right| < 1$",
-             r"Regime: $\left|{w\,\sigma'}\right| > 1$",
+             r"Regime: $\left|{w\mkern3mu \sigma'}\right| > 1$",
              "Why ReLU alone does not remove the weight product",
              "Residual connections"]
     positions = [text.index(f"## {title}") for title in order]

@@ -22,7 +22,6 @@ import sympy
 
 from symgrad.activations import VARIABLE, Activation
 from symgrad.analysis.float_formats import FloatLimit, float_limits
-from symgrad.display import MarkdownDisplay
 from symgrad.extrema import Extremum
 from symgrad.formula import mpmath_function
 from symgrad.networks import ScalarChain
@@ -103,7 +102,7 @@ def layer_factor(weight: sympy.Rational, derivative: DerivativeRange,
 
 
 @dataclass(frozen=True)
-class GainBounds(MarkdownDisplay):
+class GainBounds:
     """The bounds on |∂C/∂a_0| / |∂C/∂a_L| over every input, and what they mean."""
 
     chain: ScalarChain

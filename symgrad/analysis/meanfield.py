@@ -34,7 +34,6 @@ import sympy
 
 from symgrad.activations import VARIABLE, Activation
 from symgrad.arguments import digits
-from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.formula import limit_at, linear_pieces, pieces
 from symgrad.networks import MAX_DEPTH, ScalarChain, check_depth
@@ -540,7 +539,7 @@ def regime(chi, dps: int) -> str:
 
 
 @dataclass(frozen=True)
-class MeanFieldResult(MarkdownDisplay):
+class MeanFieldResult:
     activation: Activation
     sigma_w2: sympy.Rational
     sigma_b2: sympy.Rational
@@ -600,7 +599,7 @@ class CriticalPoint:
 
 
 @dataclass(frozen=True)
-class CriticalLine(MarkdownDisplay):
+class CriticalLine:
     activation: Activation
     dps: int
     points: tuple[CriticalPoint, ...]

@@ -22,7 +22,6 @@ import mpmath
 import sympy
 
 from symgrad.activations import Activation
-from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.formula import VARIABLE, limit_at, mpmath_function, pieces, solved_within_budget
 from symgrad.numeric.stable import without_cancellation
@@ -114,7 +113,7 @@ class Span:
 
 
 @dataclass(frozen=True)
-class GainRegion(MarkdownDisplay):
+class GainRegion:
     """{z : |w σ'(z)| ≥ 1} and the matching inputs a = (z - b)/w."""
 
     activation: Activation
@@ -215,7 +214,7 @@ def _preactivations(activation: Activation, magnitude: mpmath.mpf, dps: int,
 
 
 @dataclass(frozen=True)
-class WidestRegion(MarkdownDisplay):
+class WidestRegion:
     """The |w| whose gain region is widest in input space (width = |region| / |w|)."""
 
     activation: Activation

@@ -28,7 +28,6 @@ import sympy
 
 from symgrad.activations import VARIABLE, Activation
 from symgrad.analysis.meanfield import MeanFieldResult, mean_field, variance
-from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain, check_depth
 from symgrad.numeric.kinds import float_arithmetic, mpfr_arithmetic, mpmath_arithmetic
@@ -49,7 +48,7 @@ LN10 = math.log(10)
 
 
 @dataclass(frozen=True)
-class GradientSample(MarkdownDisplay):
+class GradientSample:
     activation: Activation
     depth: int
     width: int

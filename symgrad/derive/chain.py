@@ -190,16 +190,6 @@ class ChainDerivation:
     def _output_gradient(self) -> sympy.Expr:
         return cost_derivative_at(self.chain.cost, layer_symbol("a", self.depth))
 
-    def _repr_latex_(self) -> str:
-        from symgrad.render.latex import render_latex
-
-        return render_latex(self, fragment=True, for_notebook=True)
-
-    def latex(self, fragment: bool = True) -> str:
-        from symgrad.render.latex import render_latex
-
-        return render_latex(self, fragment=fragment)
-
 
 def derive_work(chain: ScalarChain) -> int:
     """How many units of work ``derive_chain`` reports through ``progress``: one per

@@ -124,11 +124,6 @@ class MatrixDerivation:
     def grad_b_value(self, layer: int, unit: int) -> sympy.Expr:
         return self._errors[layer, unit]
 
-    def _repr_latex_(self) -> str:
-        from symgrad.render.latex import render_latex
-
-        return render_latex(self, fragment=True, for_notebook=True)
-
 
 def output_of_entry(z: sympy.Expr) -> sympy.Expr:
     """a^l_j for z^l_j."""

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from symgrad.arguments import digits, whole
 from symgrad.costs import check_output, check_run_output
-from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
 from symgrad.numeric.backprop import ChainPoint, Pass, forward_output, run_pass
@@ -87,7 +86,7 @@ class LayerValues:
 
 
 @dataclass(frozen=True)
-class ChainEvaluation(MarkdownDisplay):
+class ChainEvaluation:
     """The exact pass (kept layers only) and the float comparison."""
 
     chain: ScalarChain

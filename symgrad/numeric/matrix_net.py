@@ -29,7 +29,6 @@ from sympy.polys.matrices import DomainMatrix
 
 from symgrad.arguments import digits
 from symgrad.costs import check_output, check_run_output
-from symgrad.display import MarkdownDisplay
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
 from symgrad.numeric.evaluate import MAX_DPS
@@ -120,7 +119,7 @@ class Spectrum:
 
 
 @dataclass(frozen=True)
-class NetEvaluation(MarkdownDisplay):
+class NetEvaluation:
     net: MatrixNet
     parameters: NetParameters
     x: tuple[sympy.Rational, ...]

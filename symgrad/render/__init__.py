@@ -14,15 +14,19 @@ from symgrad.render import (  # noqa: F401 - registers layouts
     numeric_documents,
     verdict_document,
 )
+from symgrad.render.document import document
 from symgrad.render.html import render_html
 from symgrad.render.json import json_chunks, render_json
 from symgrad.render.latex import render_latex
-from symgrad.render.markdown import markdown_files, prose, render_markdown
+from symgrad.render.markdown import markdown_files, markdown_printer, prose, render_markdown
+from symgrad.render.notebook import attach_displays
 from symgrad.render.pdf import compile_pdf
 from symgrad.render.text import render_text
 
 FORMATS = ("text", "latex", "markdown", "html", "json", "pdf")
 FILE_ONLY_FORMATS = ("pdf",)  # bytes, for a file: never a terminal's text
+
+attach_displays(document.registry)  # every result with a layout shows itself in a notebook
 
 
 def render_chunks(result, fmt: str, fragment: bool = False) -> Iterator[str] | bytes:
@@ -70,9 +74,9 @@ def render_pdf(result, fragment: bool = False) -> bytes:
 
 def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> list[Path]:
     """One LaTeX document (``stem.tex``) and one Markdown document (``stem.md``) holding
-    ``results`` one after another, each under its own heading."""
-    from symgrad.render.document import document
-    from symgrad.render.latex import PREAMBLE, escape, latex_words
+    ``results`` one after another, each under its own heading (its equation labels made
+    unique across the document: eq:forward, eq:forward-2)."""
+    from symgrad.render.latex import PREAMBLE, EquationLabels, escape, latex_body, latex_words
     from symgrad.render.printing import LatexPrinter
 
     if not isinstance(stem, (str, os.PathLike)):
@@ -85,12 +89,13 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     latex = [PREAMBLE, rf"\section*{{{escape(title)}}}" + "\n"]
     markdown = [f"# {prose(title)}\n"]
     figures = 0  # numbered through the whole document, as LaTeX numbers them
+    labels = EquationLabels()
     for result in results:
         layout = document(result)
-        printer = LatexPrinter(layout.output_layer)
+        printer = LatexPrinter(layout.output_layer, line_breaks=True)
         latex.append(rf"\section*{{{latex_words(printer, layout.title)}}}" + "\n"
-                     + render_latex(result, fragment=True))
-        markdown.append(f"\n# {prose(layout.title, printer)}\n\n"
+                     + latex_body(layout, labels))
+        markdown.append(f"\n# {prose(layout.title, markdown_printer(layout.output_layer))}\n\n"
                         + render_markdown(result, fragment=True, figures_before=figures))
         figures += sum((s.diagram is not None) + (s.figure is not None and not s.figure.empty)
                        for s in layout.sections)

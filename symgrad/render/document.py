@@ -16,12 +16,16 @@ from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
 from symgrad.errors import SymgradError
 from symgrad.notation import (
+    DeltaVector,
     DerivativeMatrix,
     Factors,
+    GradWeightMatrix,
+    InputOutputJacobian,
     L,
     WeightMatrix,
     delta,
     dsigma,
+    grad_a,
     grad_b,
     grad_w,
     grad_w_total,
@@ -46,12 +50,14 @@ _J = sympy.Symbol("j", integer=True, positive=True)
 @dataclass(frozen=True)
 class Row:
     """lhs = sides[0] = sides[1] ..., optionally for an index range. ``relations`` puts
-    another sign before a side (≤, ≥, ≈); missing ones are =."""
+    another sign before a side (≤, ≥, ≈); missing ones are =. A row with a ``label`` is one
+    of the document's numbered equations (stable names, so notes can \\eqref them)."""
 
     lhs: sympy.Expr
     sides: tuple[sympy.Expr, ...]
     index_range: tuple | None = None
     relations: tuple[str, ...] = ()
+    label: str | None = None  # a numbered display's name: LaTeX \label{eq:<label>} (README)
 
     def relation(self, number: int) -> str:
         return self.relations[number] if number < len(self.relations) else "="
@@ -118,11 +124,18 @@ class Document:
     output_layer: sympy.Expr  # how a_L prints: L, or the concrete depth
 
 
-def _row(equation: Equation) -> Row:
+def _row(equation: Equation, label: str | None = None) -> Row:
     sides = [equation.rhs]
     if equation.concrete is not None and equation.concrete != equation.rhs:
         sides.append(equation.concrete)
-    return Row(equation.lhs, tuple(sides), equation.index_range)
+    return Row(equation.lhs, tuple(sides), equation.index_range, label=label)
+
+
+def _rows(equations, labels: dict | None = None) -> list[Row]:
+    """Rows of ``equations``; the first equation of each left-hand side in ``labels`` is
+    numbered under that label."""
+    labels = dict(labels or {})
+    return [_row(e, labels.pop(e.lhs, None)) for e in equations]
 
 
 def shown_layers(depth: int, edge: int = 5, middle: int = 10) -> list[int]:
@@ -169,10 +182,12 @@ def _(derivation: ChainDerivation) -> Document:
                if chain.tied else "")
             + (" Each layer adds its output to its input (a residual connection)."
                if chain.residual else ""),
-            [_row(e) for e in derivation.forward],
+            _rows(derivation.forward, {layer_symbol("z", l): "forward",
+                                       sympy.Symbol("C"): "cost"}),
             diagram=chain_diagram(derivation),
         ),
-        Section("Activation", _extremum_words(activation), [_row(e) for e in derivation.activation]),
+        Section("Activation", _extremum_words(activation),
+                _rows(derivation.activation, {dsigma(z): "activation-derivative"})),
         Section(
             "Backward pass",
             say("The error recursion, from the output layer down.")
@@ -180,12 +195,13 @@ def _(derivation: ChainDerivation) -> Document:
                    "{delta}, obeys a clean recursion: each layer multiplies it by {gain}.",
                    delta=sympy.Symbol("delta"), gain=1 + Factors([w, dsigma(z)]))
                if chain.residual else ""),
-            [_row(e) for e in derivation.recursion],
+            _rows(derivation.recursion, _recursion_labels(derivation)),
         ),
         Section(
             "Closed form",
             _closed_form_words(chain),
-            [_row(e) for e in derivation.closed_form],
+            _rows(derivation.closed_form, {delta(l): "closed-form", grad_w(l): "closed-form-grad-w",
+                                           grad_a(0): "closed-form-input"}),
         ),
     ]
     if derivation.layers:
@@ -198,9 +214,10 @@ def _(derivation: ChainDerivation) -> Document:
                 "Every factor written out, the activation's derivative through its output "
                 "where it has such a form.",
                 [
-                    Row(grad_w(front.layer), _forms(derivation, front.grad_w)[1:]),
+                    Row(grad_w(front.layer), _forms(derivation, front.grad_w)[1:],
+                        label="front-grad-w"),
                     Row(derivation.closed_form[-1].lhs,
-                        _forms(derivation, derivation.input_gradient)),
+                        _forms(derivation, derivation.input_gradient), label="front"),
                 ],
             )
         )
@@ -210,10 +227,22 @@ def _(derivation: ChainDerivation) -> Document:
                 "Shared weight: the total gradient",
                 say("With tied weights every layer contributes to {total} (backpropagation "
                     "through time).", total=grad_w_total()),
-                [_row(e) for e in derivation.tied_totals],
+                _rows(derivation.tied_totals, {grad_w_total(): "tied-total"}),
             )
         )
     return Document(title, sections, derivation.depth)
+
+
+def _recursion_labels(derivation: ChainDerivation) -> dict:
+    """The backward pass's numbered equations: the output layer's error, the recursion
+    (of δ_l; in a residual chain of ∂C/∂a_l, with δ_l beside it), the gradients."""
+    depth = derivation.depth
+    labels = {grad_w(l): "grad-w", grad_b(l): "grad-b"}
+    if derivation.chain.residual:
+        return {grad_a(depth): "output-gradient", grad_a(l - 1): "gradient-recursion",
+                delta(l): "delta", **labels}
+    return {delta(depth): "output-error", delta(l): "delta-recursion", **labels,
+            grad_a(0): "input-gradient"}
 
 
 def _forms(derivation: ChainDerivation, product) -> tuple:
@@ -325,9 +354,13 @@ def _(derivation: MatrixDerivation) -> Document:
                     "the other order and untransposed, make the input-output Jacobian.",
                     diagonal=sympy.Eq(DerivativeMatrix(k), sympy.Function("diag")(
                         dsigma(sympy.Symbol("z^k", real=True))), evaluate=False)),
-                [_row(e) for e in derivation.matrix_form]),
+                _rows(derivation.matrix_form, {
+                    DeltaVector(derivation.depth): "matrix-output-error",
+                    GradWeightMatrix(l): "matrix-grad-w",
+                    InputOutputJacobian(derivation.depth): "jacobian"})),
         Section("Any widths and depth", "The matrix form for a net of depth L.",
-                [_row(e) for e in derivation.general_form]),
+                _rows(derivation.general_form, {DeltaVector(l): "matrix-closed-form",
+                                                InputOutputJacobian(L): "jacobian-general"})),
     ]
     if derivation.paths:
         sections.append(Section(
@@ -335,7 +368,7 @@ def _(derivation: MatrixDerivation) -> Document:
             say("The scalar chain's single product of weights and {dsigma} becomes one such "
                 "product for every path from the unit to the output.",
                 dsigma=dsigma(sympy.Symbol("z", real=True))),
-            [_row(e) for e in derivation.paths]))
+            [_row(e, f"paths-{e.lhs.args[1]}") for e in derivation.paths]))
     title = f"Backpropagation through a {widths} {activation.name} net"
     return Document(title, sections, derivation.depth)
 

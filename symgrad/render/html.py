@@ -143,7 +143,7 @@ def grid_table(grid: Grid) -> str:
 def figure_html(figure: Figure, number: int, printer: LatexPrinter) -> str:
     """A figure of values: matplotlib's SVG in the page, or (without matplotlib) its text
     chart, saying how to get the picture."""
-    image = figure_svg(figure, printer)
+    image = figure_svg(figure)
     if image is not None:
         return _figure(image.decode("utf-8"), number, figure.drawn_caption, printer)
     chart = terminal_chart(figure.xs, figure.ys, y_label=figure.text_label, bars=figure.bars)

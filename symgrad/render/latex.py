@@ -1,43 +1,75 @@
-"""LaTeX: ``align*`` blocks that compile with amsmath, or a whole document."""
+"""LaTeX: numbered ``align`` blocks and tables that fit the page, as a whole document or as a
+fragment that names the packages it needs."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-import sympy
-
-from symgrad.notation import Factors, Terms
+from symgrad.render.breaking import formula_lines
 from symgrad.render.chart import NOTHING_TO_CHART_MATH, latex_chart
 from symgrad.render.document import Document, Grid, Row, document
+from symgrad.render.latex_width import visible_width
 from symgrad.render.number_style import column_styled, styled
-from symgrad.render.printing import LatexPrinter, factor_chunks, uncounted
+from symgrad.render.printing import LatexPrinter, breakable_digits, uncounted
 from symgrad.render.prose import Words
 from symgrad.render.tikz import tikz_diagram
 
 LINE_WIDTH = 62  # visible characters per line of a long product, before a break
+NUMBER_WIDTH = 6  # of them taken by an equation number, (12), on a numbered row
 
 PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
 \usepackage{amsmath,amssymb}
-\usepackage{booktabs}
+\usepackage{booktabs,tabularx}
 \usepackage{float}
 \usepackage{pgfplots}
 \pgfplotsset{compat=1.18}
 \usetikzlibrary{arrows.meta}
 \allowdisplaybreaks
+\tolerance=1000
+\setlength{\emergencystretch}{3em}
 \begin{document}
 """
 
+# What in a body needs which package (a fragment's first line names those its body uses).
+PACKAGES = (
+    ("amsmath", re.compile(r"\\begin\{(align\*?|aligned|matrix|pmatrix|bmatrix|cases|split)\}"
+                           r"|\\(text|operatorname|notag|dfrac|tfrac|binom|boldsymbol|substack"
+                           r"|eqref|iint|iiint)(?![a-zA-Z])")),
+    ("amssymb", re.compile(r"\\(mathbb|mathfrak|varnothing|leqslant|geqslant|lesssim|gtrsim"
+                           r"|blacksquare|nexists|complement)(?![a-zA-Z])")),
+    ("booktabs", re.compile(r"\\(toprule|midrule|bottomrule|cmidrule)(?![a-zA-Z])")),
+    ("tabularx", re.compile(r"\\begin\{tabularx\}")),
+)
 
-def render_latex(result, fragment: bool = False, for_notebook: bool = False) -> str:
-    """The result as LaTeX: a standalone document, or (``fragment``) its body only."""
+
+def render_latex(result, fragment: bool = False) -> str:
+    """The result as LaTeX: a standalone document, or (``fragment``) its body only, after a
+    comment naming the packages it needs."""
     doc = document(result)
-    body = latex_body(doc, for_notebook=for_notebook)
+    body = latex_body(doc)
     if fragment:
-        return body
-    printer = LatexPrinter(doc.output_layer)
+        return fragment_header(body) + body
+    printer = LatexPrinter(doc.output_layer, line_breaks=True)
     title = rf"\section*{{{latex_words(printer, doc.title)}}}" + "\n"
     return PREAMBLE + title + body + r"\end{document}" + "\n"
+
+
+def needed_packages(body: str) -> list[str]:
+    """The packages ``body`` uses, in ``PACKAGES`` order."""
+    return [name for name, use in PACKAGES if use.search(body)]
+
+
+def fragment_header(body: str) -> str:
+    """A fragment's opening comment: the packages to load for it (exactly those it uses)."""
+    packages = needed_packages(body)
+    lines = ["% symgrad fragment, for \\input into a LaTeX document; it needs "
+             + (rf"\usepackage{{{','.join(packages)}}}" if packages else "no package")
+             + " in the preamble."]
+    if re.search(r"\\begin\{align\*?\}", body):
+        lines.append(r"% \allowdisplaybreaks there lets its long derivations break across pages.")
+    return "\n".join(lines) + "\n"
 
 
 def latex_words(printer: LatexPrinter, words: Words) -> str:
@@ -58,24 +90,28 @@ def typewriter(text: str) -> str:
     return rf"\texttt{{{escape(text)}}}"
 
 
-def latex_body(doc: Document, for_notebook: bool = False, environment: str = "align*") -> str:
-    printer = LatexPrinter(doc.output_layer)
+def latex_body(doc: Document, labels: EquationLabels | None = None) -> str:
+    """The document's sections; its labelled rows numbered, with labels unique among
+    ``labels`` (those of the document the body goes into; its own by default)."""
+    printer = LatexPrinter(doc.output_layer, line_breaks=True)
+    labels = labels if labels is not None else EquationLabels()
     parts = []
     for section in doc.sections:
-        if not for_notebook:
-            parts.append(rf"\subsection*{{{latex_words(printer, section.title)}}}")
-        if section.words and not for_notebook:
+        parts.append(rf"\subsection*{{{latex_words(printer, section.title)}}}")
+        if section.words:
             parts.append(latex_words(printer, section.words))
-        if section.diagram is not None and not for_notebook:
+        if section.diagram is not None:
             parts.append(floating(tikz_diagram(section.diagram, printer),
                                   latex_words(printer, section.diagram.caption)))
         if section.rows:
-            parts.append(equation_block(printer, section.rows, environment))
+            numbered = any(row.label is not None for row in section.rows)
+            parts.append(equation_block(printer, section.rows, "align" if numbered else "align*",
+                                        labels if numbered else None))
         if section.grid is not None:
             parts.append(grid_table(section.grid))
-        if section.figure is not None and section.figure.empty and not for_notebook:
+        if section.figure is not None and section.figure.empty:
             parts.append(NOTHING_TO_CHART_MATH)
-        elif section.figure is not None and not for_notebook:
+        elif section.figure is not None:
             figure = section.figure
             chart = latex_chart(figure.xs, figure.ys, latex_words(printer, figure.x_label),
                                 latex_words(printer, figure.y_label), figure.bars,
@@ -91,46 +127,133 @@ def floating(picture: str, caption: str) -> str:
                       *([rf"\caption{{{caption}}}"] if caption else []), r"\end{figure}"])
 
 
+# -- tables ------------------------------------------------------------------------------
+# A table is laid out to the page's text width from its cells' estimated widths: as it is
+# when it fits; else with its widest columns of words wrapped (tabularx X columns); else
+# split into several tables of fewer columns, each led by the first (the row's key).
+
+TEXT_WIDTH = 500.0  # pt: PREAMBLE's \textwidth (letter paper, 2 cm margins)
+CHARACTER_WIDTH = 5.5  # pt: a digit or letter of the 11 pt fonts (math a little over)
+COLUMN_SPACE = 12.0  # pt: the \tabcolsep either side of a column
+NARROWEST_WORDS = 120.0  # pt: words are not wrapped into a narrower column than this
+WRAPPED = r">{\raggedright\arraybackslash}X"
+
+
+@dataclass(frozen=True)
+class _Column:
+    """One column of a table as LaTeX: a column of numbers is two (r@{}l, the points
+    lined up), its header and any words in it spanning both."""
+
+    header: str
+    cells: tuple[str, ...]
+    numeric: bool
+    width: float  # pt, unwrapped
+
+    @property
+    def words(self) -> bool:
+        return not self.numeric
+
+
+def _points(latex: str) -> float:
+    """The printed width of a cell's LaTeX, estimated (generously) from its characters."""
+    return CHARACTER_WIDTH * visible_width(latex)
+
+
 def grid_table(grid: Grid) -> str:
-    """A booktabs table. A column of numbers is two columns joined without space, the
-    digits before the point right-aligned and the rest left-aligned, so that the points
-    line up; its header and any words in it span both."""
-    columns = list(zip(*grid.rows)) if grid.rows else [()] * len(grid.headers)
-    styled_columns = [column_styled(column) for column in columns]
-    numeric = [any(n is not None for n in column) for column in styled_columns]
-    spec = "".join("r@{}l" if is_numeric else "l" if number == 0 else "r"
-                   for number, is_numeric in enumerate(numeric))
-    printer = LatexPrinter()
+    """A booktabs table that fits the text width (see above); decimal points aligned."""
+    columns = _columns(grid)
+    rows = len(grid.rows)
+    tables = []
+    for part in _parts(columns):
+        tables.append(_tabular([columns[n] for n in part], _wrapped([columns[n] for n in part]),
+                               rows))
+    return "\n".join(tables)
 
-    def spanning(text: str, is_numeric: bool, align: str = "r") -> str:
-        return rf"\multicolumn{{2}}{{{align}}}{{{text}}}" if is_numeric else text
 
-    headers = [spanning(latex_words(printer, h), is_numeric, "c")
-               for h, is_numeric in zip(grid.headers, numeric)]
-    lines = [rf"\begin{{tabular}}{{{spec}}}", r"\toprule", " & ".join(headers) + r" \\",
-             r"\midrule"]
-    for row, numbers in zip(zip(*columns) if columns else (), zip(*styled_columns)):
-        cells = []
-        for cell, number, is_numeric in zip(row, numbers, numeric):
+def _columns(grid: Grid) -> list[_Column]:
+    printer = LatexPrinter(line_breaks=True)
+    cells_by_column = list(zip(*grid.rows)) if grid.rows else [()] * len(grid.headers)
+    columns = []
+    for header, cells in zip(grid.headers, cells_by_column):
+        numbers = column_styled(cells)
+        numeric = any(n is not None for n in numbers)
+        printed, whole, rest, spanning = [], 0.0, 0.0, 0.0
+        for cell, number in zip(cells, numbers):
             if number is not None:
-                cells.append(_split_number(number))
-            else:
-                words = number_latex(cell) if isinstance(cell, str) else latex_words(printer, cell)
-                cells.append(spanning(words, is_numeric))
+                left, right = _split_number(number)
+                printed.append(f"{left} & {right}")
+                whole, rest = max(whole, _points(left)), max(rest, _points(right))
+                continue
+            words = number_latex(cell) if isinstance(cell, str) else latex_words(printer, cell)
+            printed.append(rf"\multicolumn{{2}}{{r}}{{{words}}}" if numeric else words)
+            spanning = max(spanning, _points(words))
+        heading = latex_words(printer, header)
+        columns.append(_Column(rf"\multicolumn{{2}}{{c}}{{{heading}}}" if numeric else heading,
+                               tuple(printed), numeric,
+                               max(whole + rest, spanning, _points(heading))))
+    return columns
+
+
+def _natural_width(columns: list[_Column]) -> float:
+    return sum(c.width + COLUMN_SPACE for c in columns)
+
+
+def _wrapped(columns: list[_Column]) -> set[int] | None:
+    """Which columns (by position) to wrap so that the table fits: none if it fits as it is,
+    else the fewest of its widest columns of words that leave each at least NARROWEST_WORDS;
+    None if no choice does."""
+    if _natural_width(columns) <= TEXT_WIDTH:
+        return set()
+    words = sorted((n for n, c in enumerate(columns) if c.words), key=lambda n: -columns[n].width)
+    for count in range(1, len(words) + 1):
+        chosen = set(words[:count])
+        fixed = _natural_width([c for n, c in enumerate(columns) if n not in chosen])
+        share = (TEXT_WIDTH - fixed) / count - COLUMN_SPACE
+        if share >= NARROWEST_WORDS:
+            return chosen
+    return None
+
+
+def _parts(columns: list[_Column]) -> list[list[int]]:
+    """The columns of each table: all in one if they fit (wrapped or not); else, from the
+    left, as many as fit in each, every table led by the first column."""
+    everything = list(range(len(columns)))
+    if _wrapped(columns) is not None or len(columns) <= 2:
+        return [everything]
+    parts, current = [], [0]
+    for number in everything[1:]:
+        if len(current) > 1 and _wrapped([columns[n] for n in current + [number]]) is None:
+            parts.append(current)
+            current = [0]
+        current.append(number)
+    parts.append(current)
+    return parts
+
+
+def _tabular(columns: list[_Column], wrapped: set[int] | None, rows: int) -> str:
+    """One table; ``wrapped`` columns as X columns of a full-width tabularx."""
+    wrapped = wrapped or set()
+    spec = "".join(WRAPPED if n in wrapped else "r@{}l" if c.numeric else "l"
+                   for n, c in enumerate(columns))
+    opening, closing = (rf"\begin{{tabularx}}{{\linewidth}}{{{spec}}}", r"\end{tabularx}") \
+        if wrapped else (rf"\begin{{tabular}}{{{spec}}}", r"\end{tabular}")
+    lines = [opening, r"\toprule", " & ".join(c.header for c in columns) + r" \\", r"\midrule"]
+    for row in range(rows):
+        cells = [c.cells[row] for c in columns]
         # "{}" first: a row starting with "[" would be read as the optional argument of \\
         lines.append(("{}" if cells[0].startswith("[") else "") + " & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
+    lines += [r"\bottomrule", closing]
     return "\n".join([r"\begin{center}", *lines, r"\end{center}"])
 
 
-def _split_number(number) -> str:
+def _split_number(number) -> tuple[str, str]:
     """A styled number as two cells: sign and whole digits, then the point, the fraction
     and the power of ten (10^k itself in the first)."""
     if number.power_of_ten:
-        return f"${number.latex()}$ & "
+        return f"${number.latex()}$", ""
     rest = (f".{number.fraction}" if number.fraction else "") + (
         "" if number.exponent is None else rf" \cdot 10^{{{number.exponent}}}")
-    return f"${number.sign}{number.whole}$ & " + (f"${{}}{rest}$" if rest else "")
+    return f"${number.sign}{number.whole}$", (f"${{}}{rest}$" if rest else "")
 
 
 _DECIMAL = re.compile(r"(-?)(\d+(?:\.\d+)?)(?:e([+-]\d+))?")
@@ -152,23 +275,59 @@ def number_latex(cell: str) -> str:
     return f"${number.latex()}$"
 
 
-def equation_block(printer: LatexPrinter, rows: list[Row], environment: str) -> str:
+def equation_block(printer: LatexPrinter, rows: list[Row], environment: str,
+                   labels: EquationLabels | None = None) -> str:
+    """Rows aligned on their relation signs, each side broken between whole terms and factors
+    (``breaking``) with continuation lines indented by a quad. With ``labels`` (an ``align``
+    of a LaTeX document) a labelled row is numbered, on its last line, and every other line
+    is not."""
     lines = []
     measure = _widths(printer)
     for row in rows:
+        numbered = labels is not None and row.label is not None
+        limit = LINE_WIDTH - (NUMBER_WIDTH if numbered else 0)
         lhs = printer.doprint(row.lhs)
+        row_lines = []
         for number, side in enumerate(row.sides):
-            packed = pack(side_chunks(printer, side), measure=measure)
+            broken = formula_lines(printer, side, limit, measure)
             start = lhs if number == 0 else ""
             relation = _RELATIONS[row.relation(number)]
-            lines.append(f"{start} &{relation} {packed[0]}")
-            lines += [rf"&\quad {line}" for line in packed[1:]]
-        if row.index_range is not None:
-            lines[-1] += rf" \qquad ({index_range(printer, row.index_range)})"
+            row_lines.append(f"{start} &{relation} {broken[0]}")
+            row_lines += [rf"&\quad {line}" for line in broken[1:]]
         if not row.sides:
-            lines.append(lhs)
+            row_lines.append(lhs)
+        if row.index_range is not None:
+            where = rf"\qquad ({index_range(printer, row.index_range)})"
+            last = row_lines[-1].split("&", 1)[-1]
+            if measure(last) + measure(where) > limit:  # on a line of its own
+                row_lines.append("&" + where)
+            else:
+                row_lines[-1] += " " + where
+        if labels is not None:
+            tags = [r"\notag"] * len(row_lines)
+            if numbered:
+                tags[-1] = rf"\label{{{labels.unique(row.label)}}}"
+            row_lines = [f"{line} {tag}" for line, tag in zip(row_lines, tags)]
+        lines += row_lines
     return rf"\begin{{{environment}}}" + "\n" + " \\\\\n".join(lines) + "\n" + \
         rf"\end{{{environment}}}"
+
+
+class EquationLabels:
+    """The equation labels of one LaTeX document: ``eq:`` and the row's label; a label met
+    again (two results in one document) gets a number after it (eq:forward-2), so each is
+    unique and the same on every run."""
+
+    def __init__(self):
+        self.used: set[str] = set()
+
+    def unique(self, label: str) -> str:
+        name, count = f"eq:{label}", 1
+        while name in self.used:
+            count += 1
+            name = f"eq:{label}-{count}"
+        self.used.add(name)
+        return name
 
 
 _RELATIONS = {"=": "=", "≤": r"\le", "≥": r"\ge", "≈": r"\approx", "<": "<", ">": ">",
@@ -180,62 +339,18 @@ def index_range(printer, index_range: tuple) -> str:
     return rf"{printer.doprint(index)} = {printer.doprint(first)}, \dots, {printer.doprint(last)}"
 
 
-def side_chunks(printer, side: sympy.Expr) -> list[str]:
-    """Pieces of one right-hand side between which a line may break."""
-    if isinstance(side, Factors):
-        return factor_chunks(printer, side)
-    if isinstance(side, Terms):
-        chunks = []
-        for number, term in enumerate(side.args):
-            term_chunks = side_chunks(printer, term)
-            if number:
-                term_chunks[0] = "+ " + term_chunks[0]
-            chunks += term_chunks
-        return chunks
-    if isinstance(side, sympy.Add) and len(side.args) > 2:
-        terms = [printer.doprint(term) for term in side.args]
-        return [terms[0]] + [t if t.startswith("-") else "+ " + t for t in terms[1:]]
-    return [printer.doprint(side)]
-
-
 def _widths(printer: LatexPrinter):
-    """``_visible_width``, each distinct text worked out once for all of the printer's
+    """``visible_width``, each distinct text worked out once for all of the printer's
     equation blocks (a deep chain's factors recur in every product of the document)."""
     widths = printer.__dict__.setdefault("_symgrad_widths", {})
 
     def measure(text: str) -> int:
         width = widths.get(text)
         if width is None:
-            width = widths[text] = _visible_width(text)
+            width = widths[text] = visible_width(text)
         return width
 
     return measure
-
-
-_SPACING = re.compile(r"\\(left|right|bigl|bigr|frac|quad|,)")
-_COMMAND = re.compile(r"\\[a-zA-Z]+")
-_INVISIBLE = re.compile(r"[{}_^ ]")
-
-
-def _visible_width(latex: str) -> int:
-    text = _SPACING.sub("", latex)
-    text = _COMMAND.sub("x", text)
-    return len(_INVISIBLE.sub("", text))
-
-
-def pack(chunks: list[str], width_limit: int = LINE_WIDTH, measure=_visible_width,
-         joiner: str = r"\,") -> list[str]:
-    """Chunks joined into lines no wider than ``width_limit`` (a chunk is never split)."""
-    lines, current, width = [], [], 0
-    for chunk in chunks:
-        chunk_width = measure(chunk) + 1
-        if current and width + chunk_width > width_limit:
-            lines.append(joiner.join(current))
-            current, width = [], 0
-        current.append(chunk)
-        width += chunk_width
-    lines.append(joiner.join(current))
-    return lines
 
 
 _SPECIAL = {"&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_", "$": r"\$", "{": r"\{", "}": r"\}",
@@ -253,8 +368,9 @@ _UNICODE.update({sub: f"${{}}_{{{digit}}}$" for digit, sub in zip("0123456789", 
 
 
 def escape(words: str) -> str:
-    """Plain words (with a little Unicode math) as LaTeX text."""
+    """Plain words (with a little Unicode math) as LaTeX text; a long run of digits may
+    break across lines."""
     out = []
     for char in words:
         out.append(_SPECIAL.get(char) or _UNICODE.get(char) or char)
-    return "".join(out)
+    return breakable_digits("".join(out))

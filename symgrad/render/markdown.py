@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
+from symgrad.notation import L
 from symgrad.render.chart import NOTHING_TO_CHART_MATH, terminal_chart
-from symgrad.render.document import Grid, document
+from symgrad.render.diagram import Diagram
+from symgrad.render.document import Document, Figure, Grid, document
 from symgrad.render.latex import equation_block
 from symgrad.render.number_style import styled
 from symgrad.render.plot import figure_svg
@@ -17,6 +20,14 @@ from symgrad.render.printing import LatexPrinter, TextPrinter, uncounted
 from symgrad.render.prose import Code, Words, say
 from symgrad.render.svg import svg_diagram
 from symgrad.render.text import text_diagram
+
+THIN_SPACE = r"\mkern3mu "  # \, (3 mu) as KaTeX sets it without expanding a macro
+
+
+def markdown_printer(output_layer=L) -> LatexPrinter:
+    """The LaTeX printer of Markdown's math: the thin space between factors as THIN_SPACE
+    (see ``LatexPrinter``), no line-break hints."""
+    return LatexPrinter(output_layer, thin_space=THIN_SPACE)
 
 
 def prose(words: Words, printer: LatexPrinter | None = None) -> str:
@@ -27,7 +38,7 @@ def prose(words: Words, printer: LatexPrinter | None = None) -> str:
     if isinstance(words, str):
         text = _inline(words)
     else:
-        printer = printer or LatexPrinter()
+        printer = printer or markdown_printer()
         with uncounted():
             text = words.printed(_inline, lambda expr: f"${printer.doprint(expr)}$",
                                  lambda code: f"``{code}``" if "`" not in code else _inline(code))
@@ -83,31 +94,24 @@ def markdown_files(result, path: str | os.PathLike, fragment: bool = False) -> d
 
 
 def render_markdown(result, fragment: bool = False, beside: Beside | None = None,
-                    figures_before: int = 0) -> str:
-    """Markdown; without ``beside`` (standard output) a diagram or figure is drawn in text.
-    Figures are numbered from ``figures_before`` + 1 (as LaTeX numbers them in a document
-    of several results)."""
+                    figures_before: int = 0, heading_level: int = 1) -> str:
+    """The result as Markdown: its title a heading of ``heading_level`` (none in a
+    fragment), its sections one level below. Without ``beside`` (standard output) a
+    diagram or figure is drawn in text. Figures are numbered from ``figures_before`` + 1
+    (as LaTeX numbers them in a document of several results)."""
     doc = document(result)
-    printer = LatexPrinter(doc.output_layer)
-    parts = [] if fragment else [f"# {prose(doc.title, printer)}"]
-    figures = figures_before
-    for section in doc.sections:
-        parts.append(f"## {prose(section.title, printer)}")
-        if section.words:
-            parts.append(prose(section.words, printer))
-        if section.diagram is not None:
+    printer = markdown_printer(doc.output_layer)
+    parts, figures = [], figures_before
+    for block in markdown_blocks(doc, fragment, heading_level):
+        if isinstance(block, Diagram):
             figures += 1
-            parts += [_diagram(section.diagram, doc, beside, figures),
-                      _caption(figures, section.diagram.caption, printer)]
-        if section.rows:
-            parts.append("$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$")
-        if section.grid is not None:
-            parts.append(grid_table(section.grid))
-        if section.figure is not None and section.figure.empty:
-            parts.append(NOTHING_TO_CHART_MATH)
-        elif section.figure is not None:
+            parts += [_diagram(block, doc, beside, figures),
+                      _caption(figures, block.caption, printer)]
+        elif isinstance(block, Figure):
             figures += 1
-            parts += _figure(section.figure, printer, beside, figures)
+            parts += _figure(block, printer, beside, figures)
+        else:
+            parts.append(block)
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
@@ -125,7 +129,7 @@ def _diagram(diagram, doc, beside: Beside | None, number: int) -> str:
 def _figure(figure, printer: LatexPrinter, beside: Beside | None, number: int) -> list[str]:
     """The figure and its caption: an SVG image by matplotlib beside a file, else a text
     chart (saying why, in a file)."""
-    image = figure_svg(figure, printer) if beside is not None else None
+    image = figure_svg(figure) if beside is not None else None
     if image is not None:
         return [f"![Figure {number}]({beside.add('figure', image)})",
                 _caption(number, figure.drawn_caption, printer)]
@@ -139,10 +143,33 @@ def _figure(figure, printer: LatexPrinter, beside: Beside | None, number: int) -
         "this file.)", install=Code("pip install 'symgrad[plot]'")), printer)]
 
 
+def markdown_blocks(doc: Document, fragment: bool = False,
+                    heading_level: int = 1) -> Iterator[str | Diagram | Figure]:
+    """The document as Markdown blocks (headings, words, $$ math, pipe tables), in order,
+    and its diagrams and figures as they are, for each medium to draw its own way."""
+    printer = markdown_printer(doc.output_layer)
+    if not fragment:
+        yield f"{'#' * heading_level} {prose(doc.title, printer)}"
+    for section in doc.sections:
+        yield f"{'#' * (heading_level + 1)} {prose(section.title, printer)}"
+        if section.words:
+            yield prose(section.words, printer)
+        if section.diagram is not None:
+            yield section.diagram
+        if section.rows:
+            yield "$$\n" + equation_block(printer, section.rows, "aligned") + "\n$$"
+        if section.grid is not None:
+            yield grid_table(section.grid)
+        if section.figure is not None and section.figure.empty:
+            yield NOTHING_TO_CHART_MATH
+        elif section.figure is not None:
+            yield section.figure
+
+
 def grid_table(grid: Grid) -> str:
     """A pipe table; the first column left-aligned, numbers right-aligned."""
     rule = ["---"] + ["---:"] * (len(grid.headers) - 1)
-    printer = LatexPrinter()
+    printer = markdown_printer()
     lines = [[_header(printer, heading) for heading in grid.headers], rule]
     lines += [[_cell(printer, cell) for cell in row] for row in grid.rows]
     return "\n".join("| " + " | ".join(line) + " |" for line in lines)
@@ -161,5 +188,11 @@ def _header(printer: LatexPrinter, heading: Words) -> str:
         return _inline(heading).replace("|", "\\|")
     with uncounted():
         return heading.printed(lambda text: _inline(text).replace("|", "\\|"),
-                               lambda expr: "$" + printer.doprint(expr).replace("|", r"\vert ")
-                               + "$", lambda text: f"`{text}`")
+                               lambda expr: "$" + _without_bars(printer.doprint(expr)) + "$",
+                               lambda text: f"`{text}`")
+
+
+def _without_bars(latex: str) -> str:
+    """Math for a pipe table's cell: its bars as \\Vert and \\vert, which a table does not split
+    on (‖x‖ is \\| in LaTeX: a \\Vert, not a \\ and a bar)."""
+    return latex.replace(r"\|", r"\Vert ").replace("|", r"\vert ")

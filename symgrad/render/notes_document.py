@@ -4,6 +4,7 @@ order the argument runs, joined by the words that carry it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import mpmath
 import sympy
@@ -36,16 +37,22 @@ def _sections(result) -> dict[str, Section]:
     return {section.title: section for section in document(result).sections}
 
 
-def _retitled(section: Section, title: Words, words: Words | None = None) -> Section:
-    return Section(title, section.words if words is None else words, list(section.rows),
+def _retitled(section: Section, title: Words, words: Words | None = None,
+              labels: str = "") -> Section:
+    """The section under another title (and words); ``labels`` put before its equation
+    labels, for a section of a second derivation or bound (eq:residual-delta-recursion
+    beside the plain chain's eq:delta-recursion)."""
+    rows = [replace(row, label=labels + row.label) if labels and row.label else row
+            for row in section.rows]
+    return Section(title, section.words if words is None else words, rows,
                    section.grid, section.figure, section.diagram)
 
 
-def _power_row(base: sympy.Rational, depth: int) -> Row:
+def _power_row(base: sympy.Rational, depth: int, label: str) -> Row:
     """base^depth = its exact value ≈ its decimal, as many of these as say something."""
     written = sympy.Pow(base, depth, evaluate=False)
     sides, relations = exact_sides(base ** depth, written)
-    return Row(written, sides, relations=relations)
+    return Row(written, sides, relations=relations, label=label)
 
 
 def _front_weights(depth: int) -> Prose:
@@ -82,6 +89,12 @@ _REGIMES = {  # case: (title, words)
 }
 
 
+def _regime_labels(regime: Regime) -> tuple[str, str]:
+    """regime-vanishing (at the depth) and regime-vanishing-deeper (ten times it)."""
+    name = "regime-" + regime.case.replace(" ", "-")
+    return name, name + "-deeper"
+
+
 @document.register
 def _(notes: ChainNotes) -> Document:
     chain, depth = notes.chain, notes.chain.depth
@@ -106,7 +119,7 @@ def _(notes: ChainNotes) -> Document:
         bounds["One layer"],
         _retitled(bounds["The whole chain"], f"The whole chain, depth {depth}"),
         _retitled(deeper["The whole chain"], f"At ten times the depth, {DEEPER * depth}",
-                  "The same bound for a chain ten times as deep."),
+                  "The same bound for a chain ten times as deep.", labels="deeper-"),
         Section("Verdict", say(f"At depth {depth} the gradient {{verdict}}; at depth "
                                f"{DEEPER * depth} it {{deeper}}.",
                                verdict=bounds_verdict(notes.bounds),
@@ -118,7 +131,8 @@ def _(notes: ChainNotes) -> Document:
             "Regime: " + title,
             words + say(f" Per layer the factor is {{factor}}; over {regime.depths[0]} and "
                         f"{regime.depths[1]} layers:", factor=regime.factor),
-            [_power_row(regime.factor, d) for d in regime.depths],
+            [_power_row(regime.factor, d, label)
+             for d, label in zip(regime.depths, _regime_labels(regime))],
         ))
     relu_front = _sections(notes.relu)["Layer by layer"]
     sections.append(_retitled(
@@ -139,6 +153,7 @@ def _(notes: ChainNotes) -> Document:
                                  evaluate=False),
                 residual=Terms(1, Factors((_W, dsigma(sympy.Symbol("z"))))),
                 plain=Factors((_W, dsigma(sympy.Symbol("z")))), slope=_SLOPE),
+            labels="residual-",
         ))
         sections[-1].diagram = residual["Network"].diagram  # the identity paths, drawn
         sections.append(_retitled(residual_bounds["One layer"],
@@ -146,7 +161,8 @@ def _(notes: ChainNotes) -> Document:
                                       w=sympy.Eq(W, sympy.Rational(1, 2), evaluate=False)),
                                   say(f"For {name} with {{w}}: the gradient {{verdict}}.",
                                       w=sympy.Eq(W, sympy.Rational(1, 2), evaluate=False),
-                                      verdict=bounds_verdict(notes.residual_bounds))))
+                                      verdict=bounds_verdict(notes.residual_bounds)),
+                                  labels="residual-"))
     if notes.evaluation is not None:
         values = _sections(notes.evaluation)
         sections += [_retitled(values["Gradients"], "Values: the gradients"),

@@ -4,6 +4,7 @@ an evaluation, bounds, gain regions."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import mpmath
 import sympy
@@ -85,7 +86,7 @@ _PREACTIVATION = Terms(_times(W, A), B)  # w a + b
 
 
 def _bound_row(lhs: sympy.Expr, relation: str, exact: sympy.Expr,
-               written: sympy.Expr | None = None) -> Row:
+               written: sympy.Expr | None = None, label: str | None = None) -> Row:
     """lhs ≤ written = exact ≈ decimal, the exact and decimal sides as ``exact_sides``
     gives them (none repeated, none a reader does not need)."""
     sides, relations = exact_sides(exact, written)
@@ -93,7 +94,7 @@ def _bound_row(lhs: sympy.Expr, relation: str, exact: sympy.Expr,
         sides, relations = (written, *sides), (relation, *relations)
     elif relations:
         relations = (relation, *relations[1:])
-    return Row(lhs, sides, relations=relations)
+    return Row(lhs, sides, relations=relations, label=label)
 
 
 def _layer_factor(weight: sympy.Expr, residual: bool) -> sympy.Expr:
@@ -154,7 +155,7 @@ def _(bounds: GainBounds) -> Document:
         say("Over every input, {slope} lies between {low} and {high} ({how}).",
             slope=dsigma(z), low=sympy.Eq(inf_dsigma(), low, evaluate=False),
             high=sympy.Eq(sup_dsigma(), high, evaluate=False), how=how),
-        [_bound_row(sup_abs_dsigma(), "=", derivative.abs_sup)],
+        [_bound_row(sup_abs_dsigma(), "=", derivative.abs_sup, label="derivative-bound")],
     )]
     gain = _times(layer_symbol("w", k), dsigma(layer_symbol("z", k)))
     one_layer = Section(
@@ -167,7 +168,8 @@ def _(bounds: GainBounds) -> Document:
     if bounds.uniform:
         factor = bounds.factors[0]
         lhs = _layer_factor(factor.weight, chain.residual)
-        one_layer.rows = [_bound_row(lhs, "≤", factor.upper), _bound_row(lhs, "≥", factor.lower)]
+        one_layer.rows = [_bound_row(lhs, "≤", factor.upper, label="layer-upper-bound"),
+                          _bound_row(lhs, "≥", factor.lower, label="layer-lower-bound")]
     else:
         counts = {w: bounds.weights.count(w) for w in dict.fromkeys(bounds.weights)}
         rows = tuple((exact_words(f.weight), str(counts[f.weight]), decimal(f.lower, 8),
@@ -181,9 +183,11 @@ def _(bounds: GainBounds) -> Document:
         "The whole chain",
         "The product of the per-layer bounds, for every input.",
         [
-            _product_row(bounds, ratio, "≤", bounds.factors[0].upper, bounds.upper),
+            replace(_product_row(bounds, ratio, "≤", bounds.factors[0].upper, bounds.upper),
+                    label="chain-upper-bound"),
             Row(log10(ratio), (approx(bounds.log10_upper),), relations=("≤",)),
-            _product_row(bounds, ratio, "≥", bounds.factors[0].lower, bounds.lower),
+            replace(_product_row(bounds, ratio, "≥", bounds.factors[0].lower, bounds.lower),
+                    label="chain-lower-bound"),
         ],
     ))
     sections.append(Section("Verdict", say("The gradient {verdict}.", verdict=bounds_verdict(bounds))))
@@ -341,9 +345,9 @@ def _value(value, digits: int) -> tuple[sympy.Expr, str]:
     return _float(value, digits), "="
 
 
-def _value_row(lhs: sympy.Expr, value, digits: int) -> Row:
+def _value_row(lhs: sympy.Expr, value, digits: int, label: str | None = None) -> Row:
     side, relation = _value(value, digits)
-    return Row(lhs, (side,), relations=(relation,))
+    return Row(lhs, (side,), relations=(relation,), label=label)
 
 
 @document.register
@@ -366,7 +370,7 @@ def _(evaluation: ChainEvaluation) -> Document:
     if evaluation.interval:
         setting += (" Every value is a certified enclosure: interval arithmetic with outward "
                     "rounding, so the exact value lies inside.")
-    rows = [_value_row(grad_a(0), evaluation.input_gradient, digits),
+    rows = [_value_row(grad_a(0), evaluation.input_gradient, digits, "input-gradient-value"),
             _value_row(log10(sympy.Abs(grad_a(0))), log10_abs(evaluation.input_gradient), 12),
             _value_row(grad_a(evaluation.depth), evaluation.output_gradient, digits)]
     if evaluation.grad_w_total is not None:
@@ -426,8 +430,9 @@ def _(evaluation: NetEvaluation) -> Document:
     shown = "every layer" if len(layers) == evaluation.depth else \
         f"{len(layers)} of the {evaluation.depth} layers (JSON has them all)"
     gradient = evaluation.input_gradient
-    rows = [Row(sympy.Symbol("C"), (_float(evaluation.cost, digits),)),
-            Row(Norm(grad_a_vector(0)), (_float(evaluation.input_gradient_norm, digits),))]
+    rows = [Row(sympy.Symbol("C"), (_float(evaluation.cost, digits),), label="cost-value"),
+            Row(Norm(grad_a_vector(0)), (_float(evaluation.input_gradient_norm, digits),),
+                label="input-gradient-value")]
     if narrow:
         rows.append(Row(grad_a_vector(0), (sympy.Matrix([[_float(v, digits)] for v in gradient]),)))
     sections = [

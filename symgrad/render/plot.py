@@ -8,6 +8,7 @@ would give up. Without an output file the same curves print as terminal charts
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import os
@@ -18,6 +19,7 @@ from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.real import exact_text
 from symgrad.render.chart import bar_width, float_limit_lines, frame
 from symgrad.render.document import Figure
+from symgrad.render.printing import LatexPrinter
 from symgrad.render.prose import Prose
 
 PLOT_POINTS = 2_000  # layers sampled per curve; a figure has no more pixels than this
@@ -101,14 +103,21 @@ def document_figure(chart: Figure, x_label: str, y_label: str):
     return figure_
 
 
-def figure_svg(chart: Figure, printer) -> bytes | None:
-    """A document's figure as SVG bytes drawn by matplotlib (its axis labels in mathtext,
-    formulas by ``printer``, a LaTeX printer), or None where matplotlib is not installed."""
-    if not matplotlib_installed():
-        return None
+def labelled_figure(chart: Figure):
+    """``document_figure`` with the chart's axis labels in mathtext (formulas by the LaTeX
+    printer, whose macros mathtext knows)."""
+    printer = LatexPrinter()
     labels = [label.printed(str, lambda expr: f"${printer.doprint(expr)}$")
               if isinstance(label, Prose) else label for label in (chart.x_label, chart.y_label)]
-    return figure_bytes(document_figure(chart, *labels), ".svg")
+    return document_figure(chart, *labels)
+
+
+def figure_svg(chart: Figure) -> bytes | None:
+    """A document's figure as SVG bytes drawn by matplotlib, or None where matplotlib is
+    not installed."""
+    if not matplotlib_installed():
+        return None
+    return figure_bytes(labelled_figure(chart), ".svg")
 
 
 def histogram_figure(sample):
@@ -176,3 +185,16 @@ def _pyplot():
     import matplotlib.pyplot as pyplot
 
     return pyplot
+
+
+def figure_images(figure_) -> dict[str, str]:
+    """A matplotlib Figure as the images a notebook shows: SVG (crisp, where the notebook is
+    trusted) and PNG (base64: shown everywhere); the figure is closed."""
+    images = {}
+    for mime, suffix in (("image/svg+xml", "svg"), ("image/png", "png")):
+        buffer = io.BytesIO()
+        figure_.savefig(buffer, format=suffix, bbox_inches="tight")
+        data = buffer.getvalue()
+        images[mime] = data.decode() if suffix == "svg" else base64.b64encode(data).decode()
+    _pyplot().close(figure_)
+    return images

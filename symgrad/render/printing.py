@@ -26,6 +26,7 @@ from symgrad.numeric.real import SAFE_DIGITS, exact_text
 from symgrad.render.number_style import float_text, styled
 
 _SAFE_BITS = int(SAFE_DIGITS * 3.32)  # an integer this short has at most SAFE_DIGITS digits
+DIGITS_PER_BREAK = 10  # of a long number's digits, between two places a line may break
 
 
 def _exact_number(printer, expr, style: str, default):
@@ -65,11 +66,33 @@ class ReadableSums:
 
 
 class LatexPrinter(ReadableSums, _SympyLatexPrinter):
-    """LaTeX in the notation of DESIGN.md; ``output_layer`` names a_L (L or the depth)."""
+    """LaTeX in the notation of DESIGN.md; ``output_layer`` names a_L (L or the depth).
 
-    def __init__(self, output_layer: sympy.Expr = L):
+    ``line_breaks`` (LaTeX documents, whose prose and table cells are paragraphs): an
+    interval or a tuple of plain numbers may break after each comma, as a line of text
+    does; Markdown's math (MathJax, KaTeX) gets no such hint. ``thin_space`` goes between
+    the factors of a product: ``\\,``, or in Markdown the same 3 mu as ``\\mkern3mu`` (KaTeX
+    expands each ``\\,`` as a macro and gives up on a deep chain's product after a
+    thousand)."""
+
+    def __init__(self, output_layer: sympy.Expr = L, line_breaks: bool = False,
+                 thin_space: str = r"\,"):
         super().__init__({"mul_symbol": None})
         self.output_layer = output_layer
+        self.line_breaks = line_breaks
+        self.thin_space = thin_space
+
+    def _print_Interval(self, interval):
+        if not self.line_breaks or interval.start == interval.end:
+            return super()._print_Interval(interval)
+        left = "(" if interval.left_open else "["
+        right = ")" if interval.right_open else "]"
+        return f"{left}{self._print(interval.start)},\\allowbreak {self._print(interval.end)}{right}"
+
+    def _print_Tuple(self, expr):
+        if not self.line_breaks or len(expr) < 2 or not all(e.is_Number for e in expr):
+            return super()._print_Tuple(expr)
+        return "(" + ",\\allowbreak\\ ".join(self._print(e) for e in expr) + ")"
 
     def _print_Rational(self, expr):  # Integer too: every exact number, however long
         return _exact_number(self, expr, "latex", lambda: super(LatexPrinter, self)._print_Rational(expr))
@@ -77,7 +100,8 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_Float(self, expr):
         r"""In the one number style (number_style): 9.53674 \cdot 10^{-7}, 0.196612."""
         found = styled(float_text(expr)) if expr.is_finite else None
-        return super()._print_Float(expr) if found is None else found.latex()
+        text = super()._print_Float(expr) if found is None else found.latex()
+        return breakable_digits(text) if self.line_breaks else text
 
     def _print_int(self, expr):
         return _exact_number(self, sympy.Integer(expr), "latex", lambda: str(expr))
@@ -237,10 +261,10 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
         return r"\cdots"
 
     def _print_MatrixChain(self, expr):
-        return r"\,".join(self._print(factor) for factor in expr.args)
+        return self.thin_space.join(self._print(factor) for factor in expr.args)
 
     def _print_Factors(self, expr):
-        return r"\,".join(factor_chunks(self, expr))
+        return self.thin_space.join(factor_chunks(self, expr))
 
     def _print_Piecewise(self, expr):
         condition = step_condition(expr)
@@ -251,6 +275,20 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
 
     def _print_Terms(self, expr):
         return " + ".join(self._print(term) for term in expr.args)
+
+
+_LONG_DIGITS = re.compile(rf"\d{{{2 * DIGITS_PER_BREAK},}}")
+
+
+def breakable_digits(text: str) -> str:
+    """Runs of many digits (a value to 30 digits) with a permitted line break after every
+    DIGITS_PER_BREAK: \\allowbreak, invisible unless a line of prose or a table's cell
+    could not end anywhere else."""
+    def breakable(run: re.Match) -> str:
+        digits = run.group()
+        return r"\allowbreak ".join(digits[i:i + DIGITS_PER_BREAK]
+                                    for i in range(0, len(digits), DIGITS_PER_BREAK))
+    return _LONG_DIGITS.sub(breakable, text)
 
 
 def step_condition(expr: sympy.Piecewise):
@@ -266,28 +304,39 @@ def step_condition(expr: sympy.Piecewise):
 
 
 def factor_chunks(printer, expr: Factors) -> list[str]:
-    """Each factor of ``expr`` printed alone, in order, with group brackets attached.
-
-    Equation renderers break long products between chunks. In text, groups
-    are set apart by a middle dot: (a3 - y) · (w2 w3) · (...). Each factor is printed
-    through the printer's ``FactorTexts`` (the 20,000 factors of a deep chain's product
-    are a few shapes' texts with the layer filled in), and counted to ``reporting``.
-    """
-    is_latex = isinstance(printer, LatexPrinter)
-    opening, closing = (r"\bigl(", r"\bigr)") if is_latex else ("(", ")")
-    texts, level = factor_texts(printer), printer._print_level
-    print_one = functools.partial(_factor_uncached, printer)
+    """Each factor of ``expr`` printed alone, in order, with group brackets attached (in
+    text, groups after the first led by a middle dot: (a3 - y) · (w2 w3) · (...)): the
+    product as ``_print_Factors`` joins it. ``symgrad.render.breaking`` breaks long
+    products between the same factors."""
+    opening, closing = group_brackets(printer)
     chunks = []
-    for number, group in enumerate(expr.groups):
-        printed = [texts.text(f, print_one, level) for f in group]
-        count_rendered(len(printed))
-        if len(printed) > 1 and len(expr.groups) > 1:
-            printed[0] = opening + printed[0]
-            printed[-1] = printed[-1] + closing
-        if number and not is_latex:
-            printed[0] = "· " + printed[0]
+    groups = factor_groups(printer, expr)
+    for number, printed in enumerate(groups):
+        if len(printed) > 1 and len(groups) > 1:
+            printed = [opening + printed[0], *printed[1:-1], printed[-1] + closing]
+        if number and not isinstance(printer, LatexPrinter):
+            printed = ["· " + printed[0], *printed[1:]]
         chunks += printed
     return chunks
+
+
+def group_brackets(printer) -> tuple[str, str]:
+    """The brackets around a group of several factors in a product of several groups."""
+    return (r"\bigl(", r"\bigr)") if isinstance(printer, LatexPrinter) else ("(", ")")
+
+
+def factor_groups(printer, expr: Factors) -> list[list[str]]:
+    """Each group of ``expr``'s factors, each factor printed alone and parenthesized as a
+    factor, in order. Each factor is printed through the printer's ``FactorTexts`` (the
+    20,000 factors of a deep chain's product are a few shapes' texts with the layer filled
+    in), and counted to ``reporting``."""
+    texts, level = factor_texts(printer), printer._print_level
+    print_one = functools.partial(_factor_uncached, printer)
+    groups = []
+    for group in expr.groups:
+        groups.append([texts.text(f, print_one, level) for f in group])
+        count_rendered(len(group))
+    return groups
 
 
 def _factor(printer, factor: sympy.Expr) -> str:

@@ -15,10 +15,10 @@ from rich.text import Text
 from symgrad.activations import ActivationTable
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.real import decimal, log10_abs, table_cell
+from symgrad.render.breaking import formula_lines
 from symgrad.render.chart import ENCLOSURES_CHARTED, terminal_chart
 from symgrad.render.diagram import Diagram
 from symgrad.render.document import Grid, charted_layers, document, shown_layers
-from symgrad.render.latex import pack, side_chunks
 from symgrad.render.number_style import column_styled, styled
 from symgrad.render.printing import TextPrinter, uncounted
 from symgrad.render.prose import Words
@@ -157,7 +157,7 @@ def _row_text(printer: TextPrinter, row, width: int) -> Text:
     for number, side in enumerate(row.sides):
         if number:
             line.append("\n  " + " " * len(lhs))
-        packed = pack(side_chunks(printer, side), width - len(indent), len, " ")
+        packed = formula_lines(printer, side, width - len(indent))
         line.append(f" {row.relation(number)} " + ("\n" + indent).join(packed))
     if row.index_range is not None:
         index, first, last = (printer.doprint(v) for v in row.index_range)
