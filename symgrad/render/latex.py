@@ -41,7 +41,11 @@ PACKAGES = (
                            r"|blacksquare|nexists|complement)(?![a-zA-Z])")),
     ("booktabs", re.compile(r"\\(toprule|midrule|bottomrule|cmidrule)(?![a-zA-Z])")),
     ("tabularx", re.compile(r"\\begin\{tabularx\}")),
+    ("float", re.compile(r"\\begin\{figure\}\[H\]")),
+    ("tikz", re.compile(r"\\begin\{tikzpicture\}")),
+    ("pgfplots", re.compile(r"\\begin\{axis\}")),
 )
+LIBRARIES = (("arrows.meta", re.compile(r"Stealth")),)  # TikZ's, for \usetikzlibrary
 
 
 def render_latex(result, fragment: bool = False) -> str:
@@ -64,9 +68,12 @@ def needed_packages(body: str) -> list[str]:
 def fragment_header(body: str) -> str:
     """A fragment's opening comment: the packages to load for it (exactly those it uses)."""
     packages = needed_packages(body)
+    libraries = [name for name, use in LIBRARIES if use.search(body)]
     lines = ["% symgrad fragment, for \\input into a LaTeX document; it needs "
              + (rf"\usepackage{{{','.join(packages)}}}" if packages else "no package")
              + " in the preamble."]
+    if libraries:
+        lines.append(rf"% and \usetikzlibrary{{{','.join(libraries)}}} after them.")
     if re.search(r"\\begin\{align\*?\}", body):
         lines.append(r"% \allowdisplaybreaks there lets its long derivations break across pages.")
     return "\n".join(lines) + "\n"
