@@ -276,41 +276,50 @@ def number_latex(cell: str) -> str:
 
 
 def equation_block(printer: LatexPrinter, rows: list[Row], environment: str,
-                   labels: EquationLabels | None = None) -> str:
+                   labels: EquationLabels | None = None, line_width: int = LINE_WIDTH) -> str:
     """Rows aligned on their relation signs, each side broken between whole terms and factors
-    (``breaking``) with continuation lines indented by a quad. With ``labels`` (an ``align``
-    of a LaTeX document) a labelled row is numbered, on its last line, and every other line
-    is not."""
-    lines = []
-    measure = _widths(printer)
-    for row in rows:
-        numbered = labels is not None and row.label is not None
-        limit = LINE_WIDTH - (NUMBER_WIDTH if numbered else 0)
-        lhs = printer.doprint(row.lhs)
-        row_lines = []
-        for number, side in enumerate(row.sides):
-            broken = formula_lines(printer, side, limit, measure)
-            start = lhs if number == 0 else ""
-            relation = _RELATIONS[row.relation(number)]
-            row_lines.append(f"{start} &{relation} {broken[0]}")
-            row_lines += [rf"&\quad {line}" for line in broken[1:]]
-        if not row.sides:
-            row_lines.append(lhs)
-        if row.index_range is not None:
-            where = rf"\qquad ({index_range(printer, row.index_range)})"
-            last = row_lines[-1].split("&", 1)[-1]
-            if measure(last) + measure(where) > limit:  # on a line of its own
-                row_lines.append("&" + where)
-            else:
-                row_lines[-1] += " " + where
-        if labels is not None:
-            tags = [r"\notag"] * len(row_lines)
-            if numbered:
-                tags[-1] = rf"\label{{{labels.unique(row.label)}}}"
-            row_lines = [f"{line} {tag}" for line, tag in zip(row_lines, tags)]
-        lines += row_lines
+    (``breaking``) into lines of at most ``line_width`` visible characters, continuation lines
+    indented by a quad. With ``labels`` (an ``align`` of a LaTeX document) a labelled row is
+    numbered, on its last line, and every other line is not."""
+    lines = [line for row in rows for line in row_lines(printer, row, labels, line_width)]
+    return aligned(environment, lines)
+
+
+def aligned(environment: str, lines: list[str]) -> str:
+    """Lines of ``row_lines`` as one display."""
     return rf"\begin{{{environment}}}" + "\n" + " \\\\\n".join(lines) + "\n" + \
         rf"\end{{{environment}}}"
+
+
+def row_lines(printer: LatexPrinter, row: Row, labels: EquationLabels | None = None,
+              line_width: int = LINE_WIDTH) -> list[str]:
+    """One row's lines of an ``equation_block`` (a display may break between any two)."""
+    measure = _widths(printer)
+    numbered = labels is not None and row.label is not None
+    limit = line_width - (NUMBER_WIDTH if numbered else 0)
+    lhs = printer.doprint(row.lhs)
+    lines = []
+    for number, side in enumerate(row.sides):
+        broken = formula_lines(printer, side, limit, measure)
+        start = lhs if number == 0 else ""
+        relation = _RELATIONS[row.relation(number)]
+        lines.append(f"{start} &{relation} {broken[0]}")
+        lines += [rf"&\quad {line}" for line in broken[1:]]
+    if not row.sides:
+        lines.append(lhs)
+    if row.index_range is not None:
+        where = rf"\qquad ({index_range(printer, row.index_range)})"
+        last = lines[-1].split("&", 1)[-1]
+        if measure(last) + measure(where) > limit:  # on a line of its own
+            lines.append("&" + where)
+        else:
+            lines[-1] += " " + where
+    if labels is not None:
+        tags = [r"\notag"] * len(lines)
+        if numbered:
+            tags[-1] = rf"\label{{{labels.unique(row.label)}}}"
+        lines = [f"{line} {tag}" for line, tag in zip(lines, tags)]
+    return lines
 
 
 class EquationLabels:
