@@ -159,14 +159,15 @@ def _points(latex: str) -> float:
     return CHARACTER_WIDTH * visible_width(latex)
 
 
-def grid_table(grid: Grid) -> str:
-    """A booktabs table that fits the text width (see above); decimal points aligned."""
+def grid_table(grid: Grid, text_width: float = TEXT_WIDTH) -> str:
+    """A booktabs table that fits the text width (see above; ``text_width`` pt, a slide's
+    narrower); decimal points aligned."""
     columns = _columns(grid)
     rows = len(grid.rows)
     tables = []
-    for part in _parts(columns):
-        tables.append(_tabular([columns[n] for n in part], _wrapped([columns[n] for n in part]),
-                               rows))
+    for part in _parts(columns, text_width):
+        tables.append(_tabular([columns[n] for n in part],
+                               _wrapped([columns[n] for n in part], text_width), rows))
     return "\n".join(tables)
 
 
@@ -198,31 +199,32 @@ def _natural_width(columns: list[_Column]) -> float:
     return sum(c.width + COLUMN_SPACE for c in columns)
 
 
-def _wrapped(columns: list[_Column]) -> set[int] | None:
+def _wrapped(columns: list[_Column], text_width: float = TEXT_WIDTH) -> set[int] | None:
     """Which columns (by position) to wrap so that the table fits: none if it fits as it is,
     else the fewest of its widest columns of words that leave each at least NARROWEST_WORDS;
     None if no choice does."""
-    if _natural_width(columns) <= TEXT_WIDTH:
+    if _natural_width(columns) <= text_width:
         return set()
     words = sorted((n for n, c in enumerate(columns) if c.words), key=lambda n: -columns[n].width)
     for count in range(1, len(words) + 1):
         chosen = set(words[:count])
         fixed = _natural_width([c for n, c in enumerate(columns) if n not in chosen])
-        share = (TEXT_WIDTH - fixed) / count - COLUMN_SPACE
+        share = (text_width - fixed) / count - COLUMN_SPACE
         if share >= NARROWEST_WORDS:
             return chosen
     return None
 
 
-def _parts(columns: list[_Column]) -> list[list[int]]:
+def _parts(columns: list[_Column], text_width: float = TEXT_WIDTH) -> list[list[int]]:
     """The columns of each table: all in one if they fit (wrapped or not); else, from the
     left, as many as fit in each, every table led by the first column."""
     everything = list(range(len(columns)))
-    if _wrapped(columns) is not None or len(columns) <= 2:
+    if _wrapped(columns, text_width) is not None or len(columns) <= 2:
         return [everything]
     parts, current = [], [0]
     for number in everything[1:]:
-        if len(current) > 1 and _wrapped([columns[n] for n in current + [number]]) is None:
+        if len(current) > 1 and _wrapped([columns[n] for n in current + [number]],
+                                         text_width) is None:
             parts.append(current)
             current = [0]
         current.append(number)
