@@ -254,3 +254,51 @@ def test_pdf_is_the_compiled_deck(tmp_path):
     assert [page for page in firsts if page.startswith("Regime:")][2].endswith("exploding")
     assert firsts[-1] == "Values: layer by layer"
     assert sorted(tmp_path.iterdir()) == [tmp_path / "talk.pdf"]
+
+
+def _prose_of(body: str) -> tuple[list[str], list[str]]:
+    """A frame's paragraphs and captions: its displays, pictures and tables taken out."""
+    for environment in ("align\\*?", "tikzpicture", "minipage", "center"):
+        body = re.sub(rf"\\begin\{{({environment})\}}.*?\\end\{{\1\}}", "", body, flags=re.S)
+    captions = re.findall(r"^\\caption\{(.*)\}$", body, re.M)
+    paragraphs = [line for line in body.splitlines() if line and not line.startswith("\\")
+                  and line not in ("}", "%")]
+    return paragraphs, captions
+
+
+@pytest.mark.parametrize("name, notes", [
+    ("sigmoid depth 10 with values", dict(depth=10, act="sigmoid", x="0.5", w="2")),
+    ("net 2,3,2 with values", dict(widths=[2, 3, 2], init="he", x="0.5,1")),
+    ("net 6,6,6,6", dict(widths=[6, 6, 6, 6], act="tanh")),
+])
+def test_every_word_on_a_slide_is_the_notes_own(name, notes, tmp_path_factory):
+    """No new prose: each frame's title (but "(cont.)") is a section title of the notes,
+    each paragraph one of the notes' paragraphs, each caption the first sentences of one of
+    the notes' captions."""
+    import symgrad
+
+    handout = symgrad.render(symgrad.notes(**notes), "latex")
+    titles = set(re.findall(r"^\\subsection\*\{(.*)\}$", handout, re.M))
+    handout_lines = set(handout.splitlines())
+    handout_captions = re.findall(r"^\\caption\{(.*)\}$", handout, re.M)
+    source, _, _ = deck(name, tmp_path_factory)
+    for title, body in frames(source)[1:]:
+        assert title.removesuffix(CONTINUED) in titles
+        paragraphs, captions = _prose_of(body)
+        assert all(paragraph in handout_lines for paragraph in paragraphs), paragraphs
+        for caption in captions:
+            assert any(whole.startswith(caption) and whole[len(caption):len(caption) + 1] in ("", " ")
+                       for whole in handout_captions), caption
+
+
+def test_slides_from_python():
+    import symgrad
+    from symgrad.errors import SymgradError
+    from symgrad.render import Slides, render
+
+    notes = symgrad.notes(3, "tanh")
+    assert render(Slides(notes), "latex").startswith(r"\documentclass[11pt,aspectratio=169]{beamer}")
+    with pytest.raises(SymgradError, match="--slides writes a Beamer presentation"):
+        render(Slides(notes), "markdown")
+    with pytest.raises(SymgradError, match="made of lecture notes"):
+        Slides(symgrad.derive(3, "tanh"))

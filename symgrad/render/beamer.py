@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from symgrad.render.chart import NOTHING_TO_CHART_MATH, latex_chart
 from symgrad.render.diagram import Diagram
-from symgrad.render.document import Figure, Section
+from symgrad.render.document import Document, Figure, Section
 from symgrad.render.latex import (
     EquationLabels,
     aligned,
@@ -81,7 +81,12 @@ class _Piece:
 
 def render_beamer(slides: Slides) -> str:
     """The talk as a Beamer presentation: a title frame, then the sections' frames."""
-    doc = talk(slides)
+    return beamer_latex(talk(slides))
+
+
+def beamer_latex(doc: Document) -> str:
+    """A talk's document (``slides.talk``; in another language, translated first) as a
+    Beamer presentation."""
     printer = LatexPrinter(doc.output_layer, line_breaks=True)
     labels = EquationLabels()
     parts = [PREAMBLE, rf"\title{{{latex_words(printer, doc.title)}}}", r"\date{}",
