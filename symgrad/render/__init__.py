@@ -14,6 +14,7 @@ from symgrad.render import (  # noqa: F401 - registers layouts
     numeric_documents,
     verdict_document,
 )
+from symgrad.render.beamer import render_beamer
 from symgrad.render.document import document
 from symgrad.render.html import render_html
 from symgrad.render.json import json_chunks, render_json
@@ -21,6 +22,7 @@ from symgrad.render.latex import render_latex
 from symgrad.render.markdown import markdown_files, markdown_printer, prose, render_markdown
 from symgrad.render.notebook import attach_displays
 from symgrad.render.pdf import compile_pdf
+from symgrad.render.slides import Slides, check_slides_format
 from symgrad.render.text import render_text
 
 FORMATS = ("text", "latex", "markdown", "html", "json", "pdf")
@@ -32,6 +34,8 @@ attach_displays(document.registry)  # every result with a layout shows itself in
 def render_chunks(result, fmt: str, fragment: bool = False) -> Iterator[str] | bytes:
     """``result`` in one of ``FORMATS``, in pieces (JSON of a deep evaluation streams); a
     PDF as its bytes."""
+    if isinstance(result, Slides):
+        check_slides_format(fmt, fragment)
     if fmt == "pdf":
         return render_pdf(result, fragment)
     if fmt == "json":
@@ -43,13 +47,19 @@ def output_files(result, fmt: str, path: str | os.PathLike, fragment: bool = Fal
     """The files that writing ``result`` to ``path`` makes: the file itself, and beside a
     Markdown file the SVG images it shows (none beside a device or a pipe, where the
     Markdown draws them in text). Written together with ``write_all``."""
+    if isinstance(result, Slides):
+        check_slides_format(fmt, fragment)
     if fmt == "markdown" and not is_device_or_pipe(path):
         return markdown_files(result, path, fragment)
     return {path: render_chunks(result, fmt, fragment=fragment)}
 
 
 def render(result, fmt: str, fragment: bool = False) -> str:
-    """``result`` in one of ``FORMATS`` but PDF (``render_pdf``)."""
+    """``result`` in one of ``FORMATS`` but PDF (``render_pdf``); ``Slides`` in LaTeX."""
+    if isinstance(result, Slides):
+        check_slides_format(fmt, fragment)
+        if fmt == "latex":
+            return render_beamer(result)
     if fmt == "text":
         return render_text(result)
     if fmt == "latex":
@@ -69,7 +79,7 @@ def render_pdf(result, fragment: bool = False) -> bytes:
     """``result``'s LaTeX document compiled to PDF (by pdflatex)."""
     if fragment:
         raise SymgradError("A PDF is a whole document; --fragment is for LaTeX, Markdown and HTML.")
-    return compile_pdf(render_latex(result))
+    return compile_pdf(render_beamer(result) if isinstance(result, Slides) else render_latex(result))
 
 
 def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> list[Path]:
@@ -105,5 +115,5 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     return paths
 
 
-__all__ = ["FILE_ONLY_FORMATS", "FORMATS", "output_files", "render", "render_chunks", "render_pdf",
-           "write_atomically", "write_documents"]
+__all__ = ["FILE_ONLY_FORMATS", "FORMATS", "Slides", "output_files", "render", "render_chunks",
+           "render_pdf", "write_atomically", "write_documents"]

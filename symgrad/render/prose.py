@@ -10,6 +10,7 @@ that a format would have to escape.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -90,6 +91,26 @@ def joined(parts: Iterable[Prose | str], separator: str = " ") -> Prose:
             runs.append(separator)
         runs.extend(_runs_of(part))
     return Prose(_merged(tuple(runs)))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")  # English, and Japanese (no space)
+
+
+def sentences(words: Words) -> list[Prose]:
+    """Words cut into their sentences (a formula stays in its sentence), so that a shorter
+    form (a slide's caption) can take the first few."""
+    found: list[list[Run]] = [[]]
+    for run in (words.runs if isinstance(words, Prose) else (words,)):
+        if not isinstance(run, str):
+            found[-1].append(run)
+            continue
+        pieces = _SENTENCE_END.split(run)
+        for number, piece in enumerate(pieces):
+            if number:
+                found.append([])
+            if piece:
+                found[-1].append(piece)
+    return [Prose(_merged(tuple(runs))) for runs in found if Prose(tuple(runs))]
 
 
 def _runs_of(value) -> tuple[Run, ...]:
