@@ -792,6 +792,7 @@ def _kink_points(forms: _Forms, claim, true, points: list[_Point], needs=()) -> 
                                             for value in _line_points(places))
                         found.at_kinks.extend(_Point({**base.free, name: value})
                                               for value in places)
+                    found.at_kinks.extend(_on_one_kink_across(lines, base))
                     if first:
                         found.at_kinks.extend(_crossings(lines, base))
                         _critical_points(kinks, base, forms, found)
@@ -826,6 +827,26 @@ def _crossings(lines: dict[str, list[Fraction]], base: _Point) -> list[_Point]:
                 if len(found) >= MAX_CROSSINGS:
                     return found
                 found.append(_Point({**base.free, **dict(zip(chosen, places))}))
+    return found
+
+
+MAX_ACROSS = 256  # points on one coordinate's kink, with another coordinate in each of its pieces
+
+
+def _on_one_kink_across(lines: dict[str, list[Fraction]], base: _Point) -> list[_Point]:
+    """Points with one coordinate on a kink of its line and another inside each piece of
+    its own line: a claim off at relu's z1 = 0 only where w2 > 3 (Heaviside(-z1²)
+    max(0, w2 − 3)) is seen there, not at the base's w2 alone. At most MAX_ACROSS."""
+    found = []
+    for name, places in lines.items():
+        for other, other_places in lines.items():
+            if other == name:
+                continue
+            for place in places:
+                for value in _line_points(other_places):
+                    if len(found) >= MAX_ACROSS:
+                        return found
+                    found.append(_Point({**base.free, name: place, other: value}))
     return found
 
 

@@ -971,6 +971,9 @@ def _relu_truth_range(point, target="delta1"):
     ("relu", "dC_daL*w2*Heaviside(z1)*Heaviside(z2)*(1+16*Heaviside(-z1**2)*Heaviside(-z2**2))"),
     ("relu", f"{DELTA1} + Heaviside(-z1**2)*x"),
     ("relu", "dC_daL*w2*Heaviside(z2)*(Heaviside(z1) + Heaviside(-z1**2)*(z1+7))"),
+    # off at the corner only where another coordinate is past a kink of its own (w2 > 3)
+    ("relu", "dC_daL*w2*Heaviside(z1)*Heaviside(z2) + 1000*Heaviside(-z1**2)*max(0, w2-3)"),
+    ("relu", "dC_daL*w2*Heaviside(z1)*Heaviside(z2) + 1000*Heaviside(-z2**2)*max(0, w2-3)"),
 ])
 def test_a_relu_claim_outside_every_subgradient_at_a_kink_is_incorrect(act, claim):
     """At z = 0 relu's σ' may be any subgradient in [0, 1] (Heaviside(0) = 1/2 is one), so
