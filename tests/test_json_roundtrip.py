@@ -12,6 +12,7 @@ JSON checks that no string was left unread.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
@@ -570,8 +571,10 @@ def test_notes_json_through_the_cli(tmp_path, args):
     assert json.loads(target.read_text()) == data
 
 
+@functools.cache
 def _every_result():
-    """One result of each type symgrad returns, built through the public API."""
+    """One result of each type symgrad returns, built through the public API (once per
+    test process: the results are immutable, and building them takes seconds)."""
     return [
         symgrad.derive(3, "tanh"), symgrad.derive(None, "relu", residual=True),
         symgrad.derive_net((2, 2, 1), "sigmoid"), symgrad.acts("sigmoid", "x*tanh(x)"),
