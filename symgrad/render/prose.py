@@ -33,7 +33,17 @@ class Code:
     text: str
 
 
-Run = str | Math | Code
+@dataclass(frozen=True)
+class Phrase:
+    """Words set into a place of a sentence and translated on their own: one of several
+    clauses a sentence may take (a verdict, a kind of chain), a name in words, or a
+    sentence of a paragraph. A language's catalogue then holds each sentence and each
+    phrase once, not every combination of them (``symgrad.render.language``)."""
+
+    words: Prose | str
+
+
+Run = str | Math | Code | Phrase
 
 
 @dataclass(frozen=True)
@@ -59,10 +69,16 @@ class Prose:
         (default: as text)."""
         code = code or text
         return "".join(text(run) if isinstance(run, str) else code(run.text)
-                       if isinstance(run, Code) else math(run.expr) for run in self.runs)
+                       if isinstance(run, Code) else _phrase_printed(run, text, math, code)
+                       if isinstance(run, Phrase) else math(run.expr) for run in self.runs)
 
 
 Words = str | Prose  # what a title or a section's words may be (plain text: no math in it)
+
+
+def _phrase_printed(phrase: Phrase, text, math, code) -> str:
+    words = phrase.words
+    return text(words) if isinstance(words, str) else words.printed(text, math, code)
 
 _FORMATTER = string.Formatter()
 
@@ -82,6 +98,12 @@ def say(template: str, **values) -> Prose:
     return Prose(_merged(tuple(runs)))
 
 
+def sentences(*parts: Prose | str) -> Prose:
+    """Sentences one after another, each a ``Phrase`` (translated on its own; a language
+    sets its own space between them), the empty ones left out."""
+    return joined([Prose((Phrase(part),)) for part in parts if part])
+
+
 def joined(parts: Iterable[Prose | str], separator: str = " ") -> Prose:
     """Sentences or phrases one after another."""
     runs: list[Run] = []
@@ -97,7 +119,7 @@ def _runs_of(value) -> tuple[Run, ...]:
         return value.runs
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, (Math, Code)):
+    if isinstance(value, (Math, Code, Phrase)):
         return (value,)
     if isinstance(value, bool):
         raise SymgradError("A sentence cannot show a truth value as math.")
