@@ -25,6 +25,7 @@ from symgrad.render.prose import Code, Math, Phrase, Prose
 from tests.browser import rendered
 from tests.test_html_pdf import local_mathjax  # noqa: F401 - a fixture
 from tests.test_layout import OVERFULL
+from tests.test_prose_math import _outside_math
 
 # Notes of every kind: each library activation, plain and residual; costs; values by the
 # forward pass (--x) and in gain mode (--z), one weight or one per layer (more than the
@@ -230,6 +231,12 @@ def test_the_japanese_latex_compiles_and_fits_the_page(tmp_path, name):
     assert done.returncode == 0, log[-3000:]
     assert [pt for pt in OVERFULL.findall(log) if float(pt) > 1] == []
     assert "Missing character" not in log and "Undefined control sequence" not in log
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_the_japanese_latex_has_no_notation_outside_math(name):
+    text = _outside_math(render(notes(name), "latex", lang="ja"))
+    assert not re.search(r"\\_|\\\^|textasciicircum|[σδ∂∏∞]", text), text[:2000]
 
 
 def test_the_japanese_fragment_names_what_it_needs():
