@@ -31,6 +31,7 @@ from symgrad.render import (
     FILE_ONLY_FORMATS,
     FORMATS,
     LANGUAGES,
+    Slides,
     check_words_language,
     output_files,
     render_chunks,
@@ -50,6 +51,7 @@ from symgrad.render.plot import (
     histogram_figure,
 )
 from symgrad.render.printing import planned_print_work, print_work, reporting
+from symgrad.render.slides import check_slides_format
 from symgrad.render.text import renderable
 from symgrad.verify import MAX_VERIFY_DEPTH
 
@@ -451,16 +453,19 @@ def _advance(report, run: int | None = None, runs: int = 1):
 @click.option("--init", default=None, help="Matrix net: draw weights for the values section.")
 @click.option("--seed", default=None, help="Matrix net: the seed of the draw (default 0).")
 @click.option("--fragment", is_flag=True, help="The body only, for \\input into your own notes.")
+@click.option("--slides", is_flag=True, help="A Beamer presentation (LaTeX, or -o FILE.pdf compiled).")
 @click.option("--lang", default=DEFAULT_LANGUAGE, show_default=True, metavar="|".join(LANGUAGES),
               callback=lambda context, parameter, value: check_language(value),
               help="The language of the words (the formulas are the same): en or ja.")
 @_output_options
-def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragment, lang, fmt,
-          output):
+def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragment, slides, lang,
+          fmt, output):
     """Lecture notes: the whole vanishing/exploding-gradient argument, with exact numbers."""
     if fmt is None and output is None:
-        fmt = "markdown"
+        fmt = "latex" if slides else "markdown"
     check_words_language(_format(fmt, output), lang)
+    if slides:  # refused before any work
+        check_slides_format(_format(fmt, output), fragment)
     if widths is not None:
         if depth is not None or residual or z is not None or w is not None or b is not None:
             raise SymgradError("--widths describes a matrix net; give --init (and --x, --y) for values.")
@@ -468,14 +473,20 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
         if init is not None:
             evaluation = _net_evaluation(_widths(widths), act, cost, x, y, NOTES_DPS, init=init,
                                          seed=_whole_number(seed or "0", "seed", minimum=0))
-        _emit(api.notes(widths=_widths(widths), act=act, cost=cost) if evaluation is None
-              else net_notes(evaluation.net, evaluation), fmt, output, fragment, lang)
+        _emit(_talk(api.notes(widths=_widths(widths), act=act, cost=cost) if evaluation is None
+                    else net_notes(evaluation.net, evaluation), slides), fmt, output, fragment,
+              lang)
         return
     if depth is None:
         raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
     depth = check_depth(_whole_number(depth, "depth"), MAX_NOTES_DEPTH)
-    _emit(api.notes(depth, act, w=w, b=b, x=x, y=y, z=z, residual=residual, cost=cost),
+    _emit(_talk(api.notes(depth, act, w=w, b=b, x=x, y=y, z=z, residual=residual, cost=cost), slides),
           fmt, output, fragment, lang)
+
+
+def _talk(notes, slides: bool):
+    """The notes, or with --slides the talk made of them."""
+    return Slides(notes) if slides else notes
 
 
 @main.command()

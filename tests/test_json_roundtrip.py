@@ -26,7 +26,7 @@ from sympy.parsing.sympy_parser import parse_expr
 import symgrad
 from symgrad import notation
 from symgrad.activations import activation_table
-from symgrad.render import FORMATS, printing, render
+from symgrad.render import FILE_ONLY_FORMATS, FORMATS, printing, render
 from symgrad.render.document import document
 from symgrad.render.json import json_object
 from tests.oracle import COST_EXPRESSIONS, close, mp_forward_with, random_point, substitute_forward
@@ -593,8 +593,9 @@ def test_every_result_type_with_a_layout_has_a_json_form():
     assert {type(result) for result in _every_result()} >= laid_out
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", [fmt for fmt in FORMATS if fmt not in FILE_ONLY_FORMATS])
 def test_every_result_type_renders_in_every_format(fmt):
+    """Every text format; a PDF (bytes, compiled from the LaTeX) in tests/test_html_pdf.py."""
     for result in _every_result():
         text = render(result, fmt)
         assert isinstance(text, str) and text.strip(), (type(result).__name__, fmt)

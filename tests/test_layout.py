@@ -77,8 +77,14 @@ def _named_packages(fragment: str) -> list[str]:
     return found.group(1).split(",") if found.group(1) else []
 
 
+def _named_libraries(fragment: str) -> str:
+    """The header's \\usetikzlibrary line, as it stands, or nothing."""
+    found = re.search(r"^% and (\\usetikzlibrary\{[^}]*\}) after them\.$", fragment, re.M)
+    return found.group(1) + "\n" if found else ""
+
+
 def _minimal(fragment: str, packages) -> str:
-    uses = "".join(rf"\usepackage{{{p}}}" + "\n" for p in packages)
+    uses = "".join(rf"\usepackage{{{p}}}" + "\n" for p in packages) + _named_libraries(fragment)
     return r"\documentclass{article}" + "\n" + uses + "\\begin{document}\n" + fragment + \
         "\\end{document}\n"
 
@@ -91,7 +97,9 @@ def test_fragment_compiles_with_exactly_the_packages_it_names(tmp_path, name):
 
 
 @pytest.mark.parametrize("name, package", [("chain", "amsmath"), ("meanfield", "amssymb"),
-                                           ("bounds", "booktabs"), ("region", "tabularx")])
+                                           ("bounds", "booktabs"), ("region", "tabularx"),
+                                           ("chain", "tikz"), ("chain", "float"),
+                                           ("eval", "pgfplots")])
 def test_each_named_package_is_needed(tmp_path, name, package):
     fragment = render(result(name), "latex", fragment=True)
     named = _named_packages(fragment)

@@ -122,7 +122,7 @@ def test_katex_renders_every_formula_of_every_notebook_display(tmp_path):
 
 def test_a_figure_is_shown_as_an_image_of_the_evaluators_values():
     pytest.importorskip("matplotlib")
-    from symgrad.render.plot import document_figure
+    from symgrad.render.plot import labelled_figure
 
     evaluation = symgrad.evaluate(30, "sigmoid", w=2, x="0.5")
     outputs = notebook_outputs(evaluation)
@@ -133,7 +133,7 @@ def test_a_figure_is_shown_as_an_image_of_the_evaluators_values():
     assert "<svg" in image["image/svg+xml"]
     assert "#### The same pass in floats" in outputs[2]["text/markdown"]
     figure = next(s.figure for s in document(evaluation).sections if s.figure is not None)
-    drawn = document_figure(figure)
+    drawn = labelled_figure(figure)
     (line,) = drawn.axes[0].get_lines()
     for layer, plotted in zip(line.get_xdata(), line.get_ydata()):
         exact = mpmath.log10(abs(evaluation.layer(int(layer)).delta))
@@ -156,8 +156,13 @@ def test_ipython_shows_the_outputs_in_order(monkeypatch):
     monkeypatch.setitem(sys.modules, "IPython.display", display_module)
     derivation = symgrad.derive(3, "sigmoid")
     derivation._ipython_display_()
-    assert [raw for _, raw in shown] == [True]
-    assert shown[0][0]["text/markdown"] == derivation._repr_markdown_()
+    assert [raw for _, raw in shown] == [True, True, True]
+    kinds = [next(k for k in bundle if k != "text/plain") for bundle, _ in shown]
+    assert kinds == ["text/markdown", "image/svg+xml", "text/markdown"]  # the diagram between
+    whole = derivation._repr_markdown_()  # (the same words, the diagram there in text)
+    before, after = shown[0][0]["text/markdown"].strip(), shown[2][0]["text/markdown"].strip()
+    assert whole.startswith(before) and whole.rstrip().endswith(after)
+    assert "Network" in before and "<svg" in shown[1][0]["image/svg+xml"]
 
 
 def test_every_result_type_with_a_layout_displays_itself():

@@ -14,6 +14,7 @@ from symgrad.render import (  # noqa: F401 - registers layouts
     numeric_documents,
     verdict_document,
 )
+from symgrad.render.beamer import render_beamer
 from symgrad.render.document import document
 from symgrad.render.html import render_html
 from symgrad.render.json import json_chunks, render_json
@@ -22,6 +23,7 @@ from symgrad.render.latex import render_latex
 from symgrad.render.markdown import markdown_files, markdown_printer, prose, render_markdown
 from symgrad.render.notebook import attach_displays
 from symgrad.render.pdf import ENGINE, compile_pdf
+from symgrad.render.slides import Slides, check_slides_format
 from symgrad.render.text import render_text
 
 FORMATS = ("text", "latex", "markdown", "html", "json", "pdf")
@@ -34,6 +36,8 @@ def render_chunks(result, fmt: str, fragment: bool = False,
                   lang: str = DEFAULT) -> Iterator[str] | bytes:
     """``result`` in one of ``FORMATS``, in pieces (JSON of a deep evaluation streams); a
     PDF as its bytes."""
+    if isinstance(result, Slides):
+        check_slides_format(fmt, fragment)
     if fmt == "pdf":
         return render_pdf(result, fragment, lang)
     if fmt == "json":
@@ -47,15 +51,21 @@ def output_files(result, fmt: str, path: str | os.PathLike, fragment: bool = Fal
     """The files that writing ``result`` to ``path`` makes: the file itself, and beside a
     Markdown file the SVG images it shows (none beside a device or a pipe, where the
     Markdown draws them in text). Written together with ``write_all``."""
+    if isinstance(result, Slides):
+        check_slides_format(fmt, fragment)
     if fmt == "markdown" and not is_device_or_pipe(path):
         return markdown_files(result, path, fragment, check_language(lang))
     return {path: render_chunks(result, fmt, fragment=fragment, lang=lang)}
 
 
 def render(result, fmt: str, fragment: bool = False, lang: str = DEFAULT) -> str:
-    """``result`` in one of ``FORMATS`` but PDF (``render_pdf``); its words in ``lang``
-    (``LANGUAGES``: en, ja), the formulas the same in every language."""
+    """``result`` in one of ``FORMATS`` but PDF (``render_pdf``); ``Slides`` in LaTeX. Its
+    words in ``lang`` (``LANGUAGES``: en, ja), the formulas the same in every language."""
     check_words_language(fmt, lang)
+    if isinstance(result, Slides):
+        check_slides_format(fmt, fragment)
+        if fmt == "latex":
+            return render_beamer(result, lang)
     if fmt == "text":
         return render_text(result, lang=lang)
     if fmt == "latex":
@@ -85,8 +95,9 @@ def render_pdf(result, fragment: bool = False, lang: str = DEFAULT) -> bytes:
     the language needs: LuaLaTeX for Japanese)."""
     if fragment:
         raise SymgradError("A PDF is a whole document; --fragment is for LaTeX, Markdown and HTML.")
-    return compile_pdf(render_latex(result, lang=lang),
-                       setting(check_language(lang), "LATEX_ENGINE", ENGINE))
+    latex = render_beamer(result, lang) if isinstance(result, Slides) else \
+        render_latex(result, lang=lang)
+    return compile_pdf(latex, setting(check_language(lang), "LATEX_ENGINE", ENGINE))
 
 
 def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> list[Path]:
@@ -122,5 +133,6 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     return paths
 
 
-__all__ = ["FILE_ONLY_FORMATS", "FORMATS", "LANGUAGES", "check_words_language", "output_files",
-           "render", "render_chunks", "render_pdf", "write_atomically", "write_documents"]
+__all__ = ["FILE_ONLY_FORMATS", "FORMATS", "LANGUAGES", "Slides", "check_words_language",
+           "output_files", "render", "render_chunks", "render_pdf", "write_atomically",
+           "write_documents"]

@@ -29,7 +29,7 @@ from symgrad.notation import (
     layer_symbol,
     weight_entry,
 )
-from symgrad.render.prose import Prose, say, sentences
+from symgrad.render.prose import Prose, paragraph, say
 
 WHOLE_CHAIN_UP_TO = 4  # layers; a deeper chain is drawn as layers 1, 2, ⋯, L - 1, L
 ALL_INTO_UNIT_1_UP_TO = 3  # units per layer; a wider net labels only w^l_11 of each layer
@@ -182,7 +182,7 @@ def _chain_caption(derivation: ChainDerivation) -> Prose:
                         last=last))
     else:
         left_out = ""
-    return sentences(forward, backward, left_out)
+    return paragraph(forward, backward, left_out)
 
 
 def net_diagram(derivation: MatrixDerivation) -> Diagram:
@@ -208,7 +208,7 @@ def net_diagram(derivation: MatrixDerivation) -> Diagram:
              if max(widths) <= ALL_INTO_UNIT_1_UP_TO else
              " (written on the top arrow of each layer only: with more than {most} units a "
              "layer has too many arrows to label).")
-    caption = sentences(
+    caption = paragraph(
         say("Each unit is named by its output ({a} is unit 1 of layer 1), and every unit of a "
             "layer feeds every unit of the next: the arrow from unit {k} of layer {before} to "
             "unit {j} of layer {l} carries the weight {w}" + where, a=entry("a", 1, 1), k=k,

@@ -40,7 +40,7 @@ from symgrad.notation import (
 )
 from symgrad.render.chart import frame, limits_in_view
 from symgrad.render.diagram import Diagram, chain_diagram, net_diagram
-from symgrad.render.prose import Code, Phrase, Prose, Words, joined, say, sentences
+from symgrad.render.prose import Code, Phrase, Prose, Words, joined, paragraph, say
 
 CHART_POINTS = 300  # a terminal chart has no more columns than this anyway
 _UNITS = sympy.IndexedBase("n")  # n_l, the units of layer l
@@ -95,7 +95,7 @@ class Figure:
 
     def __post_init__(self):
         if self.drawn_caption is None:
-            drawn = sentences(self.caption, LIMITS_CAPTION) if self.limit_lines else self.caption
+            drawn = paragraph(self.caption, LIMITS_CAPTION) if self.limit_lines else self.caption
             object.__setattr__(self, "drawn_caption", drawn)
 
     @property
@@ -182,7 +182,7 @@ def _(derivation: ChainDerivation) -> Document:
     sections = [
         Section(
             "Network",
-            sentences(
+            paragraph(
                 say("A scalar {kind} chain of {depth}: one unit per layer, activation {name} "
                     "({title}), {cost} cost.", kind=kind, depth=depth_words, name=name,
                     title=Phrase(activation.title), cost=Phrase(chain.cost)),
@@ -198,7 +198,7 @@ def _(derivation: ChainDerivation) -> Document:
                 _rows(derivation.activation, {dsigma(z): "activation-derivative"})),
         Section(
             "Backward pass",
-            sentences(
+            paragraph(
                 "The error recursion, from the output layer down.",
                 say("In a residual chain the gradient with respect to the activations, not "
                     "{delta}, obeys a clean recursion: each layer multiplies it by {gain}.",
@@ -312,7 +312,7 @@ def _extremum_words(activation) -> Prose:
                 sigma=sympy.Symbol("sigma"),
                 places=Phrase(joined([say("{p}", p=sympy.Eq(z, p, evaluate=False))
                                       for p in activation.jumps], ", ")))
-    return sentences(words, jumps if activation.jumps else "")
+    return paragraph(words, jumps if activation.jumps else "")
 
 
 def _where_words(extremum, z: sympy.Symbol) -> Prose:
@@ -338,7 +338,7 @@ def _(derivation: MatrixDerivation) -> Document:
     sections = [
         Section(
             "Network",
-            sentences(
+            paragraph(
                 say("Widths {widths}: layer {l} has {units} units, {matrix} has {units} rows "
                     "and {inputs} columns, and {entry} joins unit {k} of layer {before} to unit "
                     "{j} of layer {l}.", widths=widths, l=l, units=_UNITS[l],

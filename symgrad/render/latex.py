@@ -43,7 +43,11 @@ PACKAGES = (
                            r"|blacksquare|nexists|complement)(?![a-zA-Z])")),
     ("booktabs", re.compile(r"\\(toprule|midrule|bottomrule|cmidrule)(?![a-zA-Z])")),
     ("tabularx", re.compile(r"\\begin\{tabularx\}")),
+    ("float", re.compile(r"\\begin\{figure\}\[H\]")),
+    ("tikz", re.compile(r"\\begin\{tikzpicture\}")),
+    ("pgfplots", re.compile(r"\\begin\{axis\}")),
 )
+LIBRARIES = (("arrows.meta", re.compile(r"Stealth")),)  # TikZ's, for \usetikzlibrary
 
 
 def render_latex(result, fragment: bool = False, lang: str = DEFAULT) -> str:
@@ -73,9 +77,12 @@ def fragment_header(body: str, lang: str = DEFAULT) -> str:
     """A fragment's opening comment: the packages to load for it (exactly those it uses),
     and what its language needs besides (Japanese: LuaLaTeX and LuaTeX-ja)."""
     packages = needed_packages(body)
+    libraries = [name for name, use in LIBRARIES if use.search(body)]
     lines = ["% symgrad fragment, for \\input into a LaTeX document; it needs "
              + (rf"\usepackage{{{','.join(packages)}}}" if packages else "no package")
              + " in the preamble."]
+    if libraries:
+        lines.append(rf"% and \usetikzlibrary{{{','.join(libraries)}}} after them.")
     needs = setting(lang, "LATEX_NEEDS", None)
     if needs is not None:
         lines.append(f"% Its words are in {LANGUAGES[lang]}: {needs}.")
@@ -172,14 +179,15 @@ def _points(latex: str) -> float:
     return CHARACTER_WIDTH * visible_width(latex)
 
 
-def grid_table(grid: Grid) -> str:
-    """A booktabs table that fits the text width (see above); decimal points aligned."""
+def grid_table(grid: Grid, text_width: float = TEXT_WIDTH) -> str:
+    """A booktabs table that fits the text width (see above; ``text_width`` pt, a slide's
+    narrower); decimal points aligned."""
     columns = _columns(grid)
     rows = len(grid.rows)
     tables = []
-    for part in _parts(columns):
-        tables.append(_tabular([columns[n] for n in part], _wrapped([columns[n] for n in part]),
-                               rows))
+    for part in _parts(columns, text_width):
+        tables.append(_tabular([columns[n] for n in part],
+                               _wrapped([columns[n] for n in part], text_width), rows))
     return "\n".join(tables)
 
 
@@ -211,31 +219,32 @@ def _natural_width(columns: list[_Column]) -> float:
     return sum(c.width + COLUMN_SPACE for c in columns)
 
 
-def _wrapped(columns: list[_Column]) -> set[int] | None:
+def _wrapped(columns: list[_Column], text_width: float = TEXT_WIDTH) -> set[int] | None:
     """Which columns (by position) to wrap so that the table fits: none if it fits as it is,
     else the fewest of its widest columns of words that leave each at least NARROWEST_WORDS;
     None if no choice does."""
-    if _natural_width(columns) <= TEXT_WIDTH:
+    if _natural_width(columns) <= text_width:
         return set()
     words = sorted((n for n, c in enumerate(columns) if c.words), key=lambda n: -columns[n].width)
     for count in range(1, len(words) + 1):
         chosen = set(words[:count])
         fixed = _natural_width([c for n, c in enumerate(columns) if n not in chosen])
-        share = (TEXT_WIDTH - fixed) / count - COLUMN_SPACE
+        share = (text_width - fixed) / count - COLUMN_SPACE
         if share >= NARROWEST_WORDS:
             return chosen
     return None
 
 
-def _parts(columns: list[_Column]) -> list[list[int]]:
+def _parts(columns: list[_Column], text_width: float = TEXT_WIDTH) -> list[list[int]]:
     """The columns of each table: all in one if they fit (wrapped or not); else, from the
     left, as many as fit in each, every table led by the first column."""
     everything = list(range(len(columns)))
-    if _wrapped(columns) is not None or len(columns) <= 2:
+    if _wrapped(columns, text_width) is not None or len(columns) <= 2:
         return [everything]
     parts, current = [], [0]
     for number in everything[1:]:
-        if len(current) > 1 and _wrapped([columns[n] for n in current + [number]]) is None:
+        if len(current) > 1 and _wrapped([columns[n] for n in current + [number]],
+                                         text_width) is None:
             parts.append(current)
             current = [0]
         current.append(number)
@@ -289,41 +298,50 @@ def number_latex(cell: str) -> str:
 
 
 def equation_block(printer: LatexPrinter, rows: list[Row], environment: str,
-                   labels: EquationLabels | None = None) -> str:
+                   labels: EquationLabels | None = None, line_width: int = LINE_WIDTH) -> str:
     """Rows aligned on their relation signs, each side broken between whole terms and factors
-    (``breaking``) with continuation lines indented by a quad. With ``labels`` (an ``align``
-    of a LaTeX document) a labelled row is numbered, on its last line, and every other line
-    is not."""
-    lines = []
-    measure = _widths(printer)
-    for row in rows:
-        numbered = labels is not None and row.label is not None
-        limit = LINE_WIDTH - (NUMBER_WIDTH if numbered else 0)
-        lhs = printer.doprint(row.lhs)
-        row_lines = []
-        for number, side in enumerate(row.sides):
-            broken = formula_lines(printer, side, limit, measure)
-            start = lhs if number == 0 else ""
-            relation = _RELATIONS[row.relation(number)]
-            row_lines.append(f"{start} &{relation} {broken[0]}")
-            row_lines += [rf"&\quad {line}" for line in broken[1:]]
-        if not row.sides:
-            row_lines.append(lhs)
-        if row.index_range is not None:
-            where = rf"\qquad ({index_range(printer, row.index_range)})"
-            last = row_lines[-1].split("&", 1)[-1]
-            if measure(last) + measure(where) > limit:  # on a line of its own
-                row_lines.append("&" + where)
-            else:
-                row_lines[-1] += " " + where
-        if labels is not None:
-            tags = [r"\notag"] * len(row_lines)
-            if numbered:
-                tags[-1] = rf"\label{{{labels.unique(row.label)}}}"
-            row_lines = [f"{line} {tag}" for line, tag in zip(row_lines, tags)]
-        lines += row_lines
+    (``breaking``) into lines of at most ``line_width`` visible characters, continuation lines
+    indented by a quad. With ``labels`` (an ``align`` of a LaTeX document) a labelled row is
+    numbered, on its last line, and every other line is not."""
+    lines = [line for row in rows for line in row_lines(printer, row, labels, line_width)]
+    return aligned(environment, lines)
+
+
+def aligned(environment: str, lines: list[str]) -> str:
+    """Lines of ``row_lines`` as one display."""
     return rf"\begin{{{environment}}}" + "\n" + " \\\\\n".join(lines) + "\n" + \
         rf"\end{{{environment}}}"
+
+
+def row_lines(printer: LatexPrinter, row: Row, labels: EquationLabels | None = None,
+              line_width: int = LINE_WIDTH) -> list[str]:
+    """One row's lines of an ``equation_block`` (a display may break between any two)."""
+    measure = _widths(printer)
+    numbered = labels is not None and row.label is not None
+    limit = line_width - (NUMBER_WIDTH if numbered else 0)
+    lhs = printer.doprint(row.lhs)
+    lines = []
+    for number, side in enumerate(row.sides):
+        broken = formula_lines(printer, side, limit, measure)
+        start = lhs if number == 0 else ""
+        relation = _RELATIONS[row.relation(number)]
+        lines.append(f"{start} &{relation} {broken[0]}")
+        lines += [rf"&\quad {line}" for line in broken[1:]]
+    if not row.sides:
+        lines.append(lhs)
+    if row.index_range is not None:
+        where = rf"\qquad ({index_range(printer, row.index_range)})"
+        last = lines[-1].split("&", 1)[-1]
+        if measure(last) + measure(where) > limit:  # on a line of its own
+            lines.append("&" + where)
+        else:
+            lines[-1] += " " + where
+    if labels is not None:
+        tags = [r"\notag"] * len(lines)
+        if numbered:
+            tags[-1] = rf"\label{{{labels.unique(row.label)}}}"
+        lines = [f"{line} {tag}" for line, tag in zip(lines, tags)]
+    return lines
 
 
 class EquationLabels:

@@ -27,7 +27,7 @@ from symgrad.render.json import json_object
 from symgrad.render.number_style import exact_sides
 from symgrad.render.numeric_documents import W, bounds_verdict
 from symgrad.render.printing import TextPrinter, plain
-from symgrad.render.prose import Code, Phrase, Prose, Words, say, sentences
+from symgrad.render.prose import Code, Phrase, Prose, Words, paragraph, say
 from symgrad.render.text import text_words
 
 POWER_DIGITS = 15  # digits of a regime's power in JSON
@@ -107,7 +107,7 @@ def _(notes: ChainNotes) -> Document:
         derivation["Activation"],
         _retitled(derivation["Backward pass"],
                   say("The chain rule and the {delta} recursion", delta=sympy.Symbol("delta")),
-                  sentences("The chain rule, applied once per layer from the output down.",
+                  paragraph("The chain rule, applied once per layer from the output down.",
                             derivation["Backward pass"].words)),
         _retitled(derivation["Closed form"], "The closed form"),
         _retitled(derivation["Front layer in full"],
@@ -131,8 +131,8 @@ def _(notes: ChainNotes) -> Document:
     for regime in notes.regimes:
         title, words = _REGIMES[regime.case]
         sections.append(Section(
-            say("Regime: {title}", title=Phrase(title)),
-            sentences(words, say("Per layer the factor is {factor}; over {depth} and {deeper} "
+            "Regime: " + title,  # one key per regime: a talk finds its section by it
+            paragraph(words, say("Per layer the factor is {factor}; over {depth} and {deeper} "
                                  "layers:", factor=regime.factor, depth=regime.depths[0],
                                  deeper=regime.depths[1])),
             [_power_row(regime.factor, d, label)
@@ -182,7 +182,7 @@ def _(notes: NetNotes) -> Document:
     derivation = document(notes.derivation)
     sections = list(derivation.sections)
     if notes.evaluation is not None:
-        sections += [_retitled(s, say("Values: {title}", title=Phrase(s.title)))
+        sections += [_retitled(s, f"Values: {s.title.lower()}")
                      for s in document(notes.evaluation).sections]
     title = say("Backpropagation through a {name} net of widths {widths}: lecture notes",
                 name=Code(notes.net.activation.name), widths=net_widths(notes.net))

@@ -196,4 +196,14 @@ def decimal_number(text: str) -> sympy.Expr:
         power = sympy.Pow(10, sympy.Float(magnitude, max(figures, 1)), evaluate=False)
         return -power if mantissa.startswith("-") else power
     mantissa = text.split("e")[0].lstrip("-").replace(".", "").lstrip("0")
-    return sympy.Float(text, max(len(mantissa), 1))
+    digits = max(len(mantissa), 1)
+    if digits < 4000:
+        return sympy.Float(text, digits)
+    # (past Python's 4,300-digit limit on int(str), which mpmath's reader hits: the
+    # digits read by gmpy2, scaled by the power of ten, at their own precision)
+    number, _, exponent = text.partition("e")
+    whole, _, fraction = number.lstrip("-").partition(".")
+    scale = int(exponent or 0) - len(fraction)
+    with mpmath.workprec(int(digits * 3.33) + 64):
+        value = mpmath.mpf(gmpy2.mpz(whole + fraction)) * mpmath.power(10, scale)
+        return sympy.Float(-value if number.startswith("-") else value, digits)

@@ -67,7 +67,7 @@ from symgrad.render.document import (
     shown_layers,
 )
 from symgrad.render.number_style import approx, decimal_number, exact_sides
-from symgrad.render.prose import Code, Phrase, Prose, joined, say, sentences
+from symgrad.render.prose import Code, Phrase, Prose, joined, paragraph, say
 
 MAX_WEIGHT_ROWS = 20  # distinct weights listed one by one; beyond, JSON has every layer
 EXACT_POWER_BITS = 4096  # factor^L is worked out exactly up to this size
@@ -179,7 +179,7 @@ def _(bounds: GainBounds) -> Document:
                       decimal(f.upper, 8)) for f in bounds.factors[:MAX_WEIGHT_ROWS])
         one_layer.grid = Grid(("weight", "layers", "lower bound", "upper bound"), rows)
         if len(bounds.factors) > MAX_WEIGHT_ROWS:
-            one_layer.words = sentences(one_layer.words, say(
+            one_layer.words = paragraph(one_layer.words, say(
                 "The first {count} are listed; JSON has them all.", count=MAX_WEIGHT_ROWS))
     sections.append(one_layer)
     ratio = chain_ratio(chain.depth)
@@ -229,7 +229,7 @@ def _float_section(bounds: GainBounds) -> Section:
                 "best that one subnormal, in the format).",
                 ratio=chain_ratio(L), output=sympy.Abs(grad_a(L)))
     if bounds.uniform:
-        words = sentences(words, "Depths beyond this chain's say how deep a chain of such layers "
+        words = paragraph(words, "Depths beyond this chain's say how deep a chain of such layers "
                                  "could go.")
     return Section("Float formats", words,
                    grid=Grid(("format", "largest", "min subnormal", "overflow depth",
@@ -376,7 +376,7 @@ def _(evaluation: ChainEvaluation) -> Document:
                say("Input {x}, target {y}; every number read exactly.",
                    x=sympy.Eq(X, point.x, evaluate=False), y=sympy.Eq(Y, point.y, evaluate=False)))
     if evaluation.interval:
-        setting = sentences(setting, "Every value is a certified enclosure: interval arithmetic "
+        setting = paragraph(setting, "Every value is a certified enclosure: interval arithmetic "
                                      "with outward rounding, so the exact value lies inside.")
     rows = [_value_row(grad_a(0), evaluation.input_gradient, digits, "input-gradient-value"),
             _value_row(log10(sympy.Abs(grad_a(0))), log10_abs(evaluation.input_gradient), 12),
@@ -558,7 +558,7 @@ def _spectrum_section(spectrum, digits: int, depth: int) -> Section:
                 if mpmath.isinf(condition) else
                 sympy.Eq(_CONDITION, _float(condition, brief), evaluate=False))
     if not all(spectrum.resolved):
-        words = sentences(words, say("A value shown as below {floor} cannot be told from 0 at "
+        words = paragraph(words, say("A value shown as below {floor} cannot be told from 0 at "
                                      "the working digits.", floor=floor))
     return Section("Jacobian spectrum", words, grid=grid)
 

@@ -10,6 +10,7 @@ that a format would have to escape.
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ def say(template: str, **values) -> Prose:
     return Prose(_merged(tuple(runs)))
 
 
-def sentences(*parts: Prose | str) -> Prose:
+def paragraph(*parts: Prose | str) -> Prose:
     """Sentences one after another, each a ``Phrase`` (translated on its own; a language
     sets its own space between them), the empty ones left out."""
     return joined([Prose((Phrase(part),)) for part in parts if part])
@@ -112,6 +113,34 @@ def joined(parts: Iterable[Prose | str], separator: str = " ") -> Prose:
             runs.append(separator)
         runs.extend(_runs_of(part))
     return Prose(_merged(tuple(runs)))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])")  # English, and Japanese (no space)
+
+
+def sentences(words: Words) -> list[Prose]:
+    """Words cut into their sentences (a formula stays in its sentence), so that a shorter
+    form (a slide's caption) can take the first few."""
+    found: list[list[Run]] = [[]]
+    for run in _merged(tuple(_flat_runs(words))):  # a phrase's text joined to its neighbours
+        if not isinstance(run, str):
+            found[-1].append(run)
+            continue
+        pieces = _SENTENCE_END.split(run)
+        for number, piece in enumerate(pieces):
+            if number:
+                found.append([])
+            if piece:
+                found[-1].append(piece)
+    return [Prose(_merged(tuple(runs))) for runs in found if Prose(tuple(runs))]
+
+
+def _flat_runs(words: Words) -> list[Run]:
+    """The runs of words, each phrase's own runs in its place."""
+    if isinstance(words, str):
+        return [words]
+    return [inner for run in words.runs
+            for inner in (_flat_runs(run.words) if isinstance(run, Phrase) else [run])]
 
 
 def _runs_of(value) -> tuple[Run, ...]:

@@ -22,6 +22,9 @@ LATEX_NEEDS = ("LuaLaTeX and \\usepackage{luatexja} (Debian: texlive-luatex, "
                "texlive-lang-japanese)")
 # The figures' words (matplotlib): the first of these installed; with none, an SVG keeps
 # its text as text for the reader's fonts.
+# Slides: Beamer with LuaTeX-ja, the Japanese in Gothic as Beamer's own text is sans-serif.
+BEAMER_PACKAGES = "\n".join([r"\usepackage{luatexja}",
+                             r"\renewcommand{\kanjifamilydefault}{\gtdefault}", ""])
 PLOT_FONTS = ("Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "Hiragino Sans",
               "Hiragino Kaku Gothic ProN", "Yu Gothic", "Meiryo", "MS Gothic", "TakaoGothic",
               "VL Gothic", "Harano Aji Gothic")
@@ -80,16 +83,17 @@ MESSAGES = {
     "The whole chain, depth {0}": "連鎖全体（深さ {0}）",
     "At ten times the depth, {0}": "深さを 10 倍にした場合（深さ {0}）",
     "Verdict": "結論",
-    "Regime: {0}": "典型例：{0}",
-    "{0} with ordinary weights: vanishing": "通常の重みで {0}：勾配消失",
-    "{0} but {1}: still vanishing": "{0} だが {1}：やはり勾配消失",
-    "{0}: exploding": "{0}：勾配爆発",
+    "Regime: {0} with ordinary weights: vanishing": "典型例：通常の重みで {0}：勾配消失",
+    "Regime: {0} but {1}: still vanishing": "典型例：{0} だが {1}：やはり勾配消失",
+    "Regime: {0}: exploding": "典型例：{0}：勾配爆発",
     "Why ReLU alone does not remove the weight product": "ReLU だけでは重みの積が消えない理由",
     "Residual connections": "残差接続",
     "The residual factor, {0}": "残差接続の因子（{0}）",
     "Values: the gradients": "数値：勾配",
     "Values: layer by layer": "数値：層ごと",
-    "Values: {0}": "数値：{0}",
+    "Values: setting": "数値：設定",
+    "Values: cost and input gradient": "数値：コストと入力勾配",
+    "Values: jacobian spectrum": "数値：ヤコビ行列の特異値",
     "The same pass in floats": "同じ計算を浮動小数点数で",
     "Output error": "出力層の誤差",
     "Gradients": "勾配",
@@ -348,6 +352,7 @@ MESSAGES = {
 
     # -- the formats' own words (named places: what the format fills in) ------------------
     "Figure {number}.": "図 {number}",
+    "{title} (cont.)": "{title}（続き）",
     "Figure {number}": "図 {number}",
     "{caption} {note}": "{caption}{note}",
     "Nothing to chart: every value is exactly 0 ({formula}).":
