@@ -317,3 +317,30 @@ def test_the_cli_writes_a_japanese_pdf_by_lualatex(tmp_path):
     text = subprocess.run(["pdftotext", "notes.pdf", "-"], cwd=tmp_path, capture_output=True,
                           text=True).stdout
     assert "勾配消失と勾配爆発" in text and "誤差逆伝播" in text
+
+
+@pytest.mark.parametrize("arguments", [["--depth", "10", "--act", "relu", "--w", "10", "--z", "1"],
+                                       ["--depth", "40", "--act", "relu"],
+                                       ["--widths", "2,3,2", "--init", "he", "--x", "0.5,1"]],
+                         ids=["relu in gain mode", "relu depth 40", "net with values"])
+def test_a_japanese_talk_compiles_with_nothing_overfull(arguments, tmp_path):
+    """``--slides --lang ja``: the English talk's frames, in Japanese (continued frames
+    too), by LuaLaTeX: nothing too wide or too tall for the slide, no missing glyph."""
+    lualatex()
+    from tests.test_slides import frames
+    for lang in ("en", "ja"):
+        done = _cli(*arguments, "--slides", "--lang", lang, "-o", f"{lang}.tex", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    english, japanese = ((tmp_path / f"{lang}.tex").read_text(encoding="utf-8")
+                         for lang in ("en", "ja"))
+    assert len(frames(japanese)) >= len(frames(english)) > 5
+    titles = [title for title, _ in frames(japanese)[1:]]
+    assert [title for title in titles if not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", title)] == []
+    assert "(cont.)" not in japanese and ("（続き）" in japanese) >= ("(cont.)" in english)
+    done = subprocess.run([lualatex(), "-interaction=nonstopmode", "-halt-on-error", "ja.tex"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    log = (tmp_path / "ja.log").read_text(encoding="utf-8", errors="replace")
+    assert done.returncode == 0, log[-3000:]
+    assert [pt for pt in OVERFULL.findall(log) if float(pt) > 1] == []
+    assert re.findall(r"Overfull \\vbox[^\n]*", log) == []
+    assert "Missing character" not in log
