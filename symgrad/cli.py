@@ -27,9 +27,19 @@ from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
 from symgrad.numeric.net_parameters import INITS
-from symgrad.render import FILE_ONLY_FORMATS, FORMATS, Slides, output_files, render_chunks
+from symgrad.render import (
+    FILE_ONLY_FORMATS,
+    FORMATS,
+    LANGUAGES,
+    Slides,
+    check_words_language,
+    output_files,
+    render_chunks,
+)
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import charted_layers, displayed_layers
+from symgrad.render.language import DEFAULT as DEFAULT_LANGUAGE
+from symgrad.render.language import check_language
 from symgrad.render.markdown import IMAGE_KINDS, image_path
 from symgrad.render.plot import (
     FILE_TYPES,
@@ -129,20 +139,21 @@ def _format(fmt: str | None, output: str | None) -> str:
     return chosen
 
 
-def _emit(result, fmt: str | None, output: str | None, fragment: bool = False) -> None:
+def _emit(result, fmt: str | None, output: str | None, fragment: bool = False,
+          lang: str = DEFAULT_LANGUAGE) -> None:
     fmt = _format(fmt, output)
     if output is None and "stdout" in _CLOSED:
         raise SymgradError("Cannot write the output: standard output is closed (give -o FILE).")
 
     if output is not None:
-        write_all(output_files(result, fmt, output, fragment))
+        write_all(output_files(result, fmt, output, fragment, lang))
     elif fmt == "text":
         console = Console(soft_wrap=False)
-        console.print(renderable(result, console.width - 2))
+        console.print(renderable(result, console.width - 2, lang))
     else:
         if fmt == "json" and hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(errors="symgrad-json")  # σ as \\u03c3 where σ cannot be shown
-        for chunk in render_chunks(result, fmt, fragment=fragment):
+        for chunk in render_chunks(result, fmt, fragment=fragment, lang=lang):
             sys.stdout.write(chunk)  # not click.echo, which re-encodes an ASCII stream as UTF-8
 
 
@@ -443,12 +454,16 @@ def _advance(report, run: int | None = None, runs: int = 1):
 @click.option("--seed", default=None, help="Matrix net: the seed of the draw (default 0).")
 @click.option("--fragment", is_flag=True, help="The body only, for \\input into your own notes.")
 @click.option("--slides", is_flag=True, help="A Beamer presentation (LaTeX, or -o FILE.pdf compiled).")
+@click.option("--lang", default=DEFAULT_LANGUAGE, show_default=True, metavar="|".join(LANGUAGES),
+              callback=lambda context, parameter, value: check_language(value),
+              help="The language of the words (the formulas are the same): en or ja.")
 @_output_options
-def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragment, slides, fmt,
-          output):
+def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragment, slides, lang,
+          fmt, output):
     """Lecture notes: the whole vanishing/exploding-gradient argument, with exact numbers."""
     if fmt is None and output is None:
         fmt = "latex" if slides else "markdown"
+    check_words_language(_format(fmt, output), lang)
     if slides:  # refused before any work
         check_slides_format(_format(fmt, output), fragment)
     if widths is not None:
@@ -459,13 +474,14 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
             evaluation = _net_evaluation(_widths(widths), act, cost, x, y, NOTES_DPS, init=init,
                                          seed=_whole_number(seed or "0", "seed", minimum=0))
         _emit(_talk(api.notes(widths=_widths(widths), act=act, cost=cost) if evaluation is None
-                    else net_notes(evaluation.net, evaluation), slides), fmt, output, fragment)
+                    else net_notes(evaluation.net, evaluation), slides), fmt, output, fragment,
+              lang)
         return
     if depth is None:
         raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
     depth = check_depth(_whole_number(depth, "depth"), MAX_NOTES_DEPTH)
     _emit(_talk(api.notes(depth, act, w=w, b=b, x=x, y=y, z=z, residual=residual, cost=cost), slides),
-          fmt, output, fragment)
+          fmt, output, fragment, lang)
 
 
 def _talk(notes, slides: bool):

@@ -194,7 +194,7 @@ def test_python_api_reads_numbers_exactly_and_checks_lengths():
 def test_cli_documents_have_the_table(fmt, marker):
     result = run("--depth", "50", "--act", "tanh", "--w", "3/2", "--x", "1/2", "--format", fmt)
     assert result.returncode == 0, result.stderr
-    assert marker in result.stdout and "20 of the 50 layers" in result.stdout
+    assert marker in result.stdout and "$20$ of the $50$ layers" in result.stdout
 
 
 # --- cases a review found (each was a silently wrong number) ---------------------------

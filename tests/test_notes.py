@@ -69,7 +69,7 @@ def test_numbers_in_the_notes_are_the_evaluators():
 def test_notes_sections_walk_the_argument():
     text = symgrad.render(symgrad.notes(10, "sigmoid"), "markdown")
     order = ["Notation and forward pass", r"The chain rule and the $\delta$ recursion",
-             "The closed form", "The front layer at depth 10", "Weights and derivatives, apart",
+             "The closed form", "The front layer at depth $10$", "Weights and derivatives, apart",
              r"$\sup_z \left|\sigma'(z)\right|$ and the worst-case bound",
              r"Regime: $\sigma' < 1$", r"Regime: $\sigma' \geq 1$ but $\left|{w}\right| < 1$",
              r"Regime: $\left|{w\mkern3mu \sigma'}\right| > 1$",

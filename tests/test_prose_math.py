@@ -16,15 +16,17 @@ import sympy
 import symgrad
 from symgrad.render import render
 from symgrad.render.document import document
-from symgrad.render.prose import Code, Prose
+from symgrad.render.prose import Code, Phrase, Prose
 
 NOTATION = re.compile(r"[σδ∂∏∑∞α′²³⁻⁰¹]|[A-Za-z0-9)]_|\^")
 
 
 def _text_runs(words):
+    """The text of words, a phrase set into a sentence's place included."""
     if isinstance(words, str):
         return [words]
-    return [run for run in words.runs if isinstance(run, str)]
+    return [text for run in words.runs if isinstance(run, (str, Phrase))
+            for text in ([run] if isinstance(run, str) else _text_runs(run.words))]
 
 
 def _all_words(doc):

@@ -46,6 +46,11 @@ class NetParameters:
     weights: tuple[tuple[tuple[object, ...], ...], ...]
     biases: tuple[tuple[object, ...], ...]
     source: str  # how they were made, for the output
+    # the same, for a document to word: the draw's initialisation, seed and scale, or the file
+    init: str | None = None
+    seed: int | None = None
+    scale: object = 1
+    path: str | None = None
 
 
 
@@ -73,7 +78,7 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
     biases = tuple((sympy.Integer(0),) * width for width in net.widths[1:])
     source = f"{init} initialisation, seed {seed}" + (f", scale {exact_words(scale)}"
                                                       if scale != 1 else "")
-    return NetParameters(tuple(weights), biases, source)
+    return NetParameters(tuple(weights), biases, source, init, seed, scale)
 
 
 def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, dps: int) -> tuple:
@@ -109,7 +114,7 @@ def read_parameters(net: MatrixNet, path: str) -> NetParameters:
     weights = _layers(data["weights"], net, "weights", matrix=True)
     biases = (_layers(data["biases"], net, "biases", matrix=False) if "biases" in data
               else tuple((sympy.Integer(0),) * width for width in net.widths[1:]))
-    return NetParameters(weights, biases, f"file {path}")
+    return NetParameters(weights, biases, f"file {path}", path=str(path))
 
 
 def _layers(value, net: MatrixNet, key: str, matrix: bool) -> tuple:

@@ -18,10 +18,11 @@ from symgrad.render.beamer import render_beamer
 from symgrad.render.document import document
 from symgrad.render.html import render_html
 from symgrad.render.json import json_chunks, render_json
+from symgrad.render.language import DEFAULT, LANGUAGES, check_language, setting
 from symgrad.render.latex import render_latex
 from symgrad.render.markdown import markdown_files, markdown_printer, prose, render_markdown
 from symgrad.render.notebook import attach_displays
-from symgrad.render.pdf import compile_pdf
+from symgrad.render.pdf import ENGINE, compile_pdf
 from symgrad.render.slides import Slides, check_slides_format
 from symgrad.render.text import render_text
 
@@ -31,43 +32,48 @@ FILE_ONLY_FORMATS = ("pdf",)  # bytes, for a file: never a terminal's text
 attach_displays(document.registry)  # every result with a layout shows itself in a notebook
 
 
-def render_chunks(result, fmt: str, fragment: bool = False) -> Iterator[str] | bytes:
+def render_chunks(result, fmt: str, fragment: bool = False,
+                  lang: str = DEFAULT) -> Iterator[str] | bytes:
     """``result`` in one of ``FORMATS``, in pieces (JSON of a deep evaluation streams); a
     PDF as its bytes."""
     if isinstance(result, Slides):
         check_slides_format(fmt, fragment)
     if fmt == "pdf":
-        return render_pdf(result, fragment)
+        return render_pdf(result, fragment, lang)
     if fmt == "json":
+        check_words_language(fmt, lang)
         return json_chunks(result)
-    return iter([render(result, fmt, fragment)])
+    return iter([render(result, fmt, fragment, lang)])
 
 
-def output_files(result, fmt: str, path: str | os.PathLike, fragment: bool = False) -> dict:
+def output_files(result, fmt: str, path: str | os.PathLike, fragment: bool = False,
+                 lang: str = DEFAULT) -> dict:
     """The files that writing ``result`` to ``path`` makes: the file itself, and beside a
     Markdown file the SVG images it shows (none beside a device or a pipe, where the
     Markdown draws them in text). Written together with ``write_all``."""
     if isinstance(result, Slides):
         check_slides_format(fmt, fragment)
     if fmt == "markdown" and not is_device_or_pipe(path):
-        return markdown_files(result, path, fragment)
-    return {path: render_chunks(result, fmt, fragment=fragment)}
+        return markdown_files(result, path, fragment, check_language(lang))
+    return {path: render_chunks(result, fmt, fragment=fragment, lang=lang)}
 
 
-def render(result, fmt: str, fragment: bool = False) -> str:
-    """``result`` in one of ``FORMATS`` but PDF (``render_pdf``); ``Slides`` in LaTeX."""
+def render(result, fmt: str, fragment: bool = False, lang: str = DEFAULT) -> str:
+    """``result`` in one of ``FORMATS`` but PDF (``render_pdf``); ``Slides`` in LaTeX. Its
+    words in ``lang`` (``LANGUAGES``: en, ja), the formulas the same in every language."""
+    check_words_language(fmt, lang)
     if isinstance(result, Slides):
         check_slides_format(fmt, fragment)
         if fmt == "latex":
-            return render_beamer(result)
+            return render_beamer(result, lang)
     if fmt == "text":
-        return render_text(result)
+        return render_text(result, lang=lang)
     if fmt == "latex":
-        return render_latex(result, fragment=fragment)
+        return render_latex(result, fragment=fragment, lang=lang)
     if fmt == "markdown":
-        return render_markdown(result, fragment=fragment)
+        return render_markdown(result, fragment=fragment, lang=lang)
     if fmt == "html":
-        return render_html(result, fragment=fragment)
+        return render_html(result, fragment=fragment, lang=lang)
     if fmt == "json":
         return render_json(result)
     if fmt == "pdf":
@@ -75,11 +81,23 @@ def render(result, fmt: str, fragment: bool = False) -> str:
     raise SymgradError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
 
 
-def render_pdf(result, fragment: bool = False) -> bytes:
-    """``result``'s LaTeX document compiled to PDF (by pdflatex)."""
+def check_words_language(fmt: str, lang: str) -> str:
+    """``lang``, checked: a language ``LANGUAGES`` knows, for a format with words (JSON is
+    data: its keys and words are English)."""
+    if check_language(lang) != DEFAULT and fmt == "json":
+        raise SymgradError(f"JSON is data and stays in English; {LANGUAGES[lang]} is for the "
+                           "text, LaTeX, Markdown, HTML and PDF formats.")
+    return lang
+
+
+def render_pdf(result, fragment: bool = False, lang: str = DEFAULT) -> bytes:
+    """``result``'s LaTeX document in ``lang`` compiled to PDF (by pdflatex, or the engine
+    the language needs: LuaLaTeX for Japanese)."""
     if fragment:
         raise SymgradError("A PDF is a whole document; --fragment is for LaTeX, Markdown and HTML.")
-    return compile_pdf(render_beamer(result) if isinstance(result, Slides) else render_latex(result))
+    latex = render_beamer(result, lang) if isinstance(result, Slides) else \
+        render_latex(result, lang=lang)
+    return compile_pdf(latex, setting(check_language(lang), "LATEX_ENGINE", ENGINE))
 
 
 def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> list[Path]:
@@ -115,5 +133,6 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
     return paths
 
 
-__all__ = ["FILE_ONLY_FORMATS", "FORMATS", "Slides", "output_files", "render", "render_chunks",
-           "render_pdf", "write_atomically", "write_documents"]
+__all__ = ["FILE_ONLY_FORMATS", "FORMATS", "LANGUAGES", "Slides", "check_words_language",
+           "output_files", "render", "render_chunks", "render_pdf", "write_atomically",
+           "write_documents"]

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import reduce
 
-from symgrad.render.chart import NOTHING_TO_CHART_MATH, latex_chart
+from symgrad.render.chart import LOG_ZERO, NOTHING_TO_CHART_WITH, latex_chart, limit_label
 from symgrad.render.diagram import Diagram
 from symgrad.render.document import Document, Figure, Section
+from symgrad.render.language import DEFAULT, phrase, setting, translated
 from symgrad.render.latex import (
     EquationLabels,
     aligned,
+    escape,
     floating,
     grid_table,
     latex_words,
@@ -36,7 +39,7 @@ from symgrad.render.latex_height import (
 )
 from symgrad.render.latex_width import visible_width
 from symgrad.render.printing import LatexPrinter
-from symgrad.render.prose import joined, sentences
+from symgrad.render.prose import sentences
 from symgrad.render.slides import PHRASES, Slides, talk
 from symgrad.render.tikz import tikz_diagram
 
@@ -79,29 +82,32 @@ class _Piece:
         return bool(self.lines)
 
 
-def render_beamer(slides: Slides) -> str:
-    """The talk as a Beamer presentation: a title frame, then the sections' frames."""
-    return beamer_latex(talk(slides))
+def render_beamer(slides: Slides, lang: str = DEFAULT) -> str:
+    """The talk as a Beamer presentation in ``lang``: a title frame, then the sections'
+    frames."""
+    return beamer_latex(translated(talk(slides), lang))
 
 
 def beamer_latex(doc: Document) -> str:
     """A talk's document (``slides.talk``; in another language, translated first) as a
-    Beamer presentation."""
+    Beamer presentation (the language's packages after Beamer's: LuaTeX-ja for Japanese)."""
     printer = LatexPrinter(doc.output_layer, line_breaks=True)
     labels = EquationLabels()
-    parts = [PREAMBLE, rf"\title{{{latex_words(printer, doc.title)}}}", r"\date{}",
+    parts = [PREAMBLE + setting(doc.lang, "BEAMER_PACKAGES", ""),
+             rf"\title{{{latex_words(printer, doc.title)}}}", r"\date{}",
              r"\begin{document}", r"\begin{frame}", r"\titlepage", r"\end{frame}"]
     for section in doc.sections:
-        parts += _frames(section, printer, labels)
+        parts += _frames(section, printer, labels, doc.lang)
     parts.append(r"\end{document}")
     return "\n".join(parts) + "\n"
 
 
-def _frames(section: Section, printer: LatexPrinter, labels: EquationLabels) -> list[str]:
+def _frames(section: Section, printer: LatexPrinter, labels: EquationLabels,
+            lang: str = DEFAULT) -> list[str]:
     title = latex_words(printer, section.title)
-    continued = f"{title} {PHRASES['continued']}"
+    continued = phrase(lang, "{title} " + PHRASES["continued"], escape, title=title)
     capacity = FRAME_HEIGHT - (max(_title_lines(title), _title_lines(continued)) - 1) * TITLE_LINE
-    frames = _balanced(_pieces(section, printer, labels, capacity), capacity)
+    frames = _balanced(_pieces(section, printer, labels, capacity, lang), capacity)
     numbered = any(row.label is not None for row in section.rows)
     return [_frame(title if number == 0 else continued, pieces, numbered)
             for number, pieces in enumerate(frames)]
@@ -112,13 +118,14 @@ def _title_lines(title: str) -> int:
 
 
 def _pieces(section: Section, printer: LatexPrinter, labels: EquationLabels,
-            capacity: float) -> list[_Piece]:
+            capacity: float, lang: str = DEFAULT) -> list[_Piece]:
     pieces = []
     if section.words:
         words = latex_words(printer, section.words)
         pieces.append(_Piece(paragraph_height(words, TEXT_WIDTH), words, keep_with_next=True))
     if section.diagram is not None:
-        pieces.append(_diagram(section.diagram, printer, capacity - sum(p.height for p in pieces)))
+        pieces.append(_diagram(section.diagram, printer, capacity - sum(p.height for p in pieces),
+                               lang))
     numbered = any(row.label is not None for row in section.rows)
     for row in section.rows:
         lines = row_lines(printer, row, labels if numbered else None, LINE_WIDTH)
@@ -129,21 +136,23 @@ def _pieces(section: Section, printer: LatexPrinter, labels: EquationLabels,
         pieces.append(_Piece(table_height(table), table))
     figure = section.figure
     if figure is not None and figure.empty:
-        pieces.append(_Piece(paragraph_height(NOTHING_TO_CHART_MATH, TEXT_WIDTH),
-                             NOTHING_TO_CHART_MATH))
+        nothing = phrase(lang, NOTHING_TO_CHART_WITH, escape, formula=f"${LOG_ZERO}$")
+        pieces.append(_Piece(paragraph_height(nothing, TEXT_WIDTH), nothing))
     elif figure is not None:
-        pieces.append(_figure(figure, printer, capacity - sum(p.height for p in pieces)))
+        pieces.append(_figure(figure, printer, capacity - sum(p.height for p in pieces), lang))
     return pieces
 
 
-def _diagram(diagram: Diagram, printer: LatexPrinter, room: float) -> _Piece:
+def _diagram(diagram: Diagram, printer: LatexPrinter, room: float,
+             lang: str = DEFAULT) -> _Piece:
     """The diagram with as many of its caption's sentences as fit ``room`` (pt) beside it
     (the words before it on the frame), down to none; a diagram taller than that alone (a
     wide net's) scaled down to fit, to no less than ``MIN_DIAGRAM_SCALE``."""
     picture, drawn = tikz_diagram(diagram, printer), diagram_height(diagram)
-    told = sentences(diagram.caption)
+    told = [latex_words(printer, sentence) for sentence in sentences(diagram.caption)]
     for count in range(len(told), -1, -1):
-        caption = latex_words(printer, joined(told[:count]))
+        caption = reduce(lambda before, after: phrase(lang, "{caption} {note}", caption=before,
+                                                      note=after), told[:count]) if count else ""
         if drawn + _caption_height(caption) <= room:
             return _Piece(drawn + _caption_height(caption), floating(picture, caption))
     scale = max(MIN_DIAGRAM_SCALE, (room - _caption_height("")) / drawn)
@@ -151,14 +160,16 @@ def _diagram(diagram: Diagram, printer: LatexPrinter, room: float) -> _Piece:
                   floating(rf"\scalebox{{{scale:.2f}}}{{%" + "\n" + picture + "}", ""))
 
 
-def _figure(figure: Figure, printer: LatexPrinter, room: float) -> _Piece:
+def _figure(figure: Figure, printer: LatexPrinter, room: float, lang: str = DEFAULT) -> _Piece:
     """The figure as wide as fits ``room`` (pt) with its caption, up to ``FIGURE_WIDTH``; its
     pgfplots axis takes the width of the minipage it is set in."""
     caption = latex_words(printer, figure.drawn_caption)
     around = FIGURE_LABELS + _caption_height(caption)
     width = max(MIN_FIGURE_WIDTH, min(FIGURE_WIDTH, (room - around) / (0.45 * TEXT_WIDTH)))
     chart = latex_chart(figure.xs, figure.ys, latex_words(printer, figure.x_label),
-                        latex_words(printer, figure.y_label), figure.bars, figure.limit_lines)
+                        latex_words(printer, figure.y_label), figure.bars,
+                        [(limit_label(label, lang, escape), value)
+                         for label, value in figure.limit_lines])
     sized = "\n".join([rf"\begin{{minipage}}{{{width:.2f}\textwidth}}", chart, r"\end{minipage}"])
     return _Piece(0.45 * width * TEXT_WIDTH + around, floating(sized, caption))
 

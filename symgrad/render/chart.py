@@ -35,7 +35,8 @@ class Frame:
 
 
 NOTHING_TO_CHART = "Nothing to chart: every value is exactly 0"
-NOTHING_TO_CHART_MATH = NOTHING_TO_CHART + r" ($\log_{10} 0 = -\infty$)."  # LaTeX, Markdown
+NOTHING_TO_CHART_WITH = NOTHING_TO_CHART + " ({formula})."  # and a formula: log10 0 = -∞
+LOG_ZERO = r"\log_{10} 0 = -\infty"  # the formula, in LaTeX
 ENCLOSURES_CHARTED = " (enclosure: midpoint; upper end if it reaches 0)"
 
 
@@ -54,12 +55,13 @@ def frame(xs: Sequence[float], ys: Sequence[float | None], bars: bool = False) -
 
 
 def terminal_chart(xs: Sequence[float], ys: Sequence[float | None], width: int = 60,
-                   height: int = 12, y_label: str = "", bars: bool = False) -> str:
+                   height: int = 12, y_label: str = "", bars: bool = False,
+                   nothing: str = NOTHING_TO_CHART + ".") -> str:
     """Points (x, y) as a character grid (y None: the value is 0, log10 = -∞); ``bars``:
-    each point a bar up from 0 (a histogram)."""
+    each point a bar up from 0 (a histogram). With no point to draw: ``nothing``."""
     box = frame(xs, ys, bars)
     if box is None:
-        return "\n".join(([y_label] if y_label else []) + [NOTHING_TO_CHART + "."])
+        return "\n".join(([y_label] if y_label else []) + [nothing])
     grid = [[" "] * width for _ in range(height)]
     for x, y in box.points:
         column, row = box.at(x, y, width - 1, height - 1)
@@ -88,8 +90,20 @@ def float_limit_lines() -> list[tuple[str, float]]:
         if fmt.name in LIMIT_FORMATS:
             largest = math.log10(fmt.largest.p) - math.log10(fmt.largest.q)
             smallest = -math.log10(fmt.smallest_subnormal.q)
-            lines += [(f"{fmt.name} overflow", largest), (f"{fmt.name} underflow", smallest)]
+            lines += [(template.format(format=fmt.name), value) for template, value
+                      in zip(LIMIT_LABELS, (largest, smallest))]
     return lines
+
+
+LIMIT_LABELS = ("{format} overflow", "{format} underflow")  # as float_limit_lines writes them
+
+
+def limit_label(label: str, lang: str, escape=str) -> str:
+    """A float limit's label ("float32 overflow") in ``lang``, its text through ``escape``."""
+    from symgrad.render.language import phrase  # (it reads documents, which draw charts)
+
+    name, _, kind = label.partition(" ")
+    return phrase(lang, "{format} " + kind, escape, format=name)
 
 
 def limits_in_view(box: Frame) -> list[tuple[str, float]]:

@@ -29,7 +29,7 @@ from symgrad.notation import (
     layer_symbol,
     weight_entry,
 )
-from symgrad.render.prose import Prose, say
+from symgrad.render.prose import Prose, paragraph, say
 
 WHOLE_CHAIN_UP_TO = 4  # layers; a deeper chain is drawn as layers 1, 2, ⋯, L - 1, L
 ALL_INTO_UNIT_1_UP_TO = 3  # units per layer; a wider net labels only w^l_11 of each layer
@@ -161,28 +161,28 @@ def _chain_caption(derivation: ChainDerivation) -> Prose:
     if chain.residual:
         step = sympy.Eq(grad_a(l - 1), Factors([grad_a(l), _residual_gain(chain, l)]),
                         evaluate=False)
-        backward = say(" Backward (bottom row): each arrow multiplies the gradient by the "
+        backward = say("Backward (bottom row): each arrow multiplies the gradient by the "
                        "factor on it, {step}; the curved arrows are the identity paths that "
                        "carry it past {sigma}.", step=step, sigma=sympy.Symbol("sigma"))
     elif chain.depth == 1:
-        backward = say(" Backward (bottom row): each arrow multiplies by the factor on it.")
+        backward = say("Backward (bottom row): each arrow multiplies by the factor on it.")
     else:
-        backward = say(" Backward (bottom row): each arrow multiplies by the factor on it, "
+        backward = say("Backward (bottom row): each arrow multiplies by the factor on it, "
                        "{step}.", step=_equation(derivation, delta(l)))
     layers = drawn_layers(chain.depth)
     if chain.depth is None:
-        left_out = say(" The dots stand for the layers between 1 and {l} and between {next} "
-                       "and {L}.", l=l, next=l + 1, L=L)
+        left_out = say("The dots stand for the layers between {first} and {l} and between "
+                       "{next} and {L}.", first=1, l=l, next=l + 1, L=L)
     elif GAP in layers:
         first, last = layers[layers.index(GAP) - 1] + 1, layers[layers.index(GAP) + 1] - 1
-        left_out = (say(" The dots stand for layer {n}.", n=first) if first == last else
-                    say(" The dots stand for layers {first} and {last}.", first=first,
+        left_out = (say("The dots stand for layer {n}.", n=first) if first == last else
+                    say("The dots stand for layers {first} and {last}.", first=first,
                         last=last) if last == first + 1 else
-                    say(" The dots stand for layers {first} to {last}.", first=first,
+                    say("The dots stand for layers {first} to {last}.", first=first,
                         last=last))
     else:
-        left_out = say("")
-    return forward + backward + left_out
+        left_out = ""
+    return paragraph(forward, backward, left_out)
 
 
 def net_diagram(derivation: MatrixDerivation) -> Diagram:
@@ -204,15 +204,16 @@ def net_diagram(derivation: MatrixDerivation) -> Diagram:
     nodes.append(Node("cost", sympy.Symbol("C"), last + 1, 0, "cost"))
     edges += [Edge(f"a{last}_{row}", "cost") for row in range(1, widths[last] + 1)]
     j = sympy.Symbol("j", integer=True, positive=True)
-    caption = say("Each unit is named by its output ({a} is unit 1 of layer 1), and every "
-                  "unit of a layer feeds every unit of the next: the arrow from unit {k} "
-                  "of layer {before} to unit {j} of layer {l} carries the weight {w}",
-                  a=entry("a", 1, 1), k=k, before=l - 1, j=j, l=l, w=weight_entry(l, j, k))
-    caption += (" (written on the arrows into unit 1 of each layer)"
-                if max(widths) <= ALL_INTO_UNIT_1_UP_TO else
-                say(f" (written on the top arrow of each layer only: with more than "
-                    f"{ALL_INTO_UNIT_1_UP_TO} units a layer has too many arrows to label)"))
-    caption += say(". The output units feed the cost {C}.", C=sympy.Symbol("C"))
+    where = (" (written on the arrows into unit 1 of each layer)."
+             if max(widths) <= ALL_INTO_UNIT_1_UP_TO else
+             " (written on the top arrow of each layer only: with more than {most} units a "
+             "layer has too many arrows to label).")
+    caption = paragraph(
+        say("Each unit is named by its output ({a} is unit 1 of layer 1), and every unit of a "
+            "layer feeds every unit of the next: the arrow from unit {k} of layer {before} to "
+            "unit {j} of layer {l} carries the weight {w}" + where, a=entry("a", 1, 1), k=k,
+            before=l - 1, j=j, l=l, w=weight_entry(l, j, k), most=ALL_INTO_UNIT_1_UP_TO),
+        say("The output units feed the cost {C}.", C=sympy.Symbol("C")))
     return Diagram(tuple(nodes), tuple(edges), caption, layered=True)
 
 

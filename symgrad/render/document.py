@@ -40,7 +40,7 @@ from symgrad.notation import (
 )
 from symgrad.render.chart import frame, limits_in_view
 from symgrad.render.diagram import Diagram, chain_diagram, net_diagram
-from symgrad.render.prose import Prose, Words, joined, say
+from symgrad.render.prose import Code, Phrase, Prose, Words, joined, paragraph, say
 
 CHART_POINTS = 300  # a terminal chart has no more columns than this anyway
 _UNITS = sympy.IndexedBase("n")  # n_l, the units of layer l
@@ -72,6 +72,10 @@ class Grid:
     rows: tuple[tuple[Words, ...], ...]  # a str cell may be a number; a Prose is words
 
 
+LIMITS_CAPTION = ("The dashed lines, as labelled: where float32 or float64 overflows (past its "
+                  "largest finite number) or underflows to 0 (below its smallest subnormal).")
+
+
 @dataclass(frozen=True)
 class Figure:
     """y against x, drawn by each format its own way (a terminal chart, a pgfplots axis,
@@ -81,10 +85,18 @@ class Figure:
     ys: tuple[float | None, ...]  # None: no point (log10 of 0)
     x_label: Words  # the axes' labels
     y_label: Words
-    text_label: str  # the terminal chart's heading
+    text_label: Words  # the terminal chart's heading
     caption: Words = ""
     bars: bool = False  # a histogram: each point a bar up from 0
     float_limits: bool = False  # y is log10 of a magnitude: mark where floats give out
+    # The caption of a drawing (pgfplots, SVG), which marks the float limits in view:
+    # worked out from the caption unless given (a translation gives it).
+    drawn_caption: Words | None = None
+
+    def __post_init__(self):
+        if self.drawn_caption is None:
+            drawn = paragraph(self.caption, LIMITS_CAPTION) if self.limit_lines else self.caption
+            object.__setattr__(self, "drawn_caption", drawn)
 
     @property
     def empty(self) -> bool:
@@ -96,15 +108,6 @@ class Figure:
         """The float limits a drawing of this figure marks: those in view, if any."""
         box = frame(self.xs, self.ys, self.bars)
         return limits_in_view(box) if self.float_limits and box is not None else []
-
-    @property
-    def drawn_caption(self) -> Words:
-        """The caption of a drawing (pgfplots, SVG) that marks the limits in view."""
-        if not self.limit_lines:
-            return self.caption
-        return self.caption + (" The dashed lines, as labelled: where float32 or float64 "
-                               "overflows (past its largest finite number) or underflows to "
-                               "0 (below its smallest subnormal).")
 
 
 @dataclass
@@ -122,6 +125,7 @@ class Document:
     title: Words
     sections: list[Section]
     output_layer: sympy.Expr  # how a_L prints: L, or the concrete depth
+    lang: str = "en"  # the language of its words (``symgrad.render.language.translated``)
 
 
 def _row(equation: Equation, label: str | None = None) -> Row:
@@ -168,20 +172,24 @@ def document(result) -> Document:
 def _(derivation: ChainDerivation) -> Document:
     chain = derivation.chain
     activation = chain.activation
-    depth_words = f"depth {chain.depth}" if chain.depth else say("general depth {L}", L=L)
-    title = say(f"Backpropagation through a {chain.kind} {activation.name} chain, {{depth}}",
+    depth_words = Phrase(say("depth {depth}", depth=chain.depth) if chain.depth else
+                         say("general depth {L}", L=L))
+    name, kind = Code(activation.name), Phrase(chain.kind)
+    title = say("Backpropagation through a {kind} {name} chain, {depth}", kind=kind, name=name,
                 depth=depth_words)
     z = sympy.Symbol("z", real=True)
     w, b = tied_symbol("w"), tied_symbol("b")
     sections = [
         Section(
             "Network",
-            say(f"A scalar {chain.kind} chain of {{depth}}: one unit per layer, activation "
-                f"{activation.name} ({activation.title}), {chain.cost} cost.", depth=depth_words)
-            + (say(" Every layer shares one weight {w} and one bias {b}.", w=w, b=b)
-               if chain.tied else "")
-            + (" Each layer adds its output to its input (a residual connection)."
-               if chain.residual else ""),
+            paragraph(
+                say("A scalar {kind} chain of {depth}: one unit per layer, activation {name} "
+                    "({title}), {cost} cost.", kind=kind, depth=depth_words, name=name,
+                    title=Phrase(activation.title), cost=Phrase(chain.cost)),
+                say("Every layer shares one weight {w} and one bias {b}.", w=w, b=b)
+                if chain.tied else "",
+                "Each layer adds its output to its input (a residual connection)."
+                if chain.residual else ""),
             _rows(derivation.forward, {layer_symbol("z", l): "forward",
                                        sympy.Symbol("C"): "cost"}),
             diagram=chain_diagram(derivation),
@@ -190,11 +198,12 @@ def _(derivation: ChainDerivation) -> Document:
                 _rows(derivation.activation, {dsigma(z): "activation-derivative"})),
         Section(
             "Backward pass",
-            say("The error recursion, from the output layer down.")
-            + (say(" In a residual chain the gradient with respect to the activations, not "
-                   "{delta}, obeys a clean recursion: each layer multiplies it by {gain}.",
-                   delta=sympy.Symbol("delta"), gain=1 + Factors([w, dsigma(z)]))
-               if chain.residual else ""),
+            paragraph(
+                "The error recursion, from the output layer down.",
+                say("In a residual chain the gradient with respect to the activations, not "
+                    "{delta}, obeys a clean recursion: each layer multiplies it by {gain}.",
+                    delta=sympy.Symbol("delta"), gain=1 + Factors([w, dsigma(z)]))
+                if chain.residual else ""),
             _rows(derivation.recursion, _recursion_labels(derivation)),
         ),
         Section(
@@ -262,8 +271,9 @@ def _layers_section(derivation: ChainDerivation) -> Section:
     words = (
         "Each layer's error as (output gradient) × (weights) × (activation derivatives)."
         if count == derivation.chain.depth
-        else f"{count} of the {derivation.chain.depth} layers written out (the rest follow "
-        "the closed form; writing all would grow as the square of the depth)."
+        else say("{count} of the {depth} layers written out (the rest follow the closed form; "
+                 "writing all would grow as the square of the depth).", count=count,
+                 depth=derivation.chain.depth)
     )
     return Section("Layer by layer", words, rows)
 
@@ -291,19 +301,18 @@ def _extremum_words(activation) -> Prose:
         value = extremum.value
         approx = "" if value.is_Rational else say(", about {value}", value=sympy.N(value, 6))
         how = "numerical" if not extremum.exact else "exact"
-        parts.append(say("{extremum}{approx} ({how}; {where})",
-                         extremum=sympy.Eq(symbol, value, evaluate=False), approx=approx,
-                         how=how, where=_where_words(extremum, z)))
+        parts.append(Phrase(say("{extremum}{approx} ({how}; {where})",
+                                extremum=sympy.Eq(symbol, value, evaluate=False),
+                                approx=Phrase(approx) if approx else "", how=Phrase(how),
+                                where=Phrase(_where_words(extremum, z)))))
     words = say("Over the real line: {parts}.", parts=joined(parts, "; "))
-    if activation.jumps:
-        words += say(" {sigma} jumps at {places} (it is discontinuous there): the derivative is "
-                     "taken on each piece, as autograd takes it; the jump itself, a Dirac delta "
-                     "in the derivative, is no part of backprop, so these bounds hold off the "
-                     "jumps.",
-                     sigma=sympy.Symbol("sigma"),
-                     places=joined([say("{p}", p=sympy.Eq(z, p, evaluate=False))
-                                    for p in activation.jumps], ", "))
-    return words
+    jumps = say("{sigma} jumps at {places} (it is discontinuous there): the derivative is "
+                "taken on each piece, as autograd takes it; the jump itself, a Dirac delta in "
+                "the derivative, is no part of backprop, so these bounds hold off the jumps.",
+                sigma=sympy.Symbol("sigma"),
+                places=Phrase(joined([say("{p}", p=sympy.Eq(z, p, evaluate=False))
+                                      for p in activation.jumps], ", ")))
+    return paragraph(words, jumps if activation.jumps else "")
 
 
 def _where_words(extremum, z: sympy.Symbol) -> Prose:
@@ -315,26 +324,29 @@ def _where_words(extremum, z: sympy.Symbol) -> Prose:
     intervals = [part for part in parts if isinstance(part, sympy.Interval)]
     if not extremum.attained:
         return say("not attained, approached as {z} tends to {points}", z=z,
-                   points=joined([say("{point}", point=p) for p in points], ", "))
-    found = [say("for every {z} in {interval}", z=z, interval=part) for part in intervals]
-    found += [say("at {point}", point=sympy.Eq(z, p, evaluate=False)) for p in points]
-    return say("attained {where}", where=joined(found, " and "))
+                   points=Phrase(joined([say("{point}", point=p) for p in points], ", ")))
+    found = [Phrase(say("for every {z} in {interval}", z=z, interval=part)) for part in intervals]
+    found += [Phrase(say("at {point}", point=sympy.Eq(z, p, evaluate=False))) for p in points]
+    return say("attained {where}", where=Phrase(joined(found, " and ")))
 
 
 @document.register
 def _(derivation: MatrixDerivation) -> Document:
     net = derivation.net
-    widths = ",".join(map(str, net.widths))
+    widths = net_widths(net)
     activation = net.activation
     sections = [
         Section(
             "Network",
-            say(f"Widths {widths}: layer {{l}} has {{units}} units, {{matrix}} has {{units}} "
-                f"rows and {{inputs}} columns, and {{entry}} joins unit {{k}} of layer "
-                f"{{before}} to unit {{j}} of layer {{l}}. Activation {activation.name} "
-                f"({activation.title}), {net.cost} cost summed over the output units.",
-                l=l, units=_UNITS[l], matrix=WeightMatrix(l), inputs=_UNITS[l - 1],
-                entry=weight_entry(l, _J, k), k=k, before=l - 1, j=_J),
+            paragraph(
+                say("Widths {widths}: layer {l} has {units} units, {matrix} has {units} rows "
+                    "and {inputs} columns, and {entry} joins unit {k} of layer {before} to unit "
+                    "{j} of layer {l}.", widths=widths, l=l, units=_UNITS[l],
+                    matrix=WeightMatrix(l), inputs=_UNITS[l - 1], entry=weight_entry(l, _J, k),
+                    k=k, before=l - 1, j=_J),
+                say("Activation {name} ({title}), {cost} cost summed over the output units.",
+                    name=Code(activation.name), title=Phrase(activation.title),
+                    cost=Phrase(net.cost))),
             [_row(e) for e in derivation.forward],
             diagram=net_diagram(derivation),
         ),
@@ -358,7 +370,7 @@ def _(derivation: MatrixDerivation) -> Document:
                     DeltaVector(derivation.depth): "matrix-output-error",
                     GradWeightMatrix(l): "matrix-grad-w",
                     InputOutputJacobian(derivation.depth): "jacobian"})),
-        Section("Any widths and depth", "The matrix form for a net of depth L.",
+        Section("Any widths and depth", say("The matrix form for a net of depth {L}.", L=L),
                 _rows(derivation.general_form, {DeltaVector(l): "matrix-closed-form",
                                                 InputOutputJacobian(L): "jacobian-general"})),
     ]
@@ -369,8 +381,14 @@ def _(derivation: MatrixDerivation) -> Document:
                 "product for every path from the unit to the output.",
                 dsigma=dsigma(sympy.Symbol("z", real=True))),
             [_row(e, f"paths-{e.lhs.args[1]}") for e in derivation.paths]))
-    title = f"Backpropagation through a {widths} {activation.name} net"
+    title = say("Backpropagation through a {name} net of widths {widths}",
+                name=Code(activation.name), widths=widths)
     return Document(title, sections, derivation.depth)
+
+
+def net_widths(net) -> sympy.Tuple:
+    """A net's widths as math: (2, 3, 2)."""
+    return sympy.Tuple(*net.widths)
 
 
 @document.register

@@ -18,21 +18,23 @@ import json
 import os
 import re
 
-from symgrad.render.chart import NOTHING_TO_CHART, terminal_chart
-from symgrad.render.document import Figure, Grid, document
+from symgrad.render.chart import LOG_ZERO, NOTHING_TO_CHART_WITH
+from symgrad.render.document import Figure, Grid
+from symgrad.render.language import DEFAULT, in_language, laid_out, phrase
 from symgrad.render.latex import equation_block
 from symgrad.render.number_style import styled
 from symgrad.render.plot import figure_svg
 from symgrad.render.printing import LatexPrinter, TextPrinter, uncounted
 from symgrad.render.prose import Code, Words, say
 from symgrad.render.svg import svg_diagram
+from symgrad.render.text import text_chart
 
 MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
 MATHJAX_ENVIRONMENT = "SYMGRAD_MATHJAX"
 
-_LOG_ZERO = r"\log_{10} 0 = -\infty"
 _STYLE = """
-body { font-family: "Latin Modern Roman", "CMU Serif", Georgia, serif; max-width: 52rem;
+body { font-family: "Latin Modern Roman", "CMU Serif", Georgia, "Noto Serif CJK JP",
+       "Hiragino Mincho ProN", "Yu Mincho", "HaranoAji Mincho", serif; max-width: 52rem;
        margin: 2rem auto; padding: 0 1rem; line-height: 1.5; color: #111; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; }
 .display { overflow-x: auto; overflow-y: hidden; margin: 1rem 0; padding: 0.2rem 0; }
@@ -61,9 +63,10 @@ def mathjax_url() -> str:
     return os.environ.get(MATHJAX_ENVIRONMENT) or MATHJAX_URL
 
 
-def render_html(result, fragment: bool = False) -> str:
-    """The result as a standalone HTML page, or (``fragment``) the page's body only."""
-    doc = document(result)
+def render_html(result, fragment: bool = False, lang: str = DEFAULT) -> str:
+    """The result as a standalone HTML page in ``lang``, or (``fragment``) the page's body
+    only."""
+    doc = laid_out(result, lang)
     printer = LatexPrinter(doc.output_layer)
     parts = [] if fragment else [f"<h1>{words_html(printer, doc.title)}</h1>"]
     figures = 0
@@ -74,7 +77,7 @@ def render_html(result, fragment: bool = False) -> str:
         if section.diagram is not None:
             figures += 1
             image = svg_diagram(section.diagram, TextPrinter(doc.output_layer))
-            parts.append(_figure(image, figures, section.diagram.caption, printer))
+            parts.append(_figure(image, figures, section.diagram.caption, printer, doc.lang))
         if section.rows:
             block = equation_block(printer, section.rows, "aligned")
             parts.append(f'<div class="display"><span class="math">\\[{html.escape(block)}\\]'
@@ -82,17 +85,18 @@ def render_html(result, fragment: bool = False) -> str:
         if section.grid is not None:
             parts.append(grid_table(section.grid))
         if section.figure is not None and section.figure.empty:
-            parts.append(f"<p>{html.escape(NOTHING_TO_CHART)} ({_inline_math(_LOG_ZERO)}).</p>")
+            parts.append("<p>" + phrase(doc.lang, NOTHING_TO_CHART_WITH, html.escape,
+                                        formula=_inline_math(LOG_ZERO)) + "</p>")
         elif section.figure is not None:
             figures += 1
-            parts.append(figure_html(section.figure, figures, printer))
+            parts.append(figure_html(section.figure, figures, printer, doc.lang))
         parts.append("</section>")
     body = "\n".join(parts) + "\n"
     if fragment:
         return body
     title = html.escape(_plain(printer, doc.title))
     config = json.dumps(_MATHJAX_CONFIG).replace("</", "<\\/")
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    return (f'<!DOCTYPE html>\n<html lang="{doc.lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{title}</title>\n<style>{_STYLE}</style>\n"
             f"<script>window.MathJax = {config};</script>\n"
@@ -140,17 +144,17 @@ def grid_table(grid: Grid) -> str:
             + "\n</tbody>\n</table>")
 
 
-def figure_html(figure: Figure, number: int, printer: LatexPrinter) -> str:
+def figure_html(figure: Figure, number: int, printer: LatexPrinter, lang: str = DEFAULT) -> str:
     """A figure of values: matplotlib's SVG in the page, or (without matplotlib) its text
     chart, saying how to get the picture."""
-    image = figure_svg(figure)
+    image = figure_svg(figure, lang)
     if image is not None:
-        return _figure(image.decode("utf-8"), number, figure.drawn_caption, printer)
-    chart = terminal_chart(figure.xs, figure.ys, y_label=figure.text_label, bars=figure.bars)
-    caption = figure.caption + say(" (A text chart: with matplotlib installed, {install}, it is "
-                                   "a picture.)", install=Code("pip install 'symgrad[plot]'"))
-    return _figure(f'<pre class="chart">{html.escape(chart)}</pre>', number, caption, printer,
-                   svg=False)
+        return _figure(image.decode("utf-8"), number, figure.drawn_caption, printer, lang)
+    chart = text_chart(figure, lang)
+    note = say("(A text chart: with matplotlib installed, {install}, it is a picture.)",
+               install=Code("pip install 'symgrad[plot]'"))
+    return _figure(f'<pre class="chart">{html.escape(chart)}</pre>', number, figure.caption,
+                   printer, lang, svg=False, note=note)
 
 
 _PROLOGUE = re.compile(r"\A\s*(<\?xml[^>]*>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.S)
@@ -158,11 +162,16 @@ _REFERENCE = re.compile(r'(\bid="|href="#|url\(#)')
 
 
 def _figure(picture: str, number: int, caption: Words, printer: LatexPrinter,
-            svg: bool = True) -> str:
-    """A numbered figure with its caption; an SVG picture set into the page with its ids
-    made the figure's own (two drawings' markers and clip paths must not meet)."""
+            lang: str = DEFAULT, svg: bool = True, note: Words = "") -> str:
+    """A numbered figure with its caption (and a ``note`` after it), in ``lang``; an SVG
+    picture set into the page with its ids made the figure's own (two drawings' markers and
+    clip paths must not meet)."""
     if svg:
         picture = _REFERENCE.sub(lambda m: f"{m.group(1)}figure{number}-", _PROLOGUE.sub("", picture))
-    label = f"<strong>Figure {number}.</strong>"
-    text = f" {words_html(printer, caption)}" if caption else ""
+    label = f"<strong>{phrase(lang, 'Figure {number}.', html.escape, number=str(number))}</strong>"
+    text = words_html(printer, caption) if caption else ""
+    if text and note:
+        text = phrase(lang, "{caption} {note}", caption=text,
+                      note=words_html(printer, in_language(note, lang)))
+    text = f" {text}" if text else ""
     return f'<figure id="figure-{number}">\n{picture}\n<figcaption>{label}{text}</figcaption>\n</figure>'

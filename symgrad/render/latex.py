@@ -7,8 +7,9 @@ import re
 from dataclasses import dataclass
 
 from symgrad.render.breaking import formula_lines
-from symgrad.render.chart import NOTHING_TO_CHART_MATH, latex_chart
-from symgrad.render.document import Document, Grid, Row, document
+from symgrad.render.chart import LOG_ZERO, NOTHING_TO_CHART_WITH, latex_chart, limit_label
+from symgrad.render.document import Document, Grid, Row
+from symgrad.render.language import DEFAULT, LANGUAGES, laid_out, phrase, setting
 from symgrad.render.latex_width import visible_width
 from symgrad.render.number_style import column_styled, styled
 from symgrad.render.printing import LatexPrinter, breakable_digits, uncounted
@@ -18,9 +19,10 @@ from symgrad.render.tikz import tikz_diagram
 LINE_WIDTH = 62  # visible characters per line of a long product, before a break
 NUMBER_WIDTH = 6  # of them taken by an equation number, (12), on a numbered row
 
-PREAMBLE = r"""\documentclass[11pt]{article}
+PAGE = r"""\documentclass[11pt]{article}
 \usepackage[margin=2cm]{geometry}
-\usepackage{amsmath,amssymb}
+"""  # a language may set its own (LATEX_PAGE), giving the same text width
+PREAMBLE = PAGE + r"""\usepackage{amsmath,amssymb}
 \usepackage{booktabs,tabularx}
 \usepackage{float}
 \usepackage{pgfplots}
@@ -48,16 +50,22 @@ PACKAGES = (
 LIBRARIES = (("arrows.meta", re.compile(r"Stealth")),)  # TikZ's, for \usetikzlibrary
 
 
-def render_latex(result, fragment: bool = False) -> str:
-    """The result as LaTeX: a standalone document, or (``fragment``) its body only, after a
-    comment naming the packages it needs."""
-    doc = document(result)
+def render_latex(result, fragment: bool = False, lang: str = DEFAULT) -> str:
+    """The result as LaTeX in ``lang``: a standalone document, or (``fragment``) its body
+    only, after a comment naming the packages it needs."""
+    doc = laid_out(result, lang)
     body = latex_body(doc)
     if fragment:
-        return fragment_header(body) + body
+        return fragment_header(body, doc.lang) + body
     printer = LatexPrinter(doc.output_layer, line_breaks=True)
     title = rf"\section*{{{latex_words(printer, doc.title)}}}" + "\n"
-    return PREAMBLE + title + body + r"\end{document}" + "\n"
+    return preamble(doc.lang) + title + body + r"\end{document}" + "\n"
+
+
+def preamble(lang: str = DEFAULT) -> str:
+    """The preamble of a document in ``lang``: PREAMBLE, its class and page as the language
+    sets them (``LATEX_PAGE``: Japanese takes LuaTeX-ja's class)."""
+    return setting(lang, "LATEX_PAGE", PAGE) + PREAMBLE.removeprefix(PAGE)
 
 
 def needed_packages(body: str) -> list[str]:
@@ -65,8 +73,9 @@ def needed_packages(body: str) -> list[str]:
     return [name for name, use in PACKAGES if use.search(body)]
 
 
-def fragment_header(body: str) -> str:
-    """A fragment's opening comment: the packages to load for it (exactly those it uses)."""
+def fragment_header(body: str, lang: str = DEFAULT) -> str:
+    """A fragment's opening comment: the packages to load for it (exactly those it uses),
+    and what its language needs besides (Japanese: LuaLaTeX and LuaTeX-ja)."""
     packages = needed_packages(body)
     libraries = [name for name, use in LIBRARIES if use.search(body)]
     lines = ["% symgrad fragment, for \\input into a LaTeX document; it needs "
@@ -74,6 +83,9 @@ def fragment_header(body: str) -> str:
              + " in the preamble."]
     if libraries:
         lines.append(rf"% and \usetikzlibrary{{{','.join(libraries)}}} after them.")
+    needs = setting(lang, "LATEX_NEEDS", None)
+    if needs is not None:
+        lines.append(f"% Its words are in {LANGUAGES[lang]}: {needs}.")
     if re.search(r"\\begin\{align\*?\}", body):
         lines.append(r"% \allowdisplaybreaks there lets its long derivations break across pages.")
     return "\n".join(lines) + "\n"
@@ -117,12 +129,13 @@ def latex_body(doc: Document, labels: EquationLabels | None = None) -> str:
         if section.grid is not None:
             parts.append(grid_table(section.grid))
         if section.figure is not None and section.figure.empty:
-            parts.append(NOTHING_TO_CHART_MATH)
+            parts.append(phrase(doc.lang, NOTHING_TO_CHART_WITH, escape, formula=f"${LOG_ZERO}$"))
         elif section.figure is not None:
             figure = section.figure
             chart = latex_chart(figure.xs, figure.ys, latex_words(printer, figure.x_label),
                                 latex_words(printer, figure.y_label), figure.bars,
-                                figure.limit_lines)
+                                [(limit_label(label, doc.lang, escape), value)
+                                 for label, value in figure.limit_lines])
             parts.append(floating(chart, latex_words(printer, figure.drawn_caption)))
     return "\n".join(parts) + "\n"
 

@@ -6,12 +6,14 @@ Counted: a letter, digit or symbol as 1; a relation or binary operator with the 
 around it as 2; a sub- or superscript at 0.7 of its size, and the two on one base as the
 wider of them; a fraction as its wider part; ``\\frac``, ``\\left`` and the like, braces,
 labels and break hints as nothing; ``\\quad`` and the thin spaces as their widths; the
-word of an operator (``\\sup``, ``\\tanh``) as its letters.
+word of an operator (``\\sup``, ``\\tanh``) as its letters; a full-width character (kanji,
+kana, Japanese punctuation) as 2.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _TOKEN = re.compile(r"\\[a-zA-Z]+\*?|\\.|[{}^_]|[^\\{}^_]")
 _NOTHING = {r"\left", r"\right", r"\bigl", r"\bigr", r"\Bigl", r"\Bigr", r"\allowbreak",
@@ -99,5 +101,7 @@ class _Measure:
         if token in _OPERATOR_WORDS:
             return len(token) - 1.0
         if token in _WITH_SPACE and self.math:
+            return 2.0
+        if len(token) == 1 and unicodedata.east_asian_width(token) in "WF":  # kanji, kana: 1 em
             return 2.0
         return 1.0

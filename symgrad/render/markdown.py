@@ -10,16 +10,17 @@ from pathlib import Path
 from urllib.parse import quote
 
 from symgrad.notation import L
-from symgrad.render.chart import NOTHING_TO_CHART_MATH, terminal_chart
+from symgrad.render.chart import LOG_ZERO, NOTHING_TO_CHART_WITH
 from symgrad.render.diagram import Diagram
-from symgrad.render.document import Document, Figure, Grid, document
+from symgrad.render.document import Document, Figure, Grid
+from symgrad.render.language import DEFAULT, in_language, laid_out, phrase
 from symgrad.render.latex import equation_block
 from symgrad.render.number_style import styled
 from symgrad.render.plot import figure_svg
 from symgrad.render.printing import LatexPrinter, TextPrinter, uncounted
 from symgrad.render.prose import Code, Words, say
 from symgrad.render.svg import svg_diagram
-from symgrad.render.text import text_diagram
+from symgrad.render.text import text_chart, text_diagram
 
 THIN_SPACE = r"\mkern3mu "  # \, (3 mu) as KaTeX sets it without expanding a macro
 
@@ -85,62 +86,74 @@ def image_path(document: str | os.PathLike, kind: str, number: int) -> Path:
     return document.with_name(f"{document.stem}-{kind}-{number}.svg")
 
 
-def markdown_files(result, path: str | os.PathLike, fragment: bool = False) -> dict:
+def markdown_files(result, path: str | os.PathLike, fragment: bool = False,
+                   lang: str = DEFAULT) -> dict:
     """The Markdown document for ``path`` and the SVG images beside it that it shows: its
     diagram, and its figures where matplotlib is installed (else they are text charts)."""
     beside = Beside(path)
-    text = render_markdown(result, fragment, beside)
+    text = render_markdown(result, fragment, beside, lang=lang)
     return {path: text, **beside.files}
 
 
 def render_markdown(result, fragment: bool = False, beside: Beside | None = None,
-                    figures_before: int = 0, heading_level: int = 1) -> str:
-    """The result as Markdown: its title a heading of ``heading_level`` (none in a
-    fragment), its sections one level below. Without ``beside`` (standard output) a
+                    figures_before: int = 0, heading_level: int = 1, lang: str = DEFAULT) -> str:
+    """The result as Markdown in ``lang``: its title a heading of ``heading_level`` (none
+    in a fragment), its sections one level below. Without ``beside`` (standard output) a
     diagram or figure is drawn in text. Figures are numbered from ``figures_before`` + 1
     (as LaTeX numbers them in a document of several results)."""
-    doc = document(result)
+    doc = laid_out(result, lang)
     printer = markdown_printer(doc.output_layer)
     parts, figures = [], figures_before
     for block in markdown_blocks(doc, fragment, heading_level):
         if isinstance(block, Diagram):
             figures += 1
             parts += [_diagram(block, doc, beside, figures),
-                      _caption(figures, block.caption, printer)]
+                      _caption(figures, block.caption, printer, doc.lang)]
         elif isinstance(block, Figure):
             figures += 1
-            parts += _figure(block, printer, beside, figures)
+            parts += _figure(block, printer, beside, figures, doc.lang)
         else:
             parts.append(block)
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
-def _caption(number: int, caption: Words, printer: LatexPrinter) -> str:
-    return f"**Figure {number}.** {prose(caption, printer)}" if caption else ""
+def _caption(number: int, caption: Words, printer: LatexPrinter, lang: str,
+             note: Words = "") -> str:
+    """**Figure 3.** and the caption (and a ``note`` after it), in ``lang``."""
+    if not caption:
+        return ""
+    text = prose(caption, printer)
+    if note:
+        text = phrase(lang, "{caption} {note}", caption=text,
+                      note=prose(in_language(note, lang), printer))
+    return f"**{phrase(lang, 'Figure {number}.', _inline, number=str(number))}** {text}"
+
+
+def _image(lang: str, number: int, name: str) -> str:
+    return f"![{phrase(lang, 'Figure {number}', _inline, number=str(number))}]({name})"
 
 
 def _diagram(diagram, doc, beside: Beside | None, number: int) -> str:
     printer = TextPrinter(doc.output_layer)
     if beside is None:
         return "```\n" + text_diagram(diagram, printer) + "\n```"
-    return f"![Figure {number}]({beside.add('diagram', svg_diagram(diagram, printer))})"
+    return _image(doc.lang, number, beside.add('diagram', svg_diagram(diagram, printer)))
 
 
-def _figure(figure, printer: LatexPrinter, beside: Beside | None, number: int) -> list[str]:
+def _figure(figure, printer: LatexPrinter, beside: Beside | None, number: int,
+            lang: str) -> list[str]:
     """The figure and its caption: an SVG image by matplotlib beside a file, else a text
     chart (saying why, in a file)."""
-    image = figure_svg(figure) if beside is not None else None
+    image = figure_svg(figure, lang) if beside is not None else None
     if image is not None:
-        return [f"![Figure {number}]({beside.add('figure', image)})",
-                _caption(number, figure.drawn_caption, printer)]
-    chart = "```\n" + terminal_chart(figure.xs, figure.ys, y_label=figure.text_label,
-                                      bars=figure.bars) + "\n```"
-    caption = _caption(number, figure.caption, printer)
+        return [_image(lang, number, beside.add('figure', image)),
+                _caption(number, figure.drawn_caption, printer, lang)]
+    chart = "```\n" + text_chart(figure, lang) + "\n```"
     if beside is None:
-        return [chart, caption]
-    return [chart, caption + " " + prose(say(
+        return [chart, _caption(number, figure.caption, printer, lang)]
+    return [chart, _caption(number, figure.caption, printer, lang, say(
         "(A text chart: with matplotlib installed, {install}, it is an SVG image beside "
-        "this file.)", install=Code("pip install 'symgrad[plot]'")), printer)]
+        "this file.)", install=Code("pip install 'symgrad[plot]'")))]
 
 
 def markdown_blocks(doc: Document, fragment: bool = False,
@@ -161,7 +174,7 @@ def markdown_blocks(doc: Document, fragment: bool = False,
         if section.grid is not None:
             yield grid_table(section.grid)
         if section.figure is not None and section.figure.empty:
-            yield NOTHING_TO_CHART_MATH
+            yield phrase(doc.lang, NOTHING_TO_CHART_WITH, _inline, formula=f"${LOG_ZERO}$")
         elif section.figure is not None:
             yield section.figure
 

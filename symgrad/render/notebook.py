@@ -13,14 +13,14 @@ lacks). In IPython the Markdown and the images are shown as successive outputs
 
 from __future__ import annotations
 
-from symgrad.render.chart import terminal_chart
 from symgrad.render.diagram import Diagram
 from symgrad.render.document import Document, Figure, document
+from symgrad.render.language import DEFAULT
 from symgrad.render.latex import render_latex
 from symgrad.render.markdown import markdown_blocks, render_markdown
 from symgrad.render.printing import TextPrinter
 from symgrad.render.svg import svg_diagram
-from symgrad.render.text import text_diagram
+from symgrad.render.text import text_chart, text_diagram, text_words
 
 NOTEBOOK_HEADING_LEVEL = 3  # the title's; sections one below
 
@@ -53,8 +53,7 @@ def notebook_outputs(result, images: bool = True) -> list[dict[str, str]]:
         elif isinstance(block, Figure) and draw:
             show(_figure_bundle(block))
         elif isinstance(block, Figure):
-            pending.append("```\n" + terminal_chart(block.xs, block.ys, y_label=block.text_label,
-                                                    bars=block.bars) + "\n```")
+            pending.append("```\n" + text_chart(block) + "\n```")
         else:
             pending.append(block)
     if pending:
@@ -70,7 +69,8 @@ def _markdown_bundle(blocks: list[str]) -> dict[str, str]:
 def _figure_bundle(figure: Figure) -> dict[str, str]:
     from symgrad.render.plot import figure_images, labelled_figure
 
-    return {**figure_images(labelled_figure(figure)), "text/plain": figure.text_label}
+    return {**figure_images(labelled_figure(figure)),
+            "text/plain": text_words(TextPrinter(), figure.text_label)}
 
 
 def _diagram_bundle(diagram: Diagram, doc: Document) -> dict[str, str]:
@@ -100,13 +100,14 @@ class NotebookDisplay:
         for bundle in notebook_outputs(self):
             display(bundle, raw=True)
 
-    def markdown(self, fragment: bool = True) -> str:
-        """The result as Markdown (``fragment``: without its title)."""
-        return render_markdown(self, fragment=fragment)
+    def markdown(self, fragment: bool = True, lang: str = DEFAULT) -> str:
+        """The result as Markdown (``fragment``: without its title), its words in ``lang``."""
+        return render_markdown(self, fragment=fragment, lang=lang)
 
-    def latex(self, fragment: bool = True) -> str:
-        """The result as LaTeX: its body (``fragment``), or a standalone document."""
-        return render_latex(self, fragment=fragment)
+    def latex(self, fragment: bool = True, lang: str = DEFAULT) -> str:
+        """The result as LaTeX: its body (``fragment``), or a standalone document; its words
+        in ``lang``."""
+        return render_latex(self, fragment=fragment, lang=lang)
 
 
 def attach_displays(result_types) -> None:

@@ -22,12 +22,12 @@ from symgrad.notation import (
 )
 from symgrad.notes import DEEPER, ChainNotes, NetNotes, Regime
 from symgrad.numeric.real import decimal
-from symgrad.render.document import Document, Row, Section, document
+from symgrad.render.document import Document, Row, Section, document, net_widths
 from symgrad.render.json import json_object
 from symgrad.render.number_style import exact_sides
 from symgrad.render.numeric_documents import W, bounds_verdict
 from symgrad.render.printing import TextPrinter, plain
-from symgrad.render.prose import Prose, Words, say
+from symgrad.render.prose import Code, Phrase, Prose, Words, paragraph, say
 from symgrad.render.text import text_words
 
 POWER_DIGITS = 15  # digits of a regime's power in JSON
@@ -84,8 +84,8 @@ _REGIMES = {  # case: (title, words)
     "exploding": (
         say("{gain}: exploding", gain=sympy.StrictGreaterThan(
             sympy.Abs(Factors((_W, _SLOPE)), evaluate=False), 1)),
-        say("With {w} an active ReLU multiplies the gradient by 10 at every layer.",
-            w=sympy.Eq(_W, 10, evaluate=False))),
+        say("With {w} an active ReLU multiplies the gradient by {ten} at every layer.",
+            w=sympy.Eq(_W, 10, evaluate=False), ten=10)),
 }
 
 
@@ -98,7 +98,7 @@ def _regime_labels(regime: Regime) -> tuple[str, str]:
 @document.register
 def _(notes: ChainNotes) -> Document:
     chain, depth = notes.chain, notes.chain.depth
-    name = chain.activation.name
+    name = Code(chain.activation.name)
     derivation = _sections(notes.derivation)
     bounds = _sections(notes.bounds)
     deeper = _sections(notes.deeper_bounds)
@@ -107,30 +107,34 @@ def _(notes: ChainNotes) -> Document:
         derivation["Activation"],
         _retitled(derivation["Backward pass"],
                   say("The chain rule and the {delta} recursion", delta=sympy.Symbol("delta")),
-                  "The chain rule, applied once per layer from the output down. "
-                  + derivation["Backward pass"].words),
+                  paragraph("The chain rule, applied once per layer from the output down.",
+                            derivation["Backward pass"].words)),
         _retitled(derivation["Closed form"], "The closed form"),
-        _retitled(derivation["Front layer in full"], f"The front layer at depth {depth}"),
+        _retitled(derivation["Front layer in full"],
+                  say("The front layer at depth {depth}", depth=depth)),
         _retitled(derivation["Layer by layer"], "Weights and derivatives, apart",
-                  "The front layer's error with the weights grouped apart from the derivatives: "
-                  f"{depth - 1} weights, {depth} derivatives."),
+                  say("The front layer's error with the weights grouped apart from the "
+                      "derivatives: {weights} weights, {derivatives} derivatives.",
+                      weights=depth - 1, derivatives=depth)),
         _retitled(bounds["The activation's derivative"],
                   say("{sup} and the worst-case bound", sup=sup_abs_dsigma())),
         bounds["One layer"],
-        _retitled(bounds["The whole chain"], f"The whole chain, depth {depth}"),
-        _retitled(deeper["The whole chain"], f"At ten times the depth, {DEEPER * depth}",
+        _retitled(bounds["The whole chain"], say("The whole chain, depth {depth}", depth=depth)),
+        _retitled(deeper["The whole chain"],
+                  say("At ten times the depth, {depth}", depth=DEEPER * depth),
                   "The same bound for a chain ten times as deep.", labels="deeper-"),
-        Section("Verdict", say(f"At depth {depth} the gradient {{verdict}}; at depth "
-                               f"{DEEPER * depth} it {{deeper}}.",
-                               verdict=bounds_verdict(notes.bounds),
-                               deeper=bounds_verdict(notes.deeper_bounds))),
+        Section("Verdict", say("At depth {depth} the gradient {verdict}; at depth {deeper_depth} "
+                               "it {deeper}.", depth=depth, deeper_depth=DEEPER * depth,
+                               verdict=Phrase(bounds_verdict(notes.bounds)),
+                               deeper=Phrase(bounds_verdict(notes.deeper_bounds)))),
     ]
     for regime in notes.regimes:
         title, words = _REGIMES[regime.case]
         sections.append(Section(
-            "Regime: " + title,
-            words + say(f" Per layer the factor is {{factor}}; over {regime.depths[0]} and "
-                        f"{regime.depths[1]} layers:", factor=regime.factor),
+            "Regime: " + title,  # one key per regime: a talk finds its section by it
+            paragraph(words, say("Per layer the factor is {factor}; over {depth} and {deeper} "
+                                 "layers:", factor=regime.factor, depth=regime.depths[0],
+                                 deeper=regime.depths[1])),
             [_power_row(regime.factor, d, label)
              for d, label in zip(regime.depths, _regime_labels(regime))],
         ))
@@ -159,16 +163,17 @@ def _(notes: ChainNotes) -> Document:
         sections.append(_retitled(residual_bounds["One layer"],
                                   say("The residual factor, {w}",
                                       w=sympy.Eq(W, sympy.Rational(1, 2), evaluate=False)),
-                                  say(f"For {name} with {{w}}: the gradient {{verdict}}.",
+                                  say("For {name} with {w}: the gradient {verdict}.", name=name,
                                       w=sympy.Eq(W, sympy.Rational(1, 2), evaluate=False),
-                                      verdict=bounds_verdict(notes.residual_bounds)),
+                                      verdict=Phrase(bounds_verdict(notes.residual_bounds))),
                                   labels="residual-"))
     if notes.evaluation is not None:
         values = _sections(notes.evaluation)
         sections += [_retitled(values["Gradients"], "Values: the gradients"),
                      _retitled(values["Layer by layer"], "Values: layer by layer"),
                      values["The same pass in floats"]]
-    title = f"Vanishing and exploding gradients in a depth-{depth} {name} {chain.kind} chain"
+    title = say("Vanishing and exploding gradients in a {kind} {name} chain of depth {depth}",
+                kind=Phrase(chain.kind), name=name, depth=depth)
     return Document(title, sections, sympy.Integer(depth))
 
 
@@ -179,8 +184,8 @@ def _(notes: NetNotes) -> Document:
     if notes.evaluation is not None:
         sections += [_retitled(s, f"Values: {s.title.lower()}")
                      for s in document(notes.evaluation).sections]
-    title = "Backpropagation through a " + ",".join(map(str, notes.net.widths)) + \
-        f" {notes.net.activation.name} net: lecture notes"
+    title = say("Backpropagation through a {name} net of widths {widths}: lecture notes",
+                name=Code(notes.net.activation.name), widths=net_widths(notes.net))
     return Document(title, sections, sympy.Integer(notes.net.depth))
 
 

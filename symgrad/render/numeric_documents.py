@@ -63,10 +63,11 @@ from symgrad.render.document import (
     Section,
     charted_layers,
     document,
+    net_widths,
     shown_layers,
 )
 from symgrad.render.number_style import approx, decimal_number, exact_sides
-from symgrad.render.prose import Prose, joined, say
+from symgrad.render.prose import Code, Phrase, Prose, joined, paragraph, say
 
 MAX_WEIGHT_ROWS = 20  # distinct weights listed one by one; beyond, JSON has every layer
 EXACT_POWER_BITS = 4096  # factor^L is worked out exactly up to this size
@@ -108,7 +109,8 @@ def _layer_factor(weight: sympy.Expr, residual: bool) -> sympy.Expr:
 def _weights_words(bounds: GainBounds) -> Prose:
     if bounds.uniform:
         return say("{w}", w=sympy.Eq(W, bounds.weights[0], evaluate=False))
-    return say(f"{len(set(bounds.weights))} distinct weights over {bounds.depth} layers")
+    return say("{count} distinct weights over {depth} layers", count=len(set(bounds.weights)),
+               depth=bounds.depth)
 
 
 def chain_ratio(depth) -> sympy.Expr:
@@ -136,19 +138,20 @@ def bounds_verdict(bounds: GainBounds) -> Prose:
                        one=sympy.Eq(ratio, 1, evaluate=False))
         return say("never grows ({bound}); it stays at 1 only where every layer's factor is "
                    "at its largest", bound=sympy.LessThan(ratio, 1))
-    words = say("can explode (the bound exceeds 1 for some inputs)")
     if bounds.lower < 1:
-        return words + "; it can also vanish"
-    return words + say(", and never shrinks: {bound} for every input",
-                       bound=sympy.GreaterThan(ratio, lower))
+        return say("can explode (the bound exceeds 1 for some inputs); it can also vanish")
+    return say("can explode (the bound exceeds 1 for some inputs), and never shrinks: {bound} "
+               "for every input", bound=sympy.GreaterThan(ratio, lower))
 
 
 @document.register
 def _(bounds: GainBounds) -> Document:
     chain, derivative = bounds.chain, bounds.derivative
-    title = say(f"Gradient bounds: {chain.kind} {chain.activation.name} chain, depth "
-                f"{chain.depth}, {{weights}}", weights=_weights_words(bounds))
-    how = "exact" if derivative.exact else f"numerical, refined to {bounds.dps} digits"
+    title = say("Gradient bounds: {kind} {name} chain, depth {depth}, {weights}",
+                kind=Phrase(chain.kind), name=Code(chain.activation.name), depth=chain.depth,
+                weights=Phrase(_weights_words(bounds)))
+    how = Phrase("exact" if derivative.exact else
+                 say("numerical, refined to {digits} digits", digits=bounds.dps))
     low, high = (v if v.is_Rational else sympy.N(v, 6) for v in (derivative.low, derivative.high))
     sections = [Section(
         "The activation's derivative",
@@ -161,9 +164,9 @@ def _(bounds: GainBounds) -> Document:
     one_layer = Section(
         "One layer",
         say("Layer {k} multiplies the gradient {gradient} by {gain}. Over every input its "
-            "magnitude lies between the two bounds below", k=k, gradient=grad_a(k),
-            gain=sympy.Add(1, gain, evaluate=False) if chain.residual else gain)
-        + (" (each distinct weight)." if not bounds.uniform else "."),
+            "magnitude lies between the two bounds below" + (
+                "." if bounds.uniform else " (each distinct weight)."), k=k,
+            gradient=grad_a(k), gain=sympy.Add(1, gain, evaluate=False) if chain.residual else gain),
     )
     if bounds.uniform:
         factor = bounds.factors[0]
@@ -176,7 +179,8 @@ def _(bounds: GainBounds) -> Document:
                       decimal(f.upper, 8)) for f in bounds.factors[:MAX_WEIGHT_ROWS])
         one_layer.grid = Grid(("weight", "layers", "lower bound", "upper bound"), rows)
         if len(bounds.factors) > MAX_WEIGHT_ROWS:
-            one_layer.words += f" The first {MAX_WEIGHT_ROWS} are listed; JSON has them all."
+            one_layer.words = paragraph(one_layer.words, say(
+                "The first {count} are listed; JSON has them all.", count=MAX_WEIGHT_ROWS))
     sections.append(one_layer)
     ratio = chain_ratio(chain.depth)
     sections.append(Section(
@@ -214,8 +218,9 @@ def _float_section(bounds: GainBounds) -> Section:
     rows = []
     for limit in bounds.float_limits:
         fmt = limit.format
-        rows.append((fmt.name, decimal(fmt.largest, 6), decimal(fmt.smallest_subnormal, 6),
-                     _depthtable_cell(limit.overflow_depth), _depthtable_cell(limit.underflow_depth)))
+        rows.append((say("{name}", name=Code(fmt.name)), decimal(fmt.largest, 6),
+                     decimal(fmt.smallest_subnormal, 6), _depthtable_cell(limit.overflow_depth),
+                     _depthtable_cell(limit.underflow_depth)))
     words = say("After how many layers, counted from the output, the product of the per-layer "
                 "upper bounds exceeds each format's largest finite number or falls below its "
                 "smallest subnormal. Both are statements about the ratio {ratio}: with {output} "
@@ -224,7 +229,8 @@ def _float_section(bounds: GainBounds) -> Section:
                 "best that one subnormal, in the format).",
                 ratio=chain_ratio(L), output=sympy.Abs(grad_a(L)))
     if bounds.uniform:
-        words += " Depths beyond this chain's say how deep a chain of such layers could go."
+        words = paragraph(words, "Depths beyond this chain's say how deep a chain of such layers "
+                                 "could go.")
     return Section("Float formats", words,
                    grid=Grid(("format", "largest", "min subnormal", "overflow depth",
                               "underflow depth"), tuple(rows)))
@@ -325,12 +331,13 @@ def _delta_figure(evaluation: ChainEvaluation) -> Figure:
     """log10|δ_l| against l, at the layers a chart samples."""
     layers = [n for n in charted_layers(evaluation.depth) if n in set(evaluation.kept)]
     size, magnitudes = log10(sympy.Abs(delta(l))), evaluation.magnitudes(layers)
-    caption = say("{size} against the layer {l}, from the exact pass", size=size, l=l) + (
-        "; an enclosure at its midpoint, or its upper end if it reaches 0" if evaluation.interval
-        else "") + "."
+    caption = say("{size} against the layer {l}, from the exact pass{enclosures}.", size=size,
+                  l=l, enclosures="; an enclosure at its midpoint, or its upper end if it "
+                  "reaches 0" if evaluation.interval else "")
     return Figure(tuple(layers), magnitudes, say("layer {l}", l=l),
                   say("{size}", size=size),
-                  "log10|δ_l| against l" + (ENCLOSURES_CHARTED if evaluation.interval else ""),
+                  say("{size} against {l}{enclosures}", size=size, l=l,
+                      enclosures=ENCLOSURES_CHARTED if evaluation.interval else ""),
                   caption, float_limits=True)
 
 
@@ -354,9 +361,10 @@ def _value_row(lhs: sympy.Expr, value, digits: int, label: str | None = None) ->
 def _(evaluation: ChainEvaluation) -> Document:
     chain, point, digits = evaluation.chain, evaluation.point, evaluation.dps
     kind = "Certified enclosures" if evaluation.interval else "Exact backward pass"
-    mode = "gain mode" if point.gain_mode else f"{chain.cost} cost"
-    title = (f"{kind}: {chain.kind} {chain.activation.name} chain, depth {evaluation.depth}, "
-             f"{digits} digits ({mode})")
+    mode = "gain mode" if point.gain_mode else say("{cost} cost", cost=Phrase(chain.cost))
+    title = say("{kind}: {chain} {name} chain, depth {depth}, {digits} digits ({mode})",
+                kind=Phrase(kind), chain=Phrase(chain.kind), name=Code(chain.activation.name),
+                depth=evaluation.depth, digits=digits, mode=Phrase(mode))
     l_next = layer_symbol("w", l + 1)
     setting = (say("The preactivations {z} are fixed and {output} is given, so {delta} is the "
                    "product {product} itself.", z=layer_symbol("z", l), output=grad_a(L),
@@ -368,8 +376,8 @@ def _(evaluation: ChainEvaluation) -> Document:
                say("Input {x}, target {y}; every number read exactly.",
                    x=sympy.Eq(X, point.x, evaluate=False), y=sympy.Eq(Y, point.y, evaluate=False)))
     if evaluation.interval:
-        setting += (" Every value is a certified enclosure: interval arithmetic with outward "
-                    "rounding, so the exact value lies inside.")
+        setting = paragraph(setting, "Every value is a certified enclosure: interval arithmetic "
+                                     "with outward rounding, so the exact value lies inside.")
     rows = [_value_row(grad_a(0), evaluation.input_gradient, digits, "input-gradient-value"),
             _value_row(log10(sympy.Abs(grad_a(0))), log10_abs(evaluation.input_gradient), 12),
             _value_row(grad_a(evaluation.depth), evaluation.output_gradient, digits)]
@@ -383,34 +391,53 @@ def _(evaluation: ChainEvaluation) -> Document:
         tuple((str(v.layer), table_cell(v.act_prime), table_cell(v.gain), table_cell(v.delta),
                table_cell(v.log10_abs("delta")), table_cell(v.grad_w)) for v in layers),
     )
-    shown = "every layer" if len(layers) == evaluation.depth else \
-        f"{len(layers)} of the {evaluation.depth} layers (JSON has them all)"
-    floats = joined([float_words(b) for b in evaluation.floats], "; ")
+    shown = _shown_words(len(layers), evaluation.depth)
+    floats = joined([Phrase(float_words(b)) for b in evaluation.floats], "; ")
     gain = _times(layer_symbol("w", l), dsigma(layer_symbol("z", l)))
     sections = [
         Section("Setting", setting),
         Section("Gradients", "The input gradient, its size, and the output gradient.", rows),
         Section("Layer by layer",
-                say("{delta}, {gain}", delta=sympy.Eq(delta(l), grad_b(l), evaluate=False),
+                say("{delta}, {gain}" + (" (residual)" if chain.residual else "")
+                    + "; {shown}. The figure: {size} against {l}.",
+                    delta=sympy.Eq(delta(l), grad_b(l), evaluate=False),
                     gain=sympy.Eq(sympy.Symbol("gain"),
-                                  Terms(gain, 1) if chain.residual else gain, evaluate=False))
-                + (" (residual)" if chain.residual else "")
-                + say(f"; {shown}. The figure: {{size}} against {{l}}.",
-                      size=log10(sympy.Abs(delta(l))), l=l),
+                                  Terms(gain, 1) if chain.residual else gain, evaluate=False),
+                    shown=shown, size=log10(sympy.Abs(delta(l))), l=l),
                 grid=table, figure=_delta_figure(evaluation)),
-        Section("The same pass in floats", floats + "."),
+        Section("The same pass in floats", say("{floats}.", floats=floats)),
     ]
     return Document(title, sections, sympy.Integer(evaluation.depth))
+
+
+def _shown_words(shown: int, depth: int) -> Phrase:
+    """Which layers a table shows: every one, or some of them."""
+    return Phrase("every layer" if shown == depth else
+                  say("{shown} of the {depth} layers (JSON has them all)", shown=shown, depth=depth))
+
+
+def _source_words(parameters) -> Phrase:
+    """Where a net's weights came from: a draw (its initialisation and seed), a file, or
+    (weights made by the caller) the caller's own words, quoted as given."""
+    if parameters.path is not None:
+        return Phrase(say("file {path}", path=Code(parameters.path)))
+    if parameters.init is None:
+        return Phrase(say("{source}", source=Code(parameters.source)))
+    drawn = say("{init} initialisation, seed {seed}", init=Code(parameters.init),
+                seed=parameters.seed)
+    if parameters.scale != 1:
+        drawn = say("{drawn}, scale {scale}", drawn=Phrase(drawn), scale=parameters.scale)
+    return Phrase(drawn)
 
 
 @document.register
 def _(evaluation: NetEvaluation) -> Document:
     net, digits, spectrum = evaluation.net, evaluation.dps, evaluation.spectrum
-    widths = ",".join(map(str, net.widths))
-    title = (f"Exact backward pass: {widths} {net.activation.name} net, {digits} digits "
-             f"({net.cost} cost)")
-    setting = say(f"Weights: {evaluation.parameters.source}. Input {{x}}, target {{y}}; every "
-                  "number read exactly.",
+    title = say("Exact backward pass: {name} net of widths {widths}, {digits} digits ({cost} "
+                "cost)", name=Code(net.activation.name), widths=net_widths(net), digits=digits,
+                cost=Phrase(net.cost))
+    setting = say("Weights: {source}. Input {x}, target {y}; every number read exactly.",
+                  source=_source_words(evaluation.parameters),
                   x=sympy.Eq(ActivationVector(0), sympy.Tuple(*evaluation.x), evaluate=False),
                   y=sympy.Eq(Y, sympy.Tuple(*evaluation.y), evaluate=False))
     narrow = max(net.widths) <= VECTOR_UNITS_SHOWN
@@ -427,8 +454,7 @@ def _(evaluation: NetEvaluation) -> Document:
                  if narrow else ())
               for layer in layers),
     )
-    shown = "every layer" if len(layers) == evaluation.depth else \
-        f"{len(layers)} of the {evaluation.depth} layers (JSON has them all)"
+    shown = _shown_words(len(layers), evaluation.depth)
     gradient = evaluation.input_gradient
     rows = [Row(sympy.Symbol("C"), (_float(evaluation.cost, digits),), label="cost-value"),
             Row(Norm(grad_a_vector(0)), (_float(evaluation.input_gradient_norm, digits),),
@@ -439,7 +465,7 @@ def _(evaluation: NetEvaluation) -> Document:
         Section("Setting", setting),
         Section("Cost and input gradient", "", rows),
         Section("Layer by layer",
-                say(f"{{bias}}, {{weights}}; {shown}.",
+                say("{bias}, {weights}; {shown}.", shown=shown,
                     bias=sympy.Eq(error, grad_b_vector(l), evaluate=False),
                     weights=sympy.Eq(weights, MatrixChain(error, Transposed(ActivationVector(l - 1))),
                                      evaluate=False)),
@@ -470,20 +496,26 @@ def _quantity(name: str) -> sympy.Expr | str:
 def float_words(breakdown) -> Prose:
     """What a float format did with the pass: "float32: δ is inf from layer 2 down (w_3 δ_3
     overflows float32 at layer 2), ∂C/∂a_0 = inf"."""
-    head = say(f"{breakdown.format}: ")
+    fmt = Code(breakdown.format)
+    gradient = sympy.Eq(grad_a(0), decimal_number(repr(float(breakdown.input_gradient))),
+                        evaluate=False)
     if breakdown.layer is None:
-        head += "holds at every layer"
-    else:
-        head += say(f"{{delta}} is {breakdown.what} from layer {breakdown.layer} down",
-                    delta=sympy.Symbol("delta"))
-        if breakdown.cause is not None:
-            name, layer, kind = breakdown.cause
-            happened = f"overflows {breakdown.format}" if kind == "inf" else \
-                f"is nan in {breakdown.format}"
-            where = f" at layer {layer}" if " " in name else ""
-            head += say(f" ({{quantity}} {happened}{where})", quantity=_quantity(name))
-    return head + say(", {gradient}", gradient=sympy.Eq(
-        grad_a(0), decimal_number(repr(float(breakdown.input_gradient))), evaluate=False))
+        return say("{format}: holds at every layer, {gradient}", format=fmt, gradient=gradient)
+    values = dict(format=fmt, delta=sympy.Symbol("delta"), what=_FLOAT_VALUES[breakdown.what],
+                  layer=breakdown.layer, gradient=gradient)
+    if breakdown.cause is None:
+        return say("{format}: {delta} is {what} from layer {layer} down, {gradient}", **values)
+    name, layer, kind = breakdown.cause
+    cause = say("{quantity} overflows {format}" if kind == "inf" else
+                "{quantity} is {nan} in {format}", quantity=_quantity(name), format=fmt,
+                nan=Code("nan"))
+    if " " in name:  # w_3 δ_3 reaches δ_2 first
+        cause = say("{cause} at layer {layer}", cause=Phrase(cause), layer=layer)
+    return say("{format}: {delta} is {what} from layer {layer} down ({cause}), {gradient}",
+               cause=Phrase(cause), **values)
+
+
+_FLOAT_VALUES = {"inf": Code("inf"), "nan": Code("nan"), "0": sympy.Integer(0)}
 
 
 def _float(value, digits: int) -> sympy.Expr:
@@ -510,22 +542,24 @@ def _spectrum_section(spectrum, digits: int, depth: int) -> Section:
         MatrixChain(*[m for n in range(depth, 0, -1) for m in (DerivativeMatrix(n), WeightMatrix(n))])
     bound = _times(sympy.Product(Norm(WeightMatrix(k), 2), (k, 1, depth)),
                    sympy.Pow(sup_abs_dsigma(), depth, evaluate=False))
-    words = say("The input-output Jacobian {jacobian}, multiplied out; its "
-                f"{len(values)} singular values (largest first"
-                + (", the first and last five" if len(shown) < len(values) else "")
-                + f"), each to {digits} digits (worked at {spectrum.working_dps}). Spectral norm "
-                "{norm} against the bound {bound}; condition number {condition}.",
+    words = say("The input-output Jacobian {jacobian}, multiplied out; its {count} singular "
+                "values (largest first" + (", the first and last five" if len(shown) < len(values)
+                                           else "")
+                + "), each to {digits} digits (worked at {working}). Spectral norm {norm} against "
+                "the bound {bound}; condition number {condition}.",
+                count=len(values), digits=digits, working=spectrum.working_dps,
                 jacobian=sympy.Eq(jacobian, product, evaluate=False),
                 norm=sympy.Eq(Norm(_JACOBIAN, 2), _float(spectrum.spectral_norm, brief),
                               evaluate=False),
                 bound=sympy.Eq(bound, _float(spectrum.bound, brief), evaluate=False),
-                condition=say("{kappa} (the smallest singular value is 0 to the working digits)",
-                              kappa=sympy.Eq(_CONDITION, sympy.oo, evaluate=False))
+                condition=Phrase(say("{kappa} (the smallest singular value is 0 to the working "
+                                     "digits)", kappa=sympy.Eq(_CONDITION, sympy.oo,
+                                                               evaluate=False)))
                 if mpmath.isinf(condition) else
                 sympy.Eq(_CONDITION, _float(condition, brief), evaluate=False))
     if not all(spectrum.resolved):
-        words += say(" A value shown as below {floor} cannot be told from 0 at the working "
-                     "digits.", floor=floor)
+        words = paragraph(words, say("A value shown as below {floor} cannot be told from 0 at "
+                                     "the working digits.", floor=floor))
     return Section("Jacobian spectrum", words, grid=grid)
 
 

@@ -1,6 +1,7 @@
-"""PDF: the LaTeX document compiled by pdflatex, in a private temporary folder.
+"""PDF: the LaTeX document compiled by pdflatex (or LuaLaTeX, for a language that needs
+it), in a private temporary folder.
 
-pdflatex runs without shell escape, without reading the terminal, within a time limit,
+The engine runs without shell escape, without reading the terminal, within a time limit,
 twice (so ``\\eqref`` and the figures' references are resolved); the PDF's bytes come
 back, or one sentence says why there are none. Nothing is left behind.
 """
@@ -18,16 +19,19 @@ from symgrad.errors import SymgradError
 ENGINE = "pdflatex"
 SECONDS_PER_RUN = 120
 RUNS = 2
-NEEDED = ("pdflatex and the LaTeX packages symgrad's documents use (Debian: texlive-latex-base, "
-          "texlive-latex-recommended, texlive-pictures)")
+NEEDED = {"pdflatex": "pdflatex and the LaTeX packages symgrad's documents use (Debian: "
+                      "texlive-latex-base, texlive-latex-recommended, texlive-pictures)",
+          "lualatex": "LuaLaTeX with LuaTeX-ja and the LaTeX packages symgrad's documents use "
+                      "(Debian: texlive-luatex, texlive-lang-japanese, texlive-latex-recommended, "
+                      "texlive-pictures)"}
 
 
-def compile_pdf(latex: str) -> bytes:
-    """The PDF of a whole LaTeX document."""
-    engine = shutil.which(ENGINE)
+def compile_pdf(latex: str, engine_name: str = ENGINE) -> bytes:
+    """The PDF of a whole LaTeX document, by ``engine_name`` (pdflatex or lualatex)."""
+    engine = shutil.which(engine_name)
     if engine is None:
-        raise SymgradError(f"Writing a PDF needs {NEEDED}; {ENGINE} is not installed, so write "
-                           "the .tex file instead.")
+        raise SymgradError(f"Writing a PDF needs {NEEDED[engine_name]}; {engine_name} is not "
+                           "installed, so write the .tex file instead.")
     with tempfile.TemporaryDirectory(prefix="symgrad-pdf-") as folder:
         source = Path(folder, "document.tex")
         source.write_text(latex, encoding="utf-8")
@@ -39,10 +43,11 @@ def compile_pdf(latex: str) -> bytes:
                      source.name], cwd=folder, env=environment, stdin=subprocess.DEVNULL,
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=SECONDS_PER_RUN)
             except subprocess.TimeoutExpired:
-                raise SymgradError(f"{ENGINE} did not finish the PDF within {SECONDS_PER_RUN} "
-                                   "seconds; write the .tex file instead.") from None
+                raise SymgradError(f"{engine_name} did not finish the PDF within "
+                                   f"{SECONDS_PER_RUN} seconds; write the .tex file instead.") \
+                    from None
             if done.returncode != 0:
-                raise SymgradError(f"{ENGINE} could not compile the document "
+                raise SymgradError(f"{engine_name} could not compile the document "
                                    f"({_first_error(Path(folder, 'document.log'))}); "
                                    "write the .tex file to see it.")
         return Path(folder, "document.pdf").read_bytes()

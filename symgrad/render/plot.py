@@ -12,15 +12,19 @@ import base64
 import io
 import math
 import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from symgrad.errors import SymgradError
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.real import exact_text
-from symgrad.render.chart import bar_width, float_limit_lines, frame
+from symgrad.render.chart import bar_width, float_limit_lines, frame, limit_label
 from symgrad.render.document import Figure
-from symgrad.render.printing import LatexPrinter
-from symgrad.render.prose import Prose
+from symgrad.render.language import DEFAULT, setting
+from symgrad.render.printing import LatexPrinter, TextPrinter, uncounted
+from symgrad.render.prose import Words
 
 PLOT_POINTS = 2_000  # layers sampled per curve; a figure has no more pixels than this
 QUANTITIES = {"delta": ("δ_l", r"\delta_l"), "grad_w": ("∂C/∂w_l", r"\partial C/\partial w_l")}
@@ -71,14 +75,15 @@ _LIMIT_STYLES = {"float32 overflow": ("dimgrey", "--"), "float32 underflow": ("d
                  "float64 overflow": ("black", "--"), "float64 underflow": ("black", ":")}
 
 
-def _limit_lines(axes, lines: list[tuple[str, float]]) -> None:
-    """The float limits as labelled horizontal lines (in the legend)."""
+def _limit_lines(axes, lines: list[tuple[str, float]], lang: str = DEFAULT) -> None:
+    """The float limits as labelled horizontal lines (in the legend, in ``lang``)."""
     for label, value in lines:
         colour, style = _LIMIT_STYLES[label]
-        axes.axhline(value, color=colour, linestyle=style, linewidth=0.8, label=label)
+        axes.axhline(value, color=colour, linestyle=style, linewidth=0.8,
+                     label=limit_label(label, lang))
 
 
-def document_figure(chart: Figure, x_label: str, y_label: str):
+def document_figure(chart: Figure, x_label: str, y_label: str, lang: str = DEFAULT):
     """A document's figure as a matplotlib Figure, as pgfplots draws it in LaTeX: a line
     with marks (or a histogram's bars), the float limits in view, the axes labelled
     (``x_label``, ``y_label``: mathtext, math between $ signs)."""
@@ -92,7 +97,7 @@ def document_figure(chart: Figure, x_label: str, y_label: str):
         axes.plot(chart.xs, [float("nan") if y is None else y for y in chart.ys], marker="o",
                   markersize=3.5, markevery=marks, linewidth=1.5, color="#1f3f8f")
         lines = chart.limit_lines
-        _limit_lines(axes, lines)
+        _limit_lines(axes, lines, lang)
         if lines:
             axes.legend(fontsize=8, loc="best")
         if all(float(x).is_integer() for x in chart.xs):
@@ -103,21 +108,63 @@ def document_figure(chart: Figure, x_label: str, y_label: str):
     return figure_
 
 
-def labelled_figure(chart: Figure):
-    """``document_figure`` with the chart's axis labels in mathtext (formulas by the LaTeX
-    printer, whose macros mathtext knows)."""
+def labelled_figure(chart: Figure, lang: str = DEFAULT, words_in_math: bool = False):
+    """``document_figure`` with the chart's axis labels (words in ``lang``; see
+    ``axis_label``)."""
+    return document_figure(chart, *(axis_label(label, words_in_math)
+                                     for label in (chart.x_label, chart.y_label)), lang=lang)
+
+
+def axis_label(label: Words, words_in_math: bool = False) -> str:
+    """An axis label for matplotlib: its formulas in mathtext (by the LaTeX printer, whose
+    macros mathtext knows). Words mathtext's own fonts lack (kana, kanji) are set in the
+    math too, upright, where ``words_in_math`` (``language_fonts`` found a font that has
+    them); else the label is plain text, its formulas in Unicode."""
+    if isinstance(label, str):
+        return label
     printer = LatexPrinter()
-    labels = [label.printed(str, lambda expr: f"${printer.doprint(expr)}$")
-              if isinstance(label, Prose) else label for label in (chart.x_label, chart.y_label)]
-    return document_figure(chart, *labels)
+    with uncounted():
+        if all(ord(char) < _CJK for char in label.printed(str, lambda expr: "")):
+            return label.printed(str, lambda expr: f"${printer.doprint(expr)}$")
+        if words_in_math:
+            return "$" + label.printed(lambda text: rf"\mathrm{{{text}}}".replace(" ", r"\ "),
+                                       printer.doprint) + "$"
+        return label.printed(str, TextPrinter().doprint)
 
 
-def figure_svg(chart: Figure) -> bytes | None:
+_CJK = 0x2E80  # the first code point of the CJK blocks
+
+
+def figure_svg(chart: Figure, lang: str = DEFAULT) -> bytes | None:
     """A document's figure as SVG bytes drawn by matplotlib, or None where matplotlib is
     not installed."""
     if not matplotlib_installed():
         return None
-    return figure_bytes(labelled_figure(chart), ".svg")
+    with language_fonts(lang) as found:
+        return figure_bytes(labelled_figure(chart, lang, words_in_math=found), ".svg")
+
+
+@contextmanager
+def language_fonts(lang: str) -> Iterator[bool]:
+    """Fonts for a figure's words in ``lang``: the first of the language's ``PLOT_FONTS``
+    installed, after matplotlib's own (each glyph from the first font that has it, and the
+    upright words of mathtext from it); with none installed, an SVG keeps its text as text,
+    for the reader's fonts to set. Yields whether a font was found."""
+    families = setting(lang, "PLOT_FONTS", ())
+    if not families:
+        yield False
+        return
+    from matplotlib import font_manager
+
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    found = [family for family in families if family in installed]
+    own = _pyplot().rcParams["font.sans-serif"][0]  # DejaVu Sans, unless set otherwise
+    rc = {"font.family": [own, found[0]], "mathtext.fontset": "custom",
+          "mathtext.rm": found[0], "mathtext.it": f"{own}:italic", "mathtext.bf": f"{own}:bold",
+          "mathtext.sf": own} if found else {"svg.fonttype": "none"}
+    with _pyplot().rc_context(rc), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Glyph .* missing from font")
+        yield bool(found)
 
 
 def histogram_figure(sample):

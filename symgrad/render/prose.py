@@ -34,7 +34,17 @@ class Code:
     text: str
 
 
-Run = str | Math | Code
+@dataclass(frozen=True)
+class Phrase:
+    """Words set into a place of a sentence and translated on their own: one of several
+    clauses a sentence may take (a verdict, a kind of chain), a name in words, or a
+    sentence of a paragraph. A language's catalogue then holds each sentence and each
+    phrase once, not every combination of them (``symgrad.render.language``)."""
+
+    words: Prose | str
+
+
+Run = str | Math | Code | Phrase
 
 
 @dataclass(frozen=True)
@@ -60,10 +70,16 @@ class Prose:
         (default: as text)."""
         code = code or text
         return "".join(text(run) if isinstance(run, str) else code(run.text)
-                       if isinstance(run, Code) else math(run.expr) for run in self.runs)
+                       if isinstance(run, Code) else _phrase_printed(run, text, math, code)
+                       if isinstance(run, Phrase) else math(run.expr) for run in self.runs)
 
 
 Words = str | Prose  # what a title or a section's words may be (plain text: no math in it)
+
+
+def _phrase_printed(phrase: Phrase, text, math, code) -> str:
+    words = phrase.words
+    return text(words) if isinstance(words, str) else words.printed(text, math, code)
 
 _FORMATTER = string.Formatter()
 
@@ -83,6 +99,12 @@ def say(template: str, **values) -> Prose:
     return Prose(_merged(tuple(runs)))
 
 
+def paragraph(*parts: Prose | str) -> Prose:
+    """Sentences one after another, each a ``Phrase`` (translated on its own; a language
+    sets its own space between them), the empty ones left out."""
+    return joined([Prose((Phrase(part),)) for part in parts if part])
+
+
 def joined(parts: Iterable[Prose | str], separator: str = " ") -> Prose:
     """Sentences or phrases one after another."""
     runs: list[Run] = []
@@ -100,7 +122,7 @@ def sentences(words: Words) -> list[Prose]:
     """Words cut into their sentences (a formula stays in its sentence), so that a shorter
     form (a slide's caption) can take the first few."""
     found: list[list[Run]] = [[]]
-    for run in (words.runs if isinstance(words, Prose) else (words,)):
+    for run in _merged(tuple(_flat_runs(words))):  # a phrase's text joined to its neighbours
         if not isinstance(run, str):
             found[-1].append(run)
             continue
@@ -113,12 +135,20 @@ def sentences(words: Words) -> list[Prose]:
     return [Prose(_merged(tuple(runs))) for runs in found if Prose(tuple(runs))]
 
 
+def _flat_runs(words: Words) -> list[Run]:
+    """The runs of words, each phrase's own runs in its place."""
+    if isinstance(words, str):
+        return [words]
+    return [inner for run in words.runs
+            for inner in (_flat_runs(run.words) if isinstance(run, Phrase) else [run])]
+
+
 def _runs_of(value) -> tuple[Run, ...]:
     if isinstance(value, Prose):
         return value.runs
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, (Math, Code)):
+    if isinstance(value, (Math, Code, Phrase)):
         return (value,)
     if isinstance(value, bool):
         raise SymgradError("A sentence cannot show a truth value as math.")

@@ -13,12 +13,14 @@ from rich.table import Table
 from rich.text import Text
 
 from symgrad.activations import ActivationTable
+from symgrad.errors import SymgradError
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.real import decimal, log10_abs, table_cell
 from symgrad.render.breaking import formula_lines
-from symgrad.render.chart import ENCLOSURES_CHARTED, terminal_chart
+from symgrad.render.chart import ENCLOSURES_CHARTED, NOTHING_TO_CHART, terminal_chart
 from symgrad.render.diagram import Diagram
-from symgrad.render.document import Grid, charted_layers, document, shown_layers
+from symgrad.render.document import Figure, Grid, charted_layers, shown_layers
+from symgrad.render.language import DEFAULT, LANGUAGES, check_language, laid_out, phrase
 from symgrad.render.number_style import column_styled, styled
 from symgrad.render.printing import TextPrinter, uncounted
 from symgrad.render.prose import Words
@@ -28,9 +30,9 @@ NARROW_TABLE_WIDTH = 110  # below this the eval table drops its z and a columns
 
 
 @singledispatch
-def renderable(result, width: int = TEXT_WIDTH) -> Group:
-    """The result as a rich renderable; long products break to fit ``width``."""
-    doc = document(result)
+def renderable(result, width: int = TEXT_WIDTH, lang: str = DEFAULT) -> Group:
+    """The result as a rich renderable in ``lang``; long products break to fit ``width``."""
+    doc = laid_out(result, lang)
     printer = TextPrinter(doc.output_layer)
     parts = [Panel(Text(text_words(printer, doc.title), style="bold"), expand=False)]
     for section in doc.sections:
@@ -45,9 +47,8 @@ def renderable(result, width: int = TEXT_WIDTH) -> Group:
         if section.grid is not None:
             parts.append(_grid_table(section.grid))
         if section.figure is not None:
-            figure = section.figure
-            parts.append(Text(terminal_chart(figure.xs, figure.ys, width=min(60, width - 14),
-                                             y_label=figure.text_label, bars=figure.bars)))
+            parts.append(Text(text_chart(section.figure, doc.lang, min(60, width - 14),
+                                         printer)))
     return Group(*parts)
 
 
@@ -57,6 +58,14 @@ def text_words(printer: TextPrinter, words: Words) -> str:
         return words
     with uncounted():
         return words.printed(str, printer.doprint)
+
+
+def text_chart(figure: Figure, lang: str = DEFAULT, width: int = 60,
+               printer: TextPrinter | None = None) -> str:
+    """A figure as a terminal chart, under its heading (a figure's words are in ``lang``)."""
+    return terminal_chart(figure.xs, figure.ys, width=width,
+                          y_label=text_words(printer or TextPrinter(), figure.text_label),
+                          bars=figure.bars, nothing=phrase(lang, NOTHING_TO_CHART + "."))
 
 
 def text_diagram(diagram: Diagram, printer: TextPrinter) -> str:
@@ -170,15 +179,24 @@ def _row_text(printer: TextPrinter, row, width: int) -> Text:
     return line
 
 
-def render_text(result, width: int = TEXT_WIDTH) -> str:
+def render_text(result, width: int = TEXT_WIDTH, lang: str = DEFAULT) -> str:
     """Plain text (no colour codes), as written by ``-o FILE``."""
     buffer = io.StringIO()
-    Console(file=buffer, width=width, color_system=None, soft_wrap=False).print(renderable(result, width))
+    Console(file=buffer, width=width, color_system=None, soft_wrap=False).print(
+        renderable(result, width, lang))
     return buffer.getvalue()
 
 
+def english_only(result, lang: str) -> None:
+    """A result with no document (a table of its own) is shown in English only."""
+    if check_language(lang) != DEFAULT:
+        raise SymgradError(f"This {type(result).__name__} is shown in English only; "
+                           f"{LANGUAGES[lang]} is for documents such as the notes.")
+
+
 @renderable.register
-def _(table: ActivationTable, width: int = TEXT_WIDTH) -> Table | Group:
+def _(table: ActivationTable, width: int = TEXT_WIDTH, lang: str = DEFAULT) -> Table | Group:
+    english_only(table, lang)
     printer = TextPrinter()
     z, a = sympy.Symbol("z", real=True), sympy.Symbol("a", real=True)
     grid = Table(title="The activation library", show_lines=True)
@@ -214,7 +232,8 @@ def _extremum_cell(printer, extremum) -> str:
 
 
 @renderable.register
-def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
+def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH, lang: str = DEFAULT) -> Group:
+    english_only(evaluation, lang)
     chain, point = evaluation.chain, evaluation.point
     mode = "gain mode, preactivations fixed" if point.gain_mode else f"{chain.cost} cost"
     kind = "Certified enclosures" if evaluation.interval else "Exact backward pass"

@@ -1,0 +1,368 @@
+"""日本語: the notes in Japanese, as a lecturer writes lecture notes (である調).
+
+Each key is the English sentence with its formulas and code as numbered places ({0},
+{1}, …; a format's own phrases name theirs, {number}); the Japanese sentence puts every
+place exactly once, in its own order. A place stands apart from Japanese text by a space
+(none beside Japanese punctuation), which LuaTeX-ja, browsers and terminals all set as a
+small gap. The terms of the field: 勾配消失 (vanishing gradient), 勾配爆発 (exploding
+gradient), 誤差逆伝播 (backpropagation), 活性化関数の導関数 (the activation's
+derivative), 残差接続 (residual connection).
+"""
+
+# LaTeX: LuaLaTeX with LuaTeX-ja (its Japanese article class: 図 for Figure, Japanese line
+# breaking and spacing); A4 with margins giving PREAMBLE's text width (500 pt, which
+# symgrad.render.latex lays tables out to).
+LATEX_ENGINE = "lualatex"
+LATEX_PAGE = "\n".join([
+    r"\documentclass[11pt,a4paper]{ltjarticle}",
+    r"\usepackage[hmargin=1.65cm,vmargin=2cm]{geometry}",
+    "",
+])
+LATEX_NEEDS = ("LuaLaTeX and \\usepackage{luatexja} (Debian: texlive-luatex, "
+               "texlive-lang-japanese)")
+# The figures' words (matplotlib): the first of these installed; with none, an SVG keeps
+# its text as text for the reader's fonts.
+# Slides: Beamer with LuaTeX-ja, the Japanese in Gothic as Beamer's own text is sans-serif.
+BEAMER_PACKAGES = "\n".join([r"\usepackage{luatexja}",
+                             r"\renewcommand{\kanjifamilydefault}{\gtdefault}", ""])
+PLOT_FONTS = ("Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "Hiragino Sans",
+              "Hiragino Kaku Gothic ProN", "Yu Gothic", "Meiryo", "MS Gothic", "TakaoGothic",
+              "VL Gothic", "Harano Aji Gothic")
+
+MESSAGES = {
+    # -- the places alone, and sentences or phrases one after another ------------------
+    "{0}": "{0}",
+    "{0} {1}": "{0}{1}",
+    "{0} {1} {2}": "{0}{1}{2}",
+    "{0} {1} {2} {3}": "{0}{1}{2}{3}",
+    "{0}, {1}": "{0}, {1}",
+    "{0}, {1}, {2}": "{0}, {1}, {2}",
+    "{0}, {1}, {2}, {3}": "{0}, {1}, {2}, {3}",
+    "{0} and {1}": "{0}、および {1}",
+
+    # -- titles ----------------------------------------------------------------------
+    "Vanishing and exploding gradients in a {0} {1} chain of depth {2}":
+        "深さ {2} の{0} {1} 連鎖における勾配消失と勾配爆発",
+    "Backpropagation through a {0} net of widths {1}: lecture notes":
+        "幅 {1} の {0} ネットワークにおける誤差逆伝播：講義ノート",
+    "Backpropagation through a {0} {1} chain, {2}": "{0} {1} 連鎖の誤差逆伝播（{2}）",
+    "Backpropagation through a {0} net of widths {1}": "幅 {1} の {0} ネットワークの誤差逆伝播",
+    "plain": "通常の",
+    "residual": "残差接続をもつ",
+    "tied": "重みを共有する",
+    "tied residual": "重みを共有し残差接続をもつ",
+    "depth {0}": "深さ {0}",
+    "general depth {0}": "一般の深さ {0}",
+    "quadratic": "二乗誤差",
+    "cross-entropy": "交差エントロピー",
+
+    # -- the activations' names in words -----------------------------------------------
+    "logistic sigmoid": "ロジスティック・シグモイド関数",
+    "hyperbolic tangent": "双曲線正接関数",
+    "rectified linear unit": "正規化線形関数",
+    "leaky ReLU with slope α": "負の側の傾きが α の Leaky ReLU",
+    "exponential linear unit with scale α": "スケール α の指数線形ユニット",
+    "softplus": "ソフトプラス関数",
+    "Gaussian error linear unit (exact, with erf)": "ガウス誤差線形ユニット（erf による厳密な形）",
+    "sigmoid linear unit (swish)": "シグモイド線形ユニット（Swish）",
+    "identity": "恒等関数",
+    "custom": "ユーザー定義の関数",
+
+    # -- section titles ----------------------------------------------------------------
+    "Notation and forward pass": "記法と順伝播",
+    "Network": "ネットワーク",
+    "Activation": "活性化関数",
+    "Backward pass": "逆伝播",
+    "Closed form": "閉じた形",
+    "The closed form": "閉じた形",
+    "The chain rule and the {0} recursion": "連鎖律と {0} の漸化式",
+    "The front layer at depth {0}": "深さ {0} における最初の層",
+    "Weights and derivatives, apart": "重みと導関数を分けて",
+    "{0} and the worst-case bound": "{0} と最悪の場合の上界",
+    "One layer": "1 層あたり",
+    "The whole chain, depth {0}": "連鎖全体（深さ {0}）",
+    "At ten times the depth, {0}": "深さを 10 倍にした場合（深さ {0}）",
+    "Verdict": "結論",
+    "Regime: {0} with ordinary weights: vanishing": "典型例：通常の重みで {0}：勾配消失",
+    "Regime: {0} but {1}: still vanishing": "典型例：{0} だが {1}：やはり勾配消失",
+    "Regime: {0}: exploding": "典型例：{0}：勾配爆発",
+    "Why ReLU alone does not remove the weight product": "ReLU だけでは重みの積が消えない理由",
+    "Residual connections": "残差接続",
+    "The residual factor, {0}": "残差接続の因子（{0}）",
+    "Values: the gradients": "数値：勾配",
+    "Values: layer by layer": "数値：層ごと",
+    "Values: setting": "数値：設定",
+    "Values: cost and input gradient": "数値：コストと入力勾配",
+    "Values: jacobian spectrum": "数値：ヤコビ行列の特異値",
+    "The same pass in floats": "同じ計算を浮動小数点数で",
+    "Output error": "出力層の誤差",
+    "Gradients": "勾配",
+    "Matrix form": "行列形式",
+    "Any widths and depth": "任意の幅と深さ",
+    "The front layer as a sum over paths": "最初の層：経路についての和",
+    "Setting": "設定",
+    "Cost and input gradient": "コストと入力勾配",
+    "Layer by layer": "層ごと",
+    "Jacobian spectrum": "ヤコビ行列の特異値",
+
+    # -- the network ---------------------------------------------------------------
+    "A scalar {0} chain of {1}: one unit per layer, activation {2} ({3}), {4} cost.":
+        "{1} の{0}スカラー連鎖を考える。各層のユニットは 1 つ、活性化関数は {2}（{3}）、"
+        "コスト関数は{4}である。",
+    "Every layer shares one weight {0} and one bias {1}.":
+        "すべての層が 1 つの重み {0} と 1 つのバイアス {1} を共有する。",
+    "Each layer adds its output to its input (a residual connection).":
+        "各層は出力を入力に足し合わせる（残差接続）。",
+    "Widths {0}: layer {1} has {2} units, {3} has {4} rows and {5} columns, and {6} joins "
+    "unit {7} of layer {8} to unit {9} of layer {10}.":
+        "幅は {0} である。第 {1} 層は {2} 個のユニットをもち、{3} は {4} 行 {5} 列の行列であり、"
+        "{6} は第 {8} 層のユニット {7} と第 {10} 層のユニット {9} をつなぐ。",
+    "Activation {0} ({1}), {2} cost summed over the output units.":
+        "活性化関数は {0}（{1}）、コスト関数は出力ユニットについて和をとった{2}である。",
+
+    # -- the activation ------------------------------------------------------------
+    "Over the real line: {0}; {1}.": "実数全体で {0}、{1}である。",
+    "{0} ({1}; {2})": "{0}（{1}、{2}）",
+    "{0}{1} ({2}; {3})": "{0}{1}（{2}、{3}）",
+    ", about {0}": "（約 {0}）",
+    "exact": "厳密値",
+    "numerical": "数値計算による",
+    "attained {0}": "{0}達成される",
+    "at {0}": "{0} で",
+    "for every {0} in {1}": "{1} のすべての {0} で",
+    "not attained, approached as {0} tends to {1}": "達成されず、{0} → {1} の極限で近づく",
+    "{0} jumps at {1} (it is discontinuous there): the derivative is taken on each piece, "
+    "as autograd takes it; the jump itself, a Dirac delta in the derivative, is no part of "
+    "backprop, so these bounds hold off the jumps.":
+        "{0} は {1} で跳ぶ（そこで不連続である）。導関数は自動微分と同じく各区間ごとにとる。"
+        "跳びそのもの（導関数に現れるディラックのデルタ）は誤差逆伝播には含まれないので、"
+        "これらの上下界は跳びの点を除いて成り立つ。",
+
+    # -- the backward pass -----------------------------------------------------------
+    "The chain rule, applied once per layer from the output down.":
+        "誤差逆伝播では、連鎖律を出力側から 1 層ずつ適用する。",
+    "The error recursion, from the output layer down.":
+        "出力層から入力側へ向かう誤差の漸化式である。",
+    "In a residual chain the gradient with respect to the activations, not {0}, obeys a "
+    "clean recursion: each layer multiplies it by {1}.":
+        "残差接続をもつ連鎖では、{0} ではなく活性に関する勾配が簡潔な漸化式に従う。"
+        "各層はこの勾配に {1} を掛ける。",
+
+    # -- the closed form -------------------------------------------------------------
+    "The product of weights runs from layer {0} to {1}, the product of derivatives from "
+    "layer {2} to {3}: one weight fewer than derivatives.":
+        "重みの積は第 {0} 層から第 {1} 層まで、導関数の積は第 {2} 層から第 {3} 層までにわたる。"
+        "重みは導関数より 1 つ少ない。",
+    "Each layer between {0} and the output contributes a factor {1}, not {2}: the identity "
+    "path keeps the gradient from vanishing.":
+        "第 {0} 層から出力までの各層は、{2} ではなく因子 {1} を寄与する。"
+        "恒等経路が勾配消失を防ぐのである。",
+    "The product of the {0} weights after layer {1} collapses to a power of the shared weight "
+    "{2}; the product of derivatives runs from layer {3} to layer {4}.":
+        "第 {1} 層より後の {0} 個の重みの積は、共有された重み {2} のべきにまとまる。"
+        "導関数の積は第 {3} 層から第 {4} 層までにわたる。",
+    "Every factor written out, the activation's derivative through its output where it has "
+    "such a form.":
+        "すべての因子を書き下す。活性化関数の導関数は、出力で表せる場合には出力を用いて書く。",
+    "The front layer's error with the weights grouped apart from the derivatives: {0} "
+    "weights, {1} derivatives.":
+        "最初の層の誤差を、重みと導関数を分けてまとめた形で書く。重みは {0} 個、導関数は "
+        "{1} 個である。",
+    "Each layer's error as (output gradient) × (weights) × (activation derivatives).":
+        "各層の誤差を（出力での勾配）×（重み）×（活性化関数の導関数）の形で書く。",
+    "{0} of the {1} layers written out (the rest follow the closed form; writing all would "
+    "grow as the square of the depth).":
+        "{1} 層のうち {0} 層を書き下す（残りは閉じた形に従う。すべて書くと分量は深さの 2 乗で"
+        "増える）。",
+
+    # -- bounds ------------------------------------------------------------------------
+    "Over every input, {0} lies between {1} and {2} ({3}).":
+        "すべての入力に対して、{0} は {1} と {2} の間にある（{3}）。",
+    "numerical, refined to {0} digits": "数値計算により {0} 桁まで精密化",
+    "Layer {0} multiplies the gradient {1} by {2}. Over every input its magnitude lies "
+    "between the two bounds below.":
+        "第 {0} 層は勾配 {1} に {2} を掛ける。その大きさは、すべての入力に対して下の 2 つの界の"
+        "間にある。",
+    "Layer {0} multiplies the gradient {1} by {2}. Over every input its magnitude lies "
+    "between the two bounds below (each distinct weight).":
+        "第 {0} 層は勾配 {1} に {2} を掛ける。その大きさは、すべての入力に対して下の 2 つの界の"
+        "間にある（異なる重みごとに示す）。",
+    "The first {0} are listed; JSON has them all.": "最初の {0} 個を示す。JSON にはすべてが含まれる。",
+    "weight": "重み",
+    "layers": "層数",
+    "lower bound": "下界",
+    "upper bound": "上界",
+    "The product of the per-layer bounds, for every input.":
+        "層ごとの界の積であり、すべての入力に対して成り立つ。",
+    "The same bound for a chain ten times as deep.": "10 倍の深さの連鎖に対する同じ界である。",
+
+    # -- what the bounds say: the gradient … -----------------------------------------
+    "At depth {0} the gradient {1}; at depth {2} it {3}.":
+        "深さ {0} では、勾配は{1}。深さ {2} では、勾配は{3}。",
+    "For {0} with {1}: the gradient {2}.": "{0} で {1} のとき、勾配は{2}。",
+    "vanishes for every input, at least as fast as {0} with {1}":
+        "すべての入力に対して、少なくとも {0}（{1}）の速さで消失する",
+    "explodes for every input: {0}": "すべての入力に対して爆発する（{0}）",
+    "neither vanishes nor explodes: {0} for every input":
+        "消失も爆発もしない（すべての入力に対して {0}）",
+    "never grows ({0}); it stays at 1 only where every layer's factor is at its largest":
+        "増大することはない（{0}）。1 にとどまるのは、すべての層の因子が最大値をとる所だけである",
+    "can explode (the bound exceeds 1 for some inputs); it can also vanish":
+        "爆発しうる（ある入力では界が 1 を超える）。消失することもありうる",
+    "can explode (the bound exceeds 1 for some inputs), and never shrinks: {0} for every input":
+        "爆発しうる（ある入力では界が 1 を超える）。縮小することはない（すべての入力に対して {0}）",
+
+    # -- the three textbook regimes ----------------------------------------------------
+    "The sigmoid's derivative is at most {0}, so with {1} every layer multiplies the gradient "
+    "by at most {2}.":
+        "シグモイド関数の導関数は高々 {0} なので、{1} ならば各層は勾配を高々 {2} 倍にする。",
+    "A ReLU passes the gradient with {0} where it is active, yet weights of {1} halve it at "
+    "every layer.":
+        "ReLU は活性な所では {0} で勾配をそのまま通すが、重みが {1} だと勾配は各層で半分になる。",
+    "With {0} an active ReLU multiplies the gradient by {1} at every layer.":
+        "{0} のとき、活性な ReLU は各層で勾配を {1} 倍にする。",
+    "Per layer the factor is {0}; over {1} and {2} layers:":
+        "1 層あたりの因子は {0} であり、{1} 層と {2} 層では次のようになる。",
+
+    # -- ReLU and the weights; residual connections --------------------------------------
+    "ReLU's derivative is 1 where a unit is active and 0 elsewhere, so along an active chain "
+    "the {0} factors are all 1, but the weights stay: the front layer still carries {1}. "
+    "With every {2} that is {3}; with every {4} it is {5}.":
+        "ReLU の導関数は、ユニットが活性な所で 1、それ以外で 0 である。したがって活性な連鎖に"
+        "沿って因子 {0} はすべて 1 になるが、重みは残る。最初の層にはなお {1} が掛かる。"
+        "すべての層で {2} ならこれは {3} であり、{4} なら {5} である。",
+    "ReLU's derivative is 1 where a unit is active and 0 elsewhere, so along an active chain "
+    "the {0} factors are all 1, but the weights stay: with one layer there is no weight "
+    "between the front layer and the output.":
+        "ReLU の導関数は、ユニットが活性な所で 1、それ以外で 0 である。したがって活性な連鎖に"
+        "沿って因子 {0} はすべて 1 になるが、重みは残る。ただし層が 1 つだけなら、最初の層と"
+        "出力の間に重みはない。",
+    "With {0} each layer multiplies the gradient by {1}, not {2}: the identity path carries "
+    "it even where {3} is small.":
+        "{0} とすると、各層は勾配に {2} ではなく {1} を掛ける。{3} が小さい所でも、恒等経路が"
+        "勾配を運ぶのである。",
+
+    # -- the diagram ------------------------------------------------------------------
+    "Forward (top row): {0}, then {1}.": "順伝播（上の行）：{0}、続いて {1}。",
+    "Backward (bottom row): each arrow multiplies by the factor on it, {0}.":
+        "逆伝播（下の行）：各矢印は、そこに書かれた因子を掛ける（{0}）。",
+    "Backward (bottom row): each arrow multiplies by the factor on it.":
+        "逆伝播（下の行）：各矢印は、そこに書かれた因子を掛ける。",
+    "Backward (bottom row): each arrow multiplies the gradient by the factor on it, {0}; the "
+    "curved arrows are the identity paths that carry it past {1}.":
+        "逆伝播（下の行）：各矢印は、勾配にそこに書かれた因子を掛ける（{0}）。曲がった矢印は、"
+        "勾配に {1} を迂回させる恒等経路である。",
+    "The dots stand for layer {0}.": "「⋯」は第 {0} 層を表す。",
+    "The dots stand for layers {0} and {1}.": "「⋯」は第 {0} 層と第 {1} 層を表す。",
+    "The dots stand for layers {0} to {1}.": "「⋯」は第 {0} 層から第 {1} 層までを表す。",
+    "The dots stand for the layers between {0} and {1} and between {2} and {3}.":
+        "「⋯」は第 {0} 層と第 {1} 層の間、および第 {2} 層と第 {3} 層の間の層を表す。",
+    "Each unit is named by its output ({0} is unit 1 of layer 1), and every unit of a layer "
+    "feeds every unit of the next: the arrow from unit {1} of layer {2} to unit {3} of layer "
+    "{4} carries the weight {5} (written on the arrows into unit 1 of each layer).":
+        "各ユニットはその出力で名づける（{0} は第 1 層のユニット 1）。ある層の各ユニットは次の層の"
+        "すべてのユニットに入力し、第 {2} 層のユニット {1} から第 {4} 層のユニット {3} への矢印は"
+        "重み {5} を運ぶ（各層のユニット 1 に入る矢印に書いてある）。",
+    "Each unit is named by its output ({0} is unit 1 of layer 1), and every unit of a layer "
+    "feeds every unit of the next: the arrow from unit {1} of layer {2} to unit {3} of layer "
+    "{4} carries the weight {5} (written on the top arrow of each layer only: with more than "
+    "{6} units a layer has too many arrows to label).":
+        "各ユニットはその出力で名づける（{0} は第 1 層のユニット 1）。ある層の各ユニットは次の層の"
+        "すべてのユニットに入力し、第 {2} 層のユニット {1} から第 {4} 層のユニット {3} への矢印は"
+        "重み {5} を運ぶ（各層のいちばん上の矢印にだけ書いてある。ユニットが {6} 個を超えると、"
+        "すべてに書くには矢印が多すぎる）。",
+    "The output units feed the cost {0}.": "出力ユニットはコスト {0} に入力する。",
+
+    # -- values: a chain ---------------------------------------------------------------
+    "The input gradient, its size, and the output gradient.":
+        "入力に関する勾配、その大きさ、および出力に関する勾配。",
+    "{0}, {1}; {2}. The figure: {3} against {4}.":
+        "{0}、利得 {1}。表には{2}を示す。図は {4} に対する {3} である。",
+    "{0}, {1} (residual); {2}. The figure: {3} against {4}.":
+        "{0}、利得 {1}（残差接続）。表には{2}を示す。図は {4} に対する {3} である。",
+    "every layer": "すべての層",
+    "{0} of the {1} layers (JSON has them all)": "{1} 層のうち {0} 層（JSON にはすべてが含まれる）",
+    "gain": "利得",
+    "{0}; {1}.": "{0}。{1}。",
+    "{0}: holds at every layer, {1}": "{0}：すべての層で値が表せる（{1}）",
+    "{0}: {1} is {2} from layer {3} down, {4}": "{0}：第 {3} 層から入力側で {1} は {2} になる（{4}）",
+    "{0}: {1} is {2} from layer {3} down ({4}), {5}":
+        "{0}：第 {3} 層から入力側で {1} は {2} になる（{4}。{5}）",
+    "{0} overflows {1}": "{0} が {1} でオーバーフローする",
+    "{0} is {1} in {2}": "{0} が {2} で {1} になる",
+    "{0} at layer {1}": "第 {1} 層で {0}",
+
+    # -- the figure ---------------------------------------------------------------------
+    "layer {0}": "層 {0}",
+    "{0} against {1}": "{1} に対する {0}",
+    "{0} against {1} (enclosure: midpoint; upper end if it reaches 0)":
+        "{1} に対する {0}（区間の中点。0 を含む区間は上端）",
+    "{0} against the layer {1}, from the exact pass.": "層 {1} に対する {0}（厳密な計算による）。",
+    "{0} against the layer {1}, from the exact pass; an enclosure at its midpoint, or its upper "
+    "end if it reaches 0.":
+        "層 {1} に対する {0}（厳密な計算による。区間はその中点で、0 を含む区間は上端で示す）。",
+    "The dashed lines, as labelled: where float32 or float64 overflows (past its largest finite "
+    "number) or underflows to 0 (below its smallest subnormal).":
+        "破線はラベルのとおり、float32 または float64 がオーバーフローする所（最大の有限数を"
+        "超える）と、アンダーフローして 0 になる所（最小の非正規化数を下回る）を示す。",
+
+    # -- values: a net -------------------------------------------------------------------
+    "Weights: {0}. Input {1}, target {2}; every number read exactly.":
+        "重み：{0}。入力は {1}、目標は {2} であり、すべての数を厳密に読み込む。",
+    "{0} initialisation, seed {1}": "{0} 初期化、シード {1}",
+    "{0}, scale {1}": "{0}、スケール {1}",
+    "file {0}": "ファイル {0}",
+    "{0}, {1}; {2}.": "{0}、{1}。表には{2}を示す。",
+    "units": "ユニット数",
+    "The input-output Jacobian {0}, multiplied out; its {1} singular values (largest first), "
+    "each to {2} digits (worked at {3}). Spectral norm {4} against the bound {5}; condition "
+    "number {6}.":
+        "入出力ヤコビ行列 {0} を掛け合わせて求める。その {1} 個の特異値を大きい順に、それぞれ "
+        "{2} 桁で示す（計算は {3} 桁で行う）。スペクトルノルムは {4} であり、上界 {5} と比べられる。"
+        "条件数は {6} である。",
+    "The input-output Jacobian {0}, multiplied out; its {1} singular values (largest first, the "
+    "first and last five), each to {2} digits (worked at {3}). Spectral norm {4} against the "
+    "bound {5}; condition number {6}.":
+        "入出力ヤコビ行列 {0} を掛け合わせて求める。その {1} 個の特異値のうち最大の 5 個と最小の "
+        "5 個を大きい順に、それぞれ {2} 桁で示す（計算は {3} 桁で行う）。スペクトルノルムは {4} "
+        "であり、上界 {5} と比べられる。条件数は {6} である。",
+    "{0} (the smallest singular value is 0 to the working digits)":
+        "{0}（最小の特異値は計算桁数の範囲で 0）",
+    "A value shown as below {0} cannot be told from 0 at the working digits.":
+        "{0} 未満と示した値は、計算桁数では 0 と区別できない。",
+    "below {0}": "{0} 未満",
+
+    # -- the net's derivation --------------------------------------------------------------
+    "Each output unit's error: the cost's derivative times {0}.":
+        "各出力ユニットの誤差は、コストの導関数に活性化関数の導関数 {0} を掛けたものである。",
+    "Each unit's error gathers the errors of the units it feeds, through the weights leaving "
+    "it (column {0} of {1}), times its own {2}.":
+        "各ユニットの誤差は、そのユニットが入力する先のユニットの誤差を、そこから出る重み"
+        "（{1} の第 {0} 列）を通して集め、自身の活性化関数の導関数 {2} を掛けたものである。",
+    "For every entry of every layer, as written below.": "すべての層のすべての成分について次のとおりである。",
+    "With {0} the errors are one matrix product; the same factors, in the other order and "
+    "untransposed, make the input-output Jacobian.":
+        "{0} とおくと、誤差は 1 つの行列積になる。同じ因子を逆の順序で、転置せずに掛けると、"
+        "入出力ヤコビ行列になる。",
+    "The matrix form for a net of depth {0}.": "深さ {0} のネットワークに対する行列形式。",
+    "The scalar chain's single product of weights and {0} becomes one such product for every "
+    "path from the unit to the output.":
+        "スカラー連鎖では重みと {0} の積はただ 1 つであったが、ネットワークではユニットから出力への"
+        "経路ごとに 1 つずつの積になる。",
+
+    # -- the formats' own words (named places: what the format fills in) ------------------
+    "Figure {number}.": "図 {number}",
+    "{title} (cont.)": "{title}（続き）",
+    "Figure {number}": "図 {number}",
+    "{caption} {note}": "{caption}{note}",
+    "Nothing to chart: every value is exactly 0 ({formula}).":
+        "描く点がない。値はすべてちょうど 0 である（{formula}）。",
+    "Nothing to chart: every value is exactly 0.": "描く点がない。値はすべてちょうど 0 である。",
+    "{format} overflow": "{format} のオーバーフロー",
+    "{format} underflow": "{format} のアンダーフロー",
+    "(A text chart: with matplotlib installed, {0}, it is an SVG image beside this file.)":
+        "（テキストによるグラフである。matplotlib を入れれば（{0}）、このファイルの隣に SVG "
+        "画像として描かれる。）",
+    "(A text chart: with matplotlib installed, {0}, it is a picture.)":
+        "（テキストによるグラフである。matplotlib を入れれば（{0}）、図として描かれる。）",
+}
