@@ -36,7 +36,7 @@ def write_all(contents: Mapping[str | os.PathLike, Content]) -> None:
     before any is renamed into place, so a failure leaves all of them as they were."""
     targets = [(str(path), _target(path), content) for path, content in contents.items()]
     staged: list[tuple[str, Path, str]] = []
-    with _removing_on_signal(staged):
+    with ending_cleanly_on_signal():
         try:
             for shown, target, content in targets:
                 if _is_special(target):
@@ -190,9 +190,10 @@ class _Stopped(BaseException):
 
 
 @contextmanager
-def _removing_on_signal(staged: list) -> Iterator[None]:
-    """Turn SIGTERM and SIGHUP into an exception for the duration, so the temporary files
-    are removed; the signal's usual end (exit code 128 + signal) follows."""
+def ending_cleanly_on_signal() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into an exception for the duration, so what the block set up
+    is undone on its way out (temporary files removed, a child process killed); the
+    signal's usual end (exit code 128 + signal) follows."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -105,3 +105,29 @@ def test_without_pdflatex_a_pdf_is_refused_in_one_sentence(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "pdflatex" in done.stderr and done.stderr.count("\n") == 1
     assert old.read_bytes() == b"old"
+
+
+def test_sigterm_while_latex_runs_leaves_no_folder_and_no_engine(tmp_path):
+    """SIGTERM while pdflatex compiles: the engine is killed, the private folder removed,
+    no file written; the process ends as SIGTERM ends it."""
+    import signal
+    import time
+
+    private = tmp_path / "tmp"
+    private.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "symgrad.cli", "notes", "--depth", "300", "--act", "relu", "--w",
+         "10", "--z", "1", "-o", "n.pdf"], cwd=tmp_path, env={**os.environ, "TMPDIR": str(private)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not any(private.glob("symgrad-pdf-*/document.tex")) and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    assert any(private.glob("symgrad-pdf-*")), "pdflatex never started"
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+    assert process.returncode in (-signal.SIGTERM, 128 + signal.SIGTERM)
+    assert list(private.iterdir()) == []
+    assert not (tmp_path / "n.pdf").exists()
+    engines = subprocess.run(["pgrep", "-f", str(private)], capture_output=True, text=True)
+    assert engines.stdout.strip() == ""  # (no pdflatex left running in that folder)

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from symgrad.errors import SymgradError
+from symgrad.files import ending_cleanly_on_signal
 
 ENGINE = "pdflatex"
 SECONDS_PER_RUN = 120
@@ -32,7 +33,8 @@ def compile_pdf(latex: str, engine_name: str = ENGINE) -> bytes:
     if engine is None:
         raise SymgradError(f"Writing a PDF needs {NEEDED[engine_name]}; {engine_name} is not "
                            "installed, so write the .tex file instead.")
-    with tempfile.TemporaryDirectory(prefix="symgrad-pdf-") as folder:
+    # (SIGTERM or SIGHUP meanwhile: subprocess.run kills the engine, the folder is removed)
+    with ending_cleanly_on_signal(), tempfile.TemporaryDirectory(prefix="symgrad-pdf-") as folder:
         source = Path(folder, "document.tex")
         source.write_text(latex, encoding="utf-8")
         environment = {**os.environ, "TEXMFOUTPUT": folder, "openout_any": "p", "shell_escape": "f"}
