@@ -35,7 +35,7 @@ from symgrad.analysis.region import (
 from symgrad.analysis.sampling import GradientSample, check_sample_size, sample_gradients
 from symgrad.budget import OverBudget, time_budget
 from symgrad.derive.chain import ChainDerivation, derive_chain
-from symgrad.derive.matrix import MatrixDerivation, derive_matrix
+from symgrad.derive.matrix import MatrixDerivation, check_derivable, derive_matrix
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DEPTH, MatrixNet, ScalarChain, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, ChainNotes, NetNotes, chain_notes, net_notes
@@ -216,6 +216,7 @@ def notes(depth: int | None = None, act: Act = "sigmoid", *, widths: Sequence[in
             raise SymgradError(f"{_o('widths')} describes a matrix net; give {_o('init')} (and {_o('x')}, "
                                f"{_o('y')}) for values.")
         net = MatrixNet(widths, act, cost)
+        check_derivable(net)  # (before any evaluation: notes write a net's entries out)
         evaluation = None
         if init is not None:
             evaluation = evaluate_net(net.widths, net.activation, init=init, seed=seed, x=1 if x is None

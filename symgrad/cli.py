@@ -21,6 +21,7 @@ from symgrad.analysis.region import MAX_REGION_DPS, MAX_WIDEST_DPS, REGION_DPS
 from symgrad.api import COMMAND_SECONDS
 from symgrad.budget import OverBudget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO
+from symgrad.derive.matrix import check_derivable
 from symgrad.errors import SymgradError
 from symgrad.files import check_target, write_all, write_atomically
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
@@ -467,8 +468,12 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
     if slides:  # refused before any work
         check_slides_format(_format(fmt, output), fragment)
     if widths is not None:
-        if depth is not None or residual or z is not None or w is not None or b is not None:
-            raise SymgradError("--widths describes a matrix net; give --init (and --x, --y) for values.")
+        given = [name for name, value in (("--depth", depth), ("--residual", residual or None),
+                                          ("--z", z), ("--w", w), ("--b", b)) if value is not None]
+        if given:
+            raise SymgradError(f"--widths describes a matrix net; {given[0]} belongs to a scalar "
+                               "chain (a net's values come from --init, --x and --y).")
+        check_derivable(MatrixNet(_widths(widths), act, cost))  # (before any evaluation)
         evaluation = None
         if init is not None:
             evaluation = _net_evaluation(_widths(widths), act, cost, x, y, NOTES_DPS, init=init,

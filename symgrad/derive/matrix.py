@@ -55,11 +55,18 @@ MAX_DERIVE_LAYERS = 6  # ... and this depth; eval takes larger nets
 PATHS_SHOWN = 16  # a unit's error is written as a sum over paths when it has at most this many
 
 
+def _shown_widths(widths: tuple[int, ...]) -> str:
+    """The widths as typed, or for a long list its ends, depth and widest layer."""
+    if len(widths) <= 8:
+        return ",".join(map(str, widths))
+    return f"{widths[0]},…,{widths[-1]} (depth {len(widths) - 1}, widest {max(widths)})"
+
+
 def check_derivable(net: MatrixNet) -> None:
     if max(net.widths) > MAX_DERIVE_WIDTH or net.depth > MAX_DERIVE_LAYERS:
         raise SymgradError(
             f"Entries are written out for widths up to {MAX_DERIVE_WIDTH} and depth up to "
-            f"{MAX_DERIVE_LAYERS}; for widths {','.join(map(str, net.widths))} use eval, "
+            f"{MAX_DERIVE_LAYERS}; for widths {_shown_widths(net.widths)} use eval, "
             "which takes nets of any size."
         )
 
