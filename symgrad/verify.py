@@ -41,7 +41,9 @@ passed. An unexpected failure inside is reported as a SymgradError, never as a v
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
 import itertools
 import math
 import random
@@ -112,6 +114,10 @@ class Counterexample:
     digits: int = FIRST_DIGITS  # the precision the values were computed at
     # preactivations exactly on a kink of σ there: (z, the kink, the σ' symgrad takes)
     on_kinks: tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr], ...] = ()
+    # on corners of σ, a claim that takes one value of σ' there at one point and another
+    # elsewhere: (the value here, or None where no single value gives the claim; the value
+    # at the other point; that point)
+    convention: tuple[mpmath.mpf | None, mpmath.mpf, dict[str, mpmath.mpf]] | None = None
 
     @property
     def ratio(self) -> mpmath.mpf | None:
@@ -151,6 +157,10 @@ class Verdict:
     # no derivative (its σ' there is a convention: relu'(0) = 0, Heaviside(0) = 1/2)
     on_kinks: Counterexample | None = None
     differing_on_kinks: int = 0  # how many of the points checked are such points
+    # correct, proved with σ' recognised in the claim (Heaviside(z1) for relu), which takes
+    # another value than symgrad's at a corner: (z, the corner, the claim's value there or
+    # None where undefined, symgrad's)
+    conventions: tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr | None, sympy.Expr], ...] = ()
 
 
 _LABELS = {"delta": "δ", "grad_w": "∂C/∂w", "grad_b": "∂C/∂b"}
@@ -272,17 +282,35 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
         raise SymgradError(f"Unknown target '{target}'; use {subject.targets_hint}.")
     needs: list[tuple[str, sympy.Expr]] = []  # where the claim as written is defined
     claim = parse(claim_text, subject.names, frozenset(FUNCTIONS), what="claim", needs=needs)
+    claim = _settled(claim)
     true = subject.quantities[target]
     forms = _Forms(spec, subject)
+    needs[:] = [need for need in needs if not _always(need, forms)]
     found = _Symbolic()
     try:
         with time_budget(SYMBOLIC_SECONDS):
             _symbolic(claim, true, forms, found)
     except OverBudget:
         pass  # what was found so far stands
+    recognised = None
+    if found.status != "zero":
+        try:
+            with time_budget(SYMBOLIC_SECONDS):
+                recognised = _recognised(claim, forms, subject.outputs)
+                if recognised is not None:
+                    again = _Symbolic()
+                    _symbolic(recognised.claim, true, forms, again)
+                    if again.status == "zero":
+                        found = again
+                    else:
+                        recognised = None
+        except OverBudget:
+            recognised = None
+    conventions = () if recognised is None else recognised.conventions
+    seed = _claim_seed(seed, target, claim_text)
     points = _points(spec, true, seed)
     kinks = _Kinks() if found.status == "zero" and not needs else \
-        _kink_points(forms, claim, true, points, needs)
+        _kink_points(forms, claim, true, points, random.Random(seed + 1), needs)
     slopes = _slopes_in(true, subject, spec.activation)
     numbers = _numbers(spec, claim, true, points, kinks, needs, slopes,
                        rounds=1 if found.status == "zero" else None,
@@ -311,6 +339,21 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
         ratio, difference = _explained(found)
         return Verdict(spec, target, claim, true, concrete, False, ratio, difference, (), None,
                        proved=True, **checked)
+    if (found.status != "zero" or needs) and numbers.agreed and kinks.entangled:
+        kink, coordinates = kinks.entangled
+        raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
+                           f"{numbers.points_checked} points, but {_where(kink)} depends on "
+                           f"{_listed(coordinates)} together, so the pieces it cuts are not "
+                           "a grid the points can cover, and SymPy did not reduce claim − "
+                           "true to 0 (verify decides claims whose abs, max, min, Heaviside, "
+                           "sign, conditions and domains each depend on one coordinate, "
+                           "through the names: a1 = σ(z1) on z1 alone).")
+    if found.status != "zero" and numbers.agreed and kinks.grid_too_large:
+        raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
+                           f"{numbers.points_checked} points, but its kinks and the truth's "
+                           f"cut the coordinates into a grid of {kinks.cells:,} cells, more "
+                           f"than the {MAX_GRID_POINTS:,} points checked there, and SymPy did "
+                           "not reduce claim − true to 0.")
     if found.status != "zero" and numbers.agreed and kinks.too_many:
         raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
                            f"{numbers.points_checked} points, but its kinks and the truth's cut "
@@ -328,9 +371,123 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
         return Verdict(spec, target, claim, true, concrete, True, None, None,
                        _equals(subject, target, numbers), None,
                        proved=found.status == "zero" or numbers.arithmetic == "rational",
-                       on_kinks=numbers.on_kinks,
+                       conventions=conventions, on_kinks=numbers.on_kinks,
                        differing_on_kinks=numbers.differing_on_kinks, **checked)
     raise SymgradError(_undecided(label, numbers))
+
+
+_INFINITY = float("inf")
+
+
+def _settled(expr: sympy.Expr) -> sympy.Expr:
+    """``expr`` with each kink that never switches written as the branch it always takes:
+    max(1, Heaviside(u)) is 1 whatever u is (Heaviside lies in [0, 1]), Heaviside(1 +
+    z1²) is 1, abs(exp(z1)) is exp(z1). Decided by bounds on the arguments (``_bounds``),
+    so only where they show it for every value of every name."""
+    memo: dict = {}
+
+    def settle(node):
+        if node in memo:
+            return memo[node]
+        if not node.args or not isinstance(node, sympy.Expr):
+            found = node
+        else:
+            args = [settle(argument) for argument in node.args]
+            found = node.func(*args) if any(a is not b for a, b in zip(args, node.args)) \
+                else node
+            found = _always_branch(found)
+        memo[node] = found
+        return found
+
+    return settle(expr)
+
+
+def _always_branch(node: sympy.Expr) -> sympy.Expr:
+    """The branch a kink node always takes, by its arguments' bounds, or the node."""
+    if isinstance(node, (sympy.Max, sympy.Min)):
+        bounds = [_bounds(argument) for argument in node.args]
+        for argument, (low, high) in zip(node.args, bounds):
+            others = [b for a, b in zip(node.args, bounds) if a is not argument]
+            if isinstance(node, sympy.Max) and all(low >= other[1] for other in others):
+                return argument
+            if isinstance(node, sympy.Min) and all(high <= other[0] for other in others):
+                return argument
+    elif isinstance(node, (sympy.Heaviside, sympy.sign, sympy.Abs)):
+        low, high = _bounds(node.args[0])
+        if low > 0:
+            return sympy.S.One if not isinstance(node, sympy.Abs) else node.args[0]
+        if high < 0:
+            return {sympy.Heaviside: sympy.S.Zero, sympy.sign: -sympy.S.One,
+                    sympy.Abs: -node.args[0]}[node.func]
+    return node
+
+
+def _bounds(expr: sympy.Expr) -> tuple:
+    """Bounds (low, high) every value of ``expr`` lies within, for all real values of its
+    names: exact for numbers (Fractions), ±inf where nothing is known."""
+    if expr.is_Rational:
+        value = Fraction(int(expr.p), int(expr.q))
+        return value, value
+    if isinstance(expr, sympy.Heaviside):
+        return Fraction(0), Fraction(1)
+    if isinstance(expr, sympy.sign):
+        return Fraction(-1), Fraction(1)
+    if isinstance(expr, (sympy.tanh, sympy.erf)):
+        return Fraction(-1), Fraction(1)
+    if isinstance(expr, (sympy.Abs, sympy.exp)):
+        low = _bounds(expr.args[0])[0] if isinstance(expr, sympy.Abs) else None
+        return (max(Fraction(0), low) if low is not None else Fraction(0)), _INFINITY
+    if isinstance(expr, sympy.Add):
+        low = high = Fraction(0)
+        for term in expr.args:
+            term_low, term_high = _bounds(term)
+            low, high = low + term_low, high + term_high
+        return low, high
+    if isinstance(expr, sympy.Mul):
+        low = high = Fraction(1)
+        for factor in expr.args:
+            factor_low, factor_high = _bounds(factor)
+            ends = [_times(a, b) for a in (low, high) for b in (factor_low, factor_high)]
+            low, high = min(ends), max(ends)
+        return low, high
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Integer and expr.exp > 0 and expr.exp % 2 == 0:
+        return Fraction(0), _INFINITY
+    return -_INFINITY, _INFINITY
+
+
+def _times(a, b):
+    """a·b of two bounds, with 0·∞ = 0 (a bound of 0 is reached, an infinite one is not)."""
+    return 0 if a == 0 or b == 0 else a * b
+
+
+def _always(need: tuple[str, sympy.Expr], forms: _Forms) -> bool:
+    """Whether SymPy shows a need of the claim as written holds at every point (exp(−b1 −
+    w1 x) + 1 ≠ 0), in the names or written through the free coordinates."""
+    relation, u = need
+    ask = {"!=": lambda e: e.is_zero is False, ">": lambda e: e.is_positive is True,
+           ">=": lambda e: e.is_nonnegative is True}[relation]
+    for form in (forms.identity, forms.free if forms.free_names is not None else None):
+        written = None if form is None else _step(form, u)
+        if written is not None and _step(ask, written):
+            return True
+    return False
+
+
+def _where(kink: sympy.Expr) -> str:
+    shown = sympy.sstr(kink)
+    return f"its kink (or domain edge) where {shown if len(shown) <= 80 else shown[:77] + '...'} " \
+           "is 0"
+
+
+def _listed(names) -> str:
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+
+
+def _claim_seed(seed: int, target: str, claim_text: str) -> int:
+    """The random points' seed: the given one with the claim and target hashed in, so
+    that no claim can be written to vanish at the points that check it."""
+    digest = hashlib.sha256(f"{seed}\0{target}\0{claim_text}".encode("utf-8", "replace"))
+    return int.from_bytes(digest.digest()[:8], "big")
 
 
 def _count(number: int, thing: str) -> str:
@@ -468,6 +625,154 @@ def _free_names(spec) -> dict[sympy.Symbol, sympy.Expr] | None:
         previous = output
     found[dC_daL] = cost_derivative_at(spec.cost, previous)
     return found
+
+
+@dataclass(frozen=True)
+class _Recognised:
+    """The claim with each part that is σ'(z) of one preactivation written another way
+    (Heaviside(z1), max(0, z1)/z1, a Piecewise for relu) written as dsigma(z), and the
+    value those parts take at each corner of σ where it differs from symgrad's."""
+
+    claim: sympy.Expr
+    # (z, the corner, the claim's value there or None where undefined, symgrad's σ' there)
+    conventions: tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr | None, sympy.Expr], ...]
+
+
+def _recognised(claim, forms: _Forms, outputs: dict) -> _Recognised | None:
+    """The claim with σ' recognised where it is written another way, or None when no part
+    is. A part is a subexpression (or the factors of a product) that depends on one
+    preactivation z alone (through a = σ(z)), holds a kink, and equals σ'(z) on every
+    piece its kinks and σ's cut z's line into (SymPy reduces the difference of the two
+    branches to 0 on each) and at every place between them; at a corner of σ, where σ'
+    does not exist, it may take any value between the one-sided slopes, or none — but one
+    value per corner for all the parts of one z (dsigma(z) itself takes symgrad's). With
+    those parts written dsigma(z), claim − true reducing to 0 proves the claim is the
+    truth wherever σ has a derivative, and at a corner the truth with that one value of
+    σ' (the truth is affine in it): the convention an autodiff takes."""
+    activation = forms.activation
+    names = {z: frozenset({z, *((outputs[z],) if z in outputs else ())})
+             for z in (outputs or _preactivations(claim))}
+    taken: dict = {}  # (z, corner) -> the value each part takes there
+    changed = False
+
+    def single(expr):
+        free = expr.free_symbols
+        if not free:
+            return None
+        for z, allowed in names.items():
+            if free <= allowed:
+                return z
+        return None
+
+    def kinked(expr) -> bool:
+        return any(isinstance(node, _KINKED) for node in _nodes([expr]))
+
+    def recognise(expr, z) -> bool:
+        values = _slope_values(expr, z, forms, outputs)
+        if values is None:
+            return False
+        for place, value in values.items():
+            taken.setdefault((z, place), set()).add(value)
+        return True
+
+    def visit(node):
+        nonlocal changed
+        if node.func is dsigma and node.args[0] in names:
+            for place in activation.corners:
+                taken.setdefault((node.args[0], place), set()).add(
+                    activation.derivative_at(place))
+            return node
+        if not node.args or not isinstance(node, sympy.Expr):
+            return node
+        z = single(node)
+        if z is not None and kinked(node) and recognise(node, z):
+            changed = True
+            return dsigma(z)
+        if isinstance(node, sympy.Mul):
+            groups: dict = {}
+            for factor in node.args:
+                z = single(factor)
+                if z is not None and kinked(factor):
+                    groups.setdefault(z, []).append(factor)
+            kept = list(node.args)
+            found = []
+            for z, factors in groups.items():
+                if len(factors) > 1 and recognise(sympy.Mul(*factors), z):
+                    changed = True
+                    found.append(dsigma(z))
+                    for factor in factors:
+                        kept.remove(factor)
+            return sympy.Mul(*found, *(visit(factor) for factor in kept))
+        return node.func(*(visit(argument) for argument in node.args))
+
+    written = visit(claim)
+    if not changed:
+        return None
+    conventions = []
+    for (z, place), values in taken.items():
+        if len(values) > 1:
+            return None  # (two conventions at one corner: not one value of σ')
+        value, = values
+        symgrads = activation.derivative_at(place)
+        if value != symgrads:
+            conventions.append((z, place, value, symgrads))
+    return _Recognised(written, tuple(sorted(conventions, key=lambda c: (str(c[0]), c[1]))))
+
+
+def _preactivations(claim) -> list[sympy.Symbol]:
+    """The preactivations z1, z2, ... (z_l_j in a net) a claim names."""
+    return [s for s in claim.free_symbols if re.fullmatch(r"z\d+|z_\d+_\d+", s.name)]
+
+
+def _slope_values(expr, z, forms: _Forms, outputs: dict) -> dict | None:
+    """``expr``'s value at each corner of σ (None where undefined) if it equals σ'(z)
+    everywhere else — on every piece of z's line its kinks and σ's cut, and at the
+    places between them — else None."""
+    activation = forms.activation
+    written = _step(forms.on_lines, expr)
+    if written is None:
+        return None
+    if z in outputs:
+        written = written.xreplace({outputs[z]: activation.at(z)})
+    slope = activation.derivative_at(z)
+    line = _Line(z, {}, {})
+    try:
+        places = set()
+        for kink in _kink_arguments([written, slope]):
+            places.update(_roots(kink, line))
+        if len(places) > MAX_KINK_PIECES:
+            return None
+        places = sorted(places)
+        for low, high in zip([None, *places], [*places, None]):
+            inside = _inside(low, high)
+            difference = _branch(written, line, inside) - _branch(slope, line, inside)
+            if not _step(lambda d: d == 0 or sympy.simplify(d) == 0, difference):
+                return None
+        corners = {}
+        for place in places:
+            exact = place.exact if isinstance(place, _Place) else \
+                sympy.Rational(place.numerator, place.denominator)
+            value = _branch(written, line, place).xreplace({z: exact})
+            value = None if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) else value
+            sides = activation.corner_slopes.get(exact) if exact in activation.corners else None
+            if sides is not None:
+                low, high = sorted(sides)
+                if value is not None and not (value.is_number and
+                                              _step(lambda v, a=low, b=high: bool(a <= v <= b), value)):
+                    return None
+                corners[exact] = value
+            else:
+                truth = _branch(slope, line, place).xreplace({z: exact})
+                if value is None or not _step(lambda d: d == 0 or sympy.simplify(d) == 0,
+                                              value - truth):
+                    return None
+        for corner in activation.corners:  # (a corner its kinks do not cut: its value there)
+            if corner not in corners and activation.corner_slopes.get(corner) is not None:
+                value = written.xreplace({z: corner})
+                corners[corner] = None if value.has(sympy.nan, sympy.zoo) else value
+        return corners
+    except (_UnsolvedError, _TooManyKinksError, ZeroDivisionError):
+        return None
 
 
 @dataclass
@@ -735,6 +1040,11 @@ class _Kinks:
     pieces: int = 0  # open intervals (and the two ends) of coordinate lines given points
     too_many: bool = False  # more pieces than MAX_KINK_PIECES: not all of them covered
     unsolved: int = 0  # kinks SymPy could not locate (their pieces are not covered)
+    # a kink or domain edge in two or more coordinates at once, and their names: its
+    # pieces are not a grid, so points can only refute a claim there, never prove it
+    entangled: tuple[sympy.Expr, tuple[str, ...]] | None = None
+    cells: int = 0  # points of the grid of every coordinate's pieces and kinks (per base)
+    grid_too_large: bool = False  # more than MAX_GRID_POINTS: the grid was not checked
 
 
 class _UnsolvedError(Exception):
@@ -748,7 +1058,8 @@ class _TooManyKinksError(Exception):
 _KINKED = (sympy.Abs, sympy.Heaviside, sympy.sign, sympy.Max, sympy.Min, sympy.Piecewise)
 
 
-def _kink_points(forms: _Forms, claim, true, points: list[_Point], needs=()) -> _Kinks:
+def _kink_points(forms: _Forms, claim, true, points: list[_Point], rng: random.Random,
+                 needs=()) -> _Kinks:
     """Points on every piece of the lines where claim and truth are smooth: for each free
     coordinate a kink depends on (through an abs, max, min, Heaviside, sign or a piece's
     condition, of the claim or of the truth), the other coordinates held at a random
@@ -775,6 +1086,18 @@ def _kink_points(forms: _Forms, claim, true, points: list[_Point], needs=()) -> 
         return found
     active, anywhere = points[POINTS // 2:], points[:POINTS // 2]
     bases = [active[0], anywhere[0]]
+    found.entangled = _entangled(kinks, names, frozenset(bases[0].free))
+    if found.entangled is None:
+        try:
+            with time_budget(KINK_SECONDS):
+                _grid(kinks, zeros, bases, names, found, rng)
+        except _TooManyKinksError:
+            found.too_many = True
+        except OverBudget:
+            if outer_budget_spent():
+                raise
+            found.unsolved += 1  # the rest were not located in time
+        return found
     if forms.free_names is None:  # a tied chain: four coordinates, through every point
         bases = [point for pair in zip(active, anywhere) for point in pair]
     try:
@@ -810,6 +1133,84 @@ def _kink_points(forms: _Forms, claim, true, points: list[_Point], needs=()) -> 
             raise
         found.unsolved += 1  # the rest were not located in time
     return found
+
+
+MAX_GRID_POINTS = 2_000  # points of the grid of every kinked coordinate, over both bases
+
+
+def _entangled(kinks, names: dict, coordinates: frozenset[str]
+               ) -> tuple[sympy.Expr, tuple[str, ...]] | None:
+    """The first kink (or domain edge) that depends on two or more coordinates together,
+    through the names it uses (a1 = σ(z1): z1 alone; b2 = z2 − w2 a1: z2, w2 and z1),
+    with the names of those coordinates; None when each depends on one at most. Then
+    every kink is a set of places on one coordinate's line, the same through every
+    point, and the lines' pieces and places make a grid whose cells are all the pieces
+    claim and truth have: a point of each cell decides them all (``_grid``)."""
+    memo: dict = {}
+
+    def depends_on(expr) -> frozenset[str]:
+        found = set()
+        for symbol in expr.free_symbols:
+            if symbol in names:
+                if symbol not in memo:
+                    memo[symbol] = frozenset()  # (a name defined through itself: never)
+                    memo[symbol] = depends_on(names[symbol])
+                found |= memo[symbol]
+            elif symbol.name in coordinates:
+                found.add(symbol.name)
+        return frozenset(found)
+
+    for kink in kinks:
+        used = depends_on(kink)
+        if len(used) > 1:
+            return kink, tuple(sorted(used))
+    return None
+
+
+def _grid(kinks, zeros, bases: list[_Point], names: dict, found: _Kinks,
+          rng: random.Random) -> None:
+    """Every cell of the grid the kinks cut (each kink on one coordinate's line, the
+    same through every point: ``_entangled`` is None): for each kinked coordinate, its
+    places and a random point strictly inside each piece between them (and beyond
+    both ends), every combination of those, the other coordinates held at each base.
+    Claim and truth are smooth inside a cell, so a random point of it shows a
+    difference there, and on the places every branch is decided exactly: z1 = 0 with
+    w2 past 3, z1 = z2 = 0 at once, are all points of the grid. A point on a zero of a
+    denominator the claim has as written is marked undefined there."""
+    lines = dict(_coordinate_kinks(kinks, bases[0], names, found))
+    if found.unsolved:
+        return
+    undefined = dict(_coordinate_kinks(zeros, bases[0], names, _Kinks()))
+    axes = {}
+    for name, places in lines.items():
+        inside = [_random_inside(low, high, rng)
+                  for low, high in zip([None, *places], [*places, None])]
+        axes[name] = [*places, *inside]
+    found.cells = math.prod(len(values) for values in axes.values())
+    found.pieces = sum(len(places) + 1 for places in lines.values())
+    if found.cells * len(bases) > MAX_GRID_POINTS:
+        found.grid_too_large = True
+        return
+    for base in bases:
+        for values in itertools.product(*axes.values()):
+            chosen = dict(zip(axes, values))
+            on_places = any(value in lines[name] for name, value in chosen.items())
+            point = _Point({**base.free, **chosen}, undefined_claim=any(
+                value in undefined.get(name, ()) for name, value in chosen.items()))
+            (found.at_kinks if on_places else found.points).append(point)
+
+
+def _random_inside(low: Fraction | None, high: Fraction | None, rng: random.Random) -> Fraction:
+    """A random point strictly inside (low, high) (None: unbounded), drawn from the
+    claim's own seed: no claim can be written to vanish just there."""
+    share = Fraction(rng.getrandbits(32) + 1, 2**32 + 2)
+    if low is None and high is None:
+        return 4 * share - 2
+    if low is None:
+        return high - max(Fraction(1), abs(high)) * (share + Fraction(1, 2))
+    if high is None:
+        return low + max(Fraction(1), abs(low)) * (share + Fraction(1, 2))
+    return low + (high - low) * share
 
 
 MAX_CROSSINGS = 64  # points where two coordinates sit on kinks at once
@@ -1456,7 +1857,8 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
                     continue
                 result.differing = example
                 return result
-        result.agreed = True
+        result.differing = _one_convention(exact, true, slopes)
+        result.agreed = result.differing is None
         return result
     on_kink = {id(point) for point in kinks.at_kinks}
     digits, done = FIRST_DIGITS, 0
@@ -1495,6 +1897,10 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
                 result.too_large = any(s.claim is _TooLargeError for s in high)
                 result.agreed_digits = min(d for _, d in states)
                 if all(state == "agrees" for state, _ in states):
+                    result.differing = _one_convention(high, true, slopes)
+                    if result.differing is not None:
+                        result.digits = digits
+                        return result
                     result.agreed, result.digits = True, needed
                     return result
                 done += 1
@@ -1728,6 +2134,86 @@ def _a_subgradient(sample: _Sample, example: Counterexample, true, slopes: dict)
         else:
             slack = mpmath.mpf(10) ** (10 - digits) * max(1, abs(low), abs(high))
         return low - slack <= sample.claim <= high + slack
+
+
+def _one_convention(samples: list[_Sample], true, slopes: dict) -> Counterexample | None:
+    """The first point where the claim leaves the one value of σ' it takes at a corner
+    elsewhere, as a counterexample; None if it keeps one everywhere. On a corner any
+    value between σ's one-sided slopes is a convention, but one value, the same at every
+    point (as an autodiff's relu'(0)): the truth is affine in each σ'(z), so each point
+    with one preactivation on a corner (where the truth depends on its σ') fixes the
+    share t of the way from the left slope to the right one the claim takes there, and
+    every other point on that corner must take the same t — a residual claim that is a
+    subgradient at w2 = 1/2 and another at w2 = 2 is no convention. Points with several
+    preactivations on corners at once must be the truth with each of those shares."""
+    known: dict = {}  # (z, place) -> (t, its uncertainty, the sample that fixed it)
+    usable = [s for s in samples if s.walker is not None and s.true is not None
+              and s.claim is not None and s.claim is not _TooLargeError]
+    on = {id(s): _on_kinks(s, slopes) for s in usable}
+    for sample in sorted((s for s in usable if on[id(s)]), key=lambda s: len(on[id(s)])):
+        corners, walker = on[id(sample)], sample.walker
+        sides = [walker.activation.corner_slopes.get(place) for _, place, _ in corners]
+        if any(side is None for side in sides):
+            continue  # (a jump: only the truth's own value passes, checked apart)
+        keys = [(z, place) for z, place, _ in corners]
+        if len(keys) > 1 and any(key not in known for key in keys):
+            continue
+        digits = walker.arithmetic.digits
+        with mpmath.workdps(digits or FIRST_DIGITS):
+            values = {ends: walker.value(true.xreplace(
+                {form: side[end] for (z, _), side, end in zip(keys, sides, ends)
+                 for form in slopes[z]})) for ends in itertools.product((0, 1), repeat=len(keys))}
+            scale = max([1, abs(sample.claim), *map(abs, values.values())])
+            slack = _slack(sample, scale)
+            if len(keys) == 1:
+                low, high = values[(0,)], values[(1,)]
+                spread = high - low
+                if abs(spread) <= 1000 * slack:
+                    continue  # (the truth does not depend on this σ' here)
+                here = (sample.claim - low) / spread
+                if keys[0] not in known:
+                    known[keys[0]] = (here, slack / abs(spread), sample)
+                    continue
+                share, uncertainty, fixed = known[keys[0]]
+                predicted, allowed = low + share * spread, slack + uncertainty * abs(spread)
+            else:
+                here, predicted, allowed = None, 0, slack
+                for ends, value in values.items():
+                    weight = 1
+                    for key, end in zip(keys, ends):
+                        share, uncertainty, fixed = known[key]
+                        weight *= share if end else 1 - share
+                        allowed += uncertainty * abs(value)
+                    predicted += weight * value
+            if abs(sample.claim - predicted) <= allowed:
+                continue
+            share, _, fixed = known[keys[0]]
+            left, right = (_shown_number(side) for side in sides[0])
+            return dataclasses.replace(_counterexample(sample, slopes), convention=(
+                None if here is None else _shown_number(here) * (right - left) + left,
+                _shown_number(share) * (right - left) + left,
+                _counterexample(fixed, slopes).point))
+    return None
+
+
+def _slack(sample: _Sample, scale):
+    """How far a sample's values may be from exact: nothing in exact rationals (to
+    ``rounded_to`` digits at an irrational point), else the working precision's last
+    digits."""
+    digits = sample.walker.arithmetic.digits
+    if digits is None:
+        return 0 if sample.rounded_to is None else \
+            Fraction(1, 10 ** (sample.rounded_to - 20)) * scale
+    return mpmath.mpf(10) ** (10 - digits) * scale
+
+
+def _shown_number(value) -> mpmath.mpf:
+    """A Fraction, SymPy number or mpf as an mpf at the working precision."""
+    if isinstance(value, Fraction):
+        return mpmath.mpf(value.numerator) / value.denominator
+    if isinstance(value, sympy.Basic):
+        return mpmath.mpf(str(sympy.N(value, mpmath.mp.dps)))
+    return mpmath.mpf(value)
 
 
 def _on_kinks(sample: _Sample, slopes: dict | None

@@ -606,26 +606,74 @@ def test_a_correct_claim_is_not_called_wrong_where_every_digit_cancels(act, clai
 def test_a_relu_claim_with_heaviside_half_at_0_is_correct_off_the_kinks_and_says_so():
     """Heaviside(0) = 1/2 in SymPy; relu'(0) is 0 in symgrad (as in PyTorch and JAX): the
     claim equals δ_1 off the kinks and differs on them, where relu has no derivative. The
-    verdict is correct (exit 0) and names the kink: some z there is exactly 0, and the
-    claim's value is the chain rule with 1/2 for that z's slope, computed here."""
+    verdict is correct (exit 0), proved with each Heaviside(z) read as σ'(z), and names
+    each corner with the claim's value there and symgrad's (this test's own Heaviside and
+    relu'(0) = 0)."""
     result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
                           "w2*Heaviside(z1)*Heaviside(z2)*dC_daL", "--format", "json")
     check_clean(result, seconds)
     assert result.returncode == 0, result.stdout[-1500:]
     data = json.loads(result.stdout)
-    example = data["differs_on_kinks"]
-    assert data["correct"] and example["points"] >= 1
-    point = {name: Fraction(value) for name, value in example["point"].items()}
-    assert example["on_kinks"] and all(point[k["name"]] == 0 for k in example["on_kinks"])
-
-    def heaviside(z):
-        return Fraction(1, 2) if z == 0 else Fraction(int(z > 0))
-    a2 = max(point["z2"], 0)
-    claimed = point["w2"] * heaviside(point["z1"]) * heaviside(point["z2"]) * (a2 - point["y"])
-    assert abs(Fraction(example["claim"]) - claimed) < Fraction(1, 10**20)
+    assert data["correct"] and data["proved"]
+    assert [(c["name"], Fraction(c["at"]), Fraction(c["claim"]), Fraction(c["derivative"]))
+            for c in data["conventions"]] == [(z, 0, HALF, 0) for z in ("z1", "z2")]
     text, _ = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
                   "w2*Heaviside(z1)*Heaviside(z2)*dC_daL")
     assert "Correct wherever σ has a derivative" in " ".join(text.stdout.split())
+
+
+def test_a_convention_that_changes_from_point_to_point_is_incorrect():
+    """Residual relu chain: δ_1 = ∂C/∂a_2 (1 + w2 σ'(z2)) σ'(z1). At z1 = 0 the claim
+    (1 + w2 H(z2)) H(z1) ∂C/∂a_2 + H(−z1²) ∂C/∂a_2 (H(0) = 1/2) is the truth with
+    σ'(0) = t where t (1 + w2 H(z2)) = (1 + w2 H(z2))/2 + 1/2: t = 1 where z2 < 0, and
+    1/2 + 1/(2(1 + w2)) where z2 > 0 — each a subgradient, but not one value. Incorrect,
+    with the counterexample on z1 = 0 (this test's own range of the truth there excludes
+    it, or the value of σ'(0) it implies differs from the one at the other point shown)."""
+    result, seconds = run("--depth", "2", "--act", "relu", "--residual", "--target", "delta1",
+                          "--claim", "dC_daL*(1+w2*Heaviside(z2))*Heaviside(z1)"
+                          "+Heaviside(-z1**2)*dC_daL", "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    example = json.loads(result.stdout)["counterexample"]
+    point = {name: F(value) for name, value in example["point"].items()}
+    assert point["z1"] == 0
+
+    def implied(p, claimed):  # the t with claim = truth(σ'(z1) = t), this test's algebra
+        a2 = p["x"] + max(p["z1"], 0) + max(p["z2"], 0)
+        rest = (a2 - p["y"]) * (1 + p["w2"] * heaviside(p["z2"]))
+        return None if rest == 0 else claimed / rest
+    here = implied(point, F(example["claim"]))
+    convention = example["convention"]
+    if convention is None:
+        assert not 0 <= here <= 1
+    else:
+        other = {name: F(value) for name, value in convention["other_point"].items()}
+        assert other["z1"] == 0
+        assert other["z1"] == 0 and other["z2"] != 0
+        there = HALF + HALF / (1 + other["w2"] * heaviside(other["z2"]))
+        assert here != there
+        assert abs(F(convention["here"]) - here) < F(1, 10**20)
+        assert abs(F(convention["elsewhere"]) - there) < F(1, 10**20)
+
+
+def test_a_subgradient_that_changes_only_on_a_narrow_band_is_incorrect():
+    """relu depth 2: at z1 = 0 the claim takes σ'(0) = 1/2 except for w2 in [3, 3 + 10^-6],
+    where it takes 3/8 (7/16 at the band's ends): each a subgradient alone, but not one
+    convention. The band is a kink of w2 alone, so the grid has points inside it."""
+    claim = ("dC_daL*w2*Heaviside(z2)*(Heaviside(z1) - Heaviside(-z1**2)/4*"
+             "Heaviside(w2-3)*Heaviside(3+1e-6-w2))")
+    result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
+                          claim, "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    example = json.loads(result.stdout)["counterexample"]
+    def implied(p):  # σ'(0) the claim takes at a point with z1 = 0, z2 > 0 (this test's)
+        band = heaviside(p["w2"] - 3) * heaviside(3 + F(1, 10**6) - p["w2"])
+        return heaviside(F(0)) - heaviside(F(0)) / 4 * band
+    point = {name: F(value) for name, value in example["point"].items()}
+    other = {name: F(value) for name, value in example["convention"]["other_point"].items()}
+    assert point["z1"] == other["z1"] == 0 and point["z2"] > 0 and other["z2"] > 0
+    assert implied(point) != implied(other)
+    assert F(example["convention"]["here"]) == implied(point)
+    assert F(example["convention"]["elsewhere"]) == implied(other)
 
 
 def test_a_claim_off_only_where_the_activation_is_smooth_is_incorrect():
@@ -823,7 +871,7 @@ def test_a_claim_whose_kinks_cannot_be_located_never_passes(argv, claim):
                           else "delta2", "--claim", claim)
     assert exit_code(result, seconds) in NEVER_PASSES
     if result.returncode == 2:
-        assert "could not locate" in result.stderr
+        assert "cannot be decided" in result.stderr
 
 
 @pytest.mark.parametrize("claim, factor", [

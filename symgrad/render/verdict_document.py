@@ -84,6 +84,8 @@ def _(verdict: Verdict) -> Document:
 
 def _convention(verdict: Verdict) -> Prose | None:
     """A claim correct wherever σ has a derivative, in words: where it takes another value."""
+    if verdict.conventions:
+        return _recognised_conventions(verdict)
     example = verdict.on_kinks
     if example is None:
         return None
@@ -101,6 +103,21 @@ def _convention(verdict: Verdict) -> Prose | None:
                claimed="undefined" if example.claimed is None else
                decimal_number(decimal(example.claimed, SHOWN_DIGITS)),
                true=decimal_number(decimal(example.true, SHOWN_DIGITS)))
+
+
+def _recognised_conventions(verdict: Verdict) -> Prose:
+    """Proved with σ' recognised in the claim; at corners it takes other values."""
+    corners = joined([
+        say("at {at} the claim takes {value} (symgrad {slope})", at=sympy.Eq(z, place,
+                                                                          evaluate=False),
+            value="no value" if value is None else value, slope=slope)
+        for z, place, value, slope in verdict.conventions], "; ")
+    return say("Correct wherever {sigma} has a derivative: read with each of its parts that is "
+               "{sigma}' written another way as {sigma}', claim − true simplifies to 0, and the "
+               "two are equal to {label} {far}. Where {act} has no derivative, {corners}: any "
+               "one value between the one-sided slopes is a subgradient, a convention, not an "
+               "error.", sigma=SIGMA, label=target_symbol(verdict.target), far=_how_far(verdict),
+               act=Code(verdict.chain.activation.name), corners=corners)
 
 
 def _how_far(verdict: Verdict) -> str:
@@ -165,6 +182,10 @@ def _(verdict: Verdict) -> dict:
                          for z, place, slope in verdict.on_kinks.on_kinks],
             "points": verdict.differing_on_kinks,
         },
+        "conventions": [{"name": str(z), "at": plain(place),
+                         "claim": None if value is None else plain(value),
+                         "derivative": plain(slope)}
+                        for z, place, value, slope in verdict.conventions],
         "counterexample": None if example is None else {
             "point": {name: decimal(value, digits) for name, value in example.point.items()},
             "claim": None if example.claimed is None else decimal(example.claimed, digits),
@@ -174,5 +195,12 @@ def _(verdict: Verdict) -> dict:
                                                                              CHECK_DIGITS),
             "on_kinks": [{"name": str(z), "at": plain(place), "derivative": plain(slope)}
                          for z, place, slope in example.on_kinks],
+            "convention": None if example.convention is None else {
+                "here": None if example.convention[0] is None else
+                decimal(example.convention[0], digits),
+                "elsewhere": decimal(example.convention[1], digits),
+                "other_point": {name: decimal(value, digits)
+                                for name, value in example.convention[2].items()},
+            },
         },
     }
