@@ -64,6 +64,19 @@ def _(verdict: Verdict) -> Document:
         words.append("As written, the claim is undefined at the point below (a denominator "
                      "is 0 there, or sqrt or log is taken outside where it is defined), "
                      "where the true value is a number.")
+    if example.convention is not None:
+        here, elsewhere, _ = example.convention
+        z, place, _ = example.on_kinks[0]
+        words.append(say(
+            "At the point below, {at} is a corner of {act}, where any one value of {slope} "
+            "between the one-sided slopes is a convention, but it must be one value, the "
+            "same at every point: the claim is {label} with {here} there and with "
+            "{elsewhere} at the other point shown, on the same corner.", at=sympy.Eq(z, place, evaluate=False),
+            act=Code(chain.activation.name), slope=dsigma(place), label=label,
+            here="no single value of it" if here is None else
+            sympy.Eq(dsigma(place), sympy.Symbol(decimal(here, SHOWN_DIGITS)), evaluate=False),
+            elsewhere=sympy.Eq(dsigma(place), sympy.Symbol(decimal(elsewhere, SHOWN_DIGITS)),
+                               evaluate=False)))
     rows = [(name, decimal(value, SHOWN_DIGITS)) for name, value in example.point.items()]
     rows += [("claim", "undefined" if example.claimed is None else
               decimal(example.claimed, SHOWN_DIGITS)),
@@ -77,8 +90,14 @@ def _(verdict: Verdict) -> Document:
     counter = Section("A counterexample", f"A point of the chain, the values computed {where}; "
                                           f"checked: {_how_far(verdict)}.")
     counter.grid = Grid(("at", "value"), tuple(rows))
-    sections = [claim, Section("Verdict", joined(words), verdict_rows), counter,
-                _truth(verdict, lhs)]
+    sections = [claim, Section("Verdict", joined(words), verdict_rows), counter]
+    if example.convention is not None:
+        other = Section("The other point", "The same corner, where the claim takes the other "
+                                           "value.")
+        other.grid = Grid(("at", "value"), tuple((name, decimal(value, SHOWN_DIGITS)) for
+                                                 name, value in example.convention[2].items()))
+        sections.append(other)
+    sections.append(_truth(verdict, lhs))
     return Document(title, sections, sympy.Integer(chain.depth))
 
 
