@@ -45,6 +45,7 @@ from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, ChainEvaluation, eval
 from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
 from symgrad.numeric.net_parameters import INITS, NetParameters, draw_parameters, read_parameters
+from symgrad.numeric.work import Work
 from symgrad.verify import MAX_VERIFY_DEPTH, Verdict
 from symgrad.verify import verify as check_claim
 
@@ -124,31 +125,34 @@ def evaluate(depth: int, act: Act = "sigmoid", *, w=1, b=None, x=None, y=None, z
 def evaluate_net(widths: Sequence[int], act: Act = "sigmoid", *, init: str | None = None,
                  seed: int = 0, scale=1, weights: str | os.PathLike | NetParameters | None = None,
                  x=1, y=0, cost: str = "quadratic", dps: int = NET_DPS,
-                 progress: Callable[[int, int], None] | None = None) -> NetEvaluation:
+                 progress: Callable[[float, float, str], None] | None = None) -> NetEvaluation:
     """A matrix net's exact pass and the singular values of its input-output Jacobian.
 
     Weights are drawn (``init``: normal, xavier, he, orthogonal; ``seed``, ``scale``) or
     read (``weights``: a JSON file's path, or ``NetParameters``). ``x``, ``y``: one value
-    for every input/output unit, or one per unit. ``progress(l, working)`` is told when
-    layer l of a run at ``working`` digits is done.
+    for every input/output unit, or one per unit. ``progress(done, total, what)`` is told
+    the work done and planned so far (multiply-adds weighted by their digits' cost: the
+    draw, each run's pass, Jacobian and SVD, the total growing as runs at more digits
+    begin) and what is being done.
     """
     net = MatrixNet(widths, act, cost)
     digits = arguments.digits(dps, MAX_DPS)
-    parameters = _net_parameters(net, init, seed, scale, weights, digits)
-    return evaluate_matrix_net(net, parameters,
-                               per_layer(x, net.widths[0], "input", unit="input unit"),
-                               per_layer(y, net.widths[-1], "target", unit="output unit"), digits,
-                               progress=progress)
+    inputs = per_layer(x, net.widths[0], "input", unit="input unit")
+    targets = per_layer(y, net.widths[-1], "target", unit="output unit")
+    work = Work(progress)
+    parameters = _net_parameters(net, init, seed, scale, weights, digits, work)
+    return evaluate_matrix_net(net, parameters, inputs, targets, digits, work=work)
 
 
-def _net_parameters(net: MatrixNet, init, seed, scale, weights, digits: int) -> NetParameters:
+def _net_parameters(net: MatrixNet, init, seed, scale, weights, digits: int,
+                    work: Work | None = None) -> NetParameters:
     if (init is None) == (weights is None):
         raise SymgradError("Give the weights either drawn (init: "
                            f"{'|'.join(INITS)}) or read (weights: a JSON file), not both or neither.")
     if weights is None:
         init = arguments.text(init, "init")
         return draw_parameters(net, init, arguments.whole(seed, "The seed", 0), exact(scale, "scale"),
-                               digits)
+                               digits, work)
     if isinstance(weights, NetParameters):
         return weights
     return read_parameters(net, arguments.file_path(weights, "weights"))

@@ -27,6 +27,7 @@ from symgrad.files import check_target, write_all, write_atomically
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
+from symgrad.numeric.matrix_net import planned_work
 from symgrad.numeric.net_parameters import INITS
 from symgrad.render import (
     FILE_ONLY_FORMATS,
@@ -61,7 +62,7 @@ PROGRESS_FROM_DERIVE_DEPTH = 5_000  # about a second of derivation
 # The derive bar's unit: one layer derived (its σ'(z) made concrete, about 110 µs), or
 # this many factors printed, which take about as long (3 to 10 µs each).
 PRINTED_FACTORS_PER_LAYER = 20
-PROGRESS_FROM_NET_SIZE = 16 * 16 * 50  # width² × depth: about a second of work
+PROGRESS_FROM_WORK = 2e6  # a net's work (symgrad.numeric.work): about a second
 PLOT_DPS = 20  # a curve needs a few digits of log10; the pass is exact to these
 ACT_HELP = ("Activation: a library name, e.g. sigmoid or leaky_relu:0.1 (see 'symgrad acts'), "
             "or a formula in x, e.g. \"x/(1+exp(-x))\".")
@@ -364,12 +365,12 @@ def _net_evaluation(widths, act, cost, x, y, digits: int, **weights):
     """The net's pass at ``digits`` (inputs default to 1, targets to 0), with a progress
     bar for nets big enough to take a while."""
     net = MatrixNet(widths, act, cost)  # sizes the bar
-    with _progress(net.depth, max(net.widths) ** 2 * net.depth >= PROGRESS_FROM_NET_SIZE) as report:
-        def layer_done(layer: int, working: int) -> None:
-            report(completed=layer, description=f"layers at {working} digits")
+    with _progress(0, planned_work(net, digits, weights.get("init")) >= PROGRESS_FROM_WORK) as report:
+        def told(done: float, total: float, what: str) -> None:
+            report(completed=done, total=total, description=what)
 
         return api.evaluate_net(net.widths, net.activation, x=x or "1", y=y or "0", cost=cost,
-                                dps=digits, progress=layer_done if report else None, **weights)
+                                dps=digits, progress=told if report else None, **weights)
 
 
 class _Bar:

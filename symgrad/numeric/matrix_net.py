@@ -16,7 +16,6 @@ piecewise-linear net in rationals) and its exact rank says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -42,6 +41,7 @@ from symgrad.numeric.kinds import (
 from symgrad.numeric.net_parameters import NetParameters
 from symgrad.numeric.precision import GUARD_STEP, AtMost, converged, guard_digits, in_range
 from symgrad.numeric.real import exact_rational, to_mpmath
+from symgrad.numeric.work import Work, digit_cost, orthogonal_work, svd_work
 
 MAX_WORKING_DPS = 20_000
 FLOOR_GUARD = 10  # a singular value below 10^-(working - dps - FLOOR_GUARD) of the largest is 0
@@ -149,9 +149,9 @@ class _Pass:
 
 
 def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
-                 progress: Callable[[int, int], None] | None = None) -> NetEvaluation:
-    """The pass and the Jacobian's singular values to ``dps`` digits. ``progress(l,
-    working)`` is told when layer l of a run at ``working`` digits is done.
+                 work: Work | None = None) -> NetEvaluation:
+    """The pass and the Jacobian's singular values to ``dps`` digits, the work told to
+    ``work`` as it is done (each run's planned as it begins).
 
     A piecewise-linear net with the quadratic cost runs in exact rationals (a
     preactivation exactly at a kink takes the branch it should), and only the spectrum
@@ -164,6 +164,7 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
     if len(y) != net.widths[-1]:
         raise SymgradError(f"Give {net.widths[-1]} targets (one per output unit), not {len(y)}.")
     start = dps + guard_digits(net.depth)
+    work = work or Work()
     numbers = [*(v for w in parameters.weights for row in w for v in row),
                *(v for b in parameters.biases for v in b), *x, *y]
     if rational_arithmetic_applies(net, numbers):
@@ -173,9 +174,10 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
             check_output(net.cost, value)
 
         def compute(working):  # the exact σ' and weights, multiplied at the working digits
+            work.expect(_run_work(net, working))
             _, jacobian = in_range(net, working, lambda math: _jacobian(
-                parameters, run.layers, math, working, progress))
-            values = _singular_values(jacobian, working)
+                parameters, run.layers, math, working, work))
+            values = _singular_values(jacobian, working, work)
             return (working, values), _spectrum_shown(values, working, dps)
 
         state = converged(compute, dps, start, MAX_WORKING_DPS, "This net's singular values")
@@ -193,10 +195,11 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
         rank = None
 
         def compute(working):
+            work.expect(_run_work(net, working))
             math, run = in_range(net, working,
-                                 lambda math: _pass(net, parameters, x, y, math, working, progress))
+                                 lambda math: _pass(net, parameters, x, y, math, working, work))
             _checked_outputs(net, parameters, x, run.layers[-1].a, working)
-            values = _singular_values(run.jacobian, working)
+            values = _singular_values(run.jacobian, working, work)
             shown = [*_pass_shown(run), *_spectrum_shown(values, working, dps)]
             return (math.name, run, working, values), shown
 
@@ -341,10 +344,10 @@ def _nested(values) -> bool:
 
 
 def _pass(net: MatrixNet, parameters: NetParameters, x, y, math: Arithmetic, digits: int,
-          progress=None, jacobian: bool = True) -> _Pass:
+          work: Work | None = None, jacobian: bool = True) -> _Pass:
     """Forward (with the Jacobian if asked), then backward, in ``math``'s numbers at
     ``digits`` working digits (exact rationals: the digits norms are rounded at)."""
-    weights, inputs, zs, slopes, product = _forward(net, parameters, x, math, digits, progress,
+    weights, inputs, zs, slopes, product = _forward(net, parameters, x, math, digits, work,
                                                     jacobian)
     a = inputs.pop()
     costs = [math.cost_and_derivative(value, target) for value, target in zip(a, _array(y, math.number))]
@@ -361,7 +364,7 @@ def _pass(net: MatrixNet, parameters: NetParameters, x, y, math: Arithmetic, dig
 
 
 def _forward(net: MatrixNet, parameters: NetParameters, x, math: Arithmetic, digits: int,
-             progress=None, jacobian: bool = False):
+             work: Work | None = None, jacobian: bool = False):
     """(weights, a^0..a^L, z^1..z^L, σ'(z^1)..σ'(z^L), the Jacobian or None) in ``math``'s
     numbers. The first layer's preactivations are formed exactly and rounded once."""
     weights = [_array(w, math.number) for w in parameters.weights]
@@ -376,11 +379,38 @@ def _forward(net: MatrixNet, parameters: NetParameters, x, math: Arithmetic, dig
         outputs.append(a)
         zs.append(z)
         slopes.append(numpy.array([p[1] for p in pairs], dtype=object))
-        if jacobian:
-            product = slopes[-1][:, None] * w.dot(product)  # D_l W^l (D_{l-1} W^{l-1} ⋯)
-        if progress:
-            progress(index + 1, digits)
+        if work:
+            work.did(w.size * digit_cost(digits), f"layer {index + 1} at {digits} digits")
+        if jacobian:  # D_l W^l (D_{l-1} W^{l-1} ⋯)
+            product = _times(slopes[-1], w, product, work, digits, index + 1)
     return weights, outputs, zs, slopes, product
+
+
+def _times(slopes: numpy.ndarray, w: numpy.ndarray, product: numpy.ndarray, work: Work | None,
+           digits: int, layer: int) -> numpy.ndarray:
+    """D W P (D = diag(slopes)) row by row, each row's work told as it is done."""
+    rows = []
+    for slope, row in zip(slopes, w):
+        rows.append(slope * row.dot(product))
+        if work:
+            work.did(row.size * product.shape[1] * digit_cost(digits),
+                     f"Jacobian, layer {layer} at {digits} digits")
+    return numpy.array(rows, dtype=object)
+
+
+def planned_work(net: MatrixNet, digits: int, init: str | None = None) -> float:
+    """The work of a draw (if ``init``) and one run at ``digits``: what decides whether a
+    progress bar is worth showing."""
+    drawn = sum(orthogonal_work(*net.shape(n), digits + 10) for n in range(1, net.depth + 1)) \
+        if init == "orthogonal" else 0
+    return drawn + _run_work(net, digits + guard_digits(net.depth))
+
+
+def _run_work(net: MatrixNet, digits: int) -> float:
+    """One run's work: the pass, the Jacobian's products and its SVD."""
+    widths = net.widths
+    products = sum(widths[n] * widths[n - 1] * (1 + widths[0]) for n in range(1, net.depth + 1))
+    return products * digit_cost(digits) + svd_work(widths[-1], widths[0], digits)
 
 
 def _checked_outputs(net: MatrixNet, parameters: NetParameters, x, outputs, working: int):
@@ -402,14 +432,15 @@ def _identity(size: int, math: Arithmetic) -> numpy.ndarray:
 
 
 def _jacobian(parameters: NetParameters, layers, math: Arithmetic, digits: int,
-              progress=None) -> numpy.ndarray:
+              work: Work | None = None) -> numpy.ndarray:
     """D_L W^L ⋯ D_1 W^1 multiplied out in ``math``'s numbers, from a pass's σ'."""
     product = _identity(len(parameters.weights[0][0]), math)
     for index, (w, layer) in enumerate(zip(parameters.weights, layers)):
         slopes = numpy.array([math.number(v) for v in layer.act_prime], dtype=object)
-        product = slopes[:, None] * _array(w, math.number).dot(product)
-        if progress:
-            progress(index + 1, digits)
+        weights = _array(w, math.number)
+        if work:
+            work.did(weights.size * digit_cost(digits), f"layer {index + 1} at {digits} digits")
+        product = _times(slopes, weights, product, work, digits, index + 1)
     return product
 
 
@@ -430,9 +461,13 @@ def _pass_shown(run: _Pass):
         yield from layer.delta
 
 
-def _singular_values(jacobian: numpy.ndarray, working: int) -> list[mpmath.mpf]:
+def _singular_values(jacobian: numpy.ndarray, working: int,
+                     work: Work | None = None) -> list[mpmath.mpf]:
     """σ_i(J), largest first, by mpmath's SVD at ``working`` digits."""
-    with mpmath.workdps(working):
+    rows, columns = jacobian.shape
+    with (work or Work()).during(svd_work(rows, columns, working),
+                                 f"singular values at {working} digits"), \
+            mpmath.workdps(working):
         matrix = mpmath.matrix([[to_mpmath(v) for v in row] for row in jacobian])
         return sorted((+v for v in mpmath.svd_r(matrix, compute_uv=False)), reverse=True)
 

@@ -33,6 +33,7 @@ from symgrad.networks import MatrixNet
 from symgrad.numbers import exact
 from symgrad.numeric.kinds import digits_to_bits
 from symgrad.numeric.real import exact_words
+from symgrad.numeric.work import Work, orthogonal_work
 
 INITS = ("normal", "xavier", "he", "orthogonal")
 MAX_FILE_BYTES = 50_000_000
@@ -54,7 +55,8 @@ class NetParameters:
 
 
 
-def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30) -> NetParameters:
+def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30,
+                    work: Work | None = None) -> NetParameters:
     if init not in INITS:
         raise SymgradError(f"Unknown initialisation '{init}'; known ones are {', '.join(INITS)}.")
     scale = exact(scale, "scale")
@@ -62,12 +64,16 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
         raise SymgradError(f"The scale multiplies every drawn weight and must be positive, "
                            f"not {scale}.")
     generator = numpy.random.Generator(numpy.random.PCG64(seed))
+    work = work or Work()
+    if init == "orthogonal":
+        work.expect(sum(orthogonal_work(*net.shape(layer), dps + 10)
+                        for layer in range(1, net.depth + 1)))
     weights = []
     for layer in range(1, net.depth + 1):
         rows, columns = net.shape(layer)
         draw = generator.standard_normal((rows, columns))
         if init == "orthogonal":
-            weights.append(_orthogonal(draw, scale, dps))
+            weights.append(_orthogonal(draw, scale, dps, work, f"drawing W^{layer}"))
             continue
         variance = {"normal": sympy.Integer(1), "xavier": sympy.Rational(2, rows + columns),
                     "he": sympy.Rational(2, columns)}[init]
@@ -81,11 +87,13 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
     return NetParameters(tuple(weights), biases, source, init, seed, scale)
 
 
-def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, dps: int) -> tuple:
+def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, dps: int, work: Work,
+                what: str) -> tuple:
     """Q of the Gaussian draw by Gram–Schmidt, each column orthogonalised twice (enough at
     any precision, Kahan–Parlett): R's diagonal comes out positive, as the sign fix asks."""
     rows, columns = draw.shape
     tall = draw if rows >= columns else draw.T
+    whole = orthogonal_work(rows, columns, dps + 10)
     with gmpy2.context(precision=digits_to_bits(dps + 10)):
         q = numpy.array([[gmpy2.mpfr(float(v)) for v in row] for row in tall], dtype=object)
         for j in range(q.shape[1]):
@@ -94,6 +102,7 @@ def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, dps: int) -> tuple:
                 for i in range(j):
                     column = column - q[:, i].dot(column) * q[:, i]
             q[:, j] = column / gmpy2.sqrt(column.dot(column))
+            work.did(whole * (2 * j + 1) / q.shape[1] ** 2, what)  # (column j: j of n² / 2)
         q = q if rows >= columns else q.T
         factor = gmpy2.mpfr(int(scale.p)) / int(scale.q)
         return tuple(tuple(factor * v for v in row) for row in q)

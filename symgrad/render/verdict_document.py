@@ -71,7 +71,8 @@ def _(verdict: Verdict) -> Document:
             "At the point below, {at} is a corner of {act}, where any one value of {slope} "
             "between the one-sided slopes is a convention, but it must be one value, the "
             "same at every point: the claim is {label} with {here} there and with "
-            "{elsewhere} at the other point shown, on the same corner.", at=sympy.Eq(z, place, evaluate=False),
+            "{elsewhere} at the other point shown, on the same corner.",
+            at=sympy.Eq(z, place, evaluate=False),
             act=Code(chain.activation.name), slope=dsigma(place), label=label,
             here="no single value of it" if here is None else
             sympy.Eq(dsigma(place), sympy.Symbol(decimal(here, SHOWN_DIGITS)), evaluate=False),
