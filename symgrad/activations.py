@@ -26,7 +26,7 @@ import mpmath
 import sympy
 
 from symgrad.budget import within_budget
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, quoted
 from symgrad.extrema import Extremum, derivative_extremum
 from symgrad.formula import (
     OUTPUT,
@@ -228,7 +228,7 @@ def get_activation(spec: str) -> Activation:
     """The activation named by ``spec``: a library name, optionally ``name:parameter``,
     or a formula in x (``x/(1+exp(-x))``), read by ``symgrad.expressions``."""
     if not isinstance(spec, str):
-        raise SymgradError(f"An activation is a name or a formula in x, not {spec!r}.")
+        raise SymgradError(f"An activation is a name or a formula in x, not {quoted(spec)}.")
     if not _NAMED.fullmatch(spec.strip()) or spec.strip() == "x":
         from symgrad.custom import custom_activation  # (it builds on Activation, defined here)
 

@@ -646,6 +646,20 @@ def verify_claim(depth, act, residual, tied, cost, target, claim, widths, seed, 
         sys.exit(1)
 
 
+def _unknown_option(error: click.exceptions.NoSuchOption) -> str:
+    """The sentence for an option the command does not have: a close spelling of one it
+    has, or the commands that do have it (``derive --lang``: notes' option)."""
+    command = error.ctx.command.name if error.ctx is not None else None
+    owners = [name for name, other in main.commands.items() if name != command and any(
+        error.option_name in parameter.opts for parameter in other.params)]
+    if command and owners:
+        return (f"{command} has no option {error.option_name}; it is an option of "
+                f"{' and '.join(owners)} (symgrad {owners[0]} --help).")
+    if error.possibilities:
+        return f"Unknown option {error.option_name}. Did you mean {' or '.join(error.possibilities)}?"
+    return f"Unknown option {error.option_name}."
+
+
 def run(argv: list[str] | None = None) -> None:
     """Entry point (``argv``: the arguments, default the command line's): errors become
     one sentence on stderr and exit code 2."""
@@ -657,8 +671,7 @@ def run(argv: list[str] | None = None) -> None:
     except SymgradError as error:
         _fail(str(error))
     except click.exceptions.NoSuchOption as error:
-        hint = f" Did you mean {' or '.join(error.possibilities)}?" if error.possibilities else ""
-        _fail(f"Unknown option {error.option_name}.{hint}")
+        _fail(_unknown_option(error))
     except click.UsageError as error:
         _fail(error.format_message().rstrip(".") + ".")
     except (click.exceptions.Abort, KeyboardInterrupt):

@@ -12,7 +12,7 @@ from sympy.core.evalf import PrecisionExhausted
 
 from symgrad.activations import MAX_MAGNITUDE, Activation
 from symgrad.budget import OverBudget, time_budget, within_budget
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, quoted
 from symgrad.formula import (
     DIGITS,
     STEP_SECONDS,
@@ -46,13 +46,13 @@ def custom_activation(text: str) -> Activation:
         with time_budget(ANALYSIS_SECONDS):
             return _custom(text.strip(), expr)
     except OverBudget:
-        raise SymgradError(f"The activation {text.strip()!r} is too hard for SymPy to analyse "
+        raise SymgradError(f"The activation {quoted(text.strip())} is too hard for SymPy to analyse "
                            f"within {ANALYSIS_SECONDS:g} seconds (to prove it finite on the real "
                            "line and find the sup and inf of its derivative).") from None
     except SymgradError:  # (a ValueError too)
         raise
     except (OverflowError, ValueError, TypeError, ZeroDivisionError, RecursionError):
-        raise SymgradError(f"The activation {text.strip()!r} cannot be evaluated (a value in it "
+        raise SymgradError(f"The activation {quoted(text.strip())} cannot be evaluated (a value in it "
                            "is too large for SymPy to handle).") from None
 
 
@@ -62,7 +62,7 @@ def _custom(text: str, expr: sympy.Expr) -> Activation:
     if expr.has(sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside):
         count = len(expr.atoms(sympy.Abs, sympy.Max, sympy.Min, sympy.Heaviside))
         if count > MAX_PIECE_FUNCTIONS:
-            raise SymgradError(f"The activation {text!r} has {count} abs, max, min or Heaviside "
+            raise SymgradError(f"The activation {quoted(text)} has {count} abs, max, min or Heaviside "
                                f"terms; at most {MAX_PIECE_FUNCTIONS} are read, as their pieces "
                                "multiply.")
         folded = within_budget(_fold_pieces, expr, seconds=2 * STEP_SECONDS)
@@ -70,7 +70,7 @@ def _custom(text: str, expr: sympy.Expr) -> Activation:
             sympy.piecewise_fold(expr.rewrite(sympy.Piecewise))), seconds=STEP_SECONDS,
             fallback=lambda: _too_hard(text, "to combine its abs, max, min and Heaviside pieces"))
     if not expr.has(VARIABLE):
-        raise SymgradError(f"The activation {text!r} does not depend on x.")
+        raise SymgradError(f"The activation {quoted(text)} does not depend on x.")
     _check_exact_pieces(expr, text)
     if written is not expr:
         _check_defined_at_kinks(written, expr, text)
@@ -79,11 +79,11 @@ def _custom(text: str, expr: sympy.Expr) -> Activation:
     if proof.proved is False:
         raise _undefined_at(text, proof.witness)
     if proof.proved is None:
-        raise SymgradError(f"symgrad cannot prove that the activation {text!r} is a finite "
+        raise SymgradError(f"symgrad cannot prove that the activation {quoted(text)} is a finite "
                            f"real number on the whole real line (SymPy cannot decide {proof.doubt} "
                            "within its budget), and an activation must be.")
     activation = Activation(text, expr, "custom")
-    unbounded = (f"The activation {text!r} has no bounded derivative over the real line "
+    unbounded = (f"The activation {quoted(text)} has no bounded derivative over the real line "
                  "(symgrad's bounds, regions and mean field need sup|σ'| finite).")
     proof = bounded_everywhere(activation.derivative)
     if proof.proved is False:
@@ -91,7 +91,7 @@ def _custom(text: str, expr: sympy.Expr) -> Activation:
                            f"; σ' is not finite at x = {proof.witness}).")
     if proof.proved is None:
         raise SymgradError(f"symgrad cannot prove that the derivative of the activation "
-                           f"{text!r} is bounded over the real line (SymPy cannot decide "
+                           f"{quoted(text)} is bounded over the real line (SymPy cannot decide "
                            f"{proof.doubt} within its budget), and symgrad's bounds, regions and "
                            "mean field need sup|σ'| finite.")
     try:
@@ -99,7 +99,7 @@ def _custom(text: str, expr: sympy.Expr) -> Activation:
     except (SymgradError, TypeError, ValueError, ZeroDivisionError, NotImplementedError):
         # (bounded, as proved above: what failed is evaluating a candidate for the sup)
         raise SymgradError(f"symgrad cannot evaluate the sup and inf of the derivative of the "
-                           f"activation {text!r} (SymPy's values for them are not numbers it "
+                           f"activation {quoted(text)} (SymPy's values for them are not numbers it "
                            "can evaluate).") from None
     return activation
 
@@ -116,7 +116,7 @@ def _check_exact_pieces(expr: sympy.Expr, text: str) -> None:
             plain = False
         if not plain:
             raise SymgradError(f"symgrad cannot find exactly where the pieces of the activation "
-                               f"{text!r} meet (SymPy cannot solve {condition} over the real "
+                               f"{quoted(text)} meet (SymPy cannot solve {condition} over the real "
                                "line), and the pieces of an activation need exact ends.")
 
 
@@ -137,12 +137,12 @@ def _defined_by_sympy(expr: sympy.Expr, point) -> bool:
 
 
 def _undefined_at(text: str, point) -> SymgradError:
-    return SymgradError(f"The activation {text!r} is not a finite real number at x = {point}; "
+    return SymgradError(f"The activation {quoted(text)} is not a finite real number at x = {point}; "
                         "an activation must be defined on the whole real line.")
 
 
 def _too_hard(text: str, what: str):
-    raise SymgradError(f"The activation {text!r} is too hard for SymPy {what} within "
+    raise SymgradError(f"The activation {quoted(text)} is too hard for SymPy {what} within "
                        f"{STEP_SECONDS:g} seconds.")
 
 
@@ -152,9 +152,9 @@ def _check_magnitudes(expr: sympy.Expr, text: str) -> None:
     so no evaluation ever meets an argument beyond that (exp of it is still safe)."""
     for number in expr.atoms(sympy.Rational):
         if max(int(abs(number.p)).bit_length(), int(number.q).bit_length()) > MAX_NUMBER_BITS:
-            raise SymgradError(f"The activation {text!r} has a number written with more than "
+            raise SymgradError(f"The activation {quoted(text)} has a number written with more than "
                                "1000 digits (numerator or denominator).")
-    huge = SymgradError(f"The activation {text!r} holds a constant beyond 10^300 in size; "
+    huge = SymgradError(f"The activation {quoted(text)} holds a constant beyond 10^300 in size; "
                         "symgrad reads formulas whose constants stay within that.")
     seen = set()
     for part in sympy.postorder_traversal(expr):

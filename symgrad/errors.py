@@ -7,3 +7,13 @@ class SymgradError(ValueError):
     Its message is one sentence meant for a person: the CLI prints it on stderr
     and exits with code 2, the Python API lets it propagate.
     """
+
+
+def quoted(value) -> str:
+    """What the user gave, for a message: text in quotes as typed (a backslash stays
+    one; double quotes around a text with single ones), with what a terminal would act on (escape sequences, control characters,
+    line breaks) written as escapes; anything else by its repr."""
+    if not isinstance(value, str):
+        return repr(value)
+    quote = '"' if "'" in value and '"' not in value else "'"  # (as repr chooses)
+    return quote + "".join(c if c.isprintable() else repr(c)[1:-1] for c in value) + quote

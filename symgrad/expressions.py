@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import sympy
 
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, quoted
 from symgrad.notation import dsigma, sigma
 
 MAX_LENGTH = 2_000  # characters
@@ -81,7 +81,7 @@ def parse(text: str, names: Mapping[str, sympy.Expr], functions: frozenset[str] 
             reason, column = "it ends too early", len(stripped) + 1
         else:
             reason, column = _reason(error), error.offset
-        raise SymgradError(f"The {what} {stripped!r} is not a formula: {reason} at column "
+        raise SymgradError(f"The {what} {quoted(stripped)} is not a formula: {reason} at column "
                            f"{column}.") from None
     except (ValueError, MemoryError, RecursionError):
         raise SymgradError(f"The {what} cannot be read (it holds a null character or is "
@@ -149,13 +149,15 @@ class _Builder:
         self.needs.append((relation, u))
         return None
 
-    def refuse(self, node: ast.AST, kind: str, hint: str = ""):
-        """Raise: the {what} has {kind} '{token}' at column {n}[; {hint}]."""
+    def refuse(self, node: ast.AST, kind: str, hint: str = "", column: int | None = None):
+        """Raise: the {what} has {kind} '{token}' at column {n}[; {hint}] (n: the node's
+        first character, counted in characters, not the parser's UTF-8 bytes)."""
         token = ast.get_source_segment(self.text, node) or type(node).__name__
         if len(token) > 40:
             token = token[:37] + "..."
-        column = getattr(node, "col_offset", 0) + 1
-        raise SymgradError(f"The {self.what} has {kind} {token!r} at column {column}"
+        if column is None:
+            column = self.column(getattr(node, "col_offset", 0)) + 1
+        raise SymgradError(f"The {self.what} has {kind} {quoted(token)} at column {column}"
                            f"{'; ' + hint if hint else ''}.")
 
     def build(self, node: ast.AST) -> sympy.Expr:
@@ -201,10 +203,18 @@ class _Builder:
         self.refuse(node, "an unknown name",
                     f"names are {known}; functions {', '.join(sorted(self.functions))}")
 
+    def column(self, offset: int) -> int:
+        """The character index of the parser's UTF-8 byte ``offset`` in the text."""
+        return len(self.text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+
     def operation(self, node: ast.BinOp) -> sympy.Expr:
         kind = type(node.op)
         if kind not in _OPERATORS:
-            self.refuse(node, f"the operator {_SYMBOLS.get(kind, '?')} in", ONLY_FORMULAS)
+            symbol = _SYMBOLS.get(kind, "?")
+            after_left = self.column(node.left.end_col_offset or 0)
+            found = self.text.find(symbol, after_left)
+            self.refuse(node, f"the operator {symbol} in", ONLY_FORMULAS,
+                        column=(found if found >= 0 else after_left) + 1)
         left, right = self.build(node.left), self.build(node.right)
         if kind is ast.Pow:
             return self.power(node, left, right)

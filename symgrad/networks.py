@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from symgrad.activations import Activation, get_activation
 from symgrad.arguments import flag, text
 from symgrad.costs import check_cost
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, quoted
 
 # Numbers are cheap where expressions are not: a chain may be evaluated this deep,
 # derived only as deep as MAX_DERIVE_DEPTH.
@@ -91,7 +91,7 @@ class MatrixNet:
                                f"not {len(widths)}.")
         for width in widths:
             if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
-                raise SymgradError(f"Every width must be a whole number of at least 1, not {width!r}.")
+                raise SymgradError(f"Every width must be a whole number of at least 1, not {quoted(width)}.")
             if width > MAX_WIDTH:
                 raise SymgradError(f"The width {width} is above the largest supported, {MAX_WIDTH}.")
         check_depth(len(widths) - 1, MAX_MATRIX_DEPTH)

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 import sympy
 
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, quoted
 
 _DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _NUMBER = re.compile(rf"^\s*({_DECIMAL})(?:\s*/\s*({_DECIMAL}))?\s*$")
@@ -53,7 +53,7 @@ def exact(value, what: str = "number") -> sympy.Rational:
     and SymPy rationals as they are; a float by its shortest repr (0.1 is 1/10, as typed),
     NumPy's scalars likewise (a float32 by its own shortest repr)."""
     if isinstance(value, bool) or (type(value).__module__ == "numpy" and "bool" in type(value).__name__):
-        raise SymgradError(f"The {what} must be a number, not {value!r}.")
+        raise SymgradError(f"The {what} must be a number, not {quoted(value)}.")
     if isinstance(value, str):
         return parse_exact(value, what)
     if isinstance(value, (int, Fraction, sympy.Rational)):

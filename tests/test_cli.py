@@ -105,6 +105,10 @@ BAD_INPUT = [
     (["derive", "--depth", "3", "--general"], "not both"),
     (["derive"], "--depth"),
     (["derive", "--depth", "3", "--bogus"], "Unknown option"),
+    (["derive", "--depth", "3", "--lang", "ja"], "derive has no option --lang; it is an option "
+                                                 "of notes"),
+    (["derive", "--depth", "3", "--slides"], "option of notes"),
+    (["bounds", "--depth", "3", "--claim", "w1"], "option of verify"),
     (["derive", "--depth", "3", "-o", "/nonexistent-folder/x.tex"], "does not exist"),
     (["frobnicate"], "No such command"),
 ]

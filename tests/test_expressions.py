@@ -76,10 +76,21 @@ def test_hostile_activation_through_the_cli_leaves_no_file(tmp_path):
 
 
 @pytest.mark.parametrize("text, column", [("x + foo", 5), ("x*y", 3), ("exp(x).real", 1),
-                                          ("x // 2", 1), ("max(x)", 1)])
+                                          ("x // 2", 3), ("max(x)", 1), ("x%y", 2),
+                                          ("(x+1) @ x", 7), ("'é' % x", 5), ("'ééé' ^ x", 7)])
 def test_errors_name_the_token_and_its_column(text, column):
-    with pytest.raises(SymgradError, match=f"column {column}"):
+    """The column is where the token starts, counted in characters (an operator's own
+    place, not its left operand's; é is one character, two bytes to Python's parser)."""
+    with pytest.raises(SymgradError, match=f"column {column}[;.]"):
         parse(text, NAMES)
+
+
+@pytest.mark.parametrize("text", ["x\\y", "x + \\alpha", "x\\"])
+def test_a_refusal_shows_the_text_as_typed(text):
+    """A backslash the user typed is shown once, not doubled as Python's repr would."""
+    with pytest.raises(SymgradError) as error:
+        parse(text, NAMES)
+    assert f"'{text}'" in str(error.value) and "\\\\" not in str(error.value)
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -20,7 +20,7 @@ import sympy
 
 from symgrad.budget import within_budget
 from symgrad.costs import cost_at, cost_derivative_at
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, quoted
 from symgrad.networks import MAX_DERIVE_DEPTH, ScalarChain, check_depth
 from symgrad.notation import (
     Factors,
@@ -331,7 +331,7 @@ def _select_layers(depth: int, layers: Sequence[int] | None) -> tuple[int, ...]:
         return tuple(range(1, depth + 1)) if depth <= ALL_LAYERS_UP_TO else (1, depth)
     for n in layers:
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= depth:
-            raise SymgradError(f"Layer {n!r} is not a layer of a depth-{depth} chain (1 to {depth}).")
+            raise SymgradError(f"Layer {quoted(n)} is not a layer of a depth-{depth} chain (1 to {depth}).")
     return tuple(sorted(set(layers)))
 
 

@@ -36,7 +36,7 @@ import gmpy2
 import mpmath
 import sympy
 
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, quoted
 from symgrad.networks import ScalarChain
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.kinds import Arithmetic
@@ -147,7 +147,7 @@ def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
 
 def _segment_size(size: int, depth: int) -> int:
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise SymgradError(f"A segment is a whole number of layers, at least 1, not {size!r}.")
+        raise SymgradError(f"A segment is a whole number of layers, at least 1, not {quoted(size)}.")
     return min(size, max(depth, 1))
 
 

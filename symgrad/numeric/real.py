@@ -7,7 +7,7 @@ import gmpy2
 import mpmath
 import sympy
 
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, quoted
 from symgrad.numeric.interval import Interval
 
 _LOG_BITS = 96  # log10|x| to ~28 digits: enough for exponents of 10^9 and 15 digits after
@@ -102,7 +102,7 @@ def check_digits(digits, what: str = "digits") -> int:
     """A count of significant digits, from 1 to MAX_DECIMAL_DIGITS, or a one-sentence error
     (a billion digits would take hours and gigabytes)."""
     if isinstance(digits, bool) or not isinstance(digits, int):
-        raise SymgradError(f"The number of {what} must be a whole number, not {digits!r}.")
+        raise SymgradError(f"The number of {what} must be a whole number, not {quoted(digits)}.")
     if not 1 <= digits <= MAX_DECIMAL_DIGITS:
         raise SymgradError(f"The number of {what} must be between 1 and {MAX_DECIMAL_DIGITS:,}, "
                            f"not {digits}.")

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cache
 
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, quoted
 from symgrad.render.document import Document, Grid, document
 from symgrad.render.prose import Phrase, Prose, Run, Words
 
@@ -40,7 +40,7 @@ _FORMATTER = string.Formatter()
 
 def check_language(lang) -> str:
     if not isinstance(lang, str) or lang not in LANGUAGES:
-        raise SymgradError(f"Unknown language {lang!r}; use one of {', '.join(LANGUAGES)}.")
+        raise SymgradError(f"Unknown language {quoted(lang)}; use one of {', '.join(LANGUAGES)}.")
     return lang
 
 
@@ -75,7 +75,7 @@ def phrase(lang: str, template: str, escape: Callable[[str], str] = str, **value
     the format has written it (a figure's number, LaTeX math)."""
     messages = catalogue(lang)
     if messages and template not in messages:
-        raise SymgradError(f"No translation of the sentence {template!r}.")
+        raise SymgradError(f"No translation of the sentence {quoted(template)}.")
     parts = []
     for literal, name, _, _ in _FORMATTER.parse(messages.get(template, template)):
         parts.append(escape(literal))
@@ -110,7 +110,7 @@ def translated_words(words: Words, messages: dict[str, str], missing: set | None
               if not isinstance(run, str)]
     if key not in messages:
         if missing is None:
-            raise SymgradError(f"No translation of the sentence {key!r}.")
+            raise SymgradError(f"No translation of the sentence {quoted(key)}.")
         missing.add(key)
         return words
     runs: list[Run] = []
