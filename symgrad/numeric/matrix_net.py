@@ -391,7 +391,7 @@ def _times(slopes: numpy.ndarray, w: numpy.ndarray, product: numpy.ndarray, work
     """D W P (D = diag(slopes)) row by row, each row's work told as it is done."""
     rows = []
     for slope, row in zip(slopes, w):
-        rows.append(slope * row.dot(product))
+        rows.append(row.dot(product) * slope)  # (the array first: mpf * array would print it)
         if work:
             work.did(row.size * product.shape[1] * digit_cost(digits),
                      f"Jacobian, layer {layer} at {digits} digits")
