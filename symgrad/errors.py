@@ -11,8 +11,9 @@ class SymgradError(ValueError):
 
 def quoted(value) -> str:
     """What the user gave, for a message: text in quotes as typed (a backslash stays
-    one; double quotes around a text with single ones), with what a terminal would act on (escape sequences, control characters,
-    line breaks) written as escapes; anything else by its repr."""
+    one; double quotes around a text with single ones), with what a terminal would act
+    on (escape sequences, control characters, line breaks) written as escapes; anything
+    else by its repr."""
     if not isinstance(value, str):
         return repr(value)
     quote = '"' if "'" in value and '"' not in value else "'"  # (as repr chooses)

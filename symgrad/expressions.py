@@ -89,9 +89,18 @@ def parse(text: str, names: Mapping[str, sympy.Expr], functions: frozenset[str] 
     allowed = FUNCTIONS.keys() if functions is None else functions
     builder = _Builder(text.strip(), names, allowed, what)
     built = builder.build(tree.body)
+    for relation, u in builder.needs:  # (a constant's need is decided here, once)
+        if u.is_number and _HOLDS[relation](u) is not True:
+            raise SymgradError(f"The {what} is not defined as written: it needs {u} {relation} 0"
+                               ", which " + ("fails." if _HOLDS[relation](u) is False else
+                                             "SymPy cannot show."))
     if needs is not None:
         needs.extend(dict.fromkeys(need for need in builder.needs if not need[1].is_number))
     return built
+
+
+_HOLDS = {">": lambda u: u.is_positive, ">=": lambda u: u.is_nonnegative,
+          "!=": lambda u: None if u.is_zero is None else not u.is_zero}
 
 
 _LINE_BREAKS = {"\n", "\r", "\v", "\f", "\x85", "\u2028", "\u2029"}
@@ -232,6 +241,9 @@ class _Builder:
             self.refuse(node, "a power too large to write out")
         if base == 0 and exponent.is_number and exponent.is_negative:
             self.refuse(node, "a division by 0")
+        if base.is_number and not exponent.is_number and base.is_positive is not True:
+            self.refuse(node, "a power of a number that is not positive to a varying exponent",
+                        "a**u is read as exp(u·log a), for a > 0")
         if not (exponent.is_Integer and exponent >= 0):  # (x**2 needs nothing; x**-1, x**0.5 do)
             self.need("!=" if exponent.is_Integer else ">=" if exponent.is_positive else ">",
                       base)

@@ -299,7 +299,7 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
                 recognised = _recognised(claim, forms, subject.outputs)
                 if recognised is not None:
                     again = _Symbolic()
-                    _symbolic(recognised.claim, true, forms, again)
+                    _symbolic(recognised.claim, true, forms, again, abstract=True)
                     if again.status == "zero":
                         found = again
                     else:
@@ -348,6 +348,12 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
                            "true to 0 (verify decides claims whose abs, max, min, Heaviside, "
                            "sign, conditions and domains each depend on one coordinate, "
                            "through the names: a1 = σ(z1) on z1 alone).")
+    if found.status != "zero" and numbers.agreed and numbers.undecided:
+        raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
+                           f"{numbers.points_checked} points, but at "
+                           f"{_count(numbers.undecided, 'point')} on its kinks a branch (which "
+                           "side of an abs, max, min, Heaviside or condition holds) could not "
+                           "be decided exactly, and SymPy did not reduce claim − true to 0.")
     if found.status != "zero" and numbers.agreed and kinks.grid_too_large:
         raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
                            f"{numbers.points_checked} points, but its kinks and the truth's "
@@ -403,7 +409,21 @@ def _settled(expr: sympy.Expr) -> sympy.Expr:
 
 
 def _always_branch(node: sympy.Expr) -> sympy.Expr:
-    """The branch a kink node always takes, by its arguments' bounds, or the node."""
+    """The branch a kink node always takes, by its arguments' bounds, or the node; a kink
+    of constants decided exactly (Heaviside(atan(1/2) + atan(1/3) − π/4) is 1/2)."""
+    if isinstance(node, (sympy.Heaviside, sympy.sign, sympy.Abs)) and node.args[0].is_number:
+        side = _constant_sign(node.args[0])
+        if isinstance(node, sympy.Heaviside):
+            return (node.args[1] if len(node.args) > 1 else sympy.S.Half) if side == 0 else \
+                sympy.Integer(int(side > 0))
+        return sympy.Integer(side) if isinstance(node, sympy.sign) else side * node.args[0]
+    if isinstance(node, (sympy.Max, sympy.Min)) and all(a.is_number for a in node.args):
+        best = node.args[0]
+        for other in node.args[1:]:
+            side = _constant_sign(other - best)
+            if (side > 0) if isinstance(node, sympy.Max) else (side < 0):
+                best = other
+        return best
     if isinstance(node, (sympy.Max, sympy.Min)):
         bounds = [_bounds(argument) for argument in node.args]
         for argument, (low, high) in zip(node.args, bounds):
@@ -420,6 +440,34 @@ def _always_branch(node: sympy.Expr) -> sympy.Expr:
             return {sympy.Heaviside: sympy.S.Zero, sympy.sign: -sympy.S.One,
                     sympy.Abs: -node.args[0]}[node.func]
     return node
+
+
+CONSTANT_DIGITS = 1_000  # a constant not told from 0 at this many digits is refused
+
+
+def _constant_sign(value: sympy.Expr) -> int:
+    """The sign of a constant, exactly (SymPy's proof, or its value certified to more
+    digits than its rounding); SymgradError when neither decides: a constant SymPy cannot
+    show is 0, and is 0 to CONSTANT_DIGITS digits, is not guessed."""
+    if value.is_zero:
+        return 0
+    if value.is_extended_positive:
+        return 1
+    if value.is_extended_negative:
+        return -1
+    digits = 50
+    while digits <= CONSTANT_DIGITS:
+        try:
+            number = value.evalf(digits, strict=True)
+            if number.is_real and number != 0:
+                return 1 if number > 0 else -1
+        except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError):
+            pass
+        digits *= 4
+    shown = sympy.sstr(value)
+    raise SymgradError(f"The claim holds the constant {shown[:80]} in an abs, max, min, "
+                       f"Heaviside or sign, and SymPy can neither show it is 0 nor tell it "
+                       f"from 0 to {CONSTANT_DIGITS:,} digits.")
 
 
 def _bounds(expr: sympy.Expr) -> tuple:
@@ -549,9 +597,17 @@ class _Forms:
         return written.xreplace(self.output_gradient)
 
     def free(self, expr):
-        written = expr.xreplace(self.free_names)
-        return written.replace(sigma, self.activation.at).replace(dsigma,
-                                                                   self.activation.derivative_at)
+        return self.free_only(expr).replace(dsigma, self.activation.derivative_at)
+
+    def outputs_only(self, expr):
+        """σ(z) written as its output a and ∂C/∂a_L through the cost; σ'(z) left unknown."""
+        outputs, activation = self.outputs, self.activation
+        written = expr.replace(sigma, lambda u: outputs[u] if u in outputs else activation.at(u))
+        return written.xreplace(self.output_gradient)
+
+    def free_only(self, expr):
+        """In the free coordinates, σ written in; σ'(z) left unknown."""
+        return expr.xreplace(self.free_names).replace(sigma, self.activation.at)
 
     def on_lines(self, expr):
         """``expr`` as its kinks are located in: σ and σ' written in, the names left as
@@ -785,10 +841,15 @@ class _Symbolic:
     differences: list = field(default_factory=list)
 
 
-def _symbolic(claim, true, forms: _Forms, found: _Symbolic) -> None:
-    steps = [(forms.identity, None), (forms.through_outputs, None)]
+def _symbolic(claim, true, forms: _Forms, found: _Symbolic, abstract: bool = False) -> None:
+    """SymPy on claim − true and claim / true in each form (``abstract``: only the names
+    as written, σ'(z) an unknown function — an identity that then holds for every value
+    of σ'(z), the corner's convention among them, not only for relu's 0 and 1, where
+    Heaviside(z)² = Heaviside(z) would let a square pass)."""
+    steps = [(forms.identity, None),
+             (forms.outputs_only if abstract else forms.through_outputs, None)]
     if forms.free_names is not None:
-        steps.append((forms.free, forms.free_symbols))
+        steps.append((forms.free_only if abstract else forms.free, forms.free_symbols))
     for form, free_symbols in steps:
         claimed, truth = _step(form, claim), _step(form, true)
         if claimed is None or truth is None:
@@ -1181,17 +1242,16 @@ def _grid(kinks, zeros, bases: list[_Point], names: dict, found: _Kinks,
     if found.unsolved:
         return
     undefined = dict(_coordinate_kinks(zeros, bases[0], names, _Kinks()))
-    axes = {}
-    for name, places in lines.items():
-        inside = [_random_inside(low, high, rng)
-                  for low, high in zip([None, *places], [*places, None])]
-        axes[name] = [*places, *inside]
-    found.cells = math.prod(len(values) for values in axes.values())
+    found.cells = math.prod(2 * len(places) + 1 for places in lines.values())
     found.pieces = sum(len(places) + 1 for places in lines.values())
     if found.cells * len(bases) > MAX_GRID_POINTS:
         found.grid_too_large = True
         return
-    for base in bases:
+    for base in bases:  # (each base its own random points: a convention on z1 = 0 that
+        # changes with z2 inside one of z2's pieces is seen at two values of z2)
+        axes = {name: [*places, *(_random_inside(low, high, rng) for low, high in
+                                  zip([None, *places], [*places, None]))]
+                for name, places in lines.items()}
         for values in itertools.product(*axes.values()):
             chosen = dict(zip(axes, values))
             on_places = any(value in lines[name] for name, value in chosen.items())
@@ -1397,7 +1457,7 @@ def _coordinate_kinks(kinks, base: _Point, names: dict, found: _Kinks):
             if len(places) >= MAX_KINK_PIECES:
                 raise _TooManyKinksError
         if places:
-            yield name, sorted(places)
+            yield name, _separated(places)
 
 
 def _roots(expr, line: _Line) -> list[Fraction]:
@@ -1582,10 +1642,52 @@ class _Place(Fraction):
     and ``exact``, SymPy's own value (√2, atanh(1/2)), which the point's closed forms use:
     there a branch whose argument is 0 is decided 0, not by its rounding."""
 
-    def __new__(cls, close: Fraction, exact: sympy.Expr):
+    def __new__(cls, close: Fraction, exact: sympy.Expr, digits: int = 60):
         place = super().__new__(cls, close.numerator, close.denominator)
-        place.exact = exact
+        place.exact, place.digits = exact, digits
         return place
+
+    def error(self) -> Fraction:
+        """How far the Fraction may be from the place (a bound, with room)."""
+        return Fraction(1, 10 ** (self.digits - 5)) * max(1, abs(Fraction(self)))
+
+    def refined(self) -> _Place:
+        """The same place to twice the digits."""
+        digits = 2 * self.digits
+        value = sympy.N(self.exact, digits)
+        if not (value.is_real and value.is_finite):
+            raise _UnsolvedError
+        return _Place(Fraction(str(value)), self.exact, digits)
+
+
+MAX_PLACE_DIGITS = 4_000  # two places not told apart at this many digits: refused
+
+
+def _separated(places) -> list[Fraction]:
+    """The sorted places, each irrational one refined until it is told apart from its
+    neighbours by far more than its rounding (√2 beside a rational that agrees with it to
+    80 digits: the piece between them gets a point really inside), places SymPy shows
+    equal merged; _UnsolvedError past MAX_PLACE_DIGITS."""
+    places = sorted(places)
+    index = 0
+    while index + 1 < len(places):
+        low, high = places[index], places[index + 1]
+        room = sum(p.error() for p in (low, high) if isinstance(p, _Place))
+        if room == 0 or high - low > room * 10**12:
+            index += 1
+            continue
+        exact = [p.exact if isinstance(p, _Place) else sympy.Rational(p.numerator, p.denominator)
+                 for p in (low, high)]
+        if _step(lambda a, b: (a - b).is_zero is True or
+                 (sympy.count_ops(a - b) <= 20 * SIMPLE and sympy.simplify(a - b) == 0), *exact):
+            del places[index + 1]
+            continue
+        if max(p.digits for p in (low, high) if isinstance(p, _Place)) > MAX_PLACE_DIGITS:
+            raise _UnsolvedError
+        places[index:index + 2] = sorted(p.refined() if isinstance(p, _Place) else p
+                                         for p in (low, high))
+        index = max(0, index - 1)
+    return places
 
 
 def _exact(number) -> Fraction:
@@ -1699,6 +1801,10 @@ class _Arithmetic:
                                                                                  denominator)
         if self.exact:
             return _checked(Fraction(numerator, denominator))
+        if isinstance(value, _Place) and value.digits < self.digits + 10:
+            # (an irrational place at the working digits, not its shorter Fraction: a
+            # factor that is 0 there, z1 − √2, is 0 to those digits too)
+            return mpmath.mpf(str(sympy.N(value.exact, self.digits + 10)))
         return mpmath.mpf(numerator) / denominator
 
 
@@ -1802,6 +1908,7 @@ class _Numbers:
     differing_on_kinks: int = 0
     too_large: bool = False
     out_of_time: bool = False
+    undecided: int = 0  # points on kinks whose branches could not be decided (left out)
     samples: list = field(default_factory=list)  # the first round's samples (for equals)
 
 
@@ -1874,7 +1981,7 @@ def _numbers(spec, claim, true, points: list[_Point], kinks: _Kinks, needs=(),
                            for a, b in zip(low, high)]
                 low = [sample for sample, kept in zip(low, decided) if kept]
                 high = [sample for sample, kept in zip(high, decided) if kept]
-                result.points_checked = len(high)
+                result.points_checked, result.undecided = len(high), decided.count(False)
                 if not result.samples:
                     result.samples = low[:len(points)]
                 result.working_digits = more

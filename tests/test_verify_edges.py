@@ -1071,3 +1071,132 @@ def test_a_subgradient_at_a_corner_is_still_a_convention(act, argv, claim):
     relu; 1/100 + 99/200 for leaky relu) are subgradients: correct (exit 0)."""
     result, seconds = run(*argv, "--act", act, "--target", "delta1", "--claim", claim)
     assert exit_code(result, seconds) == 0, result.stdout[-1500:] + result.stderr
+
+
+# --- second hostile review: σ' recognised but used non-linearly, conventions along a
+# kinked coordinate, places closer than their rounding, constants SymPy cannot decide ----
+
+P_SQUARE = ("((Heaviside(z1)+w2)*(Heaviside(2*z1)+w2)-w2*Heaviside(z1)-w2*Heaviside(2*z1)"
+            "-w2**2)")  # Heaviside(z1)·Heaviside(2 z1): 1 or 0 off z1 = 0, 1/4 there
+
+
+@pytest.mark.parametrize("claim", [
+    "dC_daL*w2*Heaviside(z2)*(-10*(Heaviside(z1)+1)**2+31*Heaviside(z1)+10)",
+    f"dC_daL*w2*Heaviside(z2)*(-10*{P_SQUARE}+11*Heaviside(z1))",
+])
+def test_a_recognised_slope_used_non_linearly_is_incorrect_at_the_corner(claim):
+    """Off z1 = 0 each bracket is Heaviside(z1) (h² = h for h in {0, 1}); at z1 = 0, with
+    Heaviside(0) = 1/2, it is −10·9/4 + 31/2 + 10 = 3 and −10/4 + 11/2 = 3: no value of
+    σ'(0) in [0, 1]. Incorrect, the counterexample on z1 = 0 outside this test's range."""
+    h = HALF
+    assert -10 * (h + 1) ** 2 + 31 * h + 10 == 3 and -10 * h * h + 11 * h == 3
+    for h in (F(0), F(1)):
+        assert -10 * (h + 1) ** 2 + 31 * h + 10 == h == -10 * h * h + 11 * h
+    result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
+                          claim, "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    example = json.loads(result.stdout)["counterexample"]
+    assert F(example["point"]["z1"]) == 0
+    low, high = _relu_truth_range(example["point"])
+    assert not low <= F(example["claim"]) <= high
+
+
+@pytest.mark.parametrize("argv, claim", [
+    (["--depth", "2", "--tied"], "dC_daL*w*Heaviside(z2)*(-10*(Heaviside(z1)+1)**2"
+                                 "+31*Heaviside(z1)+10)"),
+    (["--widths", "2,2,1"], "w_2_1_1*(a_2_1-y_1)*Heaviside(z_2_1)*(-10*(Heaviside(z_1_1)+1)**2"
+                            "+31*Heaviside(z_1_1)+10)"),
+    (["--depth", "2"], f"dC_daL*w2*Heaviside(z2)*(Heaviside(z1) + 4*w2*{P_SQUARE}"
+                       "- 4*w2*Heaviside(z1))"),  # 1/2 − w2 at z1 = 0
+])
+def test_a_recognised_slope_used_non_linearly_never_passes(argv, claim):
+    target = "delta1_1" if "--widths" in argv else "delta1"
+    result, seconds = run(*argv, "--act", "relu", "--target", target, "--claim", claim)
+    assert exit_code(result, seconds) in NEVER_PASSES, result.stdout[-1500:]
+
+
+@pytest.mark.parametrize("extra, implied", [
+    ("z2**2/(8*(1+z2**2))", lambda z2: HALF + z2**2 / (16 * (1 + z2**2))),
+    ("z2/(4*(1+z2**2))", lambda z2: HALF + z2 / (8 * (1 + z2**2))),
+])
+def test_a_convention_that_changes_along_a_kinked_coordinate_is_incorrect(extra, implied):
+    """σ'(0) = 1/2 + Heaviside(0)·extra(z2) at z1 = 0: within [0, 1], but not one value —
+    it changes with z2 inside one of z2's pieces. The two points shown imply the values
+    this test computes from their own z2."""
+    result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
+                          f"dC_daL*w2*dsigma(z2)*(Heaviside(z1)+Heaviside(-z1**2)*{extra})",
+                          "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    example = json.loads(result.stdout)["counterexample"]
+    here = {k: F(v) for k, v in example["point"].items()}
+    there = {k: F(v) for k, v in example["convention"]["other_point"].items()}
+    assert here["z1"] == there["z1"] == 0 and here["z2"] > 0 and there["z2"] > 0
+    assert implied(here["z2"]) != implied(there["z2"])
+    for shown, point in ((example["convention"]["here"], here),
+                         (example["convention"]["elsewhere"], there)):
+        assert abs(F(shown) - implied(point["z2"])) < F(1, 10**20)
+
+
+R80 = "1.41421356237309504880168872420969807856967187537694807317667973799073247846210703"
+
+
+@pytest.mark.parametrize("act, claim", [
+    ("tanh", f"{DELTA1} + min(max(z1-{R80},0), max(sqrt(2)-z1,0))*1e80"),
+    ("relu", f"{DELTA1} + min(max(z1-{R80},0), max(sqrt(2)-z1,0))"),
+])
+def test_a_piece_narrower_than_an_irrational_places_rounding_is_checked(act, claim):
+    """R80 is √2 cut to 80 decimals (below it): the claim is off on (R80, √2) only, a piece
+    10^-80 wide that a 60-digit rounding of √2 would hide. The counterexample lies inside
+    it (checked here with mpmath at 120 digits)."""
+    with mpmath.workdps(120):
+        assert 0 < mpmath.sqrt(2) - mpmath.mpf(R80) < mpmath.mpf(10) ** -80
+    result, seconds = run("--depth", "2", "--act", act, "--target", "delta1", "--claim", claim,
+                          "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-1500:] + result.stderr
+    with mpmath.workdps(120):
+        z1 = mpmath.mpf(json.loads(result.stdout)["counterexample"]["point"]["z1"])
+        assert mpmath.mpf(R80) < z1 < mpmath.sqrt(2)
+
+
+ZERO = "(atan(1/2)+atan(1/3)-pi/4)"  # exactly 0 (Machin-like), which is_zero cannot tell
+
+
+@pytest.mark.parametrize("act, claim, correct", [
+    ("tanh", f"{DELTA1} + Heaviside(z1-{ZERO})*Heaviside(-z1)", False),
+    ("relu", f"dC_daL*w2*Heaviside(z2)*(Heaviside(z1)+Heaviside(z1-{ZERO})*Heaviside({ZERO}-z1)*5)",
+     False),
+    ("tanh", f"{DELTA1}*2*Heaviside({ZERO})", True),
+])
+def test_a_constant_sympy_cannot_show_is_zero_is_never_guessed(act, claim, correct):
+    """atan(1/2) + atan(1/3) = π/4, so the first two claims are off at z1 = 0 and the third
+    is δ_1 (2 Heaviside(0) = 1): a kink at that constant is never decided by rounding —
+    never a pass for the wrong ones, never 'incorrect' for the right one."""
+    with mpmath.workdps(200):
+        assert abs(mpmath.atan(mpmath.mpf(1) / 2) + mpmath.atan(mpmath.mpf(1) / 3)
+                   - mpmath.pi / 4) < mpmath.mpf(10) ** -190
+    result, seconds = run("--depth", "2", "--act", act, "--target", "delta1", "--claim", claim)
+    assert exit_code(result, seconds) in ((0, 2) if correct else NEVER_PASSES), result.stdout[-800:]
+
+
+@pytest.mark.parametrize("claim", [f"{DELTA1} + 0**(z1**2)", f"{DELTA1} + 0**((z1-1)**2)",
+                                   f"{DELTA1}*(-1)**z1"])
+def test_a_power_of_a_constant_that_is_not_positive_is_refused(claim):
+    """0**u is 1 where u = 0 and 0 elsewhere (a kink in disguise); (−1)**z1 is not real:
+    a varying exponent is read as exp(u log a), for a > 0 only."""
+    result, seconds = run("--depth", "2", "--act", "tanh", "--target", "delta1", "--claim", claim)
+    assert exit_code(result, seconds) == 2 and "power of a number" in result.stderr
+
+
+@pytest.mark.parametrize("act, argv, claim", [
+    ("tanh", [], f"{DELTA1} + (z1-sqrt(2))*Heaviside(-(z1-sqrt(2))**2)"),
+    ("tanh", [], f"{DELTA1}*(1 + (z1**2-2)*Heaviside(2-z1**2)*Heaviside(z1**2-2))"),
+    ("sigmoid", [], f"{DELTA1} + (a2-y)*Heaviside(-(a2-y)**2)"),
+    ("sigmoid", ["--cost", "cross-entropy"], "(a2-y)*w2*a1*(1-a1)*(1+Heaviside(-(a2-y)**2))"),
+])
+def test_a_factor_that_is_0_at_an_irrational_kink_is_never_called_wrong(act, argv, claim):
+    """Each extra term is 0 everywhere (its factor vanishes exactly where its Heaviside is
+    not 0), so the claim is δ_1: never 'incorrect' (a point at √2 rounded to 60 digits
+    would make the factor 10^-61 and the claim look off)."""
+    result, seconds = run("--depth", "2", "--act", act, *argv, "--target", "delta1", "--claim",
+                          claim)
+    assert exit_code(result, seconds) in (0, 2), result.stdout[-1500:]
