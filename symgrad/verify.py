@@ -348,25 +348,25 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
                            "true to 0 (verify decides claims whose abs, max, min, Heaviside, "
                            "sign, conditions and domains each depend on one coordinate, "
                            "through the names: a1 = σ(z1) on z1 alone).")
-    if found.status != "zero" and numbers.agreed and numbers.undecided:
+    if (found.status != "zero" or needs) and numbers.agreed and numbers.undecided:
         raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
                            f"{numbers.points_checked} points, but at "
                            f"{_count(numbers.undecided, 'point')} on its kinks a branch (which "
                            "side of an abs, max, min, Heaviside or condition holds) could not "
                            "be decided exactly, and SymPy did not reduce claim − true to 0.")
-    if found.status != "zero" and numbers.agreed and kinks.grid_too_large:
+    if (found.status != "zero" or needs) and numbers.agreed and kinks.grid_too_large:
         raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
                            f"{numbers.points_checked} points, but its kinks and the truth's "
                            f"cut the coordinates into a grid of {kinks.cells:,} cells, more "
                            f"than the {MAX_GRID_POINTS:,} points checked there, and SymPy did "
                            "not reduce claim − true to 0.")
-    if found.status != "zero" and numbers.agreed and kinks.too_many:
+    if (found.status != "zero" or needs) and numbers.agreed and kinks.too_many:
         raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
                            f"{numbers.points_checked} points, but its kinks and the truth's cut "
                            f"the lines through them into more than {MAX_KINK_PIECES} pieces, "
                            "more than the points cover, and SymPy did not reduce claim − true "
                            "to 0.")
-    if found.status != "zero" and numbers.agreed and kinks.unsolved:
+    if (found.status != "zero" or needs) and numbers.agreed and kinks.unsolved:
         raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
                            f"{numbers.points_checked} points, but SymPy could not locate "
                            f"{_count(kinks.unsolved, 'kink')} of the claim or the truth (where an "
@@ -489,7 +489,7 @@ def _bounds(expr: sympy.Expr) -> tuple:
         low = high = Fraction(0)
         for term in expr.args:
             term_low, term_high = _bounds(term)
-            low, high = low + term_low, high + term_high
+            low, high = _plus(low, term_low), _plus(high, term_high)
         return low, high
     if isinstance(expr, sympy.Mul):
         low = high = Fraction(1)
@@ -503,9 +503,18 @@ def _bounds(expr: sympy.Expr) -> tuple:
     return -_INFINITY, _INFINITY
 
 
+def _plus(a, b):
+    """a + b of two bounds of one side (never −∞ + ∞), a Fraction past 10^308 included."""
+    return a if isinstance(a, float) else b if isinstance(b, float) else a + b
+
+
 def _times(a, b):
     """a·b of two bounds, with 0·∞ = 0 (a bound of 0 is reached, an infinite one is not)."""
-    return 0 if a == 0 or b == 0 else a * b
+    if a == 0 or b == 0:
+        return 0
+    if isinstance(a, float) or isinstance(b, float):  # (±∞: the only floats here)
+        return _INFINITY if (a > 0) == (b > 0) else -_INFINITY
+    return a * b
 
 
 def _always(need: tuple[str, sympy.Expr], forms: _Forms) -> bool:
@@ -813,7 +822,9 @@ def _slope_values(expr, z, forms: _Forms, outputs: dict) -> dict | None:
             sides = activation.corner_slopes.get(exact) if exact in activation.corners else None
             if sides is not None:
                 low, high = sorted(sides)
-                if value is not None and not (value.is_number and
+                if value is None:  # (undefined on the corner: where δ has a value there
+                    return None  # all the same, z2 < 0, the claim has none — the numbers see)
+                if not (value.is_number and
                                               _step(lambda v, a=low, b=high: bool(a <= v <= b), value)):
                     return None
                 corners[exact] = value
@@ -825,7 +836,9 @@ def _slope_values(expr, z, forms: _Forms, outputs: dict) -> dict | None:
         for corner in activation.corners:  # (a corner its kinks do not cut: its value there)
             if corner not in corners and activation.corner_slopes.get(corner) is not None:
                 value = written.xreplace({z: corner})
-                corners[corner] = None if value.has(sympy.nan, sympy.zoo) else value
+                if value.has(sympy.nan, sympy.zoo) or not value.is_number:
+                    return None
+                corners[corner] = value
         return corners
     except (_UnsolvedError, _TooManyKinksError, ZeroDivisionError):
         return None
@@ -1566,8 +1579,10 @@ def _holds(condition, line: _Line, at: Fraction, memo: dict) -> bool:
 
 
 def _sign_at(expr, symbol, at: Fraction) -> int:
-    """The sign of a smooth ``expr`` at ``at``: exactly for rationals, else by SymPy."""
-    value = expr.xreplace({symbol: sympy.Rational(at.numerator, at.denominator)})
+    """The sign of a smooth ``expr`` at ``at``: exactly for rationals, else by SymPy (an
+    irrational place by its exact value, √2 itself, never its rounding)."""
+    value = expr.xreplace({symbol: at.exact if isinstance(at, _Place) else
+                           sympy.Rational(at.numerator, at.denominator)})
     if value.free_symbols:
         raise _UnsolvedError
     if value.is_Rational:
@@ -1772,6 +1787,12 @@ def _log2(value: Fraction) -> int:
 
 class _UndefinedError(Exception):
     """Not a finite real number here (a division by 0, a log of a negative, ...)."""
+
+
+class _UnsettledError(Exception):
+    """A value the rounding cannot tell from where the claim stops being defined (a
+    denominator 1 − tanh(60) that rounds to 0, the square root of a cancellation that
+    rounds below 0): not a proof the claim is undefined there; more digits may settle it."""
 
 
 class _TooLargeError(Exception):
@@ -2041,12 +2062,12 @@ def _sample(spec, claim, true, point: _Point, arithmetic: _Arithmetic, needs=(),
             claimed = walker.value(claim)
         except _UndefinedError:
             claimed = None
-        except _TooLargeError:
-            claimed = _TooLargeError
+        except (_TooLargeError, _UnsettledError) as error:
+            claimed = type(error)
         walker.track = False
-        if claimed is not None and claimed is not _TooLargeError and \
-                not _defined_as_written(walker, needs):
-            claimed = None
+        if _evaluated(claimed):
+            defined = _defined_as_written(walker, needs)
+            claimed = claimed if defined else None if defined is False else _UnsettledError
         try:
             truth = walker.value(true)
         except (_UndefinedError, _TooLargeError):
@@ -2150,16 +2171,29 @@ def _exact_walker(spec, point: _Point) -> _Walker | None:
 _RELATIONS = {">": lambda v: v > 0, ">=": lambda v: v >= 0, "!=": lambda v: v != 0}
 
 
-def _defined_as_written(walker: _Walker, needs) -> bool:
+def _defined_as_written(walker: _Walker, needs) -> bool | None:
+    """Whether every need of the claim as written holds at the walker's point; None when
+    one fails only by rounding (its value lost its digits to a cancellation)."""
     for relation, u in needs:
+        gauge = walker if walker.arithmetic.exact else \
+            _Walker(walker.arithmetic, walker.values, walker.activation, track=True,
+                    exact=walker.exact, on_kink=walker.on_kink)
         try:
-            if not _RELATIONS[relation](walker.value(u)):
-                return False
+            if not _RELATIONS[relation](gauge.value(u)):
+                return None if gauge.lost() else False
         except _UndefinedError:
             return False
+        except _UnsettledError:
+            return None
         except _TooLargeError:
             continue  # (too large to evaluate, so not 0)
     return True
+
+
+def _evaluated(claimed) -> bool:
+    """Whether a sample's claim is a number (not undefined, too large or unsettled)."""
+    return claimed is not None and claimed is not _TooLargeError and \
+        claimed is not _UnsettledError
 
 
 def _compare(low: _Sample, high: _Sample, digits: int, more: int, needed: int):
@@ -2169,7 +2203,7 @@ def _compare(low: _Sample, high: _Sample, digits: int, more: int, needed: int):
         return "agrees", needed  # the truth itself is undefined at this (kink) point
     if low.claim is None and high.claim is None:
         return "differs", 0
-    if any(s.claim is None or s.claim is _TooLargeError for s in (low, high)):
+    if any(not _evaluated(s.claim) for s in (low, high)):
         return "open", 0
     with mpmath.workdps(more):
         scale = max(abs(high.claim), abs(high.true))
@@ -2227,19 +2261,15 @@ def _a_subgradient(sample: _Sample, example: Counterexample, true, slopes: dict)
         if sides is None:
             return False
         ends.append([(z, side) for side in sides])
-    if sample.claim is None:
-        return True
     digits = walker.arithmetic.digits
     with nullcontext() if digits is None else mpmath.workdps(digits):
         values = [walker.value(true.xreplace({form: slope for z, slope in choice
                                               for form in slopes[z]}))
                   for choice in itertools.product(*ends)]
         low, high = min(values), max(values)
-        if digits is None:  # (exact, or to ``rounded_to`` digits at an irrational point)
-            slack = 0 if sample.rounded_to is None else \
-                Fraction(1, 10 ** (sample.rounded_to - 20)) * max(1, abs(low), abs(high))
-        else:
-            slack = mpmath.mpf(10) ** (10 - digits) * max(1, abs(low), abs(high))
+        slack = _slack(sample, max(1, abs(low), abs(high)))
+        if sample.claim is None:  # (undefined where δ has no value either: relu's z1 = 0
+            return high - low > slack  # with z2 > 0; with z2 < 0, δ_1 is 0 there)
         return low - slack <= sample.claim <= high + slack
 
 
@@ -2255,7 +2285,7 @@ def _one_convention(samples: list[_Sample], true, slopes: dict) -> Counterexampl
     preactivations on corners at once must be the truth with each of those shares."""
     known: dict = {}  # (z, place) -> (t, its uncertainty, the sample that fixed it)
     usable = [s for s in samples if s.walker is not None and s.true is not None
-              and s.claim is not None and s.claim is not _TooLargeError]
+              and _evaluated(s.claim)]
     on = {id(s): _on_kinks(s, slopes) for s in usable}
     for sample in sorted((s for s in usable if on[id(s)]), key=lambda s: len(on[id(s)])):
         corners, walker = on[id(sample)], sample.walker
@@ -2351,7 +2381,7 @@ def _equals(subject: _Subject, target: str, numbers: _Numbers,
     """The other quantities the claim equals at every point (to CHECK_DIGITS digits), at
     the first round's values: each quantity tried at one point first."""
     samples = [s for s in numbers.samples if s.walker is not None]
-    if not samples or any(s.claim is None or s.claim is _TooLargeError for s in samples):
+    if not samples or any(not _evaluated(s.claim) for s in samples):
         return ()
     truth = subject.quantities[target]
     found = []
@@ -2462,6 +2492,17 @@ class _Walker:
 
     def _exact(self) -> bool:
         return self.arithmetic.exact
+
+    def lost(self) -> bool:
+        """Whether a value so far may have lost every digit to rounding (a sum of terms
+        that cancelled to 0, or past the working digits): only when tracking."""
+        return not self._exact() and self.track and (
+            self.wiped or self.needed >= mpmath.mp.dps - 5)
+
+    def _undefined(self):
+        """Raise: undefined here — or, where rounding may have put the value at the edge,
+        unsettled."""
+        raise _UnsettledError if self.lost() else _UndefinedError
 
     def _decided(self, expr) -> Fraction | None:
         """On a kink: a number with the sign of a branch's argument there (0 only if it is
@@ -2650,7 +2691,7 @@ class _Walker:
         if exponent.is_Integer:
             n = int(exponent)
             if base == 0 and n < 0:
-                raise _UndefinedError
+                self._undefined()
             if self._exact():
                 size = base.numerator.bit_length() + base.denominator.bit_length()
                 if size * abs(n) > MAX_EXACT_BITS:
@@ -2665,11 +2706,11 @@ class _Walker:
             raise _InexactError
         e = self.value(exponent)
         if base < 0:
-            raise _UndefinedError
+            self._undefined()
         if base == 0:
             if e > 0:
                 return mpmath.mpf(0)
-            raise _UndefinedError
+            self._undefined()
         logarithm = mpmath.log(base)
         product = e * logarithm
         if product != 0 and mpmath.mag(product) > MAX_ARGUMENT_BITS:
@@ -2688,7 +2729,7 @@ class _Walker:
                 return Fraction(0)
             raise _InexactError
         if function is sympy.log and u <= 0:
-            raise _UndefinedError
+            self._undefined()
         if u != 0 and mpmath.mag(u) > MAX_ARGUMENT_BITS:
             raise _TooLargeError
         evaluate = _ANALYTIC[function]

@@ -725,15 +725,20 @@ def test_a_claim_undefined_where_sympy_cancels_it_is_incorrect(act, factor):
     assert CANCELLED[factor](point), point
 
 
-def test_a_claim_undefined_only_on_a_relu_kink_is_correct_off_the_kinks():
-    """z1/z1 is undefined at z1 = 0 only, where relu has no derivative: correct wherever σ
-    has one, and the verdict says the claim is undefined on the kink."""
+def test_a_claim_undefined_on_a_relu_kink_where_delta_has_a_value_is_incorrect():
+    """z1/z1 is undefined at z1 = 0. Where z2 > 0 δ_1 has no value there either (relu has
+    no derivative at 0 and δ_1 depends on it), but where z2 < 0 the chain's output does not
+    move with z1, so δ_1 = 0 there, and a claim with no value is wrong: exit 1, at a point
+    with z1 = 0 and z2 < 0 (this test's δ_1 there: ∂C/∂a_2 w2 relu'(z1) relu'(z2) = 0 for
+    every value of relu'(0))."""
     result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
                           "w2*dsigma(z1)*dsigma(z2)*dC_daL*z1/z1", "--format", "json")
     check_clean(result, seconds)
-    assert result.returncode == 0, result.stdout[-1500:]
-    example = json.loads(result.stdout)["differs_on_kinks"]
-    assert example["claim"] is None and Fraction(example["point"]["z1"]) == 0
+    assert result.returncode == 1, result.stdout[-1500:]
+    example = json.loads(result.stdout)["counterexample"]
+    assert example["claim"] is None
+    assert Fraction(example["point"]["z1"]) == 0 and Fraction(example["point"]["z2"]) < 0
+    assert Fraction(example["true"]) == 0
 
 
 @pytest.mark.parametrize("factor", ["(z1**2+2)/(z1**2+2)", "sqrt(z1**2+1)/sqrt(1+z1**2)",
@@ -1200,3 +1205,62 @@ def test_a_factor_that_is_0_at_an_irrational_kink_is_never_called_wrong(act, arg
     result, seconds = run("--depth", "2", "--act", act, *argv, "--target", "delta1", "--claim",
                           claim)
     assert exit_code(result, seconds) in (0, 2), result.stdout[-1500:]
+
+
+# --- third hostile review: domains SymPy cannot locate, σ' recognised at an irrational
+# place, values rounding puts at the edge of a domain, kinks past 10^308 ---------------
+
+@pytest.mark.parametrize("act, claim", [
+    ("sigmoid", f"{DELTA1}*(z1-sinh(z1))/(z1-sinh(z1))"),  # undefined at z1 = 0
+    ("sigmoid", f"{DELTA1}*(z1+exp(z1))/(z1+exp(z1))"),  # at z1 = −W(1)
+    ("sigmoid", f"{DELTA1} + sqrt(z1**14-10**-30) - sqrt(z1**14-10**-30)"),  # |z1| < 0.007
+    ("relu", f"{DELTA1}*(w2-exp(-w2))/(w2-exp(-w2))"),  # at w2 = W(1)
+])
+def test_a_claim_undefined_where_sympy_cannot_locate_never_passes(act, claim):
+    """SymPy cancels each to δ_1, but as written the claim is undefined somewhere δ_1 is
+    defined (0/0 at the places shown)."""
+    result, seconds = run("--depth", "2", "--act", act, "--target", "delta1", "--claim", claim)
+    assert exit_code(result, seconds) in NEVER_PASSES, result.stdout[-800:]
+
+
+@pytest.mark.parametrize("act, argv, claim", [
+    ("sigmoid", [], "dC_daL*w2*(dsigma(z1)+Heaviside(-(z1**2-2)**2))*dsigma(z2)"),
+    ("tanh", [], "dC_daL*w2*(dsigma(z1)+Heaviside(-(exp(z1)-3)**2))*dsigma(z2)"),
+    ("relu", [], "dC_daL*w2*(Heaviside(z1)+Heaviside(-(z1**2-2)**2))*Heaviside(z2)"),
+    ("sigmoid", ["--tied"], "dC_daL*w*(dsigma(z1)+Heaviside(-(z1**2-2)**2))*dsigma(z2)"),
+])
+def test_a_slope_written_with_an_extra_value_at_an_irrational_place_is_incorrect(act, argv,
+                                                                                  claim):
+    """The part in brackets is σ'(z1) except at z1 = √2 (log 3), where σ is smooth and
+    the part is σ'(z1) + 1/2: not σ' written another way, and the claim is wrong there."""
+    result, seconds = run("--depth", "2", *argv, "--act", act, "--target", "delta1",
+                          "--claim", claim)
+    assert exit_code(result, seconds) in NEVER_PASSES, result.stdout[-800:]
+    if not argv:
+        assert result.returncode == 1
+
+
+@pytest.mark.parametrize("act, claim", [
+    ("sigmoid", f"{DELTA1}*(1+tanh(60+z1**2))*exp(-120-2*z1**2)/(1-tanh(60+z1**2))"),
+    ("sigmoid", f"{DELTA1}*log(1-tanh(60+z1**2))/log(1-tanh(60+z1**2))"),
+    ("sigmoid", f"{DELTA1} + sqrt(cosh(z1)**2-sinh(z1)**2-1)"),
+    ("relu", f"{DELTA1} + sqrt(cosh(z1)**2-sinh(z1)**2-1)"),
+])
+def test_a_value_rounding_puts_at_a_domain_edge_is_not_undefined(act, claim):
+    """1 − tanh(60 + z1²) is about 10^-52, 0 at 40 digits; cosh² − sinh² − 1 is exactly 0,
+    slightly below at any digits: each claim is δ_1 (checked here at 100 digits), never
+    'incorrect' because rounding made it look undefined."""
+    with mpmath.workdps(100):
+        t = mpmath.tanh(60 + mpmath.mpf(1) / 9)  # (z1 = 1/3)
+        assert (1 + t) * mpmath.exp(-120 - mpmath.mpf(2) / 9) / (1 - t) == pytest.approx(1, rel=1e-40)
+    result, seconds = run("--depth", "2", "--act", act, "--target", "delta1", "--claim", claim)
+    assert exit_code(result, seconds) in (0, 2), result.stdout[-800:]
+
+
+def test_a_kink_past_10_to_the_308_is_checked():
+    """Heaviside(z1 − 10^400) doubles δ_1 past z1 = 10^400: incorrect, with z1 there."""
+    result, seconds = run("--depth", "2", "--act", "relu", "--target", "delta1", "--claim",
+                          f"{DELTA1}*(1+Heaviside(z1-10**400))", "--format", "json")
+    assert exit_code(result, seconds) == 1, result.stdout[-800:] + result.stderr
+    example = json.loads(result.stdout)["counterexample"]
+    assert F(example["point"]["z1"]) > 10**400 and F(example["claim"]) == 2 * F(example["true"])
