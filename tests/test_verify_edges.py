@@ -1263,4 +1263,5 @@ def test_a_kink_past_10_to_the_308_is_checked():
                           f"{DELTA1}*(1+Heaviside(z1-10**400))", "--format", "json")
     assert exit_code(result, seconds) == 1, result.stdout[-800:] + result.stderr
     example = json.loads(result.stdout)["counterexample"]
-    assert F(example["point"]["z1"]) > 10**400 and F(example["claim"]) == 2 * F(example["true"])
+    assert F(example["point"]["z1"]) > 10**400
+    assert abs(F(example["claim"]) / F(example["true"]) - 2) < F(1, 10**25)
