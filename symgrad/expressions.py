@@ -264,4 +264,7 @@ class _Builder:
         arguments = [self.build(a) for a in node.args]
         if name in _DOMAINS:
             self.need(_DOMAINS[name], arguments[0])
-        return function(*arguments)
+        try:
+            return function(*arguments)
+        except (OverflowError, MemoryError):  # (SymPy sizing up exp(exp(exp(exp(5)))))
+            self.refuse(node, "a value too large to work with")

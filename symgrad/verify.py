@@ -313,7 +313,7 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
         _kink_points(forms, claim, true, points, random.Random(seed + 1), needs)
     slopes = _slopes_in(true, subject, spec.activation)
     numbers = _numbers(spec, claim, true, points, kinks, needs, slopes,
-                       rounds=1 if found.status == "zero" else None,
+                       rounds=1 if found.status == "zero" and not needs else None,
                        reachable_only=found.status == "nonzero")
     concrete = subject.concrete(true)
     decided = numbers.agreed or numbers.differing is not None
@@ -373,7 +373,7 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
                            "abs, max, min, Heaviside or a piece's condition switches), so the "
                            "pieces between them are not all checked, and SymPy did not reduce "
                            "claim − true to 0.")
-    if found.status == "zero" or numbers.agreed:
+    if (found.status == "zero" and not needs) or numbers.agreed:
         return Verdict(spec, target, claim, true, concrete, True, None, None,
                        _equals(subject, target, numbers), None,
                        proved=found.status == "zero" or numbers.arithmetic == "rational",
@@ -585,6 +585,8 @@ class _Forms:
         self.outputs = subject.outputs
         self.output_gradient = subject.output_gradient
         self.free_names = _free_names(spec)
+        # a chain's input is both x and a0
+        self.input_name = {} if isinstance(spec, MatrixNet) else {layer_symbol("a", 0): x}
         self.free_symbols = None if self.free_names is None else frozenset(
             symbol for symbol in subject.names.values() if symbol not in self.free_names)
 
@@ -603,7 +605,7 @@ class _Forms:
 
         written = expr.replace(dsigma, derivative).replace(
             sigma, lambda u: outputs[u] if u in outputs else activation.at(u))
-        return written.xreplace(self.output_gradient)
+        return written.xreplace(self.output_gradient).xreplace(self.input_name)
 
     def free(self, expr):
         return self.free_only(expr).replace(dsigma, self.activation.derivative_at)
@@ -612,7 +614,7 @@ class _Forms:
         """σ(z) written as its output a and ∂C/∂a_L through the cost; σ'(z) left unknown."""
         outputs, activation = self.outputs, self.activation
         written = expr.replace(sigma, lambda u: outputs[u] if u in outputs else activation.at(u))
-        return written.xreplace(self.output_gradient)
+        return written.xreplace(self.output_gradient).xreplace(self.input_name)
 
     def free_only(self, expr):
         """In the free coordinates, σ written in; σ'(z) left unknown."""
@@ -2252,8 +2254,8 @@ def _a_subgradient(sample: _Sample, example: Counterexample, true, slopes: dict)
     Heaviside(z) = 1/2 at 0 passes, a claim 500 there does not. Where σ jumps no slope
     lies between, and only the truth's own value passes. In rounded arithmetic the ends
     are widened by the working precision's last digits only."""
-    if not example.on_kinks:
-        return False
+    if not example.on_kinks or sample.claim is None:  # (no value is no convention: an
+        return False  # autodiff gives one, and δ has one at most points of a corner)
     walker, activation = sample.walker, sample.walker.activation
     ends = []
     for z, place, _ in example.on_kinks:
@@ -2268,8 +2270,6 @@ def _a_subgradient(sample: _Sample, example: Counterexample, true, slopes: dict)
                   for choice in itertools.product(*ends)]
         low, high = min(values), max(values)
         slack = _slack(sample, max(1, abs(low), abs(high)))
-        if sample.claim is None:  # (undefined where δ has no value either: relu's z1 = 0
-            return high - low > slack  # with z2 > 0; with z2 < 0, δ_1 is 0 there)
         return low - slack <= sample.claim <= high + slack
 
 

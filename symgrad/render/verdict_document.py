@@ -60,7 +60,13 @@ def _(verdict: Verdict) -> Document:
                      "numbers reached, so no point shows it.")
         return Document(title, [claim, Section("Verdict", joined(words), verdict_rows),
                                 _truth(verdict, lhs)], sympy.Integer(chain.depth))
-    if example.claimed is None:
+    if example.claimed is None and example.on_kinks:
+        z, place, _ = example.on_kinks[0]
+        words.append(say("As written, the claim is undefined at the point below, where {at} "
+                         "is a corner of {act}: any value between the one-sided slopes would "
+                         "do there as a convention, but no value is not one.",
+                         at=sympy.Eq(z, place, evaluate=False), act=Code(chain.activation.name)))
+    elif example.claimed is None:
         words.append("As written, the claim is undefined at the point below (a denominator "
                      "is 0 there, or sqrt or log is taken outside where it is defined), "
                      "where the true value is a number.")
