@@ -298,8 +298,11 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
             with time_budget(SYMBOLIC_SECONDS):
                 recognised = _recognised(claim, forms, subject.outputs)
                 if recognised is not None:
+                    # (a net's truth holds σ' written out, relu's as a Piecewise: read too)
+                    truth = _recognised(true, forms, subject.outputs)
                     again = _Symbolic()
-                    _symbolic(recognised.claim, true, forms, again, abstract=True)
+                    _symbolic(recognised.claim, true if truth is None else truth.claim, forms,
+                              again, abstract=True)
                     if again.status == "zero":
                         found = again
                     else:
@@ -1573,6 +1576,10 @@ def _holds(condition, line: _Line, at: Fraction, memo: dict) -> bool:
         return any(_holds(c, line, at, memo) for c in condition.args)
     if isinstance(condition, sympy.Not):
         return not _holds(condition.args[0], line, at, memo)
+    if isinstance(condition, sympy.ITE):  # (SymPy's if-then-else: relu written in a)
+        chosen = condition.args[1] if _holds(condition.args[0], line, at, memo) else \
+            condition.args[2]
+        return _holds(chosen, line, at, memo)
     compare = _COMPARE.get(type(condition))
     if compare is None:
         raise _UnsolvedError
@@ -2674,6 +2681,9 @@ class _Walker:
             return any(self._truth(c) for c in condition.args)
         if isinstance(condition, sympy.Not):
             return not self._truth(condition.args[0])
+        if isinstance(condition, sympy.ITE):
+            return self._truth(condition.args[1] if self._truth(condition.args[0]) else
+                               condition.args[2])
         compare = _COMPARE.get(type(condition))
         if compare is None:
             raise _UndefinedError(f"cannot evaluate {condition}")

@@ -1267,3 +1267,21 @@ def test_a_kink_past_10_to_the_308_is_checked():
     example = json.loads(result.stdout)["counterexample"]
     assert F(example["point"]["z1"]) > 10**400
     assert abs(F(example["claim"]) / F(example["true"]) - 2) < F(1, 10**25)
+
+
+def test_a_relu_net_claim_in_heaviside_is_proved_at_six_hidden_units():
+    """∂C/∂a⁰ of a 1-6-1 relu net written with Heaviside for σ': 7 kinked units, a grid
+    of 3^7 cells, but each Heaviside is σ' written another way (1/2 at 0, between relu's
+    slopes), and so is the truth's own σ' (a Piecewise in a): proved, exit 0, with the
+    convention 1/2 named at every unit."""
+    units = range(1, 7)
+    claim = ("(a_2_1-y_1)*Heaviside(z_2_1)*("
+             + "+".join(f"w_1_{j}_1*Heaviside(z_1_{j})*w_2_1_{j}" for j in units) + ")")
+    result, seconds = run("--widths", "1,6,1", "--act", "relu", "--target", "input_gradient_1",
+                          "--claim", claim, "--format", "json")
+    assert exit_code(result, seconds) == 0, result.stdout[-800:] + result.stderr
+    data = json.loads(result.stdout)
+    assert data["proved"]
+    assert sorted(c["name"] for c in data["conventions"]) == sorted(
+        [f"z_1_{j}" for j in units] + ["z_2_1"])
+    assert all(F(c["claim"]) == HALF and F(c["derivative"]) == 0 for c in data["conventions"])
