@@ -342,40 +342,12 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
         ratio, difference = _explained(found)
         return Verdict(spec, target, claim, true, concrete, False, ratio, difference, (), None,
                        proved=True, **checked)
-    if (found.status != "zero" or needs) and numbers.agreed and kinks.entangled:
-        kink, coordinates = kinks.entangled
+    gap = _incomplete(kinks, numbers) if numbers.agreed and (found.status != "zero" or needs) \
+        else None
+    if gap is not None:
         raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
-                           f"{numbers.points_checked} points, but {_where(kink)} depends on "
-                           f"{_listed(coordinates)} together, so the pieces it cuts are not "
-                           "a grid the points can cover, and SymPy did not reduce claim − "
-                           "true to 0 (verify decides claims whose abs, max, min, Heaviside, "
-                           "sign, conditions and domains each depend on one coordinate, "
-                           "through the names: a1 = σ(z1) on z1 alone).")
-    if (found.status != "zero" or needs) and numbers.agreed and numbers.undecided:
-        raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
-                           f"{numbers.points_checked} points, but at "
-                           f"{_count(numbers.undecided, 'point')} on its kinks a branch (which "
-                           "side of an abs, max, min, Heaviside or condition holds) could not "
-                           "be decided exactly, and SymPy did not reduce claim − true to 0.")
-    if (found.status != "zero" or needs) and numbers.agreed and kinks.grid_too_large:
-        raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
-                           f"{numbers.points_checked} points, but its kinks and the truth's "
-                           f"cut the coordinates into a grid of {kinks.cells:,} cells, more "
-                           f"than the {MAX_GRID_POINTS:,} points checked there, and SymPy did "
-                           "not reduce claim − true to 0.")
-    if (found.status != "zero" or needs) and numbers.agreed and kinks.too_many:
-        raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
-                           f"{numbers.points_checked} points, but its kinks and the truth's cut "
-                           f"the lines through them into more than {MAX_KINK_PIECES} pieces, "
-                           "more than the points cover, and SymPy did not reduce claim − true "
-                           "to 0.")
-    if (found.status != "zero" or needs) and numbers.agreed and kinks.unsolved:
-        raise SymgradError(f"The claim cannot be decided: it agrees with {label} at "
-                           f"{numbers.points_checked} points, but SymPy could not locate "
-                           f"{_count(kinks.unsolved, 'kink')} of the claim or the truth (where an "
-                           "abs, max, min, Heaviside or a piece's condition switches), so the "
-                           "pieces between them are not all checked, and SymPy did not reduce "
-                           "claim − true to 0.")
+                           f"{numbers.points_checked} points, but {gap}, and SymPy did not "
+                           "reduce claim − true to 0.")
     if (found.status == "zero" and not needs) or numbers.agreed:
         return Verdict(spec, target, claim, true, concrete, True, None, None,
                        _equals(subject, target, numbers), None,
@@ -449,9 +421,23 @@ CONSTANT_DIGITS = 1_000  # a constant not told from 0 at this many digits is ref
 
 
 def _constant_sign(value: sympy.Expr) -> int:
-    """The sign of a constant, exactly (SymPy's proof, or its value certified to more
-    digits than its rounding); SymgradError when neither decides: a constant SymPy cannot
-    show is 0, and is 0 to CONSTANT_DIGITS digits, is not guessed."""
+    """The sign of a constant in a kink of the claim; SymgradError when it cannot be
+    decided (``_sign_of``)."""
+    side = _sign_of(value)
+    if side is None:
+        shown = sympy.sstr(value)
+        raise SymgradError(f"The claim holds the constant {shown[:80]} in an abs, max, min, "
+                           f"Heaviside or sign, and SymPy can neither show it is 0 nor tell it "
+                           f"from 0 to {CONSTANT_DIGITS:,} digits.")
+    return side
+
+
+def _sign_of(value: sympy.Expr) -> int | None:
+    """The sign of a constant, exactly: SymPy's proof, or its value certified (evalf's
+    strict mode) to more digits than its rounding; None when neither decides — a constant
+    SymPy cannot show is 0, and is 0 to CONSTANT_DIGITS digits, is not guessed."""
+    if value.is_Rational:
+        return (value.p > 0) - (value.p < 0)
     if value.is_zero:
         return 0
     if value.is_extended_positive:
@@ -467,10 +453,7 @@ def _constant_sign(value: sympy.Expr) -> int:
         except (sympy.core.evalf.PrecisionExhausted, ValueError, TypeError):
             pass
         digits *= 4
-    shown = sympy.sstr(value)
-    raise SymgradError(f"The claim holds the constant {shown[:80]} in an abs, max, min, "
-                       f"Heaviside or sign, and SymPy can neither show it is 0 nor tell it "
-                       f"from 0 to {CONSTANT_DIGITS:,} digits.")
+    return None
 
 
 def _bounds(expr: sympy.Expr) -> tuple:
@@ -531,6 +514,32 @@ def _always(need: tuple[str, sympy.Expr], forms: _Forms) -> bool:
         if written is not None and _step(ask, written):
             return True
     return False
+
+
+def _incomplete(kinks: _Kinks, numbers: _Numbers) -> str | None:
+    """Why points that all agree do not prove the claim (what they leave unchecked), or
+    None when they do."""
+    if kinks.entangled:
+        kink, coordinates = kinks.entangled
+        return (f"{_where(kink)} depends on {_listed(coordinates)} together, so the pieces it "
+                "cuts are not a grid the points can cover (verify decides claims whose abs, "
+                "max, min, Heaviside, sign, conditions and domains each depend on one "
+                "coordinate, through the names: a1 = σ(z1) on z1 alone)")
+    if numbers.undecided:
+        return (f"at {_count(numbers.undecided, 'point')} on its kinks a branch (which side "
+                "of an abs, max, min, Heaviside or condition holds) could not be decided "
+                "exactly")
+    if kinks.grid_too_large:
+        return (f"its kinks and the truth's cut the coordinates into a grid of "
+                f"{kinks.cells:,} cells, more than the {MAX_GRID_POINTS:,} points checked there")
+    if kinks.too_many:
+        return (f"its kinks and the truth's cut the lines through them into more than "
+                f"{MAX_KINK_PIECES} pieces, more than the points cover")
+    if kinks.unsolved:
+        return (f"SymPy could not locate {_count(kinks.unsolved, 'kink')} of the claim or the "
+                "truth (where an abs, max, min, Heaviside or a piece's condition switches), so "
+                "the pieces between them are not all checked")
+    return None
 
 
 def _where(kink: sympy.Expr) -> str:
@@ -1594,18 +1603,10 @@ def _sign_at(expr, symbol, at: Fraction) -> int:
                            sympy.Rational(at.numerator, at.denominator)})
     if value.free_symbols:
         raise _UnsolvedError
-    if value.is_Rational:
-        return (value.p > 0) - (value.p < 0)
-    if value.is_zero:
-        return 0
-    if value.is_extended_positive:
-        return 1
-    if value.is_extended_negative:
-        return -1
-    number = sympy.N(value, 60)
-    if number.is_real and number != 0 and abs(number) > 10 ** -50 * (1 + abs(number)):
-        return 1 if number > 0 else -1
-    raise _UnsolvedError
+    side = _sign_of(value)
+    if side is None:
+        raise _UnsolvedError
+    return side
 
 
 def _smooth_roots(expr, symbol) -> list[Fraction]:
