@@ -1004,8 +1004,11 @@ def _explained(found: _Symbolic):
 def _explanation(found: _Symbolic):
     """(claim/true, claim − true) as shown: the ratio if it is short and no longer than
     the difference, else the difference if it is short; the names as written preferred."""
-    ratio = _shortest(found.ratios)
-    difference = _shortest(found.differences)
+    def finite(expressions):  # (a form with zoo or nan in it explains nothing: 0/0 of z/z)
+        return [e for e in expressions if not e.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)]
+
+    ratio = _shortest(finite(found.ratios))
+    difference = _shortest(finite(found.differences))
     ratio_ops = math.inf if ratio is None else _step(sympy.count_ops, ratio)
     difference_ops = math.inf if difference is None else _step(sympy.count_ops, difference)
     ratio_ops = math.inf if ratio_ops is None else ratio_ops

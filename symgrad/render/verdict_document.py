@@ -81,9 +81,8 @@ def _(verdict: Verdict) -> Document:
             at=sympy.Eq(z, place, evaluate=False),
             act=Code(chain.activation.name), slope=dsigma(place), label=label,
             here="no single value of it" if here is None else
-            sympy.Eq(dsigma(place), sympy.Symbol(decimal(here, SHOWN_DIGITS)), evaluate=False),
-            elsewhere=sympy.Eq(dsigma(place), sympy.Symbol(decimal(elsewhere, SHOWN_DIGITS)),
-                               evaluate=False)))
+            sympy.Eq(dsigma(place), _shown(here), evaluate=False),
+            elsewhere=sympy.Eq(dsigma(place), _shown(elsewhere), evaluate=False)))
     rows = [(name, decimal(value, SHOWN_DIGITS)) for name, value in example.point.items()]
     rows += [("claim", "undefined" if example.claimed is None else
               decimal(example.claimed, SHOWN_DIGITS)),
@@ -131,6 +130,13 @@ def _convention(verdict: Verdict) -> Prose | None:
                true=decimal_number(decimal(example.true, SHOWN_DIGITS)))
 
 
+def _shown(value) -> sympy.Expr:
+    """A value of σ' the claim implies, as math: an integer as one (1, not 1.0)."""
+    text = decimal(value, SHOWN_DIGITS)
+    whole = text[:-2] if text.endswith(".0") else text
+    return sympy.Integer(whole) if whole.lstrip("-").isdigit() else sympy.Symbol(text)
+
+
 def _recognised_conventions(verdict: Verdict) -> Prose:
     """Proved with σ' recognised in the claim; at corners it takes other values."""
     corners = joined([
@@ -139,10 +145,11 @@ def _recognised_conventions(verdict: Verdict) -> Prose:
             value="no value" if value is None else value, slope=slope)
         for z, place, value, slope in verdict.conventions], "; ")
     return say("Correct wherever {sigma} has a derivative: read with each of its parts that is "
-               "{sigma}' written another way as {sigma}', claim − true simplifies to 0, and the "
+               "{slope} written another way as {slope}, {difference} simplifies to 0, and the "
                "two are equal to {label} {far}. Where {act} has no derivative, {corners}: any "
                "one value between the one-sided slopes is a subgradient, a convention, not an "
-               "error.", sigma=SIGMA, label=target_symbol(verdict.target), far=_how_far(verdict),
+               "error.", sigma=SIGMA, slope=dsigma(sympy.Symbol("z")), difference=CLAIM - TRUE,
+               label=target_symbol(verdict.target), far=_how_far(verdict),
                act=Code(verdict.chain.activation.name), corners=corners)
 
 
