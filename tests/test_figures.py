@@ -65,7 +65,7 @@ def test_chart_coordinates_are_an_independent_backward_pass():
     assert "mark=*" in options and not limit_lines  # all of it far from the float limits
     assert [p[0] for p in points] == list(range(1, depth + 1))
     with mpmath.workdps(60):
-        for (_, plotted), delta in zip(points, deltas):
+        for (_, plotted), delta in zip(points, deltas, strict=True):
             assert plotted == pytest.approx(float(mpmath.log10(abs(delta))), rel=1e-12, abs=1e-12)
 
 
@@ -185,7 +185,7 @@ def test_the_svg_figure_draws_the_evaluators_values():
     deltas = backward_pass("tanh", [mpmath.mpf("1.5")] * 12, [mpmath.mpf(0)] * 12,
                            mpmath.mpf("0.5"), 0)
     assert list(line.get_xdata()) == list(range(1, 13))
-    for plotted, delta in zip(line.get_ydata(), deltas):
+    for plotted, delta in zip(line.get_ydata(), deltas, strict=True):
         assert plotted == pytest.approx(float(mpmath.log10(abs(delta))), rel=1e-12)
 
 
