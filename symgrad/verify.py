@@ -825,7 +825,7 @@ def _slope_values(expr, z, forms: _Forms, outputs: dict) -> dict | None:
         for low, high in zip([None, *places], [*places, None]):
             inside = _inside(low, high)
             difference = _branch(written, line, inside) - _branch(slope, line, inside)
-            if not _step(lambda d: d == 0 or sympy.simplify(d) == 0, difference):
+            if not _step(_simplifies_to_zero, difference):
                 return None
         corners = {}
         for place in places:
@@ -844,8 +844,7 @@ def _slope_values(expr, z, forms: _Forms, outputs: dict) -> dict | None:
                 corners[exact] = value
             else:
                 truth = _branch(slope, line, place).xreplace({z: exact})
-                if value is None or not _step(lambda d: d == 0 or sympy.simplify(d) == 0,
-                                              value - truth):
+                if value is None or not _step(_simplifies_to_zero, value - truth):
                     return None
         for corner in activation.corners:  # (a corner its kinks do not cut: its value there)
             if corner not in corners and activation.corner_slopes.get(corner) is not None:
@@ -1706,8 +1705,7 @@ def _separated(places) -> list[Fraction]:
             continue
         exact = [p.exact if isinstance(p, _Place) else sympy.Rational(p.numerator, p.denominator)
                  for p in (low, high)]
-        if _step(lambda a, b: (a - b).is_zero is True or
-                 (sympy.count_ops(a - b) <= 20 * SIMPLE and sympy.simplify(a - b) == 0), *exact):
+        if _step(_simplifies_to_zero, exact[0] - exact[1]):
             del places[index + 1]
             continue
         if max(p.digits for p in (low, high) if isinstance(p, _Place)) > MAX_PLACE_DIGITS:
@@ -2107,8 +2105,7 @@ def _closed_form_sample(spec, claim, true, point: _Point, needs=()) -> _Sample:
     def sign(value) -> int:
         if not value.is_number or value.has(sympy.zoo, sympy.nan) or value.is_real is False:
             raise _UndefinedError
-        if value.is_zero or (value.is_zero is None and _step(
-                lambda: sympy.count_ops(value) <= 20 * SIMPLE and sympy.simplify(value) == 0)):
+        if value.is_zero or (value.is_zero is None and _step(_simplifies_to_zero, value)):
             return 0
         number = sympy.N(value, 60)
         if number.is_real and abs(number) > sympy.Float(10) ** -50:
@@ -2151,15 +2148,21 @@ def _closed_form_sample(spec, claim, true, point: _Point, needs=()) -> _Sample:
     return _Sample(claimed, truth, inputs, 0.0, walker, rounded_to=80)
 
 
+def _simplifies_to_zero(expr: sympy.Expr) -> bool:
+    """Whether SymPy shows ``expr`` is 0: at once, or by simplify on a small form (only
+    there: simplify can run long on a large one; call it under ``_step``'s budget)."""
+    if expr == 0 or expr.is_zero:
+        return True
+    return sympy.count_ops(expr) <= 20 * SIMPLE and sympy.simplify(expr) == 0
+
+
 def _exactly_zero(expr, closed_forms: dict, activation) -> bool:
     """Whether SymPy shows ``expr`` 0 with the names' closed forms put in (σ and σ' written
     out): tanh(1) − tanh(1), not a rounding of it."""
     written = expr.xreplace(closed_forms).replace(sigma, activation.at).replace(
         dsigma, activation.derivative_at)
-    if written.is_zero is not None:
-        return written.is_zero
     # (a1 + y at y = −σ(z1): the place's closed form and the name's are written apart)
-    return sympy.count_ops(written) <= 20 * SIMPLE and sympy.simplify(written) == 0
+    return written.is_zero if written.is_zero is not None else _simplifies_to_zero(written)
 
 
 def _exact_walker(spec, point: _Point) -> _Walker | None:
@@ -2236,10 +2239,6 @@ def _compare(low: _Sample, high: _Sample, digits: int, more: int, needed: int):
 
 
 def _counterexample(sample: _Sample, slopes: dict | None = None) -> Counterexample:
-    def shown(value):
-        return mpmath.mpf(value.numerator) / value.denominator if isinstance(value, Fraction) \
-            else mpmath.mpf(value)
-
     digits = sample.walker.arithmetic.digits if sample.walker is not None else None
     if digits is None:  # exact: enough digits to show the relative difference
         digits = FIRST_DIGITS
@@ -2250,9 +2249,9 @@ def _counterexample(sample: _Sample, slopes: dict | None = None) -> Counterexamp
                 shortfall = relative.denominator.bit_length() - relative.numerator.bit_length()
                 digits = min(MAX_WORKING_DIGITS, FIRST_DIGITS + int(shortfall * _LOG10_2))
     with mpmath.workdps(digits):
-        point = {name: shown(value) for name, value in sample.inputs.items()}
-        claimed = None if sample.claim is None else shown(sample.claim)
-        return Counterexample(point, claimed, shown(sample.true), digits,
+        point = {name: _shown_number(value) for name, value in sample.inputs.items()}
+        claimed = None if sample.claim is None else _shown_number(sample.claim)
+        return Counterexample(point, claimed, _shown_number(sample.true), digits,
                               _on_kinks(sample, slopes))
 
 
