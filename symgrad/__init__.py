@@ -26,8 +26,10 @@ from symgrad.api import (
     bounds,
     critical,
     derive,
+    derive_cell,
     derive_net,
     evaluate,
+    evaluate_cell,
     evaluate_net,
     meanfield,
     notes,
@@ -38,19 +40,26 @@ from symgrad.api import (
 from symgrad.costs import COSTS
 from symgrad.derive.chain import ChainDerivation, Equation, LayerGradient, derive_chain
 from symgrad.derive.matrix import MatrixDerivation
+from symgrad.derive.recurrent import CellDerivation
 from symgrad.errors import SymgradError
-from symgrad.networks import MatrixNet, ScalarChain
+from symgrad.layers import CELLS
+from symgrad.networks import MatrixNet, RecurrentNet, ScalarChain
 from symgrad.numbers import exact
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import ChainEvaluation, evaluate_chain
 from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.net_parameters import NetParameters
 from symgrad.numeric.real import decimal
+from symgrad.numeric.recurrent import CellEvaluation
 from symgrad.render import render, write_documents
 from symgrad.verify import Verdict
 
 __all__ = [
     "ACTIVATIONS",
+    "CELLS",
+    "CellDerivation",
+    "CellEvaluation",
+    "RecurrentNet",
     "COSTS",
     "Activation",
     "ChainDerivation",
@@ -77,9 +86,11 @@ __all__ = [
     "critical",
     "decimal",
     "derive",
+    "derive_cell",
     "derive_chain",
     "derive_net",
     "evaluate",
+    "evaluate_cell",
     "evaluate_chain",
     "evaluate_net",
     "exact",

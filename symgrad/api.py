@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Collection, Sequence
+import random
+from collections.abc import Callable, Collection, Mapping, Sequence
+
+import sympy
 
 from symgrad import arguments
 from symgrad.activations import Activation, ActivationTable, activation_table
@@ -36,8 +39,19 @@ from symgrad.analysis.sampling import GradientSample, check_sample_size, sample_
 from symgrad.budget import OverBudget, time_budget
 from symgrad.derive.chain import ChainDerivation, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, check_derivable, derive_matrix
-from symgrad.errors import SymgradError
-from symgrad.networks import MAX_DEPTH, MatrixNet, ScalarChain, check_depth
+from symgrad.derive.recurrent import CellDerivation
+from symgrad.derive.recurrent import derive_cell as derive_recurrent
+from symgrad.errors import SymgradError, quoted
+from symgrad.networks import (
+    MAX_DEPTH,
+    MAX_DERIVE_STEPS,
+    MAX_STEPS,
+    MatrixNet,
+    RecurrentNet,
+    ScalarChain,
+    check_depth,
+    check_steps,
+)
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, ChainNotes, NetNotes, chain_notes, net_notes
 from symgrad.numbers import exact, per_layer
 from symgrad.numeric.backprop import ChainPoint
@@ -45,6 +59,8 @@ from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, ChainEvaluation, eval
 from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
 from symgrad.numeric.net_parameters import INITS, NetParameters, draw_parameters, read_parameters
+from symgrad.numeric.recurrent import DEFAULT_CELL_DPS, MAX_CELL_DPS, CellEvaluation, CellPoint
+from symgrad.numeric.recurrent import evaluate_cell as evaluate_recurrent
 from symgrad.numeric.work import Work
 from symgrad.verify import MAX_VERIFY_DEPTH, Verdict
 from symgrad.verify import verify as check_claim
@@ -120,6 +136,65 @@ def evaluate(depth: int, act: Act = "sigmoid", *, w=1, b=None, x=None, y=None, z
                                     "keep", 1, chain.depth))
     return evaluate_chain(chain, point, digits, interval=arguments.flag(interval, "interval"),
                           keep=keep, progress=progress)
+
+
+def derive_cell(cell: str = "rnn", steps: int | None = None, act: Act | None = None, *,
+                progress: Callable[[int], None] | None = None) -> CellDerivation:
+    """Backpropagation through time of a recurrent cell (``cell``: rnn, lstm, gru) over
+    ``steps`` steps (None: a symbolic T). ``act``: the rnn's σ (default tanh); the gated
+    cells' functions are fixed. ``progress(n)``: n more of the ``steps`` written out."""
+    return derive_recurrent(RecurrentNet(cell, None if steps is None else check_steps(
+        steps, MAX_DERIVE_STEPS), act), progress=progress)
+
+
+def evaluate_cell(cell: str = "rnn", steps: int = 10, act: Act | None = None, *,
+                  parameters: Mapping | None = None, x=1, h0=0, c0=None, y=0,
+                  seed: int | None = None, dps: int = DEFAULT_CELL_DPS, interval: bool = False,
+                  progress: Callable[[int], None] | None = None) -> CellEvaluation:
+    """A recurrent cell's forward pass and backpropagation through time at ``dps`` digits:
+    every step's state and gates, ∂C/∂h_t, ∂C/∂c_t, J_t, ‖J_t‖ and the carousel product, and
+    every parameter's gradient (summed over the steps).
+
+    ``parameters``: plain name -> value (``{"wf": "1.5", "bf": 1}``); the rest keep the
+    cell's defaults (``symgrad.layers.CELLS[cell].defaults``), or with ``seed`` are drawn
+    uniformly from [-1, 1] in steps of 1/1000 (torch's range for hidden size 1). ``x``: one
+    input for every step or a list of ``steps``. ``h0``, ``c0`` (the lstm's; default 0): the
+    initial state; ``y``:
+    the target of C = ½(h_T − y)². ``interval``: certified enclosures. ``progress(n)``: n
+    more of the 2 × steps step passes of a run done."""
+    net = RecurrentNet(cell, check_steps(steps, MAX_STEPS), act)
+    kind = net.cell
+    values = _cell_parameters(kind, parameters, seed)
+    initial = [("h0", exact(h0, "h0"))]
+    if "c" in kind.state:
+        initial.append(("c0", exact(0 if c0 is None else c0, "c0")))
+    elif c0 is not None:
+        raise SymgradError(f"The {kind.name} cell has no cell state; c0 is for the lstm cell.")
+    point = CellPoint(tuple((name, values[name]) for name in kind.parameters),
+                      per_layer(x, net.steps, "input", unit="step"), tuple(initial),
+                      exact(y, "target"))
+    return evaluate_recurrent(net, point, arguments.digits(dps, MAX_CELL_DPS),
+                              certified=arguments.flag(interval, "interval"), progress=progress)
+
+
+def _cell_parameters(kind, given: Mapping | None, seed) -> dict:
+    """Every parameter's exact value: ``given`` ones, the rest by default or drawn."""
+    if given is None:
+        given = {}
+    if not isinstance(given, Mapping):
+        raise SymgradError(f"parameters must be a mapping from a parameter's name to its value, "
+                           f"not {type(given).__name__}.")
+    for name in given:
+        if name not in kind.parameters:
+            raise SymgradError(f"The {kind.name} cell has no parameter {quoted(name)}; its "
+                               f"parameters are {', '.join(kind.parameters)}.")
+    if seed is None:
+        values = {name: exact(text, name) for name, text in kind.defaults.items()}
+    else:
+        draw = random.Random(arguments.whole(seed, "seed", 0))
+        values = {name: sympy.Rational(draw.randint(-1000, 1000), 1000) for name in kind.parameters}
+    values.update({name: exact(value, name) for name, value in given.items()})
+    return values
 
 
 def evaluate_net(widths: Sequence[int], act: Act = "sigmoid", *, init: str | None = None,

@@ -22,8 +22,9 @@ from symgrad.api import COMMAND_SECONDS
 from symgrad.budget import OverBudget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO
 from symgrad.derive.matrix import check_derivable
-from symgrad.errors import SymgradError
+from symgrad.errors import SymgradError, quoted
 from symgrad.files import check_target, write_all, write_atomically
+from symgrad.layers import cell_kind
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
@@ -47,6 +48,7 @@ from symgrad.render.plot import (
     FILE_TYPES,
     PLOT_POINTS,
     QUANTITIES,
+    Curve,
     curve,
     figure,
     figure_bytes,
@@ -59,6 +61,7 @@ from symgrad.verify import MAX_VERIFY_DEPTH
 
 PROGRESS_FROM_DEPTH = 10_000  # layers at the default digits: a few seconds of work
 PROGRESS_FROM_DERIVE_DEPTH = 5_000  # about a second of derivation
+PROGRESS_FROM_DERIVE_STEPS = 200  # a cell's steps written out: about a second
 # The derive bar's unit: one layer derived (its σ'(z) made concrete, about 110 µs), or
 # this many factors printed, which take about as long (3 to 10 µs each).
 PRINTED_FACTORS_PER_LAYER = 20
@@ -126,6 +129,65 @@ def _chain_options(maximum_depth: int, tied_help: str):
     return decorate
 
 
+def _cell_options(derive: bool = False, plot: bool = False):
+    """--cell and --steps (and for eval and plot the cell's parameters and inputs)."""
+    def decorate(command):
+        options = [
+            click.option("--cell", "cell", default=None, multiple=plot, metavar="rnn|lstm|gru",
+                         help="A recurrent cell unrolled over --steps (instead of --depth)"
+                              + ("; repeat to compare." if plot else ".")),
+            click.option("--steps", default=None, metavar="T", help="The cell's steps."),
+        ]
+        if not derive:
+            options += [
+                click.option("--set", "settings", default=None, metavar="NAME=V,..",
+                             help="Cell parameters, e.g. wf=1.5,bf=1 (the rest by default, or "
+                                  "drawn with --seed)."),
+                click.option("--h0", default=None, help="Cell: the initial h_0 (default 0)."),
+                click.option("--c0", default=None, help="LSTM: the initial c_0 (default 0)."),
+            ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+def _given(name: str) -> bool:
+    """Whether the option ``name`` (its parameter name) was typed, not left at its default."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source is not None and source != click.core.ParameterSource.DEFAULT
+
+
+def _cell_given(cell, chain_options: dict, **cell_options) -> bool:
+    """Whether the command is about a recurrent cell; refuses options of the other kind."""
+    if cell:
+        for name, value in chain_options.items():
+            if value:
+                raise SymgradError(f"{name} belongs to a chain or net, not to a recurrent cell.")
+        return True
+    for name, value in cell_options.items():
+        if value is not None and value != ():
+            raise SymgradError(f"--{name} belongs to a recurrent cell; give --cell rnn, lstm or gru.")
+    return False
+
+
+def _settings(text: str | None) -> dict | None:
+    """--set wf=1.5,bf=1 as {"wf": "1.5", "bf": "1"} (the values read by the API)."""
+    if text is None:
+        return None
+    settings = {}
+    for part in text.split(","):
+        name, equals, value = part.partition("=")
+        name = name.strip()
+        if not equals or not name or not value.strip():
+            raise SymgradError(f"--set takes NAME=VALUE pairs separated by commas, such as "
+                               f"wf=1.5,bf=1, not {quoted(part)}.")
+        if name in settings:
+            raise SymgradError(f"--set gives {quoted(name)} twice.")
+        settings[name] = value.strip()
+    return settings
+
+
 def _format(fmt: str | None, output: str | None) -> str:
     """--format, else the output file's suffix, else text. A file's suffix must be one
     symgrad writes (or none), and agree with --format when both are given."""
@@ -179,10 +241,25 @@ def main() -> None:
                    f"{ALL_LAYERS_UP_TO}, else the first and last).")
 @click.option("--widths", default=None, metavar="N0,N1,..,NL",
               help="A matrix net with these layer widths (instead of --depth), e.g. 2,3,2.")
+@_cell_options(derive=True)
 @click.option("--fragment", is_flag=True, help="LaTeX/Markdown without the preamble or title.")
 @_output_options
-def derive(depth, general, act, residual, tied, cost, layers, widths, fragment, fmt, output):
+def derive(depth, general, act, residual, tied, cost, layers, widths, cell, steps, fragment, fmt,
+           output):
     """Forward pass, δ recursion and closed forms of every layer's gradient."""
+    if _cell_given(cell, steps=steps, chain_options={
+            "--depth": depth, "--residual": residual, "--tied": tied, "--layers": layers,
+            "--widths": widths, "--cost": _given("cost")}):
+        if general and steps is not None:
+            raise SymgradError("Give either --steps or --general, not both.")
+        if not general and steps is None:
+            raise SymgradError("Give the number of steps with --steps T, or --general for symbolic T.")
+        steps = None if general else _whole_number(steps, "steps")
+        with _progress(steps or 0, bool(steps) and steps >= PROGRESS_FROM_DERIVE_STEPS) as report:
+            result = api.derive_cell(cell, steps, act if _given("act") else None,
+                                     progress=_advance(report))
+        _emit(result, fmt, output, fragment)
+        return
     if widths is not None:
         given = [name for name, value in (("--depth", depth), ("--general", general),
                                           ("--residual", residual), ("--tied", tied),
@@ -284,10 +361,18 @@ def _layer_list(text: str | None, depth: int | None) -> list[int] | None:
 @click.option("--scale", default=None, help="Matrix net: multiply every drawn weight (default 1).")
 @click.option("--weights", "weights_file", default=None, metavar="FILE",
               help="Matrix net: weights and biases from a JSON file.")
+@_cell_options()
 @_output_options
 def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, interval,
-             widths, init, seed, scale, weights_file, fmt, output):
+             widths, init, seed, scale, weights_file, cell, steps, settings, h0, c0, fmt, output):
     """Exact forward and backward values per layer, at any precision, beside float64/float32."""
+    if _cell_given(cell, steps=steps, set=settings, h0=h0, c0=c0, chain_options={
+            "--depth": depth, "--residual": residual, "--tied": tied, "--cost": _given("cost"),
+            "--w": _given("w"), "--b": b, "--z": z, "--upstream": upstream, "--widths": widths,
+            "--init": init, "--scale": scale, "--weights": weights_file}):
+        _evaluate_cell(cell, steps, act if _given("act") else None, settings, x, y, h0, c0, seed,
+                       dps, interval, fmt, output)
+        return
     if widths is not None:
         _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file, fmt, output,
                       scalar_only={"--depth": depth, "--residual": residual, "--tied": tied,
@@ -342,6 +427,21 @@ def bounds(depth, act, residual, w, dps, fmt, output):
 def region(act, w, b, maximize, dps, fmt, output):
     """Where |w σ'(z)| ≥ 1: the preactivations (and inputs) where a layer does not shrink the gradient."""
     _emit(api.region(act, w, b, maximize=maximize, dps=_whole_number(dps, "precision")), fmt, output)
+
+
+def _evaluate_cell(cell, steps, act, settings, x, y, h0, c0, seed, dps, interval, fmt, output):
+    if steps is None:
+        raise SymgradError("Give the number of steps with --steps T.")
+    steps = _whole_number(steps, "steps")
+    digits = _whole_number(dps, "precision")
+    runs = 1 if interval else 2
+    with _progress(2 * runs * steps, _long_pass(steps * 20, digits)) as report:
+        result = api.evaluate_cell(
+            cell, steps, act, parameters=_settings(settings), x="1" if x is None else x,
+            y="0" if y is None else y, h0="0" if h0 is None else h0, c0=c0,
+            seed=None if seed is None else _whole_number(seed, "seed"), dps=digits,
+            interval=interval, progress=_advance(report, 2 * steps, runs))
+    _emit(result, fmt, output)
 
 
 def _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file, fmt, output,
@@ -496,7 +596,7 @@ def _talk(notes, slides: bool):
 
 
 @main.command()
-@click.option("--depth", required=True, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
+@click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
 @click.option("--act", "acts_", multiple=True, metavar="NAME",
               help="Activation; repeat for several curves (default sigmoid).")
 @click.option("--w", "ws", multiple=True, metavar="V|V1,..,VL",
@@ -509,11 +609,21 @@ def _talk(notes, slides: bool):
 @click.option("--compare", is_flag=True, help="With --residual: plain and residual chains both.")
 @click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
 @click.option("--quantity", default="delta", show_default=True, help="delta (δ_l) or grad_w (∂C/∂w_l).")
+@_cell_options(plot=True)
 @click.option("-o", "--output", "output", default=None, metavar="FILE",
               callback=_checked_output(FILE_TYPES),
               help="Write the figure (.png, .svg, .pdf); without it, terminal charts.")
-def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output):
-    """log10|δ_l| (or |∂C/∂w_l|) against l for every combination asked for, on one figure."""
+def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, cell, steps, settings,
+         h0, c0, output):
+    """log10|δ_l| (or |∂C/∂w_l|) against l for every combination asked for, on one figure;
+    with --cell, log10|∂C/∂h_t| against the step t of each cell."""
+    if _cell_given(cell, steps=steps, set=settings, h0=h0, c0=c0, chain_options={
+            "--depth": depth, "--w": ws, "--b": b, "--z": z, "--residual": residual,
+            "--compare": compare, "--cost": _given("cost"), "--quantity": _given("quantity")}):
+        _plot_cells(cell, steps, acts_, settings, x, y, h0, c0, output)
+        return
+    if depth is None:
+        raise SymgradError("Give the number of layers with --depth L (or cells with --cell).")
     if quantity not in QUANTITIES:
         raise SymgradError(f"Unknown quantity '{quantity}'; use delta or grad_w.")
     if compare and not residual:
@@ -541,6 +651,39 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
             console.print(Text(terminal_chart(c.layers, c.magnitudes, y_label=title)))
         return
     write_atomically(output, figure_bytes(figure(curves, quantity, title), suffix))
+
+
+def _plot_cells(cells, steps, acts, settings, x, y, h0, c0, output):
+    """One curve of log10|∂C/∂h_t| per cell (and per --act for the rnn), on one figure."""
+    if steps is None:
+        raise SymgradError("Give the number of steps with --steps T.")
+    steps = _whole_number(steps, "steps")
+    given = _settings(settings) or {}
+    curves = []
+    for cell in dict.fromkeys(cells):
+        kind = cell_kind(cell)
+        own = {name: value for name, value in given.items() if name in kind.parameters}
+        for act in (acts or (None,)) if kind.uses_activation else (None,):
+            with _progress(4 * steps, _long_pass(steps * 20, PLOT_DPS)) as report:
+                evaluation = api.evaluate_cell(
+                    cell, steps, act, parameters=own, x="1" if x is None else x,
+                    y="0" if y is None else y, h0="0" if h0 is None else h0,
+                    c0=c0 if "c" in kind.state else None, dps=PLOT_DPS,
+                    progress=_advance(report, 2 * steps, 2))
+            label = kind.name + (f" ({evaluation.net.activation.name})" if act else "")
+            curves.append(Curve(label, tuple(range(1, steps + 1)), evaluation.magnitudes("h")))
+    unused = set(given) - {p for cell in cells for p in cell_kind(cell).parameters}
+    if unused:
+        raise SymgradError(f"No cell plotted has the parameter {quoted(sorted(unused)[0])}.")
+    title = f"log10 |∂C/∂h_t| against the step, {steps} steps"
+    if output is None:
+        console = Console(soft_wrap=False)
+        for c in curves:
+            console.print(Text(c.label, style="bold"))
+            console.print(Text(terminal_chart(c.layers, c.magnitudes, y_label=title)))
+        return
+    suffix = Path(output).suffix.lower()
+    write_atomically(output, figure_bytes(figure(curves, "dC_dh", title), suffix))
 
 
 @main.command()

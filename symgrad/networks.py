@@ -9,6 +9,7 @@ from symgrad.activations import Activation, get_activation
 from symgrad.arguments import flag, text
 from symgrad.costs import check_cost
 from symgrad.errors import SymgradError, quoted
+from symgrad.layers import cell_kind
 
 # Numbers are cheap where expressions are not: a chain may be evaluated this deep,
 # derived only as deep as MAX_DERIVE_DEPTH.
@@ -64,6 +65,46 @@ def activation_of(act) -> Activation:
         return get_activation(act)
     raise SymgradError(f"act must be an activation's name such as 'sigmoid', a formula in x, or an "
                        f"Activation, not {act!r:.40}.")
+
+
+MAX_STEPS = 100_000  # a recurrent cell's steps, for evaluation
+MAX_DERIVE_STEPS = 1_000  # ... written out step by step
+
+
+@dataclass(frozen=True)
+class RecurrentNet:
+    """A recurrent cell (rnn, lstm, gru; see ``symgrad.layers``) unrolled over ``steps``
+    (None: a symbolic T), cost C = ½(h_T − y)². ``activation``: the rnn's σ (the gated
+    cells' functions are fixed, sigmoid and tanh)."""
+
+    cell: object  # a CellKind (given by name)
+    steps: int | None
+    activation: Activation | None = None
+
+    def __post_init__(self):
+        kind = cell_kind(self.cell)
+        object.__setattr__(self, "cell", kind)
+        if self.steps is not None:
+            object.__setattr__(self, "steps", check_steps(self.steps))
+        if kind.uses_activation:
+            object.__setattr__(self, "activation", activation_of(
+                "tanh" if self.activation is None else self.activation))
+        elif self.activation is not None:
+            raise SymgradError(f"The {kind.name} cell's functions are fixed (sigmoid gates, tanh); "
+                               "act is for the rnn cell.")
+
+    @property
+    def cost(self) -> str:
+        return "quadratic"
+
+
+def check_steps(steps: object, maximum: int = MAX_STEPS) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
+        raise SymgradError(f"The steps must be a whole number, not {steps!r:.40}.")
+    steps = int(steps)
+    if not 1 <= steps <= maximum:
+        raise SymgradError(f"The steps must be between 1 and {maximum}, not {steps}.")
+    return steps
 
 
 MAX_WIDTH = 1_000  # units in a layer, for evaluation

@@ -30,6 +30,16 @@ def layer_symbol(name: str, index: int | sympy.Expr) -> sympy.Expr:
     return _BASES[name][index]
 
 
+def step_symbol(name: str, index: int | sympy.Expr) -> sympy.Expr:
+    """A recurrent cell's quantity at step ``index``: ``h3``, or ``h[t - 1]`` at a general
+    step (as ``layer_symbol`` names a layer's)."""
+    if isinstance(index, (int, sympy.Integer)):
+        return sympy.Symbol(f"{name}{int(index)}", real=True)
+    if name not in _BASES:
+        _BASES[name] = sympy.IndexedBase(name, real=True)
+    return _BASES[name][index]
+
+
 def tied_symbol(name: str) -> sympy.Symbol:
     """The shared weight ``w`` or bias ``b`` of a tied chain."""
     return sympy.Symbol(name, real=True)
@@ -43,7 +53,10 @@ def output_of(preactivation: sympy.Expr) -> sympy.Expr:
 
 
 class sigma(sympy.Function):  # noqa: N801 - printed σ, named as in claims: sigma(z1)
-    """The activation σ(z), abstract."""
+    """The activation σ(z), abstract; its derivative is σ'(z)."""
+
+    def fdiff(self, argindex=1):
+        return dsigma(self.args[0])
 
 
 class dsigma(sympy.Function):  # noqa: N801 - printed σ', named as in claims: dsigma(z1)
@@ -72,6 +85,25 @@ class grad_b(_LayerQuantity):  # noqa: N801
 
 class grad_a(_LayerQuantity):  # noqa: N801
     """∂C/∂a_l; at l = 0 the input gradient."""
+
+
+class grad_of(_LayerQuantity):  # noqa: N801
+    """∂C/∂q of a recurrent cell's quantity q (h3, c[t]) or parameter (w_f)."""
+
+
+class local_derivative(sympy.Function):  # noqa: N801
+    """∂q/∂p of one step: ∂h_t/∂c_{t-1}, an entry of the local Jacobian J_t."""
+
+    @classmethod
+    def eval(cls, quantity, previous):
+        return None
+
+
+def grad_of_name(quantity: sympy.Expr) -> str:
+    """The plain name of ∂C/∂q: dC_dh3, dC_dwf (as JSON and claims write it)."""
+    if isinstance(quantity, sympy.Indexed):
+        return f"dC_d{quantity.base}({quantity.indices[0]})"
+    return "dC_d" + quantity.name.replace("_", "")
 
 
 class grad_w_total(sympy.Symbol):

@@ -141,7 +141,7 @@ class ChainEvaluation:
     def magnitudes(self, layers, name: str = "delta") -> tuple[float | None, ...]:
         """log10|``name``| at each of ``layers`` as floats for a chart; None where it is
         exactly 0. An enclosure that reaches 0 is charted at its upper end."""
-        values = (_chart_point(self.layer(n).log10_abs(name)) for n in layers)
+        values = (chart_point(self.layer(n).log10_abs(name)) for n in layers)
         return tuple(v if math.isfinite(v) else None for v in values)
 
     @property
@@ -162,7 +162,7 @@ class ChainEvaluation:
         return self.exact.weight_gradient_sum
 
 
-def _chart_point(log10_value) -> float:
+def chart_point(log10_value) -> float:
     if isinstance(log10_value, Interval) and log10_value.lo == -math.inf:
         return to_float(log10_value.hi)
     return to_float(log10_value)

@@ -9,6 +9,7 @@ from pathlib import Path
 from symgrad.errors import SymgradError
 from symgrad.files import is_device_or_pipe, write_all, write_atomically
 from symgrad.render import (  # noqa: F401 - registers layouts
+    cell_documents,
     meanfield_documents,
     notes_document,
     numeric_documents,

@@ -17,11 +17,14 @@ from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.analysis.sampling import PREDICTION_DPS, GradientSample
 from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
+from symgrad.derive.recurrent import CellDerivation, concrete_form, final_gradients
 from symgrad.extrema import Extremum
+from symgrad.layers.step import parameter_symbol
 from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation, NetLayer
 from symgrad.numeric.real import decimal, exact_text, interval_ends, log10_abs
+from symgrad.numeric.recurrent import CellEvaluation
 from symgrad.render.numeric_documents import bounds_verdict
 from symgrad.render.printing import TextPrinter, count_rendered, plain
 
@@ -478,3 +481,95 @@ def _(sample: GradientSample) -> dict:
         "rescued": sample.rescued,
         "log10_ratios": [_float(float(v)) for v in sample.log10_ratios],
     }
+
+
+def _cell_plain(kind, expr) -> str:
+    """A cell's expression in plain names: the parameters as wf, not w_f."""
+    names = {parameter_symbol(p): sympy.Symbol(p, real=True) for p in kind.parameters}
+    return plain(expr.xreplace(names) if isinstance(expr, sympy.Basic) else expr)
+
+
+def _cell_equation(kind, net, equation: Equation) -> dict:
+    entry = {"lhs": _cell_plain(kind, equation.lhs), "rhs": _cell_plain(kind, equation.rhs)}
+    concrete = concrete_form(net, equation.rhs)
+    if concrete != equation.rhs:
+        entry["concrete"] = _cell_plain(kind, concrete)
+    if equation.index_range is not None:
+        index, first, last = equation.index_range
+        entry["range"] = {"index": plain(index), "from": plain(first), "to": plain(last)}
+    return entry
+
+
+def _cell_header(command: str, net) -> dict:
+    kind = net.cell
+    return {"command": command, "cell": kind.name,
+            "T": net.steps if net.steps else "T",
+            "activation": net.activation.name if net.activation is not None else None,
+            "state": list(kind.state), "parameters": list(kind.parameters),
+            "cost": "quadratic"}
+
+
+@json_object.register
+def _(derivation: CellDerivation) -> dict:
+    net, kind = derivation.net, derivation.kind
+
+    def equations(group):
+        return [_cell_equation(kind, net, e) for e in group]
+
+    data = _cell_header("derive", net)
+    data.update({
+        "forward": equations(derivation.forward),
+        "jacobian": equations(derivation.jacobian),
+        "recursion": equations(derivation.recursion),
+        "parameter_gradients": equations(derivation.parameter_gradients),
+        "closed_form": equations(derivation.closed_form),
+    })
+    if derivation.steps:
+        data["gradients"] = {name: _cell_plain(kind, concrete_form(net, expr))
+                             for name, expr in derivation.gradients}
+        data["steps"] = [{
+            "t": step.t,
+            "quantities": {plain(e.lhs): _cell_plain(kind, concrete_form(net, e.rhs))
+                           for e in step.quantities},
+            "jacobian": {plain(e.lhs): _cell_plain(kind, concrete_form(net, e.rhs))
+                         for e in step.jacobian},
+            "backward": {plain(e.lhs): _cell_plain(kind, concrete_form(net, e.rhs))
+                         for e in step.backward},
+        } for step in derivation.steps]
+        data["final"] = {plain(e.lhs): _cell_plain(kind, e.rhs)
+                         for e in final_gradients(derivation.net)}
+    return data
+
+
+@json_object.register
+def _(evaluation: CellEvaluation) -> dict:
+    net, dps, point = evaluation.net, evaluation.dps, evaluation.point
+    data = _cell_header("eval", net)
+    data.update({
+        "dps": dps,
+        "interval": evaluation.interval,
+        "parameter_values": {name: _exact(value) for name, value in point.parameters},
+        "inputs": [_exact(x) for x in point.inputs],
+        "initial": {name: _exact(value) for name, value in point.initial},
+        "y": _exact(point.target),
+    })
+    _magnitude(data, "C", evaluation.cost, dps)
+    data["gradients"] = {name: _number(value, dps) for name, value in evaluation.gradients}
+    data["log10_abs_gradients"] = {name: _number(log10_abs(value), LOG10_DIGITS)
+                                   for name, value in evaluation.gradients}
+    data["initial_gradients"] = {name: _number(value, dps)
+                                 for name, value in evaluation.initial_gradients}
+
+    def step(values) -> dict:
+        entry = {"t": values.t}
+        entry.update({name: _number(value, dps) for name, value in values.quantities})
+        for name, value in values.state_gradients:
+            _magnitude(entry, f"dC_d{name}", value, dps)
+        entry["jacobian"] = [[_number(v, dps) for v in row] for row in values.jacobian]
+        _magnitude(entry, "jacobian_norm", values.norm, dps)
+        if values.carousel is not None:
+            _magnitude(entry, "carousel", values.carousel, dps)
+        return entry
+
+    data["steps"] = (step(values) for values in evaluation.steps)
+    return data

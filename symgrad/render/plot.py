@@ -28,6 +28,8 @@ from symgrad.render.prose import Words
 
 PLOT_POINTS = 2_000  # layers sampled per curve; a figure has no more pixels than this
 QUANTITIES = {"delta": ("δ_l", r"\delta_l"), "grad_w": ("∂C/∂w_l", r"\partial C/\partial w_l")}
+# a recurrent cell's curve: the gradient reaching step t (not a --quantity of a chain)
+STEP_QUANTITIES = {"dC_dh": ("∂C/∂h_t", r"\partial C/\partial h_t")}
 FILE_TYPES = (".png", ".svg", ".pdf")
 
 
@@ -59,8 +61,8 @@ def figure(curves: list[Curve], quantity: str, title: str):
                  if not bottom <= value <= top]
     padding = 0.05 * (top - bottom)
     axes.set_ylim(bottom - padding, top + padding)
-    text_name, math_name = QUANTITIES[quantity]
-    axes.set_xlabel("layer l")
+    text_name, math_name = {**QUANTITIES, **STEP_QUANTITIES}[quantity]
+    axes.set_xlabel("step t" if quantity in STEP_QUANTITIES else "layer l")
     axes.set_ylabel(rf"$\log_{{10}} |{math_name}|$")
     axes.set_title(title)
     if off_scale:

@@ -21,7 +21,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from symgrad.derive.chain import written_sizes
-from symgrad.notation import MATRIX_ENTRY, Factors, L, MatrixChain, Terms
+from symgrad.notation import MATRIX_ENTRY, Factors, L, MatrixChain, Terms, grad_of_name
 from symgrad.numeric.real import SAFE_DIGITS, exact_text
 from symgrad.render.number_style import float_text, styled
 
@@ -145,6 +145,13 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
 
     def _print_grad_w_total(self, expr):
         return self._partial("w")
+
+    def _print_grad_of(self, expr):
+        return self._partial(self._print(expr.args[0]))
+
+    def _print_local_derivative(self, expr):
+        top, bottom = (self._print(argument) for argument in expr.args)
+        return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
 
     def _print_sup_abs_dsigma(self, expr):
         return r"\sup_z \left|\sigma'(z)\right|"
@@ -670,6 +677,13 @@ class TextPrinter(ReadableSums, StrPrinter):
     def _print_grad_w_total(self, expr):
         return "∂C/∂w"
 
+    def _print_grad_of(self, expr):
+        return f"∂C/∂{self._print(expr.args[0])}"
+
+    def _print_local_derivative(self, expr):
+        top, bottom = (self._print(argument) for argument in expr.args)
+        return f"∂{top}/∂{bottom}"
+
     def _print_sup_abs_dsigma(self, expr):
         return "sup|σ'|"
 
@@ -880,6 +894,12 @@ class PlainPrinter(StrPrinter):
 
     def _print_delta(self, expr):
         return self._layer_name("delta", expr)
+
+    def _print_grad_of(self, expr):
+        return grad_of_name(expr.args[0])
+
+    def _print_local_derivative(self, expr):
+        return "d{}_d{}".format(*(grad_of_name(a)[4:] for a in expr.args))
 
     def _print_grad_w(self, expr):
         return self._layer_name("grad_w", expr)

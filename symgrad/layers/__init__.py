@@ -1,0 +1,25 @@
+"""Layer kinds, each defined once as the SymPy expressions of one step.
+
+A kind is one file: the quantities its step computes, in order, from the previous state,
+the step's input and the parameters (``step.CellKind``). Everything else is derived from
+that one definition by ``sympy.diff`` of the one step (never of the composed network): the
+local Jacobian, the parameter derivatives, the derivation's recursion and closed form, and
+the numeric pass in every number kind (``numeric/recurrent.py``).
+"""
+
+from __future__ import annotations
+
+from symgrad.errors import SymgradError, quoted
+from symgrad.layers import gru, lstm, rnn
+from symgrad.layers.step import CellKind
+
+CELLS: dict[str, CellKind] = {kind.name: kind for kind in (rnn.KIND, lstm.KIND, gru.KIND)}
+
+
+def cell_kind(name) -> CellKind:
+    """The recurrent cell called ``name`` (rnn, lstm, gru), or the kind itself."""
+    if isinstance(name, CellKind):
+        return name
+    if isinstance(name, str) and name in CELLS:
+        return CELLS[name]
+    raise SymgradError(f"The cell must be one of {', '.join(CELLS)}, not {quoted(name)}.")

@@ -1,0 +1,289 @@
+"""A recurrent cell's forward pass and backpropagation through time, at any precision.
+
+Compiled from the cell's one-step definition (``layers.step``): each quantity of the step
+and each of its partial derivatives (``sympy.diff`` of that quantity's own expression) is
+printed once by ``sympy.lambdify`` for the number kind (mpmath at the working digits, or
+MPFR intervals for certified enclosures). The forward pass computes the quantities step by
+step; the backward pass walks them in reverse (reverse-mode through each step), so that
+
+    ∂C/∂s_{t-1} = J_tᵀ ∂C/∂s_t,   ∂C/∂θ = Σ_t (∂s_t/∂θ)ᵀ ∂C/∂s_t,
+
+with ∂C/∂c_t the gradient with respect to the cell state carried into step t + 1, as the
+derivation writes it. Each step also reports J_t's entries, its spectral norm ‖J_t‖ and
+the carousel product ∏_{k=t+1}^{T} f_k (GRU: z_k).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import gmpy2
+import mpmath
+import sympy
+
+from symgrad.derive.recurrent import at_step, concrete_form, t
+from symgrad.errors import SymgradError
+from symgrad.networks import RecurrentNet
+from symgrad.notation import step_symbol
+from symgrad.numeric import interval
+from symgrad.numeric.evaluate import chart_point
+from symgrad.numeric.interval import Interval
+from symgrad.numeric.kinds import digits_to_bits
+from symgrad.numeric.precision import converged, guard_digits
+from symgrad.numeric.real import log10_abs
+
+DEFAULT_CELL_DPS = 30
+MAX_CELL_DPS = 10_000
+MAX_CELL_WORKING_DPS = 40_000
+PROGRESS_STEP = 100  # steps between two progress reports
+
+
+@dataclass(frozen=True)
+class CellPoint:
+    """Where to evaluate, exactly: every parameter, the inputs x_1..x_T, the initial state
+    (h_0, c_0) and the target y."""
+
+    parameters: tuple[tuple[str, sympy.Rational], ...]  # (plain name, value), the kind's order
+    inputs: tuple[sympy.Rational, ...]
+    initial: tuple[tuple[str, sympy.Rational], ...]  # (h0, value), (c0, value)
+    target: sympy.Rational
+
+
+@dataclass(frozen=True)
+class StepValues:
+    """Step t's numbers: its quantities (gates and state), ∂C/∂s_t, J_t and the carousel."""
+
+    t: int
+    quantities: tuple[tuple[str, object], ...]  # (name, value) in the order computed
+    state_gradients: tuple[tuple[str, object], ...]  # (h, ∂C/∂h_t), (c, ∂C/∂c_t)
+    jacobian: tuple[tuple[object, ...], ...]  # J_t[i][j] = ∂s^i_t/∂s^j_{t-1}
+    norm: object  # ‖J_t‖, the largest singular value
+    carousel: object | None  # ∏_{k=t+1}^{T} gate_k (1 at t = T); None without a carousel
+
+    def value(self, name: str):
+        return dict(self.quantities)[name]
+
+
+@dataclass(frozen=True)
+class CellEvaluation:
+    """``symgrad eval --cell``: every step's values and every parameter's gradient."""
+
+    net: RecurrentNet
+    point: CellPoint
+    dps: int
+    interval: bool
+    steps: tuple[StepValues, ...]
+    cost: object
+    gradients: tuple[tuple[str, object], ...]  # (plain parameter name, ∂C/∂θ)
+    initial_gradients: tuple[tuple[str, object], ...]  # (h0, ∂C/∂h_0), (c0, ∂C/∂c_0)
+
+    def magnitudes(self, state: str = "h") -> tuple[float | None, ...]:
+        """log10|∂C/∂state_t| for t = 1..T as floats for a chart; None where it is 0 (an
+        enclosure reaching 0 at its upper end)."""
+        values = (chart_point(log10_abs(dict(s.state_gradients)[state])) for s in self.steps)
+        return tuple(v if math.isfinite(v) else None for v in values)
+
+    def carousel_magnitudes(self) -> tuple[float | None, ...]:
+        """log10 of the carousel product at each step (None where there is none or it is 0)."""
+        values = (None if s.carousel is None else chart_point(log10_abs(s.carousel))
+                  for s in self.steps)
+        return tuple(v if v is not None and math.isfinite(v) else None for v in values)
+
+
+def _namespace(kind: str, working: int) -> tuple[list, Callable]:
+    """What lambdified code calls, and how to make a number from an exact rational."""
+    if kind == "interval":
+        rounding = interval.Rounding(digits_to_bits(working))
+        functions = interval.namespace(rounding)
+        functions["sigmoid"] = lambda v: 1 / (1 + functions["exp"](-v))
+
+        def number(value):
+            value = sympy.Rational(value)
+            return rounding.rational(int(value.p), int(value.q))
+
+        return [functions, "mpmath"], number
+    sigmoid = {"sigmoid": lambda v: 1 / (1 + mpmath.exp(-v))}
+    return [sigmoid, "mpmath"], lambda value: mpmath.mpf(sympy.Rational(value).p) / sympy.Rational(value).q
+
+
+class CompiledStep:
+    """One step of ``net``'s cell, lambdified for a number kind: each quantity from the
+    values before it, and each quantity's partials, all as functions of step 1's names."""
+
+    def __init__(self, net: RecurrentNet, modules: list):
+        kind = net.cell
+        general = kind.derivatives()
+        self.names = kind.quantity_names()
+        self.state = kind.state
+        quantities = [(at_step(s, 1), concrete_form(net, at_step(e, 1))) for s, e in kind.quantities(t)]
+        self.args = ([step_symbol(s, 0) for s in kind.state] + [step_symbol("x", 1)]
+                     + list(kind.parameter_symbols) + [symbol for symbol, _ in quantities])
+        self.slot = {symbol: n for n, symbol in enumerate(self.args)}
+
+        def compiled(expr):
+            return sympy.lambdify(self.args, expr, modules)
+
+        self.forward = [(self.slot[symbol], compiled(expr)) for symbol, expr in quantities]
+        self.partials = []  # per quantity: [(slot of the argument, its partial)]
+        for _, expr in quantities:
+            self.partials.append([
+                (self.slot[argument], compiled(concrete_form(net, sympy.diff(expr, argument))))
+                for argument in sorted(expr.free_symbols, key=str) if argument in self.slot])
+        jacobian = general.jacobian.applyfunc(lambda e: concrete_form(net, at_step(e, 1)))
+        self.jacobian = [[compiled(entry) for entry in jacobian.row(i)] for i in range(jacobian.rows)]
+        self.carousel = None if kind.carousel_gate is None else \
+            self.slot[step_symbol(kind.carousel_gate, 1)]
+        self.first_quantity = len(self.args) - len(quantities)
+        self.parameters = range(len(kind.state) + 1, self.first_quantity)
+
+
+def run_cell(net: RecurrentNet, point: CellPoint, number_kind: str, working: int,
+             progress: Callable[[int], None] | None = None):
+    """One forward and backward pass at ``working`` digits in mpmath or intervals:
+    (steps, cost, gradients, initial gradients)."""
+    modules, number = _namespace(number_kind, working)
+    step = CompiledStep(net, modules)
+    n_state = len(step.state)
+    parameters = [number(v) for _, v in point.parameters]
+    state = [number(v) for _, v in point.initial]
+    frames = []  # every step's argument values
+    for index, x in enumerate(point.inputs):
+        frame = state + [number(x)] + parameters + [None] * len(step.forward)
+        for slot, function in step.forward:
+            frame[slot] = function(*frame)
+        frames.append(frame)
+        state = [frame[step.slot[step_symbol(s, 1)]] for s in step.state]
+        _tell(progress, index, len(point.inputs))
+    h_last = state[0]
+    target = number(point.target)
+    cost = (h_last - target) ** 2 / 2
+    carried = [h_last - target] + [0 * h_last] * (n_state - 1)  # ∂C/∂s_T
+    gradients = [0 * h_last for _ in parameters]
+    records = [None] * len(frames)
+    carousel = 1 + 0 * h_last
+    state_slots = [step.slot[step_symbol(s, 1)] for s in step.state]
+    for index in range(len(frames) - 1, -1, -1):
+        frame = frames[index]
+        adjoint = [None] * len(frame)
+        for s, slot in enumerate(state_slots):
+            adjoint[slot] = carried[s]
+        for q in range(len(step.forward) - 1, -1, -1):
+            slot = step.first_quantity + q
+            bar = adjoint[slot]
+            if bar is None:
+                continue
+            for argument, partial in step.partials[q]:
+                contribution = bar * partial(*frame)
+                adjoint[argument] = contribution if adjoint[argument] is None else \
+                    adjoint[argument] + contribution
+        jacobian = tuple(tuple(entry(*frame) for entry in row) for row in step.jacobian)
+        records[index] = StepValues(
+            t=index + 1,
+            quantities=tuple((name, frame[step.first_quantity + q]) for q, name in enumerate(step.names)),
+            state_gradients=tuple(zip(step.state, carried, strict=True)),
+            jacobian=jacobian,
+            norm=spectral_norm(jacobian),
+            carousel=None if step.carousel is None else carousel,
+        )
+        if step.carousel is not None:
+            carousel = carousel * frame[step.carousel]
+        for p, slot in enumerate(step.parameters):
+            if adjoint[slot] is not None:
+                gradients[p] = gradients[p] + adjoint[slot]
+        carried = [0 * h_last if adjoint[s] is None else adjoint[s] for s in range(n_state)]
+        _tell(progress, len(frames) - 1 - index, len(frames))
+    names = [name for name, _ in point.parameters]
+    initial = tuple((f"{s}0", value) for s, value in zip(step.state, carried, strict=True))
+    return tuple(records), cost, tuple(zip(names, gradients, strict=True)), initial
+
+
+def _tell(progress, index: int, steps: int) -> None:
+    """Tell ``progress`` of every PROGRESS_STEP steps done, and of the last few."""
+    if progress is not None and ((index + 1) % PROGRESS_STEP == 0 or index + 1 == steps):
+        progress((index % PROGRESS_STEP) + 1)
+
+
+def spectral_norm(matrix: Sequence[Sequence]):
+    """The largest singular value of a 1×1 or 2×2 matrix (numbers or intervals)."""
+    if len(matrix) == 1:
+        return abs(matrix[0][0])
+    (a, b), (c, d) = matrix
+    frobenius = a * a + b * b + c * c + d * d
+    determinant = a * d - b * c
+    discriminant = _at_least_zero(frobenius * frobenius - 4 * determinant * determinant)
+    return _sqrt((frobenius + _sqrt(discriminant)) / 2)
+
+
+def _at_least_zero(value):
+    """max(value, 0) of a value known to be ≥ 0 that rounding may put below."""
+    if isinstance(value, Interval):
+        zero = value.rounding.rational(0)
+        return Interval(max(value.lo, zero.lo), max(value.hi, zero.hi), value.rounding)
+    return max(value, 0 * value)
+
+
+def _sqrt(value):
+    if isinstance(value, Interval):
+        r = value.rounding
+        return Interval(r.down.sqrt(value.lo), r.up.sqrt(value.hi), r)
+    return mpmath.sqrt(value)
+
+
+def shown_values(steps, cost, gradients, initial) -> list:
+    """Every number a renderer shows, in one order, for comparing two runs."""
+    values = [cost, *(g for _, g in gradients), *(g for _, g in initial)]
+    for record in steps:
+        values += [v for _, v in record.quantities] + [g for _, g in record.state_gradients]
+        values += [entry for row in record.jacobian for entry in row] + [record.norm]
+        if record.carousel is not None:
+            values.append(record.carousel)
+    return values
+
+
+def evaluate_cell(net: RecurrentNet, point: CellPoint, dps: int = DEFAULT_CELL_DPS,
+                  certified: bool = False,
+                  progress: Callable[[int], None] | None = None) -> CellEvaluation:
+    """Every step's values and every parameter's gradient, right to ``dps`` digits (two runs
+    at rising working digits agree), or certified enclosures with ``certified``."""
+    steps = len(point.inputs)
+    working = dps + guard_digits(steps)
+
+    def compute(digits: int):
+        with mpmath.workdps(digits):
+            result = run_cell(net, point, "interval" if certified else "mpmath", digits, progress)
+        return result, shown_values(*result)
+
+    if certified:
+        result = _certified(compute, dps, working)
+    else:
+        result = converged(compute, dps, working, MAX_CELL_WORKING_DPS,
+                           f"The {net.cell.name} cell's values")
+    records, cost, gradients, initial = result
+    return CellEvaluation(net, point, dps, certified, records, cost, gradients, initial)
+
+
+def _certified(compute, dps: int, working: int):
+    """Enclosures whose every width is below 10^-dps of their size, the working digits
+    doubled until they are."""
+    while True:
+        result, shown = compute(working)
+        if all(_narrow(v, dps) for v in shown):
+            return result
+        if working >= MAX_CELL_WORKING_DPS:
+            raise SymgradError(f"The enclosures did not narrow to {dps} digits even at {working} "
+                               "working digits; drop --interval or ask for fewer digits.")
+        working = min(MAX_CELL_WORKING_DPS, 2 * working)
+
+
+def _narrow(value, dps: int) -> bool:
+    if not isinstance(value, Interval):
+        return True
+    width = value.relative_width()
+    return width is not None and width <= gmpy2.mpfr(10) ** -dps
+
+
+def parameter_table(net: RecurrentNet, values: dict) -> tuple[tuple[str, sympy.Rational], ...]:
+    """(plain name, value) of every parameter in the kind's order."""
+    return tuple((name, values[name]) for name in net.cell.parameters)

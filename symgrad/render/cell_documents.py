@@ -1,0 +1,174 @@
+"""The layouts of a recurrent cell's derivation and evaluation (``derive --cell``,
+``eval --cell``)."""
+
+from __future__ import annotations
+
+import sympy
+
+from symgrad.derive.chain import Equation
+from symgrad.derive.recurrent import CellDerivation, T, concrete_form, through_weights
+from symgrad.layers.step import parameter_symbol
+from symgrad.notation import grad_of, log10, step_symbol
+from symgrad.numeric.real import table_cell
+from symgrad.numeric.recurrent import CellEvaluation
+from symgrad.render.document import Document, Figure, Grid, Row, Section, document, shown_layers
+from symgrad.render.numeric_documents import _value_row
+from symgrad.render.prose import Code, Phrase, joined, paragraph, say
+
+WRITTEN_STEPS = 4  # a derivation shows the backward step of this many steps at each end
+
+t = sympy.Symbol("t", integer=True, positive=True)
+l = sympy.Symbol("l", integer=True, positive=True)  # noqa: E741 - the notation's own name
+
+
+def _rows(equations: tuple[Equation, ...], net=None) -> list[Row]:
+    rows = []
+    for e in equations:
+        sides = [e.rhs]
+        concrete = e.concrete if e.concrete is not None else (
+            concrete_form(net, e.rhs) if net is not None else e.rhs)
+        if concrete != e.rhs:
+            sides.append(concrete)
+        rows.append(Row(e.lhs, tuple(sides), e.index_range))
+    return rows
+
+
+def _cell_words(kind, net):
+    state = joined([say("{s}", s=step_symbol(s, t)) for s in kind.state], ", ")
+    gates = joined([say("{gate} ({what})", gate=step_symbol(g, t), what=what)
+                    for g, what in kind.gates.items()], ", ")
+    activation = say(", activation {name}", name=Code(net.activation.name)) \
+        if net.activation is not None else ""
+    return paragraph(
+        say("The {title} ({reference}){activation}: state {state}, one input {x} per step, "
+            "parameters shared by every step.", title=kind.title, reference=kind.reference,
+            activation=Phrase(activation) if activation else "", state=state, x=step_symbol("x", t)),
+        say("Gates: {gates}.", gates=gates) if kind.gates else "",
+        "The cost reads only the last output.")
+
+
+@document.register
+def _(derivation: CellDerivation) -> Document:
+    net, kind = derivation.net, derivation.kind
+    length = say("{T} steps", T=derivation.length) if net.steps else say("length {T}", T=T)
+    title = say("Backpropagation through time: {title}, {length}", title=kind.title,
+                length=Phrase(length))
+    state = [step_symbol(s, t) for s in kind.state]
+    sections = [
+        Section("Cell", _cell_words(kind, net), _rows(derivation.forward, net)),
+        Section("Local Jacobian",
+                say("{J} = {partial}: each entry is sympy.diff of the one step's quantities, "
+                    "chained through them; a gate's derivative written through the gate.",
+                    J=sympy.Symbol("J_t"), partial=sympy.Symbol("∂s_t/∂s_{t-1}")),
+                _rows(derivation.jacobian, net)),
+        Section("Backward through time",
+                paragraph(
+                    say("The gradient with respect to the state is carried back by the "
+                        "transposed Jacobian; {carried} is the gradient with respect to the "
+                        "state carried into step {next}.", carried=grad_of(state[-1]),
+                        next=t + 1) if len(state) > 1 else
+                    "The gradient with respect to the state is carried back by the Jacobian.",
+                    "Each parameter's gradient sums its steps' contributions."),
+                _rows(derivation.recursion + derivation.parameter_gradients, net)),
+    ]
+    if derivation.closed_form:
+        sections.append(_closed_form_section(derivation))
+    if derivation.steps:
+        sections.append(_steps_section(derivation))
+    return Document(title, sections, derivation.length)
+
+
+def _closed_form_section(derivation: CellDerivation) -> Section:
+    kind = derivation.kind
+    if kind.carousel_gate is None:
+        words = "The gradient reaching step l is a product over the later steps, the weights' " \
+                "apart from the activation's derivatives."
+    else:
+        weights = joined([say("{w}", w=parameter_symbol(w)) for w in kind.recurrent_weights], ", ")
+        gate = step_symbol(kind.carousel_gate, sympy.Symbol("k", integer=True, positive=True))
+        words = paragraph(
+            say("{R} collects every path that passes through a recurrent weight ({weights}); "
+                "with those weights 0 it is 0, and the gradient travels on the carousel alone, "
+                "multiplied by {gate} at each step: no weight and no activation's derivative "
+                "in the product.", R=through_weights[l], weights=weights, gate=gate),
+            say("Each {gate} lies in (0, 1): the carousel still shrinks the gradient unless "
+                "the gate stays near 1 (a large bias).", gate=gate))
+    return Section("Closed form and the carousel", words, _rows(derivation.closed_form, derivation.net))
+
+
+def _steps_section(derivation: CellDerivation) -> Section:
+    steps = derivation.steps
+    shown = steps if len(steps) <= 2 * WRITTEN_STEPS else \
+        steps[:WRITTEN_STEPS] + steps[-WRITTEN_STEPS:]
+    rows = []
+    for step in shown:
+        rows += _rows(step.backward, derivation.net)
+    gradients = [Row(grad_of(parameter_symbol(name)), (concrete_form(derivation.net, expr),))
+                 for name, expr in derivation.gradients] if len(steps) <= WRITTEN_STEPS else []
+    words = say("The recursion at {count} (JSON has every step and every parameter's "
+                "gradient).", count=Phrase("every step" if shown == steps else
+                                           say("the first and last {n} steps", n=WRITTEN_STEPS)))
+    return Section("Step by step", words, rows + gradients)
+
+
+@document.register
+def _(evaluation: CellEvaluation) -> Document:
+    kind, digits, point = evaluation.net.cell, evaluation.dps, evaluation.point
+    steps = len(point.inputs)
+    title = say("{kind}: {title}, {T} steps, {digits} digits",
+                kind=Phrase("Certified enclosures" if evaluation.interval else
+                            "Backpropagation through time"),
+                title=kind.title, T=steps, digits=digits)
+    settings = joined([say("{p}", p=sympy.Eq(parameter_symbol(name), value, evaluate=False))
+                       for name, value in point.parameters], ", ")
+    inputs = set(point.inputs)
+    setting = paragraph(
+        say("Parameters {settings}.", settings=settings),
+        say("Inputs {x}; initial state {initial}; target {y}; every number read exactly.",
+            x=sympy.Eq(step_symbol("x", t), point.inputs[0], evaluate=False)
+            if len(inputs) == 1 else sympy.Symbol("x_1..x_T"),
+            initial=joined([say("{v}", v=sympy.Eq(step_symbol(name[0], 0), value, evaluate=False))
+                            for name, value in point.initial], ", "),
+            y=sympy.Eq(sympy.Symbol("y"), point.target, evaluate=False)),
+        "Every value is a certified enclosure: the exact value lies inside."
+        if evaluation.interval else "")
+    rows = [_value_row(sympy.Symbol("C"), evaluation.cost, digits)]
+    rows += [_value_row(grad_of(parameter_symbol(name)), value, digits)
+             for name, value in evaluation.gradients]
+    rows += [_value_row(grad_of(step_symbol(name[0], 0)), value, digits)
+             for name, value in evaluation.initial_gradients]
+    shown = [evaluation.steps[n - 1] for n in shown_layers(steps)]
+    carousel = kind.carousel_gate
+    headers = ("t", *(say("{q}", q=step_symbol(q, t)) for q in kind.quantity_names()),
+               *(say("{g}", g=grad_of(step_symbol(s, t))) for s in kind.state),
+               say("{norm}", norm=sympy.Symbol("‖J_t‖")),
+               *((say("{p}", p=sympy.Product(step_symbol(carousel, sympy.Symbol("k")),
+                                             (sympy.Symbol("k"), t + 1, T))),)
+                 if carousel else ()))
+    table = Grid(headers, tuple(
+        (str(s.t), *(table_cell(v) for _, v in s.quantities),
+         *(table_cell(g) for _, g in s.state_gradients), table_cell(s.norm),
+         *((table_cell(s.carousel),) if carousel else ()))
+        for s in shown))
+    sections = [
+        Section("Setting", setting),
+        Section("Gradients", "The cost, every parameter's gradient (summed over the steps) and "
+                             "the initial state's.", rows),
+        Section("Step by step",
+                say("{shown}. The figure: {size} against {t}.",
+                    shown=Phrase("Every step" if len(shown) == steps else
+                                 say("{n} of the {T} steps (JSON has them all)", n=len(shown),
+                                     T=steps)),
+                    size=log10(sympy.Abs(grad_of(step_symbol("h", t)))), t=t),
+                grid=table, figure=_gradient_figure(evaluation)),
+    ]
+    return Document(title, sections, sympy.Integer(steps))
+
+
+def _gradient_figure(evaluation: CellEvaluation) -> Figure:
+    size = log10(sympy.Abs(grad_of(step_symbol("h", t))))
+    return Figure(tuple(s.t for s in evaluation.steps), evaluation.magnitudes("h"),
+                  say("step {t}", t=t), say("{size}", size=size),
+                  say("{size} against {t}", size=size, t=t),
+                  say("{size} against the step {t}, from the exact pass.", size=size, t=t),
+                  float_limits=True)
