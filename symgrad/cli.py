@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import gmpy2
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
@@ -21,13 +22,11 @@ from symgrad.analysis.region import MAX_REGION_DPS, MAX_WIDEST_DPS, REGION_DPS
 from symgrad.api import COMMAND_SECONDS
 from symgrad.budget import OverBudget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO
-from symgrad.derive.matrix import check_derivable
 from symgrad.errors import SymgradError
 from symgrad.files import check_target, write_all, write_atomically
-from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
-from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
+from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, check_depth
+from symgrad.notes import MAX_NOTES_DEPTH
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
-from symgrad.numeric.matrix_net import planned_work
 from symgrad.numeric.net_parameters import INITS
 from symgrad.render import (
     FILE_ONLY_FORMATS,
@@ -70,13 +69,21 @@ _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": 
                    ".html": "html", ".htm": "html", ".pdf": "pdf"}
 
 
-def _whole_number(text: str, what: str, minimum: int | None = None) -> int:
-    cleaned = text.strip()
-    if not cleaned.lstrip("+-").isdigit() or len(cleaned) > 12:
-        raise SymgradError(f"The {what} must be a whole number, not '{text}'.")
-    if minimum is not None and int(cleaned) < minimum:
-        raise SymgradError(f"The {what} must be at least {minimum}, not {cleaned}.")
-    return int(cleaned)
+_WHOLE = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def _whole(text: str | None) -> int | str | None:
+    """A whole number typed as text, however long (gmpy2 reads 10^100000 exactly, where
+    int() stops at 4,300 digits); any other text as it is (None: not given). The API
+    checks the value, and refuses text in its own sentence."""
+    if text is None or not _WHOLE.fullmatch(text):
+        return text
+    return int(gmpy2.mpz(text.strip()))
+
+
+def _wholes(text: str) -> list[int | str]:
+    """A comma list of whole numbers (widths, layers), each as ``_whole`` reads it."""
+    return [_whole(part) for part in text.split(",")]
 
 
 def _checked_output(suffixes):
@@ -183,29 +190,26 @@ def main() -> None:
 @_output_options
 def derive(depth, general, act, residual, tied, cost, layers, widths, fragment, fmt, output):
     """Forward pass, δ recursion and closed forms of every layer's gradient."""
-    if widths is not None:
-        given = [name for name, value in (("--depth", depth), ("--general", general),
-                                          ("--residual", residual), ("--tied", tied),
-                                          ("--layers", layers)) if value]
-        if given:
-            raise SymgradError(f"--widths describes a matrix net; {given[0]} belongs to a scalar chain.")
-        _emit(api.derive_net(_widths(widths), act, cost=cost), fmt, output, fragment)
-        return
-    if general and depth is not None:
+    if general and depth is not None:  # (--general is this command's spelling of depth None)
         raise SymgradError("Give either --depth or --general, not both.")
-    if not general and depth is None:
+    if general and widths is not None:
+        arguments.only_for_a_chain({"general": general})
+    if not general and depth is None and widths is None:
         raise SymgradError("Give the number of layers with --depth L, or --general for symbolic L.")
-    if general and layers is not None:
-        raise SymgradError("--layers needs a concrete --depth.")
-    depth = None if general else _whole_number(depth, "depth")
-    layers = _layer_list(layers, depth)
-    shown = bool(depth) and depth >= PROGRESS_FROM_DERIVE_DEPTH
-    work = depth or 0
+    depth = _whole(depth)
+    layers = None if layers is None else "all" if layers.strip() == "all" else _wholes(layers)
+    shown = widths is None and isinstance(depth, int) and \
+        PROGRESS_FROM_DERIVE_DEPTH <= depth <= MAX_DERIVE_DEPTH
+    work = depth if shown else 0
     if shown:  # and the printing's share, planned (made exact once the derivation is done)
         guess = fmt or (_SUFFIX_FORMATS.get(Path(output).suffix.lower()) if output else None)
-        work += planned_print_work(depth, layers, residual, tied, guess) / PRINTED_FACTORS_PER_LAYER
+        try:
+            work += planned_print_work(depth, layers, residual, tied, guess) / PRINTED_FACTORS_PER_LAYER
+        except SymgradError:  # layers the API refuses (in its own sentence) before any work
+            pass
     with _progress(work, shown) as report:
         result = api.derive(depth, act, residual=residual, tied=tied, cost=cost, layers=layers,
+                            widths=None if widths is None else _wholes(widths),
                             progress=_advance(report))
         write = _written_under(report, result, fmt, output, fragment, per_unit=PRINTED_FACTORS_PER_LAYER,
                                total=lambda fmt: result.chain.depth + print_work(result, fmt)
@@ -248,27 +252,10 @@ def _written_under(report, result, fmt, output, fragment=False, *, total, per_un
     return write
 
 
-def _widths(text: str) -> tuple[int, ...]:
-    return tuple(_whole_number(part, "width") for part in text.split(","))
-
-
-def _layer_list(text: str | None, depth: int | None) -> list[int] | None:
-    if text is None:
-        return None
-    if text.strip() == "all":
-        if depth > ALL_LAYERS_UP_TO:
-            raise SymgradError(
-                f"Writing all {depth} layers out grows as the square of the depth; at most "
-                f"{ALL_LAYERS_UP_TO} can be, so pick some with --layers 1,2,{depth}."
-            )
-        return list(range(1, depth + 1))
-    return [_whole_number(part, "layer number") for part in text.split(",")]
-
-
 @main.command(name="eval")
 @_chain_options(MAX_DEPTH, "Tied weights and biases (an unrolled RNN).")
-@click.option("--w", "w", default="1", show_default=True, metavar="V|V1,..,VL",
-              help="Weights: one value for every layer or a comma list.")
+@click.option("--w", "w", default=None, metavar="V|V1,..,VL",
+              help="Weights: one value for every layer or a comma list (default 1).")
 @click.option("--b", "b", default=None, metavar="V|V1,..,VL", help="Biases (default 0).")
 @click.option("--x", "x", default=None, help="The input a_0.")
 @click.option("--y", "y", default=None, help="The target (default 0).")
@@ -288,29 +275,25 @@ def _layer_list(text: str | None, depth: int | None) -> list[int] | None:
 def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, interval,
              widths, init, seed, scale, weights_file, fmt, output):
     """Exact forward and backward values per layer, at any precision, beside float64/float32."""
-    if widths is not None:
-        _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file, fmt, output,
-                      scalar_only={"--depth": depth, "--residual": residual, "--tied": tied,
-                                   "--z": z, "--upstream": upstream, "--interval": interval,
-                                   "--b": b, "--w": w if w != "1" else None})
-        return
-    for given, name in ((init, "--init"), (seed, "--seed"), (scale, "--scale"),
-                        (weights_file, "--weights")):
-        if given is not None:
-            raise SymgradError(f"{name} belongs to a matrix net; give --widths.")
-    if depth is None:
-        raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
-    depth = check_depth(_whole_number(depth, "depth"))
-    digits = _whole_number(dps, "precision")
     fmt = _format(fmt, output)
-    keep = None if fmt == "json" else displayed_layers(depth)  # JSON lists every layer
-    run = 2 * depth  # a run of the pass: forward and backward; two, or one certified
+    given = dict(act=act, w=w, b=b, x=x, y=y, z=z, upstream=upstream, residual=residual, tied=tied,
+                 cost=cost, dps=_whole(dps), interval=interval, init=init, seed=_whole(seed),
+                 scale=scale, weights=weights_file)
+    if widths is not None:
+        with _progress(0) as report:  # opened once the work planned is worth a bar
+            result = api.evaluate(_whole(depth), widths=_wholes(widths), progress=_told(report),
+                                  **given)
+        _emit(result, fmt, output)
+        return
+    # The layers shown, and the bar, are sized by the depth: checked here as the API checks it.
+    depth = None if depth is None else check_depth(_whole(depth))
+    keep = None if fmt == "json" or depth is None else displayed_layers(depth)  # JSON: every layer
+    layers = depth or 0  # (none: the API asks for them)
+    run = 2 * layers  # a run of the pass: forward and backward; two, or one certified
     runs = 1 if interval else 2
-    with _progress(runs * run + (depth if fmt == "json" else 0), _long_pass(depth, digits)) as report:
-        result = api.evaluate(depth, act, w=w, b=b, x=x, y=y, z=z, upstream=upstream,
-                              residual=residual, tied=tied, cost=cost, dps=digits,
-                              interval=interval, keep=keep,
-                              progress=_advance(report, run, runs))
+    with _progress(runs * run + (layers if fmt == "json" else 0),
+                   _long_pass(layers, given["dps"])) as report:
+        result = api.evaluate(depth, keep=keep, progress=_advance(report, run, runs), **given)
         write = _written_under(report, result, fmt, output, total=lambda fmt: report.done
                                + (depth if fmt == "json" else 0))
     write()
@@ -327,8 +310,7 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
 @_output_options
 def bounds(depth, act, residual, w, dps, fmt, output):
     """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L|, the regime, and where floats give up."""
-    _emit(api.bounds(_whole_number(depth, "depth"), act, w=w, residual=residual,
-                     dps=_whole_number(dps, "precision")), fmt, output)
+    _emit(api.bounds(_whole(depth), act, w=w, residual=residual, dps=_whole(dps)), fmt, output)
 
 
 @main.command()
@@ -341,36 +323,20 @@ def bounds(depth, act, residual, w, dps, fmt, output):
 @_output_options
 def region(act, w, b, maximize, dps, fmt, output):
     """Where |w σ'(z)| ≥ 1: the preactivations (and inputs) where a layer does not shrink the gradient."""
-    _emit(api.region(act, w, b, maximize=maximize, dps=_whole_number(dps, "precision")), fmt, output)
+    _emit(api.region(act, w, b, maximize=maximize, dps=_whole(dps)), fmt, output)
 
 
-def _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file, fmt, output,
-                  scalar_only: dict) -> None:
-    for name, value in scalar_only.items():
-        if value:
-            raise SymgradError(f"{name} belongs to a scalar chain; a matrix net (--widths) "
-                               "takes --init or --weights.")
-    digits = _whole_number(dps, "precision")
-    if weights_file is not None and (init is not None or seed is not None or scale is not None):
-        raise SymgradError("Give the weights either from a file (--weights) or drawn (--init), not both.")
-    if weights_file is None and init is None:
-        raise SymgradError("A matrix net needs weights: --init normal|xavier|he|orthogonal, "
-                           "or --weights FILE.")
-    seed = None if init is None else _whole_number(seed or "0", "seed", minimum=0)
-    _emit(_net_evaluation(_widths(widths), act, cost, x, y, digits, init=init, seed=seed,
-                          scale=scale or "1", weights=weights_file), fmt, output)
+def _told(report):
+    """A net's ``progress(done, total, what)`` for the bar ``report``: shown from when the
+    work planned so far (the draw, then each run at its digits) reaches PROGRESS_FROM_WORK."""
+    if report is None:
+        return None
 
-
-def _net_evaluation(widths, act, cost, x, y, digits: int, **weights):
-    """The net's pass at ``digits`` (inputs default to 1, targets to 0), with a progress
-    bar for nets big enough to take a while."""
-    net = MatrixNet(widths, act, cost)  # sizes the bar
-    with _progress(0, planned_work(net, digits, weights.get("init")) >= PROGRESS_FROM_WORK) as report:
-        def told(done: float, total: float, what: str) -> None:
+    def told(done: float, total: float, what: str) -> None:
+        if total >= PROGRESS_FROM_WORK:
             report(completed=done, total=total, description=what)
 
-        return api.evaluate_net(net.widths, net.activation, x=x or "1", y=y or "0", cost=cost,
-                                dps=digits, progress=told if report else None, **weights)
+    return told
 
 
 class _Bar:
@@ -414,9 +380,12 @@ def _progress(total: float, shown: bool = True):
         bar.close()
 
 
-def _long_pass(depth: int, digits: int) -> bool:
+def _long_pass(depth: int, digits) -> bool:
     """Whether a chain's pass takes more than about a second: a layer costs about its
-    digits^1.08 (measured: 142 µs at 50 digits, 3 ms at 2,000, 43 ms at 10,000)."""
+    digits^1.08 (measured: 142 µs at 50 digits, 3 ms at 2,000, 43 ms at 10,000). Digits
+    the API refuses (before any work) need no bar."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= MAX_DPS:
+        return False
     return depth * max(1.0, digits / DEFAULT_DPS) ** 1.08 >= PROGRESS_FROM_DEPTH
 
 
@@ -468,26 +437,10 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
     check_words_language(_format(fmt, output), lang)
     if slides:  # refused before any work
         check_slides_format(_format(fmt, output), fragment)
-    if widths is not None:
-        given = [name for name, value in (("--depth", depth), ("--residual", residual or None),
-                                          ("--z", z), ("--w", w), ("--b", b)) if value is not None]
-        if given:
-            raise SymgradError(f"--widths describes a matrix net; {given[0]} belongs to a scalar "
-                               "chain (a net's values come from --init, --x and --y).")
-        check_derivable(MatrixNet(_widths(widths), act, cost))  # (before any evaluation)
-        evaluation = None
-        if init is not None:
-            evaluation = _net_evaluation(_widths(widths), act, cost, x, y, NOTES_DPS, init=init,
-                                         seed=_whole_number(seed or "0", "seed", minimum=0))
-        _emit(_talk(api.notes(widths=_widths(widths), act=act, cost=cost) if evaluation is None
-                    else net_notes(evaluation.net, evaluation), slides), fmt, output, fragment,
-              lang)
-        return
-    if depth is None:
-        raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
-    depth = check_depth(_whole_number(depth, "depth"), MAX_NOTES_DEPTH)
-    _emit(_talk(api.notes(depth, act, w=w, b=b, x=x, y=y, z=z, residual=residual, cost=cost), slides),
-          fmt, output, fragment, lang)
+    result = api.notes(_whole(depth), act, widths=None if widths is None else _wholes(widths),
+                       w=w, b=b, x=x, y=y, z=z, residual=residual, cost=cost, init=init,
+                       seed=_whole(seed))
+    _emit(_talk(result, slides), fmt, output, fragment, lang)
 
 
 def _talk(notes, slides: bool):
@@ -518,7 +471,7 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
         raise SymgradError(f"Unknown quantity '{quantity}'; use delta or grad_w.")
     if compare and not residual:
         raise SymgradError("--compare sets residual chains beside plain ones; add --residual.")
-    depth = _whole_number(depth, "depth")
+    depth = check_depth(_whole(depth))  # (sizes the curves' points, as the API checks it)
     suffix = Path(output).suffix.lower() if output is not None else None
     keep = set(charted_layers(depth, PLOT_POINTS))
     curves = []
@@ -553,8 +506,8 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
 @_output_options
 def meanfield(act, sigma_w2, sigma_b2, depth, dps, fmt, output):
     """Random weights: the fixed point q*, χ1, the depth scale ξ, the regime and χ1^L."""
-    _emit(api.meanfield(act, sigma_w2=sigma_w2, sigma_b2=sigma_b2, depth=_whole_number(depth, "depth"),
-                        dps=_whole_number(dps, "precision")), fmt, output)
+    _emit(api.meanfield(act, sigma_w2=sigma_w2, sigma_b2=sigma_b2, depth=_whole(depth),
+                        dps=_whole(dps)), fmt, output)
 
 
 @main.command()
@@ -566,8 +519,7 @@ def meanfield(act, sigma_w2, sigma_b2, depth, dps, fmt, output):
 @_output_options
 def critical(act, sigma_b2, dps, fmt, output):
     """The σ_w² with χ1 = 1 (the edge of chaos) for each σ_b², with q* there."""
-    _emit(api.critical(act, sigma_b2=sigma_b2.split(","), dps=_whole_number(dps, "precision")),
-          fmt, output)
+    _emit(api.critical(act, sigma_b2=sigma_b2.split(","), dps=_whole(dps)), fmt, output)
 
 
 @main.command()
@@ -589,12 +541,11 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
     suffix = Path(output).suffix.lower() if output is not None else None
     if suffix in FILE_TYPES and fmt is not None:
         raise SymgradError(f"A {suffix} file is a histogram; --format applies to text outputs.")
-    activation = get_activation(act)
-    depth, width = _whole_number(depth, "depth"), _whole_number(width, "width")
-    count, seed = _whole_number(samples, "number of samples"), _whole_number(seed, "seed", minimum=0)
-    with _progress(2 * depth * count) as report:  # sample-layers, forward and backward
-        result = api.sample(depth, activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2, width=width,
-                            samples=count, seed=seed, progress=_advance(report))
+    depth, count = _whole(depth), _whole(samples)
+    sized = isinstance(depth, int) and isinstance(count, int)  # (else the API refuses them)
+    with _progress(2 * depth * count if sized else 0) as report:  # sample-layers, both ways
+        result = api.sample(depth, act, sigma_w2=sigma_w2, sigma_b2=sigma_b2, width=_whole(width),
+                            samples=count, seed=_whole(seed), progress=_advance(report))
     if suffix in FILE_TYPES:
         write_atomically(output, figure_bytes(histogram_figure(result), suffix))
         return
@@ -624,23 +575,9 @@ def acts(acts_, fmt, output):
 @_output_options
 def verify_claim(depth, act, residual, tied, cost, target, claim, widths, seed, fmt, output):
     """Check a hand-derived gradient: exit 0 if correct, 1 (and how it is wrong) if not."""
-    if widths is not None:
-        given = [name for name, value in (("--depth", depth), ("--residual", residual),
-                                          ("--tied", tied)) if value]
-        if given:
-            raise SymgradError(f"--widths describes a matrix net; {given[0]} belongs to a scalar "
-                               "chain.")
-    elif depth is None:
-        raise SymgradError("Give the chain's depth with --depth (or a net's --widths).")
-    if target is None:
-        raise SymgradError("Give what the claim is with --target: delta<l>, grad_w<l>, "
-                           "grad_b<l> or input_gradient.")
-    if claim is None:
-        raise SymgradError("Give the formula to check with --claim.")
-    verdict = api.verify(claim, target, depth=None if depth is None else _whole_number(depth, "depth"),
-                         widths=None if widths is None else _widths(widths), act=act,
-                         residual=residual, tied=tied, cost=cost,
-                         seed=_whole_number(seed, "seed", 0))
+    verdict = api.verify(claim, target, depth=_whole(depth),
+                         widths=None if widths is None else _wholes(widths), act=act,
+                         residual=residual, tied=tied, cost=cost, seed=_whole(seed))
     _emit(verdict, fmt, output)
     if not verdict.correct:
         sys.exit(1)
