@@ -309,7 +309,7 @@ def sample(depth: int, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, width: int 
     return sample_gradients(activation, depth, sigma_w2, sigma_b2, width, count, seed, progress=progress)
 
 
-def verify(claim: str | None, target: str | None, *, depth: int | None = None,
+def verify(claim: str | None = None, target: str | None = None, *, depth: int | None = None,
            widths: Sequence[int] | None = None, act: Act = "sigmoid",
            residual: bool = False, tied: bool = False, cost: str = "quadratic",
            seed: int = 0) -> Verdict:

@@ -498,7 +498,8 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, output
 
 @main.command()
 @click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP)
-@click.option("--sigma-w2", "sigma_w2", required=True, metavar="V", help="Weight variance σ_w² (× 1/n).")
+@click.option("--sigma-w2", "sigma_w2", default="1", show_default=True, metavar="V",
+              help="Weight variance σ_w² (× 1/n).")
 @click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
 @click.option("--depth", default="1", show_default=True, metavar="L", help="Depth for χ1^L.")
 @click.option("--dps", default=str(MEANFIELD_DPS), show_default=True,
@@ -525,7 +526,8 @@ def critical(act, sigma_b2, dps, fmt, output):
 @main.command()
 @click.option("--depth", required=True, metavar="L", help="Layers per net.")
 @click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP)
-@click.option("--sigma-w2", "sigma_w2", required=True, metavar="V", help="Weight variance σ_w² (× 1/n).")
+@click.option("--sigma-w2", "sigma_w2", default="1", show_default=True, metavar="V",
+              help="Weight variance σ_w² (× 1/n).")
 @click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
 @click.option("--width", default="1", show_default=True, help="Units per layer (1: scalar chains).")
 @click.option("--samples", default="1000", show_default=True, help="How many nets to draw.")
