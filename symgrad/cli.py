@@ -39,6 +39,7 @@ from symgrad.render import (
 )
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import charted_layers, displayed_layers
+from symgrad.render.formats import TextFormat
 from symgrad.render.language import DEFAULT as DEFAULT_LANGUAGE
 from symgrad.render.language import check_language
 from symgrad.render.markdown import IMAGE_KINDS, image_path
@@ -53,7 +54,6 @@ from symgrad.render.plot import (
 )
 from symgrad.render.printing import planned_print_work, print_work, reporting
 from symgrad.render.slides import check_slides_format
-from symgrad.render.text import renderable
 from symgrad.verify import MAX_VERIFY_DEPTH
 
 PROGRESS_FROM_DEPTH = 10_000  # layers at the default digits: a few seconds of work
@@ -158,7 +158,7 @@ def _emit(result, fmt: str | None, output: str | None, fragment: bool = False,
         write_all(output_files(result, fmt, output, fragment, lang))
     elif fmt == "text":
         console = Console(soft_wrap=False)
-        console.print(renderable(result, console.width - 2, lang))
+        console.print(TextFormat(lang=lang, width=console.width - 2).print(result))
     else:
         if fmt == "json" and hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(errors="symgrad-json")  # σ as \\u03c3 where σ cannot be shown
@@ -239,7 +239,7 @@ def _written_under(report, result, fmt, output, fragment=False, *, total, per_un
             return lambda: None
         if fmt == "text":
             console = Console(soft_wrap=False)
-            shown = renderable(result, console.width - 2)
+            shown = TextFormat(width=console.width - 2).print(result)
             return lambda: console.print(shown)
         chunks = list(render_chunks(result, fmt, fragment=fragment))
 
