@@ -133,7 +133,7 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
     "critical": [({}, {"act": ACT, "dps": COUNT,
                        "sigma_b2": Kind((("-2", ["-2"]), ("0.1,-2", ["0.1", "-2"]), ("", [""]),
                                          ("nan", ["nan"]), ("1,,2", ["1", "", "2"]),
-                                        ("0.1,1e7", ["0.1", "1e7"])),
+                                         ("0.1,1e7", ["0.1", "1e7"])),
                                         ([], True, NAN))}, None)],
     "sample": [({"depth": ok("3", 3), "sigma_w2": ok("1"), "samples": ok("2", 2)},
                 {"depth": COUNT, "act": ACT, "sigma_w2": POSITIVE, "sigma_b2": NON_NEGATIVE,
