@@ -46,7 +46,7 @@ class Format:
     ``fragment``: a body without the document around it; ``lang``: the words' language."""
 
     name: ClassVar[str]
-    layouts: ClassVar[Callable] = document  # a singledispatch function: a result's layout
+    layouts: ClassVar = staticmethod(document)  # a singledispatch function: a result's layout
     file_only: ClassVar[bool] = False  # bytes, for a file: never a terminal's text
 
     def __init__(self, fragment: bool = False, lang: str = DEFAULT):
@@ -166,7 +166,7 @@ class JsonFormat(Format):
     """JSON: one object per result (``json_object``), streamed in pieces."""
 
     name = "json"
-    layouts = json_object
+    layouts = staticmethod(json_object)
 
     def __init__(self, fragment: bool = False, lang: str = DEFAULT):
         super().__init__(fragment, lang)
