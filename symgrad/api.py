@@ -37,7 +37,7 @@ from symgrad.analysis.region import (
 )
 from symgrad.analysis.sampling import GradientSample, check_sample_size, sample_gradients
 from symgrad.budget import OverBudget, time_budget
-from symgrad.derive.chain import ChainDerivation, derive_chain
+from symgrad.derive.chain import ALL_LAYERS_UP_TO, ChainDerivation, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, check_derivable, derive_matrix
 from symgrad.derive.recurrent import CellDerivation
 from symgrad.derive.recurrent import derive_cell as derive_recurrent
@@ -66,7 +66,6 @@ from symgrad.verify import MAX_VERIFY_DEPTH, Verdict
 from symgrad.verify import verify as check_claim
 
 Act = str | Activation
-NET_DPS = 30
 # The analyses whose time the caller cannot size (bounds, regions, mean field, the
 # activation table) finish or refuse within this; work sized by the caller (a depth, a
 # number of samples) shows a progress bar instead.
@@ -90,19 +89,43 @@ def _bounded(analysis):
     return bounded
 
 
-def derive(depth: int | None = None, act: Act = "sigmoid", *, residual: bool = False,
-           tied: bool = False, cost: str = "quadratic", layers: Sequence[int] | None = None,
-           progress: Callable[[int], None] | None = None) -> ChainDerivation:
+def derive(depth: int | None = None, act: Act | None = None, *, residual: bool = False,
+           tied: bool = False, cost: str = "quadratic", layers: Sequence[int] | str | None = None,
+           widths: Sequence[int] | None = None, cell: str | None = None,
+           steps: int | None = None, progress: Callable[[int], None] | None = None,
+           ) -> ChainDerivation | MatrixDerivation | CellDerivation:
     """Derive the backprop expressions of a scalar chain; ``depth=None`` means symbolic L.
-    ``layers``: the layers written out factor by factor (default: all up to depth 200,
-    else the first and last). ``progress(n)``: n more of the depth's layers done."""
+    ``act``: default sigmoid. ``layers``: the layers written out factor by factor, or "all"
+    (default: all up to depth 200, else the first and last). ``progress(n)``: n more of the
+    depth's layers done. ``widths``: a small matrix net instead (as ``derive_net``);
+    ``cell`` with ``steps``: a recurrent cell instead (as ``derive_cell``)."""
+    if cell is not None:
+        arguments.not_for_a_cell({"depth": depth, "residual": residual, "tied": tied,
+                                  "layers": layers, "widths": widths,
+                                  "cost": None if cost == "quadratic" else cost})
+        return derive_cell(cell, steps, act, progress=progress)
+    arguments.only_for_a_cell({"steps": steps})
+    act = "sigmoid" if act is None else act
+    if widths is not None:
+        arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied,
+                                    "layers": layers})
+        return derive_net(widths, act, cost=cost)
     chain = ScalarChain(None if depth is None else check_depth(depth), act, residual=residual,
                         tied=tied, cost=cost)
     if layers is not None:
         if chain.depth is None:
             raise SymgradError(f"{_o('layers')} needs a concrete {_o('depth')}.")
-        layers = list(arguments.wholes(layers, "layers"))
+        layers = _all_layers(chain.depth) if isinstance(layers, str) and layers == "all" else \
+            list(arguments.wholes(layers, "layers"))
     return derive_chain(chain, layers, progress)
+
+
+def _all_layers(depth: int) -> list[int]:
+    if depth > ALL_LAYERS_UP_TO:
+        raise SymgradError(f"Writing all {depth} layers out grows as the square of the depth; at "
+                           f"most {ALL_LAYERS_UP_TO} can be, so pick some with {_o('layers')} "
+                           f"1,2,{depth}.")
+    return list(range(1, depth + 1))
 
 
 def derive_net(widths: Sequence[int], act: Act = "sigmoid", *,
@@ -111,10 +134,15 @@ def derive_net(widths: Sequence[int], act: Act = "sigmoid", *,
     return derive_matrix(MatrixNet(widths, act, cost))
 
 
-def evaluate(depth: int, act: Act = "sigmoid", *, w=1, b=None, x=None, y=None, z=None,
-             upstream=None, residual: bool = False, tied: bool = False, cost: str = "quadratic",
-             dps: int = DEFAULT_DPS, interval: bool = False, keep: Collection[int] | None = None,
-             progress: Callable[[int], None] | None = None) -> ChainEvaluation:
+def evaluate(depth: int | None = None, act: Act | None = None, *, w=None, b=None, x=None,
+             y=None, z=None, upstream=None, residual: bool = False, tied: bool = False,
+             cost: str = "quadratic", dps: int | None = None, interval: bool = False,
+             keep: Collection[int] | None = None, widths: Sequence[int] | None = None,
+             init: str | None = None, seed: int | None = None, scale=None,
+             weights: str | os.PathLike | NetParameters | None = None, cell: str | None = None,
+             steps: int | None = None, parameters: Mapping | str | None = None, h0=None,
+             c0=None, progress: Callable | None = None,
+             ) -> ChainEvaluation | NetEvaluation | CellEvaluation:
     """The exact forward and backward pass of a scalar chain at ``dps`` digits.
 
     ``w``, ``b``, ``z``: one value for every layer or a list of ``depth`` values. Numbers
@@ -127,9 +155,39 @@ def evaluate(depth: int, act: Act = "sigmoid", *, w=1, b=None, x=None, y=None, z
     two agree (an exact rational run, for a piecewise-linear chain, is told as two). Values are MPFR numbers
     (``gmpy2.mpfr``), mpmath numbers when they leave MPFR's exponent range, or
     ``Interval`` enclosures.
+
+    ``widths`` (with ``init``, ``seed``, ``scale`` or ``weights``, and ``x``, ``y``): a
+    matrix net instead, as ``evaluate_net`` (and ``progress`` as it tells). ``cell`` with
+    ``steps`` (and ``parameters``, ``seed``, ``x``, ``h0``, ``c0``, ``y``): a recurrent cell
+    instead, as ``evaluate_cell``. ``act``: default sigmoid; ``dps``: default 50 (30 for a
+    cell).
     """
+    if cell is not None:
+        arguments.not_for_a_cell({
+            "depth": depth, "residual": residual, "tied": tied, "w": w, "b": b, "z": z,
+            "upstream": upstream, "widths": widths, "init": init, "scale": scale,
+            "weights": weights, "keep": keep, "cost": None if cost == "quadratic" else cost})
+        return evaluate_cell(cell, 10 if steps is None else steps, act, parameters=parameters,
+                             x=1 if x is None else x, h0=0 if h0 is None else h0, c0=c0,
+                             y=0 if y is None else y, seed=seed,
+                             dps=DEFAULT_CELL_DPS if dps is None else dps, interval=interval,
+                             progress=progress)
+    arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0})
+    act = "sigmoid" if act is None else act
+    dps = DEFAULT_DPS if dps is None else dps
+    arguments.chain_or_net(depth, widths)
+    if widths is not None:
+        arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied, "w": w,
+                                    "b": b, "z": z, "upstream": upstream, "interval": interval,
+                                    "keep": keep},
+                                   f" (a net's weights come from {_o('init')} or {_o('weights')})")
+        return evaluate_net(widths, act, init=init, seed=seed, scale=scale, weights=weights,
+                            x=1 if x is None else x, y=0 if y is None else y, cost=cost, dps=dps,
+                            progress=progress)
     chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, tied=tied, cost=cost)
-    point = _chain_point(chain.depth, w, b=b, x=x, y=y, z=z, upstream=upstream, tied=chain.tied)
+    arguments.only_for_a_net({"init": init, "seed": seed, "scale": scale, "weights": weights})
+    point = _chain_point(chain.depth, 1 if w is None else w, b=b, x=x, y=y, z=z, upstream=upstream,
+                         tied=chain.tied)
     digits = arguments.digits(dps, MAX_DPS)
     if keep is not None:
         keep = set(arguments.wholes(sorted(keep) if isinstance(keep, (set, frozenset)) else keep,
@@ -148,14 +206,15 @@ def derive_cell(cell: str = "rnn", steps: int | None = None, act: Act | None = N
 
 
 def evaluate_cell(cell: str = "rnn", steps: int = 10, act: Act | None = None, *,
-                  parameters: Mapping | None = None, x=1, h0=0, c0=None, y=0,
+                  parameters: Mapping | str | None = None, x=1, h0=0, c0=None, y=0,
                   seed: int | None = None, dps: int = DEFAULT_CELL_DPS, interval: bool = False,
                   progress: Callable[[int], None] | None = None) -> CellEvaluation:
     """A recurrent cell's forward pass and backpropagation through time at ``dps`` digits:
     every step's state and gates, ∂C/∂h_t, ∂C/∂c_t, J_t, ‖J_t‖ and the carousel product, and
     every parameter's gradient (summed over the steps).
 
-    ``parameters``: plain name -> value (``{"wf": "1.5", "bf": 1}``); the rest keep the
+    ``parameters``: plain name -> value (``{"wf": "1.5", "bf": 1}``, or the text
+    ``"wf=1.5,bf=1"``); the rest keep the
     cell's defaults (``symgrad.layers.CELLS[cell].defaults``), or with ``seed`` are drawn
     uniformly from [-1, 1] in steps of 1/1000 (torch's range for hidden size 1). ``x``: one
     input for every step or a list of ``steps``. ``h0``, ``c0`` (the lstm's; default 0): the
@@ -169,7 +228,7 @@ def evaluate_cell(cell: str = "rnn", steps: int = 10, act: Act | None = None, *,
     if "c" in kind.state:
         initial.append(("c0", exact(0 if c0 is None else c0, "c0")))
     elif c0 is not None:
-        raise SymgradError(f"The {kind.name} cell has no cell state; c0 is for the lstm cell.")
+        raise SymgradError(f"The {kind.name} cell has no cell state; {_o('c0')} is for the lstm cell.")
     point = CellPoint(tuple((name, values[name]) for name in kind.parameters),
                       per_layer(x, net.steps, "input", unit="step"), tuple(initial),
                       exact(y, "target"))
@@ -177,13 +236,9 @@ def evaluate_cell(cell: str = "rnn", steps: int = 10, act: Act | None = None, *,
                               certified=arguments.flag(interval, "interval"), progress=progress)
 
 
-def _cell_parameters(kind, given: Mapping | None, seed) -> dict:
+def _cell_parameters(kind, given: Mapping | str | None, seed) -> dict:
     """Every parameter's exact value: ``given`` ones, the rest by default or drawn."""
-    if given is None:
-        given = {}
-    if not isinstance(given, Mapping):
-        raise SymgradError(f"parameters must be a mapping from a parameter's name to its value, "
-                           f"not {type(given).__name__}.")
+    given = {} if given is None else arguments.settings(given, _o("parameters"))
     for name in given:
         if name not in kind.parameters:
             raise SymgradError(f"The {kind.name} cell has no parameter {quoted(name)}; its "
@@ -191,24 +246,25 @@ def _cell_parameters(kind, given: Mapping | None, seed) -> dict:
     if seed is None:
         values = {name: exact(text, name) for name, text in kind.defaults.items()}
     else:
-        draw = random.Random(arguments.whole(seed, "seed", 0))
+        draw = random.Random(arguments.seed(seed))
         values = {name: sympy.Rational(draw.randint(-1000, 1000), 1000) for name in kind.parameters}
     values.update({name: exact(value, name) for name, value in given.items()})
     return values
 
 
 def evaluate_net(widths: Sequence[int], act: Act = "sigmoid", *, init: str | None = None,
-                 seed: int = 0, scale=1, weights: str | os.PathLike | NetParameters | None = None,
-                 x=1, y=0, cost: str = "quadratic", dps: int = NET_DPS,
+                 seed: int | None = None, scale=None,
+                 weights: str | os.PathLike | NetParameters | None = None,
+                 x=1, y=0, cost: str = "quadratic", dps: int = DEFAULT_DPS,
                  progress: Callable[[float, float, str], None] | None = None) -> NetEvaluation:
     """A matrix net's exact pass and the singular values of its input-output Jacobian.
 
-    Weights are drawn (``init``: normal, xavier, he, orthogonal; ``seed``, ``scale``) or
-    read (``weights``: a JSON file's path, or ``NetParameters``). ``x``, ``y``: one value
-    for every input/output unit, or one per unit. ``progress(done, total, what)`` is told
-    the work done and planned so far (multiply-adds weighted by their digits' cost: the
-    draw, each run's pass, Jacobian and SVD, the total growing as runs at more digits
-    begin) and what is being done.
+    Weights are drawn (``init``: normal, xavier, he, orthogonal; ``seed``, default 0;
+    ``scale``, default 1) or read (``weights``: a JSON file's path, or ``NetParameters``).
+    ``x``, ``y``: one value for every input/output unit, or one per unit.
+    ``progress(done, total, what)`` is told the work done and planned so far (multiply-adds
+    weighted by their digits' cost: the draw, each run's pass, Jacobian and SVD, the total
+    growing as runs at more digits begin) and what is being done.
     """
     net = MatrixNet(widths, act, cost)
     digits = arguments.digits(dps, MAX_DPS)
@@ -221,13 +277,16 @@ def evaluate_net(widths: Sequence[int], act: Act = "sigmoid", *, init: str | Non
 
 def _net_parameters(net: MatrixNet, init, seed, scale, weights, digits: int,
                     work: Work | None = None) -> NetParameters:
-    if (init is None) == (weights is None):
-        raise SymgradError("Give the weights either drawn (init: "
-                           f"{'|'.join(INITS)}) or read (weights: a JSON file), not both or neither.")
+    if weights is not None and (init is not None or seed is not None or scale is not None):
+        raise SymgradError(f"Give the weights either from a file ({_o('weights')}) or drawn "
+                           f"({_o('init')}), not both.")
+    if weights is None and init is None:
+        raise SymgradError(f"A matrix net needs weights: {_o('init')} {'|'.join(INITS)}, or "
+                           f"{_o('weights')} FILE.")
     if weights is None:
         init = arguments.text(init, "init")
-        return draw_parameters(net, init, arguments.whole(seed, "The seed", 0), exact(scale, "scale"),
-                               digits, work)
+        return draw_parameters(net, init, arguments.seed(0 if seed is None else seed),
+                               exact(1 if scale is None else scale, "scale"), digits, work)
     if isinstance(weights, NetParameters):
         return weights
     return read_parameters(net, arguments.file_path(weights, "weights"))
@@ -284,28 +343,26 @@ def region(act: Act = "sigmoid", w=None, b=0, *, maximize: bool = False,
 
 def notes(depth: int | None = None, act: Act = "sigmoid", *, widths: Sequence[int] | None = None,
           w=None, b=None, x=None, y=None, z=None, residual: bool = False, cost: str = "quadratic",
-          init: str | None = None, seed: int = 0) -> ChainNotes | NetNotes:
+          init: str | None = None, seed: int | None = None) -> ChainNotes | NetNotes:
     """Lecture notes for a scalar chain (``depth``) or a small matrix net (``widths``, values
     when ``init`` draws weights): the argument with exact numbers; for a chain, values (a
     table and a figure) when ``x`` or ``z`` is given."""
-    if (depth is None) == (widths is None):
-        raise SymgradError(f"Give either {_o('depth')} (a scalar chain) or {_o('widths')} (a matrix net).")
+    arguments.chain_or_net(depth, widths)
     if widths is not None:
-        if residual or z is not None or w is not None or b is not None:
-            raise SymgradError(f"{_o('widths')} describes a matrix net; give {_o('init')} (and {_o('x')}, "
-                               f"{_o('y')}) for values.")
+        arguments.only_for_a_chain({"depth": depth, "residual": residual, "z": z, "w": w, "b": b},
+                                   f" (a net's values come from {_o('init')}, {_o('x')} and {_o('y')})")
         net = MatrixNet(widths, act, cost)
         check_derivable(net)  # (before any evaluation: notes write a net's entries out)
         evaluation = None
         if init is not None:
             evaluation = evaluate_net(net.widths, net.activation, init=init, seed=seed, x=1 if x is None
                                       else x, y=0 if y is None else y, cost=cost, dps=NOTES_DPS)
-        elif x is not None or y is not None:
-            raise SymgradError(f"{_o('x')} and {_o('y')} give a net's values with {_o('init')}; add it.")
+        elif x is not None or y is not None or seed is not None:
+            raise SymgradError(f"{_o('x')}, {_o('y')} and {_o('seed')} give a net's values with "
+                               f"{_o('init')}; add it.")
         return net_notes(net, evaluation)
     chain = ScalarChain(check_depth(depth, MAX_NOTES_DEPTH), act, residual=residual, cost=cost)
-    if init is not None:
-        raise SymgradError(f"{_o('init')} draws a matrix net's weights; give {_o('widths')}.")
+    arguments.only_for_a_net({"init": init, "seed": seed})
     if x is None and z is None and (b is not None or y is not None):
         raise SymgradError(f"{_o('b')} and {_o('y')} need the input {_o('x')} (or give {_o('z')}).")
     weights = per_layer(w, chain.depth, "weight", expand=False) if w is not None else None
@@ -346,30 +403,33 @@ def sample(depth: int, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, width: int 
     depth = check_depth(depth, MAX_DEPTH)
     width = arguments.whole(width, "The width")
     count = arguments.whole(samples, "The number of samples")
-    seed = arguments.whole(seed, "The seed", 0)
+    seed = arguments.seed(seed)
     check_sample_size(depth, width, count, seed)
     return sample_gradients(activation, depth, sigma_w2, sigma_b2, width, count, seed, progress=progress)
 
 
-def verify(claim: str, target: str, *, depth: int | None = None,
+def verify(claim: str | None = None, target: str | None = None, *, depth: int | None = None,
            widths: Sequence[int] | None = None, act: Act = "sigmoid",
            residual: bool = False, tied: bool = False, cost: str = "quadratic",
            seed: int = 0) -> Verdict:
     """Whether a hand-derived ``claim`` (text, read safely) is the chain's (``depth``) or a
     small net's (``widths``) ``target``: ``verdict.correct``, and if not the ratio
     claim/true, what the claim equals instead, a counterexample and the correct formula."""
-    if (depth is None) == (widths is None):
-        raise SymgradError(f"Give either {_o('depth')} (a scalar chain) or {_o('widths')} (a matrix net).")
+    arguments.chain_or_net(depth, widths)
     if widths is not None:
-        if arguments.flag(residual, "residual") or arguments.flag(tied, "tied"):
-            raise SymgradError(f"{_o('widths')} describes a matrix net; {_o('residual')} and {_o('tied')} "
-                               "belong to a chain.")
+        arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied})
+    if target is None:
+        raise SymgradError(f"Give what the claim is with {_o('target')}: delta<l>, grad_w<l>, "
+                           "grad_b<l> or input_gradient.")
+    if claim is None:
+        raise SymgradError(f"Give the formula to check with {_o('claim')}.")
+    if widths is not None:
         spec = MatrixNet(widths, act, cost)
     else:
         spec = ScalarChain(check_depth(depth, MAX_VERIFY_DEPTH), act, residual=residual, tied=tied,
                            cost=cost)
     return check_claim(spec, arguments.text(target, "target").strip(), arguments.text(claim, "claim"),
-                       arguments.whole(seed, "The seed", 0))
+                       arguments.seed(seed))
 
 
 @_bounded
@@ -382,4 +442,4 @@ def acts(*specs: str) -> ActivationTable:
 
 
 __all__ = ["acts", "bounds", "critical", "derive", "derive_net", "evaluate", "evaluate_net",
-           "meanfield", "notes", "region", "sample", "verify", "NET_DPS"]
+           "meanfield", "notes", "region", "sample", "verify"]

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import click
+import gmpy2
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.text import Text
@@ -21,15 +22,14 @@ from symgrad.analysis.region import MAX_REGION_DPS, MAX_WIDEST_DPS, REGION_DPS
 from symgrad.api import COMMAND_SECONDS
 from symgrad.budget import OverBudget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO
-from symgrad.derive.matrix import check_derivable
 from symgrad.errors import SymgradError, quoted
 from symgrad.files import check_target, write_all, write_atomically
 from symgrad.layers import cell_kind
-from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MatrixNet, check_depth
-from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, net_notes
+from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MAX_DERIVE_STEPS, check_depth
+from symgrad.notes import MAX_NOTES_DEPTH
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
-from symgrad.numeric.matrix_net import planned_work
 from symgrad.numeric.net_parameters import INITS
+from symgrad.numeric.recurrent import DEFAULT_CELL_DPS
 from symgrad.render import (
     FILE_ONLY_FORMATS,
     FORMATS,
@@ -41,6 +41,7 @@ from symgrad.render import (
 )
 from symgrad.render.chart import terminal_chart
 from symgrad.render.document import charted_layers, displayed_layers
+from symgrad.render.formats import TextFormat
 from symgrad.render.language import DEFAULT as DEFAULT_LANGUAGE
 from symgrad.render.language import check_language
 from symgrad.render.markdown import IMAGE_KINDS, image_path
@@ -56,12 +57,12 @@ from symgrad.render.plot import (
 )
 from symgrad.render.printing import planned_print_work, print_work, reporting
 from symgrad.render.slides import check_slides_format
-from symgrad.render.text import renderable
 from symgrad.verify import MAX_VERIFY_DEPTH
 
 PROGRESS_FROM_DEPTH = 10_000  # layers at the default digits: a few seconds of work
 PROGRESS_FROM_DERIVE_DEPTH = 5_000  # about a second of derivation
 PROGRESS_FROM_DERIVE_STEPS = 200  # a cell's steps written out: about a second
+CELL_STEP_COST = 20  # a cell's step costs about as much as this many chain layers
 # The derive bar's unit: one layer derived (its σ'(z) made concrete, about 110 µs), or
 # this many factors printed, which take about as long (3 to 10 µs each).
 PRINTED_FACTORS_PER_LAYER = 20
@@ -69,17 +70,26 @@ PROGRESS_FROM_WORK = 2e6  # a net's work (symgrad.numeric.work): about a second
 PLOT_DPS = 20  # a curve needs a few digits of log10; the pass is exact to these
 ACT_HELP = ("Activation: a library name, e.g. sigmoid or leaky_relu:0.1 (see 'symgrad acts'), "
             "or a formula in x, e.g. \"x/(1+exp(-x))\".")
+CELL_ACT_HELP = ACT_HELP + " Default sigmoid; an rnn cell's tanh (lstm and gru take none)."
 _SUFFIX_FORMATS = {".tex": "latex", ".md": "markdown", ".json": "json", ".txt": "text",
                    ".html": "html", ".htm": "html", ".pdf": "pdf"}
 
 
-def _whole_number(text: str, what: str, minimum: int | None = None) -> int:
-    cleaned = text.strip()
-    if not cleaned.lstrip("+-").isdigit() or len(cleaned) > 12:
-        raise SymgradError(f"The {what} must be a whole number, not '{text}'.")
-    if minimum is not None and int(cleaned) < minimum:
-        raise SymgradError(f"The {what} must be at least {minimum}, not {cleaned}.")
-    return int(cleaned)
+_WHOLE = re.compile(r"\s*[+-]?[0-9]+\s*")
+
+
+def _whole(text: str | None) -> int | str | None:
+    """A whole number typed as text, however long (gmpy2 reads 10^100000 exactly, where
+    int() stops at 4,300 digits); any other text as it is (None: not given). The API
+    checks the value, and refuses text in its own sentence."""
+    if text is None or not _WHOLE.fullmatch(text):
+        return text
+    return int(gmpy2.mpz(text.strip()))
+
+
+def _wholes(text: str) -> list[int | str]:
+    """A comma list of whole numbers (widths, layers), each as ``_whole`` reads it."""
+    return [_whole(part) for part in text.split(",")]
 
 
 def _checked_output(suffixes):
@@ -112,13 +122,15 @@ def _output_options(command):
                         help="Output format; default text, or from FILE's suffix.")(command)
 
 
-def _chain_options(maximum_depth: int, tied_help: str):
-    """--depth, --act, --residual, --tied and --cost of a scalar chain."""
+def _chain_options(maximum_depth: int, tied_help: str, act_help: str | None = None):
+    """--depth, --act, --residual, --tied and --cost of a scalar chain; ``act_help``: --act
+    has no default of its own (the API's, told in the help)."""
     def decorate(command):
         for option in reversed((
             click.option("--depth", default=None, metavar="L",
                          help=f"Number of layers, 1 to {maximum_depth}."),
-            click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP),
+            click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
+            if act_help is None else click.option("--act", "act", default=None, help=act_help),
             click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l)."),
             click.option("--tied", is_flag=True, help=tied_help),
             click.option("--cost", default="quadratic", show_default=True,
@@ -158,36 +170,6 @@ def _given(name: str) -> bool:
     return source is not None and source != click.core.ParameterSource.DEFAULT
 
 
-def _cell_given(cell, chain_options: dict, **cell_options) -> bool:
-    """Whether the command is about a recurrent cell; refuses options of the other kind."""
-    if cell:
-        for name, value in chain_options.items():
-            if value:
-                raise SymgradError(f"{name} belongs to a chain or net, not to a recurrent cell.")
-        return True
-    for name, value in cell_options.items():
-        if value is not None and value != ():
-            raise SymgradError(f"--{name} belongs to a recurrent cell; give --cell rnn, lstm or gru.")
-    return False
-
-
-def _settings(text: str | None) -> dict | None:
-    """--set wf=1.5,bf=1 as {"wf": "1.5", "bf": "1"} (the values read by the API)."""
-    if text is None:
-        return None
-    settings = {}
-    for part in text.split(","):
-        name, equals, value = part.partition("=")
-        name = name.strip()
-        if not equals or not name or not value.strip():
-            raise SymgradError(f"--set takes NAME=VALUE pairs separated by commas, such as "
-                               f"wf=1.5,bf=1, not {quoted(part)}.")
-        if name in settings:
-            raise SymgradError(f"--set gives {quoted(name)} twice.")
-        settings[name] = value.strip()
-    return settings
-
-
 def _format(fmt: str | None, output: str | None) -> str:
     """--format, else the output file's suffix, else text. A file's suffix must be one
     symgrad writes (or none), and agree with --format when both are given."""
@@ -213,7 +195,7 @@ def _emit(result, fmt: str | None, output: str | None, fragment: bool = False,
         write_all(output_files(result, fmt, output, fragment, lang))
     elif fmt == "text":
         console = Console(soft_wrap=False)
-        console.print(renderable(result, console.width - 2, lang))
+        console.print(TextFormat(lang=lang, width=console.width - 2).print(result))
     else:
         if fmt == "json" and hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(errors="symgrad-json")  # σ as \\u03c3 where σ cannot be shown
@@ -230,8 +212,7 @@ def main() -> None:
 @main.command()
 @click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_DERIVE_DEPTH}.")
 @click.option("--general", is_flag=True, help="Symbolic depth L, in product notation.")
-@click.option("--act", "act", default="sigmoid", show_default=True,
-              help=ACT_HELP)
+@click.option("--act", "act", default=None, help=CELL_ACT_HELP)
 @click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
 @click.option("--tied", is_flag=True, help="Tied weights and biases (an unrolled RNN).")
 @click.option("--cost", default="quadratic", show_default=True,
@@ -247,43 +228,40 @@ def main() -> None:
 def derive(depth, general, act, residual, tied, cost, layers, widths, cell, steps, fragment, fmt,
            output):
     """Forward pass, δ recursion and closed forms of every layer's gradient."""
-    if _cell_given(cell, steps=steps, chain_options={
-            "--depth": depth, "--residual": residual, "--tied": tied, "--layers": layers,
-            "--widths": widths, "--cost": _given("cost")}):
+    if cell is not None:  # (--general is this command's spelling of steps None)
         if general and steps is not None:
             raise SymgradError("Give either --steps or --general, not both.")
         if not general and steps is None:
             raise SymgradError("Give the number of steps with --steps T, or --general for symbolic T.")
-        steps = None if general else _whole_number(steps, "steps")
-        with _progress(steps or 0, bool(steps) and steps >= PROGRESS_FROM_DERIVE_STEPS) as report:
-            result = api.derive_cell(cell, steps, act if _given("act") else None,
-                                     progress=_advance(report))
+        steps = _whole(steps)
+        shown = isinstance(steps, int) and PROGRESS_FROM_DERIVE_STEPS <= steps <= MAX_DERIVE_STEPS
+        with _progress(steps if shown else 0, shown) as report:
+            result = api.derive(_whole(depth), act, residual=residual, tied=tied, cost=cost,
+                                layers=layers, widths=None if widths is None else _wholes(widths),
+                                cell=cell, steps=steps, progress=_advance(report))
         _emit(result, fmt, output, fragment)
         return
-    if widths is not None:
-        given = [name for name, value in (("--depth", depth), ("--general", general),
-                                          ("--residual", residual), ("--tied", tied),
-                                          ("--layers", layers)) if value]
-        if given:
-            raise SymgradError(f"--widths describes a matrix net; {given[0]} belongs to a scalar chain.")
-        _emit(api.derive_net(_widths(widths), act, cost=cost), fmt, output, fragment)
-        return
-    if general and depth is not None:
+    if general and depth is not None:  # (--general is this command's spelling of depth None)
         raise SymgradError("Give either --depth or --general, not both.")
-    if not general and depth is None:
+    if general and widths is not None:
+        arguments.only_for_a_chain({"general": general})
+    if not general and depth is None and widths is None:
         raise SymgradError("Give the number of layers with --depth L, or --general for symbolic L.")
-    if general and layers is not None:
-        raise SymgradError("--layers needs a concrete --depth.")
-    depth = None if general else _whole_number(depth, "depth")
-    layers = _layer_list(layers, depth)
-    shown = bool(depth) and depth >= PROGRESS_FROM_DERIVE_DEPTH
-    work = depth or 0
+    depth = _whole(depth)
+    layers = None if layers is None else "all" if layers.strip() == "all" else _wholes(layers)
+    shown = widths is None and isinstance(depth, int) and \
+        PROGRESS_FROM_DERIVE_DEPTH <= depth <= MAX_DERIVE_DEPTH
+    work = depth if shown else 0
     if shown:  # and the printing's share, planned (made exact once the derivation is done)
         guess = fmt or (_SUFFIX_FORMATS.get(Path(output).suffix.lower()) if output else None)
-        work += planned_print_work(depth, layers, residual, tied, guess) / PRINTED_FACTORS_PER_LAYER
+        try:
+            work += planned_print_work(depth, layers, residual, tied, guess) / PRINTED_FACTORS_PER_LAYER
+        except SymgradError:  # layers the API refuses (in its own sentence) before any work
+            pass
     with _progress(work, shown) as report:
         result = api.derive(depth, act, residual=residual, tied=tied, cost=cost, layers=layers,
-                            progress=_advance(report))
+                            widths=None if widths is None else _wholes(widths),
+                            steps=_whole(steps), progress=_advance(report))
         write = _written_under(report, result, fmt, output, fragment, per_unit=PRINTED_FACTORS_PER_LAYER,
                                total=lambda fmt: result.chain.depth + print_work(result, fmt)
                                / PRINTED_FACTORS_PER_LAYER, held=True, description="printing")
@@ -312,7 +290,7 @@ def _written_under(report, result, fmt, output, fragment=False, *, total, per_un
             return lambda: None
         if fmt == "text":
             console = Console(soft_wrap=False)
-            shown = renderable(result, console.width - 2)
+            shown = TextFormat(width=console.width - 2).print(result)
             return lambda: console.print(shown)
         chunks = list(render_chunks(result, fmt, fragment=fragment))
 
@@ -325,35 +303,19 @@ def _written_under(report, result, fmt, output, fragment=False, *, total, per_un
     return write
 
 
-def _widths(text: str) -> tuple[int, ...]:
-    return tuple(_whole_number(part, "width") for part in text.split(","))
-
-
-def _layer_list(text: str | None, depth: int | None) -> list[int] | None:
-    if text is None:
-        return None
-    if text.strip() == "all":
-        if depth > ALL_LAYERS_UP_TO:
-            raise SymgradError(
-                f"Writing all {depth} layers out grows as the square of the depth; at most "
-                f"{ALL_LAYERS_UP_TO} can be, so pick some with --layers 1,2,{depth}."
-            )
-        return list(range(1, depth + 1))
-    return [_whole_number(part, "layer number") for part in text.split(",")]
-
-
 @main.command(name="eval")
-@_chain_options(MAX_DEPTH, "Tied weights and biases (an unrolled RNN).")
-@click.option("--w", "w", default="1", show_default=True, metavar="V|V1,..,VL",
-              help="Weights: one value for every layer or a comma list.")
+@_chain_options(MAX_DEPTH, "Tied weights and biases (an unrolled RNN).", CELL_ACT_HELP)
+@click.option("--w", "w", default=None, metavar="V|V1,..,VL",
+              help="Weights: one value for every layer or a comma list (default 1).")
 @click.option("--b", "b", default=None, metavar="V|V1,..,VL", help="Biases (default 0).")
 @click.option("--x", "x", default=None, help="The input a_0.")
 @click.option("--y", "y", default=None, help="The target (default 0).")
 @click.option("--z", "z", default=None, metavar="V|V1,..,VL",
               help="Gain mode: fix the preactivations z_l (no x, y or b).")
 @click.option("--upstream", default=None, help="Gain mode: ∂C/∂a_L (default 1).")
-@click.option("--dps", default=str(DEFAULT_DPS), show_default=True,
-              help=f"Significant digits, 1 to {MAX_DPS}.")
+@click.option("--dps", default=None,
+              help=f"Significant digits, 1 to {MAX_DPS} (default {DEFAULT_DPS}; a cell's "
+                   f"{DEFAULT_CELL_DPS}).")
 @click.option("--interval", is_flag=True, help="Certified enclosures [lo, hi] of every value.")
 @click.option("--widths", default=None, metavar="N0,N1,..,NL", help="A matrix net (instead of --depth).")
 @click.option("--init", default=None, help=f"Matrix net: draw the weights: {', '.join(INITS)}.")
@@ -366,36 +328,39 @@ def _layer_list(text: str | None, depth: int | None) -> list[int] | None:
 def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, interval,
              widths, init, seed, scale, weights_file, cell, steps, settings, h0, c0, fmt, output):
     """Exact forward and backward values per layer, at any precision, beside float64/float32."""
-    if _cell_given(cell, steps=steps, set=settings, h0=h0, c0=c0, chain_options={
-            "--depth": depth, "--residual": residual, "--tied": tied, "--cost": _given("cost"),
-            "--w": _given("w"), "--b": b, "--z": z, "--upstream": upstream, "--widths": widths,
-            "--init": init, "--scale": scale, "--weights": weights_file}):
-        _evaluate_cell(cell, steps, act if _given("act") else None, settings, x, y, h0, c0, seed,
-                       dps, interval, fmt, output)
+    fmt = _format(fmt, output)
+    given = dict(act=act, w=w, b=b, x=x, y=y, z=z, upstream=upstream, residual=residual, tied=tied,
+                 cost=cost, dps=_whole(dps), interval=interval, init=init, seed=_whole(seed),
+                 scale=scale, weights=weights_file)
+    if cell is not None:
+        steps = _whole(steps)
+        digits = DEFAULT_CELL_DPS if given["dps"] is None else given["dps"]
+        shown = isinstance(steps, int) and _long_pass(steps * CELL_STEP_COST, digits)
+        runs = 1 if interval else 2
+        with _progress(2 * runs * steps if shown else 0, shown) as report:
+            result = api.evaluate(_whole(depth), widths=None if widths is None else _wholes(widths),
+                                  cell=cell, steps=steps, parameters=settings, h0=h0, c0=c0,
+                                  progress=_advance(report, 2 * steps, runs) if shown else None,
+                                  **given)
+        _emit(result, fmt, output)
         return
     if widths is not None:
-        _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file, fmt, output,
-                      scalar_only={"--depth": depth, "--residual": residual, "--tied": tied,
-                                   "--z": z, "--upstream": upstream, "--interval": interval,
-                                   "--b": b, "--w": w if w != "1" else None})
+        with _progress(0) as report:  # opened once the work planned is worth a bar
+            result = api.evaluate(_whole(depth), widths=_wholes(widths), progress=_told(report),
+                                  steps=_whole(steps), parameters=settings, h0=h0, c0=c0, **given)
+        _emit(result, fmt, output)
         return
-    for given, name in ((init, "--init"), (seed, "--seed"), (scale, "--scale"),
-                        (weights_file, "--weights")):
-        if given is not None:
-            raise SymgradError(f"{name} belongs to a matrix net; give --widths.")
-    if depth is None:
-        raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
-    depth = check_depth(_whole_number(depth, "depth"))
-    digits = _whole_number(dps, "precision")
-    fmt = _format(fmt, output)
-    keep = None if fmt == "json" else displayed_layers(depth)  # JSON lists every layer
-    run = 2 * depth  # a run of the pass: forward and backward; two, or one certified
+    # The layers shown, and the bar, are sized by the depth: checked here as the API checks it.
+    depth = None if depth is None else check_depth(_whole(depth))
+    keep = None if fmt == "json" or depth is None else displayed_layers(depth)  # JSON: every layer
+    layers = depth or 0  # (none: the API asks for them)
+    run = 2 * layers  # a run of the pass: forward and backward; two, or one certified
     runs = 1 if interval else 2
-    with _progress(runs * run + (depth if fmt == "json" else 0), _long_pass(depth, digits)) as report:
-        result = api.evaluate(depth, act, w=w, b=b, x=x, y=y, z=z, upstream=upstream,
-                              residual=residual, tied=tied, cost=cost, dps=digits,
-                              interval=interval, keep=keep,
-                              progress=_advance(report, run, runs))
+    digits = DEFAULT_DPS if given["dps"] is None else given["dps"]
+    with _progress(runs * run + (layers if fmt == "json" else 0),
+                   _long_pass(layers, digits)) as report:
+        result = api.evaluate(depth, keep=keep, progress=_advance(report, run, runs),
+                              steps=_whole(steps), parameters=settings, h0=h0, c0=c0, **given)
         write = _written_under(report, result, fmt, output, total=lambda fmt: report.done
                                + (depth if fmt == "json" else 0))
     write()
@@ -412,8 +377,7 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
 @_output_options
 def bounds(depth, act, residual, w, dps, fmt, output):
     """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L|, the regime, and where floats give up."""
-    _emit(api.bounds(_whole_number(depth, "depth"), act, w=w, residual=residual,
-                     dps=_whole_number(dps, "precision")), fmt, output)
+    _emit(api.bounds(_whole(depth), act, w=w, residual=residual, dps=_whole(dps)), fmt, output)
 
 
 @main.command()
@@ -426,51 +390,20 @@ def bounds(depth, act, residual, w, dps, fmt, output):
 @_output_options
 def region(act, w, b, maximize, dps, fmt, output):
     """Where |w σ'(z)| ≥ 1: the preactivations (and inputs) where a layer does not shrink the gradient."""
-    _emit(api.region(act, w, b, maximize=maximize, dps=_whole_number(dps, "precision")), fmt, output)
+    _emit(api.region(act, w, b, maximize=maximize, dps=_whole(dps)), fmt, output)
 
 
-def _evaluate_cell(cell, steps, act, settings, x, y, h0, c0, seed, dps, interval, fmt, output):
-    if steps is None:
-        raise SymgradError("Give the number of steps with --steps T.")
-    steps = _whole_number(steps, "steps")
-    digits = _whole_number(dps, "precision")
-    runs = 1 if interval else 2
-    with _progress(2 * runs * steps, _long_pass(steps * 20, digits)) as report:
-        result = api.evaluate_cell(
-            cell, steps, act, parameters=_settings(settings), x="1" if x is None else x,
-            y="0" if y is None else y, h0="0" if h0 is None else h0, c0=c0,
-            seed=None if seed is None else _whole_number(seed, "seed"), dps=digits,
-            interval=interval, progress=_advance(report, 2 * steps, runs))
-    _emit(result, fmt, output)
+def _told(report):
+    """A net's ``progress(done, total, what)`` for the bar ``report``: shown from when the
+    work planned so far (the draw, then each run at its digits) reaches PROGRESS_FROM_WORK."""
+    if report is None:
+        return None
 
-
-def _evaluate_net(widths, act, cost, x, y, dps, init, seed, scale, weights_file, fmt, output,
-                  scalar_only: dict) -> None:
-    for name, value in scalar_only.items():
-        if value:
-            raise SymgradError(f"{name} belongs to a scalar chain; a matrix net (--widths) "
-                               "takes --init or --weights.")
-    digits = _whole_number(dps, "precision")
-    if weights_file is not None and (init is not None or seed is not None or scale is not None):
-        raise SymgradError("Give the weights either from a file (--weights) or drawn (--init), not both.")
-    if weights_file is None and init is None:
-        raise SymgradError("A matrix net needs weights: --init normal|xavier|he|orthogonal, "
-                           "or --weights FILE.")
-    seed = None if init is None else _whole_number(seed or "0", "seed", minimum=0)
-    _emit(_net_evaluation(_widths(widths), act, cost, x, y, digits, init=init, seed=seed,
-                          scale=scale or "1", weights=weights_file), fmt, output)
-
-
-def _net_evaluation(widths, act, cost, x, y, digits: int, **weights):
-    """The net's pass at ``digits`` (inputs default to 1, targets to 0), with a progress
-    bar for nets big enough to take a while."""
-    net = MatrixNet(widths, act, cost)  # sizes the bar
-    with _progress(0, planned_work(net, digits, weights.get("init")) >= PROGRESS_FROM_WORK) as report:
-        def told(done: float, total: float, what: str) -> None:
+    def told(done: float, total: float, what: str) -> None:
+        if total >= PROGRESS_FROM_WORK:
             report(completed=done, total=total, description=what)
 
-        return api.evaluate_net(net.widths, net.activation, x=x or "1", y=y or "0", cost=cost,
-                                dps=digits, progress=told if report else None, **weights)
+    return told
 
 
 class _Bar:
@@ -514,9 +447,12 @@ def _progress(total: float, shown: bool = True):
         bar.close()
 
 
-def _long_pass(depth: int, digits: int) -> bool:
+def _long_pass(depth: int, digits) -> bool:
     """Whether a chain's pass takes more than about a second: a layer costs about its
-    digits^1.08 (measured: 142 µs at 50 digits, 3 ms at 2,000, 43 ms at 10,000)."""
+    digits^1.08 (measured: 142 µs at 50 digits, 3 ms at 2,000, 43 ms at 10,000). Digits
+    the API refuses (before any work) need no bar."""
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= MAX_DPS:
+        return False
     return depth * max(1.0, digits / DEFAULT_DPS) ** 1.08 >= PROGRESS_FROM_DEPTH
 
 
@@ -568,26 +504,10 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
     check_words_language(_format(fmt, output), lang)
     if slides:  # refused before any work
         check_slides_format(_format(fmt, output), fragment)
-    if widths is not None:
-        given = [name for name, value in (("--depth", depth), ("--residual", residual or None),
-                                          ("--z", z), ("--w", w), ("--b", b)) if value is not None]
-        if given:
-            raise SymgradError(f"--widths describes a matrix net; {given[0]} belongs to a scalar "
-                               "chain (a net's values come from --init, --x and --y).")
-        check_derivable(MatrixNet(_widths(widths), act, cost))  # (before any evaluation)
-        evaluation = None
-        if init is not None:
-            evaluation = _net_evaluation(_widths(widths), act, cost, x, y, NOTES_DPS, init=init,
-                                         seed=_whole_number(seed or "0", "seed", minimum=0))
-        _emit(_talk(api.notes(widths=_widths(widths), act=act, cost=cost) if evaluation is None
-                    else net_notes(evaluation.net, evaluation), slides), fmt, output, fragment,
-              lang)
-        return
-    if depth is None:
-        raise SymgradError("Give the number of layers with --depth L (or a matrix net with --widths).")
-    depth = check_depth(_whole_number(depth, "depth"), MAX_NOTES_DEPTH)
-    _emit(_talk(api.notes(depth, act, w=w, b=b, x=x, y=y, z=z, residual=residual, cost=cost), slides),
-          fmt, output, fragment, lang)
+    result = api.notes(_whole(depth), act, widths=None if widths is None else _wholes(widths),
+                       w=w, b=b, x=x, y=y, z=z, residual=residual, cost=cost, init=init,
+                       seed=_whole(seed))
+    _emit(_talk(result, slides), fmt, output, fragment, lang)
 
 
 def _talk(notes, slides: bool):
@@ -617,18 +537,24 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, cell, 
          h0, c0, output):
     """log10|δ_l| (or |∂C/∂w_l|) against l for every combination asked for, on one figure;
     with --cell, log10|∂C/∂h_t| against the step t of each cell."""
-    if _cell_given(cell, steps=steps, set=settings, h0=h0, c0=c0, chain_options={
-            "--depth": depth, "--w": ws, "--b": b, "--z": z, "--residual": residual,
-            "--compare": compare, "--cost": _given("cost"), "--quantity": _given("quantity")}):
+    if cell:
+        for name, value in (("--depth", depth), ("--w", ws), ("--b", b), ("--z", z),
+                            ("--residual", residual), ("--compare", compare),
+                            ("--cost", cost != "quadratic"), ("--quantity", quantity != "delta")):
+            if value:
+                raise SymgradError(f"--cell describes a recurrent cell; {name} belongs to a chain.")
         _plot_cells(cell, steps, acts_, settings, x, y, h0, c0, output)
         return
+    for name, value in (("--steps", steps), ("--set", settings), ("--h0", h0), ("--c0", c0)):
+        if value is not None:
+            raise SymgradError(f"{name} belongs to a recurrent cell; give --cell rnn, lstm or gru.")
     if depth is None:
         raise SymgradError("Give the number of layers with --depth L (or cells with --cell).")
     if quantity not in QUANTITIES:
         raise SymgradError(f"Unknown quantity '{quantity}'; use delta or grad_w.")
     if compare and not residual:
         raise SymgradError("--compare sets residual chains beside plain ones; add --residual.")
-    depth = _whole_number(depth, "depth")
+    depth = check_depth(_whole(depth))  # (sizes the curves' points, as the API checks it)
     suffix = Path(output).suffix.lower() if output is not None else None
     keep = set(charted_layers(depth, PLOT_POINTS))
     curves = []
@@ -657,14 +583,14 @@ def _plot_cells(cells, steps, acts, settings, x, y, h0, c0, output):
     """One curve of log10|∂C/∂h_t| per cell (and per --act for the rnn), on one figure."""
     if steps is None:
         raise SymgradError("Give the number of steps with --steps T.")
-    steps = _whole_number(steps, "steps")
-    given = _settings(settings) or {}
+    steps = _whole(steps)
+    given = {} if settings is None else arguments.settings(settings, "--set")
     curves = []
     for cell in dict.fromkeys(cells):
         kind = cell_kind(cell)
         own = {name: value for name, value in given.items() if name in kind.parameters}
         for act in (acts or (None,)) if kind.uses_activation else (None,):
-            with _progress(4 * steps, _long_pass(steps * 20, PLOT_DPS)) as report:
+            with _progress(4 * steps, _long_pass(steps * CELL_STEP_COST, PLOT_DPS)) as report:
                 evaluation = api.evaluate_cell(
                     cell, steps, act, parameters=own, x="1" if x is None else x,
                     y="0" if y is None else y, h0="0" if h0 is None else h0,
@@ -688,7 +614,8 @@ def _plot_cells(cells, steps, acts, settings, x, y, h0, c0, output):
 
 @main.command()
 @click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP)
-@click.option("--sigma-w2", "sigma_w2", required=True, metavar="V", help="Weight variance σ_w² (× 1/n).")
+@click.option("--sigma-w2", "sigma_w2", default="1", show_default=True, metavar="V",
+              help="Weight variance σ_w² (× 1/n).")
 @click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
 @click.option("--depth", default="1", show_default=True, metavar="L", help="Depth for χ1^L.")
 @click.option("--dps", default=str(MEANFIELD_DPS), show_default=True,
@@ -696,8 +623,8 @@ def _plot_cells(cells, steps, acts, settings, x, y, h0, c0, output):
 @_output_options
 def meanfield(act, sigma_w2, sigma_b2, depth, dps, fmt, output):
     """Random weights: the fixed point q*, χ1, the depth scale ξ, the regime and χ1^L."""
-    _emit(api.meanfield(act, sigma_w2=sigma_w2, sigma_b2=sigma_b2, depth=_whole_number(depth, "depth"),
-                        dps=_whole_number(dps, "precision")), fmt, output)
+    _emit(api.meanfield(act, sigma_w2=sigma_w2, sigma_b2=sigma_b2, depth=_whole(depth),
+                        dps=_whole(dps)), fmt, output)
 
 
 @main.command()
@@ -709,14 +636,14 @@ def meanfield(act, sigma_w2, sigma_b2, depth, dps, fmt, output):
 @_output_options
 def critical(act, sigma_b2, dps, fmt, output):
     """The σ_w² with χ1 = 1 (the edge of chaos) for each σ_b², with q* there."""
-    _emit(api.critical(act, sigma_b2=sigma_b2.split(","), dps=_whole_number(dps, "precision")),
-          fmt, output)
+    _emit(api.critical(act, sigma_b2=sigma_b2.split(","), dps=_whole(dps)), fmt, output)
 
 
 @main.command()
 @click.option("--depth", required=True, metavar="L", help="Layers per net.")
 @click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP)
-@click.option("--sigma-w2", "sigma_w2", required=True, metavar="V", help="Weight variance σ_w² (× 1/n).")
+@click.option("--sigma-w2", "sigma_w2", default="1", show_default=True, metavar="V",
+              help="Weight variance σ_w² (× 1/n).")
 @click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
 @click.option("--width", default="1", show_default=True, help="Units per layer (1: scalar chains).")
 @click.option("--samples", default="1000", show_default=True, help="How many nets to draw.")
@@ -732,12 +659,11 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
     suffix = Path(output).suffix.lower() if output is not None else None
     if suffix in FILE_TYPES and fmt is not None:
         raise SymgradError(f"A {suffix} file is a histogram; --format applies to text outputs.")
-    activation = get_activation(act)
-    depth, width = _whole_number(depth, "depth"), _whole_number(width, "width")
-    count, seed = _whole_number(samples, "number of samples"), _whole_number(seed, "seed", minimum=0)
-    with _progress(2 * depth * count) as report:  # sample-layers, forward and backward
-        result = api.sample(depth, activation, sigma_w2=sigma_w2, sigma_b2=sigma_b2, width=width,
-                            samples=count, seed=seed, progress=_advance(report))
+    depth, count = _whole(depth), _whole(samples)
+    sized = isinstance(depth, int) and isinstance(count, int)  # (else the API refuses them)
+    with _progress(2 * depth * count if sized else 0) as report:  # sample-layers, both ways
+        result = api.sample(depth, act, sigma_w2=sigma_w2, sigma_b2=sigma_b2, width=_whole(width),
+                            samples=count, seed=_whole(seed), progress=_advance(report))
     if suffix in FILE_TYPES:
         write_atomically(output, figure_bytes(histogram_figure(result), suffix))
         return
@@ -767,23 +693,9 @@ def acts(acts_, fmt, output):
 @_output_options
 def verify_claim(depth, act, residual, tied, cost, target, claim, widths, seed, fmt, output):
     """Check a hand-derived gradient: exit 0 if correct, 1 (and how it is wrong) if not."""
-    if widths is not None:
-        given = [name for name, value in (("--depth", depth), ("--residual", residual),
-                                          ("--tied", tied)) if value]
-        if given:
-            raise SymgradError(f"--widths describes a matrix net; {given[0]} belongs to a scalar "
-                               "chain.")
-    elif depth is None:
-        raise SymgradError("Give the chain's depth with --depth (or a net's --widths).")
-    if target is None:
-        raise SymgradError("Give what the claim is with --target: delta<l>, grad_w<l>, "
-                           "grad_b<l> or input_gradient.")
-    if claim is None:
-        raise SymgradError("Give the formula to check with --claim.")
-    verdict = api.verify(claim, target, depth=None if depth is None else _whole_number(depth, "depth"),
-                         widths=None if widths is None else _widths(widths), act=act,
-                         residual=residual, tied=tied, cost=cost,
-                         seed=_whole_number(seed, "seed", 0))
+    verdict = api.verify(claim, target, depth=_whole(depth),
+                         widths=None if widths is None else _wholes(widths), act=act,
+                         residual=residual, tied=tied, cost=cost, seed=_whole(seed))
     _emit(verdict, fmt, output)
     if not verdict.correct:
         sys.exit(1)

@@ -6,9 +6,9 @@ import numbers
 from dataclasses import dataclass
 
 from symgrad.activations import Activation, get_activation
-from symgrad.arguments import flag, text
+from symgrad.arguments import flag, option, shown, text, whole
 from symgrad.costs import check_cost
-from symgrad.errors import SymgradError, quoted
+from symgrad.errors import SymgradError
 from symgrad.layers import cell_kind
 
 # Numbers are cheap where expressions are not: a chain may be evaluated this deep,
@@ -19,12 +19,12 @@ MAX_DERIVE_DEPTH = 100_000
 
 def check_depth(depth: object, maximum: int = MAX_DEPTH) -> int:
     if isinstance(depth, bool) or not isinstance(depth, numbers.Integral):
-        raise SymgradError(f"The depth must be a whole number, not {depth!r:.40}.")
+        raise SymgradError(f"The depth must be a whole number, not {shown(depth)}.")
     depth = int(depth)
     if depth < 1:
-        raise SymgradError(f"The depth must be at least 1, not {depth}.")
+        raise SymgradError(f"The depth must be at least 1, not {shown(depth)}.")
     if depth > maximum:
-        raise SymgradError(f"The depth {depth} is above the largest supported, {maximum}.")
+        raise SymgradError(f"The depth {shown(depth)} is above the largest supported, {maximum}.")
     return depth
 
 
@@ -64,7 +64,7 @@ def activation_of(act) -> Activation:
     if isinstance(act, str):
         return get_activation(act)
     raise SymgradError(f"act must be an activation's name such as 'sigmoid', a formula in x, or an "
-                       f"Activation, not {act!r:.40}.")
+                       f"Activation, not {shown(act)}.")
 
 
 MAX_STEPS = 100_000  # a recurrent cell's steps, for evaluation
@@ -91,7 +91,7 @@ class RecurrentNet:
                 "tanh" if self.activation is None else self.activation))
         elif self.activation is not None:
             raise SymgradError(f"The {kind.name} cell's functions are fixed (sigmoid gates, tanh); "
-                               "act is for the rnn cell.")
+                               f"{option('act')} is for the rnn cell.")
 
     @property
     def cost(self) -> str:
@@ -99,12 +99,8 @@ class RecurrentNet:
 
 
 def check_steps(steps: object, maximum: int = MAX_STEPS) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral):
-        raise SymgradError(f"The steps must be a whole number, not {steps!r:.40}.")
-    steps = int(steps)
-    if not 1 <= steps <= maximum:
-        raise SymgradError(f"The steps must be between 1 and {maximum}, not {steps}.")
-    return steps
+    """A recurrent cell's number of steps, 1 to ``maximum``."""
+    return whole(steps, "The steps", 1, maximum)
 
 
 MAX_WIDTH = 1_000  # units in a layer, for evaluation
@@ -125,16 +121,17 @@ class MatrixNet:
 
     def __post_init__(self):
         if isinstance(self.widths, (str, bytes)) or not hasattr(self.widths, "__len__"):
-            raise SymgradError(f"widths must be a list of whole numbers, not {self.widths!r:.40}.")
+            raise SymgradError(f"widths must be a list of whole numbers, not {shown(self.widths)}.")
         widths = tuple(self.widths.tolist() if hasattr(self.widths, "tolist") else self.widths)
         if len(widths) < 2:
             raise SymgradError("A net needs at least two widths (input and output), "
                                f"not {len(widths)}.")
         for width in widths:
             if isinstance(width, bool) or not isinstance(width, numbers.Integral) or width < 1:
-                raise SymgradError(f"Every width must be a whole number of at least 1, not {quoted(width)}.")
+                raise SymgradError(f"Every width must be a whole number of at least 1, not {shown(width)}.")
             if width > MAX_WIDTH:
-                raise SymgradError(f"The width {width} is above the largest supported, {MAX_WIDTH}.")
+                raise SymgradError(f"The width {shown(width)} is above the largest supported, "
+                                   f"{MAX_WIDTH}.")
         check_depth(len(widths) - 1, MAX_MATRIX_DEPTH)
         check_cost(text(self.cost, "cost"))
         object.__setattr__(self, "widths", tuple(int(width) for width in widths))

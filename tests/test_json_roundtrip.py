@@ -12,12 +12,14 @@ JSON checks that no string was left unread.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import random
 import re
 import subprocess
 import sys
+import typing
 
 import mpmath
 import pytest
@@ -25,10 +27,11 @@ import sympy
 from sympy.parsing.sympy_parser import parse_expr
 
 import symgrad
-from symgrad import notation
+from symgrad import api, notation
 from symgrad.activations import activation_table
-from symgrad.render import FILE_ONLY_FORMATS, FORMATS, printing, render
+from symgrad.render import FILE_ONLY_FORMATS, FORMATS, Slides, printing, render, render_pdf
 from symgrad.render.document import document
+from symgrad.render.formats import PRINTERS
 from symgrad.render.json import json_object
 from tests.oracle import COST_EXPRESSIONS, close, mp_forward_with, random_point, substitute_forward
 from tests.oracle import sympy_diff_gradient as oracle_gradient
@@ -587,6 +590,75 @@ def _every_result():
         symgrad.verify("dC_daL*dsigma(z2)", "delta2", depth=2),
         symgrad.notes(3, "sigmoid"), symgrad.notes(widths=(2, 2, 1)),
     ]
+
+
+def _returned_types() -> set[type]:
+    """Every type a function of the API returns, read from its return annotation (a union
+    is each of its members): the public result types, as the API declares them."""
+    returned = set()
+    for name in api.__all__:
+        annotation = typing.get_type_hints(getattr(api, name))["return"]
+        returned |= set(typing.get_args(annotation)) or {annotation}
+    return returned
+
+
+def test_the_api_returns_the_result_types_built_here():
+    """The discovered types are result types (nothing else), and ``_every_result`` builds
+    one of each through the API, so the tests below render every one."""
+    returned = _returned_types()
+    assert len(returned) >= 14 and all(dataclasses.is_dataclass(t) for t in returned), returned
+    assert {type(result) for result in _every_result()} >= returned
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_result_type_has_a_form_in_every_format(fmt):
+    """Found through the type's MRO by the format's printer: its own ``_print_<Class>`` or
+    the shared layout."""
+    printer = PRINTERS[fmt]()
+    missing = [t.__name__ for t in _returned_types() if printer.form(t) is None]
+    assert missing == [], (fmt, missing)
+
+
+@pytest.mark.parametrize("fmt", [fmt for fmt in FORMATS if fmt not in ("latex", "pdf")])
+def test_a_talk_is_beamer_only(fmt):
+    """A talk (``Slides``, made of notes) is printed by LaTeX and PDF; the other formats
+    refuse it in the sentence ``--slides`` gives."""
+    with pytest.raises(symgrad.SymgradError, match="^--slides writes a Beamer presentation"):
+        render(Slides(symgrad.notes(2, "relu")), fmt)
+
+
+def test_a_printer_finds_a_form_through_the_mro_and_refuses_a_type_without_one():
+    """A subclass of a result type prints as its base does (its layout, and the terminal's
+    own table of an evaluation); a class with no form anywhere is one sentence."""
+    evaluation, region = symgrad.evaluate(3, "tanh", x=1), symgrad.region("sigmoid", w=6)
+
+    def subclassed(result):
+        kind = dataclasses.make_dataclass(f"My{type(result).__name__}", [], bases=(type(result),),
+                                          frozen=True)
+        return kind(**{f.name: getattr(result, f.name) for f in dataclasses.fields(result)
+                       if f.init})
+
+    for result in (evaluation, region):
+        for fmt in FORMATS:
+            if fmt not in FILE_ONLY_FORMATS:
+                assert render(subclassed(result), fmt) == render(result, fmt)
+
+    @dataclasses.dataclass(frozen=True)
+    class Unknown:
+        depth: int = 3
+
+    for fmt in FORMATS:
+        with pytest.raises(symgrad.SymgradError, match=r"^The \w+ format prints symgrad's results .*"
+                                                       r", not Unknown\.$"):
+            render_pdf(Unknown()) if fmt == "pdf" else render(Unknown(), fmt)
+
+
+@pytest.mark.parametrize("result", [lambda: symgrad.region("sigmoid", w=6),
+                                    lambda: Slides(symgrad.notes(2, "relu"))],
+                         ids=["region", "slides"])
+def test_a_pdf_of_a_result_and_of_a_talk(result):
+    """PDF for two only (each is compiled); tests/test_html_pdf.py compiles derive's."""
+    assert render_pdf(result()).startswith(b"%PDF-")
 
 
 def test_every_result_type_with_a_layout_has_a_json_form():

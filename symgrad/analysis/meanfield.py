@@ -614,8 +614,19 @@ def critical_line(activation: Activation, sigma_b2s, dps: int = MEANFIELD_DPS) -
     σ(0) = 0, q* = 0 (σ_w² = 1/σ'(0)²) counts where the variance decays to it."""
     digits(dps, MAX_MEANFIELD_DPS)
     field = MeanField(activation)
-    points = tuple(_critical_point(field, variance(b2, "σ_b²"), dps) for b2 in sigma_b2s)
-    return CriticalLine(activation, dps, points)
+    biases = tuple(variance(b2, "σ_b²") for b2 in sigma_b2s)  # every one checked before any search
+    if field.homogeneous_gain is None:
+        for sigma_b2 in biases:
+            _check_searchable(sigma_b2)
+    return CriticalLine(activation, dps, tuple(_critical_point(field, b2, dps) for b2 in biases))
+
+
+def _check_searchable(sigma_b2: sympy.Rational) -> None:
+    """A σ_b² whose critical point a smooth activation's search can find."""
+    if sigma_b2 >= SCAN_HIGH:
+        raise SymgradError("σ_b² must be below 1e6 for the critical line of a smooth "
+                           "activation: its search covers q* up to that.")
+    _check_float_range(sigma_b2, "σ_b²")
 
 
 def _critical_point(field: MeanField, sigma_b2: sympy.Rational, dps: int) -> CriticalPoint:
@@ -625,10 +636,6 @@ def _critical_point(field: MeanField, sigma_b2: sympy.Rational, dps: int) -> Cri
             return CriticalPoint(sigma_b2, None, None, "none")
         return CriticalPoint(sigma_b2, 1 / gain, sympy.Integer(1) if sigma_b2 == 0 else None,
                              "identity" if sigma_b2 == 0 else "diverges")
-    if sigma_b2 >= SCAN_HIGH:
-        raise SymgradError("σ_b² must be below 1e6 for the critical line of a smooth "
-                           "activation: its search covers q* up to that.")
-    _check_float_range(sigma_b2, "σ_b²")
     with mpmath.workdps(SCAN_DPS):
         start = _scan(field.rough, sigma_b2)
     if start is None:

@@ -28,6 +28,7 @@ import sympy
 
 from symgrad.activations import VARIABLE, Activation
 from symgrad.analysis.meanfield import MeanFieldResult, mean_field, variance
+from symgrad.arguments import shown
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain, check_depth
 from symgrad.numeric.kinds import float_arithmetic, mpfr_arithmetic, mpmath_arithmetic
@@ -132,9 +133,9 @@ def check_sample_size(depth: int, width: int, samples: int, seed: int) -> None:
     check_depth(depth, MAX_SAMPLE_DEPTH)
     for value, name, top in ((width, "width", MAX_SAMPLE_WIDTH), (samples, "number of samples", MAX_SAMPLES)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
-            raise SymgradError(f"The {name} must be a whole number from 1 to {top}, not {value}.")
+            raise SymgradError(f"The {name} must be a whole number from 1 to {top}, not {shown(value)}.")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise SymgradError(f"The seed must be a whole number ≥ 0, not {seed}.")
+        raise SymgradError(f"The seed must be a whole number ≥ 0, not {shown(seed)}.")
     if samples * width * width * depth > MAX_WORK:
         raise SymgradError(f"{samples} samples of width {width} and depth {depth} are more than "
                            f"this machine should draw at once (samples × width² × depth ≤ 10^9).")

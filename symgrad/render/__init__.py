@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from symgrad.errors import SymgradError
-from symgrad.files import is_device_or_pipe, write_all, write_atomically
+from symgrad.files import write_all, write_atomically
 from symgrad.render import (  # noqa: F401 - registers layouts
     cell_documents,
     meanfield_documents,
@@ -15,20 +15,15 @@ from symgrad.render import (  # noqa: F401 - registers layouts
     numeric_documents,
     verdict_document,
 )
-from symgrad.render.beamer import render_beamer
 from symgrad.render.document import document
-from symgrad.render.html import render_html
-from symgrad.render.json import json_chunks, render_json
-from symgrad.render.language import DEFAULT, LANGUAGES, check_language, setting
-from symgrad.render.latex import render_latex
-from symgrad.render.markdown import markdown_files, markdown_printer, prose, render_markdown
+from symgrad.render.formats import PRINTERS, MarkdownFormat, PdfFormat, printer
+from symgrad.render.language import DEFAULT, LANGUAGES
+from symgrad.render.markdown import markdown_printer, prose
 from symgrad.render.notebook import attach_displays
-from symgrad.render.pdf import ENGINE, compile_pdf
-from symgrad.render.slides import Slides, check_slides_format
-from symgrad.render.text import render_text
+from symgrad.render.slides import Slides
 
-FORMATS = ("text", "latex", "markdown", "html", "json", "pdf")
-FILE_ONLY_FORMATS = ("pdf",)  # bytes, for a file: never a terminal's text
+FORMATS = tuple(PRINTERS)  # text, latex, markdown, html, json, pdf
+FILE_ONLY_FORMATS = tuple(name for name, kind in PRINTERS.items() if kind.file_only)
 
 attach_displays(document.registry)  # every result with a layout shows itself in a notebook
 
@@ -37,14 +32,7 @@ def render_chunks(result, fmt: str, fragment: bool = False,
                   lang: str = DEFAULT) -> Iterator[str] | bytes:
     """``result`` in one of ``FORMATS``, in pieces (JSON of a deep evaluation streams); a
     PDF as its bytes."""
-    if isinstance(result, Slides):
-        check_slides_format(fmt, fragment)
-    if fmt == "pdf":
-        return render_pdf(result, fragment, lang)
-    if fmt == "json":
-        check_words_language(fmt, lang)
-        return json_chunks(result)
-    return iter([render(result, fmt, fragment, lang)])
+    return printer(fmt, fragment, lang).chunks(result)
 
 
 def output_files(result, fmt: str, path: str | os.PathLike, fragment: bool = False,
@@ -52,53 +40,26 @@ def output_files(result, fmt: str, path: str | os.PathLike, fragment: bool = Fal
     """The files that writing ``result`` to ``path`` makes: the file itself, and beside a
     Markdown file the SVG images it shows (none beside a device or a pipe, where the
     Markdown draws them in text). Written together with ``write_all``."""
-    if isinstance(result, Slides):
-        check_slides_format(fmt, fragment)
-    if fmt == "markdown" and not is_device_or_pipe(path):
-        return markdown_files(result, path, fragment, check_language(lang))
-    return {path: render_chunks(result, fmt, fragment=fragment, lang=lang)}
+    return printer(fmt, fragment, lang).files(result, path)
 
 
 def render(result, fmt: str, fragment: bool = False, lang: str = DEFAULT) -> str:
     """``result`` in one of ``FORMATS`` but PDF (``render_pdf``); ``Slides`` in LaTeX. Its
     words in ``lang`` (``LANGUAGES``: en, ja), the formulas the same in every language."""
-    check_words_language(fmt, lang)
-    if isinstance(result, Slides):
-        check_slides_format(fmt, fragment)
-        if fmt == "latex":
-            return render_beamer(result, lang)
-    if fmt == "text":
-        return render_text(result, lang=lang)
-    if fmt == "latex":
-        return render_latex(result, fragment=fragment, lang=lang)
-    if fmt == "markdown":
-        return render_markdown(result, fragment=fragment, lang=lang)
-    if fmt == "html":
-        return render_html(result, fragment=fragment, lang=lang)
-    if fmt == "json":
-        return render_json(result)
-    if fmt == "pdf":
-        raise SymgradError("A PDF is bytes, not text: write it to a file (render_pdf).")
-    raise SymgradError(f"Unknown format '{fmt}'; use one of {', '.join(FORMATS)}.")
+    return printer(fmt, fragment, lang).doprint(result)
 
 
 def check_words_language(fmt: str, lang: str) -> str:
-    """``lang``, checked: a language ``LANGUAGES`` knows, for a format with words (JSON is
-    data: its keys and words are English)."""
-    if check_language(lang) != DEFAULT and fmt == "json":
-        raise SymgradError(f"JSON is data and stays in English; {LANGUAGES[lang]} is for the "
-                           "text, LaTeX, Markdown, HTML and PDF formats.")
+    """``lang``, checked before any work: a language ``LANGUAGES`` knows, for a format
+    with words (JSON is data: its keys and words are English)."""
+    printer(fmt, lang=lang)
     return lang
 
 
 def render_pdf(result, fragment: bool = False, lang: str = DEFAULT) -> bytes:
     """``result``'s LaTeX document in ``lang`` compiled to PDF (by pdflatex, or the engine
     the language needs: LuaLaTeX for Japanese)."""
-    if fragment:
-        raise SymgradError("A PDF is a whole document; --fragment is for LaTeX, Markdown and HTML.")
-    latex = render_beamer(result, lang) if isinstance(result, Slides) else \
-        render_latex(result, lang=lang)
-    return compile_pdf(latex, setting(check_language(lang), "LATEX_ENGINE", ENGINE))
+    return PdfFormat(fragment, lang).chunks(result)
 
 
 def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> list[Path]:
@@ -125,7 +86,7 @@ def write_documents(stem: str | os.PathLike, title: str, results: Iterable) -> l
         latex.append(rf"\section*{{{latex_words(printer, layout.title)}}}" + "\n"
                      + latex_body(layout, labels))
         markdown.append(f"\n# {prose(layout.title, markdown_printer(layout.output_layer))}\n\n"
-                        + render_markdown(result, fragment=True, figures_before=figures))
+                        + MarkdownFormat(fragment=True, figures_before=figures).doprint(result))
         figures += sum((s.diagram is not None) + (s.figure is not None and not s.figure.empty)
                        for s in layout.sections)
     latex.append("\\end{document}\n")

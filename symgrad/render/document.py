@@ -14,7 +14,6 @@ import sympy
 from symgrad.activations import ActivationTable
 from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
-from symgrad.errors import SymgradError
 from symgrad.notation import (
     DeltaVector,
     DerivativeMatrix,
@@ -165,7 +164,9 @@ def displayed_layers(depth: int) -> set[int]:
 
 @singledispatch
 def document(result) -> Document:
-    raise SymgradError("This result has no LaTeX or Markdown form yet; use --format text or json.")
+    """A result's layout, by its type (``document.register``), shared by every document
+    format."""
+    raise TypeError(f"No document layout for {type(result).__name__}: register one.")
 
 
 @document.register

@@ -19,8 +19,8 @@ import os
 import re
 
 from symgrad.render.chart import LOG_ZERO, NOTHING_TO_CHART_WITH
-from symgrad.render.document import Figure, Grid
-from symgrad.render.language import DEFAULT, in_language, laid_out, phrase
+from symgrad.render.document import Document, Figure, Grid
+from symgrad.render.language import DEFAULT, in_language, phrase
 from symgrad.render.latex import equation_block
 from symgrad.render.number_style import styled
 from symgrad.render.plot import figure_svg
@@ -63,10 +63,9 @@ def mathjax_url() -> str:
     return os.environ.get(MATHJAX_ENVIRONMENT) or MATHJAX_URL
 
 
-def render_html(result, fragment: bool = False, lang: str = DEFAULT) -> str:
-    """The result as a standalone HTML page in ``lang``, or (``fragment``) the page's body
+def html_document(doc: Document, fragment: bool = False) -> str:
+    """A result's document as a standalone HTML page, or (``fragment``) the page's body
     only."""
-    doc = laid_out(result, lang)
     printer = LatexPrinter(doc.output_layer)
     parts = [] if fragment else [f"<h1>{words_html(printer, doc.title)}</h1>"]
     figures = 0

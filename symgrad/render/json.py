@@ -33,11 +33,8 @@ LOG10_DIGITS = 15  # digits of every log10_abs_* magnitude
 
 @singledispatch
 def json_object(result) -> dict:
-    raise TypeError(f"No JSON form for {type(result).__name__}.")
-
-
-def render_json(result) -> str:
-    return "".join(json_chunks(result))
+    """A result's JSON object, by its type (``json_object.register``)."""
+    raise TypeError(f"No JSON form for {type(result).__name__}: register one.")
 
 
 def json_chunks(result) -> Iterator[str]:

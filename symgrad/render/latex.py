@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from symgrad.render.breaking import formula_lines
 from symgrad.render.chart import LOG_ZERO, NOTHING_TO_CHART_WITH, latex_chart, limit_label
 from symgrad.render.document import Document, Grid, Row
-from symgrad.render.language import DEFAULT, LANGUAGES, laid_out, phrase, setting
+from symgrad.render.language import DEFAULT, LANGUAGES, phrase, setting
 from symgrad.render.latex_width import visible_width
 from symgrad.render.number_style import column_styled, styled
 from symgrad.render.printing import LatexPrinter, breakable_digits, uncounted
@@ -50,10 +50,9 @@ PACKAGES = (
 LIBRARIES = (("arrows.meta", re.compile(r"Stealth")),)  # TikZ's, for \usetikzlibrary
 
 
-def render_latex(result, fragment: bool = False, lang: str = DEFAULT) -> str:
-    """The result as LaTeX in ``lang``: a standalone document, or (``fragment``) its body
-    only, after a comment naming the packages it needs."""
-    doc = laid_out(result, lang)
+def latex_document(doc: Document, fragment: bool = False) -> str:
+    """A result's document as LaTeX: standalone, or (``fragment``) its body only, after a
+    comment naming the packages it needs."""
     body = latex_body(doc)
     if fragment:
         return fragment_header(body, doc.lang) + body

@@ -13,7 +13,7 @@ from symgrad.notation import L
 from symgrad.render.chart import LOG_ZERO, NOTHING_TO_CHART_WITH
 from symgrad.render.diagram import Diagram
 from symgrad.render.document import Document, Figure, Grid
-from symgrad.render.language import DEFAULT, in_language, laid_out, phrase
+from symgrad.render.language import in_language, phrase
 from symgrad.render.latex import equation_block
 from symgrad.render.number_style import styled
 from symgrad.render.plot import figure_svg
@@ -86,22 +86,13 @@ def image_path(document: str | os.PathLike, kind: str, number: int) -> Path:
     return document.with_name(f"{document.stem}-{kind}-{number}.svg")
 
 
-def markdown_files(result, path: str | os.PathLike, fragment: bool = False,
-                   lang: str = DEFAULT) -> dict:
-    """The Markdown document for ``path`` and the SVG images beside it that it shows: its
-    diagram, and its figures where matplotlib is installed (else they are text charts)."""
-    beside = Beside(path)
-    text = render_markdown(result, fragment, beside, lang=lang)
-    return {path: text, **beside.files}
-
-
-def render_markdown(result, fragment: bool = False, beside: Beside | None = None,
-                    figures_before: int = 0, heading_level: int = 1, lang: str = DEFAULT) -> str:
-    """The result as Markdown in ``lang``: its title a heading of ``heading_level`` (none
-    in a fragment), its sections one level below. Without ``beside`` (standard output) a
-    diagram or figure is drawn in text. Figures are numbered from ``figures_before`` + 1
+def markdown_document(doc: Document, fragment: bool = False, beside: Beside | None = None,
+                      figures_before: int = 0, heading_level: int = 1) -> str:
+    """A result's document as Markdown: its title a heading of ``heading_level`` (none in a
+    fragment), its sections one level below. Without ``beside`` (standard output) a
+    diagram or figure is drawn in text; with it, as SVG images in ``beside.files`` (a
+    figure where matplotlib is installed). Figures are numbered from ``figures_before`` + 1
     (as LaTeX numbers them in a document of several results)."""
-    doc = laid_out(result, lang)
     printer = markdown_printer(doc.output_layer)
     parts, figures = [], figures_before
     for block in markdown_blocks(doc, fragment, heading_level):

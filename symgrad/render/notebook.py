@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from symgrad.render.diagram import Diagram
 from symgrad.render.document import Document, Figure, document
+from symgrad.render.formats import LatexFormat, MarkdownFormat
 from symgrad.render.language import DEFAULT
-from symgrad.render.latex import render_latex
-from symgrad.render.markdown import markdown_blocks, render_markdown
+from symgrad.render.markdown import markdown_blocks
 from symgrad.render.printing import TextPrinter
 from symgrad.render.svg import svg_diagram
 from symgrad.render.text import text_chart, text_diagram, text_words
@@ -27,7 +27,7 @@ NOTEBOOK_HEADING_LEVEL = 3  # the title's; sections one below
 
 def notebook_markdown(result) -> str:
     """The result's Markdown as a notebook shows it (its figure as a text chart)."""
-    return render_markdown(result, heading_level=NOTEBOOK_HEADING_LEVEL)
+    return MarkdownFormat(heading_level=NOTEBOOK_HEADING_LEVEL).doprint(result)
 
 
 def notebook_outputs(result, images: bool = True) -> list[dict[str, str]]:
@@ -102,12 +102,12 @@ class NotebookDisplay:
 
     def markdown(self, fragment: bool = True, lang: str = DEFAULT) -> str:
         """The result as Markdown (``fragment``: without its title), its words in ``lang``."""
-        return render_markdown(self, fragment=fragment, lang=lang)
+        return MarkdownFormat(fragment, lang).doprint(self)
 
     def latex(self, fragment: bool = True, lang: str = DEFAULT) -> str:
         """The result as LaTeX: its body (``fragment``), or a standalone document; its words
         in ``lang``."""
-        return render_latex(self, fragment=fragment, lang=lang)
+        return LatexFormat(fragment, lang).doprint(self)
 
 
 def attach_displays(result_types) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from functools import singledispatch
 
 import sympy
 from rich.cells import cell_len
@@ -19,8 +18,8 @@ from symgrad.numeric.real import decimal, log10_abs, table_cell
 from symgrad.render.breaking import formula_lines
 from symgrad.render.chart import ENCLOSURES_CHARTED, NOTHING_TO_CHART, terminal_chart
 from symgrad.render.diagram import Diagram
-from symgrad.render.document import Figure, Grid, charted_layers, shown_layers
-from symgrad.render.language import DEFAULT, LANGUAGES, check_language, laid_out, phrase
+from symgrad.render.document import Document, Figure, Grid, charted_layers, shown_layers
+from symgrad.render.language import DEFAULT, LANGUAGES, check_language, phrase
 from symgrad.render.number_style import column_styled, styled
 from symgrad.render.printing import TextPrinter, uncounted
 from symgrad.render.prose import Words
@@ -29,10 +28,8 @@ TEXT_WIDTH = 100
 NARROW_TABLE_WIDTH = 110  # below this the eval table drops its z and a columns
 
 
-@singledispatch
-def renderable(result, width: int = TEXT_WIDTH, lang: str = DEFAULT) -> Group:
-    """The result as a rich renderable in ``lang``; long products break to fit ``width``."""
-    doc = laid_out(result, lang)
+def document_renderable(doc: Document, width: int = TEXT_WIDTH) -> Group:
+    """A result's document as a rich renderable; long products break to fit ``width``."""
     printer = TextPrinter(doc.output_layer)
     parts = [Panel(Text(text_words(printer, doc.title), style="bold"), expand=False)]
     for section in doc.sections:
@@ -179,11 +176,10 @@ def _row_text(printer: TextPrinter, row, width: int) -> Text:
     return line
 
 
-def render_text(result, width: int = TEXT_WIDTH, lang: str = DEFAULT) -> str:
-    """Plain text (no colour codes), as written by ``-o FILE``."""
+def plain_text(shown, width: int = TEXT_WIDTH) -> str:
+    """A rich renderable as plain text (no colour codes), as written by ``-o FILE``."""
     buffer = io.StringIO()
-    Console(file=buffer, width=width, color_system=None, soft_wrap=False).print(
-        renderable(result, width, lang))
+    Console(file=buffer, width=width, color_system=None, soft_wrap=False).print(shown)
     return buffer.getvalue()
 
 
@@ -194,9 +190,8 @@ def english_only(result, lang: str) -> None:
                            f"{LANGUAGES[lang]} is for documents such as the notes.")
 
 
-@renderable.register
-def _(table: ActivationTable, width: int = TEXT_WIDTH, lang: str = DEFAULT) -> Table | Group:
-    english_only(table, lang)
+def activation_table(table: ActivationTable) -> Table | Group:
+    """The activation library as one terminal table (with a note on each jump)."""
     printer = TextPrinter()
     z, a = sympy.Symbol("z", real=True), sympy.Symbol("a", real=True)
     grid = Table(title="The activation library", show_lines=True)
@@ -231,9 +226,9 @@ def _extremum_cell(printer, extremum) -> str:
         "" if extremum.exact else " (numerical)")
 
 
-@renderable.register
-def _(evaluation: ChainEvaluation, width: int = TEXT_WIDTH, lang: str = DEFAULT) -> Group:
-    english_only(evaluation, lang)
+def evaluation_table(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
+    """A chain's evaluation as a terminal table of the layers shown, a chart and the floats'
+    verdicts, in ``width`` columns (below NARROW_TABLE_WIDTH without z_l and a_l)."""
     chain, point = evaluation.chain, evaluation.point
     mode = "gain mode, preactivations fixed" if point.gain_mode else f"{chain.cost} cost"
     kind = "Certified enclosures" if evaluation.interval else "Exact backward pass"

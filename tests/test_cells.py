@@ -1,0 +1,282 @@
+"""Recurrent cells (rnn, lstm, gru) against oracles written here, apart from symgrad:
+
+- ``sympy.diff`` of the composed network (every step nested into the next), at T ≤ 3 for
+  the gated cells (h_{t-1} enters four places per step, so the composed tree grows as 4^T:
+  T = 6 takes minutes) and T ≤ 6 for the rnn;
+- ``mpmath.diff`` of a forward pass written here, at 60 digits, for T = 6, 50 and 300;
+- complex-step differentiation of a float64 numpy forward pass written from torch.nn.LSTM's
+  and torch.nn.GRU's documented equations (torch itself has no CPU wheel on PyPI);
+- the derivation's JSON (``gradients`` in the forward names and the backward names each
+  step defines), evaluated here at the point and compared with the same oracles.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import mpmath
+import numpy
+import pytest
+import sympy
+
+import symgrad
+from symgrad.errors import SymgradError
+from symgrad.render import render
+
+PARAMETERS = {
+    "rnn": ("u", "w", "b"),
+    "lstm": tuple(p + g for g in "ifgo" for p in "uwb"),
+    "gru": ("ur", "wr", "br", "uz", "wz", "bz", "un", "wn", "bn", "dn"),
+}
+STATE = {"rnn": ("h",), "lstm": ("h", "c"), "gru": ("h",)}
+
+
+def draw(cell: str, seed: int) -> dict:
+    rnd = random.Random(seed)
+    return {name: sympy.Rational(rnd.randint(-1500, 1500), 1000) for name in PARAMETERS[cell]}
+
+
+# --- the forward pass, written once here for any number type ---------------------------
+
+def forward(cell: str, p: dict, xs, h0, c0, y, lib, perturb=None):
+    """C = ½(h_T − y)² of the unrolled cell, with ``lib`` giving exp and tanh. ``perturb``:
+    (step l, state name, ε) adds ε to that state after step l (l = 0: the initial state)."""
+    def sig(v):
+        return 1 / (1 + lib.exp(-v))
+
+    h, c = h0, c0
+
+    def nudge(step):
+        nonlocal h, c
+        if perturb is not None and perturb[0] == step:
+            if perturb[1] == "h":
+                h = h + perturb[2]
+            else:
+                c = c + perturb[2]
+
+    nudge(0)
+    for step, x in enumerate(xs, start=1):
+        if cell == "rnn":
+            h = lib.tanh(p["u"] * x + p["w"] * h + p["b"])
+        elif cell == "lstm":
+            i = sig(p["ui"] * x + p["wi"] * h + p["bi"])
+            f = sig(p["uf"] * x + p["wf"] * h + p["bf"])
+            g = lib.tanh(p["ug"] * x + p["wg"] * h + p["bg"])
+            o = sig(p["uo"] * x + p["wo"] * h + p["bo"])
+            c = f * c + i * g
+            h = o * lib.tanh(c)
+        else:  # torch.nn.GRU: n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+            r = sig(p["ur"] * x + p["wr"] * h + p["br"])
+            z = sig(p["uz"] * x + p["wz"] * h + p["bz"])
+            n = lib.tanh(p["un"] * x + p["bn"] + r * (p["wn"] * h + p["dn"]))
+            h = (1 - z) * n + z * h
+        nudge(step)
+    return (h - y) ** 2 / 2
+
+
+class _SympyLib:
+    exp = staticmethod(sympy.exp)
+    tanh = staticmethod(sympy.tanh)
+
+
+class _MpmathLib:
+    exp = staticmethod(mpmath.exp)
+    tanh = staticmethod(mpmath.tanh)
+
+
+def mp(value):
+    return mpmath.mpf(sympy.Rational(value).p) / sympy.Rational(value).q
+
+
+def mpmath_gradients(cell, p, xs, h0, c0, y) -> dict:
+    """∂C/∂θ for every parameter by mpmath.diff at 60 digits."""
+    out = {}
+    with mpmath.workdps(60):
+        base = {k: mp(v) for k, v in p.items()}
+        inputs = [mp(x) for x in xs]
+        for name in p:
+            def cost(theta, name=name):
+                return forward(cell, {**base, name: theta}, inputs, mp(h0), mp(c0), mp(y), _MpmathLib)
+            out[name] = mpmath.diff(cost, base[name])
+    return out
+
+
+def close(a, b, digits: int) -> bool:
+    a, b = mpmath.mpf(a), mpmath.mpf(b)
+    return abs(a - b) <= mpmath.mpf(10) ** -digits * max(abs(b), mpmath.mpf(10) ** -40)
+
+
+def evaluated(cell, steps, p, xs, h0=0, c0=0, y=0, dps=30, **kwargs):
+    return symgrad.evaluate_cell(cell, steps, parameters={k: str(v) for k, v in p.items()},
+                                 x=[str(v) for v in xs], h0=str(h0),
+                                 c0=str(c0) if cell == "lstm" else None, y=str(y), dps=dps,
+                                 **kwargs)
+
+
+# --- sympy.diff of the composed network ------------------------------------------------
+
+@pytest.mark.parametrize("cell, steps", [("rnn", 1), ("rnn", 6), ("lstm", 1), ("lstm", 3),
+                                         ("gru", 2), ("gru", 3)])
+def test_eval_matches_sympy_diff_of_the_composed_network(cell, steps):
+    p = draw(cell, steps)
+    xs = [sympy.Rational(k - 2, 3) for k in range(steps)]
+    h0, c0, y = sympy.Rational(1, 5), sympy.Rational(-1, 3), sympy.Rational(1, 2)
+    result = evaluated(cell, steps, p, xs, h0, c0, y, dps=25)
+    got = dict(result.gradients)
+    for name in p:
+        theta = sympy.Symbol("theta")
+        numbers = {k: sympy.Float(v, 60) for k, v in p.items()}
+        numbers[name] = theta
+        cost = forward(cell, numbers, [sympy.Float(x, 60) for x in xs], sympy.Float(h0, 60),
+                       sympy.Float(c0, 60), sympy.Float(y, 60), _SympyLib)
+        truth = sympy.diff(cost, theta).xreplace({theta: sympy.Float(p[name], 60)})
+        assert close(got[name], truth, 24), (cell, name, got[name], truth)
+
+
+# --- mpmath.diff of a separate forward pass at 60 digits --------------------------------
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("steps", [6, 50, pytest.param(300, marks=pytest.mark.slow)])
+def test_eval_matches_mpmath_diff(cell, steps):
+    p = draw(cell, 100 + steps)
+    xs = [sympy.Rational((7 * k) % 11 - 5, 4) for k in range(steps)]
+    h0, c0, y = sympy.Rational(-1, 2), sympy.Rational(1, 4), sympy.Rational(3, 4)
+    result = evaluated(cell, steps, p, xs, h0, c0, y, dps=30)
+    truth = mpmath_gradients(cell, p, xs, h0, c0, y)
+    for name, value in result.gradients:
+        assert close(value, truth[name], 29), (cell, steps, name, value, truth[name])
+    with mpmath.workdps(60):
+        cost = forward(cell, {k: mp(v) for k, v in p.items()}, [mp(x) for x in xs], mp(h0),
+                       mp(c0), mp(y), _MpmathLib)
+    assert close(result.cost, cost, 29)
+
+
+def test_state_gradients_are_the_carried_states_and_the_carousel_is_the_gate_product():
+    """∂C/∂h_l and ∂C/∂c_l (the state carried into step l + 1) against mpmath.diff of C with
+    that state nudged after step l; and with the recurrent weights 0, ∂C/∂c_l is the
+    closed form's carousel term (h_T − y) o_T (1 − tanh² c_T) ∏_{k>l} f_k."""
+    steps = 8
+    p = draw("lstm", 5)
+    xs = [sympy.Rational(k, 5) for k in range(steps)]
+    result = evaluated("lstm", steps, p, xs, 0, sympy.Rational(1, 3), 1)
+    with mpmath.workdps(60):
+        base = {k: mp(v) for k, v in p.items()}
+        for record in result.steps:
+            for state, value in record.state_gradients:
+                truth = mpmath.diff(lambda eps, s=state, r=record: forward(
+                    "lstm", base, [mp(x) for x in xs], 0, mp(sympy.Rational(1, 3)), 1,
+                    _MpmathLib, perturb=(r.t, s, eps)), 0)
+                assert close(value, truth, 25), (record.t, state, value, truth)
+    gated = {**p, "wi": 0, "wf": 0, "wg": 0, "wo": 0}
+    result = evaluated("lstm", steps, gated, xs, 0, sympy.Rational(1, 3), 1)
+    last = result.steps[-1]
+    h, c, o = last.value("h"), last.value("c"), last.value("o")
+    passed = (h - 1) * o * (1 - mpmath.tanh(c) ** 2)
+    for record in result.steps[:-1]:
+        product = mpmath.fprod(s.value("f") for s in result.steps[record.t:])
+        assert close(dict(record.state_gradients)["c"], passed * product, 25)
+        assert close(record.carousel, product, 25)
+
+
+# --- torch's equations in float64, differentiated by complex step ---------------------
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_eval_matches_torch_equations_in_float64(cell):
+    steps = 50
+    p = draw(cell, 7)
+    xs = numpy.linspace(-1, 1, steps)
+    result = evaluated(cell, steps, p, [sympy.Rational(float(x)) for x in xs], 0, 0, 0, dps=20)
+    got = dict(result.gradients)
+    step = 1e-30
+    for name in p:
+        values = {k: complex(float(v)) for k, v in p.items()}
+        values[name] += 1j * step
+        cost = forward(cell, values, xs.astype(complex), 0j, 0j, 0.0, numpy)
+        assert abs(cost.imag / step - float(got[name])) <= 1e-12 * max(1.0, abs(float(got[name])))
+
+
+# --- the derivation's expressions -------------------------------------------------------
+
+def _derived_gradients(cell: str, steps: int, p: dict, xs, h0, c0, y) -> dict:
+    """The JSON of ``derive --cell`` evaluated at the point: forward quantities from its own
+    ``steps[].quantities``, then ∂C/∂s from ``final`` and each step's ``backward``."""
+    data = json.loads(render(symgrad.derive_cell(cell, steps, "tanh" if cell == "rnn" else None),
+                             "json"))
+    names = {"sigmoid": lambda v: 1 / (1 + sympy.exp(-v)), "tanh": sympy.tanh}
+    values = {sympy.Symbol(k): v for k, v in p.items()}
+    values.update({sympy.Symbol(f"x{t + 1}"): x for t, x in enumerate(xs)})
+    values[sympy.Symbol("h0")], values[sympy.Symbol("c0")], values[sympy.Symbol("y")] = h0, c0, y
+
+    def value(text):
+        expr = sympy.parse_expr(text, local_dict={**names, **{str(k): k for k in values}})
+        expr = expr.subs({s: sympy.Symbol(s.name) for s in expr.free_symbols})
+        return sympy.N(expr.subs(values), 40)
+
+    for step in data["steps"]:
+        for name, text in step["quantities"].items():
+            values[sympy.Symbol(name)] = value(text)
+    for name, text in data["final"].items():
+        values[sympy.Symbol(name)] = value(text)
+    for step in reversed(data["steps"]):
+        for name, text in step["backward"].items():
+            values[sympy.Symbol(name)] = value(text)
+    assert set(data["gradients"]) == set(p)
+    return {name: value(text) for name, text in data["gradients"].items()}
+
+
+@pytest.mark.parametrize("cell, steps", [("rnn", 4), ("lstm", 3), ("gru", 3), ("lstm", 12)])
+def test_derived_gradients_match_mpmath_diff(cell, steps):
+    p = draw(cell, 40 + steps)
+    xs = [sympy.Rational(3 - k, 4) for k in range(steps)]
+    h0, c0, y = sympy.Rational(1, 3), sympy.Rational(-1, 4), sympy.Rational(1, 7)
+    derived = _derived_gradients(cell, steps, p, xs, h0, c0, y)
+    truth = mpmath_gradients(cell, p, xs, h0, c0 if cell == "lstm" else 0, y)
+    for name in p:
+        assert close(derived[name], truth[name], 35), (cell, name, derived[name], truth[name])
+
+
+def test_the_general_step_reads_in_the_gates():
+    lstm = symgrad.derive_cell("lstm")
+    text = render(lstm, "text")
+    assert "∂c_t/∂c_(t-1) = f_t" in text
+    assert "∏[k=l+1..T] f_k + R_l" in text
+    gru = render(symgrad.derive_cell("gru"), "text")
+    assert "∏[k=l+1..T] z_k + R_l" in gru
+    rnn = render(symgrad.derive_cell("rnn"), "text")
+    assert "w^(T - l)" in rnn and "∏[k=l+1..T] σ'(z_k)" in rnn
+
+
+# --- enclosures ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_interval_enclosures_hold_the_gradients(cell):
+    steps = 20
+    p = draw(cell, 3)
+    xs = [sympy.Rational(k % 3, 2) for k in range(steps)]
+    result = evaluated(cell, steps, p, xs, 0, 0, 0, dps=15, interval=True)
+    truth = mpmath_gradients(cell, p, xs, 0, 0, 0)
+    with mpmath.workdps(60):
+        for name, enclosure in result.gradients:
+            lo, hi = mpmath.mpf(enclosure.lo), mpmath.mpf(enclosure.hi)
+            assert lo <= truth[name] <= hi, (name, enclosure, truth[name])
+            assert hi - lo <= mpmath.mpf(10) ** -14 * abs(truth[name])
+
+
+# --- refusals ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: symgrad.evaluate_cell("lstm", 3, parameters={"wx": 1}), "has no parameter 'wx'"),
+    (lambda: symgrad.evaluate_cell("gru", 3, c0=1), "no cell state"),
+    (lambda: symgrad.evaluate_cell("tcn", 3), "must be one of rnn, lstm, gru"),
+    (lambda: symgrad.evaluate_cell("rnn", 0), "between 1 and"),
+    (lambda: symgrad.evaluate_cell("rnn", 3, x=[1, 2]), "3"),
+    (lambda: symgrad.evaluate_cell("rnn", 3, dps=-5), "precision"),
+    (lambda: symgrad.evaluate_cell("rnn", 3, parameters=[("w", 1)]), "mapping"),
+    (lambda: symgrad.evaluate_cell("lstm", 3, parameters={"wf": "1e999999999"}), "wf"),
+    (lambda: symgrad.derive_cell("lstm", 3, "relu"), "fixed"),
+    (lambda: symgrad.derive_cell("rnn", 5000), "between 1 and 1000"),
+])
+def test_api_refuses_with_one_sentence(call, message):
+    with pytest.raises(SymgradError, match=message):
+        call()
