@@ -59,7 +59,7 @@ def multiplied(expr):
     return expr
 
 
-# The JSON names of the notation's functions (README "JSON"): chain quantities at a
+# The JSON names of the notation's functions (docs/json.md, "Names"): chain quantities at a
 # concrete layer glue the index on (delta1), matrix entries join with _ (delta_2_1),
 # matrix-form factors join with _ at a number (W_2); anything else is a call, f(l + 1).
 CHAIN_QUANTITIES = {notation.delta: "delta", notation.grad_w: "grad_w",

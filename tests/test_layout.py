@@ -196,7 +196,7 @@ def test_path_sums_keep_every_weight_product_whole():
 CHAIN_LABELS = {"eq:forward", "eq:cost", "eq:activation-derivative", "eq:output-error",
                 "eq:delta-recursion", "eq:grad-w", "eq:grad-b", "eq:input-gradient",
                 "eq:closed-form", "eq:closed-form-grad-w", "eq:closed-form-input",
-                "eq:front-grad-w", "eq:front"}  # as README lists them
+                "eq:front-grad-w", "eq:front"}  # as docs/commands.md lists them
 
 
 def _labels(latex: str) -> list[str]:

@@ -56,7 +56,7 @@ class Row:
     sides: tuple[sympy.Expr, ...]
     index_range: tuple | None = None
     relations: tuple[str, ...] = ()
-    label: str | None = None  # a numbered display's name: LaTeX \label{eq:<label>} (README)
+    label: str | None = None  # a numbered display's name: LaTeX \label{eq:<label>} (docs/commands.md)
 
     def relation(self, number: int) -> str:
         return self.relations[number] if number < len(self.relations) else "="

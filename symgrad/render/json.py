@@ -1,4 +1,5 @@
-"""JSON as in the contract of DESIGN.md: one object, expressions as SymPy-parsable strings."""
+"""JSON as in its contract, docs/json.md (a schema per command in docs/schemas/): one object,
+expressions as SymPy-parsable strings."""
 
 from __future__ import annotations
 
