@@ -100,6 +100,7 @@ def derive(depth: int | None = None, act: Act | None = None, *, residual: bool =
     depth's layers done. ``widths``: a small matrix net instead (as ``derive_net``);
     ``cell`` with ``steps``: a recurrent cell instead (as ``derive_cell``)."""
     if cell is not None:
+        residual, tied = arguments.flag(residual, "residual"), arguments.flag(tied, "tied")
         arguments.not_for_a_cell({"depth": depth, "residual": residual, "tied": tied,
                                   "layers": layers, "widths": widths,
                                   "cost": None if cost == "quadratic" else cost})
@@ -163,6 +164,7 @@ def evaluate(depth: int | None = None, act: Act | None = None, *, w=None, b=None
     cell).
     """
     if cell is not None:
+        residual, tied = arguments.flag(residual, "residual"), arguments.flag(tied, "tied")
         arguments.not_for_a_cell({
             "depth": depth, "residual": residual, "tied": tied, "w": w, "b": b, "z": z,
             "upstream": upstream, "widths": widths, "init": init, "scale": scale,

@@ -25,7 +25,14 @@ from symgrad.derive.chain import ALL_LAYERS_UP_TO
 from symgrad.errors import SymgradError, quoted
 from symgrad.files import check_target, write_all, write_atomically
 from symgrad.layers import cell_kind
-from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MAX_DERIVE_STEPS, check_depth
+from symgrad.networks import (
+    MAX_DEPTH,
+    MAX_DERIVE_DEPTH,
+    MAX_DERIVE_STEPS,
+    MAX_STEPS,
+    check_depth,
+    check_steps,
+)
 from symgrad.notes import MAX_NOTES_DEPTH
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
 from symgrad.numeric.net_parameters import INITS
@@ -335,7 +342,8 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
     if cell is not None:
         steps = _whole(steps)
         digits = DEFAULT_CELL_DPS if given["dps"] is None else given["dps"]
-        shown = isinstance(steps, int) and _long_pass(steps * CELL_STEP_COST, digits)
+        shown = isinstance(steps, int) and 1 <= steps <= MAX_STEPS and \
+            _long_pass(steps * CELL_STEP_COST, digits)
         runs = 1 if interval else 2
         with _progress(2 * runs * steps if shown else 0, shown) as report:
             result = api.evaluate(_whole(depth), widths=None if widths is None else _wholes(widths),
@@ -583,7 +591,7 @@ def _plot_cells(cells, steps, acts, settings, x, y, h0, c0, output):
     """One curve of log10|∂C/∂h_t| per cell (and per --act for the rnn), on one figure."""
     if steps is None:
         raise SymgradError("Give the number of steps with --steps T.")
-    steps = _whole(steps)
+    steps = check_steps(_whole(steps))  # (sizes the bars, as the API checks it)
     given = {} if settings is None else arguments.settings(settings, "--set")
     curves = []
     for cell in dict.fromkeys(cells):

@@ -26,7 +26,7 @@ import pytest
 import symgrad
 from symgrad import api, arguments, cli
 from symgrad.errors import SymgradError
-from symgrad.networks import MAX_DERIVE_DEPTH
+from symgrad.networks import MAX_DERIVE_DEPTH, MAX_DERIVE_STEPS, MAX_STEPS
 from symgrad.notes import MAX_NOTES_DEPTH
 from symgrad.verify import MAX_VERIFY_DEPTH
 
@@ -63,6 +63,7 @@ NON_NEGATIVE = NUMBER + Kind(same("-1"))  # σ_b²
 TEXT = Kind(same("", "bogus"), (3, True, b"he"))  # cost, init
 ACT = Kind(same("", "sigmod", "log(x)", "__import__('os')", "x # note", "leaky_relu:abc"),
            (3, True, None))
+ACT_OR_DEFAULT = Kind(ACT.typed, (3, True))  # act=None: the command's default
 BOUNDED_ACT = ACT + Kind(same("exp(x)"))  # (bounds, regions and mean field need sup|σ'| finite)
 FLAG = Kind((), ("no", 1, None, NAN))
 WIDTHS = Kind((("", [""]), ("2", [2]), ("2,0,2", [2, 0, 2]), ("2,-1", [2, -1]), ("2,x", [2, "x"]),
@@ -70,6 +71,9 @@ WIDTHS = Kind((("", [""]), ("2", [2]), ("2,0,2", [2, 0, 2]), ("2,-1", [2, -1]), 
               ("2,3", 2, [2, True], [2, 2.5], [2, NAN]))
 LAYERS = Kind((("0", [0]), ("1,9", [1, 9]), ("x", ["x"]), ("", [""]), (HUGE_TEXT, [HUGE])),
               (1, [True], [1.0], "1", {1: 2}))
+CELL = Kind(same("", "tcn", "LSTM"), (3, True))
+SETTINGS = Kind(same("wf", "=1", "wf=", "wf=1,wf=2", "q=1", "wf=nan", "wf=1e999999", "wf=1,,bf=2"),
+                (3, True, [("wf", 1)], {3: 1}, {"wf": None}))
 
 
 def above(maximum: int) -> Kind:
@@ -83,6 +87,8 @@ class Case(NamedTuple):
     words: tuple[str, ...] = ()  # the command line's own spelling of a value (--general)
 
 
+OPTION_NAMES = {"parameters": "set"}  # an API argument whose option has another name
+API_NAMES = {option: name for name, option in OPTION_NAMES.items()}
 API = {"derive": "derive", "eval": "evaluate", "bounds": "bounds", "region": "region",
        "meanfield": "meanfield", "critical": "critical", "sample": "sample", "acts": "acts",
        "verify": "verify", "notes": "notes"}
@@ -96,13 +102,25 @@ def ok(text: str, value=None) -> tuple[str, object]:
 
 BASES = {  # (command, base arguments, the arguments tried against that base, API function)
     "derive": [({"depth": ok("3", 3)}, {"depth": COUNT + above(MAX_DERIVE_DEPTH),
-                                        "act": ACT, "cost": TEXT, "layers": LAYERS,
+                                        "act": ACT_OR_DEFAULT, "cost": TEXT, "layers": LAYERS,
                                         "residual": FLAG, "tied": FLAG}, None),
                ({}, {"widths": WIDTHS}, None),
-               ({"widths": ok("2,2", [2, 2])}, {"act": ACT, "cost": TEXT}, None),
+               ({"widths": ok("2,2", [2, 2])}, {"act": ACT_OR_DEFAULT, "cost": TEXT}, None),
+               ({"steps": ok("2", 2)}, {"cell": CELL}, None),
+               ({"cell": ok("rnn"), "steps": ok("2", 2)},
+                {"steps": COUNT + above(MAX_DERIVE_STEPS), "act": ACT_OR_DEFAULT}, None),
+               ({"cell": ok("lstm"), "steps": ok("2", 2)},
+                {"act": Kind(same("tanh", "sigmoid")), "depth": Kind(same("3")),
+                 "residual": FLAG, "tied": FLAG, "layers": Kind((("1", [1]),)),
+                 "widths": Kind((("2,2", [2, 2]),)), "cost": Kind(same("cross-entropy"))}, None),
+               ({"depth": ok("3", 3)}, {"steps": Kind((("2", 2),))}, None),
+               ({"steps": ok("2", 2)}, {"cell": CELL}, "derive_cell"),
+               ({"cell": ok("gru")}, {"steps": COUNT + above(MAX_DERIVE_STEPS)}, "derive_cell"),
+               ({"cell": ok("gru"), "steps": ok("2", 2)}, {"act": Kind(same("tanh"))},
+                "derive_cell"),
                ({}, {"widths": WIDTHS}, "derive_net"),
                ({"widths": ok("2,2", [2, 2])}, {"act": ACT, "cost": TEXT}, "derive_net")],
-    "eval": [({"depth": ok("3", 3), "x": ok("1")}, {"depth": COUNT, "act": ACT, "cost": TEXT,
+    "eval": [({"depth": ok("3", 3), "x": ok("1")}, {"depth": COUNT, "act": ACT_OR_DEFAULT, "cost": TEXT,
                                                     "w": NUMBER + Kind(same("1,2")), "b": NUMBER,
                                                     "x": NUMBER, "y": NUMBER, "dps": COUNT,
                                                     "residual": FLAG, "tied": FLAG,
@@ -110,6 +128,26 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
                                                     "keep": Kind((), ([0], [4], "1", [True]))},
               None),
              ({"depth": ok("3", 3)}, {"z": NUMBER}, None),
+             ({"depth": ok("3", 3), "x": ok("1")},
+              {"steps": Kind((("2", 2),)), "parameters": Kind(same("w=1")), "h0": Kind(same("0")),
+               "c0": Kind(same("0"))}, None),
+             ({"steps": ok("3", 3)}, {"cell": CELL}, None),
+             ({"cell": ok("lstm"), "steps": ok("3", 3)},
+              {"steps": COUNT + above(MAX_STEPS), "x": NUMBER + Kind(same("1,2")), "y": NUMBER,
+               "h0": NUMBER, "c0": NUMBER, "dps": COUNT, "seed": SEED, "interval": FLAG,
+               "parameters": SETTINGS, "act": Kind(same("tanh")),
+               "depth": Kind(same("3")), "w": Kind(same("2")), "b": Kind(same("0")),
+               "z": Kind(same("1")), "upstream": Kind(same("1")), "residual": FLAG, "tied": FLAG,
+               "widths": Kind((("2,2", [2, 2]),)), "init": Kind(same("he")),
+               "scale": Kind(same("2")), "weights": Kind(same("net.json")),
+               "cost": Kind(same("cross-entropy")), "keep": Kind((), ([1],))}, None),
+             ({"cell": ok("gru"), "steps": ok("3", 3)}, {"c0": Kind(same("0", "1"))}, None),
+             ({"cell": ok("rnn"), "steps": ok("3", 3)}, {"act": ACT_OR_DEFAULT}, None),
+             ({}, {"cell": CELL}, "evaluate_cell"),
+             ({"cell": ok("lstm")},
+              {"steps": COUNT + above(MAX_STEPS), "x": NUMBER, "y": NUMBER, "h0": NUMBER,
+               "c0": NUMBER, "dps": COUNT, "seed": SEED, "interval": FLAG,
+               "parameters": SETTINGS, "act": Kind(same("tanh"))}, "evaluate_cell"),
              ({"depth": ok("3", 3), "z": ok("1")}, {"upstream": NUMBER}, None),
              ({"widths": ok("2,3,2", [2, 3, 2]), "init": ok("he")},
               {"x": NUMBER + Kind(same("1,2,3")), "y": NUMBER, "init": TEXT, "seed": SEED,
@@ -230,7 +268,7 @@ def wrong_cases() -> list[tuple[str, dict]]:
 def argv(case: Case) -> list[str]:
     words = [case.command, *case.words]
     for name, (text, _) in case.given.items():
-        option = "--" + name.replace("_", "-")
+        option = "--" + OPTION_NAMES.get(name, name).replace("_", "-")
         words.append(option if text is None else f"{option}={text}")
     return words
 
@@ -325,7 +363,7 @@ def test_the_table_leaves_nothing_out():
         if command is not None:
             named[command] |= set(given)
     for name in commands:
-        options = {parameter.opts[0][2:].replace("-", "_")
+        options = {API_NAMES.get(parameter.opts[0][2:], parameter.opts[0][2:]).replace("-", "_")
                    for parameter in cli.main.commands[name].params
                    if isinstance(parameter, click.Option) and parameter.name not in own}
         assert options <= named[name], (name, options - named[name])

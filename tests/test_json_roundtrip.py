@@ -589,6 +589,8 @@ def _every_result():
         symgrad.sample(5, "tanh", sigma_w2=1, samples=20),
         symgrad.verify("dC_daL*dsigma(z2)", "delta2", depth=2),
         symgrad.notes(3, "sigmoid"), symgrad.notes(widths=(2, 2, 1)),
+        symgrad.derive_cell("lstm", 2), symgrad.derive_cell("rnn", act="relu"),
+        symgrad.evaluate_cell("gru", 4, dps=10), symgrad.evaluate_cell("lstm", 3, interval=True),
     ]
 
 

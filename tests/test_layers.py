@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "symgrad"
 # in it). Every module of the package is in exactly one (test_every_module_has_a_layer).
 LAYERS = {
     "reading": ["errors", "expressions", "numbers", "arguments", "files", "budget"],
-    "spec": ["networks", "activations", "custom", "costs", "notation", "formula", "proofs",
+    "spec": ["networks", "layers", "activations", "custom", "costs", "notation", "formula", "proofs",
              "extrema", "through_output", "tidy"],
     "derivation": ["derive"],
     "evaluation": ["numeric"],
