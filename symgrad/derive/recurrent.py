@@ -206,7 +206,7 @@ def _carousel_row(kind: CellKind, general) -> Equation:
     if sympy.simplify(carousel[column, column] - gate) != 0:
         raise SymgradError(f"The {kind.name} cell's carousel is not its gate {gate}.")
     passed = sympy.Add(*[
-        grad_of(step_symbol(kind.state[i], T)) * sympy.cancel(carousel[i, column] / gate)
+        grad_of(step_symbol(kind.state[i], T)) * (carousel[i, column] / gate)
         for i in range(carousel.rows) if i == 0  # ∂C/∂c_T = 0: only h_T reads the cost
     ]).xreplace({t: T})
     gates = sympy.Product(step_symbol(kind.carousel_gate, k), (k, l + 1, T))

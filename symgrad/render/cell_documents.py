@@ -139,28 +139,29 @@ def _(evaluation: CellEvaluation) -> Document:
              for name, value in evaluation.initial_gradients]
     shown = [evaluation.steps[n - 1] for n in shown_layers(steps)]
     carousel = kind.carousel_gate
-    headers = ("t", *(say("{q}", q=step_symbol(q, t)) for q in kind.quantity_names()),
-               *(say("{g}", g=grad_of(step_symbol(s, t))) for s in kind.state),
-               say("{norm}", norm=sympy.Symbol("‖J_t‖")),
-               *((say("{p}", p=sympy.Product(step_symbol(carousel, sympy.Symbol("k")),
-                                             (sympy.Symbol("k"), t + 1, T))),)
-                 if carousel else ()))
-    table = Grid(headers, tuple(
-        (str(s.t), *(table_cell(v) for _, v in s.quantities),
-         *(table_cell(g) for _, g in s.state_gradients), table_cell(s.norm),
-         *((table_cell(s.carousel),) if carousel else ()))
-        for s in shown))
+    k = sympy.Symbol("k", integer=True, positive=True)
+    forward = Grid(("t", *(say("{q}", q=step_symbol(q, t)) for q in kind.quantity_names())),
+                   tuple((str(s.t), *(table_cell(v) for _, v in s.quantities)) for s in shown))
+    backward = Grid(
+        ("t", *(say("{g}", g=grad_of(step_symbol(s, t))) for s in kind.state),
+         say("{norm}", norm=sympy.Symbol("‖J_t‖")),
+         *((say("{p}", p=sympy.Product(step_symbol(carousel, k), (k, t + 1, T))),)
+           if carousel else ())),
+        tuple((str(s.t), *(table_cell(g) for _, g in s.state_gradients), table_cell(s.norm),
+               *((table_cell(s.carousel),) if carousel else ())) for s in shown))
+    which = Phrase("Every step" if len(shown) == steps else
+                   say("{n} of the {T} steps (JSON has them all)", n=len(shown), T=steps))
     sections = [
         Section("Setting", setting),
         Section("Gradients", "The cost, every parameter's gradient (summed over the steps) and "
                              "the initial state's.", rows),
-        Section("Step by step",
-                say("{shown}. The figure: {size} against {t}.",
-                    shown=Phrase("Every step" if len(shown) == steps else
-                                 say("{n} of the {T} steps (JSON has them all)", n=len(shown),
-                                     T=steps)),
-                    size=log10(sympy.Abs(grad_of(step_symbol("h", t)))), t=t),
-                grid=table, figure=_gradient_figure(evaluation)),
+        Section("Forward pass", say("{which}: the gates and the state.", which=which),
+                grid=forward),
+        Section("Backward through time",
+                say("{which}: the gradient reaching each step's state, the size of the step's "
+                    "Jacobian and the carousel's product. The figure: {size} against {t}.",
+                    which=which, size=log10(sympy.Abs(grad_of(step_symbol("h", t)))), t=t),
+                grid=backward, figure=_gradient_figure(evaluation)),
     ]
     return Document(title, sections, sympy.Integer(steps))
 

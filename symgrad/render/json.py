@@ -551,7 +551,7 @@ def _(evaluation: CellEvaluation) -> dict:
         "initial": {name: _exact(value) for name, value in point.initial},
         "y": _exact(point.target),
     })
-    _magnitude(data, "C", evaluation.cost, dps)
+    _magnitude(data, "cost_value", evaluation.cost, dps)
     data["gradients"] = {name: _number(value, dps) for name, value in evaluation.gradients}
     data["log10_abs_gradients"] = {name: _number(log10_abs(value), LOG10_DIGITS)
                                    for name, value in evaluation.gradients}
