@@ -91,6 +91,10 @@ class grad_of(_LayerQuantity):  # noqa: N801
     """∂C/∂q of a recurrent cell's quantity q (h3, c[t]) or parameter (w_f)."""
 
 
+class matrix_norm(sympy.Function):  # noqa: N801
+    """‖J‖: a matrix's spectral norm, its largest singular value."""
+
+
 class local_derivative(sympy.Function):  # noqa: N801
     """∂q/∂p of one step: ∂h_t/∂c_{t-1}, an entry of the local Jacobian J_t."""
 

@@ -8,7 +8,7 @@ import sympy
 from symgrad.derive.chain import Equation
 from symgrad.derive.recurrent import CellDerivation, T, concrete_form, through_weights
 from symgrad.layers.step import parameter_symbol
-from symgrad.notation import grad_of, log10, step_symbol
+from symgrad.notation import grad_of, local_derivative, log10, matrix_norm, step_symbol
 from symgrad.numeric.real import table_cell
 from symgrad.numeric.recurrent import CellEvaluation
 from symgrad.render.document import Document, Figure, Grid, Row, Section, document, shown_layers
@@ -59,7 +59,8 @@ def _(derivation: CellDerivation) -> Document:
         Section("Local Jacobian",
                 say("{J} = {partial}: each entry is sympy.diff of the one step's quantities, "
                     "chained through them; a gate's derivative written through the gate.",
-                    J=sympy.Symbol("J_t"), partial=sympy.Symbol("∂s_t/∂s_{t-1}")),
+                    J=sympy.Symbol("J_t"),
+                    partial=local_derivative(step_symbol("s", t), step_symbol("s", t - 1))),
                 _rows(derivation.jacobian, net)),
         Section("Backward through time",
                 paragraph(
@@ -144,7 +145,7 @@ def _(evaluation: CellEvaluation) -> Document:
                    tuple((str(s.t), *(table_cell(v) for _, v in s.quantities)) for s in shown))
     backward = Grid(
         ("t", *(say("{g}", g=grad_of(step_symbol(s, t))) for s in kind.state),
-         say("{norm}", norm=sympy.Symbol("‖J_t‖")),
+         say("{norm}", norm=matrix_norm(sympy.Symbol("J_t"))),
          *((say("{p}", p=sympy.Product(step_symbol(carousel, k), (k, t + 1, T))),)
            if carousel else ())),
         tuple((str(s.t), *(table_cell(g) for _, g in s.state_gradients), table_cell(s.norm),

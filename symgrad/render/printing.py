@@ -153,6 +153,9 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
         top, bottom = (self._print(argument) for argument in expr.args)
         return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
 
+    def _print_matrix_norm(self, expr):
+        return rf"\left\lVert {self._print(expr.args[0])} \right\rVert"
+
     def _print_sup_abs_dsigma(self, expr):
         return r"\sup_z \left|\sigma'(z)\right|"
 
@@ -683,6 +686,9 @@ class TextPrinter(ReadableSums, StrPrinter):
     def _print_local_derivative(self, expr):
         top, bottom = (self._print(argument) for argument in expr.args)
         return f"∂{top}/∂{bottom}"
+
+    def _print_matrix_norm(self, expr):
+        return f"‖{self._print(expr.args[0])}‖"
 
     def _print_sup_abs_dsigma(self, expr):
         return "sup|σ'|"
