@@ -17,7 +17,7 @@ product over k = l+1..T is that gate's product.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy
 
@@ -119,8 +119,7 @@ def derive_cell(net: RecurrentNet, progress: Callable[[int], None] | None = None
         steps.append(_step(kind, general, number))
         if progress is not None:
             progress(1)
-    return CellDerivation(**{**derivation.__dict__, "steps": tuple(steps),
-                             "gradients": _gradients(kind, general, net.steps)})
+    return replace(derivation, steps=tuple(steps), gradients=_gradients(kind, general, net.steps))
 
 
 def at_step(expr: sympy.Expr, number: int) -> sympy.Expr:
