@@ -59,7 +59,7 @@ from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, ChainEvaluation, eval
 from symgrad.numeric.matrix_net import NetEvaluation
 from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
 from symgrad.numeric.net_parameters import INITS, NetParameters, draw_parameters, read_parameters
-from symgrad.numeric.recurrent import DEFAULT_CELL_DPS, MAX_CELL_DPS, CellEvaluation, CellPoint
+from symgrad.numeric.recurrent import MAX_CELL_DPS, CellEvaluation, CellPoint
 from symgrad.numeric.recurrent import evaluate_cell as evaluate_recurrent
 from symgrad.numeric.work import Work
 from symgrad.verify import MAX_VERIFY_DEPTH, Verdict
@@ -89,13 +89,27 @@ def _bounded(analysis):
     return bounded
 
 
-def derive(depth: int | None = None, act: Act | None = None, *, residual: bool = False,
+class _DefaultActivation(str):
+    """The activation when none is given: sigmoid for a chain or a net, a cell's own for a
+    recurrent cell (the rnn's tanh; the gated cells take none). A str, so that it reads
+    and prints as sigmoid."""
+
+
+DEFAULT_ACT = _DefaultActivation("sigmoid")
+
+
+def _cell_act(act):
+    """What a cell is given for its activation: nothing when the caller gave none."""
+    return None if isinstance(act, _DefaultActivation) else act
+
+
+def derive(depth: int | None = None, act: Act = DEFAULT_ACT, *, residual: bool = False,
            tied: bool = False, cost: str = "quadratic", layers: Sequence[int] | str | None = None,
            widths: Sequence[int] | None = None, cell: str | None = None,
            steps: int | None = None, progress: Callable[[int], None] | None = None,
            ) -> ChainDerivation | MatrixDerivation | CellDerivation:
     """Derive the backprop expressions of a scalar chain; ``depth=None`` means symbolic L.
-    ``act``: default sigmoid. ``layers``: the layers written out factor by factor, or "all"
+    ``layers``: the layers written out factor by factor, or "all"
     (default: all up to depth 200, else the first and last). ``progress(n)``: n more of the
     depth's layers done. ``widths``: a small matrix net instead (as ``derive_net``);
     ``cell`` with ``steps``: a recurrent cell instead (as ``derive_cell``)."""
@@ -104,9 +118,8 @@ def derive(depth: int | None = None, act: Act | None = None, *, residual: bool =
         arguments.not_for_a_cell({"depth": depth, "residual": residual, "tied": tied,
                                   "layers": layers, "widths": widths,
                                   "cost": None if cost == "quadratic" else cost})
-        return derive_cell(cell, steps, act, progress=progress)
+        return derive_cell(cell, steps, _cell_act(act), progress=progress)
     arguments.only_for_a_cell({"steps": steps})
-    act = "sigmoid" if act is None else act
     if widths is not None:
         arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied,
                                     "layers": layers})
@@ -135,9 +148,9 @@ def derive_net(widths: Sequence[int], act: Act = "sigmoid", *,
     return derive_matrix(MatrixNet(widths, act, cost))
 
 
-def evaluate(depth: int | None = None, act: Act | None = None, *, w=None, b=None, x=None,
+def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None, x=None,
              y=None, z=None, upstream=None, residual: bool = False, tied: bool = False,
-             cost: str = "quadratic", dps: int | None = None, interval: bool = False,
+             cost: str = "quadratic", dps: int = DEFAULT_DPS, interval: bool = False,
              keep: Collection[int] | None = None, widths: Sequence[int] | None = None,
              init: str | None = None, seed: int | None = None, scale=None,
              weights: str | os.PathLike | NetParameters | None = None, cell: str | None = None,
@@ -160,8 +173,7 @@ def evaluate(depth: int | None = None, act: Act | None = None, *, w=None, b=None
     ``widths`` (with ``init``, ``seed``, ``scale`` or ``weights``, and ``x``, ``y``): a
     matrix net instead, as ``evaluate_net`` (and ``progress`` as it tells). ``cell`` with
     ``steps`` (and ``parameters``, ``seed``, ``x``, ``h0``, ``c0``, ``y``): a recurrent cell
-    instead, as ``evaluate_cell``. ``act``: default sigmoid; ``dps``: default 50 (30 for a
-    cell).
+    instead, as ``evaluate_cell`` (``act``: the rnn's, default tanh).
     """
     if cell is not None:
         residual, tied = arguments.flag(residual, "residual"), arguments.flag(tied, "tied")
@@ -169,14 +181,11 @@ def evaluate(depth: int | None = None, act: Act | None = None, *, w=None, b=None
             "depth": depth, "residual": residual, "tied": tied, "w": w, "b": b, "z": z,
             "upstream": upstream, "widths": widths, "init": init, "scale": scale,
             "weights": weights, "keep": keep, "cost": None if cost == "quadratic" else cost})
-        return evaluate_cell(cell, 10 if steps is None else steps, act, parameters=parameters,
-                             x=1 if x is None else x, h0=0 if h0 is None else h0, c0=c0,
-                             y=0 if y is None else y, seed=seed,
-                             dps=DEFAULT_CELL_DPS if dps is None else dps, interval=interval,
-                             progress=progress)
+        return evaluate_cell(cell, 10 if steps is None else steps, _cell_act(act),
+                             parameters=parameters, x=1 if x is None else x,
+                             h0=0 if h0 is None else h0, c0=c0, y=0 if y is None else y,
+                             seed=seed, dps=dps, interval=interval, progress=progress)
     arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0})
-    act = "sigmoid" if act is None else act
-    dps = DEFAULT_DPS if dps is None else dps
     arguments.chain_or_net(depth, widths)
     if widths is not None:
         arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied, "w": w,
@@ -209,7 +218,7 @@ def derive_cell(cell: str = "rnn", steps: int | None = None, act: Act | None = N
 
 def evaluate_cell(cell: str = "rnn", steps: int = 10, act: Act | None = None, *,
                   parameters: Mapping | str | None = None, x=1, h0=0, c0=None, y=0,
-                  seed: int | None = None, dps: int = DEFAULT_CELL_DPS, interval: bool = False,
+                  seed: int | None = None, dps: int = DEFAULT_DPS, interval: bool = False,
                   progress: Callable[[int], None] | None = None) -> CellEvaluation:
     """A recurrent cell's forward pass and backpropagation through time at ``dps`` digits:
     every step's state and gates, ∂C/∂h_t, ∂C/∂c_t, J_t, ‖J_t‖ and the carousel product, and

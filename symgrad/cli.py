@@ -36,7 +36,6 @@ from symgrad.networks import (
 from symgrad.notes import MAX_NOTES_DEPTH
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
 from symgrad.numeric.net_parameters import INITS
-from symgrad.numeric.recurrent import DEFAULT_CELL_DPS
 from symgrad.render import (
     FILE_ONLY_FORMATS,
     FORMATS,
@@ -177,6 +176,11 @@ def _given(name: str) -> bool:
     return source is not None and source != click.core.ParameterSource.DEFAULT
 
 
+def _act(text: str | None):
+    """--act as typed, or the API's default when it is not given (a cell's own)."""
+    return api.DEFAULT_ACT if text is None else text
+
+
 def _format(fmt: str | None, output: str | None) -> str:
     """--format, else the output file's suffix, else text. A file's suffix must be one
     symgrad writes (or none), and agree with --format when both are given."""
@@ -243,7 +247,7 @@ def derive(depth, general, act, residual, tied, cost, layers, widths, cell, step
         steps = _whole(steps)
         shown = isinstance(steps, int) and PROGRESS_FROM_DERIVE_STEPS <= steps <= MAX_DERIVE_STEPS
         with _progress(steps if shown else 0, shown) as report:
-            result = api.derive(_whole(depth), act, residual=residual, tied=tied, cost=cost,
+            result = api.derive(_whole(depth), _act(act), residual=residual, tied=tied, cost=cost,
                                 layers=layers, widths=None if widths is None else _wholes(widths),
                                 cell=cell, steps=steps, progress=_advance(report))
         _emit(result, fmt, output, fragment)
@@ -266,7 +270,7 @@ def derive(depth, general, act, residual, tied, cost, layers, widths, cell, step
         except SymgradError:  # layers the API refuses (in its own sentence) before any work
             pass
     with _progress(work, shown) as report:
-        result = api.derive(depth, act, residual=residual, tied=tied, cost=cost, layers=layers,
+        result = api.derive(depth, _act(act), residual=residual, tied=tied, cost=cost, layers=layers,
                             widths=None if widths is None else _wholes(widths),
                             steps=_whole(steps), progress=_advance(report))
         write = _written_under(report, result, fmt, output, fragment, per_unit=PRINTED_FACTORS_PER_LAYER,
@@ -320,9 +324,8 @@ def _written_under(report, result, fmt, output, fragment=False, *, total, per_un
 @click.option("--z", "z", default=None, metavar="V|V1,..,VL",
               help="Gain mode: fix the preactivations z_l (no x, y or b).")
 @click.option("--upstream", default=None, help="Gain mode: ∂C/∂a_L (default 1).")
-@click.option("--dps", default=None,
-              help=f"Significant digits, 1 to {MAX_DPS} (default {DEFAULT_DPS}; a cell's "
-                   f"{DEFAULT_CELL_DPS}).")
+@click.option("--dps", default=str(DEFAULT_DPS), show_default=True,
+              help=f"Significant digits, 1 to {MAX_DPS}.")
 @click.option("--interval", is_flag=True, help="Certified enclosures [lo, hi] of every value.")
 @click.option("--widths", default=None, metavar="N0,N1,..,NL", help="A matrix net (instead of --depth).")
 @click.option("--init", default=None, help=f"Matrix net: draw the weights: {', '.join(INITS)}.")
@@ -336,14 +339,13 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
              widths, init, seed, scale, weights_file, cell, steps, settings, h0, c0, fmt, output):
     """Exact forward and backward values per layer, at any precision, beside float64/float32."""
     fmt = _format(fmt, output)
-    given = dict(act=act, w=w, b=b, x=x, y=y, z=z, upstream=upstream, residual=residual, tied=tied,
+    given = dict(act=_act(act), w=w, b=b, x=x, y=y, z=z, upstream=upstream, residual=residual, tied=tied,
                  cost=cost, dps=_whole(dps), interval=interval, init=init, seed=_whole(seed),
                  scale=scale, weights=weights_file)
     if cell is not None:
         steps = _whole(steps)
-        digits = DEFAULT_CELL_DPS if given["dps"] is None else given["dps"]
         shown = isinstance(steps, int) and 1 <= steps <= MAX_STEPS and \
-            _long_pass(steps * CELL_STEP_COST, digits)
+            _long_pass(steps * CELL_STEP_COST, given["dps"])
         runs = 1 if interval else 2
         with _progress(2 * runs * steps if shown else 0, shown) as report:
             result = api.evaluate(_whole(depth), widths=None if widths is None else _wholes(widths),
@@ -364,9 +366,8 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, int
     layers = depth or 0  # (none: the API asks for them)
     run = 2 * layers  # a run of the pass: forward and backward; two, or one certified
     runs = 1 if interval else 2
-    digits = DEFAULT_DPS if given["dps"] is None else given["dps"]
     with _progress(runs * run + (layers if fmt == "json" else 0),
-                   _long_pass(layers, digits)) as report:
+                   _long_pass(layers, given["dps"])) as report:
         result = api.evaluate(depth, keep=keep, progress=_advance(report, run, runs),
                               steps=_whole(steps), parameters=settings, h0=h0, c0=c0, **given)
         write = _written_under(report, result, fmt, output, total=lambda fmt: report.done

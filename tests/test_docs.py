@@ -5,18 +5,19 @@ Python examples of docs/api.md run as doctests; every command and option has its
 docs/commands.md; the equation labels listed are the ones documents use; and every link
 between the pages resolves."""
 
+import contextlib
 import doctest
-import os
+import io
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import click
 import pytest
 
 import symgrad
+from symgrad import cli
 from symgrad.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,15 +89,29 @@ def shown_in_order(shown: list[str], printed: str) -> str | None:
     return None
 
 
-@pytest.mark.slow  # about 35 commands, a second or two each
+@pytest.mark.slow  # about 40 commands, most under a second
 @pytest.mark.parametrize("command, shown", list(console_blocks()))
-def test_shown_output_is_what_the_command_prints(command, shown):
+def test_shown_output_is_what_the_command_prints(command, shown, monkeypatch):
+    """Each block's command run as the command line runs it, in this process (a new
+    interpreter per block cost a second of imports each), at a terminal width of 80."""
     assert command.startswith("$ symgrad "), command
     words = shlex.split(command[2:])
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", *words[1:]], capture_output=True,
-                            text=True, timeout=300, env=dict(os.environ, COLUMNS="80"))
-    assert result.returncode in ((0, 1) if words[1] == "verify" else (0,)), result.stderr
-    assert shown_in_order(shown, result.stdout) is None, result.stdout
+    monkeypatch.setenv("COLUMNS", "80")
+    code, stdout, stderr = run_command_line(words[1:])
+    assert code in ((0, 1) if words[1] == "verify" else (0,)), stderr
+    assert shown_in_order(shown, stdout) is None, stdout
+
+
+def run_command_line(words: list[str]) -> tuple[int, str, str]:
+    """(exit code, standard output, standard error) of ``symgrad *words``."""
+    out, err = io.StringIO(), io.StringIO()
+    code = 0
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            cli.run(words)
+        except SystemExit as exit_:
+            code = exit_.code
+    return code, out.getvalue(), err.getvalue()
 
 
 def test_the_api_examples_run():

@@ -63,7 +63,7 @@ NON_NEGATIVE = NUMBER + Kind(same("-1"))  # σ_b²
 TEXT = Kind(same("", "bogus"), (3, True, b"he"))  # cost, init
 ACT = Kind(same("", "sigmod", "log(x)", "__import__('os')", "x # note", "leaky_relu:abc"),
            (3, True, None))
-ACT_OR_DEFAULT = Kind(ACT.typed, (3, True))  # act=None: the command's default
+ACT_OR_DEFAULT = Kind(ACT.typed, (3, True))  # a cell's act=None: the cell's own default
 BOUNDED_ACT = ACT + Kind(same("exp(x)"))  # (bounds, regions and mean field need sup|σ'| finite)
 FLAG = Kind((), ("no", 1, None, NAN))
 WIDTHS = Kind((("", [""]), ("2", [2]), ("2,0,2", [2, 0, 2]), ("2,-1", [2, -1]), ("2,x", [2, "x"]),
@@ -102,10 +102,10 @@ def ok(text: str, value=None) -> tuple[str, object]:
 
 BASES = {  # (command, base arguments, the arguments tried against that base, API function)
     "derive": [({"depth": ok("3", 3)}, {"depth": COUNT + above(MAX_DERIVE_DEPTH),
-                                        "act": ACT_OR_DEFAULT, "cost": TEXT, "layers": LAYERS,
+                                        "act": ACT, "cost": TEXT, "layers": LAYERS,
                                         "residual": FLAG, "tied": FLAG}, None),
                ({}, {"widths": WIDTHS}, None),
-               ({"widths": ok("2,2", [2, 2])}, {"act": ACT_OR_DEFAULT, "cost": TEXT}, None),
+               ({"widths": ok("2,2", [2, 2])}, {"act": ACT, "cost": TEXT}, None),
                ({"steps": ok("2", 2)}, {"cell": CELL}, None),
                ({"cell": ok("rnn"), "steps": ok("2", 2)},
                 {"steps": COUNT + above(MAX_DERIVE_STEPS), "act": ACT_OR_DEFAULT}, None),
@@ -120,7 +120,7 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
                 "derive_cell"),
                ({}, {"widths": WIDTHS}, "derive_net"),
                ({"widths": ok("2,2", [2, 2])}, {"act": ACT, "cost": TEXT}, "derive_net")],
-    "eval": [({"depth": ok("3", 3), "x": ok("1")}, {"depth": COUNT, "act": ACT_OR_DEFAULT, "cost": TEXT,
+    "eval": [({"depth": ok("3", 3), "x": ok("1")}, {"depth": COUNT, "act": ACT, "cost": TEXT,
                                                     "w": NUMBER + Kind(same("1,2")), "b": NUMBER,
                                                     "x": NUMBER, "y": NUMBER, "dps": COUNT,
                                                     "residual": FLAG, "tied": FLAG,

@@ -34,7 +34,6 @@ from symgrad.numeric.kinds import digits_to_bits
 from symgrad.numeric.precision import converged, guard_digits
 from symgrad.numeric.real import log10_abs
 
-DEFAULT_CELL_DPS = 30
 MAX_CELL_DPS = 10_000
 MAX_CELL_WORKING_DPS = 40_000
 PROGRESS_STEP = 100  # steps between two progress reports
@@ -242,7 +241,7 @@ def shown_values(steps, cost, gradients, initial) -> list:
     return values
 
 
-def evaluate_cell(net: RecurrentNet, point: CellPoint, dps: int = DEFAULT_CELL_DPS,
+def evaluate_cell(net: RecurrentNet, point: CellPoint, dps: int = 50,
                   certified: bool = False,
                   progress: Callable[[int], None] | None = None) -> CellEvaluation:
     """Every step's values and every parameter's gradient, right to ``dps`` digits (two runs
