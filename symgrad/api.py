@@ -181,7 +181,7 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
             "depth": depth, "residual": residual, "tied": tied, "w": w, "b": b, "z": z,
             "upstream": upstream, "widths": widths, "init": init, "scale": scale,
             "weights": weights, "keep": keep, "cost": None if cost == "quadratic" else cost})
-        return evaluate_cell(cell, 10 if steps is None else steps, _cell_act(act),
+        return evaluate_cell(cell, steps, _cell_act(act),
                              parameters=parameters, x=1 if x is None else x,
                              h0=0 if h0 is None else h0, c0=c0, y=0 if y is None else y,
                              seed=seed, dps=dps, interval=interval, progress=progress)
@@ -207,7 +207,7 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
                           keep=keep, progress=progress)
 
 
-def derive_cell(cell: str = "rnn", steps: int | None = None, act: Act | None = None, *,
+def derive_cell(cell: str | None = None, steps: int | None = None, act: Act | None = None, *,
                 progress: Callable[[int], None] | None = None) -> CellDerivation:
     """Backpropagation through time of a recurrent cell (``cell``: rnn, lstm, gru) over
     ``steps`` steps (None: a symbolic T). ``act``: the rnn's σ (default tanh); the gated
@@ -216,7 +216,7 @@ def derive_cell(cell: str = "rnn", steps: int | None = None, act: Act | None = N
         steps, MAX_DERIVE_STEPS), act), progress=progress)
 
 
-def evaluate_cell(cell: str = "rnn", steps: int = 10, act: Act | None = None, *,
+def evaluate_cell(cell: str | None = None, steps: int | None = None, act: Act | None = None, *,
                   parameters: Mapping | str | None = None, x=1, h0=0, c0=None, y=0,
                   seed: int | None = None, dps: int = DEFAULT_DPS, interval: bool = False,
                   progress: Callable[[int], None] | None = None) -> CellEvaluation:
@@ -232,6 +232,8 @@ def evaluate_cell(cell: str = "rnn", steps: int = 10, act: Act | None = None, *,
     initial state; ``y``:
     the target of C = ½(h_T − y)². ``interval``: certified enclosures. ``progress(n)``: n
     more of the 2 × steps step passes of a run done."""
+    if steps is None:
+        raise SymgradError(f"Give the number of steps with {_o('steps')}.")
     net = RecurrentNet(cell, check_steps(steps, MAX_STEPS), act)
     kind = net.cell
     values = _cell_parameters(kind, parameters, seed)

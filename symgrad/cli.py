@@ -594,6 +594,14 @@ def _plot_cells(cells, steps, acts, settings, x, y, h0, c0, output):
         raise SymgradError("Give the number of steps with --steps T.")
     steps = check_steps(_whole(steps))  # (sizes the bars, as the API checks it)
     given = {} if settings is None else arguments.settings(settings, "--set")
+    kinds = [cell_kind(cell) for cell in dict.fromkeys(cells)]
+    unused = set(given) - {p for kind in kinds for p in kind.parameters}
+    if unused:  # (before any curve is computed)
+        raise SymgradError(f"No cell plotted has the parameter {quoted(sorted(unused)[0])}.")
+    for option, value, takes in (("--c0", c0, "c"), ("--act", acts, "rnn")):
+        if value and not any(takes in (kind.state + (kind.name,)) for kind in kinds):
+            raise SymgradError(f"No cell plotted takes {option} (the {'lstm' if takes == 'c' else 'rnn'} "
+                               "cell does).")
     curves = []
     for cell in dict.fromkeys(cells):
         kind = cell_kind(cell)
@@ -607,9 +615,6 @@ def _plot_cells(cells, steps, acts, settings, x, y, h0, c0, output):
                     progress=_advance(report, 2 * steps, 2))
             label = kind.name + (f" ({evaluation.net.activation.name})" if act else "")
             curves.append(Curve(label, tuple(range(1, steps + 1)), evaluation.magnitudes("h")))
-    unused = set(given) - {p for cell in cells for p in cell_kind(cell).parameters}
-    if unused:
-        raise SymgradError(f"No cell plotted has the parameter {quoted(sorted(unused)[0])}.")
     title = f"log10 |∂C/∂h_t| against the step, {steps} steps"
     if output is None:
         console = Console(soft_wrap=False)

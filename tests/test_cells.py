@@ -300,3 +300,14 @@ def test_interval_enclosures_hold_the_gradients(cell):
 def test_api_refuses_with_one_sentence(call, message):
     with pytest.raises(SymgradError, match=message):
         call()
+
+
+def test_a_saturated_gate_gradient_is_not_taken_for_zero():
+    """tanh(100) rounds to 1 at the first working digits, so ∂C/∂u = x(1 − h²)h rounds to 0 in
+    two runs alike; the enclosure proves no 0 and the digits go up (10^-85, mpmath.diff)."""
+    p = {"u": sympy.Integer(1), "w": sympy.Rational(1, 2), "b": sympy.Integer(0)}
+    result = evaluated("rnn", 1, p, [100], dps=20)
+    with mpmath.workdps(250):
+        truth = mpmath.diff(lambda u: forward("rnn", {**{k: mp(v) for k, v in p.items()}, "u": u},
+                                               [mp(100)], 0, 0, 0, _MpmathLib), 1)
+        assert truth != 0 and close(dict(result.gradients)["u"], truth, 19)

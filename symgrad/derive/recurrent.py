@@ -124,9 +124,11 @@ def derive_cell(net: RecurrentNet, progress: Callable[[int], None] | None = None
 
 def at_step(expr: sympy.Expr, number: int) -> sympy.Expr:
     """A general step's expression at step ``number``: c[t - 1] -> c2 at step 3."""
-    shifted = expr.xreplace({t: sympy.Integer(number)}) if isinstance(expr, sympy.Basic) else expr
-    return shifted.replace(lambda e: isinstance(e, sympy.Indexed),
-                           lambda e: step_symbol(e.base.name, int(e.indices[0])))
+    if not isinstance(expr, sympy.Basic):
+        return expr
+    shifted = expr.xreplace({t: sympy.Integer(number)})
+    return shifted.xreplace({e: step_symbol(e.base.name, int(e.indices[0]))
+                             for e in shifted.atoms(sympy.Indexed)})
 
 
 def _forward(kind: CellKind, net: RecurrentNet) -> tuple[Equation, ...]:
@@ -178,7 +180,8 @@ def _closed_form(kind: CellKind, general) -> tuple[Equation, ...]:
     rows = []
     if jacobian.shape == (1, 1):
         gain = jacobian[0, 0]
-        rows.append(Equation(grad_of(h_l), grad_of(step_symbol("h", T)) * _product(gain)))
+        rows.append(Equation(grad_of(h_l), grad_of(step_symbol("h", T)) * _product(gain),
+                             index_range=(l, sympy.Integer(0), T)))
     if kind.carousel_gate is not None:
         rows.append(_carousel_row(kind, general))
     return tuple(rows)
@@ -211,7 +214,7 @@ def _carousel_row(kind: CellKind, general) -> Equation:
     gates = sympy.Product(step_symbol(kind.carousel_gate, k), (k, l + 1, T))
     return Equation(grad_of(step_symbol(kind.state[column], l)),
                     sympy.Add(sympy.Mul(passed, gates, evaluate=False), through_weights[l],
-                              evaluate=False))
+                              evaluate=False), index_range=(l, sympy.Integer(0), T - 1))
 
 
 def _step(kind: CellKind, general, number: int) -> CellStep:

@@ -254,11 +254,15 @@ def evaluate_cell(net: RecurrentNet, point: CellPoint, dps: int = 50,
             result = run_cell(net, point, "interval" if certified else "mpmath", digits, progress)
         return result, shown_values(*result)
 
+    def certify(digits: int):  # enclosures of the same values: a 0 is settled only if proved
+        with mpmath.workdps(digits):
+            return shown_values(*run_cell(net, point, "interval", digits))
+
     if certified:
         result = _certified(compute, dps, working)
     else:
         result = converged(compute, dps, working, MAX_CELL_WORKING_DPS,
-                           f"The {net.cell.name} cell's values")
+                           f"The {net.cell.name} cell's values", certify=certify)
     records, cost, gradients, initial = result
     return CellEvaluation(net, point, dps, certified, records, cost, gradients, initial)
 

@@ -124,6 +124,8 @@ def _(evaluation: CellEvaluation) -> Document:
                        for name, value in point.parameters], ", ")
     inputs = set(point.inputs)
     setting = paragraph(
+        say("Activation {name}.", name=Code(evaluation.net.activation.name))
+        if evaluation.net.activation is not None else "",
         say("Parameters {settings}.", settings=settings),
         say("Inputs {x}; initial state {initial}; target {y}; every number read exactly.",
             x=sympy.Eq(step_symbol("x", t), point.inputs[0], evaluate=False)
@@ -159,8 +161,9 @@ def _(evaluation: CellEvaluation) -> Document:
         Section("Forward pass", say("{which}: the gates and the state.", which=which),
                 grid=forward),
         Section("Backward through time",
-                say("{which}: the gradient reaching each step's state, the size of the step's "
-                    "Jacobian and the carousel's product. The figure: {size} against {t}.",
+                say("{which}: the gradient reaching each step's state and the size of the step's "
+                    "Jacobian{carousel}. The figure: {size} against {t}.",
+                    carousel=", and the carousel's product" if carousel else "",
                     which=which, size=log10(sympy.Abs(grad_of(step_symbol("h", t)))), t=t),
                 grid=backward, figure=_gradient_figure(evaluation)),
     ]
