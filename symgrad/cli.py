@@ -564,7 +564,6 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, cell, 
     if compare and not residual:
         raise SymgradError("--compare sets residual chains beside plain ones; add --residual.")
     depth = check_depth(_whole(depth))  # (sizes the curves' points, as the API checks it)
-    suffix = Path(output).suffix.lower() if output is not None else None
     keep = set(charted_layers(depth, PLOT_POINTS))
     curves = []
     for act in acts_ or ("sigmoid",):
@@ -578,14 +577,19 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, cell, 
                                               dps=PLOT_DPS, keep=keep,
                                               progress=_advance(report, 2 * depth, 2))
                 curves.append(curve(evaluation, quantity, label))
-    title = f"log10 |{QUANTITIES[quantity][0]}| against the layer, depth {depth}"
+    _show_curves(curves, quantity, f"log10 |{QUANTITIES[quantity][0]}| against the layer, depth "
+                 f"{depth}", output)
+
+
+def _show_curves(curves: list, quantity: str, title: str, output: str | None) -> None:
+    """The curves as terminal charts, or as one figure written to ``output``."""
     if output is None:
         console = Console(soft_wrap=False)
         for c in curves:
             console.print(Text(c.label, style="bold"))
             console.print(Text(terminal_chart(c.layers, c.magnitudes, y_label=title)))
         return
-    write_atomically(output, figure_bytes(figure(curves, quantity, title), suffix))
+    write_atomically(output, figure_bytes(figure(curves, quantity, title), Path(output).suffix.lower()))
 
 
 def _plot_cells(cells, steps, acts, settings, x, y, h0, c0, output):
@@ -615,15 +619,7 @@ def _plot_cells(cells, steps, acts, settings, x, y, h0, c0, output):
                     progress=_advance(report, 2 * steps, 2))
             label = kind.name + (f" ({evaluation.net.activation.name})" if act else "")
             curves.append(Curve(label, tuple(range(1, steps + 1)), evaluation.magnitudes("h")))
-    title = f"log10 |∂C/∂h_t| against the step, {steps} steps"
-    if output is None:
-        console = Console(soft_wrap=False)
-        for c in curves:
-            console.print(Text(c.label, style="bold"))
-            console.print(Text(terminal_chart(c.layers, c.magnitudes, y_label=title)))
-        return
-    suffix = Path(output).suffix.lower()
-    write_atomically(output, figure_bytes(figure(curves, "dC_dh", title), suffix))
+    _show_curves(curves, "dC_dh", f"log10 |∂C/∂h_t| against the step, {steps} steps", output)
 
 
 @main.command()
