@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import singledispatch
 
 import mpmath
@@ -71,10 +72,12 @@ def _dumps(value, indent: str) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
 
 
-def _equation(equation: Equation) -> dict:
-    entry = {"lhs": plain(equation.lhs), "rhs": plain(equation.rhs)}
+def _equation(equation: Equation, printed=plain) -> dict:
+    """An equation as JSON; ``printed``: how its sides print (a cell's parameters by their
+    plain names)."""
+    entry = {"lhs": printed(equation.lhs), "rhs": printed(equation.rhs)}
     if equation.concrete is not None:
-        entry["concrete"] = plain(equation.concrete)
+        entry["concrete"] = printed(equation.concrete)
     if equation.index_range is not None:
         index, first, last = equation.index_range
         entry["range"] = {"index": plain(index), "from": plain(first), "to": plain(last)}
@@ -488,14 +491,9 @@ def _cell_plain(kind, expr) -> str:
 
 
 def _cell_equation(kind, net, equation: Equation) -> dict:
-    entry = {"lhs": _cell_plain(kind, equation.lhs), "rhs": _cell_plain(kind, equation.rhs)}
     concrete = concrete_form(net, equation.rhs)
-    if concrete != equation.rhs:
-        entry["concrete"] = _cell_plain(kind, concrete)
-    if equation.index_range is not None:
-        index, first, last = equation.index_range
-        entry["range"] = {"index": plain(index), "from": plain(first), "to": plain(last)}
-    return entry
+    return _equation(replace(equation, concrete=concrete if concrete != equation.rhs else None),
+                     lambda expr: _cell_plain(kind, expr))
 
 
 def _cell_header(command: str, net) -> dict:
