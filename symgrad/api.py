@@ -106,26 +106,29 @@ def _cell_act(act):
 def derive(depth: int | None = None, act: Act = DEFAULT_ACT, *, residual: bool = False,
            tied: bool = False, cost: str = "quadratic", layers: Sequence[int] | str | None = None,
            widths: Sequence[int] | None = None, cell: str | None = None,
-           steps: int | None = None, progress: Callable[[int], None] | None = None,
+           steps: int | None = None, highway: bool = False,
+           progress: Callable[[int], None] | None = None,
            ) -> ChainDerivation | MatrixDerivation | CellDerivation:
     """Derive the backprop expressions of a scalar chain; ``depth=None`` means symbolic L.
-    ``layers``: the layers written out factor by factor, or "all"
+    ``residual`` or ``highway``: the layer kind (``symgrad.layers``); ``tied``: one w and b
+    for every layer. ``layers``: the layers written out factor by factor, or "all"
     (default: all up to depth 200, else the first and last). ``progress(n)``: n more of the
     depth's layers done. ``widths``: a small matrix net instead (as ``derive_net``);
     ``cell`` with ``steps``: a recurrent cell instead (as ``derive_cell``)."""
     if cell is not None:
         residual, tied = arguments.flag(residual, "residual"), arguments.flag(tied, "tied")
+        highway = arguments.flag(highway, "highway")
         arguments.not_for_a_cell({"depth": depth, "residual": residual, "tied": tied,
-                                  "layers": layers, "widths": widths,
+                                  "highway": highway, "layers": layers, "widths": widths,
                                   "cost": None if cost == "quadratic" else cost})
         return derive_cell(cell, steps, _cell_act(act), progress=progress)
     arguments.only_for_a_cell({"steps": steps})
     if widths is not None:
         arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied,
-                                    "layers": layers})
+                                    "highway": highway, "layers": layers})
         return derive_net(widths, act, cost=cost)
     chain = ScalarChain(None if depth is None else check_depth(depth), act, residual=residual,
-                        tied=tied, cost=cost)
+                        tied=tied, cost=cost, highway=highway)
     if layers is not None:
         if chain.depth is None:
             raise SymgradError(f"{_o('layers')} needs a concrete {_o('depth')}.")
@@ -155,14 +158,16 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
              init: str | None = None, seed: int | None = None, scale=None,
              weights: str | os.PathLike | NetParameters | None = None, cell: str | None = None,
              steps: int | None = None, parameters: Mapping | str | None = None, h0=None,
-             c0=None, progress: Callable | None = None,
+             c0=None, highway: bool = False, p=None, q=None, progress: Callable | None = None,
              ) -> ChainEvaluation | NetEvaluation | CellEvaluation:
     """The exact forward and backward pass of a scalar chain at ``dps`` digits.
 
     ``w``, ``b``, ``z``: one value for every layer or a list of ``depth`` values. Numbers
     are read exactly (text such as "1e-400" or "1/3", ints, Fractions, Decimals; a float
     by its repr). Give ``x`` (``b`` and ``y`` default to 0), or fix the preactivations with
-    ``z`` (gain mode, ∂C/∂a_L = ``upstream``, default 1). ``interval``: certified
+    ``z`` (gain mode, ∂C/∂a_L = ``upstream``, default 1). ``residual`` or ``highway``: the
+    layer kind; a highway layer's gate t_l = sigmoid(p_l a_{l-1} + q_l) takes ``p`` and
+    ``q`` (one value or a list, as ``w``; default 1 and 0). ``interval``: certified
     enclosures. ``keep``: the layers whose values are kept (default all). ``progress(n)``
     is told as n more layer steps are done: a run of the pass is 2 × depth of them; with
     ``interval`` there is one run, otherwise the runs at rising working digits go on until
@@ -177,8 +182,10 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
     """
     if cell is not None:
         residual, tied = arguments.flag(residual, "residual"), arguments.flag(tied, "tied")
+        highway = arguments.flag(highway, "highway")
         arguments.not_for_a_cell({
-            "depth": depth, "residual": residual, "tied": tied, "w": w, "b": b, "z": z,
+            "depth": depth, "residual": residual, "tied": tied, "highway": highway, "p": p,
+            "q": q, "w": w, "b": b, "z": z,
             "upstream": upstream, "widths": widths, "init": init, "scale": scale,
             "weights": weights, "keep": keep, "cost": None if cost == "quadratic" else cost})
         return evaluate_cell(cell, steps, _cell_act(act),
@@ -190,15 +197,16 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
     if widths is not None:
         arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied, "w": w,
                                     "b": b, "z": z, "upstream": upstream, "interval": interval,
-                                    "keep": keep},
+                                    "keep": keep, "highway": highway, "p": p, "q": q},
                                    f" (a net's weights come from {_o('init')} or {_o('weights')})")
         return evaluate_net(widths, act, init=init, seed=seed, scale=scale, weights=weights,
                             x=1 if x is None else x, y=0 if y is None else y, cost=cost, dps=dps,
                             progress=progress)
-    chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, tied=tied, cost=cost)
+    chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, tied=tied, cost=cost,
+                        highway=highway)
     arguments.only_for_a_net({"init": init, "seed": seed, "scale": scale, "weights": weights})
     point = _chain_point(chain.depth, 1 if w is None else w, b=b, x=x, y=y, z=z, upstream=upstream,
-                         tied=chain.tied)
+                         tied=chain.tied, own=_own_parameters(chain, {"p": p, "q": q}))
     digits = arguments.digits(dps, MAX_DPS)
     if keep is not None:
         keep = set(arguments.wholes(sorted(keep) if isinstance(keep, (set, frozenset)) else keep,
@@ -305,12 +313,29 @@ def _net_parameters(net: MatrixNet, init, seed, scale, weights, digits: int,
     return read_parameters(net, arguments.file_path(weights, "weights"))
 
 
+def _own_parameters(chain: ScalarChain, given: dict) -> dict:
+    """The layer kind's own parameters (a highway's p, q) per layer, their defaults where
+    not given; any given to a kind without them is refused."""
+    layer = chain.layer
+    for name, value in given.items():
+        if value is not None and name not in layer.parameters:
+            raise SymgradError(f"{_o(name)} is a parameter of the highway layer's gate; give "
+                               f"{_o('highway')} or leave it out.")
+    return {name: per_layer(layer.defaults[name] if given[name] is None else given[name],
+                            chain.depth, f"{name} value", shared=chain.tied)
+            for name in layer.parameters}
+
+
 def _chain_point(depth: int, w=1, *, b=None, x=None, y=None, z=None, upstream=None,
-                 tied: bool = False) -> ChainPoint:
+                 tied: bool = False, own: dict | None = None) -> ChainPoint:
     """A point from user values (text, or Python numbers: see ``symgrad.numbers``): the
-    weights and either x (with b and y) or the preactivations z (with ∂C/∂a_L)."""
+    weights and either x (with b and y) or the preactivations z (with ∂C/∂a_L); ``own``:
+    the layer kind's own parameters per layer (a highway's p, q)."""
     weights = per_layer(w, depth, "weight", shared=tied)
     if z is not None:
+        if own:
+            raise SymgradError(f"{_o('z')} fixes the preactivations, but a highway layer's gate "
+                               f"needs its input a_(l-1): give {_o('x')}.")
         for given, name in ((x, "x"), (y, "y"), (b, "b")):
             if given is not None:
                 raise SymgradError(f"{_o('z')} fixes the preactivations, so {_o(name)} has "
@@ -324,7 +349,7 @@ def _chain_point(depth: int, w=1, *, b=None, x=None, y=None, z=None, upstream=No
         raise SymgradError(f"Give the input with {_o('x')} (or fix the preactivations with "
                            f"{_o('z')}).")
     return ChainPoint(weights, per_layer(0 if b is None else b, depth, "bias", shared=tied),
-                      x=exact(x, "input"), y=exact(0 if y is None else y, "target"))
+                      x=exact(x, "input"), y=exact(0 if y is None else y, "target"), own=own or {})
 
 
 @_bounded

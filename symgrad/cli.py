@@ -30,6 +30,7 @@ from symgrad.networks import (
     MAX_DERIVE_DEPTH,
     MAX_DERIVE_STEPS,
     MAX_STEPS,
+    chain_layer,
     check_depth,
     check_steps,
 )
@@ -126,6 +127,10 @@ def _output_options(command):
                            help="Write to FILE (atomically) instead of stdout.")(command)
     return click.option("--format", "fmt", default=None, metavar="|".join(FORMATS),
                         help="Output format; default text, or from FILE's suffix.")(command)
+
+
+HIGHWAY_HELP = ("Highway chain: a_l = t_l σ(z_l) + (1 - t_l) a_{l-1}, gate "
+                 "t_l = sigmoid(p_l a_{l-1} + q_l).")
 
 
 def _chain_options(maximum_depth: int, tied_help: str, act_help: str | None = None):
@@ -225,6 +230,7 @@ def main() -> None:
 @click.option("--general", is_flag=True, help="Symbolic depth L, in product notation.")
 @click.option("--act", "act", default=None, help=CELL_ACT_HELP)
 @click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
+@click.option("--highway", is_flag=True, help=HIGHWAY_HELP)
 @click.option("--tied", is_flag=True, help="Tied weights and biases (an unrolled RNN).")
 @click.option("--cost", default="quadratic", show_default=True,
               help="quadratic or cross-entropy.")
@@ -236,8 +242,8 @@ def main() -> None:
 @_cell_options(derive=True)
 @click.option("--fragment", is_flag=True, help="LaTeX/Markdown without the preamble or title.")
 @_output_options
-def derive(depth, general, act, residual, tied, cost, layers, widths, cell, steps, fragment, fmt,
-           output):
+def derive(depth, general, act, residual, highway, tied, cost, layers, widths, cell, steps,
+           fragment, fmt, output):
     """Forward pass, δ recursion and closed forms of every layer's gradient."""
     if cell is not None:  # (--general is this command's spelling of steps None)
         if general and steps is not None:
@@ -249,7 +255,8 @@ def derive(depth, general, act, residual, tied, cost, layers, widths, cell, step
         with _progress(steps if shown else 0, shown) as report:
             result = api.derive(_whole(depth), _act(act), residual=residual, tied=tied, cost=cost,
                                 layers=layers, widths=None if widths is None else _wholes(widths),
-                                cell=cell, steps=steps, progress=_advance(report))
+                                cell=cell, steps=steps, highway=highway,
+                                progress=_advance(report))
         _emit(result, fmt, output, fragment)
         return
     if general and depth is not None:  # (--general is this command's spelling of depth None)
@@ -266,13 +273,14 @@ def derive(depth, general, act, residual, tied, cost, layers, widths, cell, step
     if shown:  # and the printing's share, planned (made exact once the derivation is done)
         guess = fmt or (_SUFFIX_FORMATS.get(Path(output).suffix.lower()) if output else None)
         try:
-            work += planned_print_work(depth, layers, residual, tied, guess) / PRINTED_FACTORS_PER_LAYER
+            layer = chain_layer(residual=residual, highway=highway)
+            work += planned_print_work(depth, layers, layer, tied, guess) / PRINTED_FACTORS_PER_LAYER
         except SymgradError:  # layers the API refuses (in its own sentence) before any work
             pass
     with _progress(work, shown) as report:
         result = api.derive(depth, _act(act), residual=residual, tied=tied, cost=cost, layers=layers,
                             widths=None if widths is None else _wholes(widths),
-                            steps=_whole(steps), progress=_advance(report))
+                            steps=_whole(steps), highway=highway, progress=_advance(report))
         write = _written_under(report, result, fmt, output, fragment, per_unit=PRINTED_FACTORS_PER_LAYER,
                                total=lambda fmt: result.chain.depth + print_work(result, fmt)
                                / PRINTED_FACTORS_PER_LAYER, held=True, description="printing")
@@ -324,6 +332,11 @@ def _written_under(report, result, fmt, output, fragment=False, *, total, per_un
 @click.option("--z", "z", default=None, metavar="V|V1,..,VL",
               help="Gain mode: fix the preactivations z_l (no x, y or b).")
 @click.option("--upstream", default=None, help="Gain mode: ∂C/∂a_L (default 1).")
+@click.option("--highway", is_flag=True, help=HIGHWAY_HELP)
+@click.option("--p", "p", default=None, metavar="V|V1,..,VL",
+              help="Highway: the gate's weights p_l (default 1).")
+@click.option("--q", "q", default=None, metavar="V|V1,..,VL",
+              help="Highway: the gate's biases q_l (default 0).")
 @click.option("--dps", default=str(DEFAULT_DPS), show_default=True,
               help=f"Significant digits, 1 to {MAX_DPS}.")
 @click.option("--interval", is_flag=True, help="Certified enclosures [lo, hi] of every value.")
@@ -335,11 +348,13 @@ def _written_under(report, result, fmt, output, fragment=False, *, total, per_un
               help="Matrix net: weights and biases from a JSON file.")
 @_cell_options()
 @_output_options
-def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, dps, interval,
-             widths, init, seed, scale, weights_file, cell, steps, settings, h0, c0, fmt, output):
+def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, highway, p, q, dps,
+             interval, widths, init, seed, scale, weights_file, cell, steps, settings, h0, c0, fmt,
+             output):
     """Exact forward and backward values per layer, at any precision, beside float64/float32."""
     fmt = _format(fmt, output)
-    given = dict(act=_act(act), w=w, b=b, x=x, y=y, z=z, upstream=upstream, residual=residual, tied=tied,
+    given = dict(act=_act(act), w=w, b=b, x=x, y=y, z=z, upstream=upstream, residual=residual,
+                 highway=highway, p=p, q=q, tied=tied,
                  cost=cost, dps=_whole(dps), interval=interval, init=init, seed=_whole(seed),
                  scale=scale, weights=weights_file)
     if cell is not None:
@@ -535,20 +550,25 @@ def _talk(notes, slides: bool):
 @click.option("--y", "y", default=None, help="The target (default 0).")
 @click.option("--z", "z", default=None, metavar="V|V1,..,VL", help="Gain mode: fixed preactivations.")
 @click.option("--residual", is_flag=True, help="Residual chains.")
-@click.option("--compare", is_flag=True, help="With --residual: plain and residual chains both.")
+@click.option("--highway", is_flag=True, help="Highway chains (gate t_l = sigmoid(p_l a_(l-1) + q_l)).")
+@click.option("--p", "p", default=None, metavar="V|V1,..,VL", help="Highway: gate weights (default 1).")
+@click.option("--q", "q", default=None, metavar="V|V1,..,VL", help="Highway: gate biases (default 0).")
+@click.option("--compare", is_flag=True,
+              help="With --residual or --highway: plain chains beside them.")
 @click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
 @click.option("--quantity", default="delta", show_default=True, help="delta (δ_l) or grad_w (∂C/∂w_l).")
 @_cell_options(plot=True)
 @click.option("-o", "--output", "output", default=None, metavar="FILE",
               callback=_checked_output(FILE_TYPES),
               help="Write the figure (.png, .svg, .pdf); without it, terminal charts.")
-def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, cell, steps, settings,
-         h0, c0, output):
+def plot(depth, acts_, ws, b, x, y, z, residual, highway, p, q, compare, cost, quantity, cell,
+         steps, settings, h0, c0, output):
     """log10|δ_l| (or |∂C/∂w_l|) against l for every combination asked for, on one figure;
     with --cell, log10|∂C/∂h_t| against the step t of each cell."""
     if cell:
         for name, value in (("--depth", depth), ("--w", ws), ("--b", b), ("--z", z),
-                            ("--residual", residual), ("--compare", compare),
+                            ("--residual", residual), ("--highway", highway), ("--p", p),
+                            ("--q", q), ("--compare", compare),
                             ("--cost", cost != "quadratic"), ("--quantity", quantity != "delta")):
             if value:
                 raise SymgradError(f"--cell describes a recurrent cell; {name} belongs to a chain.")
@@ -561,20 +581,26 @@ def plot(depth, acts_, ws, b, x, y, z, residual, compare, cost, quantity, cell, 
         raise SymgradError("Give the number of layers with --depth L (or cells with --cell).")
     if quantity not in QUANTITIES:
         raise SymgradError(f"Unknown quantity '{quantity}'; use delta or grad_w.")
-    if compare and not residual:
-        raise SymgradError("--compare sets residual chains beside plain ones; add --residual.")
+    kind = "highway" if highway else "residual" if residual else "plain"
+    if compare and kind == "plain":
+        raise SymgradError("--compare sets residual or highway chains beside plain ones; add "
+                           "--residual or --highway.")
     depth = check_depth(_whole(depth))  # (sizes the curves' points, as the API checks it)
     keep = set(charted_layers(depth, PLOT_POINTS))
     curves = []
     for act in acts_ or ("sigmoid",):
         for w in ws or ("1",):
-            for kind in ((False, True) if compare else (residual,)):
+            for shown in (("plain", kind) if compare else (kind,)):
                 activation = get_activation(act)
-                label = f"{'residual ' if kind else ''}{activation.name}, w = {w}"
+                label = f"{'' if shown == 'plain' else shown + ' '}{activation.name}, w = {w}"
+                gated = shown == "highway"
                 with _progress(4 * depth, _long_pass(depth, PLOT_DPS)) as report:  # two runs
                     evaluation = api.evaluate(depth, activation, w=w, b=b, x="1/2" if x is None and
-                                              z is None else x, y=y, z=z, residual=kind, cost=cost,
-                                              dps=PLOT_DPS, keep=keep,
+                                              z is None else x, y=y, z=z,
+                                              residual=shown == "residual", highway=gated,
+                                              p=p if shown == kind else None,  # (refused by
+                                              q=q if shown == kind else None,  # a plain one)
+                                              cost=cost, dps=PLOT_DPS, keep=keep,
                                               progress=_advance(report, 2 * depth, 2))
                 curves.append(curve(evaluation, quantity, label))
     _show_curves(curves, quantity, f"log10 |{QUANTITIES[quantity][0]}| against the layer, depth "

@@ -9,7 +9,8 @@ from symgrad.activations import Activation, get_activation
 from symgrad.arguments import flag, option, shown, text, whole
 from symgrad.costs import check_cost
 from symgrad.errors import SymgradError
-from symgrad.layers import cell_kind
+from symgrad.layers import CHAIN_LAYERS, cell_kind
+from symgrad.layers.chain_layer import ChainLayer
 
 # Numbers are cheap where expressions are not: a chain may be evaluated this deep,
 # derived only as deep as MAX_DERIVE_DEPTH.
@@ -30,10 +31,12 @@ def check_depth(depth: object, maximum: int = MAX_DEPTH) -> int:
 
 @dataclass(frozen=True)
 class ScalarChain:
-    """A chain of one unit per layer: z_l = w_l a_{l-1} + b_l, a_l = σ(z_l).
+    """A chain of one unit per layer: z_l = w_l a_{l-1} + b_l, and a_l as its layer kind
+    (``symgrad.layers``) says: a_l = σ(z_l) (plain), ``residual``: a_l = a_{l-1} + σ(z_l),
+    ``highway``: a_l = t_l σ(z_l) + (1 - t_l) a_{l-1}, t_l = sigmoid(p_l a_{l-1} + q_l).
 
-    ``depth`` None means a symbolic depth L. ``residual``: a_l = a_{l-1} + σ(z_l).
-    ``tied``: w_l = w and b_l = b for every layer (an unrolled RNN).
+    ``depth`` None means a symbolic depth L. ``tied``: w_l = w and b_l = b (and p, q) for
+    every layer (an unrolled RNN).
     """
 
     depth: int | None
@@ -41,6 +44,7 @@ class ScalarChain:
     residual: bool = False
     tied: bool = False
     cost: str = "quadratic"
+    highway: bool = False
 
     def __post_init__(self):
         if self.depth is not None:
@@ -48,13 +52,31 @@ class ScalarChain:
         object.__setattr__(self, "activation", activation_of(self.activation))
         object.__setattr__(self, "residual", flag(self.residual, "residual"))
         object.__setattr__(self, "tied", flag(self.tied, "tied"))
+        object.__setattr__(self, "highway", flag(self.highway, "highway"))
+        if self.residual and self.highway:
+            raise SymgradError(f"A layer is residual or highway, not both: give "
+                               f"{option('residual')} or {option('highway')}.")
+        if self.tied and self.highway:
+            raise SymgradError(f"A tied chain shares w and b across layers; a highway layer's gate "
+                               f"has p and q of its own in each, so give {option('tied')} or "
+                               f"{option('highway')}, not both.")
         check_cost(text(self.cost, "cost"))
 
     @property
+    def layer(self) -> ChainLayer:
+        """The layer kind's one definition."""
+        return chain_layer(residual=self.residual, highway=self.highway)
+
+    @property
     def kind(self) -> str:
-        return " ".join(
-            word for word, on in (("tied", self.tied), ("residual", self.residual)) if on
-        ) or "plain"
+        return " ".join(word for word in ("tied" if self.tied else "",
+                                          "" if self.layer.name == "plain" else self.layer.name)
+                        if word) or "plain"
+
+
+def chain_layer(*, residual: bool = False, highway: bool = False) -> ChainLayer:
+    """The layer kind a chain's options name (plain when neither)."""
+    return CHAIN_LAYERS["highway" if highway else "residual" if residual else "plain"]
 
 
 def activation_of(act) -> Activation:

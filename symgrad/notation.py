@@ -25,9 +25,7 @@ _BASES = {name: sympy.IndexedBase(name, real=True) for name in ("w", "b", "z", "
 
 def layer_symbol(name: str, index: int | sympy.Expr) -> sympy.Expr:
     """``w1`` for a concrete layer, ``w[k]`` for a symbolic one."""
-    if isinstance(index, int) or (isinstance(index, sympy.Integer)):
-        return sympy.Symbol(f"{name}{int(index)}", real=True)
-    return _BASES[name][index]
+    return step_symbol(name, index)
 
 
 def step_symbol(name: str, index: int | sympy.Expr) -> sympy.Expr:

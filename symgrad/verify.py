@@ -218,8 +218,8 @@ def _chain_subject(chain: ScalarChain) -> _Subject:
         names.update(w=tied_symbol("w"), b=tied_symbol("b"))
     hint = (f"delta<l>, grad_w<l> or grad_b<l> with l from 1 to {chain.depth}, "
             "or input_gradient")
-    outputs = {} if chain.residual else {layer_symbol("z", n): layer_symbol("a", n)
-                                         for n in range(1, chain.depth + 1)}
+    outputs = {} if not chain.layer.output_is_activation else {
+        layer_symbol("z", n): layer_symbol("a", n) for n in range(1, chain.depth + 1)}
     gradient = {dC_daL: cost_derivative_at(chain.cost, layer_symbol("a", chain.depth))}
     return _Subject(found, names, derivation.concrete, hint, outputs, gradient)
 
@@ -669,7 +669,7 @@ class _Forms:
         for n in range(1, spec.depth + 1):
             z, a = layer_symbol("z", n), layer_symbol("a", n)
             found[z] = tied_symbol("w") * previous + tied_symbol("b")
-            found[a] = previous + self.activation.at(z) if spec.residual else self.activation.at(z)
+            found[a] = _layer_output(spec, previous, self.activation.at(z))
             previous = a
         found[dC_daL] = cost_derivative_at(spec.cost, previous)
         return found
@@ -698,7 +698,7 @@ def _free_names(spec) -> dict[sympy.Symbol, sympy.Expr] | None:
     previous = x
     for n in range(1, spec.depth + 1):
         z = layer_symbol("z", n)
-        output = previous + activation.at(z) if spec.residual else activation.at(z)
+        output = _layer_output(spec, previous, activation.at(z))
         found[layer_symbol("b", n)] = z - layer_symbol("w", n) * previous
         found[layer_symbol("a", n)] = output
         previous = output
@@ -1894,7 +1894,7 @@ def _forward(spec, point: _Point, arithmetic: _Arithmetic):
                 b = z - w * previous
                 values.update({layer_symbol("w", n): w, layer_symbol("b", n): b})
                 inputs[f"w{n}"], inputs[f"b{n}"] = w, b
-            output = previous + sigma_of(z) if spec.residual else sigma_of(z)
+            output = _layer_output(spec, previous, sigma_of(z))
             values.update({layer_symbol("z", n): z, layer_symbol("a", n): output})
             inputs[f"z{n}"] = z  # (shown: where a kink or a claim's edge is)
             previous = output
@@ -2764,3 +2764,9 @@ class _Walker:
                 return digits
             condition = change / (step * abs(here))
             return _bits_to_digits(-mpmath.mag(condition))
+
+
+def _layer_output(chain: ScalarChain, previous, activated):
+    """a_k from a_{k-1} and σ(z_k) by the chain's layer kind (its one definition; verify
+    takes the kinds whose layers have no numbers of their own: plain, residual)."""
+    return chain.layer.simple[0](previous, activated)

@@ -91,8 +91,9 @@ class LayerFactor:
 
 
 def layer_factor(weight: sympy.Rational, derivative: DerivativeRange,
-                 residual: bool) -> LayerFactor:
-    offset = 1 if residual else 0
+                 offset: int) -> LayerFactor:
+    """The range of |offset + w σ'(z)| over every z: a layer with no numbers of its own,
+    its gain's direct part ``offset`` (0 plain, 1 residual; ``ChainLayer.simple``)."""
     ends = [offset + weight * derivative.low, offset + weight * derivative.high]
     if derivative.exact:
         ends = [sympy.simplify(end) for end in ends]
@@ -190,7 +191,7 @@ def gain_bounds(chain: ScalarChain, weights: Sequence[sympy.Rational], dps: int)
     """Bounds for ``weights``: one value for every layer, or exactly one per layer."""
     derivative = derivative_range(chain.activation, dps)
     distinct = list(dict.fromkeys(weights))
-    factors = tuple(layer_factor(w, derivative, chain.residual) for w in distinct)
+    factors = tuple(layer_factor(w, derivative, chain.layer.simple[1]) for w in distinct)
     with mpmath.workdps(dps + GUARD_DIGITS + len(str(chain.depth))):
         upper_of = {f.weight: mpmath.mpf(sympy.N(f.upper, mpmath.mp.dps)) for f in factors}
         lower_of = {f.weight: mpmath.mpf(sympy.N(f.lower, mpmath.mp.dps)) for f in factors}

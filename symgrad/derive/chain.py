@@ -21,6 +21,8 @@ import sympy
 from symgrad.budget import within_budget
 from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.errors import SymgradError, quoted
+from symgrad.layers.chain_layer import ChainLayer, LayerNames
+from symgrad.layers.plain import KIND as PLAIN
 from symgrad.networks import MAX_DERIVE_DEPTH, ScalarChain, check_depth
 from symgrad.notation import (
     Factors,
@@ -31,11 +33,13 @@ from symgrad.notation import (
     dsigma,
     grad_a,
     grad_b,
+    grad_of,
     grad_w,
     grad_w_total,
     k,
     l,
     layer_symbol,
+    local_derivative,
     output_of,
     sigma,
     tied_symbol,
@@ -68,8 +72,10 @@ class LayerGradient:
     """δ_l, ∂C/∂w_l and ∂C/∂b_l of one layer, grouped as the closed form reads."""
 
     layer: int
-    delta: Factors  # (∂C/∂a_L)(w_{l+1}..w_L)(σ'(z_l)..σ'(z_L)), or the residual grouping
+    delta: Factors  # (∂C/∂a_L)(w_{l+1}..w_L)(σ'(z_l)..σ'(z_L)), or ∂C/∂a_L ∂a_l/∂z_l ∏ gains
     layer_input: sympy.Expr  # a_{l-1}
+    # the layer kind's own parameters (a highway's p_l, q_l): (∂C/∂θ_l symbol, its product)
+    own: tuple[tuple[sympy.Expr, Factors], ...] = ()
 
     @cached_property  # a deep chain's is 20,000 factors long: built once, not per renderer
     def grad_w(self) -> Factors:
@@ -180,7 +186,7 @@ class ChainDerivation:
 
     def _dsigma(self, z):
         activation = self.chain.activation
-        if not self.chain.residual:  # in a residual chain a_k is not σ(z_k)
+        if self.chain.layer.output_is_activation:  # else a_k is not σ(z_k)
             through_output = activation.derivative_from_output(output_of(z))
             if through_output is not None:
                 return through_output
@@ -197,8 +203,8 @@ def derive_work(chain: ScalarChain) -> int:
     return chain.depth or 0
 
 
-def written_sizes(depth: int, layers: Sequence[int] | None = None, residual: bool = False,
-                  tied: bool = False) -> tuple[tuple[int, ...], int]:
+def written_sizes(depth: int, layers: Sequence[int] | None = None,
+                  layer: ChainLayer = PLAIN, tied: bool = False) -> tuple[tuple[int, ...], int]:
     """Before deriving: how many factors each written-out layer's δ has (in layer order)
     and ∂C/∂a_0 has, as ``derive_chain`` writes them. Layers it would refuse are left
     for it to refuse (none are counted)."""
@@ -206,16 +212,18 @@ def written_sizes(depth: int, layers: Sequence[int] | None = None, residual: boo
         selected = _select_layers(depth, layers)
     except SymgradError:
         selected = ()
+    through = len(sympy.Mul.make_args(layer.general().through))
 
     def size(n: int) -> int:
         after = depth - n  # the layers between n and the output
-        if residual:  # ∂C/∂a_L, σ'(z_n), the gains of layers n+1..L
-            return 2 + after
+        if not layer.keeps_weights_apart:  # ∂C/∂a_L, ∂a_n/∂z_n, the gains of n+1..L
+            return 1 + through + after
         if tied:  # ∂C/∂a_L, w^(L-n), σ'(z_n)..σ'(z_L)
             return 3 + after
         return 2 + 2 * after  # ∂C/∂a_L, w_{n+1}..w_L, σ'(z_n)..σ'(z_L)
 
-    inputs = 1 + depth if residual else 2 + depth if tied else 1 + 2 * depth
+    inputs = (1 + depth if not layer.keeps_weights_apart else 2 + depth if tied
+              else 1 + 2 * depth)
     return tuple(size(n) for n in selected), inputs
 
 
@@ -345,9 +353,29 @@ def _bias(chain: ScalarChain, index) -> sympy.Expr:
 
 
 def _layer_gain(chain: ScalarChain, index) -> sympy.Expr:
-    """∂a_k/∂a_{k-1}: w_k σ'(z_k), or 1 + w_k σ'(z_k) in a residual chain."""
-    gain = layer_weight(chain, index) * dsigma(layer_symbol("z", index))
-    return 1 + gain if chain.residual else gain
+    """∂a_k/∂a_{k-1}, from the layer kind's one definition: w_k σ'(z_k) (plain),
+    1 + w_k σ'(z_k) (residual), ..."""
+    return chain.layer.at(chain.layer.general(chain.tied).gain, index)
+
+
+def through_factors(chain: ScalarChain, index) -> list:
+    """The factors of ∂a_k/∂z_k (σ'(z_k); a highway's t_k σ'(z_k))."""
+    return list(sympy.Mul.make_args(chain.layer.at(chain.layer.general(chain.tied).through,
+                                                   index)))
+
+
+def _own_partial(chain: ScalarChain, name: str, index) -> sympy.Expr:
+    """∂a_k/∂θ_k of one of the layer kind's own parameters."""
+    return chain.layer.at(chain.layer.general(chain.tied).partials[name], index)
+
+
+def _own_symbol(chain: ScalarChain, name: str, index) -> sympy.Expr:
+    return tied_symbol(name) if chain.tied else layer_symbol(name, index)
+
+
+def _as_written(expr: sympy.Expr) -> sympy.Expr:
+    """A sum in the order the layer's definition writes it (a_{l-1} + σ(z_l))."""
+    return Terms(*expr.args) if isinstance(expr, sympy.Add) else expr
 
 
 def _activation_equations(chain: ScalarChain) -> tuple[Equation, ...]:
@@ -362,30 +390,37 @@ def _activation_equations(chain: ScalarChain) -> tuple[Equation, ...]:
 
 def _forward(chain: ScalarChain, depth) -> tuple[Equation, ...]:
     z, a_prev = layer_symbol("z", l), layer_symbol("a", l - 1)
-    a_next = Terms(a_prev, sigma(z)) if chain.residual else sigma(z)
     every_layer = (l, sympy.Integer(1), depth)
+    names = LayerNames(l, chain.tied)
+    after_z = chain.layer.quantities(names)[1:]  # the gates, then a_l
     return (
         Equation(layer_symbol("a", 0), x),
         Equation(z, Terms(Factors([layer_weight(chain, l), a_prev]), _bias(chain, l)),
                  index_range=every_layer),
-        Equation(layer_symbol("a", l), a_next, index_range=every_layer),
+        *(Equation(symbol, _as_written(expr), index_range=every_layer)
+          for symbol, expr in after_z),
         Equation(sympy.Symbol("C"), cost_at(chain.cost, layer_symbol("a", depth))),
     )
 
 
 def _recursion(chain: ScalarChain, depth) -> tuple[Equation, ...]:
     z_last = layer_symbol("z", depth)
-    if chain.residual:
+    if not chain.layer.keeps_weights_apart:
         # δ_l alone has no clean recursion here (it would divide by σ'); ∂C/∂a_l has.
         output_gradient = cost_derivative_at(chain.cost, layer_symbol("a", depth))
+        every_layer = (l, depth, 1)
         return (
+            Equation(local_derivative(layer_symbol("a", l), layer_symbol("a", l - 1)),
+                     _layer_gain(chain, l)),
             Equation(grad_a(depth), output_gradient),
             Equation(grad_a(l - 1), Factors([grad_a(l), _layer_gain(chain, l)]),
-                     index_range=(l, depth, 1)),
-            Equation(delta(l), Factors([grad_a(l), dsigma(layer_symbol("z", l))]),
-                     index_range=(l, depth, 1)),
+                     index_range=every_layer),
+            Equation(delta(l), Factors([grad_a(l)], through_factors(chain, l)), index_range=every_layer),
             Equation(grad_w(l), Factors([layer_symbol("a", l - 1), delta(l)])),
             Equation(grad_b(l), delta(l)),
+            *(Equation(grad_of(layer_symbol(name, l)),
+                       Factors([grad_a(l), _own_partial(chain, name, l)]))
+              for name in chain.layer.parameters),
         )
     step = Equation(
         delta(l),
@@ -403,11 +438,14 @@ def _recursion(chain: ScalarChain, depth) -> tuple[Equation, ...]:
 
 def _closed_form(chain: ScalarChain, depth) -> tuple[Equation, ...]:
     """δ_l, ∂C/∂w_l, ∂C/∂a_0 in product notation, index ranges exact."""
-    local = dsigma(layer_symbol("z", l))
-    if chain.residual:
+    own = ()
+    if not chain.layer.keeps_weights_apart:
         gains = sympy.Product(_layer_gain(chain, k), (k, l + 1, depth))
-        delta_l = Factors([dC_daL], [local], [gains])
+        delta_l = Factors([dC_daL], through_factors(chain, l), [gains])
         input_gradient = Factors([dC_daL], [sympy.Product(_layer_gain(chain, k), (k, 1, depth))])
+        own = tuple(Equation(grad_of(layer_symbol(name, l)),
+                             Factors([dC_daL], [gains], [_own_partial(chain, name, l)]))
+                    for name in chain.layer.parameters)
     else:
         derivatives = sympy.Product(dsigma(layer_symbol("z", k)), (k, l, depth))
         if chain.tied:
@@ -422,31 +460,37 @@ def _closed_form(chain: ScalarChain, depth) -> tuple[Equation, ...]:
     return (
         Equation(delta(l), delta_l),
         Equation(grad_w(l), Factors([layer_symbol("a", l - 1)], *delta_l.groups)),
+        *own,
         Equation(grad_a(0), input_gradient),
     )
 
 
 def _factor_lists(chain: ScalarChain) -> tuple[list, list]:
-    """w_1..w_L and σ'(z_1)..σ'(z_L) (plain) or 1 + w_kσ'(z_k) (residual); built once."""
+    """w_1..w_L and σ'(z_1)..σ'(z_L) (a plain layer's gain w_k σ'(z_k) kept apart) or the
+    whole gains ∂a_k/∂a_{k-1} and σ'(z_1)..σ'(z_L); built once."""
     indices = range(1, chain.depth + 1)
     derivatives = [dsigma(layer_symbol("z", n)) for n in indices]
-    if chain.residual:
+    if not chain.layer.keeps_weights_apart:
         return [_layer_gain(chain, n) for n in indices], derivatives
     return [layer_weight(chain, n) for n in indices], derivatives
 
 
 def _layer_gradient(chain, n: int, weights: list, derivatives: list) -> LayerGradient:
-    if chain.residual:  # weights holds the gains 1 + w_k σ'(z_k)
-        grouping = Factors([dC_daL], [derivatives[n - 1]], weights[n:])
+    own = ()
+    if not chain.layer.keeps_weights_apart:  # weights holds the gains
+        grouping = Factors([dC_daL], through_factors(chain, n), weights[n:])
+        own = tuple((grad_of(_own_symbol(chain, name, n)),
+                     Factors([dC_daL], weights[n:], [_own_partial(chain, name, n)]))
+                    for name in chain.layer.parameters)
     elif chain.tied:
         grouping = Factors([dC_daL], [tied_symbol("w") ** (chain.depth - n)], derivatives[n - 1:])
     else:
         grouping = Factors([dC_daL], weights[n:], derivatives[n - 1:])
-    return LayerGradient(layer=n, delta=grouping, layer_input=layer_symbol("a", n - 1))
+    return LayerGradient(layer=n, delta=grouping, layer_input=layer_symbol("a", n - 1), own=own)
 
 
 def _input_gradient(chain, weights: list, derivatives: list) -> Factors:
-    if chain.residual:
+    if not chain.layer.keeps_weights_apart:
         return Factors([dC_daL], weights)
     if chain.tied:
         return Factors([dC_daL], [tied_symbol("w") ** chain.depth], derivatives)

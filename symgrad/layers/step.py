@@ -102,19 +102,26 @@ class CellKind:
 
     @cached_property
     def _general(self) -> Derivatives:
-        return Derivatives(self, sympy.Symbol("t", integer=True, positive=True))
+        return self._derivatives(sympy.Symbol("t", integer=True, positive=True))
 
     def derivatives(self, t=None) -> Derivatives:
         """J_t, ∂s_t/∂θ and the carousel of step t (default: a general step t)."""
-        return self._general if t is None else Derivatives(self, t)
+        return self._general if t is None else self._derivatives(t)
+
+    def _derivatives(self, t) -> Derivatives:
+        return Derivatives(self.quantities(t), self.state_at(t), self.state_at(t - 1),
+                           self.parameter_symbols,
+                           tuple(parameter_symbol(w) for w in self.recurrent_weights))
 
 
 class Derivatives:
-    """J_t, ∂s_t/∂θ and the carousel of one step, from ``sympy.diff`` of that step."""
+    """The local Jacobian, the parameter partials and the carousel of one step (of a cell,
+    or of a chain's layer), from ``sympy.diff`` of that step's own quantities."""
 
-    def __init__(self, kind: CellKind, t):
-        self.kind, self.t = kind, t
-        self.quantities = kind.quantities(t)
+    def __init__(self, quantities, now: tuple, before: tuple, parameters: tuple,
+                 recurrent_weights: tuple = ()):
+        self.quantities, self.now, self.before = quantities, now, before
+        self.parameters, self.recurrent_weights = parameters, recurrent_weights
         # gate(pre) -> gate_t, so that derivatives read in the forward quantities
         self._through = {expr: symbol for symbol, expr in self.quantities
                          if isinstance(expr, (sigmoid, sympy.tanh, sigma))}
@@ -136,25 +143,22 @@ class Derivatives:
     @cached_property
     def jacobian(self) -> sympy.Matrix:
         """J_t[i, j] = ∂s^i_t/∂s^j_{t-1}."""
-        now, before = self.kind.state_at(self.t), self.kind.state_at(self.t - 1)
-        columns = [self.total(previous) for previous in before]
-        return sympy.Matrix([[column[s] for column in columns] for s in now])
+        columns = [self.total(previous) for previous in self.before]
+        return sympy.Matrix([[column[s] for column in columns] for s in self.now])
 
     @cached_property
     def parameter_partials(self) -> dict:
         """θ -> (∂s^i_t/∂θ for each state i), the step's own: s_{t-1} held fixed."""
-        now = self.kind.state_at(self.t)
         partials = {}
-        for theta in self.kind.parameter_symbols:
+        for theta in self.parameters:
             total = self.total(theta)
-            partials[theta] = tuple(total[s] for s in now)
+            partials[theta] = tuple(total[s] for s in self.now)
         return partials
 
     @cached_property
     def carousel(self) -> sympy.Matrix:
         """J_t with every recurrent weight 0: the path through no weight."""
-        zero = {parameter_symbol(w): 0 for w in self.kind.recurrent_weights}
-        return self.jacobian.xreplace(zero)
+        return self.jacobian.xreplace({w: 0 for w in self.recurrent_weights})
 
 
 def applied_activations(expr: sympy.Expr) -> set:

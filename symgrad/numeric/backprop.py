@@ -3,9 +3,13 @@
 The same few lines serve MPFR at any precision (the exact values), MPFR
 intervals (certified enclosures), mpmath, and numpy float64/float32 (to show
 where floats give up). The backward step is one rule for plain and residual
-chains:
+chains, read from the layer kind's one definition (``symgrad.layers.chain_layer``):
 
-    δ_k = ∂C/∂a_k · σ'(z_k),    ∂C/∂a_{k-1} = [∂C/∂a_k if residual] + w_k δ_k.
+    δ_k = ∂C/∂a_k · ∂a_k/∂z_k,    ∂C/∂a_{k-1} = w_k δ_k + ∂C/∂a_k · direct_k,
+
+where ∂a_k/∂z_k = σ'(z_k) and direct_k is 0 (plain) or 1 (residual), or, for a layer with
+numbers of its own (a highway's gate t_k), both come from the kind's compiled numeric
+form, computed in the forward pass and kept per layer.
 
 Gain mode fixes the preactivations z_k directly (no x, y or b): δ_l is then the
 textbook product ∂C/∂a_L · w_{l+1}…w_L · σ'(z_l)…σ'(z_L) itself.
@@ -29,7 +33,7 @@ import operator
 import sys
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import isqrt
 
 import gmpy2
@@ -57,6 +61,7 @@ class ChainPoint:
     y: sympy.Rational | None = None
     z: tuple[sympy.Rational, ...] | None = None  # gain mode
     upstream: sympy.Rational = sympy.Integer(1)  # ∂C/∂a_L in gain mode
+    own: dict = field(default_factory=dict)  # the layer kind's own parameters: name -> per layer
 
     @property
     def gain_mode(self) -> bool:
@@ -87,6 +92,11 @@ class Pass:
     checkpoints: Checkpoints | None = None  # a checkpointed pass: where its values come from
     # a checkpointed pass: bit k - 1 (of byte (k - 1) // 8) set where σ'(z_k) == 0
     zero_derivatives: bytearray | None = None
+    # a layer with numbers of its own (``ChainLayer.numeric_form``): per layer, (its gates,
+    # ∂a/∂z, the gain's direct part, ∂a/∂θ of its own parameters); and at the kept layers
+    # ∂C/∂θ of those parameters. None for a plain or residual chain.
+    local: Sequence | None = None
+    own_gradients: Sequence | None = None
 
     def delta_is_zero(self, layer: int) -> bool:
         """Whether δ_layer is exactly 0 (σ' is 0 there, or the gradient reaching it is)."""
@@ -122,14 +132,15 @@ def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
                                   exact_zero, size)
     number = _converter(math.number)
     weights = [number(w) for w in point.weights]
+    local = None
     if point.gain_mode:
         z = [number(value) for value in point.z]
         act_prime = _derivatives(math, z, progress)
         outputs, output_gradient, cost = [], number(point.upstream), None
         non_finite = _non_finite_preactivation(z, 0) if math.finite_nonzero else None
     else:
-        z, outputs, act_prime, non_finite = _forward(chain, point, math, weights, number, kept,
-                                                     progress)
+        z, outputs, act_prime, local, non_finite = _forward(chain, point, math, weights, number,
+                                                            kept, progress)
         non_finite = _non_finite_input(math, "x", 1, number(point.x)) or non_finite or \
             _non_finite_input(math, "y", depth, number(point.y))
         cost, output_gradient = _cost(chain, math, z[-1], outputs[-1], number(point.y))
@@ -138,11 +149,13 @@ def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
     # floats: which quantity first left the format (a forward one was noted by _forward)
     if math.finite_nonzero and non_finite is None and not _finite(output_gradient):
         non_finite = (f"∂C/∂a_{depth}", depth, output_gradient)
+    own_gradients = None if local is None else [None] * depth
     upstream, (zero_from, tied_sum, first_failure, non_finite) = _backward(
         chain, math, depth, 0, weights, act_prime, outputs, delta, kept, output_gradient,
-        (0, tied_sum, None, non_finite), exact_zero, progress)
+        (0, tied_sum, None, non_finite), exact_zero, progress, local, own_gradients)
     return Pass(weights, z, outputs, act_prime, delta, upstream, output_gradient, cost,
-                tied_sum, first_failure, zero_from, non_finite)
+                tied_sum, first_failure, zero_from, non_finite, local=local,
+                own_gradients=own_gradients)
 
 
 def _segment_size(size: int, depth: int) -> int:
@@ -152,7 +165,7 @@ def _segment_size(size: int, depth: int) -> int:
 
 
 def _cost(chain, math, last_preactivation, output, target):
-    if math.cost_of_preactivation is not None and not chain.residual:  # a_L = σ(z_L)
+    if math.cost_of_preactivation is not None and chain.layer.output_is_activation:  # a_L = σ(z_L)
         return math.cost_of_preactivation(last_preactivation, target)
     return math.cost_and_derivative(output, target)
 
@@ -174,19 +187,29 @@ def _non_finite_preactivation(preactivations, lo: int):
 
 
 def _backward(chain, math, depth, lo, weights, act_prime, outputs, delta, kept, upstream,
-              state, exact_zero, progress):
+              state, exact_zero, progress, local=None, own_gradients=None):
     """Layers lo + len(act_prime) down to lo + 1 of the backward pass (the lists hold those
-    layers, ``outputs`` a_lo onwards), from ``upstream`` = ∂C/∂a at the top one. ``state``:
-    (zero_from, tied sum, first failure, first non-finite) so far. Returns ∂C/∂a_lo and the
-    state; δ of the ``kept`` layers goes into ``delta``."""
+    layers, ``outputs`` a_lo onwards, ``local`` their own numbers if the kind has any), from
+    ``upstream`` = ∂C/∂a at the top one. ``state``: (zero_from, tied sum, first failure,
+    first non-finite) so far. Returns ∂C/∂a_lo and the state; δ of the ``kept`` layers goes
+    into ``delta``, ∂C/∂θ of the kind's own parameters into ``own_gradients``."""
     zero_from, tied_sum, first_failure, non_finite = state
-    watch, residual = math.finite_nonzero, chain.residual
+    watch = math.finite_nonzero
+    simple = chain.layer.simple
+    direct = simple[1] if simple else None
+    through_at = len(chain.layer.gate_names)  # where ∂a/∂z sits in a layer's own numbers
     for i in range(len(act_prime) - 1, -1, -1):
         k = lo + i
         if not zero_from and upstream == 0:
             zero_from = k + 1
         derivative = act_prime[i]
-        error = upstream * derivative
+        if local is None:
+            error = upstream * derivative
+        else:
+            values = local[i]
+            error = upstream * values[through_at]
+            if k in kept and own_gradients is not None:
+                own_gradients[i] = tuple(upstream * d for d in values[through_at + 2:])
         if k in kept:
             delta[i] = error
         if tied_sum is not None:
@@ -194,11 +217,15 @@ def _backward(chain, math, depth, lo, weights, act_prime, outputs, delta, kept, 
         if watch and first_failure is None and not watch(error) and \
                 not (error == 0 and exact_zero is not None and exact_zero(k + 1)):
             first_failure = (k + 1, error)
-        # ∂C/∂a_{k-1} = [∂C/∂a_k if residual] + w_k δ_k, as backpropagation writes it
+        # ∂C/∂a_{k-1} = w_k δ_k + ∂C/∂a_k · direct_k, as backpropagation writes it
         carried = weights[i] * error
         if watch and non_finite is None:
             non_finite = _first_non_finite(k + 1, derivative, error, weights[i], carried)
-        upstream = upstream + carried if residual else carried
+        if local is not None:
+            upstream = upstream * values[through_at + 1] + carried
+        else:
+            upstream = carried if direct == 0 else upstream + carried if direct == 1 else \
+                upstream * direct + carried
         if progress and k % PROGRESS_STEP == 0:
             progress(min(PROGRESS_STEP, depth - k))
     return upstream, (zero_from, tied_sum, first_failure, non_finite)
@@ -231,9 +258,10 @@ def forward_output(chain: ScalarChain, point: ChainPoint, math: Arithmetic):
     return a
 
 
-def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list, list, list, tuple]:
+def _forward(chain, point, math, weights, number, kept, progress) -> tuple:
     """The forward pass, PROGRESS_STEP layers at a time by ``_forward_span``, keeping
-    σ'(z_k) at every layer and z_k, a_k where they are needed."""
+    σ'(z_k) (and a layer kind's own numbers) at every layer and z_k, a_k where they are
+    needed: (z, a, σ', own numbers or None, first non-finite)."""
     depth = len(weights)
     # a_k is kept as the input of a kept layer k + 1 (∂C/∂w = a_{l-1} δ_l) and as the
     # output of a kept layer k; a tied chain needs every a_k (Σ_l a_{l-1} δ_l).
@@ -241,14 +269,17 @@ def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list,
     needed_outputs = set() if keep_all else kept | {k + 1 for k in kept}
     a = number(point.x)
     z, outputs, act_prime = [None] * depth, [a] + [None] * depth, []
+    local = None if chain.layer.simple else []
     watch = math.finite_nonzero is not None  # floats: note the first z_k or a_k out of range
     non_finite = None
     for lo in range(0, depth, PROGRESS_STEP):
         hi = min(depth, lo + PROGRESS_STEP)
-        _, span_z, span_outputs, span_derivatives, found = _forward_span(
+        _, span_z, span_outputs, span_derivatives, found, span_local = _forward_span(
             chain, point, math, number, lo, hi, a, watch=watch and non_finite is None)
         non_finite = non_finite or found
         act_prime += span_derivatives
+        if local is not None:
+            local += span_local
         for k in range(lo, hi):
             if k in kept or k == depth - 1:  # z_L: the cost can be taken through it
                 z[k] = span_z[k - lo]
@@ -257,7 +288,7 @@ def _forward(chain, point, math, weights, number, kept, progress) -> tuple[list,
         a = span_outputs[-1]
         if progress:
             progress(hi - lo)
-    return z, outputs, act_prime, non_finite
+    return z, outputs, act_prime, local, non_finite
 
 
 def _non_finite_input(math, name: str, layer: int, value):
@@ -278,13 +309,19 @@ def _non_finite_forward(layer: int, weight, preactivation, output):
 
 def _forward_span(chain, point, math, number, lo: int, hi: int, a, watch: bool = False):
     """Layers lo + 1 to hi of the forward pass from a = a_lo, the one loop of every
-    forward pass: (their weights, z, [a_lo, ..., a_hi], σ'(z), and with ``watch`` the first
-    w, z or a that is inf or nan, else None)."""
+    forward pass: (their weights, z, [a_lo, ..., a_hi], σ'(z), with ``watch`` the first
+    w, z or a that is inf or nan, else None, and the layer kind's own numbers per layer, or
+    None if it has none)."""
     count = hi - lo
     weights = [number(w) for w in point.weights[lo:hi]]
     biases = [number(b) for b in point.biases[lo:hi]]
     z, outputs, act_prime = [None] * count, [a] + [None] * count, [None] * count
-    sigma_and_derivative, residual = math.sigma_and_derivative, chain.residual
+    sigma_and_derivative, simple = math.sigma_and_derivative, chain.layer.simple
+    if simple:
+        output, local = simple[0], None
+    else:
+        step, local = math.layer, [None] * count
+        own = [[number(v) for v in point.own[name][lo:hi]] for name in chain.layer.parameters]
     non_finite = None
     for i in range(count):
         if i == 0 and lo == 0 and math.exact_first_layer:
@@ -292,12 +329,16 @@ def _forward_span(chain, point, math, number, lo: int, hi: int, a, watch: bool =
         else:
             preactivation = weights[i] * a + biases[i]
         activated, act_prime[i] = sigma_and_derivative(preactivation)
-        a = a + activated if residual else activated
+        if simple:
+            a = output(a, activated)
+        else:
+            a, *values = step(a, activated, act_prime[i], *(column[i] for column in own))
+            local[i] = tuple(values)
         if watch and non_finite is None:
             non_finite = _non_finite_forward(lo + i + 1, weights[i], preactivation, a)
         z[i] = preactivation
         outputs[i + 1] = a
-    return weights, z, outputs, act_prime, non_finite
+    return weights, z, outputs, act_prime, non_finite, local
 
 
 def _converter(number: Callable, limit: int | None = None) -> Callable:
@@ -337,6 +378,10 @@ def _stored_bytes(chain, point, math, kept) -> int:
     a in a tied chain), the converted weights and biases, and z, a and δ at the kept layers."""
     depth, number = len(point.weights), _number_bytes(math)
     every = 1 + point.gain_mode + chain.tied
+    if not chain.layer.simple:  # its own numbers per layer, ∂C/∂θ at the kept ones
+        arguments, expressions = chain.layer.numeric_form
+        every += len(expressions) - 1
+        return depth * (16 + every * number) + len(kept) * (3 + len(chain.layer.parameters)) * number
     return depth * (16 + every * number) + len(kept) * 3 * number
 
 
@@ -378,8 +423,8 @@ def _checkpointed_pass(chain, point, math, kept, retain, progress, exact_zero, s
         for s in range(values.count):
             lo, hi = values.bounds(s)
             values.starts.append(a)
-            _, z, outputs, _, found = _forward_span(chain, point, math, number, lo, hi, a,
-                                                    watch=bool(watch) and non_finite is None)
+            _, z, outputs, _, found, _ = _forward_span(chain, point, math, number, lo, hi, a,
+                                                       watch=bool(watch) and non_finite is None)
             non_finite, a = non_finite or found, outputs[-1]
             if report:
                 report(hi - lo)
@@ -398,23 +443,27 @@ def _checkpointed_pass(chain, point, math, kept, retain, progress, exact_zero, s
     state, upstream = (0, tied_sum, None, non_finite), output_gradient
     for s in range(values.count - 1, -1, -1):
         lo, hi = values.bounds(s)
-        weights, z, outputs, act_prime = values.forward(s)
+        weights, z, outputs, act_prime, local = values.forward(s)
         if report:
             report(hi - lo)
         values.upstreams[s] = upstream
         delta = [None] * (hi - lo)
+        own = None if local is None else [None] * (hi - lo)
         upstream, state = _backward(chain, math, depth, lo, weights, act_prime, outputs, delta,
-                                    kept, upstream, state, exact_zero, report)
-        for i, derivative in enumerate(act_prime):
-            if derivative == 0:
+                                    kept, upstream, state, exact_zero, report, local, own)
+        for i, derivative in enumerate(act_prime if local is None else
+                                       [v[len(chain.layer.gate_names)] for v in local]):
+            if derivative == 0:  # δ = 0 there: ∂a/∂z is
                 zeros[(lo + i) >> 3] |= 1 << ((lo + i) & 7)
-        values.store(stored, lo, hi, z, outputs, act_prime, delta)
+        values.store(stored, lo, hi, z, outputs, act_prime, delta, local, own)
     zero_from, tied_sum, first_failure, non_finite = state
+    simple = chain.layer.simple
     return Pass(_Values(values, "w", depth), _Values(values, "z", depth),
                 [] if point.gain_mode else _Values(values, "a", depth + 1),
                 _Values(values, "act_prime", depth), _Values(values, "delta", depth),
                 upstream, output_gradient, cost, tied_sum, first_failure, zero_from, non_finite,
-                values, zeros)
+                values, zeros, local=None if simple else _Values(values, "local", depth),
+                own_gradients=None if simple else _Values(values, "own", depth))
 
 
 class Checkpoints:
@@ -431,7 +480,7 @@ class Checkpoints:
         self.starts: list = []  # a_(s·size), forward mode
         self.upstreams: list = [None] * self.count  # ∂C/∂a at each segment's top layer
         self.last_preactivation = self.output = None  # z_L and a_L, forward mode
-        self.stored: dict[int, tuple] = {}  # 0-based layer -> (z, σ', δ)
+        self.stored: dict[int, tuple] = {}  # 0-based layer -> (z, σ', δ, own numbers, ∂C/∂θ)
         self.stored_a: dict[int, object] = {}  # k -> a_k
         self._cached: tuple[int, tuple] | None = None
         self.recomputed = 0  # segments recomputed to read values
@@ -441,24 +490,25 @@ class Checkpoints:
         lo = s * self.size
         return lo, min(lo + self.size, self.depth)
 
-    def forward(self, s: int) -> tuple[list, list, list | None, list]:
-        """Segment s's weights, z, a (from its first layer's input; None in gain mode)
-        and σ'(z)."""
+    def forward(self, s: int) -> tuple[list, list, list | None, list, list | None]:
+        """Segment s's weights, z, a (from its first layer's input; None in gain mode),
+        σ'(z) and the layer kind's own numbers (None if it has none)."""
         lo, hi = self.bounds(s)
         if self.point.gain_mode:
             weights = [self.number(w) for w in self.point.weights[lo:hi]]
             z = [self.number(value) for value in self.point.z[lo:hi]]
             sigma_and_derivative = self.math.sigma_and_derivative
-            return weights, z, None, [sigma_and_derivative(value)[1] for value in z]
-        weights, z, outputs, act_prime, _ = _forward_span(self.chain, self.point, self.math,
-                                                          self.number, lo, hi, self.starts[s])
-        return weights, z, outputs, act_prime
+            return weights, z, None, [sigma_and_derivative(value)[1] for value in z], None
+        weights, z, outputs, act_prime, _, local = _forward_span(
+            self.chain, self.point, self.math, self.number, lo, hi, self.starts[s])
+        return weights, z, outputs, act_prime, local
 
-    def store(self, layers: list, lo: int, hi: int, z, outputs, act_prime, delta) -> None:
+    def store(self, layers: list, lo: int, hi: int, z, outputs, act_prime, delta, local=None,
+              own=None) -> None:
         """Keep the values of those of ``layers`` (sorted, 0-based) in [lo, hi)."""
         for k in layers[bisect_left(layers, lo):bisect_left(layers, hi)]:
             i = k - lo
-            self.stored[k] = (z[i], act_prime[i], delta[i])
+            self.stored[k] = (z[i], act_prime[i], delta[i], local and local[i], own and own[i])
             if outputs is not None:
                 self.stored_a[k], self.stored_a[k + 1] = outputs[i], outputs[i + 1]
 
@@ -469,17 +519,20 @@ class Checkpoints:
         self._cached = None  # one segment in memory at a time
         lo, hi = self.bounds(s)
         with self._scope():
-            weights, z, outputs, act_prime = self.forward(s)
+            weights, z, outputs, act_prime, local = self.forward(s)
             delta = [None] * (hi - lo)
+            own = None if local is None else [None] * (hi - lo)
             _backward(self.chain, self.math, self.depth, lo, weights, act_prime, outputs, delta,
-                      range(lo, hi), self.upstreams[s], (0, None, None, None), None, None)
+                      range(lo, hi), self.upstreams[s], (0, None, None, None), None, None,
+                      local, own)
         self.recomputed += 1
-        values = (lo, weights, z, outputs, act_prime, delta)
+        values = (lo, weights, z, outputs, act_prime, delta, local, own)
         self._cached = (s, values)
         return values
 
     def value(self, name: str, k: int):
-        """Entry k of the pass's sequence ``name`` ("w", "z", "a", "act_prime", "delta")."""
+        """Entry k of the pass's sequence ``name`` ("w", "z", "a", "act_prime", "delta",
+        "local", "own")."""
         if name == "w":
             return self.number(self.point.weights[k])
         if name == "a":
@@ -489,9 +542,9 @@ class Checkpoints:
                 return self.stored_a[k]
             if k % self.size == 0:
                 return self.starts[k // self.size]
-            lo, _, _, outputs, _, _ = self.segment(k // self.size)
+            lo, _, _, outputs, *_ = self.segment(k // self.size)
             return outputs[k - lo]
-        if name == "delta" and k not in self.kept:
+        if name in ("delta", "own") and k not in self.kept:
             return None
         if name == "z":
             if self.point.gain_mode:
@@ -515,12 +568,13 @@ def _recompute_scope(math: Arithmetic) -> Callable:
     return active.copy
 
 
-_STORED = {"z": 0, "act_prime": 1, "delta": 2}  # places in Checkpoints.stored's entries
-_SEGMENT = {"z": 2, "act_prime": 4, "delta": 5}  # places in Checkpoints.segment's answer
+_STORED = {"z": 0, "act_prime": 1, "delta": 2, "local": 3, "own": 4}  # Checkpoints.stored's
+_SEGMENT = {"z": 2, "act_prime": 4, "delta": 5, "local": 6, "own": 7}  # Checkpoints.segment's
 
 
 class _Values(Sequence):
-    """One of a checkpointed pass's sequences (z, a, σ', δ, w), read from its checkpoints."""
+    """One of a checkpointed pass's sequences (z, a, σ', δ, w, a layer kind's own numbers
+    and ∂C/∂θ), read from its checkpoints."""
 
     def __init__(self, source: Checkpoints, name: str, length: int):
         self._source, self._name, self._length = source, name, length

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Collection, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from symgrad.arguments import digits, whole
 from symgrad.costs import check_output, check_run_output
@@ -67,7 +67,8 @@ class FloatBreakdown:
 
 @dataclass(frozen=True)
 class LayerValues:
-    """One layer's numbers (gain = w σ'(z), plus 1 in a residual chain; ∂C/∂b = δ)."""
+    """One layer's numbers (gain = ∂a_l/∂a_{l-1}: w σ'(z), plus 1 in a residual chain;
+    ∂C/∂b = δ)."""
 
     layer: int
     z: object
@@ -76,6 +77,8 @@ class LayerValues:
     gain: object
     delta: object
     grad_w: object | None  # a_{l-1} δ_l; None in gain mode
+    gates: dict = field(default_factory=dict)  # a highway's t_l: name -> value
+    own_gradients: dict = field(default_factory=dict)  # ∂C/∂p_l, ∂C/∂q_l: name -> value
 
     @property
     def grad_b(self):
@@ -115,9 +118,17 @@ class ChainEvaluation:
         if not 1 <= n <= self.depth or self.exact.delta[n - 1] is None:
             raise SymgradError(f"Layer {n}'s values were not kept by this evaluation.")
         exact, k = self.exact, n - 1
-        gain = exact.weights[k] * exact.act_prime[k]
-        if self.chain.residual:
-            gain = gain + 1
+        layer = self.chain.layer
+        gates, own = {}, {}
+        if layer.simple:  # w σ'(z) + direct, direct a whole number (0 plain, 1 residual)
+            gain = exact.weights[k] * exact.act_prime[k]
+            if layer.simple[1]:
+                gain = gain + layer.simple[1]
+        else:  # the kind's own numbers: (gates, ∂a/∂z, direct, ∂a/∂θ)
+            local, count = exact.local[k], len(layer.gate_names)
+            gain = exact.weights[k] * local[count] + local[count + 1]
+            gates = dict(zip(layer.gate_names, local[:count]))
+            own = dict(zip(layer.parameters, exact.own_gradients[k]))
         forward = not self.point.gain_mode
         return LayerValues(
             layer=n,
@@ -127,6 +138,8 @@ class ChainEvaluation:
             gain=gain,
             delta=exact.delta[k],
             grad_w=exact.a[k] * exact.delta[k] if forward else None,
+            gates=gates,
+            own_gradients=own,
         )
 
     def layers(self) -> Iterator[LayerValues]:
@@ -207,7 +220,8 @@ def _inputs(point: ChainPoint) -> Iterator:
     a value shared by every layer is one object, and hashing 10^7 SymPy numbers takes
     seconds)."""
     seen = set()
-    for group in (point.weights, point.biases, point.z or (), (point.x, point.y)):
+    for group in (point.weights, point.biases, point.z or (), (point.x, point.y),
+                  *point.own.values()):
         for value in group:
             if value is not None and id(value) not in seen:
                 seen.add(id(value))
@@ -259,6 +273,9 @@ def _shown_values(result: Pass, layers: list[int]) -> Iterator:
     for n in layers:
         yield from (result.z[n - 1], result.a[n] if result.a else None,
                     result.act_prime[n - 1], result.delta[n - 1])
+        if result.local is not None:
+            yield from result.local[n - 1]
+            yield from result.own_gradients[n - 1]
 
 
 def _float_breakdown(chain: ScalarChain, point: ChainPoint, name: str,

@@ -29,6 +29,7 @@ import sympy
 
 from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.formula import VARIABLE, linear_pieces
+from symgrad.layers.step import sigmoid
 from symgrad.networks import ScalarChain
 from symgrad.notation import y
 from symgrad.numeric import interval
@@ -57,6 +58,10 @@ class Arithmetic:
     # (z_L, y) -> (C, ∂C/∂a_L) for a cost whose form through a_L divides 0 by 0 where a_L
     # rounds onto its domain's edge (cross-entropy at a_L = σ(10^300)); None: use the a_L form
     cost_of_preactivation: Callable | None = None
+    # a chain's layer, from its kind's one definition (``ChainLayer.numeric_form``):
+    # (a_{l-1}, σ(z_l), σ'(z_l), its own parameters) -> (a_l, its gates, ∂a_l/∂z_l, the
+    # gain's direct part, ∂a_l/∂θ of its own parameters); None for a net
+    layer: Callable | None = None
 
 
 def digits_to_bits(dps: int) -> int:
@@ -126,6 +131,20 @@ def _compiled(chain, modules, cast: Callable | None = None,
     return tuple(functions)
 
 
+def _compiled_layer(chain, modules, cast: Callable | None = None) -> Callable | None:
+    """A chain layer's numbers per layer (see ``Arithmetic.layer``), its gates' sigmoid
+    written through exp; None for a net (no layer kind)."""
+    layer = getattr(chain, "layer", None)
+    if layer is None or layer.simple is not None:  # the pass needs no values of its own
+        return None
+    arguments, expressions = layer.numeric_form
+    expressions = tuple(e.rewrite(sympy.exp) if e.has(sigmoid) else e for e in expressions)
+    function = sympy.lambdify(arguments, expressions, modules, cse=True)
+    if cast is not None:
+        function = (lambda f: lambda *args: tuple(map(cast, f(*args))))(function)
+    return function
+
+
 def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
     limits = {"emax": gmpy2.get_emax_max(), "emin": gmpy2.get_emin_min()}
     context = gmpy2.context(precision=digits_to_bits(dps), **limits)
@@ -139,6 +158,7 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
                  "fabs": abs}
         sigma, cost = _compiled(chain, [names, "mpmath"])
         preactivation_cost = _preactivation_cost(chain, [names, "mpmath"])
+        layer = _compiled_layer(chain, [names, "mpmath"])
     entered = []  # `with context` makes a copy current; its flags tell of over/underflow
 
     @contextlib.contextmanager
@@ -165,6 +185,7 @@ def mpfr_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
         scope=scope,
         out_of_range=lambda: any(c.overflow or c.underflow for c in entered),
         cost_of_preactivation=preactivation_cost,
+        layer=layer,
     )
 
 
@@ -179,6 +200,9 @@ def rational_arithmetic_applies(chain, numbers, gain_mode: bool = False) -> bool
     widest = max(v.numerator.bit_length() + v.denominator.bit_length() for v in exact)
     if widest * chain.depth > MAX_RATIONAL_BITS:  # the numbers would grow too long
         return False
+    layer = getattr(chain, "layer", None)  # a gate's sigmoid is not rational
+    if layer is not None and any(e.has(sigmoid) for e in layer.numeric_form[1]):
+        return False
     return linear_pieces(chain.activation.expr) is not None
 
 
@@ -191,6 +215,7 @@ def rational_arithmetic(chain: ScalarChain) -> Arithmetic:
         sigma_and_derivative=sigma,
         cost_and_derivative=cost,
         scope=contextlib.nullcontext,
+        layer=_compiled_layer(chain, [{"mpf": gmpy2.mpq}, "mpmath"], cast=gmpy2.mpq),
     )
 
 
@@ -206,6 +231,7 @@ def interval_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
         cost_and_derivative=cost,
         scope=contextlib.nullcontext,
         out_of_range=rounding.undefined,
+        layer=_compiled_layer(chain, [functions, "mpmath"], cast=functions["mpf"]),
     )
 
 
@@ -278,6 +304,7 @@ def mpmath_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
                  "erfc": _mpmath_erfc, "erf": _mpmath_erf}
         sigma, cost = _compiled(chain, [names, "mpmath"], cast=mpmath.mpf)
         preactivation_cost = _preactivation_cost(chain, [names, "mpmath"], cast=mpmath.mpf)
+        layer = _compiled_layer(chain, [names, "mpmath"], cast=mpmath.mpf)
 
     def number(value):
         if isinstance(value, (mpmath.mpf, gmpy2.mpfr)):
@@ -291,6 +318,7 @@ def mpmath_arithmetic(chain: ScalarChain, dps: int) -> Arithmetic:
         cost_and_derivative=_no_division_by_zero(cost),
         scope=lambda: mpmath.workdps(dps),
         cost_of_preactivation=preactivation_cost and _no_division_by_zero(preactivation_cost),
+        layer=layer,
     )
 
 
@@ -335,6 +363,7 @@ def float_arithmetic(chain: ScalarChain, name: str, stable: bool = False) -> Ari
     kind = FLOAT_TYPES[name]
     # numpy's select answers a Piecewise in float64 even for float32 input: cast back.
     sigma, cost = _compiled(chain, [_VECTOR_NAMES, "numpy"], cast=kind, stable=stable)
+    layer = _compiled_layer(chain, [_VECTOR_NAMES, "numpy"], cast=kind)
     return Arithmetic(
         name,
         number=lambda value: kind(_nearest_float(value)),
@@ -343,4 +372,5 @@ def float_arithmetic(chain: ScalarChain, name: str, stable: bool = False) -> Ari
         scope=lambda: numpy.errstate(all="ignore"),
         finite_nonzero=lambda value: value != 0 and numpy.isfinite(value),
         exact_first_layer=False,
+        layer=layer,
     )

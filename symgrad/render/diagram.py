@@ -27,6 +27,7 @@ from symgrad.notation import (
     k,
     l,
     layer_symbol,
+    local_derivative,
     weight_entry,
 )
 from symgrad.render.prose import Prose, paragraph, say
@@ -92,10 +93,11 @@ def drawn_layers(depth: int | None) -> tuple:
 
 
 def chain_diagram(derivation: ChainDerivation) -> Diagram:
-    """The forward pass above, the backward pass (δ_l, or ∂C/∂a_l in a residual chain)
-    below, each backward arrow labelled with the factor of the derivation's recursion."""
+    """The forward pass above, the backward pass (δ_l, or ∂C/∂a_l where the layer's gain
+    does not split into w σ': residual, highway) below, each backward arrow labelled with
+    the factor of the derivation's recursion."""
     chain = derivation.chain
-    residual = chain.residual
+    residual = not chain.layer.keeps_weights_apart
     a, z = (lambda n: layer_symbol("a", n)), (lambda n: layer_symbol("z", n))
     nodes = [Node("input", a(0), 0, 0, "forward"),
              Node("back-input", grad_a(0), 0, 1, "backward")]
@@ -141,8 +143,12 @@ def chain_diagram(derivation: ChainDerivation) -> Diagram:
 
 
 def _residual_gain(chain, layer) -> sympy.Expr:
-    """1 + w_l σ'(z_l): what a residual layer multiplies ∂C/∂a_l by on the way down."""
-    return 1 + Factors([layer_weight(chain, layer), dsigma(layer_symbol("z", layer))])
+    """What a layer multiplies ∂C/∂a_l by on the way down: 1 + w_l σ'(z_l) (residual), or
+    ∂a_l/∂a_{l-1} itself where the layer has numbers of its own (a highway's gate)."""
+    simple = chain.layer.simple
+    if simple is None:
+        return local_derivative(layer_symbol("a", layer), layer_symbol("a", layer - 1))
+    return simple[1] + Factors([layer_weight(chain, layer), dsigma(layer_symbol("z", layer))])
 
 
 def _equation(derivation: ChainDerivation, lhs: sympy.Expr) -> sympy.Expr | None:
@@ -158,12 +164,17 @@ def _chain_caption(derivation: ChainDerivation) -> Prose:
     forward = say("Forward (top row): {z}, then {a}.",
                   z=_equation(derivation, layer_symbol("z", l)),
                   a=_equation(derivation, layer_symbol("a", l)))
-    if chain.residual:
+    if not chain.layer.keeps_weights_apart:
         step = sympy.Eq(grad_a(l - 1), Factors([grad_a(l), _residual_gain(chain, l)]),
                         evaluate=False)
         backward = say("Backward (bottom row): each arrow multiplies the gradient by the "
                        "factor on it, {step}; the curved arrows are the identity paths that "
-                       "carry it past {sigma}.", step=step, sigma=sympy.Symbol("sigma"))
+                       "carry it past {sigma}.", step=step, sigma=sympy.Symbol("sigma")) \
+            if chain.layer.simple else \
+            say("Backward (bottom row): each arrow multiplies the gradient by the factor on "
+                "it, {step}, with {gain}; the curved arrows are the paths past {sigma}, "
+                "through the gate.", step=step, sigma=sympy.Symbol("sigma"),
+                gain=_equation(derivation, _residual_gain(chain, l)))
     elif chain.depth == 1:
         backward = say("Backward (bottom row): each arrow multiplies by the factor on it.")
     else:

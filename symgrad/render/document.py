@@ -12,7 +12,7 @@ from functools import singledispatch
 import sympy
 
 from symgrad.activations import ActivationTable
-from symgrad.derive.chain import ChainDerivation, Equation
+from symgrad.derive.chain import ChainDerivation, Equation, through_factors
 from symgrad.derive.matrix import MatrixDerivation
 from symgrad.notation import (
     DeltaVector,
@@ -32,6 +32,7 @@ from symgrad.notation import (
     k,
     l,
     layer_symbol,
+    local_derivative,
     sigma,
     sup_dsigma,
     tied_symbol,
@@ -189,8 +190,8 @@ def _(derivation: ChainDerivation) -> Document:
                     title=Phrase(activation.title), cost=Phrase(chain.cost)),
                 say("Every layer shares one weight {w} and one bias {b}.", w=w, b=b)
                 if chain.tied else "",
-                "Each layer adds its output to its input (a residual connection)."
-                if chain.residual else ""),
+                say(chain.layer.sentence, t=layer_symbol("t", l)) if chain.layer.sentence
+                else ""),
             _rows(derivation.forward, {layer_symbol("z", l): "forward",
                                        sympy.Symbol("C"): "cost"}),
             diagram=chain_diagram(derivation),
@@ -201,10 +202,12 @@ def _(derivation: ChainDerivation) -> Document:
             "Backward pass",
             paragraph(
                 "The error recursion, from the output layer down.",
-                say("In a residual chain the gradient with respect to the activations, not "
+                say("In a {kind} chain the gradient with respect to the activations, not "
                     "{delta}, obeys a clean recursion: each layer multiplies it by {gain}.",
-                    delta=sympy.Symbol("delta"), gain=1 + Factors([w, dsigma(z)]))
-                if chain.residual else ""),
+                    kind=Phrase(chain.layer.name), delta=sympy.Symbol("delta"),
+                    gain=chain.layer.simple[1] + Factors([w, dsigma(z)]) if chain.layer.simple
+                    else local_derivative(layer_symbol("a", l), layer_symbol("a", l - 1)))
+                if not chain.layer.keeps_weights_apart else ""),
             _rows(derivation.recursion, _recursion_labels(derivation)),
         ),
         Section(
@@ -248,7 +251,7 @@ def _recursion_labels(derivation: ChainDerivation) -> dict:
     (of δ_l; in a residual chain of ∂C/∂a_l, with δ_l beside it), the gradients."""
     depth = derivation.depth
     labels = {grad_w(l): "grad-w", grad_b(l): "grad-b"}
-    if derivation.chain.residual:
+    if not derivation.chain.layer.keeps_weights_apart:
         return {grad_a(depth): "output-gradient", grad_a(l - 1): "gradient-recursion",
                 delta(l): "delta", **labels}
     return {delta(depth): "output-error", delta(l): "delta-recursion", **labels,
@@ -268,9 +271,14 @@ def _layers_section(derivation: ChainDerivation) -> Section:
         rows.append(Row(delta(n), _forms(derivation, gradient.delta)))
         rows.append(Row(grad_w(n), (gradient.layer_input * delta(n),)))
         rows.append(Row(grad_b(n), (delta(n),)))
+        rows += [Row(symbol, _forms(derivation, product)) for symbol, product in gradient.own]
     count = len(derivation.layers)
     words = (
-        "Each layer's error as (output gradient) × (weights) × (activation derivatives)."
+        ("Each layer's error as (output gradient) × (weights) × (activation derivatives)."
+         if derivation.chain.layer.keeps_weights_apart else
+         say("Each layer's error as (output gradient) × {through} × (the factors "
+             "{gain} of the layers above it).", through=Factors(through_factors(derivation.chain, l)),
+             gain=local_derivative(layer_symbol("a", k), layer_symbol("a", k - 1))))
         if count == derivation.chain.depth
         else say("{count} of the {depth} layers written out (the rest follow the closed form; "
                  "writing all would grow as the square of the depth).", count=count,
@@ -281,7 +289,15 @@ def _layers_section(derivation: ChainDerivation) -> Section:
 
 def _closed_form_words(chain) -> Prose:
     w_k, z_k = layer_symbol("w", k), layer_symbol("z", k)
-    if chain.residual:
+    if not chain.layer.simple:  # a layer with a gate of its own
+        gate = layer_symbol(chain.layer.gate_names[0], k)
+        return say("Each layer between {l} and the output contributes its whole factor "
+                   "{gain}, not {plain}: where the gate is nearly shut ({t} near 0) the carry "
+                   "term {carry} passes the gradient on whatever {w} and {sigma} are.", l=l,
+                   gain=local_derivative(layer_symbol("a", k), layer_symbol("a", k - 1)),
+                   plain=Factors([w_k, dsigma(z_k)]), t=gate, carry=1 - gate, w=w_k,
+                   sigma=sympy.Symbol("sigma"))
+    if chain.layer.simple[1]:
         return say("Each layer between {l} and the output contributes a factor {residual}, "
                    "not {plain}: the identity path keeps the gradient from vanishing.", l=l,
                    residual=1 + Factors([w_k, dsigma(z_k)]), plain=Factors([w_k, dsigma(z_k)]))

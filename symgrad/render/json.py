@@ -113,13 +113,17 @@ def _(derivation: ChainDerivation) -> dict:
             "grad_w": plain(concrete(gradient.grad_w)),
             "grad_b": delta_text,
             "delta_abstract": plain(gradient.delta),
+            **{f"grad_{name}": plain(concrete(product))
+               for name, (_, product) in zip(chain.layer.parameters, gradient.own)},
         })
     result = {
         "command": "derive",
         "depth": chain.depth if chain.depth else "L",
         "activation": activation.name,
         "cost": chain.cost,
+        "layer": chain.layer.name,
         "residual": chain.residual,
+        "highway": chain.highway,
         "tied": chain.tied,
         "activation_formula": plain(activation.expr),
         "activation_derivative": plain(activation.derivative),
@@ -226,9 +230,13 @@ def _layer(values: LayerValues, dps: int) -> dict:
     entry = {"layer": values.layer, "z": _number(values.z, dps)}
     if values.a is not None:
         entry["a"] = _number(values.a, dps)
+    for name, value in values.gates.items():  # a highway's t_l
+        entry[name] = _number(value, dps)
     for name in ("act_prime", "gain", "delta", "grad_w"):
         _magnitude(entry, name, getattr(values, name), dps)
     entry["grad_b"], entry["log10_abs_grad_b"] = entry["delta"], entry["log10_abs_delta"]
+    for name, value in values.own_gradients.items():  # a highway's ∂C/∂p_l, ∂C/∂q_l
+        _magnitude(entry, f"grad_{name}", value, dps)
     return entry
 
 
@@ -240,7 +248,9 @@ def _(evaluation: ChainEvaluation) -> dict:
         "depth": evaluation.depth,
         "activation": chain.activation.name,
         "cost": None if point.gain_mode else chain.cost,
+        "layer": chain.layer.name,
         "residual": chain.residual,
+        "highway": chain.highway,
         "tied": chain.tied,
         "dps": dps,
         "mode": "gain" if point.gain_mode else "forward",

@@ -33,12 +33,14 @@ from symgrad.notation import (
     grad_a_vector,
     grad_b,
     grad_b_vector,
+    grad_of,
     grad_w,
     grad_w_total,
     inf_dsigma,
     k,
     l,
     layer_symbol,
+    local_derivative,
     log10,
     slashed_ratio,
     sup_abs_dsigma,
@@ -384,12 +386,19 @@ def _(evaluation: ChainEvaluation) -> Document:
     if evaluation.grad_w_total is not None:
         rows.append(_value_row(grad_w_total(), evaluation.grad_w_total, digits))
     layers = [evaluation.layer(n) for n in shown_layers(evaluation.depth)]
+    kind = chain.layer  # its gates and its own parameters' gradients as columns of their own
     table = Grid(
-        (say("{l}", l=l), say("{slope}", slope=dsigma(layer_symbol("z", l))), "gain",
+        (say("{l}", l=l),
+         *(say("{gate}", gate=layer_symbol(name, l)) for name in kind.gate_names),
+         say("{slope}", slope=dsigma(layer_symbol("z", l))), "gain",
          say("{delta}", delta=delta(l)), say("{size}", size=log10(sympy.Abs(delta(l)))),
-         say("{gradient}", gradient=grad_w(l))),
-        tuple((str(v.layer), table_cell(v.act_prime), table_cell(v.gain), table_cell(v.delta),
-               table_cell(v.log10_abs("delta")), table_cell(v.grad_w)) for v in layers),
+         say("{gradient}", gradient=grad_w(l)),
+         *(say("{gradient}", gradient=grad_of(layer_symbol(name, l))) for name in kind.parameters)),
+        tuple((str(v.layer), *(table_cell(v.gates[name]) for name in kind.gate_names),
+               table_cell(v.act_prime), table_cell(v.gain), table_cell(v.delta),
+               table_cell(v.log10_abs("delta")), table_cell(v.grad_w),
+               *(table_cell(v.own_gradients[name]) for name in kind.parameters))
+              for v in layers),
     )
     shown = _shown_words(len(layers), evaluation.depth)
     floats = joined([Phrase(float_words(b)) for b in evaluation.floats], "; ")
@@ -398,16 +407,24 @@ def _(evaluation: ChainEvaluation) -> Document:
         Section("Setting", setting),
         Section("Gradients", "The input gradient, its size, and the output gradient.", rows),
         Section("Layer by layer",
-                say("{delta}, {gain}" + (" (residual)" if chain.residual else "")
+                say("{delta}, {gain}" + ("" if kind.name == "plain" else f" ({kind.name})")
                     + "; {shown}. The figure: {size} against {l}.",
                     delta=sympy.Eq(delta(l), grad_b(l), evaluate=False),
-                    gain=sympy.Eq(sympy.Symbol("gain"),
-                                  Terms(gain, 1) if chain.residual else gain, evaluate=False),
+                    gain=sympy.Eq(sympy.Symbol("gain"), _gain_written(kind, gain),
+                                  evaluate=False),
                     shown=shown, size=log10(sympy.Abs(delta(l))), l=l),
                 grid=table, figure=_delta_figure(evaluation)),
         Section("The same pass in floats", say("{floats}.", floats=floats)),
     ]
     return Document(title, sections, sympy.Integer(evaluation.depth))
+
+
+def _gain_written(kind, product: sympy.Expr) -> sympy.Expr:
+    """A layer's gain as the table's words name it: w σ'(z), w σ'(z) + 1, or ∂a_l/∂a_{l-1}
+    for a layer with numbers of its own."""
+    if kind.simple is None:
+        return local_derivative(layer_symbol("a", l), layer_symbol("a", l - 1))
+    return Terms(product, kind.simple[1]) if kind.simple[1] else product
 
 
 def _shown_words(shown: int, depth: int) -> Phrase:

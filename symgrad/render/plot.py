@@ -57,14 +57,15 @@ def figure(curves: list[Curve], quantity: str, title: str):
         axes.plot(c.layers, [float("nan") if m is None else m for m in c.magnitudes], label=c.label)
     bottom, top = min(low, -50.0), max(high, 50.0)  # float32's limits always in view
     _limit_lines(axes, float_limit_lines())
-    off_scale = [f"{label} at 10^{value:.0f}" for label, value in float_limit_lines()
+    off_scale = [rf"{label} at $10^{{{value:.0f}}}$" for label, value in float_limit_lines()
                  if not bottom <= value <= top]
     padding = 0.05 * (top - bottom)
     axes.set_ylim(bottom - padding, top + padding)
     text_name, math_name = {**QUANTITIES, **STEP_QUANTITIES}[quantity]
     axes.set_xlabel("step t" if quantity in STEP_QUANTITIES else "layer l")
     axes.set_ylabel(rf"$\log_{{10}} |{math_name}|$")
-    axes.set_title(title)
+    # the terminal's words, typeset: log10 |δ_l| as $\log_{10} |\delta_l|$, no raw underscore
+    axes.set_title(title.replace(f"log10 |{text_name}|", rf"$\log_{{10}} |{math_name}|$"))
     if off_scale:
         axes.annotate("off this scale: " + ", ".join(off_scale), xy=(0.01, 0.01),
                       xycoords="axes fraction", fontsize=7, color="grey")

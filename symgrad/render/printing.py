@@ -528,11 +528,11 @@ def print_work(result, fmt: str) -> int:
                for row in section.rows for side in row.sides)
 
 
-def planned_print_work(depth: int, layers, residual: bool, tied: bool, fmt: str) -> int:
+def planned_print_work(depth: int, layers, layer, tied: bool, fmt: str) -> int:
     """``print_work`` of a chain's derivation before it is derived, from the sizes of the
     products it writes out: every form a product may print in counted (the cancelled one
     too, which only some activations and costs have), the equations' few factors not."""
-    sizes, inputs = written_sizes(depth, layers, residual, tied)
+    sizes, inputs = written_sizes(depth, layers, layer, tied)
     if not sizes:
         return 0
     if fmt == "json":  # each layer's δ concrete and abstract, ∂C/∂w concrete; ∂C/∂a_0 twice

@@ -226,6 +226,16 @@ def _extremum_cell(printer, extremum) -> str:
         "" if extremum.exact else " (numerical)")
 
 
+def _inserted(columns: dict, after: str, name: str, cell) -> dict:
+    """``columns`` with ``name`` placed right after ``after``."""
+    placed = {}
+    for key, value in columns.items():
+        placed[key] = value
+        if key == after:
+            placed[name] = cell
+    return placed
+
+
 def evaluation_table(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Group:
     """A chain's evaluation as a terminal table of the layers shown, a chart and the floats'
     verdicts, in ``width`` columns (below NARROW_TABLE_WIDTH without z_l and a_l)."""
@@ -244,10 +254,20 @@ def evaluation_table(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Gr
         "log10|δ_l|": lambda v: table_cell(v.log10_abs("delta")),
         "∂C/∂w_l": lambda v: table_cell(v.grad_w),
     }
+    layer = chain.layer  # a kind's gates after a_l, its own parameters' gradients last
+    for name in reversed(layer.gate_names):
+        columns = _inserted(columns, "a_l", f"{name}_l",
+                            lambda v, name=name: table_cell(v.gates[name]))
+    for name in layer.parameters:
+        columns[f"∂C/∂{name}_l"] = lambda v, name=name: table_cell(v.own_gradients[name])
     title = "Layer by layer (δ_l = ∂C/∂b_l)"
     if width < NARROW_TABLE_WIDTH:  # the forward values give way first; JSON has them all
         columns.pop("z_l"), columns.pop("a_l")
-        title += "; z_l and a_l in a wider terminal or JSON"
+        own = [f"∂C/∂{name}_l" for name in layer.parameters]
+        for name in own:
+            columns.pop(name)
+        hidden = ["z_l", "a_l", *own]
+        title += f"; {', '.join(hidden[:-1])} and {hidden[-1]} in a wider terminal or JSON"
     if evaluation.interval:
         title += "\nenclosures: every value in each shows these digits"
     grid = Table(title=title, show_edge=False)

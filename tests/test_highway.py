@@ -1,0 +1,302 @@
+"""The highway layer (``--highway``) against independent oracles.
+
+Nothing here reads symgrad's layer definition: the composed network is written again in
+SymPy (sigmoid as 1/(1 + e^-u), σ from the activation's defining formula) and in plain
+mpmath (MPMATH_ACTIVATIONS), and differentiated by ``sympy.diff`` and ``mpmath.diff``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import mpmath
+import pytest
+import sympy
+
+import symgrad
+from symgrad.activations import VARIABLE
+from symgrad.errors import SymgradError
+from symgrad.notation import L, grad_of, l
+from tests.oracle import MPMATH_ACTIVATIONS, close, local_expression
+
+PARAMETERS = ("w", "b", "p", "q")
+
+
+def _point(depth: int, seed: int) -> dict:
+    """Exact decimals for every parameter of every layer, x and y."""
+    rng = random.Random(seed)
+
+    def draw(low, high):
+        return str(round(rng.uniform(low, high), 4))
+
+    point = {name: [draw(-1.6, 1.6) for _ in range(depth)] for name in ("w", "p")}
+    point.update({name: [draw(-1, 1) for _ in range(depth)] for name in ("b", "q")})
+    point["x"], point["y"] = draw(-1, 1), draw(-1, 1)
+    return point
+
+
+def _mp_forward(act: str, point: dict, changed: tuple | None = None, value=None):
+    """(z, t, a) per layer in plain mpmath, with one parameter (name, layer) or x replaced
+    by ``value``; the gate written out here, not taken from symgrad."""
+    sigma = MPMATH_ACTIVATIONS[act]
+    values = {name: [mpmath.mpf(v) for v in point[name]] for name in PARAMETERS}
+    a = mpmath.mpf(point["x"])
+    if changed is not None:
+        name, layer = changed
+        if name == "x":
+            a = value
+        else:
+            values[name][layer - 1] = value
+    zs, gates, outputs = [], [], [a]
+    for w, b, p, q in zip(*(values[name] for name in PARAMETERS)):
+        t = 1 / (1 + mpmath.exp(-(p * a + q)))
+        z = w * a + b
+        a = t * sigma(z) + (1 - t) * a
+        zs.append(z), gates.append(t), outputs.append(a)
+    return zs, gates, outputs
+
+
+def _mp_cost(act: str, point: dict, changed=None, value=None):
+    output = _mp_forward(act, point, changed, value)[2][-1]
+    return (output - mpmath.mpf(point["y"])) ** 2 / 2
+
+
+def _mpmath_gradient(act: str, point: dict, target: tuple):
+    name, layer = target
+    at = mpmath.mpf(point["x"] if name == "x" else point[name][layer - 1])
+    return mpmath.diff(lambda v: _mp_cost(act, point, target, v), at)
+
+
+def _sympy_gradient(act: str, point: dict, target: tuple):
+    """∂C/∂target by sympy.diff of the composed network, every other parameter a 60-digit
+    number (the layers before the target evaluated to numbers, as tests/oracle.py does)."""
+    activation = symgrad.get_activation(act)
+    variable = sympy.Symbol("v", real=True)
+
+    def number(text):
+        return sympy.Float(text, 60)
+
+    values = {name: [number(v) for v in point[name]] for name in PARAMETERS}
+    a = number(point["x"])
+    name, layer = target
+    if name == "x":
+        a = variable
+    else:
+        values[name][layer - 1] = variable
+    with mpmath.workdps(70):
+        preactivations = _mp_forward(act, point)[0]
+    for w, b, p, q, z in zip(*(values[n] for n in PARAMETERS), preactivations):
+        t = 1 / (1 + sympy.exp(-(p * a + q)))
+        # a piecewise σ's active piece (off its kinks it equals σ on a neighbourhood)
+        piece = local_expression(activation, z)
+        a = t * piece.xreplace({VARIABLE: w * a + b}) + (1 - t) * a
+        if not a.has(variable):
+            a = a.evalf(60)
+    cost = (a - number(point["y"])) ** 2 / 2
+    derivative = sympy.diff(cost, variable)
+    at = point["x"] if name == "x" else point[name][layer - 1]
+    with mpmath.workdps(60):
+        return sympy.lambdify(variable, derivative, "mpmath", cse=True)(mpmath.mpf(at))
+
+
+def _forward_values(act: str, point: dict) -> dict:
+    """The names a derived expression reads (z1, t1, a0, w1, ...) at the point, to 70
+    digits."""
+    with mpmath.workdps(70):
+        return _forward_names(act, point)
+
+
+def _forward_names(act: str, point: dict) -> dict:
+    zs, gates, outputs = _mp_forward(act, point)
+    values = {"x": mpmath.mpf(point["x"]), "y": mpmath.mpf(point["y"])}
+    for k in range(len(zs)):
+        values.update({f"z{k + 1}": zs[k], f"t{k + 1}": gates[k]})
+        values.update({f"{name}{k + 1}": mpmath.mpf(point[name][k]) for name in PARAMETERS})
+    values.update({f"a{k}": a for k, a in enumerate(outputs)})
+    return values
+
+
+def _at_point(expr: sympy.Expr, values: dict):
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    with mpmath.workdps(60):
+        function = sympy.lambdify(symbols, expr, "mpmath")
+        return mpmath.mpf(function(*[values[s.name] for s in symbols]))
+
+
+def _targets(depth: int) -> list:
+    layers = sorted({1, (depth + 1) // 2, depth})
+    return [(name, n) for name in PARAMETERS for n in layers] + [("x", 0)]
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "softplus", "elu:0.5", "linear"])
+@pytest.mark.parametrize("depth", [1, 2, 4])
+def test_derived_gradients_equal_sympy_diff_of_the_composed_highway_network(act, depth):
+    point = _point(depth, seed=depth * 31 + len(act))
+    derivation = symgrad.derive(depth, act, highway=True)
+    values = _forward_values(act, point)
+    with mpmath.workdps(60):
+        for target in _targets(depth):
+            name, layer = target
+            if name == "x":
+                derived = derivation.input_gradient
+            else:
+                gradient = derivation.layer(layer)
+                own = dict(gradient.own)
+                derived = {"w": gradient.grad_w, "b": gradient.grad_b}.get(name) or \
+                    own[grad_of(sympy.Symbol(f"{name}{layer}", real=True))]
+            got = _at_point(derivation.concrete(derived).doit(), values)
+            expected = _sympy_gradient(act, point, target)
+            assert close(got, expected), (act, depth, target, got, expected)
+
+
+def test_the_general_closed_form_at_a_concrete_depth_equals_sympy_diff():
+    """The symbolic-L closed forms, with L = 3 and the products written out, give the
+    composed network's gradients: one rule for every depth."""
+    act, depth = "tanh", 3
+    point = _point(depth, seed=7)
+    general = symgrad.derive(None, act, highway=True)
+    values = _forward_values(act, point)
+    for equation in general.closed_form:
+        lhs = equation.lhs
+        for layer in range(1, depth + 1):
+            expr = general.concrete(equation.rhs).xreplace({L: depth, l: layer}).doit().doit()
+            expr = expr.xreplace({atom: sympy.Symbol(f"{atom.base}{atom.indices[0]}", real=True)
+                                  for atom in expr.atoms(sympy.Indexed)})
+            got = _at_point(expr, values)
+            name = {"delta": "b", "grad_w": "w", "grad_a": "x"}.get(type(lhs).__name__)
+            if name is None:  # ∂C/∂p_l, ∂C/∂q_l
+                name = str(lhs.args[0].base)
+            if name == "x":
+                if layer > 1:
+                    continue
+                target = ("x", 0)
+            else:
+                target = (name, layer)
+            assert close(got, _sympy_gradient(act, point, target)), (lhs, layer)
+
+
+@pytest.mark.parametrize("depth", [50, pytest.param(300, marks=pytest.mark.slow)])
+@pytest.mark.parametrize("act", ["tanh", "sigmoid"])
+def test_eval_equals_mpmath_diff_of_a_separate_forward_pass_at_60_digits(act, depth):
+    point = _point(depth, seed=depth + 3)
+    evaluation = symgrad.evaluate(depth, act, highway=True, dps=60,
+                                  **{name: point[name] for name in (*PARAMETERS, "x", "y")})
+    with mpmath.workdps(80):
+        for name, layer in _targets(depth):
+            expected = _mpmath_gradient(act, point, (name, layer))
+            if name == "x":
+                got = evaluation.input_gradient
+            else:
+                values = evaluation.layer(layer)
+                got = {"w": values.grad_w, "b": values.grad_b}.get(name)
+                if got is None:
+                    got = values.own_gradients[name]
+            assert close(mpmath.mpf(got), expected, 55), (name, layer, got, expected)
+        zs, gates, _ = _mp_forward(act, point)
+        assert close(mpmath.mpf(evaluation.layer(depth).gates["t"]), gates[-1], 55)
+
+
+def test_interval_enclosures_contain_the_mpmath_gradients():
+    depth, act = 20, "tanh"
+    point = _point(depth, seed=5)
+    evaluation = symgrad.evaluate(depth, act, highway=True, dps=30, interval=True,
+                                  **{name: point[name] for name in (*PARAMETERS, "x", "y")})
+    with mpmath.workdps(80):
+        for name, layer in _targets(depth):
+            expected = _mpmath_gradient(act, point, (name, layer))
+            if name == "x":
+                got = evaluation.input_gradient
+            else:
+                values = evaluation.layer(layer)
+                got = {"w": values.grad_w, "b": values.grad_b}.get(name) or \
+                    values.own_gradients[name]
+            assert mpmath.mpf(got.lo) <= expected <= mpmath.mpf(got.hi), (name, layer)
+            assert got.relative_width() < mpmath.mpf(10) ** -25
+
+
+def test_a_shut_gate_carries_the_gradient_where_a_plain_chain_loses_it():
+    """With the gates nearly shut (q = -8, t ≈ 3·10^-4) the factor per layer is about
+    1 - t: 200 sigmoid layers keep ∂C/∂a_0 near ∂C/∂a_L, where the plain chain's falls
+    below 10^-100 (each factor w σ' ≤ 1/4)."""
+    depth = 200
+    highway = symgrad.evaluate(depth, "sigmoid", highway=True, q=-8, p=0, x="0.5")
+    plain = symgrad.evaluate(depth, "sigmoid", x="0.5")
+    ratio = mpmath.mpf(highway.input_gradient) / mpmath.mpf(highway.output_gradient)
+    t = 1 / (1 + mpmath.exp(8))
+    assert abs(ratio - (1 - t) ** depth) < mpmath.mpf("0.05")  # the w σ' path adds a little
+    assert abs(mpmath.mpf(plain.input_gradient)) < mpmath.mpf(10) ** -100
+
+
+def test_json_gradients_are_sympy_parsable_and_equal_the_oracle():
+    depth, act = 2, "tanh"
+    point = _point(depth, seed=11)
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "derive", "--depth", str(depth),
+                             "--act", act, "--highway", "--format", "json"],
+                            capture_output=True, text=True, check=True)
+    data = json.loads(result.stdout)
+    assert data["layer"] == "highway" and data["highway"] is True
+    values = _forward_values(act, point)
+    for entry in data["layers"]:
+        for name in PARAMETERS:
+            expr = sympy.sympify(entry[f"grad_{name}"])
+            got = _at_point(expr, values)
+            assert close(got, _sympy_gradient(act, point, (name, entry["layer"]))), (name, entry)
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: symgrad.derive(3, "tanh", highway=True, residual=True), "residual or highway"),
+    (lambda: symgrad.evaluate(3, "tanh", highway=True, tied=True, x=1), "tied"),
+    (lambda: symgrad.evaluate(3, "tanh", p=1, x=1), "highway"),
+    (lambda: symgrad.evaluate(3, "tanh", highway=True, z=1), "needs its input"),
+    (lambda: symgrad.evaluate(3, "tanh", highway=True, p=[1, 2], x=1), "exactly 3"),
+    (lambda: symgrad.derive(act="tanh", highway=True, cell="lstm", steps=2), "belongs to a chain"),
+    (lambda: symgrad.derive(widths=[2, 2], highway=True), "scalar chain"),
+    (lambda: symgrad.evaluate(3, "tanh", highway="yes", x=1), "True or False"),
+])
+def test_wrong_combinations_are_one_sentence(call, words):
+    with pytest.raises(SymgradError, match=words):
+        call()
+
+
+def test_the_cli_refuses_a_highway_gate_parameter_without_highway():
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", "--depth", "2", "--x", "1",
+                             "--q", "3"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0 and "--q" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_plot_sets_highway_chains_beside_plain_ones(tmp_path):
+    """One figure, two curves: the plain chain's δ_l falls by orders of magnitude while the
+    nearly shut gates (q = -4) keep the highway chain's within one order of its output."""
+    from symgrad.render.plot import curve
+
+    depth = 60
+    common = dict(w=1, x="1/2", dps=20, keep=set(range(1, depth + 1)))
+    highway = curve(symgrad.evaluate(depth, "sigmoid", highway=True, p=0, q=-4, **common),
+                    "delta", "highway")
+    plain = curve(symgrad.evaluate(depth, "sigmoid", **common), "delta", "plain")
+    assert max(highway.magnitudes) - min(highway.magnitudes) < 1
+    assert plain.magnitudes[-1] - plain.magnitudes[0] > 30
+    figure = tmp_path / "highway.svg"
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "plot", "--depth", str(depth),
+                             "--highway", "--p", "0", "--q=-4", "--compare", "-o", str(figure)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    text = figure.read_text()
+    assert "highway sigmoid, w = 1" in text and "sigmoid, w = 1" in text
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--depth", "5", "--p", "1"], "--p is a parameter of the highway layer's gate"),
+    (["--depth", "5", "--compare"], "add --residual or --highway"),
+    (["--cell", "lstm", "--steps", "3", "--highway"], "--highway belongs to a chain"),
+])
+def test_plot_refuses_highway_options_where_they_have_no_meaning(args, words):
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "plot", *args],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and words in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
