@@ -219,10 +219,34 @@ def _emit(result, fmt: str | None, output: str | None, fragment: bool = False,
             sys.stdout.write(chunk)  # not click.echo, which re-encodes an ASCII stream as UTF-8
 
 
+class _OnceCommand(click.Command):
+    """A command whose options (but those meant to repeat, such as plot's --act) may be
+    given once: click would keep the last of two silently (``--set wf=1 --set bf=2``)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        options = {name: parameter for parameter in self.params
+                   if isinstance(parameter, click.Option) for name in parameter.opts}
+        seen, index = {}, 0
+        while index < len(args) and args[index] != "--":
+            name = args[index].split("=", 1)[0]
+            parameter = options.get(name)
+            if parameter is not None:
+                if parameter.name in seen and not parameter.multiple:
+                    raise click.UsageError(f"{name} was given twice; give it once")
+                seen[parameter.name] = name
+                if not parameter.is_flag and "=" not in args[index]:
+                    index += 1  # its value, whatever it looks like
+            index += 1
+        return super().parse_args(ctx, args)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="symgrad")
 def main() -> None:
     """Derive backpropagation gradients symbolically and see why they vanish or explode."""
+
+
+main.command_class = _OnceCommand
 
 
 @main.command()
@@ -252,7 +276,7 @@ def derive(depth, general, act, residual, highway, tied, cost, layers, widths, c
             raise SymgradError("Give the number of steps with --steps T, or --general for symbolic T.")
         steps = _whole(steps)
         shown = isinstance(steps, int) and PROGRESS_FROM_DERIVE_STEPS <= steps <= MAX_DERIVE_STEPS
-        with _progress(steps if shown else 0, shown) as report:
+        with _progress(steps if shown else 0, shown, "steps") as report:
             result = api.derive(_whole(depth), _act(act), residual=residual, tied=tied, cost=cost,
                                 layers=layers, widths=None if widths is None else _wholes(widths),
                                 cell=cell, steps=steps, highway=highway,
@@ -362,7 +386,7 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, highway,
         shown = isinstance(steps, int) and 1 <= steps <= MAX_STEPS and \
             _long_pass(steps * CELL_STEP_COST, given["dps"])
         runs = 1 if interval else 2
-        with _progress(2 * runs * steps if shown else 0, shown) as report:
+        with _progress(2 * runs * steps if shown else 0, shown, "steps") as report:
             result = api.evaluate(_whole(depth), widths=None if widths is None else _wholes(widths),
                                   cell=cell, steps=steps, parameters=settings, h0=h0, c0=c0,
                                   progress=_advance(report, 2 * steps, runs) if shown else None,
@@ -436,8 +460,8 @@ class _Bar:
     report, so the API's checks, which come before any work, print their sentence on a
     terminal the bar has not taken."""
 
-    def __init__(self, total: float):
-        self.total, self.done = total, 0
+    def __init__(self, total: float, unit: str = "layers"):
+        self.total, self.done, self.unit = total, 0, unit
         self._opened: tuple | None = None
 
     def __call__(self, **change) -> None:
@@ -448,7 +472,7 @@ class _Bar:
                        TimeRemainingColumn())
             bar = Progress(*columns, console=Console(stderr=True), transient=True)
             bar.start()
-            self._opened = (bar, bar.add_task("layers", total=self.total))
+            self._opened = (bar, bar.add_task(self.unit, total=self.total))
         bar, task = self._opened
         bar.update(task, **change)
 
@@ -458,13 +482,14 @@ class _Bar:
 
 
 @contextmanager
-def _progress(total: float, shown: bool = True):
-    """A ``_Bar`` of ``total``; None when not ``shown`` or when stderr is not a terminal
-    (a log or a pipe gets no bar, and no stray blank line before an error)."""
+def _progress(total: float, shown: bool = True, unit: str = "layers"):
+    """A ``_Bar`` of ``total`` (``unit``: what it counts, its label); None when not
+    ``shown`` or when stderr is not a terminal (a log or a pipe gets no bar, and no stray
+    blank line before an error)."""
     if not shown or not sys.stderr.isatty():
         yield None
         return
-    bar = _Bar(total)
+    bar = _Bar(total, unit)
     try:
         yield bar
     finally:
@@ -637,7 +662,8 @@ def _plot_cells(cells, steps, acts, settings, x, y, h0, c0, output):
         kind = cell_kind(cell)
         own = {name: value for name, value in given.items() if name in kind.parameters}
         for act in (acts or (None,)) if kind.uses_activation else (None,):
-            with _progress(4 * steps, _long_pass(steps * CELL_STEP_COST, PLOT_DPS)) as report:
+            with _progress(4 * steps, _long_pass(steps * CELL_STEP_COST, PLOT_DPS),
+                           "steps") as report:
                 evaluation = api.evaluate_cell(
                     cell, steps, act, parameters=own, x="1" if x is None else x,
                     y="0" if y is None else y, h0="0" if h0 is None else h0,

@@ -9,6 +9,7 @@ import pytest
 import sympy
 
 import symgrad
+from symgrad import cli
 from tests.oracle import (
     COST_EXPRESSIONS,
     close,
@@ -171,3 +172,24 @@ def test_one_check_names_the_argument_as_each_caller_spells_it(call, api_words, 
     assert api_words in str(refused.value) and "--" not in str(refused.value)
     result = run(*cli_args)
     assert result.returncode == 2 and cli_words in result.stderr
+
+
+def _repeatable(parameter) -> bool:
+    return parameter.multiple or parameter.is_flag
+
+
+@pytest.mark.parametrize("command", sorted(cli.main.commands))
+def test_an_option_given_twice_is_refused_not_silently_overridden(command, capsys):
+    """click keeps the last of two values silently (--set wf=1 --set bf=2 drops wf=1);
+    every command's options but those meant to repeat are refused the second time."""
+    import click
+
+    options = [p for p in cli.main.commands[command].params
+               if isinstance(p, click.Option) and not _repeatable(p) and p.opts[0] != "--help"]
+    assert options, command
+    for option in options:
+        name = option.opts[-1]
+        with pytest.raises(SystemExit) as exit_:
+            cli.run([command, name, "1", f"{name}=2"])
+        assert exit_.value.code == 2
+        assert capsys.readouterr().err.strip() == f"symgrad: {name} was given twice; give it once."

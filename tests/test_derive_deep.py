@@ -248,7 +248,7 @@ def test_printing_reports_the_factors_print_work_counts(fmt, depth, act, options
     assert all(n > 0 for n in reports)
     if depth and depth > 200:  # planned before deriving: a bound, but for the equations
         planned = printing.planned_print_work(depth, options.get("layers"),
-                                              options.get("residual", False),
+                                              derivation.chain.layer,
                                               options.get("tied", False), fmt)
         assert sum(reports) - 64 <= planned <= 1.7 * sum(reports)
 

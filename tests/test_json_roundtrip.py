@@ -203,7 +203,7 @@ def strings(data, path=""):
 
 # Strings that are names, words or decimals, not expressions.
 NOT_EXPRESSIONS = re.compile(
-    r"\.(command|activation|cost|name|title|regime|verdict|mode|kind|parameters|target"
+    r"\.(command|activation|cost|layer|name|title|regime|verdict|mode|kind|parameters|target"
     r"|words|symbolic|arithmetic|depth|decimal|numeric|rate|log10_abs_\w+|upper_bound|lower_bound"
     r"|overflow_depth|underflow_depth)$"
     r"|\.equals\[\d+\]$|\.counterexample\.|\.(upper_bound|lower_bound|float_limits)\b.*\.(lo|hi)$"

@@ -409,9 +409,13 @@ def _recursion(chain: ScalarChain, depth) -> tuple[Equation, ...]:
         # δ_l alone has no clean recursion here (it would divide by σ'); ∂C/∂a_l has.
         output_gradient = cost_derivative_at(chain.cost, layer_symbol("a", depth))
         every_layer = (l, depth, 1)
+        # the factor stated first where it has terms of its own beyond w σ' (a gate's);
+        # a residual layer's 1 + w σ'(z) reads in the recursion itself
+        factor = () if chain.layer.simple else (Equation(
+            local_derivative(layer_symbol("a", l), layer_symbol("a", l - 1)),
+            _layer_gain(chain, l)),)
         return (
-            Equation(local_derivative(layer_symbol("a", l), layer_symbol("a", l - 1)),
-                     _layer_gain(chain, l)),
+            *factor,
             Equation(grad_a(depth), output_gradient),
             Equation(grad_a(l - 1), Factors([grad_a(l), _layer_gain(chain, l)]),
                      index_range=every_layer),

@@ -50,7 +50,7 @@ def _cell_words(kind, net):
 @document.register
 def _(derivation: CellDerivation) -> Document:
     net, kind = derivation.net, derivation.kind
-    length = say("{T} steps", T=derivation.length) if net.steps else say("length {T}", T=T)
+    length = say(_steps(net.steps), T=derivation.length) if net.steps else say("length {T}", T=T)
     title = say("Backpropagation through time: {title}, {length}", title=kind.title,
                 length=Phrase(length))
     state = [step_symbol(s, t) for s in kind.state]
@@ -116,7 +116,7 @@ def _steps_section(derivation: CellDerivation) -> Section:
 def _(evaluation: CellEvaluation) -> Document:
     kind, digits, point = evaluation.net.cell, evaluation.dps, evaluation.point
     steps = len(point.inputs)
-    title = say("{kind}: {title}, {T} steps, {digits} digits",
+    title = say("{kind}: {title}, " + _steps(steps) + ", {digits} digits",
                 kind=Phrase("Certified enclosures" if evaluation.interval else
                             "Backpropagation through time"),
                 title=kind.title, T=steps, digits=digits)
@@ -177,3 +177,8 @@ def _gradient_figure(evaluation: CellEvaluation) -> Figure:
                   say("{size} against {t}", size=size, t=t),
                   say("{size} against the step {t}, from the exact pass.", size=size, t=t),
                   float_limits=True)
+
+
+def _steps(count: int) -> str:
+    """"{T} steps", or "{T} step" for one."""
+    return "{T} step" if count == 1 else "{T} steps"

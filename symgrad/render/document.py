@@ -202,12 +202,7 @@ def _(derivation: ChainDerivation) -> Document:
             "Backward pass",
             paragraph(
                 "The error recursion, from the output layer down.",
-                say("In a {kind} chain the gradient with respect to the activations, not "
-                    "{delta}, obeys a clean recursion: each layer multiplies it by {gain}.",
-                    kind=Phrase(chain.layer.name), delta=sympy.Symbol("delta"),
-                    gain=chain.layer.simple[1] + Factors([w, dsigma(z)]) if chain.layer.simple
-                    else local_derivative(layer_symbol("a", l), layer_symbol("a", l - 1)))
-                if not chain.layer.keeps_weights_apart else ""),
+                _gradient_recursion_words(chain, w, z)),
             _rows(derivation.recursion, _recursion_labels(derivation)),
         ),
         Section(
@@ -244,6 +239,20 @@ def _(derivation: ChainDerivation) -> Document:
             )
         )
     return Document(title, sections, derivation.depth)
+
+
+def _gradient_recursion_words(chain, w, z) -> Prose | str:
+    """Why the recursion is of ∂C/∂a_l where the gain is not w σ' itself."""
+    if chain.layer.keeps_weights_apart:
+        return ""
+    if chain.layer.simple:  # a residual layer: the gain 1 + w σ'(z)
+        return say("In a residual chain the gradient with respect to the activations, not "
+                   "{delta}, obeys a clean recursion: each layer multiplies it by {gain}.",
+                   delta=sympy.Symbol("delta"), gain=chain.layer.simple[1] + Factors([w, dsigma(z)]))
+    return say("Here too the gradient with respect to the activations, not {delta}, obeys a "
+               "clean recursion: each layer multiplies it by its factor {gain}, derived from the "
+               "layer's definition.", delta=sympy.Symbol("delta"),
+               gain=local_derivative(layer_symbol("a", l), layer_symbol("a", l - 1)))
 
 
 def _recursion_labels(derivation: ChainDerivation) -> dict:

@@ -45,6 +45,7 @@ from symgrad.notation import (
     slashed_ratio,
     sup_abs_dsigma,
     sup_dsigma,
+    tied_symbol,
 )
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
@@ -375,8 +376,9 @@ def _(evaluation: ChainEvaluation) -> Document:
                        (dsigma(layer_symbol("z", l)), ellipsis(),
                         dsigma(layer_symbol("z", L)))))
                if point.gain_mode else
-               say("Input {x}, target {y}; every number read exactly.",
-                   x=sympy.Eq(X, point.x, evaluate=False), y=sympy.Eq(Y, point.y, evaluate=False)))
+               say("Input {x}, target {y}; {parameters}; every number read exactly.",
+                   x=sympy.Eq(X, point.x, evaluate=False), y=sympy.Eq(Y, point.y, evaluate=False),
+                   parameters=_parameter_words(chain, point)))
     if evaluation.interval:
         setting = paragraph(setting, "Every value is a certified enclosure: interval arithmetic "
                                      "with outward rounding, so the exact value lies inside.")
@@ -417,6 +419,19 @@ def _(evaluation: ChainEvaluation) -> Document:
         Section("The same pass in floats", say("{floats}.", floats=floats)),
     ]
     return Document(title, sections, sympy.Integer(evaluation.depth))
+
+
+def _parameter_words(chain, point) -> Prose:
+    """Each parameter of the layers (w, b and the kind's own): its one value, or that it
+    is set per layer (the JSON and the API's result hold every value)."""
+    families = [("w", point.weights), ("b", point.biases),
+                *((name, point.own[name]) for name in chain.layer.parameters)]
+    parts = []
+    for name, values in families:
+        symbol = tied_symbol(name) if chain.tied else layer_symbol(name, l)
+        parts.append(say("{eq}", eq=sympy.Eq(symbol, values[0], evaluate=False))
+                     if len(set(values)) == 1 else say("{symbol} set per layer", symbol=symbol))
+    return joined(parts, ", ")
 
 
 def _gain_written(kind, product: sympy.Expr) -> sympy.Expr:

@@ -905,7 +905,10 @@ class PlainPrinter(StrPrinter):
         return grad_of_name(expr.args[0])
 
     def _print_local_derivative(self, expr):
-        return "d{}_d{}".format(*(grad_of_name(a)[4:] for a in expr.args))
+        if all(isinstance(a, sympy.Symbol) for a in expr.args):  # dh3_dc2
+            return "d{}_d{}".format(*(grad_of_name(a)[4:] for a in expr.args))
+        # at a general index a call, as every name there is: local_derivative(a[l], a[l - 1])
+        return "local_derivative({}, {})".format(*(self._print(a) for a in expr.args))
 
     def _print_grad_w(self, expr):
         return self._layer_name("grad_w", expr)
