@@ -606,7 +606,7 @@ def plot(depth, acts_, ws, b, x, y, z, residual, highway, p, q, compare, cost, q
         raise SymgradError("Give the number of layers with --depth L (or cells with --cell).")
     if quantity not in QUANTITIES:
         raise SymgradError(f"Unknown quantity '{quantity}'; use delta or grad_w.")
-    kind = "highway" if highway else "residual" if residual else "plain"
+    kind = chain_layer(residual=residual, highway=highway).name
     if compare and kind == "plain":
         raise SymgradError("--compare sets residual or highway chains beside plain ones; add "
                            "--residual or --highway.")
@@ -617,7 +617,9 @@ def plot(depth, acts_, ws, b, x, y, z, residual, highway, p, q, compare, cost, q
         for w in ws or ("1",):
             for shown in (("plain", kind) if compare else (kind,)):
                 activation = get_activation(act)
-                label = f"{'' if shown == 'plain' else shown + ' '}{activation.name}, w = {w}"
+                label = f"{'' if shown == 'plain' else shown + ' '}{activation.name}, w = {w}" + \
+                    "".join(f", {name} = {value}" for name, value in (("p", p), ("q", q))
+                            if value is not None and shown == kind)
                 gated = shown == "highway"
                 with _progress(4 * depth, _long_pass(depth, PLOT_DPS)) as report:  # two runs
                     evaluation = api.evaluate(depth, activation, w=w, b=b, x="1/2" if x is None and

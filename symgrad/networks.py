@@ -53,9 +53,7 @@ class ScalarChain:
         object.__setattr__(self, "residual", flag(self.residual, "residual"))
         object.__setattr__(self, "tied", flag(self.tied, "tied"))
         object.__setattr__(self, "highway", flag(self.highway, "highway"))
-        if self.residual and self.highway:
-            raise SymgradError(f"A layer is residual or highway, not both: give "
-                               f"{option('residual')} or {option('highway')}.")
+        chain_layer(residual=self.residual, highway=self.highway)  # (not both)
         if self.tied and self.highway:
             raise SymgradError(f"A tied chain shares w and b across layers; a highway layer's gate "
                                f"has p and q of its own in each, so give {option('tied')} or "
@@ -75,7 +73,10 @@ class ScalarChain:
 
 
 def chain_layer(*, residual: bool = False, highway: bool = False) -> ChainLayer:
-    """The layer kind a chain's options name (plain when neither)."""
+    """The layer kind a chain's options name (plain when neither; both are refused)."""
+    if residual and highway:
+        raise SymgradError(f"A layer is residual or highway, not both: give "
+                           f"{option('residual')} or {option('highway')}.")
     return CHAIN_LAYERS["highway" if highway else "residual" if residual else "plain"]
 
 

@@ -178,6 +178,16 @@ def test_the_general_closed_form_at_a_concrete_depth_equals_sympy_diff():
             assert close(got, _sympy_gradient(act, point, target)), (lhs, layer)
 
 
+def _evaluated(evaluation, name: str, layer: int):
+    """symgrad's value of ∂C/∂name_layer (∂C/∂a_0 for x)."""
+    if name == "x":
+        return evaluation.input_gradient
+    values = evaluation.layer(layer)
+    if name in ("w", "b"):
+        return values.grad_w if name == "w" else values.grad_b
+    return values.own_gradients[name]
+
+
 @pytest.mark.parametrize("depth", [50, pytest.param(300, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("act", ["tanh", "sigmoid"])
 def test_eval_equals_mpmath_diff_of_a_separate_forward_pass_at_60_digits(act, depth):
@@ -187,13 +197,7 @@ def test_eval_equals_mpmath_diff_of_a_separate_forward_pass_at_60_digits(act, de
     with mpmath.workdps(80):
         for name, layer in _targets(depth):
             expected = _mpmath_gradient(act, point, (name, layer))
-            if name == "x":
-                got = evaluation.input_gradient
-            else:
-                values = evaluation.layer(layer)
-                got = {"w": values.grad_w, "b": values.grad_b}.get(name)
-                if got is None:
-                    got = values.own_gradients[name]
+            got = _evaluated(evaluation, name, layer)
             assert close(mpmath.mpf(got), expected, 55), (name, layer, got, expected)
         zs, gates, _ = _mp_forward(act, point)
         assert close(mpmath.mpf(evaluation.layer(depth).gates["t"]), gates[-1], 55)
@@ -207,12 +211,7 @@ def test_interval_enclosures_contain_the_mpmath_gradients():
     with mpmath.workdps(80):
         for name, layer in _targets(depth):
             expected = _mpmath_gradient(act, point, (name, layer))
-            if name == "x":
-                got = evaluation.input_gradient
-            else:
-                values = evaluation.layer(layer)
-                got = {"w": values.grad_w, "b": values.grad_b}.get(name) or \
-                    values.own_gradients[name]
+            got = _evaluated(evaluation, name, layer)
             assert mpmath.mpf(got.lo) <= expected <= mpmath.mpf(got.hi), (name, layer)
             assert got.relative_width() < mpmath.mpf(10) ** -25
 
@@ -300,3 +299,44 @@ def test_plot_refuses_highway_options_where_they_have_no_meaning(args, words):
                             capture_output=True, text=True)
     assert result.returncode == 2 and words in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("act, point", [
+    ("sigmoid", {"p": ["1e6"] * 3, "q": ["0"] * 3}),  # gates open to 1 - 10^-347000
+    ("sigmoid", {"p": ["1"] * 3, "q": ["1e6"] * 3}),
+    ("tanh", {"p": ["1"] * 3, "q": ["-1e6"] * 3}),  # shut: t = e^-10^6
+])
+def test_saturated_gates_keep_every_digit(act, point):
+    """1 - t near an open gate is sigmoid(-u), not a subtraction that rounds to 0: every
+    gradient, ~e^-(10^6) included, agrees with sympy.diff of the composed network."""
+    full = {"w": ["0.5"] * 3, "b": ["0"] * 3, "x": "0.8", "y": "0", **point}
+    evaluation = symgrad.evaluate(3, act, highway=True, dps=40,
+                                  **{name: full[name] for name in (*PARAMETERS, "x", "y")})
+    with mpmath.workdps(80):
+        for name, layer in _targets(3):
+            expected = _sympy_gradient(act, full, (name, layer))
+            got = mpmath.mpf(_evaluated(evaluation, name, layer))
+            assert expected != 0 and close(got, expected, 35), (name, layer, got, expected)
+
+
+@pytest.mark.parametrize("act", ["relu", "linear", "leaky_relu:0.1"])
+def test_a_gate_with_nothing_to_mix_has_gradient_exactly_zero(act):
+    """At w = 1, b = 0 a positive input passes σ unchanged, σ(z_l) = a_(l-1): the gate mixes
+    a number with itself, so ∂C/∂p_l = ∂C/∂q_l = 0 exactly, and an enclosure proves it
+    (it used to straddle 0 and the digits rose until refused)."""
+    evaluation = symgrad.evaluate(4, act, highway=True, x="0.5")
+    point = {"w": ["1"] * 4, "b": ["0"] * 4, "p": ["1"] * 4, "q": ["0"] * 4, "x": "0.5",
+             "y": "0"}
+    with mpmath.workdps(60):
+        for layer in range(1, 5):
+            for name in ("p", "q"):
+                assert evaluation.layer(layer).own_gradients[name] == 0
+                assert abs(_mpmath_gradient(act, point, (name, layer))) < mpmath.mpf(10) ** -40
+
+
+def test_plot_refuses_residual_and_highway_together():
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "plot", "--depth", "5",
+                             "--highway", "--residual"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("symgrad: A layer is residual or highway, not both: give "
+                                     "--residual or --highway.")
