@@ -220,8 +220,8 @@ def _(derivation: ChainDerivation) -> Document:
             Section(
                 "Front layer in full",
                 "Every factor written out, the activation's derivative through its output "
-                "where it has such a form." if derivation.chain.layer.output_is_activation else
-                "Every factor written out.",
+                "where it has such a form." if derivation.chain.layer.simple else
+                "Every factor written out.",  # (a gated layer's a_l is not σ(z_l))
                 [
                     Row(grad_w(front.layer), _forms(derivation, front.grad_w)[1:],
                         label="front-grad-w"),
