@@ -143,6 +143,18 @@ class Activation:
         return derivative_extremum(self.derivative, largest=False)
 
     @cached_property
+    def value_range(self) -> tuple[sympy.Expr, sympy.Expr]:
+        """inf σ and sup σ over the real line (±oo where σ is unbounded that way): the
+        closed range a highway layer's a_l stays in."""
+        ends = []
+        for largest, unbounded in ((False, sympy.S.NegativeInfinity), (True, sympy.S.Infinity)):
+            try:
+                ends.append(derivative_extremum(self.expr, largest=largest).value)
+            except SymgradError:  # (the search found no finite extremum that way)
+                ends.append(unbounded)
+        return ends[0], ends[1]
+
+    @cached_property
     def derivative_abs_sup(self) -> mpmath.mpf:
         """sup |σ'| over the real line (the gain bound per unit weight)."""
         return max(abs(self.derivative_sup.numeric), abs(self.derivative_inf.numeric))

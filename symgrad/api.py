@@ -313,16 +313,17 @@ def _net_parameters(net: MatrixNet, init, seed, scale, weights, digits: int,
     return read_parameters(net, arguments.file_path(weights, "weights"))
 
 
-def _own_parameters(chain: ScalarChain, given: dict) -> dict:
-    """The layer kind's own parameters (a highway's p, q) per layer, their defaults where
-    not given; any given to a kind without them is refused."""
+def _own_parameters(chain: ScalarChain, given: dict, expand: bool = True) -> dict:
+    """The layer kind's own parameters (a highway's p, q) per layer (one value each if not
+    ``expand`` and one was given), their defaults where not given; any given to a kind
+    without them is refused."""
     layer = chain.layer
     for name, value in given.items():
         if value is not None and name not in layer.parameters:
             raise SymgradError(f"{_o(name)} is a parameter of the highway layer's gate; give "
                                f"{_o('highway')} or leave it out.")
     return {name: per_layer(layer.defaults[name] if given[name] is None else given[name],
-                            chain.depth, f"{name} value", shared=chain.tied)
+                            chain.depth, f"{name} value", shared=chain.tied, expand=expand)
             for name in layer.parameters}
 
 
@@ -354,12 +355,16 @@ def _chain_point(depth: int, w=1, *, b=None, x=None, y=None, z=None, upstream=No
 
 @_bounded
 def bounds(depth: int, act: Act = "sigmoid", *, w=1, residual: bool = False,
-           dps: int = DEFAULT_DPS) -> GainBounds:
+           highway: bool = False, p=None, q=None, dps: int = DEFAULT_DPS) -> GainBounds:
     """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L| over every input, the regime, and the
-    depth at which each float format overflows or underflows."""
-    chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual)
-    return gain_bounds(chain, per_layer(w, chain.depth, "weight", expand=False),
-                       arguments.digits(dps, MAX_DPS))
+    depth at which each float format overflows or underflows. ``w``, ``p``, ``q``: one value
+    for every layer or one per layer (``p``, ``q``: a highway's gate)."""
+    chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, highway=highway)
+    own = _own_parameters(chain, {"p": p, "q": q}, expand=False)
+    columns = [per_layer(w, chain.depth, "weight", expand=False), *own.values()]
+    if any(len(column) > 1 for column in columns):  # (per layer: each column to the depth)
+        columns = [column * chain.depth if len(column) == 1 else column for column in columns]
+    return gain_bounds(chain, tuple(zip(*columns)), arguments.digits(dps, MAX_DPS))
 
 
 @_bounded

@@ -133,6 +133,14 @@ HIGHWAY_HELP = ("Highway chain: a_l = t_l σ(z_l) + (1 - t_l) a_{l-1}, gate "
                  "t_l = sigmoid(p_l a_{l-1} + q_l).")
 
 
+def _highway_options(command):
+    """--highway and its gate's --p, --q (one value or one per layer)."""
+    for name, what in (("q", "biases q_l (default 0)"), ("p", "weights p_l (default 1)")):
+        command = click.option(f"--{name}", name, default=None, metavar="V|V1,..,VL",
+                               help=f"Highway: the gate's {what}.")(command)
+    return click.option("--highway", is_flag=True, help=HIGHWAY_HELP)(command)
+
+
 def _chain_options(maximum_depth: int, tied_help: str, act_help: str | None = None):
     """--depth, --act, --residual, --tied and --cost of a scalar chain; ``act_help``: --act
     has no default of its own (the API's, told in the help)."""
@@ -356,11 +364,7 @@ def _written_under(report, result, fmt, output, fragment=False, *, total, per_un
 @click.option("--z", "z", default=None, metavar="V|V1,..,VL",
               help="Gain mode: fix the preactivations z_l (no x, y or b).")
 @click.option("--upstream", default=None, help="Gain mode: ∂C/∂a_L (default 1).")
-@click.option("--highway", is_flag=True, help=HIGHWAY_HELP)
-@click.option("--p", "p", default=None, metavar="V|V1,..,VL",
-              help="Highway: the gate's weights p_l (default 1).")
-@click.option("--q", "q", default=None, metavar="V|V1,..,VL",
-              help="Highway: the gate's biases q_l (default 0).")
+@_highway_options
 @click.option("--dps", default=str(DEFAULT_DPS), show_default=True,
               help=f"Significant digits, 1 to {MAX_DPS}.")
 @click.option("--interval", is_flag=True, help="Certified enclosures [lo, hi] of every value.")
@@ -418,14 +422,16 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, highway,
 @click.option("--depth", required=True, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
 @click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
 @click.option("--residual", is_flag=True, help="Residual chain: factor 1 + w σ'(z) per layer.")
+@_highway_options
 @click.option("--w", "w", default="1", show_default=True, metavar="V|V1,..,VL",
               help="Weights: one value for every layer or a comma list.")
 @click.option("--dps", default=str(DEFAULT_DPS), show_default=True,
               help=f"Significant digits, 1 to {MAX_DPS}.")
 @_output_options
-def bounds(depth, act, residual, w, dps, fmt, output):
+def bounds(depth, act, residual, highway, p, q, w, dps, fmt, output):
     """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L|, the regime, and where floats give up."""
-    _emit(api.bounds(_whole(depth), act, w=w, residual=residual, dps=_whole(dps)), fmt, output)
+    _emit(api.bounds(_whole(depth), act, w=w, residual=residual, highway=highway, p=p, q=q,
+                     dps=_whole(dps)), fmt, output)
 
 
 @main.command()
@@ -575,9 +581,7 @@ def _talk(notes, slides: bool):
 @click.option("--y", "y", default=None, help="The target (default 0).")
 @click.option("--z", "z", default=None, metavar="V|V1,..,VL", help="Gain mode: fixed preactivations.")
 @click.option("--residual", is_flag=True, help="Residual chains.")
-@click.option("--highway", is_flag=True, help="Highway chains (gate t_l = sigmoid(p_l a_(l-1) + q_l)).")
-@click.option("--p", "p", default=None, metavar="V|V1,..,VL", help="Highway: gate weights (default 1).")
-@click.option("--q", "q", default=None, metavar="V|V1,..,VL", help="Highway: gate biases (default 0).")
+@_highway_options
 @click.option("--compare", is_flag=True,
               help="With --residual or --highway: plain chains beside them.")
 @click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")

@@ -70,11 +70,15 @@ def derivative_extremum(derivative: sympy.Expr, largest: bool) -> Extremum:
                    for piece, region in piece_sets(derivative)
                    if isinstance(region, sympy.FiniteSet) for p in region]  # (single points)
     sign = 1 if largest else -1
+    # a limit of -oo cannot be the sup (+oo can: then there is none), so it drops out
+    candidates = [c for c in candidates if c.value != -sign * sympy.S.Infinity]
     try:
         key = [sign * real_number(c.value) for c in candidates]
     except (ValueError, TypeError, ZeroDivisionError, ArithmeticError, NameError):
         raise SymgradError("The activation's derivative is unbounded (or undefined) over the "
                            "real line.") from None
+    if not key:
+        raise SymgradError("The activation's derivative is unbounded over the real line.")
     best = max(key)
     tolerance = mpmath.mpf(10) ** (5 - DIGITS) * max(1, abs(best))
     winners = [c for c, k in zip(candidates, key) if best - k <= tolerance]

@@ -235,7 +235,8 @@ class Factors(sympy.Expr):
         return self.args
 
     def doit(self, **hints) -> sympy.Expr:
-        return sympy.Mul(*[factor for group in self.groups for factor in group])
+        return sympy.Mul(*[factor.doit() if isinstance(factor, (Factors, Terms)) else factor
+                           for group in self.groups for factor in group])
 
     def xreplace(self, rule, hack2=False):
         return Factors(*[[f.xreplace(rule) for f in group] for group in self.groups])

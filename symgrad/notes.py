@@ -66,13 +66,14 @@ def chain_notes(chain: ScalarChain, weights: tuple[sympy.Rational, ...] | None =
     front = [1, depth] if depth > 1 else [1]
     derivation = derive_chain(chain, front)
     weights = weights or (sympy.Integer(1),)
-    bounds = gain_bounds(chain, weights, dps)
+    settings = tuple((w,) for w in weights)
+    bounds = gain_bounds(chain, settings, dps)
     deeper = ScalarChain(depth * DEEPER, chain.activation, chain.residual, chain.tied, chain.cost)
-    deeper_bounds = gain_bounds(deeper, weights if len(weights) == 1 else weights * DEEPER, dps)
+    deeper_bounds = gain_bounds(deeper, settings if len(settings) == 1 else settings * DEEPER, dps)
     relu = derive_chain(ScalarChain(depth, "relu", cost=chain.cost), [1])
     residual_chain = ScalarChain(depth, chain.activation, True, chain.tied, chain.cost)
     residual = None if chain.residual else derive_chain(residual_chain, [1])
-    residual_bounds = gain_bounds(residual_chain, (sympy.Rational(1, 2),), dps)
+    residual_bounds = gain_bounds(residual_chain, ((sympy.Rational(1, 2),),), dps)
     evaluation = evaluate_chain(chain, point, dps) if point is not None else None
     return ChainNotes(chain, derivation, bounds, deeper_bounds, _regimes(depth), relu, residual,
                       residual_bounds, evaluation)

@@ -32,7 +32,7 @@ PUBLISHED["bfloat16"] = ((2 - Fraction(1, 2**7)) * 2**127, Fraction(1, 2**133))
 def bounds_of(act, w, depth=100, residual=False, dps=50):
     chain = symgrad.ScalarChain(depth, symgrad.get_activation(act), residual=residual)
     weights = tuple(R(v) for v in w) if isinstance(w, list) else (R(w),)
-    return gain_bounds(chain, weights, dps)
+    return gain_bounds(chain, tuple((v,) for v in weights), dps)
 
 
 def test_format_limits_are_the_published_ones():

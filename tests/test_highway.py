@@ -342,3 +342,79 @@ def test_plot_refuses_residual_and_highway_together():
     assert result.returncode == 2
     assert result.stderr.strip() == ("symgrad: A layer is residual or highway, not both: give "
                                      "--residual or --highway.")
+
+
+# --- bounds ---------------------------------------------------------------------------
+
+
+def _mp_gain(act: str, w, p, q, b, a_prev):
+    """∂a_l/∂a_{l-1} of one highway layer, by mpmath.diff of the layer written here."""
+    sigma = MPMATH_ACTIVATIONS[act]
+
+    def layer(a):
+        t = 1 / (1 + mpmath.exp(-(p * a + q)))
+        return t * sigma(w * a + b) + (1 - t) * a
+    return mpmath.diff(layer, a_prev)
+
+
+@pytest.mark.parametrize("act, w, p, q", [("sigmoid", "3", "1", "0"), ("tanh", "2", "-1.5", "0.5"),
+                                          ("tanh", "0.5", "3", "-2"), ("sigmoid", "-4", "0", "1")])
+def test_bounds_contain_every_sampled_layer_factor(act, w, p, q):
+    """Every input a_{l-1} in σ's range and every bias: |∂a_l/∂a_{l-1}| (mpmath.diff of a
+    layer written here) lies between the bounds; the depth-5 chain's ratio
+    |∂C/∂a_0| / |∂C/∂a_5| lies between their 5th powers."""
+    bounds = symgrad.bounds(5, act, w=w, p=p, q=q, highway=True)
+    (factor,) = bounds.factors
+    lower, upper = (mpmath.mpf(sympy.N(v, 40)) for v in (factor.lower, factor.upper))
+    low_end, high_end = (-1, 1) if act == "tanh" else (0, 1)
+    rng = random.Random(7)
+    mpmath.mp.dps = 30
+    gains = []
+    for _ in range(400):
+        a_prev, b = rng.uniform(low_end, high_end), rng.uniform(-6, 6)
+        gains.append(abs(_mp_gain(act, *(mpmath.mpf(v) for v in (w, p, q)), b, a_prev)))
+    assert all(lower - mpmath.mpf(10) ** -25 <= g <= upper + mpmath.mpf(10) ** -25 for g in gains)
+    for seed in range(20):
+        point = {name: [str(v)] * 5 for name, v in (("w", w), ("p", p), ("q", q))}
+        chain_rng = random.Random(seed)
+        point["b"] = [str(round(chain_rng.uniform(-3, 3), 3)) for _ in range(5)]
+        point["x"], point["y"] = str(round(chain_rng.uniform(low_end, high_end), 3)), "0"
+        out = _mp_forward(act, point)[2][-1]
+        ratio = abs(_mpmath_gradient(act, point, ("x", 0)) / (out - 0))
+        assert lower**5 * (1 - mpmath.mpf(10) ** -20) <= ratio <= upper**5 * (1 + mpmath.mpf(10) ** -20)
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh"])
+def test_bounds_at_p_zero_are_the_factors_extremes(act):
+    """With p = 0 the gate is sigmoid(q) everywhere and the factor t w σ'(z) + 1 - t reads
+    z alone: its sup over a fine grid of z (mpmath.diff of the layer written here) reaches
+    the upper bound, and its inf the lower bound."""
+    w, q = mpmath.mpf(6), mpmath.mpf("0.3")
+    bounds = symgrad.bounds(10, act, w=6, p=0, q="0.3", highway=True)
+    (factor,) = bounds.factors
+    mpmath.mp.dps = 30
+    gains = [abs(_mp_gain(act, w, 0, q, mpmath.mpf(z) / 50, 0)) for z in range(-1500, 1501)]
+    assert abs(max(gains) - mpmath.mpf(sympy.N(factor.upper, 40))) < mpmath.mpf(10) ** -6
+    assert abs(min(gains) - mpmath.mpf(sympy.N(factor.lower, 40))) < mpmath.mpf(10) ** -6
+
+
+def test_bounds_of_a_highway_over_an_unbounded_activation_say_there_is_no_upper_bound():
+    """relu's σ(z) - a_{l-1} has no bound, so neither has p t (1 - t)(σ(z) - a_{l-1});
+    at p = 0 the bound is finite again."""
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "bounds", "--depth", "20",
+                             "--act", "relu", "--highway", "--w", "3", "--format", "json"],
+                            capture_output=True, text=True, timeout=120)
+    data = json.loads(result.stdout)
+    assert result.returncode == 0 and data["upper_bound"] == "inf" and not data["bounded"]
+    assert not symgrad.bounds(20, "relu", w=3, highway=True).bounded
+    assert symgrad.bounds(20, "relu", w=3, p=0, highway=True).bounded
+
+
+@pytest.mark.parametrize("arguments, words", [
+    (["--p", "1"], "--highway"), (["--highway", "--residual"], "not both"),
+    (["--highway", "--p", "1,2"], "exactly 5")])
+def test_bounds_refuses_highway_misuse(arguments, words):
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "bounds", "--depth", "5",
+                             *arguments], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -21,9 +21,11 @@ import mpmath
 import sympy
 
 from symgrad.activations import VARIABLE, Activation
+from symgrad.analysis.box_range import polynomial_range
 from symgrad.analysis.float_formats import FloatLimit, float_limits
 from symgrad.extrema import Extremum
 from symgrad.formula import mpmath_function
+from symgrad.layers.chain_layer import BoundForm, ChainLayer
 from symgrad.networks import ScalarChain
 
 GUARD_DIGITS = 15
@@ -83,23 +85,103 @@ def _larger(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
 
 @dataclass(frozen=True)
 class LayerFactor:
-    """The range of |c + w σ'(z)| over every z, for one weight w."""
+    """The range of |∂a_l/∂a_{l-1}| over every input, for one setting of a layer's numbers
+    (w, then the kind's own: a highway's p, q)."""
 
-    weight: sympy.Rational
+    setting: tuple[sympy.Rational, ...]
     lower: sympy.Expr
     upper: sympy.Expr
+    gates: tuple[tuple[str, sympy.Expr, sympy.Expr], ...] = ()  # (gate, least, greatest)
+
+    @property
+    def weight(self) -> sympy.Rational:
+        return self.setting[0]
 
 
-def layer_factor(weight: sympy.Rational, derivative: DerivativeRange,
-                 offset: int) -> LayerFactor:
-    """The range of |offset + w σ'(z)| over every z: a layer with no numbers of its own,
-    its gain's direct part ``offset`` (0 plain, 1 residual; ``ChainLayer.simple``)."""
-    ends = [offset + weight * derivative.low, offset + weight * derivative.high]
+def layer_factor(layer: ChainLayer, setting: Sequence[sympy.Rational],
+                 derivative: DerivativeRange, reach: Reach | None = None) -> LayerFactor:
+    """The range of |∂a_l/∂a_{l-1}| over every input: the layer's gain (``bound_form``)
+    over every σ'(z) in [inf σ', sup σ'] and, where it reads them (``reach``), every σ(z) in
+    σ's range, every a_{l-1} in the range the outputs stay in, and every value its gates take
+    there. These are bounded as if independent (σ(z) and σ'(z) share z): a sound bound,
+    tight where the gain reads σ'(z) alone (plain, residual; highway at p = 0)."""
+    form = layer.bound_form
+    box = {form.slope: (derivative.low, derivative.high)}
+    if reach is not None:
+        box.update({form.previous: reach.values, form.activated: reach.activation})
+    numbers = _numbers(layer, setting)
+    box = _with_gates(form, numbers, box)
+    low, high = polynomial_range(form.gain.xreplace(numbers), box)
     if derivative.exact:
-        ends = [sympy.simplify(end) for end in ends]
-    small, large = sorted((abs(end) for end in ends), key=lambda e: sympy.N(e, 30))
-    straddles = sympy.N(ends[0] * ends[1], 30) <= 0  # c + w σ' can be 0
-    return LayerFactor(weight, sympy.S.Zero if straddles else small, large)
+        low, high = sympy.simplify(low), sympy.simplify(high)
+    small, large = sorted((abs(low), abs(high)), key=_compared)
+    straddles = _compared(low) <= 0 <= _compared(high)  # the factor can be 0
+    gates = tuple((gate.name, *box[gate]) for gate in form.gates)
+    return LayerFactor(tuple(setting), sympy.S.Zero if straddles else small, large, gates)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a layer's inputs are: σ's range, and the range every a_l (l ≥ 1) stays in
+    when a_0 lies in σ's range."""
+
+    activation: tuple[sympy.Expr, sympy.Expr]
+    values: tuple[sympy.Expr, sympy.Expr]
+
+
+WIDENINGS = 4  # a range that still grows after this many layers is taken as unbounded
+
+
+def layer_reach(layer: ChainLayer, activation_range: tuple, settings) -> Reach | None:
+    """Where the layers' inputs are, or None if the layer's gain reads neither a_{l-1} nor
+    σ(z) (plain, residual). The outputs' range over every σ(z) in σ's range, every a_{l-1}
+    in the range so far and every gate value, widened until it holds: a highway mixes σ(z)
+    and a_{l-1}, so σ's own range holds at once."""
+    form = layer.bound_form
+    read = {form.previous, form.activated}
+    if not (form.gain.free_symbols.union(*(u.free_symbols for u in form.gates.values()))
+            & read):
+        return None
+    values = activation_range
+    for _ in range(WIDENINGS):
+        ends = []
+        for setting in settings:
+            numbers = _numbers(layer, setting)
+            box = _with_gates(form, numbers, {form.previous: values,
+                                              form.activated: activation_range})
+            ends += polynomial_range(form.output.xreplace(numbers), box)
+        widened = (min(values[0], *ends, key=_compared), max(values[1], *ends, key=_compared))
+        if widened == values:
+            return Reach(activation_range, values)
+        values = widened
+    return Reach(activation_range, (sympy.S.NegativeInfinity, sympy.S.Infinity))
+
+
+def _numbers(layer: ChainLayer, setting: Sequence[sympy.Rational]) -> dict:
+    """The placeholders of w and the kind's own parameters -> the setting's values."""
+    names = [n for n in layer.parameter_names() if n != "b"]  # (b only moves z)
+    return {sympy.Symbol(n, real=True): v for n, v in zip(names, setting)}
+
+
+def _with_gates(form: BoundForm, numbers: dict, box: dict) -> dict:
+    """The box with each gate's range: the sigmoid of its preactivation's range there."""
+    box = dict(box)
+    for gate, preactivation in form.gates.items():
+        low, high = polynomial_range(preactivation.xreplace(numbers), box)
+        box[gate] = (_sigmoid(low), _sigmoid(high))
+    return box
+
+
+def _sigmoid(value: sympy.Expr) -> sympy.Expr:
+    if value is sympy.S.Infinity:
+        return sympy.S.One
+    if value is sympy.S.NegativeInfinity:
+        return sympy.S.Zero
+    return 1 / (1 + sympy.exp(-value))
+
+
+def _compared(value: sympy.Expr):
+    return sympy.N(value, 30)
 
 
 @dataclass(frozen=True)
@@ -107,13 +189,14 @@ class GainBounds:
     """The bounds on |∂C/∂a_0| / |∂C/∂a_L| over every input, and what they mean."""
 
     chain: ScalarChain
-    weights: tuple[sympy.Rational, ...]  # one value (every layer) or one per layer
+    settings: tuple[tuple, ...]  # (w, the kind's own parameters): one (every layer) or per layer
     dps: int
     derivative: DerivativeRange
-    factors: tuple[LayerFactor, ...]  # one per distinct weight, in the order first met
+    factors: tuple[LayerFactor, ...]  # one per distinct setting, in the order first met
     upper: mpmath.mpf  # ∏ upper_k
     lower: mpmath.mpf  # ∏ lower_k
     float_limits: tuple[FloatLimit, ...]  # where ∏ upper_k, from layer L down, leaves each format
+    reach: Reach | None = None  # where the inputs are, for a gain that reads them
 
     @property
     def depth(self) -> int:
@@ -121,10 +204,17 @@ class GainBounds:
 
     @property
     def uniform(self) -> bool:
-        return len(self.weights) == 1
+        return len(self.settings) == 1
 
-    def factor(self, weight: sympy.Rational) -> LayerFactor:
-        return next(f for f in self.factors if f.weight == weight)
+    @property
+    def weights(self) -> tuple[sympy.Rational, ...]:
+        return tuple(setting[0] for setting in self.settings)
+
+    @property
+    def bounded(self) -> bool:
+        """Whether every layer's factor has a finite bound (a highway's gate term on an
+        unbounded σ has none)."""
+        return all(f.upper.is_finite for f in self.factors)
 
     @property
     def log10_upper(self) -> mpmath.mpf:
@@ -165,7 +255,7 @@ class GainBounds:
     def _counts(self) -> list[int]:
         if self.uniform:
             return [self.depth]
-        return [self.weights.count(f.weight) for f in self.factors]
+        return [self.settings.count(f.setting) for f in self.factors]
 
 
 EXACT_PRODUCT_BITS = 1_000_000  # exact products of rational factors up to about this size
@@ -187,22 +277,29 @@ def _log10(value: mpmath.mpf) -> mpmath.mpf:
     return mpmath.log10(value) if value else mpmath.mpf("-inf")
 
 
-def gain_bounds(chain: ScalarChain, weights: Sequence[sympy.Rational], dps: int) -> GainBounds:
-    """Bounds for ``weights``: one value for every layer, or exactly one per layer."""
+def gain_bounds(chain: ScalarChain, settings: Sequence[tuple], dps: int) -> GainBounds:
+    """Bounds for ``settings``, each (w, the kind's own parameters in order): one for every
+    layer, or exactly one per layer."""
     derivative = derivative_range(chain.activation, dps)
-    distinct = list(dict.fromkeys(weights))
-    factors = tuple(layer_factor(w, derivative, chain.layer.simple[1]) for w in distinct)
+    distinct = list(dict.fromkeys(tuple(s) for s in settings))
+    reach = layer_reach(chain.layer, chain.activation.value_range, distinct)
+    factors = tuple(layer_factor(chain.layer, s, derivative, reach) for s in distinct)
+    settings = tuple(tuple(s) for s in settings)
     with mpmath.workdps(dps + GUARD_DIGITS + len(str(chain.depth))):
-        upper_of = {f.weight: mpmath.mpf(sympy.N(f.upper, mpmath.mp.dps)) for f in factors}
-        lower_of = {f.weight: mpmath.mpf(sympy.N(f.lower, mpmath.mp.dps)) for f in factors}
-        if len(weights) == 1:
-            (w,) = weights
-            upper = upper_of[w] ** chain.depth
-            lower = lower_of[w] ** chain.depth
-            limits = float_limits(lambda _: upper_of[w], None)
+        upper_of = {f.setting: _number(f.upper) for f in factors}
+        lower_of = {f.setting: _number(f.lower) for f in factors}
+        if len(settings) == 1:
+            (s,) = settings
+            upper = upper_of[s] ** chain.depth
+            lower = lower_of[s] ** chain.depth
+            limits = float_limits(lambda _: upper_of[s], None)
         else:
-            upper, lower = mpmath.fprod(upper_of[w] for w in weights), \
-                mpmath.fprod(lower_of[w] for w in weights)
-            from_output = list(reversed(weights))  # the gradient meets layer L first
-            limits = float_limits(lambda k: upper_of[from_output[k - 1]], len(weights))
-    return GainBounds(chain, tuple(weights), dps, derivative, factors, upper, lower, limits)
+            upper, lower = mpmath.fprod(upper_of[s] for s in settings), \
+                mpmath.fprod(lower_of[s] for s in settings)
+            from_output = list(reversed(settings))  # the gradient meets layer L first
+            limits = float_limits(lambda k: upper_of[from_output[k - 1]], len(settings))
+    return GainBounds(chain, settings, dps, derivative, factors, upper, lower, limits, reach)
+
+
+def _number(value: sympy.Expr) -> mpmath.mpf:
+    return mpmath.inf if value is sympy.S.Infinity else mpmath.mpf(sympy.N(value, mpmath.mp.dps))

@@ -355,7 +355,7 @@ def _bias(chain: ScalarChain, index) -> sympy.Expr:
 def _layer_gain(chain: ScalarChain, index) -> sympy.Expr:
     """∂a_k/∂a_{k-1}, from the layer kind's one definition: w_k σ'(z_k) (plain),
     1 + w_k σ'(z_k) (residual), ..."""
-    return chain.layer.at(chain.layer.general(chain.tied).gain, index)
+    return chain.layer.at(chain.layer.general(chain.tied).shown, index)
 
 
 def through_factors(chain: ScalarChain, index) -> list:
@@ -366,16 +366,17 @@ def through_factors(chain: ScalarChain, index) -> list:
 
 def _own_partial(chain: ScalarChain, name: str, index) -> sympy.Expr:
     """∂a_k/∂θ_k of one of the layer kind's own parameters."""
-    return chain.layer.at(chain.layer.general(chain.tied).partials[name], index)
+    return chain.layer.at(chain.layer.general(chain.tied).partials_shown[name], index)
 
 
 def _own_symbol(chain: ScalarChain, name: str, index) -> sympy.Expr:
     return tied_symbol(name) if chain.tied else layer_symbol(name, index)
 
 
-def _as_written(expr: sympy.Expr) -> sympy.Expr:
-    """A sum in the order the layer's definition writes it (a_{l-1} + σ(z_l))."""
-    return Terms(*expr.args) if isinstance(expr, sympy.Add) else expr
+def _as_written(chain: ScalarChain, expr: sympy.Expr) -> sympy.Expr:
+    """A definition's expression in a lecturer's order (a_{l-1} + σ(z_l); t_l σ(z_l) +
+    (1 - t_l) a_{l-1})."""
+    return chain.layer.general(chain.tied).order.written(expr)
 
 
 def _activation_equations(chain: ScalarChain) -> tuple[Equation, ...]:
@@ -397,7 +398,7 @@ def _forward(chain: ScalarChain, depth) -> tuple[Equation, ...]:
         Equation(layer_symbol("a", 0), x),
         Equation(z, Terms(Factors([layer_weight(chain, l), a_prev]), _bias(chain, l)),
                  index_range=every_layer),
-        *(Equation(symbol, _as_written(expr), index_range=every_layer)
+        *(Equation(symbol, _as_written(chain, expr), index_range=every_layer)
           for symbol, expr in after_z),
         Equation(sympy.Symbol("C"), cost_at(chain.cost, layer_symbol("a", depth))),
     )

@@ -27,7 +27,16 @@ from functools import cached_property
 import sympy
 
 from symgrad.layers.step import Derivatives, sigmoid
-from symgrad.notation import dsigma, l, layer_symbol, sigma, tied_symbol
+from symgrad.notation import (
+    Factors,
+    Terms,
+    dsigma,
+    l,
+    layer_symbol,
+    local_derivative,
+    sigma,
+    tied_symbol,
+)
 
 GENERAL = l  # the notation's general layer
 
@@ -142,6 +151,30 @@ class ChainLayer:
         return arguments, expressions
 
     @cached_property
+    def bound_form(self) -> BoundForm:
+        """The gain and a_l in placeholders (a_{l-1}, σ(z_l), σ'(z_l), w and the layer's own
+        parameters), each gate kept as a variable of its own beside its preactivation: what
+        ``analysis/bounds.py`` bounds over every value the placeholders can take."""
+        names = LayerNames(GENERAL)
+        general = self.general()
+        placeholders = {names.previous: sympy.Symbol("a_prev", real=True),
+                        names.activated: sympy.Symbol("s", real=True),
+                        dsigma(names.now("z")): sympy.Symbol("ds", real=True)}
+        placeholders.update({names.parameter(p): sympy.Symbol(p, real=True)
+                             for p in self.parameter_names()})
+        quantities = self.quantities(names)
+        gates = {}
+        for symbol, expr in quantities[1:-1]:
+            if not isinstance(expr, sigmoid):
+                raise ValueError(f"The {self.name} layer's gate {symbol} is not a sigmoid.")
+            placeholders[symbol] = sympy.Symbol(str(symbol.base), real=True)
+            gates[placeholders[symbol]] = expr.args[0].xreplace(placeholders)
+        return BoundForm(general.gain.xreplace(placeholders),
+                         quantities[-1][1].xreplace(placeholders), gates,
+                         *(placeholders[k] for k in (names.previous, names.activated,
+                                                     dsigma(names.now("z")))))
+
+    @cached_property
     def simple(self) -> tuple[Callable, int] | None:
         """For a layer with no numbers of its own (plain, residual): a_l as a function of
         (a_{l-1}, σ(z_l)) on any number kind (it only adds), and the gain's direct part, a
@@ -153,9 +186,31 @@ class ChainLayer:
             return None
         return sympy.lambdify(arguments[:2], output), int(direct)
 
+    def gain_written(self, index, weight: sympy.Expr) -> sympy.Expr:
+        """How a document names the gain of layer ``index``: w σ'(z) or 1 + w σ'(z) written
+        out for a layer with no numbers of its own, else ∂a_l/∂a_{l-1} (its expression is
+        given where it is derived)."""
+        if self.simple is None:
+            return local_derivative(layer_symbol("a", index), layer_symbol("a", index - 1))
+        product = Factors([weight, dsigma(layer_symbol("z", index))])
+        return Terms(self.simple[1], product) if self.simple[1] else product
+
     @property
     def gate_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.step(LayerNames(GENERAL))[:-1])
+
+
+@dataclass(frozen=True)
+class BoundForm:
+    """A layer's gain and output over placeholders, its gates as variables
+    (``ChainLayer.bound_form``)."""
+
+    gain: sympy.Expr
+    output: sympy.Expr  # a_l
+    gates: dict  # gate variable -> its preactivation (the gate is its sigmoid)
+    previous: sympy.Symbol  # a_{l-1}
+    activated: sympy.Symbol  # σ(z_l)
+    slope: sympy.Symbol  # σ'(z_l)
 
 
 class LayerDerivatives:
@@ -174,10 +229,55 @@ class LayerDerivatives:
         self.through = steps.total(names.now("z"))[output]
         self.partials = {p: steps.parameter_partials[names.parameter(p)][0]
                          for p in layer.parameters}
+        order = WrittenOrder({names.parameter(p) for p in layer.parameters} | {weight},
+                             names.previous)
+        # as a lecturer writes them (SymPy's order: 1 + (1 - t)·(σ - a)·p·t + σ'·t·w - t)
+        self.shown = Terms(order.product(weight * self.through),
+                           *order.grouped(self.direct))
+        self.partials_shown = {p: order.product(d) for p, d in self.partials.items()}
+        self.order = order
         # the gain is linear in w_l: w_l ∂a_l/∂z_l + direct, which backpropagation computes
         # as w_l δ_l + ∂C/∂a_l · direct (a kind that breaks this is refused here)
         if sympy.expand(self.gain - weight * self.through - self.direct) != 0:
             raise ValueError(f"The {layer.name} layer's gain is not w ∂a/∂z + its direct part.")
+
+
+class WrittenOrder:
+    """The order a lecturer writes a layer's terms and factors in: parameters (p_l, w_l),
+    then gates, then sums (1 - t_l), then the layer's input a_{l-1}, then what holds σ:
+    p_l t_l (1 - t_l) (σ(z_l) - a_{l-1}), w_l t_l σ'(z_l), t_l σ(z_l) + (1 - t_l) a_{l-1}."""
+
+    def __init__(self, parameters: set, previous: sympy.Expr):
+        self.parameters, self.previous = parameters, previous
+
+    def _rank(self, factor: sympy.Expr) -> int:
+        if factor.has(sigma, dsigma):
+            return 4
+        if factor.is_Add:
+            return 2
+        if factor == self.previous:
+            return 3
+        return 0 if factor.free_symbols & self.parameters else 1
+
+    def product(self, expr: sympy.Expr) -> sympy.Expr:
+        factors = sympy.Mul.make_args(expr)
+        return expr if len(factors) == 1 else Factors(sorted(factors, key=self._rank))
+
+    def grouped(self, expr: sympy.Expr) -> list:
+        """A sum's terms: those free of the parameters together first (a highway's
+        1 - t_l), then each other term, its factors in order."""
+        terms = sympy.Add.make_args(expr)
+        free = sympy.Add(*[t for t in terms if not t.free_symbols & self.parameters])
+        return ([free] if free != 0 else []) + \
+            [self.product(t) for t in terms if t.free_symbols & self.parameters]
+
+    def written(self, expr: sympy.Expr) -> sympy.Expr:
+        """A definition's expression in this order, inside a gate's sigmoid too."""
+        if isinstance(expr, sigmoid):
+            return sigmoid(self.written(expr.args[0]), evaluate=False)
+        if expr.is_Add:
+            return Terms(*(self.product(t) for t in expr.args))
+        return self.product(expr)
 
 
 def _fewest_roundings(output: sympy.Expr, previous: sympy.Symbol) -> sympy.Expr:

@@ -27,7 +27,6 @@ from symgrad.notation import (
     k,
     l,
     layer_symbol,
-    local_derivative,
     weight_entry,
 )
 from symgrad.render.prose import Prose, paragraph, say
@@ -123,7 +122,7 @@ def chain_diagram(derivation: ChainDerivation) -> Diagram:
             if follows:
                 edges.append(Edge(forward_end, f"a{number}", role="skip"))
             nodes.append(Node(f"back{number}", grad_a(layer), column + 2, 1, "backward"))
-            gain = _residual_gain(chain, layer)
+            gain = chain.layer.gain_written(layer, layer_weight(chain, layer))
         else:
             nodes.append(Node(f"back{number}", delta(layer), column + 1, 1, "backward"))
             gain = weight if previous == 0 else Factors([weight, dsigma(z(layer - 1))])
@@ -142,15 +141,6 @@ def chain_diagram(derivation: ChainDerivation) -> Diagram:
     return Diagram(tuple(nodes), tuple(edges), _chain_caption(derivation))
 
 
-def _residual_gain(chain, layer) -> sympy.Expr:
-    """What a layer multiplies ∂C/∂a_l by on the way down: 1 + w_l σ'(z_l) (residual), or
-    ∂a_l/∂a_{l-1} itself where the layer has numbers of its own (a highway's gate)."""
-    simple = chain.layer.simple
-    if simple is None:
-        return local_derivative(layer_symbol("a", layer), layer_symbol("a", layer - 1))
-    return simple[1] + Factors([layer_weight(chain, layer), dsigma(layer_symbol("z", layer))])
-
-
 def _equation(derivation: ChainDerivation, lhs: sympy.Expr) -> sympy.Expr | None:
     """The derivation's own equation for ``lhs``, as a relation to print."""
     for equation in (*derivation.forward, *derivation.recursion):
@@ -165,8 +155,8 @@ def _chain_caption(derivation: ChainDerivation) -> Prose:
                   z=_equation(derivation, layer_symbol("z", l)),
                   a=_equation(derivation, layer_symbol("a", l)))
     if not chain.layer.keeps_weights_apart:
-        step = sympy.Eq(grad_a(l - 1), Factors([grad_a(l), _residual_gain(chain, l)]),
-                        evaluate=False)
+        gain = chain.layer.gain_written(l, layer_weight(chain, l))
+        step = sympy.Eq(grad_a(l - 1), Factors([grad_a(l), gain]), evaluate=False)
         backward = say("Backward (bottom row): each arrow multiplies the gradient by the "
                        "factor on it, {step}; the curved arrows are the identity paths that "
                        "carry it past {sigma}.", step=step, sigma=sympy.Symbol("sigma")) \
@@ -174,7 +164,7 @@ def _chain_caption(derivation: ChainDerivation) -> Prose:
             say("Backward (bottom row): each arrow multiplies the gradient by the factor on "
                 "it, {step}, with {gain}; the curved arrows are the paths past {sigma}, "
                 "through the gate.", step=step, sigma=sympy.Symbol("sigma"),
-                gain=_equation(derivation, _residual_gain(chain, l)))
+                gain=_equation(derivation, gain))
     elif chain.depth == 1:
         backward = say("Backward (bottom row): each arrow multiplies by the factor on it.")
     else:

@@ -278,6 +278,20 @@ def _expression(value: sympy.Expr, dps: int) -> dict:
     return {"exact": plain(value), "decimal": decimal(value, dps)}
 
 
+def _layer_factor(bounds: GainBounds, factor) -> dict:
+    """One setting's factor range: its weight (and a highway's p, q), the bounds, and each
+    gate's range."""
+    dps = bounds.dps
+    entry = {"weight": _exact(factor.weight)}
+    entry.update({name: _exact(value) for name, value in
+                  zip(bounds.chain.layer.parameters, factor.setting[1:])})
+    entry.update({"lower": _expression(factor.lower, dps), "upper": _expression(factor.upper, dps)})
+    if factor.gates:
+        entry["gates"] = {name: {"lower": _expression(low, dps), "upper": _expression(high, dps)}
+                          for name, low, high in factor.gates}
+    return entry
+
+
 def verdict_text(bounds: GainBounds) -> str:
     """The bounds' verdict as Unicode text (the terminal's words)."""
     return bounds_verdict(bounds).printed(str, TextPrinter().doprint)
@@ -297,19 +311,26 @@ def _(bounds: GainBounds) -> dict:
         "inf_derivative": _expression(derivative.low, dps),
         "sup_derivative": _expression(derivative.high, dps),
         "sup_abs_derivative": _expression(derivative.abs_sup, dps),
-        "layer_factors": [
-            {"weight": _exact(f.weight), "lower": _expression(f.lower, dps),
-             "upper": _expression(f.upper, dps)}
-            for f in bounds.factors
-        ],
+        "layer_factors": [_layer_factor(bounds, f) for f in bounds.factors],
     }
+    own = chain.layer.parameters
+    data["layer"], data["highway"] = chain.layer.name, chain.highway
     if not bounds.uniform:
         data["weights"] = [_exact(w) for w in bounds.weights]
+        data.update({name: [_exact(s[1 + i]) for s in bounds.settings]
+                     for i, name in enumerate(own)})
+    if bounds.reach is not None and all(v.is_finite for v in bounds.reach.values):
+        # (the gain reads a_{l-1}: the inputs a_0 its bound is for)
+        data["inputs"] = {"lower": _expression(bounds.reach.values[0], dps),
+                          "upper": _expression(bounds.reach.values[1], dps)}
+    data["bounded"] = bounds.bounded
     _magnitude(data, "upper_bound", bounds.upper, dps)
     _magnitude(data, "lower_bound", bounds.lower, dps)
     data["rate"] = decimal(bounds.rate, dps)
     data["regime"] = bounds.regime
     data["verdict"] = verdict_text(bounds)
+    if not bounds.bounded:
+        return data
     data["float_limits"] = {
         limit.format.name: {
             "largest": str(limit.format.largest),

@@ -40,8 +40,8 @@ from symgrad.notation import (
     k,
     l,
     layer_symbol,
-    local_derivative,
     log10,
+    sigma,
     slashed_ratio,
     sup_abs_dsigma,
     sup_dsigma,
@@ -101,19 +101,29 @@ def _bound_row(lhs: sympy.Expr, relation: str, exact: sympy.Expr,
     return Row(lhs, sides, relations=relations, label=label)
 
 
-def _layer_factor(weight: sympy.Expr, residual: bool) -> sympy.Expr:
+def _layer_factor(weight: sympy.Expr, layer) -> sympy.Expr:
     """|w σ'(z)| or |1 + w σ'(z)| with the weight's value, as written (not 10·|σ'(z)|); no
-    coefficient 1."""
+    coefficient 1; |∂a_k/∂a_{k-1}| for a layer with numbers of its own."""
+    if layer.simple is None:
+        return sympy.Abs(layer.gain_written(k, W), evaluate=False)
     product = dsigma(z) if weight == 1 else sympy.Mul(weight, dsigma(z), evaluate=False)
-    return sympy.Abs(sympy.Add(1, product, evaluate=False) if residual else product,
+    return sympy.Abs(sympy.Add(1, product, evaluate=False) if layer.simple[1] else product,
                      evaluate=False)
+
+
+def _setting_names(bounds: GainBounds) -> tuple[str, ...]:
+    """w, then the layer kind's own parameters (a highway's p, q)."""
+    return ("w", *bounds.chain.layer.parameters)
 
 
 def _weights_words(bounds: GainBounds) -> Prose:
     if bounds.uniform:
-        return say("{w}", w=sympy.Eq(W, bounds.weights[0], evaluate=False))
-    return say("{count} distinct weights over {depth} layers", count=len(set(bounds.weights)),
-               depth=bounds.depth)
+        return joined([say("{value}", value=sympy.Eq(sympy.Symbol(name, real=True), value,
+                                                     evaluate=False))
+                       for name, value in zip(_setting_names(bounds), bounds.settings[0])], ", ")
+    what = "weights" if len(bounds.settings[0]) == 1 else "settings"
+    return say("{count} distinct " + what + " over {depth} layers",
+               count=len(set(bounds.settings)), depth=bounds.depth)
 
 
 def chain_ratio(depth) -> sympy.Expr:
@@ -130,6 +140,12 @@ def bounds_verdict(bounds: GainBounds) -> Prose:
         int(factor.p).bit_length(), int(factor.q).bit_length()) <= 64 else
              sympy.Pow(factor, bounds.depth, evaluate=False)) \
         if bounds.uniform and factor.is_Rational else approx(bounds.lower)  # (exact: 2^10)
+    if not bounds.bounded:
+        if bounds.lower_against_one > 0:
+            return say("explodes for every input ({bound}), with no finite upper bound",
+                       bound=sympy.GreaterThan(ratio, lower))
+        return say("has no finite upper bound over every input, so these bounds cannot say "
+                   "it vanishes; evaluate the chain at your input")
     if bounds.regime == "vanishing":
         return say("vanishes for every input, at least as fast as {power} with {rate}",
                    power=R**L, rate=sympy.Eq(R, approx(bounds.rate), evaluate=False))
@@ -163,43 +179,88 @@ def _(bounds: GainBounds) -> Document:
             high=sympy.Eq(sup_dsigma(), high, evaluate=False), how=how),
         [_bound_row(sup_abs_dsigma(), "=", derivative.abs_sup, label="derivative-bound")],
     )]
-    gain = _times(layer_symbol("w", k), dsigma(layer_symbol("z", k)))
-    one_layer = Section(
-        "One layer",
-        say("Layer {k} multiplies the gradient {gradient} by {gain}. Over every input its "
-            "magnitude lies between the two bounds below" + (
-                "." if bounds.uniform else " (each distinct weight)."), k=k,
-            gradient=grad_a(k), gain=sympy.Add(1, gain, evaluate=False) if chain.residual else gain),
-    )
+    one_layer = _one_layer_section(bounds)
     if bounds.uniform:
         factor = bounds.factors[0]
-        lhs = _layer_factor(factor.weight, chain.residual)
-        one_layer.rows = [_bound_row(lhs, "≤", factor.upper, label="layer-upper-bound"),
-                          _bound_row(lhs, "≥", factor.lower, label="layer-lower-bound")]
+        lhs = _layer_factor(factor.weight, chain.layer)
+        one_layer.rows += [_bound_row(lhs, "≥", factor.lower, label="layer-lower-bound")]
+        if bounds.bounded:
+            one_layer.rows.insert(-1, _bound_row(lhs, "≤", factor.upper, label="layer-upper-bound"))
     else:
-        counts = {w: bounds.weights.count(w) for w in dict.fromkeys(bounds.weights)}
-        rows = tuple((exact_words(f.weight), str(counts[f.weight]), decimal(f.lower, 8),
-                      decimal(f.upper, 8)) for f in bounds.factors[:MAX_WEIGHT_ROWS])
-        one_layer.grid = Grid(("weight", "layers", "lower bound", "upper bound"), rows)
+        counts = {s: bounds.settings.count(s) for s in dict.fromkeys(bounds.settings)}
+        rows = tuple((*(exact_words(v) for v in f.setting), str(counts[f.setting]),
+                      decimal(f.lower, 8), decimal(f.upper, 8))
+                     for f in bounds.factors[:MAX_WEIGHT_ROWS])
+        names = ("weight", *_setting_names(bounds)[1:])
+        one_layer.grid = Grid((*names, "layers", "lower bound", "upper bound"), rows)
         if len(bounds.factors) > MAX_WEIGHT_ROWS:
             one_layer.words = paragraph(one_layer.words, say(
                 "The first {count} are listed; JSON has them all.", count=MAX_WEIGHT_ROWS))
     sections.append(one_layer)
     ratio = chain_ratio(chain.depth)
+    upper_rows = [
+        replace(_product_row(bounds, ratio, "≤", bounds.factors[0].upper, bounds.upper),
+                label="chain-upper-bound"),
+        Row(log10(ratio), (approx(bounds.log10_upper),), relations=("≤",)),
+    ] if bounds.bounded else []
     sections.append(Section(
         "The whole chain",
         "The product of the per-layer bounds, for every input.",
-        [
-            replace(_product_row(bounds, ratio, "≤", bounds.factors[0].upper, bounds.upper),
-                    label="chain-upper-bound"),
-            Row(log10(ratio), (approx(bounds.log10_upper),), relations=("≤",)),
-            replace(_product_row(bounds, ratio, "≥", bounds.factors[0].lower, bounds.lower),
-                    label="chain-lower-bound"),
-        ],
+        [*upper_rows,
+         replace(_product_row(bounds, ratio, "≥", bounds.factors[0].lower, bounds.lower),
+                 label="chain-lower-bound")],
     ))
     sections.append(Section("Verdict", say("The gradient {verdict}.", verdict=bounds_verdict(bounds))))
-    sections.append(_float_section(bounds))
+    if bounds.bounded:
+        sections.append(_float_section(bounds))
     return Document(title, sections, sympy.Integer(chain.depth))
+
+
+def _one_layer_section(bounds: GainBounds) -> Section:
+    """What one layer multiplies the gradient by, and over what its bounds hold: every
+    σ'(z) for a layer with no numbers of its own; for a gated layer also every σ(z), a_{k-1}
+    and gate value, taken as independent."""
+    layer = bounds.chain.layer
+    gain = layer.gain_written(k, layer_symbol("w", k))
+    each = "." if bounds.uniform else " (each distinct " + (
+        "weight)." if len(bounds.settings[0]) == 1 else "setting).")
+    if layer.simple is not None:
+        return Section("One layer", say(
+            "Layer {k} multiplies the gradient {gradient} by {gain}. Over every input its "
+            "magnitude lies between the two bounds below" + each, k=k, gradient=grad_a(k),
+            gain=gain))
+    formula = sympy.Eq(gain, layer.at(layer.general().shown, k), evaluate=False)
+    reach, words = bounds.reach, []
+    if reach is not None:
+        values = sympy.Interval(*reach.values)
+        words.append(say("{s} in {range} (σ's range) and {a} in {values}", s=sigma(z),
+                         range=sympy.Interval(*reach.activation), a=layer_symbol("a", k - 1),
+                         values=values) if reach.values != reach.activation else
+                     say("{s} and {a} in {range} (σ's range)", s=sigma(z),
+                         a=layer_symbol("a", k - 1), range=sympy.Interval(*reach.activation)))
+    if bounds.uniform:
+        words += [say("{gate} in {range}", gate=layer_symbol(name, k),
+                      range=sympy.Interval(low, high))
+                  for name, low, high in bounds.factors[0].gates]
+    else:
+        words += [say("every value of {gate} there", gate=layer_symbol(name, k))
+                  for name in layer.gate_names]
+    where = say(
+        "Over every input, with {slope} in {slopes}, {others}, taken as independent, its "
+        "magnitude lies between the two bounds below" + each, slope=dsigma(z),
+        slopes=sympy.Interval(bounds.derivative.low, bounds.derivative.high),
+        others=Phrase(joined(words, ", ")))
+    if reach is not None and reach.values[0].is_finite and reach.values[1].is_finite:
+        where = paragraph(where, say(
+            "This holds for inputs {a0} in {values}: a layer's output stays in that range "
+            "when its input does.", a0=layer_symbol("a", 0), values=sympy.Interval(*reach.values)))
+    elif not bounds.bounded:
+        where = paragraph(where, say(
+            "There is no finite upper bound: σ's range is unbounded, and the gate's term "
+            "grows with {difference}.", difference=sigma(layer_symbol("z", k)) - layer_symbol("a", k - 1)))
+    return Section("One layer", paragraph(say(
+        "Layer {k} multiplies the gradient {gradient} by {formula}.", k=k, gradient=grad_a(k),
+        formula=formula), where), [])
 
 
 def _product_row(bounds: GainBounds, ratio, relation: str, factor: sympy.Expr,
@@ -404,7 +465,6 @@ def _(evaluation: ChainEvaluation) -> Document:
     )
     shown = _shown_words(len(layers), evaluation.depth)
     floats = joined([Phrase(float_words(b)) for b in evaluation.floats], "; ")
-    gain = _times(layer_symbol("w", l), dsigma(layer_symbol("z", l)))
     sections = [
         Section("Setting", setting),
         Section("Gradients", "The input gradient, its size, and the output gradient.", rows),
@@ -412,7 +472,7 @@ def _(evaluation: ChainEvaluation) -> Document:
                 say("{delta}, {gain}" + ("" if kind.name == "plain" else f" ({kind.name})")
                     + "; {shown}. The figure: {size} against {l}.",
                     delta=sympy.Eq(delta(l), grad_b(l), evaluate=False),
-                    gain=sympy.Eq(sympy.Symbol("gain"), _gain_written(kind, gain),
+                    gain=sympy.Eq(sympy.Symbol("gain"), kind.gain_written(l, layer_symbol("w", l)),
                                   evaluate=False),
                     shown=shown, size=log10(sympy.Abs(delta(l))), l=l),
                 grid=table, figure=_delta_figure(evaluation)),
@@ -432,14 +492,6 @@ def _parameter_words(chain, point) -> Prose:
         parts.append(say("{eq}", eq=sympy.Eq(symbol, values[0], evaluate=False))
                      if len(set(values)) == 1 else say("{symbol} set per layer", symbol=symbol))
     return joined(parts, ", ")
-
-
-def _gain_written(kind, product: sympy.Expr) -> sympy.Expr:
-    """A layer's gain as the table's words name it: w σ'(z), w σ'(z) + 1, or ∂a_l/∂a_{l-1}
-    for a layer with numbers of its own."""
-    if kind.simple is None:
-        return local_derivative(layer_symbol("a", l), layer_symbol("a", l - 1))
-    return Terms(product, kind.simple[1]) if kind.simple[1] else product
 
 
 def _shown_words(shown: int, depth: int) -> Phrase:
