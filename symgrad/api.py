@@ -453,14 +453,15 @@ def sample(depth: int, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, width: int 
 
 def verify(claim: str | None = None, target: str | None = None, *, depth: int | None = None,
            widths: Sequence[int] | None = None, act: Act = "sigmoid",
-           residual: bool = False, tied: bool = False, cost: str = "quadratic",
-           seed: int = 0) -> Verdict:
+           residual: bool = False, tied: bool = False, highway: bool = False,
+           cost: str = "quadratic", seed: int = 0) -> Verdict:
     """Whether a hand-derived ``claim`` (text, read safely) is the chain's (``depth``) or a
     small net's (``widths``) ``target``: ``verdict.correct``, and if not the ratio
     claim/true, what the claim equals instead, a counterexample and the correct formula."""
     arguments.chain_or_net(depth, widths)
     if widths is not None:
-        arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied})
+        arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied,
+                                    "highway": highway})
     if target is None:
         raise SymgradError(f"Give what the claim is with {_o('target')}: delta<l>, grad_w<l>, "
                            "grad_b<l> or input_gradient.")
@@ -470,7 +471,7 @@ def verify(claim: str | None = None, target: str | None = None, *, depth: int | 
         spec = MatrixNet(widths, act, cost)
     else:
         spec = ScalarChain(check_depth(depth, MAX_VERIFY_DEPTH), act, residual=residual, tied=tied,
-                           cost=cost)
+                           highway=highway, cost=cost)
     return check_claim(spec, arguments.text(target, "target").strip(), arguments.text(claim, "claim"),
                        arguments.seed(seed))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 import sympy
+from sympy.printing.precedence import PRECEDENCE
 
 x = sympy.Symbol("x", real=True)
 y = sympy.Symbol("y", real=True)
@@ -209,12 +210,26 @@ class Terms(sympy.Expr):
     """A sum kept in the order written: z_l = w_l a_{l-1} + b_l, not b_l + a_{l-1} w_l."""
 
     is_commutative = True
+    precedence = PRECEDENCE["Add"]  # (SymPy's printers bracket it as a sum: ∏ (1 + w σ'))
 
     def __new__(cls, *terms):
         return sympy.Basic.__new__(cls, *terms)
 
     def doit(self, **hints) -> sympy.Expr:
         return sympy.Add(*[t.doit() if isinstance(t, (Factors, Terms)) else t for t in self.args])
+
+    def _sympystr(self, printer) -> str:
+        """repr and str: the printer's own form where it has one, else 1 + w2*dsigma(z2)."""
+        own = getattr(printer, "_print_Terms", None)
+        if own is not None:
+            return own(self)
+
+        def term(t):
+            if isinstance(t, Factors):
+                return "*".join(printer.parenthesize(f, PRECEDENCE["Mul"])
+                                for group in t.groups for f in group)
+            return printer._print(t)
+        return " + ".join(term(t) for t in self.args)
 
 
 class Factors(sympy.Expr):
@@ -226,6 +241,7 @@ class Factors(sympy.Expr):
     """
 
     is_commutative = True
+    precedence = PRECEDENCE["Mul"]
 
     def __new__(cls, *groups):
         return sympy.Basic.__new__(cls, *[sympy.Tuple(*g) for g in groups if len(g)])

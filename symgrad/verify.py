@@ -74,6 +74,7 @@ from symgrad.notation import (
     grad_a_entry,
     grad_b,
     grad_b_entry,
+    grad_of,
     grad_w,
     grad_w_entry,
     layer_symbol,
@@ -103,7 +104,8 @@ NUMERIC_SECONDS = 12.0  # the numbers, at every precision
 SIMPLE = 16  # a ratio or difference with at most this many operations is shown
 MAX_EXPANDED_TERMS = 1_000  # a form that would expand to more terms is not cancelled
 _LOG10_2 = math.log10(2)
-_TARGET = re.compile(r"(delta|grad_w|grad_b)(\d+)(?:_(\d+))?(?:_(\d+))?|input_gradient(?:_(\d+))?")
+# delta3, grad_w2 (a net's grad_w2_1_3), a layer kind's own grad_p2, and input_gradient
+_TARGET = re.compile(r"(delta|grad_[a-z])(\d+)(?:_(\d+))?(?:_(\d+))?|input_gradient(?:_(\d+))?")
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,8 @@ def target_label(target: str) -> str:
     if kind is None:
         return "∂C/∂a_0" if unit is None else f"∂C/∂a^0_{unit}"
     units = [u for u in units if u]
-    return f"{_LABELS[kind]}_{layer}" if not units else f"{_LABELS[kind]}^{layer}_{''.join(units)}"
+    label = _LABELS.get(kind) or f"∂C/∂{kind[-1]}"
+    return f"{label}_{layer}" if not units else f"{label}^{layer}_{''.join(units)}"
 
 
 def target_symbol(target: str) -> sympy.Expr:
@@ -184,6 +187,8 @@ def target_symbol(target: str) -> sympy.Expr:
     if kind is None:
         return grad_a(0) if unit is None else grad_a_entry(0, int(unit))
     indices = [int(layer), *(int(u) for u in units if u)]
+    if kind not in _SYMBOLS:  # a layer kind's own parameter: ∂C/∂p_2
+        return grad_of(layer_symbol(kind[-1], indices[0]))
     scalar, entry_function = _SYMBOLS[kind]
     return scalar(indices[0]) if len(indices) == 1 else entry_function(*indices)
 
@@ -209,15 +214,18 @@ def _chain_subject(chain: ScalarChain) -> _Subject:
         found[f"delta{n}"] = gradient.delta.doit()
         found[f"grad_w{n}"] = gradient.grad_w.doit()
         found[f"grad_b{n}"] = gradient.grad_b.doit()
+        for symbol, own in gradient.own:  # a highway's ∂C/∂p_l, ∂C/∂q_l
+            found[f"grad_{symbol.args[0]}"] = own.doit()  # (grad_p1: the layer's own p1)
     found["input_gradient"] = derivation.input_gradient.doit()
     names = {"x": x, "y": y, "dC_daL": dC_daL, "a0": layer_symbol("a", 0)}
+    layer = chain.layer
     for n in range(1, chain.depth + 1):
-        for kind in ("z", "a") + (() if chain.tied else ("w", "b")):
+        for kind in ("z", "a", *layer.gate_names) + (() if chain.tied else layer.parameter_names()):
             names[f"{kind}{n}"] = layer_symbol(kind, n)
     if chain.tied:
         names.update(w=tied_symbol("w"), b=tied_symbol("b"))
-    hint = (f"delta<l>, grad_w<l> or grad_b<l> with l from 1 to {chain.depth}, "
-            "or input_gradient")
+    *most, last = [f"grad_{name}<l>" for name in ("w", "b", *layer.parameters)]
+    hint = f"delta<l>, {', '.join(most)} or {last} with l from 1 to {chain.depth}, or input_gradient"
     outputs = {} if not chain.layer.output_is_activation else {
         layer_symbol("z", n): layer_symbol("a", n) for n in range(1, chain.depth + 1)}
     gradient = {dC_daL: cost_derivative_at(chain.cost, layer_symbol("a", chain.depth))}
@@ -698,10 +706,12 @@ def _free_names(spec) -> dict[sympy.Symbol, sympy.Expr] | None:
     previous = x
     for n in range(1, spec.depth + 1):
         z = layer_symbol("z", n)
-        output = _layer_output(spec, previous, activation.at(z))
         found[layer_symbol("b", n)] = z - layer_symbol("w", n) * previous
-        found[layer_symbol("a", n)] = output
-        previous = output
+        if spec.layer.simple is None:
+            found.update(_gated_layer(spec, n, previous, activation.at(z)))
+        else:
+            found[layer_symbol("a", n)] = _layer_output(spec, previous, activation.at(z))
+        previous = found[layer_symbol("a", n)]
     found[dC_daL] = cost_derivative_at(spec.cost, previous)
     return found
 
@@ -1093,6 +1103,8 @@ def _draw(spec, draw: _Draw) -> dict[str, Fraction]:
         return found
     for n in range(1, spec.depth + 1):
         found[f"w{n}"], found[f"z{n}"] = draw.weight(), draw.preactivation()
+        for name in spec.layer.parameters:  # a highway's gate: p_n like a weight, q_n a bias
+            found[f"{name}{n}"] = draw.weight() if name == "p" else draw.bias()
     return found
 
 
@@ -1894,8 +1906,14 @@ def _forward(spec, point: _Point, arithmetic: _Arithmetic):
                 b = z - w * previous
                 values.update({layer_symbol("w", n): w, layer_symbol("b", n): b})
                 inputs[f"w{n}"], inputs[f"b{n}"] = w, b
-            output = _layer_output(spec, previous, sigma_of(z))
-            values.update({layer_symbol("z", n): z, layer_symbol("a", n): output})
+            values[layer_symbol("z", n)] = z
+            if spec.layer.simple is None:
+                for name in spec.layer.parameters:
+                    values[layer_symbol(name, n)] = inputs[f"{name}{n}"] = free[f"{name}{n}"]
+                values.update(_gated_values(spec, n, sigma_of(z), values, arithmetic))
+                output = values[layer_symbol("a", n)]
+            else:
+                output = values[layer_symbol("a", n)] = _layer_output(spec, previous, sigma_of(z))
             inputs[f"z{n}"] = z  # (shown: where a kink or a claim's edge is)
             previous = output
         outputs = [previous]
@@ -2767,6 +2785,38 @@ class _Walker:
 
 
 def _layer_output(chain: ScalarChain, previous, activated):
-    """a_k from a_{k-1} and σ(z_k) by the chain's layer kind (its one definition; verify
-    takes the kinds whose layers have no numbers of their own: plain, residual)."""
+    """a_k from a_{k-1} and σ(z_k) by a layer kind with no numbers of its own (plain,
+    residual), on any number kind."""
     return chain.layer.simple[0](previous, activated)
+
+
+def _gated_layer(chain: ScalarChain, n: int, previous: sympy.Expr,
+                 activated: sympy.Expr) -> dict:
+    """Layer n's gates and a_n by its kind's one definition (a highway's t_n and a_n), as
+    SymPy expressions of a_{n-1} (``previous``), σ(z_n) (``activated``) and the layer's own
+    parameters p_n, q_n; a gate's sigmoid written 1/(1 + e^-u)."""
+    form = chain.layer.bound_form
+    rule = {form.previous: previous, form.activated: activated}
+    rule.update({sympy.Symbol(name, real=True): layer_symbol(name, n)
+                 for name in chain.layer.parameters})
+    found = {}
+    for gate, preactivation in form.gates.items():
+        rule[gate] = found[layer_symbol(gate.name, n)] = \
+            1 / (1 + sympy.exp(-preactivation.xreplace(rule)))
+    found[layer_symbol("a", n)] = form.output.xreplace(rule)
+    return found
+
+
+_ACTIVATED = sympy.Symbol("activated", real=True)  # σ(z_n) in a gated layer's forward step
+
+
+def _gated_values(chain: ScalarChain, n: int, activated, values: dict,
+                  arithmetic: _Arithmetic) -> dict:
+    """Layer n's gates and a_n at the point (``values`` holds a_{n-1} and the layer's
+    parameters), in the point's arithmetic."""
+    quantities = _gated_layer(chain, n, layer_symbol("a", n - 1), _ACTIVATED)
+    known = {**values, _ACTIVATED: activated}
+    if arithmetic.symbolic:
+        return {name: expr.xreplace(known) for name, expr in quantities.items()}
+    walker = _Walker(arithmetic, known, chain.activation)
+    return {name: walker.value(expr) for name, expr in quantities.items()}

@@ -418,3 +418,54 @@ def test_bounds_refuses_highway_misuse(arguments, words):
                              *arguments], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --- verify ---------------------------------------------------------------------------
+
+_GAIN2 = "(w2*t2*dsigma(z2) + 1 - t2 + p2*t2*(1 - t2)*(sigma(z2) - a1))"
+_GAIN1 = "(w1*t1*dsigma(z1) + 1 - t1 + p1*t1*(1 - t1)*(sigma(z1) - a0))"
+HAND_DERIVED = {  # depth 2, written here from a_l = t_l σ(z_l) + (1 - t_l) a_{l-1}
+    "delta2": "dC_daL*t2*dsigma(z2)",
+    "grad_p2": "dC_daL*t2*(1 - t2)*a1*(sigma(z2) - a1)",
+    "grad_q2": "dC_daL*t2*(1 - t2)*(sigma(z2) - a1)",
+    "grad_w1": f"dC_daL*{_GAIN2}*t1*dsigma(z1)*a0",
+    "grad_q1": f"dC_daL*{_GAIN2}*t1*(1 - t1)*(sigma(z1) - a0)",
+    "input_gradient": f"dC_daL*{_GAIN2}*{_GAIN1}",
+}
+
+
+def _verify(target: str, claim: str, act: str = "tanh") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "symgrad.cli", "verify", "--depth", "2",
+                           "--act", act, "--highway", "--target", target, "--claim", claim,
+                           "--format", "json"], capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("target", sorted(HAND_DERIVED))
+def test_verify_accepts_the_hand_derived_highway_gradients(target):
+    result = _verify(target, HAND_DERIVED[target])
+    assert result.returncode == 0 and json.loads(result.stdout)["correct"], result.stderr
+
+
+@pytest.mark.parametrize("target, wrong", [
+    ("grad_q1", "dC_daL*(w2*t2*dsigma(z2) + 1 - t2)*t1*(1 - t1)*(sigma(z1) - a0)"),  # no p term
+    ("grad_p2", "dC_daL*t2*(1 - t2)*(sigma(z2) - a1)"),  # the a_1 dropped
+    ("delta1", "dC_daL*w2*dsigma(z2)*dsigma(z1)")])  # a plain chain's
+def test_verify_refutes_a_wrong_claim_with_a_point_mpmath_confirms(target, wrong):
+    """The counterexample's true value is ∂C/∂θ at its point by mpmath.diff of the forward
+    pass written here (δ_1 = ∂C/∂b_1)."""
+    result = _verify(target, wrong)
+    assert result.returncode == 1, result.stderr
+    found = json.loads(result.stdout)["counterexample"]
+    at = found["point"]
+    point = {name: [at[f"{name}{n}"] for n in (1, 2)] for name in PARAMETERS}
+    point["x"], point["y"] = at["x"], at["y"]
+    name = {"delta": "b"}.get(target[:-1], target[5:-1])
+    with mpmath.workdps(40):
+        expected = _mpmath_gradient("tanh", point, (name, int(target[-1])))
+        assert close(mpmath.mpf(found["true"]), expected, digits=12)
+        assert not close(mpmath.mpf(found["claim"]), expected, digits=6)
+
+
+def test_verify_names_the_highway_targets_when_one_is_unknown():
+    result = _verify("grad_r1", "1")
+    assert result.returncode == 2 and "grad_p<l> or grad_q<l>" in result.stderr

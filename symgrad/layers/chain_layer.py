@@ -232,8 +232,10 @@ class LayerDerivatives:
         order = WrittenOrder({names.parameter(p) for p in layer.parameters} | {weight},
                              names.previous)
         # as a lecturer writes them (SymPy's order: 1 + (1 - t)·(σ - a)·p·t + σ'·t·w - t)
-        self.shown = Terms(order.product(weight * self.through),
-                           *order.grouped(self.direct))
+        first, *rest = order.grouped(self.direct) or [None]
+        terms = [*([first] if first is not None else []), order.product(weight * self.through),
+                 *rest]
+        self.shown = Terms(*terms) if len(terms) > 1 else terms[0]
         self.partials_shown = {p: order.product(d) for p, d in self.partials.items()}
         self.order = order
         # the gain is linear in w_l: w_l ∂a_l/∂z_l + direct, which backpropagation computes
@@ -265,11 +267,12 @@ class WrittenOrder:
 
     def grouped(self, expr: sympy.Expr) -> list:
         """A sum's terms: those free of the parameters together first (a highway's
-        1 - t_l), then each other term, its factors in order."""
+        1 - t_l, a residual layer's 1), then each other term, its factors in order; none
+        for 0."""
         terms = sympy.Add.make_args(expr)
         free = sympy.Add(*[t for t in terms if not t.free_symbols & self.parameters])
-        return ([free] if free != 0 else []) + \
-            [self.product(t) for t in terms if t.free_symbols & self.parameters]
+        rest = [self.product(t) for t in terms if t.free_symbols & self.parameters]
+        return [free, *rest] if free != 0 else rest
 
     def written(self, expr: sympy.Expr) -> sympy.Expr:
         """A definition's expression in this order, inside a gate's sigmoid too."""

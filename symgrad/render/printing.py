@@ -286,7 +286,16 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_Terms(self, expr):
         return " + ".join(self._print(term) for term in expr.args)
 
+    def _print_Product(self, expr):
+        """SymPy brackets a product's factor only when it is an ``Add``: a sum kept in
+        order (``Terms``, 1 + w_k σ'(z_k)) is bracketed too."""
+        if not isinstance(expr.function, Terms):
+            return super()._print_Product(expr)
+        written = super()._print_Product(sympy.Product(_FACTOR, *expr.limits))
+        return written.replace(self._print(_FACTOR), rf"\left({self._print(expr.function)}\right)")
 
+
+_FACTOR = sympy.Symbol("FACTOR")  # (stands for a product's factor while SymPy lays it out)
 _LONG_DIGITS = re.compile(rf"\d{{{2 * DIGITS_PER_BREAK},}}")
 
 
