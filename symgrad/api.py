@@ -360,11 +360,17 @@ def bounds(depth: int, act: Act = "sigmoid", *, w=1, residual: bool = False,
     depth at which each float format overflows or underflows. ``w``, ``p``, ``q``: one value
     for every layer or one per layer (``p``, ``q``: a highway's gate)."""
     chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, highway=highway)
+    return gain_bounds(chain, _settings(chain, w, p, q), arguments.digits(dps, MAX_DPS))
+
+
+def _settings(chain: ScalarChain, w, p, q) -> tuple[tuple, ...]:
+    """(w, the kind's own parameters) for the bounds: one tuple for every layer, or one per
+    layer where any of them is given per layer."""
     own = _own_parameters(chain, {"p": p, "q": q}, expand=False)
     columns = [per_layer(w, chain.depth, "weight", expand=False), *own.values()]
     if any(len(column) > 1 for column in columns):  # (per layer: each column to the depth)
         columns = [column * chain.depth if len(column) == 1 else column for column in columns]
-    return gain_bounds(chain, tuple(zip(*columns)), arguments.digits(dps, MAX_DPS))
+    return tuple(zip(*columns))
 
 
 @_bounded
@@ -385,14 +391,16 @@ def region(act: Act = "sigmoid", w=None, b=0, *, maximize: bool = False,
 
 
 def notes(depth: int | None = None, act: Act = "sigmoid", *, widths: Sequence[int] | None = None,
-          w=None, b=None, x=None, y=None, z=None, residual: bool = False, cost: str = "quadratic",
-          init: str | None = None, seed: int | None = None) -> ChainNotes | NetNotes:
+          w=None, b=None, x=None, y=None, z=None, residual: bool = False, highway: bool = False,
+          p=None, q=None, cost: str = "quadratic", init: str | None = None,
+          seed: int | None = None) -> ChainNotes | NetNotes:
     """Lecture notes for a scalar chain (``depth``) or a small matrix net (``widths``, values
     when ``init`` draws weights): the argument with exact numbers; for a chain, values (a
     table and a figure) when ``x`` or ``z`` is given."""
     arguments.chain_or_net(depth, widths)
     if widths is not None:
-        arguments.only_for_a_chain({"depth": depth, "residual": residual, "z": z, "w": w, "b": b},
+        arguments.only_for_a_chain({"depth": depth, "residual": residual, "highway": highway,
+                                    "p": p, "q": q, "z": z, "w": w, "b": b},
                                    f" (a net's values come from {_o('init')}, {_o('x')} and {_o('y')})")
         net = MatrixNet(widths, act, cost)
         check_derivable(net)  # (before any evaluation: notes write a net's entries out)
@@ -404,14 +412,16 @@ def notes(depth: int | None = None, act: Act = "sigmoid", *, widths: Sequence[in
             raise SymgradError(f"{_o('x')}, {_o('y')} and {_o('seed')} give a net's values with "
                                f"{_o('init')}; add it.")
         return net_notes(net, evaluation)
-    chain = ScalarChain(check_depth(depth, MAX_NOTES_DEPTH), act, residual=residual, cost=cost)
+    chain = ScalarChain(check_depth(depth, MAX_NOTES_DEPTH), act, residual=residual,
+                        highway=highway, cost=cost)
     arguments.only_for_a_net({"init": init, "seed": seed})
     if x is None and z is None and (b is not None or y is not None):
         raise SymgradError(f"{_o('b')} and {_o('y')} need the input {_o('x')} (or give {_o('z')}).")
-    weights = per_layer(w, chain.depth, "weight", expand=False) if w is not None else None
+    settings = _settings(chain, 1 if w is None else w, p, q)
     point = None if x is None and z is None else \
-        _chain_point(chain.depth, 1 if w is None else w, b=b, x=x, y=y, z=z)
-    return chain_notes(chain, weights, point)
+        _chain_point(chain.depth, 1 if w is None else w, b=b, x=x, y=y, z=z,
+                     own=_own_parameters(chain, {"p": p, "q": q}))
+    return chain_notes(chain, settings, point)
 
 
 @_bounded

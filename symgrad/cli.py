@@ -536,6 +536,7 @@ def _advance(report, run: int | None = None, runs: int = 1):
 @click.option("--widths", default=None, metavar="N0,..,NL", help="A matrix net instead of a chain.")
 @click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
 @click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
+@_highway_options
 @click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
 @click.option("--w", "w", default=None, metavar="V|V1,..,VL",
               help="Weights: the bounds use them; with --x or --z the notes show values.")
@@ -551,8 +552,8 @@ def _advance(report, run: int | None = None, runs: int = 1):
               callback=lambda context, parameter, value: check_language(value),
               help="The language of the words (the formulas are the same): en or ja.")
 @_output_options
-def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragment, slides, lang,
-          fmt, output):
+def notes(depth, widths, act, residual, highway, p, q, cost, w, b, x, y, z, init, seed, fragment,
+          slides, lang, fmt, output):
     """Lecture notes: the whole vanishing/exploding-gradient argument, with exact numbers."""
     if fmt is None and output is None:
         fmt = "latex" if slides else "markdown"
@@ -560,8 +561,8 @@ def notes(depth, widths, act, residual, cost, w, b, x, y, z, init, seed, fragmen
     if slides:  # refused before any work
         check_slides_format(_format(fmt, output), fragment)
     result = api.notes(_whole(depth), act, widths=None if widths is None else _wholes(widths),
-                       w=w, b=b, x=x, y=y, z=z, residual=residual, cost=cost, init=init,
-                       seed=_whole(seed))
+                       w=w, b=b, x=x, y=y, z=z, residual=residual, highway=highway, p=p, q=q,
+                       cost=cost, init=init, seed=_whole(seed))
     _emit(_talk(result, slides), fmt, output, fragment, lang)
 
 

@@ -58,20 +58,20 @@ class NetNotes:
     evaluation: NetEvaluation | None
 
 
-def chain_notes(chain: ScalarChain, weights: tuple[sympy.Rational, ...] | None = None,
-                point: ChainPoint | None = None, dps: int = NOTES_DPS) -> ChainNotes:
-    """Notes for a scalar chain; ``weights`` (one, or one per layer) set the bounds,
-    ``point`` (forward or gain mode) adds the evaluated table and figure."""
+def chain_notes(chain: ScalarChain, settings: tuple[tuple, ...], point: ChainPoint | None = None,
+                dps: int = NOTES_DPS) -> ChainNotes:
+    """Notes for a scalar chain; ``settings`` (w and the kind's own parameters: one tuple,
+    or one per layer) set the bounds, ``point`` (forward or gain mode) adds the evaluated
+    table and figure."""
     depth = chain.depth
     front = [1, depth] if depth > 1 else [1]
     derivation = derive_chain(chain, front)
-    weights = weights or (sympy.Integer(1),)
-    settings = tuple((w,) for w in weights)
     bounds = gain_bounds(chain, settings, dps)
-    deeper = ScalarChain(depth * DEEPER, chain.activation, chain.residual, chain.tied, chain.cost)
+    deeper = ScalarChain(depth * DEEPER, chain.activation, chain.residual, chain.tied, chain.cost,
+                         highway=chain.highway)
     deeper_bounds = gain_bounds(deeper, settings if len(settings) == 1 else settings * DEEPER, dps)
     relu = derive_chain(ScalarChain(depth, "relu", cost=chain.cost), [1])
-    residual_chain = ScalarChain(depth, chain.activation, True, chain.tied, chain.cost)
+    residual_chain = ScalarChain(depth, chain.activation, True, chain.tied, chain.cost)  # (w = 1/2)
     residual = None if chain.residual else derive_chain(residual_chain, [1])
     residual_bounds = gain_bounds(residual_chain, ((sympy.Rational(1, 2),),), dps)
     evaluation = evaluate_chain(chain, point, dps) if point is not None else None

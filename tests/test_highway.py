@@ -469,3 +469,29 @@ def test_verify_refutes_a_wrong_claim_with_a_point_mpmath_confirms(target, wrong
 def test_verify_names_the_highway_targets_when_one_is_unknown():
     result = _verify("grad_r1", "1")
     assert result.returncode == 2 and "grad_p<l> or grad_q<l>" in result.stderr
+
+
+# --- notes ----------------------------------------------------------------------------
+
+
+def test_notes_for_a_highway_chain_hold_its_values_and_bounds():
+    """The notes' front gradient is mpmath.diff of the forward pass written here, and the
+    ratio |∂C/∂a_0| / |∂C/∂a_4| lies inside the notes' own bounds (x in tanh's range)."""
+    point = {"w": ["2"] * 4, "b": ["0"] * 4, "p": ["1"] * 4, "q": ["0"] * 4, "x": "0.5", "y": "0"}
+    notes = symgrad.notes(4, "tanh", highway=True, w=2, x="0.5")
+    with mpmath.workdps(40):
+        expected = _mpmath_gradient("tanh", point, ("x", 0))
+        got = mpmath.mpf(notes.evaluation.input_gradient)
+        assert close(got, expected, digits=25)
+        ratio = abs(got / mpmath.mpf(notes.evaluation.output_gradient))
+        (factor,) = notes.bounds.factors
+        lower, upper = (mpmath.mpf(sympy.N(v, 40)) for v in (factor.lower, factor.upper))
+        assert lower**4 <= ratio <= upper**4
+    assert notes.deeper_bounds.depth == 40 and notes.deeper_bounds.chain.highway
+
+
+def test_notes_refuse_fixed_preactivations_for_a_highway_chain():
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "notes", "--depth", "3",
+                             "--highway", "--z", "1"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "give --x" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -50,6 +50,7 @@ VARIANTS = [
     ("bounds highway per layer", ["bounds", "--depth", "2", "--act", "tanh", "--highway",
                                   "--w", "3", "--p", "0,1"]),
     ("bounds highway unbounded", ["bounds", "--depth", "4", "--act", "relu", "--highway"]),
+    ("notes highway", ["notes", "--depth", "3", "--act", "tanh", "--highway", "--x", "0.5"]),
     ("region bounded", ["region", "--act", "sigmoid", "--w", "8"]),
     ("region unbounded", ["region", "--act", "relu", "--w", "-2", "--b", "1"]),
     ("region empty", ["region", "--act", "sigmoid", "--w", "1"]),

@@ -44,6 +44,8 @@ CASES = {
     "tanh residual, values": dict(depth=8, act="tanh", residual=True, w="1/2", x=1),
     "one weight per layer": dict(depth=3, act="elu:0.5", w=[1, 2, "1/3"]),
     "25 distinct weights": dict(depth=25, act="tanh", w=[f"{n}/7" for n in range(1, 26)]),
+    "tanh highway, values": dict(depth=4, act="tanh", highway=True, w=2, x="0.5"),
+    "relu highway, gates per layer": dict(depth=3, act="relu", highway=True, p=[0, 1, 0]),
     "depth 1": dict(depth=1, act="sigmoid", x=1),
     "depth 2": dict(depth=2, act="tanh", z=1),
     "depth 5": dict(depth=5, act="sigmoid"),

@@ -280,6 +280,9 @@ def _log10(value: mpmath.mpf) -> mpmath.mpf:
 def gain_bounds(chain: ScalarChain, settings: Sequence[tuple], dps: int) -> GainBounds:
     """Bounds for ``settings``, each (w, the kind's own parameters in order): one for every
     layer, or exactly one per layer."""
+    width = 1 + len(chain.layer.parameters)
+    if any(len(s) != width for s in settings):
+        raise ValueError(f"A {chain.layer.name} layer's setting has {width} numbers.")
     derivative = derivative_range(chain.activation, dps)
     distinct = list(dict.fromkeys(tuple(s) for s in settings))
     reach = layer_reach(chain.layer, chain.activation.value_range, distinct)

@@ -14,8 +14,10 @@ from symgrad.notation import (
     Terms,
     dsigma,
     ellipsis,
+    k,
     l,
     layer_symbol,
+    local_derivative,
     sigma,
     slope,
     sup_abs_dsigma,
@@ -95,6 +97,22 @@ def _regime_labels(regime: Regime) -> tuple[str, str]:
     return name, name + "-deeper"
 
 
+def _front_layer_factors(section: Section, chain) -> Section:
+    """The front layer's error: the weights apart from the derivatives where the layers'
+    factors are w σ' (plain), else the layers' whole factors (residual, highway)."""
+    depth = chain.depth
+    if chain.layer.keeps_weights_apart:
+        return _retitled(section, "Weights and derivatives, apart",
+                         say("The front layer's error with the weights grouped apart from the "
+                             "derivatives: {weights} weights, {derivatives} derivatives.",
+                             weights=depth - 1, derivatives=depth))
+    return _retitled(section, "The layers' factors, whole",
+                     say("The front layer's error with each layer above it contributing its "
+                         "whole factor {factor}: {count} factors, none of them a product of "
+                         "a weight and a derivative alone.", count=depth - 1,
+                         factor=local_derivative(layer_symbol("a", k), layer_symbol("a", k - 1))))
+
+
 @document.register
 def _(notes: ChainNotes) -> Document:
     chain, depth = notes.chain, notes.chain.depth
@@ -112,10 +130,7 @@ def _(notes: ChainNotes) -> Document:
         _retitled(derivation["Closed form"], "The closed form"),
         _retitled(derivation["Front layer in full"],
                   say("The front layer at depth {depth}", depth=depth)),
-        _retitled(derivation["Layer by layer"], "Weights and derivatives, apart",
-                  say("The front layer's error with the weights grouped apart from the "
-                      "derivatives: {weights} weights, {derivatives} derivatives.",
-                      weights=depth - 1, derivatives=depth)),
+        _front_layer_factors(derivation["Layer by layer"], chain),
         _retitled(bounds["The activation's derivative"],
                   say("{sup} and the worst-case bound", sup=sup_abs_dsigma())),
         bounds["One layer"],
@@ -230,6 +245,7 @@ def _(notes: ChainNotes) -> dict:
         "activation": chain.activation.name,
         "cost": chain.cost,
         "residual": chain.residual,
+        "highway": chain.highway,
         **_outline(notes),
         "derivation": _nested(notes.derivation),
         "bounds": _nested(notes.bounds),

@@ -230,34 +230,38 @@ def _one_layer_section(bounds: GainBounds) -> Section:
             "magnitude lies between the two bounds below" + each, k=k, gradient=grad_a(k),
             gain=gain))
     formula = sympy.Eq(gain, layer.at(layer.general().shown, k), evaluate=False)
-    reach, words = bounds.reach, []
-    if reach is not None:
-        values = sympy.Interval(*reach.values)
-        words.append(say("{s} in {range} (σ's range) and {a} in {values}", s=sigma(z),
-                         range=sympy.Interval(*reach.activation), a=layer_symbol("a", k - 1),
-                         values=values) if reach.values != reach.activation else
-                     say("{s} and {a} in {range} (σ's range)", s=sigma(z),
-                         a=layer_symbol("a", k - 1), range=sympy.Interval(*reach.activation)))
+    reach = bounds.reach  # (a gated layer's gain reads a_{k-1}: ``layer_reach`` is not None)
     if bounds.uniform:
-        words += [say("{gate} in {range}", gate=layer_symbol(name, k),
-                      range=sympy.Interval(low, high))
-                  for name, low, high in bounds.factors[0].gates]
+        gates = joined([say("{gate} in {range}", gate=layer_symbol(name, k),
+                            range=sympy.Interval(low, high)) if low != high else
+                        say("{gate}", gate=sympy.Eq(layer_symbol(name, k), low, evaluate=False))
+                        for name, low, high in bounds.factors[0].gates], ", ")
     else:
-        words += [say("every value of {gate} there", gate=layer_symbol(name, k))
-                  for name in layer.gate_names]
-    where = say(
-        "Over every input, with {slope} in {slopes}, {others}, taken as independent, its "
-        "magnitude lies between the two bounds below" + each, slope=dsigma(z),
-        slopes=sympy.Interval(bounds.derivative.low, bounds.derivative.high),
-        others=Phrase(joined(words, ", ")))
-    if reach is not None and reach.values[0].is_finite and reach.values[1].is_finite:
+        gates = joined([say("every value of {gate} there", gate=layer_symbol(name, k))
+                        for name in layer.gate_names], ", ")
+    values = dict(slope=dsigma(z), slopes=sympy.Interval(bounds.derivative.low,
+                                                         bounds.derivative.high),
+                  s=sigma(z), a=layer_symbol("a", k - 1), gates=Phrase(gates),
+                  range=sympy.Interval(*reach.activation))
+    if reach.values == reach.activation:
+        where = say("Over every input, with {slope} in {slopes}, {s} and {a} in {range} (σ's "
+                    "range) and {gates}, taken as independent, its magnitude lies between the "
+                    "bounds below.", **values)
+    else:
+        where = say("Over every input, with {slope} in {slopes}, {s} in {range} (σ's range), "
+                    "{a} in {values} and {gates}, taken as independent, its magnitude lies "
+                    "between the bounds below.", values=sympy.Interval(*reach.values), **values)
+    if not bounds.uniform:
+        where = paragraph(where, "Each distinct setting has bounds of its own.")
+    if all(end.is_finite for end in reach.values):
         where = paragraph(where, say(
             "This holds for inputs {a0} in {values}: a layer's output stays in that range "
             "when its input does.", a0=layer_symbol("a", 0), values=sympy.Interval(*reach.values)))
     elif not bounds.bounded:
         where = paragraph(where, say(
             "There is no finite upper bound: σ's range is unbounded, and the gate's term "
-            "grows with {difference}.", difference=sigma(layer_symbol("z", k)) - layer_symbol("a", k - 1)))
+            "grows with {difference}.", difference=sigma(layer_symbol("z", k))
+            - layer_symbol("a", k - 1)))
     return Section("One layer", paragraph(say(
         "Layer {k} multiplies the gradient {gradient} by {formula}.", k=k, gradient=grad_a(k),
         formula=formula), where), [])

@@ -78,6 +78,7 @@ MESSAGES = {
     "The chain rule and the {0} recursion": "連鎖律と {0} の漸化式",
     "The front layer at depth {0}": "深さ {0} における最初の層",
     "Weights and derivatives, apart": "重みと導関数を分けて",
+    "The layers' factors, whole": "各層の因子をそのまま",
     "{0} and the worst-case bound": "{0} と最悪の場合の上界",
     "One layer": "1 層あたり",
     "The whole chain, depth {0}": "連鎖全体（深さ {0}）",
@@ -168,6 +169,10 @@ MESSAGES = {
     "weights, {1} derivatives.":
         "最初の層の誤差を、重みと導関数を分けてまとめた形で書く。重みは {0} 個、導関数は "
         "{1} 個である。",
+    "The front layer's error with each layer above it contributing its whole factor {0}: "
+    "{1} factors, none of them a product of a weight and a derivative alone.":
+        "最初の層の誤差では、それより上の各層が因子 {0} をそのまま寄与する。因子は {1} 個で、"
+        "どれも重みと導関数だけの積ではない。",
     "Each layer's error as (output gradient) × (weights) × (activation derivatives).":
         "各層の誤差を（出力での勾配）×（重み）×（活性化関数の導関数）の形で書く。",
     "{0} of the {1} layers written out (the rest follow the closed form; writing all would "
@@ -349,6 +354,55 @@ MESSAGES = {
     "path from the unit to the output.":
         "スカラー連鎖では重みと {0} の積はただ 1 つであったが、ネットワークではユニットから出力への"
         "経路ごとに 1 つずつの積になる。",
+
+    # -- highway chains ---------------------------------------------------------------------
+    "highway": "ハイウェイ",
+    "p": "p",
+    "q": "q",
+    "A transform gate {0} mixes each layer's output with its input (a highway layer).":
+        "変換ゲート {0} が各層の出力とその入力を混ぜ合わせる（ハイウェイ層）。",
+    "Backward (bottom row): each arrow multiplies the gradient by the factor on it, {0}, with "
+    "{1}; the curved arrows are the paths past {2}, through the gate.":
+        "逆伝播（下の段）：各矢印は勾配にその上の因子を掛ける。{0}、ただし {1}。曲がった矢印は"
+        "ゲートを通って {2} を迂回する経路である。",
+    "Each layer between {0} and the output contributes its whole factor {1}, not {2}: where "
+    "the gate is nearly shut ({3} near 0) the carry term {4} passes the gradient on whatever "
+    "{5} and {6} are.":
+        "{0} と出力の間の各層は、{2} ではなく因子 {1} 全体を寄与する。ゲートがほぼ閉じている"
+        "ところ（{3} が 0 に近いところ）では、{5} と {6} が何であっても、素通りの項 {4} が"
+        "勾配を先へ渡す。",
+    "Every factor written out.": "すべての因子を書き下す。",
+    "Here too the gradient with respect to the activations, not {0}, obeys a clean recursion: "
+    "each layer multiplies it by its factor {1}, derived from the layer's definition.":
+        "ここでも、{0} ではなく活性に関する勾配がきれいな漸化式に従う。各層はそれに、層の定義から"
+        "導いた因子 {1} を掛ける。",
+    "Layer {0} multiplies the gradient {1} by {2}.": "第 {0} 層は勾配 {1} に {2} を掛ける。",
+    "Over every input, with {0} in {1}, {2} and {3} in {4} (σ's range) and {5}, taken as "
+    "independent, its magnitude lies between the bounds below.":
+        "すべての入力について、{0} が {1} に、{2} と {3} が {4}（σ の値域）にあり、{5} であるとし、"
+        "これらを独立とみなすと、その大きさは次の上下界の間にある。",
+    "Over every input, with {0} in {1}, {2} in {3} (σ's range), {4} in {5} and {6}, taken as "
+    "independent, its magnitude lies between the bounds below.":
+        "すべての入力について、{0} が {1} に、{2} が {3}（σ の値域）に、{4} が {5} にあり、"
+        "{6} であるとし、これらを独立とみなすと、その大きさは次の上下界の間にある。",
+    "{0} in {1}": "{0} が {1} にある",
+    "every value of {0} there": "{0} がそこでとる任意の値",
+    "Each distinct setting has bounds of its own.": "異なる設定ごとに、それぞれの上下界がある。",
+    "This holds for inputs {0} in {1}: a layer's output stays in that range when its input "
+    "does.":
+        "これは {1} にある入力 {0} について成り立つ。層の入力がその範囲にあれば、出力もその範囲に"
+        "とどまる。",
+    "There is no finite upper bound: σ's range is unbounded, and the gate's term grows with "
+    "{0}.":
+        "有限の上界はない。σ の値域は有界でなく、ゲートの項は {0} とともに大きくなる。",
+    "has no finite upper bound over every input, so these bounds cannot say it vanishes; "
+    "evaluate the chain at your input":
+        "すべての入力にわたる有限の上界をもたないので、これらの上下界からは消失するとは言えない。"
+        "与えた入力で連鎖を評価すること",
+    "explodes for every input ({0}), with no finite upper bound":
+        "すべての入力について爆発し（{0}）、有限の上界をもたない",
+    "{0}, {1} (highway); {2}. The figure: {3} against {4}.":
+        "{0}、{1}（ハイウェイ）。{2}。図：{4} に対する {3}。",
 
     # -- the formats' own words (named places: what the format fills in) ------------------
     "Figure {number}.": "図 {number}",
