@@ -255,7 +255,13 @@ class Factors(sympy.Expr):
                            for group in self.groups for factor in group])
 
     def xreplace(self, rule, hack2=False):
-        return Factors(*[[f.xreplace(rule) for f in group] for group in self.groups])
+        return type(self)(*[[f.xreplace(rule) for f in group] for group in self.groups])
+
+
+class TermFactors(Factors):
+    """A short product inside a term of a layer's factor (w_l t_l σ'(z_l)), in the order a
+    lecturer writes it; printed as ``Factors``, but not one of the products whose factors
+    the renderers count for a progress bar (the product it sits in is)."""
 
 
 # --- matrix nets ----------------------------------------------------------------------

@@ -495,3 +495,39 @@ def test_notes_refuse_fixed_preactivations_for_a_highway_chain():
                              "--highway", "--z", "1"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "give --x" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --- floats ---------------------------------------------------------------------------
+
+
+def test_a_float_gradient_stuck_at_a_subnormal_is_no_hold():
+    """Gates nearly shut (q = -3) pass the gradient on at about 0.95 a layer; past float64's
+    normal range 4.9·10^-324 times 0.95 rounds back to itself, so float64 keeps a gradient
+    of 10^-324 where the true one is far smaller. The report names the first layer (from
+    L down) where float64's δ is subnormal, found here by a float64 pass written in the
+    test."""
+    depth = 20_000
+    result = symgrad.evaluate(depth, "tanh", highway=True, q=-3, w="0.5", x="0.5", dps=20)
+    breakdown = next(b for b in result.floats if b.format == "float64")
+    assert breakdown.what == "subnormal"
+    # the test's own float64 pass: a_l = a + t (tanh(w a) - a), t = sigmoid(a - 3)
+    import numpy
+    a, gates, zs, inputs = numpy.float64(0.5), [], [], []
+    for _ in range(depth):
+        inputs.append(a)
+        t = 1 / (1 + numpy.exp(-(a - 3)))
+        z = 0.5 * a
+        gates.append(t), zs.append(z)
+        a = a + t * (numpy.tanh(z) - a)
+    gradient, first = a - 0, None  # ∂C/∂a_L for C = (a_L - 0)²/2
+    tiny = numpy.finfo(numpy.float64).tiny
+    for k in range(depth - 1, -1, -1):
+        t, slope = gates[k], 1 - numpy.tanh(zs[k]) ** 2
+        delta = gradient * t * slope
+        if first is None and 0 < abs(delta) < tiny:
+            first = k + 1
+        gradient = gradient * (1 - t + 0.5 * t * slope
+                               + t * (1 - t) * (numpy.tanh(zs[k]) - inputs[k]))
+    assert first is not None and abs(breakdown.layer - first) <= 2, (breakdown.layer, first)
+    exact = abs(mpmath.mpf(result.input_gradient))
+    assert exact < mpmath.mpf(10) ** -330 and breakdown.input_gradient >= 4.9e-324

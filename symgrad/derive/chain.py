@@ -128,7 +128,7 @@ class ChainDerivation:
         if isinstance(expr, Factors):
             known = self._concrete_products.get(expr)
             if known is None:
-                known = self._concrete_products[expr] = Factors(
+                known = self._concrete_products[expr] = type(expr)(
                     *[[self._substituted(f) for f in group] for group in expr.groups])
             return known
         if isinstance(expr, Terms):

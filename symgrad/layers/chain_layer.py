@@ -29,6 +29,7 @@ import sympy
 from symgrad.layers.step import Derivatives, sigmoid
 from symgrad.notation import (
     Factors,
+    TermFactors,
     Terms,
     dsigma,
     l,
@@ -192,8 +193,9 @@ class ChainLayer:
         given where it is derived)."""
         if self.simple is None:
             return local_derivative(layer_symbol("a", index), layer_symbol("a", index - 1))
-        product = Factors([weight, dsigma(layer_symbol("z", index))])
-        return Terms(self.simple[1], product) if self.simple[1] else product
+        product = [weight, dsigma(layer_symbol("z", index))]
+        return Terms(self.simple[1], TermFactors(product)) if self.simple[1] else \
+            Factors(product)
 
     @property
     def gate_names(self) -> tuple[str, ...]:
@@ -263,7 +265,7 @@ class WrittenOrder:
 
     def product(self, expr: sympy.Expr) -> sympy.Expr:
         factors = sympy.Mul.make_args(expr)
-        return expr if len(factors) == 1 else Factors(sorted(factors, key=self._rank))
+        return expr if len(factors) == 1 else TermFactors(sorted(factors, key=self._rank))
 
     def grouped(self, expr: sympy.Expr) -> list:
         """A sum's terms: those free of the parameters together first (a highway's

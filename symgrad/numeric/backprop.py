@@ -137,7 +137,7 @@ def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
         z = [number(value) for value in point.z]
         act_prime = _derivatives(math, z, progress)
         outputs, output_gradient, cost = [], number(point.upstream), None
-        non_finite = _non_finite_preactivation(z, 0) if math.finite_nonzero else None
+        non_finite = _non_finite_preactivation(z, 0) if math.normal else None
     else:
         z, outputs, act_prime, local, non_finite = _forward(chain, point, math, weights, number,
                                                             kept, progress)
@@ -147,7 +147,7 @@ def run_pass(chain: ScalarChain, point: ChainPoint, math: Arithmetic,
     delta = [None] * depth
     tied_sum = 0 * output_gradient if chain.tied and outputs else None
     # floats: which quantity first left the format (a forward one was noted by _forward)
-    if math.finite_nonzero and non_finite is None and not _finite(output_gradient):
+    if math.normal and non_finite is None and not _finite(output_gradient):
         non_finite = (f"∂C/∂a_{depth}", depth, output_gradient)
     own_gradients = None if local is None else [None] * depth
     upstream, (zero_from, tied_sum, first_failure, non_finite) = _backward(
@@ -194,7 +194,7 @@ def _backward(chain, math, depth, lo, weights, act_prime, outputs, delta, kept, 
     first non-finite) so far. Returns ∂C/∂a_lo and the state; δ of the ``kept`` layers goes
     into ``delta``, ∂C/∂θ of the kind's own parameters into ``own_gradients``."""
     zero_from, tied_sum, first_failure, non_finite = state
-    watch = math.finite_nonzero
+    watch = math.normal
     simple = chain.layer.simple
     direct = simple[1] if simple else None
     through_at = len(chain.layer.gate_names)  # where ∂a/∂z sits in a layer's own numbers
@@ -270,7 +270,7 @@ def _forward(chain, point, math, weights, number, kept, progress) -> tuple:
     a = number(point.x)
     z, outputs, act_prime = [None] * depth, [a] + [None] * depth, []
     local = None if chain.layer.simple else []
-    watch = math.finite_nonzero is not None  # floats: note the first z_k or a_k out of range
+    watch = math.normal is not None  # floats: note the first z_k or a_k out of range
     non_finite = None
     for lo in range(0, depth, PROGRESS_STEP):
         hi = min(depth, lo + PROGRESS_STEP)
@@ -294,7 +294,7 @@ def _forward(chain, point, math, weights, number, kept, progress) -> tuple:
 def _non_finite_input(math, name: str, layer: int, value):
     """Floats: the input x or the target y itself outside the format (it comes before
     anything computed from it)."""
-    if math.finite_nonzero is None or _finite(value):
+    if math.normal is None or _finite(value):
         return None
     return name, layer, value
 
@@ -406,7 +406,7 @@ def _checkpointed_pass(chain, point, math, kept, retain, progress, exact_zero, s
     (0-based) are stored as the backward pass meets them."""
     depth = len(point.weights)
     values = Checkpoints(chain, point, math, kept, size)
-    number, watch = values.number, math.finite_nonzero
+    number, watch = values.number, math.normal
     report = _Scaled(progress, (2 if point.gain_mode else 3) * depth, 2 * depth) \
         if progress else None
     non_finite = None

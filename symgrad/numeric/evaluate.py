@@ -42,13 +42,15 @@ class FloatBreakdown:
     """Where a float format first gives up, walking back from the output layer."""
 
     format: str
-    layer: int | None  # the first layer (from L down) whose δ is inf, 0 or nan
-    what: str | None  # "inf", "0" or "nan"
+    layer: int | None  # the first layer (from L down) whose δ is inf, 0, nan or subnormal
+    what: str | None  # "inf", "0", "nan" or "subnormal" (digits lost below the normal range)
     input_gradient: float
     # the first quantity of the float pass that overflowed or became nan, in the order the
     # pass computes them: δ_l may fit the format while w_(l+1) δ_(l+1), which it is made
     # from, does not ("w_3 δ_3"); its layer (the δ it reaches first) and "inf" or "nan"
     cause: tuple[str, int, str] | None = None
+    # after a subnormal δ: the layer from which ∂C/∂a is 0 in the format (not exactly)
+    zero_from: int | None = None
 
     @property
     def words(self) -> str:
@@ -56,7 +58,9 @@ class FloatBreakdown:
         float32 at layer 2)"."""
         if self.layer is None:
             return "holds at every layer"
-        text = f"δ is {self.what} from layer {self.layer} down"
+        text = f"δ is {self.what} from layer {self.layer} down" + (
+            " (its digits run out)" if self.what == "subnormal" else "") + (
+            f", ∂C/∂a is 0 from layer {self.zero_from} down" if self.zero_from else "")
         if self.cause is not None:
             name, layer, kind = self.cause
             happened = f"overflows {self.format}" if kind == "inf" else f"is nan in {self.format}"
@@ -288,8 +292,11 @@ def _float_breakdown(chain: ScalarChain, point: ChainPoint, name: str,
     layer, what, cause = None, None, None
     if result.first_failure is not None:
         layer, value = result.first_failure
-        what = "nan" if value != value else "0" if value == 0 else "inf"
+        what = "nan" if value != value else "0" if value == 0 else \
+            "inf" if abs(float(value)) == float("inf") else "subnormal"
     if result.first_non_finite is not None and layer is not None:
         quantity, reaches, value = result.first_non_finite
         cause = (quantity, reaches, "nan" if value != value else "inf")
-    return FloatBreakdown(name, layer, what, float(result.input_gradient), cause)
+    zero_from = result.zero_from if what == "subnormal" and result.zero_from and \
+        not exact.delta_is_zero(result.zero_from) else None
+    return FloatBreakdown(name, layer, what, float(result.input_gradient), cause, zero_from)

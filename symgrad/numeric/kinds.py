@@ -51,7 +51,9 @@ class Arithmetic:
     cost_and_derivative: Callable  # (a_L, y) -> (C, ∂C/∂a_L)
     scope: Callable[[], contextlib.AbstractContextManager]  # precision, rounding, float errors
     out_of_range: Callable[[], bool] = lambda: False  # the pass's numbers cannot be trusted
-    finite_nonzero: Callable | None = None  # floats: is this number neither inf, 0 nor nan?
+    # floats: is this number a normal one of the format (not inf, nan, 0 or subnormal: a
+    # subnormal has lost digits, 4.9·10^-324 times 0.97 rounds back to itself)?
+    normal: Callable | None = None
     # the first layer's preactivation w x + b is formed from the exact inputs and rounded
     # once (an exact 0 stays 0); floats compute it as a float program would
     exact_first_layer: bool = True
@@ -364,13 +366,14 @@ def float_arithmetic(chain: ScalarChain, name: str, stable: bool = False) -> Ari
     # numpy's select answers a Piecewise in float64 even for float32 input: cast back.
     sigma, cost = _compiled(chain, [_VECTOR_NAMES, "numpy"], cast=kind, stable=stable)
     layer = _compiled_layer(chain, [_VECTOR_NAMES, "numpy"], cast=kind)
+    smallest_normal = numpy.finfo(kind).tiny
     return Arithmetic(
         name,
         number=lambda value: kind(_nearest_float(value)),
         sigma_and_derivative=sigma,
         cost_and_derivative=cost,
         scope=lambda: numpy.errstate(all="ignore"),
-        finite_nonzero=lambda value: value != 0 and numpy.isfinite(value),
+        normal=lambda value: numpy.isfinite(value) and abs(value) >= smallest_normal,
         exact_first_layer=False,
         layer=layer,
     )

@@ -591,6 +591,14 @@ def float_words(breakdown) -> Prose:
         return say("{format}: holds at every layer, {gradient}", format=fmt, gradient=gradient)
     values = dict(format=fmt, delta=sympy.Symbol("delta"), what=_FLOAT_VALUES[breakdown.what],
                   layer=breakdown.layer, gradient=gradient)
+    if breakdown.what == "subnormal" and breakdown.zero_from:
+        return say("{format}: {delta} is subnormal from layer {layer} down (its digits run "
+                   "out) and {zero} from layer {from} down, {gradient}",
+                   zero=sympy.Eq(grad_a(k), 0, evaluate=False), **{"from": breakdown.zero_from},
+                   **values)
+    if breakdown.what == "subnormal":
+        return say("{format}: {delta} is subnormal from layer {layer} down (its digits run "
+                   "out), {gradient}", **values)
     if breakdown.cause is None:
         return say("{format}: {delta} is {what} from layer {layer} down, {gradient}", **values)
     name, layer, kind = breakdown.cause
@@ -603,7 +611,8 @@ def float_words(breakdown) -> Prose:
                cause=Phrase(cause), **values)
 
 
-_FLOAT_VALUES = {"inf": Code("inf"), "nan": Code("nan"), "0": sympy.Integer(0)}
+_FLOAT_VALUES = {"inf": Code("inf"), "nan": Code("nan"), "0": sympy.Integer(0),
+                 "subnormal": Code("subnormal")}
 
 
 def _float(value, digits: int) -> sympy.Expr:

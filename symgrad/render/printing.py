@@ -21,7 +21,7 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from symgrad.derive.chain import written_sizes
-from symgrad.notation import MATRIX_ENTRY, Factors, L, MatrixChain, Terms, grad_of_name
+from symgrad.notation import MATRIX_ENTRY, Factors, L, MatrixChain, TermFactors, Terms, grad_of_name
 from symgrad.numeric.real import SAFE_DIGITS, exact_text
 from symgrad.render.number_style import float_text, styled
 
@@ -354,7 +354,8 @@ def factor_groups(printer, expr: Factors) -> list[list[str]]:
     groups = []
     for group in expr.groups:
         groups.append([texts.text(f, print_one, level) for f in group])
-        count_rendered(len(group))
+        if not isinstance(expr, TermFactors):
+            count_rendered(len(group))
     return groups
 
 
@@ -932,7 +933,8 @@ class PlainPrinter(StrPrinter):
         """SymPy's product; a long one (a deep chain's front layer has 20,000 factors, whose
         Mul takes seconds to sort) in the order written, joined by *, in linear time."""
         factors = [f for group in expr.groups for f in group]
-        count_rendered(len(factors))
+        if not isinstance(expr, TermFactors):
+            count_rendered(len(factors))
         # (a product of sums, a residual or highway layer's factors, is printed factor by
         # factor too: each recurs in every layer above it, and SymPy's Mul of them, sorted
         # and printed whole each time, costs seconds at depth 100)
