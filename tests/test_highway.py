@@ -398,6 +398,21 @@ def test_bounds_at_p_zero_are_the_factors_extremes(act):
     assert abs(min(gains) - mpmath.mpf(sympy.N(factor.lower, 40))) < mpmath.mpf(10) ** -6
 
 
+def test_a_gate_shut_by_a_huge_bias_is_bounded_without_overflow():
+    """q = -10^300: e^(10^300) has no number, so the gate's range is widened to
+    [0, sigmoid(-1000)]; the factor is then 1 - t + ... within 10^-400 of 1, inside the
+    bounds, and a sampled layer written here agrees."""
+    bounds = symgrad.bounds(5, "sigmoid", highway=True, p="1e100", q="-1e300", w=3)
+    (factor,) = bounds.factors
+    (gate,) = factor.gates
+    assert gate[1] == 0 and mpmath.mpf(sympy.N(gate[2], 30)) < mpmath.mpf(10) ** -400
+    lower, upper = (mpmath.mpf(sympy.N(v, 40)) for v in (factor.lower, factor.upper))
+    with mpmath.workdps(40):
+        sampled = abs(_mp_gain("sigmoid", mpmath.mpf(3), mpmath.mpf("1e100"),
+                               mpmath.mpf("-1e300"), mpmath.mpf("0.3"), mpmath.mpf("0.6")))
+    assert lower <= sampled <= upper and abs(sampled - 1) < mpmath.mpf(10) ** -30
+
+
 def test_bounds_of_a_highway_over_an_unbounded_activation_say_there_is_no_upper_bound():
     """relu's σ(z) - a_{l-1} has no bound, so neither has p t (1 - t)(σ(z) - a_{l-1});
     at p = 0 the bound is finite again."""
@@ -412,9 +427,10 @@ def test_bounds_of_a_highway_over_an_unbounded_activation_say_there_is_no_upper_
 
 @pytest.mark.parametrize("arguments, words", [
     (["--p", "1"], "--highway"), (["--highway", "--residual"], "not both"),
-    (["--highway", "--p", "1,2"], "exactly 5")])
+    (["--highway", "--p", "1,2"], "exactly 101"),
+    (["--highway", "--p", ",".join(str(n) for n in range(101))], "at most 100 distinct")])
 def test_bounds_refuses_highway_misuse(arguments, words):
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "bounds", "--depth", "5",
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "bounds", "--depth", "101",
                              *arguments], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

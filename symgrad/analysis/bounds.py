@@ -23,6 +23,7 @@ import sympy
 from symgrad.activations import VARIABLE, Activation
 from symgrad.analysis.box_range import polynomial_range
 from symgrad.analysis.float_formats import FloatLimit, float_limits
+from symgrad.errors import SymgradError
 from symgrad.extrema import Extremum
 from symgrad.formula import mpmath_function
 from symgrad.layers.chain_layer import BoundForm, ChainLayer
@@ -112,8 +113,9 @@ def layer_factor(layer: ChainLayer, setting: Sequence[sympy.Rational],
     numbers = _numbers(layer, setting)
     box = _with_gates(form, numbers, box)
     low, high = polynomial_range(form.gain.xreplace(numbers), box)
-    if derivative.exact:
-        low, high = sympy.simplify(low), sympy.simplify(high)
+    if derivative.exact:  # (a gated layer's ends are rational in e^q: cancel is 25× quicker)
+        tidy = sympy.simplify if layer.simple else sympy.cancel
+        low, high = tidy(low), tidy(high)
     small, large = sorted((abs(low), abs(high)), key=_compared)
     straddles = _compared(low) <= 0 <= _compared(high)  # the factor can be 0
     gates = tuple((gate.name, *box[gate]) for gate in form.gates)
@@ -129,6 +131,7 @@ class Reach:
     values: tuple[sympy.Expr, sympy.Expr]
 
 
+MAX_GATED_SETTINGS = 100  # distinct (w, p, q) of a gated layer: some seconds of SymPy
 WIDENINGS = 4  # a range that still grows after this many layers is taken as unbounded
 
 
@@ -164,19 +167,23 @@ def _numbers(layer: ChainLayer, setting: Sequence[sympy.Rational]) -> dict:
 
 
 def _with_gates(form: BoundForm, numbers: dict, box: dict) -> dict:
-    """The box with each gate's range: the sigmoid of its preactivation's range there."""
+    """The box with each gate's range: the sigmoid of its preactivation's range there,
+    widened to 0 or 1 past ±GATE_CAP (sigmoid(10^100) is 1 to more digits than any bound
+    shows, and e^(10^100) has no number)."""
     box = dict(box)
     for gate, preactivation in form.gates.items():
         low, high = polynomial_range(preactivation.xreplace(numbers), box)
-        box[gate] = (_sigmoid(low), _sigmoid(high))
+        box[gate] = (sympy.S.Zero if _compared(low) < -GATE_CAP else _sigmoid(min(low, GATE_CAP,
+                                                                                 key=_compared)),
+                     sympy.S.One if _compared(high) > GATE_CAP else _sigmoid(max(high, -GATE_CAP,
+                                                                                key=_compared)))
     return box
 
 
+GATE_CAP = 1000  # a gate's preactivation past ±this: its sigmoid's end widened to 0 or 1
+
+
 def _sigmoid(value: sympy.Expr) -> sympy.Expr:
-    if value is sympy.S.Infinity:
-        return sympy.S.One
-    if value is sympy.S.NegativeInfinity:
-        return sympy.S.Zero
     return 1 / (1 + sympy.exp(-value))
 
 
@@ -283,8 +290,13 @@ def gain_bounds(chain: ScalarChain, settings: Sequence[tuple], dps: int) -> Gain
     width = 1 + len(chain.layer.parameters)
     if any(len(s) != width for s in settings):
         raise ValueError(f"A {chain.layer.name} layer's setting has {width} numbers.")
-    derivative = derivative_range(chain.activation, dps)
     distinct = list(dict.fromkeys(tuple(s) for s in settings))
+    if chain.layer.simple is None and len(distinct) > MAX_GATED_SETTINGS:
+        names = ", ".join(("w", *chain.layer.parameters))
+        raise SymgradError(f"A {chain.layer.name} chain's bounds take at most "
+                           f"{MAX_GATED_SETTINGS} distinct settings of ({names}), each bounded "
+                           f"exactly (about 0.1 s each); this one has {len(distinct)}.")
+    derivative = derivative_range(chain.activation, dps)
     reach = layer_reach(chain.layer, chain.activation.value_range, distinct)
     factors = tuple(layer_factor(chain.layer, s, derivative, reach) for s in distinct)
     settings = tuple(tuple(s) for s in settings)
