@@ -398,6 +398,29 @@ def test_bounds_at_p_zero_are_the_factors_extremes(act):
     assert abs(min(gains) - mpmath.mpf(sympy.N(factor.lower, 40))) < mpmath.mpf(10) ** -6
 
 
+@pytest.mark.parametrize("act, w, p, q", [("tanh", "2", "0", "-80"), ("tanh", "3", "1", "-100"),
+                                          ("sigmoid", "1", "1", "-100"),
+                                          ("tanh", "1e-50", "1e-50", "1e-50")])
+def test_bounds_hold_where_the_factor_differs_from_its_neighbour_past_30_digits(act, w, p, q):
+    """A nearly shut gate leaves the factor 1 + 10^-35 (tanh, w = 2, q = -80, at z = 0):
+    the bounds compare candidates exactly, not at 30 digits, so the sampled factor (mpmath
+    at 120 digits, a layer written here) lies inside and the verdict does not say it
+    vanishes for every input where the factor can exceed 1."""
+    bounds = symgrad.bounds(3, act, w=w, p=p, q=q, highway=True)
+    (factor,) = bounds.factors
+    rng = random.Random(5)
+    with mpmath.workdps(120):
+        lower, upper = (mpmath.mpf(sympy.N(v, 130)) for v in (factor.lower, factor.upper))
+        low_end = -1 if act == "tanh" else 0
+        points = [(mpmath.mpf(a), -mpmath.mpf(w) * a) for a in (low_end, 0, 1)]  # z = 0
+        points += [(mpmath.mpf(rng.uniform(low_end, 1)), mpmath.mpf(rng.uniform(-4, 4)))
+                   for _ in range(60)]
+        gains = [abs(_mp_gain(act, *(mpmath.mpf(v) for v in (w, p, q)), b, a)) for a, b in points]
+    assert all(lower <= g <= upper for g in gains)
+    if max(gains) > 1:
+        assert bounds.regime != "vanishing"
+
+
 def test_a_gate_shut_by_a_huge_bias_is_bounded_without_overflow():
     """q = -10^300: e^(10^300) has no number, so the gate's range is widened to
     [0, sigmoid(-1000)]; the factor is then 1 - t + ... within 10^-400 of 1, inside the

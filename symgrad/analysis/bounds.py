@@ -14,6 +14,7 @@ explodes whatever the input; between, it can do either (the bound says "can").
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,8 +22,9 @@ import mpmath
 import sympy
 
 from symgrad.activations import VARIABLE, Activation
-from symgrad.analysis.box_range import polynomial_range
+from symgrad.analysis.box_range import compare, polynomial_range
 from symgrad.analysis.float_formats import FloatLimit, float_limits
+from symgrad.budget import within_budget
 from symgrad.errors import SymgradError
 from symgrad.extrema import Extremum
 from symgrad.formula import mpmath_function
@@ -115,9 +117,10 @@ def layer_factor(layer: ChainLayer, setting: Sequence[sympy.Rational],
     low, high = polynomial_range(form.gain.xreplace(numbers), box)
     if derivative.exact:  # (a gated layer's ends are rational in e^q: cancel is 25× quicker)
         tidy = sympy.simplify if layer.simple else sympy.cancel
-        low, high = tidy(low), tidy(high)
-    small, large = sorted((abs(low), abs(high)), key=_compared)
-    straddles = _compared(low) <= 0 <= _compared(high)  # the factor can be 0
+        low, high = (within_budget(_tidied, tidy, end, fallback=lambda end=end: end)
+                     for end in (low, high))
+    small, large = sorted((abs(low), abs(high)), key=_ORDER)
+    straddles = compare(low, 0) <= 0 <= compare(high, 0)  # the factor can be 0
     gates = tuple((gate.name, *box[gate]) for gate in form.gates)
     return LayerFactor(tuple(setting), sympy.S.Zero if straddles else small, large, gates)
 
@@ -153,7 +156,7 @@ def layer_reach(layer: ChainLayer, activation_range: tuple, settings) -> Reach |
             box = _with_gates(form, numbers, {form.previous: values,
                                               form.activated: activation_range})
             ends += polynomial_range(form.output.xreplace(numbers), box)
-        widened = (min(values[0], *ends, key=_compared), max(values[1], *ends, key=_compared))
+        widened = (min(values[0], *ends, key=_ORDER), max(values[1], *ends, key=_ORDER))
         if widened == values:
             return Reach(activation_range, values)
         values = widened
@@ -173,22 +176,30 @@ def _with_gates(form: BoundForm, numbers: dict, box: dict) -> dict:
     box = dict(box)
     for gate, preactivation in form.gates.items():
         low, high = polynomial_range(preactivation.xreplace(numbers), box)
-        box[gate] = (sympy.S.Zero if _compared(low) < -GATE_CAP else _sigmoid(min(low, GATE_CAP,
-                                                                                 key=_compared)),
-                     sympy.S.One if _compared(high) > GATE_CAP else _sigmoid(max(high, -GATE_CAP,
-                                                                                key=_compared)))
+        box[gate] = (sympy.S.Zero if compare(low, -GATE_CAP) < 0 else
+                     _sigmoid(min(low, sympy.Integer(GATE_CAP), key=_ORDER)),
+                     sympy.S.One if compare(high, GATE_CAP) > 0 else
+                     _sigmoid(max(high, sympy.Integer(-GATE_CAP), key=_ORDER)))
     return box
 
 
 GATE_CAP = 1000  # a gate's preactivation past ±this: its sigmoid's end widened to 0 or 1
 
 
+def _tidied(tidy, end: sympy.Expr) -> sympy.Expr:
+    """An end as ``tidy`` writes it, or as it is where SymPy cannot (a rational of 5,000
+    digits exceeds what Python turns into text)."""
+    try:
+        return tidy(end)
+    except (ValueError, OverflowError, RecursionError):
+        return end
+
+
 def _sigmoid(value: sympy.Expr) -> sympy.Expr:
     return 1 / (1 + sympy.exp(-value))
 
 
-def _compared(value: sympy.Expr):
-    return sympy.N(value, 30)
+_ORDER = functools.cmp_to_key(compare)  # exact order: 1 + 10^-35 above 1
 
 
 @dataclass(frozen=True)
@@ -270,13 +281,18 @@ EXACT_PRODUCT_BITS = 1_000_000  # exact products of rational factors up to about
 
 def _against_one(factors: list[sympy.Expr], counts: list[int], product: mpmath.mpf) -> int:
     """The sign of ∏ factor^count - 1: exactly for rational factors (53 · 1/53 is 1, not
-    1 - 10^-68), from the computed product otherwise."""
+    1 - 10^-68) and where every factor is on the same side of 1 (a gate's 1 + 10^-35 is
+    above 1 however many digits the product is computed to), from the computed product
+    otherwise."""
     if all(f.is_Rational for f in factors):
         size = sum(count * (int(f.p).bit_length() + int(f.q).bit_length())
                    for f, count in zip(factors, counts))
         if size <= EXACT_PRODUCT_BITS:
             exact = sympy.Mul(*[f**count for f, count in zip(factors, counts)])
             return int(bool(exact > 1)) - int(bool(exact < 1))
+    sides = {compare(f, 1) for f in factors}
+    if len(sides - {0}) <= 1:  # (all ≥ 1 or all ≤ 1: the product is on that side)
+        return max(sides, key=abs)
     return (product > 1) - (product < 1)
 
 

@@ -16,16 +16,18 @@ would give [0, 1 + |w| sup σ'] instead of the hull of w σ' and 1).
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Mapping
 
 import sympy
+from sympy.core.evalf import PrecisionExhausted
 
 from symgrad.budget import within_budget
 from symgrad.errors import SymgradError
 
 SOLVE_SECONDS = 10
-COMPARE_DIGITS = 30
+COMPARE_DIGITS = 4000  # the most digits a comparison of two candidates may take
 
 
 def polynomial_range(expr: sympy.Expr, box: Mapping[sympy.Symbol, tuple]) -> tuple:
@@ -119,13 +121,32 @@ def _inside(value: sympy.Expr, interval: tuple) -> bool:
     if not value.is_real:
         return False
     low, high = interval
-    number = sympy.N(value, COMPARE_DIGITS)
-    return bool(sympy.N(low, COMPARE_DIGITS) <= number <= sympy.N(high, COMPARE_DIGITS))
+    return compare(value, low) >= 0 and compare(value, high) <= 0
+
+
+def compare(a: sympy.Expr, b: sympy.Expr) -> int:
+    """-1, 0 or 1 as a < b, a = b or a > b, exactly where SymPy can tell: the sign of a - b
+    by SymPy's adaptive evaluation, so 1 + 10^-35 is above 1 and a gate's e^-80 counts
+    (a fixed 30 digits would call them equal); values equal to COMPARE_DIGITS digits of
+    their difference are equal."""
+    a, b = sympy.sympify(a), sympy.sympify(b)
+    if a == b:
+        return 0
+    for value, sign in ((a, 1), (b, -1)):
+        if value is sympy.S.Infinity:
+            return sign
+        if value is sympy.S.NegativeInfinity:
+            return -sign
+    try:
+        difference = sympy.N(a - b, 15, maxn=COMPARE_DIGITS, strict=True)
+    except (PrecisionExhausted, ValueError, TypeError, ArithmeticError):
+        return 0  # (equal to COMPARE_DIGITS digits: the same number written two ways)
+    return 0 if difference == 0 else 1 if difference > 0 else -1
 
 
 def _least(values: list) -> sympy.Expr:
-    return min(values, key=lambda v: sympy.N(v, COMPARE_DIGITS))
+    return min(values, key=functools.cmp_to_key(compare))
 
 
 def _greatest(values: list) -> sympy.Expr:
-    return max(values, key=lambda v: sympy.N(v, COMPARE_DIGITS))
+    return max(values, key=functools.cmp_to_key(compare))

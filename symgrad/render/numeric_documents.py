@@ -157,7 +157,7 @@ def bounds_verdict(bounds: GainBounds) -> Prose:
                        one=sympy.Eq(ratio, 1, evaluate=False))
         return say("never grows ({bound}); it stays at 1 only where every layer's factor is "
                    "at its largest", bound=sympy.LessThan(ratio, 1))
-    if bounds.lower < 1:
+    if bounds.lower_against_one < 0:
         return say("can explode (the bound exceeds 1 for some inputs); it can also vanish")
     return say("can explode (the bound exceeds 1 for some inputs), and never shrinks: {bound} "
                "for every input", bound=sympy.GreaterThan(ratio, lower))
