@@ -474,7 +474,8 @@ def verify(claim: str | None = None, target: str | None = None, *, depth: int | 
                                     "highway": highway})
     if target is None:
         raise SymgradError(f"Give what the claim is with {_o('target')}: delta<l>, grad_w<l>, "
-                           "grad_b<l> or input_gradient.")
+                           + ("grad_b<l>, grad_p<l>, grad_q<l>" if highway is True else "grad_b<l>")
+                           + " or input_gradient.")
     if claim is None:
         raise SymgradError(f"Give the formula to check with {_o('claim')}.")
     if widths is not None:
