@@ -206,12 +206,12 @@ def test_cross_entropy_outside_its_domain_is_refused_in_one_sentence(act, x, w):
                          "--x", x, "--w", w, "--y", "0")
     assert code == 2 and out == ""
     assert "needs 0 < a_L < 1" in err and err.count("\n") == 1, err
-    mpmath.mp.dps = 30
-    a = mpmath.mpf(x)  # an independent forward pass: gelu(z) = z Φ(z), swish(z) = z σ(z)
-    for _ in range(3):
-        z = mpmath.mpf(w) * a
-        a = z * (mpmath.ncdf(z) if act == "gelu" else 1 / (1 + mpmath.exp(-z)))  # silu
-    assert not 0 < a < 1
+    with mpmath.workdps(30):
+        a = mpmath.mpf(x)  # an independent forward pass: gelu(z) = z Φ(z), swish(z) = z σ(z)
+        for _ in range(3):
+            z = mpmath.mpf(w) * a
+            a = z * (mpmath.ncdf(z) if act == "gelu" else 1 / (1 + mpmath.exp(-z)))  # silu
+        assert not 0 < a < 1
 
 
 @pytest.mark.parametrize("z", ["-1e1000", "-1e5000"])
