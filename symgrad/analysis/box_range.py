@@ -118,7 +118,11 @@ def _points_on(solution: dict, free: list, box: Mapping) -> list[dict]:
 
 
 def _inside(value: sympy.Expr, interval: tuple) -> bool:
-    if not value.is_real:
+    """Whether a critical point's coordinate is real and in the interval (one SymPy cannot
+    call real or not is judged by its value: a candidate kept too many is harmless, one
+    dropped is not)."""
+    if value.is_real is False or value.is_real is None and \
+            sympy.im(sympy.N(value, 30)) != 0:
         return False
     low, high = interval
     return compare(value, low) >= 0 and compare(value, high) <= 0
