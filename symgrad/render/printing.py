@@ -938,8 +938,8 @@ class PlainPrinter(StrPrinter):
         # (a product of sums, a residual or highway layer's factors, is printed factor by
         # factor too: each recurs in every layer above it, and SymPy's Mul of them, sorted
         # and printed whole each time, costs seconds at depth 100)
-        if len(factors) <= PLAIN_MUL_UP_TO and not any(
-                isinstance(f, (Terms, sympy.Add)) for f in factors):
+        if len(factors) <= PLAIN_MUL_UP_TO and sum(
+                isinstance(f, (Terms, sympy.Add)) for f in factors) < 2:
             return self._print(sympy.Mul(*[_multiplied_out(f) for f in factors]))
         texts, level = self._long_product_texts(), self._print_level
         return "*".join([texts.text(f, self._long_product_factor, level) for f in factors])
