@@ -63,6 +63,7 @@ from symgrad.derive.chain import derive_chain
 from symgrad.derive.matrix import derive_matrix
 from symgrad.errors import SymgradError
 from symgrad.expressions import FUNCTIONS, parse
+from symgrad.layers.step import sigmoid
 from symgrad.networks import MatrixNet, ScalarChain
 from symgrad.notation import (
     dC_daL,
@@ -2794,7 +2795,7 @@ def _gated_layer(chain: ScalarChain, n: int, previous: sympy.Expr,
                  activated: sympy.Expr) -> dict:
     """Layer n's gates and a_n by its kind's one definition (a highway's t_n and a_n), as
     SymPy expressions of a_{n-1} (``previous``), σ(z_n) (``activated``) and the layer's own
-    parameters p_n, q_n; a gate's sigmoid written 1/(1 + e^-u)."""
+    parameters p_n, q_n; a gate's sigmoid written out, 1/(1 + e^-u)."""
     form = chain.layer.bound_form
     rule = {form.previous: previous, form.activated: activated}
     rule.update({sympy.Symbol(name, real=True): layer_symbol(name, n)
@@ -2802,7 +2803,7 @@ def _gated_layer(chain: ScalarChain, n: int, previous: sympy.Expr,
     found = {}
     for gate, preactivation in form.gates.items():
         rule[gate] = found[layer_symbol(gate.name, n)] = \
-            1 / (1 + sympy.exp(-preactivation.xreplace(rule)))
+            sigmoid(preactivation.xreplace(rule)).rewrite(sympy.exp)
     found[layer_symbol("a", n)] = form.output.xreplace(rule)
     return found
 

@@ -317,8 +317,8 @@ def gain_bounds(chain: ScalarChain, settings: Sequence[tuple], dps: int) -> Gain
     factors = tuple(layer_factor(chain.layer, s, derivative, reach) for s in distinct)
     settings = tuple(tuple(s) for s in settings)
     with mpmath.workdps(dps + GUARD_DIGITS + len(str(chain.depth))):
-        upper_of = {f.setting: _number(f.upper) for f in factors}
-        lower_of = {f.setting: _number(f.lower) for f in factors}
+        upper_of = {f.setting: _mpf(f.upper) for f in factors}
+        lower_of = {f.setting: _mpf(f.lower) for f in factors}
         if len(settings) == 1:
             (s,) = settings
             upper = upper_of[s] ** chain.depth
@@ -332,5 +332,5 @@ def gain_bounds(chain: ScalarChain, settings: Sequence[tuple], dps: int) -> Gain
     return GainBounds(chain, settings, dps, derivative, factors, upper, lower, limits, reach)
 
 
-def _number(value: sympy.Expr) -> mpmath.mpf:
+def _mpf(value: sympy.Expr) -> mpmath.mpf:
     return mpmath.inf if value is sympy.S.Infinity else mpmath.mpf(sympy.N(value, mpmath.mp.dps))
