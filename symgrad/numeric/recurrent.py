@@ -91,7 +91,7 @@ class CellEvaluation:
         return tuple(v if v is not None and math.isfinite(v) else None for v in values)
 
 
-def _namespace(kind: str, working: int) -> tuple[list, Callable]:
+def number_namespace(kind: str, working: int) -> tuple[list, Callable]:
     """What lambdified code calls, and how to make a number from an exact rational."""
     if kind == "interval":
         rounding = interval.Rounding(digits_to_bits(working))
@@ -142,7 +142,7 @@ def run_cell(net: RecurrentNet, point: CellPoint, number_kind: str, working: int
              progress: Callable[[int], None] | None = None):
     """One forward and backward pass at ``working`` digits in mpmath or intervals:
     (steps, cost, gradients, initial gradients)."""
-    modules, number = _namespace(number_kind, working)
+    modules, number = number_namespace(number_kind, working)
     step = CompiledStep(net, modules)
     n_state = len(step.state)
     parameters = [number(v) for _, v in point.parameters]
