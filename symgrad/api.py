@@ -18,6 +18,7 @@ import sympy
 from symgrad import arguments
 from symgrad.activations import Activation, ActivationTable, activation_table
 from symgrad.analysis.bounds import GainBounds, gain_bounds
+from symgrad.analysis.cell_bounds import CellBounds, cell_bounds
 from symgrad.analysis.meanfield import (
     MAX_MEANFIELD_DPS,
     MEANFIELD_DPS,
@@ -53,7 +54,7 @@ from symgrad.networks import (
     check_steps,
 )
 from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, ChainNotes, NetNotes, chain_notes, net_notes
-from symgrad.numbers import exact, per_layer
+from symgrad.numbers import exact, listed, per_layer
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, ChainEvaluation, evaluate_chain
 from symgrad.numeric.matrix_net import NetEvaluation
@@ -240,6 +241,14 @@ def evaluate_cell(cell: str | None = None, steps: int | None = None, act: Act | 
     initial state; ``y``:
     the target of C = ½(h_T − y)². ``interval``: certified enclosures. ``progress(n)``: n
     more of the 2 × steps step passes of a run done."""
+    net, point = _cell_point(cell, steps, act, parameters, x, h0, c0, y, seed)
+    return evaluate_recurrent(net, point, arguments.digits(dps, MAX_CELL_DPS),
+                              certified=arguments.flag(interval, "interval"), progress=progress)
+
+
+def _cell_point(cell, steps, act, parameters, x, h0, c0, y, seed) -> tuple[RecurrentNet, CellPoint]:
+    """The cell unrolled over ``steps`` and where it runs: every parameter, the inputs, the
+    initial state and the target, each read exactly."""
     if steps is None:
         raise SymgradError(f"Give the number of steps with {_o('steps')}.")
     net = RecurrentNet(cell, check_steps(steps, MAX_STEPS), act)
@@ -253,8 +262,7 @@ def evaluate_cell(cell: str | None = None, steps: int | None = None, act: Act | 
     point = CellPoint(tuple((name, values[name]) for name in kind.parameters),
                       per_layer(x, net.steps, "input", unit="step"), tuple(initial),
                       exact(y, "target"))
-    return evaluate_recurrent(net, point, arguments.digits(dps, MAX_CELL_DPS),
-                              certified=arguments.flag(interval, "interval"), progress=progress)
+    return net, point
 
 
 def _cell_parameters(kind, given: Mapping | str | None, seed) -> dict:
@@ -354,13 +362,36 @@ def _chain_point(depth: int, w=1, *, b=None, x=None, y=None, z=None, upstream=No
 
 
 @_bounded
-def bounds(depth: int, act: Act = "sigmoid", *, w=1, residual: bool = False,
-           highway: bool = False, p=None, q=None, dps: int = DEFAULT_DPS) -> GainBounds:
+def bounds(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, residual: bool = False,
+           highway: bool = False, p=None, q=None, dps: int = DEFAULT_DPS,
+           cell: str | None = None, steps: int | None = None,
+           parameters: Mapping | str | None = None, x=None, h0=None, c0=None,
+           seed: int | None = None) -> GainBounds | CellBounds:
     """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L| over every input, the regime, and the
-    depth at which each float format overflows or underflows. ``w``, ``p``, ``q``: one value
-    for every layer or one per layer (``p``, ``q``: a highway's gate)."""
+    depth at which each float format overflows or underflows. ``w`` (default 1), ``p``,
+    ``q``: one value for every layer or one per layer (``p``, ``q``: a highway's gate).
+
+    ``cell`` with ``steps`` (and ``parameters``, ``seed``, ``h0``, ``c0`` as for
+    ``evaluate_cell``): a recurrent cell's bounds on ‖∂C/∂s_0‖ / ‖∂C/∂s_T‖ and on its
+    carousel's product, over every state it reaches and every input sequence whose inputs
+    lie between the least and the greatest of ``x`` (one value or a list; default -1, 1)."""
+    if cell is not None:
+        arguments.not_for_a_cell({
+            "depth": depth, "residual": arguments.flag(residual, "residual"),
+            "highway": arguments.flag(highway, "highway"), "w": w, "p": p, "q": q})
+        net, point = _cell_point(cell, steps, _cell_act(act), parameters, 0,
+                                 0 if h0 is None else h0, c0, 0, seed)
+        given = listed(["-1", "1"] if x is None else x, "input")
+        return cell_bounds(net, point, arguments.digits(dps, MAX_CELL_DPS),
+                           inputs=(min(given), max(given)))
+    arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0,
+                               "x": x, "seed": seed})
+    if depth is None:
+        raise SymgradError(f"Give the number of layers with {_o('depth')} (or a cell with "
+                           f"{_o('cell')}).")
     chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, highway=highway)
-    return gain_bounds(chain, _settings(chain, w, p, q), arguments.digits(dps, MAX_DPS))
+    return gain_bounds(chain, _settings(chain, 1 if w is None else w, p, q),
+                       arguments.digits(dps, MAX_DPS))
 
 
 def _settings(chain: ScalarChain, w, p, q) -> tuple[tuple, ...]:

@@ -419,19 +419,27 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, highway,
 
 
 @main.command()
-@click.option("--depth", required=True, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
-@click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
+@click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH}.")
+@click.option("--act", "act", default=None, help=CELL_ACT_HELP)
 @click.option("--residual", is_flag=True, help="Residual chain: factor 1 + w σ'(z) per layer.")
 @_highway_options
-@click.option("--w", "w", default="1", show_default=True, metavar="V|V1,..,VL",
-              help="Weights: one value for every layer or a comma list.")
+@click.option("--w", "w", default=None, metavar="V|V1,..,VL",
+              help="Weights: one value for every layer or a comma list (default 1).")
+@click.option("--x", "x", default=None, metavar="V|V1,..",
+              help="Cell: the inputs' range, from the least to the greatest value given "
+                   "(default -1,1).")
+@click.option("--seed", default=None, help="Cell: draw the parameters not set.")
 @click.option("--dps", default=str(DEFAULT_DPS), show_default=True,
               help=f"Significant digits, 1 to {MAX_DPS}.")
+@_cell_options()
 @_output_options
-def bounds(depth, act, residual, highway, p, q, w, dps, fmt, output):
-    """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L|, the regime, and where floats give up."""
-    _emit(api.bounds(_whole(depth), act, w=w, residual=residual, highway=highway, p=p, q=q,
-                     dps=_whole(dps)), fmt, output)
+def bounds(depth, act, residual, highway, p, q, w, x, seed, dps, cell, steps, settings, h0, c0,
+           fmt, output):
+    """Worst-case bounds on |∂C/∂a_0| / |∂C/∂a_L|, the regime, and where floats give up;
+    with --cell, a recurrent cell's bounds over every state and input."""
+    _emit(api.bounds(_whole(depth), _act(act), w=w, residual=residual, highway=highway, p=p,
+                     q=q, dps=_whole(dps), cell=cell, steps=_whole(steps), parameters=settings,
+                     x=x, h0=h0, c0=c0, seed=_whole(seed)), fmt, output)
 
 
 @main.command()

@@ -94,6 +94,10 @@ class matrix_norm(sympy.Function):  # noqa: N801
     """‖J‖: a matrix's spectral norm, its largest singular value."""
 
 
+class least_singular(sympy.Function):  # noqa: N801
+    """σ_min(J): a matrix's least singular value."""
+
+
 class local_derivative(sympy.Function):  # noqa: N801
     """∂q/∂p of one step: ∂h_t/∂c_{t-1}, an entry of the local Jacobian J_t."""
 

@@ -71,18 +71,23 @@ def exact(value, what: str = "number") -> sympy.Rational:
     raise SymgradError(f"The {what} must be a number or its text, not {type(value).__name__}.")
 
 
-def per_layer(values, depth: int, what: str, shared: bool = False,
-              expand: bool = True, unit: str = "layer") -> tuple[sympy.Rational, ...]:
-    """One value for every layer (or ``unit``), or exactly ``depth`` values (a list, or
-    comma-separated text); ``shared``: only one value makes sense (a tied chain).
-    Expanded to one value each unless ``expand`` is False."""
+def listed(values, what: str) -> tuple[sympy.Rational, ...]:
+    """One value or several (a list, a NumPy array, or comma-separated text), each exactly."""
     if isinstance(values, str):
         values = values.split(",")
     elif hasattr(values, "tolist") and getattr(values, "ndim", 0) == 1:  # a NumPy array
         values = list(values)
     elif not isinstance(values, (list, tuple)):
         values = [values]
-    numbers = tuple(exact(v.strip() if isinstance(v, str) else v, what) for v in values)
+    return tuple(exact(v.strip() if isinstance(v, str) else v, what) for v in values)
+
+
+def per_layer(values, depth: int, what: str, shared: bool = False,
+              expand: bool = True, unit: str = "layer") -> tuple[sympy.Rational, ...]:
+    """One value for every layer (or ``unit``), or exactly ``depth`` values (a list, or
+    comma-separated text); ``shared``: only one value makes sense (a tied chain).
+    Expanded to one value each unless ``expand`` is False."""
+    numbers = listed(values, what)
     if shared and len(numbers) != 1:
         raise SymgradError(f"A tied chain shares one {what}; give one value, not {len(numbers)}.")
     if len(numbers) not in (1, depth):

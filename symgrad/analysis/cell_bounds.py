@@ -112,13 +112,16 @@ def _log10(value: mpmath.mpf) -> mpmath.mpf:
     return mpmath.log10(value) if value else mpmath.mpf("-inf")
 
 
-def cell_bounds(net: RecurrentNet, point: CellPoint, dps: int) -> CellBounds:
-    """The bounds of ``net`` from ``point``'s parameters and initial state, over every input
-    sequence whose inputs lie between the least and the greatest of ``point.inputs`` (its
-    target plays no part: it only scales ∂C/∂s_T)."""
+def cell_bounds(net: RecurrentNet, point: CellPoint, dps: int,
+                inputs: tuple[sympy.Rational, sympy.Rational] | None = None) -> CellBounds:
+    """The bounds of ``net`` from ``point``'s parameters and initial state, over its steps
+    and every input sequence whose inputs lie between ``inputs``' ends (default the least
+    and the greatest of ``point.inputs``). The point's target plays no part: it only scales
+    ∂C/∂s_T."""
     with mpmath.workdps(dps + GUARD_DIGITS):
         stepper = _Stepper(net, point, dps + GUARD_DIGITS)
-        inputs = (min(point.inputs), max(point.inputs))
+        if inputs is None:
+            inputs = (min(point.inputs), max(point.inputs))
         start = [(s.lo, s.hi) for s in (stepper.exact(value) for _, value in point.initial)]
         box = stepper.reach(start, inputs)
         later = None if box is None else stepper.image(box, inputs)  # (s_1, s_2, ...)

@@ -3,17 +3,29 @@
 
 from __future__ import annotations
 
+import mpmath
 import sympy
 
+from symgrad.analysis.cell_bounds import CellBounds
 from symgrad.derive.chain import Equation
 from symgrad.derive.recurrent import CellDerivation, T, concrete_form, through_weights
 from symgrad.layers.step import parameter_symbol
-from symgrad.notation import grad_of, local_derivative, log10, matrix_norm, step_symbol
+from symgrad.notation import (
+    Norm,
+    grad_of,
+    least_singular,
+    local_derivative,
+    log10,
+    matrix_norm,
+    slashed_ratio,
+    step_symbol,
+)
 from symgrad.numeric.real import table_cell
 from symgrad.numeric.recurrent import CellEvaluation
 from symgrad.render.document import Document, Figure, Grid, Row, Section, document, shown_layers
+from symgrad.render.number_style import approx
 from symgrad.render.numeric_documents import _value_row
-from symgrad.render.prose import Code, Phrase, joined, paragraph, say
+from symgrad.render.prose import Code, Phrase, Prose, joined, paragraph, say
 
 WRITTEN_STEPS = 4  # a derivation shows the backward step of this many steps at each end
 
@@ -182,3 +194,116 @@ def _gradient_figure(evaluation: CellEvaluation) -> Figure:
 def _steps(count: int) -> str:
     """"{T} steps", or "{T} step" for one."""
     return "{T} step" if count == 1 else "{T} steps"
+
+
+def _span(low, high) -> str:
+    return f"[{table_cell(low)}, {table_cell(high)}]"
+
+
+def _sequence_ratio(bounds: CellBounds) -> sympy.Expr:
+    """‖∂C/∂s_0‖ / ‖∂C/∂s_T‖ (|∂C/∂h_0| / |∂C/∂h_T| for a one-number state)."""
+    size = Norm if len(bounds.net.cell.state) > 1 else sympy.Abs
+    state = "s" if len(bounds.net.cell.state) > 1 else "h"
+    return slashed_ratio(size(grad_of(step_symbol(state, 0))),
+                         size(grad_of(step_symbol(state, bounds.steps))))
+
+
+def _carousel_product(bounds: CellBounds) -> sympy.Expr:
+    k = sympy.Symbol("k", integer=True, positive=True)
+    return sympy.Product(step_symbol(bounds.net.cell.carousel_gate, k), (k, 1, bounds.steps))
+
+
+def cell_bounds_verdict(bounds: CellBounds) -> Prose:
+    """What the bounds say, as sentences: the regime, then the carousel's share."""
+    ratio = _sequence_ratio(bounds)
+    if bounds.regime == "vanishing":
+        verdict = say("The gradient vanishes for every input sequence in the range: {bound}.",
+                      bound=sympy.LessThan(ratio, approx(bounds.upper)))
+    elif bounds.regime == "exploding":
+        verdict = say("The gradient explodes for every input sequence in the range: {bound}.",
+                      bound=sympy.GreaterThan(ratio, approx(bounds.lower)))
+    else:
+        verdict = say("The bounds do not settle whether the gradient vanishes or explodes "
+                      "({lower} to {upper}); evaluate the cell at your inputs with {command}.",
+                      lower=approx(bounds.lower), upper=approx(bounds.upper),
+                      command=Code("symgrad eval --cell"))
+    if bounds.carousel is None:
+        return verdict
+    gate = bounds.net.cell.carousel_gate
+    low, high = bounds.carousel
+    return paragraph(verdict, say(
+        "Along the carousel alone (the {gate} gate, through no weight) the gradient is "
+        "multiplied by {product}, between {low} and {high}{fate}.",
+        gate=step_symbol(gate, t), product=_carousel_product(bounds), low=approx(low),
+        high=approx(high),
+        fate=Phrase(": it vanishes however the inputs run" if high < mpmath.mpf(10) ** -6 else
+                    ": it keeps the gradient's size" if low > mpmath.mpf(1) / 10 else "")))
+
+
+@document.register
+def _(bounds: CellBounds) -> Document:
+    net, kind, point = bounds.net, bounds.net.cell, bounds.point
+    title = say("Gradient bounds through time: {title}, " + _steps(bounds.steps),
+                title=kind.title, T=bounds.steps)
+    settings = joined([say("{p}", p=sympy.Eq(parameter_symbol(name), value, evaluate=False))
+                       for name, value in point.parameters], ", ")
+    low, high = bounds.inputs
+    setting = paragraph(
+        say("Activation {name}.", name=Code(net.activation.name))
+        if net.activation is not None else "",
+        say("Parameters {settings}; initial state {initial}.", settings=settings,
+            initial=joined([say("{v}", v=sympy.Eq(step_symbol(name[0], 0), value, evaluate=False))
+                            for name, value in point.initial], ", ")),
+        say("The bounds hold for every input sequence with {x} from {low} to {high}, and every "
+            "state the cell reaches from there: each step is bounded in certified interval "
+            "arithmetic over a box of states that holds its own image.",
+            x=step_symbol("x", t), low=low, high=high))
+    sections = [Section("Setting", setting)]
+    if bounds.box is not None:
+        sections.append(Section(
+            "Where the states stay",
+            say("From step 1 on every state lies in this box: a step maps it into itself for "
+                "every input in the range."),
+            grid=Grid(("state", "least", "greatest"),
+                      tuple((say("{s}", s=step_symbol(name, t)), table_cell(lo), table_cell(hi))
+                            for name, lo, hi in bounds.box))))
+    else:
+        sections.append(Section(
+            "Where the states stay",
+            say("No bounded box holds the states (the activation is unbounded and the weight "
+                "lets them grow), so the later steps take the activation's whole range.")))
+    spans = ["1", f"2 … {bounds.steps}" if bounds.steps > 2 else "2"]
+    gates = list(kind.gates)
+    step_grid = Grid(
+        ("", *(say("steps {span}", span=span) if "…" in span else say("step {span}", span=span)
+               for span in spans[:len(bounds.bounds)])),
+        ((say("{norm} at most", norm=matrix_norm(sympy.Symbol("J_t"))),
+          *(table_cell(b.norm) for b in bounds.bounds)),
+         (say("{least} at least", least=least_singular(sympy.Symbol("J_t"))),
+          *(table_cell(b.least) for b in bounds.bounds)),
+         *((say("{gate}", gate=step_symbol(g, t)), *(_span(*b.gate(g)) for b in bounds.bounds))
+           for g in gates)))
+    sections.append(Section(
+        "One step",
+        paragraph(say("What a step does to the gradient, over every state and input: the "
+                      "Jacobian's largest singular value at most, its least at least, and each "
+                      "gate's range."),
+                  "An rnn piece with a kink of the activation took the activation's whole "
+                  "derivative range." if any(b.whole_range for b in bounds.bounds) else ""),
+        grid=step_grid))
+    ratio = _sequence_ratio(bounds)
+    rows = [Row(ratio, (approx(bounds.upper),), relations=("≤",)),
+            Row(log10(ratio), (approx(bounds.log10_upper),), relations=("≤",)),
+            Row(ratio, (approx(bounds.lower),), relations=("≥",))]
+    if bounds.carousel is not None:
+        product = _carousel_product(bounds)
+        rows += [Row(product, (approx(bounds.carousel[0]),), relations=("≥",)),
+                 Row(product, (approx(bounds.carousel[1]),), relations=("≤",))]
+    sections.append(Section(
+        "The whole sequence",
+        say("The products of the steps' bounds: the gradient carried back to the initial state "
+            "is multiplied by at most the product of {norm} and at least that of {least}.",
+            norm=matrix_norm(sympy.Symbol("J_t")), least=least_singular(sympy.Symbol("J_t"))),
+        rows))
+    sections.append(Section("Verdict", cell_bounds_verdict(bounds)))
+    return Document(title, sections, sympy.Integer(bounds.steps))

@@ -14,6 +14,7 @@ import sympy
 
 from symgrad.activations import ActivationTable
 from symgrad.analysis.bounds import GainBounds
+from symgrad.analysis.cell_bounds import CellBounds
 from symgrad.analysis.meanfield import CriticalLine, CriticalPoint, FixedPoint, MeanFieldResult
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.analysis.sampling import PREDICTION_DPS, GradientSample
@@ -27,6 +28,7 @@ from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation, NetLayer
 from symgrad.numeric.real import decimal, exact_text, interval_ends, log10_abs
 from symgrad.numeric.recurrent import CellEvaluation
+from symgrad.render.cell_documents import cell_bounds_verdict
 from symgrad.render.numeric_documents import bounds_verdict
 from symgrad.render.printing import TextPrinter, count_rendered, plain
 
@@ -600,3 +602,41 @@ def _(evaluation: CellEvaluation) -> dict:
 
     data["steps"] = (step(values) for values in evaluation.steps)
     return data
+
+
+@json_object.register
+def _(bounds: CellBounds) -> dict:
+    net, dps, point = bounds.net, bounds.dps, bounds.point
+    data = _cell_header("bounds", net)
+    data.update({
+        "dps": dps,
+        "parameter_values": {name: _exact(value) for name, value in point.parameters},
+        "inputs": {"lower": _exact(bounds.inputs[0]), "upper": _exact(bounds.inputs[1])},
+        "initial": {name: _exact(value) for name, value in point.initial},
+        "states": None if bounds.box is None else {
+            name: {"lower": decimal(low, dps), "upper": decimal(high, dps)}
+            for name, low, high in bounds.box},
+    })
+
+    def step(bound, steps: str) -> dict:
+        return {"steps": steps, "jacobian_norm_upper": decimal(bound.norm, dps),
+                "least_singular_value_lower": decimal(bound.least, dps),
+                "gates": {name: {"lower": decimal(low, dps), "upper": decimal(high, dps)}
+                          for name, low, high in bound.gates},
+                "whole_activation_range": bound.whole_range}
+
+    spans = ["1", f"2..{bounds.steps}" if bounds.steps > 2 else "2"]
+    data["step_bounds"] = [step(b, span) for b, span in zip(bounds.bounds, spans)]
+    _magnitude(data, "upper_bound", bounds.upper, dps)
+    _magnitude(data, "lower_bound", bounds.lower, dps)
+    if bounds.carousel is not None:
+        data["carousel"] = {"gate": net.cell.carousel_gate,
+                            "lower": decimal(bounds.carousel[0], dps),
+                            "upper": decimal(bounds.carousel[1], dps)}
+    data["regime"] = bounds.regime
+    data["verdict"] = cell_verdict_text(bounds)
+    return data
+
+
+def cell_verdict_text(bounds: CellBounds) -> str:
+    return cell_bounds_verdict(bounds).printed(str, TextPrinter().doprint)

@@ -156,6 +156,9 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_matrix_norm(self, expr):
         return rf"\left\lVert {self._print(expr.args[0])} \right\rVert"
 
+    def _print_least_singular(self, expr):
+        return rf"\sigma_{{\min}}\left({self._print(expr.args[0])}\right)"
+
     def _print_sup_abs_dsigma(self, expr):
         return r"\sup_z \left|\sigma'(z)\right|"
 
@@ -699,6 +702,9 @@ class TextPrinter(ReadableSums, StrPrinter):
 
     def _print_matrix_norm(self, expr):
         return f"‖{self._print(expr.args[0])}‖"
+
+    def _print_least_singular(self, expr):
+        return f"σ_min({self._print(expr.args[0])})"
 
     def _print_sup_abs_dsigma(self, expr):
         return "sup|σ'|"
