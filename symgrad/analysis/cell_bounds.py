@@ -339,8 +339,10 @@ class _Stepper:
         x = self._inputs(inputs)
         if box is None:  # (states unbounded: only an rnn gets here, as its σ is unbounded)
             if not self.kind.uses_activation:
-                raise SymgradError(f"No bounded set holds the {self.kind.name} cell's states, "
-                                   "so its steps cannot be bounded.")
+                raise SymgradError(f"No box of states within ±2^40 holds the {self.kind.name} "
+                                   "cell's states at these parameters (a gate this near 1 lets "
+                                   "them grow step after step), so its steps cannot be bounded; "
+                                   "symgrad eval --cell gives one run's values.")
             pieces = [self._whole_range(None, self._interval(*x))]
         else:
             pieces = list(self._pieces(box, x))
