@@ -53,7 +53,17 @@ from symgrad.networks import (
     check_depth,
     check_steps,
 )
-from symgrad.notes import MAX_NOTES_DEPTH, NOTES_DPS, ChainNotes, NetNotes, chain_notes, net_notes
+from symgrad.notes import (
+    MAX_NOTES_DEPTH,
+    MAX_NOTES_STEPS,
+    NOTES_DPS,
+    CellNotes,
+    ChainNotes,
+    NetNotes,
+    cell_notes,
+    chain_notes,
+    net_notes,
+)
 from symgrad.numbers import exact, listed, per_layer
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, ChainEvaluation, evaluate_chain
@@ -421,13 +431,32 @@ def region(act: Act = "sigmoid", w=None, b=0, *, maximize: bool = False,
     return gain_region(activation, exact(w, "weight"), exact(b, "bias"), digits)
 
 
-def notes(depth: int | None = None, act: Act = "sigmoid", *, widths: Sequence[int] | None = None,
-          w=None, b=None, x=None, y=None, z=None, residual: bool = False, highway: bool = False,
-          p=None, q=None, cost: str = "quadratic", init: str | None = None,
-          seed: int | None = None) -> ChainNotes | NetNotes:
+def notes(depth: int | None = None, act: Act = DEFAULT_ACT, *,
+          widths: Sequence[int] | None = None, w=None, b=None, x=None, y=None, z=None,
+          residual: bool = False, highway: bool = False, p=None, q=None,
+          cost: str = "quadratic", init: str | None = None, seed: int | None = None,
+          cell: str | None = None, steps: int | None = None,
+          parameters: Mapping | str | None = None, h0=None, c0=None
+          ) -> ChainNotes | NetNotes | CellNotes:
     """Lecture notes for a scalar chain (``depth``) or a small matrix net (``widths``, values
     when ``init`` draws weights): the argument with exact numbers; for a chain, values (a
-    table and a figure) when ``x`` or ``z`` is given."""
+    table and a figure) when ``x`` or ``z`` is given.
+
+    ``cell`` with ``steps`` (at most MAX_NOTES_STEPS; ``parameters``, ``seed``, ``h0``,
+    ``c0``, ``y`` as for ``evaluate_cell``): a recurrent cell's notes, with one run at the
+    inputs ``x`` (default 1) and the bounds over the range of ``x`` (default −1 to 1)."""
+    if cell is not None:
+        arguments.not_for_a_cell({
+            "depth": depth, "widths": widths, "w": w, "b": b, "z": z, "init": init,
+            "residual": arguments.flag(residual, "residual"), "p": p, "q": q,
+            "highway": arguments.flag(highway, "highway"),
+            "cost": None if cost == "quadratic" else cost})
+        net, point = _cell_point(cell, None if steps is None else check_steps(
+            steps, MAX_NOTES_STEPS), _cell_act(act), parameters, 1 if x is None else x,
+            0 if h0 is None else h0, c0, 0 if y is None else y, seed)
+        given = listed(["-1", "1"] if x is None else x, "input")
+        return cell_notes(net, point, (min(given), max(given)))
+    arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0})
     arguments.chain_or_net(depth, widths)
     if widths is not None:
         arguments.only_for_a_chain({"depth": depth, "residual": residual, "highway": highway,

@@ -542,35 +542,41 @@ def _advance(report, run: int | None = None, runs: int = 1):
 @main.command()
 @click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_NOTES_DEPTH}.")
 @click.option("--widths", default=None, metavar="N0,..,NL", help="A matrix net instead of a chain.")
-@click.option("--act", "act", default="sigmoid", show_default=True, help=ACT_HELP)
+@click.option("--act", "act", default=None, help=CELL_ACT_HELP)
 @click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
 @_highway_options
 @click.option("--cost", default="quadratic", show_default=True, help="quadratic or cross-entropy.")
 @click.option("--w", "w", default=None, metavar="V|V1,..,VL",
               help="Weights: the bounds use them; with --x or --z the notes show values.")
 @click.option("--b", "b", default=None, metavar="V|V1,..,VL", help="Biases (default 0).")
-@click.option("--x", "x", default=None, help="The input a_0 (values and a figure).")
+@click.option("--x", "x", default=None,
+              help="The input a_0 (values and a figure); cell: the inputs (default 1), whose range "
+                   "the bounds cover (default -1,1).")
 @click.option("--y", "y", default=None, help="The target (default 0).")
 @click.option("--z", "z", default=None, metavar="V|V1,..,VL", help="Gain mode: fixed preactivations.")
 @click.option("--init", default=None, help="Matrix net: draw weights for the values section.")
-@click.option("--seed", default=None, help="Matrix net: the seed of the draw (default 0).")
+@click.option("--seed", default=None,
+              help="Matrix net: the seed of the draw (default 0); cell: draw the parameters not set.")
 @click.option("--fragment", is_flag=True, help="The body only, for \\input into your own notes.")
 @click.option("--slides", is_flag=True, help="A Beamer presentation (LaTeX, or -o FILE.pdf compiled).")
 @click.option("--lang", default=DEFAULT_LANGUAGE, show_default=True, metavar="|".join(LANGUAGES),
               callback=lambda context, parameter, value: check_language(value),
               help="The language of the words (the formulas are the same): en or ja.")
+@_cell_options()
 @_output_options
 def notes(depth, widths, act, residual, highway, p, q, cost, w, b, x, y, z, init, seed, fragment,
-          slides, lang, fmt, output):
+          slides, lang, cell, steps, settings, h0, c0, fmt, output):
     """Lecture notes: the whole vanishing/exploding-gradient argument, with exact numbers."""
     if fmt is None and output is None:
         fmt = "latex" if slides else "markdown"
     check_words_language(_format(fmt, output), lang)
     if slides:  # refused before any work
         check_slides_format(_format(fmt, output), fragment)
-    result = api.notes(_whole(depth), act, widths=None if widths is None else _wholes(widths),
-                       w=w, b=b, x=x, y=y, z=z, residual=residual, highway=highway, p=p, q=q,
-                       cost=cost, init=init, seed=_whole(seed))
+    result = api.notes(_whole(depth), _act(act),
+                       widths=None if widths is None else _wholes(widths), w=w, b=b, x=x, y=y,
+                       z=z, residual=residual, highway=highway, p=p, q=q, cost=cost, init=init,
+                       seed=_whole(seed), cell=cell, steps=_whole(steps), parameters=settings,
+                       h0=h0, c0=c0)
     _emit(_talk(result, slides), fmt, output, fragment, lang)
 
 

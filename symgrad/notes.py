@@ -9,20 +9,25 @@ formula and number in them is regenerated from the code. The layout lives in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sympy
 
 from symgrad.analysis.bounds import GainBounds, gain_bounds
+from symgrad.analysis.cell_bounds import CellBounds, cell_bounds
 from symgrad.derive.chain import ChainDerivation, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, derive_matrix
-from symgrad.networks import MatrixNet, ScalarChain
+from symgrad.derive.recurrent import CellDerivation, derive_cell
+from symgrad.networks import MatrixNet, RecurrentNet, ScalarChain
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import ChainEvaluation, evaluate_chain
 from symgrad.numeric.matrix_net import NetEvaluation
+from symgrad.numeric.recurrent import CellEvaluation, CellPoint, evaluate_cell
 
 NOTES_DPS = 30
 MAX_NOTES_DEPTH = 1_000  # the notes derive the chain at this depth and bound it at ten times
+MAX_NOTES_STEPS = 1_000  # a cell's notes evaluate it over this many steps at most
+GATE_BIAS_SHIFT = 2  # the carousel gate's bias is shown this much below and above the one given
 DEEPER = 10  # the regimes are shown at the depth and at this many times it
 
 
@@ -91,3 +96,42 @@ def _regimes(depth: int) -> tuple[Regime, ...]:
 
 def net_notes(net: MatrixNet, evaluation: NetEvaluation | None = None) -> NetNotes:
     return NetNotes(net, derive_matrix(net), evaluation)
+
+
+@dataclass(frozen=True)
+class GateBias:
+    """The carousel's bounds with its gate's bias set to ``bias`` (the rest as given)."""
+
+    bias: sympy.Rational
+    bounds: CellBounds
+    evaluation: CellEvaluation
+
+
+@dataclass(frozen=True)
+class CellNotes:
+    net: RecurrentNet  # over the notes' steps
+    derivation: CellDerivation  # at a general step and length T
+    bounds: CellBounds  # over the inputs' range, at the parameters given
+    evaluation: CellEvaluation  # one run, at the inputs given
+    gate_biases: tuple[GateBias, ...]  # the carousel gate's bias lower and higher (lstm, gru)
+
+
+def cell_notes(net: RecurrentNet, point: CellPoint, inputs: tuple, dps: int = NOTES_DPS
+               ) -> CellNotes:
+    """Notes for a recurrent cell: the derivation at a general step, the bounds over every
+    input in ``inputs``' range, one evaluated run at ``point``; for a gated cell, the bounds
+    and the run again with the carousel gate's bias GATE_BIAS_SHIFT lower and higher."""
+    derivation = derive_cell(RecurrentNet(net.cell, None, net.activation))
+    bounds = cell_bounds(net, point, dps, inputs)
+    evaluation = evaluate_cell(net, point, dps)
+    gate_biases = []
+    gate = net.cell.carousel_gate
+    if gate is not None:
+        name = "b" + gate
+        given = dict(point.parameters)[name]
+        for bias in (given - GATE_BIAS_SHIFT, given + GATE_BIAS_SHIFT):
+            moved = replace(point, parameters=tuple(
+                (p, bias if p == name else v) for p, v in point.parameters))
+            gate_biases.append(GateBias(bias, cell_bounds(net, moved, dps, inputs),
+                                        evaluate_cell(net, moved, dps)))
+    return CellNotes(net, derivation, bounds, evaluation, tuple(gate_biases))

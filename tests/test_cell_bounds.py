@@ -82,7 +82,7 @@ def runs(bounds, sequences: int, seed: int):
     cell = bounds.net.cell.name
     for number in range(sequences):
         state, states, gates, jacobians = start, [], [], []
-        for t in range(bounds.steps):
+        for _ in range(bounds.steps):
             # (the ends of the range too: the first two sequences hold an end throughout)
             x = low if number == 0 else high if number == 1 else \
                 low + (high - low) * mpmath.mpf(rnd.random())

@@ -51,6 +51,8 @@ VARIANTS = [
                                   "--w", "3", "--p", "0,1"]),
     ("bounds highway unbounded", ["bounds", "--depth", "4", "--act", "relu", "--highway"]),
     ("bounds lstm cell", ["bounds", "--cell", "lstm", "--steps", "6", "--set", "bf=2"]),
+    ("notes gru cell", ["notes", "--cell", "gru", "--steps", "4"]),
+    ("notes rnn cell", ["notes", "--cell", "rnn", "--steps", "3", "--act", "relu"]),
     ("bounds rnn cell unbounded", ["bounds", "--cell", "rnn", "--steps", "3", "--act", "leaky_relu",
                                    "--set", "w=3"]),
     ("notes highway", ["notes", "--depth", "3", "--act", "tanh", "--highway", "--x", "0.5"]),

@@ -196,10 +196,6 @@ def _steps(count: int) -> str:
     return "{T} step" if count == 1 else "{T} steps"
 
 
-def _span(low, high) -> str:
-    return f"[{table_cell(low)}, {table_cell(high)}]"
-
-
 def _sequence_ratio(bounds: CellBounds) -> sympy.Expr:
     """‖∂C/∂s_0‖ / ‖∂C/∂s_T‖ (|∂C/∂h_0| / |∂C/∂h_T| for a one-number state)."""
     size = Norm if len(bounds.net.cell.state) > 1 else sympy.Abs
@@ -272,25 +268,28 @@ def _(bounds: CellBounds) -> Document:
             "Where the states stay",
             say("No bounded box holds the states (the activation is unbounded and the weight "
                 "lets them grow), so the later steps take the activation's whole range.")))
-    spans = ["1", f"2 … {bounds.steps}" if bounds.steps > 2 else "2"]
-    gates = list(kind.gates)
-    step_grid = Grid(
-        ("", *(say("steps {span}", span=span) if "…" in span else say("step {span}", span=span)
-               for span in spans[:len(bounds.bounds)])),
-        ((say("{norm} at most", norm=matrix_norm(sympy.Symbol("J_t"))),
-          *(table_cell(b.norm) for b in bounds.bounds)),
-         (say("{least} at least", least=least_singular(sympy.Symbol("J_t"))),
-          *(table_cell(b.least) for b in bounds.bounds)),
-         *((say("{gate}", gate=step_symbol(g, t)), *(_span(*b.gate(g)) for b in bounds.bounds))
-           for g in gates)))
+    header = ["", "step 1: least", "step 1: greatest"]
+    if bounds.steps == 2:
+        header += ["step 2: least", "step 2: greatest"]
+    elif bounds.steps > 2:
+        header += [say("steps 2 … {T}: least", T=bounds.steps),
+                   say("steps 2 … {T}: greatest", T=bounds.steps)]
+    norm, least = matrix_norm(sympy.Symbol("J_t")), least_singular(sympy.Symbol("J_t"))
+    step_rows = [(say("{norm}", norm=norm), *(cell for b in bounds.bounds
+                                              for cell in ("", table_cell(b.norm)))),
+                 (say("{least}", least=least), *(cell for b in bounds.bounds
+                                                 for cell in (table_cell(b.least), "")))]
+    step_rows += [(say("{gate}", gate=step_symbol(g, t)),
+                   *(table_cell(end) for b in bounds.bounds for end in b.gate(g)))
+                  for g in kind.gates]
     sections.append(Section(
         "One step",
         paragraph(say("What a step does to the gradient, over every state and input: the "
-                      "Jacobian's largest singular value at most, its least at least, and each "
-                      "gate's range."),
+                      "Jacobian's largest singular value {norm} at most, its least {least} at "
+                      "least, and each gate's range.", norm=norm, least=least),
                   "An rnn piece with a kink of the activation took the activation's whole "
                   "derivative range." if any(b.whole_range for b in bounds.bounds) else ""),
-        grid=step_grid))
+        grid=Grid(tuple(header), tuple(step_rows))))
     ratio = _sequence_ratio(bounds)
     rows = [Row(ratio, (approx(bounds.upper),), relations=("≤",)),
             Row(log10(ratio), (approx(bounds.log10_upper),), relations=("≤",)),

@@ -14,17 +14,19 @@ from symgrad.notation import (
     Terms,
     dsigma,
     ellipsis,
+    grad_of,
     k,
     l,
     layer_symbol,
     local_derivative,
     sigma,
     slope,
+    step_symbol,
     sup_abs_dsigma,
 )
-from symgrad.notes import DEEPER, ChainNotes, NetNotes, Regime
-from symgrad.numeric.real import decimal
-from symgrad.render.document import Document, Row, Section, document, net_widths
+from symgrad.notes import DEEPER, CellNotes, ChainNotes, NetNotes, Regime
+from symgrad.numeric.real import decimal, table_cell
+from symgrad.render.document import Document, Grid, Row, Section, document, net_widths
 from symgrad.render.json import json_object
 from symgrad.render.number_style import exact_sides
 from symgrad.render.numeric_documents import W, bounds_verdict
@@ -205,6 +207,69 @@ def _(notes: NetNotes) -> Document:
 
 
 
+@document.register
+def _(notes: CellNotes) -> Document:
+    net, kind = notes.net, notes.net.cell
+    derivation = _sections(notes.derivation)
+    bounds = _sections(notes.bounds)
+    values = _sections(notes.evaluation)
+    steps = net.steps
+    sections = [
+        _retitled(derivation["Cell"], "Notation and forward pass"),
+        _retitled(derivation["Local Jacobian"], "The local Jacobian"),
+        _retitled(derivation["Backward through time"], "Backpropagation through time"),
+        _retitled(derivation["Closed form and the carousel"],
+                  "The carousel" if kind.carousel_gate else "The closed form"),
+        bounds["Setting"],
+        bounds["Where the states stay"],
+        bounds["One step"],
+        _retitled(bounds["The whole sequence"], say("The whole sequence, {T} steps", T=steps)),
+        _retitled(bounds["Verdict"], "What the bounds say"),
+    ]
+    if notes.gate_biases:
+        sections.append(_gate_bias_section(notes))
+    sections += [_retitled(values["Gradients"], "Values: the gradients"),
+                 _retitled(values["Backward through time"], "Values: step by step")]
+    title = say("Vanishing and exploding gradients through time: {title}, {T} steps",
+                title=kind.title, T=steps)
+    return Document(title, sections, sympy.Integer(steps))
+
+
+def _gate_bias_section(notes: CellNotes) -> Section:
+    """The carousel gate's bias, lower, as given and higher: what its product can keep, and
+    what reaches the initial state in the run."""
+    kind = notes.net.cell
+    gate = kind.carousel_gate
+    bias = sympy.Symbol("b_" + gate, real=True)
+    carried = "c" if "c" in kind.state else "h"
+    t_last = notes.net.steps
+    k = sympy.Symbol("k", integer=True, positive=True)
+    product = sympy.Product(layer_symbol(gate, k), (k, 1, t_last))
+    runs = sorted([(g.bias, g.bounds, g.evaluation) for g in notes.gate_biases]
+                  + [(dict(notes.bounds.point.parameters)["b" + gate], notes.bounds,
+                      notes.evaluation)], key=lambda run: run[0])
+    gradient = grad_of(step_symbol(carried, 0))
+    grid = Grid((say("{bias}", bias=bias), say("{product} at least", product=product),
+                 say("{product} at most", product=product), say("{gradient} in the run",
+                                                                  gradient=gradient)),
+                tuple((str(value), table_cell(b.carousel[0]), table_cell(b.carousel[1]),
+                       table_cell(dict(e.initial_gradients)[f"{carried}0"]))
+                      for value, b, e in runs))
+    saturates = say(
+        "In the run the gradient enters the carousel through {entry}: a bias that lets {c} "
+        "grow large also saturates {tanh} and narrows that entry.",
+        entry=Factors((step_symbol("o", t_last), 1 - sympy.tanh(step_symbol("c", t_last)) ** 2)),
+        c=step_symbol("c", sympy.Symbol("t")), tanh=sympy.tanh(step_symbol("c", t_last))) \
+        if carried == "c" else ""
+    return Section(
+        say("The gate's bias {bias}", bias=bias),
+        paragraph(say("The carousel keeps the gradient only as far as its gate stays near 1, "
+                      "and the bias sets where the gate sits. The bounds over the same inputs, "
+                      "and the run, with {bias} lower and higher, the rest as given.", bias=bias),
+                  saturates),
+        grid=grid)
+
+
 # -- JSON: the results the notes are made of, each in its own command's JSON form -------------
 
 
@@ -271,4 +336,22 @@ def _(notes: NetNotes) -> dict:
         **_outline(notes),
         "derivation": _nested(notes.derivation),
         "evaluation": None if notes.evaluation is None else _nested(notes.evaluation),
+    }
+
+
+@json_object.register
+def _(notes: CellNotes) -> dict:
+    net = notes.net
+    return {
+        "command": "notes",
+        "kind": "cell",
+        "cell": net.cell.name,
+        "T": net.steps,
+        "activation": None if net.activation is None else net.activation.name,
+        **_outline(notes),
+        "derivation": _nested(notes.derivation),
+        "bounds": _nested(notes.bounds),
+        "evaluation": _nested(notes.evaluation),
+        "gate_biases": [{"bias": plain(g.bias), "bounds": _nested(g.bounds),
+                         "evaluation": _nested(g.evaluation)} for g in notes.gate_biases],
     }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from symgrad.errors import SymgradError
-from symgrad.notes import ChainNotes, NetNotes
+from symgrad.notes import CellNotes, ChainNotes, NetNotes
 from symgrad.render.document import Document, Section, document
 from symgrad.render.language import key_of
 
@@ -29,10 +29,10 @@ SHOWN_PARTS = ("words", "diagram", "rows", "figure")  # of a section, as a slide
 class Slides:
     """A talk made of lecture notes (``symgrad.notes``): render it as "latex" or "pdf"."""
 
-    notes: ChainNotes | NetNotes
+    notes: ChainNotes | NetNotes | CellNotes
 
     def __post_init__(self):
-        if not isinstance(self.notes, (ChainNotes, NetNotes)):
+        if not isinstance(self.notes, (ChainNotes, NetNotes, CellNotes)):
             raise SymgradError("Slides are made of lecture notes (symgrad.notes), not of "
                                f"{type(self.notes).__name__}.")
 
@@ -77,6 +77,20 @@ NET_TALK = (
     Shown("Values: layer by layer", ("figure",)),
     Shown("Values: jacobian spectrum", ("words", "grid")),  # a few singular values
 )
+# A cell's talk: the step, its Jacobian, the recursion's start and step (the parameters'
+# sums stay in the notes), the carousel, what the bounds say, the gate's bias, the figure.
+CELL_TALK = (
+    Shown("Notation and forward pass"),
+    Shown("The local Jacobian"),
+    Shown("Backpropagation through time", rows=4),
+    Shown("The carousel"),
+    Shown("The closed form"),
+    Shown("The whole sequence, {0} steps"),
+    Shown("What the bounds say"),
+    Shown("The gate's bias {0}", ("words", "grid")),
+    Shown("Values: step by step", ("figure",)),
+)
+TALKS = {ChainNotes: CHAIN_TALK, NetNotes: NET_TALK, CellNotes: CELL_TALK}
 
 
 def check_slides_format(fmt: str, fragment: bool = False) -> None:
@@ -91,8 +105,7 @@ def check_slides_format(fmt: str, fragment: bool = False) -> None:
 def talk(slides: Slides) -> Document:
     """The notes' sections a talk shows, in their order, each with the parts it shows."""
     notes = document(slides.notes)
-    shown = {item.title: item for item in (NET_TALK if isinstance(slides.notes, NetNotes)
-                                           else CHAIN_TALK)}
+    shown = {item.title: item for item in TALKS[type(slides.notes)]}
     sections = [_parts(section, shown[key_of(section.title)])
                 for section in notes.sections if key_of(section.title) in shown]
     return replace(notes, sections=[section for section in sections if _shows_something(section)])

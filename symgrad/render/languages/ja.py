@@ -411,6 +411,161 @@ MESSAGES = {
     "{0}, {1} (highway); {2}. The figure: {3} against {4}.":
         "{0}、{1}（ハイウェイ）。{2}。図：{4} に対する {3}。",
 
+    # -- recurrent cells: the derivation ---------------------------------------------------
+    "Vanishing and exploding gradients through time: simple recurrent cell, {0} steps":
+        "時間方向の勾配消失と勾配爆発：単純再帰セル、{0} ステップ",
+    "Vanishing and exploding gradients through time: LSTM cell, {0} steps":
+        "時間方向の勾配消失と勾配爆発：LSTM セル、{0} ステップ",
+    "Vanishing and exploding gradients through time: GRU cell, {0} steps":
+        "時間方向の勾配消失と勾配爆発：GRU セル、{0} ステップ",
+    "The simple recurrent cell (Elman (1990); torch.nn.RNN with sizes 1 and one bias){0}: state "
+    "{1}, one input {2} per step, parameters shared by every step.":
+        "単純再帰セル（Elman (1990)、大きさ 1 でバイアス 1 つの torch.nn.RNN）{0}。状態は {1}、"
+        "各ステップに入力 {2} が 1 つあり、パラメータはすべてのステップで共有される。",
+    "The LSTM cell (Hochreiter & Schmidhuber (1997); torch.nn.LSTM): state {0}, {1}, one input "
+    "{2} per step, parameters shared by every step.":
+        "LSTM セル（Hochreiter & Schmidhuber (1997)、torch.nn.LSTM）。状態は {0}, {1}、"
+        "各ステップに入力 {2} が 1 つあり、パラメータはすべてのステップで共有される。",
+    "The GRU cell (Cho et al. (2014); torch.nn.GRU): state {0}, one input {1} per step, "
+    "parameters shared by every step.":
+        "GRU セル（Cho et al. (2014)、torch.nn.GRU）。状態は {0}、各ステップに入力 {1} が 1 つあり、"
+        "パラメータはすべてのステップで共有される。",
+    ", activation {0}": "、活性化関数 {0}",
+    "Gates: {0} (input gate), {1} (forget gate), {2} (candidate), {3} (output gate).":
+        "ゲート：{0}（入力ゲート）、{1}（忘却ゲート）、{2}（候補値）、{3}（出力ゲート）。",
+    "Gates: {0} (reset gate), {1} (update gate), {2} (candidate).":
+        "ゲート：{0}（リセットゲート）、{1}（更新ゲート）、{2}（候補値）。",
+    "The cost reads only the last output.": "コストは最後の出力だけを読む。",
+    "The local Jacobian": "局所ヤコビ行列",
+    "{0} = {1}: each entry is sympy.diff of the one step's quantities, chained through them; "
+    "a gate's derivative written through the gate.":
+        "{0} = {1}。各成分は 1 ステップの量の sympy.diff を、それらを通して連鎖させたものである。"
+        "ゲートの導関数はゲート自身で書く。",
+    "Backpropagation through time": "通時的誤差逆伝播",
+    "The gradient with respect to the state is carried back by the transposed Jacobian; {0} is "
+    "the gradient with respect to the state carried into step {1}.":
+        "状態に関する勾配は転置ヤコビ行列によって逆向きに運ばれる。{0} はステップ {1} へ持ち込まれる"
+        "状態に関する勾配である。",
+    "The gradient with respect to the state is carried back by the Jacobian.":
+        "状態に関する勾配はヤコビ行列によって逆向きに運ばれる。",
+    "Each parameter's gradient sums its steps' contributions.":
+        "各パラメータの勾配は、各ステップの寄与の和である。",
+    "The carousel": "カルーセル",
+    "{0} collects every path that passes through a recurrent weight ({1}, {2}, {3}); with "
+    "those weights 0 it is 0, and the gradient travels on the carousel alone, multiplied by "
+    "{4} at each step: no weight and no activation's derivative in the product.":
+        "{0} は再帰重み（{1}, {2}, {3}）を通るすべての経路を集めたものである。これらの重みが 0 なら"
+        " {0} も 0 で、勾配はカルーセルだけを通り、各ステップで {4} を掛けられる。その積には重みも"
+        "活性化関数の導関数も現れない。",
+    "{0} collects every path that passes through a recurrent weight ({1}, {2}, {3}, {4}); with "
+    "those weights 0 it is 0, and the gradient travels on the carousel alone, multiplied by "
+    "{5} at each step: no weight and no activation's derivative in the product.":
+        "{0} は再帰重み（{1}, {2}, {3}, {4}）を通るすべての経路を集めたものである。これらの重みが"
+        " 0 なら {0} も 0 で、勾配はカルーセルだけを通り、各ステップで {5} を掛けられる。その積には"
+        "重みも活性化関数の導関数も現れない。",
+    "Each {0} lies in (0, 1): the carousel still shrinks the gradient unless the gate stays "
+    "near 1 (a large bias).":
+        "各 {0} は (0, 1) にある。ゲートが 1 の近くにとどまらない限り（大きなバイアス）、"
+        "カルーセルもやはり勾配を縮める。",
+    "The gradient reaching step l is a product over the later steps, the weights' apart from "
+    "the activation's derivatives.":
+        "ステップ l に届く勾配は後のステップにわたる積であり、重みの積は活性化関数の導関数の積と"
+        "分けて書ける。",
+
+    # -- recurrent cells: the bounds -------------------------------------------------------
+    "Parameters {0}, {1}, {2}; initial state {3}.": "パラメータ {0}, {1}, {2}。初期状態 {3}。",
+    "Parameters {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}; initial state {10}.":
+        "パラメータ {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}。初期状態 {10}。",
+    "Parameters {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11}; initial state "
+    "{12}, {13}.":
+        "パラメータ {0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, {11}。"
+        "初期状態 {12}, {13}。",
+    "Activation {0}.": "活性化関数は {0} である。",
+    "The bounds hold for every input sequence with {0} from {1} to {2}, and every state the "
+    "cell reaches from there: each step is bounded in certified interval arithmetic over a box "
+    "of states that holds its own image.":
+        "この上下界は、{0} が {1} から {2} までにあるすべての入力列と、そこからセルが到達する"
+        "すべての状態について成り立つ。各ステップは、自身の像を含む状態の箱の上で、"
+        "保証付き区間演算によって評価する。",
+    "Where the states stay": "状態のとどまる範囲",
+    "From step 1 on every state lies in this box: a step maps it into itself for every input "
+    "in the range.":
+        "ステップ 1 以降、すべての状態はこの箱の中にある。範囲内のどの入力についても、"
+        "1 ステップはこの箱を自身の中へ写す。",
+    "No bounded box holds the states (the activation is unbounded and the weight lets them "
+    "grow), so the later steps take the activation's whole range.":
+        "状態を収める有界な箱はない（活性化関数が有界でなく、重みが状態の増大を許す）。"
+        "そのため後のステップでは活性化関数の値域全体をとる。",
+    "state": "状態",
+    "least": "最小",
+    "greatest": "最大",
+    "One step": "1 ステップ",
+    "What a step does to the gradient, over every state and input: the Jacobian's largest "
+    "singular value {0} at most, its least {1} at least, and each gate's range.":
+        "1 ステップが勾配に及ぼす作用を、すべての状態と入力について示す。ヤコビ行列の最大特異値"
+        " {0} の上界、最小特異値 {1} の下界、および各ゲートの範囲である。",
+    "An rnn piece with a kink of the activation took the activation's whole derivative range.":
+        "活性化関数の折れ点を含む rnn の小区間では、導関数の値域全体をとった。",
+    "step 1: least": "ステップ 1：最小",
+    "step 1: greatest": "ステップ 1：最大",
+    "step 2: least": "ステップ 2：最小",
+    "step 2: greatest": "ステップ 2：最大",
+    "steps 2 … {0}: least": "ステップ 2 … {0}：最小",
+    "steps 2 … {0}: greatest": "ステップ 2 … {0}：最大",
+    "The whole sequence, {0} steps": "系列全体、{0} ステップ",
+    "The products of the steps' bounds: the gradient carried back to the initial state is "
+    "multiplied by at most the product of {0} and at least that of {1}.":
+        "各ステップの上下界の積。初期状態まで逆向きに運ばれる勾配は、多くとも {0} の積倍、"
+        "少なくとも {1} の積倍になる。",
+    "What the bounds say": "上下界からわかること",
+    "The gradient vanishes for every input sequence in the range: {0}.":
+        "範囲内のすべての入力列について勾配は消失する：{0}。",
+    "The gradient explodes for every input sequence in the range: {0}.":
+        "範囲内のすべての入力列について勾配は爆発する：{0}。",
+    "The bounds do not settle whether the gradient vanishes or explodes ({0} to {1}); evaluate "
+    "the cell at your inputs with {2}.":
+        "この上下界（{0} から {1}）では、勾配が消失するか爆発するかは決まらない。{2} で、"
+        "与えた入力でのセルを評価すること。",
+    "Along the carousel alone (the {0} gate, through no weight) the gradient is multiplied by "
+    "{1}, between {2} and {3}{4}.":
+        "カルーセルだけに沿うと（ゲート {0}、重みを通らない）、勾配には {2} と {3} の間にある "
+        "{1} が掛かる{4}。",
+    ": it vanishes however the inputs run": "。入力がどう動いても消失する",
+    ": it keeps the gradient's size": "。勾配の大きさは保たれる",
+    "The gate's bias {0}": "ゲートのバイアス {0}",
+    "The carousel keeps the gradient only as far as its gate stays near 1, and the bias sets "
+    "where the gate sits. The bounds over the same inputs, and the run, with {0} lower and "
+    "higher, the rest as given.":
+        "カルーセルが勾配を保つのはゲートが 1 の近くにとどまる限りであり、ゲートの位置はバイアスで"
+        "決まる。同じ入力範囲での上下界と実行結果を、{0} を下げた場合と上げた場合について、"
+        "ほかは与えたままで示す。",
+    "In the run the gradient enters the carousel through {0}: a bias that lets {1} grow large "
+    "also saturates {2} and narrows that entry.":
+        "実行では、勾配は {0} を通ってカルーセルに入る。{1} を大きく育てるバイアスは {2} をも飽和"
+        "させ、その入口を狭める。",
+    "{0} at most": "{0} の上界",
+    "{0} at least": "{0} の下界",
+    "{0} in the run": "実行での {0}",
+
+    # -- recurrent cells: the values -------------------------------------------------------
+    "Values: step by step": "数値：ステップごと",
+    "The cost, every parameter's gradient (summed over the steps) and the initial state's.":
+        "コスト、各パラメータの勾配（ステップにわたる和）、および初期状態に関する勾配。",
+    "Every step": "すべてのステップ",
+    "{0} of the {1} steps (JSON has them all)":
+        "{1} ステップのうち {0} ステップ（JSON にはすべてが含まれる）",
+    "{0}: the gradient reaching each step's state and the size of the step's Jacobian, and the "
+    "carousel's product. The figure: {1} against {2}.":
+        "{0}：各ステップの状態に届く勾配、そのステップのヤコビ行列の大きさ、およびカルーセルの積。"
+        "図は {2} に対する {1} である。",
+    "{0}: the gradient reaching each step's state and the size of the step's Jacobian. The "
+    "figure: {1} against {2}.":
+        "{0}：各ステップの状態に届く勾配と、そのステップのヤコビ行列の大きさ。図は {2} に対する"
+        " {1} である。",
+    "{0} against the step {1}, from the exact pass.": "厳密な計算による、ステップ {1} に対する {0}。",
+    "step {0}": "ステップ {0}",
+    "t": "t",
+
     # -- the formats' own words (named places: what the format fills in) ------------------
     "Figure {number}.": "図 {number}",
     "{title} (cont.)": "{title}（続き）",
