@@ -59,10 +59,15 @@ CASES = {
     "net through one unit": dict(widths=[3, 1, 3], act="tanh", init="he"),
     "net, cross-entropy": dict(widths=[3, 2], act="sigmoid", cost="cross-entropy",
                                init="orthogonal"),
+    "lstm cell": dict(cell="lstm", steps=30),
+    "gru cell, two steps": dict(cell="gru", steps=2),
+    "relu rnn cell, one step": dict(cell="rnn", steps=1, act="relu", parameters="w=3"),
 }
 TERMS = ("勾配消失", "勾配爆発", "誤差逆伝播", "活性化関数の導関数", "残差接続")
-# Words a Japanese text keeps in Latin letters: names of the field and of file formats.
-ALLOWED = {"ReLU", "Leaky", "Swish", "erf", "JSON", "SVG", "float32", "float64"}
+# Words a Japanese text keeps in Latin letters: names of the field, of file formats, of the
+# libraries a sentence cites (sympy.diff, torch.nn.LSTM) and of the authors of a reference.
+ALLOWED = {"ReLU", "Leaky", "Swish", "erf", "JSON", "SVG", "float32", "float64", "LSTM", "GRU",
+           "RNN", "sympy", "diff", "torch", "Hochreiter", "Schmidhuber", "Elman", "Cho"}
 ENGLISH = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 
 _NOTES: dict = {}

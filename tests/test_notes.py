@@ -22,6 +22,8 @@ NOTES = {
     "tanh-residual": dict(depth=8, act="tanh", residual=True, w="1/2", x=1),
     "gelu-cross-entropy": dict(depth=4, act="sigmoid", cost="cross-entropy", w=2, x="0.3", y="0.7"),
     "elu-list": dict(depth=3, act="elu:0.5", w=[1, 2, "1/3"]),
+    "lstm-cell": dict(cell="lstm", steps=40),
+    "rnn-cell-relu": dict(cell="rnn", steps=5, act="relu", parameters="w=2"),
 }
 
 
@@ -96,3 +98,48 @@ def test_every_script_is_listed_in_the_readme():
     listing = (DERIVATIONS / "README.md").read_text()
     for script in SCRIPTS:
         assert f"`{script.name}`" in listing
+
+
+def _lstm_cost(p: dict, xs, h0, c0, y):
+    """C = ½(h_T − y)² of an LSTM with sizes 1, written here from torch's equations."""
+    def sig(v):
+        return 1 / (1 + mpmath.exp(-v))
+
+    h, c = h0, c0
+    for x in xs:
+        def pre(g, h=h, x=x):
+            return p["u" + g] * x + p["w" + g] * h + p["b" + g]
+        i, f, o, g = sig(pre("i")), sig(pre("f")), sig(pre("o")), mpmath.tanh(pre("g"))
+        c = f * c + i * g
+        h = o * mpmath.tanh(c)
+    return (h - y) ** 2 / 2
+
+
+def test_a_cells_notes_walk_the_argument_and_their_numbers_are_independent():
+    """notes --cell lstm: the sections in the argument's order; the gate-bias table's
+    carousel bounds are the closed form sigmoid(b_f ∓ |u_f|)^T (w_f = 0: the gate reads no
+    state; inputs in [-1, 1]); its ∂C/∂c_0 in the run is mpmath.diff of the cost written
+    above, at each bias."""
+    steps = 12
+    notes = symgrad.notes(cell="lstm", steps=steps, parameters="wf=0,uf=1/2")
+    text = symgrad.render(notes, "markdown")
+    order = ["Notation and forward pass", "The local Jacobian", "Backpropagation through time",
+             "The carousel", "Where the states stay", "One step", "The whole sequence",
+             "What the bounds say", "The gate's bias", "Values: the gradients",
+             "Values: step by step"]
+    positions = [text.index(f"## {title}") for title in order]
+    assert positions == sorted(positions)
+    runs = [(notes.bounds, notes.evaluation)] + [(g.bounds, g.evaluation) for g in notes.gate_biases]
+    biases = sorted(dict(bounds.point.parameters)["bf"] for bounds, _ in runs)
+    assert biases == [-1, 1, 3]
+    with mpmath.workdps(40):
+        for bounds, evaluation in runs:
+            parameters = {name: mpmath.mpf(v.p) / v.q for name, v in bounds.point.parameters}
+            bias = parameters["bf"]
+            least, greatest = (1 / (1 + mpmath.exp(-(bias + end))) for end in (-0.5, 0.5))
+            low, high = bounds.carousel
+            assert abs(low / least ** steps - 1) < mpmath.mpf(10) ** -20
+            assert abs(high / greatest ** steps - 1) < mpmath.mpf(10) ** -20
+            oracle = mpmath.diff(lambda c0: _lstm_cost(parameters, [1] * steps, 0, c0, 0), 0)
+            given = dict(evaluation.initial_gradients)["c0"]
+            assert abs(mpmath.mpf(symgrad.decimal(given, 30)) / oracle - 1) < mpmath.mpf(10) ** -20

@@ -23,6 +23,7 @@ DECKS = {
     "net 2,3,2": ["--widths", "2,3,2"],
     "net 2,3,2 with values": ["--widths", "2,3,2", "--init", "he", "--x", "0.5,1"],
     "net 6,6,6,6": ["--widths", "6,6,6,6", "--act", "tanh"],  # a diagram taller than a frame
+    "lstm cell": ["--cell", "lstm", "--steps", "40"],
 }
 FRAME = re.compile(r"^\\begin\{frame\}(?:\{([^\n]*)\})?\n(.*?)^\\end\{frame\}", re.M | re.S)
 CONTINUED = " (cont.)"
@@ -270,6 +271,7 @@ def _prose_of(body: str) -> tuple[list[str], list[str]]:
     ("sigmoid depth 10 with values", dict(depth=10, act="sigmoid", x="0.5", w="2")),
     ("net 2,3,2 with values", dict(widths=[2, 3, 2], init="he", x="0.5,1")),
     ("net 6,6,6,6", dict(widths=[6, 6, 6, 6], act="tanh")),
+    ("lstm cell", dict(cell="lstm", steps=40)),
 ])
 def test_every_word_on_a_slide_is_the_notes_own(name, notes, tmp_path_factory):
     """No new prose: each frame's title (but "(cont.)") is a section title of the notes,

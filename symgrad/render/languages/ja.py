@@ -505,7 +505,7 @@ MESSAGES = {
         "1 ステップが勾配に及ぼす作用を、すべての状態と入力について示す。ヤコビ行列の最大特異値"
         " {0} の上界、最小特異値 {1} の下界、および各ゲートの範囲である。",
     "An rnn piece with a kink of the activation took the activation's whole derivative range.":
-        "活性化関数の折れ点を含む rnn の小区間では、導関数の値域全体をとった。",
+        "活性化関数の折れ点を含む単純再帰セルの小区間では、導関数の値域全体をとった。",
     "step 1: least": "ステップ 1：最小",
     "step 1: greatest": "ステップ 1：最大",
     "step 2: least": "ステップ 2：最小",
