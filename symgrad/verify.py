@@ -293,12 +293,18 @@ def _cell_subject(net: RecurrentNet) -> _Subject:
     for t in range(1, net.steps + 1):
         names[f"x{t}"] = step_symbol("x", t)
         names.update({str(symbol): symbol for symbol, _ in kind.quantities(t)})
-    *most, last = [*(f"grad_{name}" for name in kind.parameters),
-                   *(f"grad_{state}0" for state in kind.state)]
-    hint = f"{', '.join(most)} or {last} for the {kind.name} cell"
     outputs = {} if not kind.uses_activation else {
         step_symbol("z", t): step_symbol("h", t) for t in range(1, net.steps + 1)}
-    return _Subject(found, names, derivation.concrete, hint, outputs, {})
+    return _Subject(found, names, derivation.concrete, cell_targets(net), outputs, {})
+
+
+def cell_targets(net: RecurrentNet) -> str:
+    """The targets of a cell's claims, in words: grad_u, grad_w, grad_b or grad_h0 for the
+    rnn cell."""
+    kind = net.cell
+    *most, last = [*(f"grad_{name}" for name in kind.parameters),
+                   *(f"grad_{state}0" for state in kind.state)]
+    return f"{', '.join(most)} or {last} for the {kind.name} cell"
 
 
 def _subject(spec) -> _Subject:
