@@ -181,8 +181,10 @@ def _described(spec) -> str:
 
 
 def _truth(verdict: Verdict, lhs) -> Section:
+    sides = (verdict.true,) if verdict.true_concrete == verdict.true else \
+        (verdict.true, verdict.true_concrete)  # (a gated cell's functions are its own)
     return Section("The correct formula", "From the chain rule (symgrad derive).",
-                   [Row(lhs, (verdict.true, verdict.true_concrete))])
+                   [Row(lhs, sides)])
 
 
 def _labels(names) -> Prose:
