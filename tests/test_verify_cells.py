@@ -366,3 +366,23 @@ def test_the_api_refuses_as_the_command_line_does():
         symgrad.verify("1", None, cell="lstm", steps=2)
     assert symgrad.verify("(h1 - y)*o1*(1 - tanh(c1)**2)*f1", "grad_c0", cell="lstm",
                           steps=1).correct
+
+
+# -- kinks: the coordinates' lines cut where a claim's pieces change ----------------------
+
+def test_a_claim_off_at_one_input_only_is_caught_there():
+    """Heaviside(−(x1 − 1/7)²) is 1 at x1 = 1/7 alone, where no random point falls."""
+    right = "(h1 - y)*o1*(1 - tanh(c1)**2)*f1"
+    result = symgrad.verify(f"{right}*(1 + Heaviside(-(x1 - 1/7)**2))", "grad_c0", cell="lstm",
+                            steps=1)
+    assert not result.correct
+    assert abs(result.counterexample.point["x1"] - mpmath.mpf(1) / 7) < 1e-12
+    assert symgrad.verify(right, "grad_c0", cell="lstm", steps=1).correct
+
+
+def test_a_relu_rnn_claim_through_heaviside_names_its_convention():
+    result = symgrad.verify("(h2 - y)*Heaviside(z2)*(h1 + w*Heaviside(z1)*h0)", "grad_w",
+                            cell="rnn", steps=2, act="relu")
+    assert result.correct and result.arithmetic == "rational"
+    assert {(str(z), value) for z, _, value, _ in result.conventions} == \
+        {("z1", sympy.S.Half), ("z2", sympy.S.Half)}
