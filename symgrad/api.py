@@ -73,7 +73,7 @@ from symgrad.numeric.net_parameters import INITS, NetParameters, draw_parameters
 from symgrad.numeric.recurrent import MAX_CELL_DPS, CellEvaluation, CellPoint
 from symgrad.numeric.recurrent import evaluate_cell as evaluate_recurrent
 from symgrad.numeric.work import Work
-from symgrad.verify import MAX_VERIFY_DEPTH, Verdict
+from symgrad.verify import MAX_VERIFY_DEPTH, Verdict, cell_targets, verify_steps
 from symgrad.verify import verify as check_claim
 
 Act = str | Activation
@@ -522,12 +522,33 @@ def sample(depth: int, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, width: int 
 
 
 def verify(claim: str | None = None, target: str | None = None, *, depth: int | None = None,
-           widths: Sequence[int] | None = None, act: Act = "sigmoid",
+           widths: Sequence[int] | None = None, act: Act = DEFAULT_ACT,
            residual: bool = False, tied: bool = False, highway: bool = False,
-           cost: str = "quadratic", seed: int = 0) -> Verdict:
+           cost: str = "quadratic", seed: int = 0, cell: str | None = None,
+           steps: int | None = None) -> Verdict:
     """Whether a hand-derived ``claim`` (text, read safely) is the chain's (``depth``) or a
     small net's (``widths``) ``target``: ``verdict.correct``, and if not the ratio
-    claim/true, what the claim equals instead, a counterexample and the correct formula."""
+    claim/true, what the claim equals instead, a counterexample and the correct formula.
+    ``cell`` (rnn, lstm, gru) with ``steps`` (1 to MAX_VERIFY_STEPS): a recurrent cell
+    instead, targets grad_<parameter> and grad_h0 (the lstm's grad_c0); ``act``: the rnn's
+    σ (default tanh)."""
+    if cell is not None:
+        residual, tied = arguments.flag(residual, "residual"), arguments.flag(tied, "tied")
+        highway = arguments.flag(highway, "highway")
+        arguments.not_for_a_cell({"depth": depth, "widths": widths, "residual": residual,
+                                  "tied": tied, "highway": highway,
+                                  "cost": None if cost == "quadratic" else cost})
+        if steps is None:
+            raise SymgradError(f"Give the number of steps with {_o('steps')}.")
+        spec = RecurrentNet(cell, verify_steps(steps), _cell_act(act))
+        if target is None:
+            raise SymgradError(f"Give what the claim is with {_o('target')}: "
+                               f"{cell_targets(spec)}.")
+        if claim is None:
+            raise SymgradError(f"Give the formula to check with {_o('claim')}.")
+        return check_claim(spec, arguments.text(target, "target").strip(),
+                           arguments.text(claim, "claim"), arguments.seed(seed))
+    arguments.only_for_a_cell({"steps": steps})
     arguments.chain_or_net(depth, widths)
     if widths is not None:
         arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied,

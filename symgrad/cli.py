@@ -768,22 +768,26 @@ def acts(acts_, fmt, output):
 @click.option("--highway", is_flag=True, help=HIGHWAY_HELP)
 @click.option("--target", default=None, metavar="NAME",
               help="What the claim is: delta<l>, grad_w<l>, grad_b<l> (highway: grad_p<l>, "
-                   "grad_q<l>) or input_gradient.")
+                   "grad_q<l>) or input_gradient; a cell's grad_<parameter> (grad_wf) or "
+                   "grad_h0 (lstm: grad_c0).")
 @click.option("--claim", default=None, metavar="FORMULA",
               help="The formula, in x, y, a0.., z1.., w1.., b1.., dC_daL, sigma(z), dsigma(z) "
-                   "(highway: p1.., q1.., t1..).")
+                   "(highway: p1.., q1.., t1..; a cell: its parameters, x1.., h0, c0, y and "
+                   "each step's quantities, i1.., f1.., c1.., h1..).")
 @click.option("--widths", default=None, metavar="N0,N1,..,NL",
               help="A small matrix net (widths and depth up to 6) instead of --depth; targets "
                    "delta<l>_<j>, grad_w<l>_<j>_<k>, grad_b<l>_<j>, input_gradient_<k>.")
+@_cell_options(derive=True)
 @click.option("--seed", default="0", show_default=True, help="Seed of the random check points.")
 @_output_options
-def verify_claim(depth, act, residual, tied, cost, highway, target, claim, widths, seed, fmt,
-                 output):
+def verify_claim(depth, act, residual, tied, cost, highway, target, claim, widths, cell, steps,
+                 seed, fmt, output):
     """Check a hand-derived gradient: exit 0 if correct, 1 (and how it is wrong) if not."""
     verdict = api.verify(claim, target, depth=_whole(depth),
-                         widths=None if widths is None else _wholes(widths), act=act,
+                         widths=None if widths is None else _wholes(widths),
+                         act=act if _given("act") else api.DEFAULT_ACT,
                          residual=residual, tied=tied, highway=highway, cost=cost,
-                         seed=_whole(seed))
+                         seed=_whole(seed), cell=cell, steps=_whole(steps))
     _emit(verdict, fmt, output)
     if not verdict.correct:
         sys.exit(1)

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import sympy
 
 from symgrad.errors import SymgradError, quoted
+from symgrad.layers.step import sigmoid
 from symgrad.notation import dsigma, sigma
 
 MAX_LENGTH = 2_000  # characters
@@ -40,6 +41,8 @@ FUNCTIONS: Mapping[str, tuple[int, object]] = {  # name: (arguments, SymPy build
     "max": (2, sympy.Max),
     "min": (2, sympy.Min),
     "Heaviside": (1, lambda value: sympy.Heaviside(value, sympy.S.Half)),
+    # a recurrent cell's gate function, written out by its own rewrite: 1/(1 + e^-u)
+    "sigmoid": (1, lambda value: sigmoid(value).rewrite(sympy.exp)),
     "sigma": (1, sigma),
     "dsigma": (1, dsigma),
 }

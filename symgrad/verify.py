@@ -56,15 +56,16 @@ from fractions import Fraction
 import mpmath
 import sympy
 
-from symgrad.activations import VARIABLE
+from symgrad.activations import VARIABLE, get_activation
 from symgrad.budget import OverBudget, outer_budget_spent, time_budget, within_budget
 from symgrad.costs import cost_derivative_at
 from symgrad.derive.chain import derive_chain
 from symgrad.derive.matrix import derive_matrix
+from symgrad.derive.recurrent import derive_cell, final_gradients
 from symgrad.errors import SymgradError
 from symgrad.expressions import FUNCTIONS, parse
-from symgrad.layers.step import sigmoid
-from symgrad.networks import MatrixNet, ScalarChain
+from symgrad.layers.step import parameter_symbol, sigmoid
+from symgrad.networks import MatrixNet, RecurrentNet, ScalarChain, check_steps
 from symgrad.notation import (
     dC_daL,
     delta,
@@ -80,6 +81,7 @@ from symgrad.notation import (
     grad_w_entry,
     layer_symbol,
     sigma,
+    step_symbol,
     tied_symbol,
     x,
     y,
@@ -89,6 +91,7 @@ from symgrad.notation import (
 )
 
 MAX_VERIFY_DEPTH = 50
+MAX_VERIFY_STEPS = 12  # a recurrent cell's steps: its truth nests one step's backward per step
 POINTS = 16  # random points a claim must match at: half anywhere, half with every unit active
 CHECK_DIGITS = 30  # claim and true must agree to this many digits, plus what the claim needs
 FIRST_DIGITS = CHECK_DIGITS + 10  # the first working precision
@@ -107,6 +110,8 @@ MAX_EXPANDED_TERMS = 1_000  # a form that would expand to more terms is not canc
 _LOG10_2 = math.log10(2)
 # delta3, grad_w2 (a net's grad_w2_1_3), a layer kind's own grad_p2, and input_gradient
 _TARGET = re.compile(r"(delta|grad_[a-z])(\d+)(?:_(\d+))?(?:_(\d+))?|input_gradient(?:_(\d+))?")
+# a recurrent cell's shared parameter by its plain name: grad_wf (its h0, c0 read as above)
+_PARAMETER_TARGET = re.compile(r"grad_([a-z]+)")
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,11 @@ _SYMBOLS = {"delta": (delta, delta_unit), "grad_w": (grad_w, grad_w_entry),
 
 def target_label(target: str) -> str:
     """How a target reads: delta3 -> δ_3, delta2_1 -> δ^2_1, grad_w2_1_3 -> ∂C/∂w^2_13,
-    input_gradient -> ∂C/∂a_0, input_gradient_2 -> ∂C/∂a^0_2."""
+    input_gradient -> ∂C/∂a_0, input_gradient_2 -> ∂C/∂a^0_2; a cell's grad_wf -> ∂C/∂w_f,
+    grad_h0 -> ∂C/∂h_0."""
+    parameter = _PARAMETER_TARGET.fullmatch(target)
+    if parameter is not None:
+        return f"∂C/∂{parameter_symbol(parameter.group(1)).name}"
     kind, layer, *units, unit = _TARGET.fullmatch(target).groups()
     if kind is None:
         return "∂C/∂a_0" if unit is None else f"∂C/∂a^0_{unit}"
@@ -184,6 +193,9 @@ def target_label(target: str) -> str:
 
 def target_symbol(target: str) -> sympy.Expr:
     """The target as the notation's symbol, for the left of an equation."""
+    parameter = _PARAMETER_TARGET.fullmatch(target)
+    if parameter is not None:  # a cell's shared parameter: ∂C/∂w_f
+        return grad_of(parameter_symbol(parameter.group(1)))
     kind, layer, *units, unit = _TARGET.fullmatch(target).groups()
     if kind is None:
         return grad_a(0) if unit is None else grad_a_entry(0, int(unit))
@@ -261,7 +273,69 @@ def _net_subject(net: MatrixNet) -> _Subject:
     return _Subject(found, names, derivation.concrete, hint, outputs, {})
 
 
-def verify(spec: ScalarChain | MatrixNet, target: str, claim_text: str, seed: int = 0) -> Verdict:
+def _cell_subject(net: RecurrentNet) -> _Subject:
+    """A recurrent cell over T steps: each parameter's ∂C/∂θ and ∂C/∂s_0 written wholly in
+    the forward names, ∂C/∂s_t put in from ∂C/∂h_T = h_T − y, ∂C/∂c_T = 0 down through
+    each step's backward equations (as built: each step's gradients are one shared node
+    of every formula above them, never multiplied out)."""
+    derivation = derive_cell(net)
+    kind = net.cell
+    down = {e.lhs: e.rhs for e in final_gradients(net)}
+    for step in reversed(derivation.steps):
+        for equation in step.backward:
+            down[equation.lhs] = equation.rhs.xreplace(down)
+    found = {f"grad_{name}": expr.xreplace(down) for name, expr in derivation.gradients}
+    for state in kind.state:
+        found[f"grad_{state}0"] = down[grad_of(step_symbol(state, 0))]
+    names = {name: parameter_symbol(name) for name in kind.parameters}
+    names.update({f"{state}0": step_symbol(state, 0) for state in kind.state})
+    names["y"] = y
+    for t in range(1, net.steps + 1):
+        names[f"x{t}"] = step_symbol("x", t)
+        names.update({str(symbol): symbol for symbol, _ in kind.quantities(t)})
+    outputs = {} if not kind.uses_activation else {
+        step_symbol("z", t): step_symbol("h", t) for t in range(1, net.steps + 1)}
+    return _Subject(found, names, derivation.concrete, cell_targets(net), outputs, {})
+
+
+def cell_targets(net: RecurrentNet) -> str:
+    """The targets of a cell's claims, in words: grad_u, grad_w, grad_b or grad_h0 for the
+    rnn cell."""
+    kind = net.cell
+    *most, last = [*(f"grad_{name}" for name in kind.parameters),
+                   *(f"grad_{state}0" for state in kind.state)]
+    return f"{', '.join(most)} or {last} for the {kind.name} cell"
+
+
+def _subject(spec) -> _Subject:
+    if isinstance(spec, ScalarChain):
+        return _chain_subject(spec)
+    if isinstance(spec, RecurrentNet):
+        return _cell_subject(spec)
+    return _net_subject(spec)
+
+
+def verify_steps(steps: object) -> int:
+    """A recurrent cell's steps for verify: 1 to MAX_VERIFY_STEPS."""
+    steps = check_steps(steps)
+    if steps > MAX_VERIFY_STEPS:
+        raise SymgradError(f"verify unrolls a cell over 1 to {MAX_VERIFY_STEPS} steps, not "
+                           f"{steps} (eval takes more).")
+    return steps
+
+
+def _activation(spec):
+    """The σ of the spec's names: a chain's, a net's, the rnn's. A gated cell's claims
+    cannot write sigma or dsigma (its gates are sigmoid and tanh, by name), so the identity
+    stands in where the machinery asks for one: no corners, no kinks, never applied."""
+    return spec.activation if spec.activation is not None else _NO_ACTIVATION
+
+
+_NO_ACTIVATION = get_activation("linear")
+
+
+def verify(spec: ScalarChain | MatrixNet | RecurrentNet, target: str, claim_text: str,
+           seed: int = 0) -> Verdict:
     """Whether ``claim_text`` is the chain's (or small net's) ``target``, and if not, how.
 
     Raises SymgradError for bad input, for a claim neither SymPy nor the numbers can
@@ -286,11 +360,16 @@ def verify(spec: ScalarChain | MatrixNet, target: str, claim_text: str, seed: in
 def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
     if isinstance(spec, ScalarChain) and not 1 <= spec.depth <= MAX_VERIFY_DEPTH:
         raise SymgradError(f"verify takes depths 1 to {MAX_VERIFY_DEPTH}, not {spec.depth}.")
-    subject = _chain_subject(spec) if isinstance(spec, ScalarChain) else _net_subject(spec)
+    if isinstance(spec, RecurrentNet):
+        verify_steps(spec.steps)
+    subject = _subject(spec)
     if target not in subject.quantities:
         raise SymgradError(f"Unknown target '{target}'; use {subject.targets_hint}.")
     needs: list[tuple[str, sympy.Expr]] = []  # where the claim as written is defined
-    claim = parse(claim_text, subject.names, frozenset(FUNCTIONS), what="claim", needs=needs)
+    # (a gated cell's gates are written by name or through sigmoid(u); it has no σ)
+    functions = frozenset(FUNCTIONS) - (frozenset() if spec.activation is not None
+                                        else {"sigma", "dsigma"})
+    claim = parse(claim_text, subject.names, functions, what="claim", needs=needs)
     claim = _settled(claim)
     true = subject.quantities[target]
     forms = _Forms(spec, subject)
@@ -302,7 +381,7 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
     except OverBudget:
         pass  # what was found so far stands
     recognised = None
-    if found.status != "zero":
+    if found.status != "zero" and spec.activation is not None:
         try:
             with time_budget(SYMBOLIC_SECONDS):
                 recognised = _recognised(claim, forms, subject.outputs)
@@ -323,7 +402,7 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
     points = _points(spec, true, seed)
     kinks = _Kinks() if found.status == "zero" and not needs else \
         _kink_points(forms, claim, true, points, random.Random(seed + 1), needs)
-    slopes = _slopes_in(true, subject, spec.activation)
+    slopes = _slopes_in(true, subject, _activation(spec))
     numbers = _numbers(spec, claim, true, points, kinks, needs, slopes,
                        rounds=1 if found.status == "zero" and not needs else None,
                        reachable_only=found.status == "nonzero")
@@ -602,12 +681,12 @@ class _Forms:
     the weights and the preactivations, which are independent)."""
 
     def __init__(self, spec, subject: _Subject):
-        self.spec, self.activation = spec, spec.activation
+        self.spec, self.activation = spec, _activation(spec)
         self.outputs = subject.outputs
         self.output_gradient = subject.output_gradient
         self.free_names = _free_names(spec)
         # a chain's input is both x and a0
-        self.input_name = {} if isinstance(spec, MatrixNet) else {layer_symbol("a", 0): x}
+        self.input_name = {layer_symbol("a", 0): x} if isinstance(spec, ScalarChain) else {}
         self.free_symbols = None if self.free_names is None else frozenset(
             symbol for symbol in subject.names.values() if symbol not in self.free_names)
 
@@ -674,6 +753,9 @@ class _Forms:
         spec = self.spec
         if self.free_names is not None:
             return self.free_names
+        if isinstance(spec, RecurrentNet):  # each step's quantities through the step before
+            return {symbol: _walkable(expr, self.activation.at)
+                    for t in range(1, spec.steps + 1) for symbol, expr in spec.cell.quantities(t)}
         found, previous = {layer_symbol("a", 0): x}, layer_symbol("a", 0)
         for n in range(1, spec.depth + 1):
             z, a = layer_symbol("z", n), layer_symbol("a", n)
@@ -685,9 +767,11 @@ class _Forms:
 
 
 def _free_names(spec) -> dict[sympy.Symbol, sympy.Expr] | None:
-    """Every dependent name as a function of the free coordinates, or None (a tied chain:
-    its preactivations are not independent)."""
+    """Every dependent name as a function of the free coordinates, or None (a tied chain
+    or a recurrent cell: its preactivations are not independent)."""
     activation = spec.activation
+    if isinstance(spec, RecurrentNet):
+        return None
     if isinstance(spec, MatrixNet):
         found, widths = {}, spec.widths
         previous = [entry("a", 0, k) for k in range(1, widths[0] + 1)]
@@ -1085,7 +1169,16 @@ class _Draw:
 
 def _draw(spec, draw: _Draw) -> dict[str, Fraction]:
     """The free coordinates of one point: x, y, the weights and the preactivations (a tied
-    chain: x, y, w and b)."""
+    chain: x, y, w and b; a recurrent cell: its parameters, x_1..x_T, the initial state
+    and y), by their symbols' names."""
+    if isinstance(spec, RecurrentNet):
+        kind = spec.cell
+        found = {symbol.name: draw.weight() if name[0] in "uw" else draw.bias()
+                 for name, symbol in zip(kind.parameters, kind.parameter_symbols, strict=True)}
+        found.update({f"x{t}": draw.input() for t in range(1, spec.steps + 1)})
+        found.update({f"{state}0": draw.input() for state in kind.state})
+        found["y"] = draw.uniform(0.1, 0.9)
+        return found
     if isinstance(spec, MatrixNet):
         widths, found = spec.widths, {}
         for k in range(1, widths[0] + 1):
@@ -1126,7 +1219,7 @@ def _points(spec, true, seed: int) -> list[_Point]:
         try:
             with mpmath.workdps(FIRST_DIGITS):
                 values, _ = _forward(spec, point, _Arithmetic(FIRST_DIGITS))
-                _Walker(_Arithmetic(FIRST_DIGITS), values, spec.activation).value(true)
+                _Walker(_Arithmetic(FIRST_DIGITS), values, _activation(spec)).value(true)
         except (_UndefinedError, _TooLargeError):
             continue
         found.append(point)
@@ -1867,7 +1960,9 @@ def _forward(spec, point: _Point, arithmetic: _Arithmetic):
     point as shown in a counterexample (x, y, the weights, biases and preactivations)."""
     number = arithmetic.rational
     free = {name: number(value) for name, value in point.free.items()}
-    activation = spec.activation
+    activation = _activation(spec)
+    if isinstance(spec, RecurrentNet):
+        return _cell_forward(spec, free, arithmetic)
 
     def sigma_of(z):
         if arithmetic.symbolic:
@@ -2086,7 +2181,7 @@ def _sample(spec, claim, true, point: _Point, arithmetic: _Arithmetic, needs=(),
         except _UndefinedError:
             return _Sample(None, None, {}, 0.0, None)
         exact = _exact_walker(spec, point) if on_kink and not arithmetic.exact else None
-        walker = _Walker(arithmetic, values, spec.activation, track=True, exact=exact,
+        walker = _Walker(arithmetic, values, _activation(spec), track=True, exact=exact,
                          on_kink=on_kink)
         try:
             claimed = walker.value(claim)
@@ -2115,7 +2210,7 @@ def _closed_form_sample(spec, claim, true, point: _Point, needs=()) -> _Sample:
     (_InexactError)."""
     exact_values, inputs = _forward(spec, point, _Arithmetic(None))
     closed_forms, _ = _forward(spec, point, _Arithmetic(None, symbolic=True))
-    activation = spec.activation
+    activation = _activation(spec)
 
     def at(expr):
         return expr.xreplace(closed_forms).replace(sigma, activation.at).replace(
@@ -2198,7 +2293,7 @@ def _exact_walker(spec, point: _Point) -> _Walker | None:
                 return None
         else:
             values[name] = _UNKNOWN
-    walker = _Walker(_Arithmetic(None), values, spec.activation)
+    walker = _Walker(_Arithmetic(None), values, _activation(spec))
     walker.closed_forms = closed_forms
     return walker
 
@@ -2821,3 +2916,31 @@ def _gated_values(chain: ScalarChain, n: int, activated, values: dict,
         return {name: expr.xreplace(known) for name, expr in quantities.items()}
     walker = _Walker(arithmetic, known, chain.activation)
     return {name: walker.value(expr) for name, expr in quantities.items()}
+
+
+def _walkable(expr: sympy.Expr, sigma_at: Callable | None = None) -> sympy.Expr:
+    """A cell's step expression as the walker reads it: each gate's sigmoid written through
+    its own rewrite, 1/(1 + e^-u), and with ``sigma_at`` the rnn's σ written in."""
+    written = expr.replace(sigmoid, lambda u: sigmoid(u).rewrite(sympy.exp))
+    return written if sigma_at is None else written.replace(sigma, sigma_at)
+
+
+def _cell_forward(net: RecurrentNet, free: dict, arithmetic: _Arithmetic):
+    """A recurrent cell's forward pass at the point: every step's quantities by the cell's
+    own definition (``CellKind.quantities``, the one the derivation differentiates), in
+    the point's arithmetic; and the point as shown (the parameters by their plain names,
+    x_1..x_T, the initial state and y)."""
+    kind, activation = net.cell, _activation(net)
+    values, inputs = {}, {}
+    for name, symbol in zip(kind.parameters, kind.parameter_symbols, strict=True):
+        values[symbol] = inputs[name] = free[symbol.name]
+    for name in [f"x{t}" for t in range(1, net.steps + 1)] + [f"{s}0" for s in kind.state] + ["y"]:
+        values[sympy.Symbol(name, real=True)] = inputs[name] = free[name]
+    walker = None if arithmetic.symbolic else _Walker(arithmetic, values, activation)
+    for t in range(1, net.steps + 1):
+        for symbol, expr in kind.quantities(t):
+            if arithmetic.symbolic:  # (the closed forms: σ written in, exactly)
+                values[symbol] = _walkable(expr, activation.at).xreplace(values)
+            else:
+                values[symbol] = walker.value(_walkable(expr))
+    return values, inputs

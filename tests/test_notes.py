@@ -140,6 +140,6 @@ def test_a_cells_notes_walk_the_argument_and_their_numbers_are_independent():
             low, high = bounds.carousel
             assert abs(low / least ** steps - 1) < mpmath.mpf(10) ** -20
             assert abs(high / greatest ** steps - 1) < mpmath.mpf(10) ** -20
-            oracle = mpmath.diff(lambda c0: _lstm_cost(parameters, [1] * steps, 0, c0, 0), 0)
+            oracle = mpmath.diff(lambda c0, p=parameters: _lstm_cost(p, [1] * steps, 0, c0, 0), 0)
             given = dict(evaluation.initial_gradients)["c0"]
             assert abs(mpmath.mpf(symgrad.decimal(given, 30)) / oracle - 1) < mpmath.mpf(10) ** -20

@@ -517,7 +517,7 @@ def _(sample: GradientSample) -> dict:
     }
 
 
-def _cell_plain(kind, expr) -> str:
+def cell_plain(kind, expr) -> str:
     """A cell's expression in plain names: the parameters as wf, not w_f."""
     names = {parameter_symbol(p): sympy.Symbol(p, real=True) for p in kind.parameters}
     return plain(expr.xreplace(names) if isinstance(expr, sympy.Basic) else expr)
@@ -526,7 +526,7 @@ def _cell_plain(kind, expr) -> str:
 def _cell_equation(kind, net, equation: Equation) -> dict:
     concrete = concrete_form(net, equation.rhs)
     return _equation(replace(equation, concrete=concrete if concrete != equation.rhs else None),
-                     lambda expr: _cell_plain(kind, expr))
+                     lambda expr: cell_plain(kind, expr))
 
 
 def _cell_header(command: str, net) -> dict:
@@ -554,18 +554,18 @@ def _(derivation: CellDerivation) -> dict:
         "closed_form": equations(derivation.closed_form),
     })
     if derivation.steps:
-        data["gradients"] = {name: _cell_plain(kind, concrete_form(net, expr))
+        data["gradients"] = {name: cell_plain(kind, concrete_form(net, expr))
                              for name, expr in derivation.gradients}
         data["steps"] = [{
             "t": step.t,
-            "quantities": {plain(e.lhs): _cell_plain(kind, concrete_form(net, e.rhs))
+            "quantities": {plain(e.lhs): cell_plain(kind, concrete_form(net, e.rhs))
                            for e in step.quantities},
-            "jacobian": {plain(e.lhs): _cell_plain(kind, concrete_form(net, e.rhs))
+            "jacobian": {plain(e.lhs): cell_plain(kind, concrete_form(net, e.rhs))
                          for e in step.jacobian},
-            "backward": {plain(e.lhs): _cell_plain(kind, concrete_form(net, e.rhs))
+            "backward": {plain(e.lhs): cell_plain(kind, concrete_form(net, e.rhs))
                          for e in step.backward},
         } for step in derivation.steps]
-        data["final"] = {plain(e.lhs): _cell_plain(kind, e.rhs)
+        data["final"] = {plain(e.lhs): cell_plain(kind, e.rhs)
                          for e in final_gradients(derivation.net)}
     return data
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import sympy
 
-from symgrad.networks import MatrixNet
+from symgrad.networks import MatrixNet, RecurrentNet
 from symgrad.notation import dsigma
 from symgrad.numeric.real import decimal
 from symgrad.render.document import Document, Grid, Row, Section, document
-from symgrad.render.json import json_object
+from symgrad.render.json import cell_plain, json_object
 from symgrad.render.number_style import decimal_number
 from symgrad.render.printing import plain
 from symgrad.render.prose import Code, Prose, joined, say
@@ -39,7 +39,7 @@ def _(verdict: Verdict) -> Document:
                      "{difference} to 0, and two different formulas agree at random points "
                      "only by accident.", numbers=numbers, difference=difference))
         answer = Section("Verdict", (_convention(verdict) or words) + also)
-        return Document(title, [claim, answer, _truth(verdict, lhs)], sympy.Integer(chain.depth))
+        return Document(title, [claim, answer, _truth(verdict, lhs)], _length(chain))
     words = ["Incorrect."]
     verdict_rows = []  # the ratio or the difference, typeset as the formulas are
     if verdict.ratio is not None:
@@ -59,7 +59,7 @@ def _(verdict: Verdict) -> Document:
         words.append(f"The difference is too small for the {reached} working digits the "
                      "numbers reached, so no point shows it.")
         return Document(title, [claim, Section("Verdict", joined(words), verdict_rows),
-                                _truth(verdict, lhs)], sympy.Integer(chain.depth))
+                                _truth(verdict, lhs)], _length(chain))
     if example.claimed is None and example.on_kinks:
         z, place, _ = example.on_kinks[0]
         words.append(say("As written, the claim is undefined at the point below, where {at} "
@@ -93,7 +93,8 @@ def _(verdict: Verdict) -> Document:
         rows.append(("claim − true", decimal(example.difference, SHOWN_DIGITS)))
     where = ("exactly, in rational arithmetic" if verdict.arithmetic == "rational" else
              f"at {verdict.working_digits} digits")
-    counter = Section("A counterexample", f"A point of the chain, the values computed {where}; "
+    of = "the unrolled cell" if isinstance(chain, RecurrentNet) else "the chain"
+    counter = Section("A counterexample", f"A point of {of}, the values computed {where}; "
                                           f"checked: {_how_far(verdict)}.")
     counter.grid = Grid(("at", "value"), tuple(rows))
     sections = [claim, Section("Verdict", joined(words), verdict_rows), counter]
@@ -104,7 +105,12 @@ def _(verdict: Verdict) -> Document:
                                                  name, value in example.convention[2].items()))
         sections.append(other)
     sections.append(_truth(verdict, lhs))
-    return Document(title, sections, sympy.Integer(chain.depth))
+    return Document(title, sections, _length(chain))
+
+
+def _length(spec) -> sympy.Integer:
+    """How the last layer (or step) prints: the depth, or a cell's steps."""
+    return sympy.Integer(spec.steps if isinstance(spec, RecurrentNet) else spec.depth)
 
 
 def _convention(verdict: Verdict) -> Prose | None:
@@ -155,7 +161,9 @@ def _recognised_conventions(verdict: Verdict) -> Prose:
 
 def _how_far(verdict: Verdict) -> str:
     """How far the numbers checked: points, and digits or exact rationals."""
-    points = f"at {verdict.points_checked} points (inputs, weights and preactivations drawn)"
+    drawn = ("parameters, inputs, initial state and target" if isinstance(verdict.chain, RecurrentNet)
+             else "inputs, weights and preactivations")
+    points = f"at {verdict.points_checked} points ({drawn} drawn)"
     if verdict.arithmetic == "rational":
         return f"{points}, in exact rational arithmetic"
     return (f"{points}, to {verdict.digits} digits each (working precision up to "
@@ -163,14 +171,20 @@ def _how_far(verdict: Verdict) -> str:
 
 
 def _described(spec) -> str:
+    if isinstance(spec, RecurrentNet):
+        kind = spec.cell.name if spec.activation is None else \
+            f"{spec.activation.name} {spec.cell.name}"
+        return f"{kind} cell, {spec.steps} step" + ("" if spec.steps == 1 else "s")
     if isinstance(spec, MatrixNet):
         return f"{spec.activation.name} net, widths {','.join(map(str, spec.widths))}"
     return f"{spec.kind} {spec.activation.name} chain, depth {spec.depth}"
 
 
 def _truth(verdict: Verdict, lhs) -> Section:
+    sides = (verdict.true,) if verdict.true_concrete == verdict.true else \
+        (verdict.true, verdict.true_concrete)  # (a gated cell's functions are its own)
     return Section("The correct formula", "From the chain rule (symgrad derive).",
-                   [Row(lhs, (verdict.true, verdict.true_concrete))])
+                   [Row(lhs, sides)])
 
 
 def _labels(names) -> Prose:
@@ -184,21 +198,26 @@ def _(verdict: Verdict) -> dict:
     chain, example = verdict.chain, verdict.counterexample
     # enough digits to show the difference the numbers resolved (1 + 10^-40 is not "1.0")
     digits = CHECK_DIGITS if verdict.digits is None else max(CHECK_DIGITS, verdict.digits)
+    cell = chain.cell if isinstance(chain, RecurrentNet) else None
+    # (a cell's parameters by their plain names, wf, as its claims write them)
+    written = plain if cell is None else lambda expr: cell_plain(cell, expr)
     return {
         "command": "verify",
-        "depth": chain.depth,
+        "depth": None if cell is not None else chain.depth,
         "widths": list(chain.widths) if isinstance(chain, MatrixNet) else None,
-        "activation": chain.activation.name,
+        "cell": None if cell is None else cell.name,
+        "steps": chain.steps if cell is not None else None,
+        "activation": None if chain.activation is None else chain.activation.name,
         "cost": chain.cost,
         "residual": getattr(chain, "residual", False),
         "tied": getattr(chain, "tied", False),
         "target": verdict.target,
-        "claim": plain(verdict.claim),
+        "claim": written(verdict.claim),
         "correct": verdict.correct,
         "proved": verdict.proved,
-        "true": plain(verdict.true),
-        "ratio": None if verdict.ratio is None else plain(verdict.ratio),
-        "difference": None if verdict.difference is None else plain(verdict.difference),
+        "true": written(verdict.true),
+        "ratio": None if verdict.ratio is None else written(verdict.ratio),
+        "difference": None if verdict.difference is None else written(verdict.difference),
         "equals": list(verdict.equals),
         "symbolic": verdict.symbolic,
         "points_checked": verdict.points_checked,
