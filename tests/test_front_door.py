@@ -27,8 +27,8 @@ import symgrad
 from symgrad import api, arguments, cli
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DERIVE_DEPTH, MAX_DERIVE_STEPS, MAX_STEPS
-from symgrad.notes import MAX_NOTES_DEPTH
-from symgrad.verify import MAX_VERIFY_DEPTH
+from symgrad.notes import MAX_NOTES_DEPTH, MAX_NOTES_STEPS
+from symgrad.verify import MAX_VERIFY_DEPTH, MAX_VERIFY_STEPS
 
 HUGE_TEXT = "1" + "0" * 100_000  # 10^100000, as typed
 HUGE = 10**100_000
@@ -173,7 +173,15 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
                                                       "highway": FLAG}, None),
                ({"depth": ok("3", 3), "highway": (None, True)},
                 {"p": NUMBER + Kind(same("1,2")), "q": NUMBER, "residual": Kind((), (True,))}, None),
-               ({"depth": ok("3", 3)}, {"p": Kind(same("1")), "q": Kind(same("1"))}, None)],
+               ({"depth": ok("3", 3)}, {"p": Kind(same("1")), "q": Kind(same("1"))}, None),
+               ({"steps": ok("3", 3)}, {"cell": CELL}, None),
+               ({"cell": ok("lstm"), "steps": ok("3", 3)},
+                {"steps": COUNT + above(MAX_STEPS), "x": NUMBER + Kind(same("1,x")), "h0": NUMBER,
+                 "c0": NUMBER, "dps": COUNT, "seed": SEED, "parameters": SETTINGS,
+                 "act": Kind(same("tanh")), "w": Kind(same("1")), "depth": Kind(same("3")),
+                 "residual": Kind((), (True,))}, None),
+               ({"cell": ok("gru"), "steps": ok("3", 3)}, {"c0": Kind(same("0", "1"))}, None),
+               ({"cell": ok("rnn"), "steps": ok("3", 3)}, {"act": ACT_OR_DEFAULT}, None)],
     "region": [({"w": ok("2")}, {"act": BOUNDED_ACT, "w": NUMBER + Kind(same("0")), "b": NUMBER,
                                  "dps": COUNT, "maximize": FLAG}, None)],
     "meanfield": [({"sigma_w2": ok("1")}, {"act": BOUNDED_ACT, "sigma_w2": POSITIVE,
@@ -197,7 +205,14 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
                  "highway": (None, True)},
                 {"residual": Kind((), (True,)), "tied": Kind((), (True,)),
                  "target": Kind(same("grad_p0", "grad_r1"), (3, True))}, None),
-               ({"target": ok("delta1_1"), "claim": ok("w_1_1_1")}, {"widths": WIDTHS}, None)],
+               ({"target": ok("delta1_1"), "claim": ok("w_1_1_1")}, {"widths": WIDTHS}, None),
+               ({"steps": ok("2", 2), "target": ok("grad_w"), "claim": ok("w")}, {"cell": CELL},
+                None),
+               ({"cell": ok("lstm"), "steps": ok("2", 2), "target": ok("grad_bf"), "claim": ok("f1")},
+                {"steps": COUNT + above(MAX_VERIFY_STEPS), "act": Kind(same("tanh")),
+                 "target": Kind(same("grad_w", "grad_x1", "grad_c2", "delta1"), (3, True)),
+                 "claim": Kind(same("", "f3", "sigma(z1)", "z1", "__import__('os')"), (3, True)),
+                 "depth": Kind(same("2")), "tied": Kind((), (True,)), "cost": TEXT}, None)],
     "notes": [({"depth": ok("3", 3)}, {"depth": COUNT + above(MAX_NOTES_DEPTH), "act": ACT,
                                        "cost": TEXT, "w": NUMBER, "x": NUMBER, "z": NUMBER,
                                        "residual": FLAG, "highway": FLAG}, None),
@@ -208,7 +223,13 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
               ({}, {"widths": WIDTHS}, None),
               ({"widths": ok("2,2,1", [2, 2, 1])}, {"init": TEXT}, None),
               ({"widths": ok("2,2,1", [2, 2, 1]), "init": ok("he")},
-               {"seed": SEED, "x": NUMBER, "y": NUMBER}, None)],
+               {"seed": SEED, "x": NUMBER, "y": NUMBER}, None),
+              ({"steps": ok("3", 3)}, {"cell": CELL}, None),
+              ({"cell": ok("gru"), "steps": ok("3", 3)},
+               {"steps": COUNT + above(MAX_NOTES_STEPS), "x": NUMBER, "y": NUMBER, "h0": NUMBER,
+                "c0": Kind(same("1")), "seed": SEED, "parameters": SETTINGS,
+                "act": Kind(same("tanh")), "w": Kind(same("1")), "widths": Kind(same("2,2")),
+                "init": Kind(same("he"))}, None)],
 }
 
 # Arguments only wrong together, each as typed and as handed on.

@@ -591,6 +591,7 @@ def _every_result():
         symgrad.notes(3, "sigmoid"), symgrad.notes(widths=(2, 2, 1)),
         symgrad.derive_cell("lstm", 2), symgrad.derive_cell("rnn", act="relu"),
         symgrad.evaluate_cell("gru", 4, dps=10), symgrad.evaluate_cell("lstm", 3, interval=True),
+        symgrad.bounds(cell="gru", steps=5), symgrad.notes(cell="rnn", steps=3),
     ]
 
 
