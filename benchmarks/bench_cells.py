@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ import mpmath
 import sympy
 
 import symgrad
+from symgrad.analysis import cell_bounds
 
 LSTM = tuple(p + g for g in "ifgo" for p in "uwb")
 
@@ -119,6 +121,54 @@ def main() -> None:
         cells = ("--cell", "rnn", "--cell", "lstm", "--cell", "gru")
         print(f"   symgrad plot --cell rnn --cell lstm --cell gru --steps 200 -o cells.png "
               f"{wall('plot', *cells, '--steps', '200', '-o', figure):6.2f} s")
+    bounds_section()
+
+
+def sampled_runs(cell: str, steps: int, count: int) -> tuple[float, mpmath.mpf]:
+    """``count`` random input sequences in [-1, 1], each evaluated: (seconds, the largest
+    ‖J_t‖ any step of any run met)."""
+    rnd = random.Random(0)
+    start, largest = time.perf_counter(), mpmath.mpf(0)
+    for _ in range(count):
+        xs = [f"{rnd.uniform(-1, 1):.6f}" for _ in range(steps)]
+        run = symgrad.evaluate_cell(cell, steps, x=xs, dps=15)
+        largest = max(largest, *(mpmath.mpf(str(s.norm)) for s in run.steps))
+    return time.perf_counter() - start, largest
+
+
+def bounds_of(cell: str, steps: int, pieces: dict | None = None):
+    saved = dict(cell_bounds.PIECES), dict(cell_bounds.COARSE)
+    if pieces is not None:  # (the same intervals with the box cut into fewer pieces)
+        cell_bounds.PIECES.update(pieces)
+        cell_bounds.COARSE.update(pieces)
+    try:
+        start = time.perf_counter()
+        found = symgrad.bounds(cell=cell, steps=steps, dps=15)
+        return time.perf_counter() - start, found
+    finally:
+        cell_bounds.PIECES.update(saved[0])
+        cell_bounds.COARSE.update(saved[1])
+
+
+def bounds_section() -> None:
+    print("4. bounds through time, every input sequence in [-1, 1]")
+    uncut = {0: 1, 1: 1, 2: 1, 3: 1}
+    for cell in ("rnn", "gru", "lstm"):
+        ours, found = bounds_of(cell, 100)
+        try:
+            loose = mpmath.nstr(bounds_of(cell, 100, uncut)[1].bounds[-1].norm, 5)
+        except symgrad.SymgradError:  # (uncut, the intervals find no box holding the states)
+            loose = "none (no box found)"
+        sampling, met = sampled_runs(cell, 100, 20)
+        print(f"   {cell:4}: bounds {ours:6.2f} s   20 sampled runs {sampling:6.2f} s"
+              f"   ratio {sampling / ours:5.1f}x   ‖J_t‖: met {mpmath.nstr(met, 5)}, bound "
+              f"{mpmath.nstr(found.bounds[-1].norm, 5)}, uncut intervals {loose}")
+    print(f"   symgrad bounds --cell lstm --steps 100000                 "
+          f"{wall('bounds', '--cell', 'lstm', '--steps', '100000'):6.2f} s")
+    with tempfile.TemporaryDirectory() as folder:
+        pdf = str(Path(folder) / "lstm.pdf")
+        print(f"   symgrad notes --cell lstm --steps 200 -o lstm.pdf          "
+              f"{wall('notes', '--cell', 'lstm', '--steps', '200', '-o', pdf):6.2f} s")
 
 
 if __name__ == "__main__":
