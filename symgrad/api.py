@@ -203,7 +203,8 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
                              parameters=parameters, x=1 if x is None else x,
                              h0=0 if h0 is None else h0, c0=c0, y=0 if y is None else y,
                              seed=seed, dps=dps, interval=interval, progress=progress)
-    arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0})
+    arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0,
+                               "progress": progress})
     arguments.chain_or_net(depth, widths)
     if widths is not None:
         arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied, "w": w,
@@ -436,15 +437,16 @@ def notes(depth: int | None = None, act: Act = DEFAULT_ACT, *,
           residual: bool = False, highway: bool = False, p=None, q=None,
           cost: str = "quadratic", init: str | None = None, seed: int | None = None,
           cell: str | None = None, steps: int | None = None,
-          parameters: Mapping | str | None = None, h0=None, c0=None
-          ) -> ChainNotes | NetNotes | CellNotes:
+          parameters: Mapping | str | None = None, h0=None, c0=None,
+          progress: Callable[[int], None] | None = None) -> ChainNotes | NetNotes | CellNotes:
     """Lecture notes for a scalar chain (``depth``) or a small matrix net (``widths``, values
     when ``init`` draws weights): the argument with exact numbers; for a chain, values (a
     table and a figure) when ``x`` or ``z`` is given.
 
     ``cell`` with ``steps`` (at most MAX_NOTES_STEPS; ``parameters``, ``seed``, ``h0``,
     ``c0``, ``y`` as for ``evaluate_cell``): a recurrent cell's notes, with one run at the
-    inputs ``x`` (default 1) and the bounds over the range of ``x`` (default −1 to 1)."""
+    inputs ``x`` (default 1) and the bounds over the range of ``x`` (default −1 to 1);
+    ``progress(1)``: one more of its bounds and runs done (``notes.cell_notes_work``)."""
     if cell is not None:
         arguments.not_for_a_cell({
             "depth": depth, "widths": widths, "w": w, "b": b, "z": z, "init": init,
@@ -455,8 +457,9 @@ def notes(depth: int | None = None, act: Act = DEFAULT_ACT, *,
             steps, MAX_NOTES_STEPS), _cell_act(act), parameters, 1 if x is None else x,
             0 if h0 is None else h0, c0, 0 if y is None else y, seed)
         given = listed(["-1", "1"] if x is None else x, "input")
-        return cell_notes(net, point, (min(given), max(given)))
-    arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0})
+        return cell_notes(net, point, (min(given), max(given)), progress=progress)
+    arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0,
+                               "progress": progress})
     arguments.chain_or_net(depth, widths)
     if widths is not None:
         arguments.only_for_a_chain({"depth": depth, "residual": residual, "highway": highway,

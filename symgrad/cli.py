@@ -24,7 +24,7 @@ from symgrad.budget import OverBudget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO
 from symgrad.errors import SymgradError, quoted
 from symgrad.files import check_target, write_all, write_atomically
-from symgrad.layers import cell_kind
+from symgrad.layers import CELLS, cell_kind
 from symgrad.networks import (
     MAX_DEPTH,
     MAX_DERIVE_DEPTH,
@@ -34,7 +34,7 @@ from symgrad.networks import (
     check_depth,
     check_steps,
 )
-from symgrad.notes import MAX_NOTES_DEPTH
+from symgrad.notes import MAX_NOTES_DEPTH, cell_notes_work
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
 from symgrad.numeric.net_parameters import INITS
 from symgrad.render import (
@@ -572,11 +572,18 @@ def notes(depth, widths, act, residual, highway, p, q, cost, w, b, x, y, z, init
     check_words_language(_format(fmt, output), lang)
     if slides:  # refused before any work
         check_slides_format(_format(fmt, output), fragment)
-    result = api.notes(_whole(depth), _act(act),
-                       widths=None if widths is None else _wholes(widths), w=w, b=b, x=x, y=y,
-                       z=z, residual=residual, highway=highway, p=p, q=q, cost=cost, init=init,
-                       seed=_whole(seed), cell=cell, steps=_whole(steps), parameters=settings,
-                       h0=h0, c0=c0)
+    given = dict(widths=None if widths is None else _wholes(widths), w=w, b=b, x=x, y=y, z=z,
+                 residual=residual, highway=highway, p=p, q=q, cost=cost, init=init,
+                 seed=_whole(seed))
+    if cell is None:
+        result = api.notes(_whole(depth), _act(act), steps=_whole(steps), parameters=settings,
+                           h0=h0, c0=c0, **given)
+    else:  # (a cell's bounds and runs take seconds each: a bar counts them)
+        kind = CELLS.get(cell) if isinstance(cell, str) else None  # (a wrong name: refused)
+        with _progress(cell_notes_work(kind) if kind else 1, unit="results") as report:
+            result = api.notes(_whole(depth), _act(act), cell=cell, steps=_whole(steps),
+                               parameters=settings, h0=h0, c0=c0, progress=_advance(report),
+                               **given)
     _emit(_talk(result, slides), fmt, output, fragment, lang)
 
 

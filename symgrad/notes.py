@@ -9,6 +9,7 @@ formula and number in them is regenerated from the code. The layout lives in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import sympy
@@ -18,6 +19,7 @@ from symgrad.analysis.cell_bounds import CellBounds, cell_bounds
 from symgrad.derive.chain import ChainDerivation, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, derive_matrix
 from symgrad.derive.recurrent import CellDerivation, derive_cell
+from symgrad.layers.step import CellKind
 from symgrad.networks import MatrixNet, RecurrentNet, ScalarChain
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import ChainEvaluation, evaluate_chain
@@ -116,14 +118,26 @@ class CellNotes:
     gate_biases: tuple[GateBias, ...]  # the carousel gate's bias lower and higher (lstm, gru)
 
 
-def cell_notes(net: RecurrentNet, point: CellPoint, inputs: tuple, dps: int = NOTES_DPS
-               ) -> CellNotes:
+def cell_notes_work(kind: CellKind) -> int:
+    """How many results ``cell_notes`` computes for a cell of ``kind`` (bounds and runs):
+    its progress's total."""
+    return 2 * (3 if kind.carousel_gate is not None else 1)
+
+
+def cell_notes(net: RecurrentNet, point: CellPoint, inputs: tuple, dps: int = NOTES_DPS,
+               progress: Callable[[int], None] | None = None) -> CellNotes:
     """Notes for a recurrent cell: the derivation at a general step, the bounds over every
     input in ``inputs``' range, one evaluated run at ``point``; for a gated cell, the bounds
-    and the run again with the carousel gate's bias GATE_BIAS_SHIFT lower and higher."""
+    and the run again with the carousel gate's bias GATE_BIAS_SHIFT lower and higher.
+    ``progress(1)``: one more of the ``cell_notes_work`` results done."""
+    def done(result):
+        if progress is not None:
+            progress(1)
+        return result
+
     derivation = derive_cell(RecurrentNet(net.cell, None, net.activation))
-    bounds = cell_bounds(net, point, dps, inputs)
-    evaluation = evaluate_cell(net, point, dps)
+    bounds = done(cell_bounds(net, point, dps, inputs))
+    evaluation = done(evaluate_cell(net, point, dps))
     gate_biases = []
     gate = net.cell.carousel_gate
     if gate is not None:
@@ -132,6 +146,6 @@ def cell_notes(net: RecurrentNet, point: CellPoint, inputs: tuple, dps: int = NO
         for bias in (given - GATE_BIAS_SHIFT, given + GATE_BIAS_SHIFT):
             moved = replace(point, parameters=tuple(
                 (p, bias if p == name else v) for p, v in point.parameters))
-            gate_biases.append(GateBias(bias, cell_bounds(net, moved, dps, inputs),
-                                        evaluate_cell(net, moved, dps)))
+            gate_biases.append(GateBias(bias, done(cell_bounds(net, moved, dps, inputs)),
+                                        done(evaluate_cell(net, moved, dps))))
     return CellNotes(net, derivation, bounds, evaluation, tuple(gate_biases))
