@@ -167,13 +167,12 @@ class _Stepper:
         self.step = CompiledStep(net, modules)
         self.parameters = [number(value) for _, value in point.parameters]
         self.weights = dict(point.parameters)
-        self.pieces = PIECES
         self._fallback = None  # (an rnn's bounds where σ has a kink in the piece)
         self.derivative = None if net.activation is None else \
             derivative_range(net.activation, mpmath.mp.dps)
 
-    def exact(self, value: sympy.Rational) -> gmpy2.mpfr:
-        """A state's exact start, as an interval's end (rounded outward where inexact)."""
+    def exact(self, value: sympy.Rational) -> Interval:
+        """A state's exact start as the tightest interval holding it."""
         return self.number(value)
 
     def _interval(self, low, high) -> Interval:
@@ -260,13 +259,13 @@ class _Stepper:
         margin = gmpy2.mpfr(2) ** -100 * (1 + abs(enclosure.lo))
         return enclosure.lo - margin if down else enclosure.hi + margin
 
-    def _pieces(self, box: list[tuple], inputs: tuple, depth: int = 0, count: int | None = None):
+    def _pieces(self, box: list[tuple], inputs: tuple, depth: int = 0, count: dict | None = None):
         """Every piece's enclosures over ``box`` ([(low, high)] per state, mpfr ends) and the
         inputs between ``inputs``' ends (mpfr): both are cut, so that what a step's
         quantities share (an input, a state) is shared within each piece."""
         sides = [*box, inputs]
         if not depth:
-            count = (count or self.pieces)[sum(low != high for low, high in sides)]
+            count = (count or PIECES)[sum(low != high for low, high in sides)]
         edges = [_edges(low, high, count if not depth else 1) for low, high in sides]
         for cell in itertools.product(*[list(zip(e, e[1:])) for e in edges]):
             *state, x = [self._interval(low, high) for low, high in cell]
@@ -285,9 +284,9 @@ class _Stepper:
 
     # --- a box's image, and the bound of a step ---------------------------------------
 
-    def image(self, box: list[tuple], inputs: tuple, pieces: int | None = None) -> list[tuple]:
+    def image(self, box: list[tuple], inputs: tuple, pieces: dict | None = None) -> list[tuple]:
         """The box holding step(box) for every input between ``inputs``' ends (the box cut
-        into ``pieces`` per dimension, default the fine count)."""
+        as ``pieces`` says, default PIECES)."""
         found = None
         for piece in self._pieces(box, self._inputs(inputs), count=pieces):
             ends = [(s.lo, s.hi) for s in piece.after]
