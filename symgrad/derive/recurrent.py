@@ -135,7 +135,8 @@ def _forward(kind: CellKind, net: RecurrentNet) -> tuple[Equation, ...]:
     every_step = (t, sympy.Integer(1), T)
     rows = []
     for symbol, expr in kind.quantities(t):
-        rows.append(Equation(symbol, expr, concrete_form(net, expr), index_range=every_step))
+        written = kind.written(expr, t)
+        rows.append(Equation(symbol, written, concrete_form(net, written), index_range=every_step))
     rows.append(Equation(sympy.Symbol("C"),
                          sympy.Rational(1, 2) * (step_symbol("h", T) - y) ** 2))
     return tuple(rows)
@@ -147,7 +148,7 @@ def _entry(kind: CellKind, i: int, j: int, at) -> sympy.Expr:
 
 def _jacobian_rows(kind: CellKind, jacobian: sympy.Matrix, at) -> tuple[Equation, ...]:
     n = len(kind.state)
-    return tuple(Equation(_entry(kind, i, j, at), jacobian[i, j])
+    return tuple(Equation(_entry(kind, i, j, at), kind.written(jacobian[i, j], at))
                  for i in range(n) for j in range(n))
 
 

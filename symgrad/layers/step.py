@@ -23,7 +23,7 @@ from functools import cached_property
 
 import sympy
 
-from symgrad.notation import dsigma, sigma, step_symbol
+from symgrad.notation import TermFactors, Terms, dsigma, sigma, step_symbol
 
 
 class sigmoid(sympy.Function):  # noqa: N801 - the gate function as torch names it
@@ -97,6 +97,10 @@ class CellKind:
     def quantity_names(self) -> tuple[str, ...]:
         return tuple(name for name, _ in self.step(StepNames(sympy.Symbol("t"))))
 
+    def written(self, expr: sympy.Expr, t) -> sympy.Expr:
+        """``expr`` of step t in the order a lecturer writes it (``CellWrittenOrder``)."""
+        return CellWrittenOrder(self, t).written(expr)
+
     def state_at(self, t) -> tuple[sympy.Expr, ...]:
         return tuple(step_symbol(s, t) for s in self.state)
 
@@ -164,3 +168,66 @@ class Derivatives:
 def applied_activations(expr: sympy.Expr) -> set:
     """σ(·) and σ'(·) applications in ``expr`` (an rnn's chosen activation)."""
     return expr.atoms(sigma, dsigma)
+
+
+class CellWrittenOrder:
+    """The order a lecturer writes a cell's step and its Jacobian in, where SymPy's own
+    order reads oddly (b_i + u_i x_t + w_i h_{t-1}; c_{t-1} f_t + g_t i_t):
+
+    - in a sum: the input's term first, then a term with a complement ((1 - z_t) n_t),
+      then the previous states' (h_{t-1}, then c_{t-1}), the others, and a bias last:
+      u_i x_t + w_i h_{t-1} + b_i; (1 - z_t) n_t + z_t h_{t-1}; f_t c_{t-1} + i_t g_t;
+    - in a product: numbers, parameters, gates (in the kind's order), sums, states and
+      inputs, then functions: w_o o_t (1 - o_t) tanh(c_t), o_t tanh(c_t).
+
+    A sum with a subtraction in it (1 - z_t, h_{t-1} - n_t) stays as SymPy writes it."""
+
+    def __init__(self, kind: CellKind, t):
+        self.parameters = list(kind.parameter_symbols)
+        self.x = step_symbol("x", t)
+        self.previous = [step_symbol(s, t - 1) for s in kind.state]
+        self.gates = [step_symbol(g, t) for g in kind.gates]
+
+    def _factor_rank(self, factor: sympy.Expr) -> tuple:
+        if factor.is_Number:
+            return (0,)
+        if factor in self.parameters:
+            return 1, self.parameters.index(factor)
+        if factor in self.gates:
+            return 2, self.gates.index(factor), 0
+        gates = [g for g in self.gates if factor.has(g)]
+        others = (*self.parameters, *self.previous, self.x)
+        if factor.is_Add and len(gates) == 1 and not any(factor.has(o) for o in others):
+            return 2, self.gates.index(gates[0]), 1  # (its gate's complement, beside it)
+        if factor.is_Add:
+            return (3,)
+        if factor.is_Symbol or isinstance(factor, sympy.Indexed):
+            return (4,)
+        return (5,)
+
+    def _term_rank(self, term: sympy.Expr) -> tuple:
+        if term.has(self.x):
+            return (0,)
+        parameters = [p for p in self.parameters if term.has(p)]
+        if parameters and not term.free_symbols - set(self.parameters):
+            return (9,)  # a bias
+        if parameters:
+            return 2, self.parameters.index(parameters[0])
+        if any(f.is_Add for f in sympy.Mul.make_args(term)):
+            return (1,)  # a complement's share: (1 - z_t) n_t
+        for n, state in enumerate(self.previous):
+            if term.has(state):
+                return 3 + n, 0
+        return (8,)
+
+    def written(self, expr: sympy.Expr) -> sympy.Expr:
+        if isinstance(expr, (sigmoid, sympy.tanh, sigma)):
+            return expr.func(self.written(expr.args[0]), evaluate=False)
+        if expr.is_Add and not any(t.could_extract_minus_sign() for t in expr.args):
+            return Terms(*(self.written(t) for t in sorted(expr.args, key=self._term_rank)))
+        if expr.is_Mul:
+            factors = [self.written(f) for f in sorted(expr.args, key=self._factor_rank)]
+            return TermFactors(factors)
+        if expr.is_Pow:
+            return sympy.Pow(self.written(expr.base), expr.exp, evaluate=False)
+        return expr
