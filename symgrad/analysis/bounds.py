@@ -202,8 +202,23 @@ def _sigmoid(value: sympy.Expr) -> sympy.Expr:
 _ORDER = functools.cmp_to_key(compare)  # exact order: 1 + 10^-35 above 1
 
 
+class ProductBounds:
+    """Bounds on a product of factors, ``lower`` ≤ it ≤ ``upper``, and their log10."""
+
+    upper: mpmath.mpf
+    lower: mpmath.mpf
+
+    @property
+    def log10_upper(self) -> mpmath.mpf:
+        return _log10(self.upper)
+
+    @property
+    def log10_lower(self) -> mpmath.mpf:
+        return _log10(self.lower)
+
+
 @dataclass(frozen=True)
-class GainBounds:
+class GainBounds(ProductBounds):
     """The bounds on |∂C/∂a_0| / |∂C/∂a_L| over every input, and what they mean."""
 
     chain: ScalarChain
@@ -233,14 +248,6 @@ class GainBounds:
         """Whether every layer's factor has a finite bound (a highway's gate term on an
         unbounded σ has none)."""
         return all(f.upper.is_finite for f in self.factors)
-
-    @property
-    def log10_upper(self) -> mpmath.mpf:
-        return _log10(self.upper)
-
-    @property
-    def log10_lower(self) -> mpmath.mpf:
-        return _log10(self.lower)
 
     @property
     def rate(self) -> mpmath.mpf:

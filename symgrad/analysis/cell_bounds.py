@@ -39,7 +39,7 @@ import gmpy2
 import mpmath
 import sympy
 
-from symgrad.analysis.bounds import derivative_range
+from symgrad.analysis.bounds import ProductBounds, derivative_range
 from symgrad.errors import SymgradError
 from symgrad.networks import RecurrentNet
 from symgrad.notation import step_symbol
@@ -73,7 +73,7 @@ class StepBound:
 
 
 @dataclass(frozen=True)
-class CellBounds:
+class CellBounds(ProductBounds):
     """The bounds on ‖∂C/∂s_0‖ / ‖∂C/∂s_T‖ and on the carousel's product, and what they mean."""
 
     net: RecurrentNet
@@ -91,14 +91,6 @@ class CellBounds:
         return len(self.point.inputs)
 
     @property
-    def log10_upper(self) -> mpmath.mpf:
-        return _log10(self.upper)
-
-    @property
-    def log10_lower(self) -> mpmath.mpf:
-        return _log10(self.lower)
-
-    @property
     def regime(self) -> str:
         """vanishing (∏ ‖J_t‖ < 1), exploding (∏ σ_min > 1), or mixed."""
         if self.upper < 1:
@@ -106,10 +98,6 @@ class CellBounds:
         if self.lower > 1:
             return "exploding"
         return "mixed"
-
-
-def _log10(value: mpmath.mpf) -> mpmath.mpf:
-    return mpmath.log10(value) if value else mpmath.mpf("-inf")
 
 
 def cell_bounds(net: RecurrentNet, point: CellPoint, dps: int,
