@@ -175,17 +175,21 @@ class _Stepper:
 
     # --- one piece ----------------------------------------------------------------------
 
-    def _piece(self, state: list[Interval], x: Interval) -> _Piece:
+    def _piece(self, state: list[Interval], x: Interval, jacobian: bool = True) -> _Piece:
+        """The piece's enclosures; without ``jacobian`` only the state after the step (a box's
+        image needs no more)."""
         step = self.step
         frame = list(state) + [x] + self.parameters + [None] * len(step.forward)
         for slot, function in step.forward:
             frame[slot] = function(*frame)
-        jacobian = [[self._as_interval(entry(*frame)) for entry in row] for row in step.jacobian]
-        norm = self._as_interval(spectral_norm(jacobian))
         after = [self._as_interval(frame[step.slot[step_symbol(s, 1)]]) for s in self.kind.state]
+        if not jacobian:
+            return _Piece(after, gmpy2.mpfr(0), gmpy2.mpfr(0), {})
+        matrix = [[self._as_interval(entry(*frame)) for entry in row] for row in step.jacobian]
+        norm = self._as_interval(spectral_norm(matrix))
         gates = {gate: self._as_interval(frame[step.slot[step_symbol(gate, 1)]])
                  for gate in self.kind.gates}
-        return _Piece(after, norm.hi, self._least(jacobian, norm), gates)
+        return _Piece(after, norm.hi, self._least(matrix, norm), gates)
 
     def _as_interval(self, value) -> Interval:
         if isinstance(value, Interval):
@@ -247,7 +251,8 @@ class _Stepper:
         margin = gmpy2.mpfr(2) ** -100 * (1 + abs(enclosure.lo))
         return enclosure.lo - margin if down else enclosure.hi + margin
 
-    def _pieces(self, box: list[tuple], inputs: tuple, depth: int = 0, count: dict | None = None):
+    def _pieces(self, box: list[tuple], inputs: tuple, depth: int = 0, count: dict | None = None,
+                jacobian: bool = True):
         """Every piece's enclosures over ``box`` ([(low, high)] per state, mpfr ends) and the
         inputs between ``inputs``' ends (mpfr): both are cut, so that what a step's
         quantities share (an input, a state) is shared within each piece."""
@@ -258,7 +263,7 @@ class _Stepper:
         for cell in itertools.product(*[list(zip(e, e[1:])) for e in edges]):
             *state, x = [self._interval(low, high) for low, high in cell]
             try:
-                yield self._piece(state, x)
+                yield self._piece(state, x, jacobian)
             except SymgradError:
                 if depth >= BISECTIONS:
                     if self.kind.uses_activation:
@@ -268,7 +273,7 @@ class _Stepper:
                                        "over its states.") from None
                 halves = [_edges(low, high, 2) for low, high in cell]
                 for *part, given in itertools.product(*[list(zip(e, e[1:])) for e in halves]):
-                    yield from self._pieces(list(part), given, depth + 1)
+                    yield from self._pieces(list(part), given, depth + 1, jacobian=jacobian)
 
     # --- a box's image, and the bound of a step ---------------------------------------
 
@@ -276,7 +281,7 @@ class _Stepper:
         """The box holding step(box) for every input between ``inputs``' ends (the box cut
         as ``pieces`` says, default PIECES)."""
         found = None
-        for piece in self._pieces(box, self._inputs(inputs), count=pieces):
+        for piece in self._pieces(box, self._inputs(inputs), count=pieces, jacobian=False):
             ends = [(s.lo, s.hi) for s in piece.after]
             found = ends if found is None else _hull(found, ends)
         return found
