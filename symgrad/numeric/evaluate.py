@@ -19,7 +19,7 @@ from symgrad.costs import check_output, check_run_output
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
 from symgrad.numeric.backprop import ChainPoint, Pass, forward_output, run_pass
-from symgrad.numeric.interval import Interval
+from symgrad.numeric.interval import Interval, narrow
 from symgrad.numeric.kinds import (
     FLOAT_TYPES,
     Arithmetic,
@@ -199,13 +199,7 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
     """
     digits(dps, MAX_DPS)
     if interval:
-        math = interval_arithmetic(chain, dps + guard_digits(chain.depth))
-        exact = run_pass(chain, point, math, keep, progress)
-        if math.out_of_range():
-            raise SymgradError(
-                "An enclosure became undefined (its ends reached infinity on both sides), so "
-                "nothing can be certified for this chain; drop --interval."
-            )
+        math, exact = _certified_pass(chain, point, dps, keep, progress)
     elif rational_arithmetic_applies(chain, _inputs(point), point.gain_mode):
         math = rational_arithmetic(chain)  # one exact run, told as the two runs it replaces
         exact = run_pass(chain, point, math, keep, progress and (lambda n: progress(2 * n)))
@@ -217,6 +211,33 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
     # every layer: a range, not 10^7 ints in a tuple
     kept = range(1, chain.depth + 1) if keep is None else tuple(sorted(keep))
     return ChainEvaluation(chain, point, dps, exact, math, kept, floats)
+
+
+MAX_INTERVAL_WORKING = 20_000  # working digits an interval pass may be raised to
+
+
+def _certified_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass]:
+    """An interval pass at dps + guard working digits, the digits doubled while the
+    enclosures it ends with (a_L, ∂C/∂a_0, δ_1) are wider than 10^-dps of their size or
+    one became undefined: where a_{l-1} enters a layer twice (a highway's gate and its
+    carry) an enclosure widens by a constant factor a layer, which costs digits in
+    proportion to the depth. Past MAX_INTERVAL_WORKING the enclosures stand as they are
+    (their widths are shown), but an undefined one is refused."""
+    working = dps + guard_digits(chain.depth)
+    while True:
+        math = interval_arithmetic(chain, working)
+        exact = run_pass(chain, point, math, keep, progress)
+        ends = [exact.input_gradient, exact.a[-1] if exact.a else None,
+                exact.delta[0] if exact.delta else None]
+        if not math.out_of_range() and all(narrow(v, dps) for v in ends):
+            return math, exact
+        if working >= MAX_INTERVAL_WORKING:
+            if math.out_of_range():
+                raise SymgradError(
+                    "An enclosure became undefined (its ends reached infinity on both sides), "
+                    "so nothing can be certified for this chain; drop --interval.")
+            return math, exact
+        working = min(MAX_INTERVAL_WORKING, 2 * working)
 
 
 def _inputs(point: ChainPoint) -> Iterator:

@@ -173,6 +173,15 @@ class Interval:
         return self._compare(other, lambda s, o: s.lo > o.hi, lambda s, o: s.hi <= o.lo)
 
 
+def narrow(value, digits: int) -> bool:
+    """Whether ``value`` is a number, or an enclosure whose width is at most 10^-digits of
+    its size (an exact 0, [0, 0], is; an enclosure reaching across 0 is not)."""
+    if not isinstance(value, Interval):
+        return True
+    width = value.relative_width()
+    return width is not None and width <= gmpy2.mpfr(10) ** -digits
+
+
 def _refuse_root():
     raise SymgradError("A certified enclosure would take the square root of a value that may be "
                        "negative; drop --interval or raise --dps.")

@@ -19,7 +19,6 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import gmpy2
 import mpmath
 import sympy
 
@@ -272,19 +271,12 @@ def _certified(compute, dps: int, working: int):
     doubled until they are."""
     while True:
         result, shown = compute(working)
-        if all(_narrow(v, dps) for v in shown):
+        if all(interval.narrow(v, dps) for v in shown):
             return result
         if working >= MAX_CELL_WORKING_DPS:
             raise SymgradError(f"The enclosures did not narrow to {dps} digits even at {working} "
                                "working digits; drop --interval or ask for fewer digits.")
         working = min(MAX_CELL_WORKING_DPS, 2 * working)
-
-
-def _narrow(value, dps: int) -> bool:
-    if not isinstance(value, Interval):
-        return True
-    width = value.relative_width()
-    return width is not None and width <= gmpy2.mpfr(10) ** -dps
 
 
 def parameter_table(net: RecurrentNet, values: dict) -> tuple[tuple[str, sympy.Rational], ...]:
