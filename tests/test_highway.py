@@ -218,6 +218,29 @@ def test_interval_enclosures_contain_the_mpmath_gradients():
             assert got.relative_width() < mpmath.mpf(10) ** -25
 
 
+def test_deep_interval_enclosures_are_narrow_and_hold_the_chain_rule_written_here():
+    """At depth 400 a highway's enclosures widen by a constant factor a layer (a_{l-1} enters
+    the gate and the carry): the pass raises its working digits until ∂C/∂a_0 is narrow to
+    the digits asked, and the enclosure holds the product of every layer's ∂a_l/∂a_{l-1}
+    (mpmath.diff of the layer written here, along the forward pass written here)."""
+    depth, act = 400, "sigmoid"
+    point = {"w": ["1.5"] * depth, "p": ["1"] * depth, "b": ["-0.2"] * depth,
+             "q": ["0.3"] * depth, "x": "0.5", "y": "0"}
+    evaluation = symgrad.evaluate(depth, act, highway=True, dps=20, interval=True,
+                                  **{name: point[name] for name in (*PARAMETERS, "x", "y")})
+    got = evaluation.input_gradient
+    assert got.relative_width() < mpmath.mpf(10) ** -20
+    with mpmath.workdps(60):
+        _, _, outputs = _mp_forward(act, point)
+        expected = outputs[-1] - mpmath.mpf(point["y"])  # ∂C/∂a_L
+        for a_prev in outputs[:-1]:
+            expected *= _mp_gain(act, mpmath.mpf("1.5"), 1, mpmath.mpf("0.3"), mpmath.mpf("-0.2"),
+                                 a_prev)
+        assert mpmath.mpf(got.lo) <= expected * (1 + mpmath.mpf(10) ** -40)
+        assert expected * (1 - mpmath.mpf(10) ** -40) <= mpmath.mpf(got.hi)
+        assert abs(mpmath.mpf(got.lo) / expected - 1) < mpmath.mpf(10) ** -19
+
+
 def test_a_shut_gate_carries_the_gradient_where_a_plain_chain_loses_it():
     """With the gates nearly shut (q = -8, t ≈ 3·10^-4) the factor per layer is about
     1 - t: 200 sigmoid layers keep ∂C/∂a_0 near ∂C/∂a_L, where the plain chain's falls
