@@ -213,7 +213,8 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
     return ChainEvaluation(chain, point, dps, exact, math, kept, floats)
 
 
-MAX_INTERVAL_WORKING = 20_000  # working digits an interval pass may be raised to
+MAX_INTERVAL_WORKING = 20_000  # working digits an interval pass may be raised to ...
+MAX_INTERVAL_WORK = 10**7  # ... while depth × working digits stays within this (seconds)
 
 
 def _certified_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass]:
@@ -221,8 +222,9 @@ def _certified_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass
     enclosures it ends with (a_L, ∂C/∂a_0, δ_1) are wider than 10^-dps of their size or
     one became undefined: where a_{l-1} enters a layer twice (a highway's gate and its
     carry) an enclosure widens by a constant factor a layer, which costs digits in
-    proportion to the depth. Past MAX_INTERVAL_WORKING the enclosures stand as they are
-    (their widths are shown), but an undefined one is refused."""
+    proportion to the depth. Past MAX_INTERVAL_WORKING digits, or MAX_INTERVAL_WORK digits
+    times layers, the enclosures stand as they are (their widths are shown), but an
+    undefined one is refused."""
     working = dps + guard_digits(chain.depth)
     while True:
         math = interval_arithmetic(chain, working)
@@ -231,13 +233,14 @@ def _certified_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass
                 exact.delta[0] if exact.delta else None]
         if not math.out_of_range() and all(narrow(v, dps) for v in ends):
             return math, exact
-        if working >= MAX_INTERVAL_WORKING:
+        raised = min(MAX_INTERVAL_WORKING, 2 * working)
+        if raised == working or chain.depth * raised > MAX_INTERVAL_WORK:
             if math.out_of_range():
                 raise SymgradError(
                     "An enclosure became undefined (its ends reached infinity on both sides), "
                     "so nothing can be certified for this chain; drop --interval.")
             return math, exact
-        working = min(MAX_INTERVAL_WORKING, 2 * working)
+        working = raised
 
 
 def _inputs(point: ChainPoint) -> Iterator:
