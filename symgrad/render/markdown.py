@@ -74,7 +74,7 @@ class Beside:
         number = sum(1 for path in self.files if path.name.startswith(f"{self.path.stem}-{kind}-"))
         path = image_path(self.path, kind, number + 1)
         self.files[path] = content
-        return quote(path.name)
+        return quote(os.fsencode(path.name))  # (a name's undecodable bytes, %-escaped as bytes)
 
 
 IMAGE_KINDS = ("diagram", "figure")
