@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import subprocess
 import sys
+from fractions import Fraction
 
 import mpmath
 import pytest
@@ -106,6 +108,7 @@ CASES = [
     dict(cell="lstm", steps=25, parameters="bf=3,wg=-1,ui=2", x="0,1"),
     dict(cell="gru", steps=25),
     dict(cell="gru", steps=25, parameters="wz=-1,bz=2,dn=1/3", h0="1/2"),
+    dict(cell="gru", steps=10, parameters="wz=5", x="-2,2"),  # (intervals alone found no box)
 ]
 
 
@@ -196,6 +199,52 @@ def test_a_kink_takes_the_activations_whole_range_and_stays_sound():
     later = bounds.bounds[1]
     assert later.whole_range and later.least == 0 and later.norm == mpmath.mpf(1) / 2
     assert bounds.regime == "vanishing"
+
+
+def test_a_kink_fallback_rounds_outward_and_holds_the_exact_extremes():
+    """leaky_relu:0.1 with w = 7/5 and inputs in [-2, 2]: every x_t = 2 keeps each unit on
+    (|J_t| = 7/5, ratio exactly (7/5)^8), every x_t = -2 keeps it off (7/50 a step): the
+    bounds hold both exactly, as printed in JSON too (a fallback rounded 7/5 to a float)."""
+    done = cli("--cell", "rnn", "--steps", "8", "--act", "leaky_relu:0.1", "--set",
+               "w=7/5,u=1,b=-1/5", "--x", "-2,2", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert Fraction(data["upper_bound"]) >= Fraction(7, 5) ** 8
+    assert Fraction(data["lower_bound"]) <= Fraction(7, 50) ** 8
+    for step in data["step_bounds"]:
+        assert Fraction(step["jacobian_norm_upper"]) >= Fraction(7, 5)
+        assert Fraction(step["least_singular_value_lower"]) <= Fraction(7, 50)
+
+
+@pytest.mark.parametrize("dps", ["1", "2", "50"])
+def test_printed_bounds_are_rounded_outward(dps):
+    """With σ(x) = x the ratio is exactly (7/10)^6 for every sequence: the printed upper
+    bound may not fall below it, nor the lower rise above it, at any --dps; the text's six
+    digits too."""
+    done = cli("--cell", "rnn", "--steps", "6", "--act", "x", "--set", "w=7/10,u=1",
+               "--dps", dps, "--format", "json")
+    data = json.loads(done.stdout)
+    exact = Fraction(7, 10) ** 6
+    assert Fraction(data["lower_bound"]) <= exact <= Fraction(data["upper_bound"])
+    text = cli("--cell", "rnn", "--steps", "9", "--act", "x", "--set", "w=7/10,u=1").stdout
+    upper = re.search(r"\|/\|∂C/∂h9\| ≤ ([0-9.]+)\n", text).group(1)
+    assert Fraction(upper) >= Fraction(7, 10) ** 9
+
+
+def test_a_gru_and_an_lstm_keep_h_between_its_last_value_and_the_unit_range():
+    """What ``state_range`` declares, checked on the steps written here at random states:
+    a GRU's h_t lies between h_{t-1} and [-1, 1], an LSTM's in [-1, 1]."""
+    rnd = random.Random(3)
+    with mpmath.workdps(30):
+        for _ in range(300):
+            for cell, names in (("gru", ("ur", "wr", "br", "uz", "wz", "bz", "un", "wn", "bn", "dn")),
+                                ("lstm", tuple(p + g for g in "ifgo" for p in "uwb"))):
+                p = {name: mpmath.mpf(rnd.uniform(-6, 6)) for name in names}
+                h = mpmath.mpf(rnd.uniform(-50, 50))
+                state = (h,) if cell == "gru" else (h, mpmath.mpf(rnd.uniform(-50, 50)))
+                after = step(cell, p, mpmath.mpf(rnd.uniform(-5, 5)), state)[0][0]
+                low, high = (min(h, -1), max(h, 1)) if cell == "gru" else (-1, 1)
+                assert low <= after <= high
 
 
 def cli(*args):

@@ -110,25 +110,38 @@ def cell_bounds(net: RecurrentNet, point: CellPoint, dps: int,
         stepper = _Stepper(net, point, dps + GUARD_DIGITS)
         if inputs is None:
             inputs = (min(point.inputs), max(point.inputs))
-        start = [(s.lo, s.hi) for s in (stepper.exact(value) for _, value in point.initial)]
+        start = stepper.start
         box = stepper.reach(start, inputs)
         later = None if box is None else stepper.image(box, inputs)  # (s_1, s_2, ...)
         bounds = [stepper.bound(start, inputs, initial=True)]
         if point.inputs[1:]:
             bounds.append(stepper.bound(later, inputs, initial=False))
-        steps = len(point.inputs)
-        upper = mpmath.fprod(b.norm ** count for b, count in zip(bounds, (1, steps - 1)))
-        lower = mpmath.fprod(b.least ** count for b, count in zip(bounds, (1, steps - 1)))
+        counts = (1, len(point.inputs) - 1)
+        upper = _power_product([b.norm for b in bounds], counts, up=True)
+        lower = _power_product([b.least for b in bounds], counts, up=False)
         carousel = None
         gate = net.cell.carousel_gate
         if gate is not None:
-            carousel = tuple(mpmath.fprod(b.gate(gate)[end] ** count
-                                          for b, count in zip(bounds, (1, steps - 1)))
+            carousel = tuple(_power_product([b.gate(gate)[end] for b in bounds], counts, up=end)
                              for end in (0, 1))
         shown_box = None if later is None else tuple(
             (name, _mpf(low), _mpf(high)) for name, (low, high) in zip(net.cell.state, later))
-        return CellBounds(net, point, dps, inputs, shown_box, tuple(bounds), +upper, +lower,
+        return CellBounds(net, point, dps, inputs, shown_box, tuple(bounds), upper, lower,
                           carousel)
+
+
+def _power_product(factors: list, counts: tuple, up: bool) -> mpmath.mpf:
+    """∏ factor^count rounded up (``up``) or down: mpmath's interval arithmetic, whose every
+    operation rounds outward, at the working digits."""
+    iv, saved = mpmath.iv, mpmath.iv.prec
+    iv.prec = mpmath.mp.prec
+    try:
+        product = iv.mpf(1)
+        for factor, count in zip(factors, counts):
+            product *= iv.mpf(factor) ** count
+        return mpmath.mpf(product.b if up else product.a)
+    finally:
+        iv.prec = saved
 
 
 @dataclass
@@ -156,12 +169,9 @@ class _Stepper:
         self.parameters = [number(value) for _, value in point.parameters]
         self.weights = dict(point.parameters)
         self._fallback = None  # (an rnn's bounds where σ has a kink in the piece)
+        self.start = [(s.lo, s.hi) for s in (number(value) for _, value in point.initial)]
         self.derivative = None if net.activation is None else \
             derivative_range(net.activation, mpmath.mp.dps)
-
-    def exact(self, value: sympy.Rational) -> Interval:
-        """A state's exact start as the tightest interval holding it."""
-        return self.number(value)
 
     def _interval(self, low, high) -> Interval:
         low = low.lo if isinstance(low, Interval) else low
@@ -209,25 +219,28 @@ class _Stepper:
     def _whole_range(self, state: list[Interval] | None, x: Interval) -> _Piece:
         """An rnn piece the intervals could not decide (a kink of σ in its z_t): J = w σ'(z)
         over σ''s whole range; h = σ(z) within sup|σ'| times z's width of σ at z's lower
-        end (σ continuous), inside σ's range."""
+        end (σ continuous), inside σ's range. Every number an enclosure, rounded outward."""
         if self._fallback is None:
-            w, derivative = self.weights["w"], self.derivative
-            ends = sorted(sympy.N(w * end, 30) for end in (derivative.low, derivative.high))
-            least = 0 if ends[0] <= 0 <= ends[1] else min(abs(ends[0]), abs(ends[1]))
+            derivative = self.derivative
+            slopes = self._enclosure(derivative.low).lo, self._enclosure(derivative.high).hi
+            gain = abs(self.number(self.weights["w"]) * self._interval(*slopes))
             low, high = self.net.activation.value_range
-            self._fallback = (
-                self._rounded(max(abs(ends[0]), abs(ends[1]))).hi * (1 + gmpy2.mpfr(2) ** -60),
-                self._rounded(least).lo * (1 - gmpy2.mpfr(2) ** -60),
-                self._rounded(derivative.abs_sup).hi * (1 + gmpy2.mpfr(2) ** -60),
-                self._interval(self._end(low, down=True), self._end(high, down=False)))
-        norm, least, slope, values = self._fallback
-        return _Piece([self._activated(state, x, slope, values)], norm, least, {},
+            self._fallback = (gain, self._enclosure(derivative.abs_sup),
+                              self._interval(self._end(low, down=True), self._end(high, down=False)))
+        gain, slope, values = self._fallback
+        return _Piece([self._activated(state, x, slope, values)], gain.hi, gain.lo, {},
                       whole_range=True)
 
-    def _rounded(self, value: sympy.Expr) -> Interval:
-        return self.number(sympy.Rational(str(sympy.N(value, 40))))
+    def _enclosure(self, value: sympy.Expr) -> Interval:
+        """An interval holding a SymPy number (σ''s extremes, exact or refined)."""
+        if value.is_Rational:
+            return self.number(value)
+        digits = mpmath.mp.dps + 10
+        near = self.number(sympy.Rational(str(sympy.N(value, digits))))
+        margin = abs(near) * self.number(sympy.Rational(1, 10 ** (digits - 5)))
+        return near + self._interval(-margin.hi, margin.hi)
 
-    def _activated(self, state: list[Interval] | None, x: Interval, slope: gmpy2.mpfr,
+    def _activated(self, state: list[Interval] | None, x: Interval, slope: Interval,
                    values: Interval) -> Interval:
         """h_t = σ(z_t) of an rnn over a piece of states (None: every state)."""
         if state is None or self.net.activation.jumps:
@@ -240,16 +253,16 @@ class _Stepper:
         at_low = self._as_interval(step.forward[1][1](*frame))
         spread = self._interval(preactivation.hi, preactivation.hi) - \
             self._interval(preactivation.lo, preactivation.lo)
-        near = at_low + self._interval(-spread.hi * slope, spread.hi * slope)
+        change = (spread * slope).hi
+        near = at_low + self._interval(-change, change)
         return self._interval(max(near.lo, values.lo), min(near.hi, values.hi))
 
     def _end(self, value: sympy.Expr, down: bool) -> gmpy2.mpfr:
         """An end of σ's range, rounded outward (±inf where σ is unbounded)."""
         if value.is_infinite:
             return gmpy2.mpfr("-inf" if down else "inf")
-        enclosure = self._rounded(value)
-        margin = gmpy2.mpfr(2) ** -100 * (1 + abs(enclosure.lo))
-        return enclosure.lo - margin if down else enclosure.hi + margin
+        enclosure = self._enclosure(value)
+        return enclosure.lo if down else enclosure.hi
 
     def _pieces(self, box: list[tuple], inputs: tuple, depth: int = 0, count: dict | None = None,
                 jacobian: bool = True):
@@ -284,7 +297,16 @@ class _Stepper:
         for piece in self._pieces(box, self._inputs(inputs), count=pieces, jacobian=False):
             ends = [(s.lo, s.hi) for s in piece.after]
             found = ends if found is None else _hull(found, ends)
-        return found
+        return [self._within_range(name, side, image)
+                for name, side, image in zip(self.kind.state, self.start, found)]
+
+    def _within_range(self, name: str, start: tuple, image: tuple) -> tuple:
+        """A state's image cut to what the kind's definition proves (``state_range``): each
+        s_t lies between s_{t-1} and the range, so every one between s_0 and the range."""
+        if name not in self.kind.state_range:
+            return image
+        low, high = self.kind.state_range[name]
+        return max(image[0], min(start[0], low)), min(image[1], max(start[1], high))
 
     def reach(self, point: list[tuple], inputs: tuple) -> list[tuple] | None:
         """A box holding every state s_1, s_2, ... (and s_0), or None if none is found.

@@ -31,4 +31,5 @@ KIND = CellKind(
     gates=GATES,
     carousel_gate="z",
     reference="Cho et al. (2014); torch.nn.GRU",
+    state_range={"h": (-1, 1)},
 )

@@ -37,4 +37,5 @@ KIND = CellKind(
     gates=GATES,
     carousel_gate="f",
     reference="Hochreiter & Schmidhuber (1997); torch.nn.LSTM",
+    state_range={"h": (-1, 1)},
 )

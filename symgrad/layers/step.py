@@ -18,7 +18,7 @@ so every entry reads in the quantities the forward pass computes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import sympy
@@ -84,6 +84,11 @@ class CellKind:
     carousel_gate: str | None = None  # the gate whose product the carousel carries (f, z)
     uses_activation: bool = False  # the rnn's σ is the chosen activation; the gates are fixed
     reference: str = ""  # where the equations come from
+    # state -> (low, high): s_t lies between its previous value s_{t-1} and this range (a
+    # GRU's h_t = (1 - z_t) n_t + z_t h_{t-1} mixes n_t in (-1, 1) with h_{t-1}; an LSTM's
+    # h_t = o_t tanh(c_t) lies in it outright). Read by the bounds, which interval
+    # arithmetic alone cannot prove it to (z_t and 1 - z_t taken apart)
+    state_range: dict = field(default_factory=dict)
 
     @property
     def parameter_symbols(self) -> tuple[sympy.Symbol, ...]:

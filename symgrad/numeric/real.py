@@ -45,11 +45,24 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
         return f"[{low}, {high}]"
     if isinstance(value, mpmath.mpf) and _huge_exponent(value):
         scientific = _scientific_by_logarithm(value, digits, rounding)
+    elif isinstance(value, mpmath.mpf) and rounding != "nearest" and mpmath.isfinite(value):
+        scientific = format(_exact_mpfr(value), f".{digits - 1}{_ROUNDING[rounding]}e")
     elif isinstance(value, mpmath.mpf):
         scientific = mpmath.libmp.to_str(value._mpf_, digits, min_fixed=1, max_fixed=0)
     else:
         scientific = format(value, f".{digits - 1}{_ROUNDING[rounding]}e")
     return _styled(scientific, digits)
+
+
+def _exact_mpfr(value: mpmath.mpf) -> gmpy2.mpfr:
+    """An mpmath number as MPFR's, exactly (both are binary: its mantissa's bits)."""
+    sign, mantissa, exponent, bits = value._mpf_
+    if not mantissa:
+        return gmpy2.mpfr(0)
+    with gmpy2.local_context(precision=max(bits, 2), emax=gmpy2.get_emax_max(),
+                             emin=gmpy2.get_emin_min()):
+        exact = gmpy2.mul_2exp(gmpy2.mpfr(int(mantissa)), exponent)
+        return -exact if sign else exact
 
 
 HUGE_EXPONENT_BITS = 40  # mpmath's own decimal of 2^e costs a power 10^|E|: seconds beyond
@@ -109,16 +122,16 @@ def check_digits(digits, what: str = "digits") -> int:
     return digits
 
 
-def table_cell(value, digits: int = 6) -> str:
-    """A number for a table cell: ``digits`` digits; an enclosure whose ends round alike
-    shows those digits (every value in it rounds so), one whose ends differ both ends;
-    "—" for a value that does not apply."""
+def table_cell(value, digits: int = 6, rounding: str = "nearest") -> str:
+    """A number for a table cell: ``digits`` digits (``rounding``: a bound's "up" or "down");
+    an enclosure whose ends round alike shows those digits (every value in it rounds so),
+    one whose ends differ both ends; "—" for a value that does not apply."""
     if value is None:
         return "—"
     if isinstance(value, Interval):
         low, high = decimal(value.lo, digits), decimal(value.hi, digits)
         return low if low == high else f"[{decimal(value.lo, 3, 'down')}, {decimal(value.hi, 3, 'up')}]"
-    text = decimal(value, digits)
+    text = decimal(value, digits, rounding)
     if huge_decimal(text):  # e^-(10^5000): its exponent to the digits, not 5,000 figures
         return f"{'-' if text.startswith('-') else ''}10^({decimal(log10_abs(value), digits)})"
     return text

@@ -214,14 +214,15 @@ def cell_bounds_verdict(bounds: CellBounds) -> Prose:
     ratio = _sequence_ratio(bounds)
     if bounds.regime == "vanishing":
         verdict = say("The gradient vanishes for every input sequence in the range: {bound}.",
-                      bound=sympy.LessThan(ratio, approx(bounds.upper)))
+                      bound=sympy.LessThan(ratio, approx(bounds.upper, rounding="up")))
     elif bounds.regime == "exploding":
         verdict = say("The gradient explodes for every input sequence in the range: {bound}.",
-                      bound=sympy.GreaterThan(ratio, approx(bounds.lower)))
+                      bound=sympy.GreaterThan(ratio, approx(bounds.lower, rounding="down")))
     else:
         verdict = say("The bounds do not settle whether the gradient vanishes or explodes "
                       "({lower} to {upper}); evaluate the cell at your inputs with {command}.",
-                      lower=approx(bounds.lower), upper=approx(bounds.upper),
+                      lower=approx(bounds.lower, rounding="down"),
+                      upper=approx(bounds.upper, rounding="up"),
                       command=Code("symgrad eval --cell"))
     if bounds.carousel is None:
         return verdict
@@ -230,8 +231,8 @@ def cell_bounds_verdict(bounds: CellBounds) -> Prose:
     return paragraph(verdict, say(
         "Along the carousel alone (the {gate} gate, through no weight) the gradient is "
         "multiplied by {product}, between {low} and {high}{fate}.",
-        gate=step_symbol(gate, t), product=_carousel_product(bounds), low=approx(low),
-        high=approx(high),
+        gate=step_symbol(gate, t), product=_carousel_product(bounds),
+        low=approx(low, rounding="down"), high=approx(high, rounding="up"),
         fate=Phrase(": it vanishes however the inputs run" if high < mpmath.mpf(10) ** -6 else
                     ": it keeps the gradient's size" if low > mpmath.mpf(1) / 10 else "")))
 
@@ -261,7 +262,8 @@ def _(bounds: CellBounds) -> Document:
             say("From step 1 on every state lies in this box: a step maps it into itself for "
                 "every input in the range."),
             grid=Grid(("state", "least", "greatest"),
-                      tuple((say("{s}", s=step_symbol(name, t)), table_cell(lo), table_cell(hi))
+                      tuple((say("{s}", s=step_symbol(name, t)), table_cell(lo, rounding="down"),
+                             table_cell(hi, rounding="up"))
                             for name, lo, hi in bounds.box))))
     else:
         sections.append(Section(
@@ -275,12 +277,14 @@ def _(bounds: CellBounds) -> Document:
         header += [say("steps 2 … {T}: least", T=bounds.steps),
                    say("steps 2 … {T}: greatest", T=bounds.steps)]
     norm, least = matrix_norm(sympy.Symbol("J_t")), least_singular(sympy.Symbol("J_t"))
-    step_rows = [(say("{norm}", norm=norm), *(cell for b in bounds.bounds
-                                              for cell in ("", table_cell(b.norm)))),
-                 (say("{least}", least=least), *(cell for b in bounds.bounds
-                                                 for cell in (table_cell(b.least), "")))]
+    step_rows = [(say("{norm}", norm=norm),
+                  *(cell for b in bounds.bounds for cell in ("", table_cell(b.norm, rounding="up")))),
+                 (say("{least}", least=least),
+                  *(cell for b in bounds.bounds for cell in (table_cell(b.least, rounding="down"),
+                                                             "")))]
     step_rows += [(say("{gate}", gate=step_symbol(g, t)),
-                   *(table_cell(end) for b in bounds.bounds for end in b.gate(g)))
+                   *(table_cell(end, rounding=side) for b in bounds.bounds
+                     for end, side in zip(b.gate(g), ("down", "up"))))
                   for g in kind.gates]
     sections.append(Section(
         "One step",
@@ -291,13 +295,13 @@ def _(bounds: CellBounds) -> Document:
                   "derivative range." if any(b.whole_range for b in bounds.bounds) else ""),
         grid=Grid(tuple(header), tuple(step_rows))))
     ratio = _sequence_ratio(bounds)
-    rows = [Row(ratio, (approx(bounds.upper),), relations=("≤",)),
-            Row(log10(ratio), (approx(bounds.log10_upper),), relations=("≤",)),
-            Row(ratio, (approx(bounds.lower),), relations=("≥",))]
+    rows = [Row(ratio, (approx(bounds.upper, rounding="up"),), relations=("≤",)),
+            Row(log10(ratio), (approx(bounds.log10_upper, rounding="up"),), relations=("≤",)),
+            Row(ratio, (approx(bounds.lower, rounding="down"),), relations=("≥",))]
     if bounds.carousel is not None:
         product = _carousel_product(bounds)
-        rows += [Row(product, (approx(bounds.carousel[0]),), relations=("≥",)),
-                 Row(product, (approx(bounds.carousel[1]),), relations=("≤",))]
+        rows += [Row(product, (approx(bounds.carousel[0], rounding="down"),), relations=("≥",)),
+                 Row(product, (approx(bounds.carousel[1], rounding="up"),), relations=("≤",))]
     sections.append(Section(
         "The whole sequence",
         say("The products of the steps' bounds: the gradient carried back to the initial state "

@@ -613,29 +613,33 @@ def _(bounds: CellBounds) -> dict:
         "parameter_values": {name: _exact(value) for name, value in point.parameters},
         "inputs": {"lower": _exact(bounds.inputs[0]), "upper": _exact(bounds.inputs[1])},
         "initial": {name: _exact(value) for name, value in point.initial},
-        "states": None if bounds.box is None else {
-            name: {"lower": decimal(low, dps), "upper": decimal(high, dps)}
-            for name, low, high in bounds.box},
+        "states": None if bounds.box is None else {name: _range(low, high, dps)
+                                                   for name, low, high in bounds.box},
     })
 
     def step(bound, steps: str) -> dict:
-        return {"steps": steps, "jacobian_norm_upper": decimal(bound.norm, dps),
-                "least_singular_value_lower": decimal(bound.least, dps),
-                "gates": {name: {"lower": decimal(low, dps), "upper": decimal(high, dps)}
-                          for name, low, high in bound.gates},
+        return {"steps": steps, "jacobian_norm_upper": decimal(bound.norm, dps, "up"),
+                "least_singular_value_lower": decimal(bound.least, dps, "down"),
+                "gates": {name: _range(low, high, dps) for name, low, high in bound.gates},
                 "whole_activation_range": bound.whole_range}
 
     spans = ["1", f"2..{bounds.steps}" if bounds.steps > 2 else "2"]
     data["step_bounds"] = [step(b, span) for b, span in zip(bounds.bounds, spans)]
-    _magnitude(data, "upper_bound", bounds.upper, dps)
-    _magnitude(data, "lower_bound", bounds.lower, dps)
+    data["upper_bound"] = decimal(bounds.upper, dps, "up")
+    data["log10_abs_upper_bound"] = decimal(bounds.log10_upper, LOG10_DIGITS, "up")
+    data["lower_bound"] = decimal(bounds.lower, dps, "down")
+    data["log10_abs_lower_bound"] = decimal(bounds.log10_lower, LOG10_DIGITS, "down")
     if bounds.carousel is not None:
         data["carousel"] = {"gate": net.cell.carousel_gate,
-                            "lower": decimal(bounds.carousel[0], dps),
-                            "upper": decimal(bounds.carousel[1], dps)}
+                            **_range(*bounds.carousel, dps)}
     data["regime"] = bounds.regime
     data["verdict"] = cell_verdict_text(bounds)
     return data
+
+
+def _range(low, high, dps: int) -> dict:
+    """A range's ends as decimals rounded outward: the range printed holds the one found."""
+    return {"lower": decimal(low, dps, "down"), "upper": decimal(high, dps, "up")}
 
 
 def cell_verdict_text(bounds: CellBounds) -> str:

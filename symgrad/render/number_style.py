@@ -21,7 +21,7 @@ import gmpy2
 import mpmath
 import sympy
 
-from symgrad.numeric.real import exact_text, huge_decimal
+from symgrad.numeric.real import decimal, exact_text, huge_decimal
 
 SHOWN_DIGITS = 6  # significant digits of an "≈" value and of a table's cells
 FIXED_EXPONENTS = range(-2, 5)  # decimal exponents written without a power of ten
@@ -131,11 +131,13 @@ def short(value: sympy.Rational) -> bool:
     return len(exact_text(value, "text")) <= SHORT_EXACT
 
 
-def approx(value, digits: int = SHOWN_DIGITS) -> sympy.Expr:
+def approx(value, digits: int = SHOWN_DIGITS, rounding: str = "nearest") -> sympy.Expr:
     """A computed number as a SymPy Float to ``digits`` digits (exponents are unbounded
-    there too); ±∞ as SymPy's."""
+    there too), rounded to nearest or, for a bound, "up" or "down"; ±∞ as SymPy's."""
     if mpmath.isinf(value):
         return sympy.oo if value > 0 else -sympy.oo
+    if rounding != "nearest":
+        return sympy.Float(decimal(value, digits, rounding), digits)
     return sympy.Float(value, digits)
 
 
