@@ -203,8 +203,7 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
                              parameters=parameters, x=1 if x is None else x,
                              h0=0 if h0 is None else h0, c0=c0, y=0 if y is None else y,
                              seed=seed, dps=dps, interval=interval, progress=progress)
-    arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0,
-                               "progress": progress})
+    arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0})
     arguments.chain_or_net(depth, widths)
     if widths is not None:
         arguments.only_for_a_chain({"depth": depth, "residual": residual, "tied": tied, "w": w,

@@ -169,6 +169,9 @@ class Verdict:
     # another value than symgrad's at a corner: (z, the corner, the claim's value there or
     # None where undefined, symgrad's)
     conventions: tuple[tuple[sympy.Symbol, sympy.Expr, sympy.Expr | None, sympy.Expr], ...] = ()
+    # the truth as the derivation writes it, where that is not ``true`` (a cell's ∂C/∂θ
+    # through ∂C/∂h_t and ∂C/∂c_t)
+    written: sympy.Expr | None = None
 
 
 _LABELS = {"delta": "δ", "grad_w": "∂C/∂w", "grad_b": "∂C/∂b"}
@@ -217,6 +220,9 @@ class _Subject:
     targets_hint: str
     outputs: dict[sympy.Symbol, sympy.Symbol]  # z -> a where a = σ(z) (not residual)
     output_gradient: dict[sympy.Symbol, sympy.Expr]  # ∂C/∂a_L through the cost
+    # a target as the derivation writes it, where that is not the form checked (a cell's
+    # gradient through ∂C/∂h_t and ∂C/∂c_t, not every step substituted in)
+    written: dict[str, sympy.Expr] = field(default_factory=dict)
 
 
 def _chain_subject(chain: ScalarChain) -> _Subject:
@@ -295,7 +301,9 @@ def _cell_subject(net: RecurrentNet) -> _Subject:
         names.update({str(symbol): symbol for symbol, _ in kind.quantities(t)})
     outputs = {} if not kind.uses_activation else {
         step_symbol("z", t): step_symbol("h", t) for t in range(1, net.steps + 1)}
-    return _Subject(found, names, derivation.concrete, cell_targets(net), outputs, {})
+    written = {f"grad_{name}": expr for name, expr in derivation.gradients}
+    written.update({f"grad_{e.lhs.args[0].name}": e.rhs for e in derivation.steps[0].backward})
+    return _Subject(found, names, derivation.concrete, cell_targets(net), outputs, {}, written)
 
 
 def cell_targets(net: RecurrentNet) -> str:
@@ -411,7 +419,7 @@ def _verify(spec, target: str, claim_text: str, seed: int) -> Verdict:
     checked = dict(digits=numbers.digits if decided else numbers.agreed_digits,
                    points_checked=numbers.points_checked,
                    working_digits=numbers.working_digits, arithmetic=numbers.arithmetic,
-                   symbolic=found.status)
+                   symbolic=found.status, written=subject.written.get(target))
     label = target_label(target)
     if numbers.differing is not None:
         if found.status == "zero" and numbers.differing.claimed is None:

@@ -11,7 +11,7 @@ from symgrad.render.document import Document, Grid, Row, Section, document
 from symgrad.render.json import cell_plain, json_object
 from symgrad.render.number_style import decimal_number
 from symgrad.render.printing import plain
-from symgrad.render.prose import Code, Prose, joined, say
+from symgrad.render.prose import Code, Prose, joined, paragraph, say
 from symgrad.verify import CHECK_DIGITS, Verdict, target_symbol
 
 SIGMA = sympy.Symbol("sigma")  # σ, as math
@@ -180,11 +180,35 @@ def _described(spec) -> str:
     return f"{spec.kind} {spec.activation.name} chain, depth {spec.depth}"
 
 
+SHOWN_TRUTH_NODES = 400  # a cell's truth written out in full is shown up to this size
+
+
 def _truth(verdict: Verdict, lhs) -> Section:
     sides = (verdict.true,) if verdict.true_concrete == verdict.true else \
         (verdict.true, verdict.true_concrete)  # (a gated cell's functions are its own)
-    return Section("The correct formula", "From the chain rule (symgrad derive).",
-                   [Row(lhs, sides)])
+    if verdict.written is None:
+        return Section("The correct formula", "From the chain rule (symgrad derive).",
+                       [Row(lhs, sides)])
+    rows = [Row(lhs, (verdict.written,))]
+    shown = _tree_size(verdict.true_concrete, SHOWN_TRUTH_NODES) <= SHOWN_TRUTH_NODES
+    if shown:
+        rows.append(Row(lhs, (verdict.true_concrete,)))
+    return Section("The correct formula", paragraph(
+        "From backpropagation through time (symgrad derive --cell): the gradients with "
+        "respect to the states come from the recursion, from the last step down.",
+        "Written out in the forward names:" if shown else
+        "Written out in the forward names it is too long to show; JSON has it."), rows)
+
+
+def _tree_size(expr: sympy.Expr, cap: int) -> int:
+    """The nodes of ``expr`` as printed (a shared node once per use), counted up to past
+    ``cap``."""
+    count = 0
+    for _ in sympy.preorder_traversal(expr):
+        count += 1
+        if count > cap:
+            break
+    return count
 
 
 def _labels(names) -> Prose:

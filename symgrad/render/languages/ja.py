@@ -455,13 +455,13 @@ MESSAGES = {
     "those weights 0 it is 0, and the gradient travels on the carousel alone, multiplied by "
     "{4} at each step: no weight and no activation's derivative in the product.":
         "{0} は再帰重み（{1}, {2}, {3}）を通るすべての経路を集めたものである。これらの重みが 0 なら"
-        " {0} も 0 で、勾配はカルーセルだけを通り、各ステップで {4} を掛けられる。その積には重みも"
+        "それも 0 で、勾配はカルーセルだけを通り、各ステップで {4} を掛けられる。その積には重みも"
         "活性化関数の導関数も現れない。",
     "{0} collects every path that passes through a recurrent weight ({1}, {2}, {3}, {4}); with "
     "those weights 0 it is 0, and the gradient travels on the carousel alone, multiplied by "
     "{5} at each step: no weight and no activation's derivative in the product.":
         "{0} は再帰重み（{1}, {2}, {3}, {4}）を通るすべての経路を集めたものである。これらの重みが"
-        " 0 なら {0} も 0 で、勾配はカルーセルだけを通り、各ステップで {5} を掛けられる。その積には"
+        " 0 ならそれも 0 で、勾配はカルーセルだけを通り、各ステップで {5} を掛けられる。その積には"
         "重みも活性化関数の導関数も現れない。",
     "Each {0} lies in (0, 1): the carousel still shrinks the gradient unless the gate stays "
     "near 1 (a large bias).":
