@@ -311,3 +311,15 @@ def test_a_saturated_gate_gradient_is_not_taken_for_zero():
         truth = mpmath.diff(lambda u: forward("rnn", {**{k: mp(v) for k, v in p.items()}, "u": u},
                                                [mp(100)], 0, 0, 0, _MpmathLib), 1)
         assert truth != 0 and close(dict(result.gradients)["u"], truth, 19)
+
+
+def test_a_step_activation_gives_exact_zeros_not_an_unsettled_refusal():
+    """An rnn with σ = Heaviside: every h_t is 0 or 1 and every σ' is 0 away from the step,
+    so every gradient is exactly 0 (a bare 0 out of the compiled branch counts as proved);
+    the cost is that of the pass written here."""
+    run = symgrad.evaluate_cell("rnn", 3, "Heaviside(x)", parameters="u=1/2,w=1/2,b=0", x=1)
+    h = 0
+    for _ in range(3):
+        h = 1 if h / 2 + mpmath.mpf(1) / 2 > 0 else 0
+    assert mpmath.mpf(symgrad.decimal(run.cost, 20)) == mpmath.mpf(h) ** 2 / 2
+    assert all(value == 0 for _, value in (*run.gradients, *run.initial_gradients))

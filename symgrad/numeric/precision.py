@@ -141,7 +141,9 @@ def _finite(value) -> bool:
 
 
 def _zeros_proved(values: list, certify: Callable, working: int) -> bool:
-    """Whether every value that is exactly 0 has an enclosure that is exactly [0, 0]."""
+    """Whether every value that is exactly 0 has an enclosure that is exactly [0, 0], or is
+    an exact 0 in the enclosures' pass too (a branch a certain comparison took, relu's or
+    Heaviside's 0, comes out of the compiled code as the int 0)."""
     zeros = [i for i, v in enumerate(values) if v is not None and not isinstance(v, AtMost)
              and v == 0]
     if not zeros:
@@ -153,5 +155,5 @@ def _zeros_proved(values: list, certify: Callable, working: int) -> bool:
     if enclosures is None:
         return False
     enclosures = list(enclosures)
-    return all(isinstance(e, Interval) and e.lo == 0 and e.hi == 0
-               for e in (enclosures[i] for i in zeros))
+    return all((isinstance(e, Interval) and e.lo == 0 and e.hi == 0)
+               or (type(e) is int and e == 0) for e in (enclosures[i] for i in zeros))
