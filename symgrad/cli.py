@@ -121,12 +121,16 @@ def _checked_output(suffixes):
 TEXT_OUTPUTS = ("", *_SUFFIX_FORMATS)
 
 
-def _output_options(command):
-    command = click.option("-o", "--output", "output", default=None, metavar="FILE",
-                           callback=_checked_output(TEXT_OUTPUTS),
-                           help="Write to FILE (atomically) instead of stdout.")(command)
-    return click.option("--format", "fmt", default=None, metavar="|".join(FORMATS),
-                        help="Output format; default text, or from FILE's suffix.")(command)
+def _output_options(command=None, *, default: str = "text"):
+    """-o and --format; ``default``: the format written when neither is given."""
+    def decorate(command):
+        command = click.option("-o", "--output", "output", default=None, metavar="FILE",
+                               callback=_checked_output(TEXT_OUTPUTS),
+                               help="Write to FILE (atomically) instead of stdout.")(command)
+        return click.option("--format", "fmt", default=None, metavar="|".join(FORMATS),
+                            help=f"Output format; default {default}, or from FILE's "
+                                 "suffix.")(command)
+    return decorate if command is None else decorate(command)
 
 
 HIGHWAY_HELP = ("Highway chain: a_l = t_l σ(z_l) + (1 - t_l) a_{l-1}, gate "
@@ -563,7 +567,7 @@ def _advance(report, run: int | None = None, runs: int = 1):
               callback=lambda context, parameter, value: check_language(value),
               help="The language of the words (the formulas are the same): en or ja.")
 @_cell_options()
-@_output_options
+@_output_options(default="Markdown (with --slides, LaTeX)")
 def notes(depth, widths, act, residual, highway, p, q, cost, w, b, x, y, z, init, seed, fragment,
           slides, lang, cell, steps, settings, h0, c0, fmt, output):
     """Lecture notes: the whole vanishing/exploding-gradient argument, with exact numbers."""
