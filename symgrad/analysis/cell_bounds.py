@@ -12,13 +12,15 @@ input in the range:
 - step 1 starts from s_0 itself;
 - every later step from a box holding every state the cell reaches. Such a box is found by
   widening: B = {s_0} ∪ step(s_0), grown until step(B) ⊆ B (then every s_t lies in B), then
-  narrowed, B ← {s_0} ∪ step(B), which still holds every s_t.
+  narrowed, B ← {s_0} ∪ step(B), which still holds every s_t. Where the kind's definition
+  proves a state's range (``CellKind.state_range``: a GRU's h_t lies between h_{t-1} and
+  [-1, 1]) every image is cut to it, which intervals alone cannot prove.
 
 The inputs are a range, not one sequence: the bounds hold for every input sequence whose
 x_t lie between the least and the greatest input given (a sequence given in full fixes one
 run, whose own numbers ``eval`` gives).
 
-The box is cut into pieces (PIECES per state dimension); on each piece the step's
+The box and the input range are cut into pieces (PIECES per dimension); on each the step's
 quantities, J_t, ‖J_t‖ (its largest singular value) and σ_min(J_t) are evaluated in
 certified interval arithmetic (``numeric.interval``, the same compiled step ``eval
 --interval`` uses), so every bound holds; a piece's width is what the bounds may lose. A
