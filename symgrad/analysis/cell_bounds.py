@@ -63,7 +63,6 @@ GUARD_DIGITS = 15
 class StepBound:
     """What one step can do to the gradient, over every state it can start from."""
 
-    initial: bool  # step 1, from s_0 itself (else every later step, from every state)
     norm: mpmath.mpf  # ‖J_t‖ ≤ norm
     least: mpmath.mpf  # σ_min(J_t) ≥ least
     gates: tuple[tuple[str, mpmath.mpf, mpmath.mpf], ...]  # each gate's least and greatest value
@@ -103,21 +102,17 @@ class CellBounds(ProductBounds):
 
 
 def cell_bounds(net: RecurrentNet, point: CellPoint, dps: int,
-                inputs: tuple[sympy.Rational, sympy.Rational] | None = None) -> CellBounds:
+                inputs: tuple[sympy.Rational, sympy.Rational]) -> CellBounds:
     """The bounds of ``net`` from ``point``'s parameters and initial state, over its steps
-    and every input sequence whose inputs lie between ``inputs``' ends (default the least
-    and the greatest of ``point.inputs``). The point's target plays no part: it only scales
-    ∂C/∂s_T."""
+    and every input sequence whose inputs lie between ``inputs``' ends. The point's inputs
+    and target play no part (the target only scales ∂C/∂s_T)."""
     with mpmath.workdps(dps + GUARD_DIGITS):
         stepper = _Stepper(net, point, dps + GUARD_DIGITS)
-        if inputs is None:
-            inputs = (min(point.inputs), max(point.inputs))
-        start = stepper.start
-        box = stepper.reach(start, inputs)
+        box = stepper.reach(inputs)
         later = None if box is None else stepper.image(box, inputs)  # (s_1, s_2, ...)
-        bounds = [stepper.bound(start, inputs, initial=True)]
+        bounds = [stepper.bound(stepper.start, inputs)]
         if point.inputs[1:]:
-            bounds.append(stepper.bound(later, inputs, initial=False))
+            bounds.append(stepper.bound(later, inputs))
         counts = (1, len(point.inputs) - 1)
         upper = _power_product([b.norm for b in bounds], counts, up=True)
         lower = _power_product([b.least for b in bounds], counts, up=False)
@@ -187,11 +182,16 @@ class _Stepper:
 
     # --- one piece ----------------------------------------------------------------------
 
+    def _frame(self, state: list[Interval], x: Interval) -> list:
+        """The compiled step's arguments: the state before, the input, the parameters, and a
+        slot for each quantity."""
+        return list(state) + [x] + self.parameters + [None] * len(self.step.forward)
+
     def _piece(self, state: list[Interval], x: Interval, jacobian: bool = True) -> _Piece:
         """The piece's enclosures; without ``jacobian`` only the state after the step (a box's
         image needs no more)."""
         step = self.step
-        frame = list(state) + [x] + self.parameters + [None] * len(step.forward)
+        frame = self._frame(state, x)
         for slot, function in step.forward:
             frame[slot] = function(*frame)
         after = [self._as_interval(frame[step.slot[step_symbol(s, 1)]]) for s in self.kind.state]
@@ -248,8 +248,8 @@ class _Stepper:
         if state is None or self.net.activation.jumps:
             return values
         step = self.step
-        frame = list(state) + [x] + self.parameters + [None] * len(step.forward)
-        z_slot, z = step.forward[0]
+        frame = self._frame(state, x)
+        z_slot, z = step.forward[0]  # (an rnn's z_t, then h_t = σ(z_t))
         preactivation = self._as_interval(z(*frame))
         frame[z_slot] = self._interval(preactivation.lo, preactivation.lo)
         at_low = self._as_interval(step.forward[1][1](*frame))
@@ -310,10 +310,10 @@ class _Stepper:
         low, high = self.kind.state_range[name]
         return max(image[0], min(start[0], low)), min(image[1], max(start[1], high))
 
-    def reach(self, point: list[tuple], inputs: tuple) -> list[tuple] | None:
+    def reach(self, inputs: tuple) -> list[tuple] | None:
         """A box holding every state s_1, s_2, ... (and s_0), or None if none is found.
         (step(box) holds s_1, s_2, ...: the states later steps start from.)"""
-        box = _hull(point, self.image(point, inputs))
+        box = _hull(self.start, self.image(self.start, inputs))
         for _ in range(WIDENINGS):
             if not all(abs(end) <= LARGEST_STATE for side in box for end in side):
                 return None
@@ -324,16 +324,16 @@ class _Stepper:
                    for side, new in zip(box, image)]  # (only where the image leaves it)
         else:
             return None
-        return self._narrowed(box, point, inputs)
+        return self._narrowed(box, inputs)
 
-    def _narrowed(self, box: list[tuple], point: list[tuple], inputs: tuple) -> list[tuple]:
+    def _narrowed(self, box: list[tuple], inputs: tuple) -> list[tuple]:
         """A box still holding every state, narrowed: {s_0} ∪ step(B) holds them whenever B
         does, however coarsely step(B) is enclosed. An end moves towards its limit by about
         a fixed ratio a round (an LSTM's c_t by f_t: 0.98 takes hundreds of rounds), so the
         rounds run on COARSE pieces, each round's limit is guessed as a geometric series'
         and kept where it is a box holding s_0 and its own image; a few rounds on the fine
         pieces finish."""
-        rounds = [box]
+        point, rounds = self.start, [box]
         for _ in range(COARSE_ROUNDS):
             narrower = _hull(point, self.image(rounds[-1], inputs, COARSE))
             if _settled(rounds[-1], narrower):
@@ -351,7 +351,7 @@ class _Stepper:
             box = narrower
         return box
 
-    def bound(self, box: list[tuple] | None, inputs: tuple, initial: bool) -> StepBound:
+    def bound(self, box: list[tuple] | None, inputs: tuple) -> StepBound:
         x = self._inputs(inputs)
         if box is None:  # (states unbounded: only an rnn gets here, as its σ is unbounded)
             if not self.kind.uses_activation:
@@ -366,9 +366,8 @@ class _Stepper:
         least = max(gmpy2.mpfr(0), min(p.least for p in pieces))
         gates = tuple((gate, _mpf(min(p.gates[gate].lo for p in pieces)),
                        _mpf(max(p.gates[gate].hi for p in pieces)))
-                      for gate in self.kind.gates if all(gate in p.gates for p in pieces))
-        whole = any(p.whole_range for p in pieces)
-        return StepBound(initial, _mpf(norm), _mpf(least), gates, whole)
+                      for gate in self.kind.gates)  # (a whole-range piece is an rnn's: none)
+        return StepBound(_mpf(norm), _mpf(least), gates, any(p.whole_range for p in pieces))
 
 
 def _settled(before: list[tuple], after: list[tuple]) -> bool:

@@ -132,18 +132,14 @@ def _(evaluation: CellEvaluation) -> Document:
                 kind=Phrase("Certified enclosures" if evaluation.interval else
                             "Backpropagation through time"),
                 title=kind.title, T=steps, digits=digits)
-    settings = joined([say("{p}", p=sympy.Eq(parameter_symbol(name), value, evaluate=False))
-                       for name, value in point.parameters], ", ")
     inputs = set(point.inputs)
     setting = paragraph(
-        say("Activation {name}.", name=Code(evaluation.net.activation.name))
-        if evaluation.net.activation is not None else "",
-        say("Parameters {settings}.", settings=settings),
+        _activation_words(evaluation.net),
+        say("Parameters {settings}.", settings=_parameter_values(point)),
         say("Inputs {x}; initial state {initial}; target {y}; every number read exactly.",
             x=sympy.Eq(step_symbol("x", t), point.inputs[0], evaluate=False)
             if len(inputs) == 1 else sympy.Symbol("x_1..x_T"),
-            initial=joined([say("{v}", v=sympy.Eq(step_symbol(name[0], 0), value, evaluate=False))
-                            for name, value in point.initial], ", "),
+            initial=_initial_values(point),
             y=sympy.Eq(sympy.Symbol("y"), point.target, evaluate=False)),
         "Every value is a certified enclosure: the exact value lies inside."
         if evaluation.interval else "")
@@ -180,6 +176,24 @@ def _(evaluation: CellEvaluation) -> Document:
                 grid=backward, figure=_gradient_figure(evaluation)),
     ]
     return Document(title, sections, sympy.Integer(steps))
+
+
+def _activation_words(net) -> Prose | str:
+    """The rnn's "Activation tanh."; nothing for a gated cell, whose functions are fixed."""
+    return say("Activation {name}.", name=Code(net.activation.name)) \
+        if net.activation is not None else ""
+
+
+def _parameter_values(point) -> Prose:
+    """u_i = 1/2, w_i = 1/2, ...: every parameter as set."""
+    return joined([say("{p}", p=sympy.Eq(parameter_symbol(name), value, evaluate=False))
+                   for name, value in point.parameters], ", ")
+
+
+def _initial_values(point) -> Prose:
+    """h0 = 0, c0 = 0: the initial state."""
+    return joined([say("{v}", v=sympy.Eq(step_symbol(name[0], 0), value, evaluate=False))
+                   for name, value in point.initial], ", ")
 
 
 def _gradient_figure(evaluation: CellEvaluation) -> Figure:
@@ -242,15 +256,11 @@ def _(bounds: CellBounds) -> Document:
     net, kind, point = bounds.net, bounds.net.cell, bounds.point
     title = say("Gradient bounds through time: {title}, " + _steps(bounds.steps),
                 title=kind.title, T=bounds.steps)
-    settings = joined([say("{p}", p=sympy.Eq(parameter_symbol(name), value, evaluate=False))
-                       for name, value in point.parameters], ", ")
     low, high = bounds.inputs
     setting = paragraph(
-        say("Activation {name}.", name=Code(net.activation.name))
-        if net.activation is not None else "",
-        say("Parameters {settings}; initial state {initial}.", settings=settings,
-            initial=joined([say("{v}", v=sympy.Eq(step_symbol(name[0], 0), value, evaluate=False))
-                            for name, value in point.initial], ", ")),
+        _activation_words(net),
+        say("Parameters {settings}; initial state {initial}.", settings=_parameter_values(point),
+            initial=_initial_values(point)),
         say("The bounds hold for every input sequence with {x} from {low} to {high}, and every "
             "state the cell reaches from there: each step is bounded in certified interval "
             "arithmetic over a box of states that holds its own image.",
@@ -270,13 +280,13 @@ def _(bounds: CellBounds) -> Document:
             "Where the states stay",
             say("No bounded box holds the states (the activation is unbounded and the weight "
                 "lets them grow), so the later steps take the activation's whole range.")))
+    norm, least = matrix_norm(sympy.Symbol("J_t")), least_singular(sympy.Symbol("J_t"))
     header = ["", "step 1: least", "step 1: greatest"]
     if bounds.steps == 2:
         header += ["step 2: least", "step 2: greatest"]
     elif bounds.steps > 2:
         header += [say("steps 2 … {T}: least", T=bounds.steps),
                    say("steps 2 … {T}: greatest", T=bounds.steps)]
-    norm, least = matrix_norm(sympy.Symbol("J_t")), least_singular(sympy.Symbol("J_t"))
     step_rows = [(say("{norm}", norm=norm),
                   *(cell for b in bounds.bounds for cell in ("", table_cell(b.norm, rounding="up")))),
                  (say("{least}", least=least),
@@ -306,7 +316,7 @@ def _(bounds: CellBounds) -> Document:
         "The whole sequence",
         say("The products of the steps' bounds: the gradient carried back to the initial state "
             "is multiplied by at most the product of {norm} and at least that of {least}.",
-            norm=matrix_norm(sympy.Symbol("J_t")), least=least_singular(sympy.Symbol("J_t"))),
+            norm=norm, least=least),
         rows))
     sections.append(Section("Verdict", cell_bounds_verdict(bounds)))
     return Document(title, sections, sympy.Integer(bounds.steps))
