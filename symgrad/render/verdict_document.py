@@ -194,8 +194,9 @@ def _truth(verdict: Verdict, lhs) -> Section:
     if shown:
         rows.append(Row(lhs, (verdict.true_concrete,)))
     return Section("The correct formula", paragraph(
-        "From backpropagation through time (symgrad derive --cell): the gradients with "
-        "respect to the states come from the recursion, from the last step down.",
+        say("From backpropagation through time ({command}): the gradients with respect to "
+            "the states come from the recursion, from the last step down.",
+            command=Code("symgrad derive --cell")),
         "Written out in the forward names:" if shown else
         "Written out in the forward names it is too long to show; JSON has it."), rows)
 
