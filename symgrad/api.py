@@ -391,9 +391,7 @@ def bounds(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, residual
             "highway": arguments.flag(highway, "highway"), "w": w, "p": p, "q": q})
         net, point = _cell_point(cell, steps, _cell_act(act), parameters, 0,
                                  0 if h0 is None else h0, c0, 0, seed)
-        given = listed(["-1", "1"] if x is None else x, "input")
-        return cell_bounds(net, point, arguments.digits(dps, MAX_CELL_DPS),
-                           inputs=(min(given), max(given)))
+        return cell_bounds(net, point, arguments.digits(dps, MAX_CELL_DPS), _input_range(x))
     arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0,
                                "x": x, "seed": seed})
     if depth is None:
@@ -402,6 +400,13 @@ def bounds(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, residual
     chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, highway=highway)
     return gain_bounds(chain, _settings(chain, 1 if w is None else w, p, q),
                        arguments.digits(dps, MAX_DPS))
+
+
+def _input_range(x) -> tuple[sympy.Rational, sympy.Rational]:
+    """The range a cell's bounds take its inputs over: from the least to the greatest of
+    ``x`` (one value or several), by default -1 to 1."""
+    given = listed(["-1", "1"] if x is None else x, "input")
+    return min(given), max(given)
 
 
 def _settings(chain: ScalarChain, w, p, q) -> tuple[tuple, ...]:
@@ -455,8 +460,7 @@ def notes(depth: int | None = None, act: Act = DEFAULT_ACT, *,
         net, point = _cell_point(cell, None if steps is None else check_steps(
             steps, MAX_NOTES_STEPS), _cell_act(act), parameters, 1 if x is None else x,
             0 if h0 is None else h0, c0, 0 if y is None else y, seed)
-        given = listed(["-1", "1"] if x is None else x, "input")
-        return cell_notes(net, point, (min(given), max(given)), progress=progress)
+        return cell_notes(net, point, _input_range(x), progress=progress)
     arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0,
                                "progress": progress})
     arguments.chain_or_net(depth, widths)
