@@ -15,91 +15,91 @@
 
 from __future__ import annotations
 
-from symgrad.activations import NAMES as ACTIVATIONS
-from symgrad.activations import Activation, activation_table, get_activation
-from symgrad.analysis.bounds import GainBounds
-from symgrad.analysis.meanfield import CriticalLine, MeanFieldResult
-from symgrad.analysis.region import GainRegion, WidestRegion
-from symgrad.analysis.sampling import GradientSample
-from symgrad.api import (
-    acts,
-    bounds,
-    critical,
-    derive,
-    derive_cell,
-    derive_net,
-    evaluate,
-    evaluate_cell,
-    evaluate_net,
-    meanfield,
-    notes,
-    region,
-    sample,
-    verify,
-)
-from symgrad.costs import COSTS
-from symgrad.derive.chain import ChainDerivation, Equation, LayerGradient, derive_chain
-from symgrad.derive.matrix import MatrixDerivation
-from symgrad.derive.recurrent import CellDerivation
-from symgrad.errors import SymgradError
-from symgrad.layers import CELLS
-from symgrad.networks import MatrixNet, RecurrentNet, ScalarChain
-from symgrad.numbers import exact
-from symgrad.numeric.backprop import ChainPoint
-from symgrad.numeric.evaluate import ChainEvaluation, evaluate_chain
-from symgrad.numeric.matrix_net import NetEvaluation
-from symgrad.numeric.net_parameters import NetParameters
-from symgrad.numeric.real import decimal
-from symgrad.numeric.recurrent import CellEvaluation
-from symgrad.render import render, write_documents
-from symgrad.verify import Verdict
+import importlib
+import sys
+import types
 
-__all__ = [
-    "ACTIVATIONS",
-    "CELLS",
-    "CellDerivation",
-    "CellEvaluation",
-    "RecurrentNet",
-    "COSTS",
-    "Activation",
-    "ChainDerivation",
-    "ChainEvaluation",
-    "ChainPoint",
-    "CriticalLine",
-    "Equation",
-    "GainBounds",
-    "GainRegion",
-    "GradientSample",
-    "MatrixDerivation",
-    "MatrixNet",
-    "MeanFieldResult",
-    "NetEvaluation",
-    "NetParameters",
-    "LayerGradient",
-    "ScalarChain",
-    "SymgradError",
-    "Verdict",
-    "WidestRegion",
-    "activation_table",
-    "acts",
-    "bounds",
-    "critical",
-    "decimal",
-    "derive",
-    "derive_cell",
-    "derive_chain",
-    "derive_net",
-    "evaluate",
-    "evaluate_cell",
-    "evaluate_chain",
-    "evaluate_net",
-    "exact",
-    "get_activation",
-    "meanfield",
-    "notes",
-    "region",
-    "render",
-    "sample",
-    "verify",
-    "write_documents",
-]
+# Each public name, and where it lives: read on first use (PEP 562), so that
+# ``import symgrad`` and ``symgrad --help`` do not import SymPy, mpmath and every
+# command's machinery before any of them is needed.
+_PUBLIC = {
+    "Activation": ("symgrad.activations", "Activation"),
+    "activation_table": ("symgrad.activations", "activation_table"),
+    "ACTIVATIONS": ("symgrad.activations", "NAMES"),
+    "acts": ("symgrad.api", "acts"),
+    "bounds": ("symgrad.api", "bounds"),
+    "CellDerivation": ("symgrad.derive.recurrent", "CellDerivation"),
+    "CellEvaluation": ("symgrad.numeric.recurrent", "CellEvaluation"),
+    "CELLS": ("symgrad.layers", "CELLS"),
+    "ChainDerivation": ("symgrad.derive.chain", "ChainDerivation"),
+    "ChainEvaluation": ("symgrad.numeric.evaluate", "ChainEvaluation"),
+    "ChainPoint": ("symgrad.numeric.backprop", "ChainPoint"),
+    "COSTS": ("symgrad.costs", "COSTS"),
+    "critical": ("symgrad.api", "critical"),
+    "CriticalLine": ("symgrad.analysis.meanfield", "CriticalLine"),
+    "decimal": ("symgrad.numeric.real", "decimal"),
+    "derive": ("symgrad.api", "derive"),
+    "derive_cell": ("symgrad.api", "derive_cell"),
+    "derive_chain": ("symgrad.derive.chain", "derive_chain"),
+    "derive_net": ("symgrad.api", "derive_net"),
+    "Equation": ("symgrad.derive.chain", "Equation"),
+    "evaluate": ("symgrad.api", "evaluate"),
+    "evaluate_cell": ("symgrad.api", "evaluate_cell"),
+    "evaluate_chain": ("symgrad.numeric.evaluate", "evaluate_chain"),
+    "evaluate_net": ("symgrad.api", "evaluate_net"),
+    "exact": ("symgrad.numbers", "exact"),
+    "GainBounds": ("symgrad.analysis.bounds", "GainBounds"),
+    "GainRegion": ("symgrad.analysis.region", "GainRegion"),
+    "get_activation": ("symgrad.activations", "get_activation"),
+    "GradientSample": ("symgrad.analysis.sampling", "GradientSample"),
+    "LayerGradient": ("symgrad.derive.chain", "LayerGradient"),
+    "MatrixDerivation": ("symgrad.derive.matrix", "MatrixDerivation"),
+    "MatrixNet": ("symgrad.networks", "MatrixNet"),
+    "meanfield": ("symgrad.api", "meanfield"),
+    "MeanFieldResult": ("symgrad.analysis.meanfield", "MeanFieldResult"),
+    "NetEvaluation": ("symgrad.numeric.matrix_net", "NetEvaluation"),
+    "NetParameters": ("symgrad.numeric.net_parameters", "NetParameters"),
+    "notes": ("symgrad.api", "notes"),
+    "RecurrentNet": ("symgrad.networks", "RecurrentNet"),
+    "region": ("symgrad.api", "region"),
+    "render": ("symgrad.render", "render"),
+    "sample": ("symgrad.api", "sample"),
+    "ScalarChain": ("symgrad.networks", "ScalarChain"),
+    "SymgradError": ("symgrad.errors", "SymgradError"),
+    "Verdict": ("symgrad.verify", "Verdict"),
+    "verify": ("symgrad.api", "verify"),
+    "WidestRegion": ("symgrad.analysis.region", "WidestRegion"),
+    "write_documents": ("symgrad.render", "write_documents"),
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    try:
+        module, attribute = _PUBLIC[name]
+    except KeyError:
+        raise AttributeError(f"module 'symgrad' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value  # the next use is a plain lookup
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_PUBLIC})
+
+
+class _Package(types.ModuleType):
+    """symgrad itself. Four public functions share a name with a submodule (derive, notes,
+    render, verify); importing the submodule would set the package's attribute to it, so
+    ``symgrad.derive`` would stop being the function once ``symgrad.derive.chain`` had been
+    imported. The function keeps the name (import such a submodule by its full name)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _PUBLIC and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+

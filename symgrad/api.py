@@ -37,7 +37,7 @@ from symgrad.analysis.region import (
     widest_region,
 )
 from symgrad.analysis.sampling import GradientSample, check_sample_size, sample_gradients
-from symgrad.budget import OverBudget, time_budget
+from symgrad.budget import COMMAND_SECONDS, OverBudget, time_budget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, ChainDerivation, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, check_derivable, derive_matrix
 from symgrad.derive.recurrent import CellDerivation
@@ -77,10 +77,6 @@ from symgrad.verify import MAX_VERIFY_DEPTH, Verdict, cell_targets, verify_steps
 from symgrad.verify import verify as check_claim
 
 Act = str | Activation
-# The analyses whose time the caller cannot size (bounds, regions, mean field, the
-# activation table) finish or refuse within this; work sized by the caller (a depth, a
-# number of samples) shows a progress bar instead.
-COMMAND_SECONDS = 60.0
 
 
 _o = arguments.option  # an argument's name as the caller spells it: "z", or "--z"

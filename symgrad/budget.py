@@ -15,6 +15,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+# The analyses whose time the caller cannot size (bounds, regions, mean field, the
+# activation table) finish or refuse within this; work sized by the caller (a depth, a
+# number of samples) shows a progress bar instead.
+COMMAND_SECONDS = 60.0
 # Seconds a single symbolic step (one limit, one solve, one simplification) may take.
 SYMBOLIC_STEP_SECONDS = 5.0
 

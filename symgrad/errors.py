@@ -1,7 +1,5 @@
 """The one exception type a user ever sees."""
 
-import gmpy2
-
 SHOWN_FIGURES = 12  # leading figures of a whole number too long to show in a sentence
 
 
@@ -20,6 +18,8 @@ def quoted(value) -> str:
     number of more than 40 figures by its first figures and its length (str() of an int
     stops at 4,300 digits); anything else by its repr."""
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 133:
+        import gmpy2  # (here: the command line's start imports this module)
+
         figures = gmpy2.mpz(abs(value)).digits()
         return f"{'-' if value < 0 else ''}{figures[:SHOWN_FIGURES]}… ({len(figures):,} digits)"
     if not isinstance(value, str):

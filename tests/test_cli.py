@@ -1,6 +1,7 @@
 """The real command line, through a subprocess: output, files, and errors."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -178,13 +179,13 @@ def _repeatable(parameter) -> bool:
     return parameter.multiple or parameter.is_flag
 
 
-@pytest.mark.parametrize("command", sorted(cli.main.commands))
+@pytest.mark.parametrize("command", sorted(cli.commands()))
 def test_an_option_given_twice_is_refused_not_silently_overridden(command, capsys):
     """click keeps the last of two values silently (--set wf=1 --set bf=2 drops wf=1);
     every command's options but those meant to repeat are refused the second time."""
     import click
 
-    options = [p for p in cli.main.commands[command].params
+    options = [p for p in cli.commands()[command].params
                if isinstance(p, click.Option) and not _repeatable(p) and p.opts[0] != "--help"]
     assert options, command
     for option in options:
@@ -193,3 +194,39 @@ def test_an_option_given_twice_is_refused_not_silently_overridden(command, capsy
             cli.run([command, name, "1", f"{name}=2"])
         assert exit_.value.code == 2
         assert capsys.readouterr().err.strip() == f"symgrad: {name} was given twice; give it once."
+
+
+def _imported_after(argv: list[str]) -> set[str]:
+    """The modules a fresh interpreter has imported once ``symgrad ARGV`` has run."""
+    code = ("import sys\nfrom symgrad.cli import run\ntry:\n    run(sys.argv[1:])\n"
+            "except SystemExit:\n    pass\nprint(' '.join(sorted(sys.modules)), file=sys.stderr)")
+    result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                            timeout=120)
+    return set(result.stderr.split())
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], []])
+def test_help_and_version_start_without_the_machinery(argv):
+    """`symgrad --help` and `--version` list the commands from their summaries: no command,
+    and none of SymPy, mpmath, numpy or rich, is imported (they take most of a second)."""
+    imported = _imported_after(argv)
+    assert "click" in imported
+    heavy = {"sympy", "mpmath", "numpy", "rich", "gmpy2", "matplotlib", "symgrad.api"}
+    assert not heavy & imported, heavy & imported
+    assert not any(name.startswith("symgrad.commands.") for name in imported)
+
+
+def test_a_command_imports_only_its_own_module():
+    """`symgrad derive` loads the derive command, not the others' modules."""
+    imported = _imported_after(["derive", "--depth", "2", "--act", "relu"])
+    own = {name for name in imported if name.startswith("symgrad.commands.")}
+    assert own == {"symgrad.commands.common", "symgrad.commands.derive"}, own
+
+
+def test_the_listed_summaries_are_the_commands_own():
+    """The list `symgrad --help` shows (read without importing the commands) names every
+    command by the short help the command itself has."""
+    listed = run("--help").stdout
+    for name, command in cli.commands().items():
+        assert command.name == name
+        assert re.search(rf"^  {name} +{re.escape(command.short_help)}$", listed, re.M), name

@@ -18,7 +18,7 @@ import pytest
 
 import symgrad
 from symgrad import cli
-from symgrad.cli import main
+from symgrad.cli import commands
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -141,14 +141,14 @@ def command_sections() -> dict[str, str]:
 
 
 def test_every_command_has_its_section():
-    assert set(command_sections()) == set(main.commands)
+    assert set(command_sections()) == set(commands())
 
 
-@pytest.mark.parametrize("name", sorted(main.commands))
+@pytest.mark.parametrize("name", sorted(commands()))
 def test_every_option_is_in_its_command_table(name):
     section = command_sections()[name]
     table = "\n".join(line for line in section.splitlines() if line.startswith("| `"))
-    for parameter in main.commands[name].params:
+    for parameter in commands()[name].params:
         if not isinstance(parameter, click.Option) or "--help" in parameter.opts:
             continue
         assert any(re.search(f"`{re.escape(option)}(?![\\w-])", table) for option in parameter.opts), \

@@ -25,6 +25,7 @@ import pytest
 
 import symgrad
 from symgrad import api, arguments, cli
+from symgrad.commands.common import whole
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DERIVE_DEPTH, MAX_DERIVE_STEPS, MAX_STEPS
 from symgrad.notes import MAX_NOTES_DEPTH, MAX_NOTES_STEPS
@@ -391,7 +392,7 @@ def test_the_table_leaves_nothing_out():
     """Every command but those with no API function, every option of each (but the output's
     and the words' language, the command line's own), and every API function are in the
     table; so are the flags, among the values only Python can give."""
-    commands = set(cli.main.commands) - set(NOT_IN_THE_API)
+    commands = set(cli.commands()) - set(NOT_IN_THE_API)
     assert commands == set(API), commands ^ set(API)
     own = {"output", "fmt", "fragment", "lang", "slides", "general"}  # (--general: depth None)
     named = {case.command: set() for case in typed_cases()}
@@ -403,7 +404,7 @@ def test_the_table_leaves_nothing_out():
             named[command] |= set(given)
     for name in commands:
         options = {API_NAMES.get(parameter.opts[0][2:], parameter.opts[0][2:]).replace("-", "_")
-                   for parameter in cli.main.commands[name].params
+                   for parameter in cli.commands()[name].params
                    if isinstance(parameter, click.Option) and parameter.name not in own}
         assert options <= named[name], (name, options - named[name])
     called = {API[case.command] for case in typed_cases()} | {case.call for case in typed_cases()}
@@ -419,6 +420,6 @@ def test_the_table_leaves_nothing_out():
 def test_a_huge_whole_number_is_read_and_shown_exactly():
     """10^100000 typed is that number (not 'not a whole number'), shown by its first figures
     and its length, in a sentence of ordinary length."""
-    assert cli._whole(HUGE_TEXT) == HUGE and cli._whole(" +7 ") == 7 and cli._whole("1_0") == "1_0"
+    assert whole(HUGE_TEXT) == HUGE and whole(" +7 ") == 7 and whole("1_0") == "1_0"
     with pytest.raises(SymgradError, match=r"^The depth 100000000000… \(100,001 digits\) is above"):
         symgrad.derive(HUGE)

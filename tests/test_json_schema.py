@@ -17,7 +17,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from symgrad import cli
-from symgrad.cli import main
+from symgrad.cli import commands
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 
@@ -133,7 +133,7 @@ def errors(command: str, data) -> list[str]:
 
 def json_commands() -> set[str]:
     """The commands that take --format (every one of them writes JSON)."""
-    return {name for name, command in main.commands.items()
+    return {name for name, command in commands().items()
             if any(isinstance(p, click.Option) and "--format" in p.opts for p in command.params)}
 
 
