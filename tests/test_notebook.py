@@ -187,3 +187,14 @@ def test_results_import_no_renderer():
                 assert not name.startswith(("symgrad.render", "symgrad.cli", "symgrad.display")), \
                     f"{path.name} imports {name}"
     assert not (SOURCE / "display.py").exists()
+
+
+def test_a_result_of_the_package_shows_itself_without_importing_the_renderers():
+    """`import symgrad` loads its names on first use; the first one also gives every result
+    type its notebook display, as a user's notebook never imports symgrad.render itself."""
+    code = ("import symgrad\nresult = symgrad.derive(2, 'relu')\n"
+            "print(result._repr_markdown_()[:200])")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert "relu" in shown.stdout and "$" in shown.stdout
