@@ -306,4 +306,4 @@ def _flat_pieces(activation: Activation) -> Callable | None:
         return None
     indicator = sympy.Piecewise(*((1 if piece == 0 else 0, condition)
                                   for piece, condition in derivative.args))
-    return sympy.lambdify(VARIABLE, indicator, "numpy")
+    return sympy.lambdify(VARIABLE, indicator, numpy)  # (the module: see kinds.float_arithmetic)

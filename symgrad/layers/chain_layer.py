@@ -185,7 +185,7 @@ class ChainLayer:
         if self.parameters or self.gate_names or through != arguments[2] or \
                 not direct.is_Integer:
             return None
-        return sympy.lambdify(arguments[:2], output), int(direct)
+        return sympy.lambdify(arguments[:2], output, "math"), int(direct)  # (it only adds)
 
     def gain_written(self, index, weight: sympy.Expr) -> sympy.Expr:
         """How a document names the gain of layer ``index``: w σ'(z) or 1 + w σ'(z) written

@@ -363,9 +363,11 @@ def float_arithmetic(chain: ScalarChain, name: str, stable: bool = False) -> Ari
     """numpy floats, on numbers or arrays; ``stable``: in the forms without cancellation
     (the float passes of ``eval`` take them as written, as a float program would)."""
     kind = FLOAT_TYPES[name]
-    # numpy's select answers a Piecewise in float64 even for float32 input: cast back.
-    sigma, cost = _compiled(chain, [_VECTOR_NAMES, "numpy"], cast=kind, stable=stable)
-    layer = _compiled_layer(chain, [_VECTOR_NAMES, "numpy"], cast=kind)
+    # numpy's select answers a Piecewise in float64 even for float32 input: cast back. (The
+    # module itself, not the name "numpy": lambdify would run `from numpy import *`, which
+    # loads numpy's f2py and more, a tenth of a second, for names it never calls.)
+    sigma, cost = _compiled(chain, [_VECTOR_NAMES, numpy], cast=kind, stable=stable)
+    layer = _compiled_layer(chain, [_VECTOR_NAMES, numpy], cast=kind)
     smallest_normal = numpy.finfo(kind).tiny
     return Arithmetic(
         name,
