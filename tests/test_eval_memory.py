@@ -25,6 +25,8 @@ from click.testing import CliRunner
 
 import symgrad
 from symgrad import api, cli
+from symgrad.commands import common
+from symgrad.commands import evaluate as evaluate_command
 from symgrad.numeric import backprop, evaluate
 from symgrad.numeric.backprop import ChainPoint, run_pass
 from symgrad.numeric.evaluate import evaluate_chain
@@ -479,7 +481,7 @@ def test_cli_json_of_a_hundred_thousand_layers_in_bounded_memory(tmp_path):
 # --- (5) the command's bar: every run of the pass, and the JSON written -------------------
 
 
-class _RecordedBar(cli._Bar):
+class _RecordedBar(common.Bar):
     """The CLI's bar, recording what it is told instead of drawing."""
 
     made: list = []
@@ -496,7 +498,7 @@ class _RecordedBar(cli._Bar):
 
 
 @contextlib.contextmanager
-def _recorded_progress(total, shown=True):
+def _recorded_progress(total, shown=True, unit="layers"):
     yield _RecordedBar(total) if shown else None
 
 
@@ -512,8 +514,8 @@ def test_the_eval_bar_ends_where_the_work_does(monkeypatch, arguments, fmt, tmp_
     bar's advances add up to its last total: it neither stops short nor runs past 100%;
     the JSON's share is one step a layer, told while the layers are written."""
     depth = 3000
-    monkeypatch.setattr(cli, "PROGRESS_FROM_DEPTH", 100)
-    monkeypatch.setattr(cli, "_progress", _recorded_progress)
+    monkeypatch.setattr(common, "PROGRESS_FROM_DEPTH", 100)
+    monkeypatch.setattr(evaluate_command, "progress_bar", _recorded_progress)
     _RecordedBar.made = []
     target = tmp_path / f"e.{'json' if fmt == 'json' else 'txt'}"
     run = CliRunner().invoke(cli.main, ["eval", "--depth", str(depth), *arguments,
@@ -545,8 +547,8 @@ def test_the_net_bar_is_sized_by_the_work_and_moves_from_the_start(monkeypatch, 
     pass, Jacobian and SVD), not layers: it is told while an orthogonal draw runs, before
     any layer of the pass, keeps growing its total as runs at more digits begin, never
     runs past it, and ends where the work does."""
-    monkeypatch.setattr(cli, "PROGRESS_FROM_WORK", 0)
-    monkeypatch.setattr(cli, "_progress", _recorded_progress)
+    monkeypatch.setattr(common, "PROGRESS_FROM_WORK", 0)
+    monkeypatch.setattr(evaluate_command, "progress_bar", _recorded_progress)
     _RecordedBar.made = []
     run = CliRunner().invoke(cli.main, ["eval", "--widths", "12,12,12", "--init", init,
                                         "--dps", "60", "-o", str(tmp_path / "n.txt")])
