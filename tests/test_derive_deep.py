@@ -20,6 +20,7 @@ from sympy.parsing.sympy_parser import parse_expr
 
 import symgrad
 from symgrad import cli
+from symgrad.commands import derive as derive_command
 from symgrad.render import printing, render
 from tests.oracle import (
     COST_EXPRESSIONS,
@@ -254,7 +255,7 @@ def test_printing_reports_the_factors_print_work_counts(fmt, depth, act, options
 
 
 def _recorded_bar(events):
-    """A stand-in for the CLI's ``_progress``: every total and change it is given, in order."""
+    """A stand-in for the derive command's ``progress_bar``: every total and change it is given, in order."""
     @contextlib.contextmanager
     def progress(total, shown=True):
         events.append({"total": total})
@@ -270,7 +271,7 @@ def test_the_derive_bar_covers_derivation_and_printing(monkeypatch, tmp_path, fm
     exact before the printing starts, and what it is told adds up to that total; the
     output is the same as without a bar."""
     depth = 400
-    monkeypatch.setattr(cli, "PROGRESS_FROM_DERIVE_DEPTH", 100)
+    monkeypatch.setattr(derive_command, "PROGRESS_FROM_DERIVE_DEPTH", 100)
     target = tmp_path / f"d.{ {'latex': 'tex', 'json': 'json', 'text': 'txt'}[fmt]}"
     arguments = ["derive", "--depth", str(depth), "--act", "tanh", "--format", fmt]
     arguments += ["-o", str(target)] if to_file else []
@@ -278,7 +279,7 @@ def test_the_derive_bar_covers_derivation_and_printing(monkeypatch, tmp_path, fm
     assert plain_run.exit_code == 0, plain_run.output
     expected = target.read_text() if to_file else plain_run.stdout
     events = []
-    monkeypatch.setattr(cli, "_progress", _recorded_bar(events))
+    monkeypatch.setattr(derive_command, "progress_bar", _recorded_bar(events))
     run = CliRunner().invoke(cli.main, arguments)
     assert run.exit_code == 0, run.output
     assert (target.read_text() if to_file else run.stdout) == expected
@@ -286,7 +287,7 @@ def test_the_derive_bar_covers_derivation_and_printing(monkeypatch, tmp_path, fm
     totals = [e["total"] for e in events[1:] if "total" in e]
     advances = [e["advance"] for e in events[1:] if "advance" in e]
     derivation = symgrad.derive(depth, "tanh")
-    exact = depth + printing.print_work(derivation, fmt) / cli.PRINTED_FACTORS_PER_LAYER
+    exact = depth + printing.print_work(derivation, fmt) / derive_command.PRINTED_FACTORS_PER_LAYER
     assert totals == [pytest.approx(exact)] and planned >= 0.99 * exact
     assert sum(advances) == pytest.approx(exact)
     printing_from = next(n for n, e in enumerate(events) if e.get("description") == "printing")
