@@ -14,7 +14,7 @@ namespace of Arb functions, in the forms without cancellation the other kinds us
 comparison of Arb balls is True only when it holds for every point of both balls (two
 overlapping balls are neither < nor ≥ each other: both answer False), so a Piecewise's
 condition is printed as a call that answers only certain comparisons and raises
-``Straddle`` otherwise: a branch is never guessed.
+``StraddleError`` otherwise: a branch is never guessed.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from symgrad.numeric.real import exact_rational
 _MPFR_EXPONENT = gmpy2.get_emax_max()  # |exponent| MPFR holds (beyond: an mpmath number)
 
 
-class Straddle(SymgradError):
+class StraddleError(SymgradError):
     """A ball straddles a kink of the activation (or an edge of a cost's domain): which
     branch applies is not certain."""
 
@@ -84,30 +84,36 @@ def column(values) -> arb_mat:
     return arb_mat([[ball(v)] for v in values])
 
 
-def midpoint(value: arb):
+def midpoint(value: arb, wide: bool = False):
     """A ball's midpoint as an MPFR number, exactly (its mantissa's bits), or as mpmath's
-    beyond MPFR's exponent range."""
+    (``wide``, or beyond MPFR's exponent range)."""
     mantissa, exponent = value.mid().man_exp()
     mantissa, exponent = int(mantissa), int(exponent)
     if not mantissa:
-        return gmpy2.mpfr(0)
-    if abs(exponent) + mantissa.bit_length() >= _MPFR_EXPONENT:
-        return mpmath.mpf((mantissa, exponent))
+        return mpmath.mpf(0) if wide else gmpy2.mpfr(0)
+    if wide or not in_mpfr_range(value):
+        return exact_mpf(mantissa, exponent)
     with gmpy2.context(precision=max(2, mantissa.bit_length()), emax=_MPFR_EXPONENT,
                        emin=gmpy2.get_emin_min()):
         return gmpy2.mul_2exp(gmpy2.mpfr(mantissa), exponent)
 
 
-def upper(value: arb):
-    """A ball's upper end, rounded up, as an mpmath number."""
-    mantissa, exponent = value.upper().mid().man_exp()
-    return mpmath.mpf((int(mantissa), int(exponent)))
+def in_mpfr_range(value: arb) -> bool:
+    """Whether MPFR holds a ball's midpoint (its exponent within MPFR's)."""
+    mantissa, exponent = value.mid().man_exp()
+    return not mantissa or abs(int(exponent)) + int(mantissa).bit_length() < _MPFR_EXPONENT
 
 
-def lower(value: arb):
-    """A ball's lower end, rounded down, as an mpmath number."""
-    mantissa, exponent = value.lower().mid().man_exp()
-    return mpmath.mpf((int(mantissa), int(exponent)))
+def exact_mpf(mantissa: int, exponent: int) -> mpmath.mpf:
+    """mantissa · 2^exponent as an mpmath number, every bit kept (``mpmath.mpf`` of a
+    tuple rounds to the current precision)."""
+    with mpmath.workprec(max(53, abs(int(mantissa)).bit_length())):
+        return mpmath.mpf((int(mantissa), int(exponent)))
+
+
+def upper(value: arb) -> mpmath.mpf:
+    """A ball's upper end (rounded up by Arb) as an mpmath number."""
+    return exact_mpf(*value.upper().mid().man_exp())
 
 
 def settled(value: arb, bits: int) -> bool:
@@ -145,7 +151,7 @@ def _certain(name: str):
             return True
         if opposite(left, right):
             return False
-        raise Straddle("A ball straddles a kink of the activation, so which branch applies "
+        raise StraddleError("A ball straddles a kink of the activation, so which branch applies "
                        "cannot be certified.")
 
     return compare
