@@ -21,7 +21,7 @@ falls back to the MPFR runs compared (``numeric.matrix_net``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import gcd
 
 import mpmath
@@ -82,6 +82,7 @@ class BallRun:
     input_gradient: list
     cost: arb
     spectrum: BallSpectrum | None
+    weights: list  # W^l as ball matrices (for the Jacobian)
 
     @property
     def working_dps(self) -> int:
@@ -99,40 +100,86 @@ def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, li
                    start_dps: int, spectrum: bool, work: Work) -> BallRun:
     """Runs at rising precision until every value shown is earned to ``dps`` digits (and
     every singular value not proved 0 is, or its enclosure reaches 0 at twice the bits),
-    from ``start_dps`` working digits up to ``limit_dps``. Raises ``BallsGaveUpError`` where balls
-    cannot decide, or a one-sentence error when the limit is reached."""
+    from ``start_dps`` working digits up to ``limit_dps``; the Jacobian and its spectrum
+    only once a run's pass has settled. Raises ``BallsGaveUpError`` where balls cannot
+    decide, or a one-sentence error when the limit is reached."""
     needed = int((dps + 1) * BITS_PER_DIGIT) + 1  # relative accuracy of a value shown
     bits, limit = digits_to_bits(start_dps), digits_to_bits(limit_dps)
-    failures, doubled = 0, False
+    failures, doubled, at_least = 0, False, 0
     while True:
-        work.expect(run_work(net, int(bits / BITS_PER_DIGIT), spectrum))
+        work.expect(run_work(net, int(bits / BITS_PER_DIGIT), False))
         try:
-            run = _run(net, parameters, x, y, bits, spectrum, work)
+            run = _run(net, parameters, x, y, bits, work)
         except StraddleError as error:
             raise BallsGaveUpError(str(error)) from None
-        worst = min(accuracy(v) for v in run.shown())
-        if worst >= needed and _outputs_settled(net, run.outputs[-1]):
-            if run.spectrum is None:
+        lost = _bits_lost(run, net.depth)
+        if lost is not None and bits - lost >= needed and _outputs_settled(net, run.outputs[-1]):
+            if not spectrum:
                 return run
-            if run.spectrum is _FAILED:
-                failures += 1
-                if failures >= EIGEN_TRIES:
-                    raise BallsGaveUpError("The eigenvalues of the Jacobian's Gram matrix could not be "
-                                 "isolated.")
-                worst = bits // 2  # half the bits lost: raise them by half again
-            else:
-                worst = _spectrum_accuracy(run.spectrum)
-                if worst >= needed:
-                    unresolved = any(v is None for v in run.spectrum.values)
-                    if not unresolved or doubled or 2 * bits > limit:
-                        return run
-                    doubled, worst = True, 0  # once more at twice the bits: does it hold?
+            run, lost, failures, doubled, at_least = _with_spectrum(
+                run, net, needed, lost, failures, doubled, at_least, limit, work)
+            if run.spectrum is not None:
+                return run
         if bits >= limit:
             raise SymgradError(f"This net's values did not settle to {dps} digits even at "
                                f"{int(bits / BITS_PER_DIGIT)} working digits.")
-        lost = bits - worst if worst > -_HUGE // 2 else bits  # (a ball across 0: double)
-        bits = min(limit, max(bits + GUARD_BITS, needed + lost + GUARD_BITS,
-                              2 * bits if worst <= 0 else 0))
+        bits = min(limit, 2 * bits if lost is None else
+                   max(bits + GUARD_BITS, needed + lost + GUARD_BITS))
+
+
+def _with_spectrum(run: BallRun, net: MatrixNet, needed: int, lost: int, failures: int,
+                   doubled: bool, at_least: int, limit: int, work: Work) -> tuple:
+    """The run with its spectrum, or without (``spectrum`` None) and the bits the next
+    run must make up for. The Jacobian is multiplied at fewer bits than the pass where it
+    can be: it is L products where the pass (forward and back) is 2L, so it starts at
+    what half the pass's loss leaves, and rises (up to the pass's bits) while its
+    enclosures are too wide (``at_least``: the bits an earlier run found it needs)."""
+    bits = run.bits
+    working = min(bits, max(at_least, needed + lost // 2 + GUARD_BITS))
+    while True:
+        digits = int(working / BITS_PER_DIGIT)
+        work.expect(run_work(net, digits, True) - run_work(net, digits, False))
+        with precision(working):
+            found = _spectrum(run, net, digits, work)
+        if found is _FAILED:
+            failures += 1
+            if failures >= EIGEN_TRIES:
+                raise BallsGaveUpError("The eigenvalues of the Jacobian's Gram matrix could "
+                                       "not be isolated.")
+            missing = working // 2  # raise the bits by half again
+        else:
+            missing = needed - _spectrum_accuracy(found)
+            if missing <= 0:
+                unresolved = any(v is None for v in found.values)
+                if not unresolved or doubled or 2 * working > limit:
+                    return replace(run, spectrum=found), lost, failures, doubled, working
+                doubled, missing = True, working  # once more at twice the bits: does it hold?
+        if working + missing > bits:  # beyond the pass's bits: a more precise pass first
+            return run, lost + missing, failures, doubled, working + missing
+        working += missing + GUARD_BITS
+
+
+def _bits_lost(run: BallRun, depth: int) -> int | None:
+    """How many bits a run lost: its working bits less its values' least relative accuracy;
+    None when a ball reaches across 0 (a value at 0, or too small to tell: double the
+    bits). Where the radii grew past the values themselves (a ball product's radius
+    grows by about ‖|W|‖ a layer, √(2n/π) for an orthogonal W of width n), the loss is
+    what the forward pass lost a layer while it could still be measured, times the
+    layers of the pass and back (forward and backward)."""
+    worst = min(accuracy(v) for v in run.shown())
+    if worst > 0:
+        return run.bits - worst
+    measured = None
+    for layer, values in enumerate(run.zs, start=1):
+        least = min(accuracy(v) for v in values)
+        if least <= 0:
+            break
+        measured = (run.bits - least) / layer
+    else:
+        return None  # the forward pass held: a value at or near 0
+    if measured is None:
+        return None
+    return int(measured * (2 * depth + 2))
 
 
 _FAILED = BallSpectrum((), (), 0)  # eigenvalues not isolated at this precision
@@ -181,15 +228,13 @@ def _dyadic(value) -> bool:
     return denominator & (denominator - 1) == 0
 
 
-def _run(net: MatrixNet, parameters: NetParameters, x, y, bits: int, spectrum: bool,
-         work: Work) -> BallRun:
+def _run(net: MatrixNet, parameters: NetParameters, x, y, bits: int, work: Work) -> BallRun:
     math = ball_arithmetic(net, bits)
     digits = int(bits / BITS_PER_DIGIT)
     with precision(bits):
         weights, exact = weight_balls(parameters)
         a = [ball(exact_rational(v)) for v in x]
         outputs, zs, slopes = [a], [], []
-        product = None
         for index, w in enumerate(weights):
             rows, columns = w.nrows(), w.ncols()
             if index == 0:
@@ -205,10 +250,6 @@ def _run(net: MatrixNet, parameters: NetParameters, x, y, bits: int, spectrum: b
             slopes.append([p[1] for p in pairs])
             work.did(ball_product_work(rows, columns, 1, digits) + rows * SIGMA_WORK,
                      f"layer {index + 1} at {digits} digits")
-            if spectrum:  # D_l W^l (D_{l-1} W^{l-1} ⋯)
-                product = _scaled_rows(slopes[-1], w if product is None else w * product)
-                work.did(ball_product_work(rows, columns, product.ncols(), digits),
-                         f"Jacobian, layer {index + 1} at {digits} digits")
         targets = [ball(exact_rational(v)) for v in y]
         costs = [math.cost_and_derivative(value, target) for value, target in zip(a, targets)]
         cost = sum((c[0] for c in costs[1:]), start=costs[0][0])
@@ -220,10 +261,7 @@ def _run(net: MatrixNet, parameters: NetParameters, x, y, bits: int, spectrum: b
             upstream = (arb_mat([delta]) * weights[index]).entries()  # ((W^l)ᵀ δ^l)ᵀ
             work.did(ball_product_work(weights[index].nrows(), weights[index].ncols(), 1, digits),
                      f"backward, layer {index + 1} at {digits} digits")
-        found = None
-        if spectrum:
-            found = _spectrum(product, slopes, net, digits, work)
-    return BallRun(bits, zs, outputs, slopes, deltas, upstream, cost, found)
+    return BallRun(bits, zs, outputs, slopes, deltas, upstream, cost, None, weights)
 
 
 SIGMA_WORK = 10  # σ and σ' of one unit, in work units (a few µs of Python and Arb)
@@ -264,10 +302,20 @@ def _scaled_rows(slopes, matrix: arb_mat) -> arb_mat:
                                    for r in range(rows) for c in range(columns)])
 
 
-def _spectrum(jacobian: arb_mat, slopes, net: MatrixNet, digits: int,
-              work: Work) -> BallSpectrum:
+def _jacobian(run: BallRun, digits: int, work: Work) -> arb_mat:
+    """D_L W^L ⋯ D_1 W^1 from a run's σ' and weights, in its balls."""
+    product = None
+    for index, (w, slopes) in enumerate(zip(run.weights, run.slopes)):
+        product = _scaled_rows(slopes, w if product is None else w * product)
+        work.did(ball_product_work(w.nrows(), w.ncols(), product.ncols(), digits),
+                 f"Jacobian, layer {index + 1} at {digits} digits")
+    return product
+
+
+def _spectrum(run: BallRun, net: MatrixNet, digits: int, work: Work) -> BallSpectrum:
     """Singular values of J from the Gram matrix's eigenvalue enclosures (see the module's
     doc); ``_FAILED`` when they cannot be isolated at this precision."""
+    jacobian, slopes = _jacobian(run, digits, work), run.slopes
     rows, columns = jacobian.nrows(), jacobian.ncols()
     count = min(rows, columns)
     rank = min(count, *net.widths, *(sum(1 for s in layer if not s.is_zero()) for layer in slopes))

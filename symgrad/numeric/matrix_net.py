@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, cached_property
+from itertools import chain
 
 import gmpy2
 import mpmath
@@ -40,7 +41,7 @@ from symgrad.costs import check_output, check_run_output
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
 from symgrad.numeric.ball_net import BallsGaveUpError, evaluate_balls
-from symgrad.numeric.balls import in_mpfr_range, midpoint
+from symgrad.numeric.balls import in_mpfr_range, midpoint, quiet_blas
 from symgrad.numeric.evaluate import MAX_DPS
 from symgrad.numeric.kinds import (
     Arithmetic,
@@ -210,8 +211,8 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
         skipped = "asked"
     start = dps + guard_digits(net.depth)
     work = work or Work()
-    numbers = (v for group in (*(v for w in parameters.weights for v in w), *parameters.biases,
-                               x, y) for v in group)
+    numbers = chain.from_iterable((*parameters.biases, x, y))
+    numbers = chain(numbers, (v for w in parameters.weights for row in w for v in row))
     if rational_arithmetic_applies(net, numbers):
         evaluation = _rational_net(net, parameters, x, y, dps, start, work, spectrum)
     else:
@@ -597,4 +598,5 @@ def _spectral_norm(weight) -> mpmath.mpf:
         if largest == 0:
             return mpmath.mpf(0)
         scaled = numpy.array([[float(v / largest) for v in row] for row in entries])
-        return mpmath.mpf(float(numpy.linalg.norm(scaled, 2))) * largest
+        with quiet_blas():
+            return mpmath.mpf(float(numpy.linalg.norm(scaled, 2))) * largest

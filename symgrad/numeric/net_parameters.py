@@ -33,9 +33,9 @@ from flint import arb, arb_mat
 
 from symgrad.errors import SymgradError
 from symgrad.files import read_text
-from symgrad.networks import MatrixNet
+from symgrad.networks import MAX_WIDTH, MatrixNet
 from symgrad.numbers import exact
-from symgrad.numeric.balls import ball, exact_mpf, midpoint, precision
+from symgrad.numeric.balls import ball, exact_mpf, midpoint, precision, quiet_blas
 from symgrad.numeric.kinds import digits_to_bits
 from symgrad.numeric.real import exact_words
 from symgrad.numeric.work import ORTHOGONAL_PRODUCTS, Work, orthogonal_work
@@ -75,7 +75,7 @@ class DrawnMatrix(Sequence):
 
     def spectral_norm(self) -> mpmath.mpf:
         """‖W‖₂ to float64's digits: ‖unit‖₂ (float64 SVD) times the factor."""
-        with mpmath.workdps(30):
+        with mpmath.workdps(30), quiet_blas():
             return mpmath.mpf(float(numpy.linalg.norm(self.unit, 2))) * self.factor
 
 
@@ -129,6 +129,7 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
 
 
 MAX_REFINEMENTS = 12  # from float64's 16 digits, each refinement doubles the digits
+_ZEROS = [0] * MAX_WIDTH
 
 
 def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, digits: int, work: Work,
@@ -143,10 +144,11 @@ def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, digits: int, work: W
     rows, columns = draw.shape
     tall = draw if rows >= columns else draw.T
     size = tall.shape[1]
-    unit, r = numpy.linalg.qr(tall)
-    signs = numpy.where(numpy.diag(r) < 0, -1.0, 1.0)
-    unit, r = unit * signs, r * signs[:, None]
-    inverse = numpy.triu(numpy.linalg.inv(r))  # (exactly upper triangular, in float64)
+    with quiet_blas():
+        unit, r = numpy.linalg.qr(tall)
+        signs = numpy.where(numpy.diag(r) < 0, -1.0, 1.0)
+        unit, r = unit * signs, r * signs[:, None]
+        inverse = numpy.triu(numpy.linalg.inv(r))  # (exactly upper triangular, in float64)
     bits = digits_to_bits(digits)
     whole = orthogonal_work(rows, columns, digits)
     done = 0.0
@@ -160,19 +162,22 @@ def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, digits: int, work: W
     with precision(bits + 20):
         q = (arb_mat(tall.tolist()) * arb_mat(inverse.tolist())).mid()
         product()
-        tiny = arb(2) ** -(bits + 4)
+        tiny = 2.0 ** -(bits + 4)
         for _ in range(MAX_REFINEMENTS):
             error = (q.transpose() * q).entries()
             product()
             for i in range(size):
                 error[i * size + i] -= 1
-            if all(abs(v) < tiny for v in error):
+            largest = max(abs(float(v)) for v in error)
+            if largest < tiny:
                 break
-            correction = arb_mat(size, size, [
-                (error[i * size + j] if j > i else error[i * size + j] / 2 if j == i else 0)
-                for i in range(size) for j in range(size)])
-            q = (q - q * correction).mid()
+            for i in range(size):  # Φ(E): the upper triangle, the diagonal halved
+                error[i * size + i] /= 2
+                error[i * size:i * size + i] = _ZEROS[:i]
+            q = (q - q * arb_mat(size, size, error)).mid()
             product()
+            if 4 * size * largest ** 2 < tiny:  # the next distance, O(n E²), is below it
+                break
         if scale != 1:
             q = (q * ball(scale)).mid()
     work.did(whole - done, what)
