@@ -53,7 +53,12 @@ _HUGE = 2 ** 61  # an accuracy at or above this: an exact ball (nothing lost)
 
 
 class BallsGaveUpError(SymgradError):
-    """Balls cannot decide here; the caller takes the MPFR route."""
+    """Balls cannot decide here; the caller takes the MPFR route. ``kink``: a ball
+    straddled a kink of the activation."""
+
+    def __init__(self, message: str, kink: bool = False):
+        super().__init__(message)
+        self.kink = kink
 
 
 @dataclass(frozen=True)
@@ -111,9 +116,10 @@ def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, li
         try:
             run = _run(net, parameters, x, y, bits, work)
         except StraddleError as error:
-            raise BallsGaveUpError(str(error)) from None
+            raise BallsGaveUpError(str(error), kink=True) from None
         lost = _bits_lost(run, net.depth)
-        if lost is not None and bits - lost >= needed and _outputs_settled(net, run.outputs[-1]):
+        inside = _outputs_settled(net, run.outputs[-1])  # (refuses one certainly outside)
+        if lost is not None and bits - lost >= needed and inside:
             if not spectrum:
                 return run
             run, lost, failures, doubled, at_least = _with_spectrum(

@@ -57,6 +57,10 @@ from symgrad.numeric.work import Work, digit_cost, orthogonal_work, svd_work
 
 MAX_WORKING_DPS = 20_000
 SPECTRUM_WIDTH = 128  # wider nets skip the Jacobian's spectrum unless it is asked
+KINK_REFUSAL = ("A preactivation's ball straddles a kink of the activation, so which branch "
+                "applies cannot be certified (a preactivation at, or within rounding of, the "
+                "kink); with the quadratic cost the exact pass decides such ties for relu-like "
+                "activations.")
 FLOOR_GUARD = 10  # a singular value below 10^-(working - dps - FLOOR_GUARD) of the largest is 0
 
 
@@ -218,8 +222,13 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
     else:
         try:
             evaluation = _ball_net(net, parameters, x, y, dps, start, work, spectrum)
-        except BallsGaveUpError:
-            evaluation = _mpfr_net(net, parameters, x, y, dps, start, work, spectrum)
+        except BallsGaveUpError as gave_up:  # the MPFR runs compared, or balls' own sentence
+            try:
+                evaluation = _mpfr_net(net, parameters, x, y, dps, start, work, spectrum)
+            except SymgradError:
+                if gave_up.kink:
+                    raise SymgradError(KINK_REFUSAL) from None
+                raise
     return NetEvaluation(net, parameters, tuple(x), tuple(y), dps, *evaluation,
                          spectrum_skipped=skipped)
 
