@@ -174,16 +174,16 @@ def _bits_lost(run: BallRun, depth: int) -> int | None:
     layers of the pass and back (forward and backward)."""
     worst = min(accuracy(v) for v in run.shown())
     if worst > 0:
-        return run.bits - worst
+        return max(0, run.bits - worst)  # (0: every value exact)
     measured = None
     for layer, values in enumerate(run.zs, start=1):
         least = min(accuracy(v) for v in values)
         if least <= 0:
             break
-        measured = (run.bits - least) / layer
+        measured = max(0, run.bits - least) / layer
     else:
         return None  # the forward pass held: a value at or near 0
-    if measured is None:
+    if not measured:  # nothing lost before: a value at or near 0
         return None
     return int(measured * (2 * depth + 2))
 

@@ -137,7 +137,7 @@ def accuracy(value: arb) -> int:
     negative, when it reaches across 0); -2^62 for a ball that is not finite."""
     if value.is_zero():
         return 2 ** 62
-    return value.rel_accuracy_bits() if value.is_finite() else -2 ** 62
+    return min(2 ** 62, value.rel_accuracy_bits()) if value.is_finite() else -2 ** 62
 
 
 # -- comparisons, σ and the cost -------------------------------------------------------
