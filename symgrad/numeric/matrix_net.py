@@ -274,7 +274,7 @@ def _mpfr_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int, start: 
             net, parameters, x, y, math, working, work, jacobian=spectrum))
         _checked_outputs(net, parameters, x, run.layers[-1].a, working)
         values = _singular_values(run.jacobian, working, work) if spectrum else []
-        shown = [*_pass_shown(run), *_spectrum_shown(values, working, dps)]
+        shown = [*_pass_shown(run), *(_spectrum_shown(values, working, dps) if spectrum else [])]
         return (math.name, run, working, values), shown
 
     def certify(working):
