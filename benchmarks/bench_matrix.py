@@ -14,10 +14,18 @@
 5. Giving up: a weight of 10^25000 needs about 25,000 more digits than the limit allows;
    time to the refusal, and mpmath's exp of a whole number above 600 bits (the route
    symgrad avoids) against symgrad's route, on one number.
+6. Balls (``python benchmarks/bench_matrix.py --balls``): whole CLI calls (subprocess, wall
+   time) for the three targets: the gradient of a tanh net of width 256 × depth 100 at
+   30 digits (target 10 s), width 1,024 × depth 20 (target 30 s), the full Jacobian
+   spectrum of width 128 × depth 50, orthogonal init (target 20 s); against, in the same
+   run, the MPFR runs compared (today's route before balls, numpy object arrays of MPFR)
+   and mpmath matrices where they finish, and numpy float64 as the physical floor.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import time
 
@@ -28,9 +36,11 @@ from sympy.core.cache import clear_cache
 import symgrad
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
+from symgrad.numeric import matrix_net
 from symgrad.numeric.kinds import _mpmath_exp
 from symgrad.numeric.matrix_net import evaluate_net
 from symgrad.numeric.net_parameters import NetParameters, draw_parameters
+from symgrad.numeric.work import Work
 
 R = sympy.Rational
 
@@ -119,5 +129,87 @@ def refusal() -> float:
     raise AssertionError("a weight of 10^25000 settled to 20 digits")
 
 
+def cli(width: int, depth: int, *options: str) -> float:
+    """Wall time of a whole ``symgrad eval --widths`` call (start-up included)."""
+    widths = ",".join([str(width)] * (depth + 1))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", "--widths", widths,
+                    "--act", "tanh", "--x", "1", "--dps", "30", *options], check=True,
+                   capture_output=True, env={**os.environ, "COLUMNS": "100"})
+    return time.perf_counter() - start
+
+
+def mpfr_route(width: int, depth: int, init: str, spectrum: bool) -> float:
+    """The MPFR runs compared (the route balls replaced), on the same net, in-process."""
+    net = MatrixNet((width,) * (depth + 1), symgrad.get_activation("tanh"))
+    parameters = draw_parameters(net, init, 0, 1, 30)
+    start = time.perf_counter()
+    matrix_net._mpfr_net(net, parameters, (R(1),) * width, (R(0),) * width, 30,
+                         30 + 12, Work(), spectrum)
+    return time.perf_counter() - start
+
+
+def mpmath_gradient(width: int, depth: int, init: str) -> float:
+    """mpmath matrices at a fixed 40 digits: forward and backward once, no check."""
+    net = MatrixNet((width,) * (depth + 1), symgrad.get_activation("tanh"))
+    parameters = draw_parameters(net, init, 0, 1, 30)
+    start = time.perf_counter()
+    with mpmath.workdps(40):
+        weights = [mpmath.matrix([[mpmath.mpf(v.as_integer_ratio()[0]) / v.as_integer_ratio()[1]
+                                   for v in row] for row in w]) for w in parameters.weights]
+        a, slopes = mpmath.matrix([1] * width), []
+        for w in weights:
+            a = (w * a).apply(mpmath.tanh)
+            slopes.append(a.apply(lambda v: 1 - v * v))
+        delta = mpmath.matrix([v for v in a])
+        for w, slope in zip(reversed(weights), reversed(slopes)):
+            delta = w.T * mpmath.matrix([d * s for d, s in zip(delta, slope)])
+    return time.perf_counter() - start
+
+
+def float64(width: int, depth: int, init: str, spectrum: bool) -> float:
+    """numpy float64: the same pass (and J's SVD), the physical floor."""
+    import numpy
+    net = MatrixNet((width,) * (depth + 1), symgrad.get_activation("tanh"))
+    parameters = draw_parameters(net, init, 0, 1, 30)
+    weights = [w.unit * float(w.factor) for w in parameters.weights]
+    start = time.perf_counter()
+    a, slopes = numpy.ones(width), []
+    for w in weights:
+        a = numpy.tanh(w @ a)
+        slopes.append(1 - a * a)
+    delta = a.copy()
+    for w, slope in zip(reversed(weights), reversed(slopes)):
+        delta = w.T @ (delta * slope)
+    if spectrum:
+        jacobian = numpy.eye(width)
+        for w, slope in zip(weights, slopes):
+            jacobian = slope[:, None] * (w @ jacobian)
+        numpy.linalg.svd(jacobian, compute_uv=False)
+    return time.perf_counter() - start
+
+
+def balls() -> None:
+    rows = [  # (width, depth, init, spectrum, target)
+        (256, 100, "he", False, 10), (256, 100, "orthogonal", False, 10),
+        (1024, 20, "he", False, 30), (128, 50, "orthogonal", True, 20),
+    ]
+    for width, depth, init, spectrum, target in rows:
+        options = ["--init", init] + ([] if spectrum else ["--no-spectrum"])
+        ours = cli(width, depth, *options)
+        floor = float64(width, depth, init, spectrum)
+        what = "spectrum" if spectrum else "gradient"
+        print(f"{what}, width {width} x depth {depth}, {init}: symgrad eval {ours:.1f} s "
+              f"(target {target} s); float64 {floor * 1000:.1f} ms (ratio {ours / floor:.0f}x)")
+    for width, depth, init, spectrum in ((64, 50, "orthogonal", True), (64, 50, "he", False),
+                                         (128, 20, "he", False)):
+        what = "spectrum" if spectrum else "gradient"
+        options = ["--init", init] + ([] if spectrum else ["--no-spectrum"])
+        print(f"  {what}, width {width} x depth {depth}, {init}: balls (whole call) "
+              f"{cli(width, depth, *options):.1f} s; the MPFR runs compared (in-process) "
+              f"{mpfr_route(width, depth, init, spectrum):.1f} s; mpmath matrices, fixed 40 "
+              f"digits, gradient only {mpmath_gradient(width, depth, init):.1f} s")
+
+
 if __name__ == "__main__":
-    main()
+    balls() if "--balls" in sys.argv else main()

@@ -166,7 +166,7 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
              weights: str | os.PathLike | NetParameters | None = None, cell: str | None = None,
              steps: int | None = None, parameters: Mapping | str | None = None, h0=None,
              c0=None, highway: bool = False, p=None, q=None, progress: Callable | None = None,
-             ) -> ChainEvaluation | NetEvaluation | CellEvaluation:
+             spectrum: bool | None = None) -> ChainEvaluation | NetEvaluation | CellEvaluation:
     """The exact forward and backward pass of a scalar chain at ``dps`` digits.
 
     ``w``, ``b``, ``z``: one value for every layer or a list of ``depth`` values. Numbers
@@ -182,8 +182,8 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
     (``gmpy2.mpfr``), mpmath numbers when they leave MPFR's exponent range, or
     ``Interval`` enclosures.
 
-    ``widths`` (with ``init``, ``seed``, ``scale`` or ``weights``, and ``x``, ``y``): a
-    matrix net instead, as ``evaluate_net`` (and ``progress`` as it tells). ``cell`` with
+    ``widths`` (with ``init``, ``seed``, ``scale`` or ``weights``, ``x``, ``y`` and
+    ``spectrum``): a matrix net instead, as ``evaluate_net`` (and ``progress`` as it tells). ``cell`` with
     ``steps`` (and ``parameters``, ``seed``, ``x``, ``h0``, ``c0``, ``y``): a recurrent cell
     instead, as ``evaluate_cell`` (``act``: the rnn's, default tanh).
     """
@@ -194,7 +194,8 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
             "depth": depth, "residual": residual, "tied": tied, "highway": highway, "p": p,
             "q": q, "w": w, "b": b, "z": z,
             "upstream": upstream, "widths": widths, "init": init, "scale": scale,
-            "weights": weights, "keep": keep, "cost": None if cost == "quadratic" else cost})
+            "weights": weights, "keep": keep, "cost": None if cost == "quadratic" else cost,
+            "spectrum": spectrum})
         return evaluate_cell(cell, steps, _cell_act(act),
                              parameters=parameters, x=1 if x is None else x,
                              h0=0 if h0 is None else h0, c0=c0, y=0 if y is None else y,
@@ -208,10 +209,11 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
                                    f" (a net's weights come from {_o('init')} or {_o('weights')})")
         return evaluate_net(widths, act, init=init, seed=seed, scale=scale, weights=weights,
                             x=1 if x is None else x, y=0 if y is None else y, cost=cost, dps=dps,
-                            progress=progress)
+                            progress=progress, spectrum=spectrum)
     chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, tied=tied, cost=cost,
                         highway=highway)
-    arguments.only_for_a_net({"init": init, "seed": seed, "scale": scale, "weights": weights})
+    arguments.only_for_a_net({"init": init, "seed": seed, "scale": scale, "weights": weights,
+                              "spectrum": spectrum})
     point = _chain_point(chain.depth, 1 if w is None else w, b=b, x=x, y=y, z=z, upstream=upstream,
                          tied=chain.tied, own=_own_parameters(chain, {"p": p, "q": q}))
     digits = arguments.digits(dps, MAX_DPS)
@@ -291,7 +293,8 @@ def evaluate_net(widths: Sequence[int], act: Act = "sigmoid", *, init: str | Non
                  seed: int | None = None, scale=None,
                  weights: str | os.PathLike | NetParameters | None = None,
                  x=1, y=0, cost: str = "quadratic", dps: int = DEFAULT_DPS,
-                 progress: Callable[[float, float, str], None] | None = None) -> NetEvaluation:
+                 progress: Callable[[float, float, str], None] | None = None,
+                 spectrum: bool | None = None) -> NetEvaluation:
     """A matrix net's exact pass and the singular values of its input-output Jacobian.
 
     Weights are drawn (``init``: normal, xavier, he, orthogonal; ``seed``, default 0;
@@ -299,15 +302,19 @@ def evaluate_net(widths: Sequence[int], act: Act = "sigmoid", *, init: str | Non
     ``x``, ``y``: one value for every input/output unit, or one per unit.
     ``progress(done, total, what)`` is told the work done and planned so far (multiply-adds
     weighted by their digits' cost: the draw, each run's pass, Jacobian and SVD, the total
-    growing as runs at more digits begin) and what is being done.
+    growing as runs at more digits begin) and what is being done. ``spectrum``: compute
+    the singular values (True), skip the Jacobian (False), or (None) compute them up to
+    width 128 only (``NetEvaluation.spectrum_skipped`` says when they were skipped).
     """
     net = MatrixNet(widths, act, cost)
     digits = arguments.digits(dps, MAX_DPS)
+    spectrum = None if spectrum is None else arguments.flag(spectrum, "spectrum")
     inputs = per_layer(x, net.widths[0], "input", unit="input unit")
     targets = per_layer(y, net.widths[-1], "target", unit="output unit")
     work = Work(progress)
     parameters = _net_parameters(net, init, seed, scale, weights, digits, work)
-    return evaluate_matrix_net(net, parameters, inputs, targets, digits, work=work)
+    return evaluate_matrix_net(net, parameters, inputs, targets, digits, work=work,
+                               spectrum=spectrum)
 
 
 def _net_parameters(net: MatrixNet, init, seed, scale, weights, digits: int,

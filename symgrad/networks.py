@@ -126,7 +126,7 @@ def check_steps(steps: object, maximum: int = MAX_STEPS) -> int:
     return whole(steps, "The steps", 1, maximum)
 
 
-MAX_WIDTH = 1_000  # units in a layer, for evaluation
+MAX_WIDTH = 2_048  # units in a layer, for evaluation (ball matrices: a 2048-wide layer is 4M balls)
 MAX_MATRIX_DEPTH = 1_000
 
 

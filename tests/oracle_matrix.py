@@ -141,3 +141,24 @@ def evaluate_at(expr, values):
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
     with mpmath.workdps(60):
         return mpmath.mpf(sympy.lambdify(symbols, expr, "mpmath")(*[values[s.name] for s in symbols]))
+
+
+def mp_net_backward(act, cost, point):
+    """A plain mpmath pass at the current precision, forward then backward, written
+    without symgrad: σ' by mpmath.diff of the oracle's σ, ∂C/∂a by mpmath.diff of the
+    cost of one output. Returns (z, σ'(z), δ per layer l = 1..L (index 0 unused),
+    ∂C/∂a^0, C)."""
+    weights, biases, x, y = point
+    sigma = MPMATH_ACTIVATIONS[act]
+    zs, outputs = mp_net_forward(act, weights, biases, x)
+    slopes = [None] + [[mpmath.diff(sigma, z) for z in layer] for layer in zs[1:]]
+    upstream = [mpmath.diff(lambda a, t=t: mp_cost(cost, [a], [t]), a)
+                for a, t in zip(outputs[-1], y)]
+    deltas = [None] * len(weights)
+    for layer in range(len(weights) - 1, 0, -1):
+        delta = [u * s for u, s in zip(upstream, slopes[layer])]
+        deltas[layer] = delta
+        w = weights[layer]
+        upstream = [mpmath.fsum(w[j][k] * delta[j] for j in range(len(delta)))
+                    for k in range(len(w[0]))]
+    return zs, slopes, deltas, upstream, mp_cost(cost, outputs[-1], y)

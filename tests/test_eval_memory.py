@@ -544,9 +544,9 @@ def test_the_eval_bar_ends_where_the_work_does(monkeypatch, arguments, fmt, tmp_
 @pytest.mark.parametrize("init", ["orthogonal", "he"])
 def test_the_net_bar_is_sized_by_the_work_and_moves_from_the_start(monkeypatch, init, tmp_path):
     """The net's bar counts multiply-adds weighted by their digits (the draw, each run's
-    pass, Jacobian and SVD), not layers: it is told while an orthogonal draw runs, before
-    any layer of the pass, keeps growing its total as runs at more digits begin, never
-    runs past it, and ends where the work does."""
+    pass, Jacobian and eigenvalues), not layers: it is told while an orthogonal draw runs,
+    before any layer of the pass, keeps growing its total as runs at more digits begin,
+    never runs past it, and ends where the work does."""
     monkeypatch.setattr(common, "PROGRESS_FROM_WORK", 0)
     monkeypatch.setattr(evaluate_command, "progress_bar", _recorded_progress)
     _RecordedBar.made = []
@@ -559,10 +559,11 @@ def test_the_net_bar_is_sized_by_the_work_and_moves_from_the_start(monkeypatch, 
     first_layer = next(n for n, d in enumerate(descriptions) if d.startswith("layer 1"))
     assert all(d.startswith(("starting", "drawing")) for d in descriptions[:first_layer])
     drawn = {e["completed"] for e in told if e["description"].startswith("drawing")} - {0}
-    assert len(drawn) == (2 * 12 if init == "orthogonal" else 0)  # (one per column drawn)
+    # (an orthogonal draw tells each of its ball products: at least 3 a matrix)
+    assert len(drawn) >= 3 * 2 if init == "orthogonal" else len(drawn) == 0
     assert any(d.startswith("singular values") for d in descriptions)
     done = [e["completed"] for e in told]
     assert done == sorted(done) and all(e["completed"] <= e["total"] * (1 + 1e-12) for e in told)
     assert told[-1]["completed"] == pytest.approx(told[-1]["total"])
-    runs = {d.rsplit(" at ", 1)[1] for d in descriptions if " at " in d}
-    assert len(runs) >= 2  # (two runs at least: the second confirms the first)
+    runs = {d.rsplit(" at ", 1)[1] for d in descriptions if d.startswith("layer ")}
+    assert len(runs) >= 1  # (balls: one run may earn its digits by its radii)

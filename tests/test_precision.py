@@ -175,8 +175,9 @@ def test_a_singular_value_below_the_floor_is_not_reported_as_0():
     net = MatrixNet(widths, symgrad.get_activation("tanh"))
     parameters = draw_parameters(net, "normal", 9, 100, 30)
     result = evaluate_net(net, parameters, (R(1), R(1)), (R(0), R(0)), 30)
-    weights = [[[as_mpf(v) for v in row] for row in w] for w in parameters.weights]  # exact
-    biases = [[as_mpf(v) for v in b] for b in parameters.biases]
+    with mpmath.workdps(1500):  # (as_mpf keeps an MPFR weight's every bit only at enough digits)
+        weights = [[[as_mpf(v) for v in row] for row in w] for w in parameters.weights]  # exact
+        biases = [[as_mpf(v) for v in b] for b in parameters.biases]
     expected = oracle_singular_values("tanh", weights, biases, ["1", "1"], 1500)
     spectrum = result.spectrum
     assert spectrum.resolved[0]

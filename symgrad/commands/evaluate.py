@@ -54,17 +54,19 @@ from symgrad.render.document import displayed_layers
 @click.option("--scale", default=None, help="Matrix net: multiply every drawn weight (default 1).")
 @click.option("--weights", "weights_file", default=None, metavar="FILE",
               help="Matrix net: weights and biases from a JSON file.")
+@click.option("--spectrum/--no-spectrum", default=None,
+              help="Matrix net: the Jacobian's singular values, or not (default: up to width 128).")
 @cell_options()
 @output_options
 def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, highway, p, q, dps,
-             interval, widths, init, seed, scale, weights_file, cell, steps, settings, h0, c0, fmt,
-             output):
+             interval, widths, init, seed, scale, weights_file, spectrum, cell, steps, settings, h0,
+             c0, fmt, output):
     """Exact forward and backward values per layer, at any precision, beside float64/float32."""
     fmt = chosen_format(fmt, output)
     given = dict(act=act_or_default(act), w=w, b=b, x=x, y=y, z=z, upstream=upstream, residual=residual,
                  highway=highway, p=p, q=q, tied=tied,
                  cost=cost, dps=whole(dps), interval=interval, init=init, seed=whole(seed),
-                 scale=scale, weights=weights_file)
+                 scale=scale, weights=weights_file, spectrum=spectrum)
     if cell is not None:
         steps = whole(steps)
         shown = isinstance(steps, int) and 1 <= steps <= MAX_STEPS and \

@@ -86,14 +86,15 @@ def _cross_entropy_of_preactivation(activation_expr: sympy.Expr) -> tuple[sympy.
     return without_cancellation(cost), without_cancellation(derivative)
 
 
-def _preactivation_cost(chain, modules, cast: Callable | None = None) -> Callable | None:
+def _preactivation_cost(chain, modules, cast: Callable | None = None,
+                        printer=None) -> Callable | None:
     """(z_L, y) -> (C, ∂C/∂a_L) for cross-entropy on a smooth activation (see above), else
-    None."""
+    None. ``printer``: lambdify's code printer, if not its own for ``modules``."""
     activation = chain.activation
     if chain.cost != "cross-entropy" or activation.expr.has(sympy.Piecewise):
         return None
     expressions = _cross_entropy_of_preactivation(activation.expr)
-    function = sympy.lambdify((VARIABLE, y), expressions, modules)
+    function = sympy.lambdify((VARIABLE, y), expressions, modules, printer=printer)
     if cast is not None:
         function = (lambda f: lambda *args: tuple(map(_real_or_nan(cast), f(*args))))(function)
     return function
@@ -109,10 +110,11 @@ def _real_or_nan(cast: Callable) -> Callable:
 
 
 def _compiled(chain, modules, cast: Callable | None = None,
-              stable: bool = True) -> tuple[Callable, Callable]:
+              stable: bool = True, printer=None) -> tuple[Callable, Callable]:
     """σ and σ', and C and ∂C/∂a, of a chain or net (anything with an activation and a
     cost); ``stable``: in their forms without cancellation (floats take them as written,
-    as a float program would)."""
+    as a float program would); ``printer``: lambdify's code printer, if not its own for
+    ``modules`` (balls print comparisons as calls that refuse an uncertain one)."""
     a = sympy.Symbol("a", real=True)
     activation = chain.activation
     pairs = (
@@ -126,7 +128,7 @@ def _compiled(chain, modules, cast: Callable | None = None,
         # common subexpressions are hoisted out of a Piecewise's branches and would be
         # computed for every input (1/(1 - x) at x = 1): only for expressions without one
         shared = not any(e.has(sympy.Piecewise) for e in expressions)
-        function = sympy.lambdify(arguments, expressions, modules, cse=shared)
+        function = sympy.lambdify(arguments, expressions, modules, cse=shared, printer=printer)
         if cast is not None:
             function = (lambda f: lambda *args: tuple(map(cast, f(*args))))(function)
         functions.append(function)
@@ -198,14 +200,14 @@ def rational_arithmetic_applies(chain, numbers, gain_mode: bool = False) -> bool
     biases, x, y or z), exact rationals or binary floats (MPFR, mpmath)."""
     if chain.depth > MAX_RATIONAL_DEPTH or not (gain_mode or chain.cost == "quadratic"):
         return False
-    exact = (exact_rational(v) for v in numbers)
-    widest = max(v.numerator.bit_length() + v.denominator.bit_length() for v in exact)
-    if widest * chain.depth > MAX_RATIONAL_BITS:  # the numbers would grow too long
-        return False
     layer = getattr(chain, "layer", None)  # a gate's sigmoid is not rational
     if layer is not None and any(e.has(sigmoid) for e in layer.numeric_form[1]):
         return False
-    return linear_pieces(chain.activation.expr) is not None
+    if linear_pieces(chain.activation.expr) is None:  # (before the numbers: a net has many)
+        return False
+    exact = (exact_rational(v) for v in numbers)
+    widest = max(v.numerator.bit_length() + v.denominator.bit_length() for v in exact)
+    return widest * chain.depth <= MAX_RATIONAL_BITS  # else the numbers would grow too long
 
 
 def rational_arithmetic(chain: ScalarChain) -> Arithmetic:

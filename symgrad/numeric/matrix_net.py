@@ -12,12 +12,22 @@ largest that the working digits cannot tell it from 0: such a value is reported 
 most that bound, not as a number, unless it is proved 0: the net has a layer narrower
 than its input and output (rank at most that width), or its Jacobian is exact (a
 piecewise-linear net in rationals) and its exact rank says so.
+
+Where balls apply (every net not run in exact rationals) the pass and the spectrum run in
+Arb balls instead (``numeric.ball_net``): one certified run, its radii checked, more bits
+only when they are too wide. The MPFR runs compared remain for what balls cannot decide
+(a preactivation's ball straddling a kink, eigenvalues that cannot be isolated) and for
+the spectrum of a net in exact rationals.
+
+The spectrum is optional (``spectrum``): by default it is computed up to width
+SPECTRUM_WIDTH, where the Jacobian's n³ products and eigenvalues stay within seconds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
+from itertools import chain
 
 import gmpy2
 import mpmath
@@ -30,6 +40,8 @@ from symgrad.arguments import digits
 from symgrad.costs import check_output, check_run_output
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
+from symgrad.numeric.ball_net import BallsGaveUpError, evaluate_balls
+from symgrad.numeric.balls import in_mpfr_range, midpoint, quiet_blas
 from symgrad.numeric.evaluate import MAX_DPS
 from symgrad.numeric.kinds import (
     Arithmetic,
@@ -38,31 +50,43 @@ from symgrad.numeric.kinds import (
     rational_arithmetic,
     rational_arithmetic_applies,
 )
-from symgrad.numeric.net_parameters import NetParameters
+from symgrad.numeric.net_parameters import DrawnMatrix, NetParameters
 from symgrad.numeric.precision import GUARD_STEP, AtMost, converged, guard_digits, in_range
 from symgrad.numeric.real import exact_rational, to_mpmath
 from symgrad.numeric.work import Work, digit_cost, orthogonal_work, svd_work
 
 MAX_WORKING_DPS = 20_000
+SPECTRUM_WIDTH = 128  # wider nets skip the Jacobian's spectrum unless it is asked
+KINK_REFUSAL = ("A preactivation's ball straddles a kink of the activation, so which branch "
+                "applies cannot be certified (a preactivation at, or within rounding of, the "
+                "kink); with the quadratic cost the exact pass decides such ties for relu-like "
+                "activations.")
 FLOOR_GUARD = 10  # a singular value below 10^-(working - dps - FLOOR_GUARD) of the largest is 0
 
 
 @dataclass(frozen=True)
 class NetLayer:
-    """One layer's numbers: vectors and matrices are numpy object arrays of MPFR numbers
-    (mpmath beyond MPFR's exponent range, exact rationals for a piecewise-linear net)."""
+    """One layer's numbers: vectors are numpy object arrays of MPFR numbers (mpmath beyond
+    MPFR's exponent range, exact rationals for a piecewise-linear net); ∂C/∂W^l =
+    δ^l (a^{l-1})ᵀ is formed when first read."""
 
     layer: int
     z: numpy.ndarray
     a: numpy.ndarray
     act_prime: numpy.ndarray
     delta: numpy.ndarray
-    grad_w: numpy.ndarray  # δ^l (a^{l-1})^T, n_l × n_{l-1}
+    inputs: numpy.ndarray  # a^{l-1}
     working_dps: int  # the digits its numbers were computed at (norms are taken at these)
 
     @property
     def grad_b(self) -> numpy.ndarray:
         return self.delta
+
+    @cached_property
+    def grad_w(self) -> numpy.ndarray:
+        """δ^l (a^{l-1})ᵀ, n_l × n_{l-1}, each product rounded at the working digits."""
+        with _digits(self.delta, self.working_dps):
+            return numpy.outer(self.delta, self.inputs)
 
     @property
     def delta_norm(self):
@@ -70,18 +94,34 @@ class NetLayer:
 
     @property
     def grad_w_norm(self):
-        """The Frobenius norm of ∂C/∂W^l."""
-        return norm(self.grad_w.ravel(), self.working_dps)
+        """The Frobenius norm of ∂C/∂W^l: ‖δ^l‖ ‖a^{l-1}‖ (it is an outer product)."""
+        with _digits(self.delta, self.working_dps):
+            square = self.delta.dot(self.delta) * self.inputs.dot(self.inputs)
+        return _root(square, self.working_dps)
+
+
+def _digits(vector: numpy.ndarray, digits: int):
+    """The scope a vector's numbers are multiplied in at ``digits`` digits."""
+    if isinstance(vector[0], mpmath.mpf):
+        return mpmath.workdps(digits)
+    return gmpy2.context(precision=digits_to_bits(digits), emax=gmpy2.get_emax_max(),
+                         emin=gmpy2.get_emin_min())
+
+
+def _root(square, digits: int):
+    """√square of one kind of number, rounded at ``digits`` digits."""
+    if isinstance(square, mpmath.mpf):
+        with mpmath.workdps(digits):
+            return mpmath.sqrt(square)
+    with gmpy2.context(precision=digits_to_bits(digits), emax=gmpy2.get_emax_max(),
+                       emin=gmpy2.get_emin_min()):
+        return gmpy2.sqrt(square)
 
 
 def norm(vector: numpy.ndarray, digits: int):
     """The Euclidean norm of a vector of one kind of number, rounded at ``digits`` digits."""
-    if isinstance(vector[0], mpmath.mpf):
-        with mpmath.workdps(digits):
-            return mpmath.sqrt(vector.dot(vector))
-    with gmpy2.context(precision=digits_to_bits(digits), emax=gmpy2.get_emax_max(),
-                       emin=gmpy2.get_emin_min()):
-        return gmpy2.sqrt(vector.dot(vector))
+    with _digits(vector, digits):
+        return _root(vector.dot(vector), digits)
 
 
 @dataclass(frozen=True)
@@ -128,8 +168,9 @@ class NetEvaluation:
     layers: tuple[NetLayer, ...]
     input_gradient: numpy.ndarray
     cost: object
-    spectrum: Spectrum
-    arithmetic: str  # "mpfr", "mpmath" or "rational"
+    spectrum: Spectrum | None  # None: not computed (``spectrum_skipped`` says why)
+    arithmetic: str  # "ball", "mpfr", "mpmath" or "rational"
+    spectrum_skipped: str | None = None  # "asked" (not asked for) or "wide" (by default)
 
     @property
     def depth(self) -> int:
@@ -149,82 +190,153 @@ class _Pass:
 
 
 def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
-                 work: Work | None = None) -> NetEvaluation:
+                 work: Work | None = None, spectrum: bool | None = None) -> NetEvaluation:
     """The pass and the Jacobian's singular values to ``dps`` digits, the work told to
-    ``work`` as it is done (each run's planned as it begins).
+    ``work`` as it is done (each run's planned as it begins). ``spectrum``: whether to
+    compute the singular values (None: up to width SPECTRUM_WIDTH).
 
     A piecewise-linear net with the quadratic cost runs in exact rationals (a
     preactivation exactly at a kink takes the branch it should), and only the spectrum
-    is computed at rising digits. Otherwise pass and spectrum run together in MPFR (or
-    mpmath beyond its exponent range) at rising working digits until two runs agree on
-    every value shown: cancellation and ill-conditioned products cost digits."""
+    is computed at rising digits. Otherwise pass and spectrum run in Arb balls, one
+    certified run per precision, raised until every ball is narrow enough; where balls
+    cannot decide, they run in MPFR (or mpmath beyond its exponent range) at rising
+    working digits until two runs agree on every value shown: cancellation and
+    ill-conditioned products cost digits."""
     digits(dps, MAX_DPS)
     if len(x) != net.widths[0]:
         raise SymgradError(f"Give {net.widths[0]} inputs (one per input unit), not {len(x)}.")
     if len(y) != net.widths[-1]:
         raise SymgradError(f"Give {net.widths[-1]} targets (one per output unit), not {len(y)}.")
+    skipped = None
+    if spectrum is None:
+        spectrum = max(net.widths) <= SPECTRUM_WIDTH
+        skipped = None if spectrum else "wide"
+    elif not spectrum:
+        skipped = "asked"
     start = dps + guard_digits(net.depth)
     work = work or Work()
-    numbers = [*(v for w in parameters.weights for row in w for v in row),
-               *(v for b in parameters.biases for v in b), *x, *y]
+    numbers = chain.from_iterable((*parameters.biases, x, y))
+    numbers = chain(numbers, (v for w in parameters.weights for row in w for v in row))
     if rational_arithmetic_applies(net, numbers):
-        name, run = "rational", _pass(net, parameters, x, y, rational_arithmetic(net), start,
-                                      jacobian=False)
-        for value in run.layers[-1].a:
-            check_output(net.cost, value)
-
-        def compute(working):  # the exact σ' and weights, multiplied at the working digits
-            work.expect(_run_work(net, working))
-            _, jacobian = in_range(net, working, lambda math: _jacobian(
-                parameters, run.layers, math, working, work))
-            values = _singular_values(jacobian, working, work)
-            return (working, values), _spectrum_shown(values, working, dps)
-
-        state = converged(compute, dps, start, MAX_WORKING_DPS, "This net's singular values")
-        working, values = _resolving_small(compute, state, dps, "This net's singular values")
-        rank = None
-        if values[-1] <= _floor(values, working, dps):
-            rank = _exact_rank(net, parameters, run.layers, values, _floor(values, working, dps))
-        if rank == len(values):  # every value is positive: enough digits resolve them all
-            exact = _jacobian(parameters, run.layers, rational_arithmetic(net), working)
-            resolving = _digits_resolving(exact, values[0], dps)
-            if resolving <= MAX_WORKING_DPS:
-                working, values = converged(compute, dps, max(resolving, working),
-                                            MAX_WORKING_DPS, "This net's singular values")
+        evaluation = _rational_net(net, parameters, x, y, dps, start, work, spectrum)
     else:
-        rank = None
+        try:
+            evaluation = _ball_net(net, parameters, x, y, dps, start, work, spectrum)
+        except BallsGaveUpError as gave_up:  # the MPFR runs compared, or balls' own sentence
+            try:
+                evaluation = _mpfr_net(net, parameters, x, y, dps, start, work, spectrum)
+            except SymgradError:
+                if gave_up.kink:
+                    raise SymgradError(KINK_REFUSAL) from None
+                raise
+    return NetEvaluation(net, parameters, tuple(x), tuple(y), dps, *evaluation,
+                         spectrum_skipped=skipped)
 
-        def compute(working):
-            work.expect(_run_work(net, working))
-            math, run = in_range(net, working,
-                                 lambda math: _pass(net, parameters, x, y, math, working, work))
-            _checked_outputs(net, parameters, x, run.layers[-1].a, working)
-            values = _singular_values(run.jacobian, working, work)
-            shown = [*_pass_shown(run), *_spectrum_shown(values, working, dps)]
-            return (math.name, run, working, values), shown
 
-        def certify(working):
-            """Enclosures of the pass's values (not of the singular values)."""
-            math = interval_arithmetic(net, working)
-            enclosure = _pass(net, parameters, x, y, math, working, jacobian=False)
-            if math.out_of_range():
-                return None
-            return [*_pass_shown(enclosure), *[None] * min(net.widths[0], net.widths[-1])]
+def _rational_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int, start: int,
+                  work: Work, spectrum: bool) -> tuple:
+    """The exact pass; the spectrum at rising digits, zeros proved by the exact rank."""
+    run = _pass(net, parameters, x, y, rational_arithmetic(net), start, jacobian=False)
+    for value in run.layers[-1].a:
+        check_output(net.cost, value)
+    if not spectrum:
+        return run.layers, run.input_gradient, run.cost, None, "rational"
 
-        state = converged(compute, dps, start, MAX_WORKING_DPS, "This net's values", certify)
-        name, run, working, values = _resolving_small(compute, state, dps, "This net's values",
-                                                      certify)
+    def compute(working):  # the exact σ' and weights, multiplied at the working digits
+        work.expect(_run_work(net, working))
+        _, jacobian = in_range(net, working, lambda math: _jacobian(
+            parameters, run.layers, math, working, work))
+        values = _singular_values(jacobian, working, work)
+        return (working, values), _spectrum_shown(values, working, dps)
+
+    state = converged(compute, dps, start, MAX_WORKING_DPS, "This net's singular values")
+    working, values = _resolving_small(compute, state, dps, "This net's singular values")
+    rank = None
+    if values[-1] <= _floor(values, working, dps):
+        rank = _exact_rank(net, parameters, run.layers, values, _floor(values, working, dps))
+    if rank == len(values):  # every value is positive: enough digits resolve them all
+        exact = _jacobian(parameters, run.layers, rational_arithmetic(net), working)
+        resolving = _digits_resolving(exact, values[0], dps)
+        if resolving <= MAX_WORKING_DPS:
+            working, values = converged(compute, dps, max(resolving, working),
+                                        MAX_WORKING_DPS, "This net's singular values")
+    found = _spectrum(net, parameters, values, working, dps, rank)
+    return run.layers, run.input_gradient, run.cost, found, "rational"
+
+
+def _mpfr_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int, start: int,
+              work: Work, spectrum: bool) -> tuple:
+    """Pass and spectrum in MPFR (mpmath beyond its range) at rising digits until two runs
+    agree, the zeros proved by interval enclosures."""
+    def compute(working):
+        work.expect(_run_work(net, working, spectrum))
+        math, run = in_range(net, working, lambda math: _pass(
+            net, parameters, x, y, math, working, work, jacobian=spectrum))
+        _checked_outputs(net, parameters, x, run.layers[-1].a, working)
+        values = _singular_values(run.jacobian, working, work) if spectrum else []
+        shown = [*_pass_shown(run), *(_spectrum_shown(values, working, dps) if spectrum else [])]
+        return (math.name, run, working, values), shown
+
+    def certify(working):
+        """Enclosures of the pass's values (not of the singular values)."""
+        math = interval_arithmetic(net, working)
+        enclosure = _pass(net, parameters, x, y, math, working, jacobian=False)
+        if math.out_of_range():
+            return None
+        count = min(net.widths[0], net.widths[-1]) if spectrum else 0
+        return [*_pass_shown(enclosure), *[None] * count]
+
+    state = converged(compute, dps, start, MAX_WORKING_DPS, "This net's values", certify)
+    if spectrum:
+        state = _resolving_small(compute, state, dps, "This net's values", certify)
+    name, run, working, values = state
+    found = _spectrum(net, parameters, values, working, dps, None) if spectrum else None
+    return run.layers, run.input_gradient, run.cost, found, name
+
+
+def _spectrum(net: MatrixNet, parameters: NetParameters, values, working: int, dps: int,
+              rank: int | None) -> Spectrum:
+    """The singular values settled at ``working`` digits, those the rank bounds prove 0
+    set to 0: the narrowest layer, and the exact rank if known."""
     floor = _floor(values, working, dps)
     count = len(values)
     zeros = count - min(count, *net.widths)  # the rank is at most the narrowest width
     if rank is not None:
         zeros = max(zeros, count - rank)  # the exact rank: values beyond it are 0
     values = [*values[:count - zeros], *[mpmath.mpf(0)] * zeros]
-    spectrum = Spectrum(tuple(values), floor,
-                        tuple(_spectral_norm(w) for w in parameters.weights),
-                        mpmath.mpf(net.activation.derivative_abs_sup), working, zeros)
-    return NetEvaluation(net, parameters, tuple(x), tuple(y), dps, run.layers,
-                         run.input_gradient, run.cost, spectrum, name)
+    return Spectrum(tuple(values), floor, _weight_norms(parameters),
+                    mpmath.mpf(net.activation.derivative_abs_sup), working, zeros)
+
+
+def _weight_norms(parameters: NetParameters) -> tuple[mpmath.mpf, ...]:
+    return tuple(w.spectral_norm() if isinstance(w, DrawnMatrix) else _spectral_norm(w)
+                 for w in parameters.weights)
+
+
+def _ball_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int, start: int,
+              work: Work, spectrum: bool) -> tuple:
+    """Pass and spectrum in balls (``numeric.ball_net``), the certified midpoints handed on
+    as MPFR numbers (mpmath, all of them, when one is beyond MPFR's range)."""
+    run = evaluate_balls(net, parameters, x, y, dps, MAX_WORKING_DPS, start, spectrum, work)
+    working = run.working_dps
+    wide = not all(in_mpfr_range(v) for v in run.shown())
+
+    def vector(values) -> numpy.ndarray:
+        return numpy.array([midpoint(v, wide) for v in values], dtype=object)
+
+    inputs = [vector(a) for a in run.outputs]
+    layers = tuple(NetLayer(n + 1, vector(run.zs[n]), inputs[n + 1], vector(run.slopes[n]),
+                            vector(run.deltas[n]), inputs[n], working)
+                   for n in range(net.depth))
+    found = None
+    if run.spectrum is not None:
+        balls = run.spectrum
+        values = tuple(to_mpmath(midpoint(v, True)) if v is not None else bound
+                       for v, bound in zip(balls.values, balls.bounds))
+        found = Spectrum(values, balls.floor, _weight_norms(parameters),
+                         mpmath.mpf(net.activation.derivative_abs_sup), working,
+                         balls.proved_zeros)
+    return layers, vector(run.input_gradient), midpoint(run.cost, wide), found, "ball"
 
 
 def _resolving_small(compute, state: tuple, dps: int, what: str, certify=None) -> tuple:
@@ -271,7 +383,7 @@ def _exact_rank(net: MatrixNet, parameters: NetParameters, layers, values, floor
     return upper
 
 
-RANK_PRIME = 67_108_859  # below 2^26: a sum of MAX_WIDTH (1000) residue products fits int64
+RANK_PRIME = 67_108_859  # below 2^26: a sum of MAX_WIDTH (2048) residue products fits int64
 
 
 def _jacobian_modulo(parameters: NetParameters, layers, prime: int) -> list[list[int]] | None:
@@ -358,7 +470,7 @@ def _pass(net: MatrixNet, parameters: NetParameters, x, y, math: Arithmetic, dig
         delta = upstream * slopes[index]
         output = inputs[index + 1] if index + 1 < net.depth else a
         layers[index] = NetLayer(index + 1, zs[index], output, slopes[index], delta,
-                                 numpy.outer(delta, inputs[index]), digits)
+                                 inputs[index], digits)
         upstream = weights[index].T.dot(delta)  # ∂C/∂a^{l-1}
     return _Pass(tuple(layers), upstream, cost, product)
 
@@ -406,11 +518,13 @@ def planned_work(net: MatrixNet, digits: int, init: str | None = None) -> float:
     return drawn + _run_work(net, digits + guard_digits(net.depth))
 
 
-def _run_work(net: MatrixNet, digits: int) -> float:
-    """One run's work: the pass, the Jacobian's products and its SVD."""
+def _run_work(net: MatrixNet, digits: int, spectrum: bool = True) -> float:
+    """One run's work: the pass, and (``spectrum``) the Jacobian's products and its SVD."""
     widths = net.widths
-    products = sum(widths[n] * widths[n - 1] * (1 + widths[0]) for n in range(1, net.depth + 1))
-    return products * digit_cost(digits) + svd_work(widths[-1], widths[0], digits)
+    columns = 1 + widths[0] if spectrum else 1
+    products = sum(widths[n] * widths[n - 1] * columns for n in range(1, net.depth + 1))
+    svd = svd_work(widths[-1], widths[0], digits) if spectrum else 0
+    return products * digit_cost(digits) + svd
 
 
 def _checked_outputs(net: MatrixNet, parameters: NetParameters, x, outputs, working: int):
@@ -493,4 +607,5 @@ def _spectral_norm(weight) -> mpmath.mpf:
         if largest == 0:
             return mpmath.mpf(0)
         scaled = numpy.array([[float(v / largest) for v in row] for row in entries])
-        return mpmath.mpf(float(numpy.linalg.norm(scaled, 2))) * largest
+        with quiet_blas():
+            return mpmath.mpf(float(numpy.linalg.norm(scaled, 2))) * largest

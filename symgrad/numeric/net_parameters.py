@@ -12,7 +12,9 @@ n_out = n_l):
 
 Draws come from numpy's PCG64 generator seeded with ``seed``, layer by layer, so a
 seed gives the same net on every machine; a float64 draw is then an exact binary
-rational. The JSON file holds ``{"weights": [W^1, ..., W^L], "biases": [b^1, ...,
+rational. A drawn matrix is held as a ``DrawnMatrix``: exact binary numbers rounded at
+the working precision (dps + 10 digits), kept as a FLINT ball matrix of radius 0, read
+as rows of MPFR numbers. The JSON file holds ``{"weights": [W^1, ..., W^L], "biases": [b^1, ...,
 b^L]}`` with W^l a list of n_l rows of n_{l-1} numbers (numbers or decimal strings,
 read exactly); ``biases`` may be left out (zeros).
 """
@@ -20,23 +22,61 @@ read exactly); ``biases`` may be left out (zeros).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-import gmpy2
 import mpmath
 import numpy
 import sympy
+from flint import arb, arb_mat
 
 from symgrad.errors import SymgradError
 from symgrad.files import read_text
-from symgrad.networks import MatrixNet
+from symgrad.networks import MAX_WIDTH, MatrixNet
 from symgrad.numbers import exact
+from symgrad.numeric.balls import ball, exact_mpf, midpoint, precision, quiet_blas
 from symgrad.numeric.kinds import digits_to_bits
 from symgrad.numeric.real import exact_words
-from symgrad.numeric.work import Work, orthogonal_work
+from symgrad.numeric.work import ORTHOGONAL_PRODUCTS, Work, orthogonal_work
 
 INITS = ("normal", "xavier", "he", "orthogonal")
 MAX_FILE_BYTES = 50_000_000
+
+
+class DrawnMatrix(Sequence):
+    """A drawn weight matrix W ≈ ``factor`` · ``unit``: its exact entries as a FLINT ball
+    matrix of radius 0 (``balls``), read as rows of MPFR numbers (made on first reading);
+    ``unit``, float64, is for its spectral norm only."""
+
+    def __init__(self, balls: arb_mat, unit: numpy.ndarray, factor: mpmath.mpf):
+        self.balls, self.unit, self.factor = balls, unit, factor
+
+    @cached_property
+    def _rows(self) -> tuple:
+        entries, columns = self.balls.entries(), self.balls.ncols()
+        values = [midpoint(v) for v in entries]
+        return tuple(tuple(values[r * columns:(r + 1) * columns])
+                     for r in range(self.balls.nrows()))
+
+    def __len__(self) -> int:
+        return self.balls.nrows()
+
+    def __getitem__(self, index):
+        return self._rows[index]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, DrawnMatrix):
+            return self.balls.nrows() == other.balls.nrows() and \
+                self.balls.ncols() == other.balls.ncols() and bool(self.balls == other.balls)
+        return tuple(self) == tuple(other)
+
+    __hash__ = None
+
+    def spectral_norm(self) -> mpmath.mpf:
+        """‖W‖₂ to float64's digits: ‖unit‖₂ (float64 SVD) times the factor."""
+        with mpmath.workdps(30), quiet_blas():
+            return mpmath.mpf(float(numpy.linalg.norm(self.unit, 2))) * self.factor
 
 
 @dataclass(frozen=True)
@@ -69,43 +109,85 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
         work.expect(sum(orthogonal_work(*net.shape(layer), dps + 10)
                         for layer in range(1, net.depth + 1)))
     weights = []
+    bits = digits_to_bits(dps + 10)  # the draw's working precision
     for layer in range(1, net.depth + 1):
         rows, columns = net.shape(layer)
         draw = generator.standard_normal((rows, columns))
         if init == "orthogonal":
-            weights.append(_orthogonal(draw, scale, dps, work, f"drawing W^{layer}"))
+            weights.append(_orthogonal(draw, scale, dps + 10, work, f"drawing W^{layer}"))
             continue
         variance = {"normal": sympy.Integer(1), "xavier": sympy.Rational(2, rows + columns),
                     "he": sympy.Rational(2, columns)}[init]
-        factor = scale * sympy.sqrt(variance)
-        with mpmath.workdps(dps + 10):
-            multiplier = mpmath.mpf(sympy.N(factor, dps + 10))
-            weights.append(tuple(tuple(multiplier * mpmath.mpf(float(v)) for v in row) for row in draw))
+        with precision(bits):
+            factor = (ball(scale) * ball(variance).sqrt()).mid()
+            weights.append(DrawnMatrix((arb_mat(draw.tolist()) * factor).mid(), draw,
+                                       _mpmath(factor)))
     biases = tuple((sympy.Integer(0),) * width for width in net.widths[1:])
     source = f"{init} initialisation, seed {seed}" + (f", scale {exact_words(scale)}"
                                                       if scale != 1 else "")
     return NetParameters(tuple(weights), biases, source, init, seed, scale)
 
 
-def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, dps: int, work: Work,
-                what: str) -> tuple:
-    """Q of the Gaussian draw by Gram–Schmidt, each column orthogonalised twice (enough at
-    any precision, Kahan–Parlett): R's diagonal comes out positive, as the sign fix asks."""
+MAX_REFINEMENTS = 12  # from float64's 16 digits, each refinement doubles the digits
+_ZEROS = [0] * MAX_WIDTH
+
+
+def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, digits: int, work: Work,
+                what: str) -> DrawnMatrix:
+    """Q of the Gaussian draw A (tall: m ≥ n; a wide one transposed), R's diagonal
+    positive: float64's QR gives R, and Q₀ = A · triu(R⁻¹) is formed in balls, exactly A
+    times an upper triangular matrix; then Q ← Q (I - Φ(QᵀQ - I)), Φ(E) the upper triangle
+    of E with its diagonal halved (the first-order Cholesky factor of I + E), keeps Q = A ·
+    (upper triangular, positive diagonal) and squares the distance from orthonormal each
+    time, until QᵀQ = I to the working bits: the QR's Q to those bits, as Gram–Schmidt
+    would give it, in a few ball matrix products instead of m n² Python calls."""
     rows, columns = draw.shape
     tall = draw if rows >= columns else draw.T
-    whole = orthogonal_work(rows, columns, dps + 10)
-    with gmpy2.context(precision=digits_to_bits(dps + 10)):
-        q = numpy.array([[gmpy2.mpfr(float(v)) for v in row] for row in tall], dtype=object)
-        for j in range(q.shape[1]):
-            column = q[:, j].copy()
-            for _ in range(2):
-                for i in range(j):
-                    column = column - q[:, i].dot(column) * q[:, i]
-            q[:, j] = column / gmpy2.sqrt(column.dot(column))
-            work.did(whole * (2 * j + 1) / q.shape[1] ** 2, what)  # (column j: j of n² / 2)
-        q = q if rows >= columns else q.T
-        factor = gmpy2.mpfr(int(scale.p)) / int(scale.q)
-        return tuple(tuple(factor * v for v in row) for row in q)
+    size = tall.shape[1]
+    with quiet_blas():
+        unit, r = numpy.linalg.qr(tall)
+        signs = numpy.where(numpy.diag(r) < 0, -1.0, 1.0)
+        unit, r = unit * signs, r * signs[:, None]
+        inverse = numpy.triu(numpy.linalg.inv(r))  # (exactly upper triangular, in float64)
+    bits = digits_to_bits(digits)
+    whole = orthogonal_work(rows, columns, digits)
+    done = 0.0
+
+    def product() -> None:  # one of the draw's ORTHOGONAL_PRODUCTS products done
+        nonlocal done
+        part = min(whole / ORTHOGONAL_PRODUCTS, whole - done)
+        done += part
+        work.did(part, what)
+
+    with precision(bits + 20):
+        q = (arb_mat(tall.tolist()) * arb_mat(inverse.tolist())).mid()
+        product()
+        tiny = 2.0 ** -(bits + 4)
+        for _ in range(MAX_REFINEMENTS):
+            error = (q.transpose() * q).entries()
+            product()
+            for i in range(size):
+                error[i * size + i] -= 1
+            largest = max(abs(float(v)) for v in error)
+            if largest < tiny:
+                break
+            for i in range(size):  # Φ(E): the upper triangle, the diagonal halved
+                error[i * size + i] /= 2
+                error[i * size:i * size + i] = _ZEROS[:i]
+            q = (q - q * arb_mat(size, size, error)).mid()
+            product()
+            if 4 * size * largest ** 2 < tiny:  # the next distance, O(n E²), is below it
+                break
+        if scale != 1:
+            q = (q * ball(scale)).mid()
+    work.did(whole - done, what)
+    if rows < columns:
+        q, unit = q.transpose(), unit.T
+    return DrawnMatrix(q, unit, _mpmath(ball(scale)))
+
+
+def _mpmath(value: arb) -> mpmath.mpf:
+    return exact_mpf(*value.mid().man_exp())
 
 
 def read_parameters(net: MatrixNet, path: str) -> NetParameters:

@@ -22,7 +22,11 @@ ESTIMATE_SHARE = 0.95  # an estimated step moves its bar at most this far before
 # Measured against one multiply-add of the Jacobian's product (a 100-wide net at 2,000
 # digits: about 0.6 µs each, 1.6 million units a second):
 SVD_FACTOR = 7  # mpmath's SVD of an m×n matrix: this many × m n min(m, n) of them
-GRAM_SCHMIDT_FACTOR = 2.5  # an orthogonal draw of an m×n matrix (m ≥ n): this many × m n²
+# FLINT's Arb (ball matrices, in C): a multiply-add of an arb_mat product costs this share
+# of one (4-12 ns at 40 digits), its certified eigenvalues of an n×n matrix this many × n³
+BALL_PRODUCT_FACTOR = 0.015
+BALL_EIGEN_FACTOR = 1.0
+ORTHOGONAL_PRODUCTS = 6  # an orthogonal draw: this many m×n×n ball products (see the draw)
 
 
 def digit_cost(digits: int) -> float:
@@ -37,7 +41,17 @@ def svd_work(rows: int, columns: int, digits: int) -> float:
 
 def orthogonal_work(rows: int, columns: int, digits: int) -> float:
     tall, wide = max(rows, columns), min(rows, columns)
-    return GRAM_SCHMIDT_FACTOR * tall * wide * wide * digit_cost(digits)
+    return ORTHOGONAL_PRODUCTS * ball_product_work(tall, wide, wide, digits)
+
+
+def ball_product_work(rows: int, inner: int, columns: int, digits: int) -> float:
+    """An (rows × inner) · (inner × columns) product of ball matrices."""
+    return BALL_PRODUCT_FACTOR * rows * inner * columns * digit_cost(digits)
+
+
+def ball_eigen_work(size: int, digits: int) -> float:
+    """Certified eigenvalues of a size × size matrix."""
+    return BALL_EIGEN_FACTOR * size ** 3 * digit_cost(digits)
 
 
 class Work:

@@ -424,11 +424,17 @@ def _(evaluation: NetEvaluation) -> dict:
     }
     _magnitude(data, "input_gradient_norm", evaluation.input_gradient_norm, dps)
     data["cost_value"] = decimal(evaluation.cost, dps)
+    data["jacobian"] = None if spectrum is None else _spectrum(spectrum, dps)
+    data["spectrum_skipped"] = evaluation.spectrum_skipped
+    return data
+
+
+def _spectrum(spectrum, dps: int) -> dict:
     condition, resolved = spectrum.condition_number, spectrum.resolved
     # a value the working digits cannot tell from 0 is no number: null, with its bound;
     # then the condition number is only bounded below (σ_max / that bound)
     smallest_known = resolved[-1]
-    data["jacobian"] = {
+    return {
         "singular_values": [decimal(v, dps) if known else None
                             for v, known in zip(spectrum.values, resolved)],
         "resolved": list(resolved),
@@ -443,7 +449,6 @@ def _(evaluation: NetEvaluation) -> dict:
         "bound": decimal(spectrum.bound, min(dps, 15)),
         "working_dps": spectrum.working_dps,
     }
-    return data
 
 
 def _fixed_point(point: FixedPoint, dps: int) -> dict:

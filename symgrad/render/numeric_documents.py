@@ -49,7 +49,7 @@ from symgrad.notation import (
 )
 from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.interval import Interval
-from symgrad.numeric.matrix_net import NetEvaluation
+from symgrad.numeric.matrix_net import SPECTRUM_WIDTH, NetEvaluation
 from symgrad.numeric.real import (
     decimal,
     exact_words,
@@ -558,9 +558,22 @@ def _(evaluation: NetEvaluation) -> Document:
                     weights=sympy.Eq(weights, MatrixChain(error, Transposed(ActivationVector(l - 1))),
                                      evaluate=False)),
                 grid=grid),
-        _spectrum_section(spectrum, digits, net.depth),
+        _spectrum_section(spectrum, digits, net.depth) if spectrum is not None else
+        _skipped_spectrum_section(evaluation.spectrum_skipped),
     ]
     return Document(title, sections, sympy.Integer(net.depth))
+
+
+def _skipped_spectrum_section(reason: str) -> Section:
+    """What stands for the spectrum when it was not computed, and why."""
+    if reason == "wide":
+        words = say("The Jacobian's singular values are not computed for a net wider than "
+                    "{width} units unless asked for ({option}): multiplying the Jacobian out "
+                    "would take long.", width=SPECTRUM_WIDTH, option=Code("--spectrum"))
+    else:
+        words = say("The Jacobian's singular values were not asked for ({option}).",
+                    option=Code("--no-spectrum"))
+    return Section("Jacobian spectrum", words)
 
 
 _QUANTITIES = [  # the float pass's names of what overflowed (symgrad.numeric.backprop's)

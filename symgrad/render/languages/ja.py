@@ -333,6 +333,12 @@ MESSAGES = {
         "であり、上界 {5} と比べられる。条件数は {6} である。",
     "{0} (the smallest singular value is 0 to the working digits)":
         "{0}（最小の特異値は計算桁数の範囲で 0）",
+    "The Jacobian's singular values are not computed for a net wider than {0} units unless "
+    "asked for ({1}): multiplying the Jacobian out would take long.":
+        "幅が {0} ユニットを超えるネットでは、求められない限り（{1}）ヤコビ行列の特異値は"
+        "計算しない。ヤコビ行列を掛け合わせるのに時間がかかるためである。",
+    "The Jacobian's singular values were not asked for ({0}).":
+        "ヤコビ行列の特異値は求められなかった（{0}）。",
     "A value shown as below {0} cannot be told from 0 at the working digits.":
         "{0} 未満と示した値は、計算桁数では 0 と区別できない。",
     "below {0}": "{0} 未満",
