@@ -258,7 +258,11 @@ class _Fixed:
         limb's unit is dropped (rounded to nearest), its size added to ``error``."""
         if bound <= 0:
             return
-        first = max(0, math.floor((self.top - math.log2(bound) + 40) / self.beta) - 1)
+        largest = float(numpy.abs(value).max())
+        if largest == 0:
+            return
+        first = math.floor((self.top - math.log2(largest) + 40) / self.beta) - 1
+        first = min(max(0, first), len(self.units) - 1)  # |digits| < 2^41 but at the last
         rest = value
         for s in range(first, len(self.units)):
             digits = numpy.rint(rest / self.units[s])  # |digits| < 2^41: exact
@@ -285,20 +289,21 @@ class _Fixed:
         return [limb * unit for limb, unit in zip(self.limbs, self.units)]
 
 
-def _split(value: numpy.ndarray, top, beta: int, lowest: float) -> list[numpy.ndarray]:
+def _split(value: numpy.ndarray, top, beta: int, lowest: float) -> tuple[list, list]:
     """Exact slices of a float64 array, |value| < 2^top (``top``: a number, or one per
-    column): slice s a multiple of 2^(top − β(s+1)), at most 2^β of it; the slices sum to
-    ``value`` exactly (down to an all-zero rest), or (below ``lowest``) raise _UnsuitableError."""
-    slices, rest, s = [], value, 0
+    column): slice s a multiple of its unit 2^(top − β(s+1)), at most 2^β of it; the
+    slices sum to ``value`` exactly (down to an all-zero rest), or (a unit below
+    ``lowest``) raise _UnsuitableError. Returns the slices and their units."""
+    slices, units, rest, s = [], [], value, 0
     while rest.any():
         unit = numpy.exp2(numpy.asarray(top, dtype=float) - beta * (s + 1))
         if numpy.max(unit) < lowest:
             raise _UnsuitableError
-        digits = numpy.rint(rest / unit)
-        slices.append(digits * unit)
+        slices.append(numpy.rint(rest / unit) * unit)
+        units.append(unit)
         rest = rest - slices[-1]
         s += 1
-    return slices
+    return slices, units
 
 
 def _norms(matrix: numpy.ndarray, axis: int) -> float:
@@ -307,41 +312,90 @@ def _norms(matrix: numpy.ndarray, axis: int) -> float:
         * (1 + 2 ** -40)
 
 
+def _operand(slices: list, units: list, axis: int, transpose: bool = False) -> list[tuple]:
+    """A factor for ``_multiply``: (index, slice, its largest row (axis 1) or column
+    (axis 0) norm, the same in units of its grid) for each slice not all zero
+    (``transpose``: the slice transposed, with its column norms as row norms)."""
+    out = []
+    for index, (piece, unit) in enumerate(zip(slices, units)):
+        if piece.any():
+            out.append((index, piece.T if transpose else piece, _norms(piece, axis),
+                        _norms(piece / unit, axis)))
+    return out
+
+
+def _product(x: numpy.ndarray, y: numpy.ndarray, upper: bool) -> numpy.ndarray:
+    """x y; ``upper``: y is upper triangular, its zeros below the diagonal left out (by
+    column blocks: the same sums, without terms that are exactly 0)."""
+    columns = y.shape[1]
+    if not upper or columns < 128:
+        return x @ y
+    out = numpy.empty((x.shape[0], columns))
+    edges = [columns * k // 4 for k in range(5)]
+    for first, last in zip(edges, edges[1:]):
+        out[:, first:last] = x[:, :last] @ y[:last, first:last]
+    return out
+
+
+_EXACT = 2.0 ** 53  # integers up to this are float64 numbers
+
+
 def _multiply(left: list, right: list, out: _Fixed, budget: float, sign: float = 1.0,
-              gram: bool = False) -> None:
-    """out += sign · (Σ left_s)(Σ right_t): every pair of slices exactly, or (its bound
-    below ``budget`` / pairs over γ_n) in one inexact product with the rest of its row of
-    pairs, or (bound below that share) left out. ``left``: (slice, its largest row norm);
-    ``right``: (slice, its largest column norm). ``gram``: left_s = right_sᵀ, so the pair
-    (t, s) is the transpose of (s, t) and only s ≤ t are multiplied."""
-    inner = right[0][0].shape[0]
+              gram: bool = False, upper: bool = False) -> None:
+    """out += sign · (Σ left_s)(Σ right_t): every pair of slices exactly (the products of
+    one level s + t, on one grid, summed while their sum stays exact, then added), or (its
+    bound below ``budget`` / pairs over γ_n) in one inexact product with the rest of its
+    row of pairs, or (bound below that share) left out; bounds by Cauchy–Schwarz.
+    ``left``, ``right``: from ``_operand`` (row norms of the left, column norms of the
+    right). ``gram``: left_s = right_sᵀ, so the pair (t, s) is the transpose of (s, t) and
+    only s ≤ t are multiplied. ``upper``: the right slices are upper triangular."""
+    inner = right[0][1].shape[0]
     gamma = _gamma(inner)
-    share = budget / (len(left) * len(right))
-    for s, (x, row) in enumerate(left):
+    row_share = budget / len(left)  # half for the pairs left out, half for the rounded
+    levels: dict[int, list] = {}  # level -> [sum, its bound, its bound in grid units]
+    for s, x, row, row_units in left:
+        pairs = [(t, y, row * column * (2.0 if gram and t > s else 1.0), column_units)
+                 for t, y, column, column_units in right if not gram or t >= s]
+        rounded, rounding = len(pairs), 0.0  # pairs[rounded:] go in the rounded product
+        while rounded > 0:
+            bound = pairs[rounded - 1][2]
+            if bound <= row_share / (2 * len(right)):
+                out.error += bound  # left out
+                pairs.pop(rounded - 1)
+            elif (gamma + (len(right) + 1) * _U) * (rounding + bound) <= row_share / 2:
+                rounding += bound
+            else:
+                break
+            rounded -= 1
         rest, rest_bound = None, 0.0
-        for t, (y, column) in enumerate(right):
-            if gram and t < s:
-                continue
+        for t, y, bound, _ in pairs[rounded:]:
+            part = y / 2 if gram and t == s else y
+            rest = part if rest is None else rest + part
+            rest_bound += bound / (2.0 if gram and t > s else 1.0)
+        for t, y, bound, column_units in pairs[:rounded]:
             twice = 2.0 if gram and t > s else 1.0
-            bound = row * column
-            if bound * twice <= share:
-                out.error += bound * twice
-            elif gamma * bound * twice > share:
-                product = x @ y
-                out.add(sign * product, bound)
-                if gram and t > s:
-                    out.add(sign * product.T, bound)
-            else:  # with the others small enough, in one product, rounded
-                part = y / 2 if gram and t == s else y
-                rest = part if rest is None else rest + part
-                rest_bound += bound
-        if rest is not None:  # |rounding| ≤ γ_n Σ|x||y| (Cauchy–Schwarz), plus the sum's
-            product = x @ rest
+            product = _product(x, y, upper)
+            units = row_units * column_units * twice
+            if twice == 2:
+                product = product + product.T  # exact: one grid, below 2^53 of it
+            level = levels.get(s + t)
+            if level is not None and level[2] + units <= _EXACT:
+                level[0] += product
+                level[1] += bound
+                level[2] += units
+            else:
+                if level is not None:
+                    out.add(sign * level[0], level[1])
+                levels[s + t] = [product, bound, units]
+        if rest is not None:  # |rounding| ≤ γ_n Σ|x||y| (Cauchy–Schwarz), plus the sums'
+            product = _product(x, rest, upper)
             twice = 2.0 if gram else 1.0
-            out.error += twice * (gamma + len(right) * _U) * rest_bound
-            out.add(sign * product, rest_bound * (1 + gamma))
             if gram:
-                out.add(sign * product.T, rest_bound * (1 + gamma))
+                product = product + product.T
+            out.error += twice * (gamma + (len(right) + 1) * _U) * rest_bound
+            out.add(sign * product, twice * rest_bound * (1 + gamma) * (1 + _U))
+    for product, bound, _ in levels.values():
+        out.add(sign * product, bound)
 
 
 def _orthogonal_in_floats(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int,
@@ -354,26 +408,27 @@ def _orthogonal_in_floats(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int
     rows, size = tall.shape
     beta = _beta(max(rows, size))
     count = -(-(bits + 17) // beta)  # Q's limbs: down to 2^(1 − β count) ≤ 2^-(bits+16)
-    budget = 2.0 ** -(bits + 14)
+    budget = 2.0 ** -(bits + 10)  # for each product: three or four of them
     tiny = 2.0 ** -(bits + 4)
     lowest = 2.0 ** -(bits + 60)
-    a_top = math.frexp(float(numpy.abs(tall).max()))[1] + 1
-    columns = numpy.abs(inverse).max(axis=0)
-    t_top = numpy.array([math.frexp(float(c))[1] + 1 for c in columns])
-    a_slices = _split(tall, a_top, beta, lowest)
-    t_slices = _split(inverse, t_top, beta, 0.0)
+    a_top = math.frexp(float(numpy.abs(tall).max()))[1]  # |A| < 2^a_top
+    t_top = numpy.frexp(numpy.abs(inverse).max(axis=0))[1].astype(float)  # per column
+    # T rounded to three slices a column (2^-3β of its largest entry: far below float64's
+    # own error in R⁻¹), still upper triangular with a positive diagonal
+    grid = numpy.exp2(t_top - 3 * beta)
+    inverse = numpy.rint(inverse / grid) * grid
     q = _Fixed(tall.shape, 1, count, beta)
-    _multiply([(a, _norms(a, 1)) for a in a_slices], [(t, _norms(t, 0)) for t in t_slices],
-              q, budget)
+    _multiply(_operand(*_split(tall, a_top, beta, lowest), axis=1),
+              _operand(*_split(inverse, t_top, beta, 0.0), axis=0), q, budget, upper=True)
     progress.step()
     identity = numpy.eye(size) / q.units[0]  # I in units of the first limb (a power of 2)
     known = None  # a bound on QᵀQ − I, when known without computing it
     for _ in range(MAX_REFINEMENTS):
-        slices = [s for s in q.slices() if s.any()]
+        slices = q.slices()
         if known is None:
             gram = _Fixed((size, size), 1, count, beta)
-            columns = [(s, _norms(s, 0)) for s in slices]
-            _multiply([(s.T, c) for s, c in columns], columns, gram, budget, gram=True)
+            _multiply(_operand(slices, q.units, 0, transpose=True),
+                      _operand(slices, q.units, 0), gram, budget, gram=True)
             gram.limbs[0] -= identity
             progress.step()
             e = gram.slices()
@@ -390,14 +445,14 @@ def _orthogonal_in_floats(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int
             part = numpy.triu(part)
             part[numpy.diag_indices(size)] /= 2
             f.add(part, float(numpy.abs(part).max()))
-        f_slices = [s for s in f.slices() if s.any()]
+        f_slices = f.slices()
         delta = gram.error + 2 * f.error  # |δ|, δ = E − F − Fᵀ, F the Φ applied
         phi = sum(reversed(f_slices))
         norm_f = max(_norms(phi, 0), _norms(phi, 1)) + size * f.error
         norm_e = float(numpy.sqrt(numpy.sum(approximate ** 2))) + size * gram.error
         before = q.error
-        _multiply([(s, _norms(s, 1)) for s in slices], [(s, _norms(s, 0)) for s in f_slices],
-                  q, budget, sign=-1.0)
+        _multiply(_operand(slices, q.units, 1), _operand(f_slices, f.units, 0), q, budget,
+                  sign=-1.0, upper=True)
         rho = q.error - before  # this product's departure r: Q' = Q (I − F) + r
         q.error += before * math.sqrt(size) * norm_f  # the earlier departure, times F
         progress.step()
