@@ -39,7 +39,12 @@ from symgrad.numbers import exact
 from symgrad.numeric.balls import ball, exact_mpf, midpoint, precision, quiet_blas
 from symgrad.numeric.kinds import digits_to_bits
 from symgrad.numeric.real import exact_words
-from symgrad.numeric.work import ORTHOGONAL_PRODUCTS, Work, orthogonal_work
+from symgrad.numeric.work import (
+    ORTHOGONAL_FLOAT_BITS,
+    ORTHOGONAL_PRODUCTS,
+    Work,
+    orthogonal_work,
+)
 
 INITS = ("normal", "xavier", "he", "orthogonal")
 MAX_FILE_BYTES = 50_000_000
@@ -225,7 +230,7 @@ def _orthogonal_in_balls(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int,
 # Cauchy–Schwarz bound of its entries) is computed inexactly, with the slices after it;
 # every truncation, omission and rounding is bounded, and the bounds are summed.
 
-FLOAT_ROUTE_BITS = 320  # beyond, the slices' products (≈ (bits/β)² of them) cost more than balls
+FLOAT_ROUTE_BITS = ORTHOGONAL_FLOAT_BITS  # beyond, the ≈ (bits/β)² products of slices cost more
 _U = 2.0 ** -53
 
 
