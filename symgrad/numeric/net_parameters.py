@@ -8,7 +8,7 @@ n_out = n_l):
     he          w ~ N(0, 2 / n_in)                (He et al. 2015)
     orthogonal  W = Q from the QR factorisation of a N(0, 1) matrix, the signs of
                 R's diagonal moved into Q (Saxe et al. 2014): orthonormal rows or
-                columns, to the working precision
+                columns, to the working precision (and that Q to it)
 
 Draws come from numpy's PCG64 generator seeded with ``seed``, layer by layer, so a
 seed gives the same net on every machine; a float64 draw is then an exact binary
