@@ -143,7 +143,7 @@ def cli(width: int, depth: int, *options: str, balls_draw: bool = False) -> floa
     command = [sys.executable, "-m", "symgrad.cli", *arguments]
     if balls_draw:
         command = [sys.executable, "-c",
-                   "import sys; import symgrad.numeric.net_parameters as n; "
+                   "import sys; import symgrad.numeric.orthogonal as n; "
                    "n.FLOAT_ROUTE_BITS = 0; from symgrad.cli import run; "
                    f"sys.argv = ['symgrad', *{arguments!r}]; run()"]
     start = time.perf_counter()

@@ -218,11 +218,11 @@ def test_orthogonal_draw_is_the_qr_q_of_the_same_gaussian(monkeypatch, route, sh
     layer), signs fixed, at twice the digits: equal to dps + 10 digits, and orthonormal
     to 10^-(dps+10) by an mpmath product of its exact entries. Both routes (float64
     slices, ball matrices) are held to it."""
-    from symgrad.numeric import net_parameters
+    from symgrad.numeric import orthogonal
     if route == "balls":
-        monkeypatch.setattr(net_parameters, "FLOAT_ROUTE_BITS", 0)
+        monkeypatch.setattr(orthogonal, "FLOAT_ROUTE_BITS", 0)
     else:  # the float route must not give up on these (it would fall back silently)
-        monkeypatch.setattr(net_parameters, "_orthogonal_in_balls", None)
+        monkeypatch.setattr(orthogonal, "_orthogonal_in_balls", None)
     net = MatrixNet((shape[1], shape[0]), symgrad.get_activation("tanh"))
     (w,) = draw_parameters(net, "orthogonal", seed, 1, dps).weights
     draw = numpy.random.Generator(numpy.random.PCG64(seed)).standard_normal(shape)
