@@ -28,8 +28,14 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     its ends rounded outwards. None stays None."""
     if value is None:
         return None
-    check_digits(digits)
-    if type(value) is _MPFR:  # (the usual case, a layer's MPFR value: straight to the format)
+    if type(digits) is not int or not 1 <= digits <= MAX_DECIMAL_DIGITS:
+        check_digits(digits)  # (its one-sentence error)
+    if type(value) is _MPFR:  # the usual case, a layer's MPFR value
+        if rounding == "nearest" and digits > 1 and value.is_regular():
+            # MPFR's own decimal digits (mpfr_get_str, correctly rounded in C; gmpy2 asks
+            # for 2 at least) and exponent: no text to parse, half the time of format()
+            figures, tens, _ = value.digits(10, digits)
+            return _placed(figures, tens - 1, digits)
         return _styled(format(value, f".{digits - 1}{_ROUNDING[rounding]}e"), digits)
     if isinstance(value, (bool, str, bytes, complex)) or isinstance(value, (list, tuple, dict, set)):
         raise SymgradError(f"decimal takes a number (or an enclosure), not {type(value).__name__}.")
@@ -144,42 +150,54 @@ def interval_ends(value: Interval, digits: int) -> tuple[str, str]:
 
 
 def _styled(scientific: str, digits: int) -> str:
+    """A d.ddd…e±E text (format's, mpmath's) as ``decimal`` writes it."""
     if "e" not in scientific:  # inf, nan, or mpmath's exact zero "0.0"
         return {"inf": "inf", "-inf": "-inf", "+inf": "inf"}.get(scientific, scientific)
     mantissa, exponent = scientific.split("e")
     # (its digits can pass Python's 4,300 (x = e^-(10^5000)); int for the usual few)
     exponent = int(exponent) if len(exponent) < 19 else gmpy2.mpz(exponent)
-    sign = "-" if mantissa[0] == "-" else ""
-    figures = mantissa.lstrip("+-").replace(".", "")
-    if not figures.strip("0"):
+    figures = mantissa.lstrip("+").replace(".", "")
+    if not figures.strip("-0"):
         return "0.0"
+    return _placed(figures, exponent, digits)
+
+
+def _placed(figures: str, exponent, digits: int) -> str:
+    """The value ±f.fff…·10^exponent, its figures (a leading "-" for a negative, the first
+    figure not 0), in fixed notation for exponents from -4 to min(digits, 16) - 1, else
+    scientific; trailing zeros dropped."""
+    sign = ""
+    if figures[0] == "-":
+        sign, figures = "-", figures[1:]
     if -4 <= exponent < min(digits, FIXED_UP_TO):
         if exponent >= 0:
-            whole, fraction = figures[: exponent + 1].ljust(exponent + 1, "0"), figures[exponent + 1:]
-        else:
-            whole, fraction = "0", "0" * (-exponent - 1) + figures
-        return f"{sign}{whole}.{fraction.rstrip('0') or '0'}"
+            point = exponent + 1
+            return f"{sign}{figures[:point].ljust(point, '0')}.{figures[point:].rstrip('0') or '0'}"
+        return f"{sign}0.{'0' * (-exponent - 1)}{figures.rstrip('0')}"
     fraction = figures[1:].rstrip("0")
-    return f"{sign}{figures[0]}{'.' + fraction if fraction else ''}e{'+' if exponent >= 0 else ''}{exponent}"
+    return f"{sign}{figures[0]}{'.' if fraction else ''}{fraction}e{'+' if exponent >= 0 else ''}{exponent}"
 
 
 def log10_abs(value):
     """log10|value| in the value's own kind: -inf for 0, None for None. For an interval,
     an interval that contains log10 of every |x| in it."""
-    if value is None:
-        return None
-    if isinstance(value, _MPQ):
-        value = gmpy2.mpfr(value, _LOG_BITS + 64)
-    if isinstance(value, Interval):
-        magnitude = abs(value)
-        r = value.rounding
-        low = gmpy2.mpfr("-inf") if magnitude.lo == 0 else r.down.log10(magnitude.lo)
-        return Interval(low, r.up.log10(magnitude.hi), r)
-    if isinstance(value, mpmath.mpf):
-        with mpmath.workprec(_LOG_BITS):
-            return mpmath.log10(abs(value)) if value else mpmath.mpf("-inf")
-    with gmpy2.context(gmpy2.get_context(), precision=_LOG_BITS):
-        return gmpy2.log10(abs(value))  # MPFR: log10(0) = -inf
+    if type(value) is not _MPFR:  # (the usual case, a layer's MPFR value, tests no kinds)
+        if value is None:
+            return None
+        if isinstance(value, Interval):
+            magnitude = abs(value)
+            r = value.rounding
+            low = gmpy2.mpfr("-inf") if magnitude.lo == 0 else r.down.log10(magnitude.lo)
+            return Interval(low, r.up.log10(magnitude.hi), r)
+        if isinstance(value, mpmath.mpf):
+            with mpmath.workprec(_LOG_BITS):
+                return mpmath.log10(abs(value)) if value else mpmath.mpf("-inf")
+        if isinstance(value, _MPQ):
+            value = gmpy2.mpfr(value, _LOG_BITS + 64)
+    # |x| rounded to _LOG_BITS, then its log10 (MPFR: log10(0) = -inf), in the current
+    # context at _LOG_BITS; the context's own methods, not a with-block's entry and exit
+    context = gmpy2.context(gmpy2.get_context(), precision=_LOG_BITS)
+    return context.log10(context.abs(value))
 
 
 def to_mpmath(value) -> mpmath.mpf:
