@@ -200,6 +200,42 @@ def log10_abs(value):
     return context.log10(context.abs(value))
 
 
+_FIRST_LOG_BITS = 64
+with gmpy2.context(precision=128):
+    _INVERSE_LN10 = 1 / gmpy2.log(10)  # 1/ln 10 to 128 bits
+
+
+def log10_decimal(value, digits: int) -> str | None:
+    """``decimal(log10_abs(value), digits)``, the same text, faster for an MPFR number
+    (up to 15 digits): log10 at _LOG_BITS costs three times ln at 64 bits. So first
+    y64 = ln|x| · (1/ln 10) at 64 bits, whose relative error is at most 2^-63 (two
+    roundings), 1.08·10^-4 of a unit of the 15th digit; written to 4 figures more than
+    asked (half a unit of the last more), it is within 1.6·10^-4 units of the value log10
+    gives at _LOG_BITS. Unless those 4 figures lie within 2 of a half unit (5000), no
+    rounding boundary lies between the two, and both round alike; otherwise (about 1 in
+    2,000) log10 is taken at _LOG_BITS."""
+    current = gmpy2.get_context()
+    if type(value) is not _MPFR or not value.is_regular() or not 1 <= digits <= 15 or \
+            current.round != gmpy2.RoundToNearest:
+        return decimal(log10_abs(value), digits)
+    context = gmpy2.context(current, precision=_LOG_BITS)
+    magnitude = context.abs(value)  # |x| at _LOG_BITS, as log10_abs takes it
+    context.precision = _FIRST_LOG_BITS
+    first = context.mul(context.log(magnitude), _INVERSE_LN10)
+    if first.is_regular():  # (log10 1 = 0)
+        figures, tens, _ = first.digits(10, digits + 4)
+        tail = int(figures[-4:])
+        if abs(tail - 5000) > 2:
+            figures = figures[:-4]
+            if tail > 5000:  # rounded away from 0
+                head = int(figures)
+                figures = str(head + 1 if head > 0 else head - 1)
+                if len(figures.lstrip("-")) > digits:  # up to the next power of ten
+                    figures, tens = figures[:-1], tens + 1
+            return _placed(figures, tens - 1, digits)
+    return decimal(log10_abs(value), digits)
+
+
 def to_mpmath(value) -> mpmath.mpf:
     """Any computed number as mpmath's: MPFR exactly (mantissa and exponent), an exact
     rational or a SymPy number rounded once at the current mpmath precision."""
