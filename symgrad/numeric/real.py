@@ -26,16 +26,16 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     """``value`` with ``digits`` significant digits: fixed notation for exponents from
     -4 to 15 (as Python prints floats), scientific beyond; trailing zeros dropped. An interval as [lo, hi],
     its ends rounded outwards. None stays None."""
+    if type(value) is _MPFR and type(digits) is int and 1 < digits <= MAX_DECIMAL_DIGITS and \
+            rounding == "nearest" and value.is_regular():  # the usual case, a layer's value
+        # MPFR's own decimal digits (mpfr_get_str, correctly rounded in C; gmpy2 asks for 2
+        # at least) and exponent: no text to parse, half the time of format()
+        figures, tens, _ = value.digits(10, digits)
+        return _placed(figures, tens - 1, digits)
     if value is None:
         return None
-    if type(digits) is not int or not 1 <= digits <= MAX_DECIMAL_DIGITS:
-        check_digits(digits)  # (its one-sentence error)
-    if type(value) is _MPFR:  # the usual case, a layer's MPFR value
-        if rounding == "nearest" and digits > 1 and value.is_regular():
-            # MPFR's own decimal digits (mpfr_get_str, correctly rounded in C; gmpy2 asks
-            # for 2 at least) and exponent: no text to parse, half the time of format()
-            figures, tens, _ = value.digits(10, digits)
-            return _placed(figures, tens - 1, digits)
+    check_digits(digits)
+    if type(value) is _MPFR:
         return _styled(format(value, f".{digits - 1}{_ROUNDING[rounding]}e"), digits)
     if isinstance(value, (bool, str, bytes, complex)) or isinstance(value, (list, tuple, dict, set)):
         raise SymgradError(f"decimal takes a number (or an enclosure), not {type(value).__name__}.")
@@ -169,7 +169,7 @@ def _placed(figures: str, exponent, digits: int) -> str:
     sign = ""
     if figures[0] == "-":
         sign, figures = "-", figures[1:]
-    if -4 <= exponent < min(digits, FIXED_UP_TO):
+    if -4 <= exponent < digits and exponent < FIXED_UP_TO:
         if exponent >= 0:
             point = exponent + 1
             return f"{sign}{figures[:point].ljust(point, '0')}.{figures[point:].rstrip('0') or '0'}"
@@ -201,6 +201,7 @@ def log10_abs(value):
 
 
 _FIRST_LOG_BITS = 64
+_NEAREST = gmpy2.RoundToNearest
 with gmpy2.context(precision=128):
     _INVERSE_LN10 = 1 / gmpy2.log(10)  # 1/ln 10 to 128 bits
 
@@ -215,24 +216,22 @@ def log10_decimal(value, digits: int) -> str | None:
     rounding boundary lies between the two, and both round alike; otherwise (about 1 in
     2,000) log10 is taken at _LOG_BITS."""
     current = gmpy2.get_context()
-    if type(value) is not _MPFR or not value.is_regular() or not 1 <= digits <= 15 or \
-            current.round != gmpy2.RoundToNearest:
-        return decimal(log10_abs(value), digits)
-    context = gmpy2.context(current, precision=_LOG_BITS)
-    magnitude = context.abs(value)  # |x| at _LOG_BITS, as log10_abs takes it
-    context.precision = _FIRST_LOG_BITS
-    first = context.mul(context.log(magnitude), _INVERSE_LN10)
-    if first.is_regular():  # (log10 1 = 0)
-        figures, tens, _ = first.digits(10, digits + 4)
-        tail = int(figures[-4:])
-        if abs(tail - 5000) > 2:
-            figures = figures[:-4]
-            if tail > 5000:  # rounded away from 0
-                head = int(figures)
-                figures = str(head + 1 if head > 0 else head - 1)
-                if len(figures.lstrip("-")) > digits:  # up to the next power of ten
-                    figures, tens = figures[:-1], tens + 1
-            return _placed(figures, tens - 1, digits)
+    if type(value) is _MPFR and 1 <= digits <= 15 and value.is_regular() and \
+            current.round == _NEAREST:
+        context = gmpy2.context(current, precision=_LOG_BITS)
+        magnitude = context.abs(value)  # |x| at _LOG_BITS, as log10_abs takes it
+        context.precision = _FIRST_LOG_BITS
+        first = context.mul(context.log(magnitude), _INVERSE_LN10)
+        if first.is_regular():  # (log10 1 = 0)
+            figures, tens, _ = first.digits(10, digits + 4)
+            tail, figures = figures[-4:], figures[:-4]  # (4 figures: compared as text)
+            if not "4998" <= tail <= "5002":
+                if tail > "5000":  # rounded away from 0
+                    head = int(figures)
+                    figures = str(head + 1 if head > 0 else head - 1)
+                    if len(figures) > digits + (head < 0):  # up to the next power of ten
+                        figures, tens = figures[:-1], tens + 1
+                return _placed(figures, tens - 1, digits)
     return decimal(log10_abs(value), digits)
 
 
