@@ -72,6 +72,8 @@ def _exact(value) -> str:
 
 _STRING = json.encoder.encode_basestring  # a string as json.dumps writes it (C), non-ASCII kept
 _CONSTANTS = {None: "null", True: "true", False: "false"}
+_KEYS: dict[str, str] = {}  # keys as written, '"key": ', the first _KEYS_KEPT met (the
+_KEYS_KEPT = 4096  # schemas' names; a cell's per-step names, h_1 ... h_T, fill it no further)
 
 
 def _dumps(value, indent: str) -> str:
@@ -88,8 +90,12 @@ def _dumps(value, indent: str) -> str:
         for key, item in value.items():
             if type(key) is not str:
                 break
-            members.append(f"{_STRING(key)}: "
-                           f"{_STRING(item) if type(item) is str else _dumps(item, inner)}")
+            written = _KEYS.get(key)
+            if written is None:
+                written = _STRING(key) + ": "
+                if len(_KEYS) < _KEYS_KEPT:
+                    _KEYS[key] = written
+            members.append(written + (_STRING(item) if type(item) is str else _dumps(item, inner)))
         else:
             return "{\n" + inner + (",\n" + inner).join(members) + "\n" + indent + "}"
     elif kind is dict:
