@@ -136,19 +136,20 @@ def _times_power_of_two(mantissa: int, exponent: int, digits: int) -> Decimal:
 
 
 def _log10_expected(value, digits: int) -> str:
-    """log10|value| by mpmath at 60 digits, then the rule. Of |value| rounded to 96 bits,
-    as log10_abs takes it (so near 1, where log10 is small, its last figures are those of
-    the rounded value's: |x| = 1 + 1.6·10^-15 moves by 2^-97 of itself)."""
+    """log10|value| of the exact value by mpmath, at 60 digits more than the figures |x| - 1
+    cancels near 1 (|x| = 1 + 1.6·10^-15 has log10 ≈ 7·10^-16: its 15 figures need the
+    value's own last bits), then the rule."""
     if isinstance(value, mpmath.mpf):
         exact = abs(value)
     else:
         mantissa, exponent = value.as_mantissa_exp()
         with mpmath.workprec(int(mantissa).bit_length() + 1):  # exactly
             exact = abs(mpmath.mpf((int(mantissa), int(exponent))))
-    with mpmath.workprec(96):
-        rounded = +exact
-    with mpmath.workdps(60):
-        logarithm = mpmath.log10(rounded)
+    with mpmath.workprec(max(53, int(abs(exact.man).bit_length()) + 10) if exact else 53):
+        gap = abs(exact - 1)
+    cancelled = 0 if not gap or not exact else max(0, -int(mpmath.log10(gap)))
+    with mpmath.workdps(60 + cancelled):
+        logarithm = mpmath.log10(exact)
         return expected_text(Decimal(mpmath.nstr(logarithm, 60, min_fixed=-mpmath.inf,
                                                  max_fixed=mpmath.inf)), digits)
 
@@ -253,3 +254,14 @@ def test_eval_json_text_against_json_and_decimal(act, depth, dps, settings):
         assert (entry["grad_b"], entry["log10_abs_grad_b"]) == \
             (entry["delta"], entry["log10_abs_delta"])
     assert data["input_gradient"] == _expected_number(evaluation.input_gradient, dps)
+
+
+@pytest.mark.parametrize("gap", ["1.6e-15", "-4.2e-18", "3e-40", "-7e-90"])
+def test_log10_near_one_keeps_its_fifteen_figures(gap):
+    """log10 of a value beside 1 (a residual chain's gain 1 + w σ', a sigmoid's output
+    σ(40) = 1 - 4·10^-18) is small, so its 15 figures rest on the value's last bits:
+    taken from the value itself, not from it rounded to a shorter precision first."""
+    with gmpy2.context(precision=400):
+        value = 1 + gmpy2.mpfr(gap)
+    assert log10_decimal(value, 15) == _log10_expected(value, 15)
+    assert decimal_text(log10_abs(value), 15) == _log10_expected(value, 15)

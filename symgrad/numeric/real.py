@@ -192,12 +192,22 @@ def log10_abs(value):
         if isinstance(value, mpmath.mpf):
             with mpmath.workprec(_LOG_BITS):
                 return mpmath.log10(abs(value)) if value else mpmath.mpf("-inf")
-        if isinstance(value, _MPQ):
-            value = gmpy2.mpfr(value, _LOG_BITS + 64)
-    # |x| rounded to _LOG_BITS, then its log10 (MPFR: log10(0) = -inf), in the current
-    # context at _LOG_BITS; the context's own methods, not a with-block's entry and exit
+        if isinstance(value, _MPQ):  # (near 1, the bits |x| - 1 cancels more)
+            near_one = value.denominator.bit_length() - abs(value.numerator -
+                                                            value.denominator).bit_length()
+            value = gmpy2.mpfr(value, _LOG_BITS + 64 + max(0, near_one))
+    # log10 of |x| exactly (MPFR rounds log10 of its exact argument: near 1, where log10 is
+    # small, its figures rest on x's last bits), rounded to _LOG_BITS in the current
+    # context (MPFR: log10(0) = -inf); the context's own methods, not a with-block's
     context = gmpy2.context(gmpy2.get_context(), precision=_LOG_BITS)
-    return context.log10(context.abs(value))
+    return context.log10(_magnitude(value))
+
+
+def _magnitude(value: gmpy2.mpfr) -> gmpy2.mpfr:
+    """|value|, exactly (at its own precision)."""
+    if value >= 0 or gmpy2.is_nan(value):
+        return value
+    return gmpy2.context(gmpy2.get_context(), precision=value.precision).minus(value)
 
 
 _FIRST_LOG_BITS = 64
@@ -218,9 +228,8 @@ def log10_decimal(value, digits: int) -> str | None:
     current = gmpy2.get_context()
     if type(value) is _MPFR and 1 <= digits <= 15 and value.is_regular() and \
             current.round == _NEAREST:
-        context = gmpy2.context(current, precision=_LOG_BITS)
-        magnitude = context.abs(value)  # |x| at _LOG_BITS, as log10_abs takes it
-        context.precision = _FIRST_LOG_BITS
+        magnitude = _magnitude(value)  # exactly, as log10_abs takes it
+        context = gmpy2.context(current, precision=_FIRST_LOG_BITS)
         first = context.mul(context.log(magnitude), _INVERSE_LN10)
         if first.is_regular():  # (log10 1 = 0)
             figures, tens, _ = first.digits(10, digits + 4)
