@@ -126,11 +126,14 @@ def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, li
                 run, net, needed, lost, failures, doubled, at_least, limit, work)
             if run.spectrum is not None:
                 return run
-        if bits >= limit:
-            raise SymgradError(f"This net's values did not settle to {dps} digits even at "
-                               f"{int(bits / BITS_PER_DIGIT)} working digits.")
-        bits = min(limit, 2 * bits if lost is None else
-                   max(bits + GUARD_BITS, needed + lost + GUARD_BITS))
+        wanted = 2 * bits if lost is None else max(bits + GUARD_BITS, needed + lost + GUARD_BITS)
+        if bits >= limit or (lost is not None and wanted > limit):
+            # A ball's radius grows with the values' size (a weight of 10^99999 makes each
+            # preactivation's radius 10^99999 · 2^-bits, and σ' over it spans e^(-2 · that));
+            # the MPFR runs compared evaluate at points, and may settle where balls cannot.
+            raise BallsGaveUpError(f"This net's values did not settle to {dps} digits even at "
+                                   f"{int(max(bits, wanted) / BITS_PER_DIGIT)} working digits.")
+        bits = wanted
 
 
 def _with_spectrum(run: BallRun, net: MatrixNet, needed: int, lost: int, failures: int,
