@@ -150,10 +150,38 @@ def evaluate() -> list[list[str]]:
     return rows
 
 
+def nets() -> list[list[str]]:
+    """The three targets of matrix nets against numpy float64 (the same pass, uncertified:
+    the physical floor), and at widths the route before balls finishes, against it."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_matrix import cli, float64, mpfr_route
+
+    rows = []
+    for width, depth, init, spectrum in ((256, 100, "he", False), (256, 100, "orthogonal", False),
+                                         (1024, 20, "he", False), (128, 50, "orthogonal", True)):
+        options = ["--init", init] + ([] if spectrum else ["--no-spectrum"])
+        ours = min(cli(width, depth, *options) for _ in range(REPEATS))
+        floor = float64(width, depth, init, spectrum)
+        what = "spectrum" if spectrum else "gradient"
+        rows.append([f"{what}, width {width} × depth {depth}, {init}", f"{ours:.1f} s",
+                     f"{floor * 1000:.1f} ms (numpy float64, the same pass uncertified)",
+                     f"{ours / floor:,.0f}× float64's time"])
+    for width, depth, init, spectrum in ((64, 50, "orthogonal", True), (128, 20, "he", False)):
+        options = ["--init", init] + ([] if spectrum else ["--no-spectrum"])
+        ours = min(cli(width, depth, *options) for _ in range(REPEATS))
+        theirs = mpfr_route(width, depth, init, spectrum)
+        what = "spectrum" if spectrum else "gradient"
+        rows.append(row(f"{what}, width {width} × depth {depth}, {init}", ours, theirs,
+                        "numpy arrays of MPFR numbers, two runs compared, in process"))
+    return rows
+
+
 SECTIONS: dict[str, tuple[str, Callable[[], list[list[str]]]]] = {
     "Start-up": ("", startup),
     "derive": ("`symgrad derive --act sigmoid -o FILE.tex`", derive),
     "eval": ("`symgrad eval --act sigmoid --w 1.5 --b=-0.2 --x 0.5 --y 0`", evaluate),
+    "eval --widths": ("`symgrad eval --widths W,…,W --act tanh --x 1 --dps 30`, certified balls",
+                      nets),
 }
 
 
