@@ -391,20 +391,28 @@ RANK_PRIME = 2**61 - 1  # a prime that fits a machine word (FLINT's nmod_mat)
 def _jacobian_modulo(parameters: NetParameters, layers, prime: int) -> nmod_mat | None:
     """D_L W^L ⋯ D_1 W^1 modulo ``prime`` (None when a denominator is a multiple of it),
     multiplied in FLINT's ``nmod_mat``."""
+    inverses: dict[int, int] = {}  # 1/d mod p of each denominator met (mostly powers of 2)
+
     def residues(values) -> list[int]:
-        exact = [exact_rational(v) for v in values]
-        if any(int(v.denominator) % prime == 0 for v in exact):
-            raise ZeroDivisionError
-        return [int(v.numerator) * pow(int(v.denominator), -1, prime) % prime for v in exact]
+        found = []
+        for value in values:
+            exact = exact_rational(value)
+            denominator = int(exact.denominator)
+            if denominator not in inverses:
+                if denominator % prime == 0:
+                    raise ZeroDivisionError
+                inverses[denominator] = pow(denominator, -1, prime)
+            found.append(int(exact.numerator) * inverses[denominator] % prime)
+        return found
     try:
-        size = len(parameters.weights[0][0])
-        product = nmod_mat(size, size, [int(i == j) for i in range(size) for j in range(size)],
-                           prime)
+        product = None
         for w, layer in zip(parameters.weights, layers):
             slopes = residues(layer.act_prime)
-            # D W: row i of W times σ'_i
-            rows = [[v * slope % prime for v in residues(row)] for row, slope in zip(w, slopes)]
-            product = nmod_mat(rows, prime) * product
+            rows, columns = len(slopes), len(w[0])
+            diagonal = nmod_mat(rows, rows, [slopes[i] if i == j else 0 for i in range(rows)
+                                             for j in range(rows)], prime)
+            weights = nmod_mat(rows, columns, [v for row in w for v in residues(row)], prime)
+            product = diagonal * (weights if product is None else weights * product)
     except ZeroDivisionError:
         return None
     return product
