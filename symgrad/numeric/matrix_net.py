@@ -393,7 +393,8 @@ def _jacobian_modulo(parameters: NetParameters, layers, prime: int) -> nmod_mat 
     multiplied in FLINT's ``nmod_mat``."""
     inverses: dict[int, int] = {}  # 1/d mod p of each denominator met (mostly powers of 2)
 
-    def residues(values) -> list[int]:
+    def residues(values, factor: int = 1) -> list[int]:
+        """Each value modulo p, times ``factor``."""
         found = []
         for value in values:
             exact = exact_rational(value)
@@ -402,17 +403,20 @@ def _jacobian_modulo(parameters: NetParameters, layers, prime: int) -> nmod_mat 
                 if denominator % prime == 0:
                     raise ZeroDivisionError
                 inverses[denominator] = pow(denominator, -1, prime)
-            found.append(int(exact.numerator) * inverses[denominator] % prime)
+            inverse = inverses[denominator]
+            if factor != 1:
+                inverse = inverse * factor % prime
+            found.append(int(exact.numerator) * inverse % prime)
         return found
     try:
         product = None
         for w, layer in zip(parameters.weights, layers):
-            slopes = residues(layer.act_prime)
-            rows, columns = len(slopes), len(w[0])
-            diagonal = nmod_mat(rows, rows, [slopes[i] if i == j else 0 for i in range(rows)
-                                             for j in range(rows)], prime)
-            weights = nmod_mat(rows, columns, [v for row in w for v in residues(row)], prime)
-            product = diagonal * (weights if product is None else weights * product)
+            # D W: row i of W times σ'_i (0 or 1 for a relu: most rows cost nothing)
+            entries = []
+            for row, slope in zip(w, residues(layer.act_prime)):
+                entries += residues(row, slope) if slope else [0] * len(row)
+            weights = nmod_mat(len(w), len(w[0]), entries, prime)
+            product = weights if product is None else weights * product
     except ZeroDivisionError:
         return None
     return product
