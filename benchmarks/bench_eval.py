@@ -1,7 +1,8 @@
 """symgrad eval: exact backward pass against the naive SymPy way, and the number kinds.
 
-    python benchmarks/bench_eval.py           # sections 1-4
+    python benchmarks/bench_eval.py           # sections 1-5
     python benchmarks/bench_eval.py --deep    # and section 4 at 10^7 layers too
+    python benchmarks/bench_eval.py --cli     # section 5 alone
 
 1. Depth 1,000, 50 digits: ``symgrad`` (evaluate_chain, every layer) against what a
    user would write by hand: the derived expression of δ_1 alone,
@@ -24,15 +25,24 @@
    gave peak RSS 248 MiB (254,384 kB), 1,581 s user time, 57 min wall (the cores were
    shared, load 6-10), a 7.9 GB file. Before checkpointing, 10^6 layers took 783 MiB
    (and memory grew linearly: about 7.6 GiB at 10^7); with it 173 MiB.
+5. The whole CLI call at depth 10^5, 50 digits (issue 17: text under 3 s, JSON under
+   5 s), wall and CPU time, best of 3: text, JSON, and JSON the naive way in the same run
+   (``install_naive``: each decimal through format()'s d.ddd…e±E text parsed back, log10
+   at 96 bits, each layer through json.dumps's indenting encoder); the two JSON files are
+   compared byte for byte.
 """
 
 from __future__ import annotations
 
+import filecmp
+import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
+import gmpy2
 import mpmath
 import sympy
 
@@ -156,8 +166,88 @@ def cli(*args: str) -> tuple[float, float]:
     return float(seconds), float(peak)
 
 
+MPFR = type(gmpy2.mpfr(0))
+
+
+def naive_decimal(value, digits: int, rounding: str = "nearest") -> str | None:
+    """The naive route to an MPFR value's decimal: format() writes d.ddd…e±E text, which
+    is taken apart again (``_styled``); other kinds as symgrad writes them."""
+    from symgrad.numeric import real
+
+    if type(value) is MPFR and rounding == "nearest":
+        return real._styled(format(value, f".{digits - 1}e"), digits)
+    return real.decimal(value, digits, rounding)
+
+
+def naive_log10_decimal(value, digits: int) -> str | None:
+    """log10|x| at 96 bits in a context entered and left for each value, then its decimal
+    the naive way."""
+    from symgrad.numeric import real
+
+    if type(value) is not MPFR:
+        return real.decimal(real.log10_abs(value), digits)
+    with gmpy2.context(gmpy2.get_context(), precision=96):
+        logarithm = gmpy2.log10(abs(value))
+    return naive_decimal(logarithm, digits)
+
+
+def naive_dumps(value, indent: str) -> str:
+    """A value's JSON by json.dumps (pure Python when it indents)."""
+    return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
+
+
+def install_naive() -> None:
+    """Make the JSON writer take the naive routes."""
+    from symgrad.render import json as writer
+
+    writer.decimal, writer.log10_decimal, writer._dumps = \
+        naive_decimal, naive_log10_decimal, naive_dumps
+
+
+def timed_cli(arguments: list[str], prelude: str = "") -> tuple[float, float]:
+    """Wall and CPU seconds of one CLI call in a fresh interpreter (after ``prelude``)."""
+    code = prelude + "import sys; from symgrad.cli import main; sys.exit(main())"
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-c", code, *arguments],
+                             stdout=subprocess.DEVNULL, cwd=os.path.dirname(__file__) or ".")
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status):
+        raise RuntimeError(f"symgrad {' '.join(arguments)} failed")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+NAIVE = "import bench_eval; bench_eval.install_naive(); "
+
+
+def whole_calls(runs: int = 3) -> None:
+    """Section 5: the whole CLI call at depth 10^5, text and JSON, beside naive JSON."""
+    arguments = ["eval", "--depth", "100000", *DEEP_ARGUMENTS]
+    with tempfile.TemporaryDirectory() as directory:
+        files = {way: os.path.join(directory, f"{way}.json") for way in ("symgrad", "naive")}
+        cases = [("text", arguments, ""),
+                 ("JSON", [*arguments, "--format", "json", "-o", files["symgrad"]], ""),
+                 ("JSON, naive formatting", [*arguments, "--format", "json", "-o", files["naive"]],
+                  NAIVE)]
+        best = {}
+        for _ in range(runs):  # interleaved: a busy spell slows all three alike
+            for name, case, prelude in cases:
+                wall, cpu = timed_cli(case, prelude)
+                best[name] = min(best.get(name, (wall, cpu)), (wall, cpu))
+        same = filecmp.cmp(files["symgrad"], files["naive"], shallow=False)
+        size = os.path.getsize(files["symgrad"]) / 1e6
+    for name, (wall, cpu) in best.items():
+        print(f"depth 100,000, 50 digits, CLI {name} (best of {runs}): {wall:.2f} s wall, "
+              f"{cpu:.2f} s CPU")
+    print(f"  JSON {size:.0f} MB, {best['JSON, naive formatting'][0] / best['JSON'][0]:.2f}x "
+          f"faster than naive; the two files {'are identical' if same else 'DIFFER'}")
+
+
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
+    if "--cli" in sys.argv[1:]:
+        whole_calls()
+        return
     depth = 1000
     naive_time, our_time = naive(depth), ours(depth)
     print(f"depth {depth:,}, 50 digits: naive subs/evalf of δ_1 alone {naive_time:.2f} s, "
@@ -180,6 +270,7 @@ def main() -> None:
     print(f"depth 1,000,000, 50 digits (CLI, JSON of every layer, streamed): {seconds:.1f} s, "
           f"peak memory {peak:.0f} MiB")
     deep_json(deep="--deep" in sys.argv[1:])
+    whole_calls()
 
 
 DEEP_ARGUMENTS = ("--act", "sigmoid", "--w", "1.5", "--b=-0.2", "--x", "0.5", "--y", "0",

@@ -24,6 +24,11 @@
    spectrum of width 128 × depth 50, orthogonal init (target 20 s); against, in the same
    run, the MPFR runs compared (today's route before balls, numpy object arrays of MPFR)
    and mpmath matrices where they finish, and numpy float64 as the physical floor.
+7. The orthogonal draw (``python benchmarks/bench_matrix.py --orthogonal``): the whole
+   ``eval`` of width 256 × depth 100, orthogonal init, gradient at 30 digits (target
+   10 s), its products exactly in float64 slices, against the same call with the draw's
+   ball-matrix route (the route before), and he init beside them; the machine's load
+   average is printed before and after.
 """
 
 from __future__ import annotations
@@ -209,14 +214,35 @@ def refusal() -> float:
     raise AssertionError("a weight of 10^25000 settled to 20 digits")
 
 
-def cli(width: int, depth: int, *options: str) -> float:
-    """Wall time of a whole ``symgrad eval --widths`` call (start-up included)."""
+def cli(width: int, depth: int, *options: str, balls_draw: bool = False) -> float:
+    """Wall time of a whole ``symgrad eval --widths`` call (start-up included);
+    ``balls_draw``: an orthogonal draw by its ball-matrix route (the route before)."""
     widths = ",".join([str(width)] * (depth + 1))
+    arguments = ["eval", "--widths", widths, "--act", "tanh", "--x", "1", "--dps", "30",
+                 *options]
+    command = [sys.executable, "-m", "symgrad.cli", *arguments]
+    if balls_draw:
+        command = [sys.executable, "-c",
+                   "import sys; import symgrad.numeric.orthogonal as n; "
+                   "n.FLOAT_ROUTE_BITS = 0; from symgrad.cli import run; "
+                   f"sys.argv = ['symgrad', *{arguments!r}]; run()"]
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", "--widths", widths,
-                    "--act", "tanh", "--x", "1", "--dps", "30", *options], check=True,
-                   capture_output=True, env={**os.environ, "COLUMNS": "100"})
+    subprocess.run(command, check=True, capture_output=True,
+                   env={**os.environ, "COLUMNS": "100"})
     return time.perf_counter() - start
+
+
+def orthogonal() -> None:
+    load = os.getloadavg()[0]
+    print(f"load average before: {load:.1f} ({os.cpu_count()} cores)")
+    options = ["--init", "orthogonal", "--no-spectrum"]
+    new = cli(256, 100, *options)
+    old = cli(256, 100, *options, balls_draw=True)
+    he = cli(256, 100, "--init", "he", "--no-spectrum")
+    print(f"gradient, width 256 x depth 100, orthogonal init: symgrad eval {new:.1f} s "
+          f"(target 10 s), the draw in ball matrices (before) {old:.1f} s "
+          f"({old / new:.1f}x); he init {he:.1f} s")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
 
 
 def mpfr_route(width: int, depth: int, init: str, spectrum: bool) -> float:
@@ -292,4 +318,9 @@ def balls() -> None:
 
 
 if __name__ == "__main__":
-    balls() if "--balls" in sys.argv else main()
+    if "--orthogonal" in sys.argv:
+        orthogonal()
+    elif "--balls" in sys.argv:
+        balls()
+    else:
+        main()

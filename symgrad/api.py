@@ -67,7 +67,7 @@ from symgrad.notes import (
 from symgrad.numbers import exact, listed, per_layer
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, ChainEvaluation, evaluate_chain
-from symgrad.numeric.matrix_net import NetEvaluation
+from symgrad.numeric.matrix_net import NetEvaluation, check_spectrum
 from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
 from symgrad.numeric.net_parameters import INITS, NetParameters, draw_parameters, read_parameters
 from symgrad.numeric.recurrent import MAX_CELL_DPS, CellEvaluation, CellPoint
@@ -311,6 +311,7 @@ def evaluate_net(widths: Sequence[int], act: Act = "sigmoid", *, init: str | Non
     spectrum = None if spectrum is None else arguments.flag(spectrum, "spectrum")
     inputs = per_layer(x, net.widths[0], "input", unit="input unit")
     targets = per_layer(y, net.widths[-1], "target", unit="output unit")
+    check_spectrum(net, spectrum)  # (before a long draw)
     work = Work(progress)
     parameters = _net_parameters(net, init, seed, scale, weights, digits, work)
     return evaluate_matrix_net(net, parameters, inputs, targets, digits, work=work,

@@ -128,6 +128,9 @@ def check_steps(steps: object, maximum: int = MAX_STEPS) -> int:
 
 MAX_WIDTH = 2_048  # units in a layer, for evaluation (ball matrices: a 2048-wide layer is 4M balls)
 MAX_MATRIX_DEPTH = 1_000
+# weights in a whole net: each is a ball of about 100 bytes kept for the backward pass, so
+# this bounds a net's memory (about 3 GB) and time (about a minute at 30 digits)
+MAX_NET_WEIGHTS = 2 ** 25
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,11 @@ class MatrixNet:
                 raise SymgradError(f"The width {shown(width)} is above the largest supported, "
                                    f"{MAX_WIDTH}.")
         check_depth(len(widths) - 1, MAX_MATRIX_DEPTH)
+        weights = sum(rows * columns for rows, columns in zip(widths[1:], widths))
+        if weights > MAX_NET_WEIGHTS:
+            raise SymgradError(f"The net has {weights:,} weights, above the largest supported, "
+                               f"{MAX_NET_WEIGHTS:,} (about 3 GB of numbers); make it narrower "
+                               "or shallower.")
         check_cost(text(self.cost, "cost"))
         object.__setattr__(self, "widths", tuple(int(width) for width in widths))
         object.__setattr__(self, "activation", activation_of(self.activation))

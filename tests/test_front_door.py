@@ -67,6 +67,7 @@ ACT = Kind(same("", "sigmod", "log(x)", "__import__('os')", "x # note", "leaky_r
 ACT_OR_DEFAULT = Kind(ACT.typed, (3, True))  # a cell's act=None: the cell's own default
 BOUNDED_ACT = ACT + Kind(same("exp(x)"))  # (bounds, regions and mean field need sup|σ'| finite)
 FLAG = Kind((), ("no", 1, None, NAN))
+OPTIONAL_FLAG = Kind((), ("no", 1, NAN))  # None: the default
 WIDTHS = Kind((("", [""]), ("2", [2]), ("2,0,2", [2, 0, 2]), ("2,-1", [2, -1]), ("2,x", [2, "x"]),
                ("2,2.5", [2, "2.5"]), (f"2,{HUGE_TEXT}", [2, HUGE])),
               ("2,3", 2, [2, True], [2, 2.5], [2, NAN]))
@@ -128,7 +129,8 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
                                                     "x": NUMBER, "y": NUMBER, "dps": COUNT,
                                                     "residual": FLAG, "tied": FLAG,
                                                     "interval": FLAG, "highway": FLAG,
-                                                    "keep": Kind((), ([0], [4], "1", [True]))},
+                                                    "keep": Kind((), ([0], [4], "1", [True])),
+                                                    "spectrum": Kind((), (True, False))},
               None),
              ({"depth": ok("3", 3), "x": ok("1"), "highway": (None, True)},
               {"p": NUMBER + Kind(same("1,2")), "q": NUMBER, "z": Kind(same("1")),
@@ -164,7 +166,7 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
              ({"init": ok("he")}, {"widths": WIDTHS}, "evaluate_net"),
              ({"widths": ok("2,3,2", [2, 3, 2]), "init": ok("he")},
               {"act": ACT, "cost": TEXT, "x": NUMBER, "y": NUMBER, "init": TEXT, "seed": SEED,
-               "scale": POSITIVE, "dps": COUNT}, "evaluate_net"),
+               "scale": POSITIVE, "dps": COUNT, "spectrum": OPTIONAL_FLAG}, "evaluate_net"),
              ({"widths": ok("2,3,2", [2, 3, 2])},
               {"weights": Kind(same("missing.json"), (3, True))}, "evaluate_net"),
              ({"widths": ok("2,3,2", [2, 3, 2])},

@@ -72,7 +72,7 @@ class FloatBreakdown:
         return text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LayerValues:
     """One layer's numbers (gain = ∂a_l/∂a_{l-1}: w σ'(z), plus 1 in a residual chain;
     ∂C/∂b = δ)."""

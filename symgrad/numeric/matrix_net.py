@@ -37,7 +37,7 @@ from flint import fmpq, fmpq_mat, nmod_mat
 from sympy import QQ
 from sympy.polys.matrices import DomainMatrix
 
-from symgrad.arguments import digits
+from symgrad.arguments import digits, option
 from symgrad.costs import check_output, check_run_output
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
@@ -58,6 +58,7 @@ from symgrad.numeric.work import Work, digit_cost, orthogonal_work, svd_work
 
 MAX_WORKING_DPS = 20_000
 SPECTRUM_WIDTH = 128  # wider nets skip the Jacobian's spectrum unless it is asked
+MAX_SPECTRUM_WIDTH = 512  # and past this it is refused: its n³ products and eigenvalues take hours
 KINK_REFUSAL = ("A preactivation's ball straddles a kink of the activation, so which branch "
                 "applies cannot be certified (a preactivation at, or within rounding of, the "
                 "kink); with the quadratic cost the exact pass decides such ties for relu-like "
@@ -204,6 +205,7 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
     working digits until two runs agree on every value shown: cancellation and
     ill-conditioned products cost digits."""
     digits(dps, MAX_DPS)
+    check_spectrum(net, spectrum)
     if len(x) != net.widths[0]:
         raise SymgradError(f"Give {net.widths[0]} inputs (one per input unit), not {len(x)}.")
     if len(y) != net.widths[-1]:
@@ -232,6 +234,14 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
                 raise
     return NetEvaluation(net, parameters, tuple(x), tuple(y), dps, *evaluation,
                          spectrum_skipped=skipped)
+
+
+def check_spectrum(net: MatrixNet, spectrum: bool | None) -> None:
+    """Refuse the spectrum asked for a net too wide to compute it in bounded time."""
+    if spectrum and max(net.widths) > MAX_SPECTRUM_WIDTH:
+        raise SymgradError(f"The Jacobian's singular values are computed for nets up to width "
+                           f"{MAX_SPECTRUM_WIDTH} (a wider one's take hours); leave out "
+                           f"{option('spectrum')}.")
 
 
 def _rational_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int, start: int,

@@ -8,7 +8,7 @@ n_out = n_l):
     he          w ~ N(0, 2 / n_in)                (He et al. 2015)
     orthogonal  W = Q from the QR factorisation of a N(0, 1) matrix, the signs of
                 R's diagonal moved into Q (Saxe et al. 2014): orthonormal rows or
-                columns, to the working precision
+                columns, to the working precision (and that Q to it)
 
 Draws come from numpy's PCG64 generator seeded with ``seed``, layer by layer, so a
 seed gives the same net on every machine; a float64 draw is then an exact binary
@@ -33,12 +33,16 @@ from flint import arb, arb_mat
 
 from symgrad.errors import SymgradError
 from symgrad.files import read_text
-from symgrad.networks import MAX_WIDTH, MatrixNet
+from symgrad.networks import MatrixNet
 from symgrad.numbers import exact
 from symgrad.numeric.balls import ball, exact_mpf, midpoint, precision, quiet_blas
 from symgrad.numeric.kinds import digits_to_bits
+from symgrad.numeric.orthogonal import orthogonal
 from symgrad.numeric.real import exact_words
-from symgrad.numeric.work import ORTHOGONAL_PRODUCTS, Work, orthogonal_work
+from symgrad.numeric.work import (
+    Work,
+    orthogonal_work,
+)
 
 INITS = ("normal", "xavier", "he", "orthogonal")
 MAX_FILE_BYTES = 50_000_000
@@ -114,7 +118,8 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
         rows, columns = net.shape(layer)
         draw = generator.standard_normal((rows, columns))
         if init == "orthogonal":
-            weights.append(_orthogonal(draw, scale, dps + 10, work, f"drawing W^{layer}"))
+            q, unit = orthogonal(draw, scale, dps + 10, work, f"drawing W^{layer}")
+            weights.append(DrawnMatrix(q, unit, _mpmath(ball(scale))))
             continue
         variance = {"normal": sympy.Integer(1), "xavier": sympy.Rational(2, rows + columns),
                     "he": sympy.Rational(2, columns)}[init]
@@ -126,64 +131,6 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
     source = f"{init} initialisation, seed {seed}" + (f", scale {exact_words(scale)}"
                                                       if scale != 1 else "")
     return NetParameters(tuple(weights), biases, source, init, seed, scale)
-
-
-MAX_REFINEMENTS = 12  # from float64's 16 digits, each refinement doubles the digits
-_ZEROS = [0] * MAX_WIDTH
-
-
-def _orthogonal(draw: numpy.ndarray, scale: sympy.Rational, digits: int, work: Work,
-                what: str) -> DrawnMatrix:
-    """Q of the Gaussian draw A (tall: m ≥ n; a wide one transposed), R's diagonal
-    positive: float64's QR gives R, and Q₀ = A · triu(R⁻¹) is formed in balls, exactly A
-    times an upper triangular matrix; then Q ← Q (I - Φ(QᵀQ - I)), Φ(E) the upper triangle
-    of E with its diagonal halved (the first-order Cholesky factor of I + E), keeps Q = A ·
-    (upper triangular, positive diagonal) and squares the distance from orthonormal each
-    time, until QᵀQ = I to the working bits: the QR's Q to those bits, as Gram–Schmidt
-    would give it, in a few ball matrix products instead of m n² Python calls."""
-    rows, columns = draw.shape
-    tall = draw if rows >= columns else draw.T
-    size = tall.shape[1]
-    with quiet_blas():
-        unit, r = numpy.linalg.qr(tall)
-        signs = numpy.where(numpy.diag(r) < 0, -1.0, 1.0)
-        unit, r = unit * signs, r * signs[:, None]
-        inverse = numpy.triu(numpy.linalg.inv(r))  # (exactly upper triangular, in float64)
-    bits = digits_to_bits(digits)
-    whole = orthogonal_work(rows, columns, digits)
-    done = 0.0
-
-    def product() -> None:  # one of the draw's ORTHOGONAL_PRODUCTS products done
-        nonlocal done
-        part = min(whole / ORTHOGONAL_PRODUCTS, whole - done)
-        done += part
-        work.did(part, what)
-
-    with precision(bits + 20):
-        q = (arb_mat(tall.tolist()) * arb_mat(inverse.tolist())).mid()
-        product()
-        tiny = 2.0 ** -(bits + 4)
-        for _ in range(MAX_REFINEMENTS):
-            error = (q.transpose() * q).entries()
-            product()
-            for i in range(size):
-                error[i * size + i] -= 1
-            largest = max(abs(float(v)) for v in error)
-            if largest < tiny:
-                break
-            for i in range(size):  # Φ(E): the upper triangle, the diagonal halved
-                error[i * size + i] /= 2
-                error[i * size:i * size + i] = _ZEROS[:i]
-            q = (q - q * arb_mat(size, size, error)).mid()
-            product()
-            if 4 * size * largest ** 2 < tiny:  # the next distance, O(n E²), is below it
-                break
-        if scale != 1:
-            q = (q * ball(scale)).mid()
-    work.did(whole - done, what)
-    if rows < columns:
-        q, unit = q.transpose(), unit.T
-    return DrawnMatrix(q, unit, _mpmath(ball(scale)))
 
 
 def _mpmath(value: arb) -> mpmath.mpf:

@@ -25,7 +25,14 @@ from symgrad.extrema import Extremum
 from symgrad.layers.step import parameter_symbol
 from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
 from symgrad.numeric.matrix_net import NetEvaluation, NetLayer
-from symgrad.numeric.real import decimal, exact_text, interval_ends, is_enclosure, log10_abs
+from symgrad.numeric.real import (
+    decimal,
+    exact_text,
+    interval_ends,
+    is_enclosure,
+    log10_abs,
+    log10_decimal,
+)
 from symgrad.numeric.recurrent import CellEvaluation
 from symgrad.render.cell_documents import cell_bounds_verdict
 from symgrad.render.numeric_documents import bounds_verdict
@@ -69,7 +76,46 @@ def _exact(value) -> str:
     return str(value)
 
 
+_STRING = json.encoder.encode_basestring  # a string as json.dumps writes it (C), non-ASCII kept
+_CONSTANTS = {None: "null", True: "true", False: "false"}
+_KEYS: dict[str, str] = {}  # keys as written, '"key": ', the first _KEYS_KEPT met (the
+_KEYS_KEPT = 4096  # schemas' names; a cell's per-step names, h_1 ... h_T, fill it no further)
+
+
 def _dumps(value, indent: str) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)`` with ``indent`` before each line
+    but the first, the same text written directly: json's indenting encoder is pure
+    Python, a generator per value (several seconds for 10^5 layers). Dicts with string
+    keys, lists, tuples, strings, ints, None and booleans are written here; anything else
+    (a float, a key that is no string) by json.dumps."""
+    kind = type(value)
+    if kind is str:
+        return _STRING(value)
+    if kind is dict and value:
+        inner, members = indent + "  ", []
+        for key, item in value.items():
+            if type(key) is not str:
+                break
+            written = _KEYS.get(key)
+            if written is None:
+                written = _STRING(key) + ": "
+                if len(_KEYS) < _KEYS_KEPT:
+                    _KEYS[key] = written
+            members.append(written + (_STRING(item) if type(item) is str else _dumps(item, inner)))
+        else:
+            return "{\n" + inner + (",\n" + inner).join(members) + "\n" + indent + "}"
+    elif kind is dict:
+        return "{}"
+    if kind is list or kind is tuple:
+        if not value:
+            return "[]"
+        inner = indent + "  "
+        return "[\n" + inner + (",\n" + inner).join([_dumps(item, inner) for item in value]) \
+            + "\n" + indent + "]"
+    if kind is int:
+        return int.__repr__(value)
+    if value is None or kind is bool:
+        return _CONSTANTS[value]
     return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + indent)
 
 
@@ -222,9 +268,19 @@ def _number(value, dps: int):
     return decimal(value, dps)
 
 
+def _log10_number(value):
+    """log10|value| to LOG10_DIGITS digits, as ``_number`` writes it."""
+    if is_enclosure(value):
+        return _number(log10_abs(value), LOG10_DIGITS)
+    return log10_decimal(value, LOG10_DIGITS)
+
+
 def _magnitude(entry: dict, key: str, value, dps: int) -> None:
     entry[key] = _number(value, dps)
-    entry[f"log10_abs_{key}"] = _number(log10_abs(value), LOG10_DIGITS)
+    entry[f"log10_abs_{key}"] = _log10_number(value)
+
+
+_LAYER_MAGNITUDES = tuple((name, f"log10_abs_{name}") for name in ("act_prime", "gain", "delta", "grad_w"))
 
 
 def _layer(values: LayerValues, dps: int) -> dict:
@@ -233,8 +289,9 @@ def _layer(values: LayerValues, dps: int) -> dict:
         entry["a"] = _number(values.a, dps)
     for name, value in values.gates.items():  # a highway's t_l
         entry[name] = _number(value, dps)
-    for name in ("act_prime", "gain", "delta", "grad_w"):
-        _magnitude(entry, name, getattr(values, name), dps)
+    for name, log_name in _LAYER_MAGNITUDES:  # (_magnitude's, its keys made once)
+        value = getattr(values, name)
+        entry[name], entry[log_name] = _number(value, dps), _log10_number(value)
     entry["grad_b"], entry["log10_abs_grad_b"] = entry["delta"], entry["log10_abs_delta"]
     for name, value in values.own_gradients.items():  # a highway's ∂C/∂p_l, ∂C/∂q_l
         _magnitude(entry, f"grad_{name}", value, dps)
@@ -395,7 +452,7 @@ def _net_layer(layer: NetLayer, dps: int) -> dict:
         "a": _numbers(layer.a, dps),
         "act_prime": _numbers(layer.act_prime, dps),
         "delta": _numbers(layer.delta, dps),
-        "log10_abs_delta": [decimal(log10_abs(v), LOG10_DIGITS) for v in layer.delta],
+        "log10_abs_delta": [_log10_number(v) for v in layer.delta],
     }
     _magnitude(entry, "delta_norm", layer.delta_norm, dps)
     entry["grad_w"] = [_numbers(row, dps) for row in layer.grad_w]  # [j][k], 1-based in names
@@ -588,8 +645,7 @@ def _(evaluation: CellEvaluation) -> dict:
     })
     _magnitude(data, "cost_value", evaluation.cost, dps)
     data["gradients"] = {name: _number(value, dps) for name, value in evaluation.gradients}
-    data["log10_abs_gradients"] = {name: _number(log10_abs(value), LOG10_DIGITS)
-                                   for name, value in evaluation.gradients}
+    data["log10_abs_gradients"] = {name: _log10_number(value) for name, value in evaluation.gradients}
     data["initial_gradients"] = {name: _number(value, dps)
                                  for name, value in evaluation.initial_gradients}
 

@@ -1,0 +1,387 @@
+"""The orthogonal draw: Q of the QR factorisation of a Gaussian matrix, R's diagonal
+positive, to any number of bits, as an exact ball matrix (radius 0).
+
+float64's QR gives a start; a refinement that keeps Q = A · (upper triangular) squares
+its distance from orthonormal each time. Up to FLOAT_ROUTE_BITS its products run exactly
+in float64 slices (Ozaki's splitting: a product of two slices is exact in float64, and
+every slice left out or rounded is bounded), else in ball matrices. Kept apart from the
+other draws (``net_parameters``) as its own piece of exact arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy
+import sympy
+from flint import arb_mat
+
+from symgrad.networks import MAX_WIDTH
+from symgrad.numeric.balls import ball, precision, quiet_blas
+from symgrad.numeric.kinds import digits_to_bits
+from symgrad.numeric.work import ORTHOGONAL_FLOAT_BITS, ORTHOGONAL_PRODUCTS, Work, orthogonal_work
+
+MAX_REFINEMENTS = 12  # from float64's 16 digits, each refinement doubles the digits
+_ZEROS = [0] * MAX_WIDTH
+
+
+def orthogonal(draw: numpy.ndarray, scale: sympy.Rational, digits: int, work: Work,
+               what: str, route: str | None = None) -> tuple[arb_mat, numpy.ndarray]:
+    """Q of the Gaussian draw A (tall: m ≥ n; a wide one transposed), R's diagonal
+    positive: float64's QR gives R and T = triu(R⁻¹), Q₀ = A·T, then Q ← Q (I - Φ(QᵀQ -
+    I)), Φ(E) the upper triangle of E with its diagonal halved (the first-order Cholesky
+    factor of I + E), keeps Q = A · (upper triangular, positive diagonal) and squares the
+    distance from orthonormal each time, until QᵀQ = I to the working bits: the QR's Q to
+    those bits, as Gram–Schmidt would give it. Up to FLOAT_ROUTE_BITS the products run
+    exactly in float64 (``_orthogonal_in_floats``), else (or if a draw is too
+    ill-conditioned for it) in ball matrices (``_orthogonal_in_balls``); ``route``
+    ("floats", "balls") forces one, for the tests and benchmarks."""
+    rows, columns = draw.shape
+    tall = draw if rows >= columns else draw.T
+    with quiet_blas():
+        unit, r = numpy.linalg.qr(tall)
+        signs = numpy.where(numpy.diag(r) < 0, -1.0, 1.0)
+        unit, r = unit * signs, r * signs[:, None]
+        inverse = numpy.triu(numpy.linalg.inv(r))  # (exactly upper triangular, in float64)
+    bits = digits_to_bits(digits)
+    progress = _Progress(work, orthogonal_work(rows, columns, digits), what)
+    q = None
+    if route == "floats" or (route is None and bits <= FLOAT_ROUTE_BITS):
+        try:
+            with quiet_blas():
+                q = _orthogonal_in_floats(tall, inverse, bits, progress)
+        except _UnsuitableError:
+            if route == "floats":
+                raise
+    if q is None:
+        q = _orthogonal_in_balls(tall, inverse, bits, progress)
+    if scale != 1:
+        with precision(bits + 20):
+            q = (q * ball(scale)).mid()
+    progress.finish()
+    if rows < columns:
+        q, unit = q.transpose(), unit.T
+    return q, unit
+
+
+class _Progress:
+    """The draw's work told in ORTHOGONAL_PRODUCTS steps (products or stages), the rest at
+    the end."""
+
+    def __init__(self, work: Work, whole: float, what: str):
+        self.work, self.whole, self.what, self.done = work, whole, what, 0.0
+
+    def step(self) -> None:
+        part = min(self.whole / ORTHOGONAL_PRODUCTS, self.whole - self.done)
+        self.done += part
+        self.work.did(part, self.what)
+
+    def finish(self) -> None:
+        self.work.did(self.whole - self.done, self.what)
+        self.done = self.whole
+
+
+def _orthogonal_in_balls(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int,
+                         progress: _Progress) -> arb_mat:
+    """The refinement in ball matrices at bits + 20, Q₀ = A·T formed there: a few m×n×n
+    ball products at full precision (any precision; slow at width 256)."""
+    size = tall.shape[1]
+    with precision(bits + 20):
+        q = (arb_mat(tall.tolist()) * arb_mat(inverse.tolist())).mid()
+        progress.step()
+        tiny = 2.0 ** -(bits + 4)
+        for _ in range(MAX_REFINEMENTS):
+            error = (q.transpose() * q).entries()
+            progress.step()
+            for i in range(size):
+                error[i * size + i] -= 1
+            largest = max(abs(float(v)) for v in error)
+            if largest < tiny:
+                break
+            for i in range(size):  # Φ(E): the upper triangle, the diagonal halved
+                error[i * size + i] /= 2
+                error[i * size:i * size + i] = _ZEROS[:i]
+            q = (q - q * arb_mat(size, size, error)).mid()
+            progress.step()
+            if 4 * size * largest ** 2 < tiny:  # the next distance, O(n E²), is below it
+                break
+    return q
+
+
+# The float64 route. A float64 matrix product is exact when every entry of its factors is
+# a multiple of a common unit (per row of the left, per column of the right) with at most
+# β bits, n·2^(2β) ≤ 2^53 (Ozaki's splitting): numbers of any precision are cut into such
+# slices and their products summed exactly, in limbs of β bits on a fixed grid, 2^(top -
+# β(s+1)) for limb s. A product of two slices too small to matter for the bits asked is
+# left out, one small enough for float64's rounding (γ_n = n u / (1 - n u) of the
+# Cauchy–Schwarz bound of its entries) is computed inexactly, with the slices after it;
+# every truncation, omission and rounding is bounded, and the bounds are summed.
+
+FLOAT_ROUTE_BITS = ORTHOGONAL_FLOAT_BITS  # beyond, the ≈ (bits/β)² products of slices cost more
+_U = 2.0 ** -53
+
+
+class _UnsuitableError(Exception):
+    """The float64 route's assumptions fail for this draw (far from orthonormal)."""
+
+
+def _beta(inner: int) -> int:
+    """Slice width: inner · 2^(2β) ≤ 2^53, so a product of slices is exact."""
+    return (53 - max(1, math.ceil(math.log2(inner)))) // 2
+
+
+def _gamma(inner: int) -> float:
+    """Float64's rounding of an inner product of ``inner`` terms, relative to Σ|x_k y_k|."""
+    return inner * _U / (1 - inner * _U) * (1 + 2 ** -40)
+
+
+class _Fixed:
+    """An m×n matrix Σ_s L_s · 2^(top − β(s+1)), each L_s an integer-valued float64 array,
+    exactly; ``error`` bounds (entrywise) how far it is from what it stands for."""
+
+    def __init__(self, shape: tuple, top: int, count: int, beta: int):
+        self.top, self.beta = top, beta
+        self.units = [2.0 ** (top - beta * (s + 1)) for s in range(count)]
+        self.limbs = [numpy.zeros(shape) for _ in range(count)]
+        self.error = 0.0
+
+    def add(self, value: numpy.ndarray, bound: float) -> None:
+        """Adds an exact float64 array with |value| ≤ bound; what lies below the last
+        limb's unit is dropped (rounded to nearest), its size added to ``error``."""
+        if bound <= 0:
+            return
+        largest = float(numpy.abs(value).max())
+        if largest == 0:
+            return
+        first = math.floor((self.top - math.log2(largest) + 40) / self.beta) - 1
+        first = min(max(0, first), len(self.units) - 1)  # |digits| < 2^41 but at the last
+        rest = value
+        for s in range(first, len(self.units)):
+            digits = numpy.rint(rest / self.units[s])  # |digits| < 2^41: exact
+            self.limbs[s] += digits
+            rest = rest - digits * self.units[s]  # exact: what lies below the unit
+            if not rest.any():
+                return
+        self.error += float(numpy.abs(rest).max())
+
+    def normalize(self) -> None:
+        """Carries: |L_s| ≤ 2^(β−1) for s ≥ 1 (exact: every limb stays below 2^53)."""
+        base = 2.0 ** self.beta
+        for s in range(len(self.limbs) - 1, 0, -1):
+            carry = numpy.rint(self.limbs[s] / base)
+            self.limbs[s] -= carry * base
+            self.limbs[s - 1] += carry
+
+    def slices(self) -> list[numpy.ndarray]:
+        """The limbs as float64 numbers (exact), normalized first; their sum is the value.
+        A value beyond 2^top (the first limb over 2^β) is _UnsuitableError."""
+        self.normalize()
+        if numpy.abs(self.limbs[0]).max() > 2.0 ** self.beta:
+            raise _UnsuitableError
+        return [limb * unit for limb, unit in zip(self.limbs, self.units)]
+
+
+def _split(value: numpy.ndarray, top, beta: int, lowest: float) -> tuple[list, list]:
+    """Exact slices of a float64 array, |value| < 2^top (``top``: a number, or one per
+    column): slice s a multiple of its unit 2^(top − β(s+1)), at most 2^β of it; the
+    slices sum to ``value`` exactly (down to an all-zero rest), or (a unit below
+    ``lowest``) raise _UnsuitableError. Returns the slices and their units."""
+    slices, units, rest, s = [], [], value, 0
+    while rest.any():
+        unit = numpy.exp2(numpy.asarray(top, dtype=float) - beta * (s + 1))
+        if numpy.max(unit) < lowest:
+            raise _UnsuitableError
+        slices.append(numpy.rint(rest / unit) * unit)
+        units.append(unit)
+        rest = rest - slices[-1]
+        s += 1
+    return slices, units
+
+
+def _norms(matrix: numpy.ndarray, axis: int) -> float:
+    """The largest 2-norm of the rows (axis 1) or columns (axis 0), rounded up."""
+    return float(numpy.sqrt(numpy.einsum("ij,ij->" + "ij"[1 - axis], matrix, matrix).max())) \
+        * (1 + 2 ** -40)
+
+
+def _operand(slices: list, units: list, axis: int, transpose: bool = False) -> list[tuple]:
+    """A factor for ``_multiply``: (index, slice, its largest row (axis 1) or column
+    (axis 0) norm, the same in units of its grid) for each slice not all zero
+    (``transpose``: the slice transposed, with its column norms as row norms)."""
+    out = []
+    for index, (piece, unit) in enumerate(zip(slices, units)):
+        if piece.any():
+            out.append((index, piece.T if transpose else piece, _norms(piece, axis),
+                        _norms(piece / unit, axis)))
+    return out
+
+
+def _product(x: numpy.ndarray, y: numpy.ndarray, upper: bool) -> numpy.ndarray:
+    """x y; ``upper``: y is upper triangular, its zeros below the diagonal left out (by
+    column blocks: the same sums, without terms that are exactly 0)."""
+    columns = y.shape[1]
+    if not upper or columns < 128:
+        return x @ y
+    out = numpy.empty((x.shape[0], columns))
+    edges = [columns * k // 4 for k in range(5)]
+    for first, last in zip(edges, edges[1:]):
+        out[:, first:last] = x[:, :last] @ y[:last, first:last]
+    return out
+
+
+_EXACT = 2.0 ** 53  # integers up to this are float64 numbers
+
+
+def _multiply(left: list, right: list, out: _Fixed, budget: float, sign: float = 1.0,
+              gram: bool = False, upper: bool = False) -> None:
+    """out += sign · (Σ left_s)(Σ right_t): every pair of slices exactly (the products of
+    one level s + t, on one grid, summed while their sum stays exact, then added), or (its
+    bound below ``budget`` / pairs over γ_n) in one inexact product with the rest of its
+    row of pairs, or (bound below that share) left out; bounds by Cauchy–Schwarz.
+    ``left``, ``right``: from ``_operand`` (row norms of the left, column norms of the
+    right). ``gram``: left_s = right_sᵀ, so the pair (t, s) is the transpose of (s, t) and
+    only s ≤ t are multiplied. ``upper``: the right slices are upper triangular."""
+    inner = right[0][1].shape[0]
+    gamma = _gamma(inner)
+    row_share = budget / len(left)  # half for the pairs left out, half for the rounded
+    levels: dict[int, list] = {}  # level -> [sum, its bound, its bound in grid units]
+    for s, x, row, row_units in left:
+        pairs = [(t, y, row * column * (2.0 if gram and t > s else 1.0), column_units)
+                 for t, y, column, column_units in right if not gram or t >= s]
+        rounded, rounding = len(pairs), 0.0  # pairs[rounded:] go in the rounded product
+        while rounded > 0:
+            bound = pairs[rounded - 1][2]
+            if bound <= row_share / (2 * len(right)):
+                out.error += bound  # left out
+                pairs.pop(rounded - 1)
+            elif (gamma + (len(right) + 1) * _U) * (rounding + bound) <= row_share / 2:
+                rounding += bound
+            else:
+                break
+            rounded -= 1
+        rest, rest_bound = None, 0.0
+        for t, y, bound, _ in pairs[rounded:]:
+            part = y / 2 if gram and t == s else y
+            rest = part if rest is None else rest + part
+            rest_bound += bound / (2.0 if gram and t > s else 1.0)
+        for t, y, bound, column_units in pairs[:rounded]:
+            twice = 2.0 if gram and t > s else 1.0
+            product = _product(x, y, upper)
+            units = row_units * column_units * twice
+            if twice == 2:
+                product = product + product.T  # exact: one grid, below 2^53 of it
+            level = levels.get(s + t)
+            if level is not None and level[2] + units <= _EXACT:
+                level[0] += product
+                level[1] += bound
+                level[2] += units
+            else:
+                if level is not None:
+                    out.add(sign * level[0], level[1])
+                levels[s + t] = [product, bound, units]
+        if rest is not None:  # |rounding| ≤ γ_n Σ|x||y| (Cauchy–Schwarz), plus the sums'
+            product = _product(x, rest, upper)
+            twice = 2.0 if gram else 1.0
+            if gram:
+                product = product + product.T
+            out.error += twice * (gamma + (len(right) + 1) * _U) * rest_bound
+            out.add(sign * product, twice * rest_bound * (1 + gamma) * (1 + _U))
+    for product, bound, _ in levels.values():
+        out.add(sign * product, bound)
+
+
+def _orthogonal_in_floats(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int,
+                          progress: _Progress) -> arb_mat:
+    """The refinement with exact float64 products of slices (see above): Q₀ = A·T exactly
+    to 2^-(bits+16), E = QᵀQ − I to within 2^-(bits+12), Q ← Q − Q·Φ(E) keeping Q = A ·
+    (upper triangular) to within 2^-(bits+10) (Φ(E) is exactly upper triangular, whatever
+    E's error), until a bound on the next E (from E' = δ − FᵀF − FF − (FF)ᵀ − Fᵀδ − δF +
+    FᵀEF, F = Φ(E), δ = E − F − Fᵀ its computing error) is below 2^-(bits+4)."""
+    rows, size = tall.shape
+    beta = _beta(max(rows, size))
+    count = -(-(bits + 17) // beta)  # Q's limbs: down to 2^(1 − β count) ≤ 2^-(bits+16)
+    budget = 2.0 ** -(bits + 10)  # for each product: three or four of them
+    tiny = 2.0 ** -(bits + 4)
+    lowest = 2.0 ** -(bits + 60)
+    a_top = math.frexp(float(numpy.abs(tall).max()))[1]  # |A| < 2^a_top
+    t_top = numpy.frexp(numpy.abs(inverse).max(axis=0))[1].astype(float)  # per column
+    # T rounded to three slices a column (2^-3β of its largest entry: far below float64's
+    # own error in R⁻¹), still upper triangular with a positive diagonal
+    grid = numpy.exp2(t_top - 3 * beta)
+    inverse = numpy.rint(inverse / grid) * grid
+    q = _Fixed(tall.shape, 1, count, beta)
+    _multiply(_operand(*_split(tall, a_top, beta, lowest), axis=1),
+              _operand(*_split(inverse, t_top, beta, 0.0), axis=0), q, budget, upper=True)
+    progress.step()
+    identity = numpy.eye(size) / q.units[0]  # I in units of the first limb (a power of 2)
+    known = None  # a bound on QᵀQ − I, when known without computing it
+    for _ in range(MAX_REFINEMENTS):
+        slices = q.slices()
+        if known is None:
+            gram = _Fixed((size, size), 1, count, beta)
+            _multiply(_operand(slices, q.units, 0, transpose=True),
+                      _operand(slices, q.units, 0), gram, budget, gram=True)
+            gram.limbs[0] -= identity
+            progress.step()
+            e = gram.slices()
+            approximate = sum(reversed(e))
+            largest = float(numpy.abs(approximate).max()) * (1 + 2 ** -40) + gram.error
+            if largest > 2.0 ** -8:  # far from orthonormal: ill-conditioned
+                raise _UnsuitableError
+            known = largest
+        if known <= tiny:
+            break
+        f_top = math.frexp(known)[1] + 1
+        f = _Fixed((size, size), f_top, -(-(f_top + bits + 17) // beta), beta)
+        for part in e:  # Φ, slice by slice: exact (an upper triangle, a diagonal halved)
+            part = numpy.triu(part)
+            part[numpy.diag_indices(size)] /= 2
+            f.add(part, float(numpy.abs(part).max()))
+        f_slices = f.slices()
+        delta = gram.error + 2 * f.error  # |δ|, δ = E − F − Fᵀ, F the Φ applied
+        phi = sum(reversed(f_slices))
+        norm_f = max(_norms(phi, 0), _norms(phi, 1)) + size * f.error
+        norm_e = float(numpy.sqrt(numpy.sum(approximate ** 2))) + size * gram.error
+        before = q.error
+        _multiply(_operand(slices, q.units, 1), _operand(f_slices, f.units, 0), q, budget,
+                  sign=-1.0, upper=True)
+        rho = q.error - before  # this product's departure r: Q' = Q (I − F) + r
+        q.error += before * math.sqrt(size) * norm_f  # the earlier departure, times F
+        progress.step()
+        # the next QᵀQ − I, entrywise (|(XY)_ij| ≤ ‖row_i X‖ ‖col_j Y‖): the recurrence,
+        # and Q'ᵀr + rᵀQ' + rᵀr, Q (I − F)'s columns of norm at most 1.01
+        root = math.sqrt(size)
+        known = (delta + 3 * norm_f ** 2 + 2 * norm_f * root * delta + norm_f ** 2 * norm_e
+                 + 2.02 * math.sqrt(rows) * rho + rows * rho ** 2) * (1 + 2 ** -30)
+        if known > tiny:
+            known = None  # not small enough by the bound: compute it
+    else:
+        raise _UnsuitableError
+    if q.error > 2.0 ** -(bits + 8):
+        raise _UnsuitableError
+    q_slices = q.slices()
+    parts = _compressed([q_slices[s] + q_slices[s + 1] if s + 1 < len(q_slices) else q_slices[s]
+                         for s in range(0, len(q_slices), 2)])
+    with precision(beta * count + 8):  # the sum of the parts, exactly
+        total = None
+        for part in parts:
+            term = arb_mat(part.tolist())
+            total = term if total is None else total + term
+        return total.mid()
+
+
+def _compressed(parts: list[numpy.ndarray]) -> list[numpy.ndarray]:
+    """Exact float64 arrays (decreasing) with the same sum, fewer where two add exactly:
+    the error of each rounded sum (TwoSum, exact) is carried to the next."""
+    out, carry = [], parts[0]
+    for part in parts[1:]:
+        total = carry + part
+        back = total - carry
+        error = (carry - (total - back)) + (part - back)
+        if error.any():
+            out.append(total)
+            carry = error
+        else:
+            carry = total
+    out.append(carry)
+    return out
