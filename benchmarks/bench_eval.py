@@ -47,10 +47,11 @@ import mpmath
 import sympy
 
 import symgrad
-from symgrad.numeric import kinds
+from symgrad.numeric import balls, interval, kinds
 from symgrad.numeric.backprop import ChainPoint, run_pass
 from symgrad.numeric.evaluate import evaluate_chain
 from symgrad.numeric.precision import guard_digits
+from symgrad.numeric.real import decimal, relative_width
 
 R = sympy.Rational
 
@@ -102,18 +103,56 @@ def child(code: str, env: dict | None = None) -> str:
                           env={**os.environ, **(env or {})}, check=True).stdout.strip()
 
 
-def exact_pass(depth: int, kind: str, dps: int = 50) -> float:
-    """The exact pass alone (no float comparison), in one number kind; best of two."""
-    chain, point = sigmoid_point(depth)
-    make = getattr(kinds, f"{kind}_arithmetic")
+def exact_pass(depth: int, kind: str, dps: int = 50, chain_and_point=None) -> float:
+    """The exact pass alone (no float comparison), in one number kind; best of two.
+    ``exact_pass.gradient``: the last run's ∂C/∂a_0."""
+    chain, point = chain_and_point or sigmoid_point(depth)
     best = float("inf")
     for _ in range(2):
         start = time.perf_counter()
-        math = make(chain, dps + guard_digits(depth))
+        working = dps + guard_digits(depth)
+        math = balls.ball_arithmetic(chain, kinds.digits_to_bits(working)) if kind == "ball" \
+            else getattr(kinds, f"{kind}_arithmetic")(chain, working)
         with math.scope():
-            run_pass(chain, point, math, keep=())
+            exact_pass.gradient = run_pass(chain, point, math, keep=()).input_gradient
         best = min(best, time.perf_counter() - start)
     return best
+
+
+def certified() -> None:
+    """Before (MPFR intervals) and after (Arb balls), in the same run."""
+    for kind in ("interval", "ball"):
+        seconds = exact_pass(100_000, kind)
+        width = decimal(relative_width(exact_pass.gradient), 3, "up")
+        print(f"  certified pass alone, depth 100,000, {kind}: {seconds:.2f} s, "
+              f"relative width of ∂C/∂a_0 {width}")
+    for act, x in (("gelu", -40000), ("sigmoid", -10**9)):
+        chain = symgrad.ScalarChain(1, symgrad.get_activation(act))
+        point = ChainPoint((R(1),), (R(0),), x=R(x), y=R(0))
+        for kind in ("interval", "ball"):
+            try:
+                seconds = exact_pass(1, kind, 30, (chain, point))
+                found = exact_pass.gradient
+                if kind == "interval" and found.rounding.undefined():
+                    raise ArithmeticError("undefined")
+                shown = f"{decimal(found, 3)}, relative width {decimal(relative_width(found), 3, 'up')}"
+            except ArithmeticError:
+                seconds, shown = float("nan"), "undefined (refused)"
+            print(f"  {act} at x = {x}, 30 digits, {kind}: {shown} ({seconds * 1000:.1f} ms)")
+    rounding = interval.Rounding(kinds.digits_to_bits(30))
+    names = interval.namespace(rounding)
+    with balls.precision(kinds.digits_to_bits(30)):
+        ball_names = balls.namespace()
+        for name, low, high, function in (
+                ("exp", 0, 10, lambda f: f["exp"]),
+                ("tanh", -3, 3, lambda f: f["tanh"]),
+                ("sigmoid", -10, 10, lambda f: lambda v: 1 / (1 + f["exp"](-v)))):
+            box = interval.Interval(rounding.rational(low).lo, rounding.rational(high).hi, rounding)
+            ends = function(names)(box)
+            image = function(ball_names)(balls.ball(R(low + high, 2)) +
+                                         balls.arb(0, (high - low) / 2))
+            print(f"  {name} over [{low}, {high}]: interval {decimal(ends, 4)}, "
+                  f"ball {decimal(image, 4)}")
 
 
 def cli(*args: str) -> tuple[float, float]:
@@ -216,8 +255,9 @@ def main() -> None:
     depth = 100_000
     whole = min(ours(depth) for _ in range(3))
     print(f"depth {depth:,}, 50 digits, whole evaluation (exact + float64 + float32): {whole:.2f} s")
-    for kind in ("mpfr", "mpmath", "interval"):
+    for kind in ("mpfr", "mpmath"):
         print(f"  exact pass alone, {kind}: {exact_pass(depth, kind):.2f} s")
+    certified()
     pure = child("import sys; sys.path.insert(0, 'benchmarks'); import bench_eval, mpmath; "
                  "print(mpmath.libmp.BACKEND, bench_eval.exact_pass(100_000, 'mpmath'))",
                  {"MPMATH_NOGMPY": "1"}).split()

@@ -180,7 +180,7 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
     ``interval`` there is one run, otherwise the runs at rising working digits go on until
     two agree (an exact rational run, for a piecewise-linear chain, is told as two). Values are MPFR numbers
     (``gmpy2.mpfr``), mpmath numbers when they leave MPFR's exponent range, or
-    ``Interval`` enclosures.
+    certified enclosures: Arb balls (python-flint's ``arb``).
 
     ``widths`` (with ``init``, ``seed``, ``scale`` or ``weights``, ``x``, ``y`` and
     ``spectrum``): a matrix net instead, as ``evaluate_net`` (and ``progress`` as it tells). ``cell`` with

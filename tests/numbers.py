@@ -2,6 +2,8 @@
 
 import mpmath
 
+from symgrad.numeric.real import enclosure_ends, relative_width
+
 
 def as_mpf(value) -> mpmath.mpf:
     """An MPFR number as mpmath's, exactly (mantissa and exponent); mpf as it is; an exact
@@ -18,3 +20,18 @@ def agree(got, expected, digits: int) -> bool:
     """``got`` equals ``expected`` to ``digits`` significant digits (0 must be 0)."""
     with mpmath.workdps(digits + 20):
         return abs(as_mpf(got) - expected) <= abs(expected) * mpmath.mpf(10) ** -digits
+
+
+def ends(enclosure) -> tuple[mpmath.mpf, mpmath.mpf]:
+    """A certified enclosure's ends (an Arb ball's or an MPFR interval's) as mpmath
+    numbers, exactly (each at its own bits)."""
+    found = []
+    for end in enclosure_ends(enclosure):
+        with mpmath.workprec(max(53, getattr(end, "precision", 0), mpmath.mp.prec)):
+            found.append(as_mpf(end))
+    return tuple(found)
+
+
+def width(enclosure) -> mpmath.mpf:
+    """(hi - lo) / min |x| of an enclosure, rounded up (inf if it reaches across 0)."""
+    return as_mpf(relative_width(enclosure))

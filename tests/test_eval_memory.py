@@ -22,6 +22,7 @@ import numpy
 import pytest
 import sympy
 from click.testing import CliRunner
+from flint import arb
 
 import symgrad
 from symgrad import api, cli
@@ -53,6 +54,9 @@ def identical(x, y) -> bool:
         return False
     if isinstance(x, Interval):
         return identical(x.lo, y.lo) and identical(x.hi, y.hi)
+    if isinstance(x, arb):  # midpoint and radius, bit for bit
+        return (x.mid().man_exp(), x.rad().man_exp()) == (y.mid().man_exp(), y.rad().man_exp()) \
+            if x.is_finite() else not y.is_finite()
     if isinstance(x, gmpy2.mpfr):
         return (gmpy2.is_nan(x) and gmpy2.is_nan(y)) or \
             (x == y and gmpy2.is_signed(x) == gmpy2.is_signed(y) and x.precision == y.precision)

@@ -1,6 +1,11 @@
 """Certified enclosures: each contains a value computed independently at twice the
-precision or more, and is narrow; the interval arithmetic itself against exact rationals."""
+precision or more, and is narrow, beyond MPFR's exponent range too (``eval --interval``
+runs in Arb balls); the MPFR interval arithmetic itself (the bounds' kind) against exact
+rationals."""
 
+import json
+import subprocess
+import sys
 from fractions import Fraction
 
 import mpmath
@@ -14,21 +19,22 @@ from symgrad.errors import SymgradError
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import evaluate_chain
 from symgrad.numeric.interval import Interval, Rounding, namespace
-from tests.numbers import as_mpf
+from tests.numbers import as_mpf, ends
 from tests.oracle import MPMATH_ACTIVATIONS, mpmath_diff_gradient
 
 R = sympy.Rational
 DPS = 30
 
 
-def encloses(enclosure: Interval, expected: mpmath.mpf) -> bool:
+def encloses(enclosure, expected: mpmath.mpf) -> bool:
+    low, high = ends(enclosure)
     with mpmath.workdps(4 * DPS):
-        return as_mpf(enclosure.lo) <= expected <= as_mpf(enclosure.hi)
+        return low <= expected <= high
 
 
-def narrow(enclosure: Interval, dps: int = DPS) -> bool:
+def narrow(enclosure, dps: int = DPS) -> bool:
+    low, high = ends(enclosure)
     with mpmath.workdps(4 * DPS):
-        low, high = as_mpf(enclosure.lo), as_mpf(enclosure.hi)
         return high - low < mpmath.mpf(10) ** -(dps - 10) * min(abs(low), abs(high))
 
 
@@ -83,16 +89,18 @@ def test_certain_comparisons_answer():
     assert (third <= 0) is False and (-third <= 0) is True and (third > 0) is True
 
 
-def test_beyond_mpfr_range_an_enclosure_stays_true():
-    # 10^(5·10^8) is beyond MPFR's exponents: rounding up gives inf, rounding down the
-    # largest MPFR number, so the enclosure is wide but still holds the value.
+def test_beyond_mpfr_range_an_enclosure_stays_narrow():
+    # 10^(5·10^8) is beyond MPFR's exponents (about 10^±323,228,496); Arb's are unbounded:
+    # the enclosure holds the exact product and is as narrow as anywhere.
     depth = 5000
     chain = symgrad.ScalarChain(depth, symgrad.get_activation("relu"))
     point = ChainPoint((R(10) ** 100_000,) * depth, z=(R(1),) * depth)
     enclosure = evaluate_chain(chain, point, 20, interval=True, keep=[1]).input_gradient
-    with mpmath.workdps(30):
-        assert as_mpf(enclosure.lo) <= mpmath.mpf(10) ** (5 * 10**8)
-    assert enclosure.hi == float("inf")
+    low, high = ends(enclosure)
+    with mpmath.workdps(40):
+        exact = mpmath.mpf(10) ** (5 * 10**8)  # (mpmath's exponents are unbounded too)
+        assert low <= exact <= high
+        assert high - low <= mpmath.mpf(10) ** -20 * exact
 
 
 # --- the interval arithmetic itself, against exact rationals -----------------------
@@ -142,3 +150,86 @@ def test_functions_enclose_mpmath_at_high_precision(bits, p):
         if p > 0:
             value = functions["log"](x)
             assert as_mpf(value.lo) <= mpmath.log(exact) <= as_mpf(value.hi)
+
+
+# --- beyond MPFR's exponent range: the issue's two cases, against mpmath by plain formulas --
+
+def _cli(*args):
+    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", *args],
+                            capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr, \
+        result.stderr
+    return result
+
+
+def _gelu_oracle(z: mpmath.mpf) -> mpmath.mpf:
+    """∂C/∂a_0 of a depth-1 gelu chain, w = 1, y = 0: gelu(z) · gelu'(z), with
+    gelu(z) = z Φ(z), gelu'(z) = Φ(z) + z φ(z), Φ(z) = erfc(-z/√2)/2, φ(z) = e^(-z²/2)/√(2π)
+    (mpmath's exponents are unbounded, so e^(-8·10^8) is an ordinary number to it)."""
+    phi = mpmath.exp(-z * z / 2) / mpmath.sqrt(2 * mpmath.pi)
+    cdf = mpmath.erfc(-z / mpmath.sqrt(2)) / 2
+    return z * cdf * (cdf + z * phi)
+
+
+def _sigmoid_oracle(z: mpmath.mpf) -> mpmath.mpf:
+    """σ(z) σ'(z) = e^-|z|/(1 + e^-|z|) · e^-|z|/(1 + e^-|z|)² for z < 0 (y = 0, w = 1)."""
+    e = mpmath.exp(z)
+    return e / (1 + e) * e / (1 + e) ** 2
+
+
+@pytest.mark.parametrize("act, x, oracle, tens", [
+    ("gelu", -40000, _gelu_oracle, -694871168),
+    ("sigmoid", -10**9, _sigmoid_oracle, -868588964),
+])
+def test_beyond_mpfr_range_the_gradient_is_narrow_and_holds_the_oracle(act, x, oracle, tens):
+    """Once wide to every digit ([-2.4·10^-323228497, 2.4·10^-323228497] for gelu) or
+    refused as undefined (sigmoid): now narrow to 10^-30 and holding the value."""
+    evaluation = symgrad.evaluate(1, act, w=1, x=x, y=0, dps=DPS, interval=True)
+    low, high = ends(evaluation.input_gradient)
+    with mpmath.workdps(80):
+        expected = oracle(mpmath.mpf(x))
+        assert int(mpmath.floor(mpmath.log10(expected))) == tens  # the oracle is that value
+        assert low <= expected <= high, (low, expected, high)
+        assert high - low <= mpmath.mpf(10) ** -DPS * abs(expected)
+    # the plain pass (MPFR, mpmath beyond its range) agrees to the digits asked
+    plain = symgrad.evaluate(1, act, w=1, x=x, y=0, dps=DPS).input_gradient
+    with mpmath.workdps(80):
+        assert abs(as_mpf(plain) - expected) <= mpmath.mpf(10) ** -DPS * abs(expected)
+
+
+@pytest.mark.parametrize("act, x, oracle", [("gelu", "-40000", _gelu_oracle),
+                                            ("sigmoid", "-1000000000", _sigmoid_oracle)])
+def test_beyond_mpfr_range_text_and_json_show_the_narrow_enclosure(act, x, oracle):
+    arguments = ("--depth", "1", "--act", act, "--w", "1", f"--x={x}", "--y", "0", "--dps",
+                 str(DPS), "--interval")
+    data = json.loads(_cli(*arguments, "--format", "json").stdout)
+    text = _cli(*arguments).stdout
+    with mpmath.workdps(80):
+        expected = oracle(mpmath.mpf(x))
+        low, high = (mpmath.mpf(data["input_gradient"][end]) for end in ("lo", "hi"))
+        # (ends printed to 30 figures, rounded outwards: a unit or two of the last apart)
+        assert low <= expected <= high
+        assert high - low <= 2 * mpmath.mpf(10) ** -(DPS - 1) * abs(expected)
+    assert data["interval"] is True and set(data["input_gradient"]) == {"lo", "hi"}
+    assert f"[{data['input_gradient']['lo']}, " in " ".join(text.split())  # the same ends
+    assert "relative width of the ∂C/∂a_0 enclosure: ∞" not in text
+
+
+def test_a_ball_straddling_a_kink_is_refused_in_one_sentence():
+    """z_2 = 3 · (1/3) - 1 is exactly 0, but 1/3 is a ball with a radius: which branch of
+    relu applies is not certain, and it is refused, not guessed (exit 2, one sentence)."""
+    with pytest.raises(SymgradError, match="straddles a kink"):
+        symgrad.evaluate(2, "relu", w=[1, 3], b=[0, -1], x="1/3", interval=True)
+    result = _cli("--depth", "2", "--act", "relu", "--w", "1,3", "--b", "0,-1", "--x", "1/3",
+                  "--interval")
+    lines = result.stderr.strip().split("\n")
+    assert result.returncode == 2 and len(lines) == 1 and "straddles a kink" in lines[0]
+    # exactly at the kink (formed exactly from the inputs) the branch is certain
+    assert symgrad.evaluate(1, "relu", w=3, b=-1, x="1/3", interval=True).input_gradient == 0
+
+
+def test_a_highway_cell_of_balls_refuses_a_kink_too():
+    """An rnn cell with relu at a preactivation that rounding puts about 0."""
+    with pytest.raises(SymgradError, match="straddles a kink"):
+        symgrad.evaluate_cell("rnn", 2, "relu", parameters={"u": 3, "w": 0, "b": -1},
+                              x=["1/3", "1/3"], h0="1/9", interval=True)

@@ -1,7 +1,7 @@
 """One forward and backward pass through a scalar chain, in any number kind.
 
-The same few lines serve MPFR at any precision (the exact values), MPFR
-intervals (certified enclosures), mpmath, and numpy float64/float32 (to show
+The same few lines serve MPFR at any precision (the exact values), Arb balls
+(certified enclosures), MPFR intervals, mpmath, and numpy float64/float32 (to show
 where floats give up). The backward step is one rule for plain and residual
 chains, read from the layer kind's one definition (``symgrad.layers.chain_layer``):
 
@@ -36,6 +36,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from math import isqrt
 
+import flint
 import gmpy2
 import mpmath
 import sympy
@@ -367,6 +368,8 @@ def _number_bytes(math: Arithmetic) -> int:
     size = sys.getsizeof(value) + 8
     if isinstance(value, Interval):
         size += sys.getsizeof(value.lo) + sys.getsizeof(value.hi)
+    elif isinstance(value, flint.arb):  # its midpoint's limbs, outside the object
+        size += 8 * -(-flint.ctx.prec // 64)
     elif isinstance(value, mpmath.mpf):  # its tuple and mantissa (by its bits: an mpz
         # from gmpy2's cache may report the larger size it had before)
         size += sys.getsizeof(value._mpf_) + 32 + 8 * -(-value._mpf_[3] // 64)

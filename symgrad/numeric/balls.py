@@ -30,10 +30,8 @@ from sympy.printing.pycode import MpmathPrinter
 from threadpoolctl import threadpool_limits
 
 from symgrad.errors import SymgradError
-from symgrad.numeric.kinds import Arithmetic, _compiled, _preactivation_cost
-from symgrad.numeric.real import exact_rational
-
-_MPFR_EXPONENT = gmpy2.get_emax_max()  # |exponent| MPFR holds (beyond: an mpmath number)
+from symgrad.numeric.kinds import Arithmetic, _compiled, _compiled_layer, _preactivation_cost
+from symgrad.numeric.real import MPFR_EXPONENT, exact_binary, exact_rational
 
 
 class StraddleError(SymgradError):
@@ -95,21 +93,13 @@ def column(values) -> arb_mat:
 def midpoint(value: arb, wide: bool = False):
     """A ball's midpoint as an MPFR number, exactly (its mantissa's bits), or as mpmath's
     (``wide``, or beyond MPFR's exponent range)."""
-    mantissa, exponent = value.mid().man_exp()
-    mantissa, exponent = int(mantissa), int(exponent)
-    if not mantissa:
-        return mpmath.mpf(0) if wide else gmpy2.mpfr(0)
-    if wide or not in_mpfr_range(value):
-        return exact_mpf(mantissa, exponent)
-    with gmpy2.context(precision=max(2, mantissa.bit_length()), emax=_MPFR_EXPONENT,
-                       emin=gmpy2.get_emin_min()):
-        return gmpy2.mul_2exp(gmpy2.mpfr(mantissa), exponent)
+    return exact_binary(*value.mid().man_exp(), wide=wide)
 
 
 def in_mpfr_range(value: arb) -> bool:
     """Whether MPFR holds a ball's midpoint (its exponent within MPFR's)."""
     mantissa, exponent = value.mid().man_exp()
-    return not mantissa or abs(int(exponent)) + int(mantissa).bit_length() < _MPFR_EXPONENT
+    return not mantissa or abs(int(exponent)) + abs(int(mantissa)).bit_length() < MPFR_EXPONENT
 
 
 def exact_mpf(mantissa: int, exponent: int) -> mpmath.mpf:
@@ -130,6 +120,19 @@ def settled(value: arb, bits: int) -> bool:
     if value.is_zero():
         return True
     return value.is_finite() and value.rel_accuracy_bits() >= bits
+
+
+def narrow(value, digits: int) -> bool:
+    """Whether a ball's width is at most 10^-digits of its least magnitude, certainly (as
+    ``interval.narrow`` asks of an interval): an exact value is, a ball that is not finite
+    or reaches across 0 is not; a number that is not a ball (none) is."""
+    if not isinstance(value, arb):
+        return True
+    if value.is_exact():
+        return True
+    if not value.is_finite():
+        return False
+    return 2 * value.rad() * arb(fmpz(10) ** digits) <= value.abs_lower()  # Arb: certain only
 
 
 def accuracy(value: arb) -> int:
@@ -221,12 +224,10 @@ def ball_arithmetic(spec, bits: int) -> Arithmetic:
     with precision(bits):
         functions = namespace()
         names = [functions, "mpmath"]
-        # as lambdify makes its own printer, with the namespace's names called as given
-        printer = _BallPrinter({"fully_qualified_modules": False, "inline": True,
-                                "allow_unknown_functions": True,
-                                "user_functions": {name: name for name in functions}})
-        sigma, cost = _compiled(spec, names, cast=ball, printer=printer)
-        preactivation_cost = _preactivation_cost(spec, names, cast=ball, printer=printer)
+        code = printer(functions)
+        sigma, cost = _compiled(spec, names, cast=ball, printer=code)
+        preactivation_cost = _preactivation_cost(spec, names, cast=ball, printer=code)
+        layer = _compiled_layer(spec, names, cast=ball, printer=code)  # a highway's gate
     return Arithmetic(
         "ball",
         number=ball,
@@ -234,4 +235,13 @@ def ball_arithmetic(spec, bits: int) -> Arithmetic:
         cost_and_derivative=cost,
         scope=lambda: precision(bits),
         cost_of_preactivation=preactivation_cost,
+        layer=layer,
     )
+
+
+def printer(functions: dict) -> _BallPrinter:
+    """lambdify's printer for balls, as lambdify makes its own, with the namespace's
+    ``functions`` called as given."""
+    return _BallPrinter({"fully_qualified_modules": False, "inline": True,
+                         "allow_unknown_functions": True,
+                         "user_functions": {name: name for name in functions}})

@@ -1,7 +1,8 @@
 """``symgrad eval``: the exact pass at any precision, beside float64 and float32.
 
 The exact pass runs in MPFR with guard digits (mpmath if the numbers leave
-MPFR's exponent range), or in certified MPFR intervals with ``interval=True``.
+MPFR's exponent range), or in certified Arb balls with ``interval=True`` (``balls``:
+exponents without bound, so an enclosure is as narrow at 10^-(10^9) as at 1).
 The result keeps the layers asked for and answers everything a renderer shows:
 each layer's values and their log10 magnitudes. A deep pass is checkpointed (see
 ``backprop``): the layers are recomputed as they are read, a segment at a time, so the
@@ -19,10 +20,12 @@ from symgrad.costs import check_output, check_run_output
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
 from symgrad.numeric.backprop import ChainPoint, Pass, forward_output, run_pass
-from symgrad.numeric.interval import Interval, narrow
+from symgrad.numeric.balls import StraddleError, ball_arithmetic, narrow
+from symgrad.numeric.interval import Interval
 from symgrad.numeric.kinds import (
     FLOAT_TYPES,
     Arithmetic,
+    digits_to_bits,
     float_arithmetic,
     interval_arithmetic,
     rational_arithmetic,
@@ -100,7 +103,8 @@ class ChainEvaluation:
     point: ChainPoint
     dps: int
     exact: Pass
-    arithmetic: Arithmetic  # the kind the exact pass ran in: "mpfr", "mpmath" or "interval"
+    arithmetic: Arithmetic  # the kind the exact pass ran in: "rational", "mpfr", "mpmath" or
+    # "ball" (certified enclosures)
     kept: Sequence[int]  # the layers whose values are kept, 1-based, in order (a tuple or range)
     floats: tuple[FloatBreakdown, ...]
 
@@ -110,7 +114,8 @@ class ChainEvaluation:
 
     @property
     def interval(self) -> bool:
-        return self.arithmetic.name == "interval"
+        """Whether the values are certified enclosures (Arb balls)."""
+        return self.arithmetic.name == "ball"
 
     def layer(self, n: int) -> LayerValues:
         n = whole(n, "The layer", 1, self.depth)
@@ -205,8 +210,9 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
         exact = run_pass(chain, point, math, keep, progress and (lambda n: progress(2 * n)))
     else:
         math, exact = _converged_pass(chain, point, dps, keep, progress)
-    if not point.gain_mode and math.name in ("rational", "interval"):  # exact or certified;
-        check_output(chain.cost, exact.a[-1])  # a run's a_L = 1 may be 1 - 10^-(10^299)
+    if not point.gain_mode and math.name in ("rational", "ball"):  # exact or certified;
+        with math.scope():  # a run's a_L = 1 may be 1 - 10^-(10^299)
+            check_output(chain.cost, exact.a[-1])
     floats = tuple(_float_breakdown(chain, point, name, exact) for name in FLOAT_TYPES)
     # every layer: a range, not 10^7 ints in a tuple
     kept = range(1, chain.depth + 1) if keep is None else tuple(sorted(keep))
@@ -215,30 +221,41 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
 
 MAX_INTERVAL_WORKING = 20_000  # working digits an interval pass may be raised to ...
 MAX_INTERVAL_WORK = 10**7  # ... while depth × working digits stays within this (seconds)
+KINK_REFUSAL = (
+    "An enclosure straddles a kink of the activation, so which branch applies cannot be "
+    "certified: a preactivation at (or within rounding of) the kink; raise --dps, or drop "
+    "--interval (the exact pass decides ties exactly for relu-like activations).")
+UNDEFINED = ("An enclosure became undefined (its ends reached infinity on both sides), so "
+             "nothing can be certified for this chain; drop --interval.")
 
 
 def _certified_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass]:
-    """An interval pass at dps + guard working digits, the digits doubled while the
+    """A pass in Arb balls at dps + guard working digits, the digits doubled while the
     enclosures it ends with (a_L, ∂C/∂a_0, δ_1) are wider than 10^-dps of their size or
-    one became undefined: where a_{l-1} enters a layer twice (a highway's gate and its
-    carry) an enclosure widens by a constant factor a layer, which costs digits in
-    proportion to the depth. Past MAX_INTERVAL_WORKING digits, or MAX_INTERVAL_WORK digits
-    times layers, the enclosures stand as they are (their widths are shown), but an
-    undefined one is refused."""
+    one is not finite (a division by a ball about 0, a logarithm of one reaching 0): where
+    a_{l-1} enters a layer twice (a highway's gate and its carry) an enclosure widens by a
+    constant factor a layer, which costs digits in proportion to the depth. Past
+    MAX_INTERVAL_WORKING digits, or MAX_INTERVAL_WORK digits times layers, the enclosures
+    stand as they are (their widths are shown), but one that is not finite is refused, and
+    so, at once, is a ball straddling a kink (its branch is never guessed). Arb's exponents
+    are unbounded: an enclosure beyond MPFR's range (10^-(10^9)) is as narrow as any."""
     working = dps + guard_digits(chain.depth)
     while True:
-        math = interval_arithmetic(chain, working)
-        exact = run_pass(chain, point, math, keep, progress)
-        ends = [exact.input_gradient, exact.a[-1] if exact.a else None,
-                exact.delta[0] if exact.delta else None]
-        if not math.out_of_range() and all(narrow(v, dps) for v in ends):
-            return math, exact
+        math = ball_arithmetic(chain, digits_to_bits(working))
+        with math.scope():
+            try:
+                exact = run_pass(chain, point, math, keep, progress)
+            except StraddleError:
+                raise SymgradError(KINK_REFUSAL) from None
+            ends = [exact.input_gradient, exact.a[-1] if exact.a else None,
+                    exact.delta[0] if exact.delta else None]
+            undefined = any(v is not None and not v.is_finite() for v in ends)
+            if all(narrow(v, dps) for v in ends):
+                return math, exact
         raised = min(MAX_INTERVAL_WORKING, 2 * working)
         if raised == working or chain.depth * raised > MAX_INTERVAL_WORK:
-            if math.out_of_range():
-                raise SymgradError(
-                    "An enclosure became undefined (its ends reached infinity on both sides), "
-                    "so nothing can be certified for this chain; drop --interval.")
+            if undefined:
+                raise SymgradError(UNDEFINED)
             return math, exact
         working = raised
 

@@ -135,15 +135,16 @@ def _compiled(chain, modules, cast: Callable | None = None,
     return tuple(functions)
 
 
-def _compiled_layer(chain, modules, cast: Callable | None = None) -> Callable | None:
+def _compiled_layer(chain, modules, cast: Callable | None = None,
+                    printer=None) -> Callable | None:
     """A chain layer's numbers per layer (see ``Arithmetic.layer``), its gates' sigmoid
-    written through exp; None for a net (no layer kind)."""
+    written through exp; None for a net (no layer kind). ``printer``: as ``_compiled``'s."""
     layer = getattr(chain, "layer", None)
     if layer is None or layer.simple is not None:  # the pass needs no values of its own
         return None
     arguments, expressions = layer.numeric_form
     expressions = tuple(e.rewrite(sympy.exp) if e.has(sigmoid) else e for e in expressions)
-    function = sympy.lambdify(arguments, expressions, modules, cse=True)
+    function = sympy.lambdify(arguments, expressions, modules, cse=True, printer=printer)
     if cast is not None:
         function = (lambda f: lambda *args: tuple(map(cast, f(*args))))(function)
     return function

@@ -33,6 +33,7 @@ import gmpy2
 import mpmath
 import numpy
 import sympy
+from flint import fmpq, fmpq_mat, nmod_mat
 from sympy import QQ
 from sympy.polys.matrices import DomainMatrix
 
@@ -381,76 +382,85 @@ def _exact_rank(net: MatrixNet, parameters: NetParameters, layers, values, floor
     """The rank of an exact Jacobian. It is at least the number of singular values above
     the floor and at least its rank modulo a prime (a minor nonzero modulo p is nonzero),
     and at most the fewest units with σ' ≠ 0 in a layer (the rank of D_l); exact
-    elimination, slow for long rationals, only when these bounds differ."""
+    elimination, slow for long rationals, only when these bounds differ: SymPy's
+    fraction-free elimination on FLINT's integers (DomainMatrix), which measured faster
+    than FLINT's own fmpq_mat.rank on these entries of thousands of digits (docs/benchmarks.md)."""
     upper = min(min(sum(1 for v in layer.act_prime if v != 0) for layer in layers),
                 net.widths[0], net.widths[-1])
     lower = sum(1 for v in values if v > floor)
     if lower < upper:
-        lower = max(lower, _rank_modulo(_jacobian_modulo(parameters, layers, RANK_PRIME),
-                                        RANK_PRIME))
+        lower = max(lower, rank_modulo(_jacobian_modulo(parameters, layers, RANK_PRIME)))
     if lower < upper:
-        return _exact(_jacobian(parameters, layers, rational_arithmetic(net), 0)).rank()
+        return domain_matrix(_jacobian(parameters, layers, rational_arithmetic(net), 0)).rank()
     return upper
 
 
-RANK_PRIME = 67_108_859  # below 2^26: a sum of MAX_WIDTH (2048) residue products fits int64
+RANK_PRIME = 2**61 - 1  # a prime that fits a machine word (FLINT's nmod_mat)
 
 
-def _jacobian_modulo(parameters: NetParameters, layers, prime: int) -> list[list[int]] | None:
-    """D_L W^L ⋯ D_1 W^1 modulo ``prime`` (None when a denominator is a multiple of it)."""
-    def residues(values):
-        exact = [exact_rational(v) for v in values]
-        if any(int(v.denominator) % prime == 0 for v in exact):
-            raise ZeroDivisionError
-        return numpy.array([int(v.numerator) * pow(int(v.denominator), -1, prime) % prime
-                            for v in exact], dtype=numpy.int64)
+def _jacobian_modulo(parameters: NetParameters, layers, prime: int) -> nmod_mat | None:
+    """D_L W^L ⋯ D_1 W^1 modulo ``prime`` (None when a denominator is a multiple of it),
+    multiplied in FLINT's ``nmod_mat``."""
+    inverses: dict[int, int] = {}  # 1/d mod p of each denominator met (mostly powers of 2)
+
+    def residues(values, factor: int = 1) -> list[int]:
+        """Each value modulo p, times ``factor``."""
+        found = []
+        for value in values:
+            exact = exact_rational(value)
+            denominator = int(exact.denominator)
+            if denominator not in inverses:
+                if denominator % prime == 0:
+                    raise ZeroDivisionError
+                inverses[denominator] = pow(denominator, -1, prime)
+            inverse = inverses[denominator]
+            if factor != 1:
+                inverse = inverse * factor % prime
+            found.append(int(exact.numerator) * inverse % prime)
+        return found
     try:
-        product = numpy.eye(len(parameters.weights[0][0]), dtype=numpy.int64)
+        product = None
         for w, layer in zip(parameters.weights, layers):
-            matrix = numpy.array([residues(row) for row in w])
-            product = residues(layer.act_prime)[:, None] * (matrix.dot(product) % prime) % prime
+            # D W: row i of W times σ'_i (0 or 1 for a relu: most rows cost nothing)
+            entries = []
+            for row, slope in zip(w, residues(layer.act_prime)):
+                entries += residues(row, slope) if slope else [0] * len(row)
+            weights = nmod_mat(len(w), len(w[0]), entries, prime)
+            product = weights if product is None else weights * product
     except ZeroDivisionError:
         return None
-    return product.tolist()
+    return product
 
 
-def _rank_modulo(rows: list[list[int]] | None, prime: int) -> int:
-    """The rank of a matrix of residues modulo ``prime`` by Gaussian elimination (0 for
-    None)."""
-    if rows is None:
-        return 0
-    rank = 0
-    for column in range(len(rows[0])):
-        pivot = next((r for r in range(rank, len(rows)) if rows[r][column]), None)
-        if pivot is None:
-            continue
-        rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        inverse = pow(rows[rank][column], -1, prime)
-        for r in range(rank + 1, len(rows)):
-            if factor := rows[r][column] * inverse % prime:
-                rows[r] = [(v - factor * p) % prime for v, p in zip(rows[r], rows[rank])]
-        rank += 1
-    return rank
+def rank_modulo(matrix: nmod_mat | None) -> int:
+    """The rank of a matrix modulo a prime (FLINT's elimination), 0 for None: at most the
+    rank of any rational matrix it is the residue of."""
+    return 0 if matrix is None else matrix.rank()
 
 
-def _exact(matrix: numpy.ndarray) -> DomainMatrix:
+def domain_matrix(matrix) -> DomainMatrix:
+    """A matrix of exact rationals as SymPy's DomainMatrix over QQ."""
     rows = [[QQ(int(v.numerator), int(v.denominator)) for v in row] for row in matrix]
-    return DomainMatrix(rows, matrix.shape, QQ)
+    return DomainMatrix(rows, (len(rows), len(rows[0])), QQ)
+
+
+def exact_matrix(matrix) -> fmpq_mat:
+    """A matrix of exact rationals (rows of mpq, SymPy or Fractions) as FLINT's."""
+    return fmpq_mat([[fmpq(int(v.numerator), int(v.denominator)) for v in row] for row in matrix])
 
 
 def _digits_resolving(jacobian: numpy.ndarray, largest, dps: int) -> int:
     """Working digits that put the floor below the smallest singular value of an exact
     Jacobian of full rank: σ_min ≥ sqrt(det G) / σ_max^(k-1), G the k × k Gram matrix
     (J J^T or J^T J, k the smaller side), whose determinant is the product of σ_i²."""
-    exact = _exact(jacobian)
-    gram = exact * exact.transpose() if exact.shape[0] <= exact.shape[1] else \
+    exact = exact_matrix(jacobian)  # (FLINT's determinant, as DomainMatrix's calls, directly)
+    gram = exact * exact.transpose() if exact.nrows() <= exact.ncols() else \
         exact.transpose() * exact
     determinant = gram.det()
-    k = gram.shape[0]
+    k = gram.nrows()
     with mpmath.workdps(30):
-        log_smallest = (mpmath.log10(int(determinant.numerator)) -
-                        mpmath.log10(int(determinant.denominator))) / 2 - \
-            (k - 1) * mpmath.log10(largest * (1 + mpmath.mpf(10) ** -dps))
+        log_smallest = (mpmath.log10(int(determinant.p)) - mpmath.log10(int(determinant.q))) / 2 \
+            - (k - 1) * mpmath.log10(largest * (1 + mpmath.mpf(10) ** -dps))
         gap = mpmath.log10(largest) - log_smallest  # log10(σ_max / σ_min) at most
     return dps + FLOOR_GUARD + GUARD_STEP + int(mpmath.ceil(gap))
 

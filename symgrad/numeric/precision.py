@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import gmpy2
 import mpmath
+from flint import arb
 
 from symgrad.errors import SymgradError
 from symgrad.numeric.interval import Interval
@@ -156,4 +157,5 @@ def _zeros_proved(values: list, certify: Callable, working: int) -> bool:
         return False
     enclosures = list(enclosures)
     return all((isinstance(e, Interval) and e.lo == 0 and e.hi == 0)
+               or (isinstance(e, arb) and e.is_zero())  # an exact 0, radius 0
                or (type(e) is int and e == 0) for e in (enclosures[i] for i in zeros))

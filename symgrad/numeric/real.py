@@ -1,18 +1,36 @@
-"""What is asked of a computed number, whatever its kind (MPFR, mpmath, interval, SymPy):
-its decimal text to a number of digits, and the log10 of its magnitude."""
+"""What is asked of a computed number, whatever its kind (MPFR, mpmath, SymPy, or an
+enclosure: an MPFR interval or an Arb ball): its decimal text to a number of digits, and
+the log10 of its magnitude."""
 
 from __future__ import annotations
 
 import gmpy2
 import mpmath
 import sympy
+from flint import arb
 
 from symgrad.errors import SymgradError, quoted
-from symgrad.numeric.interval import Interval
+from symgrad.numeric.interval import Interval, Rounding
 
 _LOG_BITS = 96  # log10|x| to ~28 digits: enough for exponents of 10^9 and 15 digits after
 _MPQ = type(gmpy2.mpq(0))
 _MPFR = type(gmpy2.mpfr(0))
+
+
+def _mpfr_exponent_limit() -> int:
+    """A power of two E such that MPFR holds every m · 2^e with |e| + bits(m) < E here.
+    gmpy2 reports get_emax_max() = 2^62 - 1 and accepts it in a context, but its numbers
+    still overflow at 2^(2^30) and underflow to 0 below 2^-(2^30 + 1) (so this is 2^30),
+    hence found by trying, not read."""
+    limit = gmpy2.get_emax_max() + 1
+    with gmpy2.context(precision=2, emax=gmpy2.get_emax_max(), emin=gmpy2.get_emin_min()):
+        while limit > 64 and not (gmpy2.is_finite(gmpy2.mul_2exp(gmpy2.mpfr(1), limit - 2))
+                                  and gmpy2.mul_2exp(gmpy2.mpfr(1), 2 - limit) != 0):
+            limit //= 2
+    return limit
+
+
+MPFR_EXPONENT = _mpfr_exponent_limit()  # beyond it a number is mpmath's
 FIXED_UP_TO = 16  # from 10^16 on, numbers are written with an exponent
 _ROUNDING = {"nearest": "", "down": "D", "up": "U"}
 MAX_DECIMAL_DIGITS = 1_000_000  # digits a decimal may be asked for (text of a few MB)
@@ -46,10 +64,11 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
             value = mpmath.mpf(sympy.N(value, digits + 10))
     if isinstance(value, _MPQ):  # exact rational: rounded once, at the digits asked
         value = gmpy2.mpfr(value, int(digits * 3.33) + 16)
-    if isinstance(value, Interval):
+    if is_enclosure(value):
         low, high = interval_ends(value, digits)
         return f"[{low}, {high}]"
-    if isinstance(value, mpmath.mpf) and _huge_exponent(value):
+    if isinstance(value, mpmath.mpf) and (_huge_exponent(value) or rounding != "nearest"
+                                          and not _in_mpfr_range(value)):
         scientific = _scientific_by_logarithm(value, digits, rounding)
     elif isinstance(value, mpmath.mpf) and rounding != "nearest" and mpmath.isfinite(value):
         scientific = format(_exact_mpfr(value), f".{digits - 1}{_ROUNDING[rounding]}e")
@@ -58,6 +77,12 @@ def decimal(value, digits: int, rounding: str = "nearest") -> str | None:
     else:
         scientific = format(value, f".{digits - 1}{_ROUNDING[rounding]}e")
     return _styled(scientific, digits)
+
+
+def _in_mpfr_range(value: mpmath.mpf) -> bool:
+    """Whether an mpmath number's exponent is one MPFR holds (0, inf and nan are)."""
+    _, mantissa, exponent, bits = value._mpf_
+    return not mantissa or abs(exponent) + bits < MPFR_EXPONENT
 
 
 def _exact_mpfr(value: mpmath.mpf) -> gmpy2.mpfr:
@@ -134,19 +159,68 @@ def table_cell(value, digits: int = 6, rounding: str = "nearest") -> str:
     one whose ends differ both ends; "—" for a value that does not apply."""
     if value is None:
         return "—"
-    if isinstance(value, Interval):
-        low, high = decimal(value.lo, digits), decimal(value.hi, digits)
-        return low if low == high else f"[{decimal(value.lo, 3, 'down')}, {decimal(value.hi, 3, 'up')}]"
+    if is_enclosure(value):
+        lo, hi = enclosure_ends(value)
+        low, high = decimal(lo, digits), decimal(hi, digits)
+        return low if low == high else f"[{decimal(lo, 3, 'down')}, {decimal(hi, 3, 'up')}]"
     text = decimal(value, digits, rounding)
     if huge_decimal(text):  # e^-(10^5000): its exponent to the digits, not 5,000 figures
         return f"{'-' if text.startswith('-') else ''}10^({decimal(log10_abs(value), digits)})"
     return text
 
 
-def interval_ends(value: Interval, digits: int) -> tuple[str, str]:
-    """The interval's ends as decimals, lo rounded down and hi up: the printed interval
+def interval_ends(value, digits: int) -> tuple[str, str]:
+    """An enclosure's ends as decimals, lo rounded down and hi up: the printed interval
     still contains the true value."""
-    return decimal(value.lo, digits, "down"), decimal(value.hi, digits, "up")
+    lo, hi = enclosure_ends(value)
+    return decimal(lo, digits, "down"), decimal(hi, digits, "up")
+
+
+def is_enclosure(value) -> bool:
+    """Whether ``value`` is a certified enclosure: an MPFR interval or an Arb ball."""
+    return isinstance(value, (Interval, arb))
+
+
+def enclosure_ends(value) -> tuple:
+    """An enclosure's ends, exactly: an interval's MPFR ends; a ball's lower and upper ends
+    (rounded outwards by Arb to its midpoint's bits and 64 more) as MPFR numbers, or as
+    mpmath's beyond MPFR's exponent range, every bit kept; (-inf, inf) for a ball that is
+    not finite."""
+    if isinstance(value, Interval):
+        return value.lo, value.hi
+    if not value.is_finite():
+        return gmpy2.mpfr("-inf"), gmpy2.mpfr("inf")
+    bits = abs(int(value.mid().man_exp()[0])).bit_length() + 64
+    with _flint_precision(bits):
+        return tuple(exact_binary(*end.mid().man_exp()) for end in (value.lower(), value.upper()))
+
+
+def exact_binary(mantissa, exponent, wide: bool = False):
+    """mantissa · 2^exponent exactly: an MPFR number of the mantissa's bits, or mpmath's
+    (``wide``, or beyond MPFR's exponent range)."""
+    mantissa, exponent = int(mantissa), int(exponent)
+    if not mantissa:
+        return mpmath.mpf(0) if wide else gmpy2.mpfr(0)
+    bits = abs(mantissa).bit_length()
+    if wide or abs(exponent) + bits >= MPFR_EXPONENT:
+        with mpmath.workprec(max(53, bits)):
+            return mpmath.mpf((mantissa, exponent))
+    with gmpy2.context(precision=max(2, bits), emax=gmpy2.get_emax_max(), emin=gmpy2.get_emin_min()):
+        return gmpy2.mul_2exp(gmpy2.mpfr(mantissa), exponent)
+
+
+def relative_width(value):
+    """An enclosure's width over its least magnitude, (hi - lo) / min |x|, rounded up: 0 for
+    an exact value, inf for one that reaches across 0."""
+    if isinstance(value, Interval):
+        return value.relative_width()
+    if value.is_exact():
+        return gmpy2.mpfr(0)
+    with _flint_precision(_LOG_BITS):
+        least = value.abs_lower()  # (rounded down, at these bits)
+        if not value.is_finite() or least.is_zero():
+            return gmpy2.mpfr("inf")
+        return exact_binary(*((2 * value.rad()) / least).upper().mid().man_exp())
 
 
 def _styled(scientific: str, digits: int) -> str:
@@ -189,6 +263,8 @@ def log10_abs(value):
             r = value.rounding
             low = gmpy2.mpfr("-inf") if magnitude.lo == 0 else r.down.log10(magnitude.lo)
             return Interval(low, r.up.log10(magnitude.hi), r)
+        if isinstance(value, arb):
+            return _ball_log10(value)
         if isinstance(value, mpmath.mpf):
             with mpmath.workprec(_LOG_BITS):
                 return mpmath.log10(abs(value)) if value else mpmath.mpf("-inf")
@@ -244,6 +320,35 @@ def log10_decimal(value, digits: int) -> str | None:
     return decimal(log10_abs(value), digits)
 
 
+def _ball_log10(value: arb) -> Interval:
+    """log10|x| over a ball, as an MPFR interval (the logarithm of a value beyond MPFR's
+    range is within it): its ends from Arb's log10 of the ball's least and largest
+    magnitudes, exact dyadics, each rounded outwards by Arb; -inf below where the ball
+    reaches 0; (-inf, inf) for a ball that is not finite."""
+    rounding = Rounding(_LOG_BITS)
+    if not value.is_finite():
+        return Interval(gmpy2.mpfr("-inf"), gmpy2.mpfr("inf"), rounding)
+    with _flint_precision(_LOG_BITS + 16):
+        ends = []
+        for magnitude, down in ((value.abs_lower(), True), (value.abs_upper(), False)):
+            if magnitude.is_zero():  # log10 0
+                ends.append(gmpy2.mpfr("-inf"))
+                continue
+            logarithm = magnitude.log_base(10)
+            end = exact_binary(*(logarithm.lower() if down else logarithm.upper()).mid().man_exp())
+            ends.append((rounding.down if down else rounding.up).plus(end))
+        low, high = ends
+    return Interval(low, high, rounding)
+
+
+def _flint_precision(bits: int):
+    """FLINT's working precision for a scope (``balls.precision``; imported here late, as
+    balls imports this module)."""
+    from symgrad.numeric.balls import precision
+
+    return precision(bits)
+
+
 def to_mpmath(value) -> mpmath.mpf:
     """Any computed number as mpmath's: MPFR exactly (mantissa and exponent), an exact
     rational or a SymPy number rounded once at the current mpmath precision."""
@@ -271,6 +376,8 @@ def to_float(value) -> float:
     """A number as a Python float, for a chart's axis (magnitudes only)."""
     if isinstance(value, Interval):
         value = value.mid
+    if isinstance(value, arb):
+        value = value.mid()
     return float(value)  # an mpq too
 
 

@@ -2,9 +2,10 @@
 
 Compiled from the cell's one-step definition (``layers.step``): each quantity of the step
 and each of its partial derivatives (``sympy.diff`` of that quantity's own expression) is
-printed once by ``sympy.lambdify`` for the number kind (mpmath at the working digits, or
-MPFR intervals for certified enclosures). The forward pass computes the quantities step by
-step; the backward pass walks them in reverse (reverse-mode through each step), so that
+printed once by ``sympy.lambdify`` for the number kind (mpmath at the working digits, Arb
+balls for certified enclosures, or MPFR intervals for the bounds over boxes of states).
+The forward pass computes the quantities step by step; the backward pass walks them in
+reverse (reverse-mode through each step), so that
 
     ∂C/∂s_{t-1} = J_tᵀ ∂C/∂s_t,   ∂C/∂θ = Σ_t (∂s_t/∂θ)ᵀ ∂C/∂s_t,
 
@@ -21,13 +22,14 @@ from dataclasses import dataclass
 
 import mpmath
 import sympy
+from flint import arb
 
 from symgrad.derive.recurrent import at_step, concrete_form, t
 from symgrad.errors import SymgradError
 from symgrad.networks import RecurrentNet
 from symgrad.notation import step_symbol
-from symgrad.numeric import interval
-from symgrad.numeric.evaluate import chart_point
+from symgrad.numeric import balls, interval
+from symgrad.numeric.evaluate import KINK_REFUSAL, chart_point
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.kinds import digits_to_bits
 from symgrad.numeric.precision import converged, guard_digits
@@ -91,7 +93,13 @@ class CellEvaluation:
 
 
 def number_namespace(kind: str, working: int) -> tuple[list, Callable]:
-    """What lambdified code calls, and how to make a number from an exact rational."""
+    """What lambdified code calls, and how to make a number from an exact rational
+    (``ball``: in ``balls.precision`` at the working digits' bits)."""
+    if kind == "ball":
+        with balls.precision(digits_to_bits(working)):
+            functions = balls.namespace()
+        functions["sigmoid"] = lambda v: 1 / (1 + (-balls.ball(v)).exp())
+        return [functions, "mpmath"], lambda value: balls.ball(sympy.Rational(value))
     if kind == "interval":
         rounding = interval.Rounding(digits_to_bits(working))
         functions = interval.namespace(rounding)
@@ -110,7 +118,7 @@ class CompiledStep:
     """One step of ``net``'s cell, lambdified for a number kind: each quantity from the
     values before it, and each quantity's partials, all as functions of step 1's names."""
 
-    def __init__(self, net: RecurrentNet, modules: list):
+    def __init__(self, net: RecurrentNet, modules: list, printer=None):
         kind = net.cell
         general = kind.derivatives()
         self.names = kind.quantity_names()
@@ -120,8 +128,8 @@ class CompiledStep:
                      + list(kind.parameter_symbols) + [symbol for symbol, _ in quantities])
         self.slot = {symbol: n for n, symbol in enumerate(self.args)}
 
-        def compiled(expr):
-            return sympy.lambdify(self.args, expr, modules)
+        def compiled(expr):  # (balls: comparisons answered only when certain)
+            return sympy.lambdify(self.args, expr, modules, printer=printer)
 
         self.forward = [(self.slot[symbol], compiled(expr)) for symbol, expr in quantities]
         self.partials = []  # per quantity: [(slot of the argument, its partial)]
@@ -139,10 +147,21 @@ class CompiledStep:
 
 def run_cell(net: RecurrentNet, point: CellPoint, number_kind: str, working: int,
              progress: Callable[[int], None] | None = None):
-    """One forward and backward pass at ``working`` digits in mpmath or intervals:
+    """One forward and backward pass at ``working`` digits in mpmath, balls or intervals:
     (steps, cost, gradients, initial gradients)."""
     modules, number = number_namespace(number_kind, working)
-    step = CompiledStep(net, modules)
+    if number_kind != "ball":
+        return _run_cell(net, point, CompiledStep(net, modules), number, progress)
+    with balls.precision(digits_to_bits(working)):
+        step = CompiledStep(net, modules, balls.printer(modules[0]))
+        try:
+            return _run_cell(net, point, step, number, progress)
+        except balls.StraddleError:
+            raise SymgradError(KINK_REFUSAL) from None
+
+
+def _run_cell(net: RecurrentNet, point: CellPoint, step: CompiledStep, number: Callable,
+              progress: Callable[[int], None] | None):
     n_state = len(step.state)
     parameters = [number(v) for _, v in point.parameters]
     state = [number(v) for _, v in point.initial]
@@ -156,7 +175,9 @@ def run_cell(net: RecurrentNet, point: CellPoint, number_kind: str, working: int
         _tell(progress, index, len(point.inputs))
     h_last = state[0]
     target = number(point.target)
-    cost = (h_last - target) ** 2 / 2
+    difference = h_last - target
+    # (Arb's x**2 goes through log x: nan for a ball about 0)
+    cost = (difference * difference if isinstance(difference, arb) else difference ** 2) / 2
     carried = [h_last - target] + [0 * h_last] * (n_state - 1)  # ∂C/∂s_T
     gradients = [0 * h_last for _ in parameters]
     records = [None] * len(frames)
@@ -219,6 +240,8 @@ def _at_least_zero(value):
     if isinstance(value, Interval):
         zero = value.rounding.rational(0)
         return Interval(max(value.lo, zero.lo), max(value.hi, zero.hi), value.rounding)
+    if isinstance(value, arb):
+        return value.nonnegative_part()
     return max(value, 0 * value)
 
 
@@ -226,6 +249,8 @@ def _sqrt(value):
     if isinstance(value, Interval):
         r = value.rounding
         return Interval(r.down.sqrt(value.lo), r.up.sqrt(value.hi), r)
+    if isinstance(value, arb):
+        return value.sqrt()
     return mpmath.sqrt(value)
 
 
@@ -250,7 +275,7 @@ def evaluate_cell(net: RecurrentNet, point: CellPoint, dps: int = 50,
 
     def compute(digits: int):
         with mpmath.workdps(digits):
-            result = run_cell(net, point, "interval" if certified else "mpmath", digits, progress)
+            result = run_cell(net, point, "ball" if certified else "mpmath", digits, progress)
         return result, shown_values(*result)
 
     def certify(digits: int):  # enclosures of the same values: a 0 is settled only if proved
@@ -271,7 +296,7 @@ def _certified(compute, dps: int, working: int):
     doubled until they are."""
     while True:
         result, shown = compute(working)
-        if all(interval.narrow(v, dps) for v in shown):
+        if all(balls.narrow(v, dps) for v in shown):
             return result
         if working >= MAX_CELL_WORKING_DPS:
             raise SymgradError(f"The enclosures did not narrow to {dps} digits even at {working} "

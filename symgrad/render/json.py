@@ -24,9 +24,15 @@ from symgrad.derive.recurrent import CellDerivation, concrete_form, final_gradie
 from symgrad.extrema import Extremum
 from symgrad.layers.step import parameter_symbol
 from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
-from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import NetEvaluation, NetLayer
-from symgrad.numeric.real import decimal, exact_text, interval_ends, log10_abs, log10_decimal
+from symgrad.numeric.real import (
+    decimal,
+    exact_text,
+    interval_ends,
+    is_enclosure,
+    log10_abs,
+    log10_decimal,
+)
 from symgrad.numeric.recurrent import CellEvaluation
 from symgrad.render.cell_documents import cell_bounds_verdict
 from symgrad.render.numeric_documents import bounds_verdict
@@ -256,7 +262,7 @@ def _(table: ActivationTable) -> dict:
 
 def _number(value, dps: int):
     """A decimal string; an enclosure as {"lo": ..., "hi": ...} with its ends rounded outwards."""
-    if isinstance(value, Interval):
+    if is_enclosure(value):
         low, high = interval_ends(value, dps)
         return {"lo": low, "hi": high}
     return decimal(value, dps)
@@ -264,7 +270,7 @@ def _number(value, dps: int):
 
 def _log10_number(value):
     """log10|value| to LOG10_DIGITS digits, as ``_number`` writes it."""
-    if isinstance(value, Interval):
+    if is_enclosure(value):
         return _number(log10_abs(value), LOG10_DIGITS)
     return log10_decimal(value, LOG10_DIGITS)
 

@@ -48,12 +48,12 @@ from symgrad.notation import (
     tied_symbol,
 )
 from symgrad.numeric.evaluate import ChainEvaluation
-from symgrad.numeric.interval import Interval
 from symgrad.numeric.matrix_net import SPECTRUM_WIDTH, NetEvaluation
 from symgrad.numeric.real import (
     decimal,
     exact_words,
     interval_ends,
+    is_enclosure,
     log10_abs,
     table_cell,
 )
@@ -412,7 +412,7 @@ def _delta_figure(evaluation: ChainEvaluation) -> Figure:
 def _value(value, digits: int) -> tuple[sympy.Expr, str]:
     """A computed number as a SymPy Float with the digits shown, and the relation to it;
     an enclosure as an interval (ends rounded outwards) that the value lies in."""
-    if isinstance(value, Interval):
+    if is_enclosure(value):
         low, high = interval_ends(value, digits)
         if low == high:  # a point, or both ends -inf (log10 of an exact 0)
             return decimal_number(low), "="

@@ -14,7 +14,7 @@ from rich.text import Text
 from symgrad.activations import ActivationTable
 from symgrad.errors import SymgradError
 from symgrad.numeric.evaluate import ChainEvaluation
-from symgrad.numeric.real import decimal, log10_abs, table_cell
+from symgrad.numeric.real import decimal, log10_abs, relative_width, table_cell
 from symgrad.render.breaking import formula_lines
 from symgrad.render.chart import ENCLOSURES_CHARTED, NOTHING_TO_CHART, terminal_chart
 from symgrad.render.diagram import Diagram
@@ -288,7 +288,7 @@ def evaluation_table(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Gr
     summary.append(f"\n∂C/∂a_L = {_number_text(decimal(evaluation.output_gradient, digits))}")
     if evaluation.interval:
         summary.append("\nrelative width of the ∂C/∂a_0 enclosure: "
-                       f"{_number_text(decimal(evaluation.input_gradient.relative_width(), 3, 'up'))}")
+                       f"{_number_text(decimal(relative_width(evaluation.input_gradient), 3, 'up'))}")
     if evaluation.grad_w_total is not None:
         summary.append("\n∂C/∂w (tied, Σ_l a_(l-1) δ_l) = "
                        f"{_number_text(decimal(evaluation.grad_w_total, digits))}")
