@@ -15,8 +15,8 @@ SLOW_LIST = Path(__file__).with_name("slow.txt")
 
 def slow_entries() -> list[str]:
     """The test ids tests/slow.txt puts in the slow lane (a whole test, or one case)."""
-    lines = (line.split("#", 1)[0].strip() for line in SLOW_LIST.read_text().splitlines())
-    return [line for line in lines if line]
+    lines = (line.split("  #", 1)[0].strip() for line in SLOW_LIST.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m "not slow" deselects by the marks
