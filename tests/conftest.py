@@ -1,11 +1,43 @@
 """Checks every test shares: none may leave mpmath's global precision changed (a test that
 set ``mpmath.mp.dps = 30`` made another, run after it on the same worker, compare a
-5,000-digit exponent's mantissa at 30 digits and fail)."""
+5,000-digit exponent's mantissa at 30 digits and fail). And the slow lane: what
+tests/slow.txt lists is marked slow, for ``pytest -m "not slow"`` to leave out."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mpmath
 import pytest
+
+SLOW_LIST = Path(__file__).with_name("slow.txt")
+
+
+def slow_entries() -> list[str]:
+    """The test ids tests/slow.txt puts in the slow lane (a whole test, or one case)."""
+    lines = (line.split("  #", 1)[0].strip() for line in SLOW_LIST.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m "not slow" deselects by the marks
+def pytest_collection_modifyitems(config, items):
+    """Mark slow what tests/slow.txt lists. An entry that names no collected test (a test
+    renamed or a case's id changed) is an error, not a test silently moved to the fast
+    lane; it is checked when the run collected the entry's whole test file."""
+    entries = slow_entries()
+    found = dict.fromkeys(entries, False)
+    for item in items:
+        function = item.nodeid.split("[", 1)[0]
+        for entry in (item.nodeid, function) if function != item.nodeid else (function,):
+            if entry in found:
+                found[entry] = True
+                item.add_marker(pytest.mark.slow)
+    named = [arg for arg in config.args if "::" in arg]  # a run of chosen tests sees only those
+    files = {item.nodeid.split("::", 1)[0] for item in items}
+    missing = [entry for entry, hit in found.items()
+               if not hit and not named and entry.split("::", 1)[0] in files]
+    if missing:
+        raise pytest.UsageError(f"tests/slow.txt names tests that do not exist: {missing[:5]}")
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,6 @@ published constants, regimes on the textbook cases."""
 
 import json
 import random
-import subprocess
-import sys
 from fractions import Fraction
 
 import mpmath
@@ -16,6 +14,7 @@ import symgrad
 from symgrad.analysis.bounds import gain_bounds
 from symgrad.analysis.float_formats import FORMATS
 from symgrad.render.json import verdict_text
+from tests.clirun import symgrad as symgrad_cli
 from tests.oracle import MPMATH_ACTIVATIONS
 
 R = sympy.Rational
@@ -142,8 +141,9 @@ def test_numerical_sup_is_refined_to_the_precision_asked():
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "bounds", *args],
-                          capture_output=True, text=True, timeout=120)
+    """``symgrad bounds *args`` in this process (tests/clirun.py): what it prints and
+    exits with is the subject here, not the process."""
+    return symgrad_cli("bounds", *args)
 
 
 def test_cli_json_has_float_limits_per_format():

@@ -56,6 +56,15 @@ def test_ci_runs_the_readme_setup_commands_verbatim():
     assert subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")]).returncode == 0
 
 
+
+def test_the_default_run_is_both_lanes():
+    """`pytest` (what the README and CI run) runs the slow lane too: the configured options
+    select no marks, and docs/checking.md gives the fast lane's command."""
+    config = text(ROOT / "pyproject.toml")
+    addopts = re.search(r'^addopts = "(.*)"$', config, re.MULTILINE).group(1)
+    assert "-m" not in addopts.split() and '"slow: ' in config
+    assert 'pytest -m "not slow"' in text(DOCS / "checking.md")
+
 def test_the_readme_leads_to_every_page():
     readme, design = text(README), text(DOCS / "design.md")
     for page in DOCS.glob("*.md"):

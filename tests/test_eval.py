@@ -2,8 +2,6 @@
 
 import json
 import re
-import subprocess
-import sys
 
 import mpmath
 import numpy
@@ -13,6 +11,7 @@ import sympy
 import symgrad
 from symgrad.numeric.backprop import ChainPoint
 from symgrad.numeric.evaluate import evaluate_chain
+from tests.clirun import symgrad as symgrad_cli
 from tests.numbers import agree
 from tests.oracle import mpmath_diff_gradient, random_point
 
@@ -100,8 +99,9 @@ def test_float_breakdown_where_ten_to_the_power_overflows(name):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", *args],
-                          capture_output=True, text=True, timeout=120)
+    """``symgrad eval *args`` in this process (tests/clirun.py): what it prints and
+    exits with is the subject here, not the process."""
+    return symgrad_cli("eval", *args)
 
 
 def test_cli_json_numbers_are_decimal_strings():

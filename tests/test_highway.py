@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 
 import mpmath
 import pytest
@@ -20,6 +18,7 @@ import symgrad
 from symgrad.activations import VARIABLE
 from symgrad.errors import SymgradError
 from symgrad.notation import L, grad_of, l
+from tests.clirun import symgrad as symgrad_cli
 from tests.numbers import ends, width
 from tests.oracle import MPMATH_ACTIVATIONS, close, local_expression
 
@@ -260,9 +259,8 @@ def test_a_shut_gate_carries_the_gradient_where_a_plain_chain_loses_it():
 def test_json_gradients_are_sympy_parsable_and_equal_the_oracle():
     depth, act = 2, "tanh"
     point = _point(depth, seed=11)
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "derive", "--depth", str(depth),
-                             "--act", act, "--highway", "--format", "json"],
-                            capture_output=True, text=True, check=True)
+    result = symgrad_cli("derive", "--depth", str(depth), "--act", act, "--highway", "--format", "json")
+    assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["layer"] == "highway" and data["highway"] is True
     values = _forward_values(act, point)
@@ -289,8 +287,7 @@ def test_wrong_combinations_are_one_sentence(call, words):
 
 
 def test_the_cli_refuses_a_highway_gate_parameter_without_highway():
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", "--depth", "2", "--x", "1",
-                             "--q", "3"], capture_output=True, text=True)
+    result = symgrad_cli("eval", "--depth", "2", "--x", "1", "--q", "3")
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "--q" in result.stderr
     assert "Traceback" not in result.stderr
@@ -309,9 +306,8 @@ def test_plot_sets_highway_chains_beside_plain_ones(tmp_path):
     assert max(highway.magnitudes) - min(highway.magnitudes) < 1
     assert plain.magnitudes[-1] - plain.magnitudes[0] > 30
     figure = tmp_path / "highway.svg"
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "plot", "--depth", str(depth),
-                             "--highway", "--p", "0", "--q=-4", "--compare", "-o", str(figure)],
-                            capture_output=True, text=True)
+    result = symgrad_cli("plot", "--depth", str(depth), "--highway", "--p", "0", "--q=-4",
+                         "--compare", "-o", str(figure))
     assert result.returncode == 0, result.stderr
     text = figure.read_text()
     assert "highway sigmoid, w = 1" in text and "sigmoid, w = 1" in text
@@ -323,8 +319,7 @@ def test_plot_sets_highway_chains_beside_plain_ones(tmp_path):
     (["--cell", "lstm", "--steps", "3", "--highway"], "--highway belongs to a chain"),
 ])
 def test_plot_refuses_highway_options_where_they_have_no_meaning(args, words):
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "plot", *args],
-                            capture_output=True, text=True)
+    result = symgrad_cli("plot", *args)
     assert result.returncode == 2 and words in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
 
@@ -363,8 +358,7 @@ def test_a_gate_with_nothing_to_mix_has_gradient_exactly_zero(act):
 
 
 def test_plot_refuses_residual_and_highway_together():
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "plot", "--depth", "5",
-                             "--highway", "--residual"], capture_output=True, text=True)
+    result = symgrad_cli("plot", "--depth", "5", "--highway", "--residual")
     assert result.returncode == 2
     assert result.stderr.strip() == ("symgrad: A layer is residual or highway, not both: give "
                                      "--residual or --highway.")
@@ -467,9 +461,8 @@ def test_a_gate_shut_by_a_huge_bias_is_bounded_without_overflow():
 def test_bounds_of_a_highway_over_an_unbounded_activation_say_there_is_no_upper_bound():
     """relu's σ(z) - a_{l-1} has no bound, so neither has p t (1 - t)(σ(z) - a_{l-1});
     at p = 0 the bound is finite again."""
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "bounds", "--depth", "20",
-                             "--act", "relu", "--highway", "--w", "3", "--format", "json"],
-                            capture_output=True, text=True, timeout=120)
+    result = symgrad_cli("bounds", "--depth", "20", "--act", "relu", "--highway", "--w", "3",
+                         "--format", "json")
     data = json.loads(result.stdout)
     assert result.returncode == 0 and data["upper_bound"] == "inf" and not data["bounded"]
     assert not symgrad.bounds(20, "relu", w=3, highway=True).bounded
@@ -481,8 +474,7 @@ def test_bounds_of_a_highway_over_an_unbounded_activation_say_there_is_no_upper_
     (["--highway", "--p", "1,2"], "exactly 101"),
     (["--highway", "--p", ",".join(str(n) for n in range(101))], "at most 100 distinct")])
 def test_bounds_refuses_highway_misuse(arguments, words):
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "bounds", "--depth", "101",
-                             *arguments], capture_output=True, text=True, timeout=60)
+    result = symgrad_cli("bounds", "--depth", "101", *arguments)
     assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
@@ -501,10 +493,9 @@ HAND_DERIVED = {  # depth 2, written here from a_l = t_l σ(z_l) + (1 - t_l) a_{
 }
 
 
-def _verify(target: str, claim: str, act: str = "tanh") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "verify", "--depth", "2",
-                           "--act", act, "--highway", "--target", target, "--claim", claim,
-                           "--format", "json"], capture_output=True, text=True, timeout=120)
+def _verify(target: str, claim: str, act: str = "tanh"):
+    return symgrad_cli("verify", "--depth", "2", "--act", act, "--highway", "--target", target,
+                       "--claim", claim, "--format", "json")
 
 
 @pytest.mark.parametrize("target", sorted(HAND_DERIVED))
@@ -558,8 +549,7 @@ def test_notes_for_a_highway_chain_hold_its_values_and_bounds():
 
 
 def test_notes_refuse_fixed_preactivations_for_a_highway_chain():
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "notes", "--depth", "3",
-                             "--highway", "--z", "1"], capture_output=True, text=True, timeout=60)
+    result = symgrad_cli("notes", "--depth", "3", "--highway", "--z", "1")
     assert result.returncode == 2 and "give --x" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

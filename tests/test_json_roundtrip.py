@@ -17,8 +17,6 @@ import functools
 import json
 import random
 import re
-import subprocess
-import sys
 import typing
 
 import mpmath
@@ -33,6 +31,7 @@ from symgrad.render import FILE_ONLY_FORMATS, FORMATS, Slides, printing, render,
 from symgrad.render.document import document
 from symgrad.render.formats import PRINTERS
 from symgrad.render.json import json_object
+from tests.clirun import symgrad as symgrad_cli
 from tests.oracle import COST_EXPRESSIONS, close, mp_forward_with, random_point, substitute_forward
 from tests.oracle import sympy_diff_gradient as oracle_gradient
 from tests.oracle_matrix import (
@@ -551,10 +550,9 @@ def test_net_notes_with_values_json():
                                                     "--z", "1"],
                                   ["--widths", "2,2,1", "--init", "xavier"]], ids=" ".join)
 def test_notes_json_through_the_cli(tmp_path, args):
-    """The notes, asked for as JSON in a subprocess: one object, its derivation the same as
+    """The notes, asked for as JSON on the command line: one object, its derivation the same as
     derive's JSON, on stdout and in a file named by -o."""
-    run = subprocess.run([sys.executable, "-m", "symgrad.cli", "notes", *args, "--format", "json"],
-                         capture_output=True, text=True, timeout=300)
+    run = symgrad_cli("notes", *args, "--format", "json")
     assert run.returncode == 0, run.stderr
     assert run.stderr == ""
     data = json.loads(run.stdout)
@@ -562,14 +560,13 @@ def test_notes_json_through_the_cli(tmp_path, args):
     derive_args = ["--widths", args[1]] if args[0] == "--widths" else ["--depth", args[1]]
     if "--act" in args:
         derive_args += ["--act", args[args.index("--act") + 1]]
-    derived = subprocess.run([sys.executable, "-m", "symgrad.cli", "derive", *derive_args,
-                              *(["--layers", f"1,{args[1]}"] if args[0] == "--depth" else []),
-                              "--format", "json"], capture_output=True, text=True, timeout=300)
+    derived = symgrad_cli("derive", *derive_args,
+                          *(["--layers", f"1,{args[1]}"] if args[0] == "--depth" else []),
+                          "--format", "json")
     assert derived.returncode == 0, derived.stderr
     assert data["derivation"] == json.loads(derived.stdout)
     target = tmp_path / "notes.json"
-    written = subprocess.run([sys.executable, "-m", "symgrad.cli", "notes", *args, "-o",
-                              str(target)], capture_output=True, text=True, timeout=300)
+    written = symgrad_cli("notes", *args, "-o", str(target))
     assert written.returncode == 0, written.stderr
     assert json.loads(target.read_text()) == data
 

@@ -2,8 +2,6 @@
 composed network; widths all 1 against the scalar chain."""
 
 import json
-import subprocess
-import sys
 
 import mpmath
 import pytest
@@ -12,6 +10,7 @@ import sympy
 import symgrad
 from symgrad.derive.matrix import derive_matrix
 from symgrad.networks import MatrixNet
+from tests.clirun import symgrad as symgrad_cli
 from tests.oracle_matrix import evaluate_at, forward_values, point_as_mpf, random_net_point, sympy_diff_net
 
 CASES = [
@@ -95,8 +94,9 @@ def test_front_layer_paths_multiply_out_to_the_error():
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "derive", *args],
-                          capture_output=True, text=True, timeout=120)
+    """``symgrad derive *args`` in this process (tests/clirun.py): what it prints and
+    exits with is the subject here, not the process."""
+    return symgrad_cli("derive", *args)
 
 
 def test_cli_json_lists_delta_per_layer_and_grad_w_by_row_and_column():

@@ -3,8 +3,6 @@ the Jacobian's singular values against numpy's SVD and |det J|, the scalar chain
 widths-all-1 case, and the initialisations."""
 
 import json
-import subprocess
-import sys
 
 import mpmath
 import numpy
@@ -15,6 +13,7 @@ import symgrad
 from symgrad.networks import MatrixNet
 from symgrad.numeric.matrix_net import evaluate_net
 from symgrad.numeric.net_parameters import NetParameters, draw_parameters
+from tests.clirun import symgrad as symgrad_cli
 from tests.numbers import agree, as_mpf
 from tests.oracle import MPMATH_ACTIVATIONS
 from tests.oracle_matrix import mp_net_forward, mpmath_diff_net, point_as_mpf, random_net_point
@@ -268,8 +267,9 @@ def test_init_variance_within_its_sampling_error(init, variance):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", *args],
-                          capture_output=True, text=True, timeout=120)
+    """``symgrad eval *args`` in this process (tests/clirun.py): what it prints and
+    exits with is the subject here, not the process."""
+    return symgrad_cli("eval", *args)
 
 
 def test_cli_json_shapes(tmp_path):
@@ -320,9 +320,8 @@ def test_a_singular_value_the_digits_cannot_resolve_is_null_with_its_bound(tmp_p
     condition number "inf"), only bounds that hold."""
     weights = tmp_path / "w.json"
     weights.write_text(json.dumps({"weights": [[[1, 1], [1, "1." + "0" * 79 + "1"]]]}))
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", "--widths", "2,2",
-                             "--act", "tanh", "--weights", str(weights), "--x", "0.5",
-                             "--format", "json"], capture_output=True, text=True, timeout=120)
+    result = symgrad_cli("eval", "--widths", "2,2", "--act", "tanh", "--weights", str(weights),
+                         "--x", "0.5", "--format", "json")
     assert result.returncode == 0, result.stderr
     jacobian = json.loads(result.stdout)["jacobian"]
     with mpmath.workdps(200):

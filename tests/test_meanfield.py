@@ -7,8 +7,6 @@ mpmath.diff (25+ digits). Gauss–Hermite was tried first: with 200 nodes it is 
 7e-12 for tanh at q ≈ 1.5 (sech's poles near the real axis)."""
 
 import json
-import subprocess
-import sys
 
 import mpmath
 import numpy
@@ -17,6 +15,7 @@ import sympy
 
 import symgrad
 from symgrad.analysis.meanfield import MeanField, critical_line, depth_scale, mean_field, regime
+from tests.clirun import symgrad as symgrad_cli
 from tests.numbers import as_mpf
 from tests.oracle import MPMATH_ACTIVATIONS
 
@@ -162,8 +161,9 @@ def test_fixed_point_field_api():
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", *args], capture_output=True,
-                          text=True, timeout=300)
+    """``symgrad *args`` in this process (tests/clirun.py): what it prints and
+    exits with is the subject here, not the process."""
+    return symgrad_cli(*args)
 
 
 def test_cli_meanfield_and_critical_json():

@@ -9,8 +9,6 @@ Large q (issue 14, second part): q* and χ1 against a separate mpmath.quad of th
 split at the peak, for σ'²; in z for σ²), the leading term's closed form, the switch point."""
 
 import json
-import subprocess
-import sys
 
 import mpmath
 import pytest
@@ -25,6 +23,7 @@ from symgrad.analysis.meanfield import (
     mean_field,
 )
 from symgrad.errors import SymgradError
+from tests.clirun import symgrad as symgrad_cli
 
 DERIVATIVES = {  # σ' written again in mpmath, and σ(±∞)
     "tanh": (lambda v: mpmath.sech(v) ** 2, (-1, 1)),
@@ -205,8 +204,9 @@ def test_relu_is_exact_at_1e5000():
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", *args], capture_output=True,
-                          text=True, timeout=300)
+    """``symgrad *args`` in this process (tests/clirun.py): what it prints and
+    exits with is the subject here, not the process."""
+    return symgrad_cli(*args)
 
 
 @pytest.mark.parametrize("args", [
@@ -261,9 +261,7 @@ def test_tanh_just_past_the_edge_of_chaos_has_its_small_fixed_point(w2, b2, star
     """σ_w² = 1 + 10^-4: the variance map's iteration creeps towards q* ≈ 5·10^-5 by a
     factor 1 - 10^-4 a step (this was refused: 'a root near 0.0207 could not be
     bracketed'); q* to 25 digits against the quadrature written here."""
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "meanfield", "--act", "tanh",
-                             "--sigma-w2", w2, "--sigma-b2", b2, "--format", "json"],
-                            capture_output=True, text=True, timeout=120)
+    result = symgrad_cli("meanfield", "--act", "tanh", "--sigma-w2", w2, "--sigma-b2", b2, "--format", "json")
     assert result.returncode == 0, result.stderr
     with mpmath.workdps(40):
         reported = mpmath.mpf(json.loads(result.stdout)["fixed_point"]["q"])

@@ -10,6 +10,7 @@ import mpmath
 import pytest
 
 import symgrad
+from tests.clirun import symgrad as symgrad_cli
 from tests.test_latex_compiles import compile_latex
 
 DERIVATIONS = Path(__file__).resolve().parent.parent / "derivations"
@@ -40,9 +41,7 @@ def test_notes_compile(tmp_path, name, fragment):
 
 
 def test_net_notes_compile(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "notes", "--widths", "2,3,2",
-                             "--init", "he", "-o", str(tmp_path / "net.tex")],
-                            capture_output=True, text=True, timeout=120)
+    result = symgrad_cli("notes", "--widths", "2,3,2", "--init", "he", "-o", str(tmp_path / "net.tex"))
     assert result.returncode == 0, result.stderr
     compile_latex(tmp_path, "net", (tmp_path / "net.tex").read_text())
 

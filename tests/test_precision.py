@@ -5,8 +5,6 @@ oracle: a forward pass in plain mpmath at hundreds of digits, mpmath.diff of it,
 mpmath's SVD of a Jacobian multiplied out at high precision."""
 
 import json
-import subprocess
-import sys
 
 import mpmath
 import pytest
@@ -20,6 +18,7 @@ from symgrad.numeric.matrix_net import evaluate_net
 from symgrad.numeric.net_parameters import NetParameters, draw_parameters
 from symgrad.numeric.precision import agreement
 from symgrad.render.chart import NOTHING_TO_CHART
+from tests.clirun import symgrad as symgrad_cli
 from tests.numbers import agree, as_mpf
 from tests.oracle import MPMATH_ACTIVATIONS
 from tests.oracle_matrix import mp_net_forward, mpmath_diff_net
@@ -29,8 +28,9 @@ ORACLE_DPS = 400
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", *args],
-                          capture_output=True, text=True, timeout=300)
+    """``symgrad *args`` in this process (tests/clirun.py): what it prints and
+    exits with is the subject here, not the process."""
+    return symgrad_cli(*args)
 
 
 def net_point(weights, biases, x, y):

@@ -2,8 +2,6 @@
 published maximum width ≈ 0.45 at |w| ≈ 6.9), and at their ends |w σ'(z)| = 1."""
 
 import json
-import subprocess
-import sys
 
 import mpmath
 import pytest
@@ -11,6 +9,7 @@ import sympy
 
 import symgrad
 from symgrad.analysis.region import gain_region, widest_region
+from tests.clirun import symgrad as symgrad_cli
 from tests.oracle import MPMATH_ACTIVATIONS
 
 R = sympy.Rational
@@ -123,8 +122,9 @@ def test_widest_region_unbounded(act, unbounded_from):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "region", *args],
-                          capture_output=True, text=True, timeout=120)
+    """``symgrad region *args`` in this process (tests/clirun.py): what it prints and
+    exits with is the subject here, not the process."""
+    return symgrad_cli("region", *args)
 
 
 def test_cli_json():
@@ -175,9 +175,7 @@ def test_tanh_regions_at_huge_weights_end_at_arccosh(weight):
     """|w| sech(z)² ≥ 1 exactly for |z| ≤ arccosh(√|w|) (by hand), so the width is twice
     that: 1 - tanh(z)², which cancels to 0 past z ≈ 93.9 at these digits, must not be
     what is solved (it gave ±93.92 for every |w| ≥ 10^82)."""
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "region", "--act", "tanh",
-                             "--w", weight, "--format", "json"], capture_output=True,
-                            text=True, timeout=120)
+    result = symgrad_cli("region", "--act", "tanh", "--w", weight, "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     with mpmath.workdps(60):
@@ -190,9 +188,7 @@ def test_a_huge_bias_keeps_the_input_ends_apart_to_the_digits_asked(b):
     """With b = 10^40 the input interval is 0.44 wide near −1.25·10^39: its ends, through
     the CLI's JSON, are each the closed form's (−b ± 2 arccosh(√8/2))/8 to 28 digits after
     the point, not one point rounded to 30 significant digits."""
-    done = subprocess.run([sys.executable, "-m", "symgrad.cli", "region", "--act", "sigmoid",
-                           "--w", "8", "--b", b, "--format", "json"],
-                          capture_output=True, text=True, timeout=120)
+    done = symgrad_cli("region", "--act", "sigmoid", "--w", "8", "--b", b, "--format", "json")
     assert done.returncode == 0, done.stderr
     (span,) = json.loads(done.stdout)["input_intervals"]
     with mpmath.workdps(400):

@@ -5,8 +5,6 @@ Tolerances come from the sample size: five standard errors of the statistic test
 
 import json
 import math
-import subprocess
-import sys
 
 import mpmath
 import numpy
@@ -15,6 +13,7 @@ import sympy
 
 import symgrad
 from symgrad.analysis.sampling import sample_gradients
+from tests.clirun import symgrad as symgrad_cli
 
 EULER_GAMMA = 0.5772156649015329  # published constant
 
@@ -123,8 +122,9 @@ def test_statistics_are_consistent():
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "sample", *args],
-                          capture_output=True, text=True, timeout=300)
+    """``symgrad sample *args`` in this process (tests/clirun.py): what it prints and
+    exits with is the subject here, not the process."""
+    return symgrad_cli("sample", *args)
 
 
 def test_cli_json_and_histogram_file(tmp_path):
@@ -158,8 +158,7 @@ def test_cli_text_shows_histogram_and_prediction():
     (["--depth", "10", "--sigma-w2", "1", "-o", "hist.png", "--format", "json"], "histogram"),
 ])
 def test_bad_input_is_one_sentence(args, message, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "sample", *args], capture_output=True,
-                            text=True, timeout=120, cwd=tmp_path)
+    result = symgrad_cli("sample", *args, cwd=tmp_path)
     assert result.returncode == 2 and result.stdout == "", result.stderr
     assert message in result.stderr and result.stderr.count("\n") == 1, result.stderr
     assert not (tmp_path / "hist.png").exists()

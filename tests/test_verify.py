@@ -4,8 +4,6 @@ are the published closed form (δ_l = ∂C/∂a_L · w_{l+1}…w_L · σ'(z_l)�
 the numbers, sympy.diff of the composed network."""
 
 import json
-import subprocess
-import sys
 
 import mpmath
 import pytest
@@ -14,6 +12,7 @@ import sympy
 import symgrad
 from symgrad.networks import ScalarChain
 from symgrad.verify import verify
+from tests.clirun import symgrad as symgrad_cli
 from tests.oracle import quadratic, sympy_diff_gradient
 
 
@@ -28,8 +27,9 @@ def textbook_delta(layer, depth):
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "verify", *args],
-                          capture_output=True, text=True, timeout=120)
+    """``symgrad verify *args`` in this process (tests/clirun.py): what it prints and
+    exits with is the subject here, not the process."""
+    return symgrad_cli("verify", *args)
 
 
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "x/(1+abs(x))"])
@@ -179,15 +179,11 @@ def test_the_ratio_is_typeset_not_printed_as_code():
     ∂C/∂a_2 · w_2 σ'(w_2) is that times σ'(w_2)/(σ'(z_1) σ'(z_2)): the verdict writes it as
     the formulas are written in each format, not as SymPy input (dsigma(w2), *)."""
     claim = "w2*dsigma(w2)*dC_daL"
-    text = subprocess.run([sys.executable, "-m", "symgrad.cli", "verify", "--depth", "2",
-                           "--target", "delta1", "--claim", claim], capture_output=True,
-                          text=True, timeout=120)
+    text = symgrad_cli("verify", "--depth", "2", "--target", "delta1", "--claim", claim)
     assert text.returncode == 1, text.stderr
     (line,) = [row for row in text.stdout.splitlines() if "claim/true" in row]
     assert line.strip() == "claim/true = σ'(w2)/(σ'(z1)·σ'(z2))"
     assert "dsigma" not in text.stdout and "*" not in text.stdout
-    latex = subprocess.run([sys.executable, "-m", "symgrad.cli", "verify", "--depth", "2",
-                            "--target", "delta1", "--claim", claim, "--format", "latex"],
-                           capture_output=True, text=True, timeout=120)
+    latex = symgrad_cli("verify", "--depth", "2", "--target", "delta1", "--claim", claim, "--format", "latex")
     assert (r"\frac{\text{claim}}{\text{true}} &= \frac{\sigma'\left(w_{2}\right)}"
             r"{\sigma'\left(z_{1}\right) \sigma'\left(z_{2}\right)}") in latex.stdout
