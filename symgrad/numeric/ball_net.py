@@ -133,7 +133,7 @@ def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, li
             # the MPFR runs compared evaluate at points, and may settle where balls cannot.
             raise BallsGaveUpError(f"This net's values did not settle to {dps} digits even at "
                                    f"{int(max(bits, wanted) / BITS_PER_DIGIT)} working digits.")
-        bits = wanted
+        bits = min(limit, wanted)
 
 
 def _with_spectrum(run: BallRun, net: MatrixNet, needed: int, lost: int, failures: int,
