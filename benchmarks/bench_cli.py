@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPEATS = 3
+REPEATS = 2
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 BEGIN, END = "<!-- speed: written by benchmarks/bench_cli.py -->", "<!-- speed: end -->"
