@@ -230,3 +230,10 @@ def test_the_listed_summaries_are_the_commands_own():
     for name, command in cli.commands().items():
         assert command.name == name
         assert re.search(rf"^  {name} +{re.escape(command.short_help)}$", listed, re.M), name
+
+
+def test_a_flag_and_its_opposite_together_are_refused():
+    """--spectrum --no-spectrum is one option given twice: click would keep the last."""
+    result = run("eval", "--widths", "2,2", "--init", "he", "--spectrum", "--no-spectrum")
+    assert result.returncode == 2
+    assert result.stderr == "symgrad: --spectrum and --no-spectrum were both given; give one.\n"

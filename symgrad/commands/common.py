@@ -213,17 +213,22 @@ def emit(result, fmt: str | None, output: str | None, fragment: bool = False,
 
 class OnceCommand(click.Command):
     """A command whose options (but those meant to repeat, such as plot's --act) may be
-    given once: click would keep the last of two silently (``--set wf=1 --set bf=2``)."""
+    given once: click would keep the last of two silently (``--set wf=1 --set bf=2``, or
+    a flag and its opposite, ``--spectrum --no-spectrum``)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         options = {name: parameter for parameter in self.params
-                   if isinstance(parameter, click.Option) for name in parameter.opts}
+                   if isinstance(parameter, click.Option)
+                   for name in (*parameter.opts, *parameter.secondary_opts)}
         seen, index = {}, 0
         while index < len(args) and args[index] != "--":
             name = args[index].split("=", 1)[0]
             parameter = options.get(name)
             if parameter is not None:
                 if parameter.name in seen and not parameter.multiple:
+                    if seen[parameter.name] != name:
+                        raise click.UsageError(f"{seen[parameter.name]} and {name} were both "
+                                               "given; give one")
                     raise click.UsageError(f"{name} was given twice; give it once")
                 seen[parameter.name] = name
                 if not parameter.is_flag and "=" not in args[index]:
