@@ -90,8 +90,8 @@ def _exact_mpfr(value: mpmath.mpf) -> gmpy2.mpfr:
     sign, mantissa, exponent, bits = value._mpf_
     if not mantissa:
         return gmpy2.mpfr(0)
-    with gmpy2.local_context(precision=max(bits, 2), emax=gmpy2.get_emax_max(),
-                             emin=gmpy2.get_emin_min()):
+    with gmpy2.context(gmpy2.get_context(), precision=max(bits, 2), emax=gmpy2.get_emax_max(),
+                       emin=gmpy2.get_emin_min()):
         exact = gmpy2.mul_2exp(gmpy2.mpfr(int(mantissa)), exponent)
         return -exact if sign else exact
 
