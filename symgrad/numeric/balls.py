@@ -102,24 +102,9 @@ def in_mpfr_range(value: arb) -> bool:
     return not mantissa or abs(int(exponent)) + abs(int(mantissa)).bit_length() < MPFR_EXPONENT
 
 
-def exact_mpf(mantissa: int, exponent: int) -> mpmath.mpf:
-    """mantissa · 2^exponent as an mpmath number, every bit kept (``mpmath.mpf`` of a
-    tuple rounds to the current precision)."""
-    with mpmath.workprec(max(53, abs(int(mantissa)).bit_length())):
-        return mpmath.mpf((int(mantissa), int(exponent)))
-
-
 def upper(value: arb) -> mpmath.mpf:
     """A ball's upper end (rounded up by Arb) as an mpmath number."""
-    return exact_mpf(*value.upper().mid().man_exp())
-
-
-def settled(value: arb, bits: int) -> bool:
-    """Whether a ball gives its value to ``bits`` bits relative (radius ≤ 2^-bits |mid|,
-    0 outside it), or is exactly 0."""
-    if value.is_zero():
-        return True
-    return value.is_finite() and value.rel_accuracy_bits() >= bits
+    return exact_binary(*value.upper().mid().man_exp(), wide=True)
 
 
 def narrow(value, digits: int) -> bool:

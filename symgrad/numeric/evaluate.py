@@ -21,7 +21,7 @@ from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
 from symgrad.numeric.backprop import ChainPoint, Pass, forward_output, run_pass
 from symgrad.numeric.balls import StraddleError, ball_arithmetic, narrow
-from symgrad.numeric.interval import Interval
+from symgrad.numeric.interval import KINK_REFUSAL, Interval
 from symgrad.numeric.kinds import (
     FLOAT_TYPES,
     Arithmetic,
@@ -221,10 +221,6 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
 
 MAX_INTERVAL_WORKING = 20_000  # working digits an interval pass may be raised to ...
 MAX_INTERVAL_WORK = 10**7  # ... while depth × working digits stays within this (seconds)
-KINK_REFUSAL = (
-    "An enclosure straddles a kink of the activation, so which branch applies cannot be "
-    "certified: a preactivation at (or within rounding of) the kink; raise --dps, or drop "
-    "--interval (the exact pass decides ties exactly for relu-like activations).")
 UNDEFINED = ("An enclosure became undefined (its ends reached infinity on both sides), so "
              "nothing can be certified for this chain; drop --interval.")
 

@@ -17,6 +17,13 @@ import gmpy2
 
 from symgrad.errors import SymgradError
 
+# What a certified pass says where an enclosure (an interval here, a ball in
+# ``numeric/balls.py``) leaves which branch of a kink applies undecided.
+KINK_REFUSAL = (
+    "An enclosure straddles a kink of the activation, so which branch applies cannot be "
+    "certified: a preactivation at (or within rounding of) the kink; raise --dps, or drop "
+    "--interval (the exact pass decides ties exactly for relu-like activations).")
+
 
 class Rounding:
     """The two MPFR contexts an interval needs: one rounding down, one up."""
@@ -154,11 +161,7 @@ class Interval:
             return True
         if certainly_false(self, other):
             return False
-        raise SymgradError(
-            "An enclosure straddles a kink of the activation, so which branch applies cannot "
-            "be certified: a preactivation at (or within rounding of) the kink; raise --dps, or "
-            "drop --interval (the exact pass decides ties exactly for relu-like activations)."
-        )
+        raise SymgradError(KINK_REFUSAL)
 
     def __le__(self, other) -> bool:
         return self._compare(other, lambda s, o: s.hi <= o.lo, lambda s, o: s.lo > o.hi)

@@ -35,10 +35,10 @@ from symgrad.errors import SymgradError
 from symgrad.files import read_text
 from symgrad.networks import MatrixNet
 from symgrad.numbers import exact
-from symgrad.numeric.balls import ball, exact_mpf, midpoint, precision, quiet_blas
+from symgrad.numeric.balls import ball, midpoint, precision, quiet_blas
 from symgrad.numeric.kinds import digits_to_bits
 from symgrad.numeric.orthogonal import orthogonal
-from symgrad.numeric.real import exact_words
+from symgrad.numeric.real import exact_binary, exact_words
 from symgrad.numeric.work import (
     Work,
     orthogonal_work,
@@ -134,7 +134,7 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
 
 
 def _mpmath(value: arb) -> mpmath.mpf:
-    return exact_mpf(*value.mid().man_exp())
+    return exact_binary(*value.mid().man_exp(), wide=True)
 
 
 def read_parameters(net: MatrixNet, path: str) -> NetParameters:
