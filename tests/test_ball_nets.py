@@ -239,3 +239,43 @@ def test_a_kink_behind_a_rounded_layer_is_refused_in_one_sentence(tmp_path):
                                  y="0.3")
     assert exact.arithmetic == "rational" and exact.layers[1].z[0] == 0
     assert exact.layers[1].act_prime[0] == 0
+
+
+CANCELLING = {  # tanh nets whose exact values cancel to 0 (SymPy proves which, below)
+    "z^2, unit 1": ([[["0.3"], ["0.3"]], [["1", "-1"]], [["2"]]], [["0", "0"], ["0"], ["0.5"]]),
+    "∂C/∂a⁰, unit 1": ([[["0.3"], ["0.3"], ["0"]], [["1", "-1", "1"]], [["2"]]],
+                        [["0", "0", "0.5"], ["0"], ["0.5"]]),
+}
+
+
+def _symbolic_net(weights, biases):
+    """The net composed in SymPy, input x: its z², and ∂C/∂x of C = (a³)²/2."""
+    x = sympy.Symbol("x")
+    a = [x]
+    zs = []
+    for w, b in zip(weights, biases):
+        z = [sum((R(v) * u for v, u in zip(row, a)), R(bias)) for row, bias in zip(w, b)]
+        zs.append(z)
+        a = [sympy.tanh(v) for v in z]
+    cost = a[0] ** 2 / 2
+    return zs[1][0].subs(x, 1), sympy.diff(cost, x).subs(x, 1)
+
+
+@pytest.mark.parametrize("name", CANCELLING)
+def test_a_value_that_cancels_to_0_is_refused_naming_it_never_shown(tmp_path, name):
+    """A ball that stays across 0 is no earned value: the run is not accepted (the old
+    extrapolation from the forward pass's loss accepted it and printed noise, -1.5·10⁻⁷⁰
+    for an exact 0), and at the limit the sentence names the value. SymPy's exact
+    composition is the oracle for which value is 0."""
+    weights, biases = CANCELLING[name]
+    z2, gradient = _symbolic_net(weights, biases)
+    assert {"z^2, unit 1": z2, "∂C/∂a⁰, unit 1": gradient}[name] == 0
+    assert name == "z^2, unit 1" or z2 != 0  # (the second net's forward pass does not cancel)
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps({"weights": weights, "biases": biases}))
+    widths = ",".join(str(n) for n in (1, *(len(w) for w in weights)))
+    result = run_cli("--widths", widths, "--act", "tanh", "--weights", str(path), "--x", "1",
+                     "--y", "0", "--dps", "20")
+    assert result.returncode == 2 and result.stdout == ""
+    assert f": {name} cannot be told from 0 even at 20000 working digits" in result.stderr
+    assert result.stderr.count("\n") == 1

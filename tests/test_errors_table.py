@@ -38,6 +38,8 @@ def fixtures(folder: Path) -> None:
     (folder / "short.json").write_text(
         '{"weights": [[[1, 2]], [[1, 1, 1], [1, 1, 1]]], "biases": [[0, 0, 0], [0, 0]]}')
     (folder / "broken.json").write_text('{"weights": [[[1, 2]]\n')
+    (folder / "cancel.json").write_text(  # z² = tanh(0.3) - tanh(0.3): exactly 0
+        '{"weights": [[[0.3], [0.3]], [[1, -1]], [[2]]], "biases": [[0, 0], [0], [0.5]]}')
     (folder / "folder").mkdir()
     hidden = folder / "nomatplotlib" / "matplotlib"
     hidden.mkdir(parents=True)

@@ -54,11 +54,13 @@ _HUGE = 2 ** 61  # an accuracy at or above this: an exact ball (nothing lost)
 
 class BallsGaveUpError(SymgradError):
     """Balls cannot decide here; the caller takes the MPFR route. ``kink``: a ball
-    straddled a kink of the activation."""
+    straddled a kink of the activation; ``near_zero``: a sentence naming a value whose
+    ball still reaches across 0 at the limit (the MPFR route cannot prove an exact 0
+    either, and its own sentence would not name it)."""
 
-    def __init__(self, message: str, kink: bool = False):
+    def __init__(self, message: str, kink: bool = False, near_zero: str | None = None):
         super().__init__(message)
-        self.kink = kink
+        self.kink, self.near_zero = kink, near_zero
 
 
 @dataclass(frozen=True)
@@ -95,10 +97,17 @@ class BallRun:
 
     def shown(self):
         """Every value the outputs show (norms and ∂C/∂W are made of these)."""
-        yield self.cost
-        yield from self.input_gradient
-        yield from (v for values in (self.zs, self.outputs[1:], self.slopes, self.deltas)
-                    for layer in values for v in layer)
+        return (value for _, value in self.named())
+
+    def named(self):
+        """(a name for the output, the value) for every value shown."""
+        yield "C", self.cost
+        yield from ((f"∂C/∂a⁰, unit {i}", v) for i, v in enumerate(self.input_gradient, 1))
+        for symbol, values in (("z^{}", self.zs), ("a^{}", self.outputs[1:]),
+                               ("σ'(z^{})", self.slopes), ("δ^{}", self.deltas)):
+            yield from ((f"{symbol.format(layer)}, unit {i}", v)
+                        for layer, vector in enumerate(values, 1)
+                        for i, v in enumerate(vector, 1))
 
 
 def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, limit_dps: int,
@@ -111,28 +120,48 @@ def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, li
     needed = int((dps + 1) * BITS_PER_DIGIT) + 1  # relative accuracy of a value shown
     bits, limit = digits_to_bits(start_dps), digits_to_bits(limit_dps)
     failures, doubled, at_least = 0, False, 0
+    straddled = False  # the run before had a ball reach across 0
     while True:
-        work.expect(run_work(net, int(bits / BITS_PER_DIGIT), False))
+        planned = run_work(net, int(bits / BITS_PER_DIGIT), False)
+        work.expect(planned)
         try:
             run = _run(net, parameters, x, y, bits, work)
+            lost = _bits_lost(run)
         except StraddleError as error:
             raise BallsGaveUpError(str(error), kink=True) from None
-        lost = _bits_lost(run, net.depth)
-        inside = _outputs_settled(net, run.outputs[-1])  # (refuses one certainly outside)
-        if lost is not None and bits - lost >= needed and inside:
+        except _RadiiOvertook as overtook:
+            work.expect(overtook.done - planned)  # the rest of the run is not done
+            run, lost, across_zero = None, overtook.lost, overtook.value
+        inside = run is not None and _outputs_settled(net, run.outputs[-1])  # (refuses
+        if inside and lost is not None and bits - lost >= needed:  # one certainly outside)
             if not spectrum:
                 return run
             run, lost, failures, doubled, at_least = _with_spectrum(
                 run, net, needed, lost, failures, doubled, at_least, limit, work)
             if run.spectrum is not None:
                 return run
+        if run is not None and lost is None:
+            across_zero = next((name, v) for name, v in run.named() if accuracy(v) <= 0)
+        across = run is None or lost is None  # some ball reaches across 0
         wanted = 2 * bits if lost is None else max(bits + GUARD_BITS, needed + lost + GUARD_BITS)
-        if bits >= limit or (lost is not None and wanted > limit):
+        beyond = wanted > limit and lost is not None  # the loss measured leaves no hope
+        if across and straddled:  # again: a value at or near 0 rather than radii grown
+            wanted = max(wanted, 2 * bits)
+        straddled = across
+        if bits >= limit or beyond:
             # A ball's radius grows with the values' size (a weight of 10^99999 makes each
             # preactivation's radius 10^99999 · 2^-bits, and σ' over it spans e^(-2 · that));
             # the MPFR runs compared evaluate at points, and may settle where balls cannot.
+            reached = int(max(bits, wanted) / BITS_PER_DIGIT)
+            near_zero = None
+            if across:
+                name, value = across_zero
+                near_zero = (f"This net's values did not settle to {dps} digits: {name} cannot "
+                             f"be told from 0 even at {int(bits / BITS_PER_DIGIT)} working "
+                             f"digits (it lies within ±{_radius_text(value)}), and rounding "
+                             f"arithmetic cannot prove an exact 0.")
             raise BallsGaveUpError(f"This net's values did not settle to {dps} digits even at "
-                                   f"{int(max(bits, wanted) / BITS_PER_DIGIT)} working digits.")
+                                   f"{reached} working digits.", near_zero=near_zero)
         bits = min(limit, wanted)
 
 
@@ -168,27 +197,35 @@ def _with_spectrum(run: BallRun, net: MatrixNet, needed: int, lost: int, failure
         working += missing + GUARD_BITS
 
 
-def _bits_lost(run: BallRun, depth: int) -> int | None:
-    """How many bits a run lost: its working bits less its values' least relative accuracy;
-    None when a ball reaches across 0 (a value at 0, or too small to tell: double the
-    bits). Where the radii grew past the values themselves (a ball product's radius
-    grows by about ‖|W|‖ a layer, √(2n/π) for an orthogonal W of width n), the loss is
-    what the forward pass lost a layer while it could still be measured, times the
-    layers of the pass and back (forward and backward)."""
+def _bits_lost(run: BallRun) -> int | None:
+    """How many bits a whole run lost: its working bits less its values' least relative
+    accuracy; None when a ball reaches across 0 (a value at or near 0, or too small to
+    tell: the next run doubles the bits). A run is accepted only on this count: every
+    value shown earned, none reaching across 0."""
     worst = min(accuracy(v) for v in run.shown())
-    if worst > 0:
-        return max(0, run.bits - worst)  # (0: every value exact)
-    measured = None
-    for layer, values in enumerate(run.zs, start=1):
-        least = min(accuracy(v) for v in values)
-        if least <= 0:
-            break
-        measured = max(0, run.bits - least) / layer
-    else:
-        return None  # the forward pass held: a value at or near 0
-    if not measured:  # nothing lost before: a value at or near 0
-        return None
-    return int(measured * (2 * depth + 2))
+    return max(0, run.bits - worst) if worst > 0 else None  # (0: every value exact)
+
+
+class _RadiiOvertook(Exception):  # noqa: N818 (a signal, caught in evaluate_balls)
+    """A forward layer's balls reached across 0 (raised by ``_run``): the run cannot be
+    accepted, and the rest of it is not worth doing. ``lost``: the bits the whole pass
+    would lose at what the forward pass lost a layer while it could be measured (a ball
+    product's radius grows by about ‖|W|‖ a layer, √(2n/π) for an orthogonal W of width
+    n), times the layers of the pass and back; None when nothing was lost before (a value
+    at or near 0). ``done``: the work units the run did."""
+
+    def __init__(self, lost: int | None, done: float, value: tuple[str, arb]):
+        super().__init__()
+        self.lost, self.done, self.value = lost, done, value
+
+
+def _radius_text(value: arb) -> str:
+    """How far from 0 a ball about 0 reaches, to 3 figures, rounded up (any exponent)."""
+    reach = abs(value).upper()
+    if not reach.is_finite():
+        return "∞"
+    mantissa, _, exponent = reach.str(3, radius=False).partition("e")
+    return f"{mantissa}·10^{int(exponent)}" if exponent else mantissa
 
 
 _FAILED = BallSpectrum((), (), 0)  # eigenvalues not isolated at this precision
@@ -244,6 +281,7 @@ def _run(net: MatrixNet, parameters: NetParameters, x, y, bits: int, work: Work)
         weights, exact = weight_balls(parameters)
         a = [ball(exact_rational(v)) for v in x]
         outputs, zs, slopes = [a], [], []
+        done, per_layer = 0.0, None  # work units; bits lost a layer while measured
         for index, w in enumerate(weights):
             rows, columns = w.nrows(), w.ncols()
             if index == 0:
@@ -252,13 +290,20 @@ def _run(net: MatrixNet, parameters: NetParameters, x, y, bits: int, work: Work)
             else:
                 bias = column(exact_rational(v) for v in parameters.biases[index])
                 z = (w * column(a) + bias).entries()
-            pairs = [math.sigma_and_derivative(v) for v in z]
+            pairs = [math.sigma_and_derivative(v) for v in z]  # (a kink straddled: refused)
+            least = min(accuracy(v) for v in z)
+            if least <= 0:
+                lost = int(per_layer * (2 * len(weights) + 2)) if per_layer else None
+                unit = next(i for i, v in enumerate(z) if accuracy(v) <= 0)
+                raise _RadiiOvertook(lost, done, (f"z^{index + 1}, unit {unit + 1}", z[unit]))
+            per_layer = max(0, bits - least) / (index + 1)
             a = [p[0] for p in pairs]
             zs.append(z)
             outputs.append(a)
             slopes.append([p[1] for p in pairs])
-            work.did(ball_product_work(rows, columns, 1, digits) + rows * SIGMA_WORK,
-                     f"layer {index + 1} at {digits} digits")
+            units = ball_product_work(rows, columns, 1, digits) + rows * SIGMA_WORK
+            done += units
+            work.did(units, f"layer {index + 1} at {digits} digits")
         targets = [ball(exact_rational(v)) for v in y]
         costs = [math.cost_and_derivative(value, target) for value, target in zip(a, targets)]
         cost = sum((c[0] for c in costs[1:]), start=costs[0][0])

@@ -231,6 +231,8 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
             except SymgradError:
                 if gave_up.kink:
                     raise SymgradError(KINK_REFUSAL) from None
+                if gave_up.near_zero:
+                    raise SymgradError(gave_up.near_zero) from None
                 raise
     return NetEvaluation(net, parameters, tuple(x), tuple(y), dps, *evaluation,
                          spectrum_skipped=skipped)
