@@ -338,3 +338,43 @@ def test_a_singular_value_the_digits_cannot_resolve_is_null_with_its_bound(tmp_p
                 assert shown is None and value <= mpmath.mpf(jacobian["unresolved_below"])
         assert jacobian["resolved"][-1] is False and jacobian["condition_number"] is None
         assert mpmath.mpf(jacobian["condition_number_at_least"]) <= values[0] / values[1]
+
+
+@pytest.mark.parametrize("seed, size, scale", [(0, 8, 1e-14), (1, 16, 1e-20), (2, 5, 3e-9)])
+def test_orthogonal_refinement_estimate_is_within_its_bound(seed, size, scale):
+    """The refinement's next QᵀQ − I, −FᵀF − FF − (FF)ᵀ + FᵀEF, estimated in float64 from
+    F̂ (the float sum of F's exact slices) and Ê (within e_error of the true E): exact
+    rational arithmetic (Fractions) of the true F and E is within the returned bound of
+    the estimate, entrywise, and the bound is small enough to be of use (the draw takes
+    the estimate instead of a Gram product only then)."""
+    from fractions import Fraction
+
+    from symgrad.numeric import orthogonal
+    rng = numpy.random.default_rng(seed)
+    e_hat = rng.standard_normal((size, size)) * scale
+    e_hat = e_hat + e_hat.T
+    e_error = scale * 2.0 ** -60
+    true_e = [[Fraction(v) + Fraction(e_error) * int(rng.integers(-1, 2)) for v in row]
+              for row in e_hat]
+    upper = numpy.triu(e_hat)
+    upper[numpy.diag_indices(size)] /= 2
+    high = upper.astype(numpy.float32).astype(float)  # F in two exact slices
+    slices = [high, upper - high, numpy.triu(rng.standard_normal((size, size))) * scale * 2 ** -70]
+    phi = sum(reversed(slices))
+    f = [[sum(Fraction(s[i, j]) for s in slices) for j in range(size)] for i in range(size)]
+
+    def norms(m):
+        return max(max(numpy.sqrt((m ** 2).sum(axis=0))), max(numpy.sqrt((m ** 2).sum(axis=1))))
+    norm_f = norms(phi) * 1.01
+    norm_e = float(numpy.sqrt((e_hat ** 2).sum())) * 1.01 + size * e_error
+    estimate, bound = orthogonal._next_gram(slices, phi, e_hat, e_error, norm_f, norm_e)
+
+    def mul(x, y):
+        return [[sum(x[i][k] * y[k][j] for k in range(size)) for j in range(size)]
+                for i in range(size)]
+    ft = [list(row) for row in zip(*f)]
+    ff, ftf, ftef = mul(f, f), mul(ft, f), mul(ft, mul(true_e, f))
+    worst = max(abs(Fraction(estimate[i, j]) - (ftef[i][j] - ftf[i][j] - ff[i][j] - ff[j][i]))
+                for i in range(size) for j in range(size))
+    assert worst <= Fraction(bound)
+    assert bound < scale ** 2 * 1e-10  # far below the terms themselves (≈ n scale²)

@@ -35,7 +35,7 @@ from symgrad.errors import SymgradError
 from symgrad.files import read_text
 from symgrad.networks import MatrixNet
 from symgrad.numbers import exact
-from symgrad.numeric.balls import ball, midpoint, precision, quiet_blas
+from symgrad.numeric.balls import ball, float_matrix, midpoint, precision, quiet_blas
 from symgrad.numeric.kinds import digits_to_bits
 from symgrad.numeric.orthogonal import orthogonal
 from symgrad.numeric.real import exact_binary, exact_words
@@ -125,7 +125,7 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
                     "he": sympy.Rational(2, columns)}[init]
         with precision(bits):
             factor = (ball(scale) * ball(variance).sqrt()).mid()
-            weights.append(DrawnMatrix((arb_mat(draw.tolist()) * factor).mid(), draw,
+            weights.append(DrawnMatrix((float_matrix(draw) * factor).mid(), draw,
                                        _mpmath(factor)))
     biases = tuple((sympy.Integer(0),) * width for width in net.widths[1:])
     source = f"{init} initialisation, seed {seed}" + (f", scale {exact_words(scale)}"

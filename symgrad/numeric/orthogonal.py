@@ -17,7 +17,7 @@ import sympy
 from flint import arb_mat
 
 from symgrad.networks import MAX_WIDTH
-from symgrad.numeric.balls import ball, precision, quiet_blas
+from symgrad.numeric.balls import ball, float_matrix, precision, quiet_blas
 from symgrad.numeric.kinds import digits_to_bits
 from symgrad.numeric.work import ORTHOGONAL_FLOAT_BITS, ORTHOGONAL_PRODUCTS, Work, orthogonal_work
 
@@ -87,7 +87,7 @@ def _orthogonal_in_balls(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int,
     ball products at full precision (any precision; slow at width 256)."""
     size = tall.shape[1]
     with precision(bits + 20):
-        q = (arb_mat(tall.tolist()) * arb_mat(inverse.tolist())).mid()
+        q = (float_matrix(tall) * float_matrix(inverse)).mid()
         progress.step()
         tiny = 2.0 ** -(bits + 4)
         for _ in range(MAX_REFINEMENTS):
@@ -142,6 +142,7 @@ class _Fixed:
     def __init__(self, shape: tuple, top: int, count: int, beta: int):
         self.top, self.beta = top, beta
         self.units = [2.0 ** (top - beta * (s + 1)) for s in range(count)]
+        self.scales = [1 / unit for unit in self.units]  # (powers of 2: exact)
         self.limbs = [numpy.zeros(shape) for _ in range(count)]
         self.error = 0.0
 
@@ -150,19 +151,21 @@ class _Fixed:
         limb's unit is dropped (rounded to nearest), its size added to ``error``."""
         if bound <= 0:
             return
-        largest = float(numpy.abs(value).max())
+        largest = max(float(value.max()), -float(value.min()))
         if largest == 0:
             return
         first = math.floor((self.top - math.log2(largest) + 40) / self.beta) - 1
         first = min(max(0, first), len(self.units) - 1)  # |digits| < 2^41 but at the last
-        rest = value
+        rest, digits = value.copy(), numpy.empty_like(value)
         for s in range(first, len(self.units)):
-            digits = numpy.rint(rest / self.units[s])  # |digits| < 2^41: exact
+            numpy.multiply(rest, self.scales[s], out=digits)
+            numpy.rint(digits, out=digits)  # |digits| < 2^41: exact
             self.limbs[s] += digits
-            rest = rest - digits * self.units[s]  # exact: what lies below the unit
+            digits *= self.units[s]
+            rest -= digits  # exact: what lies below the unit
             if not rest.any():
                 return
-        self.error += float(numpy.abs(rest).max())
+        self.error += max(float(rest.max()), -float(rest.min()))
 
     def normalize(self) -> None:
         """Carries: |L_s| ≤ 2^(β−1) for s ≥ 1 (exact: every limb stays below 2^53)."""
@@ -315,46 +318,60 @@ def _orthogonal_in_floats(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int
     progress.step()
     identity = numpy.eye(size) / q.units[0]  # I in units of the first limb (a power of 2)
     known = None  # a bound on QᵀQ − I, when known without computing it
+    first = True
     for _ in range(MAX_REFINEMENTS):
         slices = q.slices()
         if known is None:
+            gram_budget = max(budget, _worth(slices)) if first else budget
+            first = False
             gram = _Fixed((size, size), 1, count, beta)
             _multiply(_operand(slices, q.units, 0, transpose=True),
-                      _operand(slices, q.units, 0), gram, budget, gram=True)
+                      _operand(slices, q.units, 0), gram, gram_budget, gram=True)
             gram.limbs[0] -= identity
             progress.step()
             e = gram.slices()
             approximate = sum(reversed(e))
-            largest = float(numpy.abs(approximate).max()) * (1 + 2 ** -40) + gram.error
+            e_error = gram.error  # |(Σ e) − (QᵀQ − I)|, entrywise
+            largest = float(numpy.abs(approximate).max()) * (1 + 2 ** -40) + e_error
             if largest > 2.0 ** -8:  # far from orthonormal: ill-conditioned
                 raise _UnsuitableError
             known = largest
         if known <= tiny:
             break
         f_top = math.frexp(known)[1] + 1
-        f = _Fixed((size, size), f_top, -(-(f_top + bits + 17) // beta), beta)
+        below = min(bits + 17, 8 - math.frexp(e_error)[1] if e_error else bits + 17)
+        f = _Fixed((size, size), f_top, max(1, -(-(f_top + below) // beta)), beta)
         for part in e:  # Φ, slice by slice: exact (an upper triangle, a diagonal halved)
             part = numpy.triu(part)
             part[numpy.diag_indices(size)] /= 2
             f.add(part, float(numpy.abs(part).max()))
         f_slices = f.slices()
-        delta = gram.error + 2 * f.error  # |δ|, δ = E − F − Fᵀ, F the Φ applied
+        delta = e_error + 2 * f.error  # |δ|, δ = E − F − Fᵀ, F the Φ applied
         phi = sum(reversed(f_slices))
         norm_f = max(_norms(phi, 0), _norms(phi, 1)) + size * f.error
-        norm_e = float(numpy.sqrt(numpy.sum(approximate ** 2))) + size * gram.error
+        norm_e = float(numpy.sqrt(numpy.sum(approximate ** 2))) + size * e_error
         before = q.error
         _multiply(_operand(slices, q.units, 1), _operand(f_slices, f.units, 0), q, budget,
                   sign=-1.0, upper=True)
         rho = q.error - before  # this product's departure r: Q' = Q (I − F) + r
         q.error += before * math.sqrt(size) * norm_f  # the earlier departure, times F
         progress.step()
-        # the next QᵀQ − I, entrywise (|(XY)_ij| ≤ ‖row_i X‖ ‖col_j Y‖): the recurrence,
-        # and Q'ᵀr + rᵀQ' + rᵀr, Q (I − F)'s columns of norm at most 1.01
+        # the next QᵀQ − I, E' = δ − FᵀF − FF − (FF)ᵀ − Fᵀδ − δF + FᵀEF + Q'ᵀr + rᵀQ' + rᵀr
+        # (Q (I − F)'s columns of norm at most 1.01): what is not known of it, entrywise
+        # (|(XY)_ij| ≤ ‖row_i X‖ ‖col_j Y‖) ...
         root = math.sqrt(size)
-        known = (delta + 3 * norm_f ** 2 + 2 * norm_f * root * delta + norm_f ** 2 * norm_e
-                 + 2.02 * math.sqrt(rows) * rho + rows * rho ** 2) * (1 + 2 ** -30)
+        unknown = (delta + 2 * norm_f * root * delta + 2.02 * math.sqrt(rows) * rho
+                   + rows * rho ** 2) * (1 + 2 ** -30)
+        # ... and the rest bounded, or (when it would settle the next step) computed
+        known = (unknown + 3 * norm_f ** 2 + norm_f ** 2 * norm_e) * (1 + 2 ** -30)
         if known > tiny:
-            known = None  # not small enough by the bound: compute it
+            known = None
+            floor = _gamma(size) * 3 * norm_f ** 2  # float64's rounding of FᵀF, at least
+            estimate, error = (_next_gram(f_slices, phi, approximate, e_error, norm_f, norm_e)
+                               if unknown + floor <= tiny / 8 else (None, math.inf))
+            if unknown + error <= tiny / 8:  # known well enough in float64: no Gram product
+                e, e_error, approximate = [estimate], unknown + error, estimate
+                known = float(numpy.abs(estimate).max()) * (1 + 2 ** -40) + e_error
     else:
         raise _UnsuitableError
     if q.error > 2.0 ** -(bits + 8):
@@ -365,9 +382,51 @@ def _orthogonal_in_floats(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int
     with precision(beta * count + 8):  # the sum of the parts, exactly
         total = None
         for part in parts:
-            term = arb_mat(part.tolist())
+            term = float_matrix(part)
             total = term if total is None else total + term
         return total.mid()
+
+
+def _worth(slices: list) -> float:
+    """How accurately the first QᵀQ − I is worth computing: 1/64 of what the refinement
+    leaves of it anyway, 3‖Φ(E)‖² (rows and columns), E guessed in float64 from Q's
+    leading digits. Only a guess: a wrong one costs time (another refinement), never
+    accuracy, since every error is bounded as it is made."""
+    top = sum(reversed(slices))
+    guess = top.T @ top - numpy.eye(top.shape[1])
+    phi = numpy.triu(guess)
+    phi[numpy.diag_indices(top.shape[1])] /= 2
+    return 3 * max(_norms(phi, 0), _norms(phi, 1)) ** 2 / 64
+
+
+def _next_gram(f_slices: list, phi: numpy.ndarray, e: numpy.ndarray, e_error: float,
+               norm_f: float, norm_e: float) -> tuple[numpy.ndarray, float]:
+    """The known part of the next QᵀQ − I, −FᵀF − FF − (FF)ᵀ + FᵀEF, in float64 from
+    F̂ = ``phi`` (the float sum of F's exact slices) and Ê = ``e`` (within ``e_error`` of
+    E, entrywise), and a bound on its error: F̂ and Ê's distance from F and E carried
+    through 2-norms (an entry is at most its matrix's 2-norm, ‖X‖₂ ≤ ‖X‖_F), and
+    float64's rounding of each product (γ_n Σ|x||y|, Cauchy–Schwarz) and sum."""
+    size = phi.shape[0]
+    product = phi @ phi
+    e_phi = e @ phi
+    estimate = phi.T @ e_phi - phi.T @ phi - product - product.T
+    gamma = _gamma(size)
+    # F̂ − F: the float sum of len(f_slices) exact slices, each rounding at most u of it
+    slice_sum = sum(numpy.abs(part) for part in f_slices)
+    f_gap = size * len(f_slices) * _U * float(slice_sum.max()) * (1 + 2 ** -40)  # ≥ ‖F̂ − F‖_F
+    e_gap = size * e_error  # ≥ ‖Ê − E‖_F
+    root = math.sqrt(size)
+    f_two = root * norm_f  # ≥ ‖F‖₂ (‖F‖₂² ≤ ‖F‖₁ ‖F‖_∞ ≤ n · norm_f²)
+    e_two = norm_e  # ≥ ‖E‖₂ (Frobenius)
+    carried = (3 * (2 * f_two * f_gap + f_gap ** 2)  # FᵀF, FF, (FF)ᵀ
+               + (f_two + f_gap) ** 2 * (e_two + e_gap) - f_two ** 2 * e_two)  # FᵀEF
+    f_hat = norm_f + root * f_gap  # ≥ F̂'s row and column norms
+    e_hat = norm_e + e_gap  # ≥ Ê's row norms
+    inner = gamma * e_hat * f_hat  # |fl(ÊF̂) − ÊF̂|, entrywise
+    rounding = (gamma * (3 * f_hat ** 2 + f_hat * (e_hat * f_hat + root * inner))
+                + root * f_hat * inner  # F̂ᵀ times ÊF̂'s rounding
+                + 4 * _U * (3 * f_hat ** 2 + f_hat * e_hat * f_hat + root * f_hat * inner))
+    return estimate, (carried + rounding) * (1 + 2 ** -30)
 
 
 def _compressed(parts: list[numpy.ndarray]) -> list[numpy.ndarray]:
