@@ -37,7 +37,7 @@ from symgrad.networks import MatrixNet
 from symgrad.numbers import exact
 from symgrad.numeric.balls import ball, float_matrix, midpoint, precision, quiet_blas
 from symgrad.numeric.kinds import digits_to_bits
-from symgrad.numeric.orthogonal import orthogonal
+from symgrad.numeric.orthogonal import orthogonal_draws
 from symgrad.numeric.real import exact_binary, exact_words
 from symgrad.numeric.work import (
     Work,
@@ -112,25 +112,30 @@ def draw_parameters(net: MatrixNet, init: str, seed: int, scale=1, dps: int = 30
     if init == "orthogonal":
         work.expect(sum(orthogonal_work(*net.shape(layer), dps + 10)
                         for layer in range(1, net.depth + 1)))
-    weights = []
-    bits = digits_to_bits(dps + 10)  # the draw's working precision
-    for layer in range(1, net.depth + 1):
-        rows, columns = net.shape(layer)
-        draw = generator.standard_normal((rows, columns))
-        if init == "orthogonal":
-            q, unit = orthogonal(draw, scale, dps + 10, work, f"drawing W^{layer}")
-            weights.append(DrawnMatrix(q, unit, _mpmath(ball(scale))))
-            continue
-        variance = {"normal": sympy.Integer(1), "xavier": sympy.Rational(2, rows + columns),
-                    "he": sympy.Rational(2, columns)}[init]
-        with precision(bits):
-            factor = (ball(scale) * ball(variance).sqrt()).mid()
-            weights.append(DrawnMatrix((float_matrix(draw) * factor).mid(), draw,
-                                       _mpmath(factor)))
+    draws = ((layer, generator.standard_normal(net.shape(layer)))
+             for layer in range(1, net.depth + 1))
+    if init == "orthogonal":
+        factor = _mpmath(ball(scale))
+        drawn = orthogonal_draws(((draw, f"drawing W^{layer}") for layer, draw in draws),
+                                 scale, dps + 10, work)
+        weights = [DrawnMatrix(q, unit, factor) for q, unit in drawn]
+    else:
+        weights = [_gaussian(draw, init, scale, digits_to_bits(dps + 10)) for _, draw in draws]
     biases = tuple((sympy.Integer(0),) * width for width in net.widths[1:])
     source = f"{init} initialisation, seed {seed}" + (f", scale {exact_words(scale)}"
                                                       if scale != 1 else "")
     return NetParameters(tuple(weights), biases, source, init, seed, scale)
+
+
+def _gaussian(draw: numpy.ndarray, init: str, scale, bits: int) -> DrawnMatrix:
+    """A Gaussian draw times its init's standard deviation (and ``scale``): the factor and
+    each product rounded once at ``bits``, the rounded values the weights."""
+    rows, columns = draw.shape
+    variance = {"normal": sympy.Integer(1), "xavier": sympy.Rational(2, rows + columns),
+                "he": sympy.Rational(2, columns)}[init]
+    with precision(bits):
+        factor = (ball(scale) * ball(variance).sqrt()).mid()
+        return DrawnMatrix((float_matrix(draw) * factor).mid(), draw, _mpmath(factor))
 
 
 def _mpmath(value: arb) -> mpmath.mpf:

@@ -11,6 +11,10 @@ other draws (``net_parameters``) as its own piece of exact arithmetic.
 from __future__ import annotations
 
 import math
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy
 import sympy
@@ -35,7 +39,55 @@ def orthogonal(draw: numpy.ndarray, scale: sympy.Rational, digits: int, work: Wo
     those bits, as Gram–Schmidt would give it. Up to FLOAT_ROUTE_BITS the products run
     exactly in float64 (``_orthogonal_in_floats``), else (or if a draw is too
     ill-conditioned for it) in ball matrices (``_orthogonal_in_balls``); ``route``
-    ("floats", "balls") forces one, for the tests and benchmarks."""
+    ("floats", "balls") forces one, for the tests and benchmarks. Returns Q as an exact
+    ball matrix (times ``scale``) and float64's Q."""
+    return in_balls(in_floats(draw, digits, work, what, route), scale)
+
+
+AHEAD = 2  # float64 stages run ahead of the Arb stage, at most
+
+
+def orthogonal_draws(draws: Iterable[tuple[numpy.ndarray, str]], scale: sympy.Rational,
+                     digits: int, work: Work) -> list[tuple[arb_mat, numpy.ndarray]]:
+    """``orthogonal`` of each (Gaussian draw, what to tell the progress bar), in order: the
+    float64 stage of the next draws on a thread beside the Arb stage of this one. numpy's
+    products and loops let go of the interpreter's lock, so on two cores the two stages
+    overlap; Arb's precision is global, so only the calling thread touches Arb. The
+    results are the same as one by one: each draw is computed alone."""
+    pool = ThreadPoolExecutor(1, thread_name_prefix="symgrad-draw")
+    pending, out = deque(), []
+    try:
+        with quiet_blas():
+            for draw, what in draws:
+                pending.append(pool.submit(in_floats, draw, digits, work, what))
+                if len(pending) > AHEAD:
+                    out.append(in_balls(pending.popleft().result(), scale))
+            while pending:
+                out.append(in_balls(pending.popleft().result(), scale))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    return out
+
+
+@dataclass
+class FloatDraw:
+    """An orthogonal draw's float64 stage (``in_floats``): Q as exact float64 parts, or
+    (``parts`` None) what the ball route needs to make it."""
+
+    tall: numpy.ndarray
+    inverse: numpy.ndarray
+    unit: numpy.ndarray  # float64's Q, of the draw's own shape
+    wide: bool  # the draw was wide: Q is transposed at the end
+    bits: int
+    progress: _Progress
+    parts: list | None = None
+    parts_bits: int = 0  # the bits that hold the parts' sum exactly
+
+
+def in_floats(draw: numpy.ndarray, digits: int, work: Work, what: str,
+              route: str | None = None) -> FloatDraw:
+    """The draw's float64 stage: numpy and the exact float64 refinement only (no Arb, so
+    it may run on a thread beside the Arb work of another draw)."""
     rows, columns = draw.shape
     tall = draw if rows >= columns else draw.T
     with quiet_blas():
@@ -45,23 +97,36 @@ def orthogonal(draw: numpy.ndarray, scale: sympy.Rational, digits: int, work: Wo
         inverse = numpy.triu(numpy.linalg.inv(r))  # (exactly upper triangular, in float64)
     bits = digits_to_bits(digits)
     progress = _Progress(work, orthogonal_work(rows, columns, digits), what)
-    q = None
+    stage = FloatDraw(tall, inverse, unit if rows >= columns else unit.T, rows < columns,
+                      bits, progress)
     if route == "floats" or (route is None and bits <= FLOAT_ROUTE_BITS):
         try:
             with quiet_blas():
-                q = _orthogonal_in_floats(tall, inverse, bits, progress)
+                stage.parts, stage.parts_bits = _orthogonal_in_floats(tall, inverse, bits,
+                                                                      progress)
         except _UnsuitableError:
             if route == "floats":
                 raise
-    if q is None:
-        q = _orthogonal_in_balls(tall, inverse, bits, progress)
+    return stage
+
+
+def in_balls(stage: FloatDraw, scale: sympy.Rational) -> tuple[arb_mat, numpy.ndarray]:
+    """The draw's Arb stage: the float64 parts summed exactly as a ball matrix (or the
+    refinement in ball matrices, where floats would not do), times ``scale``."""
+    if stage.parts is not None:
+        with precision(stage.parts_bits):  # the sum of the parts, exactly
+            total = None
+            for part in stage.parts:
+                term = float_matrix(part)
+                total = term if total is None else total + term
+            q = total.mid()
+    else:
+        q = _orthogonal_in_balls(stage.tall, stage.inverse, stage.bits, stage.progress)
     if scale != 1:
-        with precision(bits + 20):
+        with precision(stage.bits + 20):
             q = (q * ball(scale)).mid()
-    progress.finish()
-    if rows < columns:
-        q, unit = q.transpose(), unit.T
-    return q, unit
+    stage.progress.finish()
+    return (q.transpose() if stage.wide else q), stage.unit
 
 
 class _Progress:
@@ -294,12 +359,13 @@ def _multiply(left: list, right: list, out: _Fixed, budget: float, sign: float =
 
 
 def _orthogonal_in_floats(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int,
-                          progress: _Progress) -> arb_mat:
+                          progress: _Progress) -> tuple[list, int]:
     """The refinement with exact float64 products of slices (see above): Q₀ = A·T exactly
     to 2^-(bits+16), E = QᵀQ − I to within 2^-(bits+12), Q ← Q − Q·Φ(E) keeping Q = A ·
     (upper triangular) to within 2^-(bits+10) (Φ(E) is exactly upper triangular, whatever
     E's error), until a bound on the next E (from E' = δ − FᵀF − FF − (FF)ᵀ − Fᵀδ − δF +
-    FᵀEF, F = Φ(E), δ = E − F − Fᵀ its computing error) is below 2^-(bits+4)."""
+    FᵀEF, F = Φ(E), δ = E − F − Fᵀ its computing error) is below 2^-(bits+4). Returns Q
+    as exact float64 arrays (fewest, decreasing) and the bits that hold their sum."""
     rows, size = tall.shape
     beta = _beta(max(rows, size))
     count = -(-(bits + 17) // beta)  # Q's limbs: down to 2^(1 − β count) ≤ 2^-(bits+16)
@@ -379,12 +445,7 @@ def _orthogonal_in_floats(tall: numpy.ndarray, inverse: numpy.ndarray, bits: int
     q_slices = q.slices()
     parts = _compressed([q_slices[s] + q_slices[s + 1] if s + 1 < len(q_slices) else q_slices[s]
                          for s in range(0, len(q_slices), 2)])
-    with precision(beta * count + 8):  # the sum of the parts, exactly
-        total = None
-        for part in parts:
-            term = float_matrix(part)
-            total = term if total is None else total + term
-        return total.mid()
+    return parts, beta * count + 8
 
 
 def _worth(slices: list) -> float:
