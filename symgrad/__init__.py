@@ -81,7 +81,8 @@ def __getattr__(name: str):
     except KeyError:
         raise AttributeError(f"module 'symgrad' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(module), attribute)
-    importlib.import_module("symgrad.render")  # results show themselves in a notebook
+    importlib.import_module("symgrad.render").load_every_layout()  # results show themselves
+    # in a notebook
     globals()[name] = value  # the next use is a plain lookup
     return value
 

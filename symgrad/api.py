@@ -12,21 +12,12 @@ import functools
 import os
 import random
 from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import sympy
 
 from symgrad import arguments
 from symgrad.activations import Activation, ActivationTable, activation_table
-from symgrad.analysis.bounds import GainBounds, gain_bounds
-from symgrad.analysis.cell_bounds import CellBounds, cell_bounds
-from symgrad.analysis.meanfield import (
-    MAX_MEANFIELD_DPS,
-    MEANFIELD_DPS,
-    CriticalLine,
-    MeanFieldResult,
-    critical_line,
-    mean_field,
-)
 from symgrad.analysis.region import (
     MAX_REGION_DPS,
     MAX_WIDEST_DPS,
@@ -36,12 +27,12 @@ from symgrad.analysis.region import (
     gain_region,
     widest_region,
 )
-from symgrad.analysis.sampling import GradientSample, check_sample_size, sample_gradients
 from symgrad.budget import COMMAND_SECONDS, OverBudget, time_budget
 from symgrad.derive.chain import ALL_LAYERS_UP_TO, ChainDerivation, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, check_derivable, derive_matrix
 from symgrad.derive.recurrent import CellDerivation
 from symgrad.derive.recurrent import derive_cell as derive_recurrent
+from symgrad.digits import DEFAULT_DPS, MAX_DPS, MAX_MEANFIELD_DPS, MEANFIELD_DPS
 from symgrad.errors import SymgradError, quoted
 from symgrad.networks import (
     MAX_DEPTH,
@@ -53,28 +44,45 @@ from symgrad.networks import (
     check_depth,
     check_steps,
 )
-from symgrad.notes import (
-    MAX_NOTES_DEPTH,
-    MAX_NOTES_STEPS,
-    NOTES_DPS,
-    CellNotes,
-    ChainNotes,
-    NetNotes,
-    cell_notes,
-    chain_notes,
-    net_notes,
-)
 from symgrad.numbers import exact, listed, per_layer
-from symgrad.numeric.backprop import ChainPoint
-from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS, ChainEvaluation, evaluate_chain
-from symgrad.numeric.matrix_net import NetEvaluation, check_spectrum
-from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
-from symgrad.numeric.net_parameters import INITS, NetParameters, draw_parameters, read_parameters
-from symgrad.numeric.recurrent import MAX_CELL_DPS, CellEvaluation, CellPoint
-from symgrad.numeric.recurrent import evaluate_cell as evaluate_recurrent
-from symgrad.numeric.work import Work
-from symgrad.verify import MAX_VERIFY_DEPTH, Verdict, cell_targets, verify_steps
-from symgrad.verify import verify as check_claim
+
+# The numeric analyses (numpy, Arb, the evaluators) are imported where they are used, so
+# that a command loads only its own; these names appear in annotations only.
+if TYPE_CHECKING:
+    from symgrad.analysis.bounds import GainBounds
+    from symgrad.analysis.cell_bounds import CellBounds
+    from symgrad.analysis.meanfield import CriticalLine, MeanFieldResult
+    from symgrad.analysis.sampling import GradientSample
+    from symgrad.notes import CellNotes, ChainNotes, NetNotes
+    from symgrad.numeric.backprop import ChainPoint
+    from symgrad.numeric.evaluate import ChainEvaluation
+    from symgrad.numeric.matrix_net import NetEvaluation
+    from symgrad.numeric.net_parameters import NetParameters
+    from symgrad.numeric.recurrent import CellEvaluation, CellPoint
+    from symgrad.numeric.work import Work
+    from symgrad.verify import Verdict
+
+
+def annotation_types() -> dict[str, type]:
+    """The classes the API's annotations name but imports only where used (above), for
+    ``typing.get_type_hints(function, globalns=...)``."""
+    from symgrad.analysis.bounds import GainBounds
+    from symgrad.analysis.cell_bounds import CellBounds
+    from symgrad.analysis.meanfield import CriticalLine, MeanFieldResult
+    from symgrad.analysis.sampling import GradientSample
+    from symgrad.notes import CellNotes, ChainNotes, NetNotes
+    from symgrad.numeric.backprop import ChainPoint
+    from symgrad.numeric.evaluate import ChainEvaluation
+    from symgrad.numeric.matrix_net import NetEvaluation
+    from symgrad.numeric.net_parameters import NetParameters
+    from symgrad.numeric.recurrent import CellEvaluation, CellPoint
+    from symgrad.numeric.work import Work
+    from symgrad.verify import Verdict
+    return {kind.__name__: kind for kind in (
+        GainBounds, CellBounds, CriticalLine, MeanFieldResult, GradientSample, CellNotes,
+        ChainNotes, NetNotes, ChainPoint, ChainEvaluation, NetEvaluation, NetParameters,
+        CellEvaluation, CellPoint, Work, Verdict)}
+
 
 Act = str | Activation
 
@@ -216,6 +224,8 @@ def evaluate(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, b=None
                               "spectrum": spectrum})
     point = _chain_point(chain.depth, 1 if w is None else w, b=b, x=x, y=y, z=z, upstream=upstream,
                          tied=chain.tied, own=_own_parameters(chain, {"p": p, "q": q}))
+    from symgrad.numeric.evaluate import evaluate_chain
+
     digits = arguments.digits(dps, MAX_DPS)
     if keep is not None:
         keep = set(arguments.wholes(sorted(keep) if isinstance(keep, (set, frozenset)) else keep,
@@ -249,6 +259,9 @@ def evaluate_cell(cell: str | None = None, steps: int | None = None, act: Act | 
     initial state; ``y``:
     the target of C = ½(h_T − y)². ``interval``: certified enclosures. ``progress(n)``: n
     more of the 2 × steps step passes of a run done."""
+    from symgrad.numeric.recurrent import MAX_CELL_DPS
+    from symgrad.numeric.recurrent import evaluate_cell as evaluate_recurrent
+
     net, point = _cell_point(cell, steps, act, parameters, x, h0, c0, y, seed)
     return evaluate_recurrent(net, point, arguments.digits(dps, MAX_CELL_DPS),
                               certified=arguments.flag(interval, "interval"), progress=progress)
@@ -257,6 +270,8 @@ def evaluate_cell(cell: str | None = None, steps: int | None = None, act: Act | 
 def _cell_point(cell, steps, act, parameters, x, h0, c0, y, seed) -> tuple[RecurrentNet, CellPoint]:
     """The cell unrolled over ``steps`` and where it runs: every parameter, the inputs, the
     initial state and the target, each read exactly."""
+    from symgrad.numeric.recurrent import CellPoint
+
     if steps is None:
         raise SymgradError(f"Give the number of steps with {_o('steps')}.")
     net = RecurrentNet(cell, check_steps(steps, MAX_STEPS), act)
@@ -306,6 +321,10 @@ def evaluate_net(widths: Sequence[int], act: Act = "sigmoid", *, init: str | Non
     the singular values (True), skip the Jacobian (False), or (None) compute them up to
     width 128 only (``NetEvaluation.spectrum_skipped`` says when they were skipped).
     """
+    from symgrad.numeric.matrix_net import check_spectrum
+    from symgrad.numeric.matrix_net import evaluate_net as evaluate_matrix_net
+    from symgrad.numeric.work import Work
+
     net = MatrixNet(widths, act, cost)
     digits = arguments.digits(dps, MAX_DPS)
     spectrum = None if spectrum is None else arguments.flag(spectrum, "spectrum")
@@ -320,6 +339,13 @@ def evaluate_net(widths: Sequence[int], act: Act = "sigmoid", *, init: str | Non
 
 def _net_parameters(net: MatrixNet, init, seed, scale, weights, digits: int,
                     work: Work | None = None) -> NetParameters:
+    from symgrad.numeric.net_parameters import (
+        INITS,
+        NetParameters,
+        draw_parameters,
+        read_parameters,
+    )
+
     if weights is not None and (init is not None or seed is not None or scale is not None):
         raise SymgradError(f"Give the weights either from a file ({_o('weights')}) or drawn "
                            f"({_o('init')}), not both.")
@@ -354,6 +380,8 @@ def _chain_point(depth: int, w=1, *, b=None, x=None, y=None, z=None, upstream=No
     """A point from user values (text, or Python numbers: see ``symgrad.numbers``): the
     weights and either x (with b and y) or the preactivations z (with ∂C/∂a_L); ``own``:
     the layer kind's own parameters per layer (a highway's p, q)."""
+    from symgrad.numeric.backprop import ChainPoint
+
     weights = per_layer(w, depth, "weight", shared=tied)
     if z is not None:
         if own:
@@ -389,6 +417,10 @@ def bounds(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, residual
     ``evaluate_cell``): a recurrent cell's bounds on ‖∂C/∂s_0‖ / ‖∂C/∂s_T‖ and on its
     carousel's product, over every state it reaches and every input sequence whose inputs
     lie between the least and the greatest of ``x`` (one value or a list; default -1, 1)."""
+    from symgrad.analysis.bounds import gain_bounds
+    from symgrad.analysis.cell_bounds import cell_bounds
+    from symgrad.numeric.recurrent import MAX_CELL_DPS
+
     if cell is not None:
         arguments.not_for_a_cell({
             "depth": depth, "residual": arguments.flag(residual, "residual"),
@@ -455,6 +487,15 @@ def notes(depth: int | None = None, act: Act = DEFAULT_ACT, *,
     ``c0``, ``y`` as for ``evaluate_cell``): a recurrent cell's notes, with one run at the
     inputs ``x`` (default 1) and the bounds over the range of ``x`` (default −1 to 1);
     ``progress(1)``: one more of its bounds and runs done (``notes.cell_notes_work``)."""
+    from symgrad.notes import (
+        MAX_NOTES_DEPTH,
+        MAX_NOTES_STEPS,
+        NOTES_DPS,
+        cell_notes,
+        chain_notes,
+        net_notes,
+    )
+
     if cell is not None:
         arguments.not_for_a_cell({
             "depth": depth, "widths": widths, "w": w, "b": b, "z": z, "init": init,
@@ -499,6 +540,8 @@ def meanfield(act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, depth: int = 1,
               dps: int = MEANFIELD_DPS) -> MeanFieldResult:
     """Random weights N(0, σ_w²/n), biases N(0, σ_b²): the fixed point q*, χ1, ξ, the
     regime and χ1^depth, each to ``dps`` digits (numbers read exactly: "0.05", "1/3")."""
+    from symgrad.analysis.meanfield import mean_field
+
     activation = ScalarChain(1, act).activation
     return mean_field(activation, sigma_w2, sigma_b2, check_depth(depth, MAX_DEPTH),
                       arguments.digits(dps, MAX_MEANFIELD_DPS))
@@ -507,6 +550,8 @@ def meanfield(act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, depth: int = 1,
 @_bounded
 def critical(act: Act = "tanh", *, sigma_b2=0, dps: int = MEANFIELD_DPS) -> CriticalLine:
     """The σ_w² with χ1 = 1 (and q* there) for σ_b², or for each of a list of σ_b²."""
+    from symgrad.analysis.meanfield import critical_line
+
     activation = ScalarChain(1, act).activation
     if hasattr(sigma_b2, "tolist") and getattr(sigma_b2, "ndim", 0) >= 1:  # a NumPy array
         sigma_b2 = sigma_b2.tolist()
@@ -522,6 +567,8 @@ def sample(depth: int, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, width: int 
     """``samples`` random nets (scalar chains for width 1): the spread of
     log10 |∂C/∂a^0| / |∂C/∂a^L| beside mean field's χ1^depth. ``progress(n)``: n more of
     the 2 × depth × samples sample-layers done."""
+    from symgrad.analysis.sampling import check_sample_size, sample_gradients
+
     activation = ScalarChain(1, act).activation
     depth = check_depth(depth, MAX_DEPTH)
     width = arguments.whole(width, "The width")
@@ -542,6 +589,9 @@ def verify(claim: str | None = None, target: str | None = None, *, depth: int | 
     ``cell`` (rnn, lstm, gru) with ``steps`` (1 to MAX_VERIFY_STEPS): a recurrent cell
     instead, targets grad_<parameter> and grad_h0 (the lstm's grad_c0); ``act``: the rnn's
     σ (default tanh)."""
+    from symgrad.verify import MAX_VERIFY_DEPTH, cell_targets, verify_steps
+    from symgrad.verify import verify as check_claim
+
     if cell is not None:
         residual, tied = arguments.flag(residual, "residual"), arguments.flag(tied, "tied")
         highway = arguments.flag(highway, "highway")

@@ -128,6 +128,7 @@ def check_steps(steps: object, maximum: int = MAX_STEPS) -> int:
 
 MAX_WIDTH = 2_048  # units in a layer, for evaluation (ball matrices: a 2048-wide layer is 4M balls)
 MAX_MATRIX_DEPTH = 1_000
+INITS = ("normal", "xavier", "he", "orthogonal")  # how a matrix net's weights may be drawn
 # weights in a whole net: each is a ball of about 100 bytes kept for the backward pass, so
 # this bounds a net's memory (about 3 GB) and time (about a minute at 30 digits)
 MAX_NET_WEIGHTS = 2 ** 25

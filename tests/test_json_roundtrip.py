@@ -596,8 +596,9 @@ def _returned_types() -> set[type]:
     """Every type a function of the API returns, read from its return annotation (a union
     is each of its members): the public result types, as the API declares them."""
     returned = set()
+    names = {**vars(api), **api.annotation_types()}  # (the API imports its results where used)
     for name in api.__all__:
-        annotation = typing.get_type_hints(getattr(api, name))["return"]
+        annotation = typing.get_type_hints(getattr(api, name), globalns=names)["return"]
         returned |= set(typing.get_args(annotation)) or {annotation}
     return returned
 
@@ -608,6 +609,18 @@ def test_the_api_returns_the_result_types_built_here():
     returned = _returned_types()
     assert len(returned) >= 14 and all(dataclasses.is_dataclass(t) for t in returned), returned
     assert {type(result) for result in _every_result()} >= returned
+
+
+def test_each_layout_module_is_named_for_the_results_it_lays_out():
+    """``document.LAYOUT_MODULES`` (loaded on first need) names, for every result module
+    whose results are laid out outside ``document.py``, the module that registers them."""
+    from symgrad.render.document import LAYOUT_MODULES, load_every_layout
+
+    load_every_layout()
+    for cls, layout in document.registry.items():
+        if cls is object or layout.__module__ == "symgrad.render.document":
+            continue
+        assert f"symgrad.render.{LAYOUT_MODULES[cls.__module__]}" == layout.__module__, cls
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

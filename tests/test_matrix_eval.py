@@ -378,3 +378,20 @@ def test_orthogonal_refinement_estimate_is_within_its_bound(seed, size, scale):
                 for i in range(size) for j in range(size))
     assert worst <= Fraction(bound)
     assert bound < scale ** 2 * 1e-10  # far below the terms themselves (≈ n scale²)
+
+
+def test_orthogonal_draws_beside_each_other_equal_one_by_one():
+    """The pipelined draws (float64 stage on a thread) give exactly the matrices each draw
+    gives alone, in order, including a wide one and a scale."""
+    from symgrad.numeric import orthogonal
+    from symgrad.numeric.work import Work
+    rng = numpy.random.default_rng(11)
+    draws = [rng.standard_normal(shape) for shape in [(40, 40), (30, 50), (50, 30), (40, 40)]]
+    scale = sympy.Rational(3, 2)
+    together = orthogonal.orthogonal_draws(((d, "d") for d in draws), scale, 40, Work())
+    alone = [orthogonal.orthogonal(d, scale, 40, Work(), "d") for d in draws]
+    assert len(together) == len(alone) == 4
+    for (q, unit), (q_alone, unit_alone) in zip(together, alone):
+        assert (q.nrows(), q.ncols()) == (q_alone.nrows(), q_alone.ncols())
+        assert all(a.is_exact() and a.mid() == b.mid() for a, b in zip(q.entries(), q_alone.entries()))
+        assert numpy.array_equal(unit, unit_alone)

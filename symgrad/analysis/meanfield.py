@@ -34,6 +34,7 @@ import sympy
 
 from symgrad.activations import VARIABLE, Activation
 from symgrad.arguments import digits
+from symgrad.digits import MAX_MEANFIELD_DPS, MEANFIELD_DPS
 from symgrad.errors import SymgradError
 from symgrad.formula import limit_at, linear_pieces, pieces
 from symgrad.networks import MAX_DEPTH, ScalarChain, check_depth
@@ -42,9 +43,7 @@ from symgrad.numeric.kinds import float_arithmetic, mpmath_arithmetic
 from symgrad.numeric.precision import converged
 from symgrad.numeric.real import exact_text, to_mpmath
 
-MEANFIELD_DPS = 30
 GUARD_DIGITS = 10
-MAX_MEANFIELD_DPS = 100  # dps 200 takes minutes (tanh 159 s, gelu > 300 s)
 START_ITERATIONS = 25  # plain iterations of the map before the secant method
 DIVERGED = mpmath.mpf(10) ** 12  # past this the float search hands over to ``_large``
 Q_ASYMPTOTIC = mpmath.mpf(10) ** 8  # from here on, the expansion in 1/q (``Asymptotes``)

@@ -15,10 +15,10 @@ from symgrad.commands.common import (
     output_options,
     whole,
 )
+from symgrad.digits import DEFAULT_DPS, MAX_DPS
 from symgrad.networks import (
     MAX_DEPTH,
 )
-from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
 
 
 @command("bounds")

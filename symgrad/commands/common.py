@@ -14,9 +14,9 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 from symgrad import api
 from symgrad.commands import CLOSED_STREAMS, SUMMARIES
+from symgrad.digits import DEFAULT_DPS, MAX_DPS
 from symgrad.errors import SymgradError
 from symgrad.files import check_target, write_all
-from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
 from symgrad.render import (
     FILE_ONLY_FORMATS,
     FORMATS,

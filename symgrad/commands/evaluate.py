@@ -24,13 +24,13 @@ from symgrad.commands.common import (
     wholes,
     written_under,
 )
+from symgrad.digits import DEFAULT_DPS, MAX_DPS
 from symgrad.networks import (
+    INITS,
     MAX_DEPTH,
     MAX_STEPS,
     check_depth,
 )
-from symgrad.numeric.evaluate import DEFAULT_DPS, MAX_DPS
-from symgrad.numeric.net_parameters import INITS
 from symgrad.render.document import displayed_layers
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from symgrad import api
-from symgrad.analysis.meanfield import MAX_MEANFIELD_DPS, MEANFIELD_DPS
 from symgrad.commands.common import (
     ACT_HELP,
     TEXT_OUTPUTS,
@@ -19,6 +18,7 @@ from symgrad.commands.common import (
     progress_bar,
     whole,
 )
+from symgrad.digits import MAX_MEANFIELD_DPS, MEANFIELD_DPS
 from symgrad.errors import SymgradError
 from symgrad.files import write_atomically
 from symgrad.render import (

@@ -225,7 +225,10 @@ def _radius_text(value: arb) -> str:
     if not reach.is_finite():
         return "∞"
     mantissa, _, exponent = reach.str(3, radius=False).partition("e")
-    return f"{mantissa}·10^{int(exponent)}" if exponent else mantissa
+    sign, figures = ("-" if exponent.startswith("-") else ""), exponent.lstrip("+-")
+    if len(figures) > 15:  # (past 10^(10^15) the exponent's own digits are no help)
+        return f"10^{sign}(a {len(figures):,}-digit number)"
+    return f"{mantissa}·10^{sign}{figures}" if exponent else mantissa
 
 
 _FAILED = BallSpectrum((), (), 0)  # eigenvalues not isolated at this precision

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from symgrad.arguments import digits, whole
 from symgrad.costs import check_output, check_run_output
+from symgrad.digits import DEFAULT_DPS, MAX_DPS
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
 from symgrad.numeric.backprop import ChainPoint, Pass, forward_output, run_pass
@@ -34,8 +35,6 @@ from symgrad.numeric.kinds import (
 from symgrad.numeric.precision import converged, guard_digits, in_range
 from symgrad.numeric.real import log10_abs, to_float
 
-DEFAULT_DPS = 50
-MAX_DPS = 10_000
 MAX_WORKING_DPS = 40_000
 LAYER_BATCH = 1000  # layers made at a time by ChainEvaluation.layers()
 

@@ -33,7 +33,7 @@ from flint import arb, arb_mat
 
 from symgrad.errors import SymgradError
 from symgrad.files import read_text
-from symgrad.networks import MatrixNet
+from symgrad.networks import INITS, MatrixNet
 from symgrad.numbers import exact
 from symgrad.numeric.balls import ball, float_matrix, midpoint, precision, quiet_blas
 from symgrad.numeric.kinds import digits_to_bits
@@ -44,7 +44,6 @@ from symgrad.numeric.work import (
     orthogonal_work,
 )
 
-INITS = ("normal", "xavier", "he", "orthogonal")
 MAX_FILE_BYTES = 50_000_000
 
 

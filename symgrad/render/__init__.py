@@ -8,14 +8,7 @@ from pathlib import Path
 
 from symgrad.errors import SymgradError
 from symgrad.files import write_all, write_atomically
-from symgrad.render import (  # noqa: F401 - registers layouts
-    cell_documents,
-    meanfield_documents,
-    notes_document,
-    numeric_documents,
-    verdict_document,
-)
-from symgrad.render.document import document
+from symgrad.render.document import document, load_every_layout  # noqa: F401 - the API's
 from symgrad.render.formats import PRINTERS, MarkdownFormat, PdfFormat, printer
 from symgrad.render.language import DEFAULT, LANGUAGES
 from symgrad.render.markdown import markdown_printer, prose

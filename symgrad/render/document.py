@@ -6,6 +6,8 @@ Laying out computes nothing; each format then prints the same document.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from dataclasses import dataclass, field
 from functools import singledispatch
 
@@ -167,7 +169,52 @@ def displayed_layers(depth: int) -> set[int]:
 def document(result) -> Document:
     """A result's layout, by its type (``document.register``), shared by every document
     format."""
+    if load_layout(type(result)):
+        return document(result)
     raise TypeError(f"No document layout for {type(result).__name__}: register one.")
+
+
+# The results laid out in modules of their own, by the module that defines them: such a
+# module (and the numeric code it names) is imported when one of its results is first
+# printed, so a command loads only what it prints (an activation table: no numpy).
+LAYOUT_MODULES = {
+    "symgrad.analysis.bounds": "bounds_documents",
+    "symgrad.analysis.region": "bounds_documents",
+    "symgrad.numeric.evaluate": "numeric_documents",
+    "symgrad.numeric.matrix_net": "numeric_documents",
+    "symgrad.derive.recurrent": "cell_documents",
+    "symgrad.numeric.recurrent": "cell_documents",
+    "symgrad.analysis.cell_bounds": "cell_documents",
+    "symgrad.analysis.meanfield": "meanfield_documents",
+    "symgrad.analysis.sampling": "meanfield_documents",
+    "symgrad.notes": "notes_document",
+    "symgrad.verify": "verdict_document",
+}
+
+
+def load_layout(cls: type) -> bool:
+    """Import the layout module of ``cls``'s results (or of a class it derives from) if
+    it is not yet: True when one was imported. Its results get their notebook displays."""
+    for klass in cls.__mro__:
+        name = LAYOUT_MODULES.get(klass.__module__)
+        if name is not None and f"symgrad.render.{name}" not in sys.modules:
+            importlib.import_module(f"symgrad.render.{name}")
+            _attach_displays()
+            return True
+    return False
+
+
+def load_every_layout() -> None:
+    """Import every layout module (the Python API does: any result may be shown)."""
+    for name in sorted(set(LAYOUT_MODULES.values())):
+        importlib.import_module(f"symgrad.render.{name}")
+    _attach_displays()
+
+
+def _attach_displays() -> None:
+    from symgrad.render.notebook import attach_displays
+
+    attach_displays(document.registry)  # every result with a layout shows itself in a notebook
 
 
 @document.register

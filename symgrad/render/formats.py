@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from symgrad.activations import ActivationTable
 from symgrad.errors import SymgradError
 from symgrad.files import is_device_or_pipe
-from symgrad.numeric.evaluate import ChainEvaluation
-from symgrad.render.beamer import render_beamer
-from symgrad.render.document import Document, document
+from symgrad.render.document import Document, document, load_layout
 from symgrad.render.html import html_document
-from symgrad.render.json import json_chunks, json_object
 from symgrad.render.language import DEFAULT, LANGUAGES, check_language, laid_out, setting
 from symgrad.render.latex import latex_document
 from symgrad.render.markdown import Beside, markdown_document
@@ -38,6 +35,9 @@ from symgrad.render.text import (
     evaluation_table,
     plain_text,
 )
+
+if TYPE_CHECKING:
+    from symgrad.numeric.evaluate import ChainEvaluation
 
 
 class Format:
@@ -56,6 +56,7 @@ class Format:
     def form(self, cls: type) -> Callable | None:
         """How this printer prints a ``cls``: the first class of its MRO with a
         ``_print_<Class>`` method here or a layout in ``layouts`` (None: no form)."""
+        load_layout(cls)
         for klass in cls.__mro__[:-1]:  # (object: no form)
             own = getattr(self, f"_print_{klass.__name__}", None)
             if own is not None:
@@ -125,6 +126,8 @@ class LatexFormat(Format):
         return latex_document(doc, self.fragment)
 
     def _print_Slides(self, slides: Slides) -> str:
+        from symgrad.render.beamer import render_beamer  # (loads the notes' code)
+
         check_slides_format(self.name, self.fragment)
         return render_beamer(slides, self.lang)
 
@@ -166,7 +169,12 @@ class JsonFormat(Format):
     """JSON: one object per result (``json_object``), streamed in pieces."""
 
     name = "json"
-    layouts = staticmethod(json_object)
+
+    @property
+    def layouts(self):
+        from symgrad.render.json import json_object  # (it names every result: loads them all)
+
+        return json_object
 
     def __init__(self, fragment: bool = False, lang: str = DEFAULT):
         super().__init__(fragment, lang)
@@ -175,6 +183,8 @@ class JsonFormat(Format):
                                "the text, LaTeX, Markdown, HTML and PDF formats.")
 
     def print_layout(self, result) -> Iterator[str]:
+        from symgrad.render.json import json_chunks
+
         return json_chunks(result)
 
 

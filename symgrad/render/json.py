@@ -34,8 +34,8 @@ from symgrad.numeric.real import (
     log10_decimal,
 )
 from symgrad.numeric.recurrent import CellEvaluation
+from symgrad.render.bounds_documents import bounds_verdict
 from symgrad.render.cell_documents import cell_bounds_verdict
-from symgrad.render.numeric_documents import bounds_verdict
 from symgrad.render.printing import TextPrinter, count_rendered, plain
 
 LOG10_DIGITS = 15  # digits of every log10_abs_* magnitude

@@ -26,10 +26,10 @@ from symgrad.notation import (
 )
 from symgrad.notes import DEEPER, CellNotes, ChainNotes, NetNotes, Regime
 from symgrad.numeric.real import decimal, table_cell
+from symgrad.render.bounds_documents import W, bounds_verdict
 from symgrad.render.document import Document, Grid, Row, Section, document, net_widths
 from symgrad.render.json import json_object
 from symgrad.render.number_style import exact_sides
-from symgrad.render.numeric_documents import W, bounds_verdict
 from symgrad.render.printing import TextPrinter, plain
 from symgrad.render.prose import Code, Phrase, Prose, Words, paragraph, say
 from symgrad.render.text import text_words

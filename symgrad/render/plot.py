@@ -16,15 +16,18 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from symgrad.errors import SymgradError
-from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.real import exact_text
 from symgrad.render.chart import bar_width, float_limit_lines, frame, limit_label
 from symgrad.render.document import Figure
 from symgrad.render.language import DEFAULT, setting
 from symgrad.render.printing import LatexPrinter, TextPrinter, uncounted
 from symgrad.render.prose import Words
+
+if TYPE_CHECKING:
+    from symgrad.numeric.evaluate import ChainEvaluation
 
 PLOT_POINTS = 2_000  # layers sampled per curve; a figure has no more pixels than this
 QUANTITIES = {"delta": ("δ_l", r"\delta_l"), "grad_w": ("∂C/∂w_l", r"\partial C/\partial w_l")}

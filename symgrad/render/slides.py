@@ -10,11 +10,14 @@ language's catalogue to translate. ``symgrad.render.beamer`` lays a talk out as 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from symgrad.errors import SymgradError
-from symgrad.notes import CellNotes, ChainNotes, NetNotes
 from symgrad.render.document import Document, Section, document
 from symgrad.render.language import key_of
+
+if TYPE_CHECKING:
+    from symgrad.notes import CellNotes, ChainNotes, NetNotes
 
 PHRASES = {  # every word a talk adds to the notes' own (key: its use)
     "continued": "(cont.)",  # after the title of a frame that goes on with a section
@@ -32,6 +35,8 @@ class Slides:
     notes: ChainNotes | NetNotes | CellNotes
 
     def __post_init__(self):
+        from symgrad.notes import CellNotes, ChainNotes, NetNotes
+
         if not isinstance(self.notes, (ChainNotes, NetNotes, CellNotes)):
             raise SymgradError("Slides are made of lecture notes (symgrad.notes), not of "
                                f"{type(self.notes).__name__}.")
@@ -90,7 +95,8 @@ CELL_TALK = (
     Shown("The gate's bias {0}", ("words", "grid")),
     Shown("Values: step by step", ("figure",)),
 )
-TALKS = {ChainNotes: CHAIN_TALK, NetNotes: NET_TALK, CellNotes: CELL_TALK}
+TALKS = {"ChainNotes": CHAIN_TALK, "NetNotes": NET_TALK, "CellNotes": CELL_TALK}  # by the
+# notes' class (named: the notes, and the numeric code they use, load with a talk only)
 
 
 def check_slides_format(fmt: str, fragment: bool = False) -> None:
@@ -105,7 +111,7 @@ def check_slides_format(fmt: str, fragment: bool = False) -> None:
 def talk(slides: Slides) -> Document:
     """The notes' sections a talk shows, in their order, each with the parts it shows."""
     notes = document(slides.notes)
-    shown = {item.title: item for item in TALKS[type(slides.notes)]}
+    shown = {item.title: item for item in TALKS[type(slides.notes).__name__]}
     sections = [_parts(section, shown[key_of(section.title)])
                 for section in notes.sections if key_of(section.title) in shown]
     return replace(notes, sections=[section for section in sections if _shows_something(section)])

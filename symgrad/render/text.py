@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import sympy
 from rich.cells import cell_len
@@ -13,7 +14,6 @@ from rich.text import Text
 
 from symgrad.activations import ActivationTable
 from symgrad.errors import SymgradError
-from symgrad.numeric.evaluate import ChainEvaluation
 from symgrad.numeric.real import decimal, log10_abs, relative_width, table_cell
 from symgrad.render.breaking import formula_lines
 from symgrad.render.chart import ENCLOSURES_CHARTED, NOTHING_TO_CHART, terminal_chart
@@ -23,6 +23,9 @@ from symgrad.render.language import DEFAULT, LANGUAGES, check_language, phrase
 from symgrad.render.number_style import column_styled, styled
 from symgrad.render.printing import TextPrinter, uncounted
 from symgrad.render.prose import Words
+
+if TYPE_CHECKING:
+    from symgrad.numeric.evaluate import ChainEvaluation
 
 TEXT_WIDTH = 100
 NARROW_TABLE_WIDTH = 110  # below this the eval table drops its z and a columns
