@@ -8,7 +8,7 @@ the output written), best of ``REPEATS``; the naive way runs in the same session
 machine slows both. The naive ways:
 
 - start-up: every module of symgrad imported before the command line is read, as symgrad
-  started before its commands were loaded lazily;
+  started before its commands, its analyses and its layouts were loaded where used;
 - derive: SymPy itself (compose the chain, ``sympy.diff`` w.r.t. w_1, ``sympy.latex``), and
   at depths SymPy cannot reach, the same command with every factor sent through SymPy's
   printer;
@@ -56,7 +56,9 @@ def python(code: str, repeats: int = REPEATS) -> float:
     return wall([sys.executable, "-c", code], repeats)
 
 
-EAGER = ("import symgrad.api, symgrad.render, symgrad.analysis.meanfield, symgrad.verify; "
+EAGER = ("import symgrad.api, symgrad.render.json; "
+         "from symgrad.render.document import load_every_layout; load_every_layout(); "
+         "symgrad.api.annotation_types(); "
          "from symgrad import commands; import importlib; "
          "[importlib.import_module('symgrad.commands.' + m) for m, _, _ in "
          "commands.COMMANDS.values()]; ")
@@ -76,7 +78,10 @@ def row(case: str, ours: float, theirs: float | str | None, naive: str) -> list[
 
 def startup() -> list[list[str]]:
     return [row(f"`symgrad {' '.join(a)}`", symgrad(*a), eager(*a), "every module imported first")
-            for a in (("--help",), ("--version",), ("acts", "--act", "relu"))]
+            for a in (("--help",), ("--version",), ("acts", "--act", "relu"),
+                      ("derive", "--depth", "3"), ("region", "--w", "2"),
+                      ("bounds", "--depth", "5"), ("eval", "--depth", "3", "--x", "1"),
+                      ("eval", "--widths", "2,3,2", "--init", "he"))]
 
 
 _NAIVE_DERIVE = """

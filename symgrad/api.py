@@ -417,11 +417,10 @@ def bounds(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, residual
     ``evaluate_cell``): a recurrent cell's bounds on ‖∂C/∂s_0‖ / ‖∂C/∂s_T‖ and on its
     carousel's product, over every state it reaches and every input sequence whose inputs
     lie between the least and the greatest of ``x`` (one value or a list; default -1, 1)."""
-    from symgrad.analysis.bounds import gain_bounds
-    from symgrad.analysis.cell_bounds import cell_bounds
-    from symgrad.numeric.recurrent import MAX_CELL_DPS
-
     if cell is not None:
+        from symgrad.analysis.cell_bounds import cell_bounds
+        from symgrad.numeric.recurrent import MAX_CELL_DPS
+
         arguments.not_for_a_cell({
             "depth": depth, "residual": arguments.flag(residual, "residual"),
             "highway": arguments.flag(highway, "highway"), "w": w, "p": p, "q": q})
@@ -433,6 +432,8 @@ def bounds(depth: int | None = None, act: Act = DEFAULT_ACT, *, w=None, residual
     if depth is None:
         raise SymgradError(f"Give the number of layers with {_o('depth')} (or a cell with "
                            f"{_o('cell')}).")
+    from symgrad.analysis.bounds import gain_bounds
+
     chain = ScalarChain(check_depth(depth, MAX_DEPTH), act, residual=residual, highway=highway)
     return gain_bounds(chain, _settings(chain, 1 if w is None else w, p, q),
                        arguments.digits(dps, MAX_DPS))
