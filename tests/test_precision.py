@@ -236,3 +236,47 @@ def test_an_output_certainly_outside_the_cost_domain_is_refused_at_once(tmp_path
                  "cross-entropy", "--dps", "20")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "needs 0 < a_L < 1" in result.stderr
+
+
+# -- two runs that agree and are both wrong: every value is checked against its enclosure --
+# 1 + 10^-45 rounds to 1 at 31 and at 41 working digits alike; a later cancellation shows
+# the loss. The values below are exact rationals (elu is the identity on positive inputs),
+# so Fractions are the oracle.
+
+def _fraction(text):
+    from fractions import Fraction
+    return Fraction(text)
+
+
+def test_a_net_whose_runs_agree_on_a_lost_addend_is_not_taken_on_their_word(tmp_path):
+    """W¹ = (1, 10⁻⁴⁵, 1, 10⁻⁵⁰)ᵀ, W² = (1, 1, -1, 1), W³ = (10⁴⁵), elu: z² = 10⁻⁴⁵ + 10⁻⁵⁰
+    (1 + 10⁻⁴⁵ - 1 + 10⁻⁵⁰), z³ = 1.00001, C = z³²/2. A kink straddle sends it to the MPFR
+    runs compared, which printed z² = 10⁻⁵⁰ and C = 5·10⁻¹¹ before."""
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps({"weights": [[["1"], ["1e-45"], ["1"], ["1e-50"]],
+                                            [["1", "1", "-1", "1"]], [["1e45"]]],
+                                "biases": [["0", "0", "0", "0"], ["0"], ["0"]]}))
+    result = run("eval", "--widths", "1,4,1,1", "--act", "elu", "--weights", str(path),
+                 "--x", "1", "--y", "0", "--dps", "20", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    z2 = _fraction("1e-45") + _fraction("1e-50")
+    z3 = _fraction("1e45") * z2
+    assert _fraction(data["layers"][1]["z"][0]) == z2
+    cost = z3 * z3 / 2
+    with mpmath.workdps(40):
+        for shown, exact in ((data["layers"][2]["z"][0], z3), (data["cost_value"], cost)):
+            assert agree(mpmath.mpf(shown), mpmath.mpf(exact.numerator) / exact.denominator, 20)
+
+
+
+def test_the_condition_number_has_the_digits_of_the_singular_values():
+    """κ = σ_max/σ_min is worked out at the working digits (it was a float64 quotient, its
+    figures past the 16th noise, at --dps 20): against the quotient of the shown values."""
+    result = run("eval", "--widths", "2,3,2", "--init", "normal", "--seed", "1", "--x", "0.5,-0.25",
+                 "--y", "1,0", "--dps", "30", "--format", "json")
+    data = json.loads(result.stdout)
+    values = data["jacobian"]["singular_values"]
+    with mpmath.workdps(60):
+        quotient = mpmath.mpf(values[0]) / mpmath.mpf(values[-1])
+        assert agree(mpmath.mpf(data["jacobian"]["condition_number"]), quotient, 28)

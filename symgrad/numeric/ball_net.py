@@ -28,6 +28,7 @@ import mpmath
 from flint import acb_mat, arb, arb_mat
 
 from symgrad.costs import check_output
+from symgrad.digits import settled_digits
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
 from symgrad.numeric.balls import (
@@ -117,7 +118,7 @@ def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, li
     from ``start_dps`` working digits up to ``limit_dps``; the Jacobian and its spectrum
     only once a run's pass has settled. Raises ``BallsGaveUpError`` where balls cannot
     decide, or a one-sentence error when the limit is reached."""
-    needed = int((dps + 1) * BITS_PER_DIGIT) + 1  # relative accuracy of a value shown
+    needed = int((settled_digits(dps) + 1) * BITS_PER_DIGIT) + 1  # a value shown, and its log10
     bits, limit = digits_to_bits(start_dps), digits_to_bits(limit_dps)
     failures, doubled, at_least = 0, False, 0
     straddled = False  # the run before had a ball reach across 0
@@ -154,8 +155,8 @@ def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, li
             # the MPFR runs compared evaluate at points, and may settle where balls cannot.
             reached = int(max(bits, wanted) / BITS_PER_DIGIT)
             near_zero = None
-            if across:
-                name, value = across_zero
+            if across and abs(across_zero[1]).upper().is_finite():  # (unbounded: undefined,
+                name, value = across_zero  # not near 0)
                 near_zero = (f"This net's values did not settle to {dps} digits: {name} cannot "
                              f"be told from 0 even at {int(bits / BITS_PER_DIGIT)} working "
                              f"digits (it lies within ±{_radius_text(value)}), and rounding "

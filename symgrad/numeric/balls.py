@@ -80,7 +80,7 @@ def ball(value) -> arb:
         sign, mantissa, exponent, _ = value._mpf_
         if not mantissa and exponent:  # inf or nan
             return arb("nan")
-        return arb((fmpz(-mantissa if sign else mantissa), fmpz(exponent)))
+        return arb((fmpz(int(-mantissa if sign else mantissa)), fmpz(int(exponent))))  # (gmpy2's mpz)
     exact = exact_rational(value)
     numerator, denominator = int(exact.numerator), int(exact.denominator)
     if denominator & (denominator - 1) == 0:  # a power of 2: exact

@@ -39,7 +39,9 @@ from sympy.polys.matrices import DomainMatrix
 
 from symgrad.arguments import digits, option
 from symgrad.costs import check_output, check_run_output
+from symgrad.digits import settled_digits
 from symgrad.errors import SymgradError
+from symgrad.formula import linear_pieces
 from symgrad.networks import MatrixNet
 from symgrad.numeric.ball_net import BallsGaveUpError, evaluate_balls
 from symgrad.numeric.balls import in_mpfr_range, midpoint, quiet_blas
@@ -61,8 +63,9 @@ SPECTRUM_WIDTH = 128  # wider nets skip the Jacobian's spectrum unless it is ask
 MAX_SPECTRUM_WIDTH = 512  # and past this it is refused: its n³ products and eigenvalues take hours
 KINK_REFUSAL = ("A preactivation's ball straddles a kink of the activation, so which branch "
                 "applies cannot be certified (a preactivation at, or within rounding of, the "
-                "kink); with the quadratic cost the exact pass decides such ties for relu-like "
-                "activations.")
+                "kink).")
+KINK_HINT = (" With the quadratic cost the exact pass decides such ties for relu-like "
+             "activations.")
 FLOOR_GUARD = 10  # a singular value below 10^-(working - dps - FLOOR_GUARD) of the largest is 0
 
 
@@ -152,7 +155,10 @@ class Spectrum:
     def condition_number(self) -> mpmath.mpf:
         """σ_max / σ_min; inf where σ_min is 0 (or not resolved from it)."""
         smallest = self.values[-1]
-        return self.values[0] / smallest if self.resolved[-1] and smallest else mpmath.inf
+        if not (self.resolved[-1] and smallest):
+            return mpmath.inf
+        with mpmath.workdps(self.working_dps):  # (at mpmath's default 15 digits, a JSON
+            return self.values[0] / smallest  # of 20 showed float64's noise)
 
     @property
     def bound(self) -> mpmath.mpf:
@@ -229,8 +235,10 @@ def evaluate_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int = 30,
             try:
                 evaluation = _mpfr_net(net, parameters, x, y, dps, start, work, spectrum)
             except SymgradError:
-                if gave_up.kink:
-                    raise SymgradError(KINK_REFUSAL) from None
+                if gave_up.kink:  # (the hint only where it would help)
+                    hint = (net.cost != "quadratic"
+                            and linear_pieces(net.activation.expr) is not None)
+                    raise SymgradError(KINK_REFUSAL + (KINK_HINT if hint else "")) from None
                 if gave_up.near_zero:
                     raise SymgradError(gave_up.near_zero) from None
                 raise
@@ -299,7 +307,8 @@ def _mpfr_net(net: MatrixNet, parameters: NetParameters, x, y, dps: int, start: 
         count = min(net.widths[0], net.widths[-1]) if spectrum else 0
         return [*_pass_shown(enclosure), *[None] * count]
 
-    state = converged(compute, dps, start, MAX_WORKING_DPS, "This net's values", certify)
+    state = converged(compute, settled_digits(dps), max(start, settled_digits(dps) + GUARD_STEP),
+                      MAX_WORKING_DPS, "This net's values", certify, certify_all=True)
     if spectrum:
         state = _resolving_small(compute, state, dps, "This net's values", certify)
     name, run, working, values = state
@@ -375,7 +384,8 @@ def _resolving_small(compute, state: tuple, dps: int, what: str, certify=None) -
         if start > MAX_WORKING_DPS:
             return state
         try:
-            state = converged(compute, dps, start, MAX_WORKING_DPS, what, certify)
+            state = converged(compute, dps, start, MAX_WORKING_DPS, what, certify,
+                              certify_all=certify is not None)
         except SymgradError:
             return state
 

@@ -29,6 +29,7 @@ import mpmath
 from flint import arb
 
 from symgrad.errors import SymgradError
+from symgrad.numeric.balls import ball, precision
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.kinds import Arithmetic, mpfr_arithmetic, mpmath_arithmetic
 from symgrad.numeric.real import to_mpmath
@@ -64,7 +65,8 @@ def in_range(spec, working: int, run: Callable[[Arithmetic], object]) -> tuple[A
 
 def converged(compute: Callable[[int], tuple[object, Iterable]], dps: int, working: int,
               limit: int, what: str,
-              certify: Callable[[int], Iterable | None] | None = None):
+              certify: Callable[[int], Iterable | None] | None = None,
+              certify_all: bool = False):
     """``compute(working)`` gives (result, the values it shows); the result of the first
     run whose values agree with the run before to dps + 1 digits and whose exact zeros are
     proved. ``certify(working)`` gives enclosures of the same values in the same order
@@ -80,9 +82,9 @@ def converged(compute: Callable[[int], tuple[object, Iterable]], dps: int, worki
             digits = agreement(previous, current)
             if digits < dps + 1:
                 least, rise = _digits_needed(digits, previous_working, working, dps)
-            elif certify is None or _zeros_proved(current, certify, working):
+            elif certify is None or _certified(current, certify, working, dps, certify_all):
                 return result
-            else:  # a 0 no enclosure proves: more digits may show what it hides
+            else:  # a value its enclosure does not pin down: more digits show what it hides
                 rise = 2 * working
         if working >= limit or least > limit:
             raise SymgradError(_unsettled(what, dps, working, least, limit))
@@ -141,21 +143,52 @@ def _finite(value) -> bool:
     return bool(mpmath.isfinite(value)) if isinstance(value, mpmath.mpf) else gmpy2.is_finite(value)
 
 
-def _zeros_proved(values: list, certify: Callable, working: int) -> bool:
-    """Whether every value that is exactly 0 has an enclosure that is exactly [0, 0], or is
-    an exact 0 in the enclosures' pass too (a branch a certain comparison took, relu's or
-    Heaviside's 0, comes out of the compiled code as the int 0)."""
-    zeros = [i for i, v in enumerate(values) if v is not None and not isinstance(v, AtMost)
-             and v == 0]
-    if not zeros:
-        return True
+def _certified(values: list, certify: Callable, working: int, dps: int,
+               every_value: bool) -> bool:
+    """Whether the enclosures of the same values at the same digits (``certify``) vouch for
+    every value shown: a 0 by an enclosure that is exactly [0, 0] (or an exact 0 in the
+    enclosures' pass too: a branch a certain comparison took, relu's or Heaviside's 0,
+    comes out of the compiled code as the int 0), any other value by an enclosure all of
+    whose numbers are within 10^-(dps+1) of it, relatively. Two runs can agree and both be wrong: 1 +
+    10^-45 rounds to 1 at 31 and at 41 digits, and a later cancellation shows the loss.
+    A value without an enclosure (a singular value) is taken as the runs agree on it; when
+    no enclosures can be had (beyond MPFR's range) only the zeros are refused. Without
+    ``every_value`` only the zeros are checked (chains and cells, so far: their enclosures
+    in MPFR intervals cost more than the runs; see the design notes)."""
     try:
         enclosures = certify(working)
     except (SymgradError, ArithmeticError, TypeError, ValueError):
         return False  # the enclosure straddled a kink, left a function's domain, or could not be formed
     if enclosures is None:
+        return not any(_is_zero(v) for v in values)
+    for value, enclosure in zip(values, enclosures, strict=True):
+        if value is None or isinstance(value, AtMost):
+            continue
+        if _is_zero(value):
+            if not ((isinstance(enclosure, Interval) and enclosure.lo == 0 == enclosure.hi)
+                    or (isinstance(enclosure, arb) and enclosure.is_zero())
+                    or (type(enclosure) is int and enclosure == 0)):
+                return False
+        elif every_value and isinstance(enclosure, (Interval, arb)):
+            if isinstance(enclosure, Interval):  # (as a ball holding both MPFR ends)
+                with precision(max(enclosure.lo.precision, enclosure.hi.precision) + 2):
+                    enclosure = ball(enclosure.lo).union(ball(enclosure.hi))
+            if not _vouches(enclosure, ball(value), dps + 1):
+                return False
+    return True
+
+
+def _vouches(enclosure: arb, point: arb, digits: int) -> bool:
+    """Whether every number in ``enclosure`` (the exact value among them) is within
+    10^-digits of its size from ``point`` (a run's value, itself rounded, so just outside a
+    narrow enclosure as often as not): then the digits shown are the exact value's."""
+    if not enclosure.is_finite() or not point.is_finite():
         return False
-    enclosures = list(enclosures)
-    return all((isinstance(e, Interval) and e.lo == 0 and e.hi == 0)
-               or (isinstance(e, arb) and e.is_zero())  # an exact 0, radius 0
-               or (type(e) is int and e == 0) for e in (enclosures[i] for i in zeros))
+    with precision(int(digits * 3.33) + 64):  # (the gap's own rounding far below 10^-digits)
+        gap = abs(enclosure - point).upper()
+        return bool(gap * arb(10) ** digits <= enclosure.abs_lower())
+
+
+def _is_zero(value) -> bool:
+    return value is not None and not isinstance(value, AtMost) and value == 0
+

@@ -21,6 +21,7 @@ from symgrad.analysis.sampling import PREDICTION_DPS, GradientSample
 from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
 from symgrad.derive.recurrent import CellDerivation, concrete_form, final_gradients
+from symgrad.digits import LOG10_DIGITS
 from symgrad.extrema import Extremum
 from symgrad.layers.step import parameter_symbol
 from symgrad.numeric.evaluate import ChainEvaluation, LayerValues
@@ -37,8 +38,6 @@ from symgrad.numeric.recurrent import CellEvaluation
 from symgrad.render.bounds_documents import bounds_verdict
 from symgrad.render.cell_documents import cell_bounds_verdict
 from symgrad.render.printing import TextPrinter, count_rendered, plain
-
-LOG10_DIGITS = 15  # digits of every log10_abs_* magnitude
 
 
 @singledispatch
