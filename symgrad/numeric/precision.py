@@ -12,11 +12,14 @@ lower at w, lose about w - d digits, so the next run is at dps + 1 + (w - d) plu
 digits; when the estimate is beyond the limit the evaluation stops at once, saying how
 many digits it would need, instead of climbing run by run to the limit.
 
-Two runs that agree can still both be wrong in one way: a value that rounds to exactly
-0 at every precision tried (tanh(100) rounds to 1, so 1·tanh(100) - 1 is 0 until the
-working digits pass 87). A 0 is therefore settled only when a certified enclosure
-(``numeric.interval``, at the same digits) is exactly [0, 0]; otherwise the digits go up.
-NaN and ±inf never settle.
+Two runs that agree can still both be wrong: a value that rounds to exactly 0 at every
+precision tried (tanh(100) rounds to 1, so 1·tanh(100) - 1 is 0 until the working digits
+pass 87), or an addend lost at both (1 + 10^-45 is 1 at 31 and at 41 digits, and a later
+cancellation shows it). A 0 is therefore settled only when a certified enclosure
+(``numeric.interval``, at the same digits) is exactly [0, 0]; with ``certify_all`` (the
+nets' MPFR route) every value must also lie, to dps + 1 digits, with its enclosure;
+otherwise the digits go up. Chains and cells check only their zeros so far. NaN and ±inf
+never settle.
 """
 
 from __future__ import annotations
@@ -155,6 +158,8 @@ def _certified(values: list, certify: Callable, working: int, dps: int,
     no enclosures can be had (beyond MPFR's range) only the zeros are refused. Without
     ``every_value`` only the zeros are checked (chains and cells, so far: their enclosures
     in MPFR intervals cost more than the runs; see the design notes)."""
+    if not every_value and not any(_is_zero(v) for v in values):
+        return True  # (no zero to prove: the enclosures are not even formed)
     try:
         enclosures = certify(working)
     except (SymgradError, ArithmeticError, TypeError, ValueError):
