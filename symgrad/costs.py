@@ -43,13 +43,13 @@ def cost_derivative_at(name: str, output: sympy.Expr) -> sympy.Expr:
 
 
 # Where a cost is defined: an open interval of a_L (costs not listed: everywhere).
-_OPEN_DOMAINS = {"cross-entropy": (0, 1)}
+OPEN_DOMAINS = {"cross-entropy": (0, 1)}
 
 
 def check_output(name: str, output) -> None:
     """Refuse an output a_L (a number of any kind) outside the cost's domain."""
-    if name in _OPEN_DOMAINS:
-        low, high = _OPEN_DOMAINS[name]
+    if name in OPEN_DOMAINS:
+        low, high = OPEN_DOMAINS[name]
         if not low < output < high:
             raise SymgradError(
                 f"The {name} cost needs {low} < a_L < {high}, but the output is "
@@ -63,9 +63,9 @@ def check_run_output(name: str, output, enclosure) -> None:
     1 - 3.7·10^-44), so an output on or past the edge is refused only when
     ``enclosure()``, a certified enclosure of it at the run's digits (an interval, or
     None), lies wholly outside."""
-    if name not in _OPEN_DOMAINS:
+    if name not in OPEN_DOMAINS:
         return
-    low, high = _OPEN_DOMAINS[name]
+    low, high = OPEN_DOMAINS[name]
     if low < output < high:
         return
     try:

@@ -588,3 +588,32 @@ def test_a_float_gradient_stuck_at_a_subnormal_is_no_hold():
     assert first is not None and abs(breakdown.layer - first) <= 2, (breakdown.layer, first)
     exact = abs(mpmath.mpf(result.input_gradient))
     assert exact < mpmath.mpf(10) ** -330 and breakdown.input_gradient >= 4.9e-324
+
+
+def test_where_balls_cannot_settle_two_agreeing_runs_give_the_values_and_say_so(monkeypatch):
+    """A highway's gate and carry both read a_{l-1}, so its balls widen faster than its
+    values; past the balls' budget (made small here) two runs at rising digits give the
+    values, right against mpmath.diff of a separate forward pass, and the result says
+    they are not certified (and why) in every format."""
+    from symgrad.numeric import evaluate as evaluate_module
+
+    depth, act = 50, "tanh"
+    monkeypatch.setattr(evaluate_module, "MAX_INTERVAL_WORK", depth * 80)
+    point = _point(depth, seed=depth + 3)
+    given = {name: point[name] for name in (*PARAMETERS, "x", "y")}
+    evaluation = symgrad.evaluate(depth, act, highway=True, dps=60, **given)
+    assert evaluation.uncertified is not None
+    assert evaluation.uncertified.words.endswith("within 80 working digits")
+    with mpmath.workdps(80 + depth // 2):
+        for name, layer in _targets(depth):
+            expected = _mpmath_gradient(act, point, (name, layer))
+            assert close(mpmath.mpf(_evaluated(evaluation, name, layer)), expected, 55)
+    data = json.loads(symgrad.render(evaluation, "json"))
+    assert data["certified"] is False and data["uncertified_because"] == \
+        evaluation.uncertified.words
+    assert "they are not certified: " + evaluation.uncertified.words in \
+        " ".join(symgrad.render(evaluation, "text").split())
+    monkeypatch.undo()  # the balls' own budget: the same chain certified
+    certified = symgrad.evaluate(depth, act, highway=True, dps=60, **given)
+    assert certified.uncertified is None
+    assert json.loads(symgrad.render(certified, "json"))["certified"] is True

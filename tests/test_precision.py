@@ -280,3 +280,27 @@ def test_the_condition_number_has_the_digits_of_the_singular_values():
     with mpmath.workdps(60):
         quotient = mpmath.mpf(values[0]) / mpmath.mpf(values[-1])
         assert agree(mpmath.mpf(data["jacobian"]["condition_number"]), quotient, 28)
+
+
+def test_a_chain_whose_runs_agree_on_a_lost_addend_is_not_taken_on_their_word():
+    """elu, w = (2^-270, 1), b = (1, 2^-150 - 1), x = 1: z_1 = 1 + 2^-270 rounds to 1 at 51
+    and at 61 working digits alike, so two runs agreed on z_2 = 2^-150 where it is
+    2^-150 + 2^-270 (wrong from the 37th digit, at --dps 40). The chain is linear where
+    it runs (z > 0), so exact Fractions are the oracle of every value."""
+    from fractions import Fraction
+
+    w1, b2 = Fraction(1, 2**270), Fraction(1, 2**150) - 1
+    result = run("eval", "--depth", "2", "--act", "elu", "--w", f"{w1},1",
+                 "--b", f"1,{b2}", "--x", "1", "--y", "0", "--dps", "40", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    z1 = w1 + 1
+    z2 = z1 + b2  # a_1 = z_1: elu is the identity above 0
+    exact = {"z_2": (data["layers"][1]["z"], z2), "δ_2": (data["layers"][1]["delta"], z2),
+             "δ_1": (data["layers"][0]["delta"], z2), "C": (data["cost_value"], z2 * z2 / 2),
+             "∂C/∂a_0": (data["input_gradient"], w1 * z2)}
+    with mpmath.workdps(80):
+        for name, (shown, value) in exact.items():
+            expected = mpmath.mpf(value.numerator) / value.denominator
+            assert agree(mpmath.mpf(shown), expected, 40), name
+    assert data["certified"] is True

@@ -71,11 +71,10 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, highway,
         steps = whole(steps)
         shown = isinstance(steps, int) and 1 <= steps <= MAX_STEPS and \
             long_pass(steps * CELL_STEP_COST, given["dps"])
-        runs = 1 if interval else 2
-        with progress_bar(2 * runs * steps if shown else 0, shown, "steps") as report:
+        with progress_bar(2 * steps if shown else 0, shown, "steps") as report:  # a run planned
             result = api.evaluate(whole(depth), widths=None if widths is None else wholes(widths),
                                   cell=cell, steps=steps, parameters=settings, h0=h0, c0=c0,
-                                  progress=advance(report, 2 * steps, runs) if shown else None,
+                                  progress=advance(report, 2 * steps) if shown else None,
                                   **given)
         emit(result, fmt, output)
         return
@@ -89,11 +88,11 @@ def evaluate(depth, act, residual, tied, cost, w, b, x, y, z, upstream, highway,
     depth = None if depth is None else check_depth(whole(depth))
     keep = None if fmt == "json" or depth is None else displayed_layers(depth)  # JSON: every layer
     layers = depth or 0  # (none: the API asks for them)
-    run = 2 * layers  # a run of the pass: forward and backward; two, or one certified
-    runs = 1 if interval else 2
-    with progress_bar(runs * run + (layers if fmt == "json" else 0),
+    run = 2 * layers  # a run of the pass: forward and backward; one planned (a certified
+    # or exact run), the bar grown by a run for each further one
+    with progress_bar(run + (layers if fmt == "json" else 0),
                    long_pass(layers, given["dps"])) as report:
-        result = api.evaluate(depth, keep=keep, progress=advance(report, run, runs),
+        result = api.evaluate(depth, keep=keep, progress=advance(report, run),
                               steps=whole(steps), parameters=settings, h0=h0, c0=c0, **given)
         write = written_under(report, result, fmt, output, total=lambda fmt: report.done
                                + (depth if fmt == "json" else 0))

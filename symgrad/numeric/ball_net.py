@@ -27,28 +27,27 @@ from math import gcd
 import mpmath
 from flint import acb_mat, arb, arb_mat
 
-from symgrad.costs import check_output
 from symgrad.digits import settled_digits
 from symgrad.errors import SymgradError
 from symgrad.networks import MatrixNet
 from symgrad.numeric.balls import (
+    GUARD_BITS,
     StraddleError,
     accuracy,
     ball,
     ball_arithmetic,
     ball_matrix,
     column,
-    midpoint,
+    output_inside,
     precision,
+    raised_bits,
     upper,
 )
-from symgrad.numeric.kinds import digits_to_bits
+from symgrad.numeric.kinds import BITS_PER_DIGIT, digits_to_bits
 from symgrad.numeric.net_parameters import DrawnMatrix, NetParameters
 from symgrad.numeric.real import exact_rational
 from symgrad.numeric.work import Work, ball_eigen_work, ball_product_work
 
-BITS_PER_DIGIT = 3.3219280948873623
-GUARD_BITS = 40  # added to the bits a run lost, for the next run
 EIGEN_TRIES = 3  # runs at rising bits before a failed eigenvalue isolation gives up on balls
 _HUGE = 2 ** 61  # an accuracy at or above this: an exact ball (nothing lost)
 
@@ -133,8 +132,8 @@ def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, li
         except _RadiiOvertook as overtook:
             work.expect(overtook.done - planned)  # the rest of the run is not done
             run, lost, across_zero = None, overtook.lost, overtook.value
-        inside = run is not None and _outputs_settled(net, run.outputs[-1])  # (refuses
-        if inside and lost is not None and bits - lost >= needed:  # one certainly outside)
+        inside = run is not None and all(output_inside(net.cost, v) for v in run.outputs[-1])
+        if inside and lost is not None and bits - lost >= needed:
             if not spectrum:
                 return run
             run, lost, failures, doubled, at_least = _with_spectrum(
@@ -144,7 +143,7 @@ def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, li
         if run is not None and lost is None:
             across_zero = next((name, v) for name, v in run.named() if accuracy(v) <= 0)
         across = run is None or lost is None  # some ball reaches across 0
-        wanted = 2 * bits if lost is None else max(bits + GUARD_BITS, needed + lost + GUARD_BITS)
+        wanted = raised_bits(bits, 0 if lost is None else bits - lost, needed)
         beyond = wanted > limit and lost is not None  # the loss measured leaves no hope
         if across and straddled:  # again: a value at or near 0 rather than radii grown
             wanted = max(wanted, 2 * bits)
@@ -233,22 +232,6 @@ def _radius_text(value: arb) -> str:
 
 
 _FAILED = BallSpectrum((), (), 0)  # eigenvalues not isolated at this precision
-
-
-def _outputs_settled(net: MatrixNet, outputs) -> bool:
-    """Refuse outputs certainly outside the cost's domain (one sentence); False while an
-    output's ball reaches its edge (more bits tell)."""
-    domain = {"cross-entropy": (0, 1)}.get(net.cost)
-    if domain is None:
-        return True
-    low, high = domain
-    for value in outputs:
-        if value > low and value < high:
-            continue
-        if value <= low or value >= high:
-            check_output(net.cost, midpoint(value))
-        return False
-    return True
 
 
 def _spectrum_accuracy(spectrum: BallSpectrum) -> int:

@@ -30,6 +30,7 @@ from flint import arb, arb_mat, fmpq, fmpz
 from sympy.printing.pycode import MpmathPrinter
 from threadpoolctl import ThreadpoolController
 
+from symgrad.costs import OPEN_DOMAINS, check_output
 from symgrad.errors import SymgradError
 from symgrad.numeric.kinds import Arithmetic, _compiled, _compiled_layer, _preactivation_cost
 from symgrad.numeric.real import MPFR_EXPONENT, exact_binary, exact_rational
@@ -140,6 +141,35 @@ def accuracy(value: arb) -> int:
     if value.is_zero():
         return 2 ** 62
     return min(2 ** 62, value.rel_accuracy_bits()) if value.is_finite() else -2 ** 62
+
+
+GUARD_BITS = 40  # added to the bits a run lost, for the next run
+
+
+def raised_bits(bits: int, worst: int, needed: int) -> int:
+    """The next run's bits after a run at ``bits`` whose values' least relative accuracy
+    was ``worst`` bits, for ``needed``: what it lost made up, with guard bits; twice the
+    bits when a ball reached across 0 (``worst`` ≤ 0: a value at or near 0, or too small
+    to tell yet)."""
+    if worst <= 0:
+        return 2 * bits
+    return max(bits + GUARD_BITS, needed + (bits - worst) + GUARD_BITS)
+
+
+def output_inside(cost: str, output: arb) -> bool:
+    """Whether a ball a_L lies inside the cost's open domain (cross-entropy's 0 < a_L < 1);
+    False while it reaches an edge (more bits tell); refused in one sentence when it is
+    certainly outside."""
+    domain = OPEN_DOMAINS.get(cost)
+    if domain is None or not isinstance(output, arb):
+        return True
+    low, high = domain
+    if output > low and output < high:
+        return True
+    if output <= low or output >= high:
+        shown = midpoint(output)  # (a whole number as one: "a_L = 0", not "0.0")
+        check_output(cost, int(shown) if gmpy2.is_integer(shown) else shown)
+    return False
 
 
 # -- comparisons, σ and the cost -------------------------------------------------------

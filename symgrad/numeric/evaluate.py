@@ -11,17 +11,29 @@ JSON of 10^7 layers streams in bounded memory.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from flint import arb
+
 from symgrad.arguments import digits, whole
 from symgrad.costs import check_output, check_run_output
-from symgrad.digits import DEFAULT_DPS, MAX_DPS
+from symgrad.digits import DEFAULT_DPS, MAX_DPS, settled_digits
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
 from symgrad.numeric.backprop import ChainPoint, Pass, forward_output, run_pass
-from symgrad.numeric.balls import StraddleError, ball_arithmetic, narrow
+from symgrad.numeric.balls import (
+    StraddleError,
+    accuracy,
+    ball_arithmetic,
+    in_mpfr_range,
+    midpoint,
+    narrow,
+    output_inside,
+    raised_bits,
+)
 from symgrad.numeric.interval import KINK_REFUSAL, Interval
 from symgrad.numeric.kinds import (
     FLOAT_TYPES,
@@ -71,6 +83,38 @@ class FloatBreakdown:
         return text
 
 
+@dataclass(frozen=True)
+class Uncertified:
+    """Why a chain's values are two agreeing runs' rather than certified: balls could not
+    settle them within ``working_digits`` (``reason``: a ball straddled a kink, or the
+    balls did not narrow to the digits asked)."""
+
+    reason: str
+    working_digits: int
+
+    @property
+    def words(self) -> str:
+        return f"{self.reason} within {self.working_digits:,} working digits"
+
+    @contextlib.contextmanager
+    def refused(self):
+        """The agreeing runs' scope: if they cannot settle either where balls straddled a
+        kink, the refusal names the kink."""
+        try:
+            yield
+        except SymgradError:
+            if self.reason != KINK_STRADDLED:
+                raise
+            raise SymgradError(KINK_UNDECIDED) from None
+
+
+KINK_STRADDLED = "a ball straddled a kink of the activation"
+KINK_UNDECIDED = ("A preactivation lies at a kink of the activation, or closer to it than "
+                  "the working digits can tell, so which branch applies cannot be decided; "
+                  "move the input or a parameter off the kink.")
+NOT_NARROWED = "the balls did not narrow to the digits asked"
+
+
 @dataclass(frozen=True, slots=True)
 class LayerValues:
     """One layer's numbers (gain = ∂a_l/∂a_{l-1}: w σ'(z), plus 1 in a residual chain;
@@ -106,6 +150,12 @@ class ChainEvaluation:
     # "ball" (certified enclosures)
     kept: Sequence[int]  # the layers whose values are kept, 1-based, in order (a tuple or range)
     floats: tuple[FloatBreakdown, ...]
+    # the values as certified enclosures (``interval``); else a ball run's values are
+    # shown as their midpoints, each within 10^-(dps+1) of the exact value
+    enclosures: bool = False
+    # why the values are two agreeing runs' rather than certified; None when they are
+    # certified (balls) or exact (rationals)
+    uncertified: Uncertified | None = None
 
     @property
     def depth(self) -> int:
@@ -114,7 +164,14 @@ class ChainEvaluation:
     @property
     def interval(self) -> bool:
         """Whether the values are certified enclosures (Arb balls)."""
-        return self.arithmetic.name == "ball"
+        return self.enclosures
+
+    def _shown(self, value):
+        """A value as it is shown: an earned ball as its midpoint (MPFR, or mpmath beyond
+        MPFR's exponent range), an enclosure as itself."""
+        if self.enclosures or not isinstance(value, arb):
+            return value
+        return midpoint(value, wide=not in_mpfr_range(value))
 
     def layer(self, n: int) -> LayerValues:
         n = whole(n, "The layer", 1, self.depth)
@@ -128,26 +185,21 @@ class ChainEvaluation:
         exact, k = self.exact, n - 1
         layer = self.chain.layer
         gates, own = {}, {}
-        if layer.simple:  # w σ'(z) + direct, direct a whole number (0 plain, 1 residual)
-            gain = exact.weights[k] * exact.act_prime[k]
-            if layer.simple[1]:
-                gain = gain + layer.simple[1]
-        else:  # the kind's own numbers: (gates, ∂a/∂z, direct, ∂a/∂θ)
-            local, count = exact.local[k], len(layer.gate_names)
-            gain = exact.weights[k] * local[count] + local[count + 1]
-            gates = dict(zip(layer.gate_names, local[:count]))
+        gain = _gain(self.chain, exact, k)
+        if not layer.simple:  # the kind's own numbers: (gates, ∂a/∂z, direct, ∂a/∂θ)
+            gates = dict(zip(layer.gate_names, exact.local[k][:len(layer.gate_names)]))
             own = dict(zip(layer.parameters, exact.own_gradients[k]))
-        forward = not self.point.gain_mode
+        forward, shown = not self.point.gain_mode, self._shown
         return LayerValues(
             layer=n,
-            z=exact.z[k],
-            a=exact.a[n] if forward else None,
-            act_prime=exact.act_prime[k],
-            gain=gain,
-            delta=exact.delta[k],
-            grad_w=exact.a[k] * exact.delta[k] if forward else None,
-            gates=gates,
-            own_gradients=own,
+            z=shown(exact.z[k]),
+            a=shown(exact.a[n]) if forward else None,
+            act_prime=shown(exact.act_prime[k]),
+            gain=shown(gain),
+            delta=shown(exact.delta[k]),
+            grad_w=shown(exact.a[k] * exact.delta[k]) if forward else None,
+            gates={name: shown(v) for name, v in gates.items()},
+            own_gradients={name: shown(v) for name, v in own.items()},
         )
 
     def layers(self) -> Iterator[LayerValues]:
@@ -167,20 +219,31 @@ class ChainEvaluation:
 
     @property
     def input_gradient(self):
-        return self.exact.input_gradient
+        return self._shown(self.exact.input_gradient)
 
     @property
     def output_gradient(self):
-        return self.exact.output_gradient
+        return self._shown(self.exact.output_gradient)
 
     @property
     def cost(self):
-        return self.exact.cost
+        return self._shown(self.exact.cost)
 
     @property
     def grad_w_total(self):
         """∂C/∂w of a tied chain: Σ_l a_{l-1} δ_l (backpropagation through time)."""
-        return self.exact.weight_gradient_sum
+        return self._shown(self.exact.weight_gradient_sum)
+
+
+def _gain(chain: ScalarChain, exact: Pass, k: int):
+    """Layer k + 1's gain ∂a_l/∂a_{l-1}: w σ'(z) + direct (a whole number: 0 plain, 1
+    residual), or from the layer kind's own numbers (gates, ∂a/∂z, direct, ∂a/∂θ)."""
+    layer = chain.layer
+    if layer.simple:
+        gain = exact.weights[k] * exact.act_prime[k]
+        return gain + layer.simple[1] if layer.simple[1] else gain
+    local, count = exact.local[k], len(layer.gate_names)
+    return exact.weights[k] * local[count] + local[count + 1]
 
 
 def chart_point(log10_value) -> float:
@@ -202,20 +265,21 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
     (cancellation or a huge z can cost many digits); ``interval`` certifies instead.
     """
     digits(dps, MAX_DPS)
+    uncertified = None
     if interval:
         math, exact = _certified_pass(chain, point, dps, keep, progress)
     elif rational_arithmetic_applies(chain, _inputs(point), point.gain_mode):
-        math = rational_arithmetic(chain)  # one exact run, told as the two runs it replaces
-        exact = run_pass(chain, point, math, keep, progress and (lambda n: progress(2 * n)))
+        math = rational_arithmetic(chain)  # one exact run
+        exact = run_pass(chain, point, math, keep, progress)
     else:
-        math, exact = _converged_pass(chain, point, dps, keep, progress)
+        math, exact, uncertified = _converged_pass(chain, point, dps, keep, progress)
     if not point.gain_mode and math.name in ("rational", "ball"):  # exact or certified;
         with math.scope():  # a run's a_L = 1 may be 1 - 10^-(10^299)
             check_output(chain.cost, exact.a[-1])
     floats = tuple(_float_breakdown(chain, point, name, exact) for name in FLOAT_TYPES)
     # every layer: a range, not 10^7 ints in a tuple
     kept = range(1, chain.depth + 1) if keep is None else tuple(sorted(keep))
-    return ChainEvaluation(chain, point, dps, exact, math, kept, floats)
+    return ChainEvaluation(chain, point, dps, exact, math, kept, floats, interval, uncertified)
 
 
 MAX_INTERVAL_WORKING = 20_000  # working digits an interval pass may be raised to ...
@@ -268,26 +332,90 @@ def _inputs(point: ChainPoint) -> Iterator:
                 yield value
 
 
-def _converged_pass(chain, point, dps, keep, progress) -> tuple[Arithmetic, Pass]:
-    """The pass at rising working digits until two runs agree to dps + 1 digits on the
-    gradients, the cost, and every shown value at up to CHECKED_LAYERS layers (all of a
-    short chain), and an interval pass proves each of them that is exactly 0."""
+def _converged_pass(chain, point, dps, keep,
+                    progress) -> tuple[Arithmetic, Pass, Uncertified | None]:
+    """The pass whose shown values (the gradients, the cost, and every value at up to
+    CHECKED_LAYERS layers: all of a short chain) are right to dps + 1 digits: in balls
+    (``_earned_balls``: one run, its radii checked), and where balls cannot tell within
+    their budget, at rising working digits until two runs agree (``_agreeing_runs``);
+    then why the balls could not (the values are not certified), else None."""
     checked = _checked_layers(chain.depth, keep)
+    try:
+        return (*_earned_balls(chain, point, dps, keep, progress, checked), None)
+    except BallsCannotTell as cannot:
+        with cannot.why.refused():
+            return (*_agreeing_runs(chain, point, dps, keep, progress, checked), cannot.why)
+
+
+def _agreeing_runs(chain, point, dps, keep, progress, checked) -> tuple[Arithmetic, Pass]:
+    """The MPFR route: runs at rising digits until two agree to dps + 1 digits on every
+    shown value (``precision.converged``), and an interval pass proves each of them that
+    is exactly 0. Two agreeing runs can both have lost an addend (1 + 2^-270 is 1 at 51
+    and at 61 digits): what balls settle is not sent here, and what is sent here is said
+    to be uncertified."""
 
     def compute(working):  # every run reports its 2 × depth layer steps
         math, exact = in_range(chain, working, lambda math: run_pass(
             chain, point, math, keep, progress, retain=checked))
         if not point.gain_mode:
             check_run_output(chain.cost, exact.a[-1], lambda: _enclosed_output(chain, point, working))
-        return (math, exact), _shown_values(exact, checked)
+        return (math, exact), _shown_values(chain, exact, checked)
 
     def certify(working):
         math = interval_arithmetic(chain, working)
         enclosure = run_pass(chain, point, math, keep, retain=checked)
-        return None if math.out_of_range() else _shown_values(enclosure, checked)
+        return None if math.out_of_range() else _shown_values(chain, enclosure, checked)
 
     return converged(compute, dps, dps + guard_digits(chain.depth), MAX_WORKING_DPS,
                      "This chain's values", certify)
+
+
+class BallsCannotTell(Exception):  # noqa: N818 (a signal: agreeing runs take over)
+    """Balls did not settle a chain's or a cell's values within their budget; ``why``."""
+
+    def __init__(self, why: Uncertified):
+        super().__init__(why.words)
+        self.why = why
+
+
+def _earned_balls(chain, point, dps, keep, progress, checked) -> tuple[Arithmetic, Pass]:
+    """The pass in Arb balls, from dps + guard working digits, the bits raised by what a
+    run lost until every shown value's ball is narrower than 10^-(dps+1) of its size (and
+    16 digits at least, for its log10). A ball's radius bounds every rounding of its run,
+    so one run settles what two compared runs cannot (1 + 2^-270 rounds to 1 at 51 and at
+    61 digits alike). Raises ``BallsCannotTell`` past the budget (MAX_INTERVAL_WORK
+    digits times layers): a ball straddling a kink or reaching across 0 at every
+    precision tried, the output's ball on the edge of the cost's domain, or radii growing
+    faster than the values (a highway's gate and carry both read a_{l-1}, and a ball
+    cannot know their errors cancel)."""
+    needed = digits_to_bits(settled_digits(dps) + 1)
+    bits = digits_to_bits(dps + guard_digits(chain.depth))
+    budget = min(MAX_INTERVAL_WORKING, MAX_INTERVAL_WORK // max(chain.depth, 1))
+    reason = NOT_NARROWED
+    while bits <= digits_to_bits(budget):
+        math = ball_arithmetic(chain, bits)
+        with math.scope():
+            try:
+                exact = run_pass(chain, point, math, keep, progress, retain=checked)
+            except StraddleError:
+                exact = None
+            worst = _least_accuracy(chain, point, exact, checked)
+        if worst >= needed:
+            return math, exact
+        reason = KINK_STRADDLED if exact is None else NOT_NARROWED
+        bits = raised_bits(bits, worst, needed)
+    raise BallsCannotTell(Uncertified(reason, budget))
+
+
+def _least_accuracy(chain, point, exact: Pass | None, checked) -> int:
+    """The least relative accuracy (bits) of a ball run's shown values; 0 or less when
+    one reaches across 0, or the output across the edge of the cost's domain (or there
+    is no run). An output certainly outside the domain is refused."""
+    if exact is None:
+        return 0
+    if not point.gain_mode and not output_inside(chain.cost, exact.a[-1]):
+        return 0
+    return min(accuracy(v) for v in _shown_values(chain, exact, checked) if v is not None)
 
 
 def _enclosed_output(chain: ScalarChain, point: ChainPoint, working: int):
@@ -307,12 +435,13 @@ def _checked_layers(depth: int, keep) -> list[int]:
     return sorted({kept[int(i * step)] for i in range(CHECKED_LAYERS)} | {kept[0], kept[-1]})
 
 
-def _shown_values(result: Pass, layers: list[int]) -> Iterator:
+def _shown_values(chain: ScalarChain, result: Pass, layers: list[int]) -> Iterator:
+    """The values a run shows, at the ``layers`` checked: those it must get right."""
     yield from (result.input_gradient, result.output_gradient, result.cost,
                 result.weight_gradient_sum)
     for n in layers:
         yield from (result.z[n - 1], result.a[n] if result.a else None,
-                    result.act_prime[n - 1], result.delta[n - 1])
+                    result.act_prime[n - 1], result.delta[n - 1], _gain(chain, result, n - 1))
         if result.local is not None:
             yield from result.local[n - 1]
             yield from result.own_gradients[n - 1]

@@ -66,8 +66,11 @@ class Arithmetic:
     layer: Callable | None = None
 
 
+BITS_PER_DIGIT = 3.3219280948873623  # log2(10)
+
+
 def digits_to_bits(dps: int) -> int:
-    return int(dps * 3.3219280948873623) + 1
+    return int(dps * BITS_PER_DIGIT) + 1
 
 
 @functools.cache

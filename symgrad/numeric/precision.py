@@ -2,9 +2,11 @@
 them until every value it shows agrees, and prove every 0 it shows.
 
 Fixed guard digits cannot cover cancellation (cross-entropy at a = σ(60), a 25-digit
-difference of preactivations) or a product of ill-conditioned matrices, so both evaluators
-(the scalar chain and the matrix net) and the mean-field solver compute at a working
-precision, again at a higher one, and go up until the two runs agree to dps + 1 digits.
+difference of preactivations) or a product of ill-conditioned matrices. The evaluators
+run in Arb balls first (each value's radius says whether its digits are earned); where
+balls cannot tell (a kink straddled, radii outgrowing the values), and in the mean-field
+solver, the computation runs at a working precision, again at a higher one, and goes up
+until the two runs agree to dps + 1 digits.
 Each run is in MPFR, or in mpmath when its numbers leave MPFR's exponent range.
 
 How far to go up is read from the runs themselves: two runs that agree to d digits, the
@@ -18,8 +20,9 @@ pass 87), or an addend lost at both (1 + 10^-45 is 1 at 31 and at 41 digits, and
 cancellation shows it). A 0 is therefore settled only when a certified enclosure
 (``numeric.interval``, at the same digits) is exactly [0, 0]; with ``certify_all`` (the
 nets' MPFR route) every value must also lie, to dps + 1 digits, with its enclosure;
-otherwise the digits go up. Chains and cells check only their zeros so far. NaN and ±inf
-never settle.
+otherwise the digits go up. Chains and cells check only their zeros (their enclosures
+widen as their balls did, which is why they are here) and say their values are not
+certified. NaN and ±inf never settle.
 """
 
 from __future__ import annotations
@@ -156,8 +159,8 @@ def _certified(values: list, certify: Callable, working: int, dps: int,
     10^-45 rounds to 1 at 31 and at 41 digits, and a later cancellation shows the loss.
     A value without an enclosure (a singular value) is taken as the runs agree on it; when
     no enclosures can be had (beyond MPFR's range) only the zeros are refused. Without
-    ``every_value`` only the zeros are checked (chains and cells, so far: their enclosures
-    in MPFR intervals cost more than the runs; see the design notes)."""
+    ``every_value`` only the zeros are checked (chains and cells, which come here only
+    where their balls could not settle, and say so: see the design notes)."""
     if not every_value and not any(_is_zero(v) for v in values):
         return True  # (no zero to prove: the enclosures are not even formed)
     try:

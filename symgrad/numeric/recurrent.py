@@ -18,20 +18,28 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import mpmath
 import sympy
 from flint import arb
 
 from symgrad.derive.recurrent import at_step, concrete_form, t
+from symgrad.digits import settled_digits
 from symgrad.errors import SymgradError
 from symgrad.networks import RecurrentNet
 from symgrad.notation import step_symbol
 from symgrad.numeric import balls, interval
-from symgrad.numeric.evaluate import KINK_REFUSAL, chart_point
+from symgrad.numeric.evaluate import (
+    KINK_REFUSAL,
+    KINK_STRADDLED,
+    NOT_NARROWED,
+    BallsCannotTell,
+    Uncertified,
+    chart_point,
+)
 from symgrad.numeric.interval import Interval
-from symgrad.numeric.kinds import digits_to_bits
+from symgrad.numeric.kinds import BITS_PER_DIGIT, digits_to_bits
 from symgrad.numeric.precision import converged, guard_digits
 from symgrad.numeric.real import log10_abs
 
@@ -78,6 +86,7 @@ class CellEvaluation:
     cost: object
     gradients: tuple[tuple[str, object], ...]  # (plain parameter name, ∂C/∂θ)
     initial_gradients: tuple[tuple[str, object], ...]  # (h0, ∂C/∂h_0), (c0, ∂C/∂c_0)
+    uncertified: Uncertified | None = None  # why the values are two agreeing runs'
 
     def magnitudes(self, state: str = "h") -> tuple[float | None, ...]:
         """log10|∂C/∂state_t| for t = 1..T as floats for a chart; None where it is 0 (an
@@ -154,10 +163,7 @@ def run_cell(net: RecurrentNet, point: CellPoint, number_kind: str, working: int
         return _run_cell(net, point, CompiledStep(net, modules), number, progress)
     with balls.precision(digits_to_bits(working)):
         step = CompiledStep(net, modules, balls.printer(modules[0]))
-        try:
-            return _run_cell(net, point, step, number, progress)
-        except balls.StraddleError:
-            raise SymgradError(KINK_REFUSAL) from None
+        return _run_cell(net, point, step, number, progress)  # (a kink: StraddleError)
 
 
 def _run_cell(net: RecurrentNet, point: CellPoint, step: CompiledStep, number: Callable,
@@ -268,40 +274,94 @@ def shown_values(steps, cost, gradients, initial) -> list:
 def evaluate_cell(net: RecurrentNet, point: CellPoint, dps: int = 50,
                   certified: bool = False,
                   progress: Callable[[int], None] | None = None) -> CellEvaluation:
-    """Every step's values and every parameter's gradient, right to ``dps`` digits (two runs
-    at rising working digits agree), or certified enclosures with ``certified``."""
+    """Every step's values and every parameter's gradient, right to ``dps`` digits, or as
+    certified enclosures with ``certified``. Right to ``dps`` digits: in balls, each value
+    earned by its radius (one run, more bits if it lost some), or where balls cannot
+    tell within the working digits allowed (a kink straddled), by two runs at rising
+    working digits that agree (``uncertified`` says why)."""
     steps = len(point.inputs)
     working = dps + guard_digits(steps)
 
     def compute(digits: int):
         with mpmath.workdps(digits):
-            result = run_cell(net, point, "ball" if certified else "mpmath", digits, progress)
+            result = run_cell(net, point, "mpmath", digits, progress)
         return result, shown_values(*result)
 
     def certify(digits: int):  # enclosures of the same values: a 0 is settled only if proved
         with mpmath.workdps(digits):
             return shown_values(*run_cell(net, point, "interval", digits))
 
+    uncertified = None
     if certified:
-        result = _certified(compute, dps, working)
+        result = _certified(net, point, dps, working, progress)
     else:
-        result = converged(compute, dps, working, MAX_CELL_WORKING_DPS,
-                           f"The {net.cell.name} cell's values", certify=certify)
+        try:
+            result = _midpoints(*_earned(net, point, dps, working, progress))
+        except BallsCannotTell as cannot:
+            uncertified = cannot.why
+            with uncertified.refused():
+                result = converged(compute, dps, working, MAX_CELL_WORKING_DPS,
+                                   f"The {net.cell.name} cell's values", certify=certify)
     records, cost, gradients, initial = result
-    return CellEvaluation(net, point, dps, certified, records, cost, gradients, initial)
+    return CellEvaluation(net, point, dps, certified, records, cost, gradients, initial,
+                          uncertified)
 
 
-def _certified(compute, dps: int, working: int):
+def _in_balls(net: RecurrentNet, point: CellPoint, working: int, progress):
+    """One run in balls at ``working`` digits: (its result, the values it shows); None for
+    both where a ball straddles a kink."""
+    try:
+        result = run_cell(net, point, "ball", working, progress)
+    except balls.StraddleError:
+        return None, None
+    return result, shown_values(*result)
+
+
+def _certified(net: RecurrentNet, point: CellPoint, dps: int, working: int, progress):
     """Enclosures whose every width is below 10^-dps of their size, the working digits
     doubled until they are."""
     while True:
-        result, shown = compute(working)
+        result, shown = _in_balls(net, point, working, progress)
+        if result is None:
+            raise SymgradError(KINK_REFUSAL)
         if all(balls.narrow(v, dps) for v in shown):
             return result
         if working >= MAX_CELL_WORKING_DPS:
             raise SymgradError(f"The enclosures did not narrow to {dps} digits even at {working} "
                                "working digits; drop --interval or ask for fewer digits.")
         working = min(MAX_CELL_WORKING_DPS, 2 * working)
+
+
+def _earned(net: RecurrentNet, point: CellPoint, dps: int, working: int, progress):
+    """A run in balls whose every shown value is narrower than 10^-(dps+1) of its size
+    (16 digits at least, for its log10), the bits raised by what a run lost; raises
+    ``BallsCannotTell`` past MAX_CELL_WORKING_DPS."""
+    needed = digits_to_bits(settled_digits(dps) + 1)
+    bits, reason = digits_to_bits(working), NOT_NARROWED
+    while bits <= digits_to_bits(MAX_CELL_WORKING_DPS):
+        result, shown = _in_balls(net, point, int(bits / BITS_PER_DIGIT), progress)
+        worst = 0 if result is None else min(
+            (balls.accuracy(v) for v in shown if isinstance(v, arb)), default=needed)
+        if worst >= needed:
+            return result
+        reason = KINK_STRADDLED if result is None else NOT_NARROWED
+        bits = balls.raised_bits(bits, worst, needed)
+    raise BallsCannotTell(Uncertified(reason, MAX_CELL_WORKING_DPS))
+
+
+def _midpoints(records, cost, gradients, initial):
+    """A run's balls as their midpoints (mpmath numbers, as the agreeing runs give)."""
+    def point(value):
+        return balls.midpoint(value, wide=True) if isinstance(value, arb) else value
+
+    def pairs(named):
+        return tuple((name, point(v)) for name, v in named)
+
+    records = tuple(replace(
+        r, quantities=pairs(r.quantities), state_gradients=pairs(r.state_gradients),
+        jacobian=tuple(tuple(point(v) for v in row) for row in r.jacobian),
+        norm=point(r.norm), carousel=point(r.carousel)) for r in records)
+    return records, point(cost), pairs(gradients), pairs(initial)
 
 
 def parameter_table(net: RecurrentNet, values: dict) -> tuple[tuple[str, sympy.Rational], ...]:

@@ -24,7 +24,7 @@ from symgrad.numeric.real import table_cell
 from symgrad.numeric.recurrent import CellEvaluation
 from symgrad.render.document import Document, Figure, Grid, Row, Section, document, shown_layers
 from symgrad.render.number_style import approx
-from symgrad.render.numeric_documents import _value_row
+from symgrad.render.numeric_documents import _value_row, uncertified_words
 from symgrad.render.prose import Code, Phrase, Prose, joined, paragraph, say
 
 WRITTEN_STEPS = 4  # a derivation shows the backward step of this many steps at each end
@@ -142,7 +142,8 @@ def _(evaluation: CellEvaluation) -> Document:
             initial=_initial_values(point),
             y=sympy.Eq(sympy.Symbol("y"), point.target, evaluate=False)),
         "Every value is a certified enclosure: the exact value lies inside."
-        if evaluation.interval else "")
+        if evaluation.interval else
+        uncertified_words(evaluation.uncertified) if evaluation.uncertified else "")
     rows = [_value_row(sympy.Symbol("C"), evaluation.cost, digits)]
     rows += [_value_row(grad_of(parameter_symbol(name)), value, digits)
              for name, value in evaluation.gradients]

@@ -312,6 +312,8 @@ def _(evaluation: ChainEvaluation) -> dict:
         "dps": dps,
         "mode": "gain" if point.gain_mode else "forward",
         "interval": evaluation.interval,
+        "certified": evaluation.uncertified is None,
+        "uncertified_because": evaluation.uncertified and evaluation.uncertified.words,
         "layers": (_layer(values, dps) for values in evaluation.layers()),
     }
     _magnitude(data, "input_gradient", evaluation.input_gradient, dps)
@@ -637,6 +639,8 @@ def _(evaluation: CellEvaluation) -> dict:
     data.update({
         "dps": dps,
         "interval": evaluation.interval,
+        "certified": evaluation.uncertified is None,
+        "uncertified_because": evaluation.uncertified and evaluation.uncertified.words,
         "parameter_values": {name: _exact(value) for name, value in point.parameters},
         "inputs": [_exact(x) for x in point.inputs],
         "initial": {name: _exact(value) for name, value in point.initial},

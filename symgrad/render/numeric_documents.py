@@ -39,7 +39,7 @@ from symgrad.notation import (
     sup_abs_dsigma,
     tied_symbol,
 )
-from symgrad.numeric.evaluate import ChainEvaluation
+from symgrad.numeric.evaluate import ChainEvaluation, Uncertified
 from symgrad.numeric.matrix_net import SPECTRUM_WIDTH, NetEvaluation
 from symgrad.numeric.real import (
     decimal,
@@ -95,6 +95,13 @@ def _value_row(lhs: sympy.Expr, value, digits: int, label: str | None = None) ->
     return Row(lhs, (side,), relations=(relation,), label=label)
 
 
+def uncertified_words(why: Uncertified) -> Prose:
+    """The sentence saying a chain's or cell's values are two agreeing runs', and why."""
+    return say("Two runs at rising working digits agree on every value shown; they are not "
+               "certified: {reason} within {digits} working digits.",
+               reason=Phrase(why.reason), digits=why.working_digits)
+
+
 @document.register
 def _(evaluation: ChainEvaluation) -> Document:
     chain, point, digits = evaluation.chain, evaluation.point, evaluation.dps
@@ -117,6 +124,8 @@ def _(evaluation: ChainEvaluation) -> Document:
     if evaluation.interval:
         setting = paragraph(setting, "Every value is a certified enclosure: interval arithmetic "
                                      "with outward rounding, so the exact value lies inside.")
+    elif evaluation.uncertified is not None:
+        setting = paragraph(setting, uncertified_words(evaluation.uncertified))
     rows = [_value_row(grad_a(0), evaluation.input_gradient, digits, "input-gradient-value"),
             _value_row(log10(sympy.Abs(grad_a(0))), log10_abs(evaluation.input_gradient), 12),
             _value_row(grad_a(evaluation.depth), evaluation.output_gradient, digits)]

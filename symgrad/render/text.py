@@ -292,6 +292,9 @@ def evaluation_table(evaluation: ChainEvaluation, width: int = TEXT_WIDTH) -> Gr
     if evaluation.interval:
         summary.append("\nrelative width of the ∂C/∂a_0 enclosure: "
                        f"{_number_text(decimal(relative_width(evaluation.input_gradient), 3, 'up'))}")
+    if evaluation.uncertified is not None:
+        summary.append("\nTwo runs at rising working digits agree on every value shown; they "
+                       f"are not certified: {evaluation.uncertified.words}.")
     if evaluation.grad_w_total is not None:
         summary.append("\n∂C/∂w (tied, Σ_l a_(l-1) δ_l) = "
                        f"{_number_text(decimal(evaluation.grad_w_total, digits))}")
