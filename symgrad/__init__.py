@@ -48,6 +48,7 @@ _PUBLIC = {
     "evaluate_chain": ("symgrad.numeric.evaluate", "evaluate_chain"),
     "evaluate_net": ("symgrad.api", "evaluate_net"),
     "exact": ("symgrad.numbers", "exact"),
+    "export": ("symgrad.api", "export"),
     "GainBounds": ("symgrad.analysis.bounds", "GainBounds"),
     "GainRegion": ("symgrad.analysis.region", "GainRegion"),
     "get_activation": ("symgrad.activations", "get_activation"),

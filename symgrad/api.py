@@ -152,6 +152,24 @@ def derive(depth: int | None = None, act: Act = DEFAULT_ACT, *, residual: bool =
     return derive_chain(chain, layers, progress)
 
 
+def export(depth: int | None = None, act: Act = DEFAULT_ACT, *, to: str = "numpy",
+           residual: bool = False,
+           highway: bool = False, tied: bool = False, cost: str = "quadratic",
+           log_space: bool = False) -> str:
+    """The chain's derived backpropagation as the source of a Python module for ``to``
+    (numpy, torch or jax): ``forward``, ``backward``, ``gradients`` and ``loss``, the
+    formulas in its docstring, and ``check_against_autograd()``; ``log_space`` (NumPy):
+    ``log10_gradients`` too, the backward products carried as logarithms."""
+    from symgrad.render.export import export_chain
+
+    if depth is None:
+        raise SymgradError(f"Give the number of layers with {_o('depth')} L.")
+    chain = ScalarChain(check_depth(depth), act, residual=residual, tied=tied, cost=cost,
+                        highway=highway)
+    return export_chain(chain, arguments.text(to, "The target"),
+                        arguments.flag(log_space, "log_space"))
+
+
 def _all_layers(depth: int) -> list[int]:
     if depth > ALL_LAYERS_UP_TO:
         raise SymgradError(f"Writing all {depth} layers out grows as the square of the depth; at "

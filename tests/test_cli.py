@@ -224,7 +224,8 @@ def test_a_command_imports_only_its_own_module():
 
 
 @pytest.mark.parametrize("argv", [["acts", "--act", "relu"], ["derive", "--depth", "3"],
-                                  ["region", "--w", "2"], ["bounds", "--depth", "5"]])
+                                  ["region", "--w", "2"], ["bounds", "--depth", "5"],
+                                  ["export", "--depth", "3", "--to", "jax"]])
 def test_a_command_loads_no_numeric_code_it_does_not_use(argv):
     """What these commands print needs neither numpy nor the evaluators: the API imports
     each analysis where it is used, and a result's layout loads when it is first printed

@@ -27,7 +27,7 @@ import symgrad
 from symgrad import api, arguments, cli
 from symgrad.commands.common import whole
 from symgrad.errors import SymgradError
-from symgrad.networks import MAX_DERIVE_DEPTH, MAX_DERIVE_STEPS, MAX_STEPS
+from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MAX_DERIVE_STEPS, MAX_STEPS
 from symgrad.notes import MAX_NOTES_DEPTH, MAX_NOTES_STEPS
 from symgrad.verify import MAX_VERIFY_DEPTH, MAX_VERIFY_STEPS
 
@@ -93,7 +93,7 @@ OPTION_NAMES = {"parameters": "set"}  # an API argument whose option has another
 API_NAMES = {option: name for name, option in OPTION_NAMES.items()}
 API = {"derive": "derive", "eval": "evaluate", "bounds": "bounds", "region": "region",
        "meanfield": "meanfield", "critical": "critical", "sample": "sample", "acts": "acts",
-       "verify": "verify", "notes": "notes"}
+       "verify": "verify", "notes": "notes", "export": "export"}
 NOT_IN_THE_API = {"plot": "a figure of eval's numbers, drawn by the command line"}
 
 
@@ -185,6 +185,13 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
                  "residual": Kind((), (True,))}, None),
                ({"cell": ok("gru"), "steps": ok("3", 3)}, {"c0": Kind(same("0", "1"))}, None),
                ({"cell": ok("rnn"), "steps": ok("3", 3)}, {"act": ACT_OR_DEFAULT}, None)],
+    "export": [({"depth": ok("3", 3)}, {"depth": COUNT + above(MAX_DEPTH), "act": ACT,
+                                        "cost": TEXT, "to": TEXT, "residual": FLAG,
+                                        "highway": FLAG, "tied": FLAG, "log_space": FLAG}, None),
+               ({"depth": ok("3", 3), "highway": (None, True)},
+                {"residual": Kind((), (True,)), "tied": Kind((), (True,))}, None),
+               ({"depth": ok("3", 3), "to": ok("jax")}, {"log_space": Kind((), (True,))}, None)],
+
     "region": [({"w": ok("2")}, {"act": BOUNDED_ACT, "w": NUMBER + Kind(same("0")), "b": NUMBER,
                                  "dps": COUNT, "maximize": FLAG}, None)],
     "meanfield": [({"sigma_w2": ok("1")}, {"act": BOUNDED_ACT, "sigma_w2": POSITIVE,
@@ -262,6 +269,9 @@ COMBINATIONS = [
     Case("eval", {"widths": ok("2,3,2", [2, 3, 2]), "seed": ok("1", 1), "weights": ok("net.json")}),
     Case("eval", {"widths": ok("2,3,2", [2, 3, 2]), "scale": ok("2"), "weights": ok("net.json")}),
     Case("eval", {"widths": ok("2,3,2", [2, 3, 2]), "seed": ok("1", 1)}),
+    Case("export", {}),
+    Case("export", {"depth": ok("3", 3), "to": ok("torch"), "log_space": (None, True)}),
+    Case("export", {"depth": ok("3", 3), "highway": (None, True), "tied": (None, True)}),
     Case("region", {}),
     Case("region", {"w": ok("2"), "maximize": (None, True)}),
     Case("region", {"maximize": (None, True), "dps": ok("101", 101)}),

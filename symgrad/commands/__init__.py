@@ -12,6 +12,7 @@ COMMANDS = {
                  "The edge of chaos: the σ_w² with χ1 = 1 for each σ_b²."),
     "derive": ("derive", "derive", "Backprop derived symbolically: forward, δ, every gradient."),
     "eval": ("evaluate", "evaluate", "Exact values per layer at any precision, beside floats."),
+    "export": ("export", "export", "The derived backprop as NumPy, PyTorch or JAX code."),
     "meanfield": ("random_weights", "meanfield",
                   "Random weights: q*, χ1, the depth scale ξ and the regime."),
     "notes": ("notes", "notes", "Lecture notes of the whole argument, with exact numbers."),

@@ -1,0 +1,463 @@
+"""A scalar chain's derived backpropagation as a Python module for NumPy, PyTorch or JAX.
+
+The module implements the derived recursion (δ_l = ∂a_l/∂z_l · ∂C/∂a_l, then
+∂C/∂a_(l-1) = direct_l ∂C/∂a_l + w_l δ_l, layer by layer back), not autograd. Every formula
+in it is one of symgrad's own expressions printed by SymPy's code printers
+(``code_printers``): σ and σ', the cost and ∂C/∂a_L, and a layer kind's numbers per layer
+(``ChainLayer.numeric_form``: its output, its gates, ∂a_l/∂z_l, the gain's direct part and
+∂a_l/∂θ of its own parameters), so a plain, residual or highway chain comes out of the one
+generator. Only the module's skeleton (the loops, the functions' names) is text here.
+
+``check_against_autograd()`` in the module runs the framework's own autograd on the same
+chain (NumPy has none: central differences of the forward pass) and compares.
+
+``log_space`` (NumPy): the backward products are carried as (sign, ln|·|), so the front
+layer's gradient of a depth-10,000 chain comes out as a finite log10 where float64 gives 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import version
+
+import sympy
+
+from symgrad.costs import cost_at, cost_derivative_at
+from symgrad.errors import SymgradError
+from symgrad.networks import ScalarChain
+from symgrad.notation import y as target_y
+from symgrad.render.code_printers import TARGETS, code, prelude
+
+_Z, _A, _Y = (sympy.Symbol(name, real=True) for name in ("z", "a", "y"))
+_S, _DS = sympy.Symbol("s_l", real=True), sympy.Symbol("ds_l", real=True)  # σ(z_l), σ'(z_l)
+_PREVIOUS = sympy.Symbol("a_prev", real=True)  # a_(l-1)
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """A layer kind's numbers as code, and the locals each part reads."""
+
+    own: tuple[str, ...]  # its own parameters (a highway's p, q)
+    gates: tuple[tuple[str, str], ...]  # (name, code) in order
+    output: str  # a_l
+    through: str  # ∂a_l/∂z_l
+    direct: sympy.Expr  # the gain's direct part (0 plain, 1 residual, else an expression)
+    direct_code: str
+    partials: tuple[str, ...]  # ∂a_l/∂θ per own parameter
+    forward_reads: frozenset  # the locals a_l reads (a_prev, s_l, ds_l, gates, own)
+    backward_reads: frozenset  # the locals the backward step reads
+
+
+def _layer_code(chain: ScalarChain, target: str) -> _Layer:
+    """The chain's layer kind (``numeric_form``) as code in ``target``: placeholders
+    renamed to the module's locals (a_prev, s_l, ds_l, p_l, ...), each gate a local of
+    its own, named t_l, and 1 - t as the complement of a logistic gate."""
+    kind = chain.layer
+    arguments, expressions = kind.numeric_form
+    previous, activated, slope, *own = arguments
+    names = {previous: _PREVIOUS, activated: _S, slope: _DS}
+    names.update({symbol: sympy.Symbol(f"{symbol}_l", real=True) for symbol in own})
+    count = len(kind.gate_names)
+    output, gates = expressions[0], expressions[1:1 + count]
+    through, direct, *partials = expressions[1 + count:]
+    gate_symbols = {}
+    for name, gate in zip(kind.gate_names, gates):
+        symbol = sympy.Symbol(f"{name}_l", real=True)
+        gate_symbols[gate] = symbol
+        if isinstance(gate, sympy.Function) and len(gate.args) == 1:  # logistic: σ(-u) = 1 - σ(u)
+            gate_symbols[gate.func(-gate.args[0])] = 1 - symbol
+    gate_code = tuple((str(gate_symbols[g]), g.xreplace(names)) for g in gates)
+
+    def written(expr):
+        return expr.xreplace(gate_symbols).xreplace(names)
+
+    def reads(*exprs) -> frozenset:
+        """The locals ``exprs`` read, a gate's own arguments with it."""
+        found = {str(s) for e in exprs for s in e.free_symbols}
+        for name, gate in gate_code:
+            if name in found:
+                found |= {str(s) for s in gate.free_symbols}
+        return frozenset(found)
+
+    lines = [written(e) for e in (output, through, direct, *partials)]
+    return _Layer(
+        own=tuple(str(p) for p in own),
+        gates=tuple((name, code(gate, target)) for name, gate in gate_code),
+        output=code(lines[0], target), through=code(lines[1], target), direct=lines[2],
+        direct_code=code(lines[2], target),
+        partials=tuple(code(e, target) for e in lines[3:]),
+        forward_reads=reads(lines[0]), backward_reads=reads(*lines[1:]))
+
+
+def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = False) -> str:
+    """The module's source for ``chain`` (a concrete depth; plain, residual or highway;
+    tied or not; any activation and cost) in ``target``: numpy, torch or jax."""
+    if target not in TARGETS:
+        raise SymgradError(f"Unknown target '{target}'; symgrad exports to {', '.join(TARGETS)}.")
+    if chain.depth is None:
+        raise SymgradError("Give a concrete depth to export: the module's loops run over it.")
+    if log_space and target != "numpy":
+        raise SymgradError("The log-space module is written for NumPy (--to numpy).")
+    layer = _layer_code(chain, target)
+    cost_expr = cost_at(chain.cost, _A).xreplace({target_y: _Y})
+    upstream_expr = cost_derivative_at(chain.cost, _A).xreplace({target_y: _Y})
+    own = "".join(f", {p}" for p in layer.own)
+    own_returned = "own, " if layer.own else ""
+    parts = [
+        _docstring(chain, target, log_space, layer),
+        "",  # the prelude, once the code it serves is known
+        _FUNCTIONS.format(
+            own=own,
+            sigma=code(chain.activation.at(_Z), target),
+            slope=code(chain.activation.derivative_at(_Z), target),
+            cost=code(cost_expr, target), upstream=code(upstream_expr, target),
+            forward=_forward_body(layer), backward=_backward_body(layer),
+            own_gradients=_own_gradient_lists(layer), own_returned=own_returned),
+        (_TIED_GRADIENTS if chain.tied else _GRADIENTS).format(
+            own=own, own_result=_own_result(layer, chain.tied), own_returned=own_returned,
+            own_lists="".join(f", [{p}] * DEPTH" for p in layer.own)),
+    ]
+    if log_space:
+        parts.append(_LOG_SPACE.format(own=own, backward=_log_backward_body(layer),
+                                       own_gradients=_own_gradient_lists(layer),
+                                       own_result=_own_result(layer, False)))
+    parts.append(_checks(chain, target, layer))
+    parts[1] = prelude(target, "\n".join(parts[2:]), f"DEPTH = {chain.depth}")
+    return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
+
+
+def _docstring(chain: ScalarChain, target: str, log_space: bool, layer: _Layer) -> str:
+    options = [f"--depth {chain.depth}", f"--act {chain.activation.name}", f"--to {target}"]
+    options += [flag for flag, given in (("--residual", chain.residual),
+                                         ("--highway", chain.highway), ("--tied", chain.tied),
+                                         ("--log-space", log_space)) if given]
+    if chain.cost != "quadratic":
+        options.append(f"--cost {chain.cost}")
+    gates = "".join(f"\n               {name} = {text}" for name, text in layer.gates)
+    tied = ("\nTied: every layer shares w and b" + (" (and " + ", ".join(layer.own) + ")"
+                                                    if layer.own else "")
+            + ", so each gradient is the sum over the layers.\n") if chain.tied else ""
+    return f'''"""The {chain.kind} {chain.activation.name} chain of depth {chain.depth} \
+({chain.cost} cost), backpropagation as symgrad {version("symgrad")} derived it
+(symgrad export {" ".join(options)}).
+
+Layer l (index l - 1 of the lists: w[0] is w_1), with a_prev = a_(l-1), s_l = σ(z_l) and
+ds_l = σ'(z_l):
+
+    forward    z_l = w_l a_prev + b_l{gates}
+               a_l = {layer.output}
+    backward   δ_l = ∂C/∂z_l = ({layer.through}) ∂C/∂a_l
+               ∂C/∂a_(l-1) = {_words_of_back(layer)}   (l = L, ..., 1)
+    gradients  ∂C/∂w_l = δ_l a_(l-1),   ∂C/∂b_l = δ_l{_words_of_own(layer)}
+    cost       C = {code(cost_at(chain.cost, _A).xreplace({target_y: _Y}), target)}
+{tied}
+with σ(z) = {sympy.sstr(chain.activation.at(_Z))}
+and σ'(z) = {sympy.sstr(chain.activation.derivative_at(_Z))}.
+"""'''
+
+
+def _words_of_back(layer: _Layer) -> str:
+    if layer.direct == 0:
+        return "w_l δ_l"
+    if layer.direct == 1:
+        return "∂C/∂a_l + w_l δ_l"
+    return f"({layer.direct_code}) ∂C/∂a_l + w_l δ_l"
+
+
+def _words_of_own(layer: _Layer) -> str:
+    return "".join(f",   ∂C/∂{p}_l = ({partial}) ∂C/∂a_l"
+                   for p, partial in zip(layer.own, layer.partials))
+
+
+def _locals(layer: _Layer, source: str) -> list[str]:
+    """The lines that set the locals a step reads ("forward": from a[-1] and z[-1];
+    "backward": from a[layer] and z[layer])."""
+    index, needed = ("-1", layer.forward_reads) if source == "forward" else \
+        ("layer", layer.backward_reads)
+    lines = [f"a_prev = a[{index}]"] if "a_prev" in needed else []
+    lines += [f"{p}_l = {p}[layer]" for p in layer.own if f"{p}_l" in needed]
+    lines += [f"{name} = sigma{prime}(z[{index}])"
+              for name, prime in (("s_l", ""), ("ds_l", "_prime")) if name in needed]
+    lines += [f"{name} = {text}" for name, text in layer.gates if name in needed]
+    return lines
+
+
+def _forward_body(layer: _Layer) -> str:
+    lines = ["z.append(w[layer] * a[-1] + b[layer])"]
+    if layer.output == "s_l":  # a plain layer: a_l = σ(z_l)
+        lines.append("a.append(sigma(z[-1]))")
+    else:
+        lines += _locals(layer, "forward")
+        lines.append(f"a.append({layer.output})")
+    return "\n".join(" " * 8 + line for line in lines)
+
+
+def _back_line(layer: _Layer) -> str:
+    if layer.direct == 0:
+        return "upstream = w[layer] * delta[layer]"
+    if layer.direct == 1:
+        return "upstream = upstream + w[layer] * delta[layer]"
+    return f"upstream = ({layer.direct_code}) * upstream + w[layer] * delta[layer]"
+
+
+def _backward_body(layer: _Layer) -> str:
+    lines = _locals(layer, "backward")
+    lines.append(f"delta[layer] = ({layer.through}) * upstream")
+    lines += [f"own[\"{p}\"][layer] = ({partial}) * upstream"
+              for p, partial in zip(layer.own, layer.partials)]
+    lines.append(_back_line(layer) + "  # ∂C/∂a_(l-1)")
+    return "\n".join(" " * 8 + line for line in lines)
+
+
+def _log_backward_body(layer: _Layer) -> str:
+    lines = _locals(layer, "backward")
+    lines.append(f"delta[layer] = _log_product(_signed_log({layer.through}), upstream)")
+    lines += [f"own[\"{p}\"][layer] = _log_product(_signed_log({partial}), upstream)"
+              for p, partial in zip(layer.own, layer.partials)]
+    carried = "_log_product(_signed_log(w[layer]), delta[layer])"
+    if layer.direct == 0:
+        lines.append(f"upstream = {carried}")
+    elif layer.direct == 1:
+        lines.append(f"upstream = _log_sum(upstream, {carried})")
+    else:
+        lines.append(f"upstream = _log_sum(_log_product(_signed_log({layer.direct_code}), "
+                     f"upstream), {carried})")
+    return "\n".join(" " * 8 + line for line in lines)
+
+
+def _own_gradient_lists(layer: _Layer) -> str:
+    """The line that makes the own parameters' gradient lists (none for a layer without)."""
+    if not layer.own:
+        return ""
+    return "\n    own = {" + ", ".join(f"\"{p}\": [None] * DEPTH" for p in layer.own) + "}"
+
+
+def _own_result(layer: _Layer, tied: bool) -> str:
+    if tied:
+        return "".join(f", \"{p}\": sum(own[\"{p}\"])" for p in layer.own)
+    return "".join(f", \"{p}\": own[\"{p}\"]" for p in layer.own)
+
+
+_FUNCTIONS = '''
+def sigma(z):
+    """σ(z)."""
+    return {sigma}
+
+
+def sigma_prime(z):
+    """σ'(z)."""
+    return {slope}
+
+
+def cost(a, y):
+    """C(a_L, y)."""
+    return {cost}
+
+
+def cost_gradient(a, y):
+    """∂C/∂a_L."""
+    return {upstream}
+
+
+def forward(w, b, x{own}):
+    """The preactivations z_1..z_L and the activations a_0..a_L (lists)."""
+    a, z = [x], []
+    for layer in range(DEPTH):
+{forward}
+    return z, a
+
+
+def backward(w, z, a, y{own}):
+    """δ_1..δ_L, the gradients of the layer's own parameters, and ∂C/∂a_0, by the
+    recursion from the output back."""
+    upstream = cost_gradient(a[-1], y)  # ∂C/∂a_L
+    delta = [None] * DEPTH{own_gradients}
+    for layer in reversed(range(DEPTH)):
+{backward}
+    return delta, {own_returned}upstream
+'''
+
+_GRADIENTS = '''
+def gradients(w, b, x, y{own}):
+    """∂C/∂w_l and ∂C/∂b_l (lists, layer 1 first), and ∂C/∂a_0 as "x"."""
+    z, a = forward(w, b, x{own})
+    delta, {own_returned}input_gradient = backward(w, z, a, y{own})
+    return {{"w": [delta[layer] * a[layer] for layer in range(DEPTH)], "b": delta,
+            "x": input_gradient{own_result}}}
+
+
+def loss(w, b, x, y{own}):
+    """C of the forward pass (what autograd differentiates)."""
+    return cost(forward(w, b, x{own})[1][-1], y)
+'''
+
+_TIED_GRADIENTS = '''
+def gradients(w, b, x, y{own}):
+    """∂C/∂w and ∂C/∂b of the shared weight and bias (sums over the layers), and
+    ∂C/∂a_0 as "x"."""
+    ws, bs = [w] * DEPTH, [b] * DEPTH
+    z, a = forward(ws, bs, x{own_lists})
+    delta, {own_returned}input_gradient = backward(ws, z, a, y{own_lists})
+    return {{"w": sum(delta[layer] * a[layer] for layer in range(DEPTH)), "b": sum(delta),
+            "x": input_gradient{own_result}}}
+
+
+def loss(w, b, x, y{own}):
+    """C of the forward pass (what autograd differentiates)."""
+    return cost(forward([w] * DEPTH, [b] * DEPTH, x{own_lists})[1][-1], y)
+'''
+
+_LOG_SPACE = '''
+def _signed_log(value):
+    """(sign, ln|value|) of a float: (0.0, -inf) for 0."""
+    value = float(value)
+    if value == 0:
+        return 0.0, -numpy.inf
+    return float(numpy.sign(value)), float(numpy.log(abs(value)))
+
+
+def _log_product(first, second):
+    return first[0] * second[0], first[1] + second[1]
+
+
+def _log_sum(first, second):
+    """(sign, ln|·|) of the sum of two (sign, ln|·|) numbers."""
+    if first[0] == 0:
+        return second
+    if second[0] == 0:
+        return first
+    big, small = (first, second) if first[1] >= second[1] else (second, first)
+    rest = 1 + big[0] * small[0] * numpy.exp(small[1] - big[1])
+    if rest == 0:
+        return 0.0, -numpy.inf
+    return (big[0] if rest > 0 else -big[0]), big[1] + float(numpy.log(abs(rest)))
+
+
+def log10_gradients(w, b, x, y{own}):
+    """As ``gradients``, each value as (sign, log10|·|): the backward products are
+    carried in logarithms, so none over- or underflows however deep the chain (the
+    forward pass is as in ``gradients``)."""
+    z, a = forward(w, b, x{own})
+    upstream = _signed_log(cost_gradient(a[-1], y))  # ∂C/∂a_L
+    delta = [None] * DEPTH{own_gradients}
+    for layer in reversed(range(DEPTH)):
+{backward}
+
+    def log10(value):
+        return value[0], value[1] / numpy.log(10)
+
+    grad_w = [_log_product(_signed_log(a[layer]), delta[layer]) for layer in range(DEPTH)]
+    return {{"w": [log10(v) for v in grad_w], "b": [log10(v) for v in delta],
+            "x": log10(upstream){own_result}}}
+'''
+
+
+def _checks(chain: ScalarChain, target: str, layer: _Layer) -> str:
+    """``check_against_autograd`` for ``target``: the framework's autograd (NumPy:
+    central differences) at a random point, against ``gradients``."""
+    names = ("w", "b", *layer.own)
+    ranges = {"w": (0.5, 1.5), "b": (-0.5, 0.5), **{p: (-1.0, 1.0) for p in layer.own}}
+    shape = "()" if chain.tied else "(DEPTH,)"
+    own = "".join(f", {p}" for p in layer.own)
+    if target == "numpy":
+        draws = "\n".join(
+            f"    {name} = " + (f"float(draw.uniform({low}, {high}))" if chain.tied else
+                                f"list(draw.uniform({low}, {high}, DEPTH))")
+            for name, (low, high) in ranges.items())
+        return _NUMPY_CHECK.format(draws=draws, names=repr(names), own=own,
+                                   moved_own="".join(f", moved[\"{p}\"]" for p in layer.own),
+                                   tied=chain.tied, values=", ".join(f"\"{n}\": {n}" for n in names))
+    if target == "torch":
+        draws = "\n".join(
+            f"    {name} = (torch.rand({shape}, generator=draw, dtype=torch.float64) * "
+            f"{high - low} + {low}).requires_grad_()" for name, (low, high) in ranges.items())
+        return _TORCH_CHECK.format(draws=draws, names=repr(names), own=own, tied=chain.tied,
+                                   values=", ".join(f"\"{n}\": {n}" for n in names))
+    draws = "\n".join(
+        f"    {name} = jax.random.uniform(keys[{i}], {shape}, dtype=jax.numpy.float64, "
+        f"minval={low}, maxval={high})" for i, (name, (low, high)) in enumerate(ranges.items()))
+    return _JAX_CHECK.format(draws=draws, count=len(names), names=repr(names), own=own,
+                             tied=chain.tied, differentiated=repr(("w", "b", "x", *layer.own)),
+                             argnums=repr((0, 1, 2, *range(4, 4 + len(layer.own)))))
+
+
+_NUMPY_CHECK = '''
+def check_against_autograd(seed=0, tolerance=1e-5):
+    """NumPy has no autograd: central differences of ``loss`` at a random point against
+    ``gradients``. Returns the largest difference relative to the largest gradient, and
+    raises AssertionError when it is above ``tolerance``."""
+    draw = numpy.random.default_rng(seed)
+{draws}
+    x, y = 0.5, 0.3
+    values = {{{values}, "x": x}}
+    found = gradients(w, b, x, y{own})
+
+    def central(name, index):
+        value = values[name] if index is None else values[name][index]
+        step = 1e-6 * max(1.0, abs(value))
+        ends = []
+        for shift in (step, -step):
+            moved = dict(values)
+            if index is None:
+                moved[name] = value + shift
+            else:
+                moved[name] = list(values[name])
+                moved[name][index] = value + shift
+            ends.append(loss(moved["w"], moved["b"], moved["x"], y{moved_own}))
+        return (ends[0] - ends[1]) / (2 * step)
+
+    pairs = [(found["x"], central("x", None))]
+    for name in {names}:
+        if {tied}:
+            pairs.append((found[name], central(name, None)))
+        else:
+            pairs += [(found[name][index], central(name, index)) for index in range(DEPTH)]
+    scale = max(abs(float(ours)) for ours, _ in pairs) or 1.0
+    worst = max(abs(float(ours) - float(theirs)) for ours, theirs in pairs) / scale
+    assert worst <= tolerance, worst
+    return worst
+'''
+
+_TORCH_CHECK = '''
+def check_against_autograd(seed=0, tolerance=1e-9):
+    """torch's autograd (``loss(...).backward()``, float64) at a random point against
+    ``gradients``. Returns the largest difference relative to the largest gradient, and
+    raises AssertionError when it is above ``tolerance``."""
+    draw = torch.Generator().manual_seed(seed)
+{draws}
+    x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(0.3, dtype=torch.float64)
+    loss(w, b, x, y{own}).backward()
+    with torch.no_grad():
+        found = gradients(w, b, x, y{own})
+    values = {{{values}}}
+    pairs = [(torch.as_tensor(found["x"]), x.grad)]
+    for name in {names}:
+        ours = found[name] if {tied} else torch.stack(list(found[name]))
+        pairs.append((torch.as_tensor(ours), values[name].grad))
+    scale = max(float(ours.abs().max()) for ours, _ in pairs) or 1.0
+    worst = max(float((ours - theirs).abs().max()) for ours, theirs in pairs) / scale
+    assert worst <= tolerance, worst
+    return worst
+'''
+
+_JAX_CHECK = '''
+def check_against_autograd(seed=0, tolerance=1e-9):
+    """JAX's autograd (``jax.grad(loss)``, float64) at a random point against
+    ``gradients``. Returns the largest difference relative to the largest gradient, and
+    raises AssertionError when it is above ``tolerance``."""
+    keys = jax.random.split(jax.random.PRNGKey(seed), {count})
+{draws}
+    x, y = jax.numpy.float64(0.5), jax.numpy.float64(0.3)
+    automatic = dict(zip({differentiated}, jax.grad(loss, argnums={argnums})(w, b, x, y{own}),
+                         strict=True))
+    found = gradients(w, b, x, y{own})
+    pairs = []
+    for name in ("x", *{names}):
+        ours = found[name] if {tied} or name == "x" else jax.numpy.stack(list(found[name]))
+        pairs.append((jax.numpy.asarray(ours), automatic[name]))
+    scale = max(float(jax.numpy.abs(ours).max()) for ours, _ in pairs) or 1.0
+    worst = max(float(jax.numpy.abs(ours - theirs).max()) for ours, theirs in pairs) / scale
+    assert worst <= tolerance, worst
+    return worst
+'''

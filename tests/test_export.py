@@ -1,0 +1,229 @@
+"""``symgrad export`` (issue 18): the derived backpropagation as NumPy, PyTorch and JAX
+modules. Each exported module is imported and its gradients compared with symgrad's eval
+(at 30 digits, rounded to float64), with mpmath.diff of a forward pass written here, and
+with the framework's own autograd where it is installed; its own autograd check is shown
+to fail on a wrong formula; the log-space module against the exact log10 at depth 10,000."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import mpmath
+import numpy
+import pytest
+
+import symgrad
+from tests.clirun import symgrad as symgrad_cli
+from tests.oracle import MPMATH_ACTIVATIONS, mp_loss
+
+ACTS = symgrad.ACTIVATIONS
+POINT = {"w": [0.9, -1.2, 1.1, 0.7, -0.8, 1.3], "b": [0.1, -0.2, 0.3, 0.05, -0.15, 0.2],
+         "p": [0.5, -0.4, 0.3, 0.8, -0.6, 0.2], "q": [-0.3, 0.2, 0.1, -0.5, 0.4, 0.0],
+         "x": 0.4, "y": 0.3}
+DEPTH = len(POINT["w"])
+
+
+def load(source: str, folder, name: str):
+    path = folder / f"{name}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _arguments(kind: str, tied: bool = False):
+    """gradients()' arguments at POINT: (w, b, x, y, own...)."""
+    take = (lambda v: v[0]) if tied else list
+    own = [take(POINT[n]) for n in ("p", "q")] if kind == "highway" else []
+    return (take(POINT["w"]), take(POINT["b"]), POINT["x"], POINT["y"], *own)
+
+
+def _evaluated(kind: str, act: str, cost: str = "quadratic", tied: bool = False):
+    """symgrad eval at 30 digits at POINT: {name: value or per-layer list}."""
+    given = {n: (POINT[n][0] if tied else POINT[n]) for n in ("w", "b")}
+    if kind == "highway":
+        given.update({n: (POINT[n][0] if tied else POINT[n]) for n in ("p", "q")})
+    evaluation = symgrad.evaluate(
+        DEPTH, act, residual=kind == "residual", highway=kind == "highway", tied=tied,
+        cost=cost, x=str(POINT["x"]), y=str(POINT["y"]), dps=30,
+        **{n: ",".join(map(str, v)) if isinstance(v, list) else str(v) for n, v in given.items()})
+    layers = [evaluation.layer(n) for n in range(1, DEPTH + 1)]
+    values = {"x": evaluation.input_gradient, "w": [v.grad_w for v in layers],
+              "b": [v.grad_b for v in layers]}
+    if kind == "highway":
+        values.update({n: [v.own_gradients[n] for v in layers] for n in ("p", "q")})
+    if tied:
+        values = {n: (sum(v) if isinstance(v, list) else v) for n, v in values.items()}
+        values["w"] = evaluation.grad_w_total
+    return values
+
+
+def _close(found: dict, expected: dict, tolerance: float) -> None:
+    flat = [(name, i, float(f), float(e)) for name in expected
+            for i, (f, e) in enumerate(zip(*(v if isinstance(v, list) else [v]
+                                             for v in (found[name], expected[name])),
+                                           strict=True))]
+    scale = max(abs(e) for *_, e in flat)
+    for name, i, f, e in flat:
+        assert abs(f - e) <= tolerance * scale, (name, i, f, e)
+
+
+@pytest.mark.parametrize("kind", ["plain", "residual", "highway"])
+@pytest.mark.parametrize("act", ACTS)
+def test_numpy_gradients_equal_eval_rounded_to_float64(act, kind, tmp_path):
+    source = symgrad.export(DEPTH, act, residual=kind == "residual", highway=kind == "highway")
+    module = load(source, tmp_path, f"chain_{kind}")
+    found = module.gradients(*_arguments(kind))
+    _close(found, _evaluated(kind, act), 1e-12)
+
+
+@pytest.mark.parametrize("kind", ["plain", "residual", "highway"])
+def test_tied_and_cross_entropy_modules_equal_eval(kind, tmp_path):
+    for act, cost, tied in (("tanh", "quadratic", True), ("sigmoid", "cross-entropy", False),
+                            ("gelu", "cross-entropy", True)):
+        if (tied and kind == "highway") or (cost == "cross-entropy" and kind == "residual"):
+            continue  # (no tied highway chain; a residual chain's output leaves (0, 1))
+        source = symgrad.export(DEPTH, act, residual=kind == "residual",
+                                highway=kind == "highway", tied=tied, cost=cost)
+        module = load(source, tmp_path, f"chain_{kind}_{act}_{tied}")
+
+        found = module.gradients(*_arguments(kind, tied))
+        _close(found, _evaluated(kind, act, cost, tied), 1e-12)
+
+
+@pytest.mark.parametrize("residual", [False, True])
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "gelu", "softplus"])
+def test_numpy_gradients_equal_mpmath_diff_of_a_forward_pass_written_here(act, residual,
+                                                                        tmp_path):
+    module = load(symgrad.export(DEPTH, act, residual=residual), tmp_path, "chain")
+    found = module.gradients(*_arguments("plain"))
+    with mpmath.workdps(40):
+        weights, biases = ([mpmath.mpf(str(v)) for v in POINT[n]] for n in ("w", "b"))
+        x, y = mpmath.mpf(str(POINT["x"])), mpmath.mpf(str(POINT["y"]))
+        assert act in MPMATH_ACTIVATIONS
+
+        def loss_at(name, index, value):
+            moved = {"w": list(weights), "b": list(biases), "x": x}
+            if name == "x":
+                moved["x"] = value
+            else:
+                moved[name][index] = value
+            return mp_loss(act, "quadratic", moved["w"], moved["b"], moved["x"], y, residual)
+
+        expected = {"x": mpmath.diff(lambda v: loss_at("x", None, v), x)}
+        for name, values in (("w", weights), ("b", biases)):
+            expected[name] = [mpmath.diff(lambda v, i=i, n=name: loss_at(n, i, v), values[i])
+                              for i in range(DEPTH)]
+    _close(found, expected, 1e-12)
+
+
+def test_numpy_autograd_check_passes_and_fails_on_a_wrong_formula(tmp_path):
+    """The module's central differences agree with its recursion, and catch a wrong σ'
+    (one factor of 1.001 in a single layer's slope)."""
+    for kind in ("plain", "residual", "highway"):
+        for tied in (False, True) if kind != "highway" else (False,):
+            source = symgrad.export(DEPTH, "tanh", residual=kind == "residual",
+                                    highway=kind == "highway", tied=tied)
+            module = load(source, tmp_path, f"check_{kind}_{tied}")
+            assert module.check_against_autograd() < 1e-6
+            right = module.sigma_prime
+            module.sigma_prime = lambda z, right=right: right(z) * 1.001
+            with pytest.raises(AssertionError):
+                module.check_against_autograd()
+
+
+def test_log_space_gives_the_front_gradient_where_float64_gives_0(tmp_path):
+    """Depth 10,000 sigmoid: |∂C/∂w_1| ≈ 10^-(thousands); float64's recursion gives 0, the
+    log-space module the exact log10 to 12 digits."""
+    depth = 10_000
+    source = symgrad.export(depth, "sigmoid", log_space=True)
+    module = load(source, tmp_path, "deep")
+    w, b, x, y = [1.5] * depth, [-0.2] * depth, 0.5, 0.0
+    plain = module.gradients(w, b, x, y)
+    assert plain["w"][0] == 0.0 and plain["x"] == 0.0
+    logged = module.log10_gradients(w, b, x, y)
+    evaluation = symgrad.evaluate(depth, "sigmoid", w="1.5", b="-0.2", x="0.5", y="0", dps=30,
+                                  keep={1, depth})
+    for name, shown, exact in (("w_1", logged["w"][0], evaluation.layer(1).grad_w),
+                               ("x", logged["x"], evaluation.input_gradient),
+                               ("b_L", logged["b"][-1], evaluation.layer(depth).grad_b)):
+        expected = float(mpmath.log10(abs(mpmath.mpf(exact))))
+        assert shown[0] == float(mpmath.sign(mpmath.mpf(exact))), name
+        assert shown[1] == pytest.approx(expected, rel=1e-12), name
+    assert logged["x"][1] < -300  # beyond float64's range
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("kind", ["plain", "residual", "highway"])
+def test_the_exported_module_is_ruff_clean(target, kind, tmp_path):
+    source = symgrad.export(DEPTH, "gelu", to=target, residual=kind == "residual",
+                            highway=kind == "highway", log_space=target == "numpy")
+    path = tmp_path / "module.py"
+    path.write_text(source)
+    run = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--no-cache",
+                          "--select", "E4,E7,E9,F,I,B", str(path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
+
+
+@pytest.mark.parametrize("kind", ["plain", "residual", "highway"])
+@pytest.mark.parametrize("act", ["sigmoid", "relu", "gelu", "elu"])
+def test_torch_module_equals_eval_and_torch_autograd(act, kind, tmp_path):
+    torch = pytest.importorskip("torch")
+    source = symgrad.export(DEPTH, act, to="torch", residual=kind == "residual",
+                            highway=kind == "highway")
+    module = load(source, tmp_path, f"torch_{act}_{kind}")
+    assert module.check_against_autograd() < 1e-9
+    tensors = [torch.tensor(v, dtype=torch.float64) for v in _arguments(kind)]
+    found = module.gradients(*tensors)
+    _close({n: [float(t) for t in v] if isinstance(v, list) else float(v)
+            for n, v in found.items()}, _evaluated(kind, act), 1e-12)
+
+
+@pytest.mark.parametrize("kind", ["plain", "residual", "highway"])
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "gelu", "silu"])
+def test_jax_module_equals_eval_and_jax_autograd(act, kind, tmp_path):
+    pytest.importorskip("jax")
+    import jax.numpy
+
+    source = symgrad.export(DEPTH, act, to="jax", residual=kind == "residual",
+                            highway=kind == "highway")
+    module = load(source, tmp_path, f"jax_{act}_{kind}")
+    assert module.check_against_autograd() < 1e-9
+    arrays = [jax.numpy.asarray(v, dtype=jax.numpy.float64) for v in _arguments(kind)]
+    found = module.gradients(*arrays)
+    _close({n: [float(t) for t in v] if isinstance(v, list) else float(v)
+            for n, v in found.items()}, _evaluated(kind, act), 1e-12)
+
+
+def test_the_cli_writes_the_module_atomically_and_refuses_in_one_sentence(tmp_path):
+    target = tmp_path / "chain10.py"
+    run = symgrad_cli("export", "--depth", "10", "--act", "sigmoid", "-o", str(target))
+    assert run.returncode == 0, run.stderr
+    module = load(target.read_text(), tmp_path, "chain10_loaded")
+    assert module.DEPTH == 10 and module.check_against_autograd() < 1e-6
+    before = target.read_text()
+    for arguments, words in (
+            (("--depth", "3", "--to", "pandas"), "Unknown target 'pandas'"),
+            (("--depth", "3", "--to", "torch", "--log-space"), "written for NumPy"),
+            (("--act", "tanh"), "Give the number of layers"),
+            (("--depth", "0"), "depth"),
+            (("--depth", "3", "--act", "bogus"), "bogus")):
+        run = symgrad_cli("export", *arguments, "-o", str(target))
+        assert run.returncode == 2 and words in run.stderr and len(run.stderr.splitlines()) == 1
+        assert target.read_text() == before
+    run = symgrad_cli("export", "--depth", "3", "-o", str(tmp_path / "chain.txt"))
+    assert run.returncode == 2 and "FILE.py" in run.stderr
+    printed = symgrad_cli("export", "--depth", "3", "--act", "tanh", "--to", "jax")
+    assert printed.returncode == 0 and printed.stdout == symgrad.export(3, "tanh", to="jax")
+
+
+def test_the_api_refuses_wrong_types_in_one_sentence():
+    for call, words in ((lambda: symgrad.export(3, to=5), "The target must be text"),
+                        (lambda: symgrad.export("3"), "depth"),
+                        (lambda: symgrad.export(3, log_space="yes"), "log_space")):
+        with pytest.raises(symgrad.SymgradError, match=words):
+            call()
+    assert numpy is not None
