@@ -384,13 +384,15 @@ def _earned_balls(chain, point, dps, keep, progress, checked) -> tuple[Arithmeti
     16 digits at least, for its log10). A ball's radius bounds every rounding of its run,
     so one run settles what two compared runs cannot (1 + 2^-270 rounds to 1 at 51 and at
     61 digits alike). Raises ``BallsCannotTell`` past the budget (MAX_INTERVAL_WORK
-    digits times layers): a ball straddling a kink or reaching across 0 at every
-    precision tried, the output's ball on the edge of the cost's domain, or radii growing
-    faster than the values (a highway's gate and carry both read a_{l-1}, and a ball
-    cannot know their errors cancel)."""
+    digits times layers, and twice the first run's digits at least): a ball straddling
+    a kink or reaching across 0 at every precision tried, the output's ball on the edge
+    of the cost's domain, or radii growing faster than the values (a highway's gate and
+    carry both read a_{l-1}, and a ball cannot know their errors cancel)."""
     needed = digits_to_bits(settled_digits(dps) + 1)
-    bits = digits_to_bits(dps + guard_digits(chain.depth))
-    budget = min(MAX_INTERVAL_WORKING, MAX_INTERVAL_WORK // max(chain.depth, 1))
+    start = dps + guard_digits(chain.depth)
+    # at least two runs' worth of what the agreeing runs would do anyway
+    budget = max(2 * start, min(MAX_INTERVAL_WORKING, MAX_INTERVAL_WORK // max(chain.depth, 1)))
+    bits = digits_to_bits(start)
     reason = NOT_NARROWED
     while bits <= digits_to_bits(budget):
         math = ball_arithmetic(chain, bits)

@@ -33,6 +33,7 @@ from symgrad.numeric import balls, interval
 from symgrad.numeric.evaluate import (
     KINK_REFUSAL,
     KINK_STRADDLED,
+    MAX_INTERVAL_WORK,
     NOT_NARROWED,
     BallsCannotTell,
     Uncertified,
@@ -45,6 +46,7 @@ from symgrad.numeric.real import log10_abs
 
 MAX_CELL_DPS = 10_000
 MAX_CELL_WORKING_DPS = 40_000
+CELL_STEP_LAYERS = 20  # a step of a cell costs about as much as this many chain layers
 PROGRESS_STEP = 100  # steps between two progress reports
 
 
@@ -335,10 +337,14 @@ def _certified(net: RecurrentNet, point: CellPoint, dps: int, working: int, prog
 def _earned(net: RecurrentNet, point: CellPoint, dps: int, working: int, progress):
     """A run in balls whose every shown value is narrower than 10^-(dps+1) of its size
     (16 digits at least, for its log10), the bits raised by what a run lost; raises
-    ``BallsCannotTell`` past MAX_CELL_WORKING_DPS."""
+    ``BallsCannotTell`` past the budget (a chain's MAX_INTERVAL_WORK, a step counted as
+    CELL_STEP_LAYERS layers, and twice the first run's digits at least)."""
     needed = digits_to_bits(settled_digits(dps) + 1)
     bits, reason = digits_to_bits(working), NOT_NARROWED
-    while bits <= digits_to_bits(MAX_CELL_WORKING_DPS):
+    steps = len(point.inputs)
+    budget = min(MAX_CELL_WORKING_DPS,
+                 max(2 * working, MAX_INTERVAL_WORK // (CELL_STEP_LAYERS * steps)))
+    while bits <= digits_to_bits(budget):
         result, shown = _in_balls(net, point, int(bits / BITS_PER_DIGIT), progress)
         worst = 0 if result is None else min(
             (balls.accuracy(v) for v in shown if isinstance(v, arb)), default=needed)
@@ -346,7 +352,7 @@ def _earned(net: RecurrentNet, point: CellPoint, dps: int, working: int, progres
             return result
         reason = KINK_STRADDLED if result is None else NOT_NARROWED
         bits = balls.raised_bits(bits, worst, needed)
-    raise BallsCannotTell(Uncertified(reason, MAX_CELL_WORKING_DPS))
+    raise BallsCannotTell(Uncertified(reason, budget))
 
 
 def _midpoints(records, cost, gradients, initial):
