@@ -367,9 +367,9 @@ def peak_of_reading_every_layer(depth: int) -> int:
 def test_reading_every_layer_stays_small(monkeypatch):
     """Every layer of a checkpointed evaluation read in order: the peak is a small part of
     the plain pass's, which holds all of them (the two runs are compared on a few layers
-    here, and the layers made 100 at a time: on CHECKED_LAYERS = 2,000 of 20,000 layers
-    those would be a tenth of the pass)."""
-    depth = 20_000
+    here, and the layers made 100 at a time: on CHECKED_LAYERS = 2,000 of 10,000 layers
+    those would be a fifth of the pass)."""
+    depth = 10_000
     monkeypatch.setattr(evaluate, "CHECKED_LAYERS", 20)
     monkeypatch.setattr(evaluate, "LAYER_BATCH", 100)
     peak_of_reading_every_layer(10)  # SymPy's and lambdify's caches, before anything is measured
