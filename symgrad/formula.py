@@ -166,10 +166,77 @@ def simplified_within_budget(expr: sympy.Expr) -> sympy.Expr:
     return within_budget(sympy.simplify, expr, fallback=lambda: expr, seconds=STEP_SECONDS)
 
 
+# Functions continuous on the whole real line, and their limits at +∞ and -∞ (where they
+# have one): lim f(u(x)) = f(lim u(x)) when that limit is finite.
+_CONTINUOUS = {sympy.exp: (sympy.oo, 0), sympy.tanh: (1, -1), sympy.erf: (1, -1),
+               sympy.erfc: (0, 2), sympy.atan: (sympy.pi / 2, -sympy.pi / 2),
+               sympy.sech: (0, 0), sympy.sin: None, sympy.cos: None}
+
+
+def limit_by_continuity(expr: sympy.Expr, end: sympy.Expr) -> sympy.Expr | None:
+    """lim expr as x → ``end`` (±∞) where the rules of limits alone give it: a sum,
+    product or whole power of parts with limits (finite, or ±∞ where no ∞ - ∞ or 0 · ∞
+    arises and every sign is known), and a function continuous on the real line of a part
+    with a finite limit (or tanh, erf, exp, ... of one tending to ±∞); None where a step
+    needs more. SymPy's limit takes its whole budget on tanh(tanh(tanh(x))) at ∞ (Gruntz
+    rewrites every tanh through exp); this is exact and immediate."""
+    infinities = (sympy.oo, -sympy.oo)
+    if expr == VARIABLE:
+        return end
+    if not expr.has(VARIABLE):
+        return expr
+    if isinstance(expr, sympy.Function) and expr.func in _CONTINUOUS and len(expr.args) == 1:
+        inner = limit_by_continuity(expr.args[0], end)
+        if inner is None:
+            return None
+        if inner.is_finite:
+            return expr.func(inner)
+        at_infinity = _CONTINUOUS[expr.func]
+        if at_infinity is None or inner not in infinities:
+            return None
+        return sympy.sympify(at_infinity[0 if inner == sympy.oo else 1])
+    if isinstance(expr, (sympy.Add, sympy.Mul)):
+        parts = [limit_by_continuity(a, end) for a in expr.args]
+        if any(p is None for p in parts):
+            return None
+        infinite = [p for p in parts if not p.is_finite]
+        if not infinite:
+            return expr.func(*parts)
+        if any(p not in infinities for p in infinite):
+            return None
+        if isinstance(expr, sympy.Add):  # ∞ + finite; ∞ - ∞ is not decided here
+            return infinite[0] if len(set(infinite)) == 1 else None
+        signs = [1 if p == sympy.oo else -1 for p in infinite]
+        for p in parts:
+            if p.is_finite:
+                if p.is_positive is None or p.is_zero is not False:  # 0 · ∞, or a sign unknown
+                    return None
+                signs.append(1 if p.is_positive else -1)
+        return sympy.oo if sympy.prod(signs) > 0 else -sympy.oo
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Integer:
+        base, power = limit_by_continuity(expr.base, end), int(expr.exp)
+        if base is None:
+            return None
+        if base.is_finite:
+            return None if power < 0 and base.is_zero is not False else base ** power
+        if base not in infinities:
+            return None
+        if power < 0:
+            return sympy.Integer(0)
+        return sympy.oo if base == sympy.oo or power % 2 == 0 else -sympy.oo
+    return None
+
+
 @cache
 def raw_limit(piece: sympy.Expr, end: sympy.Expr, direction: str) -> sympy.Expr | None:
     """SymPy's limit of the piece at an end as it gives it (a number, accumulation bounds,
-    an unevaluated form), within its budget; None if SymPy fails or runs out of time."""
+    an unevaluated form), within its budget; None if SymPy fails or runs out of time. At
+    ±∞, continuity first (``limit_by_continuity``)."""
+    if end in (sympy.oo, -sympy.oo):
+        found = limit_by_continuity(piece, end)
+        if found is not None and found.is_finite:
+            return found
+
     def step():
         try:
             found = sympy.limit(piece, VARIABLE, end, direction)

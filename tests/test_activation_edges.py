@@ -665,3 +665,39 @@ def test_no_false_witness_where_the_digits_underflow(formula):
     a point named must be a point where the formula really fails: none is named here."""
     message = refusal("acts", "--act", formula)
     assert " at x = " not in message, message
+
+
+@pytest.mark.parametrize("text", ["tanh(tanh(x))", "(1 - tanh(x)**2)*exp(-x**2) + erf(x)",
+                                  "atan(tanh(x))**3 + 2", "1/(2 + tanh(x))", "erfc(tanh(x))*x**0",
+                                  "sech(x) + cos(tanh(x))"])
+def test_a_limit_by_continuity_is_the_value_far_out(text):
+    """``formula.limit_by_continuity`` at ±∞ against the expression at x = ±200 at 60 digits
+    (every part here is within 10^-50 of its limit there; SymPy's own limit takes its
+    whole budget on some and returns erfc(tanh(x))'s unevaluated)."""
+    from symgrad.formula import VARIABLE, limit_by_continuity
+
+    expr = sympy.sympify(text, locals={"x": VARIABLE})
+    at = sympy.lambdify(VARIABLE, expr, "mpmath")
+    for end, far in ((sympy.oo, 200), (-sympy.oo, -200)):
+        found = limit_by_continuity(expr, end)
+        assert found is not None and found.is_number
+        with mpmath.workdps(60):
+            gap = mpmath.mpf(str(sympy.N(found, 60))) - at(mpmath.mpf(far))
+            assert abs(gap) < mpmath.mpf("1e-45"), (text, end, found)
+
+
+def test_a_limit_continuity_cannot_give_is_left_to_sympy():
+    """∞ - ∞, 0 · ∞, a quotient by a part tending to 0, and no limit at all: None (SymPy
+    decides); a nested tanh's limit against mpmath at a large x."""
+    from symgrad.formula import VARIABLE, limit_by_continuity
+
+    x = VARIABLE
+    for expr, end in ((x - x**2 + sympy.tanh(x), sympy.oo), (x * sympy.exp(-x), sympy.oo),
+                      (1 / (1 + sympy.tanh(x)), -sympy.oo), (sympy.sin(x), sympy.oo),
+                      (sympy.exp(x) - sympy.exp(x - 1), sympy.oo)):
+        assert limit_by_continuity(expr, end) is None, expr
+    assert limit_by_continuity(sympy.exp(x) * (2 + sympy.tanh(x)), sympy.oo) == sympy.oo
+    assert limit_by_continuity(x * sympy.exp(-x), -sympy.oo) == -sympy.oo
+    nested = sympy.tanh(sympy.tanh(sympy.tanh(sympy.tanh(x))))
+    found = limit_by_continuity(nested, -sympy.oo)
+    assert abs(sympy.N(found, 25) - sympy.N(nested.subs(x, -50), 25)) < 1e-20

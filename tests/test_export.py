@@ -227,3 +227,41 @@ def test_the_api_refuses_wrong_types_in_one_sentence():
         with pytest.raises(symgrad.SymgradError, match=words):
             call()
     assert numpy is not None
+
+
+@pytest.mark.parametrize(("act", "w", "x"), [
+    ("sigmoid", [-800, 1], 1), ("sigmoid", [800, -1], 1), ("softplus", [800, 1], 1),
+    ("elu", [1, 1], -1e-17), ("elu", [1, 1], -3e-9), ("tanh", [400, 1], 1), ("silu", [-800, 1], 1),
+    ("erfc(x)", [3, 1], 0.5), ("gelu", [-30, 1], 1)])
+def test_each_value_is_right_where_a_naive_float_formula_overflows_or_cancels(act, w, x,
+                                                                              tmp_path):
+    """Each gradient to 1e-12 of its own size (a value below float64's range: 0), against
+    eval at 30 digits: sigmoid's e^-z/(1 + e^-z)² is inf/inf at z = -800, softplus's
+    log(1 + e^z) is inf at 800, elu's e^z - 1 loses every digit at 10^-17."""
+    module = load(symgrad.export(2, act), tmp_path, "edge")
+    with numpy.errstate(over="ignore"):
+        found = module.gradients([float(v) for v in w], [0.0, 0.0], float(x), 0.25)
+    evaluation = symgrad.evaluate(2, act, w=",".join(map(str, w)), b="0,0", x=str(x), y="0.25",
+                                  dps=30)
+    expected = {"x": evaluation.input_gradient,
+                "w": [evaluation.layer(n).grad_w for n in (1, 2)],
+                "b": [evaluation.layer(n).grad_b for n in (1, 2)]}
+    for name, values in expected.items():
+        for ours, exact in zip(found[name] if name != "x" else [found[name]],
+                               values if name != "x" else [values], strict=True):
+            exact = float(mpmath.mpf(exact))
+            assert abs(float(ours) - exact) <= 1e-12 * abs(exact), (name, ours, exact)
+
+
+def test_a_tied_log_space_module_sums_the_layers(tmp_path):
+    """``log10_gradients`` of a tied chain: the shared w's and b's gradients (sums over the
+    layers, formed in logarithms) against eval's exact ones."""
+    depth = 2000
+    module = load(symgrad.export(depth, "sigmoid", tied=True, log_space=True), tmp_path, "tied")
+    logged = module.log10_gradients(1.5, -0.2, 0.5, 0.0)
+    evaluation = symgrad.evaluate(depth, "sigmoid", tied=True, w="1.5", b="-0.2", x="0.5",
+                                  y="0", dps=30, keep={1})
+    for name, exact in (("w", evaluation.grad_w_total), ("x", evaluation.input_gradient)):
+        exact = mpmath.mpf(exact)
+        assert logged[name][0] == float(mpmath.sign(exact))
+        assert logged[name][1] == pytest.approx(float(mpmath.log10(abs(exact))), rel=1e-12)

@@ -233,3 +233,16 @@ def test_a_highway_cell_of_balls_refuses_a_kink_too():
     with pytest.raises(SymgradError, match="straddles a kink"):
         symgrad.evaluate_cell("rnn", 2, "relu", parameters={"u": 3, "w": 0, "b": -1},
                               x=["1/3", "1/3"], h0="1/9", interval=True)
+
+
+def test_an_enclosure_of_a_saturated_output_is_not_refused_for_the_cost():
+    """Cross-entropy at a_L = σ(300 σ(300)) = 1 - 10^-130.3: the enclosure of a_L may reach
+    1, but the output is inside (0, 1), so the values are shown (they were refused, the
+    message naming an Arb ball); ∂C/∂a_L = -1/a_L's enclosure holds mpmath's."""
+    result = symgrad.evaluate(2, "sigmoid", w="300,300", x=1, y=1, cost="cross-entropy",
+                              dps=50, interval=True)
+    with mpmath.workdps(400):
+        output = 1 / (1 + mpmath.exp(-300 / (1 + mpmath.exp(-300))))
+        expected = -1 / output
+    low, high = ends(result.output_gradient)
+    assert low <= expected <= high

@@ -273,9 +273,11 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
         exact = run_pass(chain, point, math, keep, progress)
     else:
         math, exact, uncertified = _converged_pass(chain, point, dps, keep, progress)
-    if not point.gain_mode and math.name in ("rational", "ball"):  # exact or certified;
-        with math.scope():  # a run's a_L = 1 may be 1 - 10^-(10^299)
-            check_output(chain.cost, exact.a[-1])
+    if not point.gain_mode and math.name == "rational":  # exact: a run's a_L = 1 may be
+        check_output(chain.cost, exact.a[-1])  # 1 - 10^-(10^299); a ball's was checked
+    elif not point.gain_mode and math.name == "ball":  # (refused only if certainly outside:
+        with math.scope():  # an enclosure of 1 - e^-300 may reach 1)
+            output_inside(chain.cost, exact.a[-1])
     floats = tuple(_float_breakdown(chain, point, name, exact) for name in FLOAT_TYPES)
     # every layer: a range, not 10^7 ints in a tuple
     kept = range(1, chain.depth + 1) if keep is None else tuple(sorted(keep))

@@ -118,7 +118,16 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
             own_lists="".join(f", [{p}] * DEPTH" for p in layer.own)),
     ]
     if log_space:
+        tied_lists = "\n    w, b = [w] * DEPTH, [b] * DEPTH" if chain.tied else ""
+        own_logs = "".join(f", \"{p}\": [log10(v) for v in own[\"{p}\"]]" for p in layer.own)
+        log_result = ("    total = functools.reduce\n"
+                      "    return {\"w\": log10(total(_log_sum, grad_w)), "
+                      "\"b\": log10(total(_log_sum, delta)),\n"
+                      "            \"x\": log10(upstream)}") if chain.tied else (
+            "    return {\"w\": [log10(v) for v in grad_w], \"b\": [log10(v) for v in delta],\n"
+            f"            \"x\": log10(upstream){own_logs}}}")
         parts.append(_LOG_SPACE.format(own=own, backward=_log_backward_body(layer),
+                                       tied_lists=tied_lists, log_result=log_result,
                                        own_gradients=_own_gradient_lists(layer),
                                        own_result=_own_result(layer, False)))
     parts.append(_checks(chain, target, layer))
@@ -335,8 +344,9 @@ def _log_sum(first, second):
 
 def log10_gradients(w, b, x, y{own}):
     """As ``gradients``, each value as (sign, log10|·|): the backward products are
-    carried in logarithms, so none over- or underflows however deep the chain (the
-    forward pass is as in ``gradients``)."""
+    carried in logarithms, so no product over- or underflows however deep the chain.
+    Each factor (σ'(z_l), w_l, a_(l-1)) and the forward pass are float64 numbers as in
+    ``gradients``: a factor that is itself below 10^-308 is 0 here too."""{tied_lists}
     z, a = forward(w, b, x{own})
     upstream = _signed_log(cost_gradient(a[-1], y))  # ∂C/∂a_L
     delta = [None] * DEPTH{own_gradients}
@@ -347,8 +357,7 @@ def log10_gradients(w, b, x, y{own}):
         return value[0], value[1] / numpy.log(10)
 
     grad_w = [_log_product(_signed_log(a[layer]), delta[layer]) for layer in range(DEPTH)]
-    return {{"w": [log10(v) for v in grad_w], "b": [log10(v) for v in delta],
-            "x": log10(upstream){own_result}}}
+{log_result}
 '''
 
 
@@ -364,7 +373,10 @@ def _checks(chain: ScalarChain, target: str, layer: _Layer) -> str:
             f"    {name} = " + (f"float(draw.uniform({low}, {high}))" if chain.tied else
                                 f"list(draw.uniform({low}, {high}, DEPTH))")
             for name, (low, high) in ranges.items())
-        return _NUMPY_CHECK.format(draws=draws, names=repr(names), own=own,
+        collect = ("        pairs.append((found[name], central(name, None)))" if chain.tied else
+                   "        pairs += [(found[name][index], central(name, index)) "
+                   "for index in range(DEPTH)]")
+        return _NUMPY_CHECK.format(draws=draws, names=repr(names), own=own, collect=collect,
                                    moved_own="".join(f", moved[\"{p}\"]" for p in layer.own),
                                    tied=chain.tied, values=", ".join(f"\"{n}\": {n}" for n in names))
     if target == "torch":
@@ -372,11 +384,16 @@ def _checks(chain: ScalarChain, target: str, layer: _Layer) -> str:
             f"    {name} = (torch.rand({shape}, generator=draw, dtype=torch.float64) * "
             f"{high - low} + {low}).requires_grad_()" for name, (low, high) in ranges.items())
         return _TORCH_CHECK.format(draws=draws, names=repr(names), own=own, tied=chain.tied,
+                                   collect="found[name]" if chain.tied else
+                                   "torch.stack(list(found[name]))",
                                    values=", ".join(f"\"{n}\": {n}" for n in names))
     draws = "\n".join(
         f"    {name} = jax.random.uniform(keys[{i}], {shape}, dtype=jax.numpy.float64, "
         f"minval={low}, maxval={high})" for i, (name, (low, high)) in enumerate(ranges.items()))
     return _JAX_CHECK.format(draws=draws, count=len(names), names=repr(names), own=own,
+                             collect="found[name]" if chain.tied else
+                             "found[name] if name == \"x\" else "
+                             "jax.numpy.stack(list(found[name]))",
                              tied=chain.tied, differentiated=repr(("w", "b", "x", *layer.own)),
                              argnums=repr((0, 1, 2, *range(4, 4 + len(layer.own)))))
 
@@ -408,10 +425,7 @@ def check_against_autograd(seed=0, tolerance=1e-5):
 
     pairs = [(found["x"], central("x", None))]
     for name in {names}:
-        if {tied}:
-            pairs.append((found[name], central(name, None)))
-        else:
-            pairs += [(found[name][index], central(name, index)) for index in range(DEPTH)]
+{collect}
     scale = max(abs(float(ours)) for ours, _ in pairs) or 1.0
     worst = max(abs(float(ours) - float(theirs)) for ours, theirs in pairs) / scale
     assert worst <= tolerance, worst
@@ -433,7 +447,7 @@ def check_against_autograd(seed=0, tolerance=1e-9):
     values = {{{values}}}
     pairs = [(torch.as_tensor(found["x"]), x.grad)]
     for name in {names}:
-        ours = found[name] if {tied} else torch.stack(list(found[name]))
+        ours = {collect}
         pairs.append((torch.as_tensor(ours), values[name].grad))
     scale = max(float(ours.abs().max()) for ours, _ in pairs) or 1.0
     worst = max(float((ours - theirs).abs().max()) for ours, theirs in pairs) / scale
@@ -454,7 +468,7 @@ def check_against_autograd(seed=0, tolerance=1e-9):
     found = gradients(w, b, x, y{own})
     pairs = []
     for name in ("x", *{names}):
-        ours = found[name] if {tied} or name == "x" else jax.numpy.stack(list(found[name]))
+        ours = {collect}
         pairs.append((jax.numpy.asarray(ours), automatic[name]))
     scale = max(float(jax.numpy.abs(ours).max()) for ours, _ in pairs) or 1.0
     worst = max(float(jax.numpy.abs(ours - theirs).max()) for ours, theirs in pairs) / scale
