@@ -111,6 +111,25 @@ def midpoint(value: arb, wide: bool = False):
     return exact_binary(*value.mid().man_exp(), wide=wide)
 
 
+def shown_midpoint(value: arb):
+    """A ball's midpoint exactly, as an MPFR number at the working precision (mpmath's
+    beyond MPFR's exponent range): ``midpoint`` for the many values a result shows, one
+    read of the midpoint and no new MPFR context a value."""
+    mantissa, exponent = value.mid().man_exp()
+    mantissa, exponent = int(mantissa), int(exponent)
+    bits = mantissa.bit_length()
+    if abs(exponent) + bits >= MPFR_EXPONENT:
+        return exact_binary(mantissa, exponent, wide=True)
+    context = _exact_context(max(2, bits, flint.ctx.prec))
+    return context.mul_2exp(context.plus(gmpy2.mpz(mantissa)), exponent)
+
+
+@functools.lru_cache(maxsize=64)
+def _exact_context(bits: int) -> gmpy2.context:
+    """An MPFR context of ``bits`` and the widest exponents (its methods round to it)."""
+    return gmpy2.context(precision=bits, emax=gmpy2.get_emax_max(), emin=gmpy2.get_emin_min())
+
+
 def in_mpfr_range(value: arb) -> bool:
     """Whether MPFR holds a ball's midpoint (its exponent within MPFR's)."""
     mantissa, exponent = value.mid().man_exp()

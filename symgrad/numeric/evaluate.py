@@ -28,11 +28,10 @@ from symgrad.numeric.balls import (
     StraddleError,
     accuracy,
     ball_arithmetic,
-    in_mpfr_range,
-    midpoint,
     narrow,
     output_inside,
     raised_bits,
+    shown_midpoint,
 )
 from symgrad.numeric.interval import KINK_REFUSAL, Interval
 from symgrad.numeric.kinds import (
@@ -171,7 +170,7 @@ class ChainEvaluation:
         MPFR's exponent range), an enclosure as itself."""
         if self.enclosures or not isinstance(value, arb):
             return value
-        return midpoint(value, wide=not in_mpfr_range(value))
+        return shown_midpoint(value)
 
     def layer(self, n: int) -> LayerValues:
         n = whole(n, "The layer", 1, self.depth)
