@@ -37,6 +37,7 @@ from symgrad.numeric.balls import (
     ball,
     ball_arithmetic,
     ball_matrix,
+    bits_lost,
     column,
     output_inside,
     precision,
@@ -143,7 +144,7 @@ def evaluate_balls(net: MatrixNet, parameters: NetParameters, x, y, dps: int, li
         if run is not None and lost is None:
             across_zero = next((name, v) for name, v in run.named() if accuracy(v) <= 0)
         across = run is None or lost is None  # some ball reaches across 0
-        wanted = raised_bits(bits, 0 if lost is None else bits - lost, needed)
+        wanted = raised_bits(bits, lost, needed)
         beyond = wanted > limit and lost is not None  # the loss measured leaves no hope
         if across and straddled:  # again: a value at or near 0 rather than radii grown
             wanted = max(wanted, 2 * bits)
@@ -202,8 +203,8 @@ def _bits_lost(run: BallRun) -> int | None:
     accuracy; None when a ball reaches across 0 (a value at or near 0, or too small to
     tell: the next run doubles the bits). A run is accepted only on this count: every
     value shown earned, none reaching across 0."""
-    worst = min(accuracy(v) for v in run.shown())
-    return max(0, run.bits - worst) if worst > 0 else None  # (0: every value exact)
+    lost = bits_lost(run.bits, min(accuracy(v) for v in run.shown()))
+    return None if lost is None else max(0, lost)  # (0: every value exact)
 
 
 class _RadiiOvertook(Exception):  # noqa: N818 (a signal, caught in evaluate_balls)

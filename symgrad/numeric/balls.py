@@ -165,14 +165,20 @@ def accuracy(value: arb) -> int:
 GUARD_BITS = 40  # added to the bits a run lost, for the next run
 
 
-def raised_bits(bits: int, worst: int, needed: int) -> int:
-    """The next run's bits after a run at ``bits`` whose values' least relative accuracy
-    was ``worst`` bits, for ``needed``: what it lost made up, with guard bits; twice the
-    bits when a ball reached across 0 (``worst`` ≤ 0: a value at or near 0, or too small
-    to tell yet)."""
-    if worst <= 0:
+def raised_bits(bits: int, lost: int | None, needed: int) -> int:
+    """The next run's bits after a run at ``bits`` that lost ``lost`` bits (of its own, or
+    as projected for the whole pass) where ``needed`` are shown: the loss made up, with
+    guard bits; twice the bits when nothing could be measured (``lost`` None: a ball
+    reached across 0, a value at or near 0 or too small to tell yet)."""
+    if lost is None:
         return 2 * bits
-    return max(bits + GUARD_BITS, needed + (bits - worst) + GUARD_BITS)
+    return max(bits + GUARD_BITS, needed + lost + GUARD_BITS)
+
+
+def bits_lost(bits: int, worst: int) -> int | None:
+    """What a run at ``bits`` lost, its values' least relative accuracy being ``worst``;
+    None when a ball reaches across 0 (``worst`` ≤ 0)."""
+    return bits - worst if worst > 0 else None
 
 
 def output_inside(cost: str, output: arb) -> bool:

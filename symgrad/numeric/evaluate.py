@@ -28,6 +28,7 @@ from symgrad.numeric.balls import (
     StraddleError,
     accuracy,
     ball_arithmetic,
+    bits_lost,
     narrow,
     output_inside,
     raised_bits,
@@ -406,7 +407,7 @@ def _earned_balls(chain, point, dps, keep, progress, checked) -> tuple[Arithmeti
         if worst >= needed:
             return math, exact
         reason = KINK_STRADDLED if exact is None else NOT_NARROWED
-        bits = raised_bits(bits, worst, needed)
+        bits = raised_bits(bits, bits_lost(bits, worst), needed)
     raise BallsCannotTell(Uncertified(reason, budget))
 
 

@@ -351,7 +351,7 @@ def _earned(net: RecurrentNet, point: CellPoint, dps: int, working: int, progres
         if worst >= needed:
             return result
         reason = KINK_STRADDLED if result is None else NOT_NARROWED
-        bits = balls.raised_bits(bits, worst, needed)
+        bits = balls.raised_bits(bits, balls.bits_lost(bits, worst), needed)
     raise BallsCannotTell(Uncertified(reason, budget))
 
 
