@@ -116,12 +116,12 @@ def shown_midpoint(value: arb):
     beyond MPFR's exponent range): ``midpoint`` for the many values a result shows, one
     read of the midpoint and no new MPFR context a value."""
     mantissa, exponent = value.mid().man_exp()
-    mantissa, exponent = int(mantissa), int(exponent)
-    bits = mantissa.bit_length()
+    mantissa, exponent = gmpy2.mpz(int(mantissa)), int(exponent)
+    bits = mantissa.bit_length()  # (at most the working bits, but for an exact input's)
     if abs(exponent) + bits >= MPFR_EXPONENT:
         return exact_binary(mantissa, exponent, wide=True)
-    context = _exact_context(max(2, bits, flint.ctx.prec))
-    return context.mul_2exp(context.plus(gmpy2.mpz(mantissa)), exponent)
+    context = _exact_context(max(bits, flint.ctx.prec))
+    return context.mul_2exp(context.plus(mantissa), exponent)
 
 
 @functools.lru_cache(maxsize=64)
@@ -239,6 +239,9 @@ class _BallPrinter(MpmathPrinter):
 
 def _whole_power(value, exponent: int) -> arb:
     """x^n by repeated squaring (each product an enclosure), 1/x^-n for n < 0."""
+    if exponent == 2:  # (σ' of sigmoid, tanh: a square a layer)
+        value = ball(value)
+        return value * value
     if exponent < 0:
         return 1 / _whole_power(value, -exponent)
     result, square = arb(1), ball(value)
