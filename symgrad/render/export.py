@@ -156,7 +156,7 @@ ds_l = σ'(z_l):
     forward    z_l = w_l a_prev + b_l{gates}
                a_l = {layer.output}
     backward   δ_l = ∂C/∂z_l = ({layer.through}) ∂C/∂a_l
-               ∂C/∂a_(l-1) = {_words_of_back(layer)}   (l = L, ..., 1)
+               ∂C/∂a_(l-1) = {_carried(layer, "∂C/∂a_l", "w_l δ_l", " ")}   (l = L, ..., 1)
     gradients  ∂C/∂w_l = δ_l a_(l-1),   ∂C/∂b_l = δ_l{_words_of_own(layer)}
     cost       C = {code(cost_at(chain.cost, _A).xreplace({target_y: _Y}), target)}
 {tied}
@@ -165,12 +165,14 @@ and σ'(z) = {sympy.sstr(chain.activation.derivative_at(_Z))}.
 """'''
 
 
-def _words_of_back(layer: _Layer) -> str:
+def _carried(layer: _Layer, upstream: str, product: str, times: str = " * ") -> str:
+    """∂C/∂a_(l-1) = direct_l ∂C/∂a_l + w_l δ_l, written with ``upstream`` for ∂C/∂a_l and
+    ``product`` for w_l δ_l: the direct part left out where it is 0, and 1 not written."""
     if layer.direct == 0:
-        return "w_l δ_l"
+        return product
     if layer.direct == 1:
-        return "∂C/∂a_l + w_l δ_l"
-    return f"({layer.direct_code}) ∂C/∂a_l + w_l δ_l"
+        return f"{upstream} + {product}"
+    return f"({layer.direct_code}){times}{upstream} + {product}"
 
 
 def _words_of_own(layer: _Layer) -> str:
@@ -201,20 +203,13 @@ def _forward_body(layer: _Layer) -> str:
     return "\n".join(" " * 8 + line for line in lines)
 
 
-def _back_line(layer: _Layer) -> str:
-    if layer.direct == 0:
-        return "upstream = w[layer] * delta[layer]"
-    if layer.direct == 1:
-        return "upstream = upstream + w[layer] * delta[layer]"
-    return f"upstream = ({layer.direct_code}) * upstream + w[layer] * delta[layer]"
-
-
 def _backward_body(layer: _Layer) -> str:
     lines = _locals(layer, "backward")
     lines.append(f"delta[layer] = ({layer.through}) * upstream")
     lines += [f"own[\"{p}\"][layer] = ({partial}) * upstream"
               for p, partial in zip(layer.own, layer.partials)]
-    lines.append(_back_line(layer) + "  # ∂C/∂a_(l-1)")
+    lines.append(f"upstream = {_carried(layer, 'upstream', 'w[layer] * delta[layer]')}"
+                 "  # ∂C/∂a_(l-1)")
     return "\n".join(" " * 8 + line for line in lines)
 
 
