@@ -114,8 +114,7 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
             forward=_forward_body(layer), backward=_backward_body(layer),
             own_gradients=_own_gradient_lists(layer), own_returned=own_returned),
         (_TIED_GRADIENTS if chain.tied else _GRADIENTS).format(
-            own=own, own_result=_own_result(layer, chain.tied), own_returned=own_returned,
-            own_lists="".join(f", [{p}] * DEPTH" for p in layer.own)),
+            own=own, own_result=_own_result(layer), own_returned=own_returned),
     ]
     if log_space:
         tied_lists = "\n    w, b = [w] * DEPTH, [b] * DEPTH" if chain.tied else ""
@@ -128,8 +127,7 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
             f"            \"x\": log10(upstream){own_logs}}}")
         parts.append(_LOG_SPACE.format(own=own, backward=_log_backward_body(layer),
                                        tied_lists=tied_lists, log_result=log_result,
-                                       own_gradients=_own_gradient_lists(layer),
-                                       own_result=_own_result(layer, False)))
+                                       own_gradients=_own_gradient_lists(layer)))
     parts.append(_checks(chain, target, layer))
     parts[1] = prelude(target, "\n".join(parts[2:]), f"DEPTH = {chain.depth}")
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
@@ -236,9 +234,9 @@ def _own_gradient_lists(layer: _Layer) -> str:
     return "\n    own = {" + ", ".join(f"\"{p}\": [None] * DEPTH" for p in layer.own) + "}"
 
 
-def _own_result(layer: _Layer, tied: bool) -> str:
-    if tied:
-        return "".join(f", \"{p}\": sum(own[\"{p}\"])" for p in layer.own)
+def _own_result(layer: _Layer) -> str:
+    """The own parameters' gradients in ``gradients``' result (a tied chain has none: a
+    highway's gates have p and q of their own in each layer)."""
     return "".join(f", \"{p}\": own[\"{p}\"]" for p in layer.own)
 
 
@@ -300,15 +298,15 @@ def gradients(w, b, x, y{own}):
     """∂C/∂w and ∂C/∂b of the shared weight and bias (sums over the layers), and
     ∂C/∂a_0 as "x"."""
     ws, bs = [w] * DEPTH, [b] * DEPTH
-    z, a = forward(ws, bs, x{own_lists})
-    delta, {own_returned}input_gradient = backward(ws, z, a, y{own_lists})
+    z, a = forward(ws, bs, x)
+    delta, {own_returned}input_gradient = backward(ws, z, a, y)
     return {{"w": sum(delta[layer] * a[layer] for layer in range(DEPTH)), "b": sum(delta),
             "x": input_gradient{own_result}}}
 
 
 def loss(w, b, x, y{own}):
     """C of the forward pass (what autograd differentiates)."""
-    return cost(forward([w] * DEPTH, [b] * DEPTH, x{own_lists})[1][-1], y)
+    return cost(forward([w] * DEPTH, [b] * DEPTH, x)[1][-1], y)
 '''
 
 _LOG_SPACE = '''
