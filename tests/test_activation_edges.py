@@ -701,3 +701,21 @@ def test_a_limit_continuity_cannot_give_is_left_to_sympy():
     nested = sympy.tanh(sympy.tanh(sympy.tanh(sympy.tanh(x))))
     found = limit_by_continuity(nested, -sympy.oo)
     assert abs(sympy.N(found, 25) - sympy.N(nested.subs(x, -50), 25)) < 1e-20
+
+
+def test_two_equal_algebraic_candidates_are_proved_equal_not_evaluated_to_4000_digits():
+    """x²/(1+x⁴): σ' is odd, so its critical values at the symmetric roots of 3x⁸ − 12x⁴ + 1
+    are equal and opposite; telling |σ'|'s two candidates equal took 14 s of evaluation to
+    4,000 digits. A minimal polynomial proves the difference 0 (and a nonzero one is not
+    taken for 0)."""
+    from symgrad.analysis.box_range import compare
+
+    x = sympy.Symbol("x")
+    roots = [sympy.CRootOf(3 * x**8 - 12 * x**4 + 1, k) for k in (1, 2)]
+    value = [2 * (1 - r**4) * r / (r**8 + 2 * r**4 + 1) for r in roots]
+    start = time.monotonic()
+    assert compare(-value[0], value[1]) == 0
+    assert time.monotonic() - start < 5
+    assert compare(value[0], value[1]) == (1 if mpmath.mpf(sympy.N(value[0] - value[1], 30)) > 0
+                                           else -1)
+    assert compare(value[1], value[1] + sympy.Rational(1, 10**50)) == -1

@@ -22,12 +22,14 @@ from collections.abc import Mapping
 
 import sympy
 from sympy.core.evalf import PrecisionExhausted
+from sympy.polys.polyerrors import BasePolynomialError
 
 from symgrad.budget import within_budget
 from symgrad.errors import SymgradError
 
 SOLVE_SECONDS = 10
 COMPARE_DIGITS = 4000  # the most digits a comparison of two candidates may take
+ALGEBRAIC_SECONDS = 5  # an exact 0 proved by a minimal polynomial, within this
 
 
 def polynomial_range(expr: sympy.Expr, box: Mapping[sympy.Symbol, tuple]) -> tuple:
@@ -141,11 +143,27 @@ def compare(a: sympy.Expr, b: sympy.Expr) -> int:
             return sign
         if value is sympy.S.NegativeInfinity:
             return -sign
+    if (a - b).has(sympy.CRootOf) and \
+            within_budget(_algebraic_zero, a - b, seconds=ALGEBRAIC_SECONDS):
+        return 0  # (an exact 0, proved; its value to COMPARE_DIGITS digits took 14 s)
     try:
         difference = sympy.N(a - b, 15, maxn=COMPARE_DIGITS, strict=True)
     except (PrecisionExhausted, ValueError, TypeError, ArithmeticError):
         return 0  # (equal to COMPARE_DIGITS digits: the same number written two ways)
     return 0 if difference == 0 else 1 if difference > 0 else -1
+
+
+_Z = sympy.Dummy("z")
+
+
+def _algebraic_zero(difference: sympy.Expr) -> bool:
+    """Whether an algebraic number (roots of polynomials, as the critical points of a
+    rational σ' are) is exactly 0: its minimal polynomial is z. False where SymPy cannot
+    find one (not algebraic, or too hard)."""
+    try:
+        return sympy.minimal_polynomial(difference, _Z) == _Z
+    except (BasePolynomialError, NotImplementedError, ValueError, TypeError, ArithmeticError):
+        return False  # (NotAlgebraic: a transcendental part)
 
 
 def _least(values: list) -> sympy.Expr:
