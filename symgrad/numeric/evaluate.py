@@ -381,42 +381,51 @@ class BallsCannotTell(Exception):  # noqa: N818 (a signal: agreeing runs take ov
 
 
 def _earned_balls(chain, point, dps, keep, progress, checked) -> tuple[Arithmetic, Pass]:
-    """The pass in Arb balls, from dps + guard working digits, the bits raised by what a
-    run lost until every shown value's ball is narrower than 10^-(dps+1) of its size (and
-    16 digits at least, for its log10). A ball's radius bounds every rounding of its run,
-    so one run settles what two compared runs cannot (1 + 2^-270 rounds to 1 at 51 and at
-    61 digits alike). Raises ``BallsCannotTell`` past the budget (MAX_INTERVAL_WORK
-    digits times layers, and twice the first run's digits at least): a ball straddling
-    a kink or reaching across 0 at every precision tried, the output's ball on the edge
-    of the cost's domain, or radii growing faster than the values (a highway's gate and
-    carry both read a_{l-1}, and a ball cannot know their errors cancel)."""
-    needed = digits_to_bits(settled_digits(dps) + 1)
+    """The pass in Arb balls (``earned_in_balls``), from dps + guard working digits, with
+    a budget of MAX_INTERVAL_WORK digits times layers (and twice the first run's digits at
+    least). A ball's radius bounds every rounding of its run, so one run settles what two
+    compared runs cannot (1 + 2^-270 rounds to 1 at 51 and at 61 digits alike). Balls
+    give up on a ball straddling a kink or reaching across 0 at every precision tried,
+    the output's ball on the edge of the cost's domain, or radii growing faster than the
+    values (a highway's gate and carry both read a_{l-1}, and a ball cannot know their
+    errors cancel)."""
     start = dps + guard_digits(chain.depth)
-    # at least two runs' worth of what the agreeing runs would do anyway
     budget = max(2 * start, min(MAX_INTERVAL_WORKING, MAX_INTERVAL_WORK // max(chain.depth, 1)))
-    bits = digits_to_bits(start)
-    reason = NOT_NARROWED
-    while bits <= digits_to_bits(budget):
+
+    def run(bits: int):
         math = ball_arithmetic(chain, bits)
         with math.scope():
             try:
                 exact = run_pass(chain, point, math, keep, progress, retain=checked)
             except StraddleError:
-                exact = None
-            worst = _least_accuracy(chain, point, exact, checked)
-        if worst >= needed:
-            return math, exact
-        reason = KINK_STRADDLED if exact is None else NOT_NARROWED
+                return None, 0
+            return (math, exact), _least_accuracy(chain, point, exact, checked)
+
+    return earned_in_balls(run, start, budget, dps)
+
+
+def earned_in_balls(run: Callable[[int], tuple[object | None, int]], start: int, budget: int,
+                    dps: int):
+    """The result of the first of ``run(bits)``'s runs (from ``start`` working digits up to
+    ``budget``) whose least relative accuracy is enough for dps + 1 digits (16 at least,
+    for a log10), the bits raised by what each run lost. ``run`` gives (its result, that
+    accuracy in bits), or (None, 0) where a ball straddled a kink. Raises
+    ``BallsCannotTell``, saying why, past the budget. Chains and cells share it."""
+    needed = digits_to_bits(settled_digits(dps) + 1)
+    bits, reason = digits_to_bits(start), NOT_NARROWED
+    while bits <= digits_to_bits(budget):
+        result, worst = run(bits)
+        if result is not None and worst >= needed:
+            return result
+        reason = KINK_STRADDLED if result is None else NOT_NARROWED
         bits = raised_bits(bits, bits_lost(bits, worst), needed)
     raise BallsCannotTell(Uncertified(reason, budget))
 
 
-def _least_accuracy(chain, point, exact: Pass | None, checked) -> int:
+def _least_accuracy(chain, point, exact: Pass, checked) -> int:
     """The least relative accuracy (bits) of a ball run's shown values; 0 or less when
-    one reaches across 0, or the output across the edge of the cost's domain (or there
-    is no run). An output certainly outside the domain is refused."""
-    if exact is None:
-        return 0
+    one reaches across 0, or the output across the edge of the cost's domain. An output
+    certainly outside the domain is refused."""
     if not point.gain_mode and not output_inside(chain.cost, exact.a[-1]):
         return 0
     return min(accuracy(v) for v in _shown_values(chain, exact, checked) if v is not None)

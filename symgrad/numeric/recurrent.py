@@ -25,19 +25,17 @@ import sympy
 from flint import arb
 
 from symgrad.derive.recurrent import at_step, concrete_form, t
-from symgrad.digits import settled_digits
 from symgrad.errors import SymgradError
 from symgrad.networks import RecurrentNet
 from symgrad.notation import step_symbol
 from symgrad.numeric import balls, interval
 from symgrad.numeric.evaluate import (
     KINK_REFUSAL,
-    KINK_STRADDLED,
     MAX_INTERVAL_WORK,
-    NOT_NARROWED,
     BallsCannotTell,
     Uncertified,
     chart_point,
+    earned_in_balls,
 )
 from symgrad.numeric.interval import Interval
 from symgrad.numeric.kinds import BITS_PER_DIGIT, digits_to_bits
@@ -336,23 +334,19 @@ def _certified(net: RecurrentNet, point: CellPoint, dps: int, working: int, prog
 
 def _earned(net: RecurrentNet, point: CellPoint, dps: int, working: int, progress):
     """A run in balls whose every shown value is narrower than 10^-(dps+1) of its size
-    (16 digits at least, for its log10), the bits raised by what a run lost; raises
-    ``BallsCannotTell`` past the budget (a chain's MAX_INTERVAL_WORK, a step counted as
-    CELL_STEP_LAYERS layers, and twice the first run's digits at least)."""
-    needed = digits_to_bits(settled_digits(dps) + 1)
-    bits, reason = digits_to_bits(working), NOT_NARROWED
-    steps = len(point.inputs)
+    (``evaluate.earned_in_balls``); the budget: a chain's MAX_INTERVAL_WORK, a step
+    counted as CELL_STEP_LAYERS layers, and twice the first run's digits at least."""
     budget = min(MAX_CELL_WORKING_DPS,
-                 max(2 * working, MAX_INTERVAL_WORK // (CELL_STEP_LAYERS * steps)))
-    while bits <= digits_to_bits(budget):
+                 max(2 * working, MAX_INTERVAL_WORK // (CELL_STEP_LAYERS * len(point.inputs))))
+
+    def run(bits: int):
         result, shown = _in_balls(net, point, int(bits / BITS_PER_DIGIT), progress)
-        worst = 0 if result is None else min(
-            (balls.accuracy(v) for v in shown if isinstance(v, arb)), default=needed)
-        if worst >= needed:
-            return result
-        reason = KINK_STRADDLED if result is None else NOT_NARROWED
-        bits = balls.raised_bits(bits, balls.bits_lost(bits, worst), needed)
-    raise BallsCannotTell(Uncertified(reason, budget))
+        if result is None:
+            return None, 0
+        return result, min((balls.accuracy(v) for v in shown if isinstance(v, arb)),
+                           default=2 ** 62)
+
+    return earned_in_balls(run, working, budget, dps)
 
 
 def _midpoints(records, cost, gradients, initial):
