@@ -5,7 +5,9 @@
   the composed tree grows about six-fold a step: T = 6 takes minutes) and T ≤ 6 for the rnn;
 - ``mpmath.diff`` of a forward pass written here, at 60 digits, for T = 6, 50 and 300;
 - complex-step differentiation of a float64 numpy forward pass written from torch.nn.LSTM's
-  and torch.nn.GRU's documented equations (torch itself has no CPU wheel on PyPI);
+  and torch.nn.GRU's documented equations;
+- torch.nn.RNN/LSTM/GRU and their autograd, where torch is installed (CI installs its CPU
+  wheel; the test skips without it);
 - the derivation's JSON (``gradients`` in the forward names and the backward names each
   step defines), evaluated here at the point and compared with the same oracles.
 """
@@ -324,3 +326,45 @@ def test_a_step_activation_gives_exact_zeros_not_an_unsettled_refusal():
         h = 1 if h / 2 + mpmath.mpf(1) / 2 > 0 else 0
     assert mpmath.mpf(symgrad.decimal(run.cost, 20)) == mpmath.mpf(h) ** 2 / 2
     assert all(value == 0 for _, value in (*run.gradients, *run.initial_gradients))
+
+
+# --- torch.nn's own cells and autograd (where torch is installed: CI installs the CPU wheel) -
+
+TORCH_ORDER = {  # torch's gate order in weight_ih/weight_hh/bias_ih; bias_hh is 0 but GRU's b_hn
+    "rnn": (("u", "w", "b"),),
+    "lstm": tuple((f"u{g}", f"w{g}", f"b{g}") for g in "ifgo"),
+    "gru": (("ur", "wr", "br"), ("uz", "wz", "bz"), ("un", "wn", "bn")),
+}
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_eval_matches_torch_nn_autograd(cell):
+    torch = pytest.importorskip("torch")
+    steps = 30
+    p = draw(cell, 11)
+    xs = [sympy.Rational(k - 15, 10) for k in range(steps)]
+    got = dict(evaluated(cell, steps, p, xs, 0, 0, sympy.Rational(1, 3), dps=20).gradients)
+    module = {"rnn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}[cell](
+        1, 1, dtype=torch.float64)
+    gates = TORCH_ORDER[cell]
+    with torch.no_grad():
+        for k, (u, w, b) in enumerate(gates):
+            module.weight_ih_l0[k, 0] = float(p[u])
+            module.weight_hh_l0[k, 0] = float(p[w])
+            module.bias_ih_l0[k] = float(p[b])
+        module.bias_hh_l0.zero_()
+        if cell == "gru":
+            module.bias_hh_l0[2] = float(p["dn"])
+    out, _ = module(torch.tensor([[[float(x)]] for x in xs], dtype=torch.float64))
+    ((out[-1, 0, 0] - 1 / 3) ** 2 / 2).backward()
+    torch_grads = {}
+    for k, (u, w, b) in enumerate(gates):
+        torch_grads[u] = module.weight_ih_l0.grad[k, 0].item()
+        torch_grads[w] = module.weight_hh_l0.grad[k, 0].item()
+        torch_grads[b] = module.bias_ih_l0.grad[k].item()
+    if cell == "gru":
+        torch_grads["dn"] = module.bias_hh_l0.grad[2].item()
+    assert set(torch_grads) == set(p)
+    scale = max(abs(float(v)) for v in got.values())
+    for name, value in torch_grads.items():
+        assert abs(value - float(got[name])) <= 1e-12 * scale, name
