@@ -2,6 +2,7 @@
 
     python benchmarks/bench_cli.py            # prints the tables
     python benchmarks/bench_cli.py --readme   # and writes them into README.md's Speed section
+    python benchmarks/bench_cli.py --only eval derive   # those sections only (no --readme)
 
 Each figure is the wall time of a fresh interpreter running the command (start-up, the work,
 the output written), best of ``REPEATS``; the naive way runs in the same session, so a busy
@@ -46,10 +47,12 @@ def wall(argv: list[str], repeats: int = REPEATS, cwd: str | None = None) -> flo
     return min(times)
 
 
+_SYMGRAD = "import sys; from symgrad.cli import run; sys.argv[0] = 'symgrad'; run()"
+
+
 def symgrad(*arguments: str, repeats: int = REPEATS) -> float:
     """``symgrad ARGUMENTS`` as a user runs it (the installed entry point's code)."""
-    code = "import sys; from symgrad.cli import run; sys.argv[0] = 'symgrad'; run()"
-    return wall([sys.executable, "-c", code, *arguments], repeats)
+    return wall([sys.executable, "-c", _SYMGRAD, *arguments], repeats)
 
 
 def python(code: str, repeats: int = REPEATS) -> float:
@@ -151,6 +154,11 @@ def evaluate() -> list[list[str]]:
         theirs = wall([sys.executable, "-c", _NAIVE_EVAL, "100000", "50", fmt])
         rows.append(row(f"depth 100,000, 50 digits, {fmt}", ours, theirs,
                         "mpmath loop, one run, digits unchecked"))
+    if hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) > 1:
+        one_core = wall(["taskset", "-c", "0", sys.executable, "-c", _SYMGRAD, *arguments,
+                         "--format", "json"])
+        rows.append(row("— json, the float passes and the layers' text in two workers", ours,
+                        one_core, "symgrad on one core, `taskset -c 0`"))
     return rows
 
 
@@ -199,7 +207,10 @@ def tables() -> str:
              f"beside the naive way run in the same session; measured by "
              f"`python benchmarks/bench_cli.py` on {machine()}, "
              f"{time.strftime('%Y-%m-%d')}. More figures: [docs/benchmarks.md](docs/benchmarks.md)."]
+    only = sys.argv[sys.argv.index("--only") + 1:] if "--only" in sys.argv else list(SECTIONS)
     for title, (command, measure) in SECTIONS.items():
+        if title not in only:
+            continue
         rows = measure()
         parts.append(f"**{title}**" + (f" ({command})" if command else "") + "\n\n"
                      + "| case | symgrad | the naive way | ratio |\n|---|---|---|---|\n"
@@ -218,5 +229,5 @@ def write_readme(text: str) -> None:
 
 if __name__ == "__main__":
     written = tables()
-    if "--readme" in sys.argv:
+    if "--readme" in sys.argv and "--only" not in sys.argv:
         write_readme(written)

@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "symgrad"
 # The layers of docs/design.md, in the order of the flow, by module (a folder: every module
 # in it). Every module of the package is in exactly one (test_every_module_has_a_layer).
 LAYERS = {
-    "reading": ["errors", "expressions", "numbers", "arguments", "files", "budget", "digits"],
+    "reading": ["errors", "expressions", "numbers", "arguments", "files", "budget", "parallel", "digits"],
     "spec": ["networks", "layers", "activations", "custom", "costs", "notation", "formula", "proofs",
              "extrema", "through_output", "tidy"],
     "derivation": ["derive"],

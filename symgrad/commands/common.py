@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from symgrad.render.markdown import IMAGE_KINDS, image_path
 from symgrad.render.printing import reporting
 
 PROGRESS_FROM_DEPTH = 10_000  # layers at the default digits: a few seconds of work
+REDRAW_SECONDS = 0.1  # the progress bar is redrawn at most this often (rich: 10 per second)
 
 
 PROGRESS_FROM_DERIVE_DEPTH = 5_000  # about a second of derivation
@@ -289,11 +291,14 @@ class Bar:
     """A rich progress bar on stderr, told ``bar(**change)`` (rich's update: advance=,
     total=, description=), keeping what is done and the total. It opens at its first
     report, so the API's checks, which come before any work, print their sentence on a
-    terminal the bar has not taken."""
+    terminal the bar has not taken. It is redrawn here, at most every REDRAW_SECONDS, not
+    by rich's refresh thread: with no thread beside the main one, the work may fork
+    (symgrad.parallel)."""
 
     def __init__(self, total: float, unit: str = "layers"):
         self.total, self.done, self.unit = total, 0, unit
         self._opened: tuple | None = None
+        self._drawn = 0.0
 
     def __call__(self, **change) -> None:
         self.done = change.get("completed", self.done + change.get("advance", 0))
@@ -301,11 +306,15 @@ class Bar:
         if self._opened is None:
             columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                        TimeRemainingColumn())
-            bar = Progress(*columns, console=Console(stderr=True), transient=True)
+            bar = Progress(*columns, console=Console(stderr=True), transient=True,
+                           auto_refresh=False)
             bar.start()
             self._opened = (bar, bar.add_task(self.unit, total=self.total))
         bar, task = self._opened
         bar.update(task, **change)
+        if time.monotonic() - self._drawn >= REDRAW_SECONDS:
+            bar.refresh()
+            self._drawn = time.monotonic()
 
     def close(self) -> None:
         if self._opened is not None:

@@ -46,6 +46,7 @@ from symgrad.numeric.kinds import (
 )
 from symgrad.numeric.precision import converged, guard_digits, in_range
 from symgrad.numeric.real import log10_abs, to_float
+from symgrad.parallel import in_order
 
 MAX_WORKING_DPS = 40_000
 LAYER_BATCH = 1000  # layers made at a time by ChainEvaluation.layers()
@@ -202,14 +203,27 @@ class ChainEvaluation:
             own_gradients={name: shown(v) for name, v in own.items()},
         )
 
-    def layers(self) -> Iterator[LayerValues]:
-        """Every kept layer's values, in order. They are made LAYER_BATCH at a time in one
-        entry of the arithmetic's scope (each entry of an MPFR scope is remembered, for its
-        flags: one per layer would hold 10^7 of them) and handed out outside it."""
-        for start in range(0, len(self.kept), LAYER_BATCH):
+    def layers(self, start: int = 0, stop: int | None = None) -> Iterator[LayerValues]:
+        """The kept layers' values, in order (``start``, ``stop``: positions in ``kept``).
+        They are made LAYER_BATCH at a time in one entry of the arithmetic's scope (each
+        entry of an MPFR scope is remembered, for its flags: one per layer would hold 10^7
+        of them) and handed out outside it."""
+        stop = len(self.kept) if stop is None else stop
+        for first in range(start, stop, LAYER_BATCH):
             with self.arithmetic.scope():
-                batch = [self._layer(n) for n in self.kept[start:start + LAYER_BATCH]]
+                batch = [self._layer(n) for n in self.kept[first:min(first + LAYER_BATCH, stop)]]
             yield from batch
+
+    def chunks(self) -> list[tuple[int, int]]:
+        """``kept`` cut into runs of about LAYER_BATCH positions, for ``layers(lo, hi)``
+        read apart (by worker processes); a checkpointed pass's runs end where its
+        segments end, so no segment is recomputed twice."""
+        count = len(self.kept)
+        step = LAYER_BATCH
+        checkpoints = self.exact.checkpoints
+        if checkpoints is not None and self.kept == range(1, self.depth + 1):
+            step = checkpoints.size * max(1, LAYER_BATCH // checkpoints.size)
+        return [(lo, min(lo + step, count)) for lo in range(0, count, step)]
 
     def magnitudes(self, layers, name: str = "delta") -> tuple[float | None, ...]:
         """log10|``name``| at each of ``layers`` as floats for a chart; None where it is
@@ -278,7 +292,8 @@ def evaluate_chain(chain: ScalarChain, point: ChainPoint, dps: int = DEFAULT_DPS
     elif not point.gain_mode and math.name == "ball":  # (refused only if certainly outside:
         with math.scope():  # an enclosure of 1 - e^-300 may reach 1)
             output_inside(chain.cost, exact.a[-1])
-    floats = tuple(_float_breakdown(chain, point, name, exact) for name in FLOAT_TYPES)
+    floats = tuple(in_order(lambda name: _float_breakdown(chain, point, name, exact),
+                            FLOAT_TYPES, chain.depth * len(FLOAT_TYPES)))
     # every layer: a range, not 10^7 ints in a tuple
     kept = range(1, chain.depth + 1) if keep is None else tuple(sorted(keep))
     return ChainEvaluation(chain, point, dps, exact, math, kept, floats, interval, uncertified)

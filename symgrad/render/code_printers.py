@@ -13,11 +13,12 @@ needs to run what it prints on arrays and tensors.
 
 from __future__ import annotations
 
+import functools
+
 import sympy
 from sympy.codegen.cfunctions import log1p
 from sympy.codegen.numpy_nodes import logaddexp
 from sympy.printing.numpy import JaxPrinter, NumPyPrinter
-from sympy.printing.pytorch import TorchPrinter
 
 from symgrad.numeric.stable import without_cancellation
 
@@ -51,23 +52,31 @@ class _NumPy(_Fixes, NumPyPrinter):
         return f"_logistic({self._print(expr.args[0])})"
 
 
-class _Torch(_Fixes, TorchPrinter):
-    module = "torch"
+@functools.cache
+def _torch_printer() -> type:
+    """The PyTorch printer, made when first asked for: SymPy's ``sympy.printing.pytorch``
+    imports torch itself (half a second, and numpy), which no other target needs."""
+    from sympy.printing.pytorch import TorchPrinter
 
-    def _print_erfc(self, expr):
-        return f"torch.special.erfc({self._print(expr.args[0])})"
+    class _Torch(_Fixes, TorchPrinter):
+        module = "torch"
 
-    def _print_expm1(self, expr):
-        return f"torch.expm1({self._print(expr.args[0])})"
+        def _print_erfc(self, expr):
+            return f"torch.special.erfc({self._print(expr.args[0])})"
 
-    def _print_log1p(self, expr):
-        return f"torch.log1p({self._print(expr.args[0])})"
+        def _print_expm1(self, expr):
+            return f"torch.expm1({self._print(expr.args[0])})"
 
-    def _print_logaddexp(self, expr):
-        return f"torch.logaddexp({', '.join(self._print(a) for a in expr.args)})"
+        def _print_log1p(self, expr):
+            return f"torch.log1p({self._print(expr.args[0])})"
 
-    def _print_sigmoid(self, expr):
-        return f"torch.sigmoid({self._print(expr.args[0])})"
+        def _print_logaddexp(self, expr):
+            return f"torch.logaddexp({', '.join(self._print(a) for a in expr.args)})"
+
+        def _print_sigmoid(self, expr):
+            return f"torch.sigmoid({self._print(expr.args[0])})"
+
+    return _Torch
 
 
 class _Jax(_Fixes, JaxPrinter):
@@ -83,7 +92,7 @@ class _Jax(_Fixes, JaxPrinter):
         return f"jax.nn.sigmoid({self._print(expr.args[0])})"
 
 
-_PRINTERS = {"numpy": _NumPy, "torch": _Torch, "jax": _Jax}
+_PRINTERS = {"numpy": lambda: _NumPy, "torch": _torch_printer, "jax": lambda: _Jax}
 
 # What the printed code needs imported, per target, and the helpers it may call.
 _IMPORTS = {
@@ -144,4 +153,4 @@ def code(expr: sympy.Expr, target: str) -> str:
                  if isinstance(sub, sympy.Expr) and not sub.free_symbols and not sub.is_Atom
                  and not sub.is_Rational}
     constants.update({sub: sympy.Float(sub.evalf(17), 17) for sub in (sympy.pi, sympy.E)})
-    return _PRINTERS[target]().doprint(expr.xreplace(constants))
+    return _PRINTERS[target]()().doprint(expr.xreplace(constants))

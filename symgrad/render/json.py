@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from functools import singledispatch
 
 import mpmath
@@ -35,6 +35,7 @@ from symgrad.numeric.real import (
     log10_decimal,
 )
 from symgrad.numeric.recurrent import CellEvaluation
+from symgrad.parallel import in_order
 from symgrad.render.bounds_documents import bounds_verdict
 from symgrad.render.cell_documents import cell_bounds_verdict
 from symgrad.render.printing import TextPrinter, count_rendered, plain
@@ -54,7 +55,15 @@ def json_chunks(result) -> Iterator[str]:
     yield "{\n"
     for number, (key, value) in enumerate(data.items()):
         yield f"  {json.dumps(key)}: "
-        if isinstance(value, Iterator):
+        if isinstance(value, Rows):
+            opened = False
+            texts = in_order(value.text, value.bounds, sum(hi - lo for lo, hi in value.bounds))
+            for (lo, hi), text in zip(value.bounds, texts):
+                yield (",\n    " if opened else "[\n    ") + text
+                count_rendered(hi - lo)
+                opened = True
+            yield "\n  ]" if opened else "[]"
+        elif isinstance(value, Iterator):
             opened = False
             for item in value:
                 yield (",\n    " if opened else "[\n    ") + _dumps(item, "    ")
@@ -73,6 +82,24 @@ def _exact(value) -> str:
     if isinstance(value, (int, sympy.Rational)) and not isinstance(value, bool):
         return exact_text(value, "plain")
     return str(value)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A long JSON array made in chunks: ``items((lo, hi))``, items lo to hi - 1, for each
+    (lo, hi) of ``bounds``. ``json_chunks`` writes the chunks in worker processes where
+    they help (``parallel.in_order``); iterating gives the items here, in order."""
+
+    bounds: list[tuple[int, int]]
+    items: Callable[[tuple[int, int]], Iterable[dict]]
+
+    def __iter__(self) -> Iterator[dict]:
+        for bounds in self.bounds:
+            yield from self.items(bounds)
+
+    def text(self, bounds: tuple[int, int]) -> str:
+        """The chunk's items as they stand in the array, between its first "[" and "]"."""
+        return ",\n    ".join(_dumps(item, "    ") for item in self.items(bounds))
 
 
 _STRING = json.encoder.encode_basestring  # a string as json.dumps writes it (C), non-ASCII kept
@@ -314,7 +341,8 @@ def _(evaluation: ChainEvaluation) -> dict:
         "interval": evaluation.interval,
         "certified": evaluation.uncertified is None,
         "uncertified_because": evaluation.uncertified and evaluation.uncertified.words,
-        "layers": (_layer(values, dps) for values in evaluation.layers()),
+        "layers": Rows(evaluation.chunks(), lambda bounds: (
+            _layer(values, dps) for values in evaluation.layers(*bounds))),
     }
     _magnitude(data, "input_gradient", evaluation.input_gradient, dps)
     _magnitude(data, "output_gradient", evaluation.output_gradient, dps)

@@ -28,7 +28,7 @@ from symgrad.notes import DEEPER, CellNotes, ChainNotes, NetNotes, Regime
 from symgrad.numeric.real import decimal, table_cell
 from symgrad.render.bounds_documents import W, bounds_verdict
 from symgrad.render.document import Document, Grid, Row, Section, document, net_widths
-from symgrad.render.json import json_object
+from symgrad.render.json import Rows, json_object
 from symgrad.render.number_style import exact_sides
 from symgrad.render.printing import TextPrinter, plain
 from symgrad.render.prose import Code, Phrase, Prose, Words, paragraph, say
@@ -275,7 +275,7 @@ def _gate_bias_section(notes: CellNotes) -> Section:
 
 def _nested(result) -> dict:
     """``json_object(result)`` with streamed values (an evaluation's layers) as lists."""
-    return {key: list(value) if isinstance(value, Iterator) else value
+    return {key: list(value) if isinstance(value, (Iterator, Rows)) else value
             for key, value in json_object(result).items()}
 
 

@@ -1,0 +1,131 @@
+"""Independent pieces of work done by forked worker processes, their results taken in
+order, where the machine has more than one core.
+
+Writing 10^5 layers as JSON is Python work on every value (midpoints, decimals, log10s),
+about twice the pass itself, and the float32 and float64 passes beside the exact one are
+each half as long again; none needs another's result. Forked workers inherit everything
+(the evaluation, the chain): only the results cross back, pickled, through a pipe.
+
+Kept here rather than multiprocessing.Pool: a Pool starts three threads in the parent
+and stops its workers with SIGTERM, which symgrad turns into an exception while a file
+is written (files.ending_cleanly_on_signal); a worker stopped that way inside the Pool's
+queue lock left the next one waiting for ever. Here worker i takes the arguments i,
+i + W, i + 2W, …, writes each result to its own pipe and ends with os._exit (no handler,
+no buffer of the parent's flushed twice); the parent reads the pipes in turn, so the
+results come in order, and kills whatever is left on its way out (the workers leave
+Ctrl-C and SIGTERM to it).
+
+Where fork is unavailable or unsafe (not Linux, one core, a thread beside the main one,
+or JAX, PyTorch or TensorFlow loaded, which run threads of their own: fork copies the
+locks a thread may hold) or the work is small, it is done here.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+from symgrad.errors import SymgradError
+
+Argument = TypeVar("Argument")
+Result = TypeVar("Result")
+
+MIN_PARALLEL_WORK = 20_000  # layers: below this, forking (~10 ms a worker) is not worth it
+WORKERS = 2
+_HEADER = struct.Struct("<?Q")  # (a failure, the pickled payload's length)
+
+
+def in_order(work: Callable[[Argument], Result], arguments: Iterable[Argument],
+             size: int) -> Iterator[Result]:
+    """work(argument) for each argument, in order; in forked workers when ``size`` (the
+    layers the work goes through in all) makes it worth it. A worker's SymgradError is
+    raised here as itself; any other failure as a SymgradError naming it."""
+    arguments = list(arguments)
+    workers = min(WORKERS, len(arguments), _cores())
+    if workers < 2 or not _forks(size):
+        yield from map(work, arguments)
+        return
+    started: list[tuple[int, object]] = []  # (pid, the read end of its pipe)
+    try:
+        for index in range(workers):
+            started.append(_start(work, arguments[index::workers],
+                                  [reader for _, reader in started]))
+        for number in range(len(arguments)):
+            yield _received(started[number % workers][1])
+    finally:
+        for pid, reader in started:
+            reader.close()
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+
+
+def _start(work: Callable, arguments: list, others: list) -> tuple[int, object]:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, os.fdopen(read, "rb")
+    # the worker: Ctrl-C and SIGTERM/SIGHUP sent to the whole group are the parent's to
+    # handle (it kills the workers on its way out; the parent's own handlers would raise
+    # into its clean-up here); its results into the pipe (a parent gone: the next write
+    # fails and the worker ends), then gone without the parent's exit handlers
+    code = 0
+    try:
+        os.close(read)
+        for reader in others:  # (the pipes of the workers started before)
+            os.close(reader.fileno())
+        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            signal.signal(number, signal.SIG_IGN)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        with os.fdopen(write, "wb") as pipe:
+            for argument in arguments:
+                try:
+                    payload, failed = pickle.dumps(work(argument), pickle.HIGHEST_PROTOCOL), False
+                except SymgradError as error:
+                    payload, failed = pickle.dumps(str(error)), True
+                except BaseException:  # noqa: BLE001 (told to the parent, which raises)
+                    payload = pickle.dumps(f"A worker process failed: "
+                                           f"{traceback.format_exc(limit=-1).strip()}")
+                    failed = True
+                pipe.write(_HEADER.pack(failed, len(payload)))
+                pipe.write(payload)
+                if failed:
+                    break
+    except BaseException:  # noqa: BLE001 (a closed pipe: the parent has gone)
+        code = 1
+    os._exit(code)
+
+
+def _received(reader) -> object:
+    header = reader.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise SymgradError("A worker process ended before its work was done.")
+    failed, length = _HEADER.unpack(header)
+    value = pickle.loads(reader.read(length))
+    if failed:
+        raise SymgradError(value)
+    return value
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+_THREADED_RUNTIMES = ("jax", "torch", "tensorflow")  # each runs threads of its own (in C++)
+
+
+def _forks(size: int) -> bool:
+    return (size >= MIN_PARALLEL_WORK and sys.platform == "linux"
+            and threading.active_count() == 1
+            and not any(name in sys.modules for name in _THREADED_RUNTIMES))
