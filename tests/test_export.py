@@ -265,3 +265,55 @@ def test_a_tied_log_space_module_sums_the_layers(tmp_path):
         exact = mpmath.mpf(exact)
         assert logged[name][0] == float(mpmath.sign(exact))
         assert logged[name][1] == pytest.approx(float(mpmath.log10(abs(exact))), rel=1e-12)
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "softplus", "elu", "leaky_relu:0.1"])
+def test_log_sigma_prime_is_finite_and_right_where_sigma_prime_underflows(act, tmp_path):
+    """``log_sigma_prime`` against ln|σ'(z)| by mpmath.diff of σ written in tests/oracle.py,
+    at points where float64's σ'(z) is 0 (|z| = 800, 5000) and at ordinary ones."""
+    module = load(symgrad.export(2, act, log_space=True), tmp_path, "logslope")
+    assert "written in logarithms" in module.log_sigma_prime.__doc__
+    sigma = MPMATH_ACTIVATIONS[act]
+    for z in (-5000, -800, -30, -0.5, 0.25, 3, 800, 5000):
+        with mpmath.workdps(60 + abs(z)):  # (σ'(z) ≈ e^-|z| against σ(z) ≈ 1)
+            slope = mpmath.diff(sigma, mpmath.mpf(z))
+            expected = mpmath.log(abs(slope))
+        sign, log = module.log_sigma_prime(float(z))
+        assert sign == mpmath.sign(slope), z
+        assert float(log) == pytest.approx(float(expected), rel=1e-13, abs=1e-13), z
+
+
+def test_log_space_keeps_the_layers_where_sigma_prime_itself_underflows(tmp_path):
+    """A residual tanh chain whose activations grow past z = 355, where tanh'(z) is below
+    10^-308: float64 gives δ_l = 0 from there down, the log-space module the exact log10
+    (eval at 30 digits) to 12 digits."""
+    depth = 3000
+    module = load(symgrad.export(depth, "tanh", residual=True, log_space=True), tmp_path, "sat")
+    w, b, x, y = [1.5] * depth, [-0.2] * depth, 0.5, 0.0
+    plain, logged = module.gradients(w, b, x, y), module.log10_gradients(w, b, x, y)
+    evaluation = symgrad.evaluate(depth, "tanh", residual=True, w="1.5", b="-0.2", x="0.5",
+                                  y="0", dps=30, keep={1, 300, 1500, depth})
+    for n in (300, 1500, depth):
+        exact = mpmath.mpf(evaluation.layer(n).delta)
+        assert plain["b"][n - 1] == 0.0
+        assert logged["b"][n - 1][0] == mpmath.sign(exact)
+        assert logged["b"][n - 1][1] == pytest.approx(float(mpmath.log10(abs(exact))), rel=1e-12)
+
+
+@pytest.mark.parametrize("weights", [(20, 40), (20, 1000), (-3, 900, 2)])
+def test_cross_entropy_at_a_saturated_output_is_finite_and_right(weights, tmp_path):
+    """sigmoid with cross-entropy where float64 rounds a_L to 1 (z_L = 40, 1000): the cost
+    taken through z_L gives every gradient; against eval at 30 digits."""
+    depth = len(weights)
+    module = load(symgrad.export(depth, "sigmoid", cost="cross-entropy"), tmp_path, "ce")
+    biases, x, y = [0.0] * depth, 1.0, 0.0
+    found = module.gradients(list(map(float, weights)), biases, x, y)
+    evaluation = symgrad.evaluate(depth, "sigmoid", w=",".join(map(str, weights)),
+                                  b=",".join("0" * depth), x="1", y="0", cost="cross-entropy",
+                                  dps=30)
+    expected = [mpmath.mpf(evaluation.layer(n).grad_w) for n in range(1, depth + 1)]
+    scale = max(abs(v) for v in expected)
+    for ours, exact in zip(found["w"], expected):
+        assert numpy.isfinite(ours) and abs(ours - exact) <= 1e-12 * scale
+    assert float(found["x"]) == pytest.approx(float(mpmath.mpf(evaluation.input_gradient)),
+                                              rel=1e-12, abs=1e-300)

@@ -74,7 +74,7 @@ def digits_to_bits(dps: int) -> int:
 
 
 @functools.cache
-def _cross_entropy_of_preactivation(activation_expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+def cross_entropy_of_preactivation(activation_expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
     """Cross-entropy C = -(y log a + (1 - y) log(1 - a)) and ∂C/∂a = -y/a + (1 - y)/(1 - a)
     at a = σ(x), with 1 - σ(x) brought over one denominator (sigmoid: 1/(e^x + 1)) and the
     logarithms expanded, then without cancellation: sigmoid's C is y log1p(e^-x) +
@@ -96,7 +96,7 @@ def _preactivation_cost(chain, modules, cast: Callable | None = None,
     activation = chain.activation
     if chain.cost != "cross-entropy" or activation.expr.has(sympy.Piecewise):
         return None
-    expressions = _cross_entropy_of_preactivation(activation.expr)
+    expressions = cross_entropy_of_preactivation(activation.expr)
     function = sympy.lambdify((VARIABLE, y), expressions, modules, printer=printer)
     if cast is not None:
         function = (lambda f: lambda *args: tuple(map(_real_or_nan(cast), f(*args))))(function)

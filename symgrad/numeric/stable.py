@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
+from sympy.codegen.numpy_nodes import logaddexp
 
 
 class erfc_of_negative(sympy.Function):  # noqa: N801 (printed as the name the kinds supply)
@@ -64,3 +65,42 @@ def _paired(factor: sympy.Expr, coefficient, constant) -> sympy.Expr | None:
             and constant == -coefficient:
         return constant * sympy.sech(factor.base.args[0]) ** 2
     return None
+
+
+def signed_log(expr: sympy.Expr, known: dict | None = None) -> tuple[sympy.Expr, sympy.Expr]:
+    """(sign(expr), ln|expr|) as expressions whose float evaluation neither under- nor
+    overflows where the logarithm is a float: a product as the sum of its factors'
+    logarithms, a power as a multiple, ln e^u = u, ln sech u = ln 2 - |u| - log1p(e^-2|u|),
+    a sum of positive terms through logaddexp. sigmoid's σ'(z) = e^-z/(1 + e^-z)², which is
+    0 in float64 from |z| = 746 on, becomes -z - 2·logaddexp(0, -z), finite for every z.
+    What no rule reaches (a sum whose terms may be negative, as gelu's σ') stays
+    ln|expr| of the float value, with its sign. ``known``: symbol -> its (sign, ln|·|)."""
+    known = known or {}
+    if expr in known:
+        return known[expr]
+    if isinstance(expr, sympy.Piecewise):
+        pairs = [(signed_log(piece, known), condition) for piece, condition in expr.args]
+        return (sympy.Piecewise(*[(pair[0], c) for pair, c in pairs]),
+                sympy.Piecewise(*[(pair[1], c) for pair, c in pairs]))
+    if expr.is_Number:
+        return sympy.sign(expr), (sympy.log(abs(expr)) if expr != 0 else -sympy.oo)
+    if isinstance(expr, sympy.Mul):
+        parts = [signed_log(factor, known) for factor in expr.args]
+        return sympy.Mul(*(s for s, _ in parts)), sympy.Add(*(log for _, log in parts))
+    if isinstance(expr, sympy.Pow) and expr.exp.is_Number and \
+            (expr.base.is_positive or expr.exp.is_even):
+        sign, log = signed_log(expr.base, known)
+        return sign ** expr.exp if expr.exp.is_integer else sympy.S.One, expr.exp * log
+    if isinstance(expr, sympy.exp):
+        return sympy.S.One, expr.args[0]
+    if isinstance(expr, (sympy.sech, sympy.cosh)):
+        magnitude = sympy.Abs(expr.args[0])
+        log_cosh = magnitude + log1p(sympy.exp(-2 * magnitude)) - sympy.log(2)
+        return sympy.S.One, (-log_cosh if isinstance(expr, sympy.sech) else log_cosh)
+    if isinstance(expr, sympy.Add) and all(term.is_positive for term in expr.args):
+        logs = [signed_log(term, known)[1] for term in expr.args]
+        total = logs[0]
+        for log in logs[1:]:
+            total = logaddexp(total, log)
+        return sympy.S.One, total
+    return sympy.sign(expr), sympy.log(sympy.Abs(expr))

@@ -27,13 +27,15 @@ TARGETS = ("numpy", "torch", "jax")
 
 class _Fixes:
     """What every target prints the same way, through its own module's names: sech as
-    1/cosh (NumPy's printer writes it through exp, which overflows), erfc(-u) as written
+    2e^-|u|/(1 + e^-2|u|) (NumPy's printer writes it through exp, which overflows, and
+    1/cosh overflows too before it is 0), erfc(-u) as written
     (``numeric.stable``: SymPy would make it 2 - erfc(u)), the logistic gate."""
 
     module = ""
 
-    def _print_sech(self, expr):
-        return f"(1 / {self.module}.cosh({self._print(expr.args[0])}))"
+    def _print_sech(self, expr):  # 2 e^-|u| / (1 + e^-2|u|): no cosh to overflow
+        magnitude = f"{self.module}.abs({self._print(expr.args[0])})"
+        return f"(2 * {self.module}.exp(-{magnitude}) / (1 + {self.module}.exp(-2 * {magnitude})))"
 
     def _print_erfc_of_negative(self, expr):
         return self._print_erfc(sympy.erfc(-expr.args[0], evaluate=False))

@@ -26,11 +26,14 @@ from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
 from symgrad.notation import y as target_y
+from symgrad.numeric.kinds import cross_entropy_of_preactivation
+from symgrad.numeric.stable import signed_log, without_cancellation
 from symgrad.render.code_printers import TARGETS, code, prelude
 
 _Z, _A, _Y = (sympy.Symbol(name, real=True) for name in ("z", "a", "y"))
 _S, _DS = sympy.Symbol("s_l", real=True), sympy.Symbol("ds_l", real=True)  # σ(z_l), σ'(z_l)
 _PREVIOUS = sympy.Symbol("a_prev", real=True)  # a_(l-1)
+_DS_SIGN, _DS_LOG = sympy.Symbol("ds_sign", real=True), sympy.Symbol("ds_log", real=True)
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,13 @@ class _Layer:
     gates: tuple[tuple[str, str], ...]  # (name, code) in order
     output: str  # a_l
     through: str  # ∂a_l/∂z_l
+    log_through: tuple[str, str]  # (sign, ln|·|) of ∂a_l/∂z_l, σ'(z_l) from ds_sign, ds_log
     direct: sympy.Expr  # the gain's direct part (0 plain, 1 residual, else an expression)
     direct_code: str
     partials: tuple[str, ...]  # ∂a_l/∂θ per own parameter
     forward_reads: frozenset  # the locals a_l reads (a_prev, s_l, ds_l, gates, own)
     backward_reads: frozenset  # the locals the backward step reads
+    log_backward_reads: frozenset  # the locals the log-space backward step reads
 
 
 def _layer_code(chain: ScalarChain, target: str) -> _Layer:
@@ -80,13 +85,17 @@ def _layer_code(chain: ScalarChain, target: str) -> _Layer:
         return frozenset(found)
 
     lines = [written(e) for e in (output, through, direct, *partials)]
+    log_through = signed_log(lines[1], {_DS: (_DS_SIGN, _DS_LOG)})
     return _Layer(
         own=tuple(str(p) for p in own),
         gates=tuple((name, code(gate, target)) for name, gate in gate_code),
-        output=code(lines[0], target), through=code(lines[1], target), direct=lines[2],
+        output=code(lines[0], target), through=code(lines[1], target),
+        log_through=(code(log_through[0], target), code(log_through[1], target)),
+        direct=lines[2],
         direct_code=code(lines[2], target),
         partials=tuple(code(e, target) for e in lines[3:]),
-        forward_reads=reads(lines[0]), backward_reads=reads(*lines[1:]))
+        forward_reads=reads(lines[0]), backward_reads=reads(*lines[1:]),
+        log_backward_reads=reads(*log_through, *lines[2:]))
 
 
 def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = False) -> str:
@@ -99,8 +108,7 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
     if log_space and target != "numpy":
         raise SymgradError("The log-space module is written for NumPy (--to numpy).")
     layer = _layer_code(chain, target)
-    cost_expr = cost_at(chain.cost, _A).xreplace({target_y: _Y})
-    upstream_expr = cost_derivative_at(chain.cost, _A).xreplace({target_y: _Y})
+    through_z = _through_preactivation(chain, layer)
     own = "".join(f", {p}" for p in layer.own)
     own_returned = "own, " if layer.own else ""
     parts = [
@@ -110,11 +118,13 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
             own=own,
             sigma=code(chain.activation.at(_Z), target),
             slope=code(chain.activation.derivative_at(_Z), target),
-            cost=code(cost_expr, target), upstream=code(upstream_expr, target),
+            cost_functions=_cost_functions(chain, through_z, target),
+            start=_backward_start(through_z, log_space=False),
             forward=_forward_body(layer), backward=_backward_body(layer),
             own_gradients=_own_gradient_lists(layer), own_returned=own_returned),
         (_TIED_GRADIENTS if chain.tied else _GRADIENTS).format(
-            own=own, own_result=_own_result(layer), own_returned=own_returned),
+            own=own, own_result=_own_result(layer), own_returned=own_returned,
+            index=0 if through_z else 1),
     ]
     if log_space:
         tied_lists = "\n    w, b = [w] * DEPTH, [b] * DEPTH" if chain.tied else ""
@@ -125,7 +135,15 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
                       "            \"x\": log10(upstream)}") if chain.tied else (
             "    return {\"w\": [log10(v) for v in grad_w], \"b\": [log10(v) for v in delta],\n"
             f"            \"x\": log10(upstream){own_logs}}}")
+        slope = without_cancellation(chain.activation.derivative_at(_Z))
+        slope_sign, slope_log = signed_log(slope)
+        in_logarithms = not any(isinstance(argument, sympy.Abs)  # (signed_log's fallback)
+                                for log in slope_log.atoms(sympy.log) for argument in log.args)
         parts.append(_LOG_SPACE.format(own=own, backward=_log_backward_body(layer),
+                                       start=_backward_start(through_z, log_space=True),
+                                       log_slope_sign=code(slope_sign, target),
+                                       log_slope=code(slope_log, target),
+                                       log_form=_LOG_FORM[in_logarithms],
                                        tied_lists=tied_lists, log_result=log_result,
                                        own_gradients=_own_gradient_lists(layer)))
     parts.append(_checks(chain, target, layer))
@@ -141,6 +159,8 @@ def _docstring(chain: ScalarChain, target: str, log_space: bool, layer: _Layer) 
     if chain.cost != "quadratic":
         options.append(f"--cost {chain.cost}")
     gates = "".join(f"\n               {name} = {text}" for name, text in layer.gates)
+    through = ("\n               taken through z_L: cost(z_L, y) and δ_L = output_delta(z_L, y)"
+               if _through_preactivation(chain, layer) is not None else "")
     tied = ("\nTied: every layer shares w and b" + (" (and " + ", ".join(layer.own) + ")"
                                                     if layer.own else "")
             + ", so each gradient is the sum over the layers.\n") if chain.tied else ""
@@ -156,7 +176,7 @@ ds_l = σ'(z_l):
     backward   δ_l = ∂C/∂z_l = ({layer.through}) ∂C/∂a_l
                ∂C/∂a_(l-1) = {_carried(layer, "∂C/∂a_l", "w_l δ_l", " ")}   (l = L, ..., 1)
     gradients  ∂C/∂w_l = δ_l a_(l-1),   ∂C/∂b_l = δ_l{_words_of_own(layer)}
-    cost       C = {code(cost_at(chain.cost, _A).xreplace({target_y: _Y}), target)}
+    cost       C = {code(cost_at(chain.cost, _A).xreplace({target_y: _Y}), target)}{through}
 {tied}
 with σ(z) = {sympy.sstr(chain.activation.at(_Z))}
 and σ'(z) = {sympy.sstr(chain.activation.derivative_at(_Z))}.
@@ -180,13 +200,16 @@ def _words_of_own(layer: _Layer) -> str:
 
 def _locals(layer: _Layer, source: str) -> list[str]:
     """The lines that set the locals a step reads ("forward": from a[-1] and z[-1];
-    "backward": from a[layer] and z[layer])."""
-    index, needed = ("-1", layer.forward_reads) if source == "forward" else \
-        ("layer", layer.backward_reads)
+    "backward" and "log backward": from a[layer] and z[layer])."""
+    index, needed = {"forward": ("-1", layer.forward_reads),
+                     "backward": ("layer", layer.backward_reads),
+                     "log backward": ("layer", layer.log_backward_reads)}[source]
     lines = [f"a_prev = a[{index}]"] if "a_prev" in needed else []
     lines += [f"{p}_l = {p}[layer]" for p in layer.own if f"{p}_l" in needed]
     lines += [f"{name} = sigma{prime}(z[{index}])"
               for name, prime in (("s_l", ""), ("ds_l", "_prime")) if name in needed]
+    if "ds_sign" in needed or "ds_log" in needed:
+        lines.append(f"ds_sign, ds_log = log_sigma_prime(z[{index}])")
     lines += [f"{name} = {text}" for name, text in layer.gates if name in needed]
     return lines
 
@@ -212,8 +235,9 @@ def _backward_body(layer: _Layer) -> str:
 
 
 def _log_backward_body(layer: _Layer) -> str:
-    lines = _locals(layer, "backward")
-    lines.append(f"delta[layer] = _log_product(_signed_log({layer.through}), upstream)")
+    lines = _locals(layer, "log backward")
+    sign, log = layer.log_through
+    lines.append(f"delta[layer] = _log_product(({sign}, {log}), upstream)")
     lines += [f"own[\"{p}\"][layer] = _log_product(_signed_log({partial}), upstream)"
               for p, partial in zip(layer.own, layer.partials)]
     carried = "_log_product(_signed_log(w[layer]), delta[layer])"
@@ -225,6 +249,49 @@ def _log_backward_body(layer: _Layer) -> str:
         lines.append(f"upstream = _log_sum(_log_product(_signed_log({layer.direct_code}), "
                      f"upstream), {carried})")
     return "\n".join(" " * 8 + line for line in lines)
+
+
+def _through_preactivation(chain: ScalarChain, layer: _Layer) -> tuple | None:
+    """(C, δ_L) as expressions in z_L and y where the cost is taken through z_L: cross-
+    entropy on a plain chain of a smooth σ. ∂C/∂a_L = (a_L - y)/(a_L(1 - a_L)) divides by
+    1 - a_L, which float64 rounds to 0 from z_L ≈ 37 on (sigmoid); δ_L = σ'(z_L) ∂C/∂a_L
+    written in z_L, its y-free part and its y part each simplified, is σ(z_L) - y. Else
+    None: the cost is taken at a_L."""
+    if chain.cost != "cross-entropy" or layer.output != "s_l" or \
+            chain.activation.expr.has(sympy.Piecewise):
+        return None
+    cost, derivative = cross_entropy_of_preactivation(chain.activation.at(_Z))
+    product = sympy.expand(chain.activation.derivative_at(_Z) * derivative)
+    delta = sum(sympy.simplify(coefficient) * power
+                for power, coefficient in sympy.collect(product, target_y, evaluate=False).items())
+    return tuple(without_cancellation(e).xreplace({target_y: _Y}) for e in (cost, delta))
+
+
+def _cost_functions(chain: ScalarChain, through_z: tuple | None, target: str) -> str:
+    """The module's cost and the start of its backward pass: C(a_L, y) and ∂C/∂a_L, or
+    (``through_z``) C(z_L, y) and δ_L(z_L, y)."""
+    if through_z is not None:
+        return (f'def cost(z, y):\n    """C as a function of z_L (no 1 - a_L rounded to 0)."""\n'
+                f"    return {code(through_z[0], target)}\n\n\n"
+                f'def output_delta(z, y):\n    """δ_L = ∂C/∂z_L, taken through z_L."""\n'
+                f"    return {code(through_z[1], target)}")
+    cost = code(cost_at(chain.cost, _A).xreplace({target_y: _Y}), target)
+    upstream = code(cost_derivative_at(chain.cost, _A).xreplace({target_y: _Y}), target)
+    return (f'def cost(a, y):\n    """C(a_L, y)."""\n    return {cost}\n\n\n'
+            f'def cost_gradient(a, y):\n    """∂C/∂a_L."""\n    return {upstream}')
+
+
+def _backward_start(through_z: tuple | None, log_space: bool) -> str:
+    """The backward pass's first lines, to its loop over the layers."""
+    logged = (lambda text: f"_signed_log({text})") if log_space else (lambda text: text)
+    if through_z is None:
+        return (f"    upstream = {logged('cost_gradient(a[-1], y)')}  # ∂C/∂a_L\n"
+                "    for layer in reversed(range(DEPTH)):")
+    carried = ("_log_product(_signed_log(w[-1]), delta[-1])" if log_space else
+               "w[-1] * delta[-1]")
+    return (f"    delta[-1] = {logged('output_delta(z[-1], y)')}  # ∂C/∂z_L\n"
+            f"    upstream = {carried}  # ∂C/∂a_(L-1)\n"
+            "    for layer in reversed(range(DEPTH - 1)):")
 
 
 def _own_gradient_lists(layer: _Layer) -> str:
@@ -251,14 +318,7 @@ def sigma_prime(z):
     return {slope}
 
 
-def cost(a, y):
-    """C(a_L, y)."""
-    return {cost}
-
-
-def cost_gradient(a, y):
-    """∂C/∂a_L."""
-    return {upstream}
+{cost_functions}
 
 
 def forward(w, b, x{own}):
@@ -272,9 +332,8 @@ def forward(w, b, x{own}):
 def backward(w, z, a, y{own}):
     """δ_1..δ_L, the gradients of the layer's own parameters, and ∂C/∂a_0, by the
     recursion from the output back."""
-    upstream = cost_gradient(a[-1], y)  # ∂C/∂a_L
     delta = [None] * DEPTH{own_gradients}
-    for layer in reversed(range(DEPTH)):
+{start}
 {backward}
     return delta, {own_returned}upstream
 '''
@@ -290,7 +349,7 @@ def gradients(w, b, x, y{own}):
 
 def loss(w, b, x, y{own}):
     """C of the forward pass (what autograd differentiates)."""
-    return cost(forward(w, b, x{own})[1][-1], y)
+    return cost(forward(w, b, x{own})[{index}][-1], y)
 '''
 
 _TIED_GRADIENTS = '''
@@ -306,8 +365,15 @@ def gradients(w, b, x, y{own}):
 
 def loss(w, b, x, y{own}):
     """C of the forward pass (what autograd differentiates)."""
-    return cost(forward([w] * DEPTH, [b] * DEPTH, x)[1][-1], y)
+    return cost(forward([w] * DEPTH, [b] * DEPTH, x)[{index}][-1], y)
 '''
+
+_LOG_FORM = {
+    True: "(sign, ln|σ'(z)|), written in logarithms: finite wherever σ'(z) is not 0, even\n"
+          "    where σ'(z) itself is below float64's 10^-308.",
+    False: "(sign, ln|σ'(z)|) of σ'(z) in float64: symgrad has no logarithmic form of this\n"
+           "    σ', so below 10^-308 it is 0 and its logarithm -inf.",
+}
 
 _LOG_SPACE = '''
 def _signed_log(value):
@@ -335,15 +401,19 @@ def _log_sum(first, second):
     return (big[0] if rest > 0 else -big[0]), big[1] + float(numpy.log(abs(rest)))
 
 
+def log_sigma_prime(z):
+    """{log_form}"""
+    return {log_slope_sign}, {log_slope}
+
+
 def log10_gradients(w, b, x, y{own}):
     """As ``gradients``, each value as (sign, log10|·|): the backward products are
-    carried in logarithms, so no product over- or underflows however deep the chain.
-    Each factor (σ'(z_l), w_l, a_(l-1)) and the forward pass are float64 numbers as in
-    ``gradients``: a factor that is itself below 10^-308 is 0 here too."""{tied_lists}
+    carried in logarithms, so no product over- or underflows however deep the chain, and
+    σ'(z_l) comes from ``log_sigma_prime``. The forward pass, w_l and a_(l-1) are float64
+    numbers as in ``gradients``."""{tied_lists}
     z, a = forward(w, b, x{own})
-    upstream = _signed_log(cost_gradient(a[-1], y))  # ∂C/∂a_L
     delta = [None] * DEPTH{own_gradients}
-    for layer in reversed(range(DEPTH)):
+{start}
 {backward}
 
     def log10(value):
