@@ -155,19 +155,34 @@ def derive(depth: int | None = None, act: Act = DEFAULT_ACT, *, residual: bool =
 def export(depth: int | None = None, act: Act = DEFAULT_ACT, *, to: str = "numpy",
            residual: bool = False,
            highway: bool = False, tied: bool = False, cost: str = "quadratic",
-           log_space: bool = False) -> str:
+           log_space: bool = False, widths: Sequence[int] | None = None) -> str:
     """The chain's derived backpropagation as the source of a Python module for ``to``
     (numpy, torch or jax): ``forward``, ``backward``, ``gradients`` and ``loss``, the
     formulas in its docstring, and ``check_against_autograd()``; ``log_space`` (NumPy):
-    ``log10_gradients`` too, the backward products carried as logarithms."""
+    ``log10_gradients`` too, the backward products carried as logarithms. ``widths``
+    (instead of ``depth``): a matrix net's, in matrix form."""
+    target = arguments.text(to, "The target")
+    log_space = arguments.flag(log_space, "log_space")
+    if widths is not None:
+        from symgrad.render.net_export import export_net
+
+        if depth is not None:
+            raise SymgradError(f"Give either {_o('depth')} (a chain) or {_o('widths')} (a net), "
+                               "not both.")
+        for name, given in (("residual", residual), ("highway", highway), ("tied", tied),
+                            ("log_space", log_space)):
+            if arguments.flag(given, name):
+                raise SymgradError(f"{_o(name)} is for chains; a net ({_o('widths')}) has "
+                                   "plain layers and no log-space module.")
+        return export_net(MatrixNet(widths, act, cost), target)
     from symgrad.render.export import export_chain
 
     if depth is None:
-        raise SymgradError(f"Give the number of layers with {_o('depth')} L.")
+        raise SymgradError(f"Give the number of layers with {_o('depth')} L "
+                           f"(or a net's with {_o('widths')}).")
     chain = ScalarChain(check_depth(depth), act, residual=residual, tied=tied, cost=cost,
                         highway=highway)
-    return export_chain(chain, arguments.text(to, "The target"),
-                        arguments.flag(log_space, "log_space"))
+    return export_chain(chain, target, log_space)
 
 
 def _all_layers(depth: int) -> list[int]:

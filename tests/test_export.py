@@ -7,6 +7,7 @@ to fail on a wrong formula; the log-space module against the exact log10 at dept
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 
@@ -317,3 +318,131 @@ def test_cross_entropy_at_a_saturated_output_is_finite_and_right(weights, tmp_pa
         assert numpy.isfinite(ours) and abs(ours - exact) <= 1e-12 * scale
     assert float(found["x"]) == pytest.approx(float(mpmath.mpf(evaluation.input_gradient)),
                                               rel=1e-12, abs=1e-300)
+
+
+# --- matrix nets (--widths) ---------------------------------------------------------------
+
+NET_WIDTHS = (3, 5, 4, 2)
+
+
+def _net_point():
+    """W^l, b^l, x, y with short decimals (read exactly by eval, as floats by the module)."""
+    draw = numpy.random.default_rng(5)
+
+    def decimals(shape, low, high):
+        return numpy.round(draw.uniform(low, high, shape), 3)
+
+    weights = [decimals((n, m), -1.2, 1.2) for m, n in zip(NET_WIDTHS, NET_WIDTHS[1:])]
+    biases = [decimals(n, -0.4, 0.4) for n in NET_WIDTHS[1:]]
+    return weights, biases, decimals(NET_WIDTHS[0], -1, 1), decimals(NET_WIDTHS[-1], 0.1, 0.9)
+
+
+def _net_evaluated(act: str, cost: str, tmp_path):
+    weights, biases, x, y = _net_point()
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps({"weights": [w.tolist() for w in weights],
+                                "biases": [b.tolist() for b in biases]}))
+    return symgrad.evaluate_net(NET_WIDTHS, act, weights=str(path), x=[str(v) for v in x],
+                                y=[str(v) for v in y], cost=cost, dps=30, spectrum=False)
+
+
+def _converter(target: str):
+    """Numbers and lists as the framework's float64 arrays."""
+    if target == "torch":
+        import torch
+
+        return lambda v: torch.tensor(v, dtype=torch.float64)
+    if target == "jax":
+        import jax.numpy
+
+        return lambda v: jax.numpy.asarray(v, dtype=jax.numpy.float64)
+    return numpy.asarray
+
+
+def _as_numpy(value):
+    return numpy.asarray(value.detach() if hasattr(value, "detach") else value, dtype=float)
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch", "jax"])
+@pytest.mark.parametrize("act, cost", [("tanh", "quadratic"), ("sigmoid", "cross-entropy"),
+                                       ("gelu", "quadratic"), ("relu", "quadratic"),
+                                       ("softplus", "quadratic"), ("elu", "quadratic")])
+def test_net_module_equals_eval_and_its_autograd(target, act, cost, tmp_path):
+    """The exported net's gradients against eval at 30 digits rounded to float64 (1e-12 of
+    the largest), and its check against the framework's autograd, which fails when σ' is
+    off by 0.1 %."""
+    if target != "numpy":
+        pytest.importorskip(target)
+    module = load(symgrad.export(widths=NET_WIDTHS, act=act, cost=cost, to=target), tmp_path,
+                  f"net_{target}_{act.replace(':', '_')}")
+    weights, biases, x, y = _net_point()
+    convert = _converter(target)
+    found = module.gradients([convert(w) for w in weights], [convert(b) for b in biases],
+                             convert(x), convert(y))
+    evaluation = _net_evaluated(act, cost, tmp_path)
+    expected = {"W": [layer.grad_w for layer in evaluation.layers],
+                "b": [layer.grad_b for layer in evaluation.layers],
+                "x": evaluation.input_gradient}
+    scale = max(abs(float(v)) for values in (*expected["W"], *expected["b"], expected["x"])
+                for v in numpy.ravel(values))
+    pairs = [(found["x"], expected["x"])] + list(zip(found["W"], expected["W"])) + \
+        list(zip(found["b"], expected["b"]))
+    for ours, exact in pairs:
+        exact = numpy.asarray([float(v) for v in numpy.ravel(exact)]).reshape(numpy.shape(exact))
+        assert numpy.max(numpy.abs(_as_numpy(ours) - exact)) <= 1e-12 * scale
+    assert module.check_against_autograd() < (1e-6 if target == "numpy" else 1e-12)
+    right = module.sigma_prime
+    module.sigma_prime = lambda z, right=right: right(z) * 1.001
+    with pytest.raises(AssertionError):
+        module.check_against_autograd()
+
+
+@pytest.mark.parametrize("target", ["numpy", "torch", "jax"])
+def test_the_exported_net_module_is_ruff_clean(target, tmp_path):
+    path = tmp_path / f"net_{target}.py"
+    path.write_text(symgrad.export(widths=(4, 6, 3), act="gelu", to=target,
+                                   cost="cross-entropy"))
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--isolated", "--select",
+                           "E4,E7,E9,F,I,B", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    (dict(depth=3, widths=(2, 2)), "not both"),
+    (dict(widths=(2, 2), residual=True), "residual is for chains"),
+    (dict(widths=(2, 2), log_space=True), "log_space is for chains"),
+    (dict(widths=(2,)), "at least two widths"),
+    (dict(widths=(2, 0, 1)), "at least 1"),
+    (dict(widths="2,3"), "list of whole numbers"),
+])
+def test_a_net_export_refuses_what_a_net_cannot_have(kwargs, words):
+    with pytest.raises(symgrad.SymgradError, match=words):
+        symgrad.export(**kwargs)
+
+
+def test_the_net_command_writes_the_module(tmp_path):
+    target = tmp_path / "net.py"
+    done = symgrad_cli("export", "--widths", "2,3,2", "--act", "tanh", "-o", str(target))
+    assert done.returncode == 0 and done.stderr == ""
+    module = load(target.read_text(), tmp_path, "net_cli")
+    assert module.WIDTHS == (2, 3, 2) and module.check_against_autograd() < 1e-6
+    refused = symgrad_cli("export", "--widths", "2,3,2", "--tied")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "--tied is for chains" in refused.stderr
+
+
+@pytest.mark.parametrize("target", ["torch", "jax"])
+@pytest.mark.parametrize("act", ["sigmoid", "gelu"])
+def test_cross_entropy_chains_run_in_each_framework(target, act, tmp_path):
+    """The cost through z_L (logaddexp of a number and a tensor) in torch and JAX: against
+    eval, and against the framework's autograd."""
+    pytest.importorskip(target)
+    module = load(symgrad.export(DEPTH, act, cost="cross-entropy", to=target), tmp_path,
+                  f"ce_{target}_{act}")
+    convert = _converter(target)
+    w, b, x, y = _arguments("plain")
+    found = module.gradients(convert(w), convert(b), convert(x), convert(y))
+    found = {name: (float(value) if name == "x" else [float(v) for v in value])
+             for name, value in found.items()}
+    _close(found, _evaluated("plain", act, "cross-entropy"), 1e-12)
+    assert module.check_against_autograd() < 1e-12

@@ -190,7 +190,12 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
                                         "highway": FLAG, "tied": FLAG, "log_space": FLAG}, None),
                ({"depth": ok("3", 3), "highway": (None, True)},
                 {"residual": Kind((), (True,)), "tied": Kind((), (True,))}, None),
-               ({"depth": ok("3", 3), "to": ok("jax")}, {"log_space": Kind((), (True,))}, None)],
+               ({"depth": ok("3", 3), "to": ok("jax")}, {"log_space": Kind((), (True,))}, None),
+               ({}, {"widths": WIDTHS}, None),
+               ({"widths": ok("2,2", [2, 2])},
+                {"act": ACT, "cost": TEXT, "to": TEXT, "depth": Kind((("3", 3),)),
+                 "residual": Kind((), (True,)), "highway": Kind((), (True,)),
+                 "tied": Kind((), (True,)), "log_space": Kind((), (True,))}, None)],
 
     "region": [({"w": ok("2")}, {"act": BOUNDED_ACT, "w": NUMBER + Kind(same("0")), "b": NUMBER,
                                  "dps": COUNT, "maximize": FLAG}, None)],

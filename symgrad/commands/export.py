@@ -1,4 +1,5 @@
-"""``symgrad export``: a chain's derived backpropagation as a NumPy, PyTorch or JAX module."""
+"""``symgrad export``: a chain's or a matrix net's derived backpropagation as a NumPy,
+PyTorch or JAX module."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 
 from symgrad import api
 from symgrad.commands import CLOSED_STREAMS
-from symgrad.commands.common import HIGHWAY_HELP, act_or_default, command, whole
+from symgrad.commands.common import HIGHWAY_HELP, act_or_default, command, whole, wholes
 from symgrad.errors import SymgradError
 from symgrad.files import check_target, write_atomically
 from symgrad.networks import MAX_DEPTH
@@ -31,6 +32,8 @@ def _python_file(context, parameter, value):
 @click.option("--depth", default=None, metavar="L", help=f"Number of layers, 1 to {MAX_DEPTH:,}.")
 @click.option("--act", "act", default=None,
               help="Activation: a library name (see 'symgrad acts') or a formula in x.")
+@click.option("--widths", default=None, metavar="N0,N1,..,NL",
+              help="A matrix net with these layer widths (instead of --depth), in matrix form.")
 @click.option("--to", "to", default="numpy", show_default=True, metavar="|".join(TARGETS),
               help="The framework the module is written for.")
 @click.option("--residual", is_flag=True, help="Residual chain: a_l = a_{l-1} + σ(z_l).")
@@ -42,10 +45,11 @@ def _python_file(context, parameter, value):
                    "overflow or underflow at any depth).")
 @click.option("-o", "--output", "output", default=None, metavar="FILE.py",
               callback=_python_file, help="Write to FILE.py (atomically) instead of stdout.")
-def export(depth, act, to, residual, highway, tied, cost, log_space, output):
-    """The chain's derived backprop as a Python module: forward, gradients, autograd check."""
+def export(depth, act, widths, to, residual, highway, tied, cost, log_space, output):
+    """A chain's or net's derived backprop as a Python module: gradients, autograd check."""
     source = api.export(whole(depth), act_or_default(act), to=to, residual=residual,
-                        highway=highway, tied=tied, cost=cost, log_space=log_space)
+                        highway=highway, tied=tied, cost=cost, log_space=log_space,
+                        widths=None if widths is None else wholes(widths))
     if output is not None:
         write_atomically(output, source)
     elif "stdout" in CLOSED_STREAMS:

@@ -17,7 +17,6 @@ once as mpmath-style code, and each kind supplies the functions that code calls.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from symgrad.networks import ScalarChain
 from symgrad.notation import y
 from symgrad.numeric import interval
 from symgrad.numeric.real import exact_rational, to_mpmath
-from symgrad.numeric.stable import without_cancellation
+from symgrad.numeric.stable import cross_entropy_of_preactivation, without_cancellation
 
 FLOAT_TYPES = {"float64": numpy.float64, "float32": numpy.float32}
 MAX_RATIONAL_DEPTH = 10_000  # exact rationals grow with depth; deeper chains round (MPFR)
@@ -71,22 +70,6 @@ BITS_PER_DIGIT = 3.3219280948873623  # log2(10)
 
 def digits_to_bits(dps: int) -> int:
     return int(dps * BITS_PER_DIGIT) + 1
-
-
-@functools.cache
-def cross_entropy_of_preactivation(activation_expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
-    """Cross-entropy C = -(y log a + (1 - y) log(1 - a)) and ∂C/∂a = -y/a + (1 - y)/(1 - a)
-    at a = σ(x), with 1 - σ(x) brought over one denominator (sigmoid: 1/(e^x + 1)) and the
-    logarithms expanded, then without cancellation: sigmoid's C is y log1p(e^-x) +
-    (1 - y) log1p(e^x). Nothing is divided by a rounded 1 - a, so a_L = 1 to every working
-    precision (x = 10^300) still gives ∂C/∂a_L = -1 at y = 1, as it is (δ_L = a_L - y)."""
-    a = activation_expr
-    complement = sympy.together(1 - a)
-    log_a = sympy.expand_log(sympy.log(a), force=True)
-    log_complement = sympy.expand_log(sympy.log(complement), force=True)
-    cost = -(y * log_a + (1 - y) * log_complement)
-    derivative = -y / a + (1 - y) / complement
-    return without_cancellation(cost), without_cancellation(derivative)
 
 
 def _preactivation_cost(chain, modules, cast: Callable | None = None,

@@ -19,9 +19,13 @@ this by sympy.simplify and at sample points); the notation still prints the orig
 
 from __future__ import annotations
 
+import functools
+
 import sympy
 from sympy.codegen.cfunctions import expm1, log1p
 from sympy.codegen.numpy_nodes import logaddexp
+
+from symgrad.notation import y
 
 
 class erfc_of_negative(sympy.Function):  # noqa: N801 (printed as the name the kinds supply)
@@ -104,3 +108,19 @@ def signed_log(expr: sympy.Expr, known: dict | None = None) -> tuple[sympy.Expr,
             total = logaddexp(total, log)
         return sympy.S.One, total
     return sympy.sign(expr), sympy.log(sympy.Abs(expr))
+
+
+@functools.cache
+def cross_entropy_of_preactivation(activation_expr: sympy.Expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """Cross-entropy C = -(y log a + (1 - y) log(1 - a)) and ∂C/∂a = -y/a + (1 - y)/(1 - a)
+    at a = σ(x), with 1 - σ(x) brought over one denominator (sigmoid: 1/(e^x + 1)) and the
+    logarithms expanded, then without cancellation: sigmoid's C is y log1p(e^-x) +
+    (1 - y) log1p(e^x). Nothing is divided by a rounded 1 - a, so a_L = 1 to every working
+    precision (x = 10^300) still gives ∂C/∂a_L = -1 at y = 1, as it is (δ_L = a_L - y)."""
+    a = activation_expr
+    complement = sympy.together(1 - a)
+    log_a = sympy.expand_log(sympy.log(a), force=True)
+    log_complement = sympy.expand_log(sympy.log(complement), force=True)
+    cost = -(y * log_a + (1 - y) * log_complement)
+    derivative = -y / a + (1 - y) / complement
+    return without_cancellation(cost), without_cancellation(derivative)

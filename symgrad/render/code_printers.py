@@ -72,8 +72,11 @@ def _torch_printer() -> type:
         def _print_log1p(self, expr):
             return f"torch.log1p({self._print(expr.args[0])})"
 
-        def _print_logaddexp(self, expr):
-            return f"torch.logaddexp({', '.join(self._print(a) for a in expr.args)})"
+        def _print_logaddexp(self, expr):  # (torch takes tensors only: a number as one)
+            tensor = next(self._print(a) for a in expr.args if not a.is_Number)
+            return "torch.logaddexp(" + ", ".join(
+                f"torch.full_like({tensor}, {self._print(a)})" if a.is_Number else self._print(a)
+                for a in expr.args) + ")"
 
         def _print_sigmoid(self, expr):
             return f"torch.sigmoid({self._print(expr.args[0])})"

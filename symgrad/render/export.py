@@ -26,8 +26,7 @@ from symgrad.costs import cost_at, cost_derivative_at
 from symgrad.errors import SymgradError
 from symgrad.networks import ScalarChain
 from symgrad.notation import y as target_y
-from symgrad.numeric.kinds import cross_entropy_of_preactivation
-from symgrad.numeric.stable import signed_log, without_cancellation
+from symgrad.numeric.stable import cross_entropy_of_preactivation, signed_log, without_cancellation
 from symgrad.render.code_printers import TARGETS, code, prelude
 
 _Z, _A, _Y = (sympy.Symbol(name, real=True) for name in ("z", "a", "y"))
@@ -101,14 +100,13 @@ def _layer_code(chain: ScalarChain, target: str) -> _Layer:
 def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = False) -> str:
     """The module's source for ``chain`` (a concrete depth; plain, residual or highway;
     tied or not; any activation and cost) in ``target``: numpy, torch or jax."""
-    if target not in TARGETS:
-        raise SymgradError(f"Unknown target '{target}'; symgrad exports to {', '.join(TARGETS)}.")
+    check_target(target)
     if chain.depth is None:
         raise SymgradError("Give a concrete depth to export: the module's loops run over it.")
     if log_space and target != "numpy":
         raise SymgradError("The log-space module is written for NumPy (--to numpy).")
     layer = _layer_code(chain, target)
-    through_z = _through_preactivation(chain, layer)
+    through_z = _chain_through_preactivation(chain, layer)
     own = "".join(f", {p}" for p in layer.own)
     own_returned = "own, " if layer.own else ""
     parts = [
@@ -118,7 +116,7 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
             own=own,
             sigma=code(chain.activation.at(_Z), target),
             slope=code(chain.activation.derivative_at(_Z), target),
-            cost_functions=_cost_functions(chain, through_z, target),
+            cost_functions=cost_functions(chain.cost, through_z, target),
             start=_backward_start(through_z, log_space=False),
             forward=_forward_body(layer), backward=_backward_body(layer),
             own_gradients=_own_gradient_lists(layer), own_returned=own_returned),
@@ -151,6 +149,11 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
     return "\n\n\n".join(part.strip("\n") for part in parts) + "\n"
 
 
+def check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise SymgradError(f"Unknown target '{target}'; symgrad exports to {', '.join(TARGETS)}.")
+
+
 def _docstring(chain: ScalarChain, target: str, log_space: bool, layer: _Layer) -> str:
     options = [f"--depth {chain.depth}", f"--act {chain.activation.name}", f"--to {target}"]
     options += [flag for flag, given in (("--residual", chain.residual),
@@ -160,7 +163,7 @@ def _docstring(chain: ScalarChain, target: str, log_space: bool, layer: _Layer) 
         options.append(f"--cost {chain.cost}")
     gates = "".join(f"\n               {name} = {text}" for name, text in layer.gates)
     through = ("\n               taken through z_L: cost(z_L, y) and δ_L = output_delta(z_L, y)"
-               if _through_preactivation(chain, layer) is not None else "")
+               if _chain_through_preactivation(chain, layer) is not None else "")
     tied = ("\nTied: every layer shares w and b" + (" (and " + ", ".join(layer.own) + ")"
                                                     if layer.own else "")
             + ", so each gradient is the sum over the layers.\n") if chain.tied else ""
@@ -251,33 +254,40 @@ def _log_backward_body(layer: _Layer) -> str:
     return "\n".join(" " * 8 + line for line in lines)
 
 
-def _through_preactivation(chain: ScalarChain, layer: _Layer) -> tuple | None:
+def through_preactivation(activation, cost: str) -> tuple | None:
     """(C, δ_L) as expressions in z_L and y where the cost is taken through z_L: cross-
-    entropy on a plain chain of a smooth σ. ∂C/∂a_L = (a_L - y)/(a_L(1 - a_L)) divides by
-    1 - a_L, which float64 rounds to 0 from z_L ≈ 37 on (sigmoid); δ_L = σ'(z_L) ∂C/∂a_L
-    written in z_L, its y-free part and its y part each simplified, is σ(z_L) - y. Else
-    None: the cost is taken at a_L."""
-    if chain.cost != "cross-entropy" or layer.output != "s_l" or \
-            chain.activation.expr.has(sympy.Piecewise):
+    entropy on a smooth σ (whose output is a_L = σ(z_L)). ∂C/∂a_L = (a_L - y)/(a_L(1 - a_L))
+    divides by 1 - a_L, which float64 rounds to 0 from z_L ≈ 37 on (sigmoid); δ_L =
+    σ'(z_L) ∂C/∂a_L written in z_L, its y-free part and its y part each simplified, is
+    σ(z_L) - y. Else None: the cost is taken at a_L."""
+    if cost != "cross-entropy" or activation.expr.has(sympy.Piecewise):
         return None
-    cost, derivative = cross_entropy_of_preactivation(chain.activation.at(_Z))
-    product = sympy.expand(chain.activation.derivative_at(_Z) * derivative)
+    cost_expr, derivative = cross_entropy_of_preactivation(activation.at(_Z))
+    product = sympy.expand(activation.derivative_at(_Z) * derivative)
     delta = sum(sympy.simplify(coefficient) * power
                 for power, coefficient in sympy.collect(product, target_y, evaluate=False).items())
-    return tuple(without_cancellation(e).xreplace({target_y: _Y}) for e in (cost, delta))
+    return tuple(without_cancellation(e).xreplace({target_y: _Y}) for e in (cost_expr, delta))
 
 
-def _cost_functions(chain: ScalarChain, through_z: tuple | None, target: str) -> str:
-    """The module's cost and the start of its backward pass: C(a_L, y) and ∂C/∂a_L, or
-    (``through_z``) C(z_L, y) and δ_L(z_L, y)."""
+def _chain_through_preactivation(chain: ScalarChain, layer: _Layer) -> tuple | None:
+    """``through_preactivation`` for a chain whose output is σ(z_L) (a plain layer)."""
+    return through_preactivation(chain.activation, chain.cost) if layer.output == "s_l" else None
+
+
+def cost_functions(cost: str, through_z: tuple | None, target: str, summed: str = "") -> str:
+    """The module's cost functions: C(a_L, y) and ∂C/∂a_L, or (``through_z``) C(z_L, y)
+    and δ_L(z_L, y); ``summed``: the function that sums C over a net's output units."""
+    def total(text: str) -> str:
+        return f"{summed}({text})" if summed else text
+
     if through_z is not None:
         return (f'def cost(z, y):\n    """C as a function of z_L (no 1 - a_L rounded to 0)."""\n'
-                f"    return {code(through_z[0], target)}\n\n\n"
+                f"    return {total(code(through_z[0], target))}\n\n\n"
                 f'def output_delta(z, y):\n    """δ_L = ∂C/∂z_L, taken through z_L."""\n'
                 f"    return {code(through_z[1], target)}")
-    cost = code(cost_at(chain.cost, _A).xreplace({target_y: _Y}), target)
-    upstream = code(cost_derivative_at(chain.cost, _A).xreplace({target_y: _Y}), target)
-    return (f'def cost(a, y):\n    """C(a_L, y)."""\n    return {cost}\n\n\n'
+    cost_code = code(cost_at(cost, _A).xreplace({target_y: _Y}), target)
+    upstream = code(cost_derivative_at(cost, _A).xreplace({target_y: _Y}), target)
+    return (f'def cost(a, y):\n    """C(a_L, y)."""\n    return {total(cost_code)}\n\n\n'
             f'def cost_gradient(a, y):\n    """∂C/∂a_L."""\n    return {upstream}')
 
 
