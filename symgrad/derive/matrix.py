@@ -176,7 +176,7 @@ def derive_matrix(net: MatrixNet) -> MatrixDerivation:
                                           entry("a", layer - 1, k) * delta_unit(layer, j)))
             gradients.append(Equation(grad_b_entry(layer, j), delta_unit(layer, j)))
     return MatrixDerivation(net, tuple(forward), output_errors, tuple(recursion),
-                            tuple(gradients), _matrix_form(depth), _general_form(),
+                            tuple(gradients), matrix_form(depth), general_form(),
                             _paths(derivation))
 
 
@@ -187,7 +187,8 @@ def _error_chain(first: int, depth: int) -> MatrixChain:
     return MatrixChain(*factors, CostGradient(depth))
 
 
-def _matrix_form(depth: int) -> tuple[Equation, ...]:
+def matrix_form(depth: int) -> tuple[Equation, ...]:
+    """The backward pass of a net of ``depth`` layers in matrix form, any widths."""
     rows = [Equation(DeltaVector(depth), MatrixChain(DerivativeMatrix(depth), CostGradient(depth)))]
     rows += [Equation(DeltaVector(layer),
                       MatrixChain(DerivativeMatrix(layer), Transposed(WeightMatrix(layer + 1)),
@@ -203,7 +204,8 @@ def _matrix_form(depth: int) -> tuple[Equation, ...]:
     return tuple(rows)
 
 
-def _general_form() -> tuple[Equation, ...]:
+def general_form() -> tuple[Equation, ...]:
+    """δ^l and the Jacobian at any depth L, in matrix form."""
     chain = MatrixChain(DerivativeMatrix(l), Transposed(WeightMatrix(l + 1)), DerivativeMatrix(l + 1),
                         MatrixEllipsis(), Transposed(WeightMatrix(L)), DerivativeMatrix(L),
                         CostGradient(L))

@@ -15,7 +15,7 @@ from importlib.metadata import version
 
 import sympy
 
-from symgrad.derive.matrix import derive_matrix
+from symgrad.derive.matrix import MAX_DERIVE_LAYERS, general_form, matrix_form
 from symgrad.networks import MatrixNet
 from symgrad.render.code_printers import code, prelude
 from symgrad.render.export import check_target, cost_functions, through_preactivation
@@ -58,12 +58,10 @@ def _docstring(net: MatrixNet, target: str, through_z: bool) -> str:
     options = [f"--widths {widths}", f"--act {net.activation.name}", f"--to {target}"]
     if net.cost != "quadratic":
         options.append(f"--cost {net.cost}")
-    derivation = derive_matrix(net)
     printer = TextPrinter()
-    matrix_form = "\n".join(f"    {'backward' if n == 0 else '':<11}{printer.doprint(e.lhs)} = "
-                            f"{printer.doprint(e.rhs)}"
-                            for n, e in enumerate((*derivation.matrix_form,
-                                                   *derivation.general_form)))
+    rows = (*(matrix_form(net.depth) if net.depth <= MAX_DERIVE_LAYERS else ()), *general_form())
+    backward = "\n".join(f"    {'backward' if n == 0 else '':<11}{printer.doprint(e.lhs)} = "
+                         f"{printer.doprint(e.rhs)}" for n, e in enumerate(rows))
     through = ("\n               taken through z^L: cost(z^L, y) and δ^L = output_delta(z^L, y)"
                if through_z else "")
     return f'''"""The {net.activation.name} net of widths {", ".join(map(str, net.widths))} \
@@ -74,7 +72,7 @@ W[l - 1] is W^l (n_l × n_(l-1)) and b[l - 1] is b^l; vectors are 1-D arrays, an
 D_l = diag(σ'(z^l)) is applied as the elementwise product σ'(z^l) ⊙ (·):
 
     forward    z^l = W^l a^(l-1) + b^l,   a^l = σ(z^l)
-{matrix_form}
+{backward}
     gradients  ∂C/∂b^l = δ^l,   ∂C/∂a^0 = (W^1)ᵀ δ^1   (∂a^L/∂a^0: the Jacobian)
     cost       C = {_COST_WORDS[net.cost]}{through}
 
