@@ -81,6 +81,15 @@ def _torch_printer() -> type:
         def _print_sigmoid(self, expr):
             return f"torch.sigmoid({self._print(expr.args[0])})"
 
+        def _print_Piecewise(self, expr):
+            """A constant piece as a tensor like the variable's: torch.where makes a Python
+            number a float32 tensor (leaky ReLU's 1/100 would be 0.0099999998)."""
+            variable = self._print(min(expr.free_symbols, key=str))
+            pieces = [(sympy.Symbol(f"torch.full_like({variable}, {self._print(value)})")
+                       if value.is_Number else value, condition)
+                      for value, condition in expr.args]
+            return super()._print_Piecewise(sympy.Piecewise(*pieces, evaluate=False))
+
     return _Torch
 
 
