@@ -13,7 +13,7 @@ queue lock left the next one waiting for ever. Here worker i takes the arguments
 i + W, i + 2W, …, writes each result to its own pipe and ends with os._exit (no handler,
 no buffer of the parent's flushed twice); the parent reads the pipes in turn, so the
 results come in order, and kills whatever is left on its way out (the workers leave
-Ctrl-C and SIGTERM to it).
+Ctrl-C and SIGTERM to it, and the kernel kills them if it ends without its clean-up).
 
 Where fork is unavailable or unsafe (not Linux, one core, a thread beside the main one,
 or JAX, PyTorch or TensorFlow loaded, which run threads of their own: fork copies the
@@ -22,6 +22,7 @@ locks a thread may hold) or the work is small, it is done here.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pickle
 import signal
@@ -40,6 +41,7 @@ Result = TypeVar("Result")
 MIN_PARALLEL_WORK = 20_000  # layers: below this, forking (~10 ms a worker) is not worth it
 WORKERS = 2
 _HEADER = struct.Struct("<?Q")  # (a failure, the pickled payload's length)
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 
 
 def in_order(work: Callable[[Argument], Result], arguments: Iterable[Argument],
@@ -71,10 +73,12 @@ def in_order(work: Callable[[Argument], Result], arguments: Iterable[Argument],
 
 def _start(work: Callable, arguments: list, others: list) -> tuple[int, object]:
     read, write = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         os.close(write)
         return pid, os.fdopen(read, "rb")
+    _end_with(parent)
     # the worker: Ctrl-C and SIGTERM/SIGHUP sent to the whole group are the parent's to
     # handle (it kills the workers on its way out; the parent's own handlers would raise
     # into its clean-up here); its results into the pipe (a parent gone: the next write
@@ -105,6 +109,18 @@ def _start(work: Callable, arguments: list, others: list) -> tuple[int, object]:
     except BaseException:  # noqa: BLE001 (a closed pipe: the parent has gone)
         code = 1
     os._exit(code)
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel kill this worker when its parent ends, however it ends (SIGTERM
+    before its clean-up, SIGKILL, a crash): Linux's PR_SET_PDEATHSIG; and end now if the
+    parent ended before that was set."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # (no prctl: the next write to the pipe fails instead)
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _received(reader) -> object:

@@ -453,3 +453,22 @@ def test_a_wide_net_is_exported_with_the_general_form(tmp_path):
     module = load(symgrad.export(widths=(784, 128, 10), act="tanh"), tmp_path, "wide")
     assert "δ^l = D_l (W^(l+1))ᵀ D_(l+1) ⋯ (W^L)ᵀ D_L" in module.__doc__
     assert module.check_against_autograd() < 1e-6
+
+
+@pytest.mark.parametrize("y, bias", [(1, 19), (1, 39), (1, 799), (0, -801), (0.3, 39),
+                                     (0.75, 0)])
+def test_cross_entropy_output_delta_neither_cancels_nor_underflows(y, bias, tmp_path):
+    """δ_L = σ(z_L) - y at y = 1 and z_L ≫ 0 cancels, and at z_L ≪ 0 its terms underflow:
+    written as (1 - y) A - y B, in logarithms in the log-space module; against eval at 30
+    digits, z_L = bias + 1."""
+    module = load(symgrad.export(1, "sigmoid", cost="cross-entropy", log_space=True), tmp_path,
+                  "ce_delta")
+    evaluation = symgrad.evaluate(1, "sigmoid", w="1", b=str(bias), x="1", y=str(y),
+                                  cost="cross-entropy", dps=30)
+    exact = mpmath.mpf(evaluation.layer(1).delta)
+    sign, log10 = module.log10_gradients([1.0], [float(bias)], 1.0, float(y))["b"][0]
+    assert sign == mpmath.sign(exact)
+    assert log10 == pytest.approx(float(mpmath.log10(abs(exact))), rel=1e-12)
+    plain = module.gradients([1.0], [float(bias)], 1.0, float(y))["b"][0]
+    if abs(exact) > 1e-300:  # (below, float64 has no such number)
+        assert abs(plain - exact) <= 1e-13 * abs(exact)

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import mpmath
 import pytest
@@ -148,3 +149,47 @@ def test_the_command_at_a_depth_worth_workers_writes_every_layer_right(tmp_path)
     for n in (1, 999, 1000, 1001, 15_000, depth):
         z, delta = expected[n - 1]
         assert _agree(layers[n - 1]["z"], z, dps) and _agree(layers[n - 1]["delta"], delta, dps), n
+
+
+def test_workers_end_with_a_parent_killed_before_its_clean_up(tmp_path):
+    """SIGKILL (or SIGTERM where no handler is set) ends the parent before it can kill its
+    workers: the kernel ends them with it (PR_SET_PDEATHSIG), at once, not when they next
+    write to the pipe."""
+    code = ("import time; from symgrad import parallel; parallel._forks = lambda size: True; "
+            "list(parallel.in_order(lambda argument: time.sleep(60), [1, 2], 0))")
+    parent = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        workers = []
+        for _ in range(100):  # (up to 10 s for the interpreter to start and fork)
+            workers = [pid for pid in _all_children(parent.pid)]
+            if len(workers) == 2:
+                break
+            time.sleep(0.1)
+        assert len(workers) == 2
+    finally:
+        parent.kill()
+        parent.wait()
+    time.sleep(0.5)
+    assert [pid for pid in workers if _running(pid)] == []
+
+
+def _all_children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if stat.read().rsplit(")", 1)[1].split()[1] == str(pid):
+                        found.append(int(entry))
+            except OSError:
+                continue
+    return found
+
+
+def _running(pid: int) -> bool:
+    """Whether the process exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

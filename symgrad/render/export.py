@@ -137,6 +137,8 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
         slope_sign, slope_log = signed_log(slope)
         in_logarithms = not any(isinstance(argument, sympy.Abs)  # (signed_log's fallback)
                                 for log in slope_log.atoms(sympy.log) for argument in log.args)
+        if through_z is not None:
+            parts.append(_log_output_delta(through_z, target))
         parts.append(_LOG_SPACE.format(own=own, backward=_log_backward_body(layer),
                                        start=_backward_start(through_z, log_space=True),
                                        log_slope_sign=code(slope_sign, target),
@@ -255,18 +257,31 @@ def _log_backward_body(layer: _Layer) -> str:
 
 
 def through_preactivation(activation, cost: str) -> tuple | None:
-    """(C, δ_L) as expressions in z_L and y where the cost is taken through z_L: cross-
-    entropy on a smooth σ (whose output is a_L = σ(z_L)). ∂C/∂a_L = (a_L - y)/(a_L(1 - a_L))
-    divides by 1 - a_L, which float64 rounds to 0 from z_L ≈ 37 on (sigmoid); δ_L =
-    σ'(z_L) ∂C/∂a_L written in z_L, its y-free part and its y part each simplified, is
-    σ(z_L) - y. Else None: the cost is taken at a_L."""
+    """(C, A, B) as expressions in z_L (C also in y) where the cost is taken through z_L:
+    cross-entropy on a smooth σ, whose output is a_L = σ(z_L); then δ_L = ∂C/∂z_L =
+    (1 - y) A - y B with A = σ'/(1 - σ) and B = σ'/σ, each simplified (sigmoid: A = σ(z),
+    B = σ(-z)). ∂C/∂a_L = (1 - y)/(1 - a_L) - y/a_L divides by 1 - a_L, which float64
+    rounds to 0 from z_L ≈ 37 on, and σ(z) - y cancels at y = 1; the two positive terms
+    do neither, and each has a logarithmic form. Else None: the cost is taken at a_L."""
     if cost != "cross-entropy" or activation.expr.has(sympy.Piecewise):
         return None
-    cost_expr, derivative = cross_entropy_of_preactivation(activation.at(_Z))
-    product = sympy.expand(activation.derivative_at(_Z) * derivative)
-    delta = sum(sympy.simplify(coefficient) * power
-                for power, coefficient in sympy.collect(product, target_y, evaluate=False).items())
-    return tuple(without_cancellation(e).xreplace({target_y: _Y}) for e in (cost_expr, delta))
+    cost_expr, _ = cross_entropy_of_preactivation(activation.at(_Z))
+    sigma, slope = activation.at(_Z), activation.derivative_at(_Z)
+    away_from_one = sympy.simplify(slope / sympy.together(1 - sigma))
+    away_from_zero = sympy.simplify(slope / sigma)
+    return tuple(without_cancellation(e).xreplace({target_y: _Y})
+                 for e in (cost_expr, away_from_one, away_from_zero))
+
+
+def _log_output_delta(through_z: tuple, target: str) -> str:
+    """``log_output_delta(z, y)``: (sign, ln|δ_L|) from the logarithms of A and B."""
+    (a_sign, a_log), (b_sign, b_log) = (signed_log(e) for e in through_z[1:])
+    return (f'def log_output_delta(z, y):\n'
+            f'    """(sign, ln|δ_L|) of δ_L = (1 - y) A(z) - y B(z), A and B in logarithms."""\n'
+            f"    away_from_one = ({code(a_sign, target)}, {code(a_log, target)})\n"
+            f"    away_from_zero = ({code(b_sign, target)}, {code(b_log, target)})\n"
+            f"    return _log_sum(_log_product(_signed_log(1 - y), away_from_one),\n"
+            f"                    _log_product(_signed_log(-y), away_from_zero))")
 
 
 def _chain_through_preactivation(chain: ScalarChain, layer: _Layer) -> tuple | None:
@@ -283,8 +298,9 @@ def cost_functions(cost: str, through_z: tuple | None, target: str, summed: str 
     if through_z is not None:
         return (f'def cost(z, y):\n    """C as a function of z_L (no 1 - a_L rounded to 0)."""\n'
                 f"    return {total(code(through_z[0], target))}\n\n\n"
-                f'def output_delta(z, y):\n    """δ_L = ∂C/∂z_L, taken through z_L."""\n'
-                f"    return {code(through_z[1], target)}")
+                f'def output_delta(z, y):\n    """δ_L = ∂C/∂z_L = (1 - y) A(z) - y B(z), taken through '
+                f'z_L."""\n    return (1 - y) * ({code(through_z[1], target)}) - y * '
+                f"({code(through_z[2], target)})")
     cost_code = code(cost_at(cost, _A).xreplace({target_y: _Y}), target)
     upstream = code(cost_derivative_at(cost, _A).xreplace({target_y: _Y}), target)
     return (f'def cost(a, y):\n    """C(a_L, y)."""\n    return {total(cost_code)}\n\n\n'
@@ -299,7 +315,8 @@ def _backward_start(through_z: tuple | None, log_space: bool) -> str:
                 "    for layer in reversed(range(DEPTH)):")
     carried = ("_log_product(_signed_log(w[-1]), delta[-1])" if log_space else
                "w[-1] * delta[-1]")
-    return (f"    delta[-1] = {logged('output_delta(z[-1], y)')}  # ∂C/∂z_L\n"
+    first = "log_output_delta(z[-1], y)" if log_space else "output_delta(z[-1], y)"
+    return (f"    delta[-1] = {first}  # ∂C/∂z_L\n"
             f"    upstream = {carried}  # ∂C/∂a_(L-1)\n"
             "    for layer in reversed(range(DEPTH - 1)):")
 
