@@ -114,9 +114,7 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
         "",  # the prelude, once the code it serves is known
         _FUNCTIONS.format(
             own=own,
-            sigma=code(chain.activation.at(_Z), target),
-            slope=code(chain.activation.derivative_at(_Z), target),
-            cost_functions=cost_functions(chain.cost, through_z, target),
+            scalar_functions=scalar_functions(chain.activation, chain.cost, through_z, target),
             start=_backward_start(through_z, log_space=False),
             forward=_forward_body(layer), backward=_backward_body(layer),
             own_gradients=_own_gradient_lists(layer), own_returned=own_returned),
@@ -334,18 +332,30 @@ def _own_result(layer: _Layer) -> str:
     return "".join(f", \"{p}\": own[\"{p}\"]" for p in layer.own)
 
 
-_FUNCTIONS = '''
+_ACTIVATION_FUNCTIONS = '''
 def sigma(z):
-    """σ(z)."""
+    """σ(z){elementwise}."""
     return {sigma}
 
 
 def sigma_prime(z):
-    """σ'(z)."""
+    """σ'(z){elementwise}."""
     return {slope}
+'''
 
 
-{cost_functions}
+def scalar_functions(activation, cost: str, through_z: tuple | None, target: str,
+                     summed: str = "") -> str:
+    """The module's σ, σ' and cost functions (``cost_functions``); ``summed``: a net's,
+    elementwise on vectors, the cost summed by that function."""
+    return _ACTIVATION_FUNCTIONS.format(
+        sigma=code(activation.at(_Z), target), slope=code(activation.derivative_at(_Z), target),
+        elementwise=", elementwise" if summed else "") + "\n\n" + \
+        cost_functions(cost, through_z, target, summed)
+
+
+_FUNCTIONS = '''
+{scalar_functions}
 
 
 def forward(w, b, x{own}):

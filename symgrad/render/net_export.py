@@ -17,8 +17,8 @@ import sympy
 
 from symgrad.derive.matrix import MAX_DERIVE_LAYERS, general_form, matrix_form
 from symgrad.networks import MatrixNet
-from symgrad.render.code_printers import code, prelude
-from symgrad.render.export import check_target, cost_functions, through_preactivation
+from symgrad.render.code_printers import prelude
+from symgrad.render.export import check_target, scalar_functions, through_preactivation
 from symgrad.render.printing import TextPrinter
 
 _Z = sympy.Symbol("z", real=True)
@@ -40,10 +40,8 @@ def export_net(net: MatrixNet, target: str = "numpy") -> str:
     parts = [
         _docstring(net, target, through_z is not None),
         "",  # the prelude, once the code it serves is known
-        _FUNCTIONS.format(sigma=code(net.activation.at(_Z), target),
-                          slope=code(net.activation.derivative_at(_Z), target),
-                          cost_functions=cost_functions(net.cost, through_z, target,
-                                                        summed=f"{arrays}.sum"),
+        _FUNCTIONS.format(scalar_functions=scalar_functions(net.activation, net.cost, through_z,
+                                                            target, summed=f"{arrays}.sum"),
                           start=start, outer=f"{arrays}.outer",
                           index=0 if through_z is not None else 1),
         _CHECKS[target],
@@ -82,17 +80,7 @@ and σ'(z) = {sympy.sstr(net.activation.derivative_at(_Z))}, elementwise.
 
 
 _FUNCTIONS = '''
-def sigma(z):
-    """σ(z), elementwise."""
-    return {sigma}
-
-
-def sigma_prime(z):
-    """σ'(z), elementwise."""
-    return {slope}
-
-
-{cost_functions}
+{scalar_functions}
 
 
 def forward(W, b, x):
