@@ -14,7 +14,7 @@ import click
 
 from symgrad import arguments
 from symgrad.budget import COMMAND_SECONDS, OverBudget
-from symgrad.commands import CLOSED_STREAMS, COMMANDS
+from symgrad.commands import CLOSED_STREAMS, COMMANDS, ReaderGone
 from symgrad.errors import SymgradError
 
 
@@ -86,7 +86,8 @@ def run(argv: list[str] | None = None) -> None:
               "numerical steps are too hard here); try fewer digits or a simpler formula.")
     except MemoryError:
         _fail("The command ran out of memory; ask for a smaller case.")
-    except BrokenPipeError:  # the reader went away (`symgrad ... | head`): end quietly, as SIGPIPE would
+    except (BrokenPipeError, ReaderGone):  # the reader went away (`symgrad ... | head`): end
+        # quietly, as SIGPIPE would
         _silence(sys.stdout)
         sys.exit(128 + 13)
     except OSError as error:  # stdout itself failed (a full disk, /dev/full)

@@ -24,3 +24,9 @@ COMMANDS = {
 SUMMARIES = {name: summary for name, (_, _, summary) in COMMANDS.items()}
 
 CLOSED_STREAMS: set[str] = set()  # the standard streams the caller closed (``>&-``)
+
+
+class ReaderGone(Exception):  # noqa: N818 (a signal, not an error: symgrad ends quietly)
+    """The reader of standard output went away (``symgrad ... | head``). A command's
+    BrokenPipeError becomes this before click sees it: click ends such a command with
+    exit code 1 in silence; symgrad ends it as SIGPIPE would, 141."""

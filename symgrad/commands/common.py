@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
 from symgrad import api
-from symgrad.commands import CLOSED_STREAMS, SUMMARIES
+from symgrad.commands import CLOSED_STREAMS, SUMMARIES, ReaderGone
 from symgrad.digits import DEFAULT_DPS, MAX_DPS
 from symgrad.errors import SymgradError
 from symgrad.files import check_target, write_all
@@ -237,6 +237,12 @@ class OnceCommand(click.Command):
                     index += 1  # its value, whatever it looks like
             index += 1
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as error:
+            raise ReaderGone from error
 
 
 def written_under(report, result, fmt, output, fragment=False, *, total, per_unit=1,
