@@ -25,9 +25,10 @@ _OPTION_NAMES = {"parameters": "set"}
 
 def option(name: str) -> str:
     """An argument's name as the caller spells it: ``z`` for the Python API, ``--z`` while
-    the command line calls it (inside ``spelled_as_options``; ``parameters`` is ``--set``)."""
+    the command line calls it (inside ``spelled_as_options``; ``parameters`` is ``--set``,
+    ``log_space`` is ``--log-space``)."""
     prefix = _OPTION_PREFIX.get()
-    return prefix + (_OPTION_NAMES.get(name, name) if prefix else name)
+    return prefix + (_OPTION_NAMES.get(name, name.replace("_", "-")) if prefix else name)
 
 
 @contextmanager
