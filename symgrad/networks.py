@@ -147,7 +147,8 @@ class MatrixNet:
     cost: str = "quadratic"
 
     def __post_init__(self):
-        if isinstance(self.widths, (str, bytes)) or not hasattr(self.widths, "__len__"):
+        if isinstance(self.widths, (str, bytes, set, frozenset, dict)) or \
+                not hasattr(self.widths, "__len__"):  # (a set or dict has no order to read)
             raise SymgradError(f"widths must be a list of whole numbers, not {shown(self.widths)}.")
         widths = tuple(self.widths.tolist() if hasattr(self.widths, "tolist") else self.widths)
         if len(widths) < 2:

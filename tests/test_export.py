@@ -413,6 +413,8 @@ def test_the_exported_net_module_is_ruff_clean(target, tmp_path):
     (dict(widths=(2,)), "at least two widths"),
     (dict(widths=(2, 0, 1)), "at least 1"),
     (dict(widths="2,3"), "list of whole numbers"),
+    (dict(widths={2, 9}), "list of whole numbers"),
+    (dict(widths={2: 1, 3: 1}), "list of whole numbers"),
 ])
 def test_a_net_export_refuses_what_a_net_cannot_have(kwargs, words):
     with pytest.raises(symgrad.SymgradError, match=words):

@@ -195,15 +195,18 @@ def _running(pid: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize("depth", [5_000, 30_000])  # (one process; workers)
-def test_a_reader_that_goes_away_ends_the_command_as_sigpipe_would(depth):
-    """``symgrad eval ... --format json | head -c 100``: exit 141 in silence (click alone
-    would end it with 1)."""
-    command = [sys.executable, "-m", "symgrad.cli", "eval", "--depth", str(depth), "--act",
-               "sigmoid", "--w", "1.5", "--b=-0.2", "--x", "0.5", "--y", "0", "--dps", "20",
-               "--format", "json"]
+EVAL = ["eval", "--act", "sigmoid", "--w", "1.5", "--b=-0.2", "--x", "0.5", "--y", "0", "--dps",
+        "20", "--format", "json", "--depth"]
+
+
+@pytest.mark.parametrize("arguments", [EVAL + ["5000"], EVAL + ["30000"],  # (workers)
+                                       ["bounds", "--depth", "2000"], ["acts"]],
+                         ids=["json", "json with workers", "text", "table"])
+def test_a_reader_that_goes_away_ends_the_command_as_sigpipe_would(arguments):
+    """``symgrad ... | head -c 100``: exit 141 in silence (click alone would end a JSON
+    write with 1, rich a text one with 1)."""
+    command = [sys.executable, "-m", "symgrad.cli", *arguments]
     writer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert writer.stdout.read(100)
-    writer.stdout.close()
+    writer.stdout.close()  # (before a text command writes: its one write fails)
     assert writer.wait(timeout=120) == 141
     assert writer.stderr.read() == b""

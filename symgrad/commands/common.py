@@ -204,13 +204,22 @@ def emit(result, fmt: str | None, output: str | None, fragment: bool = False,
     if output is not None:
         write_all(output_files(result, fmt, output, fragment, lang))
     elif fmt == "text":
-        console = Console(soft_wrap=False)
+        console = StdoutConsole(soft_wrap=False)
         console.print(TextFormat(lang=lang, width=console.width - 2).print(result))
     else:
         if fmt == "json" and hasattr(sys.stdout, "reconfigure"):
             sys.stdout.reconfigure(errors="symgrad-json")  # σ as \\u03c3 where σ cannot be shown
         for chunk in render_chunks(result, fmt, fragment=fragment, lang=lang):
             sys.stdout.write(chunk)  # not click.echo, which re-encodes an ASCII stream as UTF-8
+
+
+class StdoutConsole(Console):
+    """rich's Console on standard output, whose reader going away (``symgrad ... | true``)
+    ends the command as SIGPIPE would: rich's own handler exits with 1."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise ReaderGone
 
 
 class OnceCommand(click.Command):
@@ -266,7 +275,7 @@ def written_under(report, result, fmt, output, fragment=False, *, total, per_uni
             emit(result, fmt, output, fragment)
             return lambda: None
         if fmt == "text":
-            console = Console(soft_wrap=False)
+            console = StdoutConsole(soft_wrap=False)
             shown = TextFormat(width=console.width - 2).print(result)
             return lambda: console.print(shown)
         chunks = list(render_chunks(result, fmt, fragment=fragment))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.text import Text
 
 from symgrad import api, arguments
@@ -13,6 +12,7 @@ from symgrad.activations import get_activation
 from symgrad.commands.common import (
     CELL_STEP_COST,
     PLOT_DPS,
+    StdoutConsole,
     advance,
     cell_options,
     checked_output,
@@ -116,7 +116,7 @@ def plot(depth, acts_, ws, b, x, y, z, residual, highway, p, q, compare, cost, q
 def _show_curves(curves: list, quantity: str, title: str, output: str | None) -> None:
     """The curves as terminal charts, or as one figure written to ``output``."""
     if output is None:
-        console = Console(soft_wrap=False)
+        console = StdoutConsole(soft_wrap=False)
         for c in curves:
             console.print(Text(c.label, style="bold"))
             console.print(Text(terminal_chart(c.layers, c.magnitudes, y_label=title)))

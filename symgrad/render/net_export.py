@@ -128,11 +128,15 @@ def check_against_autograd(seed=0, tolerance=1e-5, entries=200):
     y = draw.uniform(0.1, 0.9, WIDTHS[-1])
     found = gradients(W, b, x, y)
     values = {"W": W, "b": b}
-    places = [("x", None, (k,)) for k in range(WIDTHS[0])]
-    places += [(name, layer, index) for name in ("W", "b") for layer in range(DEPTH)
-               for index in numpy.ndindex(values[name][layer].shape)]
-    if len(places) > entries:
-        places = [places[k] for k in draw.choice(len(places), entries, replace=False)]
+    arrays = [("x", None)] + [(name, layer) for name in ("W", "b") for layer in range(DEPTH)]
+    sizes = numpy.array([(x if layer is None else values[name][layer]).size
+                         for name, layer in arrays])
+    places = []  # up to ``entries`` entries, each array in proportion to its size
+    for number in sorted(draw.choice(sizes.sum(), min(entries, sizes.sum()), replace=False)):
+        which = int(numpy.searchsorted(numpy.cumsum(sizes), number, side="right"))
+        name, layer = arrays[which]
+        shape = (x if layer is None else values[name][layer]).shape
+        places.append((name, layer, numpy.unravel_index(number - sizes[:which].sum(), shape)))
     pairs = []
     for name, layer, index in places:
         array = x if layer is None else values[name][layer]
