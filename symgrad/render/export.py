@@ -137,11 +137,24 @@ def export_chain(chain: ScalarChain, target: str = "numpy", log_space: bool = Fa
                                 for log in slope_log.atoms(sympy.log) for argument in log.args)
         if through_z is not None:
             parts.append(_log_output_delta(through_z, target))
+        plain = layer.output == "s_l"  # a_l = σ(z_l): its logarithm from z_l, not from a_l
+        activation_sign, activation_log = signed_log(without_cancellation(chain.activation.at(_Z)))
+        log_sigma = (f'\n\ndef log_sigma(z):\n    """(sign, ln|σ(z)|), in logarithms where '
+                     f'symgrad has the form."""\n    return {code(activation_sign, target)}, '
+                     f"{code(activation_log, target)}\n") if plain else ""
         parts.append(_LOG_SPACE.format(own=own, backward=_log_backward_body(layer),
                                        start=_backward_start(through_z, log_space=True),
                                        log_slope_sign=code(slope_sign, target),
                                        log_slope=code(slope_log, target),
                                        log_form=_LOG_FORM[in_logarithms],
+                                       log_sigma=log_sigma,
+                                       from_log_sigma=(
+                                           " and a_(l-1) = σ(z_(l-1)) from\n    ``log_sigma``"
+                                           if plain else ", a_(l-1) is a float64 number"),
+                                       log_inputs=(
+                                           "[_signed_log(x)] + [log_sigma(value) for value "
+                                           "in z[:-1]]" if plain else
+                                           "[_signed_log(value) for value in a[:-1]]"),
                                        tied_lists=tied_lists, log_result=log_result,
                                        own_gradients=_own_gradient_lists(layer)))
     parts.append(_checks(chain, target, layer))
@@ -441,13 +454,13 @@ def _log_sum(first, second):
 def log_sigma_prime(z):
     """{log_form}"""
     return {log_slope_sign}, {log_slope}
-
+{log_sigma}
 
 def log10_gradients(w, b, x, y{own}):
     """As ``gradients``, each value as (sign, log10|·|): the backward products are
-    carried in logarithms, so no product over- or underflows however deep the chain, and
-    σ'(z_l) comes from ``log_sigma_prime``. The forward pass, w_l and a_(l-1) are float64
-    numbers as in ``gradients``."""{tied_lists}
+    carried in logarithms, so no product over- or underflows however deep the chain.
+    σ'(z_l) comes from ``log_sigma_prime``{from_log_sigma}; the forward pass and w_l are
+    float64 numbers as in ``gradients``."""{tied_lists}
     z, a = forward(w, b, x{own})
     delta = [None] * DEPTH{own_gradients}
 {start}
@@ -456,7 +469,8 @@ def log10_gradients(w, b, x, y{own}):
     def log10(value):
         return value[0], value[1] / numpy.log(10)
 
-    grad_w = [_log_product(_signed_log(a[layer]), delta[layer]) for layer in range(DEPTH)]
+    log_inputs = {log_inputs}  # a_0, ..., a_(L-1)
+    grad_w = [_log_product(log_inputs[layer], delta[layer]) for layer in range(DEPTH)]
 {log_result}
 '''
 
