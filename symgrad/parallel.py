@@ -73,18 +73,18 @@ def in_order(work: Callable[[Argument], Result], arguments: Iterable[Argument],
 
 def _start(work: Callable, arguments: list, others: list) -> tuple[int, object]:
     read, write = os.pipe()
-    parent = os.getpid()
+    parent, code = os.getpid(), 1  # (the worker's exit code, bound before it exists)
     pid = os.fork()
     if pid:
         os.close(write)
         return pid, os.fdopen(read, "rb")
-    _end_with(parent)
-    # the worker: Ctrl-C and SIGTERM/SIGHUP sent to the whole group are the parent's to
-    # handle (it kills the workers on its way out; the parent's own handlers would raise
-    # into its clean-up here); its results into the pipe (a parent gone: the next write
-    # fails and the worker ends), then gone without the parent's exit handlers
-    code = 0
+    # the worker, which leaves only by os._exit (an exception would run the parent's code
+    # on, and its exit handlers): Ctrl-C and SIGTERM/SIGHUP sent to the whole group are the
+    # parent's to handle (it kills the workers on its way out; the parent's own handlers
+    # would raise into its clean-up here); its results go into the pipe (a parent gone:
+    # the next write fails and the worker ends)
     try:
+        _end_with(parent)
         os.close(read)
         for reader in others:  # (the pipes of the workers started before)
             os.close(reader.fileno())
@@ -106,9 +106,11 @@ def _start(work: Callable, arguments: list, others: list) -> tuple[int, object]:
                 pipe.write(payload)
                 if failed:
                     break
-    except BaseException:  # noqa: BLE001 (a closed pipe: the parent has gone)
-        code = 1
-    os._exit(code)
+        code = 0
+    except BaseException:  # noqa: BLE001, S110 (a closed pipe: the parent has gone)
+        pass
+    finally:
+        os._exit(code)
 
 
 def _end_with(parent: int) -> None:
