@@ -17,6 +17,7 @@ import pytest
 import sympy
 
 import symgrad
+import symgrad.api
 from tests.oracle import composed_cost, cross_entropy, quadratic
 
 MEMORY = 1 << 30  # 1 GiB of address space
@@ -588,9 +589,6 @@ def test_a_correct_claim_is_not_called_wrong_where_every_digit_cancels(act, clai
     """max(0, u) + min(0, u) = u, so the factor is 1 and the claim is right; past z2 = 10^30
     1 − tanh²(z2) and 1 − σ(z2) are 0 at any precision reached, while the other form is
     not: a difference made by rounding, never a counterexample."""
-    for z in (F(-3), F(0), F(10**30), F(3 * 10**30)):
-        u = z - 10**30
-        assert 1 + max(F(0), u) + min(F(0), u) - z + 10**30 == 1
     try:
         verdict = symgrad.api.verify(claim, "delta2", depth=2, act=act)
     except symgrad.SymgradError as error:
