@@ -36,7 +36,7 @@ def write_all(contents: Mapping[str | os.PathLike, Content]) -> None:
     before any is renamed into place, so a failure leaves all of them as they were."""
     targets = [(str(path), _target(path), content) for path, content in contents.items()]
     staged: list[tuple[str, Path, str]] = []
-    with ending_cleanly_on_signal():
+    with ending_cleanly_on_signal() as signalled:
         try:
             for shown, target, content in targets:
                 if _is_special(target):
@@ -45,6 +45,8 @@ def write_all(contents: Mapping[str | os.PathLike, Content]) -> None:
             for shown, target, content in targets:
                 if _is_special(target):
                     _write_special(shown, target, content)
+            signalled.check()  # (before the first rename: the handler's exception may have
+            # been raised where Python could only print it, as in a __del__)
             while staged:
                 shown, target, temporary = staged[0]
                 try:
@@ -189,15 +191,31 @@ class _Stopped(BaseException):
     """SIGTERM or SIGHUP arrived while a file was being written."""
 
 
+class Signals:
+    """The SIGTERM and SIGHUP received inside ``ending_cleanly_on_signal``."""
+
+    def __init__(self):
+        self.received: list[int] = []
+
+    def check(self) -> None:
+        """Raise now if a signal came, even where its exception was lost: Python only
+        prints an exception raised in a finaliser, a weakref callback or an at-fork hook
+        (logging's), and the interrupted code then runs on."""
+        if self.received:
+            raise _Stopped
+
+
 @contextmanager
-def ending_cleanly_on_signal() -> Iterator[None]:
+def ending_cleanly_on_signal() -> Iterator[Signals]:
     """Turn SIGTERM and SIGHUP into an exception for the duration, so what the block set up
     is undone on its way out (temporary files removed, a child process killed); the
-    signal's usual end (exit code 128 + signal) follows."""
+    signal's usual end (exit code 128 + signal) follows. A block that commits something
+    (renames a file into place) calls ``check()`` on what it is given just before."""
+    signals = Signals()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield signals
         return
-    received: list[int] = []
+    received = signals.received
 
     def stop(signum, frame):
         received.append(signum)
@@ -205,7 +223,7 @@ def ending_cleanly_on_signal() -> Iterator[None]:
 
     previous = {number: signal.signal(number, stop) for number in (signal.SIGTERM, signal.SIGHUP)}
     try:
-        yield
+        yield signals
     except _Stopped:
         pass
     finally:

@@ -41,6 +41,7 @@ Result = TypeVar("Result")
 MIN_PARALLEL_WORK = 20_000  # layers: below this, forking (~10 ms a worker) is not worth it
 WORKERS = 2
 _HEADER = struct.Struct("<?Q")  # (a failure, the pickled payload's length)
+_STOPPING = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}  # the parent's to handle
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent ends
 
 
@@ -55,10 +56,17 @@ def in_order(work: Callable[[Argument], Result], arguments: Iterable[Argument],
         yield from map(work, arguments)
         return
     started: list[tuple[int, object]] = []  # (pid, the read end of its pipe)
+    # Ctrl-C and SIGTERM wait until the workers are started and known: their handlers
+    # raise, and raised inside fork's own hooks (logging's lock release) the exception is
+    # only printed, and raised between a fork and the list below it would leave a worker
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
     try:
-        for index in range(workers):
-            started.append(_start(work, arguments[index::workers],
-                                  [reader for _, reader in started]))
+        try:
+            for index in range(workers):
+                started.append(_start(work, arguments[index::workers],
+                                      [reader for _, reader in started], mask))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for number in range(len(arguments)):
             yield _received(started[number % workers][1])
     finally:
@@ -71,7 +79,9 @@ def in_order(work: Callable[[Argument], Result], arguments: Iterable[Argument],
             os.waitpid(pid, 0)
 
 
-def _start(work: Callable, arguments: list, others: list) -> tuple[int, object]:
+def _start(work: Callable, arguments: list, others: list, mask) -> tuple[int, object]:
+    """Fork a worker for ``arguments`` (the stopping signals blocked; ``mask`` the signal
+    mask to restore in it): its pid and the read end of its pipe."""
     read, write = os.pipe()
     parent, code = os.getpid(), 1  # (the worker's exit code, bound before it exists)
     pid = os.fork()
@@ -88,8 +98,9 @@ def _start(work: Callable, arguments: list, others: list) -> tuple[int, object]:
         os.close(read)
         for reader in others:  # (the pipes of the workers started before)
             os.close(reader.fileno())
-        for number in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        for number in _STOPPING:
             signal.signal(number, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         with os.fdopen(write, "wb") as pipe:

@@ -1,7 +1,7 @@
 """Running the real command line as a hostile user would, and what every run must obey.
 
-``attempt`` runs ``symgrad`` in a subprocess under a time limit and an address-space
-limit, in a folder of its own, and ``Outcome.problems`` lists every broken promise:
+``attempt`` runs ``symgrad`` in a process of its own (tests/process.py) under a time
+limit and an address-space limit, in a folder of its own, and ``Outcome.problems`` lists every broken promise:
 an exit code other than 0, 1 (verify's "incorrect") or 2; a traceback or an internal
 error; a refusal that is not one line starting 'symgrad: '; a file created or
 changed by a refusal; a run past its time.
@@ -10,12 +10,12 @@ changed by a refusal; a run past its time.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tests.process import symgrad_process
 
 MEMORY_LIMIT = 3 * 1024**3  # bytes of address space (NumPy and SymPy map ~1 GiB just by loading)
 TIME_LIMIT = 100.0  # seconds: the analyses refuse at 60 (symgrad.api.COMMAND_SECONDS)
@@ -58,13 +58,6 @@ class Outcome:
         return found
 
 
-def _limits(memory: int):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    return apply
-
-
 def snapshot(folder: Path) -> dict[str, tuple]:
     state = {}
     for path in sorted(folder.rglob("*")):
@@ -83,9 +76,8 @@ def attempt(args, folder: Path, timeout: float = TIME_LIMIT, memory: int = MEMOR
     environment = {**os.environ, **(env or {})}
     started = time.monotonic()
     try:
-        done = subprocess.run([sys.executable, "-m", "symgrad.cli", *args], cwd=folder,
-                              env=environment, stdout=stdout or subprocess.PIPE,
-                              stderr=subprocess.PIPE, timeout=timeout, preexec_fn=_limits(memory))
+        done = symgrad_process(*args, cwd=folder, env=environment, stdout=stdout,
+                               timeout=timeout, memory=memory, text=False)
         code, out, err = done.returncode, done.stdout, done.stderr
     except subprocess.TimeoutExpired as expired:
         code, out, err = None, expired.stdout, expired.stderr

@@ -9,8 +9,6 @@ by findroot on σ'' and the tails sampled far out)."""
 
 import json
 import re
-import subprocess
-import sys
 import time
 
 import mpmath
@@ -20,6 +18,7 @@ import sympy
 from symgrad.budget import OverBudget, time_budget, within_budget
 from symgrad.errors import SymgradError
 from symgrad.expressions import parse
+from tests.process import symgrad_process
 
 X = sympy.Symbol("x", real=True)
 LIMIT_SECONDS = 40  # each command finishes or refuses well within this (aim: 30)
@@ -27,8 +26,7 @@ LIMIT_SECONDS = 40  # each command finishes or refuses well within this (aim: 30
 
 def run(*args, timeout=120):
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", *args], capture_output=True,
-                            text=True, timeout=timeout)
+    result = symgrad_process(*args, timeout=timeout)
     result.seconds = time.monotonic() - start
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     assert "internal error" not in result.stderr, result.stderr

@@ -4,8 +4,6 @@ balls replaced) at twice the digits, the spectrum's enclosures against mpmath.sv
 kink decided exactly or refused, and --no-spectrum."""
 
 import json
-import subprocess
-import sys
 import time
 
 import mpmath
@@ -21,6 +19,7 @@ from symgrad.numeric.net_parameters import NetParameters
 from symgrad.numeric.work import Work
 from tests.numbers import agree
 from tests.oracle_matrix import mp_net_backward, mp_net_forward, random_net_point
+from tests.process import symgrad_process
 
 R = sympy.Rational
 
@@ -182,8 +181,7 @@ def test_a_ball_across_a_kink_is_never_guessed():
 
 
 def run_cli(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", *args],
-                          capture_output=True, text=True, timeout=timeout)
+    return symgrad_process("eval", *args, timeout=timeout)
 
 
 def test_no_spectrum_in_text_and_json():

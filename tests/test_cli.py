@@ -19,11 +19,11 @@ from tests.oracle import (
     substitute_forward,
     sympy_diff_gradient,
 )
+from tests.process import symgrad_process
 
 
 def run(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=120)
+    return symgrad_process(*args, cwd=cwd)
 
 
 def test_main_command_prints_the_derivation():

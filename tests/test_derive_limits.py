@@ -18,6 +18,7 @@ from symgrad.derive.chain import MAX_WRITTEN_FACTORS, derive_chain, derive_work
 from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DERIVE_DEPTH, ScalarChain
 from symgrad.render import render
+from tests.process import symgrad_process
 
 
 def _counting(monkeypatch):
@@ -80,9 +81,8 @@ def test_written_out_layers_up_to_the_bound_are_allowed():
 
 def test_the_cli_refuses_too_many_layers_with_one_sentence():
     layers = ",".join(map(str, range(1, 2_001)))
-    run = subprocess.run([sys.executable, "-m", "symgrad.cli", "derive", "--depth",
-                          str(MAX_DERIVE_DEPTH), "--layers", layers, "--format", "json"],
-                         capture_output=True, text=True, timeout=120)
+    run = symgrad_process("derive", "--depth", str(MAX_DERIVE_DEPTH), "--layers", layers,
+                          "--format", "json")
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.startswith("symgrad: Writing out 2000 layers") and run.stderr.count("\n") == 1
 

@@ -5,11 +5,11 @@ or changed."""
 import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.process import symgrad_process
 
 ERRORS = Path(__file__).resolve().parent.parent / "docs" / "errors.md"
 ROW = re.compile(r"^\| `(.+?)` \| `(.+)` \|$")
@@ -66,8 +66,7 @@ def test_errors_table_row(tmp_path, command, message):
         name, value = words.pop(0).split("=", 1)
         env[name] = str(tmp_path / value) + os.pathsep + env.get(name, "")
     assert words[0] == "symgrad"
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", *words[1:]], cwd=tmp_path,
-                            env=env, capture_output=True, text=True, timeout=300)
+    result = symgrad_process(*words[1:], cwd=tmp_path, env=env, timeout=300)
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert matches(message, result.stderr), (message, result.stderr)

@@ -2,8 +2,6 @@
 no side effect; random text never gets past it as anything but a formula; random valid
 formulas round-trip through SymPy; numbers are read exactly."""
 
-import subprocess
-import sys
 
 import pytest
 import sympy
@@ -12,6 +10,7 @@ from hypothesis import strategies as st
 
 from symgrad.errors import SymgradError
 from symgrad.expressions import MAX_LENGTH, parse
+from tests.process import symgrad_process
 
 X = sympy.Symbol("x", real=True)
 NAMES = {"x": X}
@@ -68,9 +67,8 @@ def test_hostile_strings_are_refused_without_side_effects(tmp_path, index):
 
 def test_hostile_activation_through_the_cli_leaves_no_file(tmp_path):
     path = tmp_path / "pwned"
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "derive", "--depth", "2",
-                             "--act", f"__import__('os').system('touch {path}')"],
-                            capture_output=True, text=True, timeout=60)
+    result = symgrad_process("derive", "--depth", "2",
+                             "--act", f"__import__('os').system('touch {path}')", timeout=60)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "column" in result.stderr and not path.exists()
 

@@ -7,8 +7,6 @@ file at all."""
 
 import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ElementTree
 
 import mpmath
@@ -18,6 +16,7 @@ import pytest
 import symgrad
 from symgrad.render import render
 from tests.oracle import MPMATH_ACTIVATIONS, mp_forward
+from tests.process import symgrad_process
 from tests.test_latex_compiles import compile_latex
 
 ADDPLOT = re.compile(r"\\addplot\[([^\]]*)\] coordinates \{([^}]*)\}")
@@ -154,8 +153,7 @@ def test_documents_with_figures_compile_without_overfull_boxes(tmp_path, name):
 
 
 def run(*args, cwd, env=None):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=180, env=env)
+    return symgrad_process(*args, cwd=cwd, timeout=180, env=env)
 
 
 NOTES = ("notes", "--depth", "10", "--act", "relu", "--w", "10", "--z", "1")

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import inspect
 import io
-import subprocess
-import sys
 from contextlib import redirect_stderr, redirect_stdout
 from typing import NamedTuple
 
@@ -30,6 +28,7 @@ from symgrad.errors import SymgradError
 from symgrad.networks import MAX_DEPTH, MAX_DERIVE_DEPTH, MAX_DERIVE_STEPS, MAX_STEPS
 from symgrad.notes import MAX_NOTES_DEPTH, MAX_NOTES_STEPS
 from symgrad.verify import MAX_VERIFY_DEPTH, MAX_VERIFY_STEPS
+from tests.process import symgrad_process
 
 HUGE_TEXT = "1" + "0" * 100_000  # 10^100000, as typed
 HUGE = 10**100_000
@@ -399,8 +398,7 @@ def test_the_api_refuses_what_no_command_line_can_give(function, given, folder):
 ], ids=["huge depth", "net and depth"])
 def test_in_a_real_process_too(case, folder):
     message = api_refusal(API[case.command], {name: v for name, (_, v) in case.given.items()})
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", *argv(case)], capture_output=True,
-                            text=True, timeout=120)
+    result = symgrad_process(*argv(case))
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"symgrad: {message}\n"
 

@@ -263,6 +263,31 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(folder):
     assert (folder / "out.json").read_text() == "old\n"
 
 
+def test_a_sigterm_whose_exception_was_lost_still_keeps_the_old_file(folder):
+    """SIGTERM's handler raises, but an exception raised inside a finaliser is only printed
+    and the write runs on: the signal is still seen before the rename, the old file stays,
+    and the exit is the signal's. (The planted finaliser stands for fork's own hooks, where
+    a deep evaluation's workers met it.)"""
+    (folder / "out.txt").write_text("old\n")
+    program = (
+        "import os, signal\n"
+        "from symgrad import files\n"
+        "class Finaliser:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "def content():\n"
+        "    yield 'new'\n"
+        "    Finaliser()\n"
+        "    yield ' and more'\n"
+        "files.write_atomically('out.txt', content())\n")
+    done = subprocess.run([sys.executable, "-c", program], cwd=folder, capture_output=True,
+                          text=True, timeout=60)
+    assert "Exception ignored" in done.stderr  # (the lost exception, printed by Python)
+    assert done.returncode == -signal.SIGTERM
+    assert not list(folder.glob(".symgrad-*"))
+    assert (folder / "out.txt").read_text() == "old\n"
+
+
 def test_write_documents_writes_both_or_neither(tmp_path):
     import symgrad
 

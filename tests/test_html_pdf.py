@@ -15,6 +15,7 @@ from symgrad.render.html import MATHJAX_ENVIRONMENT, words_html
 from symgrad.render.printing import LatexPrinter
 from symgrad.render.prose import Code, say
 from tests.browser import mathjax, rendered
+from tests.process import symgrad_process
 from tests.test_prose_math import RESULTS
 
 QUICK = {"plain sigmoid chain", "matrix net", "wrong claim", "evaluation", "gain region",
@@ -60,9 +61,7 @@ def test_the_page_loads_mathjax_from_the_environment_or_the_default(monkeypatch)
 
 
 def cli(*args, cwd, env=None):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+    return symgrad_process(*args, cwd=cwd, timeout=300, env={**os.environ, **(env or {})})
 
 
 def test_the_cli_writes_a_page_and_a_pdf_from_the_suffix(tmp_path):

@@ -4,8 +4,6 @@ runs in Arb balls); the MPFR interval arithmetic itself (the bounds' kind) again
 rationals."""
 
 import json
-import subprocess
-import sys
 from fractions import Fraction
 
 import mpmath
@@ -21,6 +19,7 @@ from symgrad.numeric.evaluate import evaluate_chain
 from symgrad.numeric.interval import Interval, Rounding, namespace
 from tests.numbers import as_mpf, ends
 from tests.oracle import MPMATH_ACTIVATIONS, mpmath_diff_gradient
+from tests.process import symgrad_process
 
 R = sympy.Rational
 DPS = 30
@@ -155,8 +154,7 @@ def test_functions_enclose_mpmath_at_high_precision(bits, p):
 # --- beyond MPFR's exponent range: the issue's two cases, against mpmath by plain formulas --
 
 def _cli(*args):
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", *args],
-                            capture_output=True, text=True, timeout=300)
+    result = symgrad_process("eval", *args, timeout=300)
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr, \
         result.stderr
     return result

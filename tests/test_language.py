@@ -9,7 +9,6 @@ import re
 import shutil
 import string
 import subprocess
-import sys
 from collections import Counter
 from importlib import import_module
 
@@ -23,6 +22,7 @@ from symgrad.render.document import document
 from symgrad.render.language import catalogue, key_of, laid_out, translated
 from symgrad.render.prose import Code, Math, Phrase, Prose
 from tests.browser import rendered
+from tests.process import symgrad_process
 from tests.test_html_pdf import local_mathjax  # noqa: F401 - a fixture
 from tests.test_layout import OVERFULL
 from tests.test_prose_math import _outside_math
@@ -303,8 +303,7 @@ def test_with_a_japanese_font_the_figure_draws_its_glyphs(monkeypatch):
 
 
 def _cli(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "notes", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return symgrad_process("notes", *args, cwd=cwd, timeout=300)
 
 
 def test_an_unknown_language_is_refused_in_one_sentence_and_writes_nothing(tmp_path):

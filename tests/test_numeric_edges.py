@@ -9,9 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
-import subprocess
-import sys
 import time
 from fractions import Fraction
 
@@ -24,18 +21,14 @@ import sympy
 import symgrad
 from symgrad.errors import SymgradError
 from symgrad.render.printing import latex, plain, text
+from tests.process import symgrad_process
 
 ENV = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", COLUMNS="200")
 
 
 def cli(*args, timeout=120, memory_bytes=None):
     """The CLI in a subprocess: (exit code, stdout, stderr), checked for the contract."""
-    def limit():
-        if memory_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", *args], capture_output=True,
-                            text=True, timeout=timeout, env=ENV, preexec_fn=limit)
+    result = symgrad_process(*args, timeout=timeout, env=ENV, memory=memory_bytes)
     assert result.returncode in (0, 2), result.stderr[-2000:]
     assert "Traceback" not in result.stderr + result.stdout
     if result.returncode == 2:
@@ -309,8 +302,7 @@ def test_an_input_outside_a_float_format_is_named_as_what_overflowed(arguments, 
     value = arguments[arguments.index("--" + name) + 1]
     with numpy.errstate(over="ignore"):
         assert numpy.isinf(numpy.dtype(fmt).type(float(value)))  # the oracle
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "eval", "--depth", "3",
-                             *arguments], capture_output=True, text=True, timeout=120)
+    result = symgrad_process("eval", "--depth", "3", *arguments)
     assert result.returncode == 0, result.stderr
     (line,) = [row for row in result.stdout.splitlines() if row.strip().startswith(f"{fmt}:")]
     assert f"({name} overflows {fmt})" in line, line
@@ -319,9 +311,8 @@ def test_an_input_outside_a_float_format_is_named_as_what_overflowed(arguments, 
 def test_a_zero_bound_underflows_at_the_first_layer():
     """w = 0: every layer's factor |w σ'(z)| is at most 0, so the product of the bounds is
     0 from the first layer on, below every format's smallest subnormal."""
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "bounds", "--depth", "4",
-                             "--act", "tanh", "--w", "0", "--format", "json"],
-                            capture_output=True, text=True, timeout=120)
+    result = symgrad_process("bounds", "--depth", "4", "--act", "tanh", "--w", "0",
+                             "--format", "json")
     data = json.loads(result.stdout)
     assert mpmath.mpf(data["upper_bound"]) == 0
     assert all(limit["underflow_depth"] == 1 for limit in data["float_limits"].values())
@@ -330,9 +321,7 @@ def test_a_zero_bound_underflows_at_the_first_layer():
 def test_an_unknown_mplbackend_does_not_stop_a_figure(tmp_path):
     """The figures are files drawn by Agg, whatever MPLBACKEND names."""
     target = tmp_path / "h.png"
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "sample", "--depth", "5",
-                             "--sigma-w2", "1", "--samples", "50", "-o", str(target)],
-                            capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "MPLBACKEND": "bogus"})
+    result = symgrad_process("sample", "--depth", "5", "--sigma-w2", "1", "--samples", "50",
+                             "-o", str(target), env={**os.environ, "MPLBACKEND": "bogus"})
     assert result.returncode == 0, result.stderr
     assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -50,6 +51,32 @@ pytestmark = [
     # workers run plain Python and never touch it)
     pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning"),
 ]
+
+
+def test_a_signal_during_the_fork_is_raised_in_the_parent_not_lost(forking):
+    """A SIGTERM that arrives inside fork's own hooks (the test plants one in an after-fork
+    hook; logging has such a hook) waits until the fork is done and stops the work, rather
+    than being raised where Python could only print it and carry on."""
+    class Stopped(BaseException):
+        pass
+
+    def stop(signum, frame):
+        raise Stopped
+
+    planted = []
+    os.register_at_fork(after_in_parent=lambda: planted and os.kill(os.getpid(), signal.SIGTERM))
+    previous = signal.signal(signal.SIGTERM, stop)
+    done = []
+    try:
+        planted.append(True)
+        with pytest.raises(Stopped):
+            for result in parallel.in_order(_cube_with_pid, range(6), 10**6):
+                done.append(result)
+    finally:
+        planted.clear()
+        signal.signal(signal.SIGTERM, previous)
+    assert len(done) < 6  # (without the mask the run went on to its end)
+    assert _children() == []
 
 
 def test_results_come_in_order_from_workers_that_are_not_this_process(forking):

@@ -1,8 +1,6 @@
 """symgrad plot: the figure object (curves, limit lines, labels, data), files by suffix,
 and a clear message without matplotlib."""
 
-import subprocess
-import sys
 
 import mpmath
 import pytest
@@ -10,6 +8,7 @@ import pytest
 import symgrad
 from symgrad.render.document import charted_layers
 from symgrad.render.plot import PLOT_POINTS, curve, figure, float_limit_lines
+from tests.process import symgrad_process
 
 pytest.importorskip("matplotlib")  # the test extra installs it; CI always has it
 
@@ -56,8 +55,7 @@ def test_limits_known_from_the_formats():
 
 
 def run(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "plot", *args],
-                          capture_output=True, text=True, timeout=180, env=env)
+    return symgrad_process("plot", *args, timeout=180, env=env)
 
 
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])

@@ -7,12 +7,12 @@ nothing written."""
 import re
 import shutil
 import subprocess
-import sys
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 import pytest
 
+from tests.process import symgrad_process
 from tests.test_latex_compiles import pdflatex
 
 DECKS = {
@@ -32,8 +32,7 @@ _BUILT: dict = {}
 
 
 def symgrad_cli(*arguments, cwd):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", *arguments], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return symgrad_process(*arguments, cwd=cwd, timeout=300)
 
 
 def deck(name, tmp_path_factory):

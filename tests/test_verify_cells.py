@@ -13,8 +13,6 @@ own forward pass.
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import mpmath
@@ -23,6 +21,7 @@ import sympy
 
 import symgrad
 from symgrad.verify import MAX_VERIFY_STEPS
+from tests.process import symgrad_process
 from tests.test_json_schema import errors as schema_errors
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,8 +31,7 @@ DIGITS = 40
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "symgrad.cli", "verify", *args],
-                          capture_output=True, text=True, env=ENV, timeout=300)
+    return symgrad_process("verify", *args, env=ENV, timeout=300)
 
 
 def verdict(*args):

@@ -19,6 +19,7 @@ import sympy
 import symgrad
 import symgrad.api
 from tests.oracle import composed_cost, cross_entropy, quadratic
+from tests.process import symgrad_process
 
 MEMORY = 1 << 30  # 1 GiB of address space
 SECONDS = 30  # every verify must finish or refuse within this
@@ -29,11 +30,9 @@ def _limit_memory():
 
 
 def run(*args):
-    """The CLI in a subprocess: (completed process, seconds)."""
+    """The CLI in a process of its own: (completed process, seconds)."""
     start = time.monotonic()
-    result = subprocess.run([sys.executable, "-m", "symgrad.cli", "verify", *args],
-                            capture_output=True, text=True, timeout=3 * SECONDS,
-                            preexec_fn=_limit_memory)
+    result = symgrad_process("verify", *args, timeout=3 * SECONDS, memory=MEMORY)
     return result, time.monotonic() - start
 
 
