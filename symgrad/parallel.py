@@ -31,6 +31,7 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from symgrad.errors import SymgradError
@@ -56,17 +57,11 @@ def in_order(work: Callable[[Argument], Result], arguments: Iterable[Argument],
         yield from map(work, arguments)
         return
     started: list[tuple[int, object]] = []  # (pid, the read end of its pipe)
-    # Ctrl-C and SIGTERM wait until the workers are started and known: their handlers
-    # raise, and raised inside fork's own hooks (logging's lock release) the exception is
-    # only printed, and raised between a fork and the list below it would leave a worker
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
     try:
-        try:
+        with _signals_held():
             for index in range(workers):
                 started.append(_start(work, arguments[index::workers],
-                                      [reader for _, reader in started], mask))
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                                      [reader for _, reader in started]))
         for number in range(len(arguments)):
             yield _received(started[number % workers][1])
     finally:
@@ -79,9 +74,35 @@ def in_order(work: Callable[[Argument], Result], arguments: Iterable[Argument],
             os.waitpid(pid, 0)
 
 
-def _start(work: Callable, arguments: list, others: list, mask) -> tuple[int, object]:
-    """Fork a worker for ``arguments`` (the stopping signals blocked; ``mask`` the signal
-    mask to restore in it): its pid and the read end of its pipe."""
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C, SIGTERM and SIGHUP that arrive inside the block are handled at its end.
+    Their handlers raise, and raised inside fork's own hooks (logging's lock release)
+    the exception is only printed and the work runs on; raised between a fork and the
+    list of workers, it would leave a worker unknown. (Blocking them is not enough: any
+    thread may take a signal sent to the process, OpenBLAS's too, and Python then runs
+    the handler in the main thread at its next instruction.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    previous = {number: signal.signal(number, lambda signum, frame: held.append(signum))
+                for number in _STOPPING}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if held:
+            handler = previous[held[0]]
+            if callable(handler):
+                handler(held[0], None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), held[0])
+
+
+def _start(work: Callable, arguments: list, others: list) -> tuple[int, object]:
+    """Fork a worker for ``arguments``: its pid and the read end of its pipe."""
     read, write = os.pipe()
     parent, code = os.getpid(), 1  # (the worker's exit code, bound before it exists)
     pid = os.fork()
@@ -100,7 +121,6 @@ def _start(work: Callable, arguments: list, others: list, mask) -> tuple[int, ob
             os.close(reader.fileno())
         for number in _STOPPING:
             signal.signal(number, signal.SIG_IGN)
-        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         with os.fdopen(write, "wb") as pipe:

@@ -1,6 +1,7 @@
 """Checks every test shares: none may leave mpmath's global precision changed (a test that
 set ``mpmath.mp.dps = 30`` made another, run after it on the same worker, compare a
-5,000-digit exponent's mantissa at 30 digits and fail). And the slow lane: what
+5,000-digit exponent's mantissa at 30 digits and fail). Hypothesis' examples are the
+same on every run. And the slow lane: what
 tests/slow.txt lists is marked slow, for ``pytest -m "not slow"`` to leave out."""
 
 from __future__ import annotations
@@ -9,6 +10,12 @@ from pathlib import Path
 
 import mpmath
 import pytest
+from hypothesis import settings
+
+# The property tests draw the same examples on every run: CI either passes or fails on
+# the code, never on the draw (`pytest --hypothesis-seed=N` explores others).
+settings.register_profile("symgrad", derandomize=True)
+settings.load_profile("symgrad")
 
 SLOW_LIST = Path(__file__).with_name("slow.txt")
 

@@ -180,8 +180,10 @@ def mp_forward_with(activation, weights, biases, x, residual=False):
     return zs, outputs
 
 
-def substitute_forward(expr, zs, outputs, weights, biases, x, y, tied=False):
-    """Evaluate a derived expression at the forward values (names as in DESIGN.md)."""
+def substitute_forward(expr, zs, outputs, weights, biases, x, y, tied=False, dps=60):
+    """Evaluate a derived expression at the forward values (names as in DESIGN.md), with
+    ``dps`` working digits: the formula as written may cancel (gelu's σ'(z) has
+    (1 + erf(z/√2))/2, 10^-81 at z = -19 out of terms of order 1)."""
     values = {"x": x, "y": y}
     for k, (z, w, b) in enumerate(zip(zs, weights, biases), start=1):
         values.update({f"z{k}": z, f"w{k}": w, f"b{k}": b})
@@ -190,7 +192,7 @@ def substitute_forward(expr, zs, outputs, weights, biases, x, y, tied=False):
     if tied:
         values.update({"w": weights[0], "b": biases[0]})
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
-    with mpmath.workdps(60):
+    with mpmath.workdps(dps):
         evaluate = sympy.lambdify(symbols, expr, "mpmath")
         return mpmath.mpf(evaluate(*[mpmath.mpf(values[s.name]) for s in symbols]))
 

@@ -51,8 +51,6 @@ def _check(act, depth, cost, residual, tied, seed, targets, digits=30):
         else:
             gradient = derivation.layer(layer)
             expr = gradient.grad_w if kind == "w" else gradient.grad_b
-        got = substitute_forward(derivation.concrete(expr).doit(), zs, outputs, weights, biases,
-                                 x, y, tied)
         working = dps
         expected = mpmath_diff_gradient(act, cost, point, (kind, layer), residual, working)
         for _ in range(3):  # (fewer than 60 digits left beside a cost of order 1, or none:
@@ -63,6 +61,9 @@ def _check(act, depth, cost, residual, tied, seed, targets, digits=30):
                 break
             working += small + 20
             expected = mpmath_diff_gradient(act, cost, point, (kind, layer), residual, working)
+        # (the derived formula, evaluated with as many digits as the gradient's size took)
+        got = substitute_forward(derivation.concrete(expr).doit(), zs, outputs, weights, biases,
+                                 x, y, tied, dps=working)
         assert close(got, expected, digits), (act, depth, kind, layer, got, expected)
 
 
