@@ -45,8 +45,10 @@ NUMPY = {
 def numpy_fixed_point(act, w2, b2):
     sigma, slope = NUMPY[act]
     q = 1.0
-    for _ in range(3000):  # plain iteration in float64
-        q = w2 * gauss_expectation(lambda v: sigma(v) ** 2, q) + b2
+    for _ in range(3000):  # plain iteration in float64, until it stands still
+        q, before = w2 * gauss_expectation(lambda v: sigma(v) ** 2, q) + b2, q
+        if abs(q - before) <= 1e-16 * q:
+            break
     return q, w2 * gauss_expectation(lambda v: slope(v) ** 2, q)
 
 
