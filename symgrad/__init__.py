@@ -66,6 +66,8 @@ _PUBLIC = {
     "render": ("symgrad.render", "render"),
     "sample": ("symgrad.api", "sample"),
     "ScalarChain": ("symgrad.networks", "ScalarChain"),
+    "spectrum": ("symgrad.api", "spectrum"),
+    "Spectrum": ("symgrad.analysis.spectrum", "Spectrum"),
     "SymgradError": ("symgrad.errors", "SymgradError"),
     "Verdict": ("symgrad.verify", "Verdict"),
     "verify": ("symgrad.api", "verify"),

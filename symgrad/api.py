@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from symgrad.analysis.cell_bounds import CellBounds
     from symgrad.analysis.meanfield import CriticalLine, MeanFieldResult
     from symgrad.analysis.sampling import GradientSample
+    from symgrad.analysis.spectrum import Spectrum
     from symgrad.notes import CellNotes, ChainNotes, NetNotes
     from symgrad.numeric.backprop import ChainPoint
     from symgrad.numeric.evaluate import ChainEvaluation
@@ -70,6 +71,7 @@ def annotation_types() -> dict[str, type]:
     from symgrad.analysis.cell_bounds import CellBounds
     from symgrad.analysis.meanfield import CriticalLine, MeanFieldResult
     from symgrad.analysis.sampling import GradientSample
+    from symgrad.analysis.spectrum import Spectrum
     from symgrad.notes import CellNotes, ChainNotes, NetNotes
     from symgrad.numeric.backprop import ChainPoint
     from symgrad.numeric.evaluate import ChainEvaluation
@@ -79,7 +81,7 @@ def annotation_types() -> dict[str, type]:
     from symgrad.numeric.work import Work
     from symgrad.verify import Verdict
     return {kind.__name__: kind for kind in (
-        GainBounds, CellBounds, CriticalLine, MeanFieldResult, GradientSample, CellNotes,
+        GainBounds, CellBounds, CriticalLine, MeanFieldResult, GradientSample, Spectrum, CellNotes,
         ChainNotes, NetNotes, ChainPoint, ChainEvaluation, NetEvaluation, NetParameters,
         CellEvaluation, CellPoint, Work, Verdict)}
 
@@ -593,6 +595,33 @@ def critical(act: Act = "tanh", *, sigma_b2=0, dps: int = MEANFIELD_DPS) -> Crit
     if not values:
         raise SymgradError("Give at least one σ_b².")
     return critical_line(activation, values, arguments.digits(dps, MAX_MEANFIELD_DPS))
+
+
+@_bounded
+def spectrum(depth: int = 1, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0,
+             weights: str = "orthogonal", dps: int = MEANFIELD_DPS, moments: int = 4,
+             grid: int = 200, at=(), width: int | None = None, samples: int = 20,
+             seed: int = 0, progress: Callable[[int], None] | None = None) -> Spectrum:
+    """The spectrum of a wide random net's input–output Jacobian at the mean-field fixed
+    point (free probability): the moments of JJᵀ, its spread σ², the largest squared
+    singular value and its growth with depth, the verdict (isometric or not), the density
+    on ``grid`` points and at the points ``at``; with a ``width``, ``samples`` nets of that
+    width drawn from ``seed`` beside it (``progress(n)``: n nets drawn)."""
+    from symgrad.analysis.spectrum import spectrum as limiting_spectrum
+
+    activation = ScalarChain(1, act).activation
+    depth = check_depth(depth, MAX_DEPTH)
+    if width is not None:
+        width = arguments.whole(width, "The width")
+        samples = arguments.whole(samples, "The number of samples")
+        seed = arguments.seed(seed)
+    empty = at is None or (isinstance(at, (list, tuple)) and not at) or at == ""
+    points = () if empty else listed(at, "A point of the density")
+    return limiting_spectrum(activation, sigma_w2, sigma_b2, depth, weights,
+                             arguments.digits(dps, MAX_MEANFIELD_DPS),
+                             arguments.whole(moments, "The number of moments"),
+                             arguments.whole(grid, "The number of grid points"), points,
+                             width, samples, seed, progress)
 
 
 def sample(depth: int, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, width: int = 1,

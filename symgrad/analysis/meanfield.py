@@ -224,14 +224,15 @@ class Gaussian:
             self._compiled[dps] = mpmath_arithmetic(ScalarChain(1, self.activation), dps).sigma_and_derivative
         return self._compiled[dps]
 
-    def expectation(self, q, which: int) -> mpmath.mpf:
-        """E[f(√q Z)] for f = σ² (which = 0) or σ'² (which = 1); at q = 0 the limit q → 0+
-        (the mean of the one-sided values at a kink at 0)."""
-        if q >= Q_ASYMPTOTIC and self.asymptotes is not None:
+    def expectation(self, q, which: int, power: int = 1) -> mpmath.mpf:
+        """E[f(√q Z)^power] for f = σ² (which = 0) or σ'² (which = 1); at q = 0 the limit
+        q → 0+ (the mean of the one-sided values at a kink at 0). Powers above 1 (the
+        spectrum's μ_k) are quadratures at every q."""
+        if q >= Q_ASYMPTOTIC and self.asymptotes is not None and power == 1:
             return self.asymptotes.expectation(q, which)
-        return self.quadrature(q, which)
+        return self.quadrature(q, which, power)
 
-    def quadrature(self, q, which: int) -> mpmath.mpf:
+    def quadrature(self, q, which: int, power: int = 1) -> mpmath.mpf:
         pair, memo = self._pair(), self._memo
 
         def f(v):  # (σ and σ' together, once per node: both moments use the same nodes)
@@ -240,7 +241,7 @@ class Gaussian:
                 if len(memo) > _MEMO_SIZE:
                     memo.clear()
                 memo[key] = pair(v)
-            return memo[key][which] ** 2
+            return memo[key][which] ** (2 * power)
 
         if q == 0:  # σ² is continuous; σ'² at a kink at 0: the mean of its two sides
             if which == 0 or 0 not in self.kinks:
@@ -268,20 +269,20 @@ class Gaussian:
                              if -end < p < end})
             integral = mpmath.quad(lambda h: f(h) * mpmath.exp(-h * h / (2 * q)),
                                    [-end, *inside, end]) / mpmath.sqrt(2 * mpmath.pi * q)
-            tail = self._tail(scale, cut, which)
+            tail = self._tail(scale, cut, which, power)
             if tail <= mpmath.mpf(10) ** -(mpmath.mp.dps + 5) * abs(integral) or \
                     cut > _LONGEST_CUT:
                 return integral + tail / 2  # (the tail lies in [0, tail]: its middle)
             cut *= 2
 
-    def _tail(self, scale, cut, which: int) -> mpmath.mpf:
-        """A bound on E[f(√q Z); |Z| > cut] for f = σ² or σ'²: from |σ'| <= S and
+    def _tail(self, scale, cut, which: int, power: int = 1) -> mpmath.mpf:
+        """A bound on E[f(√q Z); |Z| > cut] for f = σ² or (σ'²)^power: from |σ'| <= S and
         |σ(h)| <= |σ(0)| + S|h|, with the Gaussian's tail Q and density φ at the cut."""
         slope = self._slope_bound
         density = mpmath.exp(-cut * cut / 2) / mpmath.sqrt(2 * mpmath.pi)
         beyond = mpmath.erfc(cut / mpmath.sqrt(2)) / 2
         if which == 1:
-            return 2 * slope**2 * beyond
+            return 2 * slope ** (2 * power) * beyond
         at_zero = abs(self._pair()(mpmath.mpf(0))[0])
         return 2 * (at_zero**2 * beyond + 2 * at_zero * slope * scale * density
                     + slope**2 * scale**2 * (cut * density + beyond))
@@ -365,17 +366,24 @@ class MeanField:
         return MeanField(self.activation, FloatGaussian(self.activation))
 
     @cached_property
-    def homogeneous_gain(self) -> sympy.Rational | None:
-        """(s₊² + s₋²)/2 for a piecewise-linear σ with slopes s± and kink at 0 (σ(0) = 0);
-        None for any other activation."""
+    def homogeneous_slopes(self) -> tuple[sympy.Expr, sympy.Expr] | None:
+        """The slopes (s₋, s₊) of a piecewise-linear σ with its kink at 0 (σ(0) = 0): σ'(√q Z)
+        is s₋ or s₊ with probability 1/2 each, whatever q is. None for any other σ."""
         linear = linear_pieces(self.activation.expr)
         if linear is None or any(intercept != 0 or interval.inf not in (0, -sympy.oo)
                                  or interval.sup not in (0, sympy.oo)
                                  for _, intercept, interval in linear):
             return None
-        slopes = [slope for slope, _, interval in linear
+        slopes = [slope for slope, _, interval in sorted(linear, key=lambda p: p[2].inf)
                   for _ in range(2 if interval == sympy.Interval(-sympy.oo, sympy.oo) else 1)]
-        return sum(s ** 2 for s in slopes) / 2 if len(slopes) == 2 else None
+        return tuple(slopes) if len(slopes) == 2 else None
+
+    @cached_property
+    def homogeneous_gain(self) -> sympy.Rational | None:
+        """(s₊² + s₋²)/2 for a piecewise-linear σ with slopes s± and kink at 0 (σ(0) = 0);
+        None for any other activation."""
+        slopes = self.homogeneous_slopes
+        return None if slopes is None else sum(s ** 2 for s in slopes) / 2
 
     def variance_map(self, q, sigma_w2, sigma_b2):
         return sigma_w2 * self.gaussian.second_moment(q) + sigma_b2

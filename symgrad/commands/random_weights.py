@@ -90,3 +90,38 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
         return
     emit(result, fmt, output)
 
+
+
+
+@command("spectrum")
+@click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP)
+@click.option("--sigma-w2", "sigma_w2", default="1", show_default=True, metavar="V",
+              help="Weight variance σ_w² (× 1/n).")
+@click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
+@click.option("--depth", default="1", show_default=True, metavar="L", help="Layers.")
+@click.option("--weights", default="orthogonal", show_default=True, metavar="gaussian|orthogonal",
+              help="Gaussian weights, or σ_w times a random orthogonal matrix.")
+@click.option("--dps", default=str(MEANFIELD_DPS), show_default=True,
+              help=f"Significant digits of the numbers, 1 to {MAX_MEANFIELD_DPS}.")
+@click.option("--moments", default="4", show_default=True, help="How many moments of JJᵀ.")
+@click.option("--grid", default="200", show_default=True,
+              help="Points of (0, λ_max] the density is sampled at (float64).")
+@click.option("--at", "at", default=None, metavar="λ1,λ2,..",
+              help="Squared singular values to give the density at, to --dps digits.")
+@click.option("--width", default=None, metavar="N", help="Sample nets of this width beside the limit.")
+@click.option("--samples", default="20", show_default=True, help="How many nets to sample.")
+@click.option("--seed", default="0", show_default=True, help="The seed of the draws.")
+@output_options
+def spectrum(act, sigma_w2, sigma_b2, depth, weights, dps, moments, grid, at, width, samples,
+             seed, fmt, output):
+    """The whole spectrum of JJᵀ (J = ∂a^L/∂a^0) of a wide random net at the fixed point:
+    its moments and spread, the largest squared singular value, the density, isometric
+    or not (free probability); with --width, sampled nets beside it."""
+    count = whole(samples)
+    sized = width is not None and isinstance(count, int)
+    with progress_bar(count if sized else 0, unit="nets") as report:
+        result = api.spectrum(whole(depth), act, sigma_w2=sigma_w2, sigma_b2=sigma_b2,
+                              weights=weights, dps=whole(dps), moments=whole(moments),
+                              grid=whole(grid), at=at, width=None if width is None else whole(width),
+                              samples=count, seed=whole(seed), progress=advance(report))
+    emit(result, fmt, output)

@@ -187,6 +187,7 @@ LAYOUT_MODULES = {
     "symgrad.analysis.cell_bounds": "cell_documents",
     "symgrad.analysis.meanfield": "meanfield_documents",
     "symgrad.analysis.sampling": "meanfield_documents",
+    "symgrad.analysis.spectrum": "meanfield_documents",
     "symgrad.notes": "notes_document",
     "symgrad.verify": "verdict_document",
 }

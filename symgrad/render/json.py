@@ -18,6 +18,7 @@ from symgrad.analysis.cell_bounds import CellBounds
 from symgrad.analysis.meanfield import CriticalLine, CriticalPoint, FixedPoint, MeanFieldResult
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.analysis.sampling import PREDICTION_DPS, GradientSample
+from symgrad.analysis.spectrum import Spectrum
 from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
 from symgrad.derive.recurrent import CellDerivation, concrete_form, final_gradients
@@ -556,6 +557,60 @@ def _(result: MeanFieldResult) -> dict:
         "depth_scale": "inf" if mpmath.isinf(scale) else decimal(scale, dps),
         "gradient_ratio": decimal(result.gradient_ratio, dps),
         "log10_gradient_ratio": _number(result.log10_gradient_ratio, LOG10_DIGITS),
+    }
+
+
+DENSITY_JSON_DIGITS = 8  # the plotting grid's values (computed in float64)
+
+
+def _exact_or_decimal(value, dps: int) -> str:
+    """A rational as exact text (relu's moments), any other number to ``dps`` digits."""
+    if isinstance(value, (int, sympy.Rational)) and not isinstance(value, bool):
+        return _exact(value)
+    return decimal(value, dps)
+
+
+@json_object.register
+def _(result: Spectrum) -> dict:
+    dps, field, sampled = result.dps, result.mean_field, result.sampled
+    samples = None
+    if sampled is not None:
+        def estimate(found):
+            return {"value": _float(found.value), "standard_error": _float(found.error)}
+        hanin = result.hanin
+        samples = {
+            "width": sampled.width, "samples": sampled.samples, "seed": sampled.seed,
+            "moments": [estimate(sampled.moment(k)) for k in range(1, len(result.moments) + 1)],
+            "fourth_moment_ratio": estimate(sampled.fourth_moment_ratio()),
+            "hanin_prediction": None if hanin is None else _float(hanin),
+        }
+    return {
+        "command": "spectrum",
+        "activation": result.activation.name,
+        "sigma_w2": _exact(field.sigma_w2),
+        "sigma_b2": _exact(field.sigma_b2),
+        "depth": result.depth,
+        "weights": result.weights,
+        "dps": dps,
+        "fixed_point": _fixed_point(field.fixed, dps),
+        "chi1": decimal(field.chi, dps),
+        "slope_moments": [_exact_or_decimal(m, dps) for m in result.slope_moments],
+        "moments": [_exact_or_decimal(m, dps) for m in result.moments],
+        "variance": _exact_or_decimal(result.variance, dps),
+        "variance_per_layer": _exact_or_decimal(result.spread_per_layer, dps),
+        "verdict": result.verdict,
+        "isometric_depth": None if result.isometric_depth is None
+        else _exact_or_decimal(result.isometric_depth, dps),
+        "support": {"atom_at_zero": _exact(result.atom_at_zero),
+                    "right_edge": decimal(result.right_edge, dps)},
+        "edge_growth": [{"depth": d, "right_edge": decimal(edge, DENSITY_JSON_DIGITS)}
+                        for d, edge in result.edge_growth],
+        "density": [[decimal(lam, DENSITY_JSON_DIGITS),
+                     None if rho is None else decimal(rho, DENSITY_JSON_DIGITS)]
+                    for lam, rho in result.density],
+        "density_at": [{"lambda": _exact(lam), "density": decimal(rho, dps)}
+                       for lam, rho in result.points],
+        "samples": samples,
     }
 
 

@@ -9,11 +9,13 @@ import sympy
 
 from symgrad.analysis.meanfield import CriticalLine, CriticalPoint, FixedPoint, MeanFieldResult
 from symgrad.analysis.sampling import GradientSample
+from symgrad.analysis.spectrum import Spectrum
 from symgrad.notation import (
     Distributed,
     Expectation,
     Factors,
     MapsTo,
+    Norm,
     Normal,
     Terms,
     bias_variance,
@@ -217,3 +219,118 @@ def _short(value: float) -> str:
     if math.isinf(value):
         return "-inf" if value < 0 else "inf"
     return f"{value:.{SAMPLE_DIGITS}g}"
+
+
+# --- the Jacobian's spectrum ---------------------------------------------------------------
+
+LAMBDA, M_SYM, DEPTH = sympy.Symbol("lambda", positive=True), sympy.Symbol("m"), sympy.Symbol("L")
+SPREAD = sympy.Symbol("sigma_J", positive=True) ** 2
+FREE_PRODUCT = say(
+    "At the fixed point every layer's preactivations are Gaussian of variance {q}, so "
+    "{d} has the entries {slopes}; as the width grows the weight matrices and the {d} become "
+    "free, and the S-transform of {jj} is the product of theirs: {product}, with {gaussian} "
+    "for Gaussian weights (Marchenko–Pastur) and {orthogonal} for orthogonal ones "
+    "(Pennington, Schoenholz & Ganguli 2017, 2018). The moments of {jj} (its eigenvalues "
+    "are the squared singular values of J) follow by power series from {mu}.",
+    q=QSTAR, d=sympy.Symbol("D_l"), slopes=dsigma(_at(QSTAR)),
+    jj=sympy.Symbol("JJT"),
+    product=sympy.Eq(sympy.Function("S_JJT")(M_SYM),
+                     (sympy.Function("S_D2")(M_SYM) * sympy.Function("S_WWT")(M_SYM)) ** DEPTH,
+                     evaluate=False),
+    gaussian=sympy.Eq(sympy.Function("S_WWT")(M_SYM), 1 / (SW2 * (1 + M_SYM)), evaluate=False),
+    orthogonal=sympy.Eq(sympy.Function("S_WWT")(M_SYM), 1 / SW2, evaluate=False),
+    mu=sympy.Eq(sympy.Symbol("mu_k"), Expectation(dsigma(_at(QSTAR)) ** (2 * sympy.Symbol("k"))),
+                evaluate=False))
+
+
+def _value(value, digits: int) -> str:
+    """A rational exactly (relu's moments), any other number to ``digits`` digits."""
+    if isinstance(value, (int, sympy.Rational)):
+        return exact_text(value, "text")
+    return decimal(value, digits)
+
+
+@document.register
+def _(result: Spectrum) -> Document:
+    digits, depth, field = result.dps, result.depth, result.mean_field
+    title = say(f"Jacobian spectrum: {result.activation.name}, {{w}}, {{b}}, depth {depth}, "
+                f"{result.weights} weights", w=sympy.Eq(SW2, field.sigma_w2, evaluate=False),
+                b=sympy.Eq(SB2, field.sigma_b2, evaluate=False))
+    c = result.spread_per_layer
+    rows = [
+        (say("{q}", q=QSTAR), "—" if field.fixed.q is None else decimal(field.fixed.q, digits)),
+        (say("{chi}", chi=CHI), decimal(field.chi, digits)),
+        *((say("{m}", m=sympy.Symbol(f"m_{k}")), _value(m, digits))
+          for k, m in enumerate(result.moments, start=1)),
+        (say("{spread}", spread=sympy.Eq(SPREAD, sympy.Symbol("m_2") / sympy.Symbol("m_1") ** 2 - 1,
+                                         evaluate=False)), _value(result.variance, digits)),
+        ("spread per layer", _value(c, digits)),
+        ("largest squared singular value", decimal(result.right_edge, digits)),
+        ("mass at 0", _value(result.atom_at_zero, digits)),
+        ("verdict", result.verdict),
+    ]
+    if result.isometric_depth is not None:
+        rows.append((say("depth where {spread} reaches 1", spread=SPREAD),
+                     _value(result.isometric_depth, digits)))
+    spread = say(f"The spread grows by the same amount in every layer: {{formula}}, with "
+                 f"{{s1}} for {result.weights} weights; here it is {{value}} at depth {depth}. "
+                 "It stays 0 only where the slopes are constant on the Gaussian and the weights "
+                 "orthogonal (dynamical isometry); where it grows, some singular values of J "
+                 "grow and others shrink with depth, whatever the mean does.",
+                 formula=sympy.Eq(SPREAD, DEPTH * (sympy.Symbol("mu_2") / sympy.Symbol("mu_1") ** 2
+                                                   - 1 - sympy.Symbol("s_1")), evaluate=False),
+                 s1=sympy.Eq(sympy.Symbol("s_1"), -1 if result.weights == "gaussian" else 0,
+                             evaluate=False),
+                 value=sympy.Float(result.variance, 8) if not isinstance(result.variance, sympy.Rational)
+                 else result.variance)
+    growth = Grid(("depth", "largest squared singular value", say("relative to {m}", m=sympy.Symbol("m_1"))),
+                  tuple((str(d), decimal(edge, 8), decimal(edge / _mean_at(result, d), 8))
+                        for d, edge in result.edge_growth))
+    figure = Figure(tuple(float(lam) for lam, _ in result.density),
+                    tuple(None if rho is None else float(rho) for _, rho in result.density),
+                    say("{l}", l=LAMBDA), "density", "density against lambda",
+                    say("The density of the squared singular values {l} of J on "
+                        f"{len(result.density)} points up to the largest (in float64).",
+                        l=LAMBDA)) if result.density else None
+    sections = [
+        Section("Free probability", FREE_PRODUCT, grid=Grid(("quantity", "value"), tuple(rows))),
+        Section("Spread and isometry", spread, grid=growth, figure=figure),
+    ]
+    if result.points:
+        sections.append(Section("Density at points", say(
+            f"The density {{rho}} to {digits} digits.", rho=sympy.Function("rho")(LAMBDA)),
+            grid=Grid((say("{l}", l=LAMBDA), "density"),
+                      tuple((exact_text(lam, "text"), decimal(rho, digits))
+                            for lam, rho in result.points))))
+    if result.sampled is not None:
+        sections.append(_sampled_section(result))
+    return Document(title, sections, sympy.Integer(depth))
+
+
+def _mean_at(result: Spectrum, depth: int):
+    """m_1 = χ1^depth."""
+    chi = result.mean_field.chi
+    with mpmath.workdps(15):
+        return mpmath.mpf(sympy.N(chi, 20)) ** depth if isinstance(chi, sympy.Basic) else chi ** depth
+
+
+def _sampled_section(result: Spectrum) -> Section:
+    sampled = result.sampled
+    rows = [(say("{m}", m=sympy.Symbol(f"m_{k}")),
+             f"{_short(sampled.moment(k).value)} ± {_short(sampled.moment(k).error)}",
+             decimal(limit, SAMPLE_DIGITS))
+            for k, limit in enumerate(result.moments, start=1)]
+    ratio = sampled.fourth_moment_ratio()
+    hanin = result.hanin
+    rows.append(("fourth-moment ratio", f"{_short(ratio.value)} ± {_short(ratio.error)}",
+                 "—" if hanin is None else _short(hanin)))
+    words = say(f"{sampled.samples} nets of width {sampled.width} drawn from seed {sampled.seed}, "
+                "each started at the fixed point; J accumulated in float64 and rescaled every "
+                "layer. ± is one standard error. The fourth-moment ratio is {ratio}; for ReLU "
+                "at {he} Hanin (2018) gives {product}.",
+                ratio=slashed_ratio(Expectation(Norm(sympy.Symbol("J u")) ** 4),
+                                    Expectation(Norm(sympy.Symbol("J u")) ** 2) ** 2),
+                he=sympy.Eq(SW2, 2, evaluate=False),
+                product=sympy.Product(1 + 5 / sympy.Symbol("n_j"), (sympy.Symbol("j"), 1, DEPTH)))
+    return Section("Sampled nets of finite width", words,
+                   grid=Grid(("quantity", "sampled", "limit"), tuple(rows)))

@@ -1,0 +1,265 @@
+"""The Jacobian's spectrum (symgrad.analysis.spectrum, finite_width) against what does not
+share its code: closed forms from the literature (Fuss–Catalan moments of products of
+Gaussian matrices, Marchenko–Pastur's density, the spreads L and 2L of ReLU), mpmath
+quadratures of the slopes' moments, a finite-width simulation written here (NumPy SVD),
+and Hanin's ∏(1 + 5/n_j)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import mpmath
+import numpy
+import pytest
+import sympy
+
+import symgrad
+from symgrad.analysis.finite_width import hanin_ratio, sample_spectra
+from symgrad.analysis.meanfield import MeanField
+from symgrad.analysis.spectrum import Density, Slopes, moment_series_of_free_product, spectrum
+from tests.clirun import symgrad as cli
+from tests.oracle import MPMATH_ACTIVATIONS
+
+L = sympy.Symbol("L")
+
+
+def fuss_catalan(depth, k):
+    """The k-th moment of (G_L ⋯ G_1)(G_L ⋯ G_1)ᵀ for square Ginibre matrices of variance
+    1/n: binom((L+1)k, k)/(Lk + 1) (Penson & Życzkowski 2011)."""
+    return sympy.binomial((depth + 1) * k, k) / (depth * k + 1)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 7])
+def test_linear_gaussian_moments_are_fuss_catalan(depth):
+    moments = moment_series_of_free_product([sympy.Integer(1)] * 6, sympy.Integer(1), depth,
+                                            "gaussian")
+    assert moments == [fuss_catalan(depth, k) for k in range(1, 7)]
+
+
+def test_linear_moments_for_a_symbolic_depth():
+    """In L itself: m_2 = L + 1 and m_3 = (L + 1)(3L + 2)/2, the Fuss–Catalan numbers as
+    polynomials (checked at L = 1 … 6 against the binomial form)."""
+    moments = moment_series_of_free_product([sympy.Integer(1)] * 4, sympy.Integer(1), L, "gaussian")
+    for depth in range(1, 7):
+        assert [sympy.simplify(m.subs(L, depth)) for m in moments] == \
+            [fuss_catalan(depth, k) for k in range(1, 5)]
+
+
+@pytest.mark.parametrize("weights, per_layer", [("gaussian", 2), ("orthogonal", 1)])
+@pytest.mark.parametrize("depth", [1, 4, 25])
+def test_relu_spread_is_2L_gaussian_and_L_orthogonal(weights, per_layer, depth):
+    """At σ_w² = 2 (He): σ² = 2L with Gaussian weights and L with orthogonal ones (Pennington
+    et al. 2017): no isometry either way, and exact."""
+    found = spectrum(symgrad.get_activation("relu"), 2, 0, depth, weights, dps=20, grid=0)
+    assert found.moments[0] == 1
+    assert found.variance == per_layer * depth
+    assert found.verdict == "not isometric"
+    assert found.atom_at_zero == sympy.Rational(1, 2)
+
+
+@pytest.mark.parametrize("weights, spread", [("gaussian", 1), ("orthogonal", 0)])
+def test_linear_spread_is_L_gaussian_and_0_orthogonal(weights, spread):
+    found = spectrum(symgrad.get_activation("linear"), 1, 0, 12, weights, dps=20, grid=0)
+    assert found.variance == spread * 12
+    assert found.verdict == ("isometric" if spread == 0 else "not isometric")
+
+
+def test_orthogonal_linear_moments_are_powers_of_the_scale():
+    found = spectrum(symgrad.get_activation("linear"), sympy.Rational(3, 2), 0, 5, "orthogonal",
+                     dps=20, grid=0, moments=5)
+    assert list(found.moments) == [sympy.Rational(3, 2) ** (5 * k) for k in range(1, 6)]
+
+
+def slope_moment_by_quadrature(act, q, k, dps=30):
+    """E[σ'(√q Z)^{2k}], σ' by mpmath.diff of the oracle's activation, by mpmath.quad."""
+    sigma = MPMATH_ACTIVATIONS[act]
+    with mpmath.workdps(dps):
+        root = mpmath.sqrt(q)
+        return mpmath.quad(lambda t: mpmath.diff(sigma, root * t) ** (2 * k) * mpmath.npdf(t),
+                           [-mpmath.inf, 0, mpmath.inf])
+
+
+@pytest.mark.parametrize("act, w2, b2", [("tanh", "1.2", "0.05"), ("sigmoid", "4", "0.1")])
+@pytest.mark.parametrize("weights", ["gaussian", "orthogonal"])
+def test_the_spread_is_the_closed_form_with_quadrature_moments(act, w2, b2, weights):
+    """σ² = m_2/m_1² − 1 = L(μ₂/μ₁² − 1 − s₁) and m_1 = χ1^L, μ_k by the test's own quadrature."""
+    depth = 30
+    found = spectrum(symgrad.get_activation(act), w2, b2, depth, weights, dps=20, grid=0)
+    q = found.mean_field.fixed.q
+    mu1, mu2 = (slope_moment_by_quadrature(act, q, k) for k in (1, 2))
+    s1 = -1 if weights == "gaussian" else 0
+    with mpmath.workdps(30):
+        assert found.variance == pytest.approx(float(depth * (mu2 / mu1**2 - 1 - s1)), rel=1e-15)
+        chi = mpmath.mpf(w2) * mu1
+        assert mpmath.almosteq(found.moments[0], chi ** depth, rel_eps=mpmath.mpf(10) ** -18)
+
+
+def test_tanh_at_small_q_with_orthogonal_weights_is_near_isometric():
+    """Near the critical point with q* → 0 (σ_b² → 0), tanh with orthogonal weights keeps σ²
+    small over depth 100; with Gaussian weights σ² is about L."""
+    orthogonal = spectrum(symgrad.get_activation("tanh"), "1.0001", "1e-6", 100, "orthogonal",
+                          dps=15, grid=0)
+    gaussian = spectrum(symgrad.get_activation("tanh"), "1.0001", "1e-6", 100, "gaussian",
+                        dps=15, grid=0)
+    assert orthogonal.variance < 0.05 and orthogonal.verdict == "near-isometric"
+    assert gaussian.variance > 99 and gaussian.verdict == "not isometric"
+
+
+# --- the density ---------------------------------------------------------------------------
+
+def test_one_relu_layer_has_its_band_from_the_marchenko_pastur_law_of_half_the_rows():
+    """D W Wᵀ D with half of D's entries 0: the other rows' Wishart matrix (ratio 1/2,
+    scale 2), whose band is [(√2 − 1)², (√2 + 1)²], and nothing below it but the atom."""
+    slopes = Slopes(MeanField(symgrad.get_activation("relu")), 1)
+    density = Density(slopes, 2, 1, "gaussian", 20)
+    with mpmath.workdps(20):
+        low, high = (mpmath.sqrt(2) - 1) ** 2, (mpmath.sqrt(2) + 1) ** 2
+        assert mpmath.almosteq(density.right_edge[0], high, rel_eps=mpmath.mpf(10) ** -18)
+        for lam in ("0.3", "1", "3", "5.5"):
+            lam = mpmath.mpf(lam)
+            # (2 × the Wishart law of ratio 1/2, on half of the eigenvalues)
+            expected = mpmath.sqrt((high - lam) * (lam - low)) / (4 * mpmath.pi * lam)
+            assert mpmath.almosteq(density.at(lam), expected, rel_eps=mpmath.mpf(10) ** -15)
+        assert density.at(low * mpmath.mpf("0.99")) == 0
+
+
+def test_one_gaussian_layer_has_marchenko_pastur_density():
+    slopes = Slopes(MeanField(symgrad.get_activation("linear")), 1)
+    density = Density(slopes, 1, 1, "gaussian", 25)
+    assert density.right_edge[0] == pytest.approx(4, rel=1e-20)
+    for lam in ("0.01", "0.5", "1", "2", "3.5", "3.999"):
+        with mpmath.workdps(25):
+            lam = mpmath.mpf(lam)
+            expected = mpmath.sqrt(4 - lam) / (2 * mpmath.pi * mpmath.sqrt(lam))
+            assert mpmath.almosteq(density.at(lam), expected, rel_eps=mpmath.mpf(10) ** -20)
+
+
+@pytest.mark.parametrize("depth", [2, 5, 20])
+def test_the_right_edge_of_products_of_gaussian_matrices(depth):
+    """λ_max = (L + 1)^(L+1) / L^L (the support of the Fuss–Catalan law)."""
+    slopes = Slopes(MeanField(symgrad.get_activation("linear")), 1)
+    edge = Density(slopes, 1, depth, "gaussian", 20).right_edge[0]
+    assert edge == pytest.approx(float(sympy.Integer(depth + 1) ** (depth + 1) / depth ** depth),
+                                 rel=1e-14)
+
+
+@pytest.mark.parametrize("act, w2, b2, depth, weights, gap", [
+    ("relu", 2, 0, 6, "gaussian", 0),
+    ("relu", 2, 0, 6, "orthogonal", 0),
+    ("relu", 2, 0, 1, "gaussian", (math.sqrt(2) - 1) ** 2),  # (Marchenko–Pastur's lower edge)
+])
+def test_the_density_integrates_to_one_and_has_the_first_two_moments(act, w2, b2, depth, weights,
+                                                                      gap):
+    """∫ρ = 1 − (the mass at 0), ∫λρ = m_1, ∫λ²ρ = m_2: the density, by mpmath.quad
+    over (0, λ_max), against the moments from the series. (In λ = λ_max u^(L+1): near 0
+    the density of a product of L layers may grow as λ^(-L/(L+1)).)"""
+    found = spectrum(symgrad.get_activation(act), w2, b2, depth, weights, dps=15, grid=0)
+    limit = Density(Slopes(MeanField(found.activation), found.mean_field.fixed.q or 1),
+                    found.mean_field.sigma_w2, depth, weights, 15)
+    top, power = float(found.right_edge), depth + 1
+
+    def weighted(u, k):
+        lam = top * u ** power
+        return lam ** k * limit.at(lam) * top * power * u ** (power - 1) if u > 0 else 0
+
+    with mpmath.workdps(15):
+        cuts = sorted({0, (gap / top) ** (1 / power), 0.5, 1})  # (the quadrature's pieces)
+        integrals = [mpmath.quad(lambda u, k=k: weighted(u, k), cuts) for k in range(3)]
+    assert float(integrals[0]) == pytest.approx(1 - float(found.atom_at_zero), rel=1e-7)
+    assert float(integrals[1]) == pytest.approx(float(found.moments[0]), rel=1e-7)
+    assert float(integrals[2]) == pytest.approx(float(found.moments[1]), rel=1e-7)
+
+
+# --- finite width --------------------------------------------------------------------------
+
+def simulated_moments(act, w2, b2, q, depth, width, samples, weights, seed=7):
+    """tr (JJᵀ)^k / n for k = 1, 2 over sampled nets: this test's own simulation."""
+    sigma = MPMATH_ACTIVATIONS[act]
+    derivative = numpy.vectorize(lambda v: float(mpmath.diff(sigma, v)))
+    rng = numpy.random.default_rng(seed)
+    rows = []
+    for _ in range(samples):
+        x = rng.standard_normal(width)
+        x *= math.sqrt(width * (q - b2) / w2) / numpy.linalg.norm(x)
+        jacobian = numpy.eye(width)
+        for _ in range(depth):
+            if weights == "gaussian":
+                w = rng.standard_normal((width, width)) * math.sqrt(w2 / width)
+            else:
+                w = numpy.linalg.qr(rng.standard_normal((width, width)))[0] * math.sqrt(w2)
+            h = w @ x + rng.standard_normal(width) * math.sqrt(b2)
+            x = numpy.tanh(h) if act == "tanh" else None
+            jacobian = derivative(h)[:, None] * (w @ jacobian)
+        squares = numpy.linalg.svd(jacobian, compute_uv=False) ** 2
+        rows.append([numpy.mean(squares), numpy.mean(squares ** 2)])
+    rows = numpy.array(rows)
+    return rows.mean(axis=0), rows.std(axis=0, ddof=1) / math.sqrt(samples)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("weights", ["gaussian", "orthogonal"])
+def test_tanh_limit_moments_against_a_simulation_of_width_400(weights):
+    w2, b2, depth = 1.5, 0.05, 4
+    found = spectrum(symgrad.get_activation("tanh"), "1.5", "0.05", depth, weights, dps=15, grid=0)
+    means, errors = simulated_moments("tanh", w2, b2, float(found.mean_field.fixed.q), depth, 400,
+                                      12, weights)
+    for k in range(2):
+        assert abs(means[k] - float(found.moments[k])) <= 5 * errors[k], (k, means, errors)
+
+
+@pytest.mark.parametrize("width", [30, 50])
+def test_hanin_fourth_moment_against_sampled_relu_nets(width):
+    """Within five standard errors. (At width 10 and depth 10 ‖Ju‖⁴ is so heavy-tailed,
+    about log-normal with log-variance 4 ln 57.7 ≈ 16, that no feasible sample's mean
+    tests it.)"""
+    sampled = sample_spectra(symgrad.get_activation("relu"), 2.0, 0.0, 1.0, 10, width, 1500,
+                             11, "gaussian")
+    ratio = sampled.fourth_moment_ratio()
+    assert abs(ratio.value - hanin_ratio([width] * 10)) <= 5 * ratio.error, ratio
+
+
+def test_sampled_spectra_approach_the_limit_at_width_200():
+    found = spectrum(symgrad.get_activation("relu"), 2, 0, 3, "gaussian", dps=15, grid=0,
+                     width=200, samples=30, seed=3)
+    for k in (1, 2):
+        estimate = found.sampled.moment(k)
+        assert abs(estimate.value - float(found.moments[k - 1])) <= 5 * estimate.error + \
+            0.05 * float(found.moments[k - 1]), (k, estimate)
+
+
+# --- the command and the API ----------------------------------------------------------------
+
+def test_the_command_writes_text_and_json():
+    text = cli("spectrum", "--act", "relu", "--sigma-w2", "2", "--depth", "4", "--weights",
+               "gaussian", "--grid", "20", "--at", "1")
+    assert text.returncode == 0, text.stderr
+    assert "not isometric" in text.stdout and "Marchenko" in text.stdout
+    done = cli("spectrum", "--act", "relu", "--sigma-w2", "2", "--depth", "4", "--weights",
+               "gaussian", "--grid", "20", "--width", "30", "--samples", "5", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["variance"] == "8" and data["moments"][:2] == ["1", "9"]
+    assert data["support"]["atom_at_zero"] == "1/2" and len(data["density"]) == 20
+    assert data["samples"]["width"] == 30 and data["samples"]["hanin_prediction"] is not None
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--weights", "uniform"], "gaussian or orthogonal"),
+    (["--moments", "1"], "moments"),
+    (["--at", "-1"], "above 0"),
+    (["--width", "0"], "width"),
+    (["--grid", "x"], "grid"),
+    (["--depth", "20000"], "largest"),
+])
+def test_bad_input_is_one_sentence_and_exit_2(args, words):
+    done = cli("spectrum", *args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("symgrad: ") and done.stderr.count("\n") == 1
+    assert words in done.stderr, done.stderr
+
+
+def test_the_api_returns_the_spectrum():
+    found = symgrad.spectrum(3, "linear", sigma_w2=1, weights="gaussian", grid=0)
+    assert isinstance(found, symgrad.Spectrum)
+    assert list(found.moments) == [fuss_catalan(3, k) for k in range(1, 5)]
