@@ -615,7 +615,7 @@ def spectrum(depth: int = 1, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0,
         width = arguments.whole(width, "The width")
         samples = arguments.whole(samples, "The number of samples")
         seed = arguments.seed(seed)
-    empty = at is None or (isinstance(at, (list, tuple)) and not at) or at == ""
+    empty = at is None or (isinstance(at, (list, tuple)) and not at)
     points = () if empty else listed(at, "A point of the density")
     return limiting_spectrum(activation, sigma_w2, sigma_b2, depth, weights,
                              arguments.digits(dps, MAX_MEANFIELD_DPS),

@@ -185,6 +185,23 @@ class ellipsis(sympy.Symbol):  # noqa: N801
         return super().__new__(cls, "ellipsis", commutative=True)
 
 
+# A product of matrices whose spectrum is meant: its name in text and in LaTeX.
+GRAM_NAMES = {"JJT": ("JJᵀ", r"JJ^{\top}"), "WWT": ("WWᵀ", r"WW^{\top}"), "D2": ("D²", "D^{2}")}
+
+
+class gram(sympy.Symbol):  # noqa: N801
+    """JJᵀ, WWᵀ or D² (``GRAM_NAMES``): a matrix whose eigenvalues are spoken of."""
+
+    def __new__(cls, name: str):
+        if name not in GRAM_NAMES:
+            raise ValueError(name)
+        return super().__new__(cls, name, commutative=False)
+
+
+class STransform(sympy.Function):
+    """S_X(m), the S-transform of free probability, of X = ``gram(name)``."""
+
+
 class Expectation(sympy.Function):
     """E[f]: printed with square brackets (E[σ(√q Z)²])."""
 

@@ -92,7 +92,7 @@ OPTION_NAMES = {"parameters": "set"}  # an API argument whose option has another
 API_NAMES = {option: name for name, option in OPTION_NAMES.items()}
 API = {"derive": "derive", "eval": "evaluate", "bounds": "bounds", "region": "region",
        "meanfield": "meanfield", "critical": "critical", "sample": "sample", "acts": "acts",
-       "verify": "verify", "notes": "notes", "export": "export"}
+       "verify": "verify", "notes": "notes", "export": "export", "spectrum": "spectrum"}
 NOT_IN_THE_API = {"plot": "a figure of eval's numbers, drawn by the command line"}
 
 
@@ -209,6 +209,13 @@ BASES = {  # (command, base arguments, the arguments tried against that base, AP
     "sample": [({"depth": ok("3", 3), "sigma_w2": ok("1"), "samples": ok("2", 2)},
                 {"depth": COUNT, "act": ACT, "sigma_w2": POSITIVE, "sigma_b2": NON_NEGATIVE,
                  "width": COUNT, "samples": COUNT, "seed": SEED}, None)],
+    "spectrum": [({"sigma_w2": ok("1")}, {"act": BOUNDED_ACT, "sigma_w2": POSITIVE,
+                                          "sigma_b2": NON_NEGATIVE, "depth": COUNT, "dps": COUNT,
+                                          "moments": COUNT, "grid": Kind(COUNT.typed[1:], COUNT.wrong),
+                                          "weights": TEXT, "at": NUMBER + Kind(same("0", "-1")),
+                                          "width": COUNT}, None),
+                 ({"sigma_w2": ok("1"), "width": ok("3", 3)}, {"samples": COUNT, "seed": SEED},
+                  None)],
     "acts": [({}, {"act": ACT}, None)],
     "verify": [({"depth": ok("3", 3), "target": ok("delta1"), "claim": ok("w1")},
                 {"depth": COUNT + above(MAX_VERIFY_DEPTH), "act": ACT, "cost": TEXT,

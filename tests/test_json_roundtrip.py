@@ -584,6 +584,8 @@ def _every_result():
         symgrad.meanfield("tanh", sigma_w2=1.5, sigma_b2="0.05", depth=10),
         symgrad.critical("tanh", sigma_b2=[0, "0.05"]),
         symgrad.sample(5, "tanh", sigma_w2=1, samples=20),
+        symgrad.spectrum(4, "relu", sigma_w2=2, weights="gaussian", grid=10, at=[1], width=6,
+                         samples=3),
         symgrad.verify("dC_daL*dsigma(z2)", "delta2", depth=2),
         symgrad.notes(3, "sigmoid"), symgrad.notes(widths=(2, 2, 1)),
         symgrad.derive_cell("lstm", 2), symgrad.derive_cell("rnn", act="relu"),

@@ -35,6 +35,7 @@ import sympy
 
 from symgrad.activations import VARIABLE, Activation
 from symgrad.analysis.meanfield import GUARD_DIGITS, MeanField, MeanFieldResult, mean_field
+from symgrad.arguments import shown
 from symgrad.digits import MEANFIELD_DPS
 from symgrad.errors import SymgradError
 from symgrad.numbers import exact
@@ -448,9 +449,9 @@ class Spectrum:
     @property
     def variance(self):
         """σ² = m_2/m_1² − 1: the spread of the squared singular values about their
-        mean, relative to it (= c·L)."""
-        m1, m2 = self.moments[:2]
-        return m2 / m1 ** 2 - 1
+        mean, relative to it; computed as c·L, which it equals exactly (m_2/m_1² − 1 itself
+        loses to cancellation the digits σ² is below 1)."""
+        return self.spread_per_layer * self.depth
 
     @property
     def verdict(self) -> str:
@@ -491,7 +492,7 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
     the density on ``grid`` points of (0, λ_max] and at the points ``at``; with a
     ``width``, ``samples`` nets of that width drawn from ``seed`` beside it."""
     if weights not in WEIGHTS:
-        raise SymgradError(f"The weights must be gaussian or orthogonal, not {weights!r}.")
+        raise SymgradError(f"The weights must be gaussian or orthogonal, not {shown(weights)}.")
     for value, name, low, high in ((moments, "number of moments", 2, MAX_MOMENT),
                                    (grid, "number of grid points", 0, MAX_GRID)):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:

@@ -20,7 +20,7 @@ COMMANDS = {
     "region": ("region", "region", "Where |w σ'(z)| ≥ 1: where a layer keeps the gradient."),
     "sample": ("random_weights", "sample", "Random nets drawn: the spread of the gain, beside χ1^L."),
     "spectrum": ("random_weights", "spectrum",
-                 "The Jacobian's whole spectrum: free probability, beside sampled nets."),
+                 "The Jacobian's spectrum: free probability, sampled nets."),
     "verify": ("verify", "verify_claim", "Check a hand-derived gradient: exit 0 if right, 1 if not."),
 }
 SUMMARIES = {name: summary for name, (_, _, summary) in COMMANDS.items()}

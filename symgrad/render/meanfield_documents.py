@@ -15,14 +15,15 @@ from symgrad.notation import (
     Expectation,
     Factors,
     MapsTo,
-    Norm,
     Normal,
+    STransform,
     Terms,
     bias_variance,
     dsigma,
     fixed_variance,
     gain_chi,
     grad_a,
+    gram,
     log10,
     sigma,
     slashed_ratio,
@@ -233,12 +234,12 @@ FREE_PRODUCT = say(
     "(Pennington, Schoenholz & Ganguli 2017, 2018). The moments of {jj} (its eigenvalues "
     "are the squared singular values of J) follow by power series from {mu}.",
     q=QSTAR, d=sympy.Symbol("D_l"), slopes=dsigma(_at(QSTAR)),
-    jj=sympy.Symbol("JJT"),
-    product=sympy.Eq(sympy.Function("S_JJT")(M_SYM),
-                     (sympy.Function("S_D2")(M_SYM) * sympy.Function("S_WWT")(M_SYM)) ** DEPTH,
-                     evaluate=False),
-    gaussian=sympy.Eq(sympy.Function("S_WWT")(M_SYM), 1 / (SW2 * (1 + M_SYM)), evaluate=False),
-    orthogonal=sympy.Eq(sympy.Function("S_WWT")(M_SYM), 1 / SW2, evaluate=False),
+    jj=gram("JJT"),
+    product=sympy.Eq(STransform(gram("JJT"), M_SYM),
+                     Factors((STransform(gram("D2"), M_SYM), STransform(gram("WWT"), M_SYM)))
+                     ** DEPTH, evaluate=False),
+    gaussian=sympy.Eq(STransform(gram("WWT"), M_SYM), 1 / (SW2 * (1 + M_SYM)), evaluate=False),
+    orthogonal=sympy.Eq(STransform(gram("WWT"), M_SYM), 1 / SW2, evaluate=False),
     mu=sympy.Eq(sympy.Symbol("mu_k"), Expectation(dsigma(_at(QSTAR)) ** (2 * sympy.Symbol("k"))),
                 evaluate=False))
 
@@ -328,8 +329,8 @@ def _sampled_section(result: Spectrum) -> Section:
                 "each started at the fixed point; J accumulated in float64 and rescaled every "
                 "layer. ± is one standard error. The fourth-moment ratio is {ratio}; for ReLU "
                 "at {he} Hanin (2018) gives {product}.",
-                ratio=slashed_ratio(Expectation(Norm(sympy.Symbol("J u")) ** 4),
-                                    Expectation(Norm(sympy.Symbol("J u")) ** 2) ** 2),
+                ratio=slashed_ratio(Expectation(sympy.Abs(sympy.Symbol("Ju")) ** 4),
+                                    Expectation(sympy.Abs(sympy.Symbol("Ju")) ** 2) ** 2),
                 he=sympy.Eq(SW2, 2, evaluate=False),
                 product=sympy.Product(1 + 5 / sympy.Symbol("n_j"), (sympy.Symbol("j"), 1, DEPTH)))
     return Section("Sampled nets of finite width", words,

@@ -21,7 +21,16 @@ from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
 from symgrad.derive.chain import written_sizes
-from symgrad.notation import MATRIX_ENTRY, Factors, L, MatrixChain, TermFactors, Terms, grad_of_name
+from symgrad.notation import (
+    GRAM_NAMES,
+    MATRIX_ENTRY,
+    Factors,
+    L,
+    MatrixChain,
+    TermFactors,
+    Terms,
+    grad_of_name,
+)
 from symgrad.numeric.real import SAFE_DIGITS, exact_text
 from symgrad.render.number_style import float_text, styled
 
@@ -186,14 +195,23 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_gain_chi(self, expr):
         return r"\chi_1"
 
-    def _print_Expectation(self, expr):
-        return rf"\mathbb{{E}}\left[{self._print(expr.args[0])}\right]"
+    def _print_Expectation(self, expr, exp=None):
+        # (exp: SymPy's Pow hands a function's power to its printer, as for sin²x)
+        printed = rf"\mathbb{{E}}\left[{self._print(expr.args[0])}\right]"
+        return printed if exp is None else rf"\left({printed}\right)^{{{exp}}}"
 
     def _print_Normal(self, expr):
         return rf"\mathcal{{N}}\left({', '.join(self._print(a) for a in expr.args)}\right)"
 
     def _print_MapsTo(self, expr):
         return rf"{self._print(expr.args[0])} \mapsto {self._print(expr.args[1])}"
+
+    def _print_gram(self, expr):
+        return GRAM_NAMES[expr.name][1]
+
+    def _print_STransform(self, expr, exp=None):
+        printed = rf"S_{{{self._print(expr.args[0])}}}\left({self._print(expr.args[1])}\right)"
+        return printed if exp is None else rf"{printed}^{{{exp}}}"
 
     def _print_Distributed(self, expr):
         return rf"{self._print(expr.args[0])} \sim {self._print(expr.args[1])}"
@@ -251,9 +269,10 @@ class LatexPrinter(ReadableSums, _SympyLatexPrinter):
     def _print_grad_a_vector(self, expr):
         return self._partial(f"a^{{{self._print(expr.args[0])}}}")
 
-    def _print_Norm(self, expr):
+    def _print_Norm(self, expr, exp=None):
         which = rf"_{{{self._print(expr.args[1])}}}" if len(expr.args) > 1 else ""
-        return rf"\left\|{self._print(expr.args[0])}\right\|{which}"
+        printed = rf"\left\|{self._print(expr.args[0])}\right\|{which}"
+        return printed if exp is None else rf"{printed}^{{{exp}}}"
 
     def _print_grad_b_vector(self, expr):
         return self._partial(f"b^{{{self._print(expr.args[0])}}}")
@@ -674,6 +693,12 @@ class TextPrinter(ReadableSums, StrPrinter):
 
     def _print_MapsTo(self, expr):
         return f"{self._print(expr.args[0])} ↦ {self._print(expr.args[1])}"
+
+    def _print_gram(self, expr):
+        return GRAM_NAMES[expr.name][0]
+
+    def _print_STransform(self, expr):
+        return f"S_{self._print(expr.args[0])}({self._print(expr.args[1])})"
 
     def _print_Distributed(self, expr):
         return f"{self._print(expr.args[0])} ~ {self._print(expr.args[1])}"
