@@ -11,11 +11,15 @@ naive way in the same run.
    Python loop over the samples with the math module.
 4. ``sample`` of 200 matrix nets of width 64 at depth 50 (target: under 10 s), against a
    loop over the samples, each net with numpy.
+5. ``spectrum`` of tanh at depth 100, the density on a 200-point grid (target: under 5 s,
+   the whole command line call), against the naive way on 20 of the points: the same
+   continuation with each E[σ'²/(x − σ'²)] an mpmath.quad of its own.
 """
 
 from __future__ import annotations
 
 import math
+import subprocess
 import sys
 import time
 
@@ -88,6 +92,32 @@ def naive_nets(depth: int = 50, width: int = 64, samples: int = 200, w2: float =
     return ratios
 
 
+SPECTRUM = ("--act", "tanh", "--sigma-w2", "1.05", "--sigma-b2", "0.01", "--depth", "100",
+            "--dps", "15", "--grid", "200")
+
+
+def naive_density(points: int = 20):
+    """The density at ``points`` grid points with mpmath.quad for each transform."""
+    from symgrad.analysis.meanfield import MeanField
+    from symgrad.analysis.spectrum import Density, Slopes
+
+    field = symgrad.meanfield("tanh", sigma_w2="1.05", sigma_b2="0.01")
+    slopes = Slopes(MeanField(field.activation), field.fixed.q)
+    sigma_prime = lambda h: 1 / mpmath.cosh(h) ** 2  # noqa: E731
+    root = mpmath.sqrt(field.fixed.q)
+
+    def transform(x):
+        def mean(f):
+            return mpmath.quad(lambda t: f(sigma_prime(root * t) ** 2) * mpmath.npdf(t),
+                               [-mpmath.inf, 0, mpmath.inf])
+        return mean(lambda d: d / (x - d)), -mean(lambda d: d / (x - d) ** 2)
+
+    slopes.transform = transform
+    density = Density(slopes, field.sigma_w2, 100, "orthogonal", 15)
+    top = density.right_edge[0]
+    return [density.at(top * k / 200) for k in range(200, 200 - points, -1)]
+
+
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     mine, line = timed(lambda: symgrad.critical("tanh", sigma_b2="0.05", dps=30))
@@ -105,6 +135,16 @@ def main() -> None:
     theirs, _ = timed(naive_nets)
     print(f"sample 200 relu nets, width 64, depth 50: {mine:.2f} s; a numpy net per sample: "
           f"{theirs:.1f} s ({theirs / mine:.1f}x)")
+    whole, _ = timed(lambda: subprocess.run([sys.executable, "-m", "symgrad.cli", "spectrum",
+                                             *SPECTRUM], check=True, capture_output=True))
+    piece, _ = timed(lambda: symgrad.spectrum(100, "tanh", sigma_w2="1.05", sigma_b2="0.01",
+                                              dps=15, grid=200))
+    few, _ = timed(lambda: symgrad.spectrum(100, "tanh", sigma_w2="1.05", sigma_b2="0.01",
+                                            dps=15, grid=20))
+    theirs, _ = timed(naive_density)
+    print(f"spectrum tanh depth 100, 200-point density: whole command {whole:.2f} s (target 5 s), "
+          f"the API {piece:.2f} s; the top 20 points: {few:.2f} s (with the rest of the "
+          f"result), naive mpmath.quad per transform: {theirs:.1f} s ({theirs / few:.0f}x)")
 
 
 if __name__ == "__main__":

@@ -123,6 +123,7 @@ FLOAT_DIGITS, FLOAT_BITS = 15, 53  # at this working precision or below, E[d/(x 
 # The finest tanh-sinh level tried for E[d/(x − d)] (about 3·2^k nodes a side): near the real
 # axis the integrand has a peak as narrow as Im x, which finer levels resolve.
 TANH_SINH_LEVELS = {True: 12, False: 10}  # (float64, MPFR)
+SCAN_LEVELS = 8  # the right edge's scan: where finer levels are needed, it has gone far enough
 
 
 @dataclass
@@ -172,9 +173,10 @@ class Slopes:
             q = _mpf(self.q)
             return [self.field.gaussian.expectation(q, 1, k) for k in range(1, count + 1)]
 
-    def transform(self, x) -> tuple:
+    def transform(self, x, levels: int | None = None) -> tuple:
         """(m(x), m'(x)) = (E[d/(x − d)], −E[d/(x − d)²]) at the working precision; at 15
-        digits or fewer in float64 (NumPy over the nodes), as mpmath numbers either way."""
+        digits or fewer in float64 (NumPy over the nodes), as mpmath numbers either way.
+        ``levels`` caps the quadrature's levels (a SymgradError past them)."""
         if self.exact is not None:
             atoms = [(_mpf(d), _mpf(p)) for d, p in self.exact]
             return (sum(p * d / (x - d) for d, p in atoms),
@@ -183,7 +185,7 @@ class Slopes:
         tolerance = mpmath.mpf(2) ** (-mpmath.mp.prec + 8)
         point = (complex(x) if isinstance(x, mpmath.mpc) else float(x)) if in_floats else x
         previous, sums = None, [0, 0]  # Σ over the nodes of every level so far
-        for level in range(1, TANH_SINH_LEVELS[in_floats] + 1):
+        for level in range(1, (levels or TANH_SINH_LEVELS[in_floats]) + 1):
             weights, values = self._level(level, in_floats)
             if in_floats:
                 ratio = values / (point - values)
@@ -256,9 +258,9 @@ class Density:
         """Guard digits above 15; at 15 or fewer, float64's (NumPy sums the quadrature)."""
         return self.dps if self.dps <= FLOAT_DIGITS else self.dps + GUARD_DIGITS
 
-    def _phi(self, x) -> tuple:
+    def _phi(self, x, levels: int | None = None) -> tuple:
         """(Φ(x), Φ'(x), m)."""
-        m, dm = self.slopes.transform(x)
+        m, dm = self.slopes.transform(x, levels)
         depth, g = self.depth, 1 if self.weights == "gaussian" else 0
         a, b = 1 - depth, depth - 1 - g * depth
         log = mpmath.log
@@ -270,7 +272,8 @@ class Density:
         """(λ_max, x there): the largest squared singular value of the limit."""
         with mpmath.workdps(self.working_dps):
             top = _mpf(self.slopes.largest)
-            slope = lambda t: self._phi(top + t)[1]  # noqa: E731 (Φ' > 0 where λ decreases)
+            def slope(t):  # Φ' > 0 where λ decreases (the scan's quadratures kept coarse)
+                return self._phi(top + t, SCAN_LEVELS)[1]
             # down from x = sup σ'² + 10^8 (λ grows with x there) to the first x where λ
             # grows as x falls: the minimum lies between
             high, low = None, None
@@ -286,8 +289,12 @@ class Density:
                 high = offset
             if high is None:
                 raise SymgradError("No right edge was found for this spectrum.")
-            if low is None:  # λ(x) grows from x = sup σ'² on: the edge is its limit there
-                x = top + high
+            if low is None:  # λ(x) grows from x = sup σ'² on: the edge is its limit there,
+                # where m → ∞: (σ_w² sup σ'²)^L with orthogonal weights (Gaussian ones
+                # always have a minimum: their λ(x) grows without bound there too)
+                if self.weights == "gaussian":
+                    raise SymgradError("No right edge was found for this spectrum.")
+                return (_mpf(self.sigma_w2) * top) ** self.depth, top
             else:
                 for _ in range(4 * mpmath.mp.prec):  # bisection on the sign of Φ'
                     middle = (low + high) / 2
