@@ -106,7 +106,7 @@ def naive_density(points: int = 20):
     sigma_prime = lambda h: 1 / mpmath.cosh(h) ** 2  # noqa: E731
     root = mpmath.sqrt(field.fixed.q)
 
-    def transform(x):
+    def transform(x, levels=None):
         def mean(f):
             return mpmath.quad(lambda t: f(sigma_prime(root * t) ** 2) * mpmath.npdf(t),
                                [-mpmath.inf, 0, mpmath.inf])
