@@ -31,12 +31,25 @@ from symgrad.render.plot import (
 )
 
 
+def random_weights(depth_help: str):
+    """The options of a wide net with random weights at its fixed point (meanfield,
+    spectrum): the activation, σ_w², σ_b² and the depth."""
+    def decorate(function):
+        for option in reversed((
+                click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP),
+                click.option("--sigma-w2", "sigma_w2", default="1", show_default=True, metavar="V",
+                             help="Weight variance σ_w² (× 1/n)."),
+                click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V",
+                             help="Bias variance."),
+                click.option("--depth", default="1", show_default=True, metavar="L",
+                             help=depth_help))):
+            function = option(function)
+        return function
+    return decorate
+
+
 @command("meanfield")
-@click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP)
-@click.option("--sigma-w2", "sigma_w2", default="1", show_default=True, metavar="V",
-              help="Weight variance σ_w² (× 1/n).")
-@click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
-@click.option("--depth", default="1", show_default=True, metavar="L", help="Depth for χ1^L.")
+@random_weights("Depth for χ1^L.")
 @click.option("--dps", default=str(MEANFIELD_DPS), show_default=True,
               help=f"Significant digits, 1 to {MAX_MEANFIELD_DPS}.")
 @output_options
@@ -94,11 +107,7 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
 
 
 @command("spectrum")
-@click.option("--act", "act", default="tanh", show_default=True, help=ACT_HELP)
-@click.option("--sigma-w2", "sigma_w2", default="1", show_default=True, metavar="V",
-              help="Weight variance σ_w² (× 1/n).")
-@click.option("--sigma-b2", "sigma_b2", default="0", show_default=True, metavar="V", help="Bias variance.")
-@click.option("--depth", default="1", show_default=True, metavar="L", help="Layers.")
+@random_weights("Layers.")
 @click.option("--weights", default="orthogonal", show_default=True, metavar="gaussian|orthogonal",
               help="Gaussian weights, or σ_w times a random orthogonal matrix.")
 @click.option("--dps", default=str(MEANFIELD_DPS), show_default=True,
