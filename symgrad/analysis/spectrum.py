@@ -42,9 +42,15 @@ from symgrad.numbers import exact
 
 WEIGHTS = ("gaussian", "orthogonal")
 MAX_MOMENT = 12  # the moments m_1 … m_k reported (each one more μ_k, one more quadrature)
+MAX_GRID = 10_000  # points of the density's grid
+MAX_SPECTRUM_DEPTH = 10_000
 
 
 # --- truncated power series: coefficient lists a[0..n] ------------------------------------
+# Kept here rather than SymPy's ring_series (rs_series_reversion, rs_pow): the coefficients
+# are exact rationals, mpmath numbers at the digits asked, or polynomials in a symbolic
+# depth L, and one set of four list functions serves all three without choosing a ring
+# and its domain per case.
 
 def _product(a: list, b: list, n: int) -> list:
     return [sum(a[i] * b[k - i] for i in range(k + 1) if i < len(a) and k - i < len(b))
@@ -82,9 +88,9 @@ def _power(a: list, exponent, n: int) -> list:
         log[k] = derivative[k - 1] / k
     exp = [1] + [0] * n  # exp(e·log): E' = e·log'·E
     for k in range(1, n + 1):
-        exp[k] = sympy.expand(exponent * sum(j * log[j] * exp[k - j] for j in range(1, k + 1)) / k) \
-            if isinstance(exponent, sympy.Basic) else \
-            exponent * sum(j * log[j] * exp[k - j] for j in range(1, k + 1)) / k
+        exp[k] = exponent * sum(j * log[j] * exp[k - j] for j in range(1, k + 1)) / k
+        if isinstance(exp[k], sympy.Basic):
+            exp[k] = sympy.expand(exp[k])
     return [a[0] ** exponent * c for c in exp]
 
 
@@ -476,6 +482,15 @@ class Spectrum:
         return None if self.verdict == "isometric" else 1 / c
 
     @property
+    def edge_growth_relative(self) -> tuple:
+        """((depth, λ_max, λ_max/m_1 with m_1 = χ1^depth), …): how far the largest
+        squared singular value runs ahead of the mean."""
+        chi = self.mean_field.chi
+        with mpmath.workdps(DENSITY_DIGITS):
+            chi = _mpf(chi)
+            return tuple((d, edge, edge / chi ** d) for d, edge in self.edge_growth)
+
+    @property
     def hanin(self):
         """∏_j (1 + 5/n_j) for the sampled widths, where Hanin's result holds (ReLU at
         σ_w² = 2, σ_b² = 0, Gaussian weights); else None."""
@@ -548,8 +563,6 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
                     growth, density, points, sampled)
 
 
-MAX_GRID = 10_000
-MAX_SPECTRUM_DEPTH = 10_000
 
 
 def _down_the_grid(limit: Density, lams: list) -> list:

@@ -285,8 +285,8 @@ def _(result: Spectrum) -> Document:
                  value=sympy.Float(result.variance, 8) if not isinstance(result.variance, sympy.Rational)
                  else result.variance)
     growth = Grid(("depth", "largest squared singular value", say("relative to {m}", m=sympy.Symbol("m_1"))),
-                  tuple((str(d), decimal(edge, 8), decimal(edge / _mean_at(result, d), 8))
-                        for d, edge in result.edge_growth))
+                  tuple((str(d), decimal(edge, 8), decimal(relative, 8))
+                        for d, edge, relative in result.edge_growth_relative))
     figure = Figure(tuple(float(lam) for lam, _ in result.density),
                     tuple(None if rho is None else float(rho) for _, rho in result.density),
                     say("{l}", l=LAMBDA), "density", "density against lambda",
@@ -306,13 +306,6 @@ def _(result: Spectrum) -> Document:
     if result.sampled is not None:
         sections.append(_sampled_section(result))
     return Document(title, sections, sympy.Integer(depth))
-
-
-def _mean_at(result: Spectrum, depth: int):
-    """m_1 = χ1^depth."""
-    chi = result.mean_field.chi
-    with mpmath.workdps(15):
-        return mpmath.mpf(sympy.N(chi, 20)) ** depth if isinstance(chi, sympy.Basic) else chi ** depth
 
 
 def _sampled_section(result: Spectrum) -> Section:
