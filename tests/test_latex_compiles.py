@@ -91,6 +91,8 @@ NUMERIC_RESULTS = {
     "critical-none": lambda: symgrad.critical("softplus", sigma_b2="0.05"),
     "sample-chains": lambda: symgrad.sample(50, "tanh", sigma_w2=1, samples=500),
     "sample-net-zeros": lambda: symgrad.sample(4, "relu", sigma_w2=2, samples=200),
+    "spectrum-sampled": lambda: symgrad.spectrum(3, "relu", sigma_w2=2, weights="gaussian", grid=30,
+                                                 width=20, samples=4),
 }
 
 

@@ -228,6 +228,56 @@ def test_sampled_spectra_approach_the_limit_at_width_200():
             0.05 * float(found.moments[k - 1]), (k, estimate)
 
 
+def _bin_masses_of_the_limit(found, edges):
+    """The limiting density integrated over each bin (the free-probability density on a
+    fine grid, interpolated and summed by the trapezoid rule)."""
+    lams = numpy.array([float(lam) for lam, rho in found.density if rho is not None])
+    rhos = numpy.array([float(rho) for lam, rho in found.density if rho is not None])
+    masses = []
+    for left, right in zip(edges, edges[1:]):
+        x = numpy.linspace(left, right, 50)
+        y = numpy.interp(x, lams, rhos, left=0.0, right=0.0)
+        masses.append(float(numpy.sum((y[1:] + y[:-1]) / 2 * numpy.diff(x))))
+    return numpy.array(masses)
+
+
+@pytest.mark.parametrize("act, w2, b2, weights, depth", [
+    ("tanh", "1.05", "0", "orthogonal", 4),  # near-isometric: a hump near 1
+    ("tanh", "1.5", "0.05", "gaussian", 3),  # a wide density reaching down to 0
+])
+def test_the_histogram_of_sampled_nets_follows_the_limiting_density(act, w2, b2, weights, depth):
+    """Each bin's share of the sampled squared singular values against the limiting
+    density integrated over the bin: total variation below 0.06 at width 200."""
+    found = spectrum(symgrad.get_activation(act), w2, b2, depth, weights, dps=15, grid=200,
+                     width=200, samples=8, seed=5)
+    histogram = found.sampled_histogram()
+    widths = numpy.diff(histogram.edges)
+    bars = numpy.array(histogram.density) * widths
+    assert histogram.at_zero == 0 and histogram.beyond < 0.01, histogram
+    assert abs(bars.sum() + histogram.beyond - 1) < 1e-12
+    limit = _bin_masses_of_the_limit(found, histogram.edges)
+    # Gaussian weights: the density has an integrable pole at 0 (Fuss–Catalan's
+    # λ^(-L/(L+1))) that trapezoids miss, so the first bin takes what the others leave
+    # (the density integrating to 1 is checked above)
+    assert limit[1:].sum() < 1 and (weights == "gaussian" or limit[0] < 1e-9)
+    limit[0] = 1 - limit[1:].sum()
+    assert numpy.abs(bars - limit).sum() / 2 < 0.06, (bars, limit)
+
+
+def test_relus_zero_singular_values_are_counted_apart_from_the_bars():
+    """A ReLU layer zeroes about half its units' slopes, so at least about half of JJᵀ's
+    eigenvalues are 0 (the rank is at most the fewest active units of any layer): they are
+    counted at 0, not drawn, and the bars hold the rest."""
+    found = spectrum(symgrad.get_activation("relu"), 2, 0, 3, "gaussian", dps=15, grid=50,
+                     width=100, samples=10, seed=2)
+    histogram = found.sampled_histogram()
+    bars = numpy.array(histogram.density) * numpy.diff(histogram.edges)
+    ranks = [numpy.linalg.matrix_rank(numpy.diag(numpy.sqrt(row))) for row in found.sampled.eigenvalues]
+    assert histogram.at_zero == pytest.approx(1 - sum(ranks) / (100 * 10), abs=1e-12)
+    assert 0.5 <= histogram.at_zero < 0.65
+    assert abs(bars.sum() + histogram.at_zero + histogram.beyond - 1) < 1e-12
+
+
 # --- the command and the API ----------------------------------------------------------------
 
 def test_the_command_writes_text_and_json():

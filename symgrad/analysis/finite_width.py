@@ -33,6 +33,7 @@ from symgrad.numeric.kinds import float_arithmetic
 MAX_WIDTH = 2048
 MAX_SAMPLES = 10_000
 MAX_WORK = 2 * 10**12  # samples × depth × width³ (multiply-adds) refused above this
+HISTOGRAM_BINS = 40
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,18 @@ class Estimate:
 
     value: float
     error: float
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """Every sample's squared singular values binned on [0, top]: ``density`` is each bin's
+    share of all the values over its width, so the bars stand on the limiting density's
+    scale; the values at 0 (an atom) and past ``top`` are counted, not drawn."""
+
+    edges: tuple[float, ...]
+    density: tuple[float, ...]
+    at_zero: float  # the fraction of the values that are 0
+    beyond: float  # the fraction past the last edge
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,31 @@ class SampledSpectra:
         """E[tr (JJᵀ)^k / n] over the samples, with its standard error."""
         per_sample = numpy.exp(k * self.log_scales) * numpy.mean(self.eigenvalues ** k, axis=1)
         return _mean(per_sample)
+
+    def values(self) -> numpy.ndarray:
+        """Every sample's squared singular values, at their true scale (0 where it
+        underflows float64, inf where it overflows)."""
+        with numpy.errstate(all="ignore"):
+            return numpy.exp(numpy.log(self.eigenvalues) + self.log_scales[:, None]).ravel()
+
+    def numerically_zero(self) -> numpy.ndarray:
+        """Which eigenvalues the float64 SVD cannot tell from 0: a squared singular value
+        at most (n·ε·σ_max)², NumPy's rank tolerance (relu's D_l zero units, so JJᵀ has an
+        eigenvalue 0 that the SVD leaves at about 10⁻³⁰ of the largest)."""
+        tolerance = (self.width * numpy.finfo(float).eps) ** 2
+        return self.eigenvalues <= tolerance * self.eigenvalues.max(axis=1, keepdims=True)
+
+    def histogram(self, top: float, bins: int = HISTOGRAM_BINS) -> Histogram:
+        """The values binned on [0, ``top``] (see ``Histogram``)."""
+        values = self.values()
+        total = len(values)
+        zero = self.numerically_zero().ravel()
+        beyond = ~zero & ~(values <= top)  # inf and nan too
+        counts, edges = numpy.histogram(values[~zero & ~beyond], bins=bins, range=(0.0, top))
+        width = top / bins
+        return Histogram(tuple(float(e) for e in edges),
+                         tuple(float(c) / (total * width) for c in counts),
+                         float(zero.sum()) / total, float(beyond.sum()) / total)
 
     def fourth_moment_ratio(self) -> Estimate:
         """E‖Ju‖⁴ / (E‖Ju‖²)² for u uniform on the sphere (Hanin's ratio), with its error

@@ -26,6 +26,7 @@ ReLU's σ'² ∈ {0, 1} gives L (orthogonal) and 2L (Gaussian) at σ_w² = 2.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -38,7 +39,9 @@ from symgrad.analysis.meanfield import GUARD_DIGITS, MeanField, MeanFieldResult,
 from symgrad.arguments import shown
 from symgrad.digits import MEANFIELD_DPS
 from symgrad.errors import SymgradError
+from symgrad.networks import ScalarChain
 from symgrad.numbers import exact
+from symgrad.numeric.kinds import float_arithmetic
 
 WEIGHTS = ("gaussian", "orthogonal")
 MAX_MOMENT = 12  # the moments m_1 … m_k reported (each one more μ_k, one more quadrature)
@@ -216,6 +219,8 @@ class Slopes:
         Gaussian density times the node's weight, and σ'(h)² there (NumPy arrays of
         float64 for ``in_floats``)."""
         key = (mpmath.mp.prec, level, in_floats)
+        if key not in self._nodes and in_floats:
+            self._nodes[key] = self._float_level(level)
         if key not in self._nodes:
             q = _mpf(self.q)
             cut = mpmath.sqrt(2 * mpmath.log(10) * (mpmath.mp.dps + 10) * q)
@@ -232,6 +237,41 @@ class Slopes:
                 weights, values = numpy.array(weights, float), numpy.array(values, float)
             self._nodes[key] = (weights, values)
         return self._nodes[key]
+
+
+    def _float_level(self, level: int):
+        """``_level`` in float64, every node at once: mpmath's tanh-sinh nodes of the level
+        (t = k·2⁻ˡ, only the odd k past level 1; x = tanh(π/2 sinh t), w = π/2 cosh t /
+        cosh²(π/2 sinh t), up to where x rounds to 1), σ'² by the activation's NumPy form."""
+        step = 2.0 ** -level
+        ks = numpy.arange(0, 20 * 2 ** level + 1, dtype=float)
+        t = ks * step if level == 1 else (2 * ks + 1) * step
+        u = numpy.pi / 2 * numpy.sinh(t)
+        with numpy.errstate(over="ignore"):
+            gap = 2 / (numpy.exp(2 * u) + 1)  # 1 − tanh u, with its digits
+            w = numpy.pi / 2 * numpy.cosh(t) / numpy.cosh(u) ** 2
+        kept = gap > 2.0 ** -(FLOAT_BITS + 10)
+        x, w = 1 - gap[kept], w[kept]
+        if level == 1:  # t = 0 once, not mirrored
+            x, w = numpy.concatenate([-x[:0:-1], x]), numpy.concatenate([w[:0:-1], w])
+        else:
+            x, w = numpy.concatenate([-x[::-1], x]), numpy.concatenate([w[::-1], w])
+        q = float(_mpf(self.q))
+        cut = math.sqrt(2 * math.log(10) * (FLOAT_DIGITS + 10) * q)
+        derivative = self._float_derivative()
+        weights, values = [], []
+        for low, high in ((-cut, 0.0), (0.0, cut)):
+            h = (high - low) / 2 * x + (high + low) / 2
+            weights.append((high - low) / 2 * w * numpy.exp(-h * h / (2 * q))
+                           / math.sqrt(2 * math.pi * q))
+            values.append(numpy.broadcast_to(derivative(h)[1], h.shape) ** 2)
+        return numpy.concatenate(weights), numpy.concatenate(values)
+
+    def _float_derivative(self):
+        if "float" not in self._nodes:
+            self._nodes["float"] = float_arithmetic(ScalarChain(1, self.field.activation),
+                                                    "float64", stable=True).sigma_and_derivative
+        return self._nodes["float"]
 
 
 def _mpf(value):
@@ -480,6 +520,19 @@ class Spectrum:
         """1/c: the depth at which σ² reaches 1 (None where c = 0)."""
         c = self.spread_per_layer
         return None if self.verdict == "isometric" else 1 / c
+
+    def sampled_histogram(self):
+        """The sampled squared singular values binned on the limiting density's range, or
+        up to the sampled 99th percentile where that lies beyond (at most twice as far):
+        a ``finite_width.Histogram``, or None without samples."""
+        if self.sampled is None:
+            return None
+        top = float(self.right_edge)
+        values = self.sampled.values()
+        finite = values[numpy.isfinite(values)]
+        if len(finite):
+            top = max(top, min(float(numpy.quantile(finite, 0.99)), 2 * top))
+        return self.sampled.histogram(top)
 
     @property
     def edge_growth_relative(self) -> tuple:

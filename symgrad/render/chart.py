@@ -40,29 +40,48 @@ LOG_ZERO = r"\log_{10} 0 = -\infty"  # the formula, in LaTeX
 ENCLOSURES_CHARTED = " (enclosure: midpoint; upper end if it reaches 0)"
 
 
-def frame(xs: Sequence[float], ys: Sequence[float | None], bars: bool = False) -> Frame | None:
-    """The points and their ranges; ``bars`` (a histogram): the y range starts at 0."""
+def frame(xs: Sequence[float], ys: Sequence[float | None], bars: bool = False,
+          behind: tuple[Sequence[float], Sequence[float]] | None = None) -> Frame | None:
+    """The points and their ranges; ``bars`` (a histogram): the y range starts at 0;
+    ``behind`` (a histogram's edges and heights, drawn behind the line): the ranges take
+    it in too."""
     points = tuple((x, y) for x, y in zip(xs, ys) if y is not None)
     if not points:
         return None
     y_low, y_high = min(p[1] for p in points), max(p[1] for p in points)
+    x_low, x_high = min(p[0] for p in points), max(p[0] for p in points)
+    if behind is not None:
+        edges, heights = behind
+        x_low, x_high = min(x_low, edges[0]), max(x_high, edges[-1])
+        y_low, y_high = min(y_low, 0), max(y_high, *heights)
     if bars:
         y_low = min(y_low, 0)
     if y_high == y_low:  # one level: a band around it (relative, so -4.3e299 ± 1 is no band)
         spread = max(1.0, abs(y_low) * 1e-3)
         y_low, y_high = y_low - spread, y_high + spread
-    return Frame(points, min(p[0] for p in points), max(p[0] for p in points), y_low, y_high)
+    return Frame(points, x_low, x_high, y_low, y_high)
 
 
 def terminal_chart(xs: Sequence[float], ys: Sequence[float | None], width: int = 60,
                    height: int = 12, y_label: str = "", bars: bool = False,
-                   nothing: str = NOTHING_TO_CHART + ".") -> str:
+                   nothing: str = NOTHING_TO_CHART + ".",
+                   behind: tuple[Sequence[float], Sequence[float]] | None = None) -> str:
     """Points (x, y) as a character grid (y None: the value is 0, log10 = -∞); ``bars``:
-    each point a bar up from 0 (a histogram). With no point to draw: ``nothing``."""
-    box = frame(xs, ys, bars)
+    each point a bar up from 0 (a histogram); ``behind``: a histogram (edges, heights)
+    shaded under the points. With no point to draw: ``nothing``."""
+    box = frame(xs, ys, bars, behind)
     if box is None:
         return "\n".join(([y_label] if y_label else []) + [nothing])
     grid = [[" "] * width for _ in range(height)]
+    if behind is not None:
+        edges, heights = behind
+        for column in range(width):
+            x = box.x_low + (box.x_high - box.x_low) * column / (width - 1)
+            height_there = _height_at(edges, heights, x)
+            if height_there > 0:
+                _, row = box.at(x, height_there, width - 1, height - 1)
+                for filled in range(round(row) + 1):
+                    grid[height - 1 - filled][column] = "░"
     for x, y in box.points:
         column, row = box.at(x, y, width - 1, height - 1)
         if bars:
@@ -80,6 +99,14 @@ def terminal_chart(xs: Sequence[float], ys: Sequence[float | None], width: int =
     left, right = f"{box.x_low:g}", f"{box.x_high:g}"
     lines.append(" " * (label_width + 2) + left + right.rjust(width - len(left)))
     return "\n".join(lines)
+
+
+def _height_at(edges: Sequence[float], heights: Sequence[float], x: float) -> float:
+    """The histogram's height over ``x`` (0 outside its bins)."""
+    for left, right, height in zip(edges, edges[1:], heights):
+        if left <= x <= right:
+            return height
+    return 0.0
 
 
 def float_limit_lines() -> list[tuple[str, float]]:
@@ -151,12 +178,14 @@ MARKS_UP_TO = 40  # points on a line with a mark on each; beyond, every n-th is 
 
 
 def latex_chart(xs: Sequence[float], ys: Sequence[float | None], x_label: str, y_label: str,
-                bars: bool = False, limits: Sequence[tuple[str, float]] = ()) -> str:
+                bars: bool = False, limits: Sequence[tuple[str, float]] = (),
+                behind: tuple[Sequence[float], Sequence[float]] | None = None) -> str:
     """The points as a pgfplots axis: a line with marks (``bars``: a histogram, each
     point a bar up from 0), round ticks, the labels (LaTeX) on the axes, and ``limits``
-    ((label, value): the float limits in view) as labelled dashed lines. A value None
-    (log10 of 0) breaks the line; there must be a point to draw."""
-    box = frame(xs, ys, bars)
+    ((label, value): the float limits in view) as labelled dashed lines; ``behind``: a
+    histogram (edges, heights) shaded under the line. A value None (log10 of 0) breaks
+    the line; there must be a point to draw."""
+    box = frame(xs, ys, bars, behind)
     options = [r"width=0.9\textwidth", r"height=0.45\textwidth", f"xlabel={{{x_label}}}",
                f"ylabel={{{y_label}}}", "scaled ticks=false", "unbounded coords=jump",
                r"tick label style={font=\small}", "grid=major",
@@ -182,8 +211,14 @@ def latex_chart(xs: Sequence[float], ys: Sequence[float | None], x_label: str, y
                 + (f", mark repeat={repeat}" if repeat > 1 else "") + "]")
     coordinates = " ".join(f"({_number(x)},{'nan' if y is None else _number(y)})"
                            for x, y in zip(xs, ys))
-    lines = [r"\begin{tikzpicture}", r"\begin{axis}[" + ",\n  ".join(options) + "]",
-             f"{plot} coordinates {{{coordinates}}};"]
+    lines = [r"\begin{tikzpicture}", r"\begin{axis}[" + ",\n  ".join(options) + "]"]
+    if behind is not None:  # ybar interval: each height spans its bin (the last edge repeats it)
+        edges, heights = behind
+        steps = " ".join(f"({_number(x)},{_number(y)})"
+                         for x, y in zip(edges, [*heights, heights[-1]]))
+        lines.append(r"\addplot[ybar interval, fill=gray!25, draw=gray!60, forget plot] "
+                     f"coordinates {{{steps}}};")
+    lines.append(f"{plot} coordinates {{{coordinates}}};")
     for label, value in limits:
         at_left = _quieter_end(box, value) == "left"
         lines.append(rf"\addplot[forget plot, dashed, gray, sharp plot, mark=none] coordinates "

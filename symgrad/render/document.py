@@ -90,6 +90,8 @@ class Figure:
     text_label: Words  # the terminal chart's heading
     caption: Words = ""
     bars: bool = False  # a histogram: each point a bar up from 0
+    # A histogram drawn behind the line, on the same axes: (bin edges, heights).
+    behind: tuple[tuple[float, ...], tuple[float, ...]] | None = None
     float_limits: bool = False  # y is log10 of a magnitude: mark where floats give out
     # The caption of a drawing (pgfplots, SVG), which marks the float limits in view:
     # worked out from the caption unless given (a translation gives it).
@@ -103,12 +105,17 @@ class Figure:
     @property
     def empty(self) -> bool:
         """No point to draw (every value 0 on a log scale): a sentence says so instead."""
-        return frame(self.xs, self.ys, self.bars) is None
+        return self.frame is None
+
+    @property
+    def frame(self):
+        """The points to draw and the ranges of both series (``chart.frame``)."""
+        return frame(self.xs, self.ys, self.bars, self.behind)
 
     @property
     def limit_lines(self) -> list[tuple[str, float]]:
         """The float limits a drawing of this figure marks: those in view, if any."""
-        box = frame(self.xs, self.ys, self.bars)
+        box = self.frame
         return limits_in_view(box) if self.float_limits and box is not None else []
 
 

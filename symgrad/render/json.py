@@ -577,12 +577,16 @@ def _(result: Spectrum) -> dict:
     if sampled is not None:
         def estimate(found):
             return {"value": _float(found.value), "standard_error": _float(found.error)}
-        hanin = result.hanin
+        hanin, histogram = result.hanin, result.sampled_histogram()
         samples = {
             "width": sampled.width, "samples": sampled.samples, "seed": sampled.seed,
             "moments": [estimate(sampled.moment(k)) for k in range(1, len(result.moments) + 1)],
             "fourth_moment_ratio": estimate(sampled.fourth_moment_ratio()),
             "hanin_prediction": None if hanin is None else _float(hanin),
+            "histogram": {"edges": [_float(e) for e in histogram.edges],
+                          "density": [_float(d) for d in histogram.density],
+                          "at_zero": _float(histogram.at_zero),
+                          "beyond": _float(histogram.beyond)},
         }
     return {
         "command": "spectrum",

@@ -134,7 +134,7 @@ def latex_body(doc: Document, labels: EquationLabels | None = None) -> str:
             chart = latex_chart(figure.xs, figure.ys, latex_words(printer, figure.x_label),
                                 latex_words(printer, figure.y_label), figure.bars,
                                 [(limit_label(label, doc.lang, escape), value)
-                                 for label, value in figure.limit_lines])
+                                 for label, value in figure.limit_lines], figure.behind)
             parts.append(floating(chart, latex_words(printer, figure.drawn_caption)))
     return "\n".join(parts) + "\n"
 

@@ -32,7 +32,7 @@ from symgrad.notation import (
 )
 from symgrad.numeric.real import decimal, exact_text
 from symgrad.render.document import Document, Figure, Grid, Section, document
-from symgrad.render.prose import Prose, say
+from symgrad.render.prose import Prose, joined, paragraph, say
 
 SAMPLE_DIGITS = 4  # digits of a sampled statistic (its noise is far larger than this)
 
@@ -245,8 +245,10 @@ FREE_PRODUCT = say(
 
 
 def _value(value, digits: int) -> str:
-    """A rational exactly (relu's moments), any other number to ``digits`` digits."""
-    if isinstance(value, (int, sympy.Rational)):
+    """A whole number exactly (relu's moments), any other number as a decimal, so that a
+    table's column lines up on the point: exact where it ends (relu's mass at 0: 0.5),
+    else to ``digits`` digits."""
+    if isinstance(value, (int, sympy.Integer)):
         return exact_text(value, "text")
     return decimal(value, digits)
 
@@ -268,7 +270,6 @@ def _(result: Spectrum) -> Document:
         ("spread per layer", _value(c, digits)),
         ("largest squared singular value", decimal(result.right_edge, digits)),
         ("mass at 0", _value(result.atom_at_zero, digits)),
-        ("verdict", result.verdict),
     ]
     if result.isometric_depth is not None:
         rows.append((say("depth where {spread} reaches 1", spread=SPREAD),
@@ -277,7 +278,8 @@ def _(result: Spectrum) -> Document:
                  f"{{s1}} for {result.weights} weights; here it is {{value}} at depth {depth}. "
                  "It stays 0 only where the slopes are constant on the Gaussian and the weights "
                  "orthogonal (dynamical isometry); where it grows, some singular values of J "
-                 "grow and others shrink with depth, whatever the mean does.",
+                 "grow and others shrink with depth, whatever the mean does. Verdict: "
+                 f"{result.verdict}.",
                  formula=sympy.Eq(SPREAD, DEPTH * (sympy.Symbol("mu_2") / sympy.Symbol("mu_1") ** 2
                                                    - 1 - sympy.Symbol("s_1")), evaluate=False),
                  s1=sympy.Eq(sympy.Symbol("s_1"), -1 if result.weights == "gaussian" else 0,
@@ -287,12 +289,7 @@ def _(result: Spectrum) -> Document:
     growth = Grid(("depth", "largest squared singular value", say("relative to {m}", m=sympy.Symbol("m_1"))),
                   tuple((str(d), decimal(edge, 8), decimal(relative, 8))
                         for d, edge, relative in result.edge_growth_relative))
-    figure = Figure(tuple(float(lam) for lam, _ in result.density),
-                    tuple(None if rho is None else float(rho) for _, rho in result.density),
-                    say("{l}", l=LAMBDA), "density", "density against lambda",
-                    say("The density of the squared singular values {l} of J on "
-                        f"{len(result.density)} points up to the largest (in float64).",
-                        l=LAMBDA)) if result.density else None
+    figure = _density_figure(result) if result.density else None
     sections = [
         Section("Free probability", FREE_PRODUCT, grid=Grid(("quantity", "value"), tuple(rows))),
         Section("Spread and isometry", spread, grid=growth, figure=figure),
@@ -306,6 +303,29 @@ def _(result: Spectrum) -> Document:
     if result.sampled is not None:
         sections.append(_sampled_section(result))
     return Document(title, sections, sympy.Integer(depth))
+
+
+def _density_figure(result: Spectrum) -> Figure:
+    """The limiting density on its grid; with samples, their histogram behind it."""
+    caption = say("The density of the squared singular values {l} of J on "
+                  f"{len(result.density)} points up to the largest (in float64).", l=LAMBDA)
+    histogram, behind = result.sampled_histogram(), None
+    if histogram is not None:
+        behind = (histogram.edges, histogram.density)
+        sampled = result.sampled
+        caption = paragraph(caption, f"Shaded: the squared singular values of the "
+                            f"{sampled.samples} sampled nets of width {sampled.width}, binned.")
+        apart = [(template, share) for template, share in (
+            ("a share {share} at 0", histogram.at_zero),
+            ("a share {share} past the last bin", histogram.beyond)) if share > 0]
+        if apart:
+            caption = paragraph(caption, joined(
+                ["Not drawn: ", joined([say(template, share=sympy.Float(share, 3))
+                                       for template, share in apart], " and "), "."], ""))
+    return Figure(tuple(float(lam) for lam, _ in result.density),
+                  tuple(None if rho is None else float(rho) for _, rho in result.density),
+                  say("{l}", l=LAMBDA), "density", "density against lambda", caption,
+                  behind=behind)
 
 
 def _sampled_section(result: Spectrum) -> Section:

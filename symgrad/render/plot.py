@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from symgrad.errors import SymgradError
 from symgrad.numeric.real import exact_text
-from symgrad.render.chart import bar_width, float_limit_lines, frame, limit_label
+from symgrad.render.chart import bar_width, float_limit_lines, limit_label
 from symgrad.render.document import Figure
 from symgrad.render.language import DEFAULT, setting
 from symgrad.render.printing import LatexPrinter, TextPrinter, uncounted
@@ -95,7 +95,10 @@ def document_figure(chart: Figure, x_label: str, y_label: str, lang: str = DEFAU
     (``x_label``, ``y_label``: mathtext, math between $ signs)."""
     pyplot = _pyplot()
     figure_, axes = pyplot.subplots(figsize=(7, 3.6))
-    box = frame(chart.xs, chart.ys, chart.bars)
+    box = chart.frame
+    if box is not None and chart.behind is not None:
+        edges, heights = chart.behind
+        axes.stairs(heights, edges, fill=True, color="0.85", edgecolor="0.55", linewidth=0.6)
     if box is not None and chart.bars:
         axes.bar(chart.xs, chart.ys, width=bar_width(box), color="0.7", edgecolor="0.3")
     elif box is not None:

@@ -65,7 +65,8 @@ def text_chart(figure: Figure, lang: str = DEFAULT, width: int = 60,
     """A figure as a terminal chart, under its heading (a figure's words are in ``lang``)."""
     return terminal_chart(figure.xs, figure.ys, width=width,
                           y_label=text_words(printer or TextPrinter(), figure.text_label),
-                          bars=figure.bars, nothing=phrase(lang, NOTHING_TO_CHART + "."))
+                          bars=figure.bars, nothing=phrase(lang, NOTHING_TO_CHART + "."),
+                          behind=figure.behind)
 
 
 def text_diagram(diagram: Diagram, printer: TextPrinter) -> str:
