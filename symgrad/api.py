@@ -601,12 +601,15 @@ def critical(act: Act = "tanh", *, sigma_b2=0, dps: int = MEANFIELD_DPS) -> Crit
 def spectrum(depth: int = 1, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0,
              weights: str = "orthogonal", dps: int = MEANFIELD_DPS, moments: int = 4,
              grid: int = 200, at=(), width: int | None = None, samples: int = 20,
-             seed: int = 0, progress: Callable[[int], None] | None = None) -> Spectrum:
+             seed: int = 0, progress: Callable[[int], None] | None = None,
+             also_depths=()) -> Spectrum:
     """The spectrum of a wide random net's input–output Jacobian at the mean-field fixed
     point (free probability): the moments of JJᵀ, its spread σ², the largest squared
     singular value and its growth with depth, the verdict (isometric or not), the density
-    on ``grid`` points and at the points ``at``; with a ``width``, ``samples`` nets of that
-    width drawn from ``seed`` beside it (``progress(n)``: n nets drawn)."""
+    on ``grid`` points and at the points ``at``, and at ``also_depths`` (up to four
+    smaller depths, drawn beside it); with a ``width``, ``samples`` nets of that width
+    drawn from ``seed`` beside it (``progress(n)``: n more steps of
+    ``symgrad.analysis.spectrum.spectrum_work`` done: grid points and nets)."""
     from symgrad.analysis.spectrum import spectrum as limiting_spectrum
 
     activation = ScalarChain(1, act).activation
@@ -617,11 +620,12 @@ def spectrum(depth: int = 1, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0,
         seed = arguments.seed(seed)
     empty = at is None or (isinstance(at, (list, tuple)) and not at)
     points = () if empty else listed(at, "A point of the density")
+    shallower = () if also_depths is None else arguments.wholes(also_depths, "also_depths")
     return limiting_spectrum(activation, sigma_w2, sigma_b2, depth, weights,
                              arguments.digits(dps, MAX_MEANFIELD_DPS),
                              arguments.whole(moments, "The number of moments"),
                              arguments.whole(grid, "The number of grid points"), points,
-                             width, samples, seed, progress)
+                             width, samples, seed, progress, shallower)
 
 
 def sample(depth: int, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0, width: int = 1,

@@ -228,6 +228,32 @@ def test_sampled_spectra_approach_the_limit_at_width_200():
             0.05 * float(found.moments[k - 1]), (k, estimate)
 
 
+def test_the_densities_beside_have_their_own_depths_moments():
+    """Each density of --also-depths is its own depth's: for ReLU at σ_w² = 2 with
+    orthogonal weights, ∫λρ = m_1 = 1 and ∫λ²ρ = m_2 = 1 + d (σ_J² = L), by the
+    trapezoid rule on its grid."""
+    found = symgrad.spectrum(8, "relu", sigma_w2=2, weights="orthogonal", grid=400,
+                             also_depths=[6, 4])
+    assert [d for d, _ in found.shallower] == [4, 6]
+    for depth, density in found.shallower:
+        lams = numpy.array([0.0] + [float(lam) for lam, _ in density])
+        rhos = numpy.array([0.0] + [float(rho) for _, rho in density])
+        assert numpy.trapezoid(lams * rhos, lams) == pytest.approx(1, rel=2e-3)
+        assert numpy.trapezoid(lams ** 2 * rhos, lams) == pytest.approx(1 + depth, rel=2e-3)
+
+
+@pytest.mark.parametrize("also, words", [
+    ([1, 2, 3, 4, 5], "At most 4"),
+    ([8], "from 1 to 7"),
+    ([0], "from 1 to 7"),
+    ([2, 2], "different"),
+    (["2.5"], "whole number"),
+])
+def test_other_depths_out_of_range_are_refused(also, words):
+    with pytest.raises(symgrad.SymgradError, match=words):
+        symgrad.spectrum(8, "relu", sigma_w2=2, grid=10, also_depths=also)
+
+
 def _bin_masses_of_the_limit(found, edges):
     """The limiting density integrated over each bin (the free-probability density on a
     fine grid, interpolated and summed by the trapezoid rule)."""
@@ -292,6 +318,11 @@ def test_the_command_writes_text_and_json():
     assert data["variance"] == "8" and data["moments"][:2] == ["1", "9"]
     assert data["support"]["atom_at_zero"] == "1/2" and len(data["density"]) == 20
     assert data["samples"]["width"] == 30 and data["samples"]["hanin_prediction"] is not None
+    assert data["density_at_depths"] == []
+    beside = cli("spectrum", "--act", "relu", "--sigma-w2", "2", "--depth", "4", "--grid", "5",
+                 "--also-depths", "3,2", "--format", "json")
+    assert [entry["depth"] for entry in json.loads(beside.stdout)["density_at_depths"]] == [2, 3]
+    assert all(len(entry["density"]) == 5 for entry in json.loads(beside.stdout)["density_at_depths"])
 
 
 @pytest.mark.parametrize("args, words", [
@@ -301,6 +332,8 @@ def test_the_command_writes_text_and_json():
     (["--width", "0"], "width"),
     (["--grid", "x"], "grid"),
     (["--depth", "20000"], "largest"),
+    (["--depth", "5", "--also-depths", "2,x"], "whole number"),
+    (["--depth", "5", "--also-depths", "5"], "below the depth"),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(args, words):
     done = cli("spectrum", *args)

@@ -484,6 +484,7 @@ class Spectrum:
     density: tuple  # ((λ, ρ(λ) or None where it cannot be computed), …) on the grid, float64
     points: tuple  # ((λ, ρ(λ)), …) at the points asked, to dps digits
     sampled: object = None  # finite_width.SampledSpectra, or None
+    shallower: tuple = ()  # ((depth, its density as ``density``), …) at the depths asked
 
     @property
     def activation(self) -> Activation:
@@ -558,14 +559,26 @@ class Spectrum:
 GROWTH_DEPTHS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 
+MAX_SHALLOWER = 4  # depths whose densities are drawn beside the depth's
+GRID_DIGITS = 8  # the density grid's values as shown (JSON, figures): its float64 quadrature
+# holds about 13, and float64's last digits may differ between CPUs' vector code
+
+
+def spectrum_work(grid: int, shallower=(), width=None, samples: int = 0) -> int:
+    """The steps ``spectrum``'s progress counts: a density's grid point, a sampled net."""
+    return grid * (1 + len(shallower)) + (samples if width is not None else 0)
+
+
 def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
              weights: str = "orthogonal", dps: int = MEANFIELD_DPS, moments: int = 4,
              grid: int = 200, at=(), width=None, samples: int = 20, seed: int = 0,
-             progress=None) -> Spectrum:
+             progress=None, shallower=()) -> Spectrum:
     """The limiting spectrum of JJᵀ for a wide net of ``depth`` layers at the mean-field
     fixed point: its first ``moments`` moments, spread and right edge to ``dps`` digits,
-    the density on ``grid`` points of (0, λ_max] and at the points ``at``; with a
-    ``width``, ``samples`` nets of that width drawn from ``seed`` beside it."""
+    the density on ``grid`` points of (0, λ_max] and at the points ``at``, and on its own
+    grid at each of the ``shallower`` depths; with a ``width``, ``samples`` nets of that
+    width drawn from ``seed`` beside it. ``progress(1)``: one more of the
+    ``spectrum_work`` steps done."""
     if weights not in WEIGHTS:
         raise SymgradError(f"The weights must be gaussian or orthogonal, not {shown(weights)}.")
     for value, name, low, high in ((moments, "number of moments", 2, MAX_MOMENT),
@@ -576,6 +589,7 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
         raise SymgradError(f"The depth {depth} is above the largest the spectrum supports, "
                            f"{MAX_SPECTRUM_DEPTH}.")
     points_asked = [_checked_point(lam) for lam in at]
+    shallower = _checked_shallower(shallower, depth)
     if width is not None:
         from symgrad.analysis.finite_width import check_sampling
         check_sampling(width, samples, depth)
@@ -601,9 +615,12 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
         if dps > DENSITY_DIGITS else limit
     growth = tuple((d, Density(slopes, field.sigma_w2, d, weights, DENSITY_DIGITS).right_edge[0])
                    for d in GROWTH_DEPTHS if d < depth) + ((depth, top),)
-    with mpmath.workdps(DENSITY_DIGITS):
-        lams = [mpmath.mpf(top) * k / grid for k in range(grid, 0, -1)]
-    density = tuple(reversed(_down_the_grid(rough, lams)))
+    density = _density_on_a_grid(rough, top, grid, progress)
+    others = []
+    for other in shallower:
+        density_there = Density(slopes, field.sigma_w2, other, weights, DENSITY_DIGITS)
+        others.append((other, _density_on_a_grid(density_there, density_there.right_edge[0],
+                                                  grid, progress)))
     points = tuple((lam, limit.at(lam)) for lam in points_asked)
     sampled = None
     if width is not None:
@@ -613,24 +630,51 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
                                      float(q), depth, width, samples, seed, weights,
                                      progress)
     return Spectrum(field, weights, dps, tuple(found), tuple(mus), slopes.atom_at_zero, top,
-                    growth, density, points, sampled)
+                    growth, density, points, sampled, tuple(others))
+
+
+def _density_on_a_grid(limit: Density, top, grid: int, progress=None) -> tuple:
+    """(λ, ρ(λ)) at λ = top·k/grid, k = 1 … grid (see ``_down_the_grid``)."""
+    with mpmath.workdps(DENSITY_DIGITS):
+        lams = [mpmath.mpf(top) * k / grid for k in range(grid, 0, -1)]
+    return tuple(reversed(_down_the_grid(limit, lams, progress)))
+
+
+def _checked_shallower(depths, depth: int) -> tuple[int, ...]:
+    """The depths to draw beside ``depth``: distinct whole numbers from 1 to depth − 1,
+    at most MAX_SHALLOWER, in increasing order."""
+    depths = tuple(depths)
+    if depths and depth == 1:
+        raise SymgradError("A net of depth 1 has no smaller depth to draw beside it.")
+    if len(depths) > MAX_SHALLOWER:
+        raise SymgradError(f"At most {MAX_SHALLOWER} other depths can be drawn beside the "
+                           f"depth, not {len(depths)}.")
+    for other in depths:
+        if isinstance(other, bool) or not isinstance(other, int) or not 1 <= other < depth:
+            raise SymgradError(f"Another depth to draw must be a whole number from 1 to "
+                               f"{depth - 1} (below the depth), not {shown(other)}.")
+    if len(set(depths)) < len(depths):
+        raise SymgradError("The other depths to draw must be different.")
+    return tuple(sorted(depths))
 
 
 
 
-def _down_the_grid(limit: Density, lams: list) -> list:
+def _down_the_grid(limit: Density, lams: list, progress=None) -> list:
     """(λ, ρ(λ)) from the largest λ down; below a λ where ρ cannot be computed (a smooth
     σ'² whose E[d/(x − d)] is wanted too close to its range: see ``Slopes.transform``),
-    (λ, None) for it and every smaller one."""
+    (λ, None) for it and every smaller one. ``progress(1)`` after each point."""
     found = []
     for lam in lams:
         if found and found[-1][1] is None:
             found.append((lam, None))
-            continue
-        try:
-            found.append((lam, limit.at(lam)))
-        except SymgradError:
-            found.append((lam, None))
+        else:
+            try:
+                found.append((lam, limit.at(lam)))
+            except SymgradError:
+                found.append((lam, None))
+        if progress is not None:
+            progress(1)
     return found
 
 

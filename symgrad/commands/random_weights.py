@@ -1,4 +1,4 @@
-"""Random weights: ``symgrad meanfield``, ``critical`` and ``sample``."""
+"""Random weights: ``symgrad meanfield``, ``critical``, ``sample`` and ``spectrum``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from symgrad import api
+from symgrad.analysis.finite_width import MAX_SAMPLES
+from symgrad.analysis.spectrum import MAX_GRID, MAX_SHALLOWER, spectrum_work
 from symgrad.commands.common import (
     ACT_HELP,
     TEXT_OUTPUTS,
@@ -17,6 +19,7 @@ from symgrad.commands.common import (
     output_options,
     progress_bar,
     whole,
+    wholes,
 )
 from symgrad.digits import MAX_MEANFIELD_DPS, MEANFIELD_DPS
 from symgrad.errors import SymgradError
@@ -120,17 +123,23 @@ def sample(depth, act, sigma_w2, sigma_b2, width, samples, seed, output, fmt):
 @click.option("--width", default=None, metavar="N", help="Sample nets of this width beside the limit.")
 @click.option("--samples", default="20", show_default=True, help="How many nets to sample.")
 @click.option("--seed", default="0", show_default=True, help="The seed of the draws.")
+@click.option("--also-depths", "also_depths", default=None, metavar="L1,L2,..",
+              help=f"Up to {MAX_SHALLOWER} smaller depths whose densities are drawn beside.")
 @output_options
 def spectrum(act, sigma_w2, sigma_b2, depth, weights, dps, moments, grid, at, width, samples,
-             seed, fmt, output):
+             seed, also_depths, fmt, output):
     """The whole spectrum of JJᵀ (J = ∂a^L/∂a^0) of a wide random net at the fixed point:
     its moments and spread, the largest squared singular value, the density, isometric
     or not (free probability); with --width, sampled nets beside it."""
-    count = whole(samples)
-    sized = width is not None and isinstance(count, int)
-    with progress_bar(count if sized else 0, unit="nets") as report:
+    count, points = whole(samples), whole(grid)
+    others = () if also_depths is None else wholes(also_depths)
+    sized = (isinstance(count, int) and count <= MAX_SAMPLES and isinstance(points, int)
+             and points <= MAX_GRID and len(others) <= MAX_SHALLOWER)  # (else a refusal)
+    work = spectrum_work(points, others, width, count) if sized else 0
+    with progress_bar(work, unit="steps") as report:
         result = api.spectrum(whole(depth), act, sigma_w2=sigma_w2, sigma_b2=sigma_b2,
                               weights=weights, dps=whole(dps), moments=whole(moments),
-                              grid=whole(grid), at=at, width=None if width is None else whole(width),
-                              samples=count, seed=whole(seed), progress=advance(report))
+                              grid=points, at=at, width=None if width is None else whole(width),
+                              samples=count, seed=whole(seed), progress=advance(report),
+                              also_depths=others)
     emit(result, fmt, output)

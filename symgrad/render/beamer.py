@@ -169,7 +169,10 @@ def _figure(figure: Figure, printer: LatexPrinter, room: float, lang: str = DEFA
     chart = latex_chart(figure.xs, figure.ys, latex_words(printer, figure.x_label),
                         latex_words(printer, figure.y_label), figure.bars,
                         [(limit_label(label, lang, escape), value)
-                         for label, value in figure.limit_lines], figure.behind)
+                         for label, value in figure.limit_lines], figure.behind,
+                                latex_words(printer, figure.label),
+                                [(line.xs, line.ys, latex_words(printer, line.label))
+                                 for line in figure.more])
     sized = "\n".join([rf"\begin{{minipage}}{{{width:.2f}\textwidth}}", chart, r"\end{minipage}"])
     return _Piece(0.45 * width * TEXT_WIDTH + around, floating(sized, caption))
 

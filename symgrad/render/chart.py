@@ -65,11 +65,14 @@ def frame(xs: Sequence[float], ys: Sequence[float | None], bars: bool = False,
 def terminal_chart(xs: Sequence[float], ys: Sequence[float | None], width: int = 60,
                    height: int = 12, y_label: str = "", bars: bool = False,
                    nothing: str = NOTHING_TO_CHART + ".",
-                   behind: tuple[Sequence[float], Sequence[float]] | None = None) -> str:
+                   behind: tuple[Sequence[float], Sequence[float]] | None = None,
+                   more: Sequence[tuple[Sequence[float], Sequence[float | None]]] = ()) -> str:
     """Points (x, y) as a character grid (y None: the value is 0, log10 = -∞); ``bars``:
     each point a bar up from 0 (a histogram); ``behind``: a histogram (edges, heights)
-    shaded under the points. With no point to draw: ``nothing``."""
-    box = frame(xs, ys, bars, behind)
+    shaded under the points; ``more``: more curves (xs, ys), each in its mark of
+    ``LINE_MARKS`` after the first's. With no point to draw: ``nothing``."""
+    box = frame([*xs, *(x for line in more for x in line[0])],
+                [*ys, *(y for line in more for y in line[1])], bars, behind)
     if box is None:
         return "\n".join(([y_label] if y_label else []) + [nothing])
     grid = [[" "] * width for _ in range(height)]
@@ -82,13 +85,16 @@ def terminal_chart(xs: Sequence[float], ys: Sequence[float | None], width: int =
                 _, row = box.at(x, height_there, width - 1, height - 1)
                 for filled in range(round(row) + 1):
                     grid[height - 1 - filled][column] = "░"
-    for x, y in box.points:
-        column, row = box.at(x, y, width - 1, height - 1)
-        if bars:
-            for filled in range(round(row) + 1 if y > 0 else 0):
-                grid[height - 1 - filled][round(column)] = "█"
-        else:
-            grid[height - 1 - round(row)][round(column)] = "•"
+    for mark, (line_xs, line_ys) in reversed(list(zip(LINE_MARKS, [(xs, ys), *more]))):
+        for x, y in zip(line_xs, line_ys):
+            if y is None:
+                continue
+            column, row = box.at(x, y, width - 1, height - 1)
+            if bars:
+                for filled in range(round(row) + 1 if y > 0 else 0):
+                    grid[height - 1 - filled][round(column)] = "█"
+            else:
+                grid[height - 1 - round(row)][round(column)] = mark
     low, middle, high = (f"{v:.4g}" for v in box.y_ticks)
     label_width = max(map(len, (low, middle, high)))
     label_rows = {0: high, (height - 1) // 2: middle, height - 1: low}
@@ -99,6 +105,9 @@ def terminal_chart(xs: Sequence[float], ys: Sequence[float | None], width: int =
     left, right = f"{box.x_low:g}", f"{box.x_high:g}"
     lines.append(" " * (label_width + 2) + left + right.rjust(width - len(left)))
     return "\n".join(lines)
+
+
+LINE_MARKS = "•∘×+◆"  # a terminal chart's curves, the first's mark first
 
 
 def _height_at(edges: Sequence[float], heights: Sequence[float], x: float) -> float:
@@ -175,21 +184,30 @@ def bar_width(box: Frame) -> float:
 
 
 MARKS_UP_TO = 40  # points on a line with a mark on each; beyond, every n-th is marked
+LATEX_LINE_STYLES = ("color=red!70!black, mark=square*", "color=green!45!black, mark=triangle*",
+                     "color=orange!85!black, mark=diamond*", "color=violet, mark=pentagon*")
 
 
 def latex_chart(xs: Sequence[float], ys: Sequence[float | None], x_label: str, y_label: str,
                 bars: bool = False, limits: Sequence[tuple[str, float]] = (),
-                behind: tuple[Sequence[float], Sequence[float]] | None = None) -> str:
+                behind: tuple[Sequence[float], Sequence[float]] | None = None,
+                label: str = "", more: Sequence[tuple[Sequence[float], Sequence[float | None], str]] = ()
+                ) -> str:
     """The points as a pgfplots axis: a line with marks (``bars``: a histogram, each
     point a bar up from 0), round ticks, the labels (LaTeX) on the axes, and ``limits``
     ((label, value): the float limits in view) as labelled dashed lines; ``behind``: a
-    histogram (edges, heights) shaded under the line. A value None (log10 of 0) breaks
-    the line; there must be a point to draw."""
-    box = frame(xs, ys, bars, behind)
+    histogram (edges, heights) shaded under the line; ``more``: more lines (xs, ys,
+    legend entry), in a legend with the first's ``label``. A value None (log10 of 0)
+    breaks a line; there must be a point to draw."""
+    box = frame([*xs, *(x for line in more for x in line[0])],
+                [*ys, *(y for line in more for y in line[1])], bars, behind)
     options = [r"width=0.9\textwidth", r"height=0.45\textwidth", f"xlabel={{{x_label}}}",
                f"ylabel={{{y_label}}}", "scaled ticks=false", "unbounded coords=jump",
                r"tick label style={font=\small}", "grid=major",
                r"grid style={gray!25}", r"every axis plot/.append style={line join=round}"]
+    if more:
+        options += ["legend pos=north east", "legend cell align=left",
+                    r"legend style={font=\small}"]
     if all(float(x).is_integer() for x in xs):
         ticks = integer_ticks(box.x_low, box.x_high)
         options.append("xtick={" + ",".join(map(str, ticks)) + "}")
@@ -219,6 +237,16 @@ def latex_chart(xs: Sequence[float], ys: Sequence[float | None], x_label: str, y
         lines.append(r"\addplot[ybar interval, fill=gray!25, draw=gray!60, forget plot] "
                      f"coordinates {{{steps}}};")
     lines.append(f"{plot} coordinates {{{coordinates}}};")
+    if more:
+        lines.append(rf"\addlegendentry{{{label}}}")
+    for (line_xs, line_ys, line_label), style in zip(more, LATEX_LINE_STYLES):
+        points = " ".join(f"({_number(x)},{'nan' if y is None else _number(y)})"
+                          for x, y in zip(line_xs, line_ys))
+        repeat = math.ceil(len(line_xs) / MARKS_UP_TO)
+        lines.append(rf"\addplot[thick, {style}, mark size=1.3pt"
+                     + (f", mark repeat={repeat}" if repeat > 1 else "")
+                     + f"] coordinates {{{points}}};")
+        lines.append(rf"\addlegendentry{{{line_label}}}")
     for label, value in limits:
         at_left = _quieter_end(box, value) == "left"
         lines.append(rf"\addplot[forget plot, dashed, gray, sharp plot, mark=none] coordinates "

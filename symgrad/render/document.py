@@ -79,6 +79,15 @@ LIMITS_CAPTION = ("The dashed lines, as labelled: where float32 or float64 overf
 
 
 @dataclass(frozen=True)
+class Line:
+    """One more curve on a figure's axes, with its legend entry."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float | None, ...]
+    label: Words
+
+
+@dataclass(frozen=True)
 class Figure:
     """y against x, drawn by each format its own way (a terminal chart, a pgfplots axis,
     an SVG image by matplotlib)."""
@@ -92,6 +101,8 @@ class Figure:
     bars: bool = False  # a histogram: each point a bar up from 0
     # A histogram drawn behind the line, on the same axes: (bin edges, heights).
     behind: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    more: tuple[Line, ...] = ()  # more curves on the same axes, each in the legend
+    label: Words = ""  # the first curve's legend entry (where there are more)
     float_limits: bool = False  # y is log10 of a magnitude: mark where floats give out
     # The caption of a drawing (pgfplots, SVG), which marks the float limits in view:
     # worked out from the caption unless given (a translation gives it).
@@ -110,7 +121,9 @@ class Figure:
     @property
     def frame(self):
         """The points to draw and the ranges of both series (``chart.frame``)."""
-        return frame(self.xs, self.ys, self.bars, self.behind)
+        xs = self.xs + tuple(x for line in self.more for x in line.xs)
+        ys = self.ys + tuple(y for line in self.more for y in line.ys)
+        return frame(xs, ys, self.bars, self.behind)
 
     @property
     def limit_lines(self) -> list[tuple[str, float]]:

@@ -18,7 +18,7 @@ from symgrad.analysis.cell_bounds import CellBounds
 from symgrad.analysis.meanfield import CriticalLine, CriticalPoint, FixedPoint, MeanFieldResult
 from symgrad.analysis.region import GainRegion, Span, WidestRegion
 from symgrad.analysis.sampling import PREDICTION_DPS, GradientSample
-from symgrad.analysis.spectrum import Spectrum
+from symgrad.analysis.spectrum import GRID_DIGITS, Spectrum
 from symgrad.derive.chain import ChainDerivation, Equation
 from symgrad.derive.matrix import MatrixDerivation
 from symgrad.derive.recurrent import CellDerivation, concrete_form, final_gradients
@@ -560,7 +560,6 @@ def _(result: MeanFieldResult) -> dict:
     }
 
 
-DENSITY_JSON_DIGITS = 8  # the plotting grid's values (computed in float64)
 
 
 def _exact_or_decimal(value, dps: int) -> str:
@@ -607,11 +606,11 @@ def _(result: Spectrum) -> dict:
         else _exact_or_decimal(result.isometric_depth, dps),
         "support": {"atom_at_zero": _exact(result.atom_at_zero),
                     "right_edge": decimal(result.right_edge, dps)},
-        "edge_growth": [{"depth": d, "right_edge": decimal(edge, DENSITY_JSON_DIGITS)}
+        "edge_growth": [{"depth": d, "right_edge": decimal(edge, GRID_DIGITS)}
                         for d, edge in result.edge_growth],
-        "density": [[decimal(lam, DENSITY_JSON_DIGITS),
-                     None if rho is None else decimal(rho, DENSITY_JSON_DIGITS)]
-                    for lam, rho in result.density],
+        "density": _density_pairs(result.density),
+        "density_at_depths": [{"depth": d, "density": _density_pairs(density)}
+                              for d, density in result.shallower],
         "density_at": [{"lambda": _exact(lam), "density": decimal(rho, dps)}
                        for lam, rho in result.points],
         "samples": samples,
@@ -627,6 +626,11 @@ def _(line: CriticalLine) -> dict:
 
     return {"command": "critical", "activation": line.activation.name, "dps": line.dps,
             "points": [point(p) for p in line.points]}
+
+
+def _density_pairs(density) -> list:
+    return [[decimal(lam, GRID_DIGITS),
+             None if rho is None else decimal(rho, GRID_DIGITS)] for lam, rho in density]
 
 
 def _float(value: float) -> float | str | None:

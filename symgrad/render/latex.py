@@ -134,7 +134,10 @@ def latex_body(doc: Document, labels: EquationLabels | None = None) -> str:
             chart = latex_chart(figure.xs, figure.ys, latex_words(printer, figure.x_label),
                                 latex_words(printer, figure.y_label), figure.bars,
                                 [(limit_label(label, doc.lang, escape), value)
-                                 for label, value in figure.limit_lines], figure.behind)
+                                 for label, value in figure.limit_lines], figure.behind,
+                                latex_words(printer, figure.label),
+                                [(line.xs, line.ys, latex_words(printer, line.label))
+                                 for line in figure.more])
             parts.append(floating(chart, latex_words(printer, figure.drawn_caption)))
     return "\n".join(parts) + "\n"
 

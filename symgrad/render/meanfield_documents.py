@@ -9,7 +9,7 @@ import sympy
 
 from symgrad.analysis.meanfield import CriticalLine, CriticalPoint, FixedPoint, MeanFieldResult
 from symgrad.analysis.sampling import GradientSample
-from symgrad.analysis.spectrum import Spectrum
+from symgrad.analysis.spectrum import GRID_DIGITS, Spectrum
 from symgrad.notation import (
     Distributed,
     Expectation,
@@ -31,7 +31,7 @@ from symgrad.notation import (
     weight_variance,
 )
 from symgrad.numeric.real import decimal, exact_text
-from symgrad.render.document import Document, Figure, Grid, Section, document
+from symgrad.render.document import Document, Figure, Grid, Line, Section, document
 from symgrad.render.prose import Prose, joined, paragraph, say
 
 SAMPLE_DIGITS = 4  # digits of a sampled statistic (its noise is far larger than this)
@@ -322,10 +322,30 @@ def _density_figure(result: Spectrum) -> Figure:
             caption = paragraph(caption, joined(
                 ["Not drawn: ", joined([say(template, share=sympy.Float(share, 3))
                                        for template, share in apart], " and "), "."], ""))
-    return Figure(tuple(float(lam) for lam, _ in result.density),
-                  tuple(None if rho is None else float(rho) for _, rho in result.density),
-                  say("{l}", l=LAMBDA), "density", "density against lambda", caption,
-                  behind=behind)
+    more = tuple(Line(*_floats(density), say("{L}", L=sympy.Eq(DEPTH, d, evaluate=False)))
+                 for d, density in result.shallower)
+    gaps = [lam for density in (result.density, *(d for _, d in result.shallower))
+            for lam, rho in density if rho is None]
+    if gaps:
+        caption = paragraph(caption, say(
+            "Below {l} some densities could not be computed: they are left out, not "
+            "guessed.",
+            l=sympy.Eq(LAMBDA, sympy.Float(max(gaps), 3), evaluate=False)))
+    if more:
+        caption = paragraph(caption, "Each depth's density on a grid of its own, up to its "
+                            "largest squared singular value.")
+    return Figure(*_floats(result.density), say("{l}", l=LAMBDA), "density",
+                  "density against lambda", caption, behind=behind, more=more,
+                  label=say("{L}", L=sympy.Eq(DEPTH, result.depth, evaluate=False)))
+
+
+def _floats(density) -> tuple[tuple, tuple]:
+    """A density's (λ, ρ) pairs as the λs and the ρs, floats (None kept) to GRID_DIGITS."""
+    def rounded(value):
+        return float(f"{float(value):.{GRID_DIGITS}g}")
+
+    return (tuple(rounded(lam) for lam, _ in density),
+            tuple(None if rho is None else rounded(rho) for _, rho in density))
 
 
 def _sampled_section(result: Spectrum) -> Section:

@@ -89,6 +89,10 @@ def _limit_lines(axes, lines: list[tuple[str, float]], lang: str = DEFAULT) -> N
                      label=limit_label(label, lang))
 
 
+_LINE_STYLES = (("#1f3f8f", "o"), ("#a01c1c", "s"), ("#2f6f2f", "^"), ("#c06000", "D"),
+                ("#6a3d9a", "p"))  # as pgfplots draws them (chart.LATEX_LINE_STYLES)
+
+
 def document_figure(chart: Figure, x_label: str, y_label: str, lang: str = DEFAULT):
     """A document's figure as a matplotlib Figure, as pgfplots draws it in LaTeX: a line
     with marks (or a histogram's bars), the float limits in view, the axes labelled
@@ -102,12 +106,15 @@ def document_figure(chart: Figure, x_label: str, y_label: str, lang: str = DEFAU
     if box is not None and chart.bars:
         axes.bar(chart.xs, chart.ys, width=bar_width(box), color="0.7", edgecolor="0.3")
     elif box is not None:
-        marks = max(1, -(-len(box.points) // 40))
-        axes.plot(chart.xs, [float("nan") if y is None else y for y in chart.ys], marker="o",
-                  markersize=3.5, markevery=marks, linewidth=1.5, color="#1f3f8f")
+        curves = [(chart.xs, chart.ys, chart.label),
+                  *((line.xs, line.ys, line.label) for line in chart.more)]
+        for (xs, ys, label), (colour, marker) in zip(curves, _LINE_STYLES):
+            axes.plot(xs, [float("nan") if y is None else y for y in ys], marker=marker,
+                      markersize=3.5, markevery=max(1, -(-len(xs) // 40)), linewidth=1.5,
+                      color=colour, label=axis_label(label) if chart.more else None)
         lines = chart.limit_lines
         _limit_lines(axes, lines, lang)
-        if lines:
+        if lines or chart.more:
             axes.legend(fontsize=8, loc="best")
         if all(float(x).is_integer() for x in chart.xs):
             axes.xaxis.get_major_locator().set_params(integer=True)

@@ -16,7 +16,7 @@ from symgrad.activations import ActivationTable
 from symgrad.errors import SymgradError
 from symgrad.numeric.real import decimal, log10_abs, relative_width, table_cell
 from symgrad.render.breaking import formula_lines
-from symgrad.render.chart import ENCLOSURES_CHARTED, NOTHING_TO_CHART, terminal_chart
+from symgrad.render.chart import ENCLOSURES_CHARTED, LINE_MARKS, NOTHING_TO_CHART, terminal_chart
 from symgrad.render.diagram import Diagram
 from symgrad.render.document import Document, Figure, Grid, charted_layers, shown_layers
 from symgrad.render.language import DEFAULT, LANGUAGES, check_language, phrase
@@ -63,10 +63,17 @@ def text_words(printer: TextPrinter, words: Words) -> str:
 def text_chart(figure: Figure, lang: str = DEFAULT, width: int = 60,
                printer: TextPrinter | None = None) -> str:
     """A figure as a terminal chart, under its heading (a figure's words are in ``lang``)."""
-    return terminal_chart(figure.xs, figure.ys, width=width,
-                          y_label=text_words(printer or TextPrinter(), figure.text_label),
-                          bars=figure.bars, nothing=phrase(lang, NOTHING_TO_CHART + "."),
-                          behind=figure.behind)
+    printer = printer or TextPrinter()
+    chart = terminal_chart(figure.xs, figure.ys, width=width,
+                           y_label=text_words(printer, figure.text_label),
+                           bars=figure.bars, nothing=phrase(lang, NOTHING_TO_CHART + "."),
+                           behind=figure.behind,
+                           more=[(line.xs, line.ys) for line in figure.more])
+    if not figure.more or figure.empty:
+        return chart
+    labels = [figure.label, *(line.label for line in figure.more)]
+    return chart + "\n" + "   ".join(f"{mark} {text_words(printer, label)}"
+                                     for mark, label in zip(LINE_MARKS, labels))
 
 
 def text_diagram(diagram: Diagram, printer: TextPrinter) -> str:
