@@ -145,6 +145,12 @@ def main() -> None:
     print(f"spectrum tanh depth 100, 200-point density: whole command {whole:.2f} s (target 5 s), "
           f"the API {piece:.2f} s; the top 20 points: {few:.2f} s (with the rest of the "
           f"result), naive mpmath.quad per transform: {theirs:.1f} s ({theirs / few:.0f}x)")
+    beside, _ = timed(lambda: subprocess.run([sys.executable, "-m", "symgrad.cli", "spectrum",
+                                              *SPECTRUM, "--also-depths", "2,8,32", "--width",
+                                              "100", "--samples", "10"],
+                                             check=True, capture_output=True))
+    print(f"  with --also-depths 2,8,32 (4 densities, 800 points) and 10 sampled nets of width "
+          f"100: whole command {beside:.2f} s")
 
 
 if __name__ == "__main__":

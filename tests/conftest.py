@@ -6,11 +6,22 @@ tests/slow.txt lists is marked slow, for ``pytest -m "not slow"`` to leave out."
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import sys
 
-import mpmath
-import pytest
-from hypothesis import settings
+# The test workers share the machine's cores: a BLAS with threads of its own in each
+# would fight over them (a width-100 QR takes 0.3 ms alone and 20 ms with four threads
+# on two busy cores). Set before NumPy loads its BLAS; the processes the tests start
+# inherit it.
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
+assert "numpy" not in sys.modules, "NumPy was loaded before tests/conftest.py set its threads"
+
+from pathlib import Path  # noqa: E402
+
+import mpmath  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
 
 # The property tests draw the same examples on every run: CI either passes or fails on
 # the code, never on the draw (`pytest --hypothesis-seed=N` explores others).

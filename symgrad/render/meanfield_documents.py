@@ -316,7 +316,7 @@ def _density_figure(result: Spectrum) -> Figure:
         caption = paragraph(caption, f"Shaded: the squared singular values of the "
                             f"{sampled.samples} sampled nets of width {sampled.width}, binned.")
         apart = [(template, share) for template, share in (
-            ("a share {share} at 0", histogram.at_zero),
+            ("a share {share} that float64 cannot tell from 0", histogram.at_zero),
             ("a share {share} past the last bin", histogram.beyond)) if share > 0]
         if apart:
             caption = paragraph(caption, joined(
