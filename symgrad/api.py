@@ -514,15 +514,19 @@ def notes(depth: int | None = None, act: Act = DEFAULT_ACT, *,
           cost: str = "quadratic", init: str | None = None, seed: int | None = None,
           cell: str | None = None, steps: int | None = None,
           parameters: Mapping | str | None = None, h0=None, c0=None,
-          progress: Callable[[int], None] | None = None) -> ChainNotes | NetNotes | CellNotes:
+          progress: Callable[[int], None] | None = None,
+          random_weights: bool = False) -> ChainNotes | NetNotes | CellNotes:
     """Lecture notes for a scalar chain (``depth``) or a small matrix net (``widths``, values
     when ``init`` draws weights): the argument with exact numbers; for a chain, values (a
-    table and a figure) when ``x`` or ``z`` is given.
+    table and a figure) when ``x`` or ``z`` is given; ``random_weights``: a plain chain's
+    activation in a wide net with random weights at the edge of chaos (σ_b² = 0), the
+    Jacobian's spectrum with Gaussian against orthogonal weights.
 
     ``cell`` with ``steps`` (at most MAX_NOTES_STEPS; ``parameters``, ``seed``, ``h0``,
     ``c0``, ``y`` as for ``evaluate_cell``): a recurrent cell's notes, with one run at the
     inputs ``x`` (default 1) and the bounds over the range of ``x`` (default −1 to 1);
-    ``progress(1)``: one more of its bounds and runs done (``notes.cell_notes_work``)."""
+    ``progress(1)``: one more of its bounds and runs done (``notes.cell_notes_work``), or
+    of a chain's random-weights results (``notes.RANDOM_WEIGHTS_WORK``)."""
     from symgrad.notes import (
         MAX_NOTES_DEPTH,
         MAX_NOTES_STEPS,
@@ -537,18 +541,22 @@ def notes(depth: int | None = None, act: Act = DEFAULT_ACT, *,
             "depth": depth, "widths": widths, "w": w, "b": b, "z": z, "init": init,
             "residual": arguments.flag(residual, "residual"), "p": p, "q": q,
             "highway": arguments.flag(highway, "highway"),
+            "random_weights": arguments.flag(random_weights, "random_weights"),
             "cost": None if cost == "quadratic" else cost})
         net, point = _cell_point(cell, None if steps is None else check_steps(
             steps, MAX_NOTES_STEPS), _cell_act(act), parameters, 1 if x is None else x,
             0 if h0 is None else h0, c0, 0 if y is None else y, seed)
         return cell_notes(net, point, _input_range(x), progress=progress)
+    random_weights = arguments.flag(random_weights, "random_weights")
     arguments.only_for_a_cell({"steps": steps, "parameters": parameters, "h0": h0, "c0": c0,
-                               "progress": progress})
+                               "progress": None if random_weights else progress})
     arguments.chain_or_net(depth, widths)
     if widths is not None:
         arguments.only_for_a_chain({"depth": depth, "residual": residual, "highway": highway,
                                     "p": p, "q": q, "z": z, "w": w, "b": b},
                                    f" (a net's values come from {_o('init')}, {_o('x')} and {_o('y')})")
+        if random_weights:
+            raise SymgradError("The random-weights sections are for chains (give --depth).")
         net = MatrixNet(widths, act, cost)
         check_derivable(net)  # (before any evaluation: notes write a net's entries out)
         evaluation = None
@@ -568,7 +576,8 @@ def notes(depth: int | None = None, act: Act = DEFAULT_ACT, *,
     point = None if x is None and z is None else \
         _chain_point(chain.depth, 1 if w is None else w, b=b, x=x, y=y, z=z,
                      own=_own_parameters(chain, {"p": p, "q": q}))
-    return chain_notes(chain, settings, point)
+    return chain_notes(chain, settings, point, with_random_weights=random_weights,
+                       progress=progress)
 
 
 @_bounded

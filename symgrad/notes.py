@@ -12,13 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import mpmath
 import sympy
 
 from symgrad.analysis.bounds import GainBounds, gain_bounds
 from symgrad.analysis.cell_bounds import CellBounds, cell_bounds
+from symgrad.analysis.meanfield import CriticalPoint, critical_line
+from symgrad.analysis.spectrum import Spectrum, spectrum
 from symgrad.derive.chain import ChainDerivation, derive_chain
 from symgrad.derive.matrix import MatrixDerivation, derive_matrix
 from symgrad.derive.recurrent import CellDerivation, derive_cell
+from symgrad.errors import SymgradError
 from symgrad.layers.step import CellKind
 from symgrad.networks import MatrixNet, RecurrentNet, ScalarChain
 from symgrad.numeric.backprop import ChainPoint
@@ -46,6 +50,48 @@ class Regime:
 
 
 @dataclass(frozen=True)
+class RandomWeights:
+    """The chain's activation in a wide net with random weights at the edge of chaos
+    (σ_b² = 0, σ_w² where χ1 = 1): the Jacobian's spectrum at the notes' depth with
+    Gaussian and with orthogonal weights."""
+
+    critical: CriticalPoint
+    gaussian: Spectrum
+    orthogonal: Spectrum
+
+
+RANDOM_WEIGHTS_DPS = 15  # the random-weights sections' digits: their spectra's edges and
+# quadratures in float64 (at 30 digits the sigmoid's took 15 s); the notes show 10
+
+
+RANDOM_WEIGHTS_WORK = 3  # results: the edge of chaos, the two spectra
+
+
+def random_weights(chain: ScalarChain, dps: int = RANDOM_WEIGHTS_DPS,
+                   progress: Callable[[int], None] | None = None) -> RandomWeights:
+    """The random-weights sections' results, or one sentence why a chain has none.
+    ``progress(1)``: one more of the RANDOM_WEIGHTS_WORK results done."""
+    def done(result):
+        if progress is not None:
+            progress(1)
+        return result
+
+    name = chain.activation.name
+    if chain.residual or chain.tied or chain.highway:
+        raise SymgradError("The random-weights sections are for plain chains (mean field and "
+                           "free probability take one weight matrix a layer).")
+    point = done(critical_line(chain.activation, [0], dps)).points[0]
+    if point.sigma_w2 is None:
+        raise SymgradError(f"{name} has no edge of chaos at σ_b² = 0 (χ1 = 1 for no σ_w²), "
+                           "which the random-weights sections are taken at.")
+    sigma_w2 = point.sigma_w2 if isinstance(point.sigma_w2, sympy.Basic) \
+        else mpmath.nstr(point.sigma_w2, dps + 5, strip_zeros=True)  # (every digit found)
+    found = [done(spectrum(chain.activation, sigma_w2, 0, chain.depth, weights, dps=dps, grid=0))
+             for weights in ("gaussian", "orthogonal")]
+    return RandomWeights(point, *found)
+
+
+@dataclass(frozen=True)
 class ChainNotes:
     chain: ScalarChain
     derivation: ChainDerivation
@@ -56,6 +102,7 @@ class ChainNotes:
     residual: ChainDerivation | None  # the same chain with residual connections (None if it is one)
     residual_bounds: GainBounds
     evaluation: ChainEvaluation | None  # when values were given
+    random_weights: RandomWeights | None = None  # when asked for
 
 
 @dataclass(frozen=True)
@@ -66,10 +113,13 @@ class NetNotes:
 
 
 def chain_notes(chain: ScalarChain, settings: tuple[tuple, ...], point: ChainPoint | None = None,
-                dps: int = NOTES_DPS) -> ChainNotes:
+                dps: int = NOTES_DPS, with_random_weights: bool = False,
+                progress: Callable[[int], None] | None = None) -> ChainNotes:
     """Notes for a scalar chain; ``settings`` (w and the kind's own parameters: one tuple,
     or one per layer) set the bounds, ``point`` (forward or gain mode) adds the evaluated
-    table and figure."""
+    table and figure, ``with_random_weights`` the sections on random weights
+    (``random_weights``, whose results ``progress`` counts)."""
+    chosen = random_weights(chain, progress=progress) if with_random_weights else None
     depth = chain.depth
     front = [1, depth] if depth > 1 else [1]
     derivation = derive_chain(chain, front)
@@ -83,7 +133,7 @@ def chain_notes(chain: ScalarChain, settings: tuple[tuple, ...], point: ChainPoi
     residual_bounds = gain_bounds(residual_chain, ((sympy.Rational(1, 2),),), dps)
     evaluation = evaluate_chain(chain, point, dps) if point is not None else None
     return ChainNotes(chain, derivation, bounds, deeper_bounds, _regimes(depth), relu, residual,
-                      residual_bounds, evaluation)
+                      residual_bounds, evaluation, chosen)
 
 
 def _regimes(depth: int) -> tuple[Regime, ...]:

@@ -92,6 +92,7 @@ VARIANTS = [
     ("notes chain", ["notes", "--depth", "3", "--act", "sigmoid"]),
     ("notes residual values", ["notes", "--depth", "3", "--act", "tanh", "--residual", "--w", "1.5",
                                "--x", "0.5"]),
+    ("notes random weights", ["notes", "--depth", "3", "--act", "relu", "--random-weights"]),
     ("notes net", ["notes", "--widths", "2,2,1"]),
     ("notes net values", ["notes", "--widths", "2,2,1", "--init", "he"]),
     ("acts", ["acts"]),

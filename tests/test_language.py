@@ -62,12 +62,15 @@ CASES = {
     "lstm cell": dict(cell="lstm", steps=30),
     "gru cell, two steps": dict(cell="gru", steps=2),
     "relu rnn cell, one step": dict(cell="rnn", steps=1, act="relu", parameters="w=3"),
+    "tanh, random weights": dict(depth=6, act="tanh", random_weights=True),
+    "relu, random weights": dict(depth=3, act="relu", random_weights=True),
 }
 TERMS = ("勾配消失", "勾配爆発", "誤差逆伝播", "活性化関数の導関数", "残差接続")
 # Words a Japanese text keeps in Latin letters: names of the field, of file formats, of the
 # libraries a sentence cites (sympy.diff, torch.nn.LSTM) and of the authors of a reference.
 ALLOWED = {"ReLU", "Leaky", "Swish", "erf", "JSON", "SVG", "float32", "float64", "LSTM", "GRU",
-           "RNN", "sympy", "diff", "torch", "Hochreiter", "Schmidhuber", "Elman", "Cho"}
+           "RNN", "sympy", "diff", "torch", "Hochreiter", "Schmidhuber", "Elman", "Cho",
+           "Pennington", "Schoenholz", "Ganguli"}
 ENGLISH = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 
 _NOTES: dict = {}

@@ -25,6 +25,7 @@ NOTES = {
     "elu-list": dict(depth=3, act="elu:0.5", w=[1, 2, "1/3"]),
     "lstm-cell": dict(cell="lstm", steps=40),
     "rnn-cell-relu": dict(cell="rnn", steps=5, act="relu", parameters="w=2"),
+    "sigmoid-random-weights": dict(depth=5, act="sigmoid", random_weights=True),
 }
 
 
@@ -142,3 +143,41 @@ def test_a_cells_notes_walk_the_argument_and_their_numbers_are_independent():
             oracle = mpmath.diff(lambda c0, p=parameters: _lstm_cost(p, [1] * steps, 0, c0, 0), 0)
             given = dict(evaluation.initial_gradients)["c0"]
             assert abs(mpmath.mpf(symgrad.decimal(given, 30)) / oracle - 1) < mpmath.mpf(10) ** -20
+
+
+# --- random weights (--random-weights) -------------------------------------------------------
+
+@pytest.mark.parametrize("act, depth, sigma_w2, gaussian, orthogonal", [
+    ("relu", 3, "2.0", "6", "3"),  # He: σ_J² = 2L and L (Pennington et al. 2018)
+    ("tanh", 6, "1.0", "6", "0"),  # q* = 0: D = I, so the Gaussian spread is a linear net's L
+    ("linear", 4, "1.0", "4", "0"),
+])
+def test_random_weights_sections_have_the_closed_form_spreads(act, depth, sigma_w2, gaussian,
+                                                              orthogonal):
+    import json
+
+    done = symgrad_cli("notes", "--depth", str(depth), "--act", act, "--random-weights",
+                       "--format", "json")
+    assert done.returncode == 0, done.stderr
+    chosen = json.loads(done.stdout)["random_weights"]
+    assert chosen["sigma_w2"] == sigma_w2
+    assert chosen["gaussian"]["variance"] == gaussian
+    assert chosen["orthogonal"]["variance"] == orthogonal
+    assert chosen["orthogonal"]["verdict"] == ("isometric" if orthogonal == "0" else "not isometric")
+    text = symgrad.render(symgrad.notes(depth, act, random_weights=True), "markdown")
+    order = ["Residual connections", "Random weights: the edge of chaos",
+             "Beyond the mean: the Jacobian's spectrum"]
+    assert [text.index(f"## {title}") for title in order] == sorted(
+        text.index(f"## {title}") for title in order)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--depth", "3", "--act", "softplus"], "no edge of chaos"),
+    (["--depth", "3", "--act", "tanh", "--residual"], "plain chains"),
+    (["--widths", "2,2"], "for chains"),
+    (["--cell", "lstm"], "belongs to a chain"),
+])
+def test_random_weights_where_there_are_none_is_one_sentence(args, words):
+    done = symgrad_cli("notes", *args, "--random-weights")
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
+    assert words in done.stderr, done.stderr

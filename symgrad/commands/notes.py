@@ -20,7 +20,7 @@ from symgrad.commands.common import (
     wholes,
 )
 from symgrad.layers import CELLS
-from symgrad.notes import MAX_NOTES_DEPTH, cell_notes_work
+from symgrad.notes import MAX_NOTES_DEPTH, RANDOM_WEIGHTS_WORK, cell_notes_work
 from symgrad.render import (
     LANGUAGES,
     Slides,
@@ -49,6 +49,9 @@ from symgrad.render.slides import check_slides_format
 @click.option("--init", default=None, help="Matrix net: draw weights for the values section.")
 @click.option("--seed", default=None,
               help="Matrix net: the seed of the draw (default 0); cell: draw the parameters not set.")
+@click.option("--random-weights", "random_weights", is_flag=True,
+              help="Add random weights at the edge of chaos: the Jacobian's spectrum, Gaussian "
+                   "against orthogonal weights.")
 @click.option("--fragment", is_flag=True, help="The body only, for \\input into your own notes.")
 @click.option("--slides", is_flag=True, help="A Beamer presentation (LaTeX, or -o FILE.pdf compiled).")
 @click.option("--lang", default=DEFAULT_LANGUAGE, show_default=True, metavar="|".join(LANGUAGES),
@@ -56,8 +59,8 @@ from symgrad.render.slides import check_slides_format
               help="The language of the words (the formulas are the same): en or ja.")
 @cell_options()
 @output_options(default="Markdown (with --slides, LaTeX)")
-def notes(depth, widths, act, residual, highway, p, q, cost, w, b, x, y, z, init, seed, fragment,
-          slides, lang, cell, steps, settings, h0, c0, fmt, output):
+def notes(depth, widths, act, residual, highway, p, q, cost, w, b, x, y, z, init, seed,
+          random_weights, fragment, slides, lang, cell, steps, settings, h0, c0, fmt, output):
     """Lecture notes: the whole vanishing/exploding-gradient argument, with exact numbers."""
     if fmt is None and output is None:
         fmt = "latex" if slides else "markdown"
@@ -66,10 +69,12 @@ def notes(depth, widths, act, residual, highway, p, q, cost, w, b, x, y, z, init
         check_slides_format(chosen_format(fmt, output), fragment)
     given = dict(widths=None if widths is None else wholes(widths), w=w, b=b, x=x, y=y, z=z,
                  residual=residual, highway=highway, p=p, q=q, cost=cost, init=init,
-                 seed=whole(seed))
-    if cell is None:
-        result = api.notes(whole(depth), act_or_default(act), steps=whole(steps), parameters=settings,
-                           h0=h0, c0=c0, **given)
+                 seed=whole(seed), random_weights=random_weights)
+    if cell is None:  # (the random-weights results take seconds each: a bar counts them)
+        with progress_bar(RANDOM_WEIGHTS_WORK, shown=random_weights, unit="results") as report:
+            result = api.notes(whole(depth), act_or_default(act), steps=whole(steps),
+                               parameters=settings, h0=h0, c0=c0,
+                               progress=advance(report) if random_weights else None, **given)
     else:  # (a cell's bounds and runs take seconds each: a bar counts them)
         kind = CELLS.get(cell) if isinstance(cell, str) else None  # (a wrong name: refused)
         with progress_bar(cell_notes_work(kind) if kind else 1, unit="results") as report:

@@ -42,14 +42,14 @@ Q, Z, N_UNITS = (sympy.Symbol("q", nonnegative=True), sympy.Symbol("Z"),
 XI = sympy.Symbol("xi", positive=True)
 
 
-def _at(q) -> sympy.Expr:
+def scaled_gaussian(q) -> sympy.Expr:
     """√q Z, a preactivation of variance q."""
     return Factors((sympy.sqrt(q), Z))
 
 
 def _moment(function, q) -> sympy.Expr:
     """E[f(√q Z)²] for f = σ or σ'."""
-    return Expectation(function(_at(q)) ** 2)
+    return Expectation(function(scaled_gaussian(q)) ** 2)
 
 
 VARIANCE_MAP = say("Weights of variance {weights} and biases of variance {biases}: a wide "
@@ -233,18 +233,18 @@ FREE_PRODUCT = say(
     "for Gaussian weights (Marchenko–Pastur) and {orthogonal} for orthogonal ones "
     "(Pennington, Schoenholz & Ganguli 2017, 2018). The moments of {jj} (its eigenvalues "
     "are the squared singular values of J) follow by power series from {mu}.",
-    q=QSTAR, d=sympy.Symbol("D_l"), slopes=dsigma(_at(QSTAR)),
+    q=QSTAR, d=sympy.Symbol("D_l"), slopes=dsigma(scaled_gaussian(QSTAR)),
     jj=gram("JJT"),
     product=sympy.Eq(STransform(gram("JJT"), M_SYM),
                      Factors((STransform(gram("D2"), M_SYM), STransform(gram("WWT"), M_SYM)))
                      ** DEPTH, evaluate=False),
     gaussian=sympy.Eq(STransform(gram("WWT"), M_SYM), 1 / (SW2 * (1 + M_SYM)), evaluate=False),
     orthogonal=sympy.Eq(STransform(gram("WWT"), M_SYM), 1 / SW2, evaluate=False),
-    mu=sympy.Eq(sympy.Symbol("mu_k"), Expectation(dsigma(_at(QSTAR)) ** (2 * sympy.Symbol("k"))),
+    mu=sympy.Eq(sympy.Symbol("mu_k"), Expectation(dsigma(scaled_gaussian(QSTAR)) ** (2 * sympy.Symbol("k"))),
                 evaluate=False))
 
 
-def _value(value, digits: int) -> str:
+def spectrum_number(value, digits: int) -> str:
     """A whole number exactly (relu's moments), any other number as a decimal, so that a
     table's column lines up on the point: exact where it ends (relu's mass at 0: 0.5),
     else to ``digits`` digits."""
@@ -263,17 +263,17 @@ def _(result: Spectrum) -> Document:
     rows = [
         (say("{q}", q=QSTAR), "—" if field.fixed.q is None else decimal(field.fixed.q, digits)),
         (say("{chi}", chi=CHI), decimal(field.chi, digits)),
-        *((say("{m}", m=sympy.Symbol(f"m_{k}")), _value(m, digits))
+        *((say("{m}", m=sympy.Symbol(f"m_{k}")), spectrum_number(m, digits))
           for k, m in enumerate(result.moments, start=1)),
         (say("{spread}", spread=sympy.Eq(SPREAD, sympy.Symbol("m_2") / sympy.Symbol("m_1") ** 2 - 1,
-                                         evaluate=False)), _value(result.variance, digits)),
-        ("spread per layer", _value(c, digits)),
+                                         evaluate=False)), spectrum_number(result.variance, digits)),
+        ("spread per layer", spectrum_number(c, digits)),
         ("largest squared singular value", decimal(result.right_edge, digits)),
-        ("mass at 0", _value(result.atom_at_zero, digits)),
+        ("mass at 0", spectrum_number(result.atom_at_zero, digits)),
     ]
     if result.isometric_depth is not None:
         rows.append((say("depth where {spread} reaches 1", spread=SPREAD),
-                     _value(result.isometric_depth, digits)))
+                     spectrum_number(result.isometric_depth, digits)))
     spread = say(f"The spread grows by the same amount in every layer: {{formula}}, with "
                  f"{{s1}} for {result.weights} weights; here it is {{value}} at depth {depth}. "
                  "It stays 0 only where the slopes are constant on the Gaussian and the weights "

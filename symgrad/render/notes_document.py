@@ -10,7 +10,9 @@ import mpmath
 import sympy
 
 from symgrad.notation import (
+    Expectation,
     Factors,
+    Normal,
     Terms,
     dsigma,
     ellipsis,
@@ -24,11 +26,21 @@ from symgrad.notation import (
     step_symbol,
     sup_abs_dsigma,
 )
-from symgrad.notes import DEEPER, CellNotes, ChainNotes, NetNotes, Regime
+from symgrad.notes import DEEPER, RANDOM_WEIGHTS_DPS, CellNotes, ChainNotes, NetNotes, Regime
 from symgrad.numeric.real import decimal, table_cell
 from symgrad.render.bounds_documents import W, bounds_verdict
 from symgrad.render.document import Document, Grid, Row, Section, document, net_widths
 from symgrad.render.json import Rows, json_object
+from symgrad.render.meanfield_documents import (
+    CHI,
+    DEPTH,
+    N_UNITS,
+    QSTAR,
+    SPREAD,
+    SW2,
+    scaled_gaussian,
+    spectrum_number,
+)
 from symgrad.render.number_style import exact_sides
 from symgrad.render.printing import TextPrinter, plain
 from symgrad.render.prose import Code, Phrase, Prose, Words, paragraph, say
@@ -184,6 +196,8 @@ def _(notes: ChainNotes) -> Document:
                                       w=sympy.Eq(W, sympy.Rational(1, 2), evaluate=False),
                                       verdict=Phrase(bounds_verdict(notes.residual_bounds))),
                                   labels="residual-"))
+    if notes.random_weights is not None:
+        sections += _random_weights_sections(notes)
     if notes.evaluation is not None:
         values = _sections(notes.evaluation)
         sections += [_retitled(values["Gradients"], "Values: the gradients"),
@@ -192,6 +206,69 @@ def _(notes: ChainNotes) -> Document:
     title = say("Vanishing and exploding gradients in a {kind} {name} chain of depth {depth}",
                 kind=Phrase(chain.kind), name=name, depth=depth)
     return Document(title, sections, sympy.Integer(depth))
+
+
+RANDOM_DIGITS = 10  # the random-weights table's numbers (the JSON has RANDOM_WEIGHTS_DPS)
+
+
+def _random_weights_sections(notes: ChainNotes) -> list[Section]:
+    """The chain's activation in a wide net with random weights at the edge of chaos, and
+    the Jacobian's spectrum there: Gaussian against orthogonal weights."""
+    chosen, name, depth = notes.random_weights, Code(notes.chain.activation.name), notes.chain.depth
+    point = chosen.critical
+    edge = say("Draw each weight of a wide net from {law} and set the biases to 0. Every layer "
+               "then multiplies the expected squared gradient by {chi} at the fixed point "
+               "{q} of the preactivations' variance (mean field). For {name} this is 1 at "
+               "{critical}: the edge of chaos, where the mean gradient neither vanishes nor "
+               "explodes with depth.", law=Normal(0, SW2 / N_UNITS),
+               chi=sympy.Eq(CHI, Factors((SW2, Expectation(dsigma(scaled_gaussian(QSTAR)) ** 2))),
+                            evaluate=False),
+               q=QSTAR, name=name, critical=sympy.Eq(SW2, _short_number(point.sigma_w2),
+                                                     evaluate=False))
+    gaussian, orthogonal = chosen.gaussian, chosen.orthogonal
+    rows = (
+        (say("{m}", m=sympy.Symbol("m_1")),) + tuple(
+            spectrum_number(r.moments[0], RANDOM_DIGITS) for r in (gaussian, orthogonal)),
+        (say("{spread}", spread=SPREAD),) + tuple(
+            spectrum_number(r.variance, RANDOM_DIGITS) for r in (gaussian, orthogonal)),
+        ("spread per layer",) + tuple(
+            spectrum_number(r.spread_per_layer, RANDOM_DIGITS) for r in (gaussian, orthogonal)),
+        ("largest squared singular value",) + tuple(
+            decimal(r.right_edge, RANDOM_DIGITS) for r in (gaussian, orthogonal)),
+    )
+    spread = say("{chi} fixes only the mean of the squared singular values of {jacobian}. "
+                 "Free probability (Pennington, Schoenholz & Ganguli 2017, 2018) gives their "
+                 "spread about it, {formula}, with {s1} for Gaussian weights and {s0} for "
+                 "orthogonal ones. At depth {depth} the Jacobian with Gaussian weights is "
+                 "{gaussian}; with orthogonal weights it is {orthogonal}.",
+                 chi=sympy.Eq(CHI, 1, evaluate=False),
+                 jacobian=sympy.Eq(sympy.Symbol("J"), local_derivative(
+                     layer_symbol("a", depth), layer_symbol("a", 0)), evaluate=False),
+                 formula=sympy.Eq(SPREAD, DEPTH * (sympy.Symbol("mu_2") / sympy.Symbol("mu_1") ** 2
+                                                   - 1 - sympy.Symbol("s_1")), evaluate=False),
+                 s1=sympy.Eq(sympy.Symbol("s_1"), -1, evaluate=False),
+                 s0=sympy.Eq(sympy.Symbol("s_1"), 0, evaluate=False), depth=depth,
+                 gaussian=Phrase(gaussian.verdict), orthogonal=Phrase(orthogonal.verdict))
+    return [
+        Section("Random weights: the edge of chaos", edge,
+                grid=Grid(("quantity", "value"), (
+                    (say("{w}", w=SW2), spectrum_number(_short_number(point.sigma_w2),
+                                                        RANDOM_DIGITS)),
+                    (say("{q}", q=QSTAR), spectrum_number(_short_number(point.q),
+                                                          RANDOM_DIGITS))))),
+        Section("Beyond the mean: the Jacobian's spectrum", spread,
+                grid=Grid(("", "Gaussian weights", "orthogonal weights"), rows)),
+    ]
+
+
+def _short_number(value) -> sympy.Number:
+    """A whole number exactly (relu's σ_w² = 2, tanh's 1), any other to RANDOM_DIGITS
+    digits."""
+    if isinstance(value, sympy.Basic):
+        return value
+    if value == int(value):
+        return sympy.Integer(int(value))
+    return sympy.Float(mpmath.nstr(value, RANDOM_DIGITS), RANDOM_DIGITS)
 
 
 @document.register
@@ -320,6 +397,11 @@ def _(notes: ChainNotes) -> dict:
         "residual_derivation": None if notes.residual is None else _nested(notes.residual),
         "residual_bounds": _nested(notes.residual_bounds),
         "evaluation": None if notes.evaluation is None else _nested(notes.evaluation),
+        "random_weights": None if notes.random_weights is None else {
+            "sigma_w2": decimal(notes.random_weights.critical.sigma_w2, RANDOM_WEIGHTS_DPS),
+            "q": decimal(notes.random_weights.critical.q, RANDOM_WEIGHTS_DPS),
+            "gaussian": _nested(notes.random_weights.gaussian),
+            "orthogonal": _nested(notes.random_weights.orthogonal)},
     }
 
 

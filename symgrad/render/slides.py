@@ -53,7 +53,8 @@ class Shown:
 
 
 # A chain's talk, in the order the argument runs: the network and its diagram, the δ
-# recursion, the closed form, the three regimes, ReLU, residual connections, the figure.
+# recursion, the closed form, the three regimes, ReLU, residual connections, the spectrum of
+# random weights (where the notes have it), the figure.
 CHAIN_TALK = (
     Shown("Notation and forward pass"),
     Shown("The chain rule and the {0} recursion"),
@@ -64,6 +65,7 @@ CHAIN_TALK = (
     Shown("Why ReLU alone does not remove the weight product", rows=1),  # the front layer's δ
     Shown("Residual connections", rows=2),  # the output's gradient and the recursion
     Shown("The residual factor, {0}"),
+    Shown("Beyond the mean: the Jacobian's spectrum", ("words", "grid")),  # (--random-weights)
     Shown("Values: layer by layer", ("figure",)),
 )
 # A net's talk: its network (the first unit's equations: the rest repeat them), the output

@@ -572,6 +572,34 @@ MESSAGES = {
     "step {0}": "ステップ {0}",
     "t": "t",
 
+    # -- random weights: the edge of chaos and the Jacobian's spectrum --------------------
+    "Random weights: the edge of chaos": "ランダムな重み：カオスの縁",
+    "Draw each weight of a wide net from {0} and set the biases to 0. Every layer then "
+    "multiplies the expected squared gradient by {1} at the fixed point {2} of the "
+    "preactivations' variance (mean field). For {3} this is 1 at {4}: the edge of chaos, "
+    "where the mean gradient neither vanishes nor explodes with depth.":
+        "幅の広いネットの各重みを {0} から引き、バイアスを 0 とする。このとき各層は、前活性化の"
+        "分散の固定点 {2} において、勾配の二乗の期待値を {1} 倍する（平均場）。{3} ではこれが "
+        "{4} で 1 になる。これがカオスの縁であり、勾配の平均は深さとともに消失も爆発もしない。",
+    "Beyond the mean: the Jacobian's spectrum": "平均の先へ：ヤコビ行列のスペクトル",
+    "{0} fixes only the mean of the squared singular values of {1}. Free probability "
+    "(Pennington, Schoenholz & Ganguli 2017, 2018) gives their spread about it, {2}, with "
+    "{3} for Gaussian weights and {4} for orthogonal ones. At depth {5} the Jacobian with "
+    "Gaussian weights is {6}; with orthogonal weights it is {7}.":
+        "{0} が定めるのは {1} の特異値の二乗の平均だけである。自由確率論（Pennington, "
+        "Schoenholz & Ganguli 2017, 2018）は平均のまわりの広がりを {2} と与える。ここで "
+        "ガウス分布の重みでは {3}、直交行列の重みでは {4} である。深さ {5} で、ヤコビ行列は"
+        "ガウス分布の重みでは{6}であり、直交行列の重みでは{7}である。",
+    "isometric": "等長的",
+    "near-isometric": "ほぼ等長的",
+    "not isometric": "非等長的",
+    "Gaussian weights": "ガウス分布の重み",
+    "orthogonal weights": "直交行列の重み",
+    "largest squared singular value": "最大の特異値の二乗",
+    "spread per layer": "1 層あたりの広がり",
+    "quantity": "量",
+    "value": "値",
+
     # -- the formats' own words (named places: what the format fills in) ------------------
     "Figure {number}.": "図 {number}",
     "{title} (cont.)": "{title}（続き）",
