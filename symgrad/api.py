@@ -625,11 +625,13 @@ def spectrum(depth: int = 1, act: Act = "tanh", *, sigma_w2=1, sigma_b2=0,
     depth = check_depth(depth, MAX_DEPTH)
     if width is not None:
         width = arguments.whole(width, "The width")
-        samples = arguments.whole(samples, "The number of samples")
-        seed = arguments.seed(seed)
+    samples = arguments.whole(samples, "The number of samples")
+    seed = arguments.seed(seed)
+    arguments.callback(progress)
     empty = at is None or (isinstance(at, (list, tuple)) and not at)
-    points = () if empty else listed(at, "A point of the density")
-    shallower = () if also_depths is None else arguments.wholes(also_depths, "also_depths")
+    points = () if empty else listed(at, "point of the density")
+    shallower = () if also_depths is None else \
+        arguments.wholes(also_depths, arguments.option("also_depths"))
     return limiting_spectrum(activation, sigma_w2, sigma_b2, depth, weights,
                              arguments.digits(dps, MAX_MEANFIELD_DPS),
                              arguments.whole(moments, "The number of moments"),

@@ -101,6 +101,13 @@ def wholes(values, name: str, minimum: int | None = None, maximum: int | None = 
     return tuple(whole(item, f"Each of {name}", minimum, maximum) for item in items)
 
 
+def callback(value) -> None:
+    """``progress``: None or something to call with the work done."""
+    if value is not None and not callable(value):
+        raise SymgradError(f"progress must be a function to call with the work done, not "
+                           f"{shown(value)}.")
+
+
 def text(value, name: str) -> str:
     """A string (a name such as 'sigmoid', a cost, an initialisation)."""
     if not isinstance(value, str):

@@ -228,6 +228,47 @@ def test_sampled_spectra_approach_the_limit_at_width_200():
             0.05 * float(found.moments[k - 1]), (k, estimate)
 
 
+def test_one_orthogonal_tanh_layer_has_the_law_of_its_slopes():
+    """One layer of orthogonal weights: JJᵀ = σ_w² D², so P(a < λ < b) is the Gaussian
+    measure of {h : a < σ_w² sech⁴ h < b}, h = ±acosh((σ_w²/λ)^(1/4)) (closed form),
+    against the density integrated by mpmath.quad."""
+    found = spectrum(symgrad.get_activation("tanh"), "1.5", "0.05", 1, "orthogonal", dps=15,
+                     grid=0)
+    q = float(found.mean_field.fixed.q)
+    limit = Density(Slopes(MeanField(found.activation), found.mean_field.fixed.q), "1.5", 1,
+                    "orthogonal", 15)
+
+    def below(lam):  # P(λ' < lam) = P(|h| > acosh((1.5/lam)^(1/4)))
+        h = mpmath.acosh((mpmath.mpf("1.5") / lam) ** 0.25)
+        return 2 * (1 - mpmath.ncdf(h / mpmath.sqrt(q)))
+
+    for a, b in (("0.3", "0.6"), ("0.9", "1.2"), ("1.4", "1.45")):
+        a, b = mpmath.mpf(a), mpmath.mpf(b)
+        assert float(mpmath.quad(limit.at, [a, b])) == pytest.approx(float(below(b) - below(a)),
+                                                                     rel=1e-9)
+    assert all(rho is not None for _, rho in spectrum(
+        symgrad.get_activation("tanh"), "1.5", "0.05", 1, "orthogonal", dps=15, grid=20).density)
+
+
+@pytest.mark.parametrize("sigma_w2", ["1e30", "1e-30"])
+def test_the_density_scales_as_the_weights_power(sigma_w2):
+    """λ scales as (σ_w²)^L exactly for ReLU (σ'² is 0 or 1 whatever q is): the density at
+    σ_w² = s is the one at σ_w² = 2 rescaled by (s/2)^L, even at 10^±30."""
+    relu = symgrad.get_activation("relu")
+    depth, s = 3, sympy.Rational(sympy.Float(sigma_w2, 40))
+    far = spectrum(relu, sigma_w2, 0, depth, "gaussian", dps=15, grid=0, at=[(s / 2) ** depth])
+    near = spectrum(relu, 2, 0, depth, "gaussian", dps=15, grid=0, at=[1])
+    assert float(far.points[0][1] * (s / 2) ** depth) == pytest.approx(float(near.points[0][1]),
+                                                                        rel=1e-10)
+    assert float(far.right_edge / (s / 2) ** depth) == pytest.approx(float(near.right_edge),
+                                                                      rel=1e-12)
+
+
+def test_a_one_digit_density_finishes():
+    found = symgrad.spectrum(4, "linear", sigma_w2=1, weights="gaussian", dps=1, grid=5)
+    assert len(found.density) == 5 and found.density[0][1] > 0
+
+
 def test_the_densities_beside_have_their_own_depths_moments():
     """Each density of --also-depths is its own depth's: for ReLU at σ_w² = 2 with
     orthogonal weights, ∫λρ = m_1 = 1 and ∫λ²ρ = m_2 = 1 + d (σ_J² = L), by the

@@ -100,6 +100,10 @@ class SampledSpectra:
         """E‖Ju‖⁴ / (E‖Ju‖²)² for u uniform on the sphere (Hanin's ratio), with its error
         by the delta method."""
         n = self.width
+        with numpy.errstate(all="ignore"):  # (every net's J 0: no ratio, nan)
+            return self._fourth_moment_ratio(n)
+
+    def _fourth_moment_ratio(self, n: int) -> Estimate:
         scale = numpy.exp(self.log_scales)
         first = scale * numpy.sum(self.eigenvalues, axis=1) / n
         second = scale ** 2 * (2 * numpy.sum(self.eigenvalues ** 2, axis=1)
@@ -131,8 +135,9 @@ def check_sampling(width: int, samples: int, depth: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
             raise SymgradError(f"The {name} must be a whole number from 1 to {top:,}.")
     if samples * depth * width ** 3 > MAX_WORK:
-        raise SymgradError(f"{samples} samples of width {width} at depth {depth} are too much "
-                           "work; ask for fewer samples, a smaller width or depth.")
+        nets = "1 sample" if samples == 1 else f"{samples} samples"
+        raise SymgradError(f"{nets} of width {width} at depth {depth} are too much work; ask "
+                           "for fewer samples, a smaller width or depth.")
 
 
 def sample_spectra(activation: Activation, sigma_w2: float, sigma_b2: float, q_star: float,

@@ -132,6 +132,9 @@ FLOAT_DIGITS, FLOAT_BITS = 15, 53  # at this working precision or below, E[d/(x 
 # The finest tanh-sinh level tried for E[d/(x − d)] (about 3·2^k nodes a side): near the real
 # axis the integrand has a peak as narrow as Im x, which finer levels resolve.
 TANH_SINH_LEVELS = {True: 12, False: 10}  # (float64, MPFR)
+FLOAT_Q_LIMIT = 1e300  # q* above this: the quadrature in MPFR (see ``Slopes.floats_hold``)
+MAX_SMOOTH_Q = mpmath.mpf(10) ** 1000  # q* above this refused for a smooth σ (at 10^1000
+# the moments' quadratures take 15 s, at 10^3000 over a minute)
 SCAN_LEVELS = 8  # the right edge's scan: where finer levels are needed, it has gone far enough
 
 
@@ -190,7 +193,7 @@ class Slopes:
             atoms = [(_mpf(d), _mpf(p)) for d, p in self.exact]
             return (sum(p * d / (x - d) for d, p in atoms),
                     -sum(p * d / (x - d) ** 2 for d, p in atoms))
-        in_floats = mpmath.mp.prec <= FLOAT_BITS
+        in_floats = mpmath.mp.prec <= FLOAT_BITS and self.floats_hold
         tolerance = mpmath.mpf(2) ** (-mpmath.mp.prec + 8)
         point = (complex(x) if isinstance(x, mpmath.mpc) else float(x)) if in_floats else x
         previous, sums = None, [0, 0]  # Σ over the nodes of every level so far
@@ -213,6 +216,39 @@ class Slopes:
             previous = value
         raise SymgradError("The spectral density cannot be computed to the digits asked this "
                            "close to the real axis; ask for fewer digits.")
+
+    SCAN_POINTS = 400  # where σ'(h)² = c is looked for: a sign change between two of them
+
+    def density(self, c) -> mpmath.mpf:
+        """The density of d = σ'(h)² at c (h ~ N(0, q*), a smooth σ): the sum over the
+        roots of σ'(h)² = c of φ(h)/|2σ'(h)σ''(h)|, the roots found by a scan of the
+        quadrature's range and refined by bisection (sure, where a secant method missed
+        its tolerance at q* = 10^300). One layer of orthogonal
+        weights has JJᵀ = σ_w² D², so this is its spectrum."""
+        q = _mpf(self.q)
+        pair = self.field.gaussian._pair()
+        cut = mpmath.sqrt(2 * mpmath.log(10) * (mpmath.mp.dps + 10) * q)
+
+        def gap(h):
+            return pair(h)[1] ** 2 - c
+
+        nodes = [-cut + 2 * cut * k / self.SCAN_POINTS for k in range(self.SCAN_POINTS + 1)]
+        if mpmath.mp.prec <= FLOAT_BITS and self.floats_hold:  # (the scan in NumPy; the
+            at = numpy.array(nodes, dtype=float)  # roots in mpmath)
+            with numpy.errstate(all="ignore"):
+                values = list(numpy.broadcast_to(self._float_derivative()(at)[1], at.shape) ** 2
+                              - float(c))
+        else:
+            values = [gap(h) for h in nodes]
+        total = mpmath.mpf(0)
+        for (left, a), (right, b) in zip(zip(nodes, values), zip(nodes[1:], values[1:])):
+            if a == 0 or a * b > 0:
+                continue
+            root = _bisected(gap, left, right, a)
+            slope = mpmath.diff(lambda h: pair(h)[1] ** 2, root)
+            if slope != 0:
+                total += mpmath.npdf(root, 0, mpmath.sqrt(q)) / abs(slope)
+        return total
 
     def _level(self, level: int, in_floats: bool = False):
         """The new tanh-sinh nodes of one level on h ∈ [−T√q, T√q] (split at 0): the
@@ -239,6 +275,12 @@ class Slopes:
         return self._nodes[key]
 
 
+    @cached_property
+    def floats_hold(self) -> bool:
+        """Whether the quadrature's range, h² up to about 58 q*, is well inside float64's
+        (σ_w² = 10^400 puts q* past it: then MPFR sums the nodes)."""
+        return float(_mpf(self.q)) < FLOAT_Q_LIMIT
+
     def _float_level(self, level: int):
         """``_level`` in float64, every node at once: mpmath's tanh-sinh nodes of the level
         (t = k·2⁻ˡ, only the odd k past level 1; x = tanh(π/2 sinh t), w = π/2 cosh t /
@@ -260,11 +302,12 @@ class Slopes:
         cut = math.sqrt(2 * math.log(10) * (FLOAT_DIGITS + 10) * q)
         derivative = self._float_derivative()
         weights, values = [], []
-        for low, high in ((-cut, 0.0), (0.0, cut)):
-            h = (high - low) / 2 * x + (high + low) / 2
-            weights.append((high - low) / 2 * w * numpy.exp(-h * h / (2 * q))
-                           / math.sqrt(2 * math.pi * q))
-            values.append(numpy.broadcast_to(derivative(h)[1], h.shape) ** 2)
+        with numpy.errstate(all="ignore"):  # (cosh overflowing: sech 0, as it should)
+            for low, high in ((-cut, 0.0), (0.0, cut)):
+                h = (high - low) / 2 * x + (high + low) / 2
+                weights.append((high - low) / 2 * w * numpy.exp(-h * h / (2 * q))
+                               / math.sqrt(2 * math.pi * q))
+                values.append(numpy.broadcast_to(derivative(h)[1], h.shape) ** 2)
         return numpy.concatenate(weights), numpy.concatenate(values)
 
     def _float_derivative(self):
@@ -272,6 +315,23 @@ class Slopes:
             self._nodes["float"] = float_arithmetic(ScalarChain(1, self.field.activation),
                                                     "float64", stable=True).sigma_and_derivative
         return self._nodes["float"]
+
+
+def _bisected(function, left, right, at_left):
+    """The root of ``function`` between ``left`` and ``right`` (where it changes sign,
+    ``at_left`` its value at ``left``), to the working precision."""
+    for _ in range(4 * mpmath.mp.prec):
+        middle = (left + right) / 2
+        if middle in (left, right):
+            break
+        value = function(middle)
+        if value == 0:
+            return middle
+        if (value > 0) == (at_left > 0):
+            left, at_left = middle, value
+        else:
+            right = middle
+    return (left + right) / 2
 
 
 def _mpf(value):
@@ -294,28 +354,44 @@ class Density:
     λ_max is the minimum of λ(x) over real x above sup σ'² (where dλ/dx = 0)."""
 
     def __init__(self, slopes: Slopes, sigma_w2, depth: int, weights: str, dps: int):
-        self.slopes, self.depth, self.weights, self.dps = slopes, depth, weights, dps
+        # (below float64's digits, float64's: Newton's steps and the continuation's need
+        # them, however few digits the answer shows)
+        self.slopes, self.depth, self.weights = slopes, depth, weights
+        self.dps = max(dps, FLOAT_DIGITS)
         self.sigma_w2 = sigma_w2
-        self._solved: dict = {}  # λ: x, for warm starts
+        self._solved: dict = {}  # λ/s: x, for warm starts
         self._floor = mpmath.mpf(0)  # a band's lower edge met on the way down: no density below
 
     @property
     def working_dps(self) -> int:
-        """Guard digits above 15; at 15 or fewer, float64's (NumPy sums the quadrature)."""
+        """Guard digits above 15; at 15, float64's (NumPy sums the quadrature)."""
         return self.dps if self.dps <= FLOAT_DIGITS else self.dps + GUARD_DIGITS
 
+    @property
+    def scale(self) -> mpmath.mpf:
+        """s = σ_w^(2L): σ_w² enters the equation only as the factor (σ_w²)^L of λ, so the
+        density is solved at σ_w² = 1 and λ scaled by s (σ_w² = 10^30 or 10^-30 alike)."""
+        return _mpf(self.sigma_w2) ** self.depth
+
     def _phi(self, x, levels: int | None = None) -> tuple:
-        """(Φ(x), Φ'(x), m)."""
+        """(Φ(x), Φ'(x), m) at σ_w² = 1."""
         m, dm = self.slopes.transform(x, levels)
         depth, g = self.depth, 1 if self.weights == "gaussian" else 0
         a, b = 1 - depth, depth - 1 - g * depth
         log = mpmath.log
-        value = a * log(m) + b * log(1 + m) - depth * log(_mpf(self.sigma_w2) * x)
+        value = a * log(m) + b * log(1 + m) - depth * log(x)
         return value, (a / m + b / (1 + m)) * dm - depth / x, m
 
-    @cached_property
+    @property
     def right_edge(self) -> tuple:
         """(λ_max, x there): the largest squared singular value of the limit."""
+        top, x = self._unit_edge
+        with mpmath.workdps(self.working_dps):
+            return top * self.scale, x
+
+    @cached_property
+    def _unit_edge(self) -> tuple:
+        """``right_edge`` at σ_w² = 1."""
         with mpmath.workdps(self.working_dps):
             top = _mpf(self.slopes.largest)
             def slope(t):  # Φ' > 0 where λ decreases (the scan's quadratures kept coarse)
@@ -340,7 +416,7 @@ class Density:
                 # always have a minimum: their λ(x) grows without bound there too)
                 if self.weights == "gaussian":
                     raise SymgradError("No right edge was found for this spectrum.")
-                return (_mpf(self.sigma_w2) * top) ** self.depth, top
+                return top ** self.depth, top
             else:
                 for _ in range(4 * mpmath.mp.prec):  # bisection on the sign of Φ'
                     middle = (low + high) / 2
@@ -394,22 +470,28 @@ class Density:
 
     @property
     def point_mass(self) -> bool:
-        """JJᵀ = c·I (one slope, orthogonal weights: a linear net): no density at all."""
+        """Atoms only, no density: JJᵀ = c·I (one slope, orthogonal weights: a linear net),
+        or one layer of orthogonal weights, JJᵀ = σ_w² D², over slopes that take a few
+        values (relu: 0 and 1)."""
         exact = self.slopes.exact
-        return self.weights == "orthogonal" and exact is not None and len(exact) == 1
+        return self.weights == "orthogonal" and exact is not None and (
+            len(exact) == 1 or self.depth == 1)
 
     def at(self, lam) -> mpmath.mpf:
         """ρ(λ) for λ > 0, to the working digits."""
         with mpmath.workdps(self.working_dps):
-            lam = _mpf(lam)
-            top, _ = self.right_edge
+            scale = self.scale
+            lam = _mpf(lam) / scale  # (solved at σ_w² = 1: ρ(λ) = ρ₁(λ/s)/s)
+            top, _ = self._unit_edge
             if lam >= top or self.point_mass or lam <= self._floor:
                 return mpmath.mpf(0)
+            if self.weights == "orthogonal" and self.depth == 1:
+                return self.slopes.density(lam) / scale
             x = self._continue(lam)
             if x is None:  # below a band's lower edge
                 return mpmath.mpf(0)
             m = self.slopes.transform(x)[0]
-            return max(-mpmath.im(m) / (mpmath.pi * lam), mpmath.mpf(0))
+            return max(-mpmath.im(m) / (mpmath.pi * lam), mpmath.mpf(0)) / scale
 
     def _continue(self, lam):
         """x at λ, continued down from the nearest λ solved before, or from the right edge
@@ -418,7 +500,7 @@ class Density:
         of second order in the step), so the root followed is the physical one (the others
         are 2π/L apart in the phase of the L-th power); a step that fails is halved, one that
         succeeds doubles, at most a tenth of λ."""
-        top, edge_x = self.right_edge
+        top, edge_x = self._unit_edge
         above = [k for k in self._solved if k >= lam]
         if above:
             here = min(above)
@@ -602,6 +684,10 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
                            "without bound, or keeps any value): the spectrum is taken at one.")
     q = 1 if field.fixed.q is None else field.fixed.q
     slopes = Slopes(MeanField(activation), q)
+    if slopes.exact is None and q > MAX_SMOOTH_Q:
+        raise SymgradError(f"The preactivations' variance q* = {mpmath.nstr(_mpf(q), 3)} is "
+                           "past 10^1000, where a smooth σ' lives on a sliver of the "
+                           "Gaussian's range and its moments take minutes; take a smaller σ_w².")
     mus = slopes.moments(moments, dps)
     if mus[0] == 0:
         raise SymgradError("σ' is 0 on the Gaussian almost everywhere: the Jacobian is 0.")

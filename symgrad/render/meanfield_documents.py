@@ -271,7 +271,8 @@ def _(result: Spectrum) -> Document:
         ("largest squared singular value", decimal(result.right_edge, digits)),
         ("mass at 0", spectrum_number(result.atom_at_zero, digits)),
     ]
-    if result.isometric_depth is not None:
+    if result.isometric_depth is not None and result.isometric_depth >= 1:  # (relu Gaussian:
+        # 1/2, past at the first layer already)
         rows.append((say("depth where {spread} reaches 1", spread=SPREAD),
                      spectrum_number(result.isometric_depth, digits)))
     spread = say(f"The spread grows by the same amount in every layer: {{formula}}, with "
@@ -305,13 +306,26 @@ def _(result: Spectrum) -> Document:
     return Document(title, sections, sympy.Integer(depth))
 
 
+MEANS_APART = 2  # depths whose means m_1 = χ1^L differ more than this are drawn as λ/m_1
+
+
 def _density_figure(result: Spectrum) -> Figure:
-    """The limiting density on its grid; with samples, their histogram behind it."""
+    """The limiting density on its grid; with samples, their histogram behind it; with
+    other depths, theirs beside it (as densities of λ/m_1 where the means differ much)."""
     caption = say("The density of the squared singular values {l} of J on "
                   f"{len(result.density)} points up to the largest (in float64).", l=LAMBDA)
+    chi = float(result.mean_field.chi)
+    depths = [result.depth, *(d for d, _ in result.shallower)]
+    logs = [d * math.log(chi) for d in depths] if chi > 0 else [0.0]
+    relative = max(logs) - min(logs) > math.log(MEANS_APART)
+
+    def mean(depth):  # what λ is divided by: m_1 at that depth, or 1
+        return math.exp(depth * math.log(chi)) if relative else 1.0
+
     histogram, behind = result.sampled_histogram(), None
     if histogram is not None:
-        behind = (histogram.edges, histogram.density)
+        behind = (tuple(e / mean(result.depth) for e in histogram.edges),
+                  tuple(h * mean(result.depth) for h in histogram.density))
         sampled = result.sampled
         caption = paragraph(caption, f"Shaded: the squared singular values of the "
                             f"{sampled.samples} sampled nets of width {sampled.width}, binned.")
@@ -322,7 +336,7 @@ def _density_figure(result: Spectrum) -> Figure:
             caption = paragraph(caption, joined(
                 ["Not drawn: ", joined([say(template, share=sympy.Float(share, 3))
                                        for template, share in apart], " and "), "."], ""))
-    more = tuple(Line(*_floats(density), say("{L}", L=sympy.Eq(DEPTH, d, evaluate=False)))
+    more = tuple(Line(*_floats(density, mean(d)), say("{L}", L=sympy.Eq(DEPTH, d, evaluate=False)))
                  for d, density in result.shallower)
     gaps = [lam for density in (result.density, *(d for _, d in result.shallower))
             for lam, rho in density if rho is None]
@@ -334,18 +348,28 @@ def _density_figure(result: Spectrum) -> Figure:
     if more:
         caption = paragraph(caption, "Each depth's density on a grid of its own, up to its "
                             "largest squared singular value.")
-    return Figure(*_floats(result.density), say("{l}", l=LAMBDA), "density",
+    x_label = say("{l}", l=LAMBDA)
+    if relative:
+        ratio = slashed_ratio(LAMBDA, sympy.Symbol("m_1"))
+        caption = paragraph(caption, say(
+            "Each depth's {l} is divided by its mean {m}, so that their shapes compare: the "
+            "means differ by a factor {factor}.", l=LAMBDA,
+            m=sympy.Eq(sympy.Symbol("m_1"), CHI ** DEPTH, evaluate=False),
+            factor=sympy.Float(math.exp(max(logs) - min(logs)), 3)))
+        x_label = say("{ratio}", ratio=ratio)
+    return Figure(*_floats(result.density, mean(result.depth)), x_label, "density",
                   "density against lambda", caption, behind=behind, more=more,
                   label=say("{L}", L=sympy.Eq(DEPTH, result.depth, evaluate=False)))
 
 
-def _floats(density) -> tuple[tuple, tuple]:
-    """A density's (λ, ρ) pairs as the λs and the ρs, floats (None kept) to GRID_DIGITS."""
+def _floats(density, mean: float = 1.0) -> tuple[tuple, tuple]:
+    """A density's (λ, ρ) pairs as the λs and the ρs, floats (None kept) to GRID_DIGITS;
+    with ``mean``, of λ/mean (λ divided, ρ multiplied by it)."""
     def rounded(value):
         return float(f"{float(value):.{GRID_DIGITS}g}")
 
-    return (tuple(rounded(lam) for lam, _ in density),
-            tuple(None if rho is None else rounded(rho) for _, rho in density))
+    return (tuple(rounded(lam / mean) for lam, _ in density),
+            tuple(None if rho is None else rounded(rho * mean) for _, rho in density))
 
 
 def _sampled_section(result: Spectrum) -> Section:
