@@ -257,7 +257,8 @@ def spectrum_number(value, digits: int) -> str:
 def _(result: Spectrum) -> Document:
     digits, depth, field = result.dps, result.depth, result.mean_field
     title = say(f"Jacobian spectrum: {result.activation.name}, {{w}}, {{b}}, depth {depth}, "
-                f"{result.weights} weights", w=sympy.Eq(SW2, field.sigma_w2, evaluate=False),
+                f"{WEIGHT_NAMES[result.weights]} weights",
+                w=sympy.Eq(SW2, field.sigma_w2, evaluate=False),
                 b=sympy.Eq(SB2, field.sigma_b2, evaluate=False))
     c = result.spread_per_layer
     rows = [
@@ -276,7 +277,8 @@ def _(result: Spectrum) -> Document:
         rows.append((say("depth where {spread} reaches 1", spread=SPREAD),
                      spectrum_number(result.isometric_depth, digits)))
     spread = say(f"The spread grows by the same amount in every layer: {{formula}}, with "
-                 f"{{s1}} for {result.weights} weights; here it is {{value}} at depth {depth}. "
+                 f"{{s1}} for {WEIGHT_NAMES[result.weights]} weights; here it is {{value}} at "
+                 f"depth {depth}. "
                  "It stays 0 only where the slopes are constant on the Gaussian and the weights "
                  "orthogonal (dynamical isometry); where it grows, some singular values of J "
                  "grow and others shrink with depth, whatever the mean does. Verdict: "
@@ -306,6 +308,7 @@ def _(result: Spectrum) -> Document:
     return Document(title, sections, sympy.Integer(depth))
 
 
+WEIGHT_NAMES = {"gaussian": "Gaussian", "orthogonal": "orthogonal"}  # (Gauss's name, capital)
 MEANS_APART = 2  # depths whose means m_1 = χ1^L differ more than this are drawn as λ/m_1
 
 
@@ -376,7 +379,7 @@ def _sampled_section(result: Spectrum) -> Section:
     sampled = result.sampled
     rows = [(say("{m}", m=sympy.Symbol(f"m_{k}")),
              f"{_short(sampled.moment(k).value)} ± {_short(sampled.moment(k).error)}",
-             decimal(limit, SAMPLE_DIGITS))
+             spectrum_number(limit, SAMPLE_DIGITS))
             for k, limit in enumerate(result.moments, start=1)]
     ratio = sampled.fourth_moment_ratio()
     hanin = result.hanin
