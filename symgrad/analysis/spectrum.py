@@ -222,9 +222,9 @@ class Slopes:
     def density(self, c) -> mpmath.mpf:
         """The density of d = σ'(h)² at c (h ~ N(0, q*), a smooth σ): the sum over the
         roots of σ'(h)² = c of φ(h)/|2σ'(h)σ''(h)|, the roots found by a scan of the
-        quadrature's range and refined by bisection (sure, where a secant method missed
-        its tolerance at q* = 10^300). One layer of orthogonal
-        weights has JJᵀ = σ_w² D², so this is its spectrum."""
+        quadrature's range and refined by bisection (sure, where a secant method missed its
+        tolerance at q* = 10^300). One layer of orthogonal weights has JJᵀ = σ_w² D², so
+        this is its spectrum."""
         q = _mpf(self.q)
         pair = self.field.gaussian._pair()
         cut = mpmath.sqrt(2 * mpmath.log(10) * (mpmath.mp.dps + 10) * q)
@@ -236,7 +236,7 @@ class Slopes:
         if mpmath.mp.prec <= FLOAT_BITS and self.floats_hold:  # (the scan in NumPy; the
             at = numpy.array(nodes, dtype=float)  # roots in mpmath)
             with numpy.errstate(all="ignore"):
-                values = list(numpy.broadcast_to(self._float_derivative()(at)[1], at.shape) ** 2
+                values = list(numpy.broadcast_to(self._float_derivative(at)[1], at.shape) ** 2
                               - float(c))
         else:
             values = [gap(h) for h in nodes]
@@ -274,7 +274,6 @@ class Slopes:
             self._nodes[key] = (weights, values)
         return self._nodes[key]
 
-
     @cached_property
     def floats_hold(self) -> bool:
         """Whether the quadrature's range, h² up to about 58 q*, is well inside float64's
@@ -300,7 +299,7 @@ class Slopes:
             x, w = numpy.concatenate([-x[::-1], x]), numpy.concatenate([w[::-1], w])
         q = float(_mpf(self.q))
         cut = math.sqrt(2 * math.log(10) * (FLOAT_DIGITS + 10) * q)
-        derivative = self._float_derivative()
+        derivative = self._float_derivative
         weights, values = [], []
         with numpy.errstate(all="ignore"):  # (cosh overflowing: sech 0, as it should)
             for low, high in ((-cut, 0.0), (0.0, cut)):
@@ -310,11 +309,11 @@ class Slopes:
                 values.append(numpy.broadcast_to(derivative(h)[1], h.shape) ** 2)
         return numpy.concatenate(weights), numpy.concatenate(values)
 
+    @cached_property
     def _float_derivative(self):
-        if "float" not in self._nodes:
-            self._nodes["float"] = float_arithmetic(ScalarChain(1, self.field.activation),
-                                                    "float64", stable=True).sigma_and_derivative
-        return self._nodes["float"]
+        """h ↦ (σ(h), σ'(h)) over NumPy arrays of float64 (the activation's stable form)."""
+        return float_arithmetic(ScalarChain(1, self.field.activation), "float64",
+                                stable=True).sigma_and_derivative
 
 
 def _bisected(function, left, right, at_left):
