@@ -13,7 +13,7 @@ from _output import output_stem
 
 import symgrad
 
-TANH = dict(sigma_w2="1.05", sigma_b2=0, grid=60, also_depths=[2, 8, 32])
+TANH = dict(sigma_w2="1.05", sigma_b2=0, grid=40, also_depths=[2, 8, 32])
 results = [
     symgrad.spectrum(16, "linear", sigma_w2=1, weights="gaussian", grid=0),
     symgrad.spectrum(16, "linear", sigma_w2=1, weights="orthogonal", grid=0),

@@ -25,7 +25,7 @@ NOTES = {
     "elu-list": dict(depth=3, act="elu:0.5", w=[1, 2, "1/3"]),
     "lstm-cell": dict(cell="lstm", steps=40),
     "rnn-cell-relu": dict(cell="rnn", steps=5, act="relu", parameters="w=2"),
-    "sigmoid-random-weights": dict(depth=5, act="sigmoid", random_weights=True),
+    "tanh-random-weights": dict(depth=5, act="tanh", random_weights=True),
 }
 
 
@@ -151,6 +151,9 @@ def test_a_cells_notes_walk_the_argument_and_their_numbers_are_independent():
     ("relu", 3, "2.0", "6", "3"),  # He: σ_J² = 2L and L (Pennington et al. 2018)
     ("tanh", 6, "1.0", "6", "0"),  # q* = 0: D = I, so the Gaussian spread is a linear net's L
     ("linear", 4, "1.0", "4", "0"),
+    # q* = 0 at elu:2's kink: slopes 2 and 1 with probability 1/2 each, so σ_w² = 1/(5/2)
+    # and μ₂/μ₁² − 1 = (17/2)/(5/2)² − 1 = 9/25 a layer
+    ("elu:2", 3, "0.4", "102/25", "27/25"),
 ])
 def test_random_weights_sections_have_the_closed_form_spreads(act, depth, sigma_w2, gaussian,
                                                               orthogonal):
@@ -164,6 +167,7 @@ def test_random_weights_sections_have_the_closed_form_spreads(act, depth, sigma_
     assert chosen["gaussian"]["variance"] == gaussian
     assert chosen["orthogonal"]["variance"] == orthogonal
     assert chosen["orthogonal"]["verdict"] == ("isometric" if orthogonal == "0" else "not isometric")
+    assert chosen["gaussian"]["moments"][0] == "1"  # m_1 = χ1^L at the edge of chaos
     text = symgrad.render(symgrad.notes(depth, act, random_weights=True), "markdown")
     order = ["Residual connections", "Random weights: the edge of chaos",
              "Beyond the mean: the Jacobian's spectrum"]

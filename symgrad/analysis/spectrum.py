@@ -159,10 +159,15 @@ class Slopes:
         if slopes is None:
             if self.q != 0:
                 return None
-            at_zero = self.field.activation.derivative.subs(VARIABLE, 0)
-            if not (at_zero.is_real and at_zero.is_finite):
+            # at q* = 0 every preactivation is 0: σ'(0), or at a kink there its two sides
+            # with probability 1/2 each (elu:2: 4 and 1), as mean field's χ1 takes them
+            derivative = self.field.activation.derivative
+            sides = [_one_sided(derivative, sign) for sign in (-1, 1)] \
+                if 0 in self.field.gaussian.kinks else [derivative.subs(VARIABLE, 0)] * 2
+            if not all(side.is_real and side.is_finite for side in sides):
                 raise SymgradError("σ' has no value at 0, where the variance settles (q* = 0).")
-            return ((sympy.nsimplify(at_zero ** 2), sympy.Integer(1)),)
+            squares = [sympy.nsimplify(side ** 2) for side in sides]
+            return tuple((d, sympy.Rational(squares.count(d), 2)) for d in sorted(set(squares)))
         squares = [sympy.nsimplify(s) ** 2 for s in slopes]
         return tuple((d, sympy.Rational(squares.count(d), 2)) for d in sorted(set(squares)))
 
@@ -200,9 +205,10 @@ class Slopes:
         for level in range(1, (levels or TANH_SINH_LEVELS[in_floats]) + 1):
             weights, values = self._level(level, in_floats)
             if in_floats:
-                ratio = values / (point - values)
-                sums[0] += numpy.sum(weights * ratio)
-                sums[1] -= numpy.sum(weights * ratio / (point - values))
+                with numpy.errstate(all="ignore"):  # (x on a node: inf, and the level fails)
+                    ratio = values / (point - values)
+                    sums[0] += numpy.sum(weights * ratio)
+                    sums[1] -= numpy.sum(weights * ratio / (point - values))
             else:
                 for w, d in zip(weights, values):
                     r = d / (point - d)
@@ -314,6 +320,13 @@ class Slopes:
         """h ↦ (σ(h), σ'(h)) over NumPy arrays of float64 (the activation's stable form)."""
         return float_arithmetic(ScalarChain(1, self.field.activation), "float64",
                                 stable=True).sigma_and_derivative
+
+
+def _one_sided(expr: sympy.Expr, sign: int) -> sympy.Expr:
+    """expr's limit at 0 from the side of ``sign``, through a symbol of that sign (SymPy's
+    limit of Piecewise((2 exp(x), x <= 0), (1, True)) from the right gave 2)."""
+    side = sympy.Symbol("t", positive=True) if sign > 0 else sympy.Symbol("t", negative=True)
+    return sympy.limit(expr.subs(VARIABLE, side), side, 0, "+" if sign > 0 else "-")
 
 
 def _bisected(function, left, right, at_left):
