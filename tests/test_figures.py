@@ -235,3 +235,38 @@ def test_markdown_to_a_device_gets_no_images(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "•" in result.stdout and ".svg" not in result.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_spectrum_figure_draws_the_sampled_bars_behind_and_every_depths_density():
+    """pgfplots, matplotlib and the terminal draw the same three things: the sampled nets'
+    squared singular values binned here with NumPy (each bin's share of all values over
+    its width; the ones the SVD cannot tell from 0 left out), the density at the depth,
+    and the densities at the other depths, each curve with its legend entry."""
+    pytest.importorskip("matplotlib")
+    from symgrad.render.document import document
+    from symgrad.render.plot import document_figure
+
+    found = symgrad.spectrum(3, "relu", sigma_w2=2, weights="gaussian", grid=20, width=20,
+                             samples=4, seed=1, also_depths=[1, 2])
+    values = [float(v) * float(numpy.exp(s)) for row, s in zip(found.sampled.eigenvalues,
+                                                               found.sampled.log_scales)
+              for v in row if v > (20 * numpy.finfo(float).eps) ** 2 * row.max()]
+    latex = render(found, "latex")
+    (bar_options, steps), (_, main), *others = plots(latex)
+    assert "ybar interval" in bar_options and len(others) == 2
+    edges = [x for x, _ in steps]
+    counts, _ = numpy.histogram(values, bins=edges)
+    heights = [y for _, y in steps[:-1]]
+    assert heights == pytest.approx(list(counts / (4 * 20 * numpy.diff(edges))), rel=1e-12)
+    for curve, density in zip([main, *(points for _, points in others)],
+                              [found.density, *(d for _, d in found.shallower)], strict=True):
+        assert curve == [(pytest.approx(float(lam), rel=1e-7), pytest.approx(float(rho), rel=1e-7,
+                                                                              abs=1e-300))
+                         for lam, rho in density]
+    assert re.findall(r"\\addlegendentry\{\$L = (\d)\$\}", latex) == ["3", "1", "2"]
+    (section,) = [s for s in document(found).sections if s.figure is not None]
+    axes = document_figure(section.figure, "x", "y").axes[0]
+    assert [list(line.get_ydata()) for line in axes.get_lines()] == [
+        [pytest.approx(y, rel=1e-7) for _, y in curve] for curve in (main, *(p for _, p in others))]
+    text = render(found, "text")
+    assert "░" in text and "• L = 3   ∘ L = 1   × L = 2" in text
