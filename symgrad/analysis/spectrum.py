@@ -161,10 +161,12 @@ class Slopes:
                 return None
             # at q* = 0 every preactivation is 0: σ'(0), or at a kink there its two sides
             # with probability 1/2 each (elu:2: 4 and 1), as mean field's χ1 takes them
-            derivative = self.field.activation.derivative
-            sides = [_one_sided(derivative, sign) for sign in (-1, 1)] \
-                if 0 in self.field.gaussian.kinks else [derivative.subs(VARIABLE, 0)] * 2
-            if not all(side.is_real and side.is_finite for side in sides):
+            activation = self.field.activation
+            corners = activation.corner_slopes
+            sides = list(corners[0]) if corners.get(0) is not None \
+                else [activation.derivative.subs(VARIABLE, 0)] * 2
+            if 0 in corners and corners[0] is None or not all(
+                    side.is_real and side.is_finite for side in sides):
                 raise SymgradError("σ' has no value at 0, where the variance settles (q* = 0).")
             squares = [sympy.nsimplify(side ** 2) for side in sides]
             return tuple((d, sympy.Rational(squares.count(d), 2)) for d in sorted(set(squares)))
@@ -320,13 +322,6 @@ class Slopes:
         """h ↦ (σ(h), σ'(h)) over NumPy arrays of float64 (the activation's stable form)."""
         return float_arithmetic(ScalarChain(1, self.field.activation), "float64",
                                 stable=True).sigma_and_derivative
-
-
-def _one_sided(expr: sympy.Expr, sign: int) -> sympy.Expr:
-    """expr's limit at 0 from the side of ``sign``, through a symbol of that sign (SymPy's
-    limit of Piecewise((2 exp(x), x <= 0), (1, True)) from the right gave 2)."""
-    side = sympy.Symbol("t", positive=True) if sign > 0 else sympy.Symbol("t", negative=True)
-    return sympy.limit(expr.subs(VARIABLE, side), side, 0, "+" if sign > 0 else "-")
 
 
 def _bisected(function, left, right, at_left):
