@@ -587,7 +587,7 @@ MESSAGES = {
     "{3} for Gaussian weights and {4} for orthogonal ones. At depth {5} the Jacobian with "
     "Gaussian weights is {6}; with orthogonal weights it is {7}.":
         "{0} が定めるのは {1} の特異値の二乗の平均だけである。自由確率論（Pennington, "
-        "Schoenholz & Ganguli 2017, 2018）は平均のまわりの広がりを {2} と与える。ここで "
+        "Schoenholz & Ganguli 2017, 2018）は平均のまわりの広がりを {2} と与える。ここで"
         "ガウス分布の重みでは {3}、直交行列の重みでは {4} である。深さ {5} で、ヤコビ行列は"
         "ガウス分布の重みでは{6}であり、直交行列の重みでは{7}である。",
     "isometric": "等長的",
