@@ -41,6 +41,15 @@ def test_every_document_typesets_in_a_real_browser(name, tmp_path, local_mathjax
     assert seen["figures"] == [True] * source.count("<figure")
 
 
+def test_the_tab_title_shows_formulas_as_text_not_their_latex_source():
+    """The browser's tab shows <title> as plain text: a formula in it is Unicode, as the
+    terminal prints it (σ_w² = 3/2), never TeX (\\sigma_w^2 = \\frac{3}{2})."""
+    page = render(symgrad.meanfield("tanh", sigma_w2="1.5", depth=10), "html")
+    title = page.split("<title>")[1].split("</title>")[0]
+    assert "σ_w² = 3/2" in title and "\\" not in title and "{" not in title
+    assert title in render(symgrad.meanfield("tanh", sigma_w2="1.5", depth=10), "text")
+
+
 def test_user_text_is_shown_as_typed_never_as_markup_or_math():
     """Text runs (a file name, a formula as typed) are escaped and stay outside the math
     spans MathJax reads, so neither a tag nor a \\( in them does anything."""

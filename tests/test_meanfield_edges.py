@@ -268,3 +268,32 @@ def test_tanh_just_past_the_edge_of_chaos_has_its_small_fixed_point(w2, b2, star
         expected = _tanh_fixed_point(w2, b2, start)
         assert abs(reported - expected) < mpmath.mpf(10) ** -25 * expected, \
             (mpmath.nstr(reported, 30), mpmath.nstr(expected, 30))
+
+
+@pytest.mark.parametrize("act, sigma_w2", [("min(max(x,0),6)", "2"), ("tanh(x/10)", "100")])
+def test_a_variance_that_falls_as_slowly_as_float64_can_tell_decays_to_0(act, sigma_w2):
+    """relu6 at σ_w² = 2 has F(q) = q − 2E[(√q Z)² − 36; √q Z > 6] < q for every q > 0 (its
+    square is below relu's, whose F(q) = q), and tanh(x/10)² < (x/10)² at σ_w² = 100: the
+    variance decays to 0, where χ1 = σ_w² (σ'(0⁻)² + σ'(0⁺)²)/2 = 1 (relu6: slopes 0 and 1;
+    tanh(x/10): 1/10). At q = 1 relu6's F(q) − q is −4·10⁻⁹ and below q = 0.1 it is 0 in
+    float64: before, a root was "found" in the rounding at 10⁻²⁰⁴ and then refused."""
+    found = mean_field(symgrad.get_activation(act), sympy.Rational(sigma_w2), 0, 10, 20)
+    assert found.fixed.kind == "collapses" and found.fixed.q == 0
+    assert found.fixed.chi == pytest.approx(1, abs=1e-15)
+
+
+def test_relu6_with_a_bias_settles_where_a_separate_quadrature_puts_it():
+    """relu6 at σ_w² = 2, σ_b² = 0.01: F(q) − q = 0.01 − 2E[(√q Z)² − 36; √q Z > 6] is
+    nearly flat (≈ 0.01) from q = 0 to 2 and turns negative near 3.6, where a secant step
+    from the iterate landed anywhere. The root by mpmath.quad of the tail and findroot."""
+    def gap(q):
+        tail = mpmath.quad(lambda z: (q * z * z - 36) * mpmath.npdf(z),
+                           [6 / mpmath.sqrt(q), mpmath.inf])
+        return mpmath.mpf("0.01") - 2 * tail
+
+    with mpmath.workdps(30):
+        root = mpmath.findroot(gap, (3, 4), solver="anderson")
+    found = mean_field(symgrad.get_activation("min(max(x,0),6)"), 2, sympy.Rational(1, 100),
+                       10, 20)
+    assert found.fixed.kind == "stable"
+    assert abs(found.fixed.q - root) < mpmath.mpf(10) ** -18 * root

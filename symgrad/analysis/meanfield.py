@@ -437,16 +437,18 @@ class MeanField:
             if not settled and q < previous:  # still falling, slowly: a small q* below
                 q = _root_below(lambda v: rough.variance_map(v, w2, b2) - v, q)
             growing = q > previous and abs(q - previous) > q * mpmath.mpf(10) ** -(SCAN_DPS - 5)
-            if growing:  # a fixed point above, or none: asked first at the scan's digits
-                try:
-                    root = mpmath.findroot(lambda v: rough.variance_map(max(v, 0), w2, b2) - v,
-                                           q, solver="secant", verify=False)
-                except ZeroDivisionError:
-                    return self._large(sigma_w2, sigma_b2, q, dps)
-                gap = rough.variance_map(max(root, 0), w2, b2) - root
-                if not root >= q or root > DIVERGED or abs(gap) > 1e-9 * root:
-                    return self._large(sigma_w2, sigma_b2, q, dps)
-                q = root
+            if growing:  # a fixed point above, or none: bracketed by doubling q (a secant
+                # step from a nearly flat gap, relu6 with σ_b² = 0.01, lands anywhere)
+
+                def gap(v):
+                    return rough.variance_map(v, w2, b2) - v
+
+                low, high = q, 2 * q
+                while gap(high) > 0:
+                    if high > DIVERGED:
+                        return self._large(sigma_w2, sigma_b2, high, dps)
+                    low, high = high, 2 * high
+                q = mpmath.findroot(gap, (low, high), solver="anderson")
         return self._refine(sigma_w2, sigma_b2, q, dps)
 
     def _refine(self, sigma_w2, sigma_b2, q, dps: int) -> FixedPoint:
@@ -505,11 +507,17 @@ class MeanField:
         return self._refine(sigma_w2, sigma_b2, guess, dps)
 
     def _collapses(self, w2, b2, q) -> bool:
-        """Whether the variance decays to 0: σ_b² = 0, σ(0) = 0, χ1(0) ≤ 1, and F(v) < v
-        from q down to 10^-8 q (no positive fixed point below the iterate)."""
-        if b2 != 0 or self.gaussian.second_moment(0) != 0 or self.chi(0, w2) > 1:
+        """Whether the variance decays to 0: σ_b² = 0, σ(0) = 0, χ1(0) ≤ 1, F(q) < q and
+        F(v) ≤ v from q down to 10^-8 q to float64's rounding (no positive fixed point below
+        the iterate; equal where σ is linear near 0 and bends only far out, as relu6's
+        min(max(x, 0), 6) at σ_w² = 2, F(v) = v(1 − O(e^(−18/v))))."""
+        noise = 10.0 ** -12  # (float64: equal to about 10^-16 of v; χ1(0) of tanh(x/10) at
+        # σ_w² = 100 is 1.0000000000000002)
+        if b2 != 0 or self.gaussian.second_moment(0) != 0 or self.chi(0, w2) > 1 + noise:
             return False
-        return all(self.variance_map(v, w2, b2) < v for v in (q * 10.0 ** -k for k in range(9)))
+        return self.variance_map(q, w2, b2) < q * (1 - noise) and all(
+            self.variance_map(v, w2, b2) <= v * (1 + noise)
+            for v in (q * 10.0 ** -k for k in range(1, 9)))
 
     def _at_zero(self, sigma_w2, dps: int) -> FixedPoint:
         def compute(working):

@@ -235,12 +235,11 @@ class Slopes:
         this is its spectrum."""
         q = _mpf(self.q)
         pair = self.field.gaussian._pair()
-        cut = mpmath.sqrt(2 * mpmath.log(10) * (mpmath.mp.dps + 10) * q)
 
         def gap(h):
             return pair(h)[1] ** 2 - c
 
-        nodes = [-cut + 2 * cut * k / self.SCAN_POINTS for k in range(self.SCAN_POINTS + 1)]
+        nodes = self._scan_nodes()
         if mpmath.mp.prec <= FLOAT_BITS and self.floats_hold:  # (the scan in NumPy; the
             at = numpy.array(nodes, dtype=float)  # roots in mpmath)
             with numpy.errstate(all="ignore"):
@@ -257,6 +256,20 @@ class Slopes:
             if slope != 0:
                 total += mpmath.npdf(root, 0, mpmath.sqrt(q)) / abs(slope)
         return total
+
+    def peaks_inside(self) -> bool:
+        """Whether σ'(h)² takes its largest value at a finite h (tanh, sigmoid at 0), not
+        only as h → ±∞ (softplus): there d's density, φ(h)/|dσ'²/dh|, is infinite at the
+        top, as 1/√(top − c) (one node of the scan of ``density`` on either side of it)."""
+        pair = self.field.gaussian._pair()
+        values = [pair(h)[1] ** 2 for h in self._scan_nodes()]
+        highest = max(range(len(values)), key=values.__getitem__)
+        return 0 < highest < self.SCAN_POINTS
+
+    def _scan_nodes(self) -> list:
+        """SCAN_POINTS steps across the quadrature's range of h, ±√(2 q* ln 10^(dps + 10))."""
+        cut = mpmath.sqrt(2 * mpmath.log(10) * (mpmath.mp.dps + 10) * _mpf(self.q))
+        return [-cut + 2 * cut * k / self.SCAN_POINTS for k in range(self.SCAN_POINTS + 1)]
 
     def _level(self, level: int, in_floats: bool = False):
         """The new tanh-sinh nodes of one level on h ∈ [−T√q, T√q] (split at 0): the
@@ -490,9 +503,16 @@ class Density:
             scale = self.scale
             lam = _mpf(lam) / scale  # (solved at σ_w² = 1: ρ(λ) = ρ₁(λ/s)/s)
             top, _ = self._unit_edge
-            if lam >= top or self.point_mass or lam <= self._floor:
+            one_layer = self.weights == "orthogonal" and self.depth == 1
+            if self.point_mass or lam <= self._floor or \
+                    lam >= top * (1 + mpmath.mpf(10) ** -DENSITY_DIGITS):
                 return mpmath.mpf(0)
-            if self.weights == "orthogonal" and self.depth == 1:
+            if lam >= top * (1 - mpmath.mpf(10) ** -DENSITY_DIGITS):  # λ_max to the grid's
+                # digits: 0 where the support ends as √(λ_max − λ); one layer's density
+                # ends as 1/√ where σ'² has its maximum at a finite h
+                return mpmath.inf if one_layer and self.slopes.peaks_inside() else \
+                    mpmath.mpf(0)
+            if one_layer:
                 return self.slopes.density(lam) / scale
             x = self._continue(lam)
             if x is None:  # below a band's lower edge
@@ -574,6 +594,7 @@ class Spectrum:
     points: tuple  # ((λ, ρ(λ)), …) at the points asked, to dps digits
     sampled: object = None  # finite_width.SampledSpectra, or None
     shallower: tuple = ()  # ((depth, its density as ``density``), …) at the depths asked
+    atoms: tuple = ()  # ((λ, mass), …) where the limit is atoms only (``Density.point_mass``)
 
     @property
     def activation(self) -> Activation:
@@ -723,7 +744,18 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
                                      float(q), depth, width, samples, seed, weights,
                                      progress)
     return Spectrum(field, weights, dps, tuple(found), tuple(mus), slopes.atom_at_zero, top,
-                    growth, density, points, sampled, tuple(others))
+                    growth, density, points, sampled, tuple(others),
+                    _atoms(slopes, w2, depth) if limit.point_mass else ())
+
+
+def _atoms(slopes: Slopes, sigma_w2, depth: int) -> tuple:
+    """The atoms of a spectrum without density (orthogonal weights): JJᵀ = (σ_w² d)^L·I
+    for one slope value d, and σ_w² D² for one layer (mass p at σ_w² d for each atom (d, p)
+    of σ'²), in increasing order."""
+    exact = slopes.exact
+    if len(exact) == 1:
+        return (((sigma_w2 * exact[0][0]) ** depth, sympy.Integer(1)),)
+    return tuple((sigma_w2 * d, p) for d, p in exact)
 
 
 def _density_on_a_grid(limit: Density, top, grid: int, progress=None) -> tuple:

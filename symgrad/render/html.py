@@ -27,7 +27,7 @@ from symgrad.render.plot import figure_svg
 from symgrad.render.printing import LatexPrinter, TextPrinter, uncounted
 from symgrad.render.prose import Code, Words, say
 from symgrad.render.svg import svg_diagram
-from symgrad.render.text import text_chart
+from symgrad.render.text import text_chart, text_words
 
 MATHJAX_URL = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-svg.js"
 MATHJAX_ENVIRONMENT = "SYMGRAD_MATHJAX"
@@ -93,7 +93,8 @@ def html_document(doc: Document, fragment: bool = False) -> str:
     body = "\n".join(parts) + "\n"
     if fragment:
         return body
-    title = html.escape(_plain(printer, doc.title))
+    title = html.escape(text_words(TextPrinter(doc.output_layer), doc.title))  # (the tab's
+    # title is plain text: formulas in Unicode, σ_w² = 3/2, not their LaTeX source)
     config = json.dumps(_MATHJAX_CONFIG).replace("</", "<\\/")
     return (f'<!DOCTYPE html>\n<html lang="{doc.lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -115,14 +116,6 @@ def words_html(printer: LatexPrinter, words: Words) -> str:
 
 def _inline_math(latex: str) -> str:
     return f'<span class="math">\\({html.escape(latex)}\\)</span>'
-
-
-def _plain(printer: LatexPrinter, words: Words) -> str:
-    """A title as the browser's tab shows it: formulas as their LaTeX source."""
-    if isinstance(words, str):
-        return words
-    with uncounted():
-        return words.printed(str, printer.doprint)
 
 
 def grid_table(grid: Grid) -> str:

@@ -581,6 +581,7 @@ def _(result: Spectrum) -> dict:
             "width": sampled.width, "samples": sampled.samples, "seed": sampled.seed,
             "moments": [estimate(sampled.moment(k)) for k in range(1, len(result.moments) + 1)],
             "fourth_moment_ratio": estimate(sampled.fourth_moment_ratio()),
+            "fourth_moment_effective_samples": _float(sampled.fourth_moment_effective_samples()),
             "hanin_prediction": None if hanin is None else _float(hanin),
             "histogram": {"edges": [_float(e) for e in histogram.edges],
                           "density": [_float(d) for d in histogram.density],
@@ -605,7 +606,9 @@ def _(result: Spectrum) -> dict:
         "isometric_depth": None if result.isometric_depth is None
         else _exact_or_decimal(result.isometric_depth, dps),
         "support": {"atom_at_zero": _exact(result.atom_at_zero),
-                    "right_edge": decimal(result.right_edge, dps)},
+                    "right_edge": decimal(result.right_edge, dps),
+                    "atoms": [{"lambda": _exact(lam), "mass": _exact(mass)}
+                              for lam, mass in result.atoms]},
         "edge_growth": [{"depth": d, "right_edge": decimal(edge, GRID_DIGITS)}
                         for d, edge in result.edge_growth],
         "density": _density_pairs(result.density),

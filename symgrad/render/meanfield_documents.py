@@ -292,7 +292,10 @@ def _(result: Spectrum) -> Document:
     growth = Grid(("depth", "largest squared singular value", say("relative to {m}", m=sympy.Symbol("m_1"))),
                   tuple((str(d), decimal(edge, 8), decimal(relative, 8))
                         for d, edge, relative in result.edge_growth_relative))
-    figure = _density_figure(result) if result.density else None
+    if result.atoms:
+        spread = paragraph(spread, _atoms_words(result.atoms))
+    figure = _density_figure(result) if result.density and (
+        not result.atoms or result.sampled is not None) else None
     sections = [
         Section("Free probability", FREE_PRODUCT, grid=Grid(("quantity", "value"), tuple(rows))),
         Section("Spread and isometry", spread, grid=growth, figure=figure),
@@ -306,6 +309,17 @@ def _(result: Spectrum) -> Document:
     if result.sampled is not None:
         sections.append(_sampled_section(result))
     return Document(title, sections, sympy.Integer(depth))
+
+
+def _atoms_words(atoms: tuple) -> Prose:
+    """The spectrum as atoms only: where its squared singular values lie, with what mass."""
+    if len(atoms) == 1:
+        return say("The spectrum has no density: every squared singular value of J is {l} "
+                   "({jj} is a multiple of the identity).",
+                   l=sympy.Eq(LAMBDA, atoms[0][0], evaluate=False), jj=gram("JJT"))
+    return joined(["The spectrum has no density: the squared singular values of J are ",
+                   joined([say("{l} with probability {p}", l=sympy.Eq(LAMBDA, lam, evaluate=False),
+                               p=mass) for lam, mass in atoms], " and "), "."], "")
 
 
 WEIGHT_NAMES = {"gaussian": "Gaussian", "orthogonal": "orthogonal"}  # (Gauss's name, capital)
@@ -341,6 +355,13 @@ def _density_figure(result: Spectrum) -> Figure:
                                        for template, share in apart], " and "), "."], ""))
     more = tuple(Line(*_floats(density, mean(d)), say("{L}", L=sympy.Eq(DEPTH, d, evaluate=False)))
                  for d, density in result.shallower)
+    infinite = [lam for density in (result.density, *(d for _, d in result.shallower))
+                for lam, rho in density if rho is not None and mpmath.isinf(rho)]
+    if infinite:
+        caption = paragraph(caption, say(
+            "At {l} the density of one layer is infinite ({s} has its largest value "
+            "there): not drawn.", l=sympy.Eq(LAMBDA, sympy.Float(max(infinite), 3),
+                                             evaluate=False), s=slope() ** 2))
     gaps = [lam for density in (result.density, *(d for _, d in result.shallower))
             for lam, rho in density if rho is None]
     if gaps:
@@ -372,7 +393,8 @@ def _floats(density, mean: float = 1.0) -> tuple[tuple, tuple]:
         return float(f"{float(value):.{GRID_DIGITS}g}")
 
     return (tuple(rounded(lam / mean) for lam, _ in density),
-            tuple(None if rho is None else rounded(rho * mean) for _, rho in density))
+            tuple(None if rho is None or mpmath.isinf(rho) else rounded(rho * mean)
+                  for _, rho in density))
 
 
 def _sampled_section(result: Spectrum) -> Section:
@@ -393,5 +415,11 @@ def _sampled_section(result: Spectrum) -> Section:
                                     Expectation(sympy.Abs(sympy.Symbol("Ju")) ** 2) ** 2),
                 he=sympy.Eq(SW2, 2, evaluate=False),
                 product=sympy.Product(1 + 5 / sympy.Symbol("n_j"), (sympy.Symbol("j"), 1, DEPTH)))
+    if sampled.heavy_tailed():
+        words = paragraph(words, say(
+            "{fourth} rests on a few nets: their effective number is {k} of {n}, so its "
+            "standard error understates how far off it may be; draw more nets.",
+            fourth=Expectation(sympy.Abs(sympy.Symbol("Ju")) ** 4),
+            k=round(sampled.fourth_moment_effective_samples()), n=sampled.samples))
     return Section("Sampled nets of finite width", words,
                    grid=Grid(("quantity", "sampled", "limit"), tuple(rows)))
