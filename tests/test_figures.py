@@ -5,6 +5,7 @@ compile without overfull boxes; Markdown written to a file gets each figure as a
 image beside it (valid XML, referenced by the document), and a refused command writes no
 file at all."""
 
+import math
 import os
 import re
 import xml.etree.ElementTree as ElementTree
@@ -248,6 +249,7 @@ def test_the_spectrum_figure_draws_the_sampled_bars_behind_and_every_depths_dens
 
     found = symgrad.spectrum(3, "relu", sigma_w2=2, weights="gaussian", grid=20, width=20,
                              samples=4, seed=1, also_depths=[1, 2])
+    assert found.log_grid  # (λ_max/m_1 = 16.5: drawn in log₁₀ λ, the density of log₁₀ λ)
     values = [float(v) * float(numpy.exp(s)) for row, s in zip(found.sampled.eigenvalues,
                                                                found.sampled.log_scales)
               for v in row if v > (20 * numpy.finfo(float).eps) ** 2 * row.max()]
@@ -255,13 +257,14 @@ def test_the_spectrum_figure_draws_the_sampled_bars_behind_and_every_depths_dens
     (bar_options, steps), (_, main), *others = plots(latex)
     assert "ybar interval" in bar_options and len(others) == 2
     edges = [x for x, _ in steps]
-    counts, _ = numpy.histogram(values, bins=edges)
+    counts, _ = numpy.histogram(numpy.log10(values), bins=edges)
     heights = [y for _, y in steps[:-1]]
-    assert heights == pytest.approx(list(counts / (4 * 20 * numpy.diff(edges))), rel=1e-12)
+    assert heights == pytest.approx(list(counts / (4 * 20 * numpy.diff(edges))), rel=1e-9)
     for curve, density in zip([main, *(points for _, points in others)],
                               [found.density, *(d for _, d in found.shallower)], strict=True):
-        assert curve == [(pytest.approx(float(lam), rel=1e-7), pytest.approx(float(rho), rel=1e-7,
-                                                                              abs=1e-300))
+        assert curve == [(pytest.approx(math.log10(lam), rel=1e-7, abs=1e-9),
+                          pytest.approx(math.log(10) * float(lam) * float(rho), rel=1e-7,
+                                        abs=1e-300))
                          for lam, rho in density]
     assert re.findall(r"\\addlegendentry\{\$L = (\d)\$\}", latex) == ["3", "1", "2"]
     (section,) = [s for s in document(found).sections if s.figure is not None]

@@ -17,7 +17,13 @@ import sympy
 import symgrad
 from symgrad.analysis.finite_width import hanin_ratio, sample_spectra
 from symgrad.analysis.meanfield import MeanField
-from symgrad.analysis.spectrum import Density, Slopes, moment_series_of_free_product, spectrum
+from symgrad.analysis.spectrum import (
+    Density,
+    Slopes,
+    moment_series_of_free_product,
+    share_on_grid,
+    spectrum,
+)
 from symgrad.render import render
 from tests.clirun import symgrad as cli
 from tests.oracle import MPMATH_ACTIVATIONS
@@ -326,15 +332,20 @@ def test_a_one_digit_density_finishes():
 def test_the_densities_beside_have_their_own_depths_moments():
     """Each density of --also-depths is its own depth's: for ReLU at σ_w² = 2 with
     orthogonal weights, ∫λρ = m_1 = 1 and ∫λ²ρ = m_2 = 1 + d (σ_J² = L), by the
-    trapezoid rule on its grid."""
-    found = symgrad.spectrum(8, "relu", sigma_w2=2, weights="orthogonal", grid=400,
+    trapezoid rule on its grid (even in log λ: λ_max is 9 to 18 times the mean), the part
+    below the grid's first point b bounded by b^k times the mass left there."""
+    found = symgrad.spectrum(8, "relu", sigma_w2=2, weights="orthogonal", grid=1000,
                              also_depths=[6, 4])
-    assert [d for d, _ in found.shallower] == [4, 6]
+    assert [d for d, _ in found.shallower] == [4, 6] and found.log_grid
     for depth, density in found.shallower:
-        lams = numpy.array([0.0] + [float(lam) for lam, _ in density])
-        rhos = numpy.array([0.0] + [float(rho) for _, rho in density])
-        assert numpy.trapezoid(lams * rhos, lams) == pytest.approx(1, rel=2e-3)
-        assert numpy.trapezoid(lams ** 2 * rhos, lams) == pytest.approx(1 + depth, rel=2e-3)
+        lams = numpy.array([float(lam) for lam, _ in density])
+        rhos = numpy.array([float(rho) for _, rho in density])
+        left = 1 - 0.5 - numpy.trapezoid(rhos, lams)  # (relu orthogonal: half the mass at 0)
+        assert 0 <= left < 0.5
+        for k, moment in ((1, 1), (2, 1 + depth)):
+            drawn = numpy.trapezoid(lams ** k * rhos, lams)
+            assert drawn <= moment * (1 + 2e-3)
+            assert drawn + lams[0] ** k * left >= moment * (1 - 2e-3), (depth, k, drawn)
 
 
 @pytest.mark.parametrize("also, words", [
@@ -375,13 +386,18 @@ def test_the_histogram_of_sampled_nets_follows_the_limiting_density(act, w2, b2,
     widths = numpy.diff(histogram.edges)
     bars = numpy.array(histogram.density) * widths
     assert histogram.at_zero == 0 and histogram.beyond < 0.01, histogram
-    assert abs(bars.sum() + histogram.beyond - 1) < 1e-12
+    assert abs(bars.sum() + histogram.below + histogram.beyond - 1) < 1e-12
     limit = _bin_masses_of_the_limit(found, histogram.edges)
     # Gaussian weights: the density has an integrable pole at 0 (Fuss–Catalan's
-    # λ^(-L/(L+1))) that trapezoids miss, so the first bin takes what the others leave
-    # (the density integrating to 1 is checked above)
-    assert limit[1:].sum() < 1 and (weights == "gaussian" or limit[0] < 1e-9)
-    limit[0] = 1 - limit[1:].sum()
+    # λ^(-L/(L+1))) that trapezoids miss, so what lies below the bins (a log grid's
+    # first point, or the first bin of a linear one) takes what the others leave (the
+    # density integrating to 1 is checked above)
+    if found.log_grid:
+        assert weights == "gaussian" and limit.sum() < 1
+        bars, limit = numpy.append(bars, histogram.below), numpy.append(limit, 1 - limit.sum())
+    else:
+        assert histogram.below == 0 and limit[1:].sum() < 1 and limit[0] < 1e-9
+        limit[0] = 1 - limit[1:].sum()
     assert numpy.abs(bars - limit).sum() / 2 < 0.06, (bars, limit)
 
 
@@ -396,7 +412,7 @@ def test_relus_zero_singular_values_are_counted_apart_from_the_bars():
     ranks = [numpy.linalg.matrix_rank(numpy.diag(numpy.sqrt(row))) for row in found.sampled.eigenvalues]
     assert histogram.at_zero == pytest.approx(1 - sum(ranks) / (100 * 10), abs=1e-12)
     assert 0.5 <= histogram.at_zero < 0.65
-    assert abs(bars.sum() + histogram.at_zero + histogram.beyond - 1) < 1e-12
+    assert abs(bars.sum() + histogram.at_zero + histogram.below + histogram.beyond - 1) < 1e-12
 
 
 # --- the command and the API ----------------------------------------------------------------
@@ -441,3 +457,41 @@ def test_the_api_returns_the_spectrum():
     found = symgrad.spectrum(3, "linear", sigma_w2=1, weights="gaussian", grid=0)
     assert isinstance(found, symgrad.Spectrum)
     assert list(found.moments) == [fuss_catalan(3, k) for k in range(1, 5)]
+
+
+def fuss_catalan_2_density(x):
+    """The density of the squared singular values of a product of two square Ginibre
+    matrices of variance 1/n (Penson & Życzkowski 2011, s = 2), on (0, 27/4]."""
+    x = mpmath.mpf(x)
+    c = 27 + 3 * mpmath.sqrt(81 - 12 * x)
+    return mpmath.cbrt(2) * mpmath.sqrt(3) / (12 * mpmath.pi) * (
+        mpmath.cbrt(2) * c ** (mpmath.mpf(2) / 3) - 6 * mpmath.cbrt(x)) / (
+        x ** (mpmath.mpf(2) / 3) * mpmath.cbrt(c))
+
+
+def test_a_density_far_above_its_mean_is_given_on_a_log_grid():
+    """Two Gaussian linear layers: λ_max = 27/4 is 6.75 times the mean 1, and the density
+    grows as λ^(-2/3) near 0, so the grid is even in log λ, from m_1²/λ_max = 4/27 or three
+    decades below λ_max (6.75·10⁻³), against the published closed form; the drawn share is
+    its integral between the grid's ends (mpmath.quad)."""
+    found = spectrum(symgrad.get_activation("linear"), 1, 0, 2, "gaussian", dps=15, grid=25)
+    assert found.log_grid
+    lams = [float(lam) for lam, _ in found.density]
+    assert lams[0] == pytest.approx(27 / 4 / 1000, rel=1e-12)
+    assert lams[-1] == pytest.approx(27 / 4, rel=1e-12)
+    steps = numpy.diff(numpy.log(lams))
+    assert steps == pytest.approx([steps[0]] * len(steps), rel=1e-9)
+    for lam, rho in found.density[:-1]:
+        assert float(rho) == pytest.approx(float(fuss_catalan_2_density(lam)), rel=1e-7)
+    assert found.density[-1][1] == 0  # (the edge, where it falls as a square root)
+    share = mpmath.quad(fuss_catalan_2_density, [lams[0], 1, 27 / 4])
+    assert share_on_grid(found.density) == pytest.approx(float(share), rel=2e-2)
+    text = render(found, "markdown")
+    assert "density of $\\log_{10}" in text and "holds a share" in text
+
+
+def test_a_density_near_its_mean_keeps_a_linear_grid():
+    """Marchenko–Pastur (one Gaussian layer): λ_max = 4 is 4 times the mean."""
+    found = spectrum(symgrad.get_activation("linear"), 1, 0, 1, "gaussian", dps=15, grid=8)
+    assert not found.log_grid
+    assert [float(lam) for lam, _ in found.density] == pytest.approx([k / 2 for k in range(1, 9)])

@@ -59,6 +59,7 @@ class Histogram:
     density: tuple[float, ...]
     at_zero: float  # the fraction of the values that are 0
     beyond: float  # the fraction past the last edge
+    below: float = 0.0  # the fraction above 0 below the first edge (a logarithmic binning)
 
 
 @dataclass(frozen=True)
@@ -88,17 +89,22 @@ class SampledSpectra:
         tolerance = (self.width * numpy.finfo(float).eps) ** 2
         return self.eigenvalues <= tolerance * self.eigenvalues.max(axis=1, keepdims=True)
 
-    def histogram(self, top: float, bins: int = HISTOGRAM_BINS) -> Histogram:
-        """The values binned on [0, ``top``] (see ``Histogram``)."""
+    def histogram(self, top: float, bins: int = HISTOGRAM_BINS,
+                  bottom: float | None = None) -> Histogram:
+        """The values binned on [0, ``top``], or with ``bottom`` in bins evenly spaced in
+        log λ from bottom to top (see ``Histogram``)."""
         values = self.values()
         total = len(values)
         zero = self.numerically_zero().ravel()
         beyond = ~zero & ~(values <= top)  # inf and nan too
-        counts, edges = numpy.histogram(values[~zero & ~beyond], bins=bins, range=(0.0, top))
-        width = top / bins
+        below = ~zero & (values < bottom) if bottom is not None else numpy.zeros_like(zero)
+        edges = numpy.linspace(0.0, top, bins + 1) if bottom is None else \
+            numpy.geomspace(bottom, top, bins + 1)
+        counts, edges = numpy.histogram(values[~zero & ~beyond & ~below], bins=edges)
         return Histogram(tuple(float(e) for e in edges),
-                         tuple(float(c) / (total * width) for c in counts),
-                         float(zero.sum()) / total, float(beyond.sum()) / total)
+                         tuple(float(c) / (total * w) for c, w in zip(counts, numpy.diff(edges))),
+                         float(zero.sum()) / total, float(beyond.sum()) / total,
+                         float(below.sum()) / total)
 
     def fourth_moment_ratio(self) -> Estimate:
         """E‖Ju‖⁴ / (E‖Ju‖²)² for u uniform on the sphere (Hanin's ratio), with its error

@@ -595,6 +595,7 @@ class Spectrum:
     sampled: object = None  # finite_width.SampledSpectra, or None
     shallower: tuple = ()  # ((depth, its density as ``density``), …) at the depths asked
     atoms: tuple = ()  # ((λ, mass), …) where the limit is atoms only (``Density.point_mass``)
+    log_grid: bool = False  # the grids spaced evenly in log λ (``log_grid_bottom``)
 
     @property
     def activation(self) -> Activation:
@@ -634,8 +635,9 @@ class Spectrum:
 
     def sampled_histogram(self):
         """The sampled squared singular values binned on the limiting density's range, or
-        up to the sampled 99th percentile where that lies beyond (at most twice as far):
-        a ``finite_width.Histogram``, or None without samples."""
+        up to the sampled 99th percentile where that lies beyond (at most twice as far), in
+        log λ where the density's grid is: a ``finite_width.Histogram``, or None without
+        samples."""
         if self.sampled is None:
             return None
         top = float(self.right_edge)
@@ -643,7 +645,14 @@ class Spectrum:
         finite = values[numpy.isfinite(values)]
         if len(finite):
             top = max(top, min(float(numpy.quantile(finite, 0.99)), 2 * top))
-        return self.sampled.histogram(top)
+        bottom = log_grid_bottom(self.right_edge, self.moments[0])
+        return self.sampled.histogram(top, bottom=None if bottom is None else float(bottom))
+
+    def mean_at(self, depth: int) -> mpmath.mpf:
+        """m_1 = χ1^depth, the mean squared singular value at ``depth`` (float64's digits,
+        any exponent)."""
+        with mpmath.workdps(DENSITY_DIGITS):
+            return _mpf(self.mean_field.chi) ** depth
 
     @property
     def edge_growth_relative(self) -> tuple:
@@ -670,6 +679,8 @@ GROWTH_DEPTHS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
 
 
 MAX_SHALLOWER = 4  # depths whose densities are drawn beside the depth's
+LOG_GRID_RATIO = 5  # λ_max/m_1 above which the density's grid is logarithmic
+LOG_GRID_DECADES = 3  # a logarithmic grid spans at least this many decades below λ_max
 GRID_DIGITS = 8  # the density grid's values as shown (JSON, figures): its float64 quadrature
 # holds about 13, and float64's last digits may differ between CPUs' vector code
 
@@ -729,12 +740,18 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
         if dps > DENSITY_DIGITS else limit
     growth = tuple((d, Density(slopes, field.sigma_w2, d, weights, DENSITY_DIGITS).right_edge[0])
                    for d in GROWTH_DEPTHS if d < depth) + ((depth, top),)
-    density = _density_on_a_grid(rough, top, grid, progress)
+    bottom = log_grid_bottom(top, found[0])
+    density = _density_on_a_grid(rough, top, grid, progress, bottom)
     others = []
-    for other in shallower:
+    for other in shallower:  # (on a log grid of its own where the depth's is logarithmic)
         density_there = Density(slopes, field.sigma_w2, other, weights, DENSITY_DIGITS)
-        others.append((other, _density_on_a_grid(density_there, density_there.right_edge[0],
-                                                  grid, progress)))
+        top_there = density_there.right_edge[0]
+        with mpmath.workdps(DENSITY_DIGITS):
+            mean_there = _mpf(found[0]) ** (mpmath.mpf(other) / depth)  # (m_1 = χ1^L)
+        bottom_there = None if bottom is None else min(
+            mean_there ** 2 / top_there, top_there * mpmath.mpf(10) ** -LOG_GRID_DECADES)
+        others.append((other, _density_on_a_grid(density_there, top_there, grid, progress,
+                                                  bottom_there)))
     points = tuple((lam, limit.at(lam)) for lam in points_asked)
     sampled = None
     if width is not None:
@@ -745,7 +762,7 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
                                      progress)
     return Spectrum(field, weights, dps, tuple(found), tuple(mus), slopes.atom_at_zero, top,
                     growth, density, points, sampled, tuple(others),
-                    _atoms(slopes, w2, depth) if limit.point_mass else ())
+                    _atoms(slopes, w2, depth) if limit.point_mass else (), bottom is not None)
 
 
 def _atoms(slopes: Slopes, sigma_w2, depth: int) -> tuple:
@@ -758,11 +775,41 @@ def _atoms(slopes: Slopes, sigma_w2, depth: int) -> tuple:
     return tuple((sigma_w2 * d, p) for d, p in exact)
 
 
-def _density_on_a_grid(limit: Density, top, grid: int, progress=None) -> tuple:
-    """(λ, ρ(λ)) at λ = top·k/grid, k = 1 … grid (see ``_down_the_grid``)."""
+def _density_on_a_grid(limit: Density, top, grid: int, progress=None, bottom=None) -> tuple:
+    """(λ, ρ(λ)) at λ = top·k/grid, k = 1 … grid; with ``bottom``, at ``grid`` points
+    spaced evenly in log λ from bottom to top (see ``_down_the_grid``)."""
     with mpmath.workdps(DENSITY_DIGITS):
-        lams = [mpmath.mpf(top) * k / grid for k in range(grid, 0, -1)]
+        top = mpmath.mpf(top)
+        if bottom is None:
+            lams = [top * k / grid for k in range(grid, 0, -1)]
+        else:
+            ratio = (mpmath.mpf(bottom) / top) ** (mpmath.mpf(1) / max(grid - 1, 1))
+            lams = [top * ratio ** k for k in range(grid)]
     return tuple(reversed(_down_the_grid(limit, lams, progress)))
+
+
+def share_on_grid(density) -> float:
+    """∫ρ(λ) dλ over a density's grid by the trapezoid rule (skipping where ρ is None or
+    infinite): the share of the squared singular values its range holds."""
+    total = 0.0
+    for (a, rho_a), (b, rho_b) in zip(density, density[1:]):
+        if rho_a is None or rho_b is None or mpmath.isinf(rho_a) or mpmath.isinf(rho_b):
+            continue
+        total += float((b - a) * (rho_a + rho_b) / 2)
+    return total
+
+
+def log_grid_bottom(top, mean):
+    """Where a logarithmic grid starts, or None for a linear one: where λ_max runs more than
+    LOG_GRID_RATIO times ahead of the mean m_1 (Gaussian weights at depth: on a linear axis
+    from 0 to λ_max the whole density would stand in its first few points), at m_1²/λ_max,
+    as far below the mean as λ_max is above it (in log λ), and at least LOG_GRID_DECADES
+    decades below λ_max."""
+    with mpmath.workdps(DENSITY_DIGITS):
+        top, mean = _mpf(top), _mpf(mean)
+        if not mean > 0 or top <= LOG_GRID_RATIO * mean:
+            return None
+        return min(mean * mean / top, top * mpmath.mpf(10) ** -LOG_GRID_DECADES)
 
 
 def _checked_shallower(depths, depth: int) -> tuple[int, ...]:

@@ -586,6 +586,7 @@ def _(result: Spectrum) -> dict:
             "histogram": {"edges": [_float(e) for e in histogram.edges],
                           "density": [_float(d) for d in histogram.density],
                           "at_zero": _float(histogram.at_zero),
+                          "below": _float(histogram.below),
                           "beyond": _float(histogram.beyond)},
         }
     return {
@@ -611,6 +612,7 @@ def _(result: Spectrum) -> dict:
                               for lam, mass in result.atoms]},
         "edge_growth": [{"depth": d, "right_edge": decimal(edge, GRID_DIGITS)}
                         for d, edge in result.edge_growth],
+        "density_grid": "log" if result.log_grid else "linear",
         "density": _density_pairs(result.density),
         "density_at_depths": [{"depth": d, "density": _density_pairs(density)}
                               for d, density in result.shallower],

@@ -9,7 +9,7 @@ import sympy
 
 from symgrad.analysis.meanfield import CriticalLine, CriticalPoint, FixedPoint, MeanFieldResult
 from symgrad.analysis.sampling import GradientSample
-from symgrad.analysis.spectrum import GRID_DIGITS, Spectrum
+from symgrad.analysis.spectrum import GRID_DIGITS, Spectrum, share_on_grid
 from symgrad.notation import (
     Distributed,
     Expectation,
@@ -328,73 +328,103 @@ MEANS_APART = 2  # depths whose means m_1 = χ1^L differ more than this are draw
 
 def _density_figure(result: Spectrum) -> Figure:
     """The limiting density on its grid; with samples, their histogram behind it; with
-    other depths, theirs beside it (as densities of λ/m_1 where the means differ much)."""
+    other depths, theirs beside it (as densities of λ/m_1 where the means differ much); on
+    a logarithmic grid, as the density of log₁₀ λ against it."""
+    log = result.log_grid
     caption = say("The density of the squared singular values {l} of J on "
                   f"{len(result.density)} points up to the largest (in float64).", l=LAMBDA)
-    chi = float(result.mean_field.chi)
     depths = [result.depth, *(d for d, _ in result.shallower)]
-    logs = [d * math.log(chi) for d in depths] if chi > 0 else [0.0]
+    logs = [float(mpmath.log(result.mean_at(d))) if result.mean_at(d) > 0 else 0.0
+            for d in depths]
     relative = max(logs) - min(logs) > math.log(MEANS_APART)
 
     def mean(depth):  # what λ is divided by: m_1 at that depth, or 1
-        return math.exp(depth * math.log(chi)) if relative else 1.0
+        return result.mean_at(depth) if relative else mpmath.mpf(1)
 
     histogram, behind = result.sampled_histogram(), None
     if histogram is not None:
-        behind = (tuple(e / mean(result.depth) for e in histogram.edges),
-                  tuple(h * mean(result.depth) for h in histogram.density))
+        behind = _bars(histogram, mean(result.depth), log)
         sampled = result.sampled
         caption = paragraph(caption, f"Shaded: the squared singular values of the "
                             f"{sampled.samples} sampled nets of width {sampled.width}, binned.")
         apart = [(template, share) for template, share in (
             ("a share {share} that float64 cannot tell from 0", histogram.at_zero),
+            ("a share {share} below the first bin", histogram.below),
             ("a share {share} past the last bin", histogram.beyond)) if share > 0]
         if apart:
             caption = paragraph(caption, joined(
                 ["Not drawn: ", joined([say(template, share=sympy.Float(share, 3))
                                        for template, share in apart], " and "), "."], ""))
-    more = tuple(Line(*_floats(density, mean(d)), say("{L}", L=sympy.Eq(DEPTH, d, evaluate=False)))
+    more = tuple(Line(*_floats(density, mean(d), log),
+                      say("{L}", L=sympy.Eq(DEPTH, d, evaluate=False)))
                  for d, density in result.shallower)
-    infinite = [lam for density in (result.density, *(d for _, d in result.shallower))
-                for lam, rho in density if rho is not None and mpmath.isinf(rho)]
+    axis = slashed_ratio(LAMBDA, sympy.Symbol("m_1")) if relative else LAMBDA
+    on_axis = [(lam / mean(depth), rho) for depth, density in
+               ((result.depth, result.density), *result.shallower) for lam, rho in density]
+    infinite = [x for x, rho in on_axis if rho is not None and mpmath.isinf(rho)]
     if infinite:
         caption = paragraph(caption, say(
             "At {l} the density of one layer is infinite ({s} has its largest value "
-            "there): not drawn.", l=sympy.Eq(LAMBDA, sympy.Float(max(infinite), 3),
+            "there): not drawn.", l=sympy.Eq(axis, sympy.Float(max(infinite), 3),
                                              evaluate=False), s=slope() ** 2))
-    gaps = [lam for density in (result.density, *(d for _, d in result.shallower))
-            for lam, rho in density if rho is None]
+    gaps = [x for x, rho in on_axis if rho is None]
     if gaps:
         caption = paragraph(caption, say(
             "Below {l} some densities could not be computed: they are left out, not "
-            "guessed.",
-            l=sympy.Eq(LAMBDA, sympy.Float(max(gaps), 3), evaluate=False)))
+            "guessed.", l=sympy.Eq(axis, sympy.Float(max(gaps), 3), evaluate=False)))
     if more:
         caption = paragraph(caption, "Each depth's density on a grid of its own, up to its "
                             "largest squared singular value.")
-    x_label = say("{l}", l=LAMBDA)
     if relative:
-        ratio = slashed_ratio(LAMBDA, sympy.Symbol("m_1"))
         caption = paragraph(caption, say(
             "Each depth's {l} is divided by its mean {m}, so that their shapes compare: the "
             "means differ by a factor {factor}.", l=LAMBDA,
             m=sympy.Eq(sympy.Symbol("m_1"), CHI ** DEPTH, evaluate=False),
             factor=sympy.Float(math.exp(max(logs) - min(logs)), 3)))
-        x_label = say("{ratio}", ratio=ratio)
-    return Figure(*_floats(result.density, mean(result.depth)), x_label, "density",
+    x_label, y_label = say("{l}", l=axis), "density"
+    if log:
+        x_label = say("{l}", l=log10(axis))
+        y_label = say("density of {l}", l=log10(axis))
+        caption = paragraph(caption, say(
+            "The largest squared singular value runs far ahead of the mean, so the grid is "
+            "even in {l} and the curves are the density of {l}, {form}: the area under them "
+            "is still the share of the singular values; at {L} the drawn range holds a "
+            "share {share} of them.", l=log10(axis),
+            form=Factors((sympy.log(10), axis, sympy.Function("rho")(axis))),
+            L=sympy.Eq(DEPTH, result.depth, evaluate=False),
+            share=sympy.Float(share_on_grid(result.density), 2)))
+    return Figure(*_floats(result.density, mean(result.depth), log), x_label, y_label,
                   "density against lambda", caption, behind=behind, more=more,
                   label=say("{L}", L=sympy.Eq(DEPTH, result.depth, evaluate=False)))
 
 
-def _floats(density, mean: float = 1.0) -> tuple[tuple, tuple]:
-    """A density's (λ, ρ) pairs as the λs and the ρs, floats (None kept) to GRID_DIGITS;
-    with ``mean``, of λ/mean (λ divided, ρ multiplied by it)."""
+def _floats(density, mean=1, log: bool = False) -> tuple[tuple, tuple]:
+    """A density's (λ, ρ) pairs as floats to GRID_DIGITS (None for a ρ that is None or
+    infinite): of λ/mean (λ divided, ρ multiplied by it), or with ``log`` of log₁₀(λ/mean)
+    with the density of log₁₀ λ, ln 10·λρ(λ)."""
     def rounded(value):
         return float(f"{float(value):.{GRID_DIGITS}g}")
 
-    return (tuple(rounded(lam / mean) for lam, _ in density),
-            tuple(None if rho is None or mpmath.isinf(rho) else rounded(rho * mean)
-                  for _, rho in density))
+    xs, ys = [], []
+    with mpmath.workdps(GRID_DIGITS + 5):
+        for lam, rho in density:
+            ratio = mpmath.mpf(lam) / mean
+            xs.append(rounded(mpmath.log10(ratio) if log else ratio))
+            ys.append(None if rho is None or mpmath.isinf(rho) else
+                      rounded(mpmath.log(10) * mpmath.mpf(lam) * rho if log else rho * mean))
+    return tuple(xs), tuple(ys)
+
+
+def _bars(histogram, mean, log: bool) -> tuple[tuple, tuple]:
+    """A histogram's edges and heights on the figure's axes: λ/mean with heights times the
+    mean, or log₁₀(λ/mean) with each bin's share over its width in log₁₀ λ."""
+    edges = [mpmath.mpf(e) / mean for e in histogram.edges]
+    if not log:
+        return tuple(float(e) for e in edges), tuple(float(h * mean) for h in histogram.density)
+    logs = [mpmath.log10(e) for e in edges]
+    return (tuple(float(x) for x in logs),
+            tuple(float(h * mean * (b - a) / (lb - la)) for h, a, b, la, lb in
+                  zip(histogram.density, edges, edges[1:], logs, logs[1:])))
 
 
 def _sampled_section(result: Spectrum) -> Section:
