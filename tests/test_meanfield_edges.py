@@ -297,3 +297,21 @@ def test_relu6_with_a_bias_settles_where_a_separate_quadrature_puts_it():
                        10, 20)
     assert found.fixed.kind == "stable"
     assert abs(found.fixed.q - root) < mpmath.mpf(10) ** -18 * root
+
+
+def test_just_above_criticality_q0_repels_and_the_small_fixed_point_is_found():
+    """tanh at σ_w² = 1 + 10⁻¹⁴, σ_b² = 0: χ1(0) = σ_w² > 1, so q = 0 repels and the
+    variance settles at q* ≈ (1 − 1/σ_w²)/2 = 5·10⁻¹⁵ (float64 sees F(v) = v there; the
+    exact χ1(0) decides). Against mpmath.quad of the map at 50 digits and findroot."""
+    with mpmath.workdps(50):
+        w2 = 1 + mpmath.mpf(10) ** -14
+
+        def gap(q):
+            return w2 * mpmath.quad(lambda z: mpmath.tanh(mpmath.sqrt(q) * z) ** 2
+                                    * mpmath.npdf(z), [-mpmath.inf, 0, mpmath.inf]) - q
+        root = mpmath.findroot(gap, (mpmath.mpf("4e-15"), mpmath.mpf("6e-15")),
+                               solver="anderson")
+    found = mean_field(symgrad.get_activation("tanh"), 1 + sympy.Rational(1, 10 ** 14), 0, 10,
+                       30)
+    assert found.fixed.kind == "stable"
+    assert abs(found.fixed.q - root) < mpmath.mpf(10) ** -15 * root

@@ -491,7 +491,71 @@ def test_a_density_far_above_its_mean_is_given_on_a_log_grid():
 
 
 def test_a_density_near_its_mean_keeps_a_linear_grid():
-    """Marchenko–Pastur (one Gaussian layer): λ_max = 4 is 4 times the mean."""
+    """Marchenko–Pastur (one Gaussian layer): λ_max = 4 is 4 times the mean; one relu
+    layer's band [(√2 − 1)², (√2 + 1)²] beside its mass 1/2 at 0 is 2.9 times its own mean
+    2 (5.8 times m_1 = 1, which the atom halves)."""
     found = spectrum(symgrad.get_activation("linear"), 1, 0, 1, "gaussian", dps=15, grid=8)
     assert not found.log_grid
+    assert not spectrum(symgrad.get_activation("relu"), 2, 0, 1, "gaussian", dps=15,
+                        grid=8).log_grid
     assert [float(lam) for lam, _ in found.density] == pytest.approx([k / 2 for k in range(1, 9)])
+
+
+def simulated_largest(act, w2, b2, q, depth, width, samples, seed=3):
+    """The largest squared singular value of J over sampled nets with orthogonal weights:
+    this test's own simulation (σ and σ' from the mpmath forms, numpy QR and SVD)."""
+    sigma = MPMATH_ACTIVATIONS[act]
+    value = numpy.vectorize(lambda v: float(sigma(v)))
+    derivative = numpy.vectorize(lambda v: float(mpmath.diff(sigma, v)))
+    rng = numpy.random.default_rng(seed)
+    largest = 0.0
+    for _ in range(samples):
+        h = rng.standard_normal(width) * math.sqrt(q)  # (a^0 = σ(h), h at q*)
+        jacobian = numpy.eye(width)
+        for _ in range(depth):  # J = D_L W_L ⋯ D_1 W_1
+            w = numpy.linalg.qr(rng.standard_normal((width, width)))[0] * math.sqrt(w2)
+            h = w @ value(h) + rng.standard_normal(width) * math.sqrt(b2)
+            jacobian = derivative(h)[:, None] * (w @ jacobian)
+        largest = max(largest, float(numpy.linalg.svd(jacobian, compute_uv=False)[0] ** 2))
+    return largest
+
+
+@pytest.mark.slow
+def test_an_edge_out_of_reach_is_given_as_a_bound_and_said_to_be_one():
+    """gelu at σ_w² = 1.5, σ_b² = 0.05, depth 3 with orthogonal weights: the minimum of λ(x)
+    lies closer to sup σ'² than the slopes' law can be computed, and the edge used to be
+    given as (σ_w² sup σ'²)^L = 6.99 without a word, where nets of width 300 (this test's
+    own simulation) reach about 0.65. It is an upper bound (‖J‖² ≤ ∏‖W_l‖²‖D_l‖²), and now
+    said to be one; at 15 digits it is found and agrees with the nets, as tanh's does."""
+    gelu = spectrum(symgrad.get_activation("gelu"), "1.5", "0.05", 3, "orthogonal", dps=30,
+                    grid=0)
+    sup = mpmath.mpf(str(symgrad.get_activation("gelu").derivative_abs_sup))
+    assert 3 in gelu.bounded_edges
+    assert float(gelu.right_edge) == pytest.approx(float((mpmath.mpf("1.5") * sup ** 2) ** 3),
+                                                   rel=1e-5)
+    nets = simulated_largest("gelu", 1.5, 0.05, float(gelu.mean_field.fixed.q), 3, 300, 2)
+    assert nets < float(gelu.right_edge)
+    words = render(gelu, "text")
+    assert "largest squared singular value, at most" in words and "only bounded" in words
+    near = spectrum(symgrad.get_activation("gelu"), "1.5", "0.05", 3, "orthogonal", dps=15,
+                    grid=0)  # (at float64's digits the law is computable close enough)
+    assert 3 not in near.bounded_edges
+    assert nets == pytest.approx(float(near.right_edge), rel=0.1)
+    tanh = spectrum(symgrad.get_activation("tanh"), "1.5", "0.05", 3, "orthogonal", dps=15,
+                    grid=0)
+    assert not tanh.bounded_edges
+    nets = simulated_largest("tanh", 1.5, 0.05, float(tanh.mean_field.fixed.q), 3, 300, 2)
+    assert nets == pytest.approx(float(tanh.right_edge), rel=0.05)
+
+
+def test_the_spread_has_every_digit_asked():
+    """σ_J² = L(μ₂/μ₁² − 1 − s₁) at 50 digits against μ_k = E[sech^(4k)(√q* Z)] by
+    mpmath.quad at 70 (it was worked in float64 and printed to 50 digits, wrong from the
+    17th)."""
+    found = spectrum(symgrad.get_activation("tanh"), "1.5", 0, 4, "gaussian", dps=50, grid=0)
+    with mpmath.workdps(70):
+        q = mpmath.mpf(found.mean_field.fixed.q)
+        mu = [mpmath.quad(lambda z, k=k: mpmath.sech(mpmath.sqrt(q) * z) ** (4 * k)
+                          * mpmath.npdf(z), [-mpmath.inf, 0, mpmath.inf]) for k in (1, 2)]
+        spread = 4 * (mu[1] / mu[0] ** 2 - 1 + 1)
+        assert abs(found.variance - spread) < mpmath.mpf(10) ** -45 * spread

@@ -33,7 +33,9 @@ from symgrad.numeric.kinds import float_arithmetic
 
 MAX_WIDTH = 2048
 MAX_SAMPLES = 100_000  # (Hanin's ratio at width 10 needs 10^5: its ‖Ju‖⁴ is heavy-tailed)
-MAX_WORK = 2 * 10**12  # samples × depth × width³ (multiply-adds) refused above this
+MAX_WORK = 3 * 10**11  # samples × (depth + SVD_LAYERS) × width³ refused above this: about
+# 30 s here (width 100: 27,000 nets; width 2048: 3), inside the command's 60 s
+SVD_LAYERS = 10  # a net's SVD and stacking cost about as much as this many layers
 MAX_VALUES = 10**7  # samples × width squared singular values kept (80 MB)
 HEAVY_TAIL_NETS = 30  # effective nets below which E‖Ju‖⁴'s standard error is not trusted
 HEAVY_TAIL_SHARE = 0.01  # … or below this share of the samples
@@ -163,7 +165,7 @@ def check_sampling(width: int, samples: int, depth: int) -> None:
                                                             MAX_SAMPLES)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
             raise SymgradError(f"The {name} must be a whole number from 1 to {top:,}.")
-    if samples * depth * width ** 3 > MAX_WORK:
+    if samples * (depth + SVD_LAYERS) * width ** 3 > MAX_WORK:
         nets = "1 sample" if samples == 1 else f"{samples} samples"
         raise SymgradError(f"{nets} of width {width} at depth {depth} are too much work; ask "
                            "for fewer samples, a smaller width or depth.")

@@ -431,7 +431,7 @@ class MeanField:
                     return self._large(sigma_w2, sigma_b2, q, dps)
                 if abs(q - previous) <= q * mpmath.mpf(10) ** -(SCAN_DPS - 5):
                     break
-            if rough._collapses(w2, b2, q):
+            if not self._grows_at_zero(sigma_w2) and rough._collapses(w2, b2, q):
                 return self._at_zero(sigma_w2, dps)
             settled = abs(q - previous) <= q * mpmath.mpf(10) ** -(SCAN_DPS - 5)
             if not settled and q < previous:  # still falling, slowly: a small q* below
@@ -505,6 +505,24 @@ class MeanField:
                 low, high = (middle, high) if rises(middle) else (low, middle)
             guess = mpmath.sqrt(low * high)
         return self._refine(sigma_w2, sigma_b2, guess, dps)
+
+    def slopes_at_zero(self) -> tuple | None:
+        """(σ'(0⁻), σ'(0⁺)) exactly (the same twice where σ is smooth at 0), or None where
+        σ' has no value there."""
+        activation = self.activation
+        corners = activation.corner_slopes
+        if 0 in corners:
+            return None if corners[0] is None else tuple(corners[0])
+        return (activation.derivative.subs(VARIABLE, 0),) * 2
+
+    def _grows_at_zero(self, sigma_w2) -> bool:
+        """χ1(0) = σ_w² (σ'(0⁻)² + σ'(0⁺)²)/2 > 1, decided exactly where SymPy can (σ_w² =
+        1 + 10^-14 for tanh: q = 0 repels, whatever float64's F(v) ≈ v says)."""
+        sides = self.slopes_at_zero()
+        if sides is None:
+            return False
+        chi = sympy.Rational(sigma_w2) * (sides[0] ** 2 + sides[1] ** 2) / 2
+        return bool(chi.is_comparable and chi > 1)
 
     def _collapses(self, w2, b2, q) -> bool:
         """Whether the variance decays to 0: σ_b² = 0, σ(0) = 0, χ1(0) ≤ 1, F(q) < q and

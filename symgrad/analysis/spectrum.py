@@ -34,7 +34,7 @@ import mpmath
 import numpy
 import sympy
 
-from symgrad.activations import VARIABLE, Activation
+from symgrad.activations import Activation
 from symgrad.analysis.meanfield import GUARD_DIGITS, MeanField, MeanFieldResult, mean_field
 from symgrad.arguments import shown
 from symgrad.digits import MEANFIELD_DPS
@@ -161,12 +161,8 @@ class Slopes:
                 return None
             # at q* = 0 every preactivation is 0: σ'(0), or at a kink there its two sides
             # with probability 1/2 each (elu:2: 4 and 1), as mean field's χ1 takes them
-            activation = self.field.activation
-            corners = activation.corner_slopes
-            sides = list(corners[0]) if corners.get(0) is not None \
-                else [activation.derivative.subs(VARIABLE, 0)] * 2
-            if 0 in corners and corners[0] is None or not all(
-                    side.is_real and side.is_finite for side in sides):
+            sides = self.field.slopes_at_zero()
+            if sides is None or not all(side.is_real and side.is_finite for side in sides):
                 raise SymgradError("σ' has no value at 0, where the variance settles (q* = 0).")
             squares = [sympy.nsimplify(side ** 2) for side in sides]
             return tuple((d, sympy.Rational(squares.count(d), 2)) for d in sorted(set(squares)))
@@ -381,6 +377,7 @@ class Density:
         self.sigma_w2 = sigma_w2
         self._solved: dict = {}  # λ/s: x, for warm starts
         self._floor = mpmath.mpf(0)  # a band's lower edge met on the way down: no density below
+        self.edge_is_bound = False  # right_edge only bounds λ_max (see ``_unit_edge``)
 
     @property
     def working_dps(self) -> int:
@@ -414,28 +411,37 @@ class Density:
         """``right_edge`` at σ_w² = 1."""
         with mpmath.workdps(self.working_dps):
             top = _mpf(self.slopes.largest)
+            if self.weights == "orthogonal" and self.depth == 1:
+                return top, top  # (JJᵀ = σ_w² D²: its largest value is sup σ'², exactly)
+
             def slope(t):  # Φ' > 0 where λ decreases (the scan's quadratures kept coarse)
                 return self._phi(top + t, SCAN_LEVELS)[1]
             # down from x = sup σ'² + 10^8 (λ grows with x there) to the first x where λ
             # grows as x falls: the minimum lies between
-            high, low = None, None
+            high, low, stopped = None, None, False
             for k in range(8, -self.dps - 6, -1):
                 offset = top * mpmath.mpf(10) ** k
                 try:
                     rising = slope(offset) > 0
-                except (SymgradError, ZeroDivisionError):  # (a smooth σ'² this close to its
-                    break  # peak, or x at an atom within the working digits: as far as it goes)
+                except ZeroDivisionError:  # (x at an atom within the working digits: the
+                    break  # scan has gone as close to sup σ'² as the digits go)
+                except SymgradError:  # (a smooth σ'²'s law not computable this close to
+                    stopped = True  # its peak: the minimum may lie closer still)
+                    break
                 if rising:
                     low = offset
                     break
                 high = offset
-            if high is None:
-                raise SymgradError("No right edge was found for this spectrum.")
-            if low is None:  # λ(x) grows from x = sup σ'² on: the edge is its limit there,
-                # where m → ∞: (σ_w² sup σ'²)^L with orthogonal weights (Gaussian ones
-                # always have a minimum: their λ(x) grows without bound there too)
-                if self.weights == "gaussian":
-                    raise SymgradError("No right edge was found for this spectrum.")
+            if low is None and self.weights == "gaussian":  # (they always have a minimum)
+                raise SymgradError("No right edge was found for this spectrum: it lies closer "
+                                   "to the slopes' largest square than their law can be "
+                                   "computed; ask for a smaller σ_w² or depth.")
+            if low is None:  # λ(x) grows from x = sup σ'² on as far as the scan went: the
+                # edge is its limit there, where m → ∞, (σ_w² sup σ'²)^L with orthogonal
+                # weights, if the scan reached the working digits; where the slopes' law
+                # could not be computed that close (gelu at σ_w² = 1.5, depth 3: nets reach
+                # 0.65, the limit is 6.99), it is only a bound: ‖J‖² ≤ ∏ ‖W_l‖² ‖D_l‖²
+                self.edge_is_bound = stopped or high is None
                 return top ** self.depth, top
             else:
                 for _ in range(4 * mpmath.mp.prec):  # bisection on the sign of Φ'
@@ -596,6 +602,7 @@ class Spectrum:
     shallower: tuple = ()  # ((depth, its density as ``density``), …) at the depths asked
     atoms: tuple = ()  # ((λ, mass), …) where the limit is atoms only (``Density.point_mass``)
     log_grid: bool = False  # the grids spaced evenly in log λ (``log_grid_bottom``)
+    bounded_edges: frozenset = frozenset()  # depths whose λ_max is only a bound, (σ_w² sup σ'²)^L
 
     @property
     def activation(self) -> Activation:
@@ -609,14 +616,16 @@ class Spectrum:
     def spread_per_layer(self):
         """c = μ₂/μ₁² − 1 − s₁ (s₁ = −1 Gaussian, 0 orthogonal): σ² gained per layer."""
         mu1, mu2 = self.slope_moments[:2]
-        return mu2 / mu1 ** 2 - 1 + (1 if self.weights == "gaussian" else 0)
+        with mpmath.workdps(self.dps + GUARD_DIGITS):  # (μ_k are mpf at these digits)
+            return mu2 / mu1 ** 2 - 1 + (1 if self.weights == "gaussian" else 0)
 
     @property
     def variance(self):
         """σ² = m_2/m_1² − 1: the spread of the squared singular values about their
         mean, relative to it; computed as c·L, which it equals exactly (m_2/m_1² − 1 itself
         loses to cancellation the digits σ² is below 1)."""
-        return self.spread_per_layer * self.depth
+        with mpmath.workdps(self.dps + GUARD_DIGITS):
+            return self.spread_per_layer * self.depth
 
     @property
     def verdict(self) -> str:
@@ -645,7 +654,7 @@ class Spectrum:
         finite = values[numpy.isfinite(values)]
         if len(finite):
             top = max(top, min(float(numpy.quantile(finite, 0.99)), 2 * top))
-        bottom = log_grid_bottom(self.right_edge, self.moments[0])
+        bottom = log_grid_bottom(self.right_edge, self.moments[0], self.atom_at_zero)
         return self.sampled.histogram(top, bottom=None if bottom is None else float(bottom))
 
     def mean_at(self, depth: int) -> mpmath.mpf:
@@ -738,9 +747,11 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
     top = limit.right_edge[0]
     rough = Density(slopes, field.sigma_w2, depth, weights, min(dps, DENSITY_DIGITS)) \
         if dps > DENSITY_DIGITS else limit
-    growth = tuple((d, Density(slopes, field.sigma_w2, d, weights, DENSITY_DIGITS).right_edge[0])
-                   for d in GROWTH_DEPTHS if d < depth) + ((depth, top),)
-    bottom = log_grid_bottom(top, found[0])
+    growing = [Density(slopes, field.sigma_w2, d, weights, DENSITY_DIGITS)
+               for d in GROWTH_DEPTHS if d < depth]
+    growth = tuple((d.depth, d.right_edge[0]) for d in growing) + ((depth, top),)
+    bounded = frozenset(d.depth for d in (*growing, limit) if d.edge_is_bound)
+    bottom = log_grid_bottom(top, found[0], slopes.atom_at_zero)
     density = _density_on_a_grid(rough, top, grid, progress, bottom)
     others = []
     for other in shallower:  # (on a log grid of its own where the depth's is logarithmic)
@@ -748,8 +759,8 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
         top_there = density_there.right_edge[0]
         with mpmath.workdps(DENSITY_DIGITS):
             mean_there = _mpf(found[0]) ** (mpmath.mpf(other) / depth)  # (m_1 = χ1^L)
-        bottom_there = None if bottom is None else min(
-            mean_there ** 2 / top_there, top_there * mpmath.mpf(10) ** -LOG_GRID_DECADES)
+        bottom_there = log_grid_bottom(top_there, mean_there, slopes.atom_at_zero,
+                                       log=bottom is not None)
         others.append((other, _density_on_a_grid(density_there, top_there, grid, progress,
                                                   bottom_there)))
     points = tuple((lam, limit.at(lam)) for lam in points_asked)
@@ -762,7 +773,8 @@ def spectrum(activation: Activation, sigma_w2, sigma_b2=0, depth: int = 1,
                                      progress)
     return Spectrum(field, weights, dps, tuple(found), tuple(mus), slopes.atom_at_zero, top,
                     growth, density, points, sampled, tuple(others),
-                    _atoms(slopes, w2, depth) if limit.point_mass else (), bottom is not None)
+                    _atoms(slopes, w2, depth) if limit.point_mass else (), bottom is not None,
+                    bounded)
 
 
 def _atoms(slopes: Slopes, sigma_w2, depth: int) -> tuple:
@@ -799,15 +811,17 @@ def share_on_grid(density) -> float:
     return total
 
 
-def log_grid_bottom(top, mean):
+def log_grid_bottom(top, mean, atom=0, log: bool | None = None):
     """Where a logarithmic grid starts, or None for a linear one: where λ_max runs more than
     LOG_GRID_RATIO times ahead of the mean m_1 (Gaussian weights at depth: on a linear axis
     from 0 to λ_max the whole density would stand in its first few points), at m_1²/λ_max,
     as far below the mean as λ_max is above it (in log λ), and at least LOG_GRID_DECADES
-    decades below λ_max."""
+    decades below λ_max. The mean is that of the density's part: m_1/(1 − the mass
+    ``atom`` at 0) (relu's half at 0 would make one Gaussian layer look spread). ``log``
+    True or False decides instead (another depth, drawn as the depth is)."""
     with mpmath.workdps(DENSITY_DIGITS):
-        top, mean = _mpf(top), _mpf(mean)
-        if not mean > 0 or top <= LOG_GRID_RATIO * mean:
+        top, mean = _mpf(top), _mpf(mean) / (1 - _mpf(atom))
+        if log is False or log is None and (not mean > 0 or top <= LOG_GRID_RATIO * mean):
             return None
         return min(mean * mean / top, top * mpmath.mpf(10) ** -LOG_GRID_DECADES)
 

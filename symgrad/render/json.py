@@ -608,9 +608,11 @@ def _(result: Spectrum) -> dict:
         else _exact_or_decimal(result.isometric_depth, dps),
         "support": {"atom_at_zero": _exact(result.atom_at_zero),
                     "right_edge": decimal(result.right_edge, dps),
+                    "right_edge_is_bound": result.depth in result.bounded_edges,
                     "atoms": [{"lambda": _exact(lam), "mass": _exact(mass)}
                               for lam, mass in result.atoms]},
-        "edge_growth": [{"depth": d, "right_edge": decimal(edge, GRID_DIGITS)}
+        "edge_growth": [{"depth": d, "right_edge": decimal(edge, GRID_DIGITS),
+                         "is_bound": d in result.bounded_edges}
                         for d, edge in result.edge_growth],
         "density_grid": "log" if result.log_grid else "linear",
         "density": _density_pairs(result.density),

@@ -269,7 +269,8 @@ def _(result: Spectrum) -> Document:
         (say("{spread}", spread=sympy.Eq(SPREAD, sympy.Symbol("m_2") / sympy.Symbol("m_1") ** 2 - 1,
                                          evaluate=False)), spectrum_number(result.variance, digits)),
         ("spread per layer", spectrum_number(c, digits)),
-        ("largest squared singular value", decimal(result.right_edge, digits)),
+        ("largest squared singular value" + (", at most" if depth in result.bounded_edges
+                                             else ""), decimal(result.right_edge, digits)),
         ("mass at 0", spectrum_number(result.atom_at_zero, digits)),
     ]
     if result.isometric_depth is not None and result.isometric_depth >= 1:  # (relu Gaussian:
@@ -294,6 +295,13 @@ def _(result: Spectrum) -> Document:
                         for d, edge, relative in result.edge_growth_relative))
     if result.atoms:
         spread = paragraph(spread, _atoms_words(result.atoms))
+    if result.bounded_edges:
+        depths = ", ".join(str(d) for d in sorted(result.bounded_edges))
+        spread = paragraph(spread, say(
+            f"At depth {depths} the largest squared singular value is only bounded, by "
+            "{bound} (the norms of the layers multiplied): it lies closer to the slopes' "
+            "largest square than their law can be computed.",
+            bound=(SW2 * sympy.Function("sup")(slope() ** 2)) ** DEPTH))
     figure = _density_figure(result) if result.density and (
         not result.atoms or result.sampled is not None) else None
     sections = [
