@@ -315,3 +315,15 @@ def test_just_above_criticality_q0_repels_and_the_small_fixed_point_is_found():
                        30)
     assert found.fixed.kind == "stable"
     assert abs(found.fixed.q - root) < mpmath.mpf(10) ** -15 * root
+
+
+def test_the_critical_line_at_a_tiny_bias_is_found_or_refused_never_said_to_be_missing():
+    """tanh: near q = 0, (q − σ_b²) E[σ'²] = E[σ²] gives q*³ ≈ ¾σ_b² (E[tanh²] ≈ q − 2q²,
+    E[sech⁴] ≈ 1 − 4q). At σ_b² = 10⁻²⁰ that is found; at 10⁻³⁰⁰ the search said "no
+    critical point", which is false: now a refusal in one sentence."""
+    line = critical_line(symgrad.get_activation("tanh"), [sympy.Rational(1, 10 ** 20)], 20)
+    (point,) = line.points
+    assert point.kind == "stable"
+    assert float(point.q) == pytest.approx((0.75e-20) ** (1 / 3), rel=1e-5)
+    with pytest.raises(SymgradError, match="at least 1e-20"):
+        critical_line(symgrad.get_activation("tanh"), [sympy.Rational(1, 10 ** 300)], 20)

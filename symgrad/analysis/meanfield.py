@@ -53,6 +53,7 @@ MAX_TERMS = 400
 SCAN_DPS = 20  # the digits of the search for critical points, refined after
 SCAN_POINTS = 33  # q from 10^-4 (or σ_b²) to 10^6 on a log scale
 SCAN_HIGH = mpmath.mpf(10) ** 6
+SMALLEST_SEARCHED_BIAS = sympy.Rational(1, 10 ** 20)  # a nonzero σ_b² of the critical line
 SMALL_Q = mpmath.mpf(10) ** -6  # where q* = 0 is tested for being attracting
 _LONGEST_CUT = 10**4  # the Gaussian integrals' range [-T, T] grows at most to this T
 _GAUSSIAN = [sign * mpmath.mpf(k) for sign in (-1, 1) for k in (1, 4)]  # √q·these
@@ -659,6 +660,10 @@ def _check_searchable(sigma_b2: sympy.Rational) -> None:
     if sigma_b2 >= SCAN_HIGH:
         raise SymgradError("σ_b² must be below 1e6 for the critical line of a smooth "
                            "activation: its search covers q* up to that.")
+    if 0 < sigma_b2 < SMALLEST_SEARCHED_BIAS:  # (tanh at 10^-300 was said to have none, at
+        # 10^-28 refused: its q* ≈ (3σ_b²/4)^(1/3) lies where the scan's float64 sees only noise)
+        raise SymgradError("σ_b² must be 0 or at least 1e-20 for the critical line of a smooth "
+                           "activation: below, q* is too small for its search.")
     _check_float_range(sigma_b2, "σ_b²")
 
 
