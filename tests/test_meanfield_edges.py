@@ -299,20 +299,23 @@ def test_relu6_with_a_bias_settles_where_a_separate_quadrature_puts_it():
     assert abs(found.fixed.q - root) < mpmath.mpf(10) ** -18 * root
 
 
-def test_just_above_criticality_q0_repels_and_the_small_fixed_point_is_found():
-    """tanh at σ_w² = 1 + 10⁻¹⁴, σ_b² = 0: χ1(0) = σ_w² > 1, so q = 0 repels and the
-    variance settles at q* ≈ (1 − 1/σ_w²)/2 = 5·10⁻¹⁵ (float64 sees F(v) = v there; the
-    exact χ1(0) decides). Against mpmath.quad of the map at 50 digits and findroot."""
-    with mpmath.workdps(50):
-        w2 = 1 + mpmath.mpf(10) ** -14
+@pytest.mark.parametrize("excess", [14, 19])
+def test_just_above_criticality_q0_repels_and_the_small_fixed_point_is_found(excess):
+    """tanh at σ_w² = 1 + 10⁻¹⁴ and 1 + 10⁻¹⁹, σ_b² = 0: χ1(0) = σ_w² > 1, so q = 0 repels
+    and the variance settles at q* ≈ (1 − 1/σ_w²)/2 (float64 sees F(v) = v there: the
+    exact χ1(0) decides, and the search runs at digits that see it). Against mpmath.quad of
+    the map in z at 60 digits and findroot."""
+    with mpmath.workdps(60):
+        w2 = 1 + mpmath.mpf(10) ** -excess
+        half = mpmath.mpf(10) ** -excess / 2
 
         def gap(q):
             return w2 * mpmath.quad(lambda z: mpmath.tanh(mpmath.sqrt(q) * z) ** 2
                                     * mpmath.npdf(z), [-mpmath.inf, 0, mpmath.inf]) - q
-        root = mpmath.findroot(gap, (mpmath.mpf("4e-15"), mpmath.mpf("6e-15")),
+        root = mpmath.findroot(gap, (half * mpmath.mpf("0.8"), half * mpmath.mpf("1.2")),
                                solver="anderson")
-    found = mean_field(symgrad.get_activation("tanh"), 1 + sympy.Rational(1, 10 ** 14), 0, 10,
-                       30)
+    found = mean_field(symgrad.get_activation("tanh"), 1 + sympy.Rational(1, 10 ** excess),
+                       0, 10, 30)
     assert found.fixed.kind == "stable"
     assert abs(found.fixed.q - root) < mpmath.mpf(10) ** -15 * root
 
@@ -327,3 +330,12 @@ def test_the_critical_line_at_a_tiny_bias_is_found_or_refused_never_said_to_be_m
     assert float(point.q) == pytest.approx((0.75e-20) ** (1 / 3), rel=1e-5)
     with pytest.raises(SymgradError, match="at least 1e-20"):
         critical_line(symgrad.get_activation("tanh"), [sympy.Rational(1, 10 ** 300)], 20)
+
+
+def test_an_exact_chi_above_1_explodes_however_little():
+    """relu's χ1 = σ_w²/2 exactly: at σ_w² = 2 + 10⁻¹⁹ it is 1 + 5·10⁻²⁰, which rounded to
+    15 digits was called critical while tanh's equally close χ1 exploded."""
+    relu = symgrad.get_activation("relu")
+    assert mean_field(relu, 2 + sympy.Rational(1, 10 ** 19), 0, 10, 30).regime == "exploding"
+    assert mean_field(relu, 2 - sympy.Rational(1, 10 ** 19), 0, 10, 30).regime == "vanishing"
+    assert mean_field(relu, 2, 0, 10, 30).regime == "critical"

@@ -53,6 +53,7 @@ MAX_TERMS = 400
 SCAN_DPS = 20  # the digits of the search for critical points, refined after
 SCAN_POINTS = 33  # q from 10^-4 (or σ_b²) to 10^6 on a log scale
 SCAN_HIGH = mpmath.mpf(10) ** 6
+NEAR_EDGE = sympy.Rational(1, 10 ** 8)  # χ1(0) − 1 below which q* is searched in mpmath
 SMALLEST_SEARCHED_BIAS = sympy.Rational(1, 10 ** 20)  # a nonzero σ_b² of the critical line
 SMALL_Q = mpmath.mpf(10) ** -6  # where q* = 0 is tested for being attracting
 _LONGEST_CUT = 10**4  # the Gaussian integrals' range [-T, T] grows at most to this T
@@ -435,6 +436,10 @@ class MeanField:
             if not self._grows_at_zero(sigma_w2) and rough._collapses(w2, b2, q):
                 return self._at_zero(sigma_w2, dps)
             settled = abs(q - previous) <= q * mpmath.mpf(10) ** -(SCAN_DPS - 5)
+            if sigma_b2 == 0 and self._grows_at_zero(sigma_w2) and \
+                    self._excess_at_zero(sigma_w2) < NEAR_EDGE:  # (float64 sees F(v) = v)
+                q, digits = self._small_root(sigma_w2, q)
+                return self._refine(sigma_w2, sigma_b2, q, max(dps, digits))
             if not settled and q < previous:  # still falling, slowly: a small q* below
                 q = _root_below(lambda v: rough.variance_map(v, w2, b2) - v, q)
             growing = q > previous and abs(q - previous) > q * mpmath.mpf(10) ** -(SCAN_DPS - 5)
@@ -519,11 +524,46 @@ class MeanField:
     def _grows_at_zero(self, sigma_w2) -> bool:
         """χ1(0) = σ_w² (σ'(0⁻)² + σ'(0⁺)²)/2 > 1, decided exactly where SymPy can (σ_w² =
         1 + 10^-14 for tanh: q = 0 repels, whatever float64's F(v) ≈ v says)."""
+        excess = self._excess_at_zero(sigma_w2)
+        return bool(excess is not None and excess > 0)
+
+    def _excess_at_zero(self, sigma_w2):
+        """χ1(0) − 1 exactly, or None where σ' has no value at 0 or SymPy cannot order it."""
         sides = self.slopes_at_zero()
         if sides is None:
-            return False
-        chi = sympy.Rational(sigma_w2) * (sides[0] ** 2 + sides[1] ** 2) / 2
-        return bool(chi.is_comparable and chi > 1)
+            return None
+        excess = sympy.Rational(sigma_w2) * (sides[0] ** 2 + sides[1] ** 2) / 2 - 1
+        return excess if excess.is_comparable else None
+
+    def _small_root(self, sigma_w2, start) -> tuple:
+        """(q*, the digits that see it) for σ_b² = 0 just past χ1(0) = 1, where q = 0 repels
+        and q* is small (tanh at σ_w² = 1 + 10^-19: 5·10^-20, F(v) = v in float64): below
+        ``start``, v falls tenfold until F(v) > v at digits that see χ1(0) − 1, then
+        Anderson–Björck between."""
+        excess = self._excess_at_zero(sigma_w2)
+        digits = SCAN_DPS + int(mpmath.ceil(-mpmath.log10(mpmath.mpf(sympy.N(excess, 20)))))
+        if digits > MAX_MEANFIELD_DPS:
+            raise SymgradError("σ_w² is too close above the edge of chaos for the mean field: "
+                               f"its fixed point needs more than {MAX_MEANFIELD_DPS} digits.")
+        with mpmath.workdps(digits):
+            w2 = to_mpmath(sympy.Rational(sigma_w2))
+
+            def gap(v):
+                return self.variance_map(v, w2, 0) - v
+
+            high = mpmath.mpf(start)
+            while not gap(high) < 0:  # (q* above the float search's iterate: relu6)
+                high *= 2
+                if high > DIVERGED:
+                    raise SymgradError("The fixed point just past the edge of chaos could "
+                                       "not be bracketed.")
+            for _ in range(digits + 10):
+                low = high / 10
+                if gap(low) > 0:
+                    return mpmath.findroot(gap, (low, high), solver="anderson"), digits
+                high = low
+        raise SymgradError("The fixed point just past the edge of chaos could not be "
+                           "bracketed.")
 
     def _collapses(self, w2, b2, q) -> bool:
         """Whether the variance decays to 0: σ_b² = 0, σ(0) = 0, χ1(0) ≤ 1, F(q) < q and
@@ -566,8 +606,15 @@ def depth_scale(chi) -> mpmath.mpf:
 
 
 def regime(chi, dps: int) -> str:
-    """χ1 against 1; "critical" when it equals 1 to the digits computed."""
-    if abs(to_mpmath(chi) - 1) <= mpmath.mpf(10) ** -dps:
+    """χ1 against 1; "critical" when it equals 1 to the digits computed: exactly, for an
+    exact χ1 (relu at σ_w² = 2.0000000000000000001 explodes, slowly, as tanh just past its
+    edge does; rounded to 15 digits it had looked critical)."""
+    if isinstance(chi, (int, sympy.Rational)):
+        critical = chi == 1
+    else:
+        with mpmath.workdps(dps + GUARD_DIGITS):
+            critical = abs(to_mpmath(chi) - 1) <= mpmath.mpf(10) ** -dps
+    if critical:
         return "critical"
     return "vanishing" if chi < 1 else "exploding"
 
