@@ -258,6 +258,8 @@ def test_the_spectrum_figure_draws_the_sampled_bars_behind_and_every_depths_dens
     assert "ybar interval" in bar_options and len(others) == 2
     edges = [x for x, _ in steps]
     counts, _ = numpy.histogram(numpy.log10(values), bins=edges)
+    assert len(edges) > 2 and counts.sum() > 0  # (bars to compare, not an empty plot)
+    assert len(main) == 20 and [len(points) for _, points in others] == [20, 20]
     heights = [y for _, y in steps[:-1]]
     assert heights == pytest.approx(list(counts / (4 * 20 * numpy.diff(edges))), rel=1e-9)
     for curve, density in zip([main, *(points for _, points in others)],
@@ -269,6 +271,7 @@ def test_the_spectrum_figure_draws_the_sampled_bars_behind_and_every_depths_dens
     assert re.findall(r"\\addlegendentry\{\$L = (\d)\$\}", latex) == ["3", "1", "2"]
     (section,) = [s for s in document(found).sections if s.figure is not None]
     axes = document_figure(section.figure, "x", "y").axes[0]
+    assert len(axes.get_lines()) == 3
     assert [list(line.get_ydata()) for line in axes.get_lines()] == [
         [pytest.approx(y, rel=1e-7) for _, y in curve] for curve in (main, *(p for _, p in others))]
     text = render(found, "text")

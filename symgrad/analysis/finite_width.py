@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy
 
@@ -111,7 +112,7 @@ class SampledSpectra:
     def fourth_moment_ratio(self) -> Estimate:
         """E‖Ju‖⁴ / (E‖Ju‖²)² for u uniform on the sphere (Hanin's ratio), with its error
         by the delta method."""
-        first, second = self._per_net_moments()
+        first, second = self._per_net_moments
         mean1, mean2 = first.mean(), second.mean()
         with numpy.errstate(all="ignore"):  # (every net's J 0: no ratio, nan)
             ratio = mean2 / mean1 ** 2
@@ -127,7 +128,7 @@ class SampledSpectra:
         E_u‖Ju‖⁴: about the number of samples where no few nets dominate; far below it
         (ReLU at width 10, depth 10: about 20 of 100,000) the mean rests on a handful of
         nets, and its standard error understates how far off it may be."""
-        _, second = self._per_net_moments()
+        _, second = self._per_net_moments
         total, squares = second.sum(), (second ** 2).sum()
         return float(total ** 2 / squares) if squares > 0 else 0.0
 
@@ -137,6 +138,7 @@ class SampledSpectra:
         effective = self.fourth_moment_effective_samples()
         return effective < max(HEAVY_TAIL_NETS, HEAVY_TAIL_SHARE * self.samples)
 
+    @cached_property
     def _per_net_moments(self) -> tuple[numpy.ndarray, numpy.ndarray]:
         """Each net's E_u‖Ju‖² and E_u‖Ju‖⁴ (see the module)."""
         n = self.width

@@ -780,7 +780,7 @@ def _scan(field: MeanField, sigma_b2: sympy.Rational):
     for left, right in zip(grid, grid[1:]):  # upwards, stopping at the first that counts
         g_right = _criticality_sign(field, right, b2)
         if g_left * g_right < 0:
-            q = _bisection(lambda v: _criticality(field, v, b2), left, right)
+            q = bisection(lambda v: _criticality(field, v, b2), left, right)
             slopes = field.gaussian.slope_moment(q)
             if slopes > 0 and _attracts(field, q, 1 / slopes, b2):
                 return q
@@ -801,11 +801,14 @@ def _attracts(field: MeanField, q, sigma_w2, sigma_b2) -> bool:
     return slope < 1
 
 
-def _bisection(function, low, high, steps: int = 60):
-    """A root of ``function`` in [low, high], where its sign changes, to float precision."""
-    f_low = function(low)
-    for _ in range(steps):
+def bisection(function, low, high, f_low=None):
+    """A root of ``function`` in [low, high], where its sign changes, to the working
+    precision (``f_low``: its value at ``low``, if known)."""
+    f_low = function(low) if f_low is None else f_low
+    for _ in range(4 * mpmath.mp.prec):
         middle = (low + high) / 2
+        if middle in (low, high):
+            break
         f_middle = function(middle)
         if f_middle == 0:
             return middle

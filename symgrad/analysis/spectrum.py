@@ -35,7 +35,13 @@ import numpy
 import sympy
 
 from symgrad.activations import Activation
-from symgrad.analysis.meanfield import GUARD_DIGITS, MeanField, MeanFieldResult, mean_field
+from symgrad.analysis.meanfield import (
+    GUARD_DIGITS,
+    MeanField,
+    MeanFieldResult,
+    bisection,
+    mean_field,
+)
 from symgrad.arguments import shown
 from symgrad.digits import MEANFIELD_DPS
 from symgrad.errors import SymgradError
@@ -247,7 +253,7 @@ class Slopes:
         for (left, a), (right, b) in zip(zip(nodes, values), zip(nodes[1:], values[1:])):
             if a == 0 or a * b > 0:
                 continue
-            root = _bisected(gap, left, right, a)
+            root = bisection(gap, left, right, a)
             slope = mpmath.diff(lambda h: pair(h)[1] ** 2, root)
             if slope != 0:
                 total += mpmath.npdf(root, 0, mpmath.sqrt(q)) / abs(slope)
@@ -333,23 +339,6 @@ class Slopes:
                                 stable=True).sigma_and_derivative
 
 
-def _bisected(function, left, right, at_left):
-    """The root of ``function`` between ``left`` and ``right`` (where it changes sign,
-    ``at_left`` its value at ``left``), to the working precision."""
-    for _ in range(4 * mpmath.mp.prec):
-        middle = (left + right) / 2
-        if middle in (left, right):
-            break
-        value = function(middle)
-        if value == 0:
-            return middle
-        if (value > 0) == (at_left > 0):
-            left, at_left = middle, value
-        else:
-            right = middle
-    return (left + right) / 2
-
-
 def _mpf(value):
     return mpmath.mpf(sympy.N(value, mpmath.mp.dps)) if isinstance(value, sympy.Basic) \
         else mpmath.mpf(value)
@@ -377,7 +366,6 @@ class Density:
         self.sigma_w2 = sigma_w2
         self._solved: dict = {}  # λ/s: x, for warm starts
         self._floor = mpmath.mpf(0)  # a band's lower edge met on the way down: no density below
-        self.edge_is_bound = False  # right_edge only bounds λ_max (see ``_unit_edge``)
 
     @property
     def working_dps(self) -> int:
@@ -406,13 +394,23 @@ class Density:
         with mpmath.workdps(self.working_dps):
             return top * self.scale, x
 
-    @cached_property
+    @property
     def _unit_edge(self) -> tuple:
         """``right_edge`` at σ_w² = 1."""
+        return self._edge[:2]
+
+    @property
+    def edge_is_bound(self) -> bool:
+        """Whether ``right_edge`` only bounds λ_max (see ``_edge``)."""
+        return self._edge[2]
+
+    @cached_property
+    def _edge(self) -> tuple:
+        """(λ_max at σ_w² = 1, x there, whether it is only a bound)."""
         with mpmath.workdps(self.working_dps):
             top = _mpf(self.slopes.largest)
             if self.weights == "orthogonal" and self.depth == 1:
-                return top, top  # (JJᵀ = σ_w² D²: its largest value is sup σ'², exactly)
+                return top, top, False  # (JJᵀ = σ_w² D²: its largest value is sup σ'²)
 
             def slope(t):  # Φ' > 0 where λ decreases (the scan's quadratures kept coarse)
                 return self._phi(top + t, SCAN_LEVELS)[1]
@@ -441,8 +439,7 @@ class Density:
                 # weights, if the scan reached the working digits; where the slopes' law
                 # could not be computed that close (gelu at σ_w² = 1.5, depth 3: nets reach
                 # 0.65, the limit is 6.99), it is only a bound: ‖J‖² ≤ ∏ ‖W_l‖² ‖D_l‖²
-                self.edge_is_bound = stopped or high is None
-                return top ** self.depth, top
+                return top ** self.depth, top, stopped or high is None
             else:
                 for _ in range(4 * mpmath.mp.prec):  # bisection on the sign of Φ'
                     middle = (low + high) / 2
@@ -450,7 +447,7 @@ class Density:
                         break
                     low, high = (middle, high) if slope(middle) > 0 else (low, middle)
                 x = top + (low + high) / 2
-            return mpmath.exp(-self._phi(x)[0]), x
+            return mpmath.exp(-self._phi(x)[0]), x, False
 
     def _edge_below(self, x, here):
         """Where the root followed down to ``here`` (at ``x``, near the real axis) meets
